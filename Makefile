@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# One plain, non-recursive GNU Makefile (see HACKING.md). `make` builds, `make check` tests,
+# `make run` starts a server on http://127.0.0.1:8080 with the database under ./var/.
+# Knobs: BUILD=dir  SANITIZE=address,undefined  DEVELOPER=1 (-Werror)  NO_DEPS=1 (skip installs)
+
+BUILD ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS := libuv sqlite3 jansson libcrypto libargon2
+
+WARN := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings -Wpointer-arith \
+	-Wimplicit-fallthrough
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(WARN) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -pthread -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) -pthread
+LIBS = $(PKG_LIBS) -lhttp_parser -lwslay -lm
+
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ifeq ($(DEVELOPER),1)
+ALL_CFLAGS += -Werror
+endif
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
+MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
+
+.PHONY: all deps run check check-c check-api fuzz bench format lint clean
+all: $(BUILD)/araldo
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libaraldo.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/araldo: $(BUILD)/src/main.o $(BUILD)/libaraldo.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/tests/harness.o $(BUILD)/libaraldo.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libaraldo.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests -c -o $@ $<
+
+# Installs only what is missing (Debian packages, then npm ci from the committed lockfile).
+deps:
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/araldo serve --demo-if-new --data var --listen 127.0.0.1:8080
+
+check: deps
+	@$(MAKE) --no-print-directory $(BUILD)/araldo $(UNIT_BIN) $(REPLAY_BIN)
+	@BUILD=$(BUILD) FUZZ_NAMES="$(FUZZ_NAMES)" UNIT_BIN="$(UNIT_BIN)" scripts/check.sh
+
+# libFuzzer builds with clang: make fuzz, then build-fuzz/fuzz_http -max_total_time=60 ...
+FUZZ_BUILD := build-fuzz
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/libaraldo.a
+	@for f in $(FUZZ_NAMES); do \
+		clang -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) -Isrc -I$(FUZZ_BUILD)/gen \
+		$(PKG_CFLAGS) -o $(FUZZ_BUILD)/fuzz_$$f tests/fuzz/fuzz_$$f.c \
+		$(FUZZ_BUILD)/libaraldo.a $(LIBS) -pthread || exit 1; done
+
+bench: all
+	bench/http/run.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
+
+lint:
+	scripts/check-banned.sh
+	git ls-files 'src/*.c' | xargs -P2 -I{} clang-tidy --quiet {} -- -Isrc -I$(BUILD)/gen \
+		-D_GNU_SOURCE -std=c17
+
+clean:
+	rm -rf $(BUILD) build-asan $(FUZZ_BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs every test and prints the total on its own line: "N passed, N failed".
+# Called by `make check` with BUILD, FUZZ_NAMES and UNIT_BIN set.
+set -u
+cd "$(dirname "$0")/.."
+log="$BUILD/check.log"
+: > "$log"
+status=0
+
+# 1. Replay every fuzz corpus through its target (built with the same compiler and sanitizers).
+for f in $FUZZ_NAMES; do
+    if "$BUILD/tests/replay_$f" tests/fuzz/corpus/"$f"/* >> "$log" 2>&1; then
+        echo "fuzz_$f: $(ls tests/fuzz/corpus/"$f" | wc -l) passed, 0 failed" | tee -a "$log"
+    else
+        echo "fuzz_$f: 0 passed, 1 failed" | tee -a "$log"
+        status=1
+    fi
+done
+
+# 2. C unit tests.
+for t in $UNIT_BIN; do
+    "$t" 2>&1 | tee -a "$log" || status=1
+done
+
+# 3. API tests: node's test runner drives the real binary over loopback.
+if ls tests/api/*.test.mjs >/dev/null 2>&1; then
+    ARALDO_BIN="$PWD/$BUILD/araldo" node --test --test-concurrency=2 --test-reporter=tap \
+        tests/api/ > "$BUILD/api.tap" 2>&1 || status=1
+    grep -E '^not ok|^# (Subtest|pass|fail|skipped)|^    (error|expected|actual|at:)|^  ---' \
+        "$BUILD/api.tap" | grep -vE '^# Subtest' | tail -n 200
+    pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$BUILD/api.tap" | tail -n1)
+    fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$BUILD/api.tap" | tail -n1)
+    echo "api: ${pass:-0} passed, ${fail:-1} failed" | tee -a "$log"
+fi
+
+awk '/^[a-z_0-9]+: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+     END { printf "%d passed, %d failed\n", p, f; exit f > 0 }' "$log" || status=1
+exit $status

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+#include "core/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+
+#define FIELD(f) __builtin_offsetof(struct conf, f)
+
+/*
+ * The limits' defaults follow what a Comune's server sees on a flood day: tens of thousands of
+ * phones, many behind the same carrier NAT address (so the per-IP cap is generous), and a few
+ * hostile clients trying to hold sockets open (so every read has a deadline).
+ */
+static const struct conf_def defs[] = {
+    { "listen", CONF_STR, FIELD(listen), "127.0.0.1:8080", 0, 0, NULL,
+      "Address and port to listen on (IPv4 `host:port` or `[v6]:port`); port 0 picks a free port." },
+    { "data_dir", CONF_STR, FIELD(data_dir), "./var", 0, 0, NULL,
+      "Directory holding the database (araldo.db) and uploaded media; created if missing." },
+    { "web_root", CONF_STR, FIELD(web_root), "web", 0, 0, NULL,
+      "Directory of the web app's static files, served for every path outside /api/." },
+    { "log_level", CONF_ENUM, FIELD(log_level), "info", 0, 0, "error|warn|info|debug",
+      "Least severe log level written to stderr." },
+    { "access_log", CONF_BOOL, FIELD(access_log), "true", 0, 0, NULL,
+      "Write one line per request (method, path without query, status, bytes, microseconds)." },
+    { "workers", CONF_LONG, FIELD(workers), "0", 0, 256, NULL,
+      "Event-loop threads; 0 means one per CPU core." },
+    { "max_header_bytes", CONF_LONG, FIELD(max_header_bytes), "16384", 1024, 1048576, NULL,
+      "Largest request line plus headers; larger requests get 431." },
+    { "max_body_bytes", CONF_LONG, FIELD(max_body_bytes), "1048576", 1024, 1073741824, NULL,
+      "Default largest request body (routes may set their own); larger bodies get 413." },
+    { "header_timeout_ms", CONF_LONG, FIELD(header_timeout_ms), "10000", 100, 600000, NULL,
+      "Time a client has to send the request line and headers; then 408 and close." },
+    { "body_timeout_ms", CONF_LONG, FIELD(body_timeout_ms), "30000", 100, 3600000, NULL,
+      "Time a client has to send the whole request body; then 408 and close." },
+    { "idle_timeout_ms", CONF_LONG, FIELD(idle_timeout_ms), "60000", 100, 3600000, NULL,
+      "Idle keep-alive connections are closed after this long without a request." },
+    { "max_connections", CONF_LONG, FIELD(max_connections), "19000", 1, 10000000, NULL,
+      "Open client connections across all workers; past it new ones get 503 with Retry-After." },
+    { "max_connections_per_ip", CONF_LONG, FIELD(max_connections_per_ip), "1000", 1, 10000000,
+      NULL, "Open connections from one client address; past it new ones are refused with 503." },
+    { "shutdown_timeout_ms", CONF_LONG, FIELD(shutdown_timeout_ms), "4000", 0, 60000, NULL,
+      "On SIGTERM/SIGINT, time given to in-flight requests before connections are closed." },
+    { "frame_ancestors", CONF_STR, FIELD(frame_ancestors), "'none'", 0, 0, NULL,
+      "CSP frame-ancestors sources allowed to embed the app in a frame." },
+    { "static_max_age_s", CONF_LONG, FIELD(static_max_age_s), "300", 0, 31536000, NULL,
+      "Cache-Control max-age for static files (they are also revalidated with ETag)." },
+    { "store_batch_max", CONF_LONG, FIELD(store_batch_max), "512", 1, 100000, NULL,
+      "Most writes committed together in one transaction (group commit)." },
+    { "store_queue_max", CONF_LONG, FIELD(store_queue_max), "100000", 1, 10000000, NULL,
+      "Writes waiting for the writer thread; past it writes fail with 503 and Retry-After." },
+};
+
+size_t conf_def_count(void)
+{
+    return ARRAY_SIZE(defs);
+}
+
+const struct conf_def *conf_def_at(size_t i)
+{
+    return i < ARRAY_SIZE(defs) ? &defs[i] : NULL;
+}
+
+static const struct conf_def *find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+        if (!strcmp(defs[i].name, name))
+            return &defs[i];
+    }
+    return NULL;
+}
+
+static bool in_choices(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    const char *p = choices;
+
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+        if (len == n && !strncmp(p, v, n))
+            return true;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return false;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0")) {
+        *out = false;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int conf_set(struct conf *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    const struct conf_def *d = find(name);
+    char *field;
+    char *end;
+    long l;
+    bool b;
+
+    if (!d) {
+        snprintf(err, errlen, "unknown setting '%s' (see araldo serve --help-config)", name);
+        return -ENOENT;
+    }
+    field = (char *)c + d->offset;
+    switch (d->type) {
+    case CONF_STR:
+        if (!*value || strlen(value) > 4096) {
+            snprintf(err, errlen, "%s: value must be 1 to 4096 characters", name);
+            return -EINVAL;
+        }
+        free(*(char **)field);
+        *(char **)field = xstrdup(value);
+        return 0;
+    case CONF_ENUM:
+        if (!in_choices(d->choices, value)) {
+            snprintf(err, errlen, "%s: '%.64s' is not one of %s", name, value, d->choices);
+            return -EINVAL;
+        }
+        free(*(char **)field);
+        *(char **)field = xstrdup(value);
+        return 0;
+    case CONF_BOOL:
+        if (parse_bool(value, &b)) {
+            snprintf(err, errlen, "%s: '%.64s' is not true or false", name, value);
+            return -EINVAL;
+        }
+        *(bool *)field = b;
+        return 0;
+    case CONF_LONG:
+        errno = 0;
+        l = strtol(value, &end, 10);
+        if (!*value || *end || errno) {
+            snprintf(err, errlen, "%s: '%.64s' is not a whole number", name, value);
+            return -EINVAL;
+        }
+        if (l < d->min || l > d->max) {
+            snprintf(err, errlen, "%s: %ld is outside %ld..%ld", name, l, d->min, d->max);
+            return -EINVAL;
+        }
+        *(long *)field = l;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+void conf_init(struct conf *c)
+{
+    char err[256];
+
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+        int rc = conf_set(c, defs[i].name, defs[i].defval, err, sizeof(err));
+
+        if (rc) {
+            fprintf(stderr, "fatal: bad default: %s\n", err);
+            abort();
+        }
+    }
+}
+
+void conf_release(struct conf *c)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+        if (defs[i].type == CONF_STR || defs[i].type == CONF_ENUM) {
+            char **p = (char **)((char *)c + defs[i].offset);
+
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+int conf_set_pair(struct conf *c, const char *pair, char *err, size_t errlen)
+{
+    const char *eq = strchr(pair, '=');
+    char name[64];
+    size_t n;
+
+    if (!eq || eq == pair || (size_t)(eq - pair) >= sizeof(name)) {
+        snprintf(err, errlen, "--set: expected name=value, got '%.64s'", pair);
+        return -EINVAL;
+    }
+    n = (size_t)(eq - pair);
+    memcpy(name, pair, n);
+    name[n] = '\0';
+    return conf_set(c, name, eq + 1, err, errlen);
+}
+
+static void trim(const char **s, const char **e)
+{
+    while (*s < *e && isspace((unsigned char)**s))
+        (*s)++;
+    while (*e > *s && isspace((unsigned char)(*e)[-1]))
+        (*e)--;
+}
+
+/* One `key = value` line; a value may be wrapped in double quotes to keep spaces or '#'. */
+static int parse_line(struct conf *c, const char *s, const char *e, char *err, size_t errlen)
+{
+    char name[64];
+    char value[4097];
+    const char *eq;
+    const char *hash;
+    size_t n;
+
+    trim(&s, &e);
+    if (s == e || *s == '#')
+        return 0;
+    eq = memchr(s, '=', (size_t)(e - s));
+    if (!eq) {
+        snprintf(err, errlen, "expected 'name = value'");
+        return -EINVAL;
+    }
+    {
+        const char *ns = s;
+        const char *ne = eq;
+
+        trim(&ns, &ne);
+        n = (size_t)(ne - ns);
+        if (!n || n >= sizeof(name)) {
+            snprintf(err, errlen, "missing or over-long setting name");
+            return -EINVAL;
+        }
+        memcpy(name, ns, n);
+        name[n] = '\0';
+    }
+    s = eq + 1;
+    trim(&s, &e);
+    if (s < e && *s == '"') {
+        const char *q = memchr(s + 1, '"', (size_t)(e - s - 1));
+
+        if (!q || q + 1 != e) {
+            snprintf(err, errlen, "%s: unterminated quoted value", name);
+            return -EINVAL;
+        }
+        s++;
+        e = q;
+    } else {
+        hash = memchr(s, '#', (size_t)(e - s));
+        if (hash) {
+            e = hash;
+            trim(&s, &e);
+        }
+    }
+    n = (size_t)(e - s);
+    if (n >= sizeof(value) || memchr(s, '\0', n)) {
+        snprintf(err, errlen, "%s: value too long or contains NUL", name);
+        return -EINVAL;
+    }
+    memcpy(value, s, n);
+    value[n] = '\0';
+    return conf_set(c, name, value, err, errlen);
+}
+
+int conf_parse(struct conf *c, const char *text, size_t len, const char *origin, char *err,
+               size_t errlen)
+{
+    const char *p = text;
+    const char *end = text + len;
+    int lineno = 0;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        char why[384];
+        int rc;
+
+        lineno++;
+        rc = parse_line(c, p, le, why, sizeof(why));
+        if (rc) {
+            snprintf(err, errlen, "%s:%d: %s", origin, lineno, why);
+            return rc == -ENOENT ? -EINVAL : rc;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+int conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    struct buf text;
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+
+    if (!f) {
+        rc = -errno;
+        snprintf(err, errlen, "config: cannot open '%s': %s", path, strerror(errno));
+        return rc;
+    }
+    buf_init(&text, 1 << 20);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        rc = buf_append(&text, chunk, n);
+        if (rc) {
+            snprintf(err, errlen, "config: '%s' is larger than 1 MiB", path);
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        rc = -EIO;
+        snprintf(err, errlen, "config: cannot read '%s'", path);
+        goto out;
+    }
+    rc = conf_parse(c, text.data ? text.data : "", text.len, path, err, errlen);
+out:
+    fclose(f);
+    buf_release(&text);
+    return rc;
+}
+
+static const char *type_name(const struct conf_def *d)
+{
+    switch (d->type) {
+    case CONF_STR:
+        return "text";
+    case CONF_LONG:
+        return "integer";
+    case CONF_BOOL:
+        return "boolean";
+    case CONF_ENUM:
+        return "choice";
+    }
+    return "?";
+}
+
+void conf_print_help(FILE *f)
+{
+    fprintf(f, "Settings (config file `name = value`, or --set name=value):\n\n");
+    for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+        const struct conf_def *d = &defs[i];
+
+        fprintf(f, "  %-24s %s (default %s", d->name, type_name(d), d->defval);
+        if (d->type == CONF_LONG)
+            fprintf(f, ", %ld..%ld", d->min, d->max);
+        if (d->type == CONF_ENUM)
+            fprintf(f, ": %s", d->choices);
+        fprintf(f, ")\n      %s\n", d->doc);
+    }
+}
+
+void conf_print_markdown(FILE *f)
+{
+    fprintf(f, "| setting | type | default | range | meaning |\n");
+    fprintf(f, "| --- | --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+        const struct conf_def *d = &defs[i];
+
+        fprintf(f, "| `%s` | %s | `%s` | ", d->name, type_name(d), d->defval);
+        if (d->type == CONF_LONG)
+            fprintf(f, "%ld–%ld", d->min, d->max);
+        for (const char *p = d->type == CONF_ENUM ? d->choices : ""; *p; p++)
+            fputs(*p == '|' ? ", " : (char[]){ *p, 0 }, f);
+        fprintf(f, " | %s |\n", d->doc);
+    }
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Settings. One table (conf.c: name, type, default as text, min, max, doc) drives the config
+ * file parser (`key = value` lines), `--set key=value`, `--help-config`, docs/CONFIG.md and a
+ * test that every default is valid. A struct conf is read-only once the server starts; modules
+ * receive plain values from main.c, never the struct.
+ */
+#ifndef CORE_CONF_H
+#define CORE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/compiler.h"
+
+struct conf {
+    char *listen;
+    char *data_dir;
+    char *web_root;
+    char *log_level;
+    char *frame_ancestors;
+    long workers;
+    bool access_log;
+    long max_header_bytes;
+    long max_body_bytes;
+    long header_timeout_ms;
+    long body_timeout_ms;
+    long idle_timeout_ms;
+    long max_connections;
+    long max_connections_per_ip;
+    long shutdown_timeout_ms;
+    long static_max_age_s;
+    long store_batch_max;
+    long store_queue_max;
+};
+
+enum conf_type { CONF_STR, CONF_LONG, CONF_BOOL, CONF_ENUM };
+
+struct conf_def {
+    const char *name;
+    enum conf_type type;
+    size_t offset;      /* of the field in struct conf */
+    const char *defval; /* default, as it would be written in a config file */
+    long min, max;      /* CONF_LONG only */
+    const char *choices; /* CONF_ENUM only: "a|b|c" */
+    const char *doc;     /* one sentence for --help-config and docs/CONFIG.md */
+};
+
+/* Fill `c` with the defaults. Cannot fail (a unit test checks every default is valid). */
+void conf_init(struct conf *c);
+void conf_release(struct conf *c);
+/*
+ * Set one setting from text. Returns 0, -ENOENT for an unknown name or -EINVAL for a bad
+ * value; on error `c` is unchanged and `err` holds one line naming the setting.
+ */
+MUST_CHECK int conf_set(struct conf *c, const char *name, const char *value, char *err,
+                        size_t errlen);
+/* Apply "name=value" (the --set form). Same returns as conf_set. */
+MUST_CHECK int conf_set_pair(struct conf *c, const char *pair, char *err, size_t errlen);
+/*
+ * Apply a config file's text: `key = value` lines, `#` comments, blank lines. Stops at the first
+ * bad line and names it ("FILE:LINE: ...") in `err`. `origin` names the text in messages.
+ */
+MUST_CHECK int conf_parse(struct conf *c, const char *text, size_t len, const char *origin,
+                          char *err, size_t errlen);
+/* Read and apply a config file. Returns 0 or a negative errno, with `err` filled. */
+MUST_CHECK int conf_load_file(struct conf *c, const char *path, char *err, size_t errlen);
+
+size_t conf_def_count(void);
+const struct conf_def *conf_def_at(size_t i);
+/* Print every setting with its default, range and doc, for --help-config. */
+void conf_print_help(FILE *f);
+/* Print docs/CONFIG.md's table of settings. */
+void conf_print_markdown(FILE *f);
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The HTTP/1.1 server: libuv loops (one per worker thread) sharing the listening port with
+ * SO_REUSEPORT, requests parsed with http-parser, limits enforced before any handler runs,
+ * static files from the web root, security headers on every response. It knows nothing of
+ * channels: the application hands it a route table and handlers.
+ *
+ * Threads: everything here runs on the worker loop that owns the connection, except
+ * http_loop_post() (any thread) and http_server_stop() (any thread, async-signal context not
+ * allowed; use it from the main thread after a signal was caught).
+ */
+#ifndef HTTP_HTTP_H
+#define HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/compiler.h"
+#include "core/metrics.h"
+
+struct http_server; /* opaque: one per process */
+struct http_loop;   /* opaque: one per worker thread */
+struct http_req;    /* opaque: one request, owned by its connection */
+
+enum http_method {
+    HTTP_M_GET = 1 << 0,
+    HTTP_M_HEAD = 1 << 1,
+    HTTP_M_POST = 1 << 2,
+    HTTP_M_PUT = 1 << 3,
+    HTTP_M_PATCH = 1 << 4,
+    HTTP_M_DELETE = 1 << 5,
+    HTTP_M_OPTIONS = 1 << 6,
+    HTTP_M_OTHER = 1 << 7,
+};
+
+/*
+ * A handler must eventually answer the request exactly once with http_respond*(), either before
+ * it returns or later on the same loop (for instance after a store write committed, via
+ * http_loop_post()). The request stays valid until then even if the client went away; answering
+ * a request whose client left just frees it.
+ */
+typedef void http_handler_fn(struct http_req *req);
+
+enum http_route_flags {
+    HTTP_ROUTE_JSON = 1 << 0, /* a body, if any, must be application/json (else 415) */
+};
+
+struct http_route {
+    unsigned methods;     /* enum http_method bits */
+    const char *pattern;  /* "/api/v1/orgs/{slug}": {name} matches one non-empty segment */
+    http_handler_fn *handler;
+    size_t max_body;      /* 0: the server's default max_body_bytes */
+    unsigned flags;       /* enum http_route_flags */
+};
+
+/* Per-worker hooks: run on the worker's thread as it starts and stops. */
+typedef void *http_loop_init_fn(void *app, struct http_loop *loop);
+typedef void http_loop_fini_fn(void *app, void *loop_ctx);
+
+struct http_opts {
+    const char *listen;      /* "127.0.0.1:8080", "[::1]:0" */
+    unsigned workers;        /* ≥ 1 */
+    size_t max_header_bytes; /* request line + headers; past it 431 */
+    size_t max_body_bytes;   /* default per-route body cap; past it 413 */
+    uint64_t header_timeout_ms;
+    uint64_t body_timeout_ms;
+    uint64_t idle_timeout_ms;
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    uint64_t shutdown_timeout_ms;
+    const char *web_root;        /* NULL: no static files */
+    const char *frame_ancestors; /* CSP frame-ancestors value, e.g. "'none'" */
+    unsigned static_max_age_s;
+    bool access_log;
+    const struct http_route *routes;
+    size_t nroutes;
+    void *app; /* handed to handlers through http_req_app() */
+    http_loop_init_fn *loop_init;
+    http_loop_fini_fn *loop_fini;
+};
+
+/*
+ * Bind the listening sockets and start the worker threads. Returns NULL with one line in `err`
+ * (e.g. "listen: cannot bind 127.0.0.1:80: permission denied"). `opts` is copied.
+ */
+struct http_server *http_server_start(const struct http_opts *opts, char *err, size_t errlen);
+/* The bound address as "127.0.0.1:43121" (useful when the port was 0). */
+const char *http_server_address(const struct http_server *s);
+/*
+ * Graceful stop: stop accepting, let in-flight requests finish for up to shutdown_timeout_ms,
+ * close streams and idle connections, join the workers. Blocks until done. Any thread.
+ */
+void http_server_stop(struct http_server *s);
+void http_server_free(struct http_server *s);
+
+struct http_stats {
+    uint64_t connections_open;
+    uint64_t connections_total;
+    uint64_t connections_refused; /* over max_connections or the per-IP cap */
+    uint64_t accept_paused;       /* times accepting paused on EMFILE/ENFILE */
+    uint64_t requests_by_class[6]; /* [1]..[5]: 1xx..5xx */
+    const struct histogram *latency; /* request latency, handler start to response queued */
+};
+void http_server_stats(const struct http_server *s, struct http_stats *out);
+
+/*
+ * Run `fn(arg)` on `loop`'s thread soon. Callable from any thread. Returns 0, or -ESHUTDOWN when
+ * the loop is stopping (then fn is never called).
+ */
+MUST_CHECK int http_loop_post(struct http_loop *loop, void (*fn)(void *arg), void *arg);
+
+/* ---- requests (loop thread only) ---- */
+
+unsigned http_req_method(const struct http_req *r); /* one enum http_method bit */
+const char *http_req_method_name(const struct http_req *r); /* "GET" */
+/* The percent-decoded path, without the query string. */
+const char *http_req_path(const struct http_req *r);
+/* Route parameter `{name}`, decoded; NULL if the route has none by that name. */
+const char *http_req_param(const struct http_req *r, const char *name);
+/* First query parameter `name`, decoded ('+' is a space); NULL if absent. */
+const char *http_req_query(const struct http_req *r, const char *name);
+/* Header value by case-insensitive name; NULL if absent. */
+const char *http_req_header(const struct http_req *r, const char *name);
+/* The whole body (NUL-terminated, `len` excludes the NUL); "" and 0 when there is none. */
+const char *http_req_body(const struct http_req *r, size_t *len);
+/* Peer address as text ("127.0.0.1"); for rate limits only, never logged or stored. */
+const char *http_req_peer(const struct http_req *r);
+struct http_loop *http_req_loop(const struct http_req *r);
+void *http_req_app(const struct http_req *r);
+void *http_req_loop_ctx(const struct http_req *r); /* what loop_init returned */
+/* True once the client has gone away (answering is still required, and cheap). */
+bool http_req_abandoned(const struct http_req *r);
+
+/* Add a response header (before responding). Values with CR or LF are dropped. */
+void http_resp_header(struct http_req *r, const char *name, const char *value);
+/* Answer with `len` bytes of `body` (copied). HEAD requests get the headers only. */
+void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
+                  size_t len);
+/* Answer with a JSON error body {"error":{"code","message","field"}}; `field` may be NULL. */
+void http_respond_error(struct http_req *r, int status, const char *code, const char *message,
+                        const char *field);
+
+#endif

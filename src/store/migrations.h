@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The numbered schema migrations, embedded at build time by scripts/embed-sql.sh. store/ only. */
+#ifndef STORE_MIGRATIONS_H
+#define STORE_MIGRATIONS_H
+
+struct store_migration {
+    int version;      /* NNN of NNN_name.sql: 1, 2, ... with no gaps */
+    const char *name; /* "001_init" */
+    const char *sql;
+};
+
+extern const struct store_migration store_migrations[];
+extern const unsigned store_migration_count;
+
+#endif

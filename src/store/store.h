@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The only door to durable state. Callers see typed operations, never SQL.
+ *
+ * Writes are queued to one writer thread, which commits them in batches (group commit: one
+ * transaction and one fsync for many writes, synchronous=FULL) and only then reports each
+ * write's outcome. A write reported as committed survives kill -9 and power loss. Each write
+ * runs in its own savepoint, so one failing write never undoes the others in its batch.
+ *
+ * Reads go through a struct store_reader: one per thread (one per event loop), each with its
+ * own connection, so a read never waits for the writer or for another thread.
+ *
+ * Returns follow libuv: 0 or a negative errno. -EEXIST duplicate, -ENOENT not found,
+ * -ENOSPC write queue full (the caller answers 503 with Retry-After), -ESHUTDOWN closing,
+ * -EIO database error (logged by the store).
+ *
+ * Privacy by construction: a follower's identity (added by later migrations) never leaves
+ * store/; everything returned carries counts.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/compiler.h"
+#include "core/metrics.h"
+#include "core/secret.h"
+
+struct store;        /* opaque: one per process */
+struct store_reader; /* opaque: one per thread */
+
+struct store_opts {
+    const char *data_dir; /* created (0700) if missing; the database is DATA_DIR/araldo.db */
+    unsigned batch_max;   /* most writes per transaction */
+    unsigned queue_max;   /* most queued writes; past it writes fail with -ENOSPC */
+};
+
+/*
+ * Open (creating if needed) the database, apply pending migrations and start the writer
+ * thread. Returns NULL with one line in `err` for a person ("store: cannot open ...").
+ */
+struct store *store_open(const struct store_opts *opts, char *err, size_t errlen);
+/* Commit every queued write, stop the writer thread and close. NULL is a no-op. */
+void store_close(struct store *s);
+/* The schema version now in the database (the highest migration applied). */
+int store_schema_version(struct store *s);
+/* Number of migrations store_open() applied (0 when the schema was already current). */
+int store_migrations_applied(struct store *s);
+
+/*
+ * Copy the database to `path` with SQLite's online backup API, safe while serving (writes go
+ * on; the copy is a consistent snapshot). `progress(ctx, done_pages, total_pages)` may be
+ * NULL. The copy is written to a temporary name, fsynced and renamed into place.
+ */
+typedef void store_progress_fn(void *ctx, int done, int total);
+MUST_CHECK int store_backup(struct store *s, const char *path, store_progress_fn *progress,
+                            void *ctx, char *err, size_t errlen);
+
+struct store_stats {
+    uint64_t queue_depth;   /* writes waiting now */
+    uint64_t writes_total;  /* writes committed or failed since start */
+    uint64_t commits_total; /* transactions committed */
+    const struct histogram *commit_latency; /* BEGIN to COMMIT durable, per batch */
+    const struct histogram *write_latency;  /* queued to reported, per write */
+};
+void store_stats(struct store *s, struct store_stats *out);
+
+/* ---- writes (any thread) ----
+ *
+ * `done(ctx, err, id)` runs ON THE WRITER THREAD after the transaction holding the write is
+ * durable (err == 0), or after it failed. `id` is the new row's id where there is one. Keep it
+ * short: hand the result to your own thread (http_loop_post). If a write function returns an
+ * error, `done` is never called. If `done` is NULL the call blocks until the write is durable
+ * and returns its outcome (for the CLI and tests; never on an event loop), with the new id in
+ * `*id_out` when id_out is not NULL.
+ */
+typedef void store_done_fn(void *ctx, int err, int64_t id);
+
+/* An empty write through the whole commit path: proves the store is writable (readyz). */
+MUST_CHECK int store_ping(struct store *s, store_done_fn *done, void *ctx, int64_t *id_out);
+
+enum store_role {
+    STORE_ROLE_OPERATOR = 1, /* the whole server */
+    STORE_ROLE_ORG_ADMIN = 2,
+    STORE_ROLE_STAFF = 3,
+};
+/* "operator", "org_admin", "staff" <-> enum; parse returns 0 or -EINVAL. */
+const char *store_role_name(enum store_role r);
+MUST_CHECK int store_role_parse(const char *s, enum store_role *out);
+
+/*
+ * Add a staff account. `email` is stored lower-cased; `password_hash` is an argon2id encoded
+ * hash. -EEXIST if the e-mail is taken. `must_change` marks a one-time password.
+ */
+MUST_CHECK int store_user_add(struct store *s, const char *email, enum store_role role,
+                              const char *password_hash, bool must_change, store_done_fn *done,
+                              void *ctx, int64_t *id_out);
+
+/*
+ * Add an API token for `user_id`: only its SHA-256 `hash` is stored. -ENOENT if the user does
+ * not exist. The id is the token's id (used to list and revoke it).
+ */
+MUST_CHECK int store_token_add(struct store *s, int64_t user_id, const char *name,
+                               const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done,
+                               void *ctx, int64_t *id_out);
+/* Revoke token `token_id` of `user_id`. -ENOENT if no such live token belongs to the user. */
+MUST_CHECK int store_token_revoke(struct store *s, int64_t user_id, int64_t token_id,
+                                  store_done_fn *done, void *ctx);
+
+/* ---- reads (the reader's own thread) ---- */
+
+/* Open a reader for the calling thread. Returns NULL with `err` filled. */
+struct store_reader *store_reader_open(struct store *s, char *err, size_t errlen);
+void store_reader_close(struct store_reader *r);
+
+struct store_user {
+    int64_t id;
+    char email[256];
+    enum store_role role;
+    int64_t org_id; /* 0 for operators */
+    bool must_change_password;
+    int64_t created_ms;
+};
+
+/* Number of staff accounts (any role). */
+MUST_CHECK int store_user_count(struct store_reader *r, int64_t *count);
+/* The user with this e-mail (case-insensitive) and its password hash. -ENOENT if none. */
+MUST_CHECK int store_user_by_email(struct store_reader *r, const char *email,
+                                   struct store_user *out, char *hash, size_t hashlen);
+/*
+ * The user owning the live (not revoked) API token whose SHA-256 is `hash`; -ENOENT if none.
+ * `token_id` may be NULL.
+ */
+MUST_CHECK int store_token_find(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
+                                struct store_user *out, int64_t *token_id);
+
+struct store_token {
+    int64_t id;
+    char name[128];
+    int64_t created_ms;
+};
+/*
+ * The live tokens of `user_id`, newest first, calling `each(ctx, tok)` for each. Returns 0 or
+ * a negative errno.
+ */
+typedef void store_token_fn(void *ctx, const struct store_token *tok);
+MUST_CHECK int store_token_list(struct store_reader *r, int64_t user_id, store_token_fn *each,
+                                void *ctx);
+
+#endif
