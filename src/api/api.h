@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The JSON API: glue between http/ (requests), store/ (durable state) and, later, fanout/ and
+ * push/. One file per resource; this header is what main.c wires.
+ */
+#ifndef API_API_H
+#define API_API_H
+
+#include <stddef.h>
+
+#include "http/http.h"
+#include "store/store.h"
+
+struct api_app {
+    struct store *store;
+    struct http_server *server; /* set once started; for /metrics */
+};
+
+/* The route table for http_opts.routes. Static; never freed. */
+const struct http_route *api_routes(size_t *n);
+/* http_opts.loop_init / loop_fini: open and close the loop's store reader. */
+void *api_loop_init(void *app, struct http_loop *loop);
+void api_loop_fini(void *app, void *loop_ctx);
+
+#endif

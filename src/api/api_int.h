@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Helpers shared by the resource files of api/. api/ only. */
+#ifndef API_API_INT_H
+#define API_API_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "http/http.h"
+#include "store/store.h"
+
+struct api_loop {
+    struct store_reader *reader;
+    struct http_loop *loop;
+};
+
+static inline struct api_app *api__app(struct http_req *r)
+{
+    return http_req_app(r);
+}
+
+static inline struct store_reader *api__reader(struct http_req *r)
+{
+    return ((struct api_loop *)http_req_loop_ctx(r))->reader;
+}
+
+/* Answer with `v` encoded (takes the reference). */
+void api__json(struct http_req *r, int status, json_t *v);
+/*
+ * Map a store/-errno to the right status and error body (STYLE.md example 4): -EINVAL 400,
+ * -EACCES 403, -ENOENT 404, -EEXIST 409, -EMSGSIZE 413, -EAGAIN 429, -ENOSPC 503 (with
+ * Retry-After), anything else 500.
+ */
+void api__errno(struct http_req *r, int err, const char *what);
+
+/*
+ * Parse the request body as a JSON object whose keys are all in `allowed` (NULL-terminated).
+ * On failure answers 400 (malformed JSON with line and column, not an object, or an unknown
+ * field) and returns NULL; the caller just returns.
+ */
+json_t *api__body_object(struct http_req *r, const char *const *allowed);
+/*
+ * Read string member `key`: required or not, length in chars between min and max. Answers 400
+ * naming the field and returns false on failure. *out is NULL when absent and optional.
+ */
+bool api__string(struct http_req *r, json_t *obj, const char *key, bool required, size_t min,
+                 size_t max, const char **out);
+
+/*
+ * Staff authentication by API token (Authorization: Bearer ...). Returns true with `out`
+ * filled, or answers 401 and returns false.
+ */
+bool api__staff(struct http_req *r, struct store_user *out, int64_t *token_id);
+
+/*
+ * A store write whose answer is sent on the request's loop once it is durable. Allocate with
+ * api__pending_new(), pass api__pending_done and the pending as the store's done/ctx; `finish`
+ * then runs on the loop with the outcome. If the store call itself returns an error, free the
+ * pending with api__pending_free() and answer at once.
+ */
+struct api_pending;
+typedef void api_finish_fn(struct http_req *r, int err, int64_t id, void *data);
+struct api_pending *api__pending_new(struct http_req *r, api_finish_fn *finish, void *data);
+void api__pending_done(void *ctx, int err, int64_t id);
+void api__pending_free(struct api_pending *p);
+
+/* Resource handlers, one file each. */
+void api_healthz(struct http_req *r);
+void api_readyz(struct http_req *r);
+void api_metrics(struct http_req *r);
+void api_me(struct http_req *r);
+void api_tokens_create(struct http_req *r);
+void api_tokens_list(struct http_req *r);
+void api_tokens_revoke(struct http_req *r);
+
+#endif

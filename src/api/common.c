@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * What every resource shares: the route table, the per-loop store reader, JSON in and out,
+ * errno-to-status mapping, staff authentication and answering after a durable write.
+ */
+#include "api/api_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/secret.h"
+
+#define JSON HTTP_ROUTE_JSON
+
+static const struct http_route routes[] = {
+    { HTTP_M_GET | HTTP_M_HEAD, "/healthz", api_healthz, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/readyz", api_readyz, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/metrics", api_metrics, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/me", api_me, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/tokens", api_tokens_list, 0, 0 },
+    { HTTP_M_POST, "/api/v1/tokens", api_tokens_create, 4096, JSON },
+    { HTTP_M_DELETE, "/api/v1/tokens/{id}", api_tokens_revoke, 0, 0 },
+};
+
+const struct http_route *api_routes(size_t *n)
+{
+    *n = ARRAY_SIZE(routes);
+    return routes;
+}
+
+void *api_loop_init(void *app, struct http_loop *loop)
+{
+    struct api_app *a = app;
+    struct api_loop *l = xcalloc(1, sizeof(*l));
+    char err[256];
+
+    l->loop = loop;
+    l->reader = store_reader_open(a->store, err, sizeof(err));
+    if (!l->reader) {
+        log_error("api: %s", err);
+        abort();
+    }
+    return l;
+}
+
+void api_loop_fini(void *app, void *loop_ctx)
+{
+    struct api_loop *l = loop_ctx;
+
+    (void)app;
+    if (!l)
+        return;
+    store_reader_close(l->reader);
+    free(l);
+}
+
+void api__json(struct http_req *r, int status, json_t *v)
+{
+    size_t len;
+    char *s = json_encode(v, &len);
+
+    json_decref(v);
+    http_resp_header(r, "Cache-Control", "no-store");
+    http_respond(r, status, "application/json", s, len);
+    free(s);
+}
+
+void api__errno(struct http_req *r, int err, const char *what)
+{
+    switch (err) {
+    case -EINVAL:
+        http_respond_error(r, 400, "invalid", "The request is not valid.", NULL);
+        return;
+    case -EACCES:
+        http_respond_error(r, 403, "forbidden", "You are not allowed to do this.", NULL);
+        return;
+    case -ENOENT:
+        http_respond_error(r, 404, "not_found", "Not found: check the address or the id.", NULL);
+        return;
+    case -EEXIST:
+        http_respond_error(r, 409, "conflict", "It already exists.", NULL);
+        return;
+    case -EMSGSIZE:
+        http_respond_error(r, 413, "too_large", "The request is too large.", NULL);
+        return;
+    case -EAGAIN:
+        http_resp_header(r, "Retry-After", "1");
+        http_respond_error(r, 429, "rate_limited", "Too many requests: retry later.", NULL);
+        return;
+    case -ENOSPC:
+    case -ESHUTDOWN:
+        http_resp_header(r, "Retry-After", "5");
+        http_respond_error(r, 503, "overloaded",
+                           "The server is busy or restarting: retry in a few seconds.", NULL);
+        return;
+    default:
+        log_error("api: %s failed: %s", what, strerror(-err));
+        http_respond_error(r, 500, "internal",
+                           "Something went wrong on the server; the error was logged.", NULL);
+        return;
+    }
+}
+
+json_t *api__body_object(struct http_req *r, const char *const *allowed)
+{
+    size_t len;
+    const char *body = http_req_body(r, &len);
+    char why[256];
+    char msg[320];
+    json_t *v;
+    const char *key;
+    json_t *val;
+
+    if (!len) {
+        http_respond_error(r, 400, "invalid_json", "A JSON object body is required.", NULL);
+        return NULL;
+    }
+    v = json_parse(body, len, why, sizeof(why));
+    if (!v) {
+        snprintf(msg, sizeof(msg), "The body is not valid JSON (%s).", why);
+        http_respond_error(r, 400, "invalid_json", msg, NULL);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        http_respond_error(r, 400, "invalid_json", "The body must be a JSON object.", NULL);
+        return NULL;
+    }
+    json_object_foreach(v, key, val) {
+        bool ok = false;
+
+        for (size_t i = 0; allowed[i] && !ok; i++)
+            ok = !strcmp(allowed[i], key);
+        if (!ok) {
+            snprintf(msg, sizeof(msg), "Unknown field '%.64s'.", key);
+            http_respond_error(r, 400, "unknown_field", msg, key);
+            json_decref(v);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* Characters, not bytes: jansson has already checked the UTF-8. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+bool api__string(struct http_req *r, json_t *obj, const char *key, bool required, size_t min,
+                 size_t max, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    char msg[160];
+    size_t n;
+
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (!required)
+            return true;
+        snprintf(msg, sizeof(msg), "'%s' is required.", key);
+        http_respond_error(r, 400, "missing_field", msg, key);
+        return false;
+    }
+    if (!json_is_string(v)) {
+        snprintf(msg, sizeof(msg), "'%s' must be a string.", key);
+        http_respond_error(r, 400, "wrong_type", msg, key);
+        return false;
+    }
+    if (strlen(json_string_value(v)) != json_string_length(v)) {
+        snprintf(msg, sizeof(msg), "'%s' must not contain NUL characters.", key);
+        http_respond_error(r, 400, "invalid_value", msg, key);
+        return false;
+    }
+    n = utf8_chars(json_string_value(v));
+    if (n < min || n > max) {
+        snprintf(msg, sizeof(msg), "'%s' must be %zu to %zu characters long.", key, min, max);
+        http_respond_error(r, 400, n < min ? "too_short" : "too_long", msg, key);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+bool api__staff(struct http_req *r, struct store_user *out, int64_t *token_id)
+{
+    const char *h = http_req_header(r, "Authorization");
+    uint8_t hash[SECRET_HASH_LEN];
+    const char *tok;
+    int err;
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        http_resp_header(r, "WWW-Authenticate", "Bearer");
+        http_respond_error(r, 401, "unauthenticated",
+                           "Sign in or send an API token (Authorization: Bearer ...).", NULL);
+        return false;
+    }
+    tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    secret_sha256(tok, strnlen(tok, 512), hash);
+    err = store_token_find(api__reader(r), hash, out, token_id);
+    if (err == -ENOENT) {
+        http_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        http_respond_error(r, 401, "invalid_token",
+                           "This token is unknown or revoked: create a new one.", NULL);
+        return false;
+    }
+    if (err) {
+        api__errno(r, err, "token lookup");
+        return false;
+    }
+    return true;
+}
+
+struct api_pending {
+    struct http_req *req;
+    struct http_loop *loop;
+    api_finish_fn *finish;
+    void *data;
+    int err;
+    int64_t id;
+};
+
+struct api_pending *api__pending_new(struct http_req *r, api_finish_fn *finish, void *data)
+{
+    struct api_pending *p = xcalloc(1, sizeof(*p));
+
+    p->req = r;
+    p->loop = http_req_loop(r);
+    p->finish = finish;
+    p->data = data;
+    return p;
+}
+
+void api__pending_free(struct api_pending *p)
+{
+    free(p);
+}
+
+static void pending_on_loop(void *arg)
+{
+    struct api_pending *p = arg;
+
+    p->finish(p->req, p->err, p->id, p->data);
+    free(p);
+}
+
+/* Runs on the store's writer thread: carry the outcome back to the request's loop. */
+void api__pending_done(void *ctx, int err, int64_t id)
+{
+    struct api_pending *p = ctx;
+
+    p->err = err;
+    p->id = id;
+    if (http_loop_post(p->loop, pending_on_loop, p) != 0) {
+        /* The loop is gone (shutdown past its deadline): its connections were closed. */
+        free(p);
+    }
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Operations endpoints: /healthz (the process answers), /readyz (a write goes through the whole
+ * commit path) and /metrics (Prometheus text, operators only: request counts are not secret,
+ * but nobody outside needs to watch the server's load).
+ */
+#include "api/api_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+
+#define METRICS_LIMIT (64 * 1024)
+
+void api_healthz(struct http_req *r)
+{
+    static const char body[] = "{\"status\":\"ok\"}";
+
+    http_resp_header(r, "Cache-Control", "no-store");
+    http_respond(r, 200, "application/json", body, sizeof(body) - 1);
+}
+
+static void readyz_finish(struct http_req *r, int err, int64_t id, void *data)
+{
+    static const char body[] = "{\"status\":\"ready\"}";
+
+    (void)id;
+    (void)data;
+    if (err) {
+        http_resp_header(r, "Retry-After", "5");
+        http_respond_error(r, 503, "not_ready", "The store cannot commit writes right now.",
+                           NULL);
+        return;
+    }
+    http_resp_header(r, "Cache-Control", "no-store");
+    http_respond(r, 200, "application/json", body, sizeof(body) - 1);
+}
+
+void api_readyz(struct http_req *r)
+{
+    struct api_pending *p = api__pending_new(r, readyz_finish, NULL);
+    int err = store_ping(api__app(r)->store, api__pending_done, p, NULL);
+
+    if (err) {
+        api__pending_free(p);
+        readyz_finish(r, err, 0, NULL);
+    }
+}
+
+static long rss_bytes(void)
+{
+    long pages = 0;
+    long resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+static int write_metrics(struct api_app *app, struct buf *out)
+{
+    static const char *const classes[] = { "", "1xx", "2xx", "3xx", "4xx", "5xx" };
+    struct http_stats hs;
+    struct store_stats ss;
+    int err;
+
+    http_server_stats(app->server, &hs);
+    store_stats(app->store, &ss);
+    err = buf_printf(out,
+                     "# HELP araldo_connections_open Client connections open now.\n"
+                     "# TYPE araldo_connections_open gauge\n"
+                     "araldo_connections_open %llu\n"
+                     "# HELP araldo_connections_total Client connections accepted.\n"
+                     "# TYPE araldo_connections_total counter\n"
+                     "araldo_connections_total %llu\n"
+                     "# HELP araldo_connections_refused_total Connections refused over a limit.\n"
+                     "# TYPE araldo_connections_refused_total counter\n"
+                     "araldo_connections_refused_total %llu\n"
+                     "# HELP araldo_accept_paused_total Accept pauses on file-descriptor "
+                     "exhaustion.\n"
+                     "# TYPE araldo_accept_paused_total counter\n"
+                     "araldo_accept_paused_total %llu\n"
+                     "# HELP araldo_http_requests_total Requests answered, by status class.\n"
+                     "# TYPE araldo_http_requests_total counter\n",
+                     (unsigned long long)hs.connections_open,
+                     (unsigned long long)hs.connections_total,
+                     (unsigned long long)hs.connections_refused,
+                     (unsigned long long)hs.accept_paused);
+    for (int i = 1; !err && i <= 5; i++)
+        err = buf_printf(out, "araldo_http_requests_total{class=\"%s\"} %llu\n", classes[i],
+                         (unsigned long long)hs.requests_by_class[i]);
+    if (!err && hs.latency)
+        err = histogram_write(hs.latency, "araldo_http_request_duration_seconds",
+                              "Time from a complete request to its response.", out);
+    if (!err)
+        err = buf_printf(out,
+                         "# HELP araldo_store_queue_depth Writes waiting for the writer thread.\n"
+                         "# TYPE araldo_store_queue_depth gauge\n"
+                         "araldo_store_queue_depth %llu\n"
+                         "# HELP araldo_store_writes_total Writes committed or failed.\n"
+                         "# TYPE araldo_store_writes_total counter\n"
+                         "araldo_store_writes_total %llu\n"
+                         "# HELP araldo_store_commits_total Transactions committed.\n"
+                         "# TYPE araldo_store_commits_total counter\n"
+                         "araldo_store_commits_total %llu\n",
+                         (unsigned long long)ss.queue_depth, (unsigned long long)ss.writes_total,
+                         (unsigned long long)ss.commits_total);
+    if (!err && ss.commit_latency)
+        err = histogram_write(ss.commit_latency, "araldo_store_commit_duration_seconds",
+                              "Time from BEGIN to a durable COMMIT, per batch.", out);
+    if (!err && ss.write_latency)
+        err = histogram_write(ss.write_latency, "araldo_store_write_duration_seconds",
+                              "Time from a write being queued to its outcome.", out);
+    if (!err)
+        err = buf_printf(out,
+                         "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                         "# TYPE process_resident_memory_bytes gauge\n"
+                         "process_resident_memory_bytes %ld\n",
+                         rss_bytes());
+    return err;
+}
+
+void api_metrics(struct http_req *r)
+{
+    struct store_user me;
+    struct buf out;
+    int err;
+
+    if (!api__staff(r, &me, NULL))
+        return;
+    if (me.role != STORE_ROLE_OPERATOR) {
+        http_respond_error(r, 403, "forbidden", "Only server operators can read the metrics.",
+                           NULL);
+        return;
+    }
+    buf_init(&out, METRICS_LIMIT);
+    err = write_metrics(api__app(r), &out);
+    if (err) {
+        api__errno(r, err, "metrics");
+    } else {
+        http_resp_header(r, "Cache-Control", "no-store");
+        http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+    }
+    buf_release(&out);
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Starts the real araldo binary on 127.0.0.1 with a temporary data directory, and runs its CLI.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BIN = process.env.ARALDO_BIN || resolve('build/araldo');
+
+export function tempDir(prefix = 'araldo-api-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+// Run a CLI command to completion. Returns { status, stdout, stderr }.
+export function cli(args, { input = '', data } = {}) {
+  const full = data ? [...args, '--data', data] : args;
+  const r = spawnSync(BIN, full, { input, encoding: 'utf8', timeout: 30000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Start `araldo serve` on a free port. Resolves to a handle with url, data dir, the first-start
+// operator password, stop() (SIGTERM, waits for exit) and kill() (SIGKILL).
+export async function startServer({ data, sets = {}, args = [], env = {}, wrap } = {}) {
+  const dir = data || tempDir();
+  const argv = ['serve', '--listen', '127.0.0.1:0', '--data', dir, '--set', 'workers=2', ...args];
+  for (const [k, v] of Object.entries(sets)) argv.push('--set', `${k}=${v}`);
+  const [cmd, cmdArgs] = wrap ? wrap(BIN, argv) : [BIN, argv];
+  const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const url = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start:\n${stderr}`)), 15000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (m) { clearTimeout(timer); res(m[1]); }
+    });
+    exited.then(({ code }) => { clearTimeout(timer); rej(new Error(`server exited ${code}:\n${stderr}`)); });
+  });
+  const pw = /one-time password (\S+)/.exec(stdout);
+  const u = new URL(url);
+  return {
+    url, host: u.hostname, port: Number(u.port), data: dir, child, exited,
+    password: pw ? pw[1] : null,
+    get stdout() { return stdout; },
+    get stderr() { return stderr; },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return exited;
+    },
+    cleanup() { if (!data) rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+// A staff API token for the server's data directory, made with the CLI (as an operator would).
+export function operatorToken(dir, email = 'admin@localhost') {
+  const r = cli(['token', 'create', '--email', email, '--name', 'tests'], { data: dir });
+  if (r.status !== 0) throw new Error(`token create failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
