@@ -33,7 +33,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
-.PHONY: all deps run check check-c check-api fuzz bench format lint clean
+.PHONY: all deps run check fuzz bench format lint install clean
+PREFIX ?= /usr/local
 all: $(BUILD)/araldo
 
 $(BUILD)/%.o: %.c
@@ -70,7 +71,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/araldo serve --demo-if-new --data var --listen 127.0.0.1:8080
+	$(BUILD)/araldo serve --data var --listen 127.0.0.1:8080
 
 check: deps
 	@$(MAKE) --no-print-directory $(BUILD)/araldo $(UNIT_BIN) $(REPLAY_BIN)
@@ -96,6 +97,11 @@ lint:
 	scripts/check-banned.sh
 	git ls-files 'src/*.c' | xargs -P2 -I{} clang-tidy --quiet {} -- -Isrc -I$(BUILD)/gen \
 		-D_GNU_SOURCE -std=c17
+
+install: all
+	install -D -m 0755 $(BUILD)/araldo $(DESTDIR)$(PREFIX)/bin/araldo
+	install -d $(DESTDIR)$(PREFIX)/share/araldo
+	cp -R web $(DESTDIR)$(PREFIX)/share/araldo/
 
 clean:
 	rm -rf $(BUILD) build-asan $(FUZZ_BUILD)
