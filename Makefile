@@ -52,7 +52,9 @@ $(BUILD)/libaraldo.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/araldo: $(BUILD)/src/main.o $(BUILD)/libaraldo.a
+# The binary links the objects themselves, not the archive: route sets are weak references,
+# which would not pull their object out of an archive.
+$(BUILD)/araldo: $(BUILD)/src/main.o $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/tests/harness.o $(BUILD)/libaraldo.a

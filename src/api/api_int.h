@@ -66,13 +66,15 @@ struct api_pending *api__pending_new(struct http_req *r, api_finish_fn *finish, 
 void api__pending_done(void *ctx, int err, int64_t id);
 void api__pending_free(struct api_pending *p);
 
-/* Resource handlers, one file each. */
-void api_healthz(struct http_req *r);
-void api_readyz(struct http_req *r);
-void api_metrics(struct http_req *r);
-void api_me(struct http_req *r);
-void api_tokens_create(struct http_req *r);
-void api_tokens_list(struct http_req *r);
-void api_tokens_revoke(struct http_req *r);
+/* The routes of one resource file (api/ops.c exports api_ops_routes, and so on). */
+struct api_route_set {
+    const struct http_route *routes;
+    size_t n;
+};
+#define API_ROUTE_SET(name, array) \
+    const struct api_route_set name = { array, sizeof(array) / sizeof((array)[0]) }
+
+extern const struct api_route_set api_ops_routes;
+extern const struct api_route_set api_tokens_routes;
 
 #endif

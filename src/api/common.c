@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * What every resource shares: the route table, the per-loop store reader, JSON in and out,
- * errno-to-status mapping, staff authentication and answering after a durable write.
+ * errno-to-status mapping and answering after a durable write.
  */
 #include "api/api_int.h"
 
@@ -15,22 +15,40 @@
 #include "core/log.h"
 #include "core/secret.h"
 
-#define JSON HTTP_ROUTE_JSON
+/*
+ * Each resource file exports its routes as a struct api_route_set; the table is their
+ * concatenation, built once. Sets of capabilities still being written are weak references
+ * (absent: skipped), so each resource can land on its own.
+ */
+extern const struct api_route_set api_accounts_routes __attribute__((weak));
+extern const struct api_route_set api_channels_routes __attribute__((weak));
+extern const struct api_route_set api_followers_routes __attribute__((weak));
+extern const struct api_route_set api_posts_routes __attribute__((weak));
 
-static const struct http_route routes[] = {
-    { HTTP_M_GET | HTTP_M_HEAD, "/healthz", api_healthz, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/readyz", api_readyz, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/metrics", api_metrics, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/me", api_me, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/tokens", api_tokens_list, 0, 0 },
-    { HTTP_M_POST, "/api/v1/tokens", api_tokens_create, 4096, JSON },
-    { HTTP_M_DELETE, "/api/v1/tokens/{id}", api_tokens_revoke, 0, 0 },
-};
+#define MAX_ROUTES 256
 
 const struct http_route *api_routes(size_t *n)
 {
-    *n = ARRAY_SIZE(routes);
-    return routes;
+    static struct http_route table[MAX_ROUTES];
+    static size_t count;
+    const struct api_route_set *sets[] = {
+        &api_ops_routes,      &api_tokens_routes,    &api_accounts_routes,
+        &api_channels_routes, &api_followers_routes, &api_posts_routes,
+    };
+
+    if (!count) {
+        for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+            if (!sets[i])
+                continue;
+            for (size_t j = 0; j < sets[i]->n; j++) {
+                if (count == MAX_ROUTES)
+                    abort();
+                table[count++] = sets[i]->routes[j];
+            }
+        }
+    }
+    *n = count;
+    return table;
 }
 
 void *api_loop_init(void *app, struct http_loop *loop)
@@ -188,37 +206,6 @@ bool api__string(struct http_req *r, json_t *obj, const char *key, bool required
         return false;
     }
     *out = json_string_value(v);
-    return true;
-}
-
-bool api__staff(struct http_req *r, struct store_user *out, int64_t *token_id)
-{
-    const char *h = http_req_header(r, "Authorization");
-    uint8_t hash[SECRET_HASH_LEN];
-    const char *tok;
-    int err;
-
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-        http_resp_header(r, "WWW-Authenticate", "Bearer");
-        http_respond_error(r, 401, "unauthenticated",
-                           "Sign in or send an API token (Authorization: Bearer ...).", NULL);
-        return false;
-    }
-    tok = h + 7;
-    while (*tok == ' ')
-        tok++;
-    secret_sha256(tok, strnlen(tok, 512), hash);
-    err = store_token_find(api__reader(r), hash, out, token_id);
-    if (err == -ENOENT) {
-        http_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        http_respond_error(r, 401, "invalid_token",
-                           "This token is unknown or revoked: create a new one.", NULL);
-        return false;
-    }
-    if (err) {
-        api__errno(r, err, "token lookup");
-        return false;
-    }
     return true;
 }
 

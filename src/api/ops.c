@@ -15,7 +15,7 @@
 
 #define METRICS_LIMIT (64 * 1024)
 
-void api_healthz(struct http_req *r)
+static void healthz(struct http_req *r)
 {
     static const char body[] = "{\"status\":\"ok\"}";
 
@@ -39,7 +39,7 @@ static void readyz_finish(struct http_req *r, int err, int64_t id, void *data)
     http_respond(r, 200, "application/json", body, sizeof(body) - 1);
 }
 
-void api_readyz(struct http_req *r)
+static void readyz(struct http_req *r)
 {
     struct api_pending *p = api__pending_new(r, readyz_finish, NULL);
     int err = store_ping(api__app(r)->store, api__pending_done, p, NULL);
@@ -127,7 +127,7 @@ static int write_metrics(struct api_app *app, struct buf *out)
     return err;
 }
 
-void api_metrics(struct http_req *r)
+static void metrics(struct http_req *r)
 {
     struct store_user me;
     struct buf out;
@@ -150,3 +150,10 @@ void api_metrics(struct http_req *r)
     }
     buf_release(&out);
 }
+
+static const struct http_route routes[] = {
+    { HTTP_M_GET | HTTP_M_HEAD, "/healthz", healthz, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/readyz", readyz, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/metrics", metrics, 0, 0 },
+};
+API_ROUTE_SET(api_ops_routes, routes);

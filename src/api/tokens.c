@@ -29,7 +29,7 @@ static json_t *user_json(const struct store_user *u)
                      "created_at", created);
 }
 
-void api_me(struct http_req *r)
+static void me(struct http_req *r)
 {
     struct store_user me;
 
@@ -63,7 +63,7 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
     free(t);
 }
 
-void api_tokens_create(struct http_req *r)
+static void tokens_create(struct http_req *r)
 {
     static const char *const allowed[] = { "name", NULL };
     uint8_t hash[SECRET_HASH_LEN];
@@ -109,7 +109,7 @@ static void list_one(void *ctx, const struct store_token *tok)
                                          "created_at", created));
 }
 
-void api_tokens_list(struct http_req *r)
+static void tokens_list(struct http_req *r)
 {
     struct store_user me;
     json_t *arr;
@@ -142,7 +142,7 @@ static void revoke_finish(struct http_req *r, int err, int64_t id, void *data)
     http_respond(r, 204, NULL, NULL, 0);
 }
 
-void api_tokens_revoke(struct http_req *r)
+static void tokens_revoke(struct http_req *r)
 {
     const char *idtext = http_req_param(r, "id");
     struct store_user me;
@@ -165,3 +165,11 @@ void api_tokens_revoke(struct http_req *r)
         revoke_finish(r, err, 0, NULL);
     }
 }
+
+static const struct http_route routes[] = {
+    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/me", me, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/tokens", tokens_list, 0, 0 },
+    { HTTP_M_POST, "/api/v1/tokens", tokens_create, 4096, HTTP_ROUTE_JSON },
+    { HTTP_M_DELETE, "/api/v1/tokens/{id}", tokens_revoke, 0, 0 },
+};
+API_ROUTE_SET(api_tokens_routes, routes);

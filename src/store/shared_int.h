@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * store/ internals that several resources' write ops call inside their own transaction, so
+ * that the change, its audit entry and its follower-visible event commit together or not at
+ * all. store/ only.
+ */
+#ifndef STORE_SHARED_INT_H
+#define STORE_SHARED_INT_H
+
+#include <stdint.h>
+
+#include "core/compiler.h"
+#include "store/store_int.h"
+
+/*
+ * Append an entry to org `org_id`'s audit log: staff `user_id` (0: the system, e.g. the
+ * scheduler) did `action` ("post.create", "channel.update", "admin.add" ...) to `target`
+ * ("post:123", "channel:comune-news"), with optional `detail_json` (a JSON object, or NULL).
+ * Audit entries name staff, never followers. Implemented in store/audit.c.
+ */
+MUST_CHECK int store__audit(struct store_tx *tx, int64_t org_id, int64_t user_id,
+                            const char *action, const char *target, const char *detail_json);
+
+/*
+ * Append a follower-visible event to channel `channel_id`'s stream with the channel's next
+ * sequence number (1, 2, 3 ... per channel, no gaps, written in the caller's transaction):
+ * `kind` is "post.created", "post.edited", "post.deleted", "channel.updated", "counts";
+ * `payload_json` is the event's JSON object as followers see it (counts only, never a
+ * follower). Sets `*seq` when not NULL. Implemented in store/events.c.
+ */
+MUST_CHECK int store__event(struct store_tx *tx, int64_t channel_id, const char *kind,
+                            const char *payload_json, int64_t *seq);
+
+#endif
