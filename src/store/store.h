@@ -33,8 +33,8 @@ struct store_reader; /* opaque: one per thread */
 
 struct store_opts {
     const char *data_dir; /* created (0700) if missing; the database is DATA_DIR/araldo.db */
-    unsigned batch_max;   /* most writes per transaction */
-    unsigned queue_max;   /* most queued writes; past it writes fail with -ENOSPC */
+    unsigned batch_max;   /* most writes per transaction (0: 256) */
+    unsigned queue_max;   /* most queued writes; past it writes fail with -ENOSPC (0: 10000) */
 };
 
 /*
@@ -42,7 +42,11 @@ struct store_opts {
  * thread. Returns NULL with one line in `err` for a person ("store: cannot open ...").
  */
 struct store *store_open(const struct store_opts *opts, char *err, size_t errlen);
-/* Commit every queued write, stop the writer thread and close. NULL is a no-op. */
+/*
+ * Commit every queued write (each one's done() is called), stop the writer thread and close.
+ * Writes queued meanwhile from done() callbacks fail with -ESHUTDOWN. Close every reader first;
+ * no other thread may call into the store once this starts. NULL is a no-op.
+ */
 void store_close(struct store *s);
 /* The schema version now in the database (the highest migration applied). */
 int store_schema_version(struct store *s);
@@ -53,10 +57,23 @@ int store_migrations_applied(struct store *s);
  * Copy the database to `path` with SQLite's online backup API, safe while serving (writes go
  * on; the copy is a consistent snapshot). `progress(ctx, done_pages, total_pages)` may be
  * NULL. The copy is written to a temporary name, fsynced and renamed into place.
+ *
+ * The snapshot is taken when the call starts: it holds every write reported before then. An
+ * existing file at `path` is replaced atomically; a failed backup leaves it untouched and no
+ * temporary file behind. Blocks the calling thread for the whole copy (CLI or a thread of its
+ * own, never an event loop); `progress` runs on that thread. Returns 0 or a negative errno with
+ * one line in `err`.
  */
 typedef void store_progress_fn(void *ctx, int done, int total);
 MUST_CHECK int store_backup(struct store *s, const char *path, store_progress_fn *progress,
                             void *ctx, char *err, size_t errlen);
+
+/*
+ * Run SQLite's integrity_check on a connection of its own (serving goes on, but it reads the
+ * whole file: for `araldo backup --verify`, after a restore, and tests). Returns 0 when the
+ * database is sound, or -EIO with the first problem in `err`. Any thread.
+ */
+MUST_CHECK int store_integrity_check(struct store *s, char *err, size_t errlen);
 
 struct store_stats {
     uint64_t queue_depth;   /* writes waiting now */

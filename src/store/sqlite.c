@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The SQLite backend: opening, the write queue and the writer thread (group commit).
+ *
+ * Why one writer: SQLite allows one write transaction at a time anyway, and making writers
+ * contend for it (busy handlers, retries) wastes the one thing that is slow, the fsync. One
+ * thread owning the write connection can instead commit many queued writes per fsync:
+ *
+ *   any thread:   store_user_add() -> validate, copy -> queue (bounded) -> 0 or -ENOSPC
+ *   writer:       take up to batch_max -> BEGIN IMMEDIATE
+ *                   for each: SAVEPOINT w; apply(); RELEASE w  (or ROLLBACK TO w on error)
+ *                 COMMIT (WAL + synchronous=FULL: durable when it returns)
+ *                 -> done(ctx, err, id) for each, in queue order
+ *
+ * While one batch commits, new writes pile up in the queue and become the next batch, so the
+ * batch size grows with the load by itself; no timer waits for company at low load.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/store_int.h"
+
+#define DEFAULT_BATCH_MAX 256
+#define DEFAULT_QUEUE_MAX 10000
+/* Waits for a lock held by another process (backup, sqlite3 shell, a checkpoint) this long. */
+#define BUSY_TIMEOUT_MS 5000
+/* After a burst the WAL is truncated back to this size at the next checkpoint. */
+#define WAL_SIZE_LIMIT (64 * 1024 * 1024)
+
+struct store {
+    char *path;               /* DATA_DIR/araldo.db */
+    sqlite3 *db;              /* the write connection: only the writer thread uses it */
+    struct stmt_cache stmts;  /* on db */
+    unsigned batch_max;
+    unsigned queue_max;
+    int schema_version;
+    int migrations_applied;
+
+    pthread_mutex_t mu;       /* guards the queue, depth and closing */
+    pthread_cond_t wake;      /* the writer sleeps on it while the queue is empty */
+    struct store_write *head; /* FIFO of queued writes */
+    struct store_write *tail;
+    uint64_t depth;
+    bool closing;             /* set by store_close: no new writes, drain, then stop */
+    pthread_t writer;
+    bool writer_running;
+
+    _Atomic uint64_t writes_total;
+    _Atomic uint64_t commits_total;
+    struct histogram commit_latency;
+    struct histogram write_latency;
+};
+
+/* The control statements the writer runs around every batch and write (cached like any). */
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+static const char sql_savepoint[] = "SAVEPOINT w";
+static const char sql_rollback_to[] = "ROLLBACK TO w";
+static const char sql_release[] = "RELEASE w";
+
+const char *store__path(const struct store *s)
+{
+    return s->path;
+}
+
+static int pragma(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "store: %s: %s", sql, sqlite3_errmsg(db));
+    return -EIO;
+}
+
+int store__connect(const char *path, int flags, sqlite3 **out, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    int ret = 0;
+
+    /* NOMUTEX: each connection belongs to one thread at a time, so SQLite's locks are waste. */
+    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "store: cannot open %s: %s", path,
+                 db ? sqlite3_errmsg(db) : "out of memory");
+        ret = -EIO;
+        goto out;
+    }
+    sqlite3_extended_result_codes(db, 1); /* UNIQUE vs FOREIGN KEY decide -EEXIST vs -ENOENT */
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    /* Defensive: no writable_schema or other ways of corrupting the file through SQL. */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    ret = pragma(db, "PRAGMA trusted_schema = OFF", err, errlen);
+    if (!ret)
+        ret = pragma(db, "PRAGMA foreign_keys = ON", err, errlen);
+out:
+    if (ret) {
+        sqlite3_close(db);
+        db = NULL;
+    }
+    *out = db;
+    return ret;
+}
+
+/* The write connection's extra settings: WAL, full fsync on every commit. */
+static int setup_writer(sqlite3 *db, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[64];
+    int ret = 0;
+
+    /* journal_mode answers with the mode it ended up in; WAL can be refused (e.g. no mmap). */
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW ||
+        sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+        snprintf(err, errlen, "store: cannot switch the database to WAL mode: %s",
+                 sqlite3_errmsg(db));
+        ret = -EIO;
+        goto out;
+    }
+    /* FULL, not NORMAL: NORMAL in WAL mode may lose the last commits on power loss, and a
+     * write we acknowledged must survive that. Group commit is what pays for it. */
+    ret = pragma(db, "PRAGMA synchronous = FULL", err, errlen);
+    if (ret)
+        goto out;
+    snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %d", WAL_SIZE_LIMIT);
+    ret = pragma(db, sql, err, errlen);
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- the writer thread ---- */
+
+/* Take up to batch_max writes off the queue, waiting for one. NULL: closing and drained. */
+static struct store_write *take_batch(struct store *s)
+{
+    struct store_write *first, *last;
+    unsigned n = 1;
+
+    pthread_mutex_lock(&s->mu);
+    while (!s->head && !s->closing)
+        pthread_cond_wait(&s->wake, &s->mu);
+    first = s->head;
+    if (first) {
+        last = first;
+        while (n < s->batch_max && last->next) {
+            last = last->next;
+            n++;
+        }
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        s->depth -= n;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return first;
+}
+
+static int control(struct store *s, const char *sql)
+{
+    return store__step_done(s->db, store__stmt(&s->stmts, sql), sql);
+}
+
+/*
+ * Run one write in its own savepoint. The write's own outcome goes to w->err; the return is
+ * nonzero only when the batch's transaction itself is lost.
+ */
+static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w)
+{
+    int err;
+
+    err = control(s, sql_savepoint);
+    if (err)
+        return err;
+    w->id = 0;
+    w->err = w->op->apply(w, tx, &w->id);
+    if (w->err) {
+        w->id = 0;
+        /* Some errors (I/O, disk full, out of memory) make SQLite roll back the whole
+         * transaction: then there is no savepoint to return to, and the batch is lost. */
+        if (sqlite3_get_autocommit(s->db))
+            return -EIO;
+        err = control(s, sql_rollback_to);
+        if (err)
+            return err;
+    }
+    return control(s, sql_release);
+}
+
+static void run_batch(struct store *s, struct store_write *batch)
+{
+    struct store_tx tx = { .db = s->db, .stmts = &s->stmts, .now_ms = clock_now_ms() };
+    uint64_t t0 = clock_mono_us();
+    struct store_write *w;
+    int err;
+
+    err = control(s, sql_begin);
+    for (w = batch; w && !err; w = w->next)
+        err = apply_one(s, &tx, w);
+    if (!err)
+        err = control(s, sql_commit);
+    if (!err) {
+        histogram_observe(&s->commit_latency, clock_mono_us() - t0);
+        atomic_fetch_add_explicit(&s->commits_total, 1, memory_order_relaxed);
+        return;
+    }
+    /* Nothing of this batch is durable, so nobody may hear otherwise. */
+    if (!sqlite3_get_autocommit(s->db))
+        (void)control(s, sql_rollback);
+    for (w = batch; w; w = w->next) {
+        w->err = -EIO;
+        w->id = 0;
+    }
+}
+
+static void report(struct store *s, struct store_write *batch)
+{
+    struct store_write *w;
+
+    while (batch) {
+        w = batch;
+        batch = w->next;
+        histogram_observe(&s->write_latency, clock_mono_us() - w->queued_us);
+        /* counted before done() so that whoever done() wakes sees it in store_stats */
+        atomic_fetch_add_explicit(&s->writes_total, 1, memory_order_relaxed);
+        w->done(w->ctx, w->err, w->id);
+        w->op->free(w);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *s = arg;
+    struct store_write *batch;
+
+    while ((batch = take_batch(s))) {
+        run_batch(s, batch);
+        report(s, batch);
+    }
+    return NULL;
+}
+
+/* ---- queueing ---- */
+
+/* How a blocking write waits: the writer fills it in and signals. Lives on the caller's stack. */
+struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool fired;
+    int err;
+    int64_t id;
+};
+
+static void waiter_done(void *ctx, int err, int64_t id)
+{
+    struct waiter *wt = ctx;
+
+    pthread_mutex_lock(&wt->mu);
+    wt->err = err;
+    wt->id = id;
+    wt->fired = true;
+    pthread_cond_signal(&wt->cond);
+    pthread_mutex_unlock(&wt->mu); /* after this the waiter may return and free wt */
+}
+
+int store__submit(struct store *s, struct store_write *w, store_done_fn *done, void *ctx,
+                  int64_t *id_out)
+{
+    struct waiter wt = { .fired = false };
+    bool sync = !done;
+    bool was_empty;
+    int err = 0;
+
+    if (sync && pthread_equal(pthread_self(), s->writer)) {
+        w->op->free(w);
+        return -EDEADLK;
+    }
+    if (sync) {
+        pthread_mutex_init(&wt.mu, NULL);
+        pthread_cond_init(&wt.cond, NULL);
+        done = waiter_done;
+        ctx = &wt;
+    }
+    w->done = done;
+    w->ctx = ctx;
+    w->next = NULL;
+    w->err = 0;
+    w->id = 0;
+    w->queued_us = clock_mono_us();
+
+    pthread_mutex_lock(&s->mu);
+    if (s->closing) {
+        err = -ESHUTDOWN;
+    } else if (s->depth >= s->queue_max) {
+        err = -ENOSPC;
+    } else {
+        was_empty = !s->head;
+        if (s->tail)
+            s->tail->next = w;
+        else
+            s->head = w;
+        s->tail = w;
+        s->depth++;
+        /* The writer only sleeps on an empty queue, so only that transition needs a wake-up. */
+        if (was_empty)
+            pthread_cond_signal(&s->wake);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (err) {
+        w->op->free(w);
+        goto out;
+    }
+    if (sync) {
+        pthread_mutex_lock(&wt.mu);
+        while (!wt.fired)
+            pthread_cond_wait(&wt.cond, &wt.mu);
+        pthread_mutex_unlock(&wt.mu);
+        err = wt.err;
+        if (id_out)
+            *id_out = wt.id;
+    }
+out:
+    if (sync) {
+        pthread_cond_destroy(&wt.cond);
+        pthread_mutex_destroy(&wt.mu);
+    }
+    return err;
+}
+
+/* ---- open and close ---- */
+
+/*
+ * The database holds password and token hashes: create it 0600 ourselves, since SQLite would
+ * create it (and later its -wal and -shm, which copy its mode) 0644 minus the umask.
+ */
+static int prepare_files(const char *dir, const char *path, char *err, size_t errlen)
+{
+    int fd;
+
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        snprintf(err, errlen, "store: cannot create %s: %s", dir, strerror(errno));
+        return -errno;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "store: cannot open %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    close(fd);
+    return 0;
+}
+
+struct store *store_open(const struct store_opts *opts, char *err, size_t errlen)
+{
+    struct store *s = xcalloc(1, sizeof(*s));
+    size_t n;
+    int ret;
+
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (!opts->data_dir || !*opts->data_dir) {
+        snprintf(err, errlen, "store: no data directory given");
+        goto fail;
+    }
+    n = strlen(opts->data_dir) + sizeof("/araldo.db");
+    s->path = xmalloc(n);
+    snprintf(s->path, n, "%s/araldo.db", opts->data_dir);
+    s->batch_max = opts->batch_max ? opts->batch_max : DEFAULT_BATCH_MAX;
+    s->queue_max = opts->queue_max ? opts->queue_max : DEFAULT_QUEUE_MAX;
+
+    if (!sqlite3_threadsafe()) {
+        snprintf(err, errlen, "store: SQLite was built without thread support");
+        goto fail;
+    }
+    ret = prepare_files(opts->data_dir, s->path, err, errlen);
+    if (!ret)
+        ret = store__connect(s->path, SQLITE_OPEN_READWRITE, &s->db, err, errlen);
+    if (!ret)
+        ret = setup_writer(s->db, err, errlen);
+    if (!ret)
+        ret = store__migrate(s->db, &s->schema_version, &s->migrations_applied, err, errlen);
+    if (ret)
+        goto fail;
+    store__stmt_cache_init(&s->stmts, s->db);
+    ret = pthread_create(&s->writer, NULL, writer_main, s);
+    if (ret) {
+        snprintf(err, errlen, "store: cannot start the writer thread: %s", strerror(ret));
+        goto fail;
+    }
+    s->writer_running = true;
+    return s;
+fail:
+    store_close(s);
+    return NULL;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (s->writer_running) {
+        pthread_mutex_lock(&s->mu);
+        s->closing = true; /* the writer drains the queue before it sees this and stops */
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->writer, NULL);
+    }
+    store__stmt_cache_release(&s->stmts);
+    if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+        log_warn("store: closing the database: %s", sqlite3_errmsg(s->db));
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+    return s->schema_version;
+}
+
+int store_migrations_applied(struct store *s)
+{
+    return s->migrations_applied;
+}
+
+void store_stats(struct store *s, struct store_stats *out)
+{
+    pthread_mutex_lock(&s->mu);
+    out->queue_depth = s->depth;
+    pthread_mutex_unlock(&s->mu);
+    out->writes_total = atomic_load_explicit(&s->writes_total, memory_order_relaxed);
+    out->commits_total = atomic_load_explicit(&s->commits_total, memory_order_relaxed);
+    out->commit_latency = &s->commit_latency;
+    out->write_latency = &s->write_latency;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * store/ internals, shared by its files and by nobody else: the write queue's typed operations,
+ * the prepared-statement cache and SQLite error mapping.
+ *
+ * A write is a small struct whose first member is a struct store_write, plus an op table with
+ * an apply function. The public function (store_user_add, ...) validates its arguments, copies
+ * them into the struct and calls store__submit(); the writer thread later calls apply() inside
+ * the batch's transaction, in the write's own savepoint. docs/STORE.md shows how to add one.
+ */
+#ifndef STORE_STORE_INT_H
+#define STORE_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "core/compiler.h"
+#include "store/store.h"
+
+/* Statements of one connection, prepared once and looked up by their SQL text's address. */
+struct stmt_cache {
+    /* members are private */
+    sqlite3 *db;
+    struct stmt_slot *slot; /* open addressing, `cap` is a power of two */
+    size_t cap, len;
+};
+
+void store__stmt_cache_init(struct stmt_cache *c, sqlite3 *db);
+/* Finalize every statement. The connection stays open. */
+void store__stmt_cache_release(struct stmt_cache *c);
+/*
+ * The prepared statement for `sql`, which must be a string with static storage: the cache is
+ * keyed by its address. Returns NULL (and logs) if it cannot be prepared, which is a bug in the
+ * SQL. The statement is reset and unbound: callers bind, step, then store__stmt_done().
+ */
+sqlite3_stmt *store__stmt(struct stmt_cache *c, const char *sql);
+/* Reset and unbind `st` (NULL-safe) so it holds no read snapshot while idle. */
+void store__stmt_done(sqlite3_stmt *st);
+
+/*
+ * Map a failed SQLite result to our error space: a UNIQUE or PRIMARY KEY violation is
+ * -EEXIST, a FOREIGN KEY violation -ENOENT, anything else -EIO, logged with `what` and SQLite's
+ * message (which names columns, never values).
+ */
+int store__errno(sqlite3 *db, int rc, const char *what);
+/*
+ * Step `st` (a statement that returns no rows) once, then store__stmt_done() it. Returns 0 or
+ * store__errno()'s mapping; a NULL `st` (could not be prepared) is -EIO.
+ */
+MUST_CHECK int store__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
+
+/* Open a connection with the settings every connection shares (see sqlite.c). */
+MUST_CHECK int store__connect(const char *path, int flags, sqlite3 **out, char *err,
+                              size_t errlen);
+
+/*
+ * Bring the schema up to date: apply every migration newer than the database's version, in
+ * order, each in its own transaction. Returns 0 with the resulting version and the number
+ * applied, or a negative errno with one line in `err`; a database newer than this binary is
+ * -EPROTO ("upgrade araldo" rather than guessing at an unknown schema).
+ */
+MUST_CHECK int store__migrate(sqlite3 *db, int *version, int *applied, char *err,
+                              size_t errlen);
+/* DATA_DIR/araldo.db, for the other connections (readers, backup, checks). */
+const char *store__path(const struct store *s);
+
+/* What apply() gets: the writer's connection, its statements, and the batch's clock. */
+struct store_tx {
+    sqlite3 *db;
+    struct stmt_cache *stmts;
+    int64_t now_ms; /* wall clock taken once per batch: every row of a batch has the same time */
+};
+
+struct store_write;
+
+struct store_write_op {
+    const char *name; /* "user_add": logs only */
+    /*
+     * Do the write inside the open savepoint. Return 0 (with `*id` set where there is a new
+     * row) or a negative errno; on error the writer rolls back to the savepoint, so apply
+     * need not undo anything. Runs on the writer thread.
+     */
+    int (*apply)(struct store_write *w, struct store_tx *tx, int64_t *id);
+    /* Free the containing struct (NULL-safe is not needed: never called with NULL). */
+    void (*free)(struct store_write *w);
+};
+
+struct store_write {
+    /* filled by store__submit(); ops only set `op` */
+    const struct store_write_op *op;
+    struct store_write *next;
+    store_done_fn *done;
+    void *ctx;
+    uint64_t queued_us;
+    int err;
+    int64_t id;
+};
+
+/*
+ * Queue `w` (its `op` set) for the writer and, when `done` is NULL, wait for its outcome.
+ * Takes ownership of `w` in every case: on an early error it is freed and `done` is never
+ * called. Returns 0 (async: queued), the write's outcome (sync, with `*id_out`), -ENOSPC when
+ * the queue is full, -ESHUTDOWN while closing, or -EDEADLK for a blocking write from the
+ * writer thread itself (a done callback), which would wait for itself forever.
+ */
+MUST_CHECK int store__submit(struct store *s, struct store_write *w, store_done_fn *done,
+                             void *ctx, int64_t *id_out);
+
+#endif

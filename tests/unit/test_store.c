@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The SQLite store through its public header: migrations, accounts and tokens, the write queue
+ * (group commit, per-write savepoints, back-pressure, draining), online backup and durability
+ * across kill -9. Tests that need writes to land in one batch hold the writer in a done()
+ * callback (a "gate"): writes queued meanwhile all become its next batch.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/secret.h"
+#include "harness.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+#define PW "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"
+
+static struct store *open_store(const char *dir, unsigned batch_max, unsigned queue_max)
+{
+    struct store_opts o = { .data_dir = dir, .batch_max = batch_max, .queue_max = queue_max };
+    char err[256] = "";
+    struct store *s = store_open(&o, err, sizeof(err));
+
+    if (!s)
+        fprintf(stderr, "  open_store: %s\n", err);
+    return s;
+}
+
+static void hash_of(int a, int b, uint8_t out[SECRET_HASH_LEN])
+{
+    char s[64];
+
+    snprintf(s, sizeof(s), "token-%d-%d", a, b);
+    secret_sha256(s, strlen(s), out);
+}
+
+static void subdir(char *out, size_t outlen, const char *name)
+{
+    snprintf(out, outlen, "%s/%s", harness_tmpdir(), name);
+}
+
+/* Counts outcomes of async writes and lets a test wait for them. */
+struct tally {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int done, ok, eexist, other;
+};
+
+static void tally_init(struct tally *t)
+{
+    memset(t, 0, sizeof(*t));
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cond, NULL);
+}
+
+static void tally_done(void *ctx, int err, int64_t id)
+{
+    struct tally *t = ctx;
+
+    (void)id;
+    pthread_mutex_lock(&t->mu);
+    t->done++;
+    if (!err)
+        t->ok++;
+    else if (err == -EEXIST)
+        t->eexist++;
+    else
+        t->other++;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Wait until `n` writes are reported; false after 20 s. */
+static bool tally_wait(struct tally *t, int n)
+{
+    struct timespec until;
+    bool ok = true;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&t->mu);
+    while (t->done < n && ok)
+        ok = pthread_cond_timedwait(&t->cond, &t->mu, &until) == 0;
+    ok = t->done >= n;
+    pthread_mutex_unlock(&t->mu);
+    return ok;
+}
+
+/* Holds the writer thread inside a done() callback until opened. */
+struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool entered, open;
+};
+
+static void gate_init(struct gate *g)
+{
+    memset(g, 0, sizeof(*g));
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cond, NULL);
+}
+
+static void gate_done(void *ctx, int err, int64_t id)
+{
+    struct gate *g = ctx;
+
+    (void)err;
+    (void)id;
+    pthread_mutex_lock(&g->mu);
+    g->entered = true;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->open)
+        pthread_cond_wait(&g->cond, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_wait_entered(struct gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    while (!g->entered)
+        pthread_cond_wait(&g->cond, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_open(struct gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = true;
+    pthread_cond_broadcast(&g->cond);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static int64_t add_user(struct store *s, const char *email)
+{
+    int64_t id = 0;
+
+    if (store_user_add(s, email, STORE_ROLE_STAFF, PW, false, NULL, NULL, &id))
+        return 0;
+    return id;
+}
+
+/* ---- migrations and opening ---- */
+
+TEST(migrations_apply_on_new_db_and_not_again_on_reopen)
+{
+    char dir[512];
+    struct stat st;
+    struct store *s;
+
+    subdir(dir, sizeof(dir), "data");
+    s = open_store(dir, 0, 0);
+    CHECK(s);
+    CHECK_INT(stat(dir, &st), ==, 0);
+    CHECK_INT(st.st_mode & 0777, ==, 0700);
+    CHECK_INT(store_migrations_applied(s), ==, store_migration_count);
+    CHECK_INT(store_schema_version(s), ==, store_migration_count);
+    store_close(s);
+
+    s = open_store(dir, 0, 0);
+    CHECK(s);
+    CHECK_INT(store_migrations_applied(s), ==, 0);
+    CHECK_INT(store_schema_version(s), ==, store_migration_count);
+    store_close(s);
+}
+
+TEST(database_newer_than_binary_is_refused)
+{
+    char dir[512], path[600], err[256] = "";
+    struct store_opts o = { 0 };
+    sqlite3 *db;
+    struct store *s;
+
+    subdir(dir, sizeof(dir), "data");
+    s = open_store(dir, 0, 0);
+    CHECK(s);
+    store_close(s);
+    snprintf(path, sizeof(path), "%s/araldo.db", dir);
+    CHECK_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db,
+                           "INSERT INTO schema_migrations VALUES (999, '999_future', 0)",
+                           NULL, NULL, NULL),
+              ==, SQLITE_OK);
+    sqlite3_close(db);
+
+    o.data_dir = dir;
+    s = store_open(&o, err, sizeof(err));
+    CHECK(!s);
+    CHECK(strstr(err, "schema version 999"));
+    CHECK(!strchr(err, '\n'));
+}
+
+TEST(role_names_round_trip)
+{
+    enum store_role r;
+
+    CHECK_STR(store_role_name(STORE_ROLE_OPERATOR), "operator");
+    CHECK_STR(store_role_name(STORE_ROLE_ORG_ADMIN), "org_admin");
+    CHECK_STR(store_role_name(STORE_ROLE_STAFF), "staff");
+    CHECK_INT(store_role_parse("org_admin", &r), ==, 0);
+    CHECK_INT(r, ==, STORE_ROLE_ORG_ADMIN);
+    CHECK_INT(store_role_parse("Operator", &r), ==, -EINVAL);
+    CHECK_INT(store_role_parse("", &r), ==, -EINVAL);
+}
+
+/* ---- accounts and tokens ---- */
+
+TEST(user_found_by_email_in_any_case)
+{
+    char err[256], hash[256];
+    struct store_reader *r = NULL;
+    struct store_user u;
+    struct store *s;
+    int64_t id = 0, n = -1;
+
+    s = open_store(harness_tmpdir(), 0, 0);
+    CHECK(s);
+    CHECK_INT(store_user_add(s, "Ana.Rossi@Comune.IT", STORE_ROLE_OPERATOR, PW, true, NULL,
+                             NULL, &id),
+              ==, 0);
+    CHECK_INT(id, >, 0);
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    CHECK_INT(store_user_count(r, &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    CHECK_INT(store_user_by_email(r, "ana.rossi@comune.it", &u, hash, sizeof(hash)), ==, 0);
+    CHECK_INT(u.id, ==, id);
+    CHECK_STR(u.email, "ana.rossi@comune.it"); /* stored lower-cased */
+    CHECK_INT(u.role, ==, STORE_ROLE_OPERATOR);
+    CHECK_INT(u.org_id, ==, 0);
+    CHECK(u.must_change_password);
+    CHECK_INT(u.created_ms, >, 0);
+    CHECK_STR(hash, PW);
+    CHECK_INT(store_user_by_email(r, "ANA.ROSSI@COMUNE.IT", &u, NULL, 0), ==, 0);
+    CHECK_INT(u.id, ==, id);
+    CHECK_INT(store_user_by_email(r, "nobody@comune.it", &u, NULL, 0), ==, -ENOENT);
+    CHECK_INT(store_user_by_email(r, "ana.rossi@comune.it", &u, hash, 8), ==, -EMSGSIZE);
+    store_reader_close(r);
+    store_close(s);
+}
+
+TEST(duplicate_email_in_other_case_is_eexist)
+{
+    struct store *s = open_store(harness_tmpdir(), 0, 0);
+    int64_t id = 0;
+
+    CHECK(s);
+    CHECK_INT(add_user(s, "ufficio@comune.it"), >, 0);
+    CHECK_INT(store_user_add(s, "UFFICIO@comune.it", STORE_ROLE_STAFF, PW, false, NULL, NULL,
+                             &id),
+              ==, -EEXIST);
+    CHECK_INT(id, ==, 0);
+    store_close(s);
+}
+
+TEST(invalid_user_is_einval_and_done_never_called)
+{
+    struct store *s = open_store(harness_tmpdir(), 0, 0);
+    struct tally t;
+
+    tally_init(&t);
+    CHECK(s);
+    CHECK_INT(store_user_add(s, "no-at-sign", STORE_ROLE_STAFF, PW, false, tally_done, &t, NULL),
+              ==, -EINVAL);
+    CHECK_INT(store_user_add(s, "a@b.it", (enum store_role)7, PW, false, tally_done, &t, NULL),
+              ==, -EINVAL);
+    CHECK_INT(store_user_add(s, "a@b.it", STORE_ROLE_STAFF, "", false, tally_done, &t, NULL),
+              ==, -EINVAL);
+    store_close(s);
+    CHECK_INT(t.done, ==, 0);
+}
+
+struct tok_list {
+    int n;
+    int64_t ids[8];
+    char names[8][128];
+};
+
+static void collect_token(void *ctx, const struct store_token *tok)
+{
+    struct tok_list *l = ctx;
+
+    if (l->n < 8) {
+        l->ids[l->n] = tok->id;
+        snprintf(l->names[l->n], sizeof(l->names[0]), "%s", tok->name);
+    }
+    l->n++;
+}
+
+TEST(token_add_find_list_revoke)
+{
+    uint8_t h1[SECRET_HASH_LEN], h2[SECRET_HASH_LEN];
+    struct store_reader *r = NULL;
+    struct tok_list l = { 0 };
+    struct store_user u;
+    struct store *s;
+    char err[256];
+    int64_t uid, t1 = 0, t2 = 0, found = 0;
+
+    s = open_store(harness_tmpdir(), 0, 0);
+    CHECK(s);
+    uid = add_user(s, "staff@comune.it");
+    CHECK_INT(uid, >, 0);
+    hash_of(1, 1, h1);
+    hash_of(1, 2, h2);
+    CHECK_INT(store_token_add(s, uid, "laptop", h1, NULL, NULL, &t1), ==, 0);
+    CHECK_INT(store_token_add(s, uid, "script", h2, NULL, NULL, &t2), ==, 0);
+    CHECK_INT(t2, >, t1);
+
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    CHECK_INT(store_token_find(r, h1, &u, &found), ==, 0);
+    CHECK_INT(u.id, ==, uid);
+    CHECK_STR(u.email, "staff@comune.it");
+    CHECK_INT(found, ==, t1);
+    CHECK_INT(store_token_list(r, uid, collect_token, &l), ==, 0);
+    CHECK_INT(l.n, ==, 2);
+    CHECK_INT(l.ids[0], ==, t2); /* newest first */
+    CHECK_STR(l.names[0], "script");
+    CHECK_STR(l.names[1], "laptop");
+
+    CHECK_INT(store_token_revoke(s, uid, t1, NULL, NULL), ==, 0);
+    CHECK_INT(store_token_find(r, h1, &u, NULL), ==, -ENOENT);
+    CHECK_INT(store_token_find(r, h2, &u, NULL), ==, 0);
+    memset(&l, 0, sizeof(l));
+    CHECK_INT(store_token_list(r, uid, collect_token, &l), ==, 0);
+    CHECK_INT(l.n, ==, 1);
+    CHECK_INT(l.ids[0], ==, t2);
+    /* revoking twice: no live token any more */
+    CHECK_INT(store_token_revoke(s, uid, t1, NULL, NULL), ==, -ENOENT);
+    store_reader_close(r);
+    store_close(s);
+}
+
+TEST(revoking_someone_elses_token_is_enoent)
+{
+    uint8_t h[SECRET_HASH_LEN];
+    struct store_reader *r = NULL;
+    struct store_user u;
+    struct store *s;
+    char err[256];
+    int64_t a, b, tok = 0;
+
+    s = open_store(harness_tmpdir(), 0, 0);
+    CHECK(s);
+    a = add_user(s, "a@comune.it");
+    b = add_user(s, "b@comune.it");
+    CHECK(a > 0 && b > 0);
+    hash_of(2, 1, h);
+    CHECK_INT(store_token_add(s, a, "a's", h, NULL, NULL, &tok), ==, 0);
+    CHECK_INT(store_token_revoke(s, b, tok, NULL, NULL), ==, -ENOENT);
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    CHECK_INT(store_token_find(r, h, &u, NULL), ==, 0); /* still live */
+    CHECK_INT(u.id, ==, a);
+    store_reader_close(r);
+    store_close(s);
+}
+
+TEST(token_for_missing_user_is_enoent)
+{
+    uint8_t h[SECRET_HASH_LEN];
+    struct store *s = open_store(harness_tmpdir(), 0, 0);
+
+    CHECK(s);
+    hash_of(3, 1, h);
+    CHECK_INT(store_token_add(s, 4242, "ghost", h, NULL, NULL, NULL), ==, -ENOENT);
+    CHECK_INT(store_token_add(s, 0, "ghost", h, NULL, NULL, NULL), ==, -ENOENT);
+    store_close(s);
+}
+
+TEST(ping_commits_through_the_writer)
+{
+    struct store_stats st;
+    struct store *s = open_store(harness_tmpdir(), 0, 0);
+
+    CHECK(s);
+    CHECK_INT(store_ping(s, NULL, NULL, NULL), ==, 0);
+    store_stats(s, &st);
+    CHECK_INT(st.writes_total, ==, 1);
+    CHECK_INT(st.commits_total, ==, 1);
+    store_close(s);
+}
+
+struct reentry {
+    struct store *s;
+    int err;
+    struct tally *t;
+};
+
+static void blocking_write_from_done(void *ctx, int err, int64_t id)
+{
+    struct reentry *re = ctx;
+
+    (void)err;
+    (void)id;
+    re->err = store_ping(re->s, NULL, NULL, NULL); /* would wait for itself */
+    tally_done(re->t, 0, 0);
+}
+
+TEST(blocking_write_from_done_is_edeadlk)
+{
+    struct tally t;
+    struct reentry re;
+    struct store *s = open_store(harness_tmpdir(), 0, 0);
+
+    CHECK(s);
+    tally_init(&t);
+    re = (struct reentry){ .s = s, .err = 0, .t = &t };
+    CHECK_INT(store_ping(s, blocking_write_from_done, &re, NULL), ==, 0);
+    CHECK(tally_wait(&t, 1));
+    store_close(s);
+    CHECK_INT(re.err, ==, -EDEADLK);
+}
+
+TEST(reads_do_not_wait_for_an_open_write_transaction)
+{
+    char dir[512], path[600], err[256];
+    struct store_reader *r = NULL;
+    struct store *s;
+    sqlite3 *other = NULL;
+    uint64_t t0;
+    int64_t n = 0;
+
+    snprintf(dir, sizeof(dir), "%s", harness_tmpdir());
+    snprintf(path, sizeof(path), "%s/araldo.db", dir);
+    s = open_store(dir, 0, 0);
+    CHECK(s);
+    CHECK_INT(add_user(s, "one@comune.it"), >, 0);
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    /* Another connection sits inside a write transaction, as the writer does mid-batch. */
+    CHECK_INT(sqlite3_open(path, &other), ==, SQLITE_OK);
+    CHECK_INT(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('k', 'v')", NULL,
+                           NULL, NULL),
+              ==, SQLITE_OK);
+    t0 = clock_mono_us();
+    CHECK_INT(store_user_count(r, &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    CHECK_INT(clock_mono_us() - t0, <, 100000);
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    store_reader_close(r);
+    store_close(s);
+}
+
+/* ---- the write queue ---- */
+
+struct queuer {
+    pthread_t tid;
+    struct store *s;
+    struct tally *t;
+    int64_t user_id;
+    int thread_no, count;
+    int queued, refused;
+};
+
+/* Queue `count` token writes without waiting; -ENOSPC is counted, then retried shortly. */
+static void *queue_tokens(void *arg)
+{
+    struct queuer *q = arg;
+    uint8_t h[SECRET_HASH_LEN];
+    const struct timespec pause = { 0, 100 * 1000 };
+
+    for (int i = 0; i < q->count;) {
+        int err;
+
+        hash_of(q->thread_no, i, h);
+        err = store_token_add(q->s, q->user_id, "t", h, tally_done, q->t, NULL);
+        if (err == -ENOSPC) {
+            q->refused++;
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        if (err)
+            break;
+        q->queued++;
+        i++;
+    }
+    return NULL;
+}
+
+TEST(failing_write_in_a_batch_does_not_undo_the_others)
+{
+    enum { THREADS = 4, EACH = 50 };
+    uint8_t dup[SECRET_HASH_LEN];
+    struct queuer q[THREADS];
+    struct store_stats before, after;
+    struct tally t;
+    struct gate g;
+    struct store *s;
+    int64_t uid;
+    int last_err = 0;
+
+    s = open_store(harness_tmpdir(), 1000, 1000);
+    CHECK(s);
+    uid = add_user(s, "batch@comune.it");
+    CHECK_INT(uid, >, 0);
+    hash_of(0, 7, dup); /* thread 0's write 7 will collide with this one */
+    CHECK_INT(store_token_add(s, uid, "first", dup, NULL, NULL, NULL), ==, 0);
+    tally_init(&t);
+    gate_init(&g);
+
+    /* Hold the writer, queue everything, then let it run: one batch holds all the writes. */
+    CHECK_INT(store_ping(s, gate_done, &g, NULL), ==, 0);
+    gate_wait_entered(&g);
+    store_stats(s, &before);
+    for (int i = 0; i < THREADS; i++) {
+        q[i] = (struct queuer){ .s = s, .t = &t, .user_id = uid, .thread_no = i, .count = EACH };
+        pthread_create(&q[i].tid, NULL, queue_tokens, &q[i]);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(q[i].tid, NULL);
+    gate_open(&g);
+    CHECK(tally_wait(&t, THREADS * EACH));
+    store_stats(s, &after);
+    CHECK_INT(after.commits_total - before.commits_total, ==, 1);
+    CHECK_INT(t.ok, ==, THREADS * EACH - 1);
+    CHECK_INT(t.eexist, ==, 1);
+    CHECK_INT(t.other, ==, 0);
+    /* the committed ones are really there: the duplicate again is refused, a new one is not */
+    CHECK_INT(store_token_add(s, uid, "again", dup, NULL, NULL, NULL), ==, -EEXIST);
+    hash_of(3, EACH - 1, dup);
+    last_err = store_token_add(s, uid, "again", dup, NULL, NULL, NULL);
+    CHECK_INT(last_err, ==, -EEXIST);
+    store_close(s);
+}
+
+TEST(full_queue_is_enospc_at_once_and_done_never_called)
+{
+    uint8_t h[SECRET_HASH_LEN];
+    struct tally t, refused;
+    struct gate g;
+    struct store *s;
+    int64_t uid;
+
+    s = open_store(harness_tmpdir(), 0, 4);
+    CHECK(s);
+    uid = add_user(s, "full@comune.it");
+    CHECK_INT(uid, >, 0);
+    tally_init(&t);
+    tally_init(&refused);
+    gate_init(&g);
+    CHECK_INT(store_ping(s, gate_done, &g, NULL), ==, 0);
+    gate_wait_entered(&g); /* the ping has left the queue; the writer is held */
+    for (int i = 0; i < 4; i++) {
+        hash_of(4, i, h);
+        CHECK_INT(store_token_add(s, uid, "t", h, tally_done, &t, NULL), ==, 0);
+    }
+    hash_of(4, 99, h);
+    CHECK_INT(store_token_add(s, uid, "t", h, tally_done, &refused, NULL), ==, -ENOSPC);
+    CHECK_INT(store_ping(s, NULL, NULL, NULL), ==, -ENOSPC); /* blocking writes too, at once */
+    gate_open(&g);
+    CHECK(tally_wait(&t, 4));
+    CHECK_INT(t.ok, ==, 4);
+    store_close(s);
+    CHECK_INT(refused.done, ==, 0);
+}
