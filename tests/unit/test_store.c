@@ -567,3 +567,264 @@ TEST(full_queue_is_enospc_at_once_and_done_never_called)
     store_close(s);
     CHECK_INT(refused.done, ==, 0);
 }
+
+static double mean_ms(const struct histogram *h)
+{
+    uint64_t n = atomic_load(&h->count); /* private members: a test may peek */
+
+    return n ? (double)atomic_load(&h->sum_us) / (double)n / 1000.0 : 0.0;
+}
+
+TEST(group_commit_batches_concurrent_writes)
+{
+    enum { THREADS = 4, EACH = 2500 };
+    struct queuer q[THREADS];
+    struct store_stats st;
+    struct tally t;
+    struct store *s;
+    uint64_t t0, us;
+    int64_t uid;
+
+    s = open_store(harness_tmpdir(), 256, 20000);
+    CHECK(s);
+    uid = add_user(s, "many@comune.it");
+    CHECK_INT(uid, >, 0);
+    tally_init(&t);
+    t0 = clock_mono_us();
+    for (int i = 0; i < THREADS; i++) {
+        q[i] = (struct queuer){ .s = s, .t = &t, .user_id = uid, .thread_no = i, .count = EACH };
+        pthread_create(&q[i].tid, NULL, queue_tokens, &q[i]);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(q[i].tid, NULL);
+    CHECK(tally_wait(&t, THREADS * EACH));
+    us = clock_mono_us() - t0;
+    CHECK_INT(t.ok, ==, THREADS * EACH);
+    store_stats(s, &st);
+    CHECK_INT(st.queue_depth, ==, 0);
+    CHECK_INT(st.writes_total, ==, THREADS * EACH + 1);
+    /* one fsync per write would be 10001 commits */
+    CHECK_INT(st.commits_total * 10, <, st.writes_total);
+    fprintf(stderr,
+            "  async: %d writes in %.0f ms = %.0f writes/s, %llu commits (%.1f writes each), "
+            "commit %.2f ms, write %.2f ms mean\n",
+            THREADS * EACH, us / 1000.0, THREADS * EACH * 1e6 / (double)us,
+            (unsigned long long)st.commits_total,
+            (double)st.writes_total / (double)st.commits_total, mean_ms(st.commit_latency),
+            mean_ms(st.write_latency));
+    store_close(s);
+}
+
+struct blocker {
+    pthread_t tid;
+    struct store *s;
+    int n, failed;
+};
+
+static void *ping_blocking(void *arg)
+{
+    struct blocker *b = arg;
+
+    for (int i = 0; i < b->n; i++)
+        b->failed += store_ping(b->s, NULL, NULL, NULL) != 0;
+    return NULL;
+}
+
+TEST(blocking_writers_share_commits)
+{
+    enum { THREADS = 16, EACH = 100 };
+    struct blocker b[THREADS];
+    struct store_stats st;
+    struct store *s;
+    uint64_t t0, us;
+
+    s = open_store(harness_tmpdir(), 0, 0);
+    CHECK(s);
+    t0 = clock_mono_us();
+    for (int i = 0; i < THREADS; i++) {
+        b[i] = (struct blocker){ .s = s, .n = EACH };
+        pthread_create(&b[i].tid, NULL, ping_blocking, &b[i]);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(b[i].tid, NULL);
+    us = clock_mono_us() - t0;
+    for (int i = 0; i < THREADS; i++)
+        CHECK_INT(b[i].failed, ==, 0);
+    store_stats(s, &st);
+    CHECK_INT(st.writes_total, ==, THREADS * EACH);
+    CHECK_INT(st.commits_total, <, st.writes_total);
+    fprintf(stderr,
+            "  blocking, %d threads: %.0f writes/s, %.1f writes per commit, commit %.2f ms, "
+            "write %.2f ms mean\n",
+            THREADS, THREADS * EACH * 1e6 / (double)us,
+            (double)st.writes_total / (double)st.commits_total, mean_ms(st.commit_latency),
+            mean_ms(st.write_latency));
+    store_close(s);
+}
+
+struct releaser {
+    pthread_t tid;
+    struct gate *g;
+};
+
+static void *open_gate_later(void *arg)
+{
+    struct releaser *rl = arg;
+    const struct timespec later = { 0, 50 * 1000 * 1000 };
+
+    nanosleep(&later, NULL);
+    gate_open(rl->g);
+    return NULL;
+}
+
+static void count_token(void *ctx, const struct store_token *tok)
+{
+    (void)tok;
+    ++*(int *)ctx;
+}
+
+TEST(close_commits_and_reports_every_queued_write)
+{
+    enum { N = 500 };
+    char dir[512], err[256];
+    uint8_t h[SECRET_HASH_LEN];
+    struct store_reader *r = NULL;
+    struct releaser rl;
+    struct tally t;
+    struct gate g;
+    struct store *s;
+    int64_t uid;
+    int n = 0;
+
+    snprintf(dir, sizeof(dir), "%s", harness_tmpdir());
+    s = open_store(dir, 64, N);
+    CHECK(s);
+    uid = add_user(s, "drain@comune.it");
+    CHECK_INT(uid, >, 0);
+    tally_init(&t);
+    gate_init(&g);
+    CHECK_INT(store_ping(s, gate_done, &g, NULL), ==, 0);
+    gate_wait_entered(&g);
+    for (int i = 0; i < N; i++) {
+        hash_of(5, i, h);
+        CHECK_INT(store_token_add(s, uid, "t", h, tally_done, &t, NULL), ==, 0);
+    }
+    /* close starts with all N still queued; the writer is released while it waits */
+    rl.g = &g;
+    pthread_create(&rl.tid, NULL, open_gate_later, &rl);
+    store_close(s);
+    pthread_join(rl.tid, NULL);
+    CHECK_INT(t.done, ==, N);
+    CHECK_INT(t.ok, ==, N);
+
+    s = open_store(dir, 0, 0);
+    CHECK(s);
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    CHECK_INT(store_token_list(r, uid, count_token, &n), ==, 0);
+    CHECK_INT(n, ==, N);
+    store_reader_close(r);
+    store_close(s);
+}
+
+/* ---- backup ---- */
+
+struct writer_loop {
+    pthread_t tid;
+    struct store *s;
+    int64_t user_id;
+    int thread_no;
+    atomic_bool *stop;
+    int written;
+};
+
+static void *write_until_stopped(void *arg)
+{
+    struct writer_loop *w = arg;
+    uint8_t h[SECRET_HASH_LEN];
+
+    while (!atomic_load(w->stop)) {
+        hash_of(100 + w->thread_no, w->written, h);
+        if (store_token_add(w->s, w->user_id, "live", h, NULL, NULL, NULL))
+            break;
+        w->written++;
+    }
+    return NULL;
+}
+
+struct progress {
+    int calls, last_done, last_total;
+};
+
+static void on_progress(void *ctx, int done, int total)
+{
+    struct progress *p = ctx;
+
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+}
+
+TEST(backup_while_writing_is_a_consistent_copy)
+{
+    enum { PRELOAD = 20000, THREADS = 2 };
+    char base[512], dir[600], copydir[600], copy[700], err[256] = "";
+    struct writer_loop w[THREADS];
+    struct store_reader *r = NULL;
+    struct progress p = { 0 };
+    struct queuer q;
+    struct tally t;
+    struct store *s, *c;
+    atomic_bool stop = false;
+    int64_t uid;
+    int before, in_copy = 0, now = 0;
+
+    snprintf(base, sizeof(base), "%s", harness_tmpdir()); /* another call would wipe it */
+    snprintf(dir, sizeof(dir), "%s/data", base);
+    snprintf(copydir, sizeof(copydir), "%s/copy", base);
+    snprintf(copy, sizeof(copy), "%s/araldo.db", copydir);
+    CHECK_INT(mkdir(copydir, 0700), ==, 0);
+    s = open_store(dir, 0, PRELOAD);
+    CHECK(s);
+    uid = add_user(s, "backup@comune.it");
+    CHECK_INT(uid, >, 0);
+    /* enough rows for many backup steps */
+    tally_init(&t);
+    q = (struct queuer){ .s = s, .t = &t, .user_id = uid, .thread_no = 6, .count = PRELOAD };
+    queue_tokens(&q);
+    CHECK(tally_wait(&t, PRELOAD));
+    CHECK_INT(t.ok, ==, PRELOAD);
+
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct writer_loop){ .s = s, .user_id = uid, .thread_no = i, .stop = &stop };
+        pthread_create(&w[i].tid, NULL, write_until_stopped, &w[i]);
+    }
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    before = 0;
+    CHECK_INT(store_token_list(r, uid, count_token, &before), ==, 0);
+    CHECK_INT(store_backup(s, copy, on_progress, &p, err, sizeof(err)), ==, 0);
+    atomic_store(&stop, true);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(w[i].tid, NULL);
+    CHECK_INT(store_token_list(r, uid, count_token, &now), ==, 0);
+    store_reader_close(r);
+    r = NULL;
+    CHECK_INT(p.calls, >, 1);
+    CHECK_INT(p.last_done, ==, p.last_total);
+
+    c = open_store(copydir, 0, 0);
+    CHECK(c);
+    CHECK_INT(store_migrations_applied(c), ==, 0);
+    CHECK_INT(store_integrity_check(c, err, sizeof(err)), ==, 0);
+    r = store_reader_open(c, err, sizeof(err));
+    CHECK(r);
+    CHECK_INT(store_token_list(r, uid, count_token, &in_copy), ==, 0);
+    store_reader_close(r);
+    store_close(c);
+    fprintf(stderr, "  backup: %d pages in %d steps; tokens before %d, in copy %d, after %d\n",
+            p.last_total, p.calls, before, in_copy, now);
+    CHECK_INT(in_copy, >=, before);
+    CHECK_INT(in_copy, <=, now);
+    store_close(s);
+}
