@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/compiler.h"
 #include "core/secret.h"
 #include "harness.h"
 #include "store/migrations.h"
@@ -827,4 +828,166 @@ TEST(backup_while_writing_is_a_consistent_copy)
     CHECK_INT(in_copy, >=, before);
     CHECK_INT(in_copy, <=, now);
     store_close(s);
+}
+
+/* ---- durability across kill -9 ---- */
+
+/* Child side: each acknowledged token id goes to the pipe as soon as done() reports it. */
+struct acker {
+    pthread_t tid;
+    struct store *s;
+    int64_t user_id;
+    int thread_no;
+    int fd;
+};
+
+static void ack_done(void *ctx, int err, int64_t id)
+{
+    struct acker *a = ctx;
+
+    /* 8 bytes to a pipe are written whole (< PIPE_BUF); if the parent is gone, so are we */
+    if (!err && write(a->fd, &id, sizeof(id)) != (ssize_t)sizeof(id))
+        _exit(3);
+}
+
+static void *ack_burst(void *arg)
+{
+    struct acker *a = arg;
+    const struct timespec pause = { 0, 50 * 1000 };
+    uint8_t h[SECRET_HASH_LEN];
+
+    for (int i = 0;;) {
+        int err;
+
+        hash_of(200 + a->thread_no, i, h);
+        err = store_token_add(a->s, a->user_id, "crash", h, ack_done, a, NULL);
+        if (err == -ENOSPC) {
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        if (err)
+            _exit(4);
+        i++;
+    }
+    return NULL;
+}
+
+static NORETURN void crash_child(const char *dir, int fd)
+{
+    enum { THREADS = 4 };
+    struct acker a[THREADS];
+    struct store *s;
+    int64_t uid;
+
+    alarm(30); /* never outlive a parent that failed to kill us */
+    s = open_store(dir, 0, 2000);
+    if (!s)
+        _exit(1);
+    uid = add_user(s, "crash@comune.it");
+    if (uid <= 0)
+        _exit(2);
+    for (int i = 0; i < THREADS; i++) {
+        a[i] = (struct acker){ .s = s, .user_id = uid, .thread_no = i, .fd = fd };
+        pthread_create(&a[i].tid, NULL, ack_burst, &a[i]);
+    }
+    for (;;)
+        pause();
+}
+
+struct id_set {
+    int64_t *ids;
+    size_t len, cap;
+};
+
+static void id_add(struct id_set *set, int64_t id)
+{
+    if (set->len == set->cap) {
+        set->cap = set->cap ? set->cap * 2 : 4096;
+        set->ids = realloc(set->ids, set->cap * sizeof(*set->ids));
+        if (!set->ids)
+            abort();
+    }
+    set->ids[set->len++] = id;
+}
+
+static void collect_id(void *ctx, const struct store_token *tok)
+{
+    id_add(ctx, tok->id);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Read acks until `until` of them arrived (0: until EOF). False on a 10 s silence. */
+static bool read_acks(int fd, struct id_set *acks, size_t until)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int64_t buf[512];
+    ssize_t n;
+
+    while (!until || acks->len < until) {
+        if (poll(&pfd, 1, 10000) != 1)
+            return false;
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            return n == 0 && !until;
+        /* a read may split an id only at 8-byte boundaries: each write was one whole id */
+        for (ssize_t i = 0; i < n / (ssize_t)sizeof(int64_t); i++)
+            id_add(acks, buf[i]);
+    }
+    return true;
+}
+
+TEST(every_acknowledged_write_survives_kill_9)
+{
+    char dir[512], err[256] = "";
+    struct id_set acks = { 0 }, present = { 0 };
+    struct store_reader *r = NULL;
+    struct store_user u;
+    struct store *s = NULL;
+    size_t missing = 0;
+    int fds[2], status = 0;
+    bool got;
+    pid_t pid;
+
+    snprintf(dir, sizeof(dir), "%s/data", harness_tmpdir());
+    CHECK_INT(pipe(fds), ==, 0);
+    pid = fork();
+    CHECK_INT(pid, >=, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        crash_child(dir, fds[1]);
+    }
+    close(fds[1]);
+    got = read_acks(fds[0], &acks, 2000);
+    kill(pid, SIGKILL); /* mid-burst: writes are queued, in a batch, in COMMIT */
+    waitpid(pid, &status, 0);
+    if (got)
+        got = read_acks(fds[0], &acks, 0); /* acks already in the pipe count too */
+    close(fds[0]);
+    CHECK(got);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    s = open_store(dir, 0, 0);
+    CHECK(s);
+    CHECK_INT(store_integrity_check(s, err, sizeof(err)), ==, 0);
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    CHECK_INT(store_user_by_email(r, "crash@comune.it", &u, NULL, 0), ==, 0);
+    CHECK_INT(store_token_list(r, u.id, collect_id, &present), ==, 0);
+    store_reader_close(r);
+    store_close(s);
+    qsort(present.ids, present.len, sizeof(int64_t), cmp_id);
+    for (size_t i = 0; i < acks.len; i++)
+        missing += !bsearch(&acks.ids[i], present.ids, present.len, sizeof(int64_t), cmp_id);
+    fprintf(stderr, "  kill -9: %zu acknowledged, %zu in the database, %zu missing\n", acks.len,
+            present.len, missing);
+    free(acks.ids);
+    free(present.ids);
+    CHECK_INT(missing, ==, 0);
+    CHECK_INT(acks.len, >=, 2000);
 }
