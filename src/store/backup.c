@@ -25,7 +25,7 @@
 
 /* Pages per backup step, and the pause between steps that leaves the disk to serving. */
 #define BACKUP_STEP_PAGES 256
-#define BACKUP_PAUSE_NS   (1000 * 1000)
+#define BACKUP_PAUSE_NS   1000000L /* 1 ms */
 
 static int fsync_path(const char *path, int flags)
 {
@@ -56,8 +56,8 @@ static int fsync_parent(const char *path)
 }
 
 /* Copy every page of src's open snapshot into dst, reporting progress. */
-static int copy_pages(sqlite3 *src, sqlite3 *dst, store_progress_fn *progress, void *ctx,
-                      char *err, size_t errlen)
+static int copy_pages(sqlite3 *src, sqlite3 *dst, store_progress_fn *progress, void *ctx, char *err,
+                      size_t errlen)
 {
     const struct timespec pause = { 0, BACKUP_PAUSE_NS };
     sqlite3_backup *bk;

@@ -19,20 +19,19 @@
 #include "core/log.h"
 #include "store/migrations.h"
 
-static const char sql_bookkeeping[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL,"
-    " applied_ms INTEGER NOT NULL"
-    ") STRICT";
+static const char sql_bookkeeping[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                      " version INTEGER PRIMARY KEY,"
+                                      " name TEXT NOT NULL,"
+                                      " applied_ms INTEGER NOT NULL"
+                                      ") STRICT";
 
 static int read_version(sqlite3 *db, int *version, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     int rc;
 
-    rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-                            &st, NULL);
+    rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &st,
+                            NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
@@ -72,22 +71,19 @@ static int apply_one(sqlite3 *db, const struct store_migration *m, bool *done, c
 
     *done = false;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "store: cannot start migration %s: %s", m->name,
-                 sqlite3_errmsg(db));
+        snprintf(err, errlen, "store: cannot start migration %s: %s", m->name, sqlite3_errmsg(db));
         return -EIO;
     }
     ret = read_version(db, &version, err, errlen);
     if (ret || version >= m->version)
         goto out;
-    if (sqlite3_exec(db, m->sql, NULL, NULL, NULL) != SQLITE_OK ||
-        record(db, m) != SQLITE_OK) {
+    if (sqlite3_exec(db, m->sql, NULL, NULL, NULL) != SQLITE_OK || record(db, m) != SQLITE_OK) {
         snprintf(err, errlen, "store: migration %s failed: %s", m->name, sqlite3_errmsg(db));
         ret = -EIO;
         goto out;
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "store: cannot commit migration %s: %s", m->name,
-                 sqlite3_errmsg(db));
+        snprintf(err, errlen, "store: cannot commit migration %s: %s", m->name, sqlite3_errmsg(db));
         ret = -EIO;
         goto out;
     }

@@ -40,9 +40,9 @@
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
 
 struct store {
-    char *path;               /* DATA_DIR/araldo.db */
-    sqlite3 *db;              /* the write connection: only the writer thread uses it */
-    struct stmt_cache stmts;  /* on db */
+    char *path;              /* DATA_DIR/araldo.db */
+    sqlite3 *db;             /* the write connection: only the writer thread uses it */
+    struct stmt_cache stmts; /* on db */
     unsigned batch_max;
     unsigned queue_max;
     int schema_version;
@@ -53,7 +53,7 @@ struct store {
     struct store_write *head; /* FIFO of queued writes */
     struct store_write *tail;
     uint64_t depth;
-    bool closing;             /* set by store_close: no new writes, drain, then stop */
+    bool closing; /* set by store_close: no new writes, drain, then stop */
     pthread_t writer;
     bool writer_running;
 
@@ -307,10 +307,11 @@ int store__submit(struct store *s, struct store_write *w, store_done_fn *done, v
         err = -ENOSPC;
     } else {
         was_empty = !s->head;
-        if (s->tail)
+        if (s->tail) {
             s->tail->next = w;
-        else
+        } else {
             s->head = w;
+        }
         s->tail = w;
         s->depth++;
         /* The writer only sleeps on an empty queue, so only that transition needs a wake-up. */

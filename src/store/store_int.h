@@ -50,8 +50,7 @@ int store__errno(sqlite3 *db, int rc, const char *what);
 MUST_CHECK int store__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
 
 /* Open a connection with the settings every connection shares (see sqlite.c). */
-MUST_CHECK int store__connect(const char *path, int flags, sqlite3 **out, char *err,
-                              size_t errlen);
+MUST_CHECK int store__connect(const char *path, int flags, sqlite3 **out, char *err, size_t errlen);
 
 /*
  * Bring the schema up to date: apply every migration newer than the database's version, in
@@ -59,8 +58,7 @@ MUST_CHECK int store__connect(const char *path, int flags, sqlite3 **out, char *
  * applied, or a negative errno with one line in `err`; a database newer than this binary is
  * -EPROTO ("upgrade araldo" rather than guessing at an unknown schema).
  */
-MUST_CHECK int store__migrate(sqlite3 *db, int *version, int *applied, char *err,
-                              size_t errlen);
+MUST_CHECK int store__migrate(sqlite3 *db, int *version, int *applied, char *err, size_t errlen);
 /* DATA_DIR/araldo.db, for the other connections (readers, backup, checks). */
 const char *store__path(const struct store *s);
 
@@ -103,7 +101,7 @@ struct store_write {
  * the queue is full, -ESHUTDOWN while closing, or -EDEADLK for a blocking write from the
  * writer thread itself (a done callback), which would wait for itself forever.
  */
-MUST_CHECK int store__submit(struct store *s, struct store_write *w, store_done_fn *done,
-                             void *ctx, int64_t *id_out);
+MUST_CHECK int store__submit(struct store *s, struct store_write *w, store_done_fn *done, void *ctx,
+                             int64_t *id_out);
 
 #endif

@@ -58,7 +58,7 @@ static int ping_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     char now[24];
 
     (void)w;
-    (void)id;
+    *id = 0; /* no row of its own */
     /* A real row change, so the commit really reaches the disk: that is what readyz asks. */
     snprintf(now, sizeof(now), "%lld", (long long)tx->now_ms);
     if (st)
@@ -203,8 +203,7 @@ static void token_add_free(struct store_write *w)
     free(t);
 }
 
-static const struct store_write_op token_add_op = { "token_add", token_add_apply,
-                                                    token_add_free };
+static const struct store_write_op token_add_op = { "token_add", token_add_apply, token_add_free };
 
 int store_token_add(struct store *s, int64_t user_id, const char *name,
                     const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done, void *ctx,

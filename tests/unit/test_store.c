@@ -189,9 +189,8 @@ TEST(database_newer_than_binary_is_refused)
     store_close(s);
     snprintf(path, sizeof(path), "%s/araldo.db", dir);
     CHECK_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db,
-                           "INSERT INTO schema_migrations VALUES (999, '999_future', 0)",
-                           NULL, NULL, NULL),
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (999, '999_future', 0)", NULL,
+                           NULL, NULL),
               ==, SQLITE_OK);
     sqlite3_close(db);
 
@@ -227,9 +226,9 @@ TEST(user_found_by_email_in_any_case)
 
     s = open_store(harness_tmpdir(), 0, 0);
     CHECK(s);
-    CHECK_INT(store_user_add(s, "Ana.Rossi@Comune.IT", STORE_ROLE_OPERATOR, PW, true, NULL,
-                             NULL, &id),
-              ==, 0);
+    CHECK_INT(
+        store_user_add(s, "Ana.Rossi@Comune.IT", STORE_ROLE_OPERATOR, PW, true, NULL, NULL, &id),
+        ==, 0);
     CHECK_INT(id, >, 0);
     r = store_reader_open(s, err, sizeof(err));
     CHECK(r);
@@ -258,8 +257,7 @@ TEST(duplicate_email_in_other_case_is_eexist)
 
     CHECK(s);
     CHECK_INT(add_user(s, "ufficio@comune.it"), >, 0);
-    CHECK_INT(store_user_add(s, "UFFICIO@comune.it", STORE_ROLE_STAFF, PW, false, NULL, NULL,
-                             &id),
+    CHECK_INT(store_user_add(s, "UFFICIO@comune.it", STORE_ROLE_STAFF, PW, false, NULL, NULL, &id),
               ==, -EEXIST);
     CHECK_INT(id, ==, 0);
     store_close(s);
@@ -274,10 +272,10 @@ TEST(invalid_user_is_einval_and_done_never_called)
     CHECK(s);
     CHECK_INT(store_user_add(s, "no-at-sign", STORE_ROLE_STAFF, PW, false, tally_done, &t, NULL),
               ==, -EINVAL);
-    CHECK_INT(store_user_add(s, "a@b.it", (enum store_role)7, PW, false, tally_done, &t, NULL),
-              ==, -EINVAL);
-    CHECK_INT(store_user_add(s, "a@b.it", STORE_ROLE_STAFF, "", false, tally_done, &t, NULL),
-              ==, -EINVAL);
+    CHECK_INT(store_user_add(s, "a@b.it", (enum store_role)7, PW, false, tally_done, &t, NULL), ==,
+              -EINVAL);
+    CHECK_INT(store_user_add(s, "a@b.it", STORE_ROLE_STAFF, "", false, tally_done, &t, NULL), ==,
+              -EINVAL);
     store_close(s);
     CHECK_INT(t.done, ==, 0);
 }
@@ -443,8 +441,8 @@ TEST(reads_do_not_wait_for_an_open_write_transaction)
     CHECK(r);
     /* Another connection sits inside a write transaction, as the writer does mid-batch. */
     CHECK_INT(sqlite3_open(path, &other), ==, SQLITE_OK);
-    CHECK_INT(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('k', 'v')", NULL,
-                           NULL, NULL),
+    CHECK_INT(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('k', 'v')", NULL, NULL,
+                           NULL),
               ==, SQLITE_OK);
     t0 = clock_mono_us();
     CHECK_INT(store_user_count(r, &n), ==, 0);
