@@ -109,7 +109,9 @@ MUST_CHECK int store_role_parse(const char *s, enum store_role *out);
 
 /*
  * Add a staff account. `email` is stored lower-cased; `password_hash` is an argon2id encoded
- * hash. -EEXIST if the e-mail is taken. `must_change` marks a one-time password.
+ * hash. -EEXIST if the e-mail is taken. `must_change` marks a one-time password. -EINVAL
+ * (before queuing) for an e-mail without '@' or over 255 bytes, an unknown role or an empty
+ * hash.
  */
 MUST_CHECK int store_user_add(struct store *s, const char *email, enum store_role role,
                               const char *password_hash, bool must_change, store_done_fn *done,
@@ -117,7 +119,8 @@ MUST_CHECK int store_user_add(struct store *s, const char *email, enum store_rol
 
 /*
  * Add an API token for `user_id`: only its SHA-256 `hash` is stored. -ENOENT if the user does
- * not exist. The id is the token's id (used to list and revoke it).
+ * not exist. The id is the token's id (used to list and revoke it). -EINVAL (before queuing)
+ * for an empty name or one over 127 bytes.
  */
 MUST_CHECK int store_token_add(struct store *s, int64_t user_id, const char *name,
                                const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done,
@@ -143,11 +146,16 @@ struct store_user {
 
 /* Number of staff accounts (any role). */
 MUST_CHECK int store_user_count(struct store_reader *r, int64_t *count);
-/* The user with this e-mail (case-insensitive) and its password hash. -ENOENT if none. */
+/*
+ * The user with this e-mail (case-insensitive) and, when `hash` is not NULL, its password hash
+ * (NUL-terminated). -ENOENT if none or if the account is disabled; -EMSGSIZE if the hash does
+ * not fit in `hashlen` bytes.
+ */
 MUST_CHECK int store_user_by_email(struct store_reader *r, const char *email,
                                    struct store_user *out, char *hash, size_t hashlen);
 /*
- * The user owning the live (not revoked) API token whose SHA-256 is `hash`; -ENOENT if none.
+ * The user owning the live (not revoked) API token whose SHA-256 is `hash`; -ENOENT if none
+ * or if that user is disabled.
  * `token_id` may be NULL.
  */
 MUST_CHECK int store_token_find(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
@@ -160,7 +168,7 @@ struct store_token {
 };
 /*
  * The live tokens of `user_id`, newest first, calling `each(ctx, tok)` for each. Returns 0 or
- * a negative errno.
+ * a negative errno. `each` must not call store_token_list on the same reader.
  */
 typedef void store_token_fn(void *ctx, const struct store_token *tok);
 MUST_CHECK int store_token_list(struct store_reader *r, int64_t user_id, store_token_fn *each,
