@@ -15,11 +15,6 @@
 #include "core/alloc.h"
 #include "store/store_int.h"
 
-struct store_reader {
-    sqlite3 *db;
-    struct stmt_cache stmts;
-};
-
 struct store_reader *store_reader_open(struct store *s, char *err, size_t errlen)
 {
     struct store_reader *r;

@@ -49,6 +49,15 @@ int store__errno(sqlite3 *db, int rc, const char *what);
  */
 MUST_CHECK int store__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
 
+/*
+ * A reader (store.h): one connection and its statements, used by one thread. Defined here so
+ * that each resource's reads (reads.c, orgs.c, ...) can live in its own file.
+ */
+struct store_reader {
+    sqlite3 *db;
+    struct stmt_cache stmts;
+};
+
 /* Open a connection with the settings every connection shares (see sqlite.c). */
 MUST_CHECK int store__connect(const char *path, int flags, sqlite3 **out, char *err, size_t errlen);
 
