@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The per-org audit log: who (staff, by id) did what to which target, appended by write ops in
+ * their own transaction (so a change and its entry commit together) and read newest first.
+ * Entries name staff, never followers; nothing secret goes into `detail`.
+ */
+#include "store/orgs.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "store/shared_int.h"
+#include "store/store_int.h"
+
+#define AUDIT_ACTION_MAX 64
+#define AUDIT_TARGET_MAX 300
+
+int store__audit(struct store_tx *tx, int64_t org_id, int64_t user_id, const char *action,
+                 const char *target, const char *detail_json)
+{
+    static const char sql[] = "INSERT INTO audit_log (org_id, user_id, action, target, detail,"
+                              " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    sqlite3_stmt *st;
+    size_t n = action ? strlen(action) : 0;
+
+    if (org_id <= 0 || n < 1 || n > AUDIT_ACTION_MAX || (target && strlen(target) > AUDIT_TARGET_MAX))
+        return -EINVAL;
+    st = store__stmt(tx->stmts, sql);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    if (user_id > 0)
+        sqlite3_bind_int64(st, 2, user_id);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, target ? target : "", -1, SQLITE_STATIC);
+    if (detail_json)
+        sqlite3_bind_text(st, 5, detail_json, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, tx->now_ms);
+    /* An unknown org or user is a FOREIGN KEY violation: -ENOENT. */
+    return store__step_done(tx->db, st, "audit");
+}
+
+int store_audit_list(struct store_reader *r, int64_t org_id, int64_t before_id, unsigned limit,
+                     store_audit_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT a.id, a.created_ms, coalesce(a.user_id, 0),"
+                              " coalesce(u.email, ''), a.action, a.target, a.detail"
+                              " FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
+                              " WHERE a.org_id = ?1 AND (?2 = 0 OR a.id < ?2)"
+                              " ORDER BY a.id DESC LIMIT ?3";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct store_audit_entry e;
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : 0);
+    sqlite3_bind_int64(st, 3, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e.id = sqlite3_column_int64(st, 0);
+        e.created_ms = sqlite3_column_int64(st, 1);
+        e.user_id = sqlite3_column_int64(st, 2);
+        e.actor_email = (const char *)sqlite3_column_text(st, 3);
+        e.action = (const char *)sqlite3_column_text(st, 4);
+        e.target = (const char *)sqlite3_column_text(st, 5);
+        e.detail_json = (const char *)sqlite3_column_text(st, 6); /* NULL stays NULL */
+        each(ctx, &e);
+    }
+    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "audit_list");
+    store__stmt_done(st);
+    return rc;
+}
