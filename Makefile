@@ -82,6 +82,7 @@ check: deps
 # libFuzzer builds with clang: make fuzz, then build-fuzz/fuzz_http -max_total_time=60 ...
 FUZZ_BUILD := build-fuzz
 fuzz:
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --fuzz
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
 		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/libaraldo.a
 	@for f in $(FUZZ_NAMES); do \
@@ -90,7 +91,9 @@ fuzz:
 		$(FUZZ_BUILD)/libaraldo.a $(LIBS) -pthread || exit 1; done
 
 bench: all
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
 	bench/http/run.sh
+	bench/api/run.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
