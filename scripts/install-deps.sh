@@ -43,6 +43,6 @@ if [ -f package-lock.json ]; then
     if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
         echo "install-deps: installing npm packages from package-lock.json (npm ci)"
         npm ci --no-audit --no-fund --loglevel=error
-        cp package-lock.json "$stamp"
+        mkdir -p node_modules && cp package-lock.json "$stamp"
     fi
 fi
