@@ -142,4 +142,31 @@ void http_respond(struct http_req *r, int status, const char *content_type, cons
 void http_respond_error(struct http_req *r, int status, const char *code, const char *message,
                         const char *field);
 
+/* ---- streaming responses (loop thread only) ---- */
+
+/*
+ * A response of unknown length that stays open (SSE now, the same hook serves WebSocket later).
+ * `on_close` runs exactly once when the stream ends for any reason: http_stream_end(), the
+ * client leaving, a write backlog, or the server shutting down (graceful shutdown ends every
+ * stream at once, so long-lived subscribers never hold it up). Once on_close returned, the
+ * request is gone.
+ */
+typedef void http_stream_close_fn(struct http_req *req, void *ctx);
+/*
+ * Send the head of a streamed answer: chunked on HTTP/1.1, delimited by closing the connection
+ * on HTTP/1.0. Returns 0, or -EPIPE if the client is gone or the server is stopping; on error
+ * on_close is never called and the request is already finished.
+ */
+MUST_CHECK int http_stream_start(struct http_req *r, int status, const char *content_type,
+                                 http_stream_close_fn *on_close, void *ctx);
+/*
+ * Queue `len` bytes of the stream (copied). Returns 0, -EPIPE once the stream has ended, or
+ * -ENOBUFS when more than HTTP_STREAM_BACKLOG bytes are still unsent: a subscriber that cannot
+ * keep up is cut off, and the stream ends (on_close runs before this returns).
+ */
+#define HTTP_STREAM_BACKLOG (256 * 1024)
+MUST_CHECK int http_stream_write(struct http_req *r, const void *p, size_t len);
+/* End the stream cleanly; on_close runs before this returns. */
+void http_stream_end(struct http_req *r);
+
 #endif

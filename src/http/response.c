@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Responses: the status line, the cached Date, Content-Length, the application's headers, the
+ * pre-rendered security headers, and the body, assembled into the loop's scratch buffer and
+ * written with one try-write (conn.c). Also the access log and the request statistics.
+ */
+#include "http/http_int.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+
+const char *http__reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+int http__security_headers(struct http_server *s, char *err, size_t errlen)
+{
+    const char *fa = s->opts.frame_ancestors ? s->opts.frame_ancestors : "'none'";
+    struct buf b;
+    int e = 0;
+
+    for (const char *p = fa; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ';' || *p == ',') {
+            snprintf(err, errlen, "http: frame_ancestors '%s' must be a CSP source list", fa);
+            return -EINVAL;
+        }
+    }
+    buf_init(&b, 4096);
+    e |= buf_printf(&b,
+                    "Content-Security-Policy: default-src 'self'; script-src 'self'; "
+                    "style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+                    "object-src 'none'; base-uri 'none'; form-action 'self'; "
+                    "frame-ancestors %s\r\n"
+                    "X-Content-Type-Options: nosniff\r\n"
+                    "Referrer-Policy: no-referrer\r\n",
+                    fa);
+    if (!strcmp(fa, "'none'"))
+        e |= buf_puts(&b, "X-Frame-Options: DENY\r\n");
+    if (e) {
+        buf_release(&b);
+        snprintf(err, errlen, "http: frame_ancestors is too long");
+        return -EINVAL;
+    }
+    s->sec_hdrs = buf_take(&b, &s->sec_len);
+    return 0;
+}
+
+/* The Date header changes once a second: format it once a second per loop. */
+void http__date_line(struct http_loop *loop)
+{
+    int64_t ms = clock_now_ms();
+    int64_t sec = ms / 1000;
+    char d[40];
+    int n;
+
+    if (sec == loop->date_sec && loop->date_len)
+        return;
+    clock_http_date(ms, d, sizeof(d));
+    n = snprintf(loop->date, sizeof(loop->date), "Date: %s\r\n", d);
+    loop->date_len = n > 0 ? (size_t)n : 0;
+    loop->date_sec = sec;
+}
+
+/* snprintf into the buffer without buf_printf's measuring pass (this is the hot path). */
+static int put(struct buf *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static int put(struct buf *o, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return -EMSGSIZE;
+    return buf_append(o, tmp, (size_t)n);
+}
+
+static void access_log(struct http_req *r, int status, size_t bytes, uint64_t us)
+{
+    const struct http_parse *p = &r->c->parse;
+    const char *target = p->target ? p->target : "-";
+    size_t plen = strcspn(target, "?#");
+
+    /* The path without the query (it may carry tokens); never headers, bodies or addresses. */
+    log_info("access: %s %.*s %d %zu %lluus", p->method_name ? p->method_name : "-",
+             (int)MIN(plen, 512), target, status, bytes, (unsigned long long)us);
+}
+
+static void account(struct http_req *r, int status, size_t bytes)
+{
+    struct http_server *s = r->c->loop->srv;
+    uint64_t us = r->start_us ? clock_mono_us() - r->start_us : 0;
+
+    if (status >= 100 && status < 600)
+        atomic_fetch_add_explicit(&s->by_class[status / 100], 1, memory_order_relaxed);
+    histogram_observe(&s->latency, us);
+    if (s->opts.access_log)
+        access_log(r, status, bytes, us);
+}
+
+/* Head of every response, up to and including the blank line, into o. */
+static int render_head(struct http_req *r, struct buf *o, int status, const char *content_type,
+                       int64_t clen, bool keep, const char *framing)
+{
+    struct http__conn *c = r->c;
+    struct http_loop *loop = c->loop;
+    int e = 0;
+
+    http__date_line(loop);
+    e |= put(o, "HTTP/1.1 %d %s\r\n", status, http__reason(status));
+    e |= buf_append(o, loop->date, loop->date_len);
+    if (content_type)
+        e |= put(o, "Content-Type: %s\r\n", content_type);
+    if (clen >= 0)
+        e |= put(o, "Content-Length: %lld\r\n", (long long)clen);
+    if (framing)
+        e |= buf_puts(o, framing);
+    if (r->resp_hdrs.len)
+        e |= buf_append(o, r->resp_hdrs.data, r->resp_hdrs.len);
+    if (!keep)
+        e |= buf_puts(o, "Connection: close\r\n");
+    else if (c->parse.http_minor == 0)
+        e |= buf_puts(o, "Connection: keep-alive\r\n");
+    e |= buf_append(o, loop->srv->sec_hdrs, loop->srv->sec_len);
+    e |= buf_append(o, "\r\n", 2);
+    return e;
+}
+
+/* Whether the connection can carry another request after this answer. */
+static bool can_keep(struct http__conn *c)
+{
+    return c->keep_alive && !c->gone && !c->closing &&
+           http_parse_complete(&c->parse) && !c->loop->stopping;
+}
+
+void http__respond_ex(struct http_req *r, int status, const char *content_type,
+                      const void *body, size_t len, int64_t clen)
+{
+    struct http__conn *c = r->c;
+    struct buf *o = &c->loop->out;
+    bool no_body = r->method == HTTP_M_HEAD || status == 304 || status == 204 || status < 200;
+    size_t bytes = 0;
+    int e;
+
+    assert(!r->answered && !r->streaming); /* a handler answers exactly once */
+    r->answered = true;
+    c->keep_alive = can_keep(c);
+    if (!c->closed && !c->gone) {
+        buf_reset(o);
+        e = render_head(r, o, status, content_type, clen, c->keep_alive, NULL);
+        if (body && !no_body)
+            e |= buf_append(o, body, len);
+        if (e) {
+            /* Only a body past the scratch limit gets here; answer something true instead. */
+            log_error("http: response of %zu bytes is too large to send", len);
+            buf_reset(o);
+            c->keep_alive = false;
+            e = render_head(r, o, 500, NULL, 0, false, NULL);
+            status = 500;
+        }
+        bytes = o->len;
+        http__conn_send(c, o->data, o->len);
+    }
+    account(r, status, bytes);
+    http__conn_request_done(c);
+}
+
+void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
+                  size_t len)
+{
+    http__respond_ex(r, status, content_type, body ? body : "", len,
+                     status == 204 || status == 304 ? -1 : (int64_t)len);
+}
+
+void http_respond_error(struct http_req *r, int status, const char *code, const char *message,
+                        const char *field)
+{
+    size_t len;
+    char *body = json_error_body(code, message, field, &len);
+
+    http__respond_ex(r, status, "application/json", body, len, (int64_t)len);
+    free(body);
+}
+
+void http__respond_early(struct http__conn *c, int status, const char *code,
+                         const char *message)
+{
+    c->keep_alive = false;
+    if (status == 503)
+        http_resp_header(&c->req, "Retry-After", "5");
+    http_respond_error(&c->req, status, code, message, NULL);
+}
+
+void http_resp_header(struct http_req *r, const char *name, const char *value)
+{
+    if (r->answered || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+        log_warn("http: response header '%.64s' dropped (bad characters or already answered)",
+                 name);
+        return;
+    }
+    if (buf_puts(&r->resp_hdrs, name) || buf_append(&r->resp_hdrs, ": ", 2) ||
+        buf_puts(&r->resp_hdrs, value) || buf_append(&r->resp_hdrs, "\r\n", 2))
+        log_warn("http: response headers past %zu bytes; '%.64s' dropped", r->resp_hdrs.limit,
+                 name);
+}
+
+int http__stream_head(struct http_req *r, int status, const char *content_type)
+{
+    struct http__conn *c = r->c;
+    struct buf *o = &c->loop->out;
+    bool chunked = c->parse.http_minor >= 1;
+    int e;
+
+    /* A stream is the last thing on its connection: no pipelining behind an endless body. */
+    c->keep_alive = false;
+    buf_reset(o);
+    e = render_head(r, o, status, content_type, -1, chunked,
+                    chunked ? "Transfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
+                            : "Cache-Control: no-store\r\n");
+    if (e)
+        return -EMSGSIZE;
+    http__conn_send(c, o->data, o->len);
+    account(r, status, o->len);
+    return 0;
+}
