@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Token buckets: capacity, refill over the window, retry-after, reset, bounded memory, threads. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ratelimit.h"
+#include "harness.h"
+
+#define K(s) (s), strlen(s)
+
+TEST(capacity_then_refused_with_retry_after)
+{
+    struct ratelimit *rl = ratelimit_new(64, 5, 15 * 60 * 1000);
+    int64_t wait = -1;
+
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(ratelimit_take(rl, K("acct:a@b.it"), 1000, &wait), ==, 0);
+    CHECK_INT(ratelimit_check(rl, K("acct:a@b.it"), 1000, &wait), ==, -EAGAIN);
+    CHECK_INT(ratelimit_take(rl, K("acct:a@b.it"), 1000, &wait), ==, -EAGAIN);
+    /* One token comes back every window / capacity = 3 minutes. */
+    CHECK_INT(wait, ==, 3 * 60 * 1000);
+    /* Another key is independent. */
+    CHECK_INT(ratelimit_check(rl, K("acct:c@b.it"), 1000, NULL), ==, 0);
+    ratelimit_free(rl);
+}
+
+TEST(refills_over_the_window)
+{
+    struct ratelimit *rl = ratelimit_new(64, 2, 1000);
+    int64_t wait = 0;
+
+    CHECK_INT(ratelimit_take(rl, K("k"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("k"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("k"), 0, &wait), ==, -EAGAIN);
+    CHECK_INT(wait, ==, 500);
+    CHECK_INT(ratelimit_take(rl, K("k"), 499, &wait), ==, -EAGAIN);
+    CHECK_INT(wait, ==, 1);
+    CHECK_INT(ratelimit_take(rl, K("k"), 500, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("k"), 500, NULL), ==, -EAGAIN);
+    /* A long pause refills completely but never beyond capacity. */
+    CHECK_INT(ratelimit_take(rl, K("k"), 100000, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("k"), 100000, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("k"), 100000, NULL), ==, -EAGAIN);
+    ratelimit_free(rl);
+}
+
+TEST(check_does_not_take_and_reset_refills)
+{
+    struct ratelimit *rl = ratelimit_new(16, 1, 60000);
+
+    CHECK_INT(ratelimit_check(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_check(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_check(rl, K("ip:192.0.2.1"), 0, NULL), ==, -EAGAIN);
+    ratelimit_reset(rl, K("ip:192.0.2.1"));
+    CHECK_INT(ratelimit_check(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    ratelimit_free(rl);
+}
+
+TEST(many_keys_stay_bounded_and_keep_limiting_recent_ones)
+{
+    struct ratelimit *rl = ratelimit_new(16, 1, 60000);
+    char key[32];
+    int refused = 0;
+
+    /* 10,000 keys through 16 slots: no growth, no crash. */
+    for (int i = 0; i < 10000; i++) {
+        snprintf(key, sizeof(key), "ip:10.0.%d.%d", i / 256, i % 256);
+        CHECK_INT(ratelimit_take(rl, key, strlen(key), 0, NULL), ==, 0);
+    }
+    /* The key just used is still limited. */
+    refused = ratelimit_take(rl, key, strlen(key), 0, NULL) == -EAGAIN;
+    CHECK(refused);
+    ratelimit_free(rl);
+    ratelimit_free(NULL);
+}
+
+static struct ratelimit *shared;
+static int granted;
+static pthread_mutex_t granted_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *hammer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 1000; i++) {
+        if (!ratelimit_take(shared, K("shared"), 0, NULL)) {
+            pthread_mutex_lock(&granted_mu);
+            granted++;
+            pthread_mutex_unlock(&granted_mu);
+        }
+    }
+    return NULL;
+}
+
+TEST(threads_never_get_more_than_capacity)
+{
+    pthread_t t[4];
+
+    shared = ratelimit_new(64, 20, 60000);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(pthread_create(&t[i], NULL, hammer, NULL), ==, 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    CHECK_INT(granted, ==, 20);
+    ratelimit_free(shared);
+}
