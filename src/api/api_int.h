@@ -49,10 +49,31 @@ bool api__string(struct http_req *r, json_t *obj, const char *key, bool required
                  size_t max, const char **out);
 
 /*
- * Staff authentication by API token (Authorization: Bearer ...). Returns true with `out`
- * filled, or answers 401 and returns false.
+ * Staff authentication by API token (Authorization: Bearer ...) or by session cookie, which on
+ * unsafe methods (POST, PUT, PATCH, DELETE) also needs the X-CSRF-Token header. Disabled
+ * accounts are refused. Returns true with `out` filled, or answers 401 (403 csrf_failed) and
+ * returns false. `token_id` (may be NULL) is 0 for a session.
  */
 bool api__staff(struct http_req *r, struct store_user *out, int64_t *token_id);
+/* The same, telling how the caller signed in (api/auth.c; `how` may be NULL). */
+struct api_auth {
+    int64_t token_id;   /* API token, or 0 */
+    int64_t session_id; /* session cookie, or 0 */
+};
+bool api__staff_auth(struct http_req *r, struct store_user *out, struct api_auth *how);
+/* Value of cookie `name` into `out`; false if absent or longer than outlen - 1. */
+bool api__cookie(struct http_req *r, const char *name, char *out, size_t outlen);
+/* The CSRF token that goes with session token `session` (≥ 44 bytes of `out`). */
+void api__csrf_token(const char *session, char *out, size_t outlen);
+#define API_SESSION_COOKIE "araldo_session"
+/* api/session.c's handlers, listed in api/orgs.c's api_accounts_routes (one set per owner). */
+void api__session_create(struct http_req *r);
+void api__session_get(struct http_req *r);
+void api__session_delete(struct http_req *r);
+void api__password_change(struct http_req *r);
+/* The threads that hash passwords off the event loops (api/session.c; started on first use). */
+struct workpool;
+struct workpool *api__hash_pool(void);
 
 /*
  * A store write whose answer is sent on the request's loop once it is durable. Allocate with
