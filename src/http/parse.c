@@ -300,6 +300,23 @@ static void split_head(struct http_parse *p)
     }
 }
 
+/* RFC 9110 section 5.6.2: a field name is a token. */
+static bool is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+              (c && strchr(extra, c))))
+            return false;
+    }
+    return true;
+}
+
 /* Our framing rules, on top of http-parser's (see parse.h for why). */
 static int check_framing(struct http_parse *p)
 {
@@ -309,6 +326,8 @@ static int check_framing(struct http_parse *p)
     for (size_t i = 0; i < p->nhdrs; i++) {
         const char *n = p->hdrs[i].name;
 
+        if (!is_token(n))
+            return bad(p, "A header name is not a valid token (no spaces before the colon).");
         if (!strcasecmp(n, "content-length")) {
             ncl++;
         } else if (!strcasecmp(n, "transfer-encoding")) {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -112,13 +113,20 @@ static void to_key(const struct sockaddr_storage *ss, uint8_t key[16])
  * Over a cap: answer with the pre-rendered 503 straight on the socket, without reading, and
  * close. The kernel buffer takes the few hundred bytes at once.
  */
-static void refuse(struct http_server *s, int fd)
+static void refuse(struct http_loop *loop, int fd)
 {
+    struct http_server *s = loop->srv;
+    static const char status[] = "HTTP/1.1 503 Service Unavailable\r\n";
+    struct iovec iov[3];
     char sink[4096];
     ssize_t n;
 
     atomic_fetch_add_explicit(&s->refused, 1, memory_order_relaxed);
-    n = write(fd, s->refusal, s->refusal_len);
+    http__date_line(loop);
+    iov[0] = (struct iovec){ (void *)status, sizeof(status) - 1 };
+    iov[1] = (struct iovec){ loop->date, loop->date_len };
+    iov[2] = (struct iovec){ s->refusal, s->refusal_len };
+    n = writev(fd, iov, 3);
     (void)n;
     shutdown(fd, SHUT_WR);
     /* Whatever request already arrived is dropped, so close() sends FIN rather than RST. */
@@ -127,16 +135,16 @@ static void refuse(struct http_server *s, int fd)
     close(fd);
 }
 
+static void on_listen_readable(uv_poll_t *h, int status, int events);
+
 static void on_accept_resume(uv_timer_t *t)
 {
     struct http_loop *loop = t->data;
 
     loop->accept_paused = false;
     if (!loop->stopping && loop->listen_fd >= 0)
-        uv_poll_start(&loop->listen_poll, UV_READABLE, NULL); /* callback kept from before */
+        uv_poll_start(&loop->listen_poll, UV_READABLE, on_listen_readable);
 }
-
-static void on_listen_readable(uv_poll_t *h, int status, int events);
 
 static void pause_accept(struct http_loop *loop, int err)
 {
@@ -178,7 +186,7 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
         if ((s->opts.max_connections && open > s->opts.max_connections) ||
             !ip_acquire(s, key)) {
             atomic_fetch_sub_explicit(&s->conns_open, 1, memory_order_relaxed);
-            refuse(s, fd);
+            refuse(loop, fd);
             continue;
         }
         http__conn_accept(loop, fd, key);
@@ -511,7 +519,10 @@ static void set_address(struct http_server *s, int fd)
     }
 }
 
-/* The 503 for refused connections, rendered once: it is written without reading anything. */
+/*
+ * The 503 for refused connections after its status line and Date, rendered once: it is written
+ * without reading anything (see refuse()).
+ */
 static void render_refusal(struct http_server *s)
 {
     size_t blen;
@@ -524,7 +535,7 @@ static void render_refusal(struct http_server *s)
 
     buf_init(&b, 8192);
     e |= buf_printf(&b,
-                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                    "Content-Type: application/json\r\n"
                     "Content-Length: %zu\r\nRetry-After: 5\r\nConnection: close\r\n",
                     blen);
     e |= buf_append(&b, s->sec_hdrs, s->sec_len);

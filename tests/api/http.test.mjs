@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// The HTTP/1.1 server over real sockets: framing, smuggling, limits, timeouts, connection caps,
+// static files and traversal, security headers, EMFILE recovery and graceful shutdown. Raw
+// requests go through node's `net` so every byte on the wire is ours.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { mkdirSync, writeFileSync, symlinkSync, readFileSync, utimesSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, tempDir, BIN } from './lib/server.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A web root with a file of each type, a directory with an index, and a symlink out of it.
+function makeWebRoot() {
+  const dir = tempDir('araldo-web-');
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>araldo</title>');
+  writeFileSync(join(dir, 'app.css'), 'body { color: black; }');
+  writeFileSync(join(dir, 'app.js'), 'console.log(1);');
+  writeFileSync(join(dir, 'mod.mjs'), 'export default 1;');
+  writeFileSync(join(dir, 'data.json'), '{"a":1}');
+  writeFileSync(join(dir, 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  writeFileSync(join(dir, 'icon.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+  writeFileSync(join(dir, 'photo.jpg'), Buffer.from([0xff, 0xd8, 0xff]));
+  writeFileSync(join(dir, 'pic.webp'), 'RIFF');
+  writeFileSync(join(dir, 'favicon.ico'), Buffer.from([0, 0, 1, 0]));
+  writeFileSync(join(dir, 'app.webmanifest'), '{}');
+  writeFileSync(join(dir, 'robots.txt'), 'User-agent: *');
+  writeFileSync(join(dir, 'font.woff2'), 'wOF2');
+  writeFileSync(join(dir, 'mod.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
+  writeFileSync(join(dir, 'feed.xml'), '<x/>');
+  writeFileSync(join(dir, '.secret'), 'hidden');
+  mkdirSync(join(dir, 'docs'));
+  writeFileSync(join(dir, 'docs', 'index.html'), '<p>docs</p>');
+  symlinkSync('/etc/passwd', join(dir, 'passwd-link'));
+  symlinkSync('/etc', join(dir, 'etc-link'));
+  utimesSync(join(dir, 'app.css'), new Date('2024-01-02T03:04:05Z'), new Date('2024-01-02T03:04:05Z'));
+  return dir;
+}
+
+// One connection: write `data` (string/Buffer or array of pieces with pauses), collect every
+// byte until the server closes or `timeout` ms pass. Resolves { text, closed, ms }.
+function raw(port, data, { timeout = 3000, pieces = null, gap = 50, keepOpen = false } = {}) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const chunks = [];
+    let closed = false;
+    const sock = net.connect(port, '127.0.0.1');
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed, ms: Date.now() - t0 });
+    };
+    const timer = setTimeout(done, timeout);
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', () => {});
+    sock.on('close', () => { closed = true; done(); });
+    sock.on('connect', async () => {
+      if (pieces) {
+        for (const p of pieces) { if (!sock.destroyed) sock.write(p); await sleep(gap); }
+      } else if (data !== null) {
+        sock.write(data);
+      }
+      if (!keepOpen && !pieces) { /* keep reading until close or timeout */ }
+    });
+  });
+}
+
+// Split a byte string holding several responses (pipelining). Bodies are framed by
+// Content-Length; HEAD and 304 responses have none.
+function splitResponses(text, { headOnly = [] } = {}) {
+  const out = [];
+  let rest = text;
+  let i = 0;
+  while (rest.length) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const head = rest.slice(0, end);
+    const [statusLine, ...lines] = head.split('\r\n');
+    const headers = {};
+    for (const l of lines) {
+      const c = l.indexOf(':');
+      const k = l.slice(0, c).toLowerCase();
+      headers[k] = headers[k] !== undefined ? `${headers[k]}, ${l.slice(c + 1).trim()}` : l.slice(c + 1).trim();
+    }
+    const status = Number(statusLine.split(' ')[1]);
+    let len = Number(headers['content-length'] || 0);
+    if (headOnly[i] || status === 304 || status === 100) len = 0;
+    const body = rest.slice(end + 4, end + 4 + len);
+    out.push({ status, statusLine, headers, body });
+    rest = rest.slice(end + 4 + len);
+    i++;
+  }
+  return out;
+}
+
+function one(text) {
+  const r = splitResponses(text);
+  assert.ok(r.length >= 1, `expected a response, got ${JSON.stringify(text.slice(0, 200))}`);
+  return r[0];
+}
+
+const GET = (path, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+
+function assertSecurityHeaders(r) {
+  assert.match(r.headers['content-security-policy'] || '', /default-src 'self'; script-src 'self'.*frame-ancestors 'none'/);
+  assert.equal(r.headers['x-content-type-options'], 'nosniff');
+  assert.equal(r.headers['referrer-policy'], 'no-referrer');
+  assert.equal(r.headers['x-frame-options'], 'DENY');
+  assert.ok(r.headers.date, 'Date header');
+}
+
+function assertJsonError(r, status, code) {
+  assert.equal(r.status, status, r.statusLine + r.body);
+  assert.match(r.headers['content-type'], /application\/json/);
+  const j = JSON.parse(r.body);
+  assert.equal(j.error.code, code);
+  assert.equal(typeof j.error.message, 'string');
+  assert.ok(j.error.message.length > 10);
+  assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.body, 'latin1'));
+  assertSecurityHeaders(r);
+}
+
+describe('http server', () => {
+  let srv;
+  let web;
+  before(async () => {
+    web = makeWebRoot();
+    srv = await startServer({
+      sets: {
+        web_root: web, max_header_bytes: 4096, max_body_bytes: 1024, header_timeout_ms: 600,
+        body_timeout_ms: 600, idle_timeout_ms: 600, static_max_age_s: 3600,
+      },
+    });
+  });
+  after(async () => {
+    await srv?.stop();
+    srv?.cleanup();
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  test('GET /healthz: 200, Content-Length, Date and security headers', async () => {
+    const r = one((await raw(srv.port, GET('/healthz', 'Connection: close\r\n'))).text);
+    assert.equal(r.status, 200);
+    assert.equal(Number(r.headers['content-length']), r.body.length);
+    assertSecurityHeaders(r);
+  });
+
+  test('keep-alive and pipelining answer in order on one connection', async () => {
+    const req = GET('/healthz') + GET('/app.css') + GET('/api/v1/nope') + GET('/robots.txt') +
+      GET('/healthz', 'Connection: close\r\n');
+    const { text, closed } = await raw(srv.port, req);
+    const rs = splitResponses(text);
+    assert.deepEqual(rs.map((r) => r.status), [200, 200, 404, 200, 200]);
+    assert.match(rs[1].body, /body/);
+    assert.equal(rs[3].body, 'User-agent: *');
+    assert.equal(rs[4].headers.connection, 'close');
+    assert.ok(closed);
+    rs.forEach(assertSecurityHeaders);
+  });
+
+  test('requests split into single bytes are still parsed', async () => {
+    const req = GET('/healthz', 'Connection: close\r\n');
+    const { text } = await raw(srv.port, null, { pieces: [...req], gap: 2 });
+    assert.equal(one(text).status, 200);
+  });
+
+  test('HEAD has the GET Content-Length and no body', async () => {
+    const { text } = await raw(srv.port, `HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n` + GET('/healthz', 'Connection: close\r\n'));
+    const rs = splitResponses(text, { headOnly: [true] });
+    assert.equal(rs.length, 2);
+    assert.equal(rs[0].status, 200);
+    assert.equal(rs[0].headers['content-length'], rs[1].headers['content-length']);
+    assert.equal(rs[1].status, 200);
+    const s = one((await raw(srv.port, `HEAD /app.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`)).text);
+    assert.equal(Number(s.headers['content-length']), 22);
+  });
+
+  test('HTTP/1.0 without keep-alive closes after the answer', async () => {
+    const { text, closed, ms } = await raw(srv.port, 'GET /healthz HTTP/1.0\r\n\r\n');
+    assert.equal(one(text).status, 200);
+    assert.ok(closed && ms < 1000);
+  });
+
+  test('Expect: 100-continue: 100 only for a known route within its limit', async () => {
+    const head = 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n' +
+      'Expect: 100-continue\r\nContent-Length: 2\r\n\r\n';
+    const got = await new Promise((resolve) => {
+      const s = net.connect(srv.port, '127.0.0.1');
+      let buf = '';
+      s.on('data', (d) => {
+        buf += d.toString('latin1');
+        if (buf.startsWith('HTTP/1.1 100 Continue\r\n\r\n') && buf.length === 25) s.write('{}');
+        if (/\r\n\r\n[\s\S]*\r\n\r\n/.test(buf)) { s.destroy(); resolve(buf); }
+      });
+      s.on('connect', () => s.write(head));
+      setTimeout(() => { s.destroy(); resolve(buf); }, 3000);
+    });
+    assert.ok(got.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), got);
+    const final = one(got.slice(25));
+    assert.notEqual(final.status, 100);
+    assert.ok(final.status !== 400 && final.status !== 413, final.statusLine);
+    // Too large: the final status at once, no 100.
+    const big = one((await raw(srv.port, head.replace('Content-Length: 2', 'Content-Length: 5000'))).text);
+    assert.equal(big.status, 413);
+    // Unknown route: 404 at once.
+    const nf = one((await raw(srv.port, head.replace('/api/v1/tokens', '/api/v1/none'))).text);
+    assert.equal(nf.status, 404);
+  });
+
+  test('a chunked request body is read (then the next pipelined request)', async () => {
+    const req = 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n' +
+      'Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1;ext=1\r\n}\r\n0\r\nX-Trailer: 1\r\n\r\n' + GET('/healthz', 'Connection: close\r\n');
+    const rs = splitResponses((await raw(srv.port, req)).text);
+    assert.equal(rs.length, 2);
+    assert.ok(rs[0].status !== 400 && rs[0].status !== 413, rs[0].statusLine + rs[0].body);
+    assert.equal(rs[1].status, 200);
+  });
+
+  const smuggling = {
+    'Content-Length with Transfer-Encoding': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'two differing Content-Length': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde',
+    'Transfer-Encoding gzip, chunked': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
+    'Transfer-Encoding identity': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: identity\r\n\r\n',
+    'Transfer-Encoding xchunked': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n',
+    'two Transfer-Encoding headers': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'bare LF line end': 'GET /healthz HTTP/1.1\nHost: t\n\n',
+    'bare CR in a header value': 'GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: a\rb\r\n\r\n',
+    'NUL in a header value': 'GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: a\u0000b\r\n\r\n',
+    'folded header line': 'GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: a\r\n b\r\n\r\n',
+    'space before the colon': 'GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length : 3\r\n\r\nabc',
+    'oversized chunk size': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n',
+    'negative Content-Length': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n',
+    'Content-Length with a plus': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: +1\r\n\r\nx',
+    'chunked in HTTP/1.0': 'POST /api/v1/tokens HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  };
+  for (const [name, req] of Object.entries(smuggling)) {
+    test(`smuggling attempt rejected with 400 and close: ${name}`, async () => {
+      const { text, closed } = await raw(srv.port, req + GET('/healthz'));
+      const rs = splitResponses(text);
+      assert.equal(rs.length, 1, `exactly one answer, got ${rs.map((r) => r.status)}`);
+      // An oversized chunk may also be refused as too large; both close the connection.
+      assert.ok(rs[0].status === 400 || (name === 'oversized chunk size' && rs[0].status === 413), rs[0].statusLine);
+      assertJsonError(rs[0], rs[0].status, rs[0].status === 400 ? 'bad_request' : 'body_too_large');
+      assert.equal(rs[0].headers.connection, 'close');
+      assert.ok(closed);
+    });
+  }
+
+  test('malformed request line: 400 JSON and close', async () => {
+    for (const req of ['GARBAGE\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', 'GET  HTTP/1.1\r\n\r\n', '\u0001\u0002\r\n\r\n']) {
+      const { text, closed } = await raw(srv.port, req);
+      const r = one(text);
+      assert.ok(r.status === 400 || r.status === 505, `${JSON.stringify(req)}: ${r.statusLine}`);
+      assert.equal(JSON.parse(r.body).error.code, r.status === 400 ? 'bad_request' : 'http_version_not_supported');
+      assert.ok(closed);
+    }
+  });
+
+  test('404, 405 with Allow, 415: JSON error shapes', async () => {
+    const nf = one((await raw(srv.port, GET('/api/v1/nothing-here', 'Connection: close\r\n'))).text);
+    assertJsonError(nf, 404, 'not_found');
+    const na = one((await raw(srv.port, 'DELETE /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')).text);
+    assertJsonError(na, 405, 'method_not_allowed');
+    assert.equal(na.headers.allow, 'GET, HEAD');
+    const tok = one((await raw(srv.port, 'GET /api/v1/tokens HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')).text);
+    if (tok.status === 405) assert.match(tok.headers.allow, /POST/);
+    const um = one((await raw(srv.port, 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}')).text);
+    assertJsonError(um, 415, 'unsupported_media_type');
+    // charset parameter is fine
+    const ok = one((await raw(srv.port, 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}')).text);
+    assert.notEqual(ok.status, 415);
+  });
+
+  test('431 when the request line and headers exceed max_header_bytes', async () => {
+    const { text, closed } = await raw(srv.port, GET('/healthz', `X-Big: ${'a'.repeat(5000)}\r\n`));
+    assertJsonError(one(text), 431, 'headers_too_large');
+    assert.ok(closed);
+    const line = await raw(srv.port, `GET /${'a'.repeat(5000)} HTTP/1.1\r\n\r\n`);
+    assert.equal(one(line.text).status, 431);
+  });
+
+  test('413 by Content-Length up front and by counting chunked bytes', async () => {
+    const cl = await raw(srv.port, 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n');
+    assertJsonError(one(cl.text), 413, 'body_too_large');
+    assert.ok(cl.closed);
+    const chunk = `800\r\n${'a'.repeat(2048)}\r\n`; // the route takes 4096 bytes
+    const ch = await raw(srv.port, 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n' + chunk.repeat(3));
+    assertJsonError(one(ch.text), 413, 'body_too_large');
+    assert.ok(ch.closed);
+  });
+
+  test('408 when the head is too slow, then close', async () => {
+    const { text, closed, ms } = await raw(srv.port, 'GET /healthz HTTP/1.1\r\nHost:', { timeout: 3000 });
+    assertJsonError(one(text), 408, 'request_timeout');
+    assert.ok(closed);
+    assert.ok(ms >= 500 && ms < 2500, `took ${ms} ms`);
+  });
+
+  test('408 when the body is too slow, then close', async () => {
+    const { text, closed } = await raw(srv.port, 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"', { timeout: 3000 });
+    assertJsonError(one(text), 408, 'request_timeout');
+    assert.ok(closed);
+  });
+
+  test('an idle keep-alive connection is closed silently', async () => {
+    const { text, closed, ms } = await raw(srv.port, GET('/healthz'), { timeout: 3000 });
+    const rs = splitResponses(text);
+    assert.equal(rs.length, 1);
+    assert.equal(rs[0].status, 200);
+    assert.ok(closed && ms >= 500 && ms < 2500, `closed=${closed} after ${ms} ms`);
+  });
+
+  test('static files: content types, index.html, cache headers', async () => {
+    const want = {
+      '/': 'text/html', '/index.html': 'text/html', '/docs/': 'text/html', '/docs': 'text/html',
+      '/app.css': 'text/css', '/app.js': 'text/javascript', '/mod.mjs': 'text/javascript',
+      '/data.json': 'application/json', '/logo.svg': 'image/svg+xml', '/icon.png': 'image/png',
+      '/photo.jpg': 'image/jpeg', '/pic.webp': 'image/webp', '/favicon.ico': 'image/x-icon',
+      '/app.webmanifest': 'application/manifest+json', '/robots.txt': 'text/plain',
+      '/font.woff2': 'font/woff2', '/mod.wasm': 'application/wasm', '/feed.xml': 'application/xml',
+    };
+    const paths = Object.keys(want);
+    const { text } = await raw(srv.port, paths.map((p) => GET(p)).join('') + GET('/healthz', 'Connection: close\r\n'));
+    const rs = splitResponses(text);
+    assert.equal(rs.length, paths.length + 1);
+    paths.forEach((p, i) => {
+      assert.equal(rs[i].status, 200, p);
+      assert.ok(rs[i].headers['content-type'].startsWith(want[p]), `${p}: ${rs[i].headers['content-type']}`);
+      assert.ok(rs[i].headers.etag && rs[i].headers['last-modified'], p);
+      assert.equal(rs[i].headers['cache-control'], want[p] === 'text/html' ? 'no-cache' : 'public, max-age=3600', p);
+      assertSecurityHeaders(rs[i]);
+    });
+    assert.equal(rs[3].body, '<p>docs</p>');
+    const missing = one((await raw(srv.port, GET('/missing.css', 'Connection: close\r\n'))).text);
+    assert.equal(missing.status, 404);
+    assertSecurityHeaders(missing);
+  });
+
+  test('static files: If-None-Match and If-Modified-Since give 304', async () => {
+    const first = one((await raw(srv.port, GET('/app.css', 'Connection: close\r\n'))).text);
+    const etag = first.headers.etag;
+    assert.equal(first.headers['last-modified'], 'Tue, 02 Jan 2024 03:04:05 GMT');
+    const { text } = await raw(srv.port,
+      GET('/app.css', `If-None-Match: ${etag}\r\n`) +
+      GET('/app.css', 'If-None-Match: "other", W/' + etag + '\r\n') +
+      GET('/app.css', 'If-Modified-Since: Tue, 02 Jan 2024 03:04:05 GMT\r\n') +
+      GET('/app.css', 'If-Modified-Since: Mon, 01 Jan 2024 00:00:00 GMT\r\n') +
+      GET('/app.css', 'If-None-Match: "nope"\r\nConnection: close\r\n'));
+    const rs = splitResponses(text);
+    assert.deepEqual(rs.map((r) => r.status), [304, 304, 304, 200, 200]);
+    assert.equal(rs[0].headers.etag, etag);
+    assertSecurityHeaders(rs[0]);
+    assert.equal(rs[3].body, 'body { color: black; }');
+  });
+
+  test('path traversal in every encoding never returns the file', async () => {
+    const attempts = [
+      '/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc/passwd', '/%252e%252e/%252e%252e/etc/passwd',
+      '/.%2e/.%2e/etc/passwd', '/%2E%2E/etc/passwd', '/docs/../../etc/passwd', '/..\\..\\etc\\passwd',
+      '/%5c..%5c..%5cetc/passwd', '/index.html%00.css', '/passwd-link', '/etc-link/passwd', '/etc-link/',
+      '/.secret', '/docs/./../../etc/passwd', '//etc/passwd', '/%2fetc/passwd',
+    ];
+    for (const p of attempts) {
+      const { text } = await raw(srv.port, GET(p, 'Connection: close\r\n'));
+      const r = one(text);
+      assert.ok(r.status === 404 || r.status === 400, `${p}: ${r.statusLine}`);
+      assert.ok(!r.body.includes('root:'), `${p} leaked /etc/passwd`);
+      assertSecurityHeaders(r);
+    }
+    // A NUL byte in the raw request line is refused outright.
+    const nul = one((await raw(srv.port, 'GET /index.html\u0000 HTTP/1.1\r\nHost: t\r\n\r\n')).text);
+    assert.equal(nul.status, 400);
+    assert.ok(!readFileSync('/etc/passwd', 'latin1').includes(nul.body));
+  });
+
+  test('query strings do not change static resolution', async () => {
+    const r = one((await raw(srv.port, GET('/app.css?v=1&x=%2e%2e', 'Connection: close\r\n'))).text);
+    assert.equal(r.status, 200);
+  });
+});
+
+describe('http connection caps', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ sets: { max_connections: 6, max_connections_per_ip: 1000 } });
+  });
+  after(async () => { await srv?.stop(); srv?.cleanup(); });
+
+  test('503 with Retry-After: 5 over max_connections, then recovery', async () => {
+    const held = [];
+    for (let i = 0; i < 6; i++) {
+      const s = net.connect(srv.port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((r) => s.on('connect', r));
+      held.push(s);
+    }
+    await sleep(100);
+    const { text } = await raw(srv.port, GET('/healthz'));
+    const r = one(text);
+    assertJsonError(r, 503, 'overloaded');
+    assert.equal(r.headers['retry-after'], '5');
+    held.forEach((s) => s.destroy());
+    await sleep(200);
+    assert.equal(one((await raw(srv.port, GET('/healthz', 'Connection: close\r\n'))).text).status, 200);
+  });
+});
+
+describe('http per-IP cap', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ sets: { max_connections_per_ip: 3 } });
+  });
+  after(async () => { await srv?.stop(); srv?.cleanup(); });
+
+  test('503 over max_connections_per_ip', async () => {
+    const held = [];
+    for (let i = 0; i < 3; i++) {
+      const s = net.connect(srv.port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((r) => s.on('connect', r));
+      held.push(s);
+    }
+    await sleep(100);
+    const r = one((await raw(srv.port, GET('/healthz'))).text);
+    assertJsonError(r, 503, 'overloaded');
+    assert.equal(r.headers['retry-after'], '5');
+    held.forEach((s) => s.destroy());
+    await sleep(200);
+    assert.equal(one((await raw(srv.port, GET('/healthz', 'Connection: close\r\n'))).text).status, 200);
+  });
+});
+
+describe('http under slowloris', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ sets: { max_connections_per_ip: 5000, max_connections: 10000, header_timeout_ms: 20000 } });
+  });
+  after(async () => { await srv?.stop(); srv?.cleanup(); });
+
+  test('2,000 idle slow connections do not stop a normal request', async () => {
+    const socks = [];
+    for (let i = 0; i < 2000; i++) {
+      const s = net.connect(srv.port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('connect', () => s.write('GET / HTTP/1.1\r\nX-Slow: '));
+      socks.push(s);
+      if (i % 200 === 199) await sleep(20);
+    }
+    await sleep(500);
+    const drip = setInterval(() => socks.forEach((s) => s.writable && s.write('a')), 200);
+    try {
+      const t0 = Date.now();
+      const r = one((await raw(srv.port, GET('/healthz', 'Connection: close\r\n'))).text);
+      assert.equal(r.status, 200);
+      assert.ok(Date.now() - t0 < 1500);
+      const open = socks.filter((s) => !s.destroyed && s.readyState === 'open').length;
+      assert.ok(open > 1900, `only ${open} slow connections were kept`);
+    } finally {
+      clearInterval(drip);
+      socks.forEach((s) => s.destroy());
+    }
+  });
+});
+
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+describe('http out of file descriptors', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({
+      sets: { max_connections_per_ip: 5000 },
+      wrap: (bin, argv) => ['sh', ['-c', 'ulimit -n 256 && exec "$0" "$@"', bin, ...argv]],
+    });
+  });
+  after(async () => { await srv?.stop(); srv?.cleanup(); });
+
+  test('EMFILE pauses accepting without spinning, and service resumes', async () => {
+    const socks = [];
+    for (let i = 0; i < 400; i++) {
+      const s = net.connect(srv.port, '127.0.0.1');
+      s.on('error', () => {});
+      socks.push(s);
+    }
+    await sleep(500);
+    const t0 = cpuTicks(srv.child.pid);
+    await sleep(1000);
+    const used = cpuTicks(srv.child.pid) - t0; // clock ticks, 100 per second per core
+    assert.ok(used < 30, `server used ${used} ticks in 1 s while out of descriptors`);
+    socks.forEach((s) => s.destroy());
+    await sleep(500);
+    const r = one((await raw(srv.port, GET('/healthz', 'Connection: close\r\n'))).text);
+    assert.equal(r.status, 200);
+    assert.match(srv.stderr, /pausing accepts/);
+    assert.ok(!/\d+\.\d+\.\d+\.\d+/.test(srv.stderr.replace(/listening on \S+/, '')), 'no IP address in the log');
+  });
+});
+
+describe('http graceful shutdown', () => {
+  test('SIGTERM: in-flight request completes, idle connections close, exit 0 within 5 s', async () => {
+    const srv = await startServer({ sets: { shutdown_timeout_ms: 3000 } });
+    try {
+      const idle = net.connect(srv.port, '127.0.0.1');
+      let idleClosed = false;
+      idle.on('error', () => {});
+      idle.on('close', () => { idleClosed = true; });
+      await new Promise((r) => idle.on('connect', r));
+      const inflight = net.connect(srv.port, '127.0.0.1');
+      let got = '';
+      inflight.on('data', (d) => { got += d; });
+      inflight.on('error', () => {});
+      await new Promise((r) => inflight.on('connect', r));
+      inflight.write('GET /healthz HTTP/1.1\r\nHost: t\r\n');
+      await sleep(150);
+      const t0 = Date.now();
+      srv.child.kill('SIGTERM');
+      await sleep(300);
+      assert.ok(idleClosed, 'idle keep-alive connection closed at once');
+      inflight.write('\r\n');
+      const { code } = await srv.exited;
+      assert.equal(code, 0);
+      assert.ok(Date.now() - t0 < 5000);
+      assert.match(got, /^HTTP\/1.1 200 OK/);
+      assert.match(got, /Connection: close/);
+      inflight.destroy();
+    } finally {
+      await srv.kill();
+      srv.cleanup();
+    }
+  });
+});
+
+test('the binary under test exists', () => {
+  assert.ok(BIN);
+});
