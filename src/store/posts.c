@@ -1,0 +1,838 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Posts: the write ops (create, edit, delete, pin, views, the scheduler's publish) and the
+ * reads. Every change a follower can see writes its event (store__event) and, when staff made
+ * it, its audit entry (store__audit) in the same transaction, so a post never exists without
+ * its "post.created" event, nor an event without its post. The retention sweeper lives in
+ * retention.c.
+ */
+#include "store/posts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/format.h"
+#include "store/shared_int.h"
+#include "store/store_int.h"
+
+/* ---- importance ---- */
+
+static const char *const importance_names[] = {
+    [STORE_SILENT] = "silent",
+    [STORE_NORMAL] = "normal",
+    [STORE_IMPORTANT] = "important",
+};
+
+const char *store_importance_name(enum store_importance i)
+{
+    return (int)i >= STORE_SILENT && i <= STORE_IMPORTANT ? importance_names[i] : "normal";
+}
+
+int store_importance_parse(const char *s, enum store_importance *out)
+{
+    for (int i = STORE_SILENT; s && i <= STORE_IMPORTANT; i++) {
+        if (!strcmp(s, importance_names[i])) {
+            *out = (enum store_importance)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* ---- the post as JSON ---- */
+
+json_t *store_post_json(const struct store_post *p)
+{
+    char id[24];
+    char published[32];
+    char edited[32];
+    size_t n = strlen(p->text);
+    struct buf html;
+    json_t *media = json_loads(p->media_json, 0, NULL);
+    json_t *v;
+
+    buf_init(&html, FORMAT_HTML_MAX(n));
+    /* Sized with FORMAT_HTML_MAX, format_html() cannot fail; an empty html is the fallback. */
+    if (format_html(p->text, n, &html) != 0)
+        buf_reset(&html);
+    if (!json_is_array(media)) {
+        json_decref(media);
+        media = json_array();
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)p->id);
+    clock_rfc3339(p->published_ms, published, sizeof(published));
+    if (p->edited_ms)
+        clock_rfc3339(p->edited_ms, edited, sizeof(edited));
+    v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:b, s:o, s:b, s:I, s:b}", "id", id,
+                  "channel", p->channel, "text", p->text, "html", html.data ? html.data : "",
+                  "media", media, "importance", store_importance_name(p->importance),
+                  "published_at", published, "edited", p->edited_ms != 0, "edited_at",
+                  p->edited_ms ? json_string(edited) : json_null(), "pinned", p->pinned,
+                  "views", (json_int_t)p->views, "scheduled", p->scheduled);
+    buf_release(&html);
+    return v;
+}
+
+/* ---- rows ---- */
+
+#define POST_COLS                                                                              \
+    "p.id, p.channel_id, c.handle, p.text, p.media, p.importance, p.state, p.published_ms,"    \
+    " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"          \
+    " p.created_ms FROM posts p JOIN channels c ON c.id = p.channel_id"
+
+static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
+}
+
+static void post_from_row(sqlite3_stmt *st, struct store_post *p)
+{
+    p->id = sqlite3_column_int64(st, 0);
+    p->channel_id = sqlite3_column_int64(st, 1);
+    copy_text(p->channel, sizeof(p->channel), st, 2);
+    copy_text(p->text, sizeof(p->text), st, 3);
+    copy_text(p->media_json, sizeof(p->media_json), st, 4);
+    p->importance = (enum store_importance)sqlite3_column_int(st, 5);
+    p->scheduled = sqlite3_column_int(st, 6) == 0;
+    p->published_ms = sqlite3_column_int64(st, 7);
+    p->edited_ms = sqlite3_column_int64(st, 8);
+    p->views = sqlite3_column_int64(st, 9);
+    p->pinned = sqlite3_column_int(st, 10) != 0;
+    p->created_ms = sqlite3_column_int64(st, 11);
+}
+
+/* Post `id` through statement cache `c` on `db`: 0, -ENOENT or -EIO. */
+static int post_load(sqlite3 *db, struct stmt_cache *c, int64_t id, struct store_post *out)
+{
+    static const char sql[] = "SELECT " POST_COLS " WHERE p.id = ?1";
+    sqlite3_stmt *st = store__stmt(c, sql);
+    int rc;
+    int err = -EIO;
+
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        post_from_row(st, out);
+        err = 0;
+    } else {
+        err = rc == SQLITE_DONE ? -ENOENT : store__errno(db, rc, "post_load");
+    }
+out:
+    store__stmt_done(st);
+    return err;
+}
+
+/* The org of channel `channel_id` (for the audit log). -ENOENT if the channel is gone. */
+static int channel_org(struct store_tx *tx, int64_t channel_id, int64_t *org_id)
+{
+    static const char sql[] = "SELECT org_id FROM channels WHERE id = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int rc;
+    int err = -EIO;
+
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, channel_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *org_id = sqlite3_column_int64(st, 0);
+        err = 0;
+    } else {
+        err = rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "channel_org");
+    }
+out:
+    store__stmt_done(st);
+    return err;
+}
+
+/* Write event `kind` on the post's channel with the post as it now is. */
+static int post_event(struct store_tx *tx, int64_t post_id, const char *kind)
+{
+    struct store_post *p = xmalloc(sizeof(*p));
+    char *payload = NULL;
+    json_t *v;
+    int err = post_load(tx->db, tx->stmts, post_id, p);
+
+    if (err)
+        goto out;
+    v = store_post_json(p);
+    if (!v) {
+        err = -EIO;
+        goto out;
+    }
+    payload = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    err = payload ? store__event(tx, p->channel_id, kind, payload, NULL) : -EIO;
+out:
+    free(payload);
+    free(p);
+    return err;
+}
+
+/*
+ * What going out means, for a post published now or by the scheduler: the "post.created"
+ * event and the channel's last_post_ms (the directory's "active" order).
+ */
+static int publish_side(struct store_tx *tx, int64_t post_id, int64_t channel_id,
+                        int64_t published_ms)
+{
+    static const char sql[] = "UPDATE channels SET last_post_ms ="
+                              " max(coalesce(last_post_ms, 0), ?2) WHERE id = ?1";
+    sqlite3_stmt *st;
+    int err = post_event(tx, post_id, "post.created");
+
+    if (err)
+        return err;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, channel_id);
+        sqlite3_bind_int64(st, 2, published_ms);
+    }
+    /*
+     * TODO(issue 5): an important post queues its Web Push here, in this transaction, so a
+     * push is sent exactly for the posts that went out.
+     */
+    return store__step_done(tx->db, st, "post_publish");
+}
+
+static void post_target(char *out, size_t outlen, int64_t id)
+{
+    snprintf(out, outlen, "post:%lld", (long long)id);
+}
+
+/* ---- validation ---- */
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static bool text_valid(const char *t)
+{
+    size_t n = t ? utf8_chars(t) : 0;
+
+    return n >= 1 && n <= POST_TEXT_MAX && strlen(t) <= POST_TEXT_BYTES;
+}
+
+/* The shape of the media array (the API checked each field, this guards the store's sizes). */
+static bool media_valid(const char *m)
+{
+    json_t *v;
+    bool ok;
+
+    if (!m)
+        return true;
+    if (strlen(m) > POST_MEDIA_BYTES)
+        return false;
+    v = json_loads(m, JSON_REJECT_DUPLICATES, NULL);
+    ok = json_is_array(v) && json_array_size(v) <= POST_MEDIA_MAX;
+    json_decref(v);
+    return ok;
+}
+
+static bool importance_valid(const struct store_post_fields *f)
+{
+    return !f->has_importance ||
+           ((int)f->importance >= STORE_SILENT && f->importance <= STORE_IMPORTANT);
+}
+
+/* ---- create ---- */
+
+struct post_create {
+    struct store_write w;
+    int64_t channel_id;
+    int64_t user_id;
+    char *text;
+    char *media;
+    enum store_importance importance;
+    int64_t publish_at_ms;
+};
+
+static int create_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "INSERT INTO posts (channel_id, text, media, importance, state,"
+                              " published_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    struct post_create *c = container_of(w, struct post_create, w);
+    bool now = c->publish_at_ms <= tx->now_ms;
+    int64_t published = now ? tx->now_ms : c->publish_at_ms;
+    char target[32];
+    int64_t org_id = 0;
+    sqlite3_stmt *st;
+    int err = channel_org(tx, c->channel_id, &org_id);
+
+    if (err)
+        return err;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, c->channel_id);
+        sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, c->media, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, (int)c->importance);
+        sqlite3_bind_int(st, 5, now);
+        sqlite3_bind_int64(st, 6, published);
+        sqlite3_bind_int64(st, 7, tx->now_ms);
+    }
+    err = store__step_done(tx->db, st, "post_create");
+    if (err)
+        return err;
+    *id = sqlite3_last_insert_rowid(tx->db);
+    post_target(target, sizeof(target), *id);
+    err = store__audit(tx, org_id, c->user_id, "post.create", target,
+                       now ? NULL : "{\"scheduled\":true}");
+    if (!err && now)
+        err = publish_side(tx, *id, c->channel_id, published);
+    return err;
+}
+
+static void create_free(struct store_write *w)
+{
+    struct post_create *c = container_of(w, struct post_create, w);
+
+    free(c->text);
+    free(c->media);
+    free(c);
+}
+
+static const struct store_write_op create_op = { "post_create", create_apply, create_free };
+
+int store_post_create(struct store *s, int64_t channel_id, int64_t user_id,
+                      const struct store_post_fields *f, store_done_fn *done, void *ctx,
+                      int64_t *id_out)
+{
+    struct post_create *c;
+
+    if (!f || !text_valid(f->text) || !media_valid(f->media_json) || !importance_valid(f))
+        return -EINVAL;
+    c = xcalloc(1, sizeof(*c));
+    c->w.op = &create_op;
+    c->channel_id = channel_id;
+    c->user_id = user_id;
+    c->text = xstrdup(f->text);
+    c->media = xstrdup(f->media_json ? f->media_json : "[]");
+    c->importance = f->has_importance ? f->importance : STORE_NORMAL;
+    c->publish_at_ms = f->publish_at_ms;
+    return store__submit(s, &c->w, done, ctx, id_out);
+}
+
+/* ---- edit ---- */
+
+struct post_edit {
+    struct store_write w;
+    int64_t post_id;
+    int64_t user_id;
+    char *text;  /* NULL: unchanged */
+    char *media; /* NULL: unchanged */
+    bool has_importance;
+    enum store_importance importance;
+};
+
+static int edit_history(struct store_tx *tx, const struct post_edit *e)
+{
+    static const char sql[] =
+        "INSERT INTO post_edits (post_id, editor_id, text, media, importance, edited_ms)"
+        " SELECT id, ?2, text, media, importance, ?3 FROM posts WHERE id = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, e->post_id);
+        if (e->user_id > 0)
+            sqlite3_bind_int64(st, 2, e->user_id);
+        else
+            sqlite3_bind_null(st, 2);
+        sqlite3_bind_int64(st, 3, tx->now_ms);
+    }
+    return store__step_done(tx->db, st, "post_edit_history");
+}
+
+static int edit_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "UPDATE posts SET text = coalesce(?2, text),"
+                              " media = coalesce(?3, media), importance = coalesce(?4, importance),"
+                              " edited_ms = ?5 WHERE id = ?1";
+    struct post_edit *e = container_of(w, struct post_edit, w);
+    struct store_post *p = xmalloc(sizeof(*p));
+    char target[32];
+    int64_t org_id = 0;
+    sqlite3_stmt *st;
+    int err = post_load(tx->db, tx->stmts, e->post_id, p);
+
+    if (err)
+        goto out;
+    if (!p->scheduled && tx->now_ms > p->published_ms + POST_EDIT_WINDOW_MS) {
+        err = -EKEYEXPIRED;
+        goto out;
+    }
+    err = channel_org(tx, p->channel_id, &org_id);
+    if (!err)
+        err = edit_history(tx, e);
+    if (err)
+        goto out;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, e->post_id);
+        sqlite3_bind_text(st, 2, e->text, -1, SQLITE_STATIC); /* NULL binds NULL */
+        sqlite3_bind_text(st, 3, e->media, -1, SQLITE_STATIC);
+        if (e->has_importance)
+            sqlite3_bind_int(st, 4, (int)e->importance);
+        sqlite3_bind_int64(st, 5, tx->now_ms);
+    }
+    err = store__step_done(tx->db, st, "post_edit");
+    if (err)
+        goto out;
+    post_target(target, sizeof(target), e->post_id);
+    err = store__audit(tx, org_id, e->user_id, "post.edit", target, NULL);
+    if (!err && !p->scheduled)
+        err = post_event(tx, e->post_id, "post.edited");
+    *id = e->post_id;
+out:
+    free(p);
+    return err;
+}
+
+static void edit_free(struct store_write *w)
+{
+    struct post_edit *e = container_of(w, struct post_edit, w);
+
+    free(e->text);
+    free(e->media);
+    free(e);
+}
+
+static const struct store_write_op edit_op = { "post_edit", edit_apply, edit_free };
+
+int store_post_edit(struct store *s, int64_t post_id, int64_t user_id,
+                    const struct store_post_fields *f, store_done_fn *done, void *ctx)
+{
+    struct post_edit *e;
+
+    if (!f || (f->text && !text_valid(f->text)) || !media_valid(f->media_json) ||
+        !importance_valid(f))
+        return -EINVAL;
+    e = xcalloc(1, sizeof(*e));
+    e->w.op = &edit_op;
+    e->post_id = post_id;
+    e->user_id = user_id;
+    e->text = f->text ? xstrdup(f->text) : NULL;
+    e->media = f->media_json ? xstrdup(f->media_json) : NULL;
+    e->has_importance = f->has_importance;
+    e->importance = f->importance;
+    return store__submit(s, &e->w, done, ctx, NULL);
+}
+
+/* ---- delete ---- */
+
+struct post_delete {
+    struct store_write w;
+    int64_t post_id;
+    int64_t user_id;
+};
+
+static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "DELETE FROM posts WHERE id = ?1";
+    struct post_delete *d = container_of(w, struct post_delete, w);
+    struct store_post *p = xmalloc(sizeof(*p));
+    char target[32];
+    char payload[48];
+    int64_t org_id = 0;
+    sqlite3_stmt *st;
+    int err = post_load(tx->db, tx->stmts, d->post_id, p);
+
+    if (!err)
+        err = channel_org(tx, p->channel_id, &org_id);
+    if (err)
+        goto out;
+    st = store__stmt(tx->stmts, sql);
+    if (st)
+        sqlite3_bind_int64(st, 1, d->post_id);
+    /* views and edits go by cascade; the pin and posts_count by trigger (004_posts.sql) */
+    err = store__step_done(tx->db, st, "post_delete");
+    if (err)
+        goto out;
+    post_target(target, sizeof(target), d->post_id);
+    err = store__audit(tx, org_id, d->user_id, "post.delete", target, NULL);
+    if (!err && !p->scheduled) {
+        snprintf(payload, sizeof(payload), "{\"id\":\"%lld\"}", (long long)d->post_id);
+        err = store__event(tx, p->channel_id, "post.deleted", payload, NULL);
+    }
+    *id = d->post_id;
+out:
+    free(p);
+    return err;
+}
+
+static void simple_free(struct store_write *w)
+{
+    free(w); /* the struct's first member: one allocation */
+}
+
+static const struct store_write_op delete_op = { "post_delete", delete_apply, simple_free };
+
+int store_post_delete(struct store *s, int64_t post_id, int64_t user_id, store_done_fn *done,
+                      void *ctx)
+{
+    struct post_delete *d = xcalloc(1, sizeof(*d));
+
+    d->w.op = &delete_op;
+    d->post_id = post_id;
+    d->user_id = user_id;
+    return store__submit(s, &d->w, done, ctx, NULL);
+}
+
+/* ---- pin ---- */
+
+struct post_pin {
+    struct store_write w;
+    int64_t channel_id;
+    int64_t post_id; /* 0: unpin */
+    int64_t user_id;
+};
+
+static int pin_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char check[] = "SELECT 1 FROM posts WHERE id = ?1 AND channel_id = ?2"
+                                " AND state = 1";
+    static const char sql[] = "UPDATE channels SET pinned_post_id = ?2 WHERE id = ?1";
+    struct post_pin *p = container_of(w, struct post_pin, w);
+    char target[32];
+    char payload[64];
+    int64_t org_id = 0;
+    sqlite3_stmt *st;
+    int rc;
+    int err = channel_org(tx, p->channel_id, &org_id);
+
+    if (err)
+        return err;
+    if (p->post_id) {
+        st = store__stmt(tx->stmts, check);
+        if (!st)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, p->post_id);
+        sqlite3_bind_int64(st, 2, p->channel_id);
+        rc = sqlite3_step(st);
+        store__stmt_done(st);
+        if (rc != SQLITE_ROW)
+            return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "post_pin");
+    }
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, p->channel_id);
+        if (p->post_id)
+            sqlite3_bind_int64(st, 2, p->post_id);
+        else
+            sqlite3_bind_null(st, 2);
+    }
+    err = store__step_done(tx->db, st, "post_pin");
+    if (err)
+        return err;
+    post_target(target, sizeof(target), p->post_id);
+    err = store__audit(tx, org_id, p->user_id, p->post_id ? "post.pin" : "post.unpin",
+                       p->post_id ? target : "", NULL);
+    if (err)
+        return err;
+    if (p->post_id)
+        snprintf(payload, sizeof(payload), "{\"pinned_post_id\":\"%lld\"}",
+                 (long long)p->post_id);
+    else
+        snprintf(payload, sizeof(payload), "{\"pinned_post_id\":null}");
+    *id = p->post_id;
+    return store__event(tx, p->channel_id, "channel.updated", payload, NULL);
+}
+
+static const struct store_write_op pin_op = { "post_pin", pin_apply, simple_free };
+
+int store_post_pin(struct store *s, int64_t channel_id, int64_t post_id, int64_t user_id,
+                   store_done_fn *done, void *ctx)
+{
+    struct post_pin *p;
+
+    if (post_id < 0)
+        return -EINVAL;
+    p = xcalloc(1, sizeof(*p));
+    p->w.op = &pin_op;
+    p->channel_id = channel_id;
+    p->post_id = post_id;
+    p->user_id = user_id;
+    return store__submit(s, &p->w, done, ctx, NULL);
+}
+
+/* ---- views ---- */
+
+struct views_add {
+    struct store_write w;
+    uint8_t hash[SECRET_HASH_LEN];
+    size_t n;
+    int64_t ids[POST_VIEWS_MAX];
+};
+
+static int views_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char who[] = "SELECT id FROM followers WHERE hash = ?1";
+    /* views_count follows by trigger, only when the row is new: once per follower */
+    static const char sql[] = "INSERT OR IGNORE INTO views (post_id, follower_id)"
+                              " SELECT id, ?2 FROM posts WHERE id = ?1 AND state = 1";
+    struct views_add *v = container_of(w, struct views_add, w);
+    sqlite3_stmt *st = store__stmt(tx->stmts, who);
+    int64_t follower = 0;
+    int rc;
+    int err = 0;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_blob(st, 1, v->hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        follower = sqlite3_column_int64(st, 0);
+    store__stmt_done(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "views_who");
+    for (size_t i = 0; i < v->n && !err; i++) {
+        st = store__stmt(tx->stmts, sql);
+        if (st) {
+            sqlite3_bind_int64(st, 1, v->ids[i]);
+            sqlite3_bind_int64(st, 2, follower);
+        }
+        err = store__step_done(tx->db, st, "views_add");
+    }
+    *id = 0; /* nothing about the follower leaves the store */
+    return err;
+}
+
+static void views_free(struct store_write *w)
+{
+    struct views_add *v = container_of(w, struct views_add, w);
+
+    explicit_bzero(v->hash, sizeof(v->hash));
+    free(v);
+}
+
+static const struct store_write_op views_op = { "views_add", views_apply, views_free };
+
+int store_views_add(struct store *s, const uint8_t hash[SECRET_HASH_LEN], const int64_t *post_ids,
+                    size_t n, store_done_fn *done, void *ctx)
+{
+    struct views_add *v;
+
+    if (!hash || !post_ids || n < 1 || n > POST_VIEWS_MAX)
+        return -EINVAL;
+    v = xcalloc(1, sizeof(*v));
+    v->w.op = &views_op;
+    memcpy(v->hash, hash, SECRET_HASH_LEN);
+    memcpy(v->ids, post_ids, n * sizeof(*post_ids));
+    v->n = n;
+    return store__submit(s, &v->w, done, ctx, NULL);
+}
+
+/* ---- the scheduler ---- */
+
+#define PUBLISH_BATCH_MAX 1000
+
+struct publish_due {
+    struct store_write w;
+    int64_t now_ms;
+    unsigned batch;
+};
+
+static int publish_one(struct store_tx *tx, int64_t post_id, int64_t channel_id,
+                       int64_t published_ms)
+{
+    static const char sql[] = "UPDATE posts SET state = 1 WHERE id = ?1 AND state = 0";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    char target[32];
+    int64_t org_id = 0;
+    int err;
+
+    if (st)
+        sqlite3_bind_int64(st, 1, post_id);
+    err = store__step_done(tx->db, st, "post_publish_due");
+    if (!err)
+        err = channel_org(tx, channel_id, &org_id);
+    if (err)
+        return err;
+    post_target(target, sizeof(target), post_id);
+    err = store__audit(tx, org_id, 0, "post.publish", target, NULL);
+    return err ? err : publish_side(tx, post_id, channel_id, published_ms);
+}
+
+static int publish_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "SELECT id, channel_id, published_ms FROM posts"
+                              " WHERE state = 0 AND published_ms <= ?1"
+                              " ORDER BY published_ms, id LIMIT ?2";
+    struct publish_due *d = container_of(w, struct publish_due, w);
+    int64_t(*due)[3] = xcalloc(d->batch, sizeof(*due));
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    unsigned n = 0;
+    int rc = SQLITE_ERROR;
+    int err = 0;
+
+    /* Collected first: the statement must be finished before the rows it reads change. */
+    if (st) {
+        sqlite3_bind_int64(st, 1, d->now_ms);
+        sqlite3_bind_int(st, 2, (int)d->batch);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < d->batch) {
+            for (int c = 0; c < 3; c++)
+                due[n][c] = sqlite3_column_int64(st, c);
+            n++;
+        }
+    }
+    store__stmt_done(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        err = st ? store__errno(tx->db, rc, "post_due") : -EIO;
+    for (unsigned i = 0; i < n && !err; i++)
+        err = publish_one(tx, due[i][0], due[i][1], due[i][2]);
+    *id = err ? 0 : n;
+    free(due);
+    return err;
+}
+
+static const struct store_write_op publish_op = { "post_publish_due", publish_apply,
+                                                  simple_free };
+
+int store_posts_publish_due(struct store *s, int64_t now_ms, unsigned batch, int *published)
+{
+    struct publish_due *d;
+    int64_t n = 0;
+    int err;
+
+    if (batch < 1 || batch > PUBLISH_BATCH_MAX || !published)
+        return -EINVAL;
+    d = xcalloc(1, sizeof(*d));
+    d->w.op = &publish_op;
+    d->now_ms = now_ms;
+    d->batch = batch;
+    err = store__submit(s, &d->w, NULL, NULL, &n);
+    *published = err ? 0 : (int)n;
+    return err;
+}
+
+/* ---- reads ---- */
+
+int store_post_get(struct store_reader *r, int64_t id, struct store_post *out)
+{
+    return post_load(r->db, &r->stmts, id, out);
+}
+
+/* (published_ms, id) of `before_id` in the channel: where the next page starts. */
+static int cursor_of(struct store_reader *r, const struct store_post_query *q, int64_t *ms)
+{
+    static const char sql[] = "SELECT published_ms FROM posts WHERE id = ?1 AND channel_id = ?2"
+                              " AND (state = 1 OR ?3)";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+    int err = -EIO;
+
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, q->before_id);
+    sqlite3_bind_int64(st, 2, q->channel_id);
+    sqlite3_bind_int(st, 3, q->include_scheduled);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ms = sqlite3_column_int64(st, 0);
+        err = 0;
+    } else {
+        err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "post_cursor");
+    }
+out:
+    store__stmt_done(st);
+    return err;
+}
+
+int store_post_list(struct store_reader *r, const struct store_post_query *q,
+                    store_post_fn *each, void *ctx, bool *more)
+{
+    static const char sql[] = "SELECT " POST_COLS " WHERE p.channel_id = ?1"
+                              " AND (p.state = 1 OR ?2) AND p.published_ms >= ?3"
+                              " AND (p.published_ms, p.id) < (?4, ?5)"
+                              " ORDER BY p.published_ms DESC, p.id DESC LIMIT ?6";
+    struct store_post *p = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t before_ms = INT64_MAX;
+    int64_t before_id = INT64_MAX;
+    unsigned n = 0;
+    int rc;
+    int err;
+
+    if (more)
+        *more = false;
+    if (q->limit < 1 || q->limit > POST_LIST_MAX)
+        return -EINVAL;
+    if (q->before_id) {
+        err = cursor_of(r, q, &before_ms);
+        if (err)
+            return err;
+        before_id = q->before_id;
+    }
+    err = -EIO;
+    st = store__stmt(&r->stmts, sql);
+    if (!st)
+        goto out;
+    p = xmalloc(sizeof(*p));
+    sqlite3_bind_int64(st, 1, q->channel_id);
+    sqlite3_bind_int(st, 2, q->include_scheduled);
+    sqlite3_bind_int64(st, 3, q->since_ms);
+    sqlite3_bind_int64(st, 4, before_ms);
+    sqlite3_bind_int64(st, 5, before_id);
+    sqlite3_bind_int(st, 6, (int)q->limit + 1); /* one more: is there a next page? */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == q->limit) {
+            if (more)
+                *more = true;
+            rc = SQLITE_DONE;
+            break;
+        }
+        post_from_row(st, p);
+        each(ctx, p);
+        n++;
+    }
+    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "post_list");
+out:
+    store__stmt_done(st);
+    free(p);
+    return err;
+}
+
+int store_post_edits(struct store_reader *r, int64_t post_id, store_post_edit_fn *each, void *ctx)
+{
+    static const char sql[] =
+        "SELECT e.id, coalesce(u.email, ''), e.text, e.media, e.importance, e.edited_ms"
+        " FROM post_edits e LEFT JOIN users u ON u.id = e.editor_id WHERE e.post_id = ?1"
+        " ORDER BY e.id";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct store_post_edit *e = NULL;
+    int rc;
+    int err = -EIO;
+
+    if (!st)
+        goto out;
+    e = xmalloc(sizeof(*e));
+    sqlite3_bind_int64(st, 1, post_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e->id = sqlite3_column_int64(st, 0);
+        copy_text(e->editor_email, sizeof(e->editor_email), st, 1);
+        copy_text(e->text, sizeof(e->text), st, 2);
+        copy_text(e->media_json, sizeof(e->media_json), st, 3);
+        e->importance = (enum store_importance)sqlite3_column_int(st, 4);
+        e->edited_ms = sqlite3_column_int64(st, 5);
+        each(ctx, e);
+    }
+    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "post_edits");
+out:
+    store__stmt_done(st);
+    free(e);
+    return err;
+}
