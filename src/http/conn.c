@@ -327,18 +327,6 @@ void http__conn_request_done(struct http__conn *c)
 
 /* ---- requests ---- */
 
-static bool is_json(const char *ct)
-{
-    size_t n = strlen("application/json");
-
-    if (!ct || strncasecmp(ct, "application/json", n) != 0)
-        return false;
-    ct += n;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    return *ct == '\0' || *ct == ';'; /* parameters such as charset=utf-8 are fine */
-}
-
 static bool is_api_path(const char *path)
 {
     return !strncmp(path, "/api/", 5) || !strcmp(path, "/api");
@@ -368,7 +356,7 @@ static bool route_request(struct http__conn *c)
         if (r->route->max_body)
             limit = r->route->max_body;
         if (p->has_body && (r->route->flags & HTTP_ROUTE_JSON) &&
-            !is_json(http_parse_header(p, "content-type"))) {
+            !http_content_type_is_json(http_parse_header(p, "content-type"))) {
             if (p->has_body)
                 c->keep_alive = false;
             http_respond_error(r, 415, "unsupported_media_type",

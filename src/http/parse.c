@@ -567,3 +567,15 @@ int http_query_decode(const char *p, size_t len, struct buf *out)
         err = buf_append(out, "", 0);
     return err;
 }
+
+bool http_content_type_is_json(const char *ct)
+{
+    size_t n = strlen("application/json");
+
+    if (!ct || strncasecmp(ct, "application/json", n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';'; /* parameters such as charset=utf-8 are fine */
+}

@@ -111,5 +111,7 @@ MUST_CHECK int http_path_decode(const char *target, struct buf *out, const char 
  * -EINVAL (bad escape or a NUL) or -EMSGSIZE.
  */
 MUST_CHECK int http_query_decode(const char *p, size_t len, struct buf *out);
+/* True for "application/json", with or without parameters (case-insensitive). */
+bool http_content_type_is_json(const char *content_type);
 
 #endif
