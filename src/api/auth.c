@@ -22,8 +22,8 @@
  * (api/session.c). Use is recorded at most every SESSION_TOUCH_MS (5 minutes), so a busy
  * session costs one write per 5 minutes, not one per request.
  */
-#define SESSION_IDLE_MS  (12LL * 3600 * 1000)
-#define SESSION_TOUCH_MS (5LL * 60 * 1000)
+#define SESSION_IDLE_MS   (12LL * 3600 * 1000)
+#define SESSION_TOUCH_MS  (5LL * 60 * 1000)
 #define SESSION_TOKEN_MAX 64
 #define CSRF_TOKEN_MAX    64
 

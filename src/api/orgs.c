@@ -19,11 +19,11 @@
 #include "core/workpool.h"
 #include "store/orgs.h"
 
-#define EMAIL_MAX         255
-#define BODY_MAX          8192
-#define AUDIT_LIMIT_DEF   50  /* entries per page when ?limit= is absent */
-#define AUDIT_LIMIT_MAX   200 /* most entries per page */
-#define ZONEINFO_DIR      "/usr/share/zoneinfo"
+#define EMAIL_MAX       255
+#define BODY_MAX        8192
+#define AUDIT_LIMIT_DEF 50  /* entries per page when ?limit= is absent */
+#define AUDIT_LIMIT_MAX 200 /* most entries per page */
+#define ZONEINFO_DIR    "/usr/share/zoneinfo"
 
 /* ---- helpers ---- */
 
@@ -39,10 +39,10 @@ static json_t *org_json(const struct store_org *o)
 
     snprintf(id, sizeof(id), "%lld", (long long)o->id);
     clock_rfc3339(o->created_ms, created, sizeof(created));
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s}", "id", id, "slug", o->slug,
-                     "name", o->name, "istat_code", str_or_null(o->istat_code),
-                     "jurisdiction_id", str_or_null(o->jurisdiction_id), "timezone",
-                     o->timezone, "logo", str_or_null(o->logo), "created_at", created);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s}", "id", id, "slug", o->slug, "name",
+                     o->name, "istat_code", str_or_null(o->istat_code), "jurisdiction_id",
+                     str_or_null(o->jurisdiction_id), "timezone", o->timezone, "logo",
+                     str_or_null(o->logo), "created_at", created);
 }
 
 /* The org named by the route's {slug} into a heap struct, or answer 404 and return NULL. */
@@ -113,8 +113,7 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, struct sto
     } else if (patch && json_object_get(body, "name")) {
         return bad(r, "missing_field", "'name' cannot be removed.", "name");
     }
-    if (!api__string(r, body, "istat_code", false, STORE_ORG_ISTAT_LEN, STORE_ORG_ISTAT_LEN,
-                     &v))
+    if (!api__string(r, body, "istat_code", false, STORE_ORG_ISTAT_LEN, STORE_ORG_ISTAT_LEN, &v))
         return false;
     if (v && strspn(v, "0123456789") != STORE_ORG_ISTAT_LEN)
         return bad(r, "invalid_value", "'istat_code' must be the 6 digits of the ISTAT code.",
@@ -182,7 +181,7 @@ static void org_created(struct http_req *r, int err, int64_t id, void *data)
 
 static void orgs_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "slug", "name",     "istat_code", "jurisdiction_id",
+    static const char *const allowed[] = { "slug",     "name", "istat_code", "jurisdiction_id",
                                            "timezone", "logo", NULL };
     struct store_org_fields f;
     struct api_pending *p;
@@ -351,8 +350,8 @@ static void staff_added(struct http_req *r, int err, int64_t id, void *data)
     struct store_user u;
 
     if (err == -EEXIST) {
-        http_respond_error(r, 409, "email_taken",
-                           "An account with this e-mail already exists.", "email");
+        http_respond_error(r, 409, "email_taken", "An account with this e-mail already exists.",
+                           "email");
     } else if (err) {
         api__errno(r, err, "staff add");
     } else if ((err = store_user_get(api__reader(r), id, &u, NULL)) != 0) {
@@ -593,8 +592,8 @@ static void audit_one(void *ctx, const struct store_audit_entry *e)
             detail = d;
         }
     }
-    json_array_append_new(pg->arr, json_pack("{s:s, s:s, s:o, s:s, s:s, s:o}", "id", id, "at",
-                                             at, "actor", actor, "action", e->action, "target",
+    json_array_append_new(pg->arr, json_pack("{s:s, s:s, s:o, s:s, s:s, s:o}", "id", id, "at", at,
+                                             "actor", actor, "action", e->action, "target",
                                              e->target, "detail", detail));
     pg->last_id = e->id;
 }

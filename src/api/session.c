@@ -225,8 +225,8 @@ static json_t *user_json(struct http_req *r, const struct store_user *u)
     snprintf(id, sizeof(id), "%lld", (long long)u->id);
     clock_rfc3339(u->created_ms, created, sizeof(created));
     v = json_pack("{s:s, s:s, s:s, s:n, s:b, s:s}", "id", id, "email", u->email, "role",
-                  store_role_name(u->role), "org", "must_change_password",
-                  u->must_change_password, "created_at", created);
+                  store_role_name(u->role), "org", "must_change_password", u->must_change_password,
+                  "created_at", created);
     if (u->org_id) {
         o = xmalloc(sizeof(*o));
         if (!store_org_get_id(api__reader(r), u->org_id, o))

@@ -19,8 +19,8 @@
 #define PROBE 8
 
 struct bucket {
-    uint64_t key;   /* 0: free */
-    int64_t units;  /* tokens * window_ms */
+    uint64_t key;  /* 0: free */
+    int64_t units; /* tokens * window_ms */
     int64_t last_ms;
 };
 

@@ -23,7 +23,8 @@ int store__audit(struct store_tx *tx, int64_t org_id, int64_t user_id, const cha
     sqlite3_stmt *st;
     size_t n = action ? strlen(action) : 0;
 
-    if (org_id <= 0 || n < 1 || n > AUDIT_ACTION_MAX || (target && strlen(target) > AUDIT_TARGET_MAX))
+    if (org_id <= 0 || n < 1 || n > AUDIT_ACTION_MAX ||
+        (target && strlen(target) > AUDIT_TARGET_MAX))
         return -EINVAL;
     st = store__stmt(tx->stmts, sql);
     if (!st)

@@ -180,8 +180,7 @@ static int org_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id
 static const struct store_write_op org_add_op = { "org_add", org_add_apply, org_write_free };
 
 int store_org_add(struct store *s, int64_t actor_id, const char *slug,
-                  const struct store_org_fields *f, store_done_fn *done, void *ctx,
-                  int64_t *id_out)
+                  const struct store_org_fields *f, store_done_fn *done, void *ctx, int64_t *id_out)
 {
     struct org_write *o;
     int err;
@@ -204,8 +203,10 @@ static void changed_fields(unsigned set, char *out, size_t outlen)
         unsigned bit;
         const char *name;
     } names[] = {
-        { STORE_ORG_F_NAME, "name" },         { STORE_ORG_F_ISTAT, "istat_code" },
-        { STORE_ORG_F_JURIS, "jurisdiction_id" }, { STORE_ORG_F_TZ, "timezone" },
+        { STORE_ORG_F_NAME, "name" },
+        { STORE_ORG_F_ISTAT, "istat_code" },
+        { STORE_ORG_F_JURIS, "jurisdiction_id" },
+        { STORE_ORG_F_TZ, "timezone" },
         { STORE_ORG_F_LOGO, "logo" },
     };
     size_t len = (size_t)snprintf(out, outlen, "{\"fields\":[");
@@ -214,8 +215,8 @@ static void changed_fields(unsigned set, char *out, size_t outlen)
     for (size_t i = 0; i < ARRAY_SIZE(names) && len < outlen; i++) {
         if (!(set & names[i].bit))
             continue;
-        len += (size_t)snprintf(out + len, outlen - len, "%s\"%s\"", first ? "" : ",",
-                                names[i].name);
+        len +=
+            (size_t)snprintf(out + len, outlen - len, "%s\"%s\"", first ? "" : ",", names[i].name);
         first = false;
     }
     if (len < outlen)
@@ -347,8 +348,8 @@ static int staff_add_apply(struct store_write *w, struct store_tx *tx, int64_t *
     *id = sqlite3_last_insert_rowid(tx->db);
     snprintf(target, sizeof(target), "user:%lld", (long long)*id);
     /* The e-mail was validated to hold no quote or backslash, so it needs no JSON escaping. */
-    len = (size_t)snprintf(detail, sizeof(detail), "{\"email\":\"%s\",\"role\":\"%s\"}",
-                           a->email, store_role_name(a->role));
+    len = (size_t)snprintf(detail, sizeof(detail), "{\"email\":\"%s\",\"role\":\"%s\"}", a->email,
+                           store_role_name(a->role));
     if (len >= sizeof(detail))
         return -EIO;
     return store__audit(tx, a->org_id, a->actor_id, "staff.add", target, detail);
@@ -366,8 +367,7 @@ static void staff_add_free(struct store_write *w)
     free(a);
 }
 
-static const struct store_write_op staff_add_op = { "staff_add", staff_add_apply,
-                                                    staff_add_free };
+static const struct store_write_op staff_add_op = { "staff_add", staff_add_apply, staff_add_free };
 
 /* As writes.c, plus no characters that would need escaping in JSON or a header. */
 static bool staff_email_valid(const char *email)
@@ -774,8 +774,8 @@ int store_org_list(struct store_reader *r, int64_t only_id, store_org_fn *each, 
     return err;
 }
 
-#define USER_COLS                                                                         \
-    "u.id, u.email, u.role, u.org_id, u.must_change_password, u.created_ms,"                \
+#define USER_COLS                                                            \
+    "u.id, u.email, u.role, u.org_id, u.must_change_password, u.created_ms," \
     " coalesce(u.disabled_ms, 0)"
 
 static void user_from_row(sqlite3_stmt *st, struct store_user *out, int64_t *disabled_ms)
@@ -791,8 +791,7 @@ static void user_from_row(sqlite3_stmt *st, struct store_user *out, int64_t *dis
         *disabled_ms = sqlite3_column_int64(st, 6);
 }
 
-int store_user_get(struct store_reader *r, int64_t id, struct store_user *out,
-                   int64_t *disabled_ms)
+int store_user_get(struct store_reader *r, int64_t id, struct store_user *out, int64_t *disabled_ms)
 {
     static const char sql[] = "SELECT " USER_COLS " FROM users u WHERE u.id = ?1";
     sqlite3_stmt *st = store__stmt(&r->stmts, sql);
@@ -832,9 +831,9 @@ int store_staff_list(struct store_reader *r, int64_t org_id, store_staff_fn *eac
     return err;
 }
 
-int store_session_find(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
-                       int64_t now_ms, int64_t idle_ms, struct store_user *out,
-                       int64_t *session_id, int64_t *last_seen_ms)
+int store_session_find(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN], int64_t now_ms,
+                       int64_t idle_ms, struct store_user *out, int64_t *session_id,
+                       int64_t *last_seen_ms)
 {
     static const char sql[] = "SELECT " USER_COLS ", s.id, s.last_seen_ms FROM sessions s"
                               " JOIN users u ON u.id = s.user_id"

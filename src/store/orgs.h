@@ -18,7 +18,7 @@
 #include "store/store.h"
 
 /* Limits, in characters (bytes for ASCII-only fields); the schema's CHECKs mirror them. */
-#define STORE_ORG_SLUG_MIN   2   /* [a-z0-9-] */
+#define STORE_ORG_SLUG_MIN   2 /* [a-z0-9-] */
 #define STORE_ORG_SLUG_MAX   64
 #define STORE_ORG_NAME_MAX   200
 #define STORE_ORG_ISTAT_LEN  6   /* ISTAT municipality code: six digits */
@@ -31,10 +31,10 @@ struct store_org {
     int64_t id;
     char slug[STORE_ORG_SLUG_MAX + 1];
     char name[STORE_ORG_NAME_MAX * 4 + 1];
-    char istat_code[STORE_ORG_ISTAT_LEN + 1];        /* "" when unset */
+    char istat_code[STORE_ORG_ISTAT_LEN + 1];          /* "" when unset */
     char jurisdiction_id[STORE_ORG_JURIS_MAX * 4 + 1]; /* "" when unset */
     char timezone[STORE_ORG_TZ_MAX + 1];
-    char logo[STORE_ORG_LOGO_MAX + 1];                /* "" when unset */
+    char logo[STORE_ORG_LOGO_MAX + 1]; /* "" when unset */
     int64_t created_ms;
 };
 
@@ -79,8 +79,7 @@ MUST_CHECK int store_org_add(struct store *s, int64_t actor_id, const char *slug
  * changed fields, not their values). -ENOENT if there is no such org. The id is the org's id.
  */
 MUST_CHECK int store_org_update(struct store *s, int64_t actor_id, int64_t org_id,
-                                const struct store_org_fields *f, store_done_fn *done,
-                                void *ctx);
+                                const struct store_org_fields *f, store_done_fn *done, void *ctx);
 
 /* The org with this slug into `out`; -ENOENT if none. */
 MUST_CHECK int store_org_get(struct store_reader *r, const char *slug, struct store_org *out);
@@ -101,10 +100,9 @@ MUST_CHECK int store_org_list(struct store_reader *r, int64_t only_id, store_org
  * argon2id `password_hash` (a one-time password when `must_change`). Audited as "staff.add"
  * with the e-mail and role. -ENOENT if the org does not exist, -EEXIST if the e-mail is taken.
  */
-MUST_CHECK int store_staff_add(struct store *s, int64_t actor_id, int64_t org_id,
-                               const char *email, enum store_role role,
-                               const char *password_hash, bool must_change, store_done_fn *done,
-                               void *ctx, int64_t *id_out);
+MUST_CHECK int store_staff_add(struct store *s, int64_t actor_id, int64_t org_id, const char *email,
+                               enum store_role role, const char *password_hash, bool must_change,
+                               store_done_fn *done, void *ctx, int64_t *id_out);
 /*
  * Disable account `user_id` of org `org_id`: it can no longer sign in, its sessions end and its
  * API tokens are revoked, in one transaction. Audited as "staff.disable". -ENOENT if there is
@@ -117,9 +115,8 @@ MUST_CHECK int store_user_disable(struct store *s, int64_t actor_id, int64_t org
  * every session of the user except `keep_session_id` (0: end them all). -ENOENT if the account
  * does not exist or is disabled. Not audited (nothing about passwords is).
  */
-MUST_CHECK int store_user_set_password(struct store *s, int64_t user_id,
-                                       const char *password_hash, int64_t keep_session_id,
-                                       store_done_fn *done, void *ctx);
+MUST_CHECK int store_user_set_password(struct store *s, int64_t user_id, const char *password_hash,
+                                       int64_t keep_session_id, store_done_fn *done, void *ctx);
 
 /*
  * The account with this id (disabled ones too: `*disabled_ms` is then non-zero; may be NULL).

@@ -31,8 +31,7 @@ static struct store *open_store(void)
     return s;
 }
 
-static int add_org(struct store *s, int64_t actor, const char *slug, const char *name,
-                   int64_t *id)
+static int add_org(struct store *s, int64_t actor, const char *slug, const char *name, int64_t *id)
 {
     struct store_org_fields f = { .set = STORE_ORG_F_NAME, .name = name };
 
@@ -126,18 +125,18 @@ TEST(staff_must_belong_to_an_existing_org)
     CHECK(s);
     op = add_operator(s);
     CHECK_INT(add_org(s, op, "borgo", "Borgo", &org), ==, 0);
-    CHECK_INT(store_staff_add(s, op, 4242, "a@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL,
-                              &id),
-              ==, -ENOENT);
-    CHECK_INT(store_staff_add(s, op, org, "a@borgo.it", STORE_ROLE_OPERATOR, PW, true, NULL,
-                              NULL, &id),
-              ==, -EINVAL);
-    CHECK_INT(store_staff_add(s, op, org, "A@Borgo.it", STORE_ROLE_ORG_ADMIN, PW, true, NULL,
-                              NULL, &id),
-              ==, 0);
-    CHECK_INT(store_staff_add(s, op, org, "a@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL,
-                              NULL),
-              ==, -EEXIST);
+    CHECK_INT(
+        store_staff_add(s, op, 4242, "a@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL, &id), ==,
+        -ENOENT);
+    CHECK_INT(
+        store_staff_add(s, op, org, "a@borgo.it", STORE_ROLE_OPERATOR, PW, true, NULL, NULL, &id),
+        ==, -EINVAL);
+    CHECK_INT(
+        store_staff_add(s, op, org, "A@Borgo.it", STORE_ROLE_ORG_ADMIN, PW, true, NULL, NULL, &id),
+        ==, 0);
+    CHECK_INT(
+        store_staff_add(s, op, org, "a@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL, NULL), ==,
+        -EEXIST);
     r = store_reader_open(s, err, sizeof(err));
     CHECK(r);
     CHECK_INT(store_user_get(r, id, &u, &disabled), ==, 0);
@@ -163,9 +162,9 @@ TEST(disable_ends_sessions_and_tokens)
     op = add_operator(s);
     CHECK_INT(add_org(s, op, "borgo", "Borgo", &org), ==, 0);
     CHECK_INT(add_org(s, op, "altro", "Altro", &other), ==, 0);
-    CHECK_INT(store_staff_add(s, op, org, "b@borgo.it", STORE_ROLE_STAFF, PW, false, NULL, NULL,
-                              &id),
-              ==, 0);
+    CHECK_INT(
+        store_staff_add(s, op, org, "b@borgo.it", STORE_ROLE_STAFF, PW, false, NULL, NULL, &id), ==,
+        0);
     secret_sha256("session", 7, sh);
     secret_sha256("token", 5, th);
     CHECK_INT(store_session_add(s, id, sh, clock_now_ms() + 60000, NULL, NULL, &sid), ==, 0);
@@ -178,8 +177,7 @@ TEST(disable_ends_sessions_and_tokens)
     /* Expired and idle sessions are not found. */
     CHECK_INT(store_session_find(r, sh, clock_now_ms() + 120000, 600000, &u, NULL, NULL), ==,
               -ENOENT);
-    CHECK_INT(store_session_find(r, sh, clock_now_ms() + 30000, 1000, &u, NULL, NULL), ==,
-              -ENOENT);
+    CHECK_INT(store_session_find(r, sh, clock_now_ms() + 30000, 1000, &u, NULL, NULL), ==, -ENOENT);
     /* Another org cannot disable this account. */
     CHECK_INT(store_user_disable(s, op, other, id, NULL, NULL), ==, -ENOENT);
     CHECK_INT(store_user_disable(s, op, org, id, NULL, NULL), ==, 0);
@@ -189,8 +187,7 @@ TEST(disable_ends_sessions_and_tokens)
     CHECK_INT(store_user_by_email(r, "b@borgo.it", &u, NULL, 0), ==, -ENOENT);
     CHECK_INT(store_user_get(r, id, &u, &disabled), ==, 0);
     CHECK(disabled > 0);
-    CHECK_INT(store_session_add(s, id, th, clock_now_ms() + 60000, NULL, NULL, NULL), ==,
-              -ENOENT);
+    CHECK_INT(store_session_add(s, id, th, clock_now_ms() + 60000, NULL, NULL, NULL), ==, -ENOENT);
     store_reader_close(r);
     store_close(s);
 }
@@ -207,9 +204,9 @@ TEST(set_password_keeps_only_the_current_session)
     CHECK(s);
     op = add_operator(s);
     CHECK_INT(add_org(s, op, "borgo", "Borgo", &org), ==, 0);
-    CHECK_INT(store_staff_add(s, op, org, "c@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL,
-                              &id),
-              ==, 0);
+    CHECK_INT(
+        store_staff_add(s, op, org, "c@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL, &id), ==,
+        0);
     secret_sha256("a", 1, a);
     secret_sha256("b", 1, b);
     CHECK_INT(store_session_add(s, id, a, clock_now_ms() + 60000, NULL, NULL, &sa), ==, 0);
@@ -260,9 +257,9 @@ TEST(audit_is_newest_first_and_paginated)
     op = add_operator(s);
     CHECK_INT(add_org(s, op, "borgo", "Borgo", &org), ==, 0);
     CHECK_INT(add_org(s, op, "altro", "Altro", &other), ==, 0);
-    CHECK_INT(store_staff_add(s, op, org, "d@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL,
-                              &id),
-              ==, 0);
+    CHECK_INT(
+        store_staff_add(s, op, org, "d@borgo.it", STORE_ROLE_STAFF, PW, true, NULL, NULL, &id), ==,
+        0);
     CHECK_INT(store_org_update(s, op, org, &f, NULL, NULL), ==, 0);
     CHECK_INT(store_user_disable(s, op, org, id, NULL, NULL), ==, 0);
     r = store_reader_open(s, err, sizeof(err));
