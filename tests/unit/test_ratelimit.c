@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* Token buckets: capacity, refill over the window, retry-after, reset, bounded memory, threads. */
+/*
+ * Token buckets (capacity, refill over the window, retry-after, reset, bounded memory, threads)
+ * and the work pool that checks passwords off the event loops.
+ */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/ratelimit.h"
+#include "core/workpool.h"
 #include "harness.h"
 
 #define K(s) (s), strlen(s)
@@ -105,4 +111,48 @@ TEST(threads_never_get_more_than_capacity)
         pthread_join(t[i], NULL);
     CHECK_INT(granted, ==, 20);
     ratelimit_free(shared);
+}
+
+/* ---- core/workpool, the other half of sign-in's plumbing ---- */
+
+static atomic_int ran;
+
+static void count_job(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&ran, 1);
+}
+
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void hold_job(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&hold_mu);
+    pthread_mutex_unlock(&hold_mu);
+}
+
+TEST(workpool_runs_every_job_and_bounds_its_queue)
+{
+    struct workpool *p = workpool_new(2, 1000);
+    int full = 0;
+
+    CHECK(p);
+    for (int i = 0; i < 500; i++)
+        CHECK_INT(workpool_submit(p, count_job, NULL), ==, 0);
+    workpool_free(p); /* drains */
+    CHECK_INT(atomic_load(&ran), ==, 500);
+
+    /* One thread held busy, a queue of 2: the fourth job is refused, never lost silently. */
+    p = workpool_new(1, 2);
+    pthread_mutex_lock(&hold_mu);
+    CHECK_INT(workpool_submit(p, hold_job, NULL), ==, 0);
+    usleep(50000); /* let the thread take it */
+    CHECK_INT(workpool_submit(p, hold_job, NULL), ==, 0);
+    CHECK_INT(workpool_submit(p, hold_job, NULL), ==, 0);
+    full = workpool_submit(p, hold_job, NULL);
+    pthread_mutex_unlock(&hold_mu);
+    CHECK_INT(full, ==, -ENOSPC);
+    workpool_free(p);
+    workpool_free(NULL);
 }
