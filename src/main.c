@@ -228,6 +228,7 @@ static int cmd_serve(struct cli *c, int argc, char **argv)
 {
     struct api_app app = { 0 };
     struct http_server *srv = NULL;
+    struct api_jobs *jobs = NULL;
     struct http_opts ho;
     char err[512];
     sigset_t sigs;
@@ -276,6 +277,7 @@ static int cmd_serve(struct cli *c, int argc, char **argv)
         return 1;
     }
     app.server = srv;
+    jobs = api_jobs_start(&app); /* scheduled posts, retention */
     printf("listening on http://%s\n", http_server_address(srv));
     fflush(stdout);
     log_info("serve: %u workers, data in '%s'", ho.workers, c->conf.data_dir);
@@ -283,6 +285,7 @@ static int cmd_serve(struct cli *c, int argc, char **argv)
     while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
         ;
     log_info("serve: %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    api_jobs_stop(jobs);
     http_server_stop(srv);
     http_server_free(srv);
     store_close(app.store);

@@ -22,4 +22,14 @@ const struct http_route *api_routes(size_t *n);
 void *api_loop_init(void *app, struct http_loop *loop);
 void api_loop_fini(void *app, void *loop_ctx);
 
+/*
+ * Background jobs (api/jobs.c): a thread publishing scheduled posts when due and running the
+ * retention sweeper. Start after the store is open; returns NULL (logged) if the thread cannot
+ * start. Stop joins the thread (a store call in progress finishes first); NULL is a no-op.
+ * Call stop before store_close(). Main thread.
+ */
+struct api_jobs;
+struct api_jobs *api_jobs_start(struct api_app *app);
+void api_jobs_stop(struct api_jobs *j);
+
 #endif
