@@ -389,7 +389,7 @@ static int parse_head(struct http_parse *p)
  */
 static int feed_head(struct http_parse *p, const char *data, size_t len, size_t *used)
 {
-    size_t start = 0, i, n;
+    size_t start = 0, end, i;
     bool found = false;
 
     if (!p->head.len) {
@@ -397,7 +397,9 @@ static int feed_head(struct http_parse *p, const char *data, size_t len, size_t 
         while (start < len && (data[start] == '\r' || data[start] == '\n'))
             start++;
     }
-    for (i = start; i < len && !found; i++) {
+    /* Never look past the limit, so the verdict does not depend on how reads were split. */
+    end = MIN(len, start + (p->max_header_bytes - p->head.len));
+    for (i = start; i < end && !found; i++) {
         unsigned char ch = (unsigned char)data[i];
 
         if (ch == '\r') {
@@ -419,8 +421,7 @@ static int feed_head(struct http_parse *p, const char *data, size_t len, size_t 
             p->crlf = 0;
         }
     }
-    n = i - start;
-    if (p->head.len + n > p->max_header_bytes || buf_append(&p->head, data + start, n))
+    if ((!found && end < len) || buf_append(&p->head, data + start, i - start))
         return fail(p, 431, "headers_too_large",
                     "The request line and headers are too large; send fewer or shorter "
                     "headers (large cookies are a common cause).");

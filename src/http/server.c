@@ -421,9 +421,9 @@ static void loop_free(struct http_loop *loop)
     if (loop->uv.data != (void *)loop) {
         uv_walk(&loop->uv, on_walk_close, NULL);
         uv_run(&loop->uv, UV_RUN_DEFAULT);
-        if (uv_loop_close(&loop->uv))
-            log_warn("http: loop %u still had handles at exit", loop->id);
     }
+    if (uv_loop_close(&loop->uv))
+        log_warn("http: loop %u still had handles at exit", loop->id);
     uv_mutex_destroy(&loop->post_mu);
     free(loop->readbuf);
     buf_release(&loop->out);

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Route matching: literal and {name} segments, HEAD with GET, 405's Allow list. */
+#include <errno.h>
+#include <string.h>
+
+#include "harness.h"
+#include "http/http_int.h"
+
+static void h_a(struct http_req *r)
+{
+    (void)r;
+}
+
+static void h_b(struct http_req *r)
+{
+    (void)r;
+}
+
+static const struct http_route routes[] = {
+    { HTTP_M_GET, "/healthz", h_a, 0, 0 },
+    { HTTP_M_GET, "/api/v1/orgs/{slug}", h_a, 0, 0 },
+    { HTTP_M_POST | HTTP_M_DELETE, "/api/v1/orgs/{slug}/channels/{id}", h_b, 0,
+      HTTP_ROUTE_JSON },
+    { HTTP_M_PUT, "/api/v1/orgs/{slug}", h_b, 0, 0 },
+    { HTTP_M_GET, "/", h_b, 0, 0 },
+};
+
+static void setup(struct http__router *rt)
+{
+    char err[128];
+
+    if (http__router_init(rt, routes, ARRAY_SIZE(routes), err, sizeof(err)))
+        harness_fail(__FILE__, __LINE__, "%s", err);
+}
+
+TEST(literal_and_param_routes_match)
+{
+    struct http__router rt;
+    struct http__match m;
+    struct buf scratch;
+
+    setup(&rt);
+    buf_init(&scratch, 1024);
+    CHECK(http__route_match(&rt, HTTP_M_GET, "/healthz", &scratch, &m) == &routes[0]);
+    CHECK(http__route_match(&rt, HTTP_M_GET, "/api/v1/orgs/comune-x", &scratch, &m) == &routes[1]);
+    CHECK_INT(m.nparams, ==, 1);
+    CHECK_STR(m.pval[0], "comune-x");
+    CHECK(http__route_match(&rt, HTTP_M_DELETE, "/api/v1/orgs/a/channels/42", &scratch, &m) ==
+          &routes[2]);
+    CHECK_INT(m.nparams, ==, 2);
+    CHECK_STR(m.pval[0], "a");
+    CHECK_STR(m.pval[1], "42");
+    CHECK(http__route_match(&rt, HTTP_M_GET, "/", &scratch, &m) == &routes[4]);
+    buf_release(&scratch);
+    http__router_release(&rt);
+}
+
+TEST(params_match_one_non_empty_segment_only)
+{
+    struct http__router rt;
+    struct http__match m;
+    struct buf scratch;
+
+    setup(&rt);
+    buf_init(&scratch, 1024);
+    CHECK(!http__route_match(&rt, HTTP_M_GET, "/api/v1/orgs/", &scratch, &m));
+    CHECK(!http__route_match(&rt, HTTP_M_GET, "/api/v1/orgs/a/b", &scratch, &m));
+    CHECK(!http__route_match(&rt, HTTP_M_GET, "/api/v1/orgs", &scratch, &m));
+    CHECK(!http__route_match(&rt, HTTP_M_GET, "/healthz/", &scratch, &m));
+    CHECK(!http__route_match(&rt, HTTP_M_GET, "//healthz", &scratch, &m));
+    CHECK_INT(m.allow, ==, 0);
+    buf_release(&scratch);
+    http__router_release(&rt);
+}
+
+TEST(head_is_allowed_where_get_is)
+{
+    struct http__router rt;
+    struct http__match m;
+    struct buf scratch;
+
+    setup(&rt);
+    buf_init(&scratch, 1024);
+    CHECK(http__route_match(&rt, HTTP_M_HEAD, "/healthz", &scratch, &m) == &routes[0]);
+    buf_release(&scratch);
+    http__router_release(&rt);
+}
+
+TEST(wrong_method_reports_every_allowed_method)
+{
+    struct http__router rt;
+    struct http__match m;
+    struct buf scratch;
+    char allow[96];
+
+    setup(&rt);
+    buf_init(&scratch, 1024);
+    CHECK(!http__route_match(&rt, HTTP_M_POST, "/api/v1/orgs/x", &scratch, &m));
+    http__allow_string(m.allow, allow, sizeof(allow));
+    CHECK_STR(allow, "GET, HEAD, PUT");
+    CHECK(!http__route_match(&rt, HTTP_M_GET, "/api/v1/orgs/x/channels/1", &scratch, &m));
+    http__allow_string(m.allow, allow, sizeof(allow));
+    CHECK_STR(allow, "POST, DELETE");
+    buf_release(&scratch);
+    http__router_release(&rt);
+}
+
+TEST(bad_patterns_are_refused_at_start)
+{
+    static const struct http_route bad[] = { { HTTP_M_GET, "/a/{}", h_a, 0, 0 } };
+    static const struct http_route bad2[] = { { HTTP_M_GET, "nope", h_a, 0, 0 } };
+    struct http__router rt;
+    char err[128];
+
+    CHECK_INT(http__router_init(&rt, bad, 1, err, sizeof(err)), ==, -EINVAL);
+    CHECK(strstr(err, "/a/{}") != NULL);
+    CHECK_INT(http__router_init(&rt, bad2, 1, err, sizeof(err)), ==, -EINVAL);
+}
