@@ -647,6 +647,9 @@ out:
     json_decref(body);
 }
 
+/* GET /channels/{handle}/feed.atom, in api/feeds.c. */
+void api__feed_atom(struct http_req *r);
+
 /* Bodies: a post's text (16 KiB of UTF-8) and 10 media with long alt texts fit in 128 KiB. */
 #define POST_BODY_MAX (128 * 1024)
 
@@ -660,5 +663,6 @@ static const struct http_route routes[] = {
     { HTTP_M_DELETE, "/api/v1/posts/{id}", post_delete, 0, 0 },
     { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/posts/{id}/edits", post_edits, 0, 0 },
     { HTTP_M_POST, "/api/v1/views", views, 8192, HTTP_ROUTE_JSON },
+    { HTTP_M_GET | HTTP_M_HEAD, "/channels/{handle}/feed.atom", api__feed_atom, 0, 0 },
 };
 API_ROUTE_SET(api_posts_routes, routes);
