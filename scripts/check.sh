@@ -26,8 +26,9 @@ done
 if ls tests/api/*.test.mjs >/dev/null 2>&1; then
     ARALDO_BIN="$PWD/$BUILD/araldo" node --test --test-concurrency=2 --test-reporter=tap \
         tests/api/ > "$BUILD/api.tap" 2>&1 || status=1
-    grep -E '^not ok|^# (Subtest|pass|fail|skipped)|^    (error|expected|actual|at:)|^  ---' \
-        "$BUILD/api.tap" | grep -vE '^# Subtest' | tail -n 200
+    # Show each failing test with its diagnostics (the YAML block after "not ok").
+    awk '/^ *not ok / { show = 1 } show { print } show && /^ *\.\.\.$/ { show = 0 }' \
+        "$BUILD/api.tap" | head -n 400
     pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$BUILD/api.tap" | tail -n1)
     fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$BUILD/api.tap" | tail -n1)
     echo "api: ${pass:-0} passed, ${fail:-1} failed" | tee -a "$log"
