@@ -26,13 +26,13 @@
 #include "core/secret.h"
 #include "store/orgs.h"
 
-#define DIR_LIMIT_DEF    20
-#define DIR_LIMIT_MAX    50
-#define DIR_QUERY_MAX    100 /* characters of ?q= */
-#define INVITE_CODE_BYTES 12 /* random bytes: 16 base64url characters, 96 bits */
-#define INVITE_USES_MAX  1000000
-#define INVITE_DAYS_MAX  3650 /* expires_at at most ten years ahead */
-#define BODY_MAX         (64 * 1024)
+#define DIR_LIMIT_DEF     20
+#define DIR_LIMIT_MAX     50
+#define DIR_QUERY_MAX     100 /* characters of ?q= */
+#define INVITE_CODE_BYTES 12  /* random bytes: 16 base64url characters, 96 bits */
+#define INVITE_USES_MAX   1000000
+#define INVITE_DAYS_MAX   3650 /* expires_at at most ten years ahead */
+#define BODY_MAX          (64 * 1024)
 
 /* ---- shared helpers (channels_int.h) ---- */
 
@@ -60,15 +60,14 @@ json_t *api__channel_json(const struct store_channel *ch)
     id_text(ch->id, id, sizeof(id));
     v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:o, s:o, s:{s:s, s:s},"
                   " s:s, s:i}",
-                  "id", id, "handle", ch->handle, "name", ch->name, "description",
-                  ch->description, "category", ch->category, "language", ch->language,
-                  "visibility", ch->listed ? "listed" : "unlisted", "verified", ch->verified,
-                  "followers_count", (json_int_t)ch->followers_count, "posts_count",
-                  (json_int_t)ch->posts_count, "created_at", time_json(ch->created_ms),
-                  "last_post_at", time_json(ch->last_post_ms), "org", "slug", ch->org_slug,
-                  "name", ch->org_name, "reaction_policy",
-                  store_reaction_policy_name(ch->reaction_policy), "retention_days",
-                  ch->retention_days);
+                  "id", id, "handle", ch->handle, "name", ch->name, "description", ch->description,
+                  "category", ch->category, "language", ch->language, "visibility",
+                  ch->listed ? "listed" : "unlisted", "verified", ch->verified, "followers_count",
+                  (json_int_t)ch->followers_count, "posts_count", (json_int_t)ch->posts_count,
+                  "created_at", time_json(ch->created_ms), "last_post_at",
+                  time_json(ch->last_post_ms), "org", "slug", ch->org_slug, "name", ch->org_name,
+                  "reaction_policy", store_reaction_policy_name(ch->reaction_policy),
+                  "retention_days", ch->retention_days);
     json_object_set_new(v, "icon", ch->icon[0] ? json_string(ch->icon) : json_null());
     if (ch->reaction_policy == STORE_REACT_SET && ch->reactions_json[0])
         reactions = json_parse(ch->reactions_json, strlen(ch->reactions_json), NULL, 0);
@@ -256,13 +255,13 @@ static bool reactions_parse(struct http_req *r, json_t *v, char **out)
     size_t i, j;
     json_t *e;
 
-    if (!json_is_array(v) || json_array_size(v) < 1 ||
-        json_array_size(v) > CHANNEL_REACTIONS_MAX) {
-        bad(r, "invalid_reactions", "reactions",
-            "'reactions' must be an array of 1 to 12 emoji%s.", "");
+    if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > CHANNEL_REACTIONS_MAX) {
+        bad(r, "invalid_reactions", "reactions", "'reactions' must be an array of 1 to 12 emoji%s.",
+            "");
         return false;
     }
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         if (!json_is_string(e) || !emoji_valid(json_string_value(e))) {
             bad(r, "invalid_reactions", "reactions",
                 "Each reaction must be a single emoji such as \"%s\".", "\xf0\x9f\x91\x8d");
@@ -475,11 +474,11 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
 
 static void channels_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "org",      "handle",         "name",
-                                           "description", "icon",         "category",
-                                           "language", "visibility",     "verified",
-                                           "reaction_policy", "reactions", "retention_days",
-                                           NULL };
+    static const char *const allowed[] = {
+        "org",       "handle",         "name",       "description", "icon",
+        "category",  "language",       "visibility", "verified",    "reaction_policy",
+        "reactions", "retention_days", NULL
+    };
     struct channel_input in = { 0 };
     struct store_user me;
     struct store_org *org = NULL;
@@ -524,8 +523,8 @@ static void channels_create(struct http_req *r)
     if (!settings_parse(r, body, NULL, &me, &in))
         goto out;
     p = api__pending_new(r, create_finish, NULL);
-    err = store_channel_create(api__app(r)->store, org->id, me.id, &in.f, api__pending_done, p,
-                               NULL);
+    err =
+        store_channel_create(api__app(r)->store, org->id, me.id, &in.f, api__pending_done, p, NULL);
     if (err) {
         api__pending_free(p);
         create_finish(r, err, 0, NULL);
@@ -558,10 +557,10 @@ static void update_finish(struct http_req *r, int err, int64_t id, void *data)
 
 static void channels_patch(struct http_req *r)
 {
-    static const char *const allowed[] = { "name",       "description", "icon",
-                                           "category",   "language",    "visibility",
-                                           "verified",   "reaction_policy", "reactions",
-                                           "retention_days", NULL };
+    static const char *const allowed[] = {
+        "name",     "description",     "icon",      "category",       "language", "visibility",
+        "verified", "reaction_policy", "reactions", "retention_days", NULL
+    };
     struct store_channel *ch = xmalloc(sizeof(*ch));
     struct channel_input in = { 0 };
     struct store_user me;
@@ -577,8 +576,7 @@ static void channels_patch(struct http_req *r)
     if (!body)
         goto out;
     if (!json_object_size(body)) {
-        http_respond_error(r, 400, "nothing_to_change",
-                           "Send at least one field to change.", NULL);
+        http_respond_error(r, 400, "nothing_to_change", "Send at least one field to change.", NULL);
         goto out;
     }
     if (!settings_parse(r, body, ch, &me, &in))
@@ -590,8 +588,7 @@ static void channels_patch(struct http_req *r)
                             json_parse(in.reactions, strlen(in.reactions), NULL, 0));
     ev = json_encode(event, NULL);
     p = api__pending_new(r, update_finish, NULL);
-    err = store_channel_update(api__app(r)->store, ch->id, me.id, &in.f, ev, api__pending_done,
-                               p);
+    err = store_channel_update(api__app(r)->store, ch->id, me.id, &in.f, ev, api__pending_done, p);
     if (err) {
         api__pending_free(p);
         update_finish(r, err, 0, NULL);
@@ -685,8 +682,7 @@ static void channels_directory(struct http_req *r)
     q.org_slug = http_req_query(r, "org");
     q.cursor = http_req_query(r, "cursor");
     if (q.q && utf8_chars(q.q) > DIR_QUERY_MAX) {
-        http_respond_error(r, 400, "invalid_parameter",
-                           "'q' must be at most 100 characters.", "q");
+        http_respond_error(r, 400, "invalid_parameter", "'q' must be at most 100 characters.", "q");
         return;
     }
     if (q.category && !store_channel_category_valid(q.category)) {
@@ -724,8 +720,9 @@ static void channels_directory(struct http_req *r)
         api__errno(r, err, "directory");
         return;
     }
-    api__json(r, 200, json_pack("{s:o, s:o}", "channels", arr, "next_cursor",
-                                next[0] ? json_string(next) : json_null()));
+    api__json(r, 200,
+              json_pack("{s:o, s:o}", "channels", arr, "next_cursor",
+                        next[0] ? json_string(next) : json_null()));
 }
 
 /* ---- admins ---- */
@@ -738,8 +735,7 @@ static void admin_one(void *ctx, const struct store_channel_admin *a)
     id_text(a->user_id, id, sizeof(id));
     clock_rfc3339(a->added_ms, t, sizeof(t));
     json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s}", "user_id", id, "email", a->email,
-                                         "role",
-                                         a->role == STORE_CHANNEL_OWNER ? "owner" : "admin",
+                                         "role", a->role == STORE_CHANNEL_OWNER ? "owner" : "admin",
                                          "added_at", t));
 }
 
@@ -780,8 +776,9 @@ static void admins_list(struct http_req *r)
         api__errno(r, err, "admins list");
         goto out;
     }
-    api__json(r, 200, json_pack("{s:O, s:O, s:i}", "admins", admins, "invitations", invs,
-                                "admins_max", CHANNEL_ADMINS_MAX));
+    api__json(r, 200,
+              json_pack("{s:O, s:O, s:i}", "admins", admins, "invitations", invs, "admins_max",
+                        CHANNEL_ADMINS_MAX));
 out:
     json_decref(admins);
     json_decref(invs);
@@ -867,8 +864,7 @@ static void admins_invite(struct http_req *r)
         goto out;
     }
     p = api__pending_new(r, invite_admin_finish, NULL);
-    err = store_admin_invite(api__app(r)->store, ch->id, me.id, who.id, api__pending_done, p,
-                             NULL);
+    err = store_admin_invite(api__app(r)->store, ch->id, me.id, who.id, api__pending_done, p, NULL);
     if (err) {
         api__pending_free(p);
         invite_admin_finish(r, err, 0, NULL);
@@ -939,8 +935,8 @@ static void accept_finish(struct http_req *r, int err, int64_t id, void *data)
     if (err)
         api__errno(r, err, "channel read");
     else
-        api__json(r, 200, json_pack("{s:o, s:s}", "channel", api__channel_json(ch), "role",
-                                    "admin"));
+        api__json(r, 200,
+                  json_pack("{s:o, s:s}", "channel", api__channel_json(ch), "role", "admin"));
     free(ch);
 }
 
@@ -1260,8 +1256,7 @@ static void invites_create(struct http_req *r)
             n->inv.max_uses = json_integer_value(mu);
         }
     }
-    if (exp && (!rfc3339_parse(exp, &n->inv.expires_ms) ||
-                n->inv.expires_ms <= n->inv.created_ms ||
+    if (exp && (!rfc3339_parse(exp, &n->inv.expires_ms) || n->inv.expires_ms <= n->inv.created_ms ||
                 n->inv.expires_ms > n->inv.created_ms + INVITE_DAYS_MAX * 86400000LL)) {
         bad(r, "invalid_value", "expires_at",
             "'expires_at' must be a future time within ten years, such as "
@@ -1386,9 +1381,10 @@ static void invites_resolve(struct http_req *r)
     if (err)
         api__errno(r, err, "channel read");
     else
-        api__json(r, 200, json_pack("{s:o, s:o, s:o}", "channel", api__channel_json(ch),
-                                    "expires_at", time_json(inv.expires_ms), "max_uses",
-                                    inv.max_uses ? json_integer(inv.max_uses) : json_null()));
+        api__json(r, 200,
+                  json_pack("{s:o, s:o, s:o}", "channel", api__channel_json(ch), "expires_at",
+                            time_json(inv.expires_ms), "max_uses",
+                            inv.max_uses ? json_integer(inv.max_uses) : json_null()));
     free(ch);
 }
 

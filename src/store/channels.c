@@ -38,9 +38,9 @@ int store_reaction_policy_parse(const char *s, enum store_reaction_policy *out)
 
 bool store_channel_category_valid(const char *c)
 {
-    static const char *const cats[] = { "news",      "civil_protection", "culture",
-                                        "tourism",   "schools",          "transport",
-                                        "environment", "sport",          "other" };
+    static const char *const cats[] = { "news",    "civil_protection", "culture",     "tourism",
+                                        "schools", "transport",        "environment", "sport",
+                                        "other" };
 
     for (size_t i = 0; c && i < ARRAY_SIZE(cats); i++) {
         if (!strcmp(c, cats[i]))
@@ -54,11 +54,11 @@ bool store_channel_category_valid(const char *c)
  * ("araldo.example/c/admin"), or that we may want as paths later.
  */
 static const char *const reserved_handles[] = {
-    "about",  "admin",   "admins", "api",      "app",    "araldo",  "channel", "channels",
-    "config", "contact", "directory", "explore", "feed", "feeds",  "help",    "home",
-    "invite", "invites", "login",  "logout",   "me",     "new",     "null",    "official",
-    "posts",  "privacy", "root",   "search",   "settings", "signin", "staff",  "static",
-    "support", "system", "terms",  "undefined", "www",
+    "about",   "admin",   "admins",    "api",       "app",      "araldo", "channel", "channels",
+    "config",  "contact", "directory", "explore",   "feed",     "feeds",  "help",    "home",
+    "invite",  "invites", "login",     "logout",    "me",       "new",    "null",    "official",
+    "posts",   "privacy", "root",      "search",    "settings", "signin", "staff",   "static",
+    "support", "system",  "terms",     "undefined", "www",
 };
 
 static bool handle_char(char c, bool first)
@@ -134,12 +134,12 @@ static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
-#define CHANNEL_COLS                                                                        \
-    "c.id, c.org_id, c.handle, c.name, c.description, c.icon, c.category, c.language,"     \
-    " c.visibility, c.verified, c.reaction_policy, c.reactions, c.retention_days,"         \
-    " c.pinned_post_id, c.followers_count, c.posts_count, c.last_post_ms, c.last_seq,"     \
+#define CHANNEL_COLS                                                                   \
+    "c.id, c.org_id, c.handle, c.name, c.description, c.icon, c.category, c.language," \
+    " c.visibility, c.verified, c.reaction_policy, c.reactions, c.retention_days,"     \
+    " c.pinned_post_id, c.followers_count, c.posts_count, c.last_post_ms, c.last_seq," \
     " c.created_ms, c.updated_ms, o.slug, o.name"
-#define CHANNEL_FROM " FROM channels c JOIN orgs o ON o.id = c.org_id"
+#define CHANNEL_FROM  " FROM channels c JOIN orgs o ON o.id = c.org_id"
 #define CHANNEL_NCOLS 22
 
 static void channel_from_row(sqlite3_stmt *st, int base, struct store_channel *out)
@@ -270,7 +270,8 @@ static bool fts_query(const char *q, char *out, size_t outlen)
         for (const char *c = s; c < p; c++) {
             unsigned char u = (unsigned char)*c;
 
-            alnum |= u >= 0x80 || (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z');
+            alnum |=
+                u >= 0x80 || (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z');
         }
         if (!alnum)
             continue;
@@ -317,8 +318,8 @@ static bool cursor_parse(const char *c, enum store_dir_sort sort, int64_t *key, 
     return true;
 }
 
-#define DIR_WHERE                                                                            \
-    " WHERE c.visibility = 'listed'"                                                         \
+#define DIR_WHERE                                                                               \
+    " WHERE c.visibility = 'listed'"                                                            \
     " AND (?1 IS NULL OR c.id IN (SELECT rowid FROM channels_fts WHERE channels_fts MATCH ?1))" \
     " AND (?2 IS NULL OR c.category = ?2) AND (?3 IS NULL OR o.slug = ?3)"
 
@@ -329,10 +330,9 @@ int store_channel_search(struct store_reader *r, const struct store_dir_query *q
         "SELECT " CHANNEL_COLS ", c.followers_count" CHANNEL_FROM DIR_WHERE
         " AND (?4 IS NULL OR (c.followers_count, c.id) < (?4, ?5))"
         " ORDER BY c.followers_count DESC, c.id DESC LIMIT ?6";
-    static const char newest[] =
-        "SELECT " CHANNEL_COLS ", c.created_ms" CHANNEL_FROM DIR_WHERE
-        " AND (?4 IS NULL OR (c.created_ms, c.id) < (?4, ?5))"
-        " ORDER BY c.created_ms DESC, c.id DESC LIMIT ?6";
+    static const char newest[] = "SELECT " CHANNEL_COLS ", c.created_ms" CHANNEL_FROM DIR_WHERE
+                                 " AND (?4 IS NULL OR (c.created_ms, c.id) < (?4, ?5))"
+                                 " ORDER BY c.created_ms DESC, c.id DESC LIMIT ?6";
     static const char active[] =
         "SELECT " CHANNEL_COLS ", coalesce(c.last_post_ms, 0)" CHANNEL_FROM DIR_WHERE
         " AND (?4 IS NULL OR (coalesce(c.last_post_ms, 0), c.id) < (?4, ?5))"
@@ -390,9 +390,10 @@ out:
 int store_channel_admins(struct store_reader *r, int64_t channel_id, store_admin_fn *each,
                          void *ctx)
 {
-    static const char sql[] = "SELECT a.user_id, u.email, a.role, a.added_ms"
-                              " FROM channel_admins a JOIN users u ON u.id = a.user_id"
-                              " WHERE a.channel_id = ?1 ORDER BY a.role DESC, a.added_ms, a.user_id";
+    static const char sql[] =
+        "SELECT a.user_id, u.email, a.role, a.added_ms"
+        " FROM channel_admins a JOIN users u ON u.id = a.user_id"
+        " WHERE a.channel_id = ?1 ORDER BY a.role DESC, a.added_ms, a.user_id";
     sqlite3_stmt *st = store__stmt(&r->stmts, sql);
     struct store_channel_admin a;
     int err = -EIO;
@@ -412,9 +413,9 @@ out:
     return err;
 }
 
-#define INVITATION_COLS                                                                     \
-    "i.id, i.channel_id, c.handle, c.name, i.user_id, u.email, coalesce(i.invited_by, 0),"  \
-    " i.created_ms, i.expires_ms FROM admin_invitations i"                                  \
+#define INVITATION_COLS                                                                    \
+    "i.id, i.channel_id, c.handle, c.name, i.user_id, u.email, coalesce(i.invited_by, 0)," \
+    " i.created_ms, i.expires_ms FROM admin_invitations i"                                 \
     " JOIN channels c ON c.id = i.channel_id JOIN users u ON u.id = i.user_id"
 
 static void invitation_from_row(sqlite3_stmt *st, struct store_invitation *out)
@@ -475,8 +476,8 @@ out:
     return err;
 }
 
-#define INVITE_COLS                                                                         \
-    "code, channel_id, created_ms, coalesce(expires_ms, 0), coalesce(max_uses, 0), uses,"   \
+#define INVITE_COLS                                                                       \
+    "code, channel_id, created_ms, coalesce(expires_ms, 0), coalesce(max_uses, 0), uses," \
     " coalesce(revoked_ms, 0) FROM invites"
 
 static void invite_from_row(sqlite3_stmt *st, struct store_invite *out)
@@ -527,8 +528,7 @@ int store_invite_state(const struct store_invite *inv, int64_t now_ms)
     return 0;
 }
 
-int store_invite_list(struct store_reader *r, int64_t channel_id, store_invite_fn *each,
-                      void *ctx)
+int store_invite_list(struct store_reader *r, int64_t channel_id, store_invite_fn *each, void *ctx)
 {
     static const char sql[] = "SELECT " INVITE_COLS " WHERE channel_id = ?1"
                               " AND revoked_ms IS NULL ORDER BY created_ms DESC, code";
@@ -875,8 +875,8 @@ static int channel_delete_apply(struct store_write *w, struct store_tx *tx, int6
 static const struct store_write_op channel_delete_op = { "channel_delete", channel_delete_apply,
                                                          channel_write_free };
 
-int store_channel_delete(struct store *s, int64_t channel_id, int64_t user_id,
-                         store_done_fn *done, void *ctx)
+int store_channel_delete(struct store *s, int64_t channel_id, int64_t user_id, store_done_fn *done,
+                         void *ctx)
 {
     struct channel_write *c = xcalloc(1, sizeof(*c));
 

@@ -34,16 +34,16 @@
 #define CHANNEL_HANDLE_MAX      32
 #define CHANNEL_NAME_MAX        100
 #define CHANNEL_DESC_MAX        2000
-#define CHANNEL_ICON_MAX        63  /* bytes: a media id */
-#define CHANNEL_LANGUAGE_MAX    15  /* bytes: a short BCP 47 tag such as "it" or "de-AT" */
-#define CHANNEL_REACTIONS_MAX   12  /* emoji in a reaction set */
-#define CHANNEL_EMOJI_MAX       32  /* bytes per emoji (ZWJ sequences are long) */
-#define CHANNEL_RETENTION_DEF   30  /* days */
+#define CHANNEL_ICON_MAX        63 /* bytes: a media id */
+#define CHANNEL_LANGUAGE_MAX    15 /* bytes: a short BCP 47 tag such as "it" or "de-AT" */
+#define CHANNEL_REACTIONS_MAX   12 /* emoji in a reaction set */
+#define CHANNEL_EMOJI_MAX       32 /* bytes per emoji (ZWJ sequences are long) */
+#define CHANNEL_RETENTION_DEF   30 /* days */
 #define CHANNEL_RETENTION_MIN   1
 #define CHANNEL_RETENTION_MAX   365
-#define CHANNEL_ADMINS_MAX      16  /* admins besides the owner */
-#define CHANNEL_INVITATION_DAYS 7   /* an admin invitation expires after this */
-#define CHANNEL_INVITE_CODE_MAX 64  /* bytes */
+#define CHANNEL_ADMINS_MAX      16 /* admins besides the owner */
+#define CHANNEL_INVITATION_DAYS 7  /* an admin invitation expires after this */
+#define CHANNEL_INVITE_CODE_MAX 64 /* bytes */
 
 enum store_reaction_policy {
     STORE_REACT_ANY = 0,
@@ -60,13 +60,13 @@ enum store_channel_role {
 struct store_channel {
     int64_t id;
     int64_t org_id;
-    char handle[40];                /* lower-case, [a-z0-9][a-z0-9_-]{2,31} */
+    char handle[40]; /* lower-case, [a-z0-9][a-z0-9_-]{2,31} */
     char name[CHANNEL_NAME_MAX * 4 + 4];
     char description[CHANNEL_DESC_MAX * 4 + 4];
     char icon[CHANNEL_ICON_MAX + 1]; /* "" when none */
     char category[24];               /* "news", "civil_protection", ... */
     char language[CHANNEL_LANGUAGE_MAX + 1];
-    bool listed;                     /* visibility: listed (directory) or unlisted */
+    bool listed; /* visibility: listed (directory) or unlisted */
     bool verified;
     enum store_reaction_policy reaction_policy;
     char reactions_json[CHANNEL_REACTIONS_MAX * (CHANNEL_EMOJI_MAX + 3) + 4]; /* "" or [..] */
@@ -130,8 +130,7 @@ struct store_dir_query {
 };
 typedef void store_channel_fn(void *ctx, const struct store_channel *ch);
 MUST_CHECK int store_channel_search(struct store_reader *r, const struct store_dir_query *q,
-                                    store_channel_fn *each, void *ctx,
-                                    char next[STORE_CURSOR_MAX]);
+                                    store_channel_fn *each, void *ctx, char next[STORE_CURSOR_MAX]);
 
 struct store_channel_admin {
     int64_t user_id;
@@ -173,8 +172,7 @@ struct store_invite {
     int64_t revoked_ms; /* 0: live */
 };
 /* Invite link `code` (any state). -ENOENT if none. */
-MUST_CHECK int store_invite_get(struct store_reader *r, const char *code,
-                                struct store_invite *out);
+MUST_CHECK int store_invite_get(struct store_reader *r, const char *code, struct store_invite *out);
 /*
  * Whether invite `inv` lets someone in at `now_ms`: 0, -ECANCELED (revoked), -ETIME (expired)
  * or -EDQUOT (used up).
@@ -255,8 +253,7 @@ MUST_CHECK int store_admin_invite(struct store *s, int64_t channel_id, int64_t b
 MUST_CHECK int store_invitation_accept(struct store *s, int64_t id, int64_t user_id,
                                        store_done_fn *done, void *ctx);
 /* Delete invitation `id` (dismissed or cancelled). -ENOENT if none. */
-MUST_CHECK int store_invitation_delete(struct store *s, int64_t id, store_done_fn *done,
-                                       void *ctx);
+MUST_CHECK int store_invitation_delete(struct store *s, int64_t id, store_done_fn *done, void *ctx);
 /*
  * Remove `user_id` from the channel's admins (by the owner `by_user`, or the admin leaving).
  * -ENOENT if not an admin, -EBUSY if `user_id` is the owner (transfer first).
@@ -291,8 +288,7 @@ MUST_CHECK int store_follower_add(struct store *s, const uint8_t hash[SECRET_HAS
  * revoked, used-up or unknown invite. -ENOENT if the follower or channel is gone.
  */
 MUST_CHECK int store_follow(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
-                            int64_t channel_id, const char *invite, store_done_fn *done,
-                            void *ctx);
+                            int64_t channel_id, const char *invite, store_done_fn *done, void *ctx);
 /* Unfollow (idempotent: not following is success). */
 MUST_CHECK int store_unfollow(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
                               int64_t channel_id, store_done_fn *done, void *ctx);

@@ -72,7 +72,7 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
                               " WHERE u.hash = ?1 ORDER BY f.created_ms DESC, c.id DESC";
     struct store_follow *fl = NULL;
     sqlite3_stmt *st;
-    char (*handles)[40] = NULL;
+    char(*handles)[40] = NULL;
     bool *muted = NULL;
     int64_t *since = NULL;
     size_t n = 0, cap = 0;
@@ -392,8 +392,8 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 
 static const struct store_write_op forget_op = { "forget", forget_apply, follower_write_free };
 
-int store_follower_forget(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
-                          store_done_fn *done, void *ctx)
+int store_follower_forget(struct store *s, const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done,
+                          void *ctx)
 {
     struct follower_write *f = follower_write_new(&forget_op, hash, 0);
 

@@ -48,8 +48,8 @@ static int setup(struct fixture *fx, const char *name)
         return -1;
     for (int i = 0; i < 20; i++) {
         snprintf(email, sizeof(email), "staff%d@x.it", i);
-        if (store_staff_add(fx->s, fx->op, fx->org, email, STORE_ROLE_STAFF, PW, false, NULL,
-                            NULL, &fx->staff[i]))
+        if (store_staff_add(fx->s, fx->op, fx->org, email, STORE_ROLE_STAFF, PW, false, NULL, NULL,
+                            &fx->staff[i]))
             return -1;
     }
     return 0;
@@ -65,8 +65,13 @@ static int create(struct fixture *fx, const char *handle, const char *name, cons
                   bool listed, int64_t *id)
 {
     struct store_channel_fields f = {
-        .handle = handle, .name = name, .description = desc, .category = "news",
-        .language = "it", .has_listed = true, .listed = listed,
+        .handle = handle,
+        .name = name,
+        .description = desc,
+        .category = "news",
+        .language = "it",
+        .has_listed = true,
+        .listed = listed,
     };
 
     return store_channel_create(fx->s, fx->org, fx->staff[0], &f, NULL, NULL, id);
@@ -265,9 +270,9 @@ TEST(unlisted_needs_invite)
     CHECK_INT(store_invite_revoke(fx.s, other, fx.staff[0], "otherchan01", NULL, NULL), ==,
               -ENOENT);
     CHECK_INT(store_follow(fx.s, h[2], other, "otherchan01", NULL, NULL), ==, -ECANCELED);
-    CHECK_INT(store_invite_add(fx.s, ch, fx.staff[0], "expiring01", clock_now_ms() + 1000, 0,
-                               NULL, NULL),
-              ==, 0);
+    CHECK_INT(
+        store_invite_add(fx.s, ch, fx.staff[0], "expiring01", clock_now_ms() + 1000, 0, NULL, NULL),
+        ==, 0);
     clock_set_offset_ms(5000);
     CHECK_INT(store_follow(fx.s, h[3], ch, "expiring01", NULL, NULL), ==, -ETIME);
     clock_set_offset_ms(0);
@@ -309,8 +314,7 @@ TEST(directory_search)
     CHECK_INT(setup(&fx, "search"), ==, 0);
     CHECK_INT(create(&fx, "citta-news", "Notizie della Città", "Il Comune informa", true, &id), ==,
               0);
-    CHECK_INT(create(&fx, "cultura", "Cultura", "Eventi e attività culturali in città", true,
-                     &id),
+    CHECK_INT(create(&fx, "cultura", "Cultura", "Eventi e attività culturali in città", true, &id),
               ==, 0);
     CHECK_INT(create(&fx, "segreto", "Città segreta", "Non in elenco", false, &id), ==, 0);
     CHECK_INT(create(&fx, "sport", "Sport", "Partite", true, &id), ==, 0);
@@ -369,13 +373,11 @@ TEST(event_seq_gap_free)
     CHECK_INT(create(&fx, "evented", "Evented", "", true, &id), ==, 0);
     CHECK_INT(create(&fx, "other-ch", "Other", "", true, &other), ==, 0);
     for (int i = 0; i < 5; i++) {
-        CHECK_INT(store_channel_update(fx.s, id, fx.staff[0], &f, "{\"n\":1}", NULL, NULL), ==,
-                  0);
+        CHECK_INT(store_channel_update(fx.s, id, fx.staff[0], &f, "{\"n\":1}", NULL, NULL), ==, 0);
         /* a failing write takes no number */
         CHECK_INT(store_channel_update(fx.s, 99999, fx.staff[0], &f, "{}", NULL, NULL), ==,
                   -ENOENT);
-        CHECK_INT(store_channel_update(fx.s, id, fx.staff[0], &bad, "{}", NULL, NULL), ==,
-                  -EINVAL);
+        CHECK_INT(store_channel_update(fx.s, id, fx.staff[0], &bad, "{}", NULL, NULL), ==, -EINVAL);
     }
     CHECK_INT(store_channel_update(fx.s, other, fx.staff[0], &f, "{}", NULL, NULL), ==, 0);
     CHECK_INT(store_channel_get(fx.r, "evented", ch), ==, 0);
