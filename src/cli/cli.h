@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The command line: option parsing shared by every subcommand, and the subcommands, one file
+ * per family (cmd_serve.c, cmd_admin.c, cmd_content.c). Only main.c and cli/ wire modules.
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "core/conf.h"
+#include "store/store.h"
+
+#define ARALDO_VERSION "0.1.0"
+
+/* What the command line said; settings already applied to `conf` by cli_parse(). */
+struct cli {
+    struct conf conf;
+    const char *config_file;
+    const char *sets[64];
+    int nsets;
+    const char *listen;
+    const char *data;
+    const char *email;
+    const char *role;
+    const char *name;
+    int help_config; /* 1: text, 2: markdown */
+};
+
+
+/*
+ * Parse options for a subcommand whose own name is argv[0]. Returns 0, 1 if help was printed
+ * (exit 0), or -1 on error (one line already printed). Settings apply in this order whatever
+ * the order on the command line: defaults, --config file, then --data/--listen/--set.
+ */
+int cli_parse(struct cli *c, int argc, char **argv, const char *usage);
+/* Open the store described by the settings; prints the reason and returns NULL on failure. */
+struct store *cli_open_store(const struct conf *conf);
+/* A reader for the calling thread; prints the reason and returns NULL on failure. */
+struct store_reader *cli_open_reader(struct store *s);
+/* True for a plausible e-mail address (one '@', no spaces or controls, ≤ 254 bytes). */
+bool cli_email_ok(const char *e);
+/* Read all of standard input (≤ `limit` bytes) into a new string; NULL if larger. */
+char *cli_read_stdin(size_t limit);
+/* Read one line from stdin without echo when it is a terminal. Returns 0 or -errno. */
+int cli_read_password(char *out, size_t outlen);
+
+int cmd_serve(struct cli *c, int argc, char **argv);
+int cmd_migrate(struct cli *c, int argc, char **argv);
+int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_user(struct cli *c, int argc, char **argv);
+int cmd_token(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Administration: migrate, backup, user add, token create. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/password.h"
+#include "core/secret.h"
+
+static const char usage_migrate[] =
+    "usage: araldo migrate [OPTIONS]\n"
+    "\n"
+    "Apply pending database migrations (serve also does this at start) and exit.\n";
+
+int cmd_migrate(struct cli *c, int argc, char **argv)
+{
+    struct store *s;
+    int rc = cli_parse(c, argc, argv, usage_migrate);
+
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    s = cli_open_store(&c->conf);
+    if (!s)
+        return 1;
+    printf("migrate: schema at version %d (%d migrations applied now)\n",
+           store_schema_version(s), store_migrations_applied(s));
+    store_close(s);
+    return 0;
+}
+
+static const char usage_backup[] =
+    "usage: araldo backup FILE [OPTIONS]\n"
+    "\n"
+    "Copy the database to FILE with SQLite's online backup: safe while the server runs,\n"
+    "the copy is a consistent snapshot, written under a temporary name and renamed.\n";
+
+static void backup_progress(void *ctx, int done, int total)
+{
+    (void)ctx;
+    if (total > 0)
+        fprintf(stderr, "\rbackup: %3d%% (%d of %d pages)", done * 100 / total, done, total);
+}
+
+int cmd_backup(struct cli *c, int argc, char **argv)
+{
+    struct store *s;
+    char err[512];
+    int rc = cli_parse(c, argc, argv, usage_backup);
+
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (optind != argc - 1) {
+        fprintf(stderr, "araldo backup: name one destination FILE\n%s", usage_backup);
+        return 2;
+    }
+    s = cli_open_store(&c->conf);
+    if (!s)
+        return 1;
+    rc = store_backup(s, argv[optind], isatty(STDERR_FILENO) ? backup_progress : NULL, NULL, err,
+                      sizeof(err));
+    if (isatty(STDERR_FILENO))
+        fputc('\n', stderr);
+    store_close(s);
+    if (rc) {
+        fprintf(stderr, "araldo: %s\n", err);
+        return 1;
+    }
+    printf("backup: wrote '%s'\n", argv[optind]);
+    return 0;
+}
+
+static const char usage_user[] =
+    "usage: araldo user add --email EMAIL --role ROLE [OPTIONS] < password\n"
+    "\n"
+    "Create a staff account. The password (10 to 256 characters) is read from standard\n"
+    "input (one line; typed without echo on a terminal). Nothing secret is printed.\n"
+    "ROLE is operator (the whole server); org_admin and staff need an organization,\n"
+    "created with the organizations API.\n"
+    "\n"
+    "  --email EMAIL    the person's e-mail address, used to sign in\n"
+    "  --role ROLE      operator\n";
+
+int cmd_user(struct cli *c, int argc, char **argv)
+{
+    char pw[PASSWORD_MAX_LEN + 2];
+    char hash[PASSWORD_HASH_MAX];
+    enum store_role role;
+    struct store *s;
+    int64_t id = 0;
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "add") != 0) {
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            fputs(usage_user, stdout);
+            return 0;
+        }
+        fprintf(stderr, "araldo user: expected 'add'\n%s", usage_user);
+        return 2;
+    }
+    rc = cli_parse(c, argc - 1, argv + 1, usage_user);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (!c->email || !cli_email_ok(c->email)) {
+        fprintf(stderr, "araldo user add: --email must be an e-mail address like "
+                        "ufficio@comune.example.it\n");
+        return 2;
+    }
+    if (!c->role || store_role_parse(c->role, &role)) {
+        fprintf(stderr, "araldo user add: --role must be operator, org_admin or staff\n");
+        return 2;
+    }
+    if (role != STORE_ROLE_OPERATOR) {
+        fprintf(stderr, "araldo user add: role '%s' belongs to an organization; create it "
+                        "with POST /api/v1/orgs/{slug}/staff\n", c->role);
+        return 2;
+    }
+    if (cli_read_password(pw, sizeof(pw)) || password_hash(pw, hash, sizeof(hash))) {
+        fprintf(stderr, "araldo user add: the password must be %d to %d characters on one "
+                        "line of standard input\n", PASSWORD_MIN_LEN, PASSWORD_MAX_LEN);
+        return 2;
+    }
+    secret_random(pw, sizeof(pw));
+    s = cli_open_store(&c->conf);
+    if (!s)
+        return 1;
+    rc = store_user_add(s, c->email, role, hash, false, NULL, NULL, &id);
+    store_close(s);
+    if (rc == -EEXIST) {
+        fprintf(stderr, "araldo user add: an account for '%s' already exists\n", c->email);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "araldo user add: cannot create the account: %s\n", strerror(-rc));
+        return 1;
+    }
+    printf("user add: created %s account '%s'\n", store_role_name(role), c->email);
+    return 0;
+}
+
+static const char usage_token[] =
+    "usage: araldo token create --email EMAIL [--name NAME] [OPTIONS]\n"
+    "\n"
+    "Create an API token for the staff account EMAIL and print it once on standard output.\n"
+    "Only its hash is stored: keep it safe; revoke it with DELETE /api/v1/tokens/{id}.\n"
+    "\n"
+    "  --email EMAIL    the account the token acts as\n"
+    "  --name NAME      what the token is for (default \"cli\")\n";
+
+int cmd_token(struct cli *c, int argc, char **argv)
+{
+    uint8_t hash[SECRET_HASH_LEN];
+    char token[64];
+    char hashbuf[PASSWORD_HASH_MAX];
+    struct store_user u;
+    struct store_reader *r;
+    struct store *s;
+    char err[256];
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "create") != 0) {
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            fputs(usage_token, stdout);
+            return 0;
+        }
+        fprintf(stderr, "araldo token: expected 'create'\n%s", usage_token);
+        return 2;
+    }
+    rc = cli_parse(c, argc - 1, argv + 1, usage_token);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (!c->email) {
+        fprintf(stderr, "araldo token create: --email is required\n");
+        return 2;
+    }
+    if (c->name && (!*c->name || strlen(c->name) > 100)) {
+        fprintf(stderr, "araldo token create: --name must be 1 to 100 characters\n");
+        return 2;
+    }
+    s = cli_open_store(&c->conf);
+    if (!s)
+        return 1;
+    r = store_reader_open(s, err, sizeof(err));
+    rc = r ? store_user_by_email(r, c->email, &u, hashbuf, sizeof(hashbuf)) : -EIO;
+    store_reader_close(r);
+    if (!rc) {
+        secret_token("araldo", token, sizeof(token));
+        secret_sha256(token, strlen(token), hash);
+        rc = store_token_add(s, u.id, c->name ? c->name : "cli", hash, NULL, NULL, NULL);
+    }
+    store_close(s);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "araldo token create: no account '%s' (create it with araldo user "
+                        "add)\n", c->email);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "araldo token create: cannot create the token: %s\n", strerror(-rc));
+        return 1;
+    }
+    printf("%s\n", token);
+    return 0;
+}
+

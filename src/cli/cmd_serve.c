@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* araldo serve: wire the store, the API and the HTTP server, run until SIGTERM or SIGINT. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "core/password.h"
+#include "http/http.h"
+
+/*
+ * A new server has no account to sign in with: create an operator with a one-time password and
+ * show it once on standard output (never in the log).
+ */
+static int first_start(struct store *s)
+{
+    static const char email[] = "admin@localhost";
+    char pw[32];
+    char hash[PASSWORD_HASH_MAX];
+    struct store_reader *r;
+    char err[256];
+    int64_t n = 0;
+    int rc;
+
+    r = store_reader_open(s, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "araldo: %s\n", err);
+        return -EIO;
+    }
+    rc = store_user_count(r, &n);
+    store_reader_close(r);
+    if (rc || n > 0)
+        return rc;
+    password_generate(pw, sizeof(pw));
+    rc = password_hash(pw, hash, sizeof(hash));
+    if (!rc)
+        rc = store_user_add(s, email, STORE_ROLE_OPERATOR, hash, true, NULL, NULL, NULL);
+    if (rc) {
+        fprintf(stderr, "araldo: cannot create the first operator account: %s\n",
+                strerror(-rc));
+        return rc;
+    }
+    printf("first start: created operator account '%s' with one-time password %s\n"
+           "first start: sign in and change it; it is not shown again\n",
+           email, pw);
+    fflush(stdout);
+    return 0;
+}
+
+static unsigned worker_count(long configured)
+{
+    long n = configured > 0 ? configured : sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static const char usage_serve[] =
+    "usage: araldo serve [OPTIONS]\n"
+    "\n"
+    "Run the server until SIGTERM or SIGINT (then it finishes in-flight requests and exits).\n"
+    "On a new database it creates an operator account and prints its one-time password.\n"
+    "\n"
+    "  --listen ADDR    address:port to listen on (setting listen; default 127.0.0.1:8080;\n"
+    "                   port 0 picks a free port; the address is printed as\n"
+    "                   'listening on http://ADDR:PORT')\n"
+    "  --help-config[=markdown]  list every setting with its default and range\n";
+
+int cmd_serve(struct cli *c, int argc, char **argv)
+{
+    struct api_app app = { 0 };
+    struct http_server *srv = NULL;
+    struct api_jobs *jobs = NULL;
+    struct http_opts ho;
+    char err[512];
+    sigset_t sigs;
+    int sig = 0;
+    int rc = cli_parse(c, argc, argv, usage_serve);
+
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    app.store = cli_open_store(&c->conf);
+    if (!app.store)
+        return 1;
+    if (first_start(app.store)) {
+        store_close(app.store);
+        return 1;
+    }
+    /* Workers inherit this mask; only the main thread takes the signals, with sigwait. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    memset(&ho, 0, sizeof(ho));
+    ho.listen = c->conf.listen;
+    ho.workers = worker_count(c->conf.workers);
+    ho.max_header_bytes = (size_t)c->conf.max_header_bytes;
+    ho.max_body_bytes = (size_t)c->conf.max_body_bytes;
+    ho.header_timeout_ms = (uint64_t)c->conf.header_timeout_ms;
+    ho.body_timeout_ms = (uint64_t)c->conf.body_timeout_ms;
+    ho.idle_timeout_ms = (uint64_t)c->conf.idle_timeout_ms;
+    ho.max_connections = (unsigned)c->conf.max_connections;
+    ho.max_connections_per_ip = (unsigned)c->conf.max_connections_per_ip;
+    ho.shutdown_timeout_ms = (uint64_t)c->conf.shutdown_timeout_ms;
+    ho.web_root = c->conf.web_root;
+    ho.frame_ancestors = c->conf.frame_ancestors;
+    ho.static_max_age_s = (unsigned)c->conf.static_max_age_s;
+    ho.access_log = c->conf.access_log;
+    ho.routes = api_routes(&ho.nroutes);
+    ho.app = &app;
+    ho.loop_init = api_loop_init;
+    ho.loop_fini = api_loop_fini;
+    srv = http_server_start(&ho, err, sizeof(err));
+    if (!srv) {
+        fprintf(stderr, "araldo: %s\n", err);
+        store_close(app.store);
+        return 1;
+    }
+    app.server = srv;
+    jobs = api_jobs_start(&app); /* scheduled posts, retention */
+    printf("listening on http://%s\n", http_server_address(srv));
+    fflush(stdout);
+    log_info("serve: %u workers, data in '%s'", ho.workers, c->conf.data_dir);
+
+    while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
+        ;
+    log_info("serve: %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    api_jobs_stop(jobs);
+    http_server_stop(srv);
+    http_server_free(srv);
+    store_close(app.store);
+    log_info("serve: stopped");
+    return 0;
+}
+
