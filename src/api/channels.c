@@ -167,6 +167,34 @@ bool api__channel_readable(struct http_req *r, const struct store_channel *ch)
     return false;
 }
 
+/*
+ * Answer a public read with an ETag (a hash of the body) so that a phone on a slow connection
+ * revalidates instead of downloading again: a matching If-None-Match gets 304 with no body.
+ * "no-cache" means "revalidate every time" (counts change); `shared` says whether a shared
+ * cache may keep it: not for unlisted channels or anything reached through an invite code.
+ */
+static void answer_cached(struct http_req *r, json_t *v, bool shared)
+{
+    const char *inm = http_req_header(r, "If-None-Match");
+    uint8_t hash[SECRET_HASH_LEN];
+    char hex[2 * 12 + 1];
+    char etag[sizeof(hex) + 2];
+    size_t len;
+    char *body = json_encode(v, &len);
+
+    json_decref(v);
+    secret_sha256(body, len, hash);
+    secret_hex(hash, 12, hex);
+    snprintf(etag, sizeof(etag), "\"%s\"", hex);
+    http_resp_header(r, "ETag", etag);
+    http_resp_header(r, "Cache-Control", shared ? "public, no-cache" : "private, no-cache");
+    if (inm && (strstr(inm, etag) || !strcmp(inm, "*")))
+        http_respond(r, 304, NULL, NULL, 0);
+    else
+        http_respond(r, 200, "application/json", body, len);
+    free(body);
+}
+
 /* ---- input ---- */
 
 __attribute__((format(printf, 4, 5))) static void bad(struct http_req *r, const char *code,
@@ -542,7 +570,7 @@ static void channels_get(struct http_req *r)
     struct store_channel *ch = xmalloc(sizeof(*ch));
 
     if (!api__channel_load(r, http_req_param(r, "handle"), ch) && api__channel_readable(r, ch))
-        api__json(r, 200, api__channel_json(ch));
+        answer_cached(r, api__channel_json(ch), ch->listed);
     free(ch);
 }
 
@@ -720,9 +748,10 @@ static void channels_directory(struct http_req *r)
         api__errno(r, err, "directory");
         return;
     }
-    api__json(r, 200,
-              json_pack("{s:o, s:o}", "channels", arr, "next_cursor",
-                        next[0] ? json_string(next) : json_null()));
+    answer_cached(r,
+                  json_pack("{s:o, s:o}", "channels", arr, "next_cursor",
+                            next[0] ? json_string(next) : json_null()),
+                  true);
 }
 
 /* ---- admins ---- */
@@ -1381,10 +1410,11 @@ static void invites_resolve(struct http_req *r)
     if (err)
         api__errno(r, err, "channel read");
     else
-        api__json(r, 200,
-                  json_pack("{s:o, s:o, s:o}", "channel", api__channel_json(ch), "expires_at",
-                            time_json(inv.expires_ms), "max_uses",
-                            inv.max_uses ? json_integer(inv.max_uses) : json_null()));
+        answer_cached(r,
+                      json_pack("{s:o, s:o, s:o}", "channel", api__channel_json(ch), "expires_at",
+                                time_json(inv.expires_ms), "max_uses",
+                                inv.max_uses ? json_integer(inv.max_uses) : json_null()),
+                      false);
     free(ch);
 }
 

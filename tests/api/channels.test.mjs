@@ -189,6 +189,16 @@ test('preview: listed to anyone; unlisted only to followers, admins, operators o
   assert.equal(r.data.followers_count, 0);
   r = await call('GET', '/api/v1/channels/COMUNE-NEWS');
   assert.equal(r.status, 200, 'handles are case-insensitive');
+  const etag = r.headers.get('etag');
+  assert.match(etag, /^"[0-9a-f]{24}"$/);
+  assert.match(r.headers.get('cache-control'), /^public, no-cache$/);
+  r = await call('GET', '/api/v1/channels/comune-news', { headers: { 'if-none-match': etag } });
+  assert.equal(r.status, 304, 'a phone revalidates instead of downloading again');
+  assert.equal(r.text, '');
+  r = await call('GET', '/api/v1/channels?q=citta');
+  assert.ok(r.headers.get('etag'));
+  r = await call('GET', '/api/v1/channels?q=citta', { headers: { 'if-none-match': r.headers.get('etag') } });
+  assert.equal(r.status, 304);
   r = await call('GET', '/api/v1/channels/no-such-channel');
   assert.equal(r.status, 404);
   assert.equal(r.data.error.code, 'channel_not_found');
@@ -210,6 +220,7 @@ test('preview: listed to anyone; unlisted only to followers, admins, operators o
   }
   r = await call('GET', `/api/v1/channels/riservato?invite=${code}`);
   assert.equal(r.status, 200, 'a valid invite opens the preview');
+  assert.match(r.headers.get('cache-control'), /^private/, 'shared caches do not keep unlisted channels');
   r = await call('GET', '/api/v1/channels/riservato?invite=notavalidcode');
   assert.equal(r.status, 404);
   r = await call('PUT', '/api/v1/channels/riservato/follow', { as: f, body: { invite: code } });
