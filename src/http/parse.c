@@ -15,7 +15,10 @@
 #include <http_parser.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
+
+#include "core/alloc.h"
 
 _Static_assert(sizeof(http_parser) <= HTTP_PARSE_HP_BYTES, "HTTP_PARSE_HP_BYTES too small");
 _Static_assert(_Alignof(http_parser) <= 8, "http_parser alignment");
@@ -68,10 +71,19 @@ void http_parse_reset(struct http_parse *p, size_t keep)
 {
     struct buf head = p->head, body = p->body;
     size_t mh = p->max_header_bytes, mb = p->max_body_bytes;
+    struct http_hdr *hdrs = p->hdrs;
+    size_t hdrs_alloc = p->hdrs_alloc;
 
     shrink(&head, keep);
     shrink(&body, keep);
+    if (hdrs_alloc * sizeof(*hdrs) > keep) {
+        free(hdrs);
+        hdrs = NULL;
+        hdrs_alloc = 0;
+    }
     memset(p, 0, sizeof(*p));
+    p->hdrs = hdrs;
+    p->hdrs_alloc = hdrs_alloc;
     p->max_header_bytes = mh;
     p->max_body_bytes = mb;
     p->head = head;
@@ -82,6 +94,9 @@ void http_parse_reset(struct http_parse *p, size_t keep)
 
 void http_parse_release(struct http_parse *p)
 {
+    free(p->hdrs);
+    p->hdrs = NULL;
+    p->hdrs_alloc = 0;
     buf_release(&p->head);
     buf_release(&p->body);
 }
@@ -132,16 +147,20 @@ static int on_hdr(http_parser *hp, const char *at, size_t len, int kind)
                  "The request has too many header fields; send at most 100.");
             return 1;
         }
+        if (p->nhdrs == p->hdrs_alloc) {
+            p->hdrs_alloc = MIN(HTTP_PARSE_MAX_HEADERS, MAX(8, 2 * p->hdrs_alloc));
+            p->hdrs = xrealloc(p->hdrs, p->hdrs_alloc * sizeof(*p->hdrs));
+        }
         i = p->nhdrs++;
-        p->hdr_off[i][0] = (size_t)(at - p->head.data);
-        p->hdr_len[i][0] = 0;
-        p->hdr_off[i][1] = NO_VALUE;
-        p->hdr_len[i][1] = 0;
+        p->hdrs[i].off[0] = (size_t)(at - p->head.data);
+        p->hdrs[i].len[0] = 0;
+        p->hdrs[i].off[1] = NO_VALUE;
+        p->hdrs[i].len[1] = 0;
     }
     i = p->nhdrs - 1;
-    if (kind == 1 && p->hdr_off[i][1] == NO_VALUE)
-        p->hdr_off[i][1] = (size_t)(at - p->head.data);
-    p->hdr_len[i][kind] += len;
+    if (kind == 1 && p->hdrs[i].off[1] == NO_VALUE)
+        p->hdrs[i].off[1] = (size_t)(at - p->head.data);
+    p->hdrs[i].len[kind] += len;
     p->hdr_cb_last = kind + 1;
     return 0;
 }
@@ -280,13 +299,13 @@ static void split_head(struct http_parse *p)
     h[p->url_off + p->url_len] = '\0'; /* was the space before the version */
     p->target = h + p->url_off;
     for (size_t i = 0; i < p->nhdrs; i++) {
-        char *name = h + p->hdr_off[i][0];
+        char *name = h + p->hdrs[i].off[0];
         char *value = NULL;
-        size_t vlen = p->hdr_len[i][1];
+        size_t vlen = p->hdrs[i].len[1];
 
-        name[p->hdr_len[i][0]] = '\0'; /* was the colon */
-        if (p->hdr_off[i][1] != NO_VALUE) {
-            value = h + p->hdr_off[i][1];
+        name[p->hdrs[i].len[0]] = '\0'; /* was the colon */
+        if (p->hdrs[i].off[1] != NO_VALUE) {
+            value = h + p->hdrs[i].off[1];
             while (vlen && (value[0] == ' ' || value[0] == '\t')) {
                 value++;
                 vlen--;

@@ -29,6 +29,7 @@ enum http_parse_status {
 struct http_hdr {
     const char *name;  /* NUL-terminated, inside the head copy */
     const char *value; /* NUL-terminated, surrounding whitespace removed */
+    size_t off[2], len[2]; /* private: name and value as offsets while parsing */
 };
 
 /* Upper bound on headers in one request; past it 431 (each header costs at least 4 bytes). */
@@ -53,15 +54,14 @@ struct http_parse {
     struct buf head;    /* request line + headers, then split in place */
     struct buf body;
     size_t url_off, url_len;
-    size_t hdr_off[HTTP_PARSE_MAX_HEADERS][2], hdr_len[HTTP_PARSE_MAX_HEADERS][2];
     int hdr_cb_last; /* 0 none, 1 field, 2 value: to join split callbacks */
 
     /* results */
     unsigned method;         /* enum http_method (http.h) bit: GET 1, HEAD 2, POST 4 ... */
     const char *method_name; /* "GET" */
     const char *target;      /* the raw request-target, NUL-terminated */
-    struct http_hdr hdrs[HTTP_PARSE_MAX_HEADERS];
-    size_t nhdrs;
+    struct http_hdr *hdrs; /* grown on demand: an idle connection holds no header table */
+    size_t nhdrs, hdrs_alloc;
     unsigned http_major, http_minor;
     bool has_body;       /* Content-Length > 0 or chunked */
     bool chunked;

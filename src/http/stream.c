@@ -59,10 +59,14 @@ int http_stream_write(struct http_req *r, const void *p, size_t len)
     if (!len)
         return 0; /* a zero-length chunk would end the body */
     if (c->parse.http_minor >= 1) {
+        /* One chunk, one write: frame it in the loop's scratch buffer. */
+        struct buf *o = &c->loop->out;
+
         n = snprintf(size, sizeof(size), "%zx\r\n", len);
-        http__conn_send(c, size, (size_t)n);
-        http__conn_send(c, p, len);
-        http__conn_send(c, "\r\n", 2);
+        buf_reset(o);
+        if (buf_append(o, size, (size_t)n) || buf_append(o, p, len) || buf_append(o, "\r\n", 2))
+            return -EMSGSIZE;
+        http__conn_send(c, o->data, o->len);
     } else {
         http__conn_send(c, p, len);
     }
