@@ -73,7 +73,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/araldo serve --data var --listen 127.0.0.1:8080
+	$(BUILD)/araldo serve --demo --data var --listen 127.0.0.1:8080
 
 check: deps
 	@$(MAKE) --no-print-directory $(BUILD)/araldo $(UNIT_BIN) $(REPLAY_BIN)

@@ -17,6 +17,9 @@ static const char usage_main[] =
     "  backup FILE   copy the database to FILE (safe while the server runs)\n"
     "  user add      create a staff account (password read from standard input)\n"
     "  token create  create an API token for a staff account and print it once\n"
+    "  org add       create an organization (a Comune)\n"
+    "  channel add   create a channel\n"
+    "  post          publish a post read from standard input\n"
     "\n"
     "Run 'araldo COMMAND --help' for a command's options, 'araldo serve --help-config'\n"
     "for every setting. Version " ARALDO_VERSION ".\n";
@@ -48,6 +51,12 @@ int main(int argc, char **argv)
         rc = cmd_user(&c, argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "token")) {
         rc = cmd_token(&c, argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "org")) {
+        rc = cmd_org(&c, argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "channel")) {
+        rc = cmd_channel(&c, argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "post")) {
+        rc = cmd_post(&c, argc - 1, argv + 1);
     } else {
         fprintf(stderr, "araldo: unknown command '%s'\n\n%s", argv[1], usage_main);
         rc = 2;

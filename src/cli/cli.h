@@ -24,9 +24,23 @@ struct cli {
     const char *email;
     const char *role;
     const char *name;
+    const char *slug;
+    const char *istat;
+    const char *timezone;
+    const char *org;
+    const char *handle;
+    const char *description;
+    const char *category;
+    const char *language;
+    const char *owner;
+    const char *channel;
+    const char *as;
+    bool unlisted;
+    bool important;
+    bool silent;
+    bool demo;
     int help_config; /* 1: text, 2: markdown */
 };
-
 
 /*
  * Parse options for a subcommand whose own name is argv[0]. Returns 0, 1 if help was printed
@@ -45,10 +59,16 @@ char *cli_read_stdin(size_t limit);
 /* Read one line from stdin without echo when it is a terminal. Returns 0 or -errno. */
 int cli_read_password(char *out, size_t outlen);
 
+/* Fill a new database with the demo Comune; `owner_id` owns its channels. Returns 0 or -errno. */
+int cli_demo_seed(struct store *s, int64_t owner_id);
+
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_migrate(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
+int cmd_org(struct cli *c, int argc, char **argv);
+int cmd_channel(struct cli *c, int argc, char **argv);
+int cmd_post(struct cli *c, int argc, char **argv);
 
 #endif

@@ -17,9 +17,10 @@
 
 /*
  * A new server has no account to sign in with: create an operator with a one-time password and
- * show it once on standard output (never in the log).
+ * show it once on standard output (never in the log). With --demo, also fill the new database
+ * with the demo Comune.
  */
-static int first_start(struct store *s)
+static int first_start(struct store *s, bool demo)
 {
     static const char email[] = "admin@localhost";
     char pw[32];
@@ -27,6 +28,7 @@ static int first_start(struct store *s)
     struct store_reader *r;
     char err[256];
     int64_t n = 0;
+    int64_t id = 0;
     int rc;
 
     r = store_reader_open(s, err, sizeof(err));
@@ -41,7 +43,7 @@ static int first_start(struct store *s)
     password_generate(pw, sizeof(pw));
     rc = password_hash(pw, hash, sizeof(hash));
     if (!rc)
-        rc = store_user_add(s, email, STORE_ROLE_OPERATOR, hash, true, NULL, NULL, NULL);
+        rc = store_user_add(s, email, STORE_ROLE_OPERATOR, hash, true, NULL, NULL, &id);
     if (rc) {
         fprintf(stderr, "araldo: cannot create the first operator account: %s\n",
                 strerror(-rc));
@@ -51,7 +53,7 @@ static int first_start(struct store *s)
            "first start: sign in and change it; it is not shown again\n",
            email, pw);
     fflush(stdout);
-    return 0;
+    return demo ? cli_demo_seed(s, id) : 0;
 }
 
 static unsigned worker_count(long configured)
@@ -70,6 +72,8 @@ static const char usage_serve[] =
     "  --listen ADDR    address:port to listen on (setting listen; default 127.0.0.1:8080;\n"
     "                   port 0 picks a free port; the address is printed as\n"
     "                   'listening on http://ADDR:PORT')\n"
+    "  --demo           on a new database, create a demo Comune with two channels and a\n"
+    "                   week of posts (what make run uses); ignored on an existing one\n"
     "  --help-config[=markdown]  list every setting with its default and range\n";
 
 int cmd_serve(struct cli *c, int argc, char **argv)
@@ -88,7 +92,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     app.store = cli_open_store(&c->conf);
     if (!app.store)
         return 1;
-    if (first_start(app.store)) {
+    if (first_start(app.store, c->demo)) {
         store_close(app.store);
         return 1;
     }

@@ -19,8 +19,13 @@ static const char usage_common[] =
     "  --set NAME=VALUE override one setting (repeatable; see araldo serve --help-config)\n"
     "  -h, --help       show this help\n";
 
-enum { OPT_CONFIG = 256, OPT_DATA, OPT_SET, OPT_LISTEN, OPT_HELP_CONFIG, OPT_EMAIL, OPT_ROLE,
-       OPT_NAME };
+enum {
+    OPT_CONFIG = 256,
+    OPT_DATA,
+    OPT_SET,
+    OPT_LISTEN,
+    OPT_HELP_CONFIG,
+};
 
 static const struct option long_opts[] = {
     { "config", required_argument, NULL, OPT_CONFIG },
@@ -28,9 +33,24 @@ static const struct option long_opts[] = {
     { "set", required_argument, NULL, OPT_SET },
     { "listen", required_argument, NULL, OPT_LISTEN },
     { "help-config", optional_argument, NULL, OPT_HELP_CONFIG },
-    { "email", required_argument, NULL, OPT_EMAIL },
-    { "role", required_argument, NULL, OPT_ROLE },
-    { "name", required_argument, NULL, OPT_NAME },
+    { "email", required_argument, NULL, 'E' },
+    { "role", required_argument, NULL, 'R' },
+    { "name", required_argument, NULL, 'N' },
+    { "slug", required_argument, NULL, 'S' },
+    { "istat", required_argument, NULL, 'I' },
+    { "timezone", required_argument, NULL, 'Z' },
+    { "org", required_argument, NULL, 'O' },
+    { "handle", required_argument, NULL, 'H' },
+    { "description", required_argument, NULL, 'D' },
+    { "category", required_argument, NULL, 'C' },
+    { "language", required_argument, NULL, 'L' },
+    { "owner", required_argument, NULL, 'W' },
+    { "channel", required_argument, NULL, 'c' },
+    { "as", required_argument, NULL, 'A' },
+    { "unlisted", no_argument, NULL, 'u' },
+    { "important", no_argument, NULL, 'i' },
+    { "silent", no_argument, NULL, 's' },
+    { "demo", no_argument, NULL, 'd' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -68,14 +88,59 @@ int cli_parse(struct cli *c, int argc, char **argv, const char *usage)
         case OPT_HELP_CONFIG:
             c->help_config = optarg && !strcmp(optarg, "markdown") ? 2 : 1;
             break;
-        case OPT_EMAIL:
+        case 'E':
             c->email = optarg;
             break;
-        case OPT_ROLE:
+        case 'R':
             c->role = optarg;
             break;
-        case OPT_NAME:
+        case 'N':
             c->name = optarg;
+            break;
+        case 'S':
+            c->slug = optarg;
+            break;
+        case 'I':
+            c->istat = optarg;
+            break;
+        case 'Z':
+            c->timezone = optarg;
+            break;
+        case 'O':
+            c->org = optarg;
+            break;
+        case 'H':
+            c->handle = optarg;
+            break;
+        case 'D':
+            c->description = optarg;
+            break;
+        case 'C':
+            c->category = optarg;
+            break;
+        case 'L':
+            c->language = optarg;
+            break;
+        case 'W':
+            c->owner = optarg;
+            break;
+        case 'c':
+            c->channel = optarg;
+            break;
+        case 'A':
+            c->as = optarg;
+            break;
+        case 'u':
+            c->unlisted = true;
+            break;
+        case 'i':
+            c->important = true;
+            break;
+        case 's':
+            c->silent = true;
+            break;
+        case 'd':
+            c->demo = true;
             break;
         case 'h':
             printf("%s\nCommon options:\n%s", usage, usage_common);
