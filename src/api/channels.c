@@ -284,8 +284,7 @@ static bool reactions_parse(struct http_req *r, json_t *v, char **out)
     json_t *e;
 
     if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > CHANNEL_REACTIONS_MAX) {
-        bad(r, "invalid_reactions", "reactions", "'reactions' must be an array of 1 to 12 emoji%s.",
-            "");
+        bad(r, "invalid_reactions", "reactions", "'reactions' must be an array of 1 to 12 emoji.");
         return false;
     }
     json_array_foreach(v, i, e)
@@ -343,8 +342,7 @@ static bool visibility_member(struct http_req *r, json_t *body, struct store_cha
     if (!vis)
         return true;
     if (strcmp(vis, "listed") != 0 && strcmp(vis, "unlisted") != 0) {
-        bad(r, "invalid_value", "visibility", "'visibility' must be \"listed\" or \"unlisted\"%s.",
-            "");
+        bad(r, "invalid_value", "visibility", "'visibility' must be \"listed\" or \"unlisted\".");
         return false;
     }
     f->has_listed = true;
@@ -361,7 +359,7 @@ static bool retention_member(struct http_req *r, json_t *body, struct store_chan
     if (!json_is_integer(v) || json_integer_value(v) < CHANNEL_RETENTION_MIN ||
         json_integer_value(v) > CHANNEL_RETENTION_MAX) {
         bad(r, "invalid_value", "retention_days",
-            "'retention_days' must be a whole number of days from 1 to 365%s.", "");
+            "'retention_days' must be a whole number of days from 1 to 365.");
         return false;
     }
     f->has_retention = true;
@@ -384,13 +382,13 @@ static bool reactions_members(struct http_req *r, json_t *body, const struct sto
         return false;
     if (pol && store_reaction_policy_parse(pol, &p)) {
         bad(r, "invalid_value", "reaction_policy",
-            "'reaction_policy' must be \"any\", \"set\" or \"none\"%s.", "");
+            "'reaction_policy' must be \"any\", \"set\" or \"none\".");
         return false;
     }
     if (!pol && set && !json_is_null(set)) {
         if (!cur || cur->reaction_policy != STORE_REACT_SET) {
             bad(r, "invalid_value", "reactions",
-                "'reactions' goes with \"reaction_policy\": \"set\"%s.", "");
+                "'reactions' goes with \"reaction_policy\": \"set\".");
             return false;
         }
         p = STORE_REACT_SET;
@@ -403,7 +401,7 @@ static bool reactions_members(struct http_req *r, json_t *body, const struct sto
     if (p != STORE_REACT_SET) {
         if (set && !json_is_null(set)) {
             bad(r, "invalid_value", "reactions",
-                "'reactions' goes with \"reaction_policy\": \"set\"%s.", "");
+                "'reactions' goes with \"reaction_policy\": \"set\".");
             return false;
         }
         return true;
@@ -415,7 +413,7 @@ static bool reactions_members(struct http_req *r, json_t *body, const struct sto
             return true;
         }
         bad(r, "missing_field", "reactions",
-            "With \"reaction_policy\": \"set\", list the allowed emoji in 'reactions'%s.", "");
+            "With \"reaction_policy\": \"set\", list the allowed emoji in 'reactions'.");
         return false;
     }
     if (!reactions_parse(r, set, &in->reactions))
@@ -440,17 +438,16 @@ static bool settings_parse(struct http_req *r, json_t *body, const struct store_
     if (f->category && !store_channel_category_valid(f->category)) {
         bad(r, "invalid_value", "category",
             "'category' must be one of news, civil_protection, culture, tourism, schools, "
-            "transport, environment, sport, other%s.",
-            "");
+            "transport, environment, sport, other.");
         return false;
     }
     if (f->language && !language_valid(f->language)) {
         bad(r, "invalid_value", "language",
-            "'language' must be a short language tag such as \"it\", \"en\" or \"de\"%s.", "");
+            "'language' must be a short language tag such as \"it\", \"en\" or \"de\".");
         return false;
     }
     if (f->icon && *f->icon && !icon_valid(f->icon)) {
-        bad(r, "invalid_value", "icon", "'icon' must be a media id%s.", "");
+        bad(r, "invalid_value", "icon", "'icon' must be a media id.");
         return false;
     }
     if (f->icon && !*f->icon && create)
@@ -1279,7 +1276,7 @@ static void invites_create(struct http_req *r)
             if (!json_is_integer(mu) || json_integer_value(mu) < 1 ||
                 json_integer_value(mu) > INVITE_USES_MAX) {
                 bad(r, "invalid_value", "max_uses",
-                    "'max_uses' must be a whole number from 1 to 1000000%s.", "");
+                    "'max_uses' must be a whole number from 1 to 1000000.");
                 goto out;
             }
             n->inv.max_uses = json_integer_value(mu);
