@@ -218,7 +218,7 @@ static bool parse_fields(struct http_req *r, json_t *body, bool create,
     }
     if (!create)
         return true;
-    if (!api__string(r, body, "publish_at", false, 20, 40, &at))
+    if (!api__string(r, body, "publish_at", false, 1, 40, &at))
         return false;
     if (at && !parse_rfc3339(at, &f->publish_at_ms)) {
         http_respond_error(r, 400, "invalid_value",
