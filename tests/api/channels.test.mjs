@@ -3,6 +3,7 @@
 // binary: success, who gets 401/403/404, bad input, and that no follower secret ever leaks.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { startServer, operatorToken } from './lib/server.mjs';
 
 let srv;
@@ -57,6 +58,7 @@ async function makeAdmin(handle, who, email) {
 
 before(async () => {
   srv = await startServer();
+  dataDir = srv.data; // restarts reuse it, so the last handle does not own it
   tok.operator = operatorToken(srv.data);
   for (const [slug, name] of [['comune-a', 'Comune di A'], ['comune-b', 'Comune di B']]) {
     const r = await call('POST', '/api/v1/orgs', { as: tok.operator, body: { slug, name } });
@@ -77,9 +79,10 @@ before(async () => {
   await createChannel('comune-news', { name: 'Notizie della Città', description: 'Il Comune informa i cittadini' });
   await makeAdmin('comune-news', 'admin', 'admin@a.it');
 });
+let dataDir;
 after(async () => {
   await srv?.stop();
-  srv?.cleanup();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('create: the creator owns it, fields come back as sent', async () => {
@@ -559,4 +562,27 @@ test('privacy: no follower token or id appears in any answer', async () => {
   assert.ok(!/127\.0\.0\.1/.test(everything), 'no IP addresses');
   const ch = await call('GET', '/api/v1/channels/comune-news');
   assert.ok(ch.data.followers_count >= 3, 'counts, not people');
+});
+
+test('admins: an invitation expires after 7 days (410 invitation_expired)', async () => {
+  await createChannel('lento');
+  let r = await call('POST', '/api/v1/channels/lento/admins', { as: tok.owner, body: { email: 'staff@a.it' } });
+  assert.equal(r.status, 201);
+  const id = r.data.id;
+  // Restart the same database eight days later (the server's test clock hook).
+  const data = srv.data;
+  await srv.stop();
+  srv = await startServer({ data, env: { ARALDO_TEST_CLOCK_OFFSET_MS: String(8 * 86400000) } });
+  try {
+    r = await call('GET', '/api/v1/me/invitations', { as: tok.staff });
+    assert.deepEqual(r.data.invitations, [], 'expired invitations are not offered');
+    r = await call('POST', `/api/v1/invitations/${id}/accept`, { as: tok.staff });
+    assert.equal(r.status, 410);
+    assert.equal(r.data.error.code, 'invitation_expired');
+    r = await call('POST', '/api/v1/channels/lento/admins', { as: tok.owner, body: { email: 'staff@a.it' } });
+    assert.equal(r.status, 201, 'an expired invitation can be sent again');
+  } finally {
+    await srv.stop();
+    srv = await startServer({ data });
+  }
 });
