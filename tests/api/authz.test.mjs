@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// The authorization matrix: every endpoint × every kind of caller, with the expected status, in
+// one table. Rows that change or destroy something build a fresh target for each caller, so
+// every cell is judged on its own.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildWorld, ROLES } from './lib/world.mjs';
+
+let w;
+before(async () => { w = await buildWorld(); });
+after(async () => { await w?.srv.stop(); w?.srv.cleanup(); });
+
+//            anonymous follower other_org ch_admin ch_owner org_admin operator
+const PUBLIC = [200, 200, 200, 200, 200, 200, 200];
+const STAFF_ANY = (s) => [401, 401, s, s, s, s, s];
+const FOLLOWER_ONLY = (s) => [401, s, 401, 401, 401, 401, 401];
+
+// Each row: [method, path or setup(role) -> {path, body, as}, expected statuses by role].
+const rows = () => [
+  ['GET', '/healthz', PUBLIC],
+  ['GET', '/readyz', PUBLIC],
+  ['GET', '/metrics', [401, 401, 403, 403, 403, 403, 200]],
+  ['GET', '/api/v1/me', STAFF_ANY(200)],
+  ['GET', '/api/v1/tokens', STAFF_ANY(200)],
+  ['POST', () => ({ path: '/api/v1/tokens', body: { name: 'matrix' } }), STAFF_ANY(201)],
+  ['DELETE', async () => {
+    const t = await w.ok(201, 'POST', '/api/v1/tokens', { as: w.tok.channel_owner, body: { name: 'x' } });
+    return { path: `/api/v1/tokens/${t.id}` };
+  }, [401, 401, 404, 404, 204, 404, 404]],
+  // organizations and staff
+  ['POST', () => ({ path: '/api/v1/orgs', body: { slug: w.unique('org'), name: 'Comune' } }), [401, 401, 403, 403, 403, 403, 201]],
+  ['GET', '/api/v1/orgs', STAFF_ANY(200)],
+  ['GET', '/api/v1/orgs/comune-a', PUBLIC],
+  ['PATCH', () => ({ path: '/api/v1/orgs/comune-a', body: { name: 'Comune di A' } }), [401, 401, 403, 403, 403, 200, 200]],
+  ['POST', () => ({ path: '/api/v1/orgs/comune-a/staff', body: { email: `${w.unique('s')}@a.it`, role: 'staff' } }), [401, 401, 403, 403, 403, 201, 201]],
+  ['GET', '/api/v1/orgs/comune-a/staff', [401, 401, 403, 403, 403, 200, 200]],
+  ['DELETE', async () => {
+    const s = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/staff', { as: w.tok.operator, body: { email: `${w.unique('d')}@a.it`, role: 'staff' } });
+    return { path: `/api/v1/orgs/comune-a/staff/${s.id}` };
+  }, [401, 401, 403, 403, 403, 204, 204]],
+  ['GET', '/api/v1/orgs/comune-a/audit', [401, 401, 403, 403, 403, 200, 200]],
+  // A session is a cookie, not a token: with an API token these say so (400 not_a_session).
+  ['GET', '/api/v1/session', [401, 401, 400, 400, 400, 400, 400]],
+  ['DELETE', '/api/v1/session', [401, 401, 400, 400, 400, 400, 400]],
+  ['PUT', () => ({ path: '/api/v1/me/password', body: { current_password: 'wrong-password', new_password: 'another-long-password' } }),
+    [401, 401, 403, 403, 403, 403, 403]],
+  // channels
+  ['GET', '/api/v1/channels', PUBLIC],
+  ['POST', () => ({ path: '/api/v1/channels', body: { org: 'comune-a', handle: w.unique('nuovo'), name: 'Nuovo', category: 'news', language: 'it' } }),
+    [401, 401, 403, 201, 201, 201, 201]],
+  ['GET', () => ({ path: `/api/v1/channels/${w.main}` }), PUBLIC],
+  ['PATCH', () => ({ path: `/api/v1/channels/${w.main}`, body: { description: 'Aggiornato' } }), [401, 401, 403, 200, 200, 403, 200]],
+  ['DELETE', async () => ({ path: `/api/v1/channels/${await w.channel()}` }), [401, 401, 403, 403, 204, 403, 204]],
+  ['GET', () => ({ path: `/api/v1/channels/${w.main}/admins` }), [401, 401, 403, 200, 200, 403, 200]],
+  ['POST', async () => ({ path: `/api/v1/channels/${await w.channel()}/admins`, body: { email: 'orgadmin@a.it' } }),
+    [401, 401, 403, 403, 201, 403, 201]],
+  ['DELETE', async () => ({ path: `/api/v1/channels/${await w.channel()}/admins/me` }), [401, 401, 404, 204, 409, 404, 404]],
+  ['DELETE', async () => ({ path: `/api/v1/channels/${await w.channel()}/admins/${w.ids.admin}` }), [401, 401, 403, 403, 204, 403, 204]],
+  ['POST', async () => ({ path: `/api/v1/channels/${await w.channel()}/owner`, body: { user_id: w.ids.admin } }),
+    [401, 401, 403, 403, 204, 403, 204]],
+  ['GET', '/api/v1/me/invitations', STAFF_ANY(200)],
+  ['POST', async () => {
+    const h = await w.channel();
+    const inv = await w.ok(201, 'POST', `/api/v1/channels/${h}/admins`, { as: w.tok.channel_owner, body: { email: 'orgadmin@a.it' } });
+    return { path: `/api/v1/invitations/${inv.id}/accept` };
+  }, [401, 401, 404, 404, 404, 200, 404]],
+  ['DELETE', async () => {
+    const h = await w.channel();
+    const inv = await w.ok(201, 'POST', `/api/v1/channels/${h}/admins`, { as: w.tok.channel_owner, body: { email: 'orgadmin@a.it' } });
+    return { path: `/api/v1/invitations/${inv.id}` };
+  }, [401, 401, 404, 404, 204, 204, 204]],
+  ['GET', () => ({ path: `/api/v1/channels/${w.main}/invites` }), [401, 401, 403, 200, 200, 403, 200]],
+  ['POST', () => ({ path: `/api/v1/channels/${w.main}/invites`, body: {} }), [401, 401, 403, 201, 201, 403, 201]],
+  ['DELETE', async () => {
+    const inv = await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} });
+    return { path: `/api/v1/channels/${w.main}/invites/${inv.code}` };
+  }, [401, 401, 403, 204, 204, 403, 204]],
+  ['GET', async () => {
+    const inv = await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} });
+    return { path: `/api/v1/invites/${inv.code}` };
+  }, PUBLIC],
+  // followers
+  ['POST', () => ({ path: '/api/v1/followers' }), [201, 201, 201, 201, 201, 201, 201]],
+  ['PUT', () => ({ path: `/api/v1/channels/${w.main}/follow` }), FOLLOWER_ONLY(204)],
+  ['PUT', () => ({ path: `/api/v1/channels/${w.main}/mute` }), FOLLOWER_ONLY(204)],
+  ['DELETE', () => ({ path: `/api/v1/channels/${w.main}/mute` }), FOLLOWER_ONLY(204)],
+  ['GET', '/api/v1/me/channels', FOLLOWER_ONLY(200)],
+  ['DELETE', async (role) => {
+    const h = await w.channel();
+    return role === 'follower' ? { path: `/api/v1/channels/${h}/follow`, as: await w.follower(h) } : { path: `/api/v1/channels/${h}/follow` };
+  }, FOLLOWER_ONLY(204)],
+  ['DELETE', async (role) => (role === 'follower' ? { path: '/api/v1/me', as: await w.follower(w.main) } : { path: '/api/v1/me' }),
+    [401, 204, 401, 401, 401, 401, 401]],
+  // posts
+  ['POST', () => ({ path: `/api/v1/channels/${w.main}/posts`, body: { text: 'Nuovo avviso' } }), [401, 401, 403, 201, 201, 403, 201]],
+  ['GET', () => ({ path: `/api/v1/channels/${w.main}/posts` }), PUBLIC],
+  ['PUT', () => ({ path: `/api/v1/channels/${w.main}/pin`, body: { post_id: w.mainPost } }), [401, 401, 403, 204, 204, 403, 204]],
+  ['DELETE', () => ({ path: `/api/v1/channels/${w.main}/pin` }), [401, 401, 403, 204, 204, 403, 204]],
+  ['GET', () => ({ path: `/api/v1/posts/${w.mainPost}` }), PUBLIC],
+  ['PATCH', () => ({ path: `/api/v1/posts/${w.mainPost}`, body: { text: 'Primo *avviso* (corretto)' } }), [401, 401, 403, 200, 200, 403, 200]],
+  ['DELETE', async () => ({ path: `/api/v1/posts/${await w.post(w.main)}` }), [401, 401, 403, 204, 204, 403, 204]],
+  ['GET', () => ({ path: `/api/v1/posts/${w.mainPost}/edits` }), [401, 401, 403, 200, 200, 403, 200]],
+  ['POST', () => ({ path: '/api/v1/views', body: { posts: [w.mainPost] } }), FOLLOWER_ONLY(204)],
+  ['GET', () => ({ path: `/channels/${w.main}/feed.atom` }), PUBLIC],
+];
+
+test('authorization matrix: every endpoint × every kind of caller', async () => {
+  const mismatches = [];
+  for (const [method, target, expected] of rows()) {
+    for (let i = 0; i < ROLES.length; i++) {
+      const role = ROLES[i];
+      const t = typeof target === 'string' ? { path: target } : await target(role);
+      const as = 'as' in t ? t.as : w.tok[role];
+      const r = await w.call(method, t.path, { as, body: t.body });
+      if (r.status !== expected[i]) {
+        mismatches.push(`${method} ${t.path} as ${role}: got ${r.status}, want ${expected[i]} ${r.text.slice(0, 120)}`);
+      }
+      if (r.status >= 400 && r.status !== 405) {
+        assert.ok(r.data?.error?.code, `${method} ${t.path} as ${role}: error body has a code`);
+      }
+    }
+  }
+  assert.deepEqual(mismatches, []);
+});
