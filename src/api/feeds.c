@@ -23,16 +23,16 @@
 #include "store/channels.h"
 #include "store/posts.h"
 
-#define FEED_ENTRIES     20          /* newest posts in the feed */
-#define FEED_TITLE_CHARS 80          /* an entry's title: its first line, this long at most */
-#define FEED_BYTES_MAX   (4 << 20)   /* a feed body; entries past it are left out */
-#define FEED_MAX_AGE_S   60          /* Cache-Control max-age: readers poll, posts are rare */
+#define FEED_ENTRIES     20        /* newest posts in the feed */
+#define FEED_TITLE_CHARS 80        /* an entry's title: its first line, this long at most */
+#define FEED_BYTES_MAX   (4 << 20) /* a feed body; entries past it are left out */
+#define FEED_MAX_AGE_S   60        /* Cache-Control max-age: readers poll, posts are rare */
 
 struct feed {
     struct buf out;
     const struct store_channel *ch;
-    char base[300];  /* "https://host" */
-    char tag[300];   /* "tag:host,2026-11-27:" */
+    char base[300]; /* "https://host" */
+    char tag[300];  /* "tag:host,2026-11-27:" */
     int64_t updated_ms;
     int err;
 };
@@ -105,16 +105,14 @@ static void entry(void *ctx, const struct store_post *p)
         goto out;
     clock_rfc3339(p->published_ms, published_at, sizeof(published_at));
     clock_rfc3339(updated, updated_at, sizeof(updated_at));
-    if (buf_printf(&e,
-                   "<entry>\n<id>%spost:%lld</id>\n<title>", f->tag, (long long)p->id) != 0)
+    if (buf_printf(&e, "<entry>\n<id>%spost:%lld</id>\n<title>", f->tag, (long long)p->id) != 0)
         goto out;
     title_of(p->text, &e, f);
-    if (f->err ||
-        buf_printf(&e,
-                   "</title>\n<link rel=\"alternate\" type=\"application/json\" "
-                   "href=\"%s/api/v1/posts/%lld\"/>\n<published>%s</published>\n"
-                   "<updated>%s</updated>\n<content type=\"html\">",
-                   f->base, (long long)p->id, published_at, updated_at) != 0)
+    if (f->err || buf_printf(&e,
+                             "</title>\n<link rel=\"alternate\" type=\"application/json\" "
+                             "href=\"%s/api/v1/posts/%lld\"/>\n<published>%s</published>\n"
+                             "<updated>%s</updated>\n<content type=\"html\">",
+                             f->base, (long long)p->id, published_at, updated_at) != 0)
         goto out;
     put_esc(f, &e, html.data ? html.data : "", html.len);
     if (f->err || buf_puts(&e, "</content>\n</entry>\n") != 0)

@@ -23,11 +23,11 @@
 #include "core/log.h"
 #include "store/posts.h"
 
-#define JOBS_TICK_MS        1000   /* scheduled posts go out at most this late */
-#define JOBS_SWEEP_MS       60000  /* the retention sweeper runs every minute */
-#define JOBS_PUBLISH_BATCH  100    /* scheduled posts per transaction */
-#define JOBS_SWEEP_BATCH    200    /* swept posts (and events) per transaction */
-#define JOBS_SWEEP_ROUNDS   50     /* batches per run at most; the rest waits for the next run */
+#define JOBS_TICK_MS       1000  /* scheduled posts go out at most this late */
+#define JOBS_SWEEP_MS      60000 /* the retention sweeper runs every minute */
+#define JOBS_PUBLISH_BATCH 100   /* scheduled posts per transaction */
+#define JOBS_SWEEP_BATCH   200   /* swept posts (and events) per transaction */
+#define JOBS_SWEEP_ROUNDS  50    /* batches per run at most; the rest waits for the next run */
 
 struct api_jobs {
     struct store *store;

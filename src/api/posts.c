@@ -138,17 +138,16 @@ static bool parse_media(struct http_req *r, json_t *body, char **out)
     if (!m || json_is_null(m))
         return true;
     if (!json_is_array(m)) {
-        http_respond_error(r, 400, "wrong_type", "'media' must be an array of {id, alt}.",
-                           "media");
+        http_respond_error(r, 400, "wrong_type", "'media' must be an array of {id, alt}.", "media");
         return false;
     }
     if (json_array_size(m) > POST_MEDIA_MAX) {
-        http_respond_error(r, 400, "too_many_media", "A post can have at most 10 media.",
-                           "media");
+        http_respond_error(r, 400, "too_many_media", "A post can have at most 10 media.", "media");
         return false;
     }
     clean = json_array();
-    json_array_foreach(m, i, item) {
+    json_array_foreach(m, i, item)
+    {
         const char *key;
         json_t *val;
         const char *id;
@@ -161,14 +160,15 @@ static bool parse_media(struct http_req *r, json_t *body, char **out)
                                field);
             goto fail;
         }
-        json_object_foreach(item, key, val) {
+        json_object_foreach(item, key, val)
+        {
             bool known = false;
 
             for (size_t k = 0; allowed[k]; k++)
                 known = known || !strcmp(allowed[k], key);
             if (!known) {
-                http_respond_error(r, 400, "unknown_field",
-                                   "A media has only 'id' and 'alt'.", field);
+                http_respond_error(r, 400, "unknown_field", "A media has only 'id' and 'alt'.",
+                                   field);
                 goto fail;
             }
         }
@@ -193,8 +193,8 @@ fail:
 }
 
 /* The post fields of a create or edit body; answers 400 and returns false on a bad one. */
-static bool parse_fields(struct http_req *r, json_t *body, bool create,
-                         struct store_post_fields *f, char **media)
+static bool parse_fields(struct http_req *r, json_t *body, bool create, struct store_post_fields *f,
+                         char **media)
 {
     const char *imp = NULL;
     const char *at = NULL;
@@ -210,8 +210,7 @@ static bool parse_fields(struct http_req *r, json_t *body, bool create,
     if (imp) {
         if (store_importance_parse(imp, &f->importance)) {
             http_respond_error(r, 400, "invalid_value",
-                               "'importance' is one of silent, normal, important.",
-                               "importance");
+                               "'importance' is one of silent, normal, important.", "importance");
             return false;
         }
         f->has_importance = true;
@@ -227,8 +226,8 @@ static bool parse_fields(struct http_req *r, json_t *body, bool create,
         return false;
     }
     if (at && f->publish_at_ms > now + POST_SCHEDULE_MAX_MS) {
-        http_respond_error(r, 400, "invalid_value",
-                           "'publish_at' can be at most a year ahead.", "publish_at");
+        http_respond_error(r, 400, "invalid_value", "'publish_at' can be at most a year ahead.",
+                           "publish_at");
         return false;
     }
     return true;
@@ -385,11 +384,12 @@ static void posts_list(struct http_req *r)
     }
     if (more && json_array_size(arr)) {
         snprintf(next, sizeof(next), "%s",
-                 json_string_value(json_object_get(json_array_get(arr, json_array_size(arr) - 1),
-                                                   "id")));
+                 json_string_value(
+                     json_object_get(json_array_get(arr, json_array_size(arr) - 1), "id")));
     }
-    api__json(r, 200,
-              json_pack("{s:o, s:o}", "posts", arr, "next", more ? json_string(next) : json_null()));
+    api__json(
+        r, 200,
+        json_pack("{s:o, s:o}", "posts", arr, "next", more ? json_string(next) : json_null()));
     arr = NULL;
 out:
     json_decref(arr);
@@ -410,8 +410,8 @@ static void post_get(struct http_req *r)
     if (admin < 0)
         goto out;
     /* Scheduled, or past the retention the sweeper is about to apply: admins only. */
-    if (!admin && (p->scheduled ||
-                   p->published_ms < clock_now_ms() - ch->retention_days * POST_DAY_MS)) {
+    if (!admin &&
+        (p->scheduled || p->published_ms < clock_now_ms() - ch->retention_days * POST_DAY_MS)) {
         http_respond_error(r, 404, "post_not_found",
                            "There is no post with this id: it may have been deleted.", "id");
         goto out;
@@ -455,8 +455,7 @@ static void post_edit(struct http_req *r)
     char *media = NULL;
     int err;
 
-    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) ||
-        !api__channel_admin(r, ch, &me, false))
+    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) || !api__channel_admin(r, ch, &me, false))
         goto out;
     body = api__body_object(r, allowed);
     if (!body)
@@ -508,8 +507,7 @@ static void post_delete(struct http_req *r)
     struct api_pending *pend;
     int err;
 
-    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) ||
-        !api__channel_admin(r, ch, &me, false))
+    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) || !api__channel_admin(r, ch, &me, false))
         goto out;
     pend = api__pending_new(r, done_204, what);
     err = store_post_delete(api__app(r)->store, p->id, me.id, api__pending_done, pend);
@@ -530,11 +528,11 @@ static void edit_one(void *ctx, const struct store_post_edit *e)
 
     snprintf(id, sizeof(id), "%lld", (long long)e->id);
     clock_rfc3339(e->edited_ms, at, sizeof(at));
-    json_array_append_new(ctx, json_pack("{s:s, s:s?, s:s, s:o, s:s, s:s}", "id", id,
-                                         "editor_email", *e->editor_email ? e->editor_email : NULL,
-                                         "text", e->text, "media",
-                                         media ? media : json_array(), "importance",
-                                         store_importance_name(e->importance), "edited_at", at));
+    json_array_append_new(ctx,
+                          json_pack("{s:s, s:s?, s:s, s:o, s:s, s:s}", "id", id, "editor_email",
+                                    *e->editor_email ? e->editor_email : NULL, "text", e->text,
+                                    "media", media ? media : json_array(), "importance",
+                                    store_importance_name(e->importance), "edited_at", at));
 }
 
 static void post_edits(struct http_req *r)
@@ -545,8 +543,7 @@ static void post_edits(struct http_req *r)
     json_t *arr;
     int err;
 
-    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) ||
-        !api__channel_admin(r, ch, &me, false))
+    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) || !api__channel_admin(r, ch, &me, false))
         goto out;
     arr = json_array();
     err = store_post_edits(api__reader(r), p->id, edit_one, arr);
@@ -585,8 +582,7 @@ static void pin(struct http_req *r)
             goto out;
         post_id = parse_id(idtext);
         if (!post_id) {
-            http_respond_error(r, 400, "invalid_value", "'post_id' must be a post id.",
-                               "post_id");
+            http_respond_error(r, 400, "invalid_value", "'post_id' must be a post id.", "post_id");
             goto out;
         }
     }
@@ -622,13 +618,13 @@ static void views(struct http_req *r)
     if (!body)
         return;
     arr = json_object_get(body, "posts");
-    if (!json_is_array(arr) || json_array_size(arr) < 1 ||
-        json_array_size(arr) > POST_VIEWS_MAX) {
+    if (!json_is_array(arr) || json_array_size(arr) < 1 || json_array_size(arr) > POST_VIEWS_MAX) {
         http_respond_error(r, 400, arr ? "invalid_value" : "missing_field",
                            "'posts' must be an array of 1 to 100 post ids.", "posts");
         goto out;
     }
-    json_array_foreach(arr, i, item) {
+    json_array_foreach(arr, i, item)
+    {
         ids[i] = parse_id(json_string_value(item));
         if (!ids[i]) {
             http_respond_error(r, 400, "invalid_value", "Each of 'posts' must be a post id.",

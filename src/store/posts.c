@@ -72,17 +72,17 @@ json_t *store_post_json(const struct store_post *p)
                   "channel", p->channel, "text", p->text, "html", html.data ? html.data : "",
                   "media", media, "importance", store_importance_name(p->importance),
                   "published_at", published, "edited", p->edited_ms != 0, "edited_at",
-                  p->edited_ms ? json_string(edited) : json_null(), "pinned", p->pinned,
-                  "views", (json_int_t)p->views, "scheduled", p->scheduled);
+                  p->edited_ms ? json_string(edited) : json_null(), "pinned", p->pinned, "views",
+                  (json_int_t)p->views, "scheduled", p->scheduled);
     buf_release(&html);
     return v;
 }
 
 /* ---- rows ---- */
 
-#define POST_COLS                                                                              \
-    "p.id, p.channel_id, c.handle, p.text, p.media, p.importance, p.state, p.published_ms,"    \
-    " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"          \
+#define POST_COLS                                                                           \
+    "p.id, p.channel_id, c.handle, p.text, p.media, p.importance, p.state, p.published_ms," \
+    " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"       \
     " p.created_ms FROM posts p JOIN channels c ON c.id = p.channel_id"
 
 static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
@@ -544,8 +544,7 @@ static int pin_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     if (err)
         return err;
     if (p->post_id)
-        snprintf(payload, sizeof(payload), "{\"pinned_post_id\":\"%lld\"}",
-                 (long long)p->post_id);
+        snprintf(payload, sizeof(payload), "{\"pinned_post_id\":\"%lld\"}", (long long)p->post_id);
     else
         snprintf(payload, sizeof(payload), "{\"pinned_post_id\":null}");
     *id = p->post_id;
@@ -699,8 +698,7 @@ static int publish_apply(struct store_write *w, struct store_tx *tx, int64_t *id
     return err;
 }
 
-static const struct store_write_op publish_op = { "post_publish_due", publish_apply,
-                                                  simple_free };
+static const struct store_write_op publish_op = { "post_publish_due", publish_apply, simple_free };
 
 int store_posts_publish_due(struct store *s, int64_t now_ms, unsigned batch, int *published)
 {
@@ -752,8 +750,8 @@ out:
     return err;
 }
 
-int store_post_list(struct store_reader *r, const struct store_post_query *q,
-                    store_post_fn *each, void *ctx, bool *more)
+int store_post_list(struct store_reader *r, const struct store_post_query *q, store_post_fn *each,
+                    void *ctx, bool *more)
 {
     static const char sql[] = "SELECT " POST_COLS " WHERE p.channel_id = ?1"
                               " AND (p.state = 1 OR ?2) AND p.published_ms >= ?3"

@@ -26,8 +26,8 @@
 #define POST_ALT_MAX         1000 /* characters of alt text, at least 1 */
 #define POST_LIST_MAX        100  /* posts per page */
 #define POST_LIST_DEFAULT    20
-#define POST_VIEWS_MAX       100  /* post ids in one views report */
-#define POST_EDIT_WINDOW_MS  (30LL * 24 * 3600 * 1000) /* editable 30 days after publication */
+#define POST_VIEWS_MAX       100                        /* post ids in one views report */
+#define POST_EDIT_WINDOW_MS  (30LL * 24 * 3600 * 1000)  /* editable 30 days after publication */
 #define POST_SCHEDULE_MAX_MS (366LL * 24 * 3600 * 1000) /* publish_at at most a year ahead */
 #define POST_DAY_MS          (24LL * 3600 * 1000)
 
@@ -47,7 +47,7 @@ MUST_CHECK int store_importance_parse(const char *s, enum store_importance *out)
 struct store_post {
     int64_t id;
     int64_t channel_id;
-    char channel[40];                   /* the channel's handle */
+    char channel[40]; /* the channel's handle */
     char text[POST_TEXT_BYTES + 1];
     char media_json[POST_MEDIA_BYTES + 1]; /* JSON array of {"id","alt"} */
     enum store_importance importance;
@@ -89,8 +89,8 @@ struct store_post_fields {
  * is the post's.
  */
 MUST_CHECK int store_post_create(struct store *s, int64_t channel_id, int64_t user_id,
-                                 const struct store_post_fields *f, store_done_fn *done,
-                                 void *ctx, int64_t *id_out);
+                                 const struct store_post_fields *f, store_done_fn *done, void *ctx,
+                                 int64_t *id_out);
 /*
  * Edit post `post_id` (the fields set in `f`; publish_at_ms is ignored) as `user_id`: the
  * previous version goes to the edit history, edited_ms is set, "post.edited" is written when
@@ -98,8 +98,7 @@ MUST_CHECK int store_post_create(struct store *s, int64_t channel_id, int64_t us
  * publication (scheduled posts are always editable).
  */
 MUST_CHECK int store_post_edit(struct store *s, int64_t post_id, int64_t user_id,
-                               const struct store_post_fields *f, store_done_fn *done,
-                               void *ctx);
+                               const struct store_post_fields *f, store_done_fn *done, void *ctx);
 /*
  * Delete post `post_id` for everyone, with its views and history: "post.deleted" {"id"} when it
  * was published, audit "post.delete". -ENOENT if gone.
@@ -111,8 +110,8 @@ MUST_CHECK int store_post_delete(struct store *s, int64_t post_id, int64_t user_
  * "channel.updated" {"pinned_post_id"} and audit "post.pin"/"post.unpin". -ENOENT if the post
  * is not a published post of that channel.
  */
-MUST_CHECK int store_post_pin(struct store *s, int64_t channel_id, int64_t post_id,
-                              int64_t user_id, store_done_fn *done, void *ctx);
+MUST_CHECK int store_post_pin(struct store *s, int64_t channel_id, int64_t post_id, int64_t user_id,
+                              store_done_fn *done, void *ctx);
 /*
  * Count views of the follower `hash` on `n` posts (1..POST_VIEWS_MAX): once per follower per
  * post, ignoring ids that are not published posts (deleted, swept or unknown). -ENOENT if the
@@ -136,8 +135,7 @@ MUST_CHECK int store_posts_publish_due(struct store *s, int64_t now_ms, unsigned
  * in one transaction. Blocks until durable (the sweeper's thread); `*deleted` is how many rows
  * went (posts + events): call again until it is 0. Returns 0 or a negative errno.
  */
-MUST_CHECK int store_retention_sweep(struct store *s, int64_t now_ms, unsigned batch,
-                                     int *deleted);
+MUST_CHECK int store_retention_sweep(struct store *s, int64_t now_ms, unsigned batch, int *deleted);
 
 /* ---- reads (the reader's own thread) ---- */
 
@@ -146,10 +144,10 @@ MUST_CHECK int store_post_get(struct store_reader *r, int64_t id, struct store_p
 
 struct store_post_query {
     int64_t channel_id;
-    int64_t before_id;       /* 0: from the newest; else posts after this one (-ENOENT if gone) */
-    unsigned limit;          /* 1..POST_LIST_MAX */
-    bool include_scheduled;  /* admins: scheduled posts too, first */
-    int64_t since_ms;        /* only posts published at or after this (the retention window) */
+    int64_t before_id;      /* 0: from the newest; else posts after this one (-ENOENT if gone) */
+    unsigned limit;         /* 1..POST_LIST_MAX */
+    bool include_scheduled; /* admins: scheduled posts too, first */
+    int64_t since_ms;       /* only posts published at or after this (the retention window) */
 };
 /*
  * The channel's posts newest first (scheduled ones, when asked, sort by their time, so they

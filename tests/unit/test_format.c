@@ -70,8 +70,12 @@ TEST(format_escaping)
     CHECK_STR(html("a & b \"c\""), "a &amp; b &quot;c&quot;");
     CHECK_STR(html("*<b>*"), "<strong>&lt;b&gt;</strong>");
     /* control characters are dropped, invalid UTF-8 becomes U+FFFD */
-    CHECK_STR(html("a\x01\x7f" "b"), "ab");
-    CHECK_STR(html("x\xff" "y"), "x\xEF\xBF\xBDy");
+    CHECK_STR(html("a\x01\x7f"
+                   "b"),
+              "ab");
+    CHECK_STR(html("x\xff"
+                   "y"),
+              "x\xEF\xBF\xBDy");
     CHECK_STR(html("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
     CHECK_STR(html("emoji \xF0\x9F\x98\x80"), "emoji \xF0\x9F\x98\x80");
 }
@@ -89,8 +93,9 @@ TEST(format_links)
     CHECK_STR(html("*https://x.it*"),
               "<strong><a href=\"https://x.it\" rel=\"nofollow noopener ugc\">https://x.it</a>"
               "</strong>");
-    CHECK_STR(html("https://x.it/a_b_c"),
-              "<a href=\"https://x.it/a_b_c\" rel=\"nofollow noopener ugc\">https://x.it/a_b_c</a>");
+    CHECK_STR(
+        html("https://x.it/a_b_c"),
+        "<a href=\"https://x.it/a_b_c\" rel=\"nofollow noopener ugc\">https://x.it/a_b_c</a>");
     /* quotes cannot leave the attribute */
     CHECK_STR(html("https://x.it/\"onmouseover=\"x"),
               "<a href=\"https://x.it/\" rel=\"nofollow noopener ugc\">https://x.it/</a>"

@@ -34,9 +34,12 @@ static int setup(struct fixture *fx, const char *name)
 {
     struct store_opts o = { 0 };
     struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune di Prova" };
-    struct store_channel_fields cf = { .handle = "notizie", .name = "Notizie",
-                                       .category = "news", .language = "it",
-                                       .has_listed = true, .listed = true };
+    struct store_channel_fields cf = { .handle = "notizie",
+                                       .name = "Notizie",
+                                       .category = "news",
+                                       .language = "it",
+                                       .has_listed = true,
+                                       .listed = true };
     char err[256] = "";
 
     clock_set_offset_ms(0);
@@ -90,8 +93,9 @@ static void collect(void *ctx, const struct store_post *p)
 static int list(struct fixture *fx, int64_t before, unsigned limit, bool admin, struct page *pg,
                 bool *more)
 {
-    struct store_post_query q = { .channel_id = fx->channel, .before_id = before,
-                                  .limit = limit, .include_scheduled = admin };
+    struct store_post_query q = {
+        .channel_id = fx->channel, .before_id = before, .limit = limit, .include_scheduled = admin
+    };
 
     memset(pg, 0, sizeof(*pg));
     return store_post_list(fx->r, &q, collect, pg, more);
@@ -195,7 +199,8 @@ TEST(posts_scheduled_publish)
     CHECK(!pg.scheduled[0]);
     CHECK_INT(count(&fx, "SELECT count(*) FROM events WHERE kind = 'post.created'"), ==, 2);
     CHECK_INT(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'post.publish'"
-                         " AND user_id IS NULL"), ==, 1);
+                         " AND user_id IS NULL"),
+              ==, 1);
     CHECK_INT(count(&fx, "SELECT last_post_ms FROM channels"), ==, now + 60000);
     teardown(&fx);
 }
@@ -214,7 +219,8 @@ TEST(posts_edit_window_and_history)
 {
     struct fixture fx;
     struct store_post *p = malloc(sizeof(*p));
-    struct store_post_fields e = { .text = "v2", .has_importance = true,
+    struct store_post_fields e = { .text = "v2",
+                                   .has_importance = true,
                                    .importance = STORE_IMPORTANT };
     int64_t fresh, old;
     int n = 0;
