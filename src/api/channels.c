@@ -32,7 +32,7 @@
 #define INVITE_CODE_BYTES 12  /* random bytes: 16 base64url characters, 96 bits */
 #define INVITE_USES_MAX   1000000
 #define INVITE_DAYS_MAX   3650 /* expires_at at most ten years ahead */
-#define BODY_MAX          (64 * 1024)
+#define BODY_MAX          ((size_t)64 * 1024)
 
 /* ---- shared helpers (channels_int.h) ---- */
 
@@ -79,11 +79,12 @@ int api__channel_load(struct http_req *r, const char *handle, struct store_chann
 {
     int err = store_channel_get(api__reader(r), handle, out);
 
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 404, "channel_not_found",
                            "There is no channel with this handle: check the address.", "handle");
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "channel load");
+    }
     return err;
 }
 
@@ -188,10 +189,11 @@ static void answer_cached(struct http_req *r, json_t *v, bool shared)
     snprintf(etag, sizeof(etag), "\"%s\"", hex);
     http_resp_header(r, "ETag", etag);
     http_resp_header(r, "Cache-Control", shared ? "public, no-cache" : "private, no-cache");
-    if (inm && (strstr(inm, etag) || !strcmp(inm, "*")))
+    if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
         http_respond(r, 304, NULL, NULL, 0);
-    else
+    } else {
         http_respond(r, 200, "application/json", body, len);
+    }
     free(body);
 }
 
@@ -477,24 +479,26 @@ static void answer_channel(struct http_req *r, int64_t id, int status)
     struct store_channel *ch = xmalloc(sizeof(*ch));
     int err = store_channel_get_id(api__reader(r), id, ch);
 
-    if (err)
+    if (err) {
         api__errno(r, err, "channel read");
-    else
+    } else {
         api__json(r, status, api__channel_json(ch));
+    }
     free(ch);
 }
 
 static void create_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)data;
-    if (err == -EEXIST)
+    if (err == -EEXIST) {
         http_respond_error(r, 409, "handle_taken",
                            "This handle is already used by another channel: choose another.",
                            "handle");
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "channel create");
-    else
+    } else {
         answer_channel(r, id, 201);
+    }
 }
 
 static void channels_create(struct http_req *r)
@@ -574,10 +578,11 @@ static void channels_get(struct http_req *r)
 static void update_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)data;
-    if (err)
+    if (err) {
         api__errno(r, err, "channel update");
-    else
+    } else {
         answer_channel(r, id, 200);
+    }
 }
 
 static void channels_patch(struct http_req *r)
@@ -608,9 +613,10 @@ static void channels_patch(struct http_req *r)
         goto out;
     /* What followers see change: the channel and the new values of the fields sent. */
     event = json_pack("{s:s, s:O}", "handle", ch->handle, "changed", body);
-    if (in.reactions)
+    if (in.reactions) {
         json_object_set_new(json_object_get(event, "changed"), "reactions",
                             json_parse(in.reactions, strlen(in.reactions), NULL, 0));
+    }
     ev = json_encode(event, NULL);
     p = api__pending_new(r, update_finish, NULL);
     err = store_channel_update(api__app(r)->store, ch->id, me.id, &in.f, ev, api__pending_done, p);
@@ -631,10 +637,11 @@ static void no_content_finish(struct http_req *r, int err, int64_t id, void *dat
     const char *what = data;
 
     (void)id;
-    if (err)
+    if (err) {
         api__errno(r, err, what);
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
 
 static void channels_delete(struct http_req *r)
@@ -855,10 +862,11 @@ static void invite_admin_finish(struct http_req *r, int err, int64_t id, void *d
         return;
     }
     err = store_invitation_get(api__reader(r), id, &inv);
-    if (err)
+    if (err) {
         api__errno(r, err, "invitation read");
-    else
+    } else {
         api__json(r, 201, invitation_json(&inv));
+    }
 }
 
 static void admins_invite(struct http_req *r)
@@ -958,11 +966,12 @@ static void accept_finish(struct http_req *r, int err, int64_t id, void *data)
     }
     ch = xmalloc(sizeof(*ch));
     err = store_channel_get_id(api__reader(r), id, ch);
-    if (err)
+    if (err) {
         api__errno(r, err, "channel read");
-    else
+    } else {
         api__json(r, 200,
                   json_pack("{s:o, s:s}", "channel", api__channel_json(ch), "role", "admin"));
+    }
     free(ch);
 }
 
@@ -991,12 +1000,13 @@ static void dismiss_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)id;
     (void)data;
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         invitation_missing(r);
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "invitation delete");
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
 
 static void invitations_delete(struct http_req *r)
@@ -1035,15 +1045,16 @@ static void admin_remove_finish(struct http_req *r, int err, int64_t id, void *d
 {
     (void)id;
     (void)data;
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 404, "not_admin", "This person is not an admin of the channel.",
                            "user_id");
-    else if (admin_errno(r, err))
+    } else if (admin_errno(r, err)) {
         return;
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "admin remove");
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
 
 static void admin_remove(struct http_req *r, const struct store_channel *ch, int64_t by,
@@ -1090,18 +1101,19 @@ static void owner_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)id;
     (void)data;
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 409, "not_admin",
                            "Ownership goes to one of the channel's admins: invite this person "
                            "first.",
                            "user_id");
-    else if (err == -EINVAL)
+    } else if (err == -EINVAL) {
         http_respond_error(r, 409, "already_owner", "This person already owns the channel.",
                            "user_id");
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "owner transfer");
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
 
 /* The owner's id, for an operator acting in the owner's place. */
@@ -1240,10 +1252,11 @@ static void invite_create_finish(struct http_req *r, int err, int64_t id, void *
     struct invite_new *n = data;
 
     (void)id;
-    if (err)
+    if (err) {
         api__errno(r, err, "invite create");
-    else
+    } else {
         api__json(r, 201, invite_json(&n->inv));
+    }
     free(n);
 }
 
@@ -1337,13 +1350,14 @@ static void invite_revoke_finish(struct http_req *r, int err, int64_t id, void *
 {
     (void)id;
     (void)data;
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 404, "invite_not_found",
                            "This channel has no live invite link with this code.", "code");
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "invite revoke");
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
 
 static void invites_revoke(struct http_req *r)
@@ -1404,14 +1418,15 @@ static void invites_resolve(struct http_req *r)
     }
     ch = xmalloc(sizeof(*ch));
     err = store_channel_get_id(api__reader(r), inv.channel_id, ch);
-    if (err)
+    if (err) {
         api__errno(r, err, "channel read");
-    else
+    } else {
         answer_cached(r,
                       json_pack("{s:o, s:o, s:o}", "channel", api__channel_json(ch), "expires_at",
                                 time_json(inv.expires_ms), "max_uses",
                                 inv.max_uses ? json_integer(inv.max_uses) : json_null()),
                       false);
+    }
     free(ch);
 }
 

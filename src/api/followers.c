@@ -25,7 +25,7 @@
  * (FOLLOWERS_RL_SLOTS buckets), so a flood of addresses costs no memory.
  */
 #define FOLLOWERS_PER_IP    60
-#define FOLLOWERS_WINDOW_MS (10 * 60 * 1000)
+#define FOLLOWERS_WINDOW_MS (10LL * 60 * 1000)
 #define FOLLOWERS_RL_SLOTS  4096
 #define FOLLOWER_TOKEN_MAX  64
 #define FOLLOWER_PREFIX     "follower_"
@@ -91,10 +91,11 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
     struct follower_new *f = data;
 
     (void)id;
-    if (err)
+    if (err) {
         api__errno(r, err, "follower create");
-    else
+    } else {
         api__json(r, 201, json_pack("{s:s}", "token", f->token));
+    }
     explicit_bzero(f->token, sizeof(f->token));
     free(f);
 }
@@ -249,12 +250,13 @@ static bool followed_channel(struct http_req *r, uint8_t hash[SECRET_HASH_LEN],
 static void simple_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)id;
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 409, "not_following", "Follow the channel first.", NULL);
-    else if (err)
+    } else if (err) {
         api__errno(r, err, data);
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
 
 static void follow_delete(struct http_req *r)
@@ -340,12 +342,12 @@ static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)id;
     (void)data;
-    if (err == -ENOENT)
-        http_respond(r, 204, NULL, NULL, 0); /* forgotten meanwhile: the outcome is the same */
-    else if (err)
+    /* -ENOENT: forgotten meanwhile by another request; the outcome is the same. */
+    if (err && err != -ENOENT) {
         api__errno(r, err, "forget me");
-    else
-        http_respond(r, 204, NULL, NULL, 0);
+        return;
+    }
+    http_respond(r, 204, NULL, NULL, 0);
 }
 
 static void me_forget(struct http_req *r)

@@ -80,7 +80,7 @@ bool store_channel_handle_valid(const char *h, bool *reserved)
     for (size_t i = 0; i < n; i++) {
         if (!handle_char(h[i], i == 0))
             return false;
-        low[i] = (h[i] >= 'A' && h[i] <= 'Z') ? (char)(h[i] - 'A' + 'a') : h[i];
+        low[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] - 'A' + 'a' : h[i]);
     }
     low[n] = '\0';
     for (size_t i = 0; i < ARRAY_SIZE(reserved_handles); i++) {
@@ -1088,9 +1088,10 @@ static int admin_remove_apply(struct store_write *w, struct store_tx *tx, int64_
         sqlite3_bind_int64(st, 2, a->user_id);
     }
     err = store__step_done(tx->db, st, "admin_remove");
-    if (!err)
+    if (!err) {
         err = audit_channel(tx, a->channel_id, a->by_user,
                             a->by_user == a->user_id ? "admin.leave" : "admin.remove", a->detail);
+    }
     if (!err)
         *id = a->user_id;
     return err;

@@ -27,12 +27,13 @@ int store_follower_exists(struct store_reader *r, const uint8_t hash[SECRET_HASH
         goto out;
     sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         err = 0;
-    else if (rc == SQLITE_DONE)
+    } else if (rc == SQLITE_DONE) {
         err = -ENOENT;
-    else
+    } else {
         err = store__errno(r->db, rc, "follower_exists");
+    }
 out:
     store__stmt_done(st);
     return err;
@@ -278,10 +279,11 @@ static int follow_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         return 0;
     }
     /* A listed channel needs no invite; one given anyway is still checked and counted. */
-    if (f->has_invite)
+    if (f->has_invite) {
         err = invite_use(tx, f->invite, f->channel_id);
-    else if (!listed)
+    } else if (!listed) {
         err = -EACCES;
+    }
     if (!err)
         *id = 1;
     return err;
