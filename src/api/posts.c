@@ -120,6 +120,41 @@ static int viewer_admin(struct http_req *r, const struct store_channel *ch)
     return role != STORE_CHANNEL_NONE;
 }
 
+/* Characters, not bytes: jansson has already checked the UTF-8. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A media's alt text (required, 1..POST_ALT_MAX characters); answers 400 naming `field`. */
+static bool alt_ok(struct http_req *r, json_t *item, const char *field, const char **alt)
+{
+    json_t *v = json_object_get(item, "alt");
+    size_t n;
+
+    *alt = json_string_value(v);
+    if (!v || json_is_null(v)) {
+        http_respond_error(r, 400, "missing_field",
+                           "Each media needs its 'alt' text, for people who cannot see it.", field);
+        return false;
+    }
+    if (!*alt || strlen(*alt) != json_string_length(v)) {
+        http_respond_error(r, 400, "wrong_type", "'alt' must be a string without NUL.", field);
+        return false;
+    }
+    n = utf8_chars(*alt);
+    if (n < 1 || n > POST_ALT_MAX) {
+        http_respond_error(r, 400, n < 1 ? "too_short" : "too_long",
+                           "'alt' must be 1 to 1000 characters long.", field);
+        return false;
+    }
+    return true;
+}
+
 /*
  * `media`: an array of at most POST_MEDIA_MAX {"id", "alt"} objects, ids 1..POST_MEDIA_ID_MAX
  * bytes, alt text required (1..POST_ALT_MAX characters). On success *out is the array as JSON
@@ -180,7 +215,7 @@ static bool parse_media(struct http_req *r, json_t *body, char **out)
             goto fail;
         }
         snprintf(field, sizeof(field), "media[%zu].alt", i);
-        if (!api__string(r, item, "alt", true, 1, POST_ALT_MAX, &alt))
+        if (!alt_ok(r, item, field, &alt))
             goto fail;
         json_array_append_new(clean, json_pack("{s:s, s:s}", "id", id, "alt", alt));
     }
