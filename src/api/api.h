@@ -11,10 +11,24 @@
 #include "http/http.h"
 #include "store/store.h"
 
+struct ratelimit;
+
+/* The API's settings, from the config table (main.c copies them in). */
+struct api_settings {
+    unsigned follower_signups_per_ip; /* new followers per client address per 10 minutes */
+};
+
 struct api_app {
     struct store *store;
     struct http_server *server; /* set once started; for /metrics */
+    struct api_settings set;
+    struct ratelimit *follower_signups; /* members below are private to api/ */
 };
+
+/* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */
+void api_app_init(struct api_app *a, struct store *store, const struct api_settings *set);
+/* Free what api_app_init made; the store and server are the caller's. */
+void api_app_release(struct api_app *a);
 
 /* The route table for http_opts.routes. Static; never freed. */
 const struct http_route *api_routes(size_t *n);

@@ -434,9 +434,14 @@ static bool settings_parse(struct http_req *r, json_t *body, const struct store_
     if (!api__string(r, body, "name", create, 1, CHANNEL_NAME_MAX, &f->name) ||
         !api__string(r, body, "description", false, 0, CHANNEL_DESC_MAX, &f->description) ||
         !api__string(r, body, "icon", false, 0, CHANNEL_ICON_MAX, &f->icon) ||
-        !api__string(r, body, "category", create, 1, 24, &f->category) ||
-        !api__string(r, body, "language", create, 1, CHANNEL_LANGUAGE_MAX, &f->language))
+        !api__string(r, body, "category", false, 1, 24, &f->category) ||
+        !api__string(r, body, "language", false, 1, CHANNEL_LANGUAGE_MAX, &f->language))
         return false;
+    /* A Comune's channel is most often Italian news: say so only when it is something else. */
+    if (create && !f->category)
+        f->category = CHANNEL_CATEGORY_DEFAULT;
+    if (create && !f->language)
+        f->language = CHANNEL_LANGUAGE_DEFAULT;
     if (f->category && !store_channel_category_valid(f->category)) {
         bad(r, "invalid_value", "category",
             "'category' must be one of news, civil_protection, culture, tourism, schools, "

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/secret.h"
 
 /*
@@ -49,6 +50,30 @@ const struct http_route *api_routes(size_t *n)
     }
     *n = count;
     return table;
+}
+
+/*
+ * A follower costs one row and nothing personal, but a script could mint millions: cap new
+ * followers per client address. Carrier NAT puts thousands of phones behind one address on a
+ * flood day, so the default is generous (a setting). Buckets are hashed into a fixed table, so
+ * a flood of addresses costs no memory.
+ */
+#define FOLLOWER_SIGNUP_WINDOW_MS (10LL * 60 * 1000)
+#define FOLLOWER_SIGNUP_SLOTS     4096
+
+void api_app_init(struct api_app *a, struct store *store, const struct api_settings *set)
+{
+    memset(a, 0, sizeof(*a));
+    a->store = store;
+    a->set = *set;
+    a->follower_signups = ratelimit_new(FOLLOWER_SIGNUP_SLOTS, set->follower_signups_per_ip,
+                                        FOLLOWER_SIGNUP_WINDOW_MS);
+}
+
+void api_app_release(struct api_app *a)
+{
+    ratelimit_free(a->follower_signups);
+    a->follower_signups = NULL;
 }
 
 void *api_loop_init(void *app, struct http_loop *loop)

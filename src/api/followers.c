@@ -7,7 +7,6 @@
 #include "api/channels_int.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,25 +17,8 @@
 #include "core/ratelimit.h"
 #include "core/secret.h"
 
-/*
- * New followers per IP address: FOLLOWERS_PER_IP per FOLLOWERS_WINDOW_MS (60 per 10 minutes).
- * A phone creates one follower once, so this only stops scripts filling the table; 60 leaves
- * room for a classroom or a town-hall Wi-Fi behind one address. The table is bounded
- * (FOLLOWERS_RL_SLOTS buckets), so a flood of addresses costs no memory.
- */
-#define FOLLOWERS_PER_IP    60
-#define FOLLOWERS_WINDOW_MS (10LL * 60 * 1000)
-#define FOLLOWERS_RL_SLOTS  4096
-#define FOLLOWER_TOKEN_MAX  64
-#define FOLLOWER_PREFIX     "follower_"
-
-static struct ratelimit *create_limit;
-static pthread_once_t create_limit_once = PTHREAD_ONCE_INIT;
-
-static void create_limit_init(void)
-{
-    create_limit = ratelimit_new(FOLLOWERS_RL_SLOTS, FOLLOWERS_PER_IP, FOLLOWERS_WINDOW_MS);
-}
+#define FOLLOWER_TOKEN_MAX 64
+#define FOLLOWER_PREFIX    "follower_"
 
 bool api__follower(struct http_req *r, uint8_t hash[SECRET_HASH_LEN])
 {
@@ -117,8 +99,9 @@ static void followers_create(struct http_req *r)
                            "Creating a follower takes no data: send no body.", NULL);
         return;
     }
-    pthread_once(&create_limit_once, create_limit_init);
-    if (peer && ratelimit_take(create_limit, peer, strlen(peer), clock_now_ms(), &retry_ms)) {
+    /* New followers per address are capped (api_app_init explains the limit). */
+    if (peer && ratelimit_take(api__app(r)->follower_signups, peer, strlen(peer), clock_now_ms(),
+                               &retry_ms)) {
         snprintf(retry, sizeof(retry), "%lld", (long long)(retry_ms + 999) / 1000);
         http_resp_header(r, "Retry-After", retry);
         http_respond_error(r, 429, "rate_limited",

@@ -78,7 +78,9 @@ static const char usage_serve[] =
 
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
-    struct api_app app = { 0 };
+    struct api_settings set = { 0 };
+    struct api_app app;
+    struct store *store;
     struct http_server *srv = NULL;
     struct api_jobs *jobs = NULL;
     struct http_opts ho;
@@ -89,13 +91,15 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if (rc)
         return rc > 0 ? 0 : 2;
-    app.store = cli_open_store(&c->conf);
-    if (!app.store)
+    store = cli_open_store(&c->conf);
+    if (!store)
         return 1;
-    if (first_start(app.store, c->demo)) {
-        store_close(app.store);
+    if (first_start(store, c->demo)) {
+        store_close(store);
         return 1;
     }
+    set.follower_signups_per_ip = (unsigned)c->conf.follower_signups_per_ip;
+    api_app_init(&app, store, &set);
     /* Workers inherit this mask; only the main thread takes the signals, with sigwait. */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -125,7 +129,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     srv = http_server_start(&ho, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "araldo: %s\n", err);
-        store_close(app.store);
+        api_app_release(&app);
+        store_close(store);
         return 1;
     }
     app.server = srv;
@@ -140,7 +145,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     api_jobs_stop(jobs);
     http_server_stop(srv);
     http_server_free(srv);
-    store_close(app.store);
+    api_app_release(&app);
+    store_close(store);
     log_info("serve: stopped");
     return 0;
 }

@@ -54,6 +54,9 @@ static const struct conf_def defs[] = {
       "Most writes committed together in one transaction (group commit)." },
     { "store_queue_max", CONF_LONG, FIELD(store_queue_max), "100000", 1, 10000000, NULL,
       "Writes waiting for the writer thread; past it writes fail with 503 and Retry-After." },
+    { "follower_signups_per_ip", CONF_LONG, FIELD(follower_signups_per_ip), "1200", 1, 1000000,
+      NULL, "New anonymous followers one client address may create per 10 minutes (carrier NAT "
+            "puts many phones behind one address); past it 429 with Retry-After." },
 };
 
 size_t conf_def_count(void)

@@ -33,6 +33,7 @@ struct conf {
     long static_max_age_s;
     long store_batch_max;
     long store_queue_max;
+    long follower_signups_per_ip;
 };
 
 enum conf_type { CONF_STR, CONF_LONG, CONF_BOOL, CONF_ENUM };

@@ -39,6 +39,8 @@
 #define CHANNEL_REACTIONS_MAX   12 /* emoji in a reaction set */
 #define CHANNEL_EMOJI_MAX       32 /* bytes per emoji (ZWJ sequences are long) */
 #define CHANNEL_RETENTION_DEF   30 /* days */
+#define CHANNEL_CATEGORY_DEFAULT "news"
+#define CHANNEL_LANGUAGE_DEFAULT "it"
 #define CHANNEL_RETENTION_MIN   1
 #define CHANNEL_RETENTION_MAX   365
 #define CHANNEL_ADMINS_MAX      16 /* admins besides the owner */

@@ -657,3 +657,12 @@ test('authorization matrix', async () => {
   }
   assert.deepEqual(wrong, []);
 });
+
+test('create: category and language default to news and Italian', async () => {
+  const r = await call('POST', '/api/v1/channels', {
+    as: tok.owner, body: { org: 'comune-a', handle: 'default-fields', name: 'Avvisi' },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.data));
+  assert.equal(r.data.category, 'news');
+  assert.equal(r.data.language, 'it');
+});
