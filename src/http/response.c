@@ -205,7 +205,7 @@ void http__respond_ex(struct http_req *r, int status, const char *content_type,
             log_error("http: response of %zu bytes is too large to send", len);
             buf_reset(o);
             c->keep_alive = false;
-            e = render_head(r, o, 500, NULL, 0, false, NULL);
+            (void)!render_head(r, o, 500, NULL, 0, false, NULL); /* small: cannot fail */
             status = 500;
         }
         bytes = o->len;

@@ -167,7 +167,7 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
     if (status < 0 || loop->stopping)
         return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = { 0 };
         socklen_t sl = sizeof(ss);
         uint8_t key[16];
         uint64_t open;
@@ -503,7 +503,7 @@ static int listen_socket(const struct sockaddr_storage *ss, int *out)
 
 static void set_address(struct http_server *s, int fd)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = { 0 };
     socklen_t len = sizeof(ss);
     char ip[INET6_ADDRSTRLEN] = "?";
 
