@@ -97,12 +97,18 @@ static int role_on(struct http_req *r, const struct store_channel *ch, int64_t u
     return role;
 }
 
+bool api__channel_steward(const struct store_channel *ch, const struct store_user *me)
+{
+    return me->role == STORE_ROLE_OPERATOR ||
+           (me->role == STORE_ROLE_ORG_ADMIN && me->org_id == ch->org_id);
+}
+
 bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
                         const struct store_user *me, bool owner_only)
 {
     int role;
 
-    if (me->role == STORE_ROLE_OPERATOR)
+    if (api__channel_steward(ch, me))
         return true;
     role = role_on(r, ch, me->id);
     if (role == STORE_CHANNEL_OWNER || (!owner_only && role == STORE_CHANNEL_ADMIN))
@@ -160,7 +166,7 @@ bool api__channel_readable(struct http_req *r, const struct store_channel *ch)
     } else if (has_staff_credentials(r)) {
         if (!api__staff(r, &me, NULL))
             return false;
-        if (me.role == STORE_ROLE_OPERATOR || role_on(r, ch, me.id) != STORE_CHANNEL_NONE)
+        if (api__channel_steward(ch, &me) || role_on(r, ch, me.id) != STORE_CHANNEL_NONE)
             return true;
     }
     http_respond_error(r, 404, "channel_not_found",

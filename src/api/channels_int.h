@@ -22,9 +22,16 @@
 int api__channel_load(struct http_req *r, const char *handle, struct store_channel *out);
 
 /*
+ * True for staff who stand above every channel of the org without being named on it: the
+ * server's operators (any channel) and the org admins of the channel's Comune. They may do
+ * what an owner may — moderation, and rescuing a channel whose owner left the Comune — and
+ * the audit log says who did it. Pure; any thread.
+ */
+bool api__channel_steward(const struct store_channel *ch, const struct store_user *me);
+
+/*
  * Whether staff `me` may manage the channel: its owner, or (unless `owner_only`) one of its
- * admins. Operators may act on any channel (moderation, and rescuing a channel whose owner
- * left the Comune). Otherwise answers 403 and returns false.
+ * admins, or a steward (api__channel_steward). Otherwise answers 403 and returns false.
  */
 bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
                         const struct store_user *me, bool owner_only);

@@ -113,7 +113,7 @@ static int viewer_admin(struct http_req *r, const struct store_channel *ch)
     }
     if (!api__staff(r, &me, NULL))
         return -1;
-    if (me.role == STORE_ROLE_OPERATOR)
+    if (api__channel_steward(ch, &me))
         return 1;
     if (store_channel_role(api__reader(r), ch->id, me.id, &role))
         return 0;
