@@ -16,6 +16,7 @@ struct ratelimit;
 /* The API's settings, from the config table (main.c copies them in). */
 struct api_settings {
     unsigned follower_signups_per_ip; /* new followers per client address per 10 minutes */
+    const char *public_url;           /* "https://host[:port]", or "" to use the Host header */
 };
 
 struct api_app {

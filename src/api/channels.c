@@ -1205,6 +1205,22 @@ static json_t *invite_json(const struct store_invite *inv)
                      (json_int_t)inv->uses, "state", state);
 }
 
+/* The link to print or put in a QR code: absolute when public_url is set, else null. */
+static json_t *with_url(struct http_req *r, json_t *inv)
+{
+    const char *pub = api__app(r)->set.public_url;
+    const char *path = json_string_value(json_object_get(inv, "url_path"));
+    char url[512];
+
+    if (pub && *pub && path) {
+        snprintf(url, sizeof(url), "%s%s", pub, path);
+        json_object_set_new(inv, "url", json_string(url));
+    } else {
+        json_object_set_new(inv, "url", json_null());
+    }
+    return inv;
+}
+
 /* "2026-12-01T10:00:00Z", "...:00.123Z" or "...+01:00" to ms since the epoch. */
 static bool rfc3339_parse(const char *s, int64_t *ms)
 {
@@ -1266,7 +1282,7 @@ static void invite_create_finish(struct http_req *r, int err, int64_t id, void *
     if (err) {
         api__errno(r, err, "invite create");
     } else {
-        api__json(r, 201, invite_json(&n->inv));
+        api__json(r, 201, with_url(r, invite_json(&n->inv)));
     }
     free(n);
 }
@@ -1352,6 +1368,8 @@ static void invites_list(struct http_req *r)
         api__errno(r, err, "invite list");
         goto out;
     }
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        with_url(r, json_array_get(arr, i));
     api__json(r, 200, json_pack("{s:o}", "invites", arr));
 out:
     free(ch);

@@ -49,9 +49,14 @@ static void put_esc(struct feed *f, struct buf *b, const char *s, size_t n)
         f->err = format_escape(s, n, b);
 }
 
-/* The Host the reader used, if it is a plain host[:port] (anything else: "localhost"). */
+/*
+ * The service's address: the public_url setting when set (feed ids must not change with the
+ * address a reader happened to use), else the Host the reader used, if it is a plain
+ * host[:port] (anything else: "localhost").
+ */
 static void base_url(struct http_req *r, struct feed *f)
 {
+    const char *pub = api__app(r)->set.public_url;
     const char *host = http_req_header(r, "Host");
     const char *proto = http_req_header(r, "X-Forwarded-Proto");
     char h[256] = "localhost";
@@ -59,6 +64,10 @@ static void base_url(struct http_req *r, struct feed *f)
     char day[32];
     size_t n;
 
+    if (pub && *pub) {
+        host = strstr(pub, "://") + 3;
+        proto = !strncmp(pub, "https", 5) ? "https" : "http";
+    }
     if (host && *host && strlen(host) < sizeof(h) &&
         strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
             strlen(host))

@@ -56,6 +56,29 @@ static int first_start(struct store *s, bool demo)
     return demo ? cli_demo_seed(s, id) : 0;
 }
 
+/*
+ * public_url must be a bare origin (scheme, host, optional port) so that paths can be appended:
+ * "https://avvisi.comune.example.it". A trailing slash is dropped.
+ */
+static bool public_url_ok(char *u)
+{
+    size_t n = strlen(u);
+    const char *host;
+
+    if (!n)
+        return true;
+    if (u[n - 1] == '/')
+        u[--n] = '\0';
+    if (!strncmp(u, "https://", 8))
+        host = u + 8;
+    else if (!strncmp(u, "http://", 7))
+        host = u + 7;
+    else
+        return false;
+    return *host && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789.-:[]") == strlen(host);
+}
+
 static unsigned worker_count(long configured)
 {
     long n = configured > 0 ? configured : sysconf(_SC_NPROCESSORS_ONLN);
@@ -91,6 +114,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if (rc)
         return rc > 0 ? 0 : 2;
+    if (!public_url_ok(c->conf.public_url)) {
+        fprintf(stderr, "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
+                        "(scheme and host only)\n", c->conf.public_url);
+        return 2;
+    }
     store = cli_open_store(&c->conf);
     if (!store)
         return 1;
@@ -99,6 +127,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         return 1;
     }
     set.follower_signups_per_ip = (unsigned)c->conf.follower_signups_per_ip;
+    set.public_url = c->conf.public_url;
     api_app_init(&app, store, &set);
     /* Workers inherit this mask; only the main thread takes the signals, with sigwait. */
     sigemptyset(&sigs);

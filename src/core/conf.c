@@ -22,6 +22,9 @@ static const struct conf_def defs[] = {
       "Address and port to listen on (IPv4 `host:port` or `[v6]:port`); port 0 picks a free port." },
     { "data_dir", CONF_STR, FIELD(data_dir), "./var", 0, 0, NULL,
       "Directory holding the database (araldo.db) and uploaded media; created if missing." },
+    { "public_url", CONF_STR, FIELD(public_url), "", 0, 0, NULL,
+      "The address citizens use, such as https://avvisi.comune.example.it: the base of feed "
+      "links and ids and of invite links. Empty: taken from each request's Host header." },
     { "web_root", CONF_STR, FIELD(web_root), "web", 0, 0, NULL,
       "Directory of the web app's static files, served for every path outside /api/." },
     { "log_level", CONF_ENUM, FIELD(log_level), "info", 0, 0, "error|warn|info|debug",
@@ -124,7 +127,8 @@ int conf_set(struct conf *c, const char *name, const char *value, char *err, siz
     field = (char *)c + d->offset;
     switch (d->type) {
     case CONF_STR:
-        if (!*value || strlen(value) > 4096) {
+        /* A setting whose default is empty is optional: empty means "not set". */
+        if ((!*value && *d->defval) || strlen(value) > 4096) {
             snprintf(err, errlen, "%s: value must be 1 to 4096 characters", name);
             return -EINVAL;
         }

@@ -18,6 +18,7 @@ struct conf {
     char *listen;
     char *data_dir;
     char *web_root;
+    char *public_url; /* "" when not set */
     char *log_level;
     char *frame_ancestors;
     long workers;
