@@ -101,7 +101,7 @@ static void *run(void *arg)
 }
 
 /*
- * ARALDO_TEST_CLOCK_OFFSET_MS (tests only, documented in docs/api/posts.md): shift the wall
+ * ARALDO_TEST_CLOCK_OFFSET_MS (tests only, documented in docs/API.md): shift the wall
  * clock so API tests can watch retention and scheduling without waiting days. Logged loudly.
  */
 static void test_clock(void)
