@@ -17,6 +17,7 @@ static const char usage_main[] =
     "  backup FILE   copy the database to FILE (safe while the server runs)\n"
     "  user add      create a staff account (password read from standard input)\n"
     "  token create  create an API token for a staff account and print it once\n"
+    "  token list    list an account's API tokens;  token revoke: revoke one\n"
     "  org add       create an organization (a Comune)\n"
     "  channel add   create a channel\n"
     "  post          publish a post read from standard input\n"

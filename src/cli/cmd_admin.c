@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/password.h"
 #include "core/secret.h"
 
@@ -144,37 +145,99 @@ int cmd_user(struct cli *c, int argc, char **argv)
 
 static const char usage_token[] =
     "usage: araldo token create --email EMAIL [--name NAME] [OPTIONS]\n"
+    "       araldo token list --email EMAIL [OPTIONS]\n"
+    "       araldo token revoke --email EMAIL ID [OPTIONS]\n"
     "\n"
-    "Create an API token for the staff account EMAIL and print it once on standard output.\n"
-    "Only its hash is stored: keep it safe; revoke it with DELETE /api/v1/tokens/{id}.\n"
+    "create: make an API token for the staff account EMAIL and print it once on standard\n"
+    "output. Only its hash is stored: keep it safe.\n"
+    "list: the account's live tokens (id, name, creation time), never their secrets.\n"
+    "revoke: stop token ID of the account from working, at once.\n"
     "\n"
-    "  --email EMAIL    the account the token acts as\n"
-    "  --name NAME      what the token is for (default \"cli\")\n";
+    "  --email EMAIL    the account the tokens act as\n"
+    "  --name NAME      what a new token is for (default \"cli\")\n";
 
-int cmd_token(struct cli *c, int argc, char **argv)
+static void token_print(void *ctx, const struct store_token *tok)
+{
+    char when[32];
+
+    (void)ctx;
+    clock_rfc3339(tok->created_ms, when, sizeof(when));
+    printf("%lld\t%s\t%s\n", (long long)tok->id, when, tok->name);
+}
+
+/* The account named by --email into `u`; prints why not. */
+static int token_account(struct store *s, const char *email, struct store_user *u)
+{
+    char hashbuf[PASSWORD_HASH_MAX];
+    struct store_reader *r = cli_open_reader(s);
+    int rc = r ? store_user_by_email(r, email, u, hashbuf, sizeof(hashbuf)) : -EIO;
+
+    store_reader_close(r);
+    if (rc == -ENOENT)
+        fprintf(stderr, "araldo token: no account '%s' (create it with araldo user add)\n", email);
+    else if (rc)
+        fprintf(stderr, "araldo token: cannot read accounts: %s\n", strerror(-rc));
+    return rc;
+}
+
+static int token_create(struct store *s, const struct store_user *u, const char *name)
 {
     uint8_t hash[SECRET_HASH_LEN];
     char token[64];
-    char hashbuf[PASSWORD_HASH_MAX];
-    struct store_user u;
-    struct store_reader *r;
-    struct store *s;
-    char err[256];
     int rc;
 
-    if (argc < 2 || strcmp(argv[1], "create") != 0) {
-        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-            fputs(usage_token, stdout);
-            return 0;
-        }
-        fprintf(stderr, "araldo token: expected 'create'\n%s", usage_token);
+    secret_token("araldo", token, sizeof(token));
+    secret_sha256(token, strlen(token), hash);
+    rc = store_token_add(s, u->id, name ? name : "cli", hash, NULL, NULL, NULL);
+    if (rc)
+        fprintf(stderr, "araldo token create: cannot create the token: %s\n", strerror(-rc));
+    else
+        printf("%s\n", token);
+    secret_random(token, sizeof(token));
+    return rc;
+}
+
+static int token_revoke(struct store *s, const struct store_user *u, const char *idtext)
+{
+    char *end = NULL;
+    long long id = idtext ? strtoll(idtext, &end, 10) : 0;
+    int rc;
+
+    if (!idtext || *end || id <= 0) {
+        fprintf(stderr, "araldo token revoke: name the token's ID (see araldo token list)\n");
+        return -EINVAL;
+    }
+    rc = store_token_revoke(s, u->id, id, NULL, NULL);
+    if (rc == -ENOENT)
+        fprintf(stderr, "araldo token revoke: '%s' has no live token %lld\n", u->email, id);
+    else if (rc)
+        fprintf(stderr, "araldo token revoke: cannot revoke: %s\n", strerror(-rc));
+    else
+        printf("token revoke: token %lld of '%s' no longer works\n", id, u->email);
+    return rc;
+}
+
+int cmd_token(struct cli *c, int argc, char **argv)
+{
+    const char *sub = argc >= 2 ? argv[1] : "";
+    struct store_reader *r = NULL;
+    struct store_user u;
+    struct store *s;
+    int rc;
+
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        fputs(usage_token, stdout);
+        return 0;
+    }
+    if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "revoke") != 0) {
+        fprintf(stderr, "araldo token: expected 'create', 'list' or 'revoke'\n%s", usage_token);
         return 2;
     }
     rc = cli_parse(c, argc - 1, argv + 1, usage_token);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!c->email) {
-        fprintf(stderr, "araldo token create: --email is required\n");
+        fprintf(stderr, "araldo token %s: --email is required\n", sub);
         return 2;
     }
     if (c->name && (!*c->name || strlen(c->name) > 100)) {
@@ -184,25 +247,16 @@ int cmd_token(struct cli *c, int argc, char **argv)
     s = cli_open_store(&c->conf);
     if (!s)
         return 1;
-    r = store_reader_open(s, err, sizeof(err));
-    rc = r ? store_user_by_email(r, c->email, &u, hashbuf, sizeof(hashbuf)) : -EIO;
-    store_reader_close(r);
-    if (!rc) {
-        secret_token("araldo", token, sizeof(token));
-        secret_sha256(token, strlen(token), hash);
-        rc = store_token_add(s, u.id, c->name ? c->name : "cli", hash, NULL, NULL, NULL);
+    rc = token_account(s, c->email, &u);
+    if (!rc && !strcmp(sub, "create")) {
+        rc = token_create(s, &u, c->name);
+    } else if (!rc && !strcmp(sub, "revoke")) {
+        rc = token_revoke(s, &u, optind < argc - 1 ? argv[1 + optind] : NULL);
+    } else if (!rc) {
+        r = cli_open_reader(s);
+        rc = r ? store_token_list(r, u.id, token_print, NULL) : -EIO;
+        store_reader_close(r);
     }
     store_close(s);
-    if (rc == -ENOENT) {
-        fprintf(stderr, "araldo token create: no account '%s' (create it with araldo user "
-                        "add)\n", c->email);
-        return 1;
-    }
-    if (rc) {
-        fprintf(stderr, "araldo token create: cannot create the token: %s\n", strerror(-rc));
-        return 1;
-    }
-    printf("%s\n", token);
-    return 0;
+    return rc ? 1 : 0;
 }
-

@@ -140,3 +140,32 @@ test('backup while the server is writing gives a consistent copy that serves', a
     rmSync(restored, { recursive: true, force: true });
   }
 });
+
+test('token list shows ids and names, never secrets; token revoke stops a token at once', async () => {
+  const srv = await startServer();
+  try {
+    const made = cli(['token', 'create', '--email', 'admin@localhost', '--name', 'nightly-backup'], { data: srv.data });
+    assert.equal(made.status, 0, made.stderr);
+    const secret = made.stdout.trim();
+    const auth = { authorization: `Bearer ${secret}` };
+    assert.equal((await fetch(`${srv.url}/api/v1/me`, { headers: auth })).status, 200);
+    let r = cli(['token', 'list', '--email', 'admin@localhost'], { data: srv.data });
+    assert.equal(r.status, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.endsWith('\tnightly-backup'));
+    assert.ok(line, r.stdout);
+    assert.ok(!r.stdout.includes(secret.slice(7)), 'no secret in the list');
+    const id = line.split('\t')[0];
+    r = cli(['token', 'revoke', '--email', 'admin@localhost', id], { data: srv.data });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await fetch(`${srv.url}/api/v1/me`, { headers: auth })).status, 401, 'revoked at once');
+    r = cli(['token', 'revoke', '--email', 'admin@localhost', id], { data: srv.data });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no live token/);
+    r = cli(['token', 'revoke', '--email', 'admin@localhost'], { data: srv.data });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /name the token's ID/);
+  } finally {
+    await srv.stop();
+    srv.cleanup();
+  }
+});
