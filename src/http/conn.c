@@ -318,6 +318,7 @@ void http__conn_request_done(struct http__conn *c)
     }
     http__req_reset(&c->req);
     http_parse_reset(&c->parse, HTTP_KEEP_BYTES);
+    c->served = true;
     c->state = CS_HEAD;
     c->got_bytes = false;
     set_timeout(c, loop->srv->opts.idle_timeout_ms);
@@ -468,8 +469,13 @@ static size_t drive(struct http__conn *c, const char *data, size_t len)
         enum http_parse_status st = http_parse_feed(&c->parse, data + off, len - off, &used);
 
         if (used && c->state == CS_HEAD && !c->got_bytes) {
+            /*
+             * The head must arrive within header_timeout_ms of its first byte (of the accept,
+             * for the first request: a client cannot buy time by waiting before it starts).
+             */
             c->got_bytes = true;
-            set_timeout(c, c->loop->srv->opts.header_timeout_ms);
+            if (c->served)
+                set_timeout(c, c->loop->srv->opts.header_timeout_ms);
         }
         off += used;
         if (st == HTTP_PARSE_MORE)

@@ -112,6 +112,7 @@ struct http__conn {
     unsigned nwrites;
     enum http__cstate state;
     bool got_bytes;   /* some byte of the current request arrived */
+    bool served;      /* a request was answered: the next one is a keep-alive follow-up */
     bool keep_alive;  /* may serve another request after this one */
     bool eof;         /* the peer finished sending */
     bool gone;        /* the peer reset the connection or a write failed */
