@@ -44,7 +44,8 @@ http {
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
-    open_file_cache max=100 valid=60s;
+    open_file_cache max=100 inactive=60s;
+    open_file_cache_valid 60s;
     client_body_temp_path $work/tmp;
     proxy_temp_path $work/tmp;
     fastcgi_temp_path $work/tmp;

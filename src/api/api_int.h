@@ -11,10 +11,16 @@
 #include "http/http.h"
 #include "store/store.h"
 
+struct posts_cache;
+
 struct api_loop {
     struct store_reader *reader;
     struct http_loop *loop;
+    struct posts_cache *posts_cache; /* api/posts.c: this loop's cache of public post pages */
 };
+
+/* Free a loop's cache of public post pages (api/posts.c). NULL-safe. */
+void api__posts_cache_free(struct posts_cache *c);
 
 static inline struct api_app *api__app(struct http_req *r)
 {

@@ -98,6 +98,7 @@ void api_loop_fini(void *app, void *loop_ctx)
     (void)app;
     if (!l)
         return;
+    api__posts_cache_free(l->posts_cache);
     store_reader_close(l->reader);
     free(l);
 }

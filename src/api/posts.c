@@ -16,6 +16,7 @@
 #include "api/channels_int.h"
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "store/posts.h"
 
 /* ---- helpers ---- */
@@ -380,13 +381,114 @@ static bool parse_uint_query(struct http_req *r, const char *name, unsigned def,
     return true;
 }
 
+/*
+ * On a flood day every citizen opens the same channel at once: the public first page is read
+ * thousands of times between two changes. Each loop keeps the encoded answers of recent public
+ * pages (no locks: one cache per loop thread). An entry is valid while the channel's last event
+ * seq is unchanged — every post created, edited, deleted or published bumps it, so new content
+ * shows at once — and for at most POSTS_CACHE_TTL_MS, which bounds how stale the counters
+ * (views, later reactions) may be. Staff who see scheduled posts bypass it.
+ */
+#define POSTS_CACHE_SLOTS  32
+#define POSTS_CACHE_TTL_MS 1000
+
+struct posts_cache_entry {
+    int64_t channel_id; /* 0: empty */
+    int64_t before_id;
+    unsigned limit;
+    int64_t seq;
+    int64_t made_ms;
+    char etag[24];
+    char *body;
+    size_t len;
+};
+
+struct posts_cache {
+    struct posts_cache_entry e[POSTS_CACHE_SLOTS];
+    unsigned next; /* round-robin victim */
+};
+
+void api__posts_cache_free(struct posts_cache *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < POSTS_CACHE_SLOTS; i++)
+        free(c->e[i].body);
+    free(c);
+}
+
+static struct posts_cache_entry *cache_find(struct http_req *r, const struct store_post_query *q,
+                                            int64_t seq, int64_t now_ms)
+{
+    struct posts_cache *c = ((struct api_loop *)http_req_loop_ctx(r))->posts_cache;
+
+    for (unsigned i = 0; c && i < POSTS_CACHE_SLOTS; i++) {
+        struct posts_cache_entry *e = &c->e[i];
+
+        if (e->channel_id == q->channel_id && e->before_id == q->before_id &&
+            e->limit == q->limit && e->seq == seq && now_ms - e->made_ms < POSTS_CACHE_TTL_MS)
+            return e;
+    }
+    return NULL;
+}
+
+/* FNV-1a: a strong-enough validator for bytes we made ourselves. */
+static void etag_of(const char *p, size_t n, char out[24])
+{
+    uint64_t h = 14695981039346656037ULL;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* Keep `body` (taking ownership) as the answer for `q`; returns the entry. */
+static struct posts_cache_entry *cache_put(struct http_req *r, const struct store_post_query *q,
+                                           int64_t seq, int64_t now_ms, char *body, size_t len)
+{
+    struct api_loop *l = http_req_loop_ctx(r);
+    struct posts_cache_entry *e;
+
+    if (!l->posts_cache)
+        l->posts_cache = xcalloc(1, sizeof(*l->posts_cache));
+    e = &l->posts_cache->e[l->posts_cache->next++ % POSTS_CACHE_SLOTS];
+    free(e->body);
+    e->channel_id = q->channel_id;
+    e->before_id = q->before_id;
+    e->limit = q->limit;
+    e->seq = seq;
+    e->made_ms = now_ms;
+    e->body = body;
+    e->len = len;
+    etag_of(body, len, e->etag);
+    return e;
+}
+
+static void respond_cached(struct http_req *r, const struct posts_cache_entry *e)
+{
+    const char *inm = http_req_header(r, "If-None-Match");
+
+    http_resp_header(r, "Cache-Control", "no-cache");
+    http_resp_header(r, "ETag", e->etag);
+    if (inm && strstr(inm, e->etag)) {
+        http_respond(r, 304, NULL, NULL, 0);
+        return;
+    }
+    http_respond(r, 200, "application/json", e->body, e->len);
+}
+
 static void posts_list(struct http_req *r)
 {
     struct store_channel *ch = xmalloc(sizeof(*ch));
     struct store_post_query q = { 0 };
     const char *before = http_req_query(r, "before");
+    struct posts_cache_entry *hit;
     char next[24];
     json_t *arr = NULL;
+    json_t *page;
+    int64_t now_ms;
+    char *body;
+    size_t len;
     bool more = false;
     int admin;
     int err;
@@ -403,8 +505,13 @@ static void posts_list(struct http_req *r)
     }
     q.channel_id = ch->id;
     q.include_scheduled = admin == 1;
+    now_ms = clock_now_ms();
+    if (!admin && (hit = cache_find(r, &q, ch->last_seq, now_ms)) != NULL) {
+        respond_cached(r, hit);
+        goto out;
+    }
     /* The preview shows the retention window (DESIGN.md: "its last 30 days"). */
-    q.since_ms = clock_now_ms() - ch->retention_days * POST_DAY_MS;
+    q.since_ms = now_ms - ch->retention_days * POST_DAY_MS;
     arr = json_array();
     err = store_post_list(api__reader(r), &q, list_one, arr, &more);
     if (err == -ENOENT) {
@@ -422,10 +529,15 @@ static void posts_list(struct http_req *r)
                  json_string_value(
                      json_object_get(json_array_get(arr, json_array_size(arr) - 1), "id")));
     }
-    api__json(
-        r, 200,
-        json_pack("{s:o, s:o}", "posts", arr, "next", more ? json_string(next) : json_null()));
+    page = json_pack("{s:o, s:o}", "posts", arr, "next", more ? json_string(next) : json_null());
     arr = NULL;
+    if (admin) {
+        api__json(r, 200, page);
+    } else {
+        body = json_encode(page, &len);
+        json_decref(page);
+        respond_cached(r, cache_put(r, &q, ch->last_seq, now_ms, body, len));
+    }
 out:
     json_decref(arr);
     free(ch);
