@@ -100,6 +100,7 @@ format:
 
 lint:
 	scripts/check-banned.sh
+	scripts/check-layers.sh
 	git ls-files 'src/*.c' | xargs -P2 -I{} clang-tidy --quiet {} -- -Isrc -I$(BUILD)/gen \
 		-D_GNU_SOURCE -std=c17
 
