@@ -6,23 +6,34 @@
 #ifndef API_API_H
 #define API_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/http.h"
 #include "store/store.h"
 
 struct ratelimit;
+struct workpool;
 
 /* The API's settings, from the config table (main.c copies them in). */
 struct api_settings {
     unsigned follower_signups_per_ip; /* new followers per client address per 10 minutes */
     const char *public_url;           /* "https://host[:port]", or "" to use the Host header */
+    const char *data_dir;             /* uploaded media go under DATA_DIR/media */
+    size_t media_image_max;           /* bytes, per kind of upload */
+    size_t media_voice_max;
+    size_t media_document_max;
+    uint64_t media_max_pixels;
+    unsigned media_workers;
+    bool media_keep_originals;
 };
 
 struct api_app {
     struct store *store;
     struct http_server *server; /* set once started; for /metrics */
     struct api_settings set;
+    struct workpool *media_pool; /* image processing; main.c starts and frees it */
     struct ratelimit *follower_signups; /* members below are private to api/ */
 };
 

@@ -25,6 +25,7 @@ extern const struct api_route_set api_accounts_routes __attribute__((weak));
 extern const struct api_route_set api_channels_routes __attribute__((weak));
 extern const struct api_route_set api_followers_routes __attribute__((weak));
 extern const struct api_route_set api_posts_routes __attribute__((weak));
+extern const struct api_route_set api_media_routes __attribute__((weak));
 
 #define MAX_ROUTES 256
 
@@ -35,6 +36,7 @@ const struct http_route *api_routes(size_t *n)
     const struct api_route_set *sets[] = {
         &api_ops_routes,      &api_tokens_routes,    &api_accounts_routes,
         &api_channels_routes, &api_followers_routes, &api_posts_routes,
+        &api_media_routes,
     };
 
     if (!count) {

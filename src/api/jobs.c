@@ -31,6 +31,7 @@
 
 struct api_jobs {
     struct store *store;
+    struct api_app *app;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
@@ -52,6 +53,22 @@ static void publish_due(struct api_jobs *j)
         log_warn("jobs: publishing scheduled posts failed: %s", strerror(-err));
 }
 
+/* Orphaned media files (api/media.c, when linked): after the rows that listed them went. */
+void api__media_sweep(struct api_app *a, struct store_reader *reader) __attribute__((weak));
+
+static void media_sweep(struct api_jobs *j)
+{
+    char err[256];
+    struct store_reader *r = store_reader_open(j->store, err, sizeof(err));
+
+    if (!r) {
+        log_warn("jobs: %s", err);
+        return;
+    }
+    api__media_sweep(j->app, r);
+    store_reader_close(r);
+}
+
 static void sweep(struct api_jobs *j)
 {
     int total = 0;
@@ -68,6 +85,8 @@ static void sweep(struct api_jobs *j)
         log_info("jobs: retention removed %d row(s)", total);
     if (err && err != -ESHUTDOWN)
         log_warn("jobs: retention sweep failed: %s", strerror(-err));
+    if (api__media_sweep && !j->stop)
+        media_sweep(j);
 }
 
 static void *run(void *arg)
@@ -129,6 +148,7 @@ struct api_jobs *api_jobs_start(struct api_app *app)
 
     test_clock();
     j->store = app->store;
+    j->app = app;
     pthread_mutex_init(&j->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

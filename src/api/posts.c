@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "store/media.h"
 #include "store/posts.h"
 
 /* ---- helpers ---- */
@@ -131,39 +132,110 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* A media's alt text (required, 1..POST_ALT_MAX characters); answers 400 naming `field`. */
-static bool alt_ok(struct http_req *r, json_t *item, const char *field, const char **alt)
+/*
+ * A media's optional text `key` ("alt" or "transcript"): a string of 1..POST_ALT_MAX
+ * characters when present. Answers 400 naming `field` and returns false otherwise.
+ */
+static bool text_ok(struct http_req *r, json_t *item, const char *key, const char *field,
+                    const char **out, size_t *chars)
 {
-    json_t *v = json_object_get(item, "alt");
-    size_t n;
+    json_t *v = json_object_get(item, key);
+    char msg[96];
 
-    *alt = json_string_value(v);
+    *out = json_string_value(v);
+    *chars = 0;
     if (!v || json_is_null(v)) {
-        http_respond_error(r, 400, "missing_field",
-                           "Each media needs its 'alt' text, for people who cannot see it.", field);
+        *out = NULL;
+        return true;
+    }
+    if (!*out || strlen(*out) != json_string_length(v)) {
+        snprintf(msg, sizeof(msg), "'%s' must be a string without NUL.", key);
+        http_respond_error(r, 400, "wrong_type", msg, field);
         return false;
     }
-    if (!*alt || strlen(*alt) != json_string_length(v)) {
-        http_respond_error(r, 400, "wrong_type", "'alt' must be a string without NUL.", field);
-        return false;
-    }
-    n = utf8_chars(*alt);
-    if (n < 1 || n > POST_ALT_MAX) {
-        http_respond_error(r, 400, n < 1 ? "too_short" : "too_long",
-                           "'alt' must be 1 to 1000 characters long.", field);
+    *chars = utf8_chars(*out);
+    if (*chars < 1 || *chars > POST_ALT_MAX) {
+        snprintf(msg, sizeof(msg), "'%s' must be 1 to 1000 characters long.", key);
+        http_respond_error(r, 400, *chars < 1 ? "too_short" : "too_long", msg, field);
         return false;
     }
     return true;
 }
 
 /*
- * `media`: an array of at most POST_MEDIA_MAX {"id", "alt"} objects, ids 1..POST_MEDIA_ID_MAX
- * bytes, alt text required (1..POST_ALT_MAX characters). On success *out is the array as JSON
- * text (caller frees; NULL when absent). Answers 400 naming the field otherwise.
+ * One media reference: the media must exist (uploaded through POST /api/v1/media), an image
+ * needs its alt text, a voice note may carry a transcript instead of (or with) an alt text.
+ * Alt and transcript together stay within POST_ALT_MAX characters, the stored budget of one
+ * reference (POST_MEDIA_BYTES). Appends the clean reference to `clean`; answers 400 naming the
+ * field otherwise.
+ */
+static bool media_ref_ok(struct http_req *r, json_t *item, size_t i, json_t *clean)
+{
+    struct store_media m;
+    char field[40];
+    const char *id;
+    const char *alt;
+    const char *tr;
+    size_t na, nt;
+    json_t *ref;
+    int err;
+
+    snprintf(field, sizeof(field), "media[%zu].id", i);
+    id = json_string_value(json_object_get(item, "id"));
+    if (!id || !*id || strlen(id) > POST_MEDIA_ID_MAX) {
+        http_respond_error(r, 400, "invalid_value",
+                           "Each media needs its 'id' (a string of 1 to 64 bytes).", field);
+        return false;
+    }
+    err = store_media_get(api__reader(r), id, &m);
+    if (err == -ENOENT) {
+        http_respond_error(r, 400, "media_not_found",
+                           "No media has this id: upload the file first (POST /api/v1/media).",
+                           field);
+        return false;
+    }
+    if (err) {
+        api__errno(r, err, "post media");
+        return false;
+    }
+    snprintf(field, sizeof(field), "media[%zu].alt", i);
+    if (!text_ok(r, item, "alt", field, &alt, &na))
+        return false;
+    if (!alt && !strcmp(m.kind, "image")) {
+        http_respond_error(r, 400, "alt_required",
+                           "Each image needs its 'alt' text, for people who cannot see it.", field);
+        return false;
+    }
+    snprintf(field, sizeof(field), "media[%zu].transcript", i);
+    if (!text_ok(r, item, "transcript", field, &tr, &nt))
+        return false;
+    if (tr && strcmp(m.kind, "voice")) {
+        http_respond_error(r, 400, "invalid_value", "Only voice notes have a 'transcript'.", field);
+        return false;
+    }
+    if (na + nt > POST_ALT_MAX) {
+        http_respond_error(r, 400, "too_long",
+                           "'alt' and 'transcript' together must be at most 1000 characters.",
+                           field);
+        return false;
+    }
+    ref = json_pack("{s:s}", "id", id);
+    if (alt)
+        json_object_set_new(ref, "alt", json_string(alt));
+    if (tr)
+        json_object_set_new(ref, "transcript", json_string(tr));
+    json_array_append_new(clean, ref);
+    return true;
+}
+
+/*
+ * `media`: an array of at most POST_MEDIA_MAX {"id", "alt", "transcript"} objects naming
+ * uploaded media (media_ref_ok). On success *out is the array as JSON text (caller frees; NULL
+ * when absent). Answers 400 naming the field otherwise.
  */
 static bool parse_media(struct http_req *r, json_t *body, char **out)
 {
-    static const char *const allowed[] = { "id", "alt", NULL };
+    static const char *const allowed[] = { "id", "alt", "transcript", NULL };
     json_t *m = json_object_get(body, "media");
     json_t *clean;
     char field[32];
@@ -186,8 +258,6 @@ static bool parse_media(struct http_req *r, json_t *body, char **out)
     {
         const char *key;
         json_t *val;
-        const char *id;
-        const char *alt;
         bool ok = json_is_object(item);
 
         snprintf(field, sizeof(field), "media[%zu]", i);
@@ -203,22 +273,13 @@ static bool parse_media(struct http_req *r, json_t *body, char **out)
             for (size_t k = 0; allowed[k]; k++)
                 known = known || !strcmp(allowed[k], key);
             if (!known) {
-                http_respond_error(r, 400, "unknown_field", "A media has only 'id' and 'alt'.",
-                                   field);
+                http_respond_error(r, 400, "unknown_field",
+                                   "A media has only 'id', 'alt' and 'transcript'.", field);
                 goto fail;
             }
         }
-        snprintf(field, sizeof(field), "media[%zu].id", i);
-        id = json_string_value(json_object_get(item, "id"));
-        if (!id || !*id || strlen(id) > POST_MEDIA_ID_MAX) {
-            http_respond_error(r, 400, "invalid_value",
-                               "Each media needs its 'id' (a string of 1 to 64 bytes).", field);
+        if (!media_ref_ok(r, item, i, clean))
             goto fail;
-        }
-        snprintf(field, sizeof(field), "media[%zu].alt", i);
-        if (!alt_ok(r, item, field, &alt))
-            goto fail;
-        json_array_append_new(clean, json_pack("{s:s, s:s}", "id", id, "alt", alt));
     }
     *out = json_dumps(clean, JSON_COMPACT);
     json_decref(clean);

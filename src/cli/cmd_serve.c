@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "core/password.h"
+#include "core/workpool.h"
 #include "http/http.h"
 
 /*
@@ -128,6 +129,13 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     }
     set.follower_signups_per_ip = (unsigned)c->conf.follower_signups_per_ip;
     set.public_url = c->conf.public_url;
+    set.data_dir = c->conf.data_dir;
+    set.media_image_max = (size_t)c->conf.media_image_max_bytes;
+    set.media_voice_max = (size_t)c->conf.media_voice_max_bytes;
+    set.media_document_max = (size_t)c->conf.media_document_max_bytes;
+    set.media_max_pixels = (uint64_t)c->conf.media_max_pixels;
+    set.media_workers = (unsigned)c->conf.media_workers;
+    set.media_keep_originals = c->conf.media_keep_originals;
     api_app_init(&app, store, &set);
     /* Workers inherit this mask; only the main thread takes the signals, with sigwait. */
     sigemptyset(&sigs);
@@ -135,6 +143,14 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* After the mask: the media workers must not take the signals either. */
+    app.media_pool = workpool_new(set.media_workers, 16 * (size_t)set.media_workers);
+    if (!app.media_pool) {
+        fprintf(stderr, "araldo: cannot start the media processing threads\n");
+        api_app_release(&app);
+        store_close(store);
+        return 1;
+    }
 
     memset(&ho, 0, sizeof(ho));
     ho.listen = c->conf.listen;
@@ -158,6 +174,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     srv = http_server_start(&ho, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "araldo: %s\n", err);
+        workpool_free(app.media_pool);
         api_app_release(&app);
         store_close(store);
         return 1;
@@ -174,6 +191,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     api_jobs_stop(jobs);
     http_server_stop(srv);
     http_server_free(srv);
+    /* Uploads still queued finish their store writes before the store closes. */
+    workpool_free(app.media_pool);
     api_app_release(&app);
     store_close(store);
     log_info("serve: stopped");

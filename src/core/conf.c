@@ -60,6 +60,21 @@ static const struct conf_def defs[] = {
     { "follower_signups_per_ip", CONF_LONG, FIELD(follower_signups_per_ip), "1200", 1, 1000000,
       NULL, "New anonymous followers one client address may create per 10 minutes (carrier NAT "
             "puts many phones behind one address); past it 429 with Retry-After." },
+    { "media_image_max_bytes", CONF_LONG, FIELD(media_image_max_bytes), "15728640", 1024,
+      33554432, NULL, "Largest photo upload (JPEG, PNG, WebP, HEIC) in bytes; larger ones get 413." },
+    { "media_voice_max_bytes", CONF_LONG, FIELD(media_voice_max_bytes), "5242880", 1024, 33554432,
+      NULL, "Largest voice note upload (Ogg/Opus, M4A) in bytes; larger ones get 413." },
+    { "media_document_max_bytes", CONF_LONG, FIELD(media_document_max_bytes), "10485760", 1024,
+      33554432, NULL, "Largest document upload (PDF) in bytes; larger ones get 413." },
+    { "media_max_pixels", CONF_LONG, FIELD(media_max_pixels), "50000000", 1, 1000000000, NULL,
+      "Most pixels (width x height, read from the header before decoding) an uploaded image may "
+      "have; more gets 422 image_too_large (decompression bombs)." },
+    { "media_workers", CONF_LONG, FIELD(media_workers), "2", 1, 64, NULL,
+      "Threads processing uploaded images off the event loops (each decodes one image at a "
+      "time); 16 uploads per thread may wait, past that 503." },
+    { "media_keep_originals", CONF_BOOL, FIELD(media_keep_originals), "false", 0, 0, NULL,
+      "Also keep each uploaded photo as sent, with its metadata (GPS position included); only "
+      "the processed sizes are ever served." },
 };
 
 size_t conf_def_count(void)

@@ -35,6 +35,12 @@ struct conf {
     long store_batch_max;
     long store_queue_max;
     long follower_signups_per_ip;
+    long media_image_max_bytes;
+    long media_voice_max_bytes;
+    long media_document_max_bytes;
+    long media_max_pixels;
+    long media_workers;
+    bool media_keep_originals;
 };
 
 enum conf_type { CONF_STR, CONF_LONG, CONF_BOOL, CONF_ENUM };

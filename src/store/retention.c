@@ -56,14 +56,26 @@ static int sweep_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         "DELETE FROM events WHERE (channel_id, seq) IN (SELECT e.channel_id, e.seq"
         " FROM events e JOIN channels c ON c.id = e.channel_id"
         " WHERE e.created_ms < ?1 - c.retention_days * ?2 ORDER BY e.created_ms LIMIT ?3)";
+    /*
+     * Media that no post references (media_refs, kept by triggers) a day after upload: never
+     * attached, or their posts were deleted or swept. Their media_files rows cascade; the
+     * files themselves are deleted by the file sweep (api/media.c) once no row lists them.
+     */
+    static const char media[] =
+        "DELETE FROM media WHERE id IN (SELECT m.id FROM media m WHERE m.created_ms < ?1 - ?2"
+        " AND NOT EXISTS (SELECT 1 FROM media_refs r WHERE r.public_id = m.public_id)"
+        " ORDER BY m.created_ms LIMIT ?3)";
     struct sweep *s = container_of(w, struct sweep, w);
     int np = 0;
     int ne = 0;
+    int nm = 0;
     int err = sweep_step(tx, posts, s, &np);
 
     if (!err)
         err = sweep_step(tx, events, s, &ne);
-    *id = np + ne;
+    if (!err)
+        err = sweep_step(tx, media, s, &nm);
+    *id = np + ne + nm;
     return err;
 }
 
