@@ -95,6 +95,12 @@ bench: all
 	bench/http/run.sh
 	bench/api/run.sh
 
+# The fan-out headline against nginx + Nchan (issue 4): several minutes, so not part of bench.
+.PHONY: bench-fanout
+bench-fanout: all
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
+	bench/fanout/run.sh
+
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
 

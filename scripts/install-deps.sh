@@ -2,7 +2,7 @@
 # Installs what araldo needs to build and test on Debian 12, and says what it installs.
 # Quick when everything is present: it checks with dpkg first and runs apt-get only if needed.
 #   scripts/install-deps.sh            build and test (make run, make check)
-#   scripts/install-deps.sh --bench    also wrk and nginx (make bench)
+#   scripts/install-deps.sh --bench    also wrk, nginx and Nchan (make bench, make bench-fanout)
 #   scripts/install-deps.sh --fuzz     also clang and its libFuzzer runtime (make fuzz)
 set -eu
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ PKGS="build-essential pkg-config libuv1-dev libhttp-parser-dev libwslay-dev libs
 libjansson-dev libssl-dev libargon2-dev nodejs npm curl libxml2-utils libvips-dev libqrencode-dev libvips-tools libimage-exiftool-perl"
 for arg in "$@"; do
     case "$arg" in
-    --bench) PKGS="$PKGS wrk nginx" ;;
+    --bench) PKGS="$PKGS wrk nginx libnginx-mod-nchan" ;;
     --fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
     *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
     esac

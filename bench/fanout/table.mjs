@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Turns bench/fanout/run.sh's JSON lines into the Markdown tables of BENCHMARKS.md.
+// usage: node bench/fanout/table.mjs results.jsonl
+import { readFileSync } from 'node:fs';
+
+const rows = readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const fmt = (x, d = 0) => Number(x).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+console.log('| stream | N | server | p50 ms | p99 ms | max ms | last subscriber ms (median / max) | burst deliveries/s | server CPU µs/delivery | RSS/subscriber B | missed |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const r of rows) {
+  console.log(`| ${r.proto.toUpperCase()} | ${fmt(r.n)} | ${r.target} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.max_ms, 1)} | ${fmt(r.last_ms_median, 1)} / ${fmt(r.last_ms_max, 1)} | ${fmt(r.deliveries_per_s)} | ${fmt(r.cpu_us_per_delivery, 2)} | ${fmt(r.rss_per_sub_b)} | ${r.missed}${r.failed ? ` (${r.failed} not subscribed)` : ''} |`);
+}
+console.log();
+console.log('| stream | N | last subscriber araldo / Nchan (goal ≤ 0.7) | deliveries/s araldo / Nchan (goal ≥ 1.5) | CPU/delivery araldo / Nchan | araldo RSS/subscriber (goal ≤ 2,048 B) |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const a of rows.filter((r) => r.target === 'araldo')) {
+  const n = rows.find((r) => r.target === 'nchan' && r.proto === a.proto && r.n === a.n);
+  if (!n) continue;
+  const ratio = (x, y) => (y ? (x / y).toFixed(2) : 'n/a');
+  console.log(`| ${a.proto.toUpperCase()} | ${fmt(a.n)} | ${ratio(a.last_ms_median, n.last_ms_median)} | ${ratio(a.deliveries_per_s, n.deliveries_per_s)} | ${ratio(a.cpu_us_per_delivery, n.cpu_us_per_delivery)} | ${fmt(a.rss_per_sub_b)} |`);
+}
