@@ -109,13 +109,13 @@ struct child {
     int ep;
     int ctl;
     int out;
-    unsigned next;      /* next connection to open */
-    unsigned inflight;  /* connecting or waiting for the response head */
-    unsigned open;      /* subscribed and alive */
-    unsigned failed;    /* never subscribed */
-    unsigned dropped;   /* closed after subscribing */
-    unsigned warm;      /* alive subscribers that saw post 0 */
-    unsigned full;      /* subscribers that saw every post */
+    unsigned next;     /* next connection to open */
+    unsigned inflight; /* connecting or waiting for the response head */
+    unsigned open;     /* subscribed and alive */
+    unsigned failed;   /* never subscribed */
+    unsigned dropped;  /* closed after subscribing */
+    unsigned warm;     /* alive subscribers that saw post 0 */
+    unsigned full;     /* subscribers that saw every post */
     unsigned dups;
     struct sockaddr_in src, dst;
     char req[1024];
@@ -494,14 +494,13 @@ static bool head_feed(struct child *ch, struct conn *c, char *p, size_t n, int64
     status = (c->pend[9] - '0') * 100 + (c->pend[10] - '0') * 10 + (c->pend[11] - '0');
     if (status != (ch->o->proto == P_SSE ? 200 : 101)) {
         fprintf(stderr, "fanout_client: subscribe answered %.*s\n",
-                (int)(memchr(c->pend, '\r', c->plen) ? (char *)memchr(c->pend, '\r', c->plen) -
-                                                            c->pend
-                                                      : 12),
+                (int)(memchr(c->pend, '\r', c->plen)
+                          ? (char *)memchr(c->pend, '\r', c->plen) - c->pend
+                          : 12),
                 c->pend);
         return false;
     }
-    c->chunked = ch->o->proto == P_SSE &&
-                 head_has(c->pend, hl, "transfer-encoding", "chunked");
+    c->chunked = ch->o->proto == P_SSE && head_has(c->pend, hl, "transfer-encoding", "chunked");
     c->state = C_OPEN;
     ch->inflight--;
     ch->open++;
@@ -679,8 +678,8 @@ static void child_run(struct child *ch)
             sent_d = true;
         }
     }
-    res = (struct result){ ch->nconns, ch->nconns - ch->failed, ch->failed, ch->dropped,
-                           ch->dups,   ch->k };
+    res = (struct result){ ch->nconns, ch->nconns - ch->failed, ch->failed, ch->dropped, ch->dups,
+                           ch->k };
     send_msg(ch, 'E', 0, 0);
     if (write_all(ch->out, &res, sizeof(res)) ||
         write_all(ch->out, ch->lat, (size_t)ch->nconns * ch->k * sizeof(uint32_t)))
@@ -713,8 +712,8 @@ static struct sstat server_stat(const struct opts *o)
                 char *p = strrchr(line, ')');
                 unsigned long long ut = 0, st = 0;
 
-                if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                                &ut, &st) == 2)
+                if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                                &st) == 2)
                     s.ticks += ut + st;
             }
             fclose(f);
@@ -926,10 +925,10 @@ static int print_stats(const struct opts *o, const uint32_t *lat, const int64_t 
            o->label, o->target == T_ARALDO ? "araldo" : "nchan", o->proto == P_SSE ? "sse" : "ws",
            o->n, o->procs, o->paced, o->interval_ms, o->burst, o->payload, tt->connect_s,
            tt->failed, tt->dropped, tt->dups, tt->warm_tries, expected, received,
-           expected - received, pct_ms(tmp, nt, 0.5), pct_ms(tmp, nt, 0.99),
-           pct_ms(tmp, nt, 1.0), last_med, last_p99, last_max, burst_s, dps, cpu_s,
-           (double)cpu_wall_us / 1e6, received ? cpu_s * 1e6 / (double)received : 0,
-           s_before.rss_kb, s_idle.rss_kb, rss_per_sub, pass ? "true" : "false");
+           expected - received, pct_ms(tmp, nt, 0.5), pct_ms(tmp, nt, 0.99), pct_ms(tmp, nt, 1.0),
+           last_med, last_p99, last_max, burst_s, dps, cpu_s, (double)cpu_wall_us / 1e6,
+           received ? cpu_s * 1e6 / (double)received : 0, s_before.rss_kb, s_idle.rss_kb,
+           rss_per_sub, pass ? "true" : "false");
     fflush(stdout);
     fprintf(stderr,
             "fanout_client: %s %s n=%u: received %" PRIu64 "/%" PRIu64 ", p50 %.2f ms, p99 %.2f "
@@ -937,8 +936,7 @@ static int print_stats(const struct opts *o, const uint32_t *lat, const int64_t 
             "CPU per delivery, %.0f B RSS per subscriber%s\n",
             o->target == T_ARALDO ? "araldo" : "nchan", o->proto == P_SSE ? "sse" : "ws", o->n,
             received, expected, pct_ms(tmp, nt, 0.5), pct_ms(tmp, nt, 0.99), last_med, last_max,
-            dps, received ? cpu_s * 1e6 / (double)received : 0, rss_per_sub,
-            pass ? "" : " — FAIL");
+            dps, received ? cpu_s * 1e6 / (double)received : 0, rss_per_sub, pass ? "" : " — FAIL");
     free(tmp);
     return pass ? 0 : 1;
 }
@@ -956,19 +954,39 @@ static void usage(void)
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
     static const struct option lo[] = {
-        { "target", 1, 0, 'T' },   { "proto", 1, 0, 'P' },      { "host", 1, 0, 'h' },
-        { "port", 1, 0, 'p' },     { "sub", 1, 0, 's' },        { "pub", 1, 0, 'u' },
-        { "token", 1, 0, 't' },    { "channel", 1, 0, 'c' },    { "n", 1, 0, 'n' },
-        { "procs", 1, 0, 'j' },    { "src-base", 1, 0, 'b' },   { "paced", 1, 0, 'm' },
-        { "interval-ms", 1, 0, 'i' }, { "burst", 1, 0, 'B' },   { "payload", 1, 0, 'L' },
-        { "timeout", 1, 0, 'x' },  { "server-pids", 1, 0, 'S' }, { "label", 1, 0, 'l' },
+        { "target", 1, 0, 'T' },
+        { "proto", 1, 0, 'P' },
+        { "host", 1, 0, 'h' },
+        { "port", 1, 0, 'p' },
+        { "sub", 1, 0, 's' },
+        { "pub", 1, 0, 'u' },
+        { "token", 1, 0, 't' },
+        { "channel", 1, 0, 'c' },
+        { "n", 1, 0, 'n' },
+        { "procs", 1, 0, 'j' },
+        { "src-base", 1, 0, 'b' },
+        { "paced", 1, 0, 'm' },
+        { "interval-ms", 1, 0, 'i' },
+        { "burst", 1, 0, 'B' },
+        { "payload", 1, 0, 'L' },
+        { "timeout", 1, 0, 'x' },
+        { "server-pids", 1, 0, 'S' },
+        { "label", 1, 0, 'l' },
         { 0, 0, 0, 0 },
     };
     int ch;
 
-    *o = (struct opts){ .host = "127.0.0.1", .n = 10000, .procs = 2, .src_base = 2, .paced = 20,
-                        .interval_ms = 500, .burst = 20, .payload = 200, .timeout_s = 60,
-                        .channel = "bench", .label = "" };
+    *o = (struct opts){ .host = "127.0.0.1",
+                        .n = 10000,
+                        .procs = 2,
+                        .src_base = 2,
+                        .paced = 20,
+                        .interval_ms = 500,
+                        .burst = 20,
+                        .payload = 200,
+                        .timeout_s = 60,
+                        .channel = "bench",
+                        .label = "" };
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         char *end = NULL;
         unsigned long v = 0;
@@ -1045,9 +1063,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
             usage();
         }
     }
-    if (!o->port || !o->sub_path || !o->pub_path || !o->n || !o->procs ||
-        o->procs > MAX_PROCS || o->procs > o->n || 1 + o->paced + o->burst > MAX_POSTS ||
-        o->payload < 40 || o->payload > 3000 || o->src_base + o->procs > 255)
+    if (!o->port || !o->sub_path || !o->pub_path || !o->n || !o->procs || o->procs > MAX_PROCS ||
+        o->procs > o->n || 1 + o->paced + o->burst > MAX_POSTS || o->payload < 40 ||
+        o->payload > 3000 || o->src_base + o->procs > 255)
         usage();
 }
 
@@ -1061,8 +1079,9 @@ static void raise_nofile(unsigned need)
     if (setrlimit(RLIMIT_NOFILE, &rl))
         die("setrlimit");
     if (rl.rlim_cur < need + 16) {
-        fprintf(stderr, "fanout_client: %u connections per process need %u open files, the "
-                        "limit is %llu: use more --procs\n",
+        fprintf(stderr,
+                "fanout_client: %u connections per process need %u open files, the "
+                "limit is %llu: use more --procs\n",
                 need, need + 16, (unsigned long long)rl.rlim_cur);
         exit(2);
     }
@@ -1119,8 +1138,8 @@ int main(int argc, char **argv)
             snprintf(ip, sizeof(ip), "127.0.0.%u", o.src_base + i);
             ch.src = (struct sockaddr_in){ .sin_family = AF_INET };
             inet_pton(AF_INET, ip, &ch.src.sin_addr);
-            ch.dst = (struct sockaddr_in){ .sin_family = AF_INET,
-                                           .sin_port = htons((uint16_t)o.port) };
+            ch.dst =
+                (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)o.port) };
             inet_pton(AF_INET, o.host, &ch.dst.sin_addr);
             child_run(&ch);
         }
@@ -1207,10 +1226,10 @@ int main(int argc, char **argv)
     }
 
     /* Statistics over the measured posts (1..k-1); post 0 was the warm-up. */
-    rc = print_stats(&o, lat, pub, k, &(struct totals){ conns_total, failed, dropped, dups, ok_ready,
-                                                    ok_warm, ok_done, warm_tries,
-                                                    (double)(t_ready - t0) / 1e6 },
-                s_before, s_idle, s_cpu0, s_cpu1, cpu_t1 - cpu_t0);
+    rc = print_stats(&o, lat, pub, k,
+                     &(struct totals){ conns_total, failed, dropped, dups, ok_ready, ok_warm,
+                                       ok_done, warm_tries, (double)(t_ready - t0) / 1e6 },
+                     s_before, s_idle, s_cpu0, s_cpu1, cpu_t1 - cpu_t0);
     free(lat);
     return rc;
 }
