@@ -19,6 +19,8 @@ struct workpool;
 /* The API's settings, from the config table (main.c copies them in). */
 struct api_settings {
     unsigned follower_signups_per_ip; /* new followers per client address per 10 minutes */
+    unsigned reactions_per_minute;    /* reactions + votes per follower token per minute */
+    unsigned reactions_per_ip_per_minute; /* reactions + votes per client address per minute */
     const char *public_url;           /* "https://host[:port]", or "" to use the Host header */
     const char *data_dir;             /* uploaded media go under DATA_DIR/media */
     size_t media_image_max;           /* bytes, per kind of upload */
@@ -35,6 +37,9 @@ struct api_app {
     struct api_settings set;
     struct workpool *media_pool; /* image processing; main.c starts and frees it */
     struct ratelimit *follower_signups; /* members below are private to api/ */
+    struct ratelimit *reactions_by_token; /* api/reactions.c, api/polls.c */
+    struct ratelimit *reactions_by_ip;
+    struct api_counts *counts; /* api/counts.c: the coalesced "counts" events */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

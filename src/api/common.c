@@ -4,6 +4,7 @@
  * errno-to-status mapping and answering after a durable write.
  */
 #include "api/api_int.h"
+#include "api/counts_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@ extern const struct api_route_set api_channels_routes __attribute__((weak));
 extern const struct api_route_set api_followers_routes __attribute__((weak));
 extern const struct api_route_set api_posts_routes __attribute__((weak));
 extern const struct api_route_set api_media_routes __attribute__((weak));
+extern const struct api_route_set api_reactions_routes __attribute__((weak));
+extern const struct api_route_set api_polls_routes __attribute__((weak));
 
 #define MAX_ROUTES 256
 
@@ -36,7 +39,7 @@ const struct http_route *api_routes(size_t *n)
     const struct api_route_set *sets[] = {
         &api_ops_routes,      &api_tokens_routes,    &api_accounts_routes,
         &api_channels_routes, &api_followers_routes, &api_posts_routes,
-        &api_media_routes,
+        &api_media_routes,    &api_reactions_routes, &api_polls_routes,
     };
 
     if (!count) {
@@ -62,6 +65,10 @@ const struct http_route *api_routes(size_t *n)
  */
 #define FOLLOWER_SIGNUP_WINDOW_MS (10LL * 60 * 1000)
 #define FOLLOWER_SIGNUP_SLOTS     4096
+/* Buckets for reactions and votes: one per active follower on a flood day, then recycled. */
+#define REACTION_WINDOW_MS   (60LL * 1000)
+#define REACTION_TOKEN_SLOTS 65536
+#define REACTION_IP_SLOTS    8192
 
 void api_app_init(struct api_app *a, struct store *store, const struct api_settings *set)
 {
@@ -70,12 +77,24 @@ void api_app_init(struct api_app *a, struct store *store, const struct api_setti
     a->set = *set;
     a->follower_signups = ratelimit_new(FOLLOWER_SIGNUP_SLOTS, set->follower_signups_per_ip,
                                         FOLLOWER_SIGNUP_WINDOW_MS);
+    /* Reactions and votes share one budget per follower token and one per address. */
+    a->reactions_by_token = ratelimit_new(REACTION_TOKEN_SLOTS, set->reactions_per_minute,
+                                          REACTION_WINDOW_MS);
+    a->reactions_by_ip = ratelimit_new(REACTION_IP_SLOTS, set->reactions_per_ip_per_minute,
+                                       REACTION_WINDOW_MS);
+    a->counts = api__counts_start(store);
 }
 
 void api_app_release(struct api_app *a)
 {
+    api__counts_stop(a->counts); /* its last events are written before the store closes */
+    a->counts = NULL;
     ratelimit_free(a->follower_signups);
     a->follower_signups = NULL;
+    ratelimit_free(a->reactions_by_token);
+    a->reactions_by_token = NULL;
+    ratelimit_free(a->reactions_by_ip);
+    a->reactions_by_ip = NULL;
 }
 
 void *api_loop_init(void *app, struct http_loop *loop)

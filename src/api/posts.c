@@ -14,6 +14,7 @@
 
 #include "api/api_int.h"
 #include "api/channels_int.h"
+#include "api/counts_int.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -44,7 +45,7 @@ static int two(const char *p)
  * RFC 3339 date-time ("2026-12-01T09:30:00Z", "2026-12-01T10:30:00.5+01:00") to ms since the
  * epoch. Returns false for anything else.
  */
-static bool parse_rfc3339(const char *s, int64_t *ms)
+bool api__rfc3339_parse(const char *s, int64_t *ms)
 {
     struct tm tm = { 0 };
     int year, off = 0;
@@ -316,7 +317,7 @@ static bool parse_fields(struct http_req *r, json_t *body, bool create, struct s
         return true;
     if (!api__string(r, body, "publish_at", false, 1, 40, &at))
         return false;
-    if (at && !parse_rfc3339(at, &f->publish_at_ms)) {
+    if (at && !api__rfc3339_parse(at, &f->publish_at_ms)) {
         http_respond_error(r, 400, "invalid_value",
                            "'publish_at' must be an RFC 3339 time, e.g. 2026-12-01T09:30:00Z.",
                            "publish_at");
@@ -387,8 +388,11 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
 
 static void posts_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "text", "media", "importance", "publish_at", NULL };
+    static const char *const allowed[] = { "text",       "media", "importance",
+                                           "publish_at", "poll",  NULL };
     struct store_channel *ch = xmalloc(sizeof(*ch));
+    struct store_poll_new poll;
+    bool has_poll = false;
     struct store_post_fields f;
     struct store_user me;
     struct api_pending *p;
@@ -400,8 +404,10 @@ static void posts_create(struct http_req *r)
         !api__channel_admin(r, ch, &me, false))
         goto out;
     body = api__body_object(r, allowed);
-    if (!body || !parse_fields(r, body, true, &f, &media))
+    if (!body || !parse_fields(r, body, true, &f, &media) ||
+        !api__poll_parse(r, body, f.publish_at_ms, &poll, &has_poll))
         goto out;
+    f.poll = has_poll ? &poll : NULL;
     p = api__pending_new(r, create_finish, NULL);
     err = store_post_create(api__app(r)->store, ch->id, me.id, &f, api__pending_done, p, NULL);
     if (err) {
@@ -653,7 +659,7 @@ static void edit_finish(struct http_req *r, int err, int64_t id, void *data)
 
 static void post_edit(struct http_req *r)
 {
-    static const char *const allowed[] = { "text", "media", "importance", NULL };
+    static const char *const allowed[] = { "text", "media", "importance", "poll", NULL };
     struct store_post *p = xmalloc(sizeof(*p));
     struct store_channel *ch = xmalloc(sizeof(*ch));
     struct store_post_fields f;
@@ -668,6 +674,14 @@ static void post_edit(struct http_req *r)
     body = api__body_object(r, allowed);
     if (!body)
         goto out;
+    if (json_object_get(body, "poll")) {
+        /* Decided (docs/API.md): a poll is final once posted, so no vote ever changes meaning. */
+        http_respond_error(r, 409, "poll_not_editable",
+                           "A poll cannot be changed once posted: delete the post and post a new "
+                           "one instead.",
+                           "poll");
+        goto out;
+    }
     if (!json_object_size(body)) {
         http_respond_error(r, 400, "nothing_to_change",
                            "Send at least one of text, media, importance.", NULL);

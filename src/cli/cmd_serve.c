@@ -128,6 +128,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         return 1;
     }
     set.follower_signups_per_ip = (unsigned)c->conf.follower_signups_per_ip;
+    set.reactions_per_minute = (unsigned)c->conf.reactions_per_minute;
+    set.reactions_per_ip_per_minute = (unsigned)c->conf.reactions_per_ip_per_minute;
     set.public_url = c->conf.public_url;
     set.data_dir = c->conf.data_dir;
     set.media_image_max = (size_t)c->conf.media_image_max_bytes;

@@ -60,6 +60,13 @@ static const struct conf_def defs[] = {
     { "follower_signups_per_ip", CONF_LONG, FIELD(follower_signups_per_ip), "1200", 1, 1000000,
       NULL, "New anonymous followers one client address may create per 10 minutes (carrier NAT "
             "puts many phones behind one address); past it 429 with Retry-After." },
+    { "reactions_per_minute", CONF_LONG, FIELD(reactions_per_minute), "30", 1, 1000000, NULL,
+      "Reactions and poll votes (together) one follower token may send per minute; past it 429 "
+      "with Retry-After." },
+    { "reactions_per_ip_per_minute", CONF_LONG, FIELD(reactions_per_ip_per_minute), "6000", 1,
+      100000000, NULL, "Reactions and poll votes (together) from one client address per minute: "
+      "generous, because carrier NAT puts thousands of phones behind one address; past it 429 "
+      "with Retry-After." },
     { "media_image_max_bytes", CONF_LONG, FIELD(media_image_max_bytes), "15728640", 1024,
       33554432, NULL, "Largest photo upload (JPEG, PNG, WebP, HEIC) in bytes; larger ones get 413." },
     { "media_voice_max_bytes", CONF_LONG, FIELD(media_voice_max_bytes), "5242880", 1024, 33554432,

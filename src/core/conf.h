@@ -35,6 +35,8 @@ struct conf {
     long store_batch_max;
     long store_queue_max;
     long follower_signups_per_ip;
+    long reactions_per_minute;
+    long reactions_per_ip_per_minute;
     long media_image_max_bytes;
     long media_voice_max_bytes;
     long media_document_max_bytes;

@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/format.h"
+#include "store/reactions_int.h"
 #include "store/shared_int.h"
 #include "store/store_int.h"
 
@@ -54,6 +55,8 @@ json_t *store_post_json(const struct store_post *p)
     size_t n = strlen(p->text);
     struct buf html;
     json_t *media = json_loads(p->media_json, 0, NULL);
+    json_t *reactions = json_loads(p->reactions_json, 0, NULL);
+    json_t *poll = store_poll_json(p->poll_json, clock_now_ms());
     json_t *v;
 
     buf_init(&html, FORMAT_HTML_MAX(n));
@@ -64,16 +67,22 @@ json_t *store_post_json(const struct store_post *p)
         json_decref(media);
         media = json_array();
     }
+    if (!json_is_object(reactions)) {
+        json_decref(reactions);
+        reactions = json_object();
+    }
     snprintf(id, sizeof(id), "%lld", (long long)p->id);
     clock_rfc3339(p->published_ms, published, sizeof(published));
     if (p->edited_ms)
         clock_rfc3339(p->edited_ms, edited, sizeof(edited));
-    v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:b, s:o, s:b, s:I, s:b}", "id", id,
+    v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:b, s:o, s:b, s:I, s:o, s:o, s:b}", "id",
+                  id,
                   "channel", p->channel, "text", p->text, "html", html.data ? html.data : "",
                   "media", media, "importance", store_importance_name(p->importance),
                   "published_at", published, "edited", p->edited_ms != 0, "edited_at",
                   p->edited_ms ? json_string(edited) : json_null(), "pinned", p->pinned, "views",
-                  (json_int_t)p->views, "scheduled", p->scheduled);
+                  (json_int_t)p->views, "reactions", reactions, "poll", poll ? poll : json_null(),
+                  "scheduled", p->scheduled);
     buf_release(&html);
     return v;
 }
@@ -83,7 +92,8 @@ json_t *store_post_json(const struct store_post *p)
 #define POST_COLS                                                                           \
     "p.id, p.channel_id, c.handle, p.text, p.media, p.importance, p.state, p.published_ms," \
     " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"       \
-    " p.created_ms FROM posts p JOIN channels c ON c.id = p.channel_id"
+    " p.created_ms, " STORE_REACTIONS_SQL("p") ", " STORE_POLL_SQL("p")                       \
+    " FROM posts p JOIN channels c ON c.id = p.channel_id"
 
 static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
 {
@@ -106,6 +116,8 @@ static void post_from_row(sqlite3_stmt *st, struct store_post *p)
     p->views = sqlite3_column_int64(st, 9);
     p->pinned = sqlite3_column_int(st, 10) != 0;
     p->created_ms = sqlite3_column_int64(st, 11);
+    copy_text(p->reactions_json, sizeof(p->reactions_json), st, 12);
+    copy_text(p->poll_json, sizeof(p->poll_json), st, 13);
 }
 
 /* Post `id` through statement cache `c` on `db`: 0, -ENOENT or -EIO. */
@@ -259,6 +271,7 @@ struct post_create {
     char *media;
     enum store_importance importance;
     int64_t publish_at_ms;
+    struct store__poll *poll; /* NULL: none */
 };
 
 static int create_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
@@ -289,6 +302,12 @@ static int create_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     if (err)
         return err;
     *id = sqlite3_last_insert_rowid(tx->db);
+    /* Before the event: "post.created" carries the poll. */
+    if (c->poll) {
+        err = store__poll_insert(tx, *id, c->poll);
+        if (err)
+            return err;
+    }
     post_target(target, sizeof(target), *id);
     err = store__audit(tx, org_id, c->user_id, "post.create", target,
                        now ? NULL : "{\"scheduled\":true}");
@@ -303,6 +322,7 @@ static void create_free(struct store_write *w)
 
     free(c->text);
     free(c->media);
+    store__poll_free(c->poll);
     free(c);
 }
 
@@ -314,7 +334,8 @@ int store_post_create(struct store *s, int64_t channel_id, int64_t user_id,
 {
     struct post_create *c;
 
-    if (!f || !text_valid(f->text) || !media_valid(f->media_json) || !importance_valid(f))
+    if (!f || !text_valid(f->text) || !media_valid(f->media_json) || !importance_valid(f) ||
+        (f->poll && !store_poll_new_valid(f->poll)))
         return -EINVAL;
     c = xcalloc(1, sizeof(*c));
     c->w.op = &create_op;
@@ -324,6 +345,7 @@ int store_post_create(struct store *s, int64_t channel_id, int64_t user_id,
     c->media = xstrdup(f->media_json ? f->media_json : "[]");
     c->importance = f->has_importance ? f->importance : STORE_NORMAL;
     c->publish_at_ms = f->publish_at_ms;
+    c->poll = f->poll ? store__poll_copy(f->poll) : NULL;
     return store__submit(s, &c->w, done, ctx, id_out);
 }
 

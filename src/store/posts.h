@@ -17,6 +17,7 @@
 
 #include "core/compiler.h"
 #include "core/secret.h"
+#include "store/reactions.h"
 #include "store/store.h"
 
 /* Limits (the API validates with these; the schema's CHECKs mirror them). */
@@ -57,12 +58,15 @@ struct store_post {
     int64_t views;
     bool pinned;
     int64_t created_ms;
+    char reactions_json[REACTIONS_JSON_BYTES + 1]; /* {"emoji": n}, most used first */
+    char poll_json[POLL_JSON_BYTES + 1];           /* "" or the raw poll (store_poll_json) */
 };
 
 /*
  * The post as followers and the public see it: id, channel, text, html (core/format), media,
- * importance, published_at, edited, edited_at (or null), pinned, views, scheduled. Never an
- * author. New reference; the "post.created" event carries exactly this. Any thread.
+ * importance, published_at, edited, edited_at (or null), pinned, views, reactions
+ * ({"emoji": count}), poll (store_poll_json, or null), scheduled. Never an author, never who
+ * reacted or voted. New reference; the "post.created" event carries exactly this. Any thread.
  */
 json_t *store_post_json(const struct store_post *p);
 
@@ -80,6 +84,7 @@ struct store_post_fields {
     bool has_importance;
     enum store_importance importance;
     int64_t publish_at_ms;
+    const struct store_poll_new *poll; /* create only: NULL or a poll (store_poll_new_valid) */
 };
 
 /*

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Reactions: the emoji validator, a follower's reaction (put, change, remove) and the
+ * coalescer's "counts" events. The per-follower row exists only so that a follower has one
+ * reaction per post and can change it; the counters in reaction_counts are moved by triggers
+ * in the same transaction (006_reactions_polls.sql), so they are exact without a COUNT(*) on
+ * read, and nothing here reads who reacted with what.
+ *
+ * A reaction is the hottest write of a flood day (thousands of phones at once), so its apply
+ * is one prepared INSERT ... ON CONFLICT that finds the follower and the post itself; no JSON,
+ * no event per reaction: the coalescer (api/counts.c) writes one "counts" event per post per
+ * second at most, through store_counts_events().
+ */
+#include "store/reactions.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "store/reactions_int.h"
+#include "store/shared_int.h"
+
+/* ---- the emoji validator ---- */
+
+/*
+ * Extended_Pictographic (Unicode emoji-data.txt, version 15): the code points that start an
+ * emoji, assigned or reserved for future emoji (so new emoji work without an update here).
+ * Sorted, not overlapping: binary search.
+ */
+static const struct {
+    uint32_t lo, hi;
+} pictographic[] = {
+    { 0x00A9, 0x00A9 },   { 0x00AE, 0x00AE },   { 0x203C, 0x203C },   { 0x2049, 0x2049 },
+    { 0x2122, 0x2122 },   { 0x2139, 0x2139 },   { 0x2194, 0x2199 },   { 0x21A9, 0x21AA },
+    { 0x231A, 0x231B },   { 0x2328, 0x2328 },   { 0x2388, 0x2388 },   { 0x23CF, 0x23CF },
+    { 0x23E9, 0x23F3 },   { 0x23F8, 0x23FA },   { 0x24C2, 0x24C2 },   { 0x25AA, 0x25AB },
+    { 0x25B6, 0x25B6 },   { 0x25C0, 0x25C0 },   { 0x25FB, 0x25FE },   { 0x2600, 0x2605 },
+    { 0x2607, 0x2612 },   { 0x2614, 0x2685 },   { 0x2690, 0x2705 },   { 0x2708, 0x2712 },
+    { 0x2714, 0x2714 },   { 0x2716, 0x2716 },   { 0x271D, 0x271D },   { 0x2721, 0x2721 },
+    { 0x2728, 0x2728 },   { 0x2733, 0x2734 },   { 0x2744, 0x2744 },   { 0x2747, 0x2747 },
+    { 0x274C, 0x274C },   { 0x274E, 0x274E },   { 0x2753, 0x2755 },   { 0x2757, 0x2757 },
+    { 0x2763, 0x2767 },   { 0x2795, 0x2797 },   { 0x27A1, 0x27A1 },   { 0x27B0, 0x27B0 },
+    { 0x27BF, 0x27BF },   { 0x2934, 0x2935 },   { 0x2B05, 0x2B07 },   { 0x2B1B, 0x2B1C },
+    { 0x2B50, 0x2B50 },   { 0x2B55, 0x2B55 },   { 0x3030, 0x3030 },   { 0x303D, 0x303D },
+    { 0x3297, 0x3297 },   { 0x3299, 0x3299 },   { 0x1F000, 0x1F0FF }, { 0x1F10D, 0x1F10F },
+    { 0x1F12F, 0x1F12F }, { 0x1F16C, 0x1F171 }, { 0x1F17E, 0x1F17F }, { 0x1F18E, 0x1F18E },
+    { 0x1F191, 0x1F19A }, { 0x1F1AD, 0x1F1E5 }, { 0x1F201, 0x1F20F }, { 0x1F21A, 0x1F21A },
+    { 0x1F22F, 0x1F22F }, { 0x1F232, 0x1F23A }, { 0x1F23C, 0x1F23F }, { 0x1F249, 0x1F3FA },
+    { 0x1F400, 0x1F53D }, { 0x1F546, 0x1F64F }, { 0x1F680, 0x1F6FF }, { 0x1F774, 0x1F77F },
+    { 0x1F7D5, 0x1F7FF }, { 0x1F80C, 0x1F80F }, { 0x1F848, 0x1F84F }, { 0x1F85A, 0x1F85F },
+    { 0x1F888, 0x1F88F }, { 0x1F8AE, 0x1F8FF }, { 0x1F90C, 0x1F93A }, { 0x1F93C, 0x1F945 },
+    { 0x1F947, 0x1FAFF }, { 0x1FC00, 0x1FFFD },
+};
+
+#define CP_ZWJ        0x200DU
+#define CP_VS16       0xFE0FU
+#define CP_KEYCAP     0x20E3U
+#define CP_BLACK_FLAG 0x1F3F4U
+#define CP_TAG_END    0xE007FU
+#define ZWJ_ELEMENTS_MAX 10 /* the longest RGI ZWJ sequences have 4 or 5 */
+
+static bool is_pictographic(uint32_t c)
+{
+    size_t lo = 0;
+    size_t hi = ARRAY_SIZE(pictographic);
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (c < pictographic[mid].lo)
+            hi = mid;
+        else if (c > pictographic[mid].hi)
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}
+
+static bool is_modifier(uint32_t c)
+{
+    return c >= 0x1F3FB && c <= 0x1F3FF;
+}
+
+static bool is_regional(uint32_t c)
+{
+    return c >= 0x1F1E6 && c <= 0x1F1FF;
+}
+
+static bool is_tag(uint32_t c)
+{
+    return c >= 0xE0020 && c <= 0xE007E;
+}
+
+/*
+ * Decode strict UTF-8 (RFC 3629: shortest form, no surrogates, nothing past U+10FFFF, no NUL)
+ * into `cp`. Returns the number of code points, or -1 for anything malformed.
+ */
+static int decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    size_t i = 0;
+    int n = 0;
+
+    while (i < len) {
+        unsigned char b = s[i];
+        uint32_t c;
+        size_t need;
+        uint32_t min;
+
+        if (b == 0)
+            return -1;
+        if (b < 0x80) {
+            cp[n++] = b;
+            i++;
+            continue;
+        }
+        if (b >= 0xC2 && b <= 0xDF) {
+            need = 1;
+            c = b & 0x1FU;
+            min = 0x80;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            need = 2;
+            c = b & 0x0FU;
+            min = 0x800;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            need = 3;
+            c = b & 0x07U;
+            min = 0x10000;
+        } else {
+            return -1; /* continuation byte first, C0/C1 overlong leads, F5..FF */
+        }
+        if (len - i - 1 < need)
+            return -1;
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return -1;
+            c = (c << 6) | (s[i + k] & 0x3FU);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return -1;
+        cp[n++] = c;
+        i += need + 1;
+    }
+    return n;
+}
+
+/* A keycap: [0-9#*] VS16? U+20E3 ("1️⃣"), the whole string. */
+static bool keycap(const uint32_t *cp, int n)
+{
+    if (!((cp[0] >= '0' && cp[0] <= '9') || cp[0] == '#' || cp[0] == '*'))
+        return false;
+    return (n == 2 && cp[1] == CP_KEYCAP) || (n == 3 && cp[1] == CP_VS16 && cp[2] == CP_KEYCAP);
+}
+
+/* A subdivision flag: U+1F3F4, one or more tags, the cancel tag ("🏴󠁧󠁢󠁳󠁣󠁴󠁿"). */
+static bool tag_sequence(const uint32_t *cp, int n)
+{
+    if (n < 3 || cp[0] != CP_BLACK_FLAG || cp[n - 1] != CP_TAG_END)
+        return false;
+    for (int i = 1; i < n - 1; i++) {
+        if (!is_tag(cp[i]))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * pictographic (modifier | VS16)? (ZWJ pictographic (modifier | VS16)?)*: a single emoji, a
+ * skin-toned one, or a ZWJ sequence. By the grapheme rules of UAX #29 (GB9, GB11) this is one
+ * extended grapheme cluster.
+ */
+static bool zwj_sequence(const uint32_t *cp, int n)
+{
+    int elements = 0;
+    int i = 0;
+
+    for (;;) {
+        if (i >= n || !is_pictographic(cp[i]))
+            return false;
+        i++;
+        if (i < n && (is_modifier(cp[i]) || cp[i] == CP_VS16))
+            i++;
+        if (++elements > ZWJ_ELEMENTS_MAX)
+            return false;
+        if (i == n)
+            return true;
+        if (cp[i] != CP_ZWJ)
+            return false;
+        i++; /* a trailing ZWJ fails on the next round: i == n */
+    }
+}
+
+bool store_emoji_valid(const char *s, size_t len)
+{
+    uint32_t cp[REACTION_EMOJI_MAX_BYTES];
+    int n;
+
+    if (!s || len < 1 || len > REACTION_EMOJI_MAX_BYTES)
+        return false;
+    n = decode((const unsigned char *)s, len, cp);
+    if (n < 1)
+        return false;
+    if (keycap(cp, n))
+        return true;
+    if (is_regional(cp[0]))
+        return n == 2 && is_regional(cp[1]);
+    if (tag_sequence(cp, n))
+        return true;
+    return zwj_sequence(cp, n);
+}
+
+/* ---- the follower, in the writer's transaction ---- */
+
+int store__follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN], int64_t *id)
+{
+    static const char sql[] = "SELECT id FROM followers WHERE hash = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    store__stmt_done(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "follower_id");
+}
+
+/* ---- the target of a reaction or a vote ---- */
+
+int store_post_target(struct store_reader *r, int64_t post_id, const uint8_t hash[SECRET_HASH_LEN],
+                      struct store_post_target *out)
+{
+    static const char sql[] =
+        "SELECT p.channel_id, p.state, p.published_ms, c.retention_days,"
+        " CASE c.reaction_policy WHEN 'set' THEN 1 WHEN 'none' THEN 2 ELSE 0 END,"
+        " coalesce(c.reactions, ''), EXISTS (SELECT 1 FROM follows fo JOIN followers f"
+        " ON f.id = fo.follower_id WHERE f.hash = ?2 AND fo.channel_id = p.channel_id),"
+        " pl.post_id IS NOT NULL, coalesce(json_array_length(pl.options), 0),"
+        " coalesce(pl.multiple, 0), coalesce(pl.closes_ms, 0)"
+        " FROM posts p JOIN channels c ON c.id = p.channel_id"
+        " LEFT JOIN polls pl ON pl.post_id = p.id WHERE p.id = ?1";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+    int err = -EIO;
+
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, post_id);
+    sqlite3_bind_blob(st, 2, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *set = sqlite3_column_text(st, 5);
+
+        out->channel_id = sqlite3_column_int64(st, 0);
+        out->published = sqlite3_column_int(st, 1) == 1;
+        out->published_ms = sqlite3_column_int64(st, 2);
+        out->retention_days = sqlite3_column_int(st, 3);
+        out->reaction_policy = sqlite3_column_int(st, 4);
+        snprintf(out->reactions_json, sizeof(out->reactions_json), "%s",
+                 set ? (const char *)set : "");
+        out->follows = sqlite3_column_int(st, 6) != 0;
+        out->has_poll = sqlite3_column_int(st, 7) != 0;
+        out->n_options = (unsigned)sqlite3_column_int(st, 8);
+        out->multiple = sqlite3_column_int(st, 9) != 0;
+        out->closes_ms = sqlite3_column_int64(st, 10);
+        err = 0;
+    } else {
+        err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "post_target");
+    }
+out:
+    store__stmt_done(st);
+    return err;
+}
+
+/* ---- put ---- */
+
+struct reaction_put {
+    struct store_write w;
+    uint8_t hash[SECRET_HASH_LEN];
+    int64_t post_id;
+    size_t len;
+    char emoji[REACTION_EMOJI_MAX_BYTES + 1];
+};
+
+/* Whether the follower `hash` already has a reaction on the post (the no-change case). */
+static int has_reaction(struct store_tx *tx, const uint8_t *hash, int64_t post_id)
+{
+    static const char sql[] = "SELECT 1 FROM reactions r JOIN followers f ON f.id = r.follower_id"
+                              " WHERE r.post_id = ?1 AND f.hash = ?2";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, post_id);
+    sqlite3_bind_blob(st, 2, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    store__stmt_done(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "reaction_has");
+}
+
+static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    /*
+     * One statement finds the published post and the follower and upserts; the triggers move
+     * the counters. Nothing is inserted when either is missing, and nothing is updated when
+     * the reaction is already this emoji (so no trigger fires for a repeat).
+     */
+    static const char sql[] =
+        "INSERT INTO reactions (post_id, follower_id, emoji) SELECT p.id, f.id, ?3"
+        " FROM posts p, followers f WHERE p.id = ?1 AND p.state = 1 AND f.hash = ?2"
+        " ON CONFLICT (post_id, follower_id) DO UPDATE SET emoji = excluded.emoji"
+        " WHERE emoji != excluded.emoji";
+    struct reaction_put *p = container_of(w, struct reaction_put, w);
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int err;
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, p->post_id);
+        sqlite3_bind_blob(st, 2, p->hash, SECRET_HASH_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, p->emoji, (int)p->len, SQLITE_STATIC);
+    }
+    err = store__step_done(tx->db, st, "reaction_put");
+    if (err)
+        return err;
+    *id = sqlite3_changes(tx->db) > 0;
+    return *id ? 0 : has_reaction(tx, p->hash, p->post_id);
+}
+
+static void put_free(struct store_write *w)
+{
+    struct reaction_put *p = container_of(w, struct reaction_put, w);
+
+    explicit_bzero(p->hash, sizeof(p->hash));
+    free(p);
+}
+
+static const struct store_write_op put_op = { "reaction_put", put_apply, put_free };
+
+int store_reaction_put(struct store *s, const uint8_t hash[SECRET_HASH_LEN], int64_t post_id,
+                       const char *emoji, size_t len, store_done_fn *done, void *ctx)
+{
+    struct reaction_put *p;
+
+    if (!hash || post_id < 1 || !store_emoji_valid(emoji, len))
+        return -EINVAL;
+    p = xcalloc(1, sizeof(*p));
+    p->w.op = &put_op;
+    memcpy(p->hash, hash, SECRET_HASH_LEN);
+    p->post_id = post_id;
+    memcpy(p->emoji, emoji, len);
+    p->len = len;
+    return store__submit(s, &p->w, done, ctx, NULL);
+}
+
+/* ---- delete ---- */
+
+struct reaction_delete {
+    struct store_write w;
+    uint8_t hash[SECRET_HASH_LEN];
+    int64_t post_id;
+};
+
+static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "DELETE FROM reactions WHERE post_id = ?1"
+                              " AND follower_id = (SELECT id FROM followers WHERE hash = ?2)";
+    struct reaction_delete *d = container_of(w, struct reaction_delete, w);
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int err;
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, d->post_id);
+        sqlite3_bind_blob(st, 2, d->hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    }
+    err = store__step_done(tx->db, st, "reaction_delete");
+    *id = err ? 0 : sqlite3_changes(tx->db) > 0;
+    return err;
+}
+
+static void delete_free(struct store_write *w)
+{
+    struct reaction_delete *d = container_of(w, struct reaction_delete, w);
+
+    explicit_bzero(d->hash, sizeof(d->hash));
+    free(d);
+}
+
+static const struct store_write_op delete_op = { "reaction_delete", delete_apply, delete_free };
+
+int store_reaction_delete(struct store *s, const uint8_t hash[SECRET_HASH_LEN], int64_t post_id,
+                          store_done_fn *done, void *ctx)
+{
+    struct reaction_delete *d;
+
+    if (!hash || post_id < 1)
+        return -EINVAL;
+    d = xcalloc(1, sizeof(*d));
+    d->w.op = &delete_op;
+    memcpy(d->hash, hash, SECRET_HASH_LEN);
+    d->post_id = post_id;
+    return store__submit(s, &d->w, done, ctx, NULL);
+}
+
+/* ---- counts events ---- */
+
+struct counts_events {
+    struct store_write w;
+    size_t n;
+    int64_t ids[]; /* n post ids */
+};
+
+/* Post `post_id`'s "counts" event, when it is a published post. `*wrote` is set to 1 if so. */
+static int counts_one(struct store_tx *tx, int64_t post_id, int *wrote)
+{
+    static const char sql[] = "SELECT p.channel_id, p.views_count, " STORE_REACTIONS_SQL("p")
+                              ", " STORE_POLL_SQL("p") " FROM posts p WHERE p.id = ?1"
+                              " AND p.state = 1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    json_t *reactions = NULL;
+    json_t *poll = NULL;
+    json_t *ev = NULL;
+    char *payload = NULL;
+    char id[24];
+    int64_t channel_id = 0;
+    int64_t views = 0;
+    int rc;
+    int err = -EIO;
+
+    *wrote = 0;
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, post_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 2);
+        const char *p = (const char *)sqlite3_column_text(st, 3);
+
+        channel_id = sqlite3_column_int64(st, 0);
+        views = sqlite3_column_int64(st, 1);
+        reactions = r ? json_loads(r, 0, NULL) : NULL;
+        poll = p ? store_poll_json(p, tx->now_ms) : NULL;
+    }
+    store__stmt_done(st);
+    if (rc != SQLITE_ROW) {
+        err = rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "counts_read");
+        goto out;
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)post_id);
+    ev = json_pack("{s:s, s:o, s:o, s:I}", "post", id, "reactions",
+                   reactions ? reactions : json_object(), "poll", poll ? poll : json_null(),
+                   "views", (json_int_t)views);
+    reactions = poll = NULL; /* json_pack took them */
+    payload = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    err = payload ? store__event(tx, channel_id, "counts", payload, NULL) : -EIO;
+    if (!err)
+        *wrote = 1;
+out:
+    json_decref(reactions);
+    json_decref(poll);
+    json_decref(ev);
+    free(payload);
+    return err;
+}
+
+static int counts_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    struct counts_events *c = container_of(w, struct counts_events, w);
+    int64_t written = 0;
+    int err = 0;
+
+    for (size_t i = 0; i < c->n && !err; i++) {
+        int one = 0;
+
+        err = counts_one(tx, c->ids[i], &one);
+        written += one;
+    }
+    *id = written;
+    return err;
+}
+
+static void counts_free(struct store_write *w)
+{
+    free(container_of(w, struct counts_events, w));
+}
+
+static const struct store_write_op counts_op = { "counts_events", counts_apply, counts_free };
+
+int store_counts_events(struct store *s, const int64_t *post_ids, size_t n, store_done_fn *done,
+                        void *ctx, int64_t *written)
+{
+    struct counts_events *c;
+
+    if (!post_ids || n < 1 || n > COUNTS_BATCH_MAX)
+        return -EINVAL;
+    c = xcalloc(1, sizeof(*c) + n * sizeof(c->ids[0]));
+    c->w.op = &counts_op;
+    c->n = n;
+    memcpy(c->ids, post_ids, n * sizeof(c->ids[0]));
+    return store__submit(s, &c->w, done, ctx, written);
+}

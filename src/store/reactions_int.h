@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * store/ internals of reactions and polls that the posts code uses: the SQL that reads a
+ * post's aggregates as JSON text (so a post and its counts come from one statement, in one
+ * snapshot), and the poll made inside the post's own create transaction. store/ only.
+ */
+#ifndef STORE_REACTIONS_INT_H
+#define STORE_REACTIONS_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/compiler.h"
+#include "core/secret.h"
+#include "store/reactions.h"
+#include "store/store_int.h"
+
+/*
+ * A post's reaction counts as a JSON object, most used first (REACTIONS_SHOWN_MAX at most);
+ * `P` is the posts table's alias. Reads reaction_counts only: never who.
+ */
+#define STORE_REACTIONS_SQL(P)                                                          \
+    "(SELECT coalesce(json_group_object(emoji, n), '{}') FROM (SELECT emoji, n"         \
+    " FROM reaction_counts WHERE post_id = " P ".id AND n > 0 ORDER BY n DESC, emoji"   \
+    " LIMIT 50))"
+/*
+ * A post's poll as JSON text for store_poll_json() (closes_ms, not yet closes_at/closed, which
+ * depend on the reader's clock), or NULL when it has none. json() around the subquery: SQLite
+ * drops the JSON subtype across a subquery, which would embed the array as a string.
+ */
+#define STORE_POLL_SQL(P)                                                                    \
+    "(SELECT json_object('question', pl.question, 'options', json((SELECT"                  \
+    " json_group_array(json_object('text', t, 'votes', v)) FROM (SELECT o.value AS t,"      \
+    " coalesce(c.n, 0) AS v FROM json_each(pl.options) o LEFT JOIN poll_counts c"           \
+    " ON c.post_id = pl.post_id AND c.option = o.key ORDER BY o.key))),"                    \
+    " 'multiple', json(iif(pl.multiple, 'true', 'false')), 'closes_ms', pl.closes_ms,"       \
+    " 'total_voters', pl.voters) FROM polls pl WHERE pl.post_id = " P ".id)"
+
+/* A poll copied for a queued post create (store__poll_copy); free with store__poll_free. */
+struct store__poll {
+    char *question;
+    char *options_json; /* JSON array of the option texts */
+    bool multiple;
+    int64_t closes_ms;
+};
+/* Copy `p` (valid per store_poll_new_valid) for the writer. Aborts on OOM. */
+struct store__poll *store__poll_copy(const struct store_poll_new *p);
+void store__poll_free(struct store__poll *p); /* NULL-safe */
+/* Make post `post_id`'s poll and its per-option counters, in the caller's transaction. */
+MUST_CHECK int store__poll_insert(struct store_tx *tx, int64_t post_id,
+                                  const struct store__poll *p);
+
+/* The id of the follower `hash` in the writer's transaction; -ENOENT if unknown. */
+MUST_CHECK int store__follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN],
+                                  int64_t *id);
+
+#endif
