@@ -9,7 +9,7 @@
 #   NS="1000" PROTOS=sse bench/fanout/run.sh  a quick check
 #
 # Environment: NS, PROTOS, TARGETS (default "araldo nchan"), PACED (20), INTERVAL_MS (500),
-# BURST (20), PAYLOAD (200), PROCS (2), OUT (the JSON lines, default a temp file), ARALDO_BIN.
+# BURST (20), PAYLOAD (200), PROCS (2), REPEAT (1: rounds of every case), OUT (the JSON lines, default a temp file), ARALDO_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,6 +21,7 @@ INTERVAL_MS=${INTERVAL_MS:-500}
 BURST=${BURST:-20}
 PAYLOAD=${PAYLOAD:-200}
 PROCS=${PROCS:-2}
+REPEAT=${REPEAT:-1}
 BIN=${ARALDO_BIN:-build/araldo}
 CLIENT=build/bench/fanout_client
 MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
@@ -120,10 +121,12 @@ run_case() { # target proto n
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)" >&2
 echo "date: $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg); araldo $(git rev-parse --short HEAD); nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*nginx\///'); nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)" >&2
 status=0
-for n in $NS; do
-    for proto in $PROTOS; do
-        for t in $TARGETS; do
-            run_case "$t" "$proto" "$n" || status=1
+for _ in $(seq "$REPEAT"); do
+    for n in $NS; do
+        for proto in $PROTOS; do
+            for t in $TARGETS; do
+                run_case "$t" "$proto" "$n" || status=1
+            done
         done
     done
 done
