@@ -14,8 +14,13 @@ for (const r of rows) {
 console.log();
 console.log('| stream | N | last subscriber araldo / Nchan (goal ≤ 0.7) | deliveries/s araldo / Nchan (goal ≥ 1.5) | CPU/delivery araldo / Nchan | araldo RSS/subscriber (goal ≤ 2,048 B) |');
 console.log('| --- | --- | --- | --- | --- | --- |');
+// The i-th araldo row of a (stream, N) is paired with the i-th Nchan row: the same round.
+const seen = new Map();
 for (const a of rows.filter((r) => r.target === 'araldo')) {
-  const n = rows.find((r) => r.target === 'nchan' && r.proto === a.proto && r.n === a.n);
+  const key = `${a.proto}/${a.n}`;
+  const i = seen.get(key) || 0;
+  seen.set(key, i + 1);
+  const n = rows.filter((r) => r.target === 'nchan' && r.proto === a.proto && r.n === a.n)[i];
   if (!n) continue;
   const ratio = (x, y) => (y ? (x / y).toFixed(2) : 'n/a');
   console.log(`| ${a.proto.toUpperCase()} | ${fmt(a.n)} | ${ratio(a.last_ms_median, n.last_ms_median)} | ${ratio(a.deliveries_per_s, n.deliveries_per_s)} | ${ratio(a.cpu_us_per_delivery, n.cpu_us_per_delivery)} | ${fmt(a.rss_per_sub_b)} |`);
