@@ -29,6 +29,11 @@ struct api_settings {
     uint64_t media_max_pixels;
     unsigned media_workers;
     bool media_keep_originals;
+    size_t stream_queue_bytes;     /* unsent bytes before a live stream is cut off */
+    unsigned stream_heartbeat_s;   /* SSE heartbeat / WebSocket ping interval */
+    unsigned stream_max_channels;  /* channels per stream */
+    unsigned stream_replay_max;    /* events replayed per channel on resume */
+    size_t ws_max_message_bytes;   /* largest WebSocket client message (else close 1009) */
 };
 
 struct api_app {
@@ -40,6 +45,7 @@ struct api_app {
     struct ratelimit *reactions_by_token; /* api/reactions.c, api/polls.c */
     struct ratelimit *reactions_by_ip;
     struct api_counts *counts; /* api/counts.c: the coalesced "counts" events */
+    struct fanout *fanout;     /* live streams' hub (api/stream.c); main.c makes and frees it */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */
@@ -52,6 +58,13 @@ const struct http_route *api_routes(size_t *n);
 /* http_opts.loop_init / loop_fini: open and close the loop's store reader. */
 void *api_loop_init(void *app, struct http_loop *loop);
 void api_loop_fini(void *app, void *loop_ctx);
+
+/*
+ * The store's event sink (store_set_event_sink(store, api_stream_sink, fanout)): hands each
+ * durable batch of events to the fan-out hub `ctx`. The store's writer thread.
+ */
+struct store_event;
+void api_stream_sink(void *ctx, const struct store_event *ev, size_t n);
 
 /*
  * Background jobs (api/jobs.c): a thread publishing scheduled posts when due and running the

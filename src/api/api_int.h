@@ -17,6 +17,7 @@ struct api_loop {
     struct store_reader *reader;
     struct http_loop *loop;
     struct posts_cache *posts_cache; /* api/posts.c: this loop's cache of public post pages */
+    struct fanout_loop *fanout;      /* api/stream.c: this loop's side of the hub, or NULL */
 };
 
 /* Free a loop's cache of public post pages (api/posts.c). NULL-safe. */

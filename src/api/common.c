@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "core/secret.h"
+#include "fanout/fanout.h"
 
 /*
  * Each resource file exports its routes as a struct api_route_set; the table is their
@@ -29,6 +30,7 @@ extern const struct api_route_set api_posts_routes __attribute__((weak));
 extern const struct api_route_set api_media_routes __attribute__((weak));
 extern const struct api_route_set api_reactions_routes __attribute__((weak));
 extern const struct api_route_set api_polls_routes __attribute__((weak));
+extern const struct api_route_set api_stream_routes __attribute__((weak));
 
 #define MAX_ROUTES 256
 
@@ -40,6 +42,7 @@ const struct http_route *api_routes(size_t *n)
         &api_ops_routes,      &api_tokens_routes,    &api_accounts_routes,
         &api_channels_routes, &api_followers_routes, &api_posts_routes,
         &api_media_routes,    &api_reactions_routes, &api_polls_routes,
+        &api_stream_routes,
     };
 
     if (!count) {
@@ -120,6 +123,7 @@ void api_loop_fini(void *app, void *loop_ctx)
     if (!l)
         return;
     api__posts_cache_free(l->posts_cache);
+    fanout_loop_free(l->fanout); /* its streams ended before the loop stopped */
     store_reader_close(l->reader);
     free(l);
 }

@@ -13,8 +13,10 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "core/password.h"
+#include "fanout/fanout.h"
 #include "core/workpool.h"
 #include "http/http.h"
+#include "store/events.h"
 
 /*
  * A new server has no account to sign in with: create an operator with a one-time password and
@@ -138,6 +140,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     set.media_max_pixels = (uint64_t)c->conf.media_max_pixels;
     set.media_workers = (unsigned)c->conf.media_workers;
     set.media_keep_originals = c->conf.media_keep_originals;
+    set.stream_queue_bytes = (size_t)c->conf.stream_queue_bytes;
+    set.stream_heartbeat_s = (unsigned)c->conf.stream_heartbeat_s;
+    set.stream_max_channels = (unsigned)c->conf.stream_max_channels;
+    set.stream_replay_max = (unsigned)c->conf.stream_replay_max;
+    set.ws_max_message_bytes = (size_t)c->conf.ws_max_message_bytes;
     api_app_init(&app, store, &set);
     /* Workers inherit this mask; only the main thread takes the signals, with sigwait. */
     sigemptyset(&sigs);
@@ -153,6 +160,19 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         store_close(store);
         return 1;
     }
+    /* Live streams: every durable event goes from the writer thread to the fan-out hub. */
+    app.fanout = fanout_new(&(struct fanout_opts){
+        .queue_bytes = set.stream_queue_bytes,
+        .heartbeat_ms = 1000 * (uint64_t)set.stream_heartbeat_s,
+    });
+    if (!app.fanout) {
+        fprintf(stderr, "araldo: cannot start the live-stream heartbeat thread\n");
+        workpool_free(app.media_pool);
+        api_app_release(&app);
+        store_close(store);
+        return 1;
+    }
+    store_set_event_sink(store, api_stream_sink, app.fanout);
 
     memset(&ho, 0, sizeof(ho));
     ho.listen = c->conf.listen;
@@ -179,6 +199,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         workpool_free(app.media_pool);
         api_app_release(&app);
         store_close(store);
+        fanout_free(app.fanout);
         return 1;
     }
     app.server = srv;
@@ -197,6 +218,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     workpool_free(app.media_pool);
     api_app_release(&app);
     store_close(store);
+    fanout_free(app.fanout); /* after the writer thread, the sink's caller, has stopped */
     log_info("serve: stopped");
     return 0;
 }

@@ -57,6 +57,21 @@ static const struct conf_def defs[] = {
       "Most writes committed together in one transaction (group commit)." },
     { "store_queue_max", CONF_LONG, FIELD(store_queue_max), "100000", 1, 10000000, NULL,
       "Writes waiting for the writer thread; past it writes fail with 503 and Retry-After." },
+    { "stream_queue_bytes", CONF_LONG, FIELD(stream_queue_bytes), "262144", 4096, 67108864,
+      NULL, "Bytes a live stream (SSE or WebSocket) may have unsent before it is cut off; the "
+            "client reconnects and resumes where it was, so one slow phone never delays others." },
+    { "stream_heartbeat_s", CONF_LONG, FIELD(stream_heartbeat_s), "25", 1, 3600, NULL,
+      "Seconds between SSE comment heartbeats and WebSocket pings; a WebSocket that answers "
+      "no ping for this long is closed, and a dead SSE peer is found by the write." },
+    { "stream_max_channels", CONF_LONG, FIELD(stream_max_channels), "64", 1, 1000, NULL,
+      "Channels one stream may carry (?channels=, a follower's follows, WebSocket subscribe); "
+      "past it 400 (SSE) or an error message (WebSocket)." },
+    { "stream_replay_max", CONF_LONG, FIELD(stream_replay_max), "1000", 10, 1000000, NULL,
+      "Missed events replayed per channel when a stream resumes; a client further behind gets "
+      "this many, then the stream ends and it resumes again from there." },
+    { "ws_max_message_bytes", CONF_LONG, FIELD(ws_max_message_bytes), "4096", 128, 1048576,
+      NULL, "Largest message a WebSocket client may send; past it the connection is closed with "
+            "code 1009." },
     { "follower_signups_per_ip", CONF_LONG, FIELD(follower_signups_per_ip), "1200", 1, 1000000,
       NULL, "New anonymous followers one client address may create per 10 minutes (carrier NAT "
             "puts many phones behind one address); past it 429 with Retry-After." },

@@ -34,6 +34,11 @@ struct conf {
     long static_max_age_s;
     long store_batch_max;
     long store_queue_max;
+    long stream_queue_bytes;
+    long stream_heartbeat_s;
+    long stream_max_channels;
+    long stream_replay_max;
+    long ws_max_message_bytes;
     long follower_signups_per_ip;
     long reactions_per_minute;
     long reactions_per_ip_per_minute;

@@ -76,6 +76,8 @@ void http__req_reset(struct http_req *r)
     r->query = NULL;
     r->on_close = NULL;
     r->stream_ctx = NULL;
+    r->raw = false;
+    r->on_data = NULL;
     memset(&r->match, 0, sizeof(r->match));
     if (r->path.alloc > HTTP_KEEP_BYTES)
         buf_release(&r->path);
@@ -542,7 +544,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->state == CS_LINGER)
         return; /* discarded */
     if (c->state == CS_STREAM) {
-        http__conn_close(c); /* a stream client has nothing to say; do not buffer it */
+        if (c->req.on_data) {
+            http__stream_input(&c->req, buf->base, n); /* a WebSocket: its frames */
+            return;
+        }
+        http__conn_close(c); /* an SSE client has nothing to say; do not buffer it */
         return;
     }
     if (!c->in.len) {
@@ -560,6 +566,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->closing)
         return;
+    if (c->state == CS_STREAM && c->req.on_data && c->in.len) {
+        /* Frames a WebSocket client sent right behind its upgrade request. */
+        http__stream_input(&c->req, c->in.data, c->in.len);
+        buf_reset(&c->in);
+        return;
+    }
     pause_reading_if_full(c);
     maybe_close_at_eof(c);
 }

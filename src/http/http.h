@@ -152,6 +152,8 @@ void http_respond_error(struct http_req *r, int status, const char *code, const 
  * request is gone.
  */
 typedef void http_stream_close_fn(struct http_req *req, void *ctx);
+/* Input arriving on a stream that reads (a WebSocket); `p` is borrowed for the call. */
+typedef void http_stream_data_fn(struct http_req *req, void *ctx, const char *p, size_t len);
 /*
  * Send the head of a streamed answer: chunked on HTTP/1.1, delimited by closing the connection
  * on HTTP/1.0. Returns 0, or -EPIPE if the client is gone or the server is stopping; on error
@@ -168,5 +170,70 @@ MUST_CHECK int http_stream_start(struct http_req *r, int status, const char *con
 MUST_CHECK int http_stream_write(struct http_req *r, const void *p, size_t len);
 /* End the stream cleanly; on_close runs before this returns. */
 void http_stream_end(struct http_req *r);
+
+/*
+ * Shared bytes (the fan-out): queue `len` bytes at `p` WITHOUT copying them. They must stay
+ * valid until `release(arg)` runs, exactly once: before this returns when the socket took them
+ * at once or on error, otherwise when the write completes or the connection drops it. Nothing
+ * is allocated when the socket takes the bytes at once (the common case for a live stream).
+ * The bytes go out as they are: on a chunked stream they must carry their own chunk framing.
+ * No backlog check here: the caller applies its own limit with http_stream_unsent(). Returns 0,
+ * or -EPIPE once the stream has ended.
+ */
+typedef void http_release_fn(void *arg);
+MUST_CHECK int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
+                                     http_release_fn *release, void *arg);
+/* Bytes of this stream queued for the socket but not yet taken by it. */
+size_t http_stream_unsent(const struct http_req *r);
+/* Whether the stream's body is HTTP/1.1 chunked (else bytes go out as they are). */
+bool http_stream_chunked(const struct http_req *r);
+/* Whether the server is shutting down (a stream ending now says "going away"). */
+bool http_req_server_stopping(const struct http_req *r);
+/* uv_now() of the request's loop, in ms: cheap, for timeouts. */
+uint64_t http_req_now_ms(const struct http_req *r);
+
+/* ---- WebSocket (RFC 6455, framing by wslay; ws.c; loop thread only) ---- */
+
+struct http_ws; /* opaque: one per WebSocket connection */
+
+struct http_ws_ops {
+    /* A complete text message (valid UTF-8, at most max_msg bytes; `p` borrowed). */
+    void (*on_text)(struct http_ws *ws, void *ctx, const char *p, size_t len);
+    /* The connection ended, for any reason; runs exactly once; `ws` is freed right after. */
+    void (*on_close)(struct http_ws *ws, void *ctx);
+};
+
+/*
+ * Answer the request with the WebSocket handshake (101, Sec-WebSocket-Accept) when it is a
+ * valid upgrade: GET, "Upgrade: websocket", "Connection: upgrade", Sec-WebSocket-Version 13
+ * and a 16-byte Sec-WebSocket-Key. Client messages over `max_msg` bytes close the connection
+ * with 1009; a protocol error closes it with 1002; pings are answered with pongs.
+ * Returns the new WebSocket, or NULL after answering 400 (not an upgrade) / 426 (wrong
+ * version) / 503 (stopping); then on_close is never called.
+ */
+struct http_ws *http_ws_accept(struct http_req *r, size_t max_msg, const struct http_ws_ops *ops,
+                               void *ctx);
+/* Send a text message (copied). Returns 0 or -EPIPE once closing. */
+MUST_CHECK int http_ws_send_text(struct http_ws *ws, const char *p, size_t len);
+/*
+ * Send a frame already encoded by the caller (an unmasked server frame, shared by many
+ * connections); as http_stream_write_ref(). Returns 0 or -EPIPE once closing (released).
+ */
+MUST_CHECK int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len,
+                                      http_release_fn *release, void *arg);
+/* Bytes queued for the socket but not yet taken. */
+size_t http_ws_unsent(const struct http_ws *ws);
+/*
+ * Start the closing handshake with `code` (1000 normal, 1001 going away, 1008 policy ...) and a
+ * short `reason` (may be NULL; cut at 123 bytes). The connection ends once the close frame is
+ * written (on_close runs then, or after the current callback returns). Idempotent.
+ */
+void http_ws_close(struct http_ws *ws, unsigned code, const char *reason);
+/*
+ * Whether anything (a pong, any frame) arrived since the last call; clears the flag. A peer
+ * that answered none of a ping interval is dead (heartbeats use this to reap).
+ */
+bool http_ws_heard(struct http_ws *ws);
+struct http_req *http_ws_req(struct http_ws *ws);
 
 #endif

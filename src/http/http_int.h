@@ -89,6 +89,8 @@ struct http_req {
     /* streaming responses (stream.c) */
     http_stream_close_fn *on_close;
     void *stream_ctx;
+    bool raw;                      /* no chunk framing: a WebSocket after its 101 */
+    http_stream_data_fn *on_data;  /* input of a stream that reads (WebSocket), else closes */
 };
 
 enum http__cstate {
@@ -250,7 +252,18 @@ MUST_CHECK int http__static_resolve(const char *root, size_t root_len, const cha
 /* stream.c */
 /* The connection of a stream closed: run its on_close. */
 void http__stream_closed(struct http_req *r);
-/* response.c, for stream.c: send the head of a streamed answer. */
-MUST_CHECK int http__stream_head(struct http_req *r, int status, const char *content_type);
+/*
+ * response.c, for stream.c: send the head of a streamed answer; `raw` for a protocol switch
+ * (101: no chunked framing, no "Connection: close"; the caller adds Upgrade and Connection).
+ */
+MUST_CHECK int http__stream_head(struct http_req *r, int status, const char *content_type,
+                                 bool raw);
+/* stream.c, for conn.c: input arrived on a stream that reads (req->on_data set). */
+void http__stream_input(struct http_req *r, const char *p, size_t len);
+/* stream.c, for ws.c: start a stream; `raw` for a protocol switch (see http__stream_head). */
+MUST_CHECK int http__stream_start(struct http_req *r, int status, const char *content_type,
+                                  bool raw, http_stream_close_fn *on_close, void *ctx);
+/* stream.c, for ws.c: deliver this stream's input to `fn` instead of closing on it. */
+void http__stream_set_reader(struct http_req *r, http_stream_data_fn *fn);
 
 #endif

@@ -254,19 +254,22 @@ void http_resp_header(struct http_req *r, const char *name, const char *value)
                  name);
 }
 
-int http__stream_head(struct http_req *r, int status, const char *content_type)
+int http__stream_head(struct http_req *r, int status, const char *content_type, bool raw)
 {
     struct http__conn *c = r->c;
     struct buf *o = &c->loop->out;
-    bool chunked = c->parse.http_minor >= 1;
+    bool chunked = c->parse.http_minor >= 1 && !raw;
     int e;
 
     /* A stream is the last thing on its connection: no pipelining behind an endless body. */
     c->keep_alive = false;
     buf_reset(o);
-    e = render_head(r, o, status, content_type, -1, chunked,
-                    chunked ? "Transfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
-                            : "Cache-Control: no-store\r\n");
+    if (raw)
+        e = render_head(r, o, status, content_type, -1, true, NULL);
+    else
+        e = render_head(r, o, status, content_type, -1, chunked,
+                        chunked ? "Transfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
+                                : "Cache-Control: no-store\r\n");
     if (e)
         return -EMSGSIZE;
     http__conn_send(c, o->data, o->len);

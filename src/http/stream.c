@@ -1,15 +1,30 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * Streamed responses (SSE, and the hook for WebSocket later): a head without Content-Length,
- * then chunks for as long as the application writes them. The stream is the last use of its
+ * Streamed responses (SSE, and WebSocket after its 101): a head without Content-Length, then
+ * bytes for as long as the application writes them. The stream is the last use of its
  * connection. Its on_close runs exactly once, whatever ends it, so a subscriber list never
  * keeps a pointer to a request that is gone; graceful shutdown ends every stream at once.
+ *
+ * Shared bytes (http_stream_write_ref) are how the fan-out sends one encoded event to every
+ * subscriber: the socket usually takes them at once (nothing allocated, nothing copied); when
+ * it does not, the rest is queued as a reference to the shared buffer, released when written.
  */
 #include "http/http_int.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "core/alloc.h"
+
+/* A queued write of shared bytes: a reference, released when written or dropped. */
+struct refw {
+    uv_write_t req;
+    size_t len;
+    http_release_fn *release;
+    void *arg;
+};
 
 static void run_on_close(struct http_req *r)
 {
@@ -17,22 +32,27 @@ static void run_on_close(struct http_req *r)
 
     r->streaming = false;
     r->on_close = NULL;
+    r->on_data = NULL;
     if (fn)
         fn(r, r->stream_ctx);
 }
 
-int http_stream_start(struct http_req *r, int status, const char *content_type,
-                      http_stream_close_fn *on_close, void *ctx)
+/* http_stream_start, and the WebSocket's 101 (`raw`: no chunk framing). */
+int http__stream_start(struct http_req *r, int status, const char *content_type, bool raw,
+                       http_stream_close_fn *on_close, void *ctx)
 {
     struct http__conn *c = r->c;
 
     assert(!r->answered && !r->streaming); /* a handler answers exactly once */
     if (c->closed || c->closing || c->gone || c->loop->stopping) {
+        http_resp_header(r, "Retry-After", "5");
         http_respond_error(r, 503, "overloaded", "The server is stopping; retry shortly.",
                            NULL);
         return -EPIPE;
     }
-    if (http__stream_head(r, status, content_type)) {
+    r->raw = raw;
+    if (http__stream_head(r, status, content_type, raw)) {
+        r->raw = false;
         http_respond_error(r, 500, "internal", "The response headers are too large.", NULL);
         return -EPIPE;
     }
@@ -42,6 +62,17 @@ int http_stream_start(struct http_req *r, int status, const char *content_type,
     r->stream_ctx = ctx;
     http__conn_request_done(c); /* the connection enters CS_STREAM */
     return 0;
+}
+
+int http_stream_start(struct http_req *r, int status, const char *content_type,
+                      http_stream_close_fn *on_close, void *ctx)
+{
+    return http__stream_start(r, status, content_type, false, on_close, ctx);
+}
+
+bool http_stream_chunked(const struct http_req *r)
+{
+    return !r->raw && r->c->parse.http_minor >= 1;
 }
 
 int http_stream_write(struct http_req *r, const void *p, size_t len)
@@ -58,7 +89,7 @@ int http_stream_write(struct http_req *r, const void *p, size_t len)
     }
     if (!len)
         return 0; /* a zero-length chunk would end the body */
-    if (c->parse.http_minor >= 1) {
+    if (http_stream_chunked(r)) {
         /* One chunk, one write: frame it in the loop's scratch buffer. */
         struct buf *o = &c->loop->out;
 
@@ -73,13 +104,87 @@ int http_stream_write(struct http_req *r, const void *p, size_t len)
     return c->closing ? -EPIPE : 0;
 }
 
+static void on_ref_written(uv_write_t *req, int status)
+{
+    struct refw *w = container_of(req, struct refw, req);
+    struct http__conn *c = req->handle->data;
+
+    c->nwrites--;
+    c->wbytes -= w->len;
+    w->release(w->arg);
+    free(w);
+    if (status < 0) {
+        c->gone = true;
+        http__conn_close(c);
+    }
+}
+
+int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
+                          http_release_fn *release, void *arg)
+{
+    struct http__conn *c = r->c;
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
+    struct refw *w;
+    int n = UV_EAGAIN;
+
+    if (!r->streaming || c->closing || c->gone) {
+        release(arg);
+        return -EPIPE;
+    }
+    /* Behind queued writes the bytes must queue too, or they would overtake them. */
+    if (!c->nwrites)
+        n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n == (int)len) {
+        release(arg);
+        return 0;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        release(arg);
+        c->gone = true;
+        http__conn_close(c);
+        return -EPIPE;
+    }
+    if (n < 0)
+        n = 0;
+    w = xmalloc(sizeof(*w));
+    w->len = len - (size_t)n;
+    w->release = release;
+    w->arg = arg;
+    b = uv_buf_init((char *)p + n, (unsigned)w->len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_ref_written) < 0) {
+        free(w);
+        release(arg);
+        c->gone = true;
+        http__conn_close(c);
+        return -EPIPE;
+    }
+    c->nwrites++;
+    c->wbytes += w->len;
+    return 0;
+}
+
+size_t http_stream_unsent(const struct http_req *r)
+{
+    return r->c->wbytes;
+}
+
+bool http_req_server_stopping(const struct http_req *r)
+{
+    return r->c->loop->stopping;
+}
+
+uint64_t http_req_now_ms(const struct http_req *r)
+{
+    return uv_now(&r->c->loop->uv);
+}
+
 void http_stream_end(struct http_req *r)
 {
     struct http__conn *c = r->c;
 
     if (!r->streaming)
         return;
-    if (c->parse.http_minor >= 1)
+    if (http_stream_chunked(r))
         http__conn_send(c, "0\r\n\r\n", 5);
     run_on_close(r);
     c->state = CS_HEAD; /* leave CS_STREAM so finishing shuts down politely */
@@ -89,4 +194,15 @@ void http_stream_end(struct http_req *r)
 void http__stream_closed(struct http_req *r)
 {
     run_on_close(r);
+}
+
+void http__stream_set_reader(struct http_req *r, http_stream_data_fn *fn)
+{
+    r->on_data = fn;
+}
+
+void http__stream_input(struct http_req *r, const char *p, size_t len)
+{
+    if (r->streaming && r->on_data)
+        r->on_data(r, r->stream_ctx, p, len);
 }

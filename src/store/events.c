@@ -5,32 +5,108 @@
  * from a seq, so the numbering must have no gaps and no duplicates: the counter lives on the
  * channel row (channels.last_seq) and is bumped by the one writer thread, inside the caller's
  * savepoint, so a rolled-back write rolls back its seq too.
+ *
+ * Each event is also collected (tx->events) for the event sink, which hears a batch's events
+ * only once its COMMIT is durable (sqlite.c); a rolled-back savepoint drops its events from
+ * the collection, so nobody is ever told of a change that did not happen.
  */
-#include "store/shared_int.h"
+#include "store/events.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/alloc.h"
+#include "store/shared_int.h"
+
+/* ---- collecting for the sink (writer thread) ---- */
+
+void store__events_init(struct store__evlist *l)
+{
+    memset(l, 0, sizeof(*l));
+}
+
+size_t store__events_mark(const struct store__evlist *l)
+{
+    return l->n;
+}
+
+static void entry_free(struct store_event *e)
+{
+    free((char *)e->channel); /* the entry's block starts with the handle */
+}
+
+void store__events_rollback(struct store__evlist *l, size_t mark)
+{
+    while (l->n > mark)
+        entry_free(&l->ev[--l->n]);
+}
+
+void store__events_flush(struct store__evlist *l, store_event_sink_fn *sink, void *ctx)
+{
+    if (l->n && sink)
+        sink(ctx, l->ev, l->n);
+    store__events_rollback(l, 0);
+}
+
+void store__events_release(struct store__evlist *l)
+{
+    store__events_rollback(l, 0);
+    free(l->ev);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Copy one event into the collection: one block holds handle, kind and payload. */
+static void collect(struct store__evlist *l, int64_t channel_id, const char *handle, int64_t seq,
+                    const char *kind, const char *payload, int64_t now_ms)
+{
+    size_t hl = strlen(handle) + 1, kl = strlen(kind) + 1, pl = strlen(payload);
+    char *block = xmalloc(hl + kl + pl + 1);
+    struct store_event *e;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->ev = xrealloc(l->ev, l->cap * sizeof(*l->ev));
+    }
+    memcpy(block, handle, hl);
+    memcpy(block + hl, kind, kl);
+    memcpy(block + hl + kl, payload, pl + 1);
+    e = &l->ev[l->n++];
+    e->channel_id = channel_id;
+    e->channel = block;
+    e->seq = seq;
+    e->kind = block + hl;
+    e->payload = block + hl + kl;
+    e->payload_len = pl;
+    e->created_ms = now_ms;
+}
 
 int store__event(struct store_tx *tx, int64_t channel_id, const char *kind,
                  const char *payload_json, int64_t *seq)
 {
     static const char bump[] = "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?1"
-                               " RETURNING last_seq";
+                               " RETURNING last_seq, handle";
     static const char ins[] = "INSERT INTO events (channel_id, seq, kind, payload, created_ms)"
                               " VALUES (?1, ?2, ?3, ?4, ?5)";
     sqlite3_stmt *st;
     int64_t next = 0;
+    char handle[64] = "";
     int rc;
 
-    if (!kind || !*kind || !payload_json)
+    if (!kind || !*kind || strlen(kind) > STORE_EVENT_KIND_MAX || !payload_json)
         return -EINVAL;
     st = store__stmt(tx->stmts, bump);
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, channel_id);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 1);
+
         next = sqlite3_column_int64(st, 0);
+        if (h)
+            memcpy(handle, h, MIN(strlen((const char *)h), sizeof(handle) - 1));
+    }
     /* RETURNING: the update is only complete once the statement has run to its end. */
     while (rc == SQLITE_ROW)
         rc = sqlite3_step(st);
@@ -48,7 +124,77 @@ int store__event(struct store_tx *tx, int64_t channel_id, const char *kind,
         sqlite3_bind_int64(st, 5, tx->now_ms);
     }
     rc = store__step_done(tx->db, st, "event");
+    if (!rc && tx->events)
+        collect(tx->events, channel_id, handle, next, kind, payload_json, tx->now_ms);
     if (!rc && seq)
         *seq = next;
     return rc;
+}
+
+/* ---- replay (reader thread) ---- */
+
+int store_events_since(struct store_reader *r, int64_t channel_id, int64_t after_seq,
+                       unsigned limit, store_event_fn *each, void *ctx, int64_t *last_seq)
+{
+    /*
+     * One statement, so one snapshot: the channel's last seq and the events after the
+     * position agree even while the writer commits. The LEFT JOIN gives one row with a NULL
+     * seq when there is no event after the position.
+     */
+    static const char sql[] =
+        "SELECT c.last_seq, e.seq, e.kind, e.payload, e.created_ms FROM channels c"
+        " LEFT JOIN events e ON e.channel_id = c.id AND e.seq > ?2"
+        " WHERE c.id = ?1 ORDER BY e.seq LIMIT ?3";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct store_event ev = { .channel_id = channel_id };
+    int64_t last = 0, expect;
+    bool found = false;
+    int rc, err = 0;
+
+    if (!st)
+        return -EIO;
+    if (after_seq < 0)
+        after_seq = 0;
+    expect = after_seq + 1;
+    sqlite3_bind_int64(st, 1, channel_id);
+    sqlite3_bind_int64(st, 2, after_seq);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        found = true;
+        last = sqlite3_column_int64(st, 0);
+        if (after_seq > last) {
+            err = -ERANGE; /* a position this database never gave out */
+            break;
+        }
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+            if (last > after_seq)
+                err = -ERANGE; /* there were events after the position, all purged */
+            break;
+        }
+        ev.seq = sqlite3_column_int64(st, 1);
+        if (ev.seq != expect) {
+            err = -ERANGE; /* the events right after the position were purged */
+            break;
+        }
+        expect++;
+        if (!limit)
+            break; /* only checking */
+        ev.kind = (const char *)sqlite3_column_text(st, 2);
+        ev.payload = (const char *)sqlite3_column_text(st, 3);
+        ev.payload_len = (size_t)sqlite3_column_bytes(st, 3);
+        ev.created_ms = sqlite3_column_int64(st, 4);
+        if (!ev.kind || !ev.payload) {
+            err = -EIO;
+            break;
+        }
+        each(ctx, &ev);
+    }
+    if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = store__errno(r->db, rc, "events since");
+    store__stmt_done(st);
+    if (!err && !found)
+        err = -ENOENT;
+    if (last_seq)
+        *last_seq = last;
+    return err;
 }

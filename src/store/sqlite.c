@@ -57,6 +57,11 @@ struct store {
     pthread_t writer;
     bool writer_running;
 
+    /* events of the running batch, and who hears them once it is durable (store/events.h) */
+    struct store__evlist events;
+    store_event_sink_fn *sink;
+    void *sink_ctx;
+
     _Atomic uint64_t writes_total;
     _Atomic uint64_t commits_total;
     struct histogram commit_latency;
@@ -181,6 +186,8 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
 {
     int err;
 
+    size_t mark = store__events_mark(&s->events);
+
     err = control(s, sql_savepoint);
     if (err)
         return err;
@@ -188,6 +195,7 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
     w->err = w->op->apply(w, tx, &w->id);
     if (w->err) {
         w->id = 0;
+        store__events_rollback(&s->events, mark); /* its events did not happen */
         /* Some errors (I/O, disk full, out of memory) make SQLite roll back the whole
          * transaction: then there is no savepoint to return to, and the batch is lost. */
         if (sqlite3_get_autocommit(s->db))
@@ -201,7 +209,8 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
 
 static void run_batch(struct store *s, struct store_write *batch)
 {
-    struct store_tx tx = { .db = s->db, .stmts = &s->stmts, .now_ms = clock_now_ms() };
+    struct store_tx tx = { .db = s->db, .stmts = &s->stmts, .now_ms = clock_now_ms(),
+                           .events = &s->events };
     uint64_t t0 = clock_mono_us();
     struct store_write *w;
     int err;
@@ -214,8 +223,11 @@ static void run_batch(struct store *s, struct store_write *batch)
     if (!err) {
         histogram_observe(&s->commit_latency, clock_mono_us() - t0);
         atomic_fetch_add_explicit(&s->commits_total, 1, memory_order_relaxed);
+        /* Durable now: streams may hear of it, before any writer is told it succeeded. */
+        store__events_flush(&s->events, s->sink, s->sink_ctx);
         return;
     }
+    store__events_rollback(&s->events, 0);
     /* Nothing of this batch is durable, so nobody may hear otherwise. */
     if (!sqlite3_get_autocommit(s->db))
         (void)control(s, sql_rollback);
@@ -419,12 +431,22 @@ void store_close(struct store *s)
         pthread_join(s->writer, NULL);
     }
     store__stmt_cache_release(&s->stmts);
+    store__events_release(&s->events);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         log_warn("store: closing the database: %s", sqlite3_errmsg(s->db));
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
     free(s);
+}
+
+void store_set_event_sink(struct store *s, store_event_sink_fn *sink, void *ctx)
+{
+    /* At startup, before writes that matter: the writer reads these without a lock. */
+    pthread_mutex_lock(&s->mu);
+    s->sink = sink;
+    s->sink_ctx = ctx;
+    pthread_mutex_unlock(&s->mu);
 }
 
 int store_schema_version(struct store *s)

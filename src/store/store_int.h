@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/compiler.h"
+#include "store/events.h"
 #include "store/store.h"
 
 /* Statements of one connection, prepared once and looked up by their SQL text's address. */
@@ -71,11 +72,30 @@ MUST_CHECK int store__migrate(sqlite3 *db, int *version, int *applied, char *err
 /* DATA_DIR/araldo.db, for the other connections (readers, backup, checks). */
 const char *store__path(const struct store *s);
 
+/*
+ * The events a batch wrote so far, in order (store/events.c): handed to the event sink once the
+ * batch's COMMIT is durable; a write's own events are dropped when its savepoint rolls back.
+ * Members are private to events.c.
+ */
+struct store__evlist {
+    struct store_event *ev; /* store/events.h; each entry's strings live in one block */
+    size_t n, cap;
+};
+void store__events_init(struct store__evlist *l);
+/* How many events are collected: a mark to roll back to. */
+size_t store__events_mark(const struct store__evlist *l);
+/* Drop the events collected after `mark` (their write's savepoint was rolled back). */
+void store__events_rollback(struct store__evlist *l, size_t mark);
+/* Hand every collected event to `sink` (NULL: nobody listens), then forget them. */
+void store__events_flush(struct store__evlist *l, store_event_sink_fn *sink, void *ctx);
+void store__events_release(struct store__evlist *l);
+
 /* What apply() gets: the writer's connection, its statements, and the batch's clock. */
 struct store_tx {
     sqlite3 *db;
     struct stmt_cache *stmts;
     int64_t now_ms; /* wall clock taken once per batch: every row of a batch has the same time */
+    struct store__evlist *events; /* where store__event collects for the sink (NULL: nowhere) */
 };
 
 struct store_write;

@@ -1,0 +1,949 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Live streams: GET /api/v1/stream (Server-Sent Events) and GET /api/v1/ws (WebSocket), the
+ * glue between http/ (the connection), fanout/ (live events, encoded once for everyone) and
+ * store/ (the events a resuming client missed). docs/FANOUT.md explains the design; docs/API.md
+ * the wire format.
+ *
+ * Gap-free resume. Each event has its channel's seq. A stream keeps, per channel, the last seq
+ * it sent. On (re)connection it joins the live channel FIRST, then replays from the store what
+ * followed the client's position, synchronously on this loop: no live message can be delivered
+ * to it in between (deliveries run on this same loop), so every event is either in the replay
+ * or arrives live afterwards, and live ones with a seq already sent are dropped. A live seq
+ * that skips ahead (an event that could not be encoded, a loop that registered late) is filled
+ * from the store before it is sent. A position older than what the store keeps gets an
+ * explicit `reset`, never a silent gap.
+ *
+ * The SSE event id is the resume cursor "channel:seq[,channel:seq...]" (api/stream_int.h). A
+ * stream of one channel sends the shared bytes as they are (their id line is that cursor); a
+ * stream of several writes its own id line (its whole cursor) before the shared rest.
+ */
+#include "api/stream_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "api/channels_int.h"
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "fanout/fanout.h"
+#include "store/events.h"
+
+/* The SSE reconnection delay we suggest to clients, in ms (the `retry:` line). */
+#define SSE_RETRY_MS 3000
+
+/* ---- parsers (pure) ---- */
+
+static int parse_handle(const char *s, size_t n, char *out)
+{
+    if (!n || n > API_HANDLE_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+            return -EINVAL;
+        out[i] = ch;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+static int parse_seq(const char *s, size_t n, int64_t *out)
+{
+    int64_t v = 0;
+
+    if (!n || n > 18)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static bool seen(const struct api_pos *pos, size_t n, const char *handle)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(pos[i].handle, handle))
+            return true;
+    }
+    return false;
+}
+
+int api__cursor_parse(const char *s, struct api_pos *out, size_t max)
+{
+    size_t len = strnlen(s, API_CURSOR_MAX_BYTES + 1);
+    const char *p = s;
+    int n = 0;
+
+    if (!len || len > API_CURSOR_MAX_BYTES)
+        return -EINVAL;
+    for (;;) {
+        size_t item = strcspn(p, ",");
+        const char *colon = memchr(p, ':', item);
+        struct api_pos pos;
+
+        if (!colon)
+            return -EINVAL;
+        if (parse_handle(p, (size_t)(colon - p), pos.handle) ||
+            parse_seq(colon + 1, item - (size_t)(colon - p) - 1, &pos.seq) ||
+            seen(out, (size_t)n, pos.handle))
+            return -EINVAL;
+        if ((size_t)n == max)
+            return -E2BIG;
+        out[n++] = pos;
+        p += item;
+        if (!*p)
+            break;
+        p++; /* the comma: an item must follow */
+    }
+    return n;
+}
+
+int api__cursor_format(const struct api_pos *pos, size_t n, char *out, size_t outlen)
+{
+    size_t o = 0;
+
+    if (!outlen)
+        return -EMSGSIZE;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(out + o, outlen - o, "%s%s:%lld", i ? "," : "", pos[i].handle,
+                         (long long)(pos[i].seq < 0 ? 0 : pos[i].seq));
+
+        if (k < 0 || (size_t)k >= outlen - o)
+            return -EMSGSIZE;
+        o += (size_t)k;
+    }
+    return (int)o;
+}
+
+int api__channel_list_parse(const char *s, struct api_pos *out, size_t max)
+{
+    size_t len = strnlen(s, API_CURSOR_MAX_BYTES + 1);
+    const char *p = s;
+    int n = 0;
+
+    if (!len || len > API_CURSOR_MAX_BYTES)
+        return -EINVAL;
+    for (;;) {
+        size_t item = strcspn(p, ",");
+        struct api_pos pos = { .seq = -1 };
+
+        if (parse_handle(p, item, pos.handle) || seen(out, (size_t)n, pos.handle))
+            return -EINVAL;
+        if ((size_t)n == max)
+            return -E2BIG;
+        out[n++] = pos;
+        p += item;
+        if (!*p)
+            break;
+        p++;
+    }
+    return n;
+}
+
+static int ws_since(json_t *since, struct api_pos *out, size_t n, char *why, size_t whylen)
+{
+    const char *key;
+    json_t *val;
+    char h[API_HANDLE_MAX + 1];
+
+    if (!json_is_object(since)) {
+        snprintf(why, whylen, "'since' must be an object of channel -> seq.");
+        return -EINVAL;
+    }
+    json_object_foreach(since, key, val) {
+        size_t i;
+
+        if (parse_handle(key, strlen(key), h) || !json_is_integer(val) ||
+            json_integer_value(val) < 0 || json_integer_value(val) > 999999999999999999LL) {
+            snprintf(why, whylen, "'since' must map channel handles to seqs (0 or more).");
+            return -EINVAL;
+        }
+        for (i = 0; i < n && strcmp(out[i].handle, h) != 0; i++)
+            ;
+        if (i == n) {
+            snprintf(why, whylen, "'since' names '%.39s', which is not in 'channels'.", h);
+            return -EINVAL;
+        }
+        out[i].seq = json_integer_value(val);
+    }
+    return 0;
+}
+
+int api__ws_msg_parse(const char *p, size_t len, enum api_ws_type *type, struct api_pos *out,
+                      size_t max, char *why, size_t whylen)
+{
+    char jerr[160];
+    json_t *v = json_parse(p, len, jerr, sizeof(jerr));
+    json_t *chans, *since, *val;
+    const char *key, *t;
+    int n = -EINVAL;
+    size_t i;
+
+    if (!v) {
+        snprintf(why, whylen, "The message is not valid JSON (%s).", jerr);
+        return -EINVAL;
+    }
+    if (!json_is_object(v)) {
+        snprintf(why, whylen, "A message is a JSON object with a 'type'.");
+        goto out;
+    }
+    json_object_foreach(v, key, val) {
+        if (strcmp(key, "type") != 0 && strcmp(key, "channels") != 0 && strcmp(key, "since") != 0) {
+            snprintf(why, whylen, "Unknown field '%.40s'.", key);
+            goto out;
+        }
+    }
+    t = json_string_value(json_object_get(v, "type"));
+    if (t && !strcmp(t, "subscribe")) {
+        *type = API_WS_SUBSCRIBE;
+    } else if (t && !strcmp(t, "unsubscribe")) {
+        *type = API_WS_UNSUBSCRIBE;
+    } else {
+        snprintf(why, whylen, "'type' must be \"subscribe\" or \"unsubscribe\".");
+        goto out;
+    }
+    chans = json_object_get(v, "channels");
+    if (!json_is_array(chans) || !json_array_size(chans)) {
+        snprintf(why, whylen, "'channels' must be a non-empty array of channel handles.");
+        goto out;
+    }
+    if (json_array_size(chans) > max) {
+        snprintf(why, whylen, "At most %zu channels per stream.", max);
+        n = -E2BIG;
+        goto out;
+    }
+    for (i = 0; i < json_array_size(chans); i++) {
+        const char *h = json_string_value(json_array_get(chans, i));
+
+        out[i].seq = -1;
+        if (!h || parse_handle(h, strlen(h), out[i].handle) || seen(out, i, out[i].handle)) {
+            snprintf(why, whylen, "'channels' must hold distinct channel handles.");
+            goto out;
+        }
+    }
+    since = json_object_get(v, "since");
+    if (since && *type == API_WS_UNSUBSCRIBE) {
+        snprintf(why, whylen, "'since' goes with subscribe only.");
+        goto out;
+    }
+    if (since && ws_since(since, out, i, why, whylen))
+        goto out;
+    n = (int)i;
+out:
+    json_decref(v);
+    return n;
+}
+
+/* ---- streams ---- */
+
+struct stream_ch {
+    int64_t id;
+    int64_t seq; /* the last seq this stream sent (or its starting position) */
+    char handle[API_HANDLE_MAX + 1];
+};
+
+struct stream {
+    struct api_app *app;
+    struct api_loop *al;
+    struct http_req *req; /* SSE; for a WebSocket, the upgraded request */
+    struct http_ws *ws;   /* WebSocket, or NULL */
+    struct fanout_sub *sub;
+    struct stream_ch *ch;
+    unsigned n, cap;
+    unsigned depth; /* calls in progress that may end the stream: free after the last */
+    bool closed;    /* the connection ended: nothing more may be written */
+    bool follower;  /* a WebSocket with a follower token: `hash` is valid */
+    uint8_t hash[SECRET_HASH_LEN];
+};
+
+static void stream_free(struct stream *st)
+{
+    fanout_sub_free(st->sub);
+    free(st->ch);
+    free(st);
+}
+
+static void enter(struct stream *st)
+{
+    st->depth++;
+}
+
+/* Leave a call that may have ended the stream. Returns false when `st` is gone. */
+static bool leave(struct stream *st)
+{
+    if (--st->depth || !st->closed)
+        return !st->closed;
+    stream_free(st);
+    return false;
+}
+
+/* The connection ended (any reason): stop hearing events; free unless a call is in progress. */
+static void stream_closed(struct stream *st)
+{
+    st->closed = true;
+    fanout_sub_free(st->sub);
+    st->sub = NULL;
+    if (!st->depth)
+        stream_free(st);
+}
+
+static struct stream_ch *stream_find(struct stream *st, int64_t channel_id)
+{
+    for (unsigned i = 0; i < st->n; i++) {
+        if (st->ch[i].id == channel_id)
+            return &st->ch[i];
+    }
+    return NULL;
+}
+
+static struct stream_ch *stream_add(struct stream *st, int64_t id, const char *handle, int64_t seq)
+{
+    struct stream_ch *c;
+
+    if (st->n == st->cap) {
+        st->cap = st->cap ? 2 * st->cap : 1; /* most streams carry one channel */
+        st->ch = xrealloc(st->ch, st->cap * sizeof(*st->ch));
+    }
+    c = &st->ch[st->n++];
+    c->id = id;
+    c->seq = seq;
+    snprintf(c->handle, sizeof(c->handle), "%s", handle);
+    return c;
+}
+
+static int stream_cursor(const struct stream *st, char *out, size_t outlen)
+{
+    struct api_pos pos[8];
+    size_t o = 0;
+
+    /* Chunks of eight keep the stack small whatever stream_max_channels is. */
+    for (unsigned i = 0; i < st->n; i += ARRAY_SIZE(pos)) {
+        size_t k = MIN(ARRAY_SIZE(pos), st->n - i);
+        int w;
+
+        for (size_t j = 0; j < k; j++) {
+            snprintf(pos[j].handle, sizeof(pos[j].handle), "%s", st->ch[i + j].handle);
+            pos[j].seq = st->ch[i + j].seq;
+        }
+        if (o && o + 1 < outlen)
+            out[o++] = ',';
+        w = api__cursor_format(pos, k, out + o, outlen - o);
+        if (w < 0)
+            return w;
+        o += (size_t)w;
+    }
+    if (!st->n && outlen)
+        out[0] = '\0';
+    return (int)o;
+}
+
+/* SSE: "id: <this stream's cursor>\n" (+ `tail`), copied: for several channels and resets. */
+static int sse_id_line(struct stream *st, const char *tail)
+{
+    char line[API_CURSOR_MAX_BYTES + 256];
+    int n;
+
+    memcpy(line, "id: ", 4);
+    n = stream_cursor(st, line + 4, sizeof(line) - 4 - 200);
+    if (n < 0)
+        return n;
+    n += 4;
+    n += snprintf(line + n, sizeof(line) - (size_t)n, "\n%s", tail ? tail : "");
+    return http_stream_write(st->req, line, (size_t)n);
+}
+
+/* Send event `m` of channel `c` (its seq is c->seq + 1). Returns 0 or -EPIPE. */
+static int send_event(struct stream *st, struct stream_ch *c, struct fanout_msg *m)
+{
+    bool chunked;
+    const char *p;
+    size_t len;
+
+    c->seq = fanout_msg_seq(m);
+    if (st->ws) {
+        p = fanout_msg_bytes(m, FANOUT_WS, &len);
+        return http_ws_send_frame_ref(st->ws, p, len, fanout_msg_release, fanout_msg_ref(m));
+    }
+    chunked = http_stream_chunked(st->req);
+    if (st->n > 1) {
+        if (sse_id_line(st, NULL))
+            return -EPIPE;
+        p = fanout_msg_bytes(m, chunked ? FANOUT_SSE_NOID_CHUNK : FANOUT_SSE_NOID, &len);
+    } else {
+        p = fanout_msg_bytes(m, chunked ? FANOUT_SSE_CHUNK : FANOUT_SSE, &len);
+    }
+    return http_stream_write_ref(st->req, p, len, fanout_msg_release, fanout_msg_ref(m));
+}
+
+/* The client must reload channel `c`: what followed its position is gone. */
+static int send_reset(struct stream *st, struct stream_ch *c, int64_t last_seq)
+{
+    char body[256];
+    int n;
+
+    c->seq = last_seq;
+    if (st->ws) {
+        n = snprintf(body, sizeof(body), "{\"type\":\"reset\",\"channel\":\"%s\",\"seq\":%lld}",
+                     c->handle, (long long)last_seq);
+        return http_ws_send_text(st->ws, body, (size_t)n);
+    }
+    snprintf(body, sizeof(body), "event: reset\ndata: {\"channel\":\"%s\",\"seq\":%lld}\n\n",
+             c->handle, (long long)last_seq);
+    return sse_id_line(st, body);
+}
+
+struct replay {
+    struct stream *st;
+    struct stream_ch *c;
+    unsigned n;
+    bool failed;
+};
+
+static void replay_one(void *ctx, const struct store_event *ev)
+{
+    struct replay *rp = ctx;
+    struct fanout_event fe = {
+        .channel_id = rp->c->id,
+        .channel = rp->c->handle,
+        .seq = ev->seq,
+        .kind = ev->kind,
+        .payload = ev->payload,
+        .payload_len = ev->payload_len,
+        .created_ms = ev->created_ms,
+    };
+    struct fanout_msg *m;
+
+    if (rp->failed || rp->st->closed)
+        return;
+    rp->n++;
+    m = fanout_msg_new(&fe);
+    if (!m) {
+        log_warn("stream: event %lld of '%s' cannot be encoded; skipped", (long long)ev->seq,
+                 rp->c->handle);
+        rp->c->seq = ev->seq;
+        return;
+    }
+    if (send_event(rp->st, rp->c, m))
+        rp->failed = true;
+    fanout_msg_unref(m);
+}
+
+/*
+ * Send what channel `c` had after c->seq, from the store. Returns 0, 1 when the replay limit
+ * was reached (more may follow: end the stream, the client resumes from there), or a negative
+ * errno (-EPIPE: the stream is gone or going). Call between enter() and leave().
+ */
+static int replay(struct stream *st, struct stream_ch *c)
+{
+    struct replay rp = { .st = st, .c = c };
+    unsigned limit = st->app->set.stream_replay_max;
+    int64_t last = 0;
+    int err;
+
+    err = store_events_since(st->al->reader, c->id, c->seq, limit, replay_one, &rp, &last);
+    if (st->closed || rp.failed)
+        return -EPIPE;
+    if (err == -ERANGE)
+        return send_reset(st, c, last) ? -EPIPE : 0;
+    if (err) {
+        log_warn("stream: cannot replay '%s': %s", c->handle, strerror(-err));
+        return err;
+    }
+    return rp.n >= limit ? 1 : 0;
+}
+
+/* ---- live delivery (fanout callbacks; the loop's thread) ---- */
+
+static size_t op_unsent(void *ctx)
+{
+    struct stream *st = ctx;
+
+    return st->ws ? http_ws_unsent(st->ws) : http_stream_unsent(st->req);
+}
+
+static void end_stream(struct stream *st, unsigned ws_code, const char *why)
+{
+    if (st->closed)
+        return;
+    if (st->ws)
+        http_ws_close(st->ws, ws_code, why);
+    else
+        http_stream_end(st->req);
+}
+
+static void heartbeat(struct stream *st, struct fanout_msg *m)
+{
+    const char *p;
+    size_t len;
+
+    if (st->ws) {
+        if (!http_ws_heard(st->ws)) {
+            end_stream(st, 1001, "No answer to pings.");
+            return;
+        }
+        p = fanout_msg_bytes(m, FANOUT_WS, &len);
+        (void)!http_ws_send_frame_ref(st->ws, p, len, fanout_msg_release, fanout_msg_ref(m));
+        return;
+    }
+    p = fanout_msg_bytes(m, http_stream_chunked(st->req) ? FANOUT_SSE_CHUNK : FANOUT_SSE, &len);
+    (void)!http_stream_write_ref(st->req, p, len, fanout_msg_release, fanout_msg_ref(m));
+}
+
+static void op_write(void *ctx, struct fanout_msg *m)
+{
+    struct stream *st = ctx;
+    struct stream_ch *c;
+    int64_t seq = fanout_msg_seq(m);
+    int rc = 0;
+
+    enter(st);
+    if (fanout_msg_type(m) == FANOUT_HEARTBEAT) {
+        heartbeat(st, m);
+        goto out;
+    }
+    c = stream_find(st, fanout_msg_channel_id(m));
+    if (!c || seq <= c->seq)
+        goto out; /* not ours, or already sent by the replay */
+    if (seq > c->seq + 1) {
+        rc = replay(st, c); /* fill the gap from the store first */
+        if (rc > 0)
+            end_stream(st, 1013, "Too far behind; reconnect to resume.");
+        if (rc || st->closed || seq <= c->seq)
+            goto out;
+    }
+    (void)!send_event(st, c, m);
+out:
+    (void)leave(st);
+}
+
+static void op_cutoff(void *ctx)
+{
+    struct stream *st = ctx;
+
+    /* The hub needs the subscriber gone before this returns, whatever the close does. */
+    fanout_sub_free(st->sub);
+    st->sub = NULL;
+    enter(st);
+    end_stream(st, 1013, "Too slow to keep up; reconnect and resume with 'since'.");
+    (void)leave(st);
+}
+
+static const struct fanout_sub_ops sub_ops = {
+    .unsent = op_unsent,
+    .write = op_write,
+    .cutoff = op_cutoff,
+};
+
+static int post_to_loop(void *post_ctx, void (*fn)(void *arg), void *arg)
+{
+    return http_loop_post(post_ctx, fn, arg);
+}
+
+/* The loop's side of the hub, made on the loop's first stream. */
+static struct fanout_loop *loop_hub(struct http_req *r)
+{
+    struct api_loop *al = http_req_loop_ctx(r);
+
+    if (!al->fanout)
+        al->fanout = fanout_loop_new(api__app(r)->fanout, post_to_loop, http_req_loop(r));
+    return al->fanout;
+}
+
+void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
+{
+    struct fanout_event fe[32];
+
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+
+        for (; i < n && k < ARRAY_SIZE(fe); i++, k++) {
+            fe[k] = (struct fanout_event){
+                .channel_id = ev[i].channel_id,
+                .channel = ev[i].channel,
+                .seq = ev[i].seq,
+                .kind = ev[i].kind,
+                .payload = ev[i].payload,
+                .payload_len = ev[i].payload_len,
+                .created_ms = ev[i].created_ms,
+            };
+        }
+        fanout_publish(ctx, fe, k);
+    }
+}
+
+/* ---- starting a stream ---- */
+
+static struct stream *stream_new(struct http_req *r)
+{
+    struct stream *st = xcalloc(1, sizeof(*st));
+
+    st->app = api__app(r);
+    st->al = http_req_loop_ctx(r);
+    st->req = r;
+    return st;
+}
+
+/*
+ * Join every channel, then replay each one that has a position (in that order: see the top
+ * of this file). Returns false when the stream ended meanwhile (or must: replay limit).
+ */
+static bool stream_go_live(struct stream *st, const bool *resume)
+{
+    bool more = false;
+    int rc;
+
+    st->sub = fanout_sub_new(loop_hub(st->req), &sub_ops, st);
+    for (unsigned i = 0; i < st->n; i++)
+        (void)!fanout_sub_join(st->sub, st->ch[i].id);
+    enter(st);
+    for (unsigned i = 0; i < st->n && !st->closed; i++) {
+        if (!resume[i])
+            continue;
+        rc = replay(st, &st->ch[i]);
+        if (rc < 0 && rc != -EPIPE)
+            continue; /* logged; live events still flow */
+        if (rc)
+            more = more || rc > 0;
+    }
+    if (more)
+        end_stream(st, 1013, "Too far behind; reconnect to resume.");
+    return leave(st);
+}
+
+struct follows {
+    struct stream *st;
+    unsigned max;
+    bool over;
+};
+
+static void add_follow(void *ctx, const struct store_follow *f)
+{
+    struct follows *fw = ctx;
+
+    if (fw->st->n >= fw->max) {
+        fw->over = true;
+        return;
+    }
+    stream_add(fw->st, f->ch.id, f->ch.handle, f->ch.last_seq);
+}
+
+static void bad_request(struct http_req *r, const char *code, const char *msg, const char *field)
+{
+    http_respond_error(r, 400, code, msg, field);
+}
+
+/* The channels named in ?channels=, each one readable by this request. */
+static bool named_channels(struct http_req *r, struct stream *st, const char *list)
+{
+    unsigned max = st->app->set.stream_max_channels;
+    struct api_pos *want = xcalloc(max, sizeof(*want));
+    struct store_channel *ch = xmalloc(sizeof(*ch));
+    char msg[160];
+    bool ok = false;
+    int n = api__channel_list_parse(list, want, max);
+
+    if (n == -E2BIG) {
+        snprintf(msg, sizeof(msg), "At most %u channels per stream.", max);
+        bad_request(r, "too_many_channels", msg, "channels");
+        goto out;
+    }
+    if (n < 0) {
+        bad_request(r, "invalid_channels",
+                    "'channels' must be channel handles separated by commas, such as "
+                    "?channels=comune-news,meteo.",
+                    "channels");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        if (api__channel_load(r, want[i].handle, ch) || !api__channel_readable(r, ch))
+            goto out; /* answered: 404 (an unlisted channel is not revealed) or 401 */
+        stream_add(st, ch->id, ch->handle, ch->last_seq);
+    }
+    ok = true;
+out:
+    free(ch);
+    free(want);
+    return ok;
+}
+
+static bool follower_channels(struct http_req *r, struct stream *st)
+{
+    struct follows fw = { .st = st, .max = st->app->set.stream_max_channels };
+    uint8_t hash[SECRET_HASH_LEN];
+    char msg[200];
+    int err;
+
+    if (!http_req_header(r, "Authorization")) {
+        bad_request(r, "missing_channels",
+                    "Name the channels to stream (?channels=comune-news) or send your follower "
+                    "token (Authorization: Bearer follower_...) to stream the channels you follow.",
+                    "channels");
+        return false;
+    }
+    if (!api__follower(r, hash))
+        return false;
+    err = store_follower_channels(st->al->reader, hash, add_follow, &fw);
+    if (err) {
+        api__errno(r, err, "follower channels");
+        return false;
+    }
+    if (fw.over) {
+        snprintf(msg, sizeof(msg),
+                 "You follow more than %u channels: name the ones to stream with ?channels=.",
+                 fw.max);
+        bad_request(r, "too_many_channels", msg, "channels");
+        return false;
+    }
+    return true;
+}
+
+/* Apply a resume cursor: channels it names start from its position and replay. */
+static bool apply_cursor(struct http_req *r, struct stream *st, const char *cursor, bool *resume,
+                         const char *field)
+{
+    unsigned max = st->app->set.stream_max_channels;
+    struct api_pos *pos = xcalloc(max, sizeof(*pos));
+    int n = api__cursor_parse(cursor, pos, max);
+
+    if (n < 0) {
+        free(pos);
+        bad_request(r, "invalid_last_event_id",
+                    "The resume position must be the id of the last event received, such as "
+                    "comune-news:12 (or comune-news:12,meteo:7).",
+                    field);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        for (unsigned j = 0; j < st->n; j++) {
+            if (!strcmp(st->ch[j].handle, pos[i].handle)) {
+                st->ch[j].seq = pos[i].seq;
+                resume[j] = true;
+            }
+        }
+    }
+    free(pos);
+    return true;
+}
+
+/*
+ * GET /api/v1/stream[?channels=a,b][&last_event_id=a:12] — Server-Sent Events. Browsers'
+ * EventSource cannot send headers: the follower token goes in Authorization, so the web app
+ * streams with fetch(); an anonymous preview needs no token (?channels= of listed channels).
+ */
+static void on_sse_close(struct http_req *r, void *ctx)
+{
+    (void)r;
+    stream_closed(ctx);
+}
+
+static void stream_get(struct http_req *r)
+{
+    struct stream *st = stream_new(r);
+    const char *list = http_req_query(r, "channels");
+    const char *cursor = http_req_header(r, "Last-Event-ID");
+    const char *field = "Last-Event-ID";
+    bool *resume = NULL;
+    char first[64];
+    int n;
+
+    if (!cursor || !*cursor) {
+        cursor = http_req_query(r, "last_event_id");
+        field = "last_event_id";
+    }
+    if (list ? !named_channels(r, st, list) : !follower_channels(r, st))
+        goto fail;
+    if (!st->n) {
+        bad_request(r, "no_channels",
+                    "You follow no channel yet: follow one, or name channels with ?channels=.",
+                    "channels");
+        goto fail;
+    }
+    resume = xcalloc(st->n, sizeof(*resume));
+    if (cursor && *cursor && !apply_cursor(r, st, cursor, resume, field))
+        goto fail;
+    http_resp_header(r, "X-Accel-Buffering", "no");
+    if (http_stream_start(r, 200, "text/event-stream; charset=utf-8", on_sse_close, st))
+        goto fail; /* answered 503; on_sse_close will not run */
+    n = snprintf(first, sizeof(first), "retry: %d\n\n", SSE_RETRY_MS);
+    enter(st);
+    /* The starting cursor, so a client that drops before any event resumes from here. */
+    if (!http_stream_write(r, first, (size_t)n))
+        (void)!sse_id_line(st, "\n");
+    if (leave(st))
+        (void)stream_go_live(st, resume);
+    free(resume);
+    return;
+fail:
+    free(resume);
+    stream_free(st);
+}
+
+/* ---- WebSocket ---- */
+
+static void ws_reply(struct stream *st, json_t *v)
+{
+    size_t len;
+    char *s = json_encode(v, &len);
+
+    json_decref(v);
+    (void)!http_ws_send_text(st->ws, s, len);
+    free(s);
+}
+
+static void ws_error(struct stream *st, const char *code, const char *channel, const char *msg)
+{
+    ws_reply(st, json_pack("{s:s, s:s, s:s?, s:s}", "type", "error", "code", code, "channel",
+                           channel, "message", msg));
+}
+
+/* Whether this WebSocket may stream `ch`: listed, or followed by its follower. */
+static bool ws_readable(struct stream *st, const struct store_channel *ch)
+{
+    bool yes = false;
+
+    if (ch->listed)
+        return true;
+    return st->follower && !store_follower_follows(st->al->reader, st->hash, ch->id, &yes) && yes;
+}
+
+/* Subscribe to one channel (from `pos.seq`, or live when -1). Returns false if `st` is gone. */
+static bool ws_subscribe_one(struct stream *st, const struct api_pos *pos, struct store_channel *ch)
+{
+    struct stream_ch *c;
+    int rc = 0;
+
+    if (store_channel_get(st->al->reader, pos->handle, ch) || !ws_readable(st, ch)) {
+        ws_error(st, "channel_not_found", pos->handle,
+                 "There is no channel with this handle: check it (an unlisted channel needs "
+                 "your follower token and a follow).");
+        return true;
+    }
+    c = stream_find(st, ch->id);
+    if (!c) {
+        if (st->n >= st->app->set.stream_max_channels) {
+            ws_error(st, "too_many_channels", pos->handle,
+                     "This stream carries the most channels it may: unsubscribe from one "
+                     "first.");
+            return true;
+        }
+        c = stream_add(st, ch->id, ch->handle, ch->last_seq);
+        (void)!fanout_sub_join(st->sub, ch->id);
+    }
+    if (pos->seq >= 0) {
+        c->seq = pos->seq;
+        rc = replay(st, c);
+    }
+    if (st->closed || rc == -EPIPE)
+        return false;
+    if (rc > 0) {
+        end_stream(st, 1013, "Too far behind; reconnect to resume.");
+        return false;
+    }
+    ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel", c->handle, "seq",
+                           (json_int_t)c->seq));
+    return !st->closed;
+}
+
+static void ws_unsubscribe_one(struct stream *st, const struct api_pos *pos)
+{
+    for (unsigned i = 0; i < st->n; i++) {
+        if (!strcmp(st->ch[i].handle, pos->handle)) {
+            (void)!fanout_sub_leave(st->sub, st->ch[i].id);
+            st->ch[i] = st->ch[--st->n];
+            break;
+        }
+    }
+    ws_reply(st, json_pack("{s:s, s:s}", "type", "unsubscribed", "channel", pos->handle));
+}
+
+static void ws_on_text(struct http_ws *ws, void *ctx, const char *p, size_t len)
+{
+    struct stream *st = ctx;
+    unsigned max = st->app->set.stream_max_channels;
+    struct api_pos *pos = xcalloc(max, sizeof(*pos));
+    struct store_channel *ch = NULL;
+    enum api_ws_type type = API_WS_SUBSCRIBE;
+    char why[200];
+    int n;
+
+    (void)ws;
+    enter(st);
+    n = api__ws_msg_parse(p, len, &type, pos, max, why, sizeof(why));
+    if (n < 0) {
+        /* A client that speaks another protocol: say why, then close (policy violation). */
+        ws_error(st, n == -E2BIG ? "too_many_channels" : "invalid_message", NULL, why);
+        end_stream(st, 1008, "Invalid message; see the error message before this close.");
+        goto out;
+    }
+    if (type == API_WS_SUBSCRIBE)
+        ch = xmalloc(sizeof(*ch));
+    for (int i = 0; i < n && !st->closed; i++) {
+        if (type == API_WS_UNSUBSCRIBE)
+            ws_unsubscribe_one(st, &pos[i]);
+        else if (!ws_subscribe_one(st, &pos[i], ch))
+            break;
+    }
+out:
+    free(ch);
+    free(pos);
+    (void)leave(st);
+}
+
+static void ws_on_close(struct http_ws *ws, void *ctx)
+{
+    (void)ws;
+    stream_closed(ctx);
+}
+
+static const struct http_ws_ops ws_ops = {
+    .on_text = ws_on_text,
+    .on_close = ws_on_close,
+};
+
+/*
+ * GET /api/v1/ws — WebSocket. An optional follower token (Authorization: Bearer) opens the
+ * unlisted channels it follows; ?channels=a,b subscribes at once (live), as a subscribe message
+ * without `since` would.
+ */
+static void ws_get(struct http_req *r)
+{
+    struct stream *st = stream_new(r);
+    const char *list = http_req_query(r, "channels");
+    bool *resume = NULL;
+
+    if (http_req_header(r, "Authorization")) {
+        if (!api__follower(r, st->hash))
+            goto fail;
+        st->follower = true;
+    }
+    if (list && !named_channels(r, st, list))
+        goto fail;
+    st->ws = http_ws_accept(r, st->app->set.ws_max_message_bytes, &ws_ops, st);
+    if (!st->ws)
+        goto fail; /* answered 400 / 426 / 503 */
+    resume = xcalloc(st->n ? st->n : 1, sizeof(*resume));
+    (void)stream_go_live(st, resume);
+    free(resume);
+    return;
+fail:
+    stream_free(st);
+}
+
+static const struct http_route routes[] = {
+    { HTTP_M_GET, "/api/v1/stream", stream_get, 0, 0 },
+    { HTTP_M_GET, "/api/v1/ws", ws_get, 0, 0 },
+};
+
+API_ROUTE_SET(api_stream_routes, routes);

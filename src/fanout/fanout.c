@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The fan-out hub (fanout.h; the design note is docs/FANOUT.md).
+ *
+ * Threads: fanout_publish() runs on the store's writer thread, the heartbeat on a thread of its
+ * own; both only encode and append references to each loop's inbox under that loop's mutex,
+ * then wake the loop once per burst. Everything else (the channel index, subscribers, delivery)
+ * belongs to one loop thread and takes no lock.
+ *
+ * Memory per idle subscriber is one struct fanout_sub plus one node per channel joined (about
+ * 100 bytes with malloc's overhead for a one-channel stream): messages are shared, never
+ * queued per subscriber here; what a slow socket has not taken yet waits in the libuv write
+ * queue as references to the shared bytes.
+ */
+#include "fanout/fanout.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+#define CHANNEL_MAX   63
+#define KIND_MAX      31
+#define PAYLOAD_MAX   (1024 * 1024)
+#define BUCKETS_FIRST 64
+
+struct fanout_msg {
+    atomic_uint refs;
+    enum fanout_msg_type type;
+    int64_t channel_id;
+    int64_t seq;
+    char channel[CHANNEL_MAX + 1];
+    char kind[KIND_MAX + 1];
+    size_t off[FANOUT_WIRE_COUNT];
+    size_t len[FANOUT_WIRE_COUNT];
+    size_t size;
+    char data[];
+};
+
+struct chan;
+
+/* One subscriber in one channel. */
+struct node {
+    struct fanout_sub *sub;
+    struct chan *chan;
+    struct node *prev, *next; /* in chan->head */
+    struct node *sub_next;    /* in sub->nodes */
+};
+
+struct chan {
+    int64_t id;
+    struct node *head;
+    struct chan *hnext; /* hash chain */
+};
+
+struct fanout_sub {
+    struct fanout_loop *l;
+    const struct fanout_sub_ops *ops;
+    void *ctx;
+    struct node *nodes;
+    struct fanout_sub *prev, *next; /* l->subs: every subscriber, for heartbeats */
+};
+
+struct fanout_loop {
+    struct fanout *f;
+    fanout_post_fn *post;
+    void *post_ctx;
+    struct fanout_loop *prev, *next; /* f->loops */
+
+    pthread_mutex_t mu; /* guards the inbox and `posted` */
+    struct fanout_msg **inbox;
+    size_t n, cap;
+    bool posted; /* a drain is on its way to the loop */
+
+    /* loop thread only */
+    struct chan **buckets;
+    size_t nbuckets, nchans;
+    struct fanout_sub *subs;
+    size_t nsubs;
+    bool delivering;
+    struct node *iter_node;       /* next node of the channel being delivered */
+    struct fanout_sub *iter_sub;  /* next subscriber of the heartbeat being delivered */
+    struct chan *iter_chan;       /* the channel being delivered: freed after, if emptied */
+};
+
+struct fanout {
+    struct fanout_opts o;
+    pthread_mutex_t mu; /* guards `loops` */
+    struct fanout_loop *loops;
+    struct fanout_msg *heartbeat;
+
+    pthread_t hb_thread;
+    bool hb_running;
+    pthread_mutex_t hb_mu;
+    pthread_cond_t hb_cond;
+    bool hb_stop;
+
+    atomic_uint_fast64_t published, delivered, cutoffs, subscribers;
+};
+
+/* ---- messages ---- */
+
+static bool token_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    /* Handles and kinds go into JSON and SSE lines unescaped: allow only what needs none. */
+    return n && n <= max &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* SSE "data:" lines for `p`: a line break in the payload starts a new data line (the spec). */
+static size_t sse_data(char *out, const char *p, size_t len)
+{
+    size_t o = 0;
+
+    if (out)
+        memcpy(out, "data: ", 6);
+    o = 6;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
+            continue;
+        if (p[i] == '\n' || p[i] == '\r') {
+            if (out)
+                memcpy(out + o, "\ndata: ", 7);
+            o += 7;
+            continue;
+        }
+        if (out)
+            out[o] = p[i];
+        o++;
+    }
+    if (out)
+        memcpy(out + o, "\n\n", 2);
+    return o + 2;
+}
+
+/* The head of an unmasked, final WebSocket frame of `len` payload bytes (RFC 6455 5.2). */
+static size_t ws_head(unsigned char *h, unsigned opcode, size_t len)
+{
+    h[0] = (unsigned char)(0x80 | opcode);
+    if (len < 126) {
+        h[1] = (unsigned char)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        h[1] = 126;
+        h[2] = (unsigned char)(len >> 8);
+        h[3] = (unsigned char)len;
+        return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}
+
+static struct fanout_msg *msg_alloc(size_t size)
+{
+    struct fanout_msg *m = xcalloc(1, sizeof(*m) + size);
+
+    atomic_init(&m->refs, 1);
+    m->size = size;
+    return m;
+}
+
+/* Section of `m`: chunk header, `body` of `blen` bytes, CRLF; records both views. */
+static size_t put_chunked(struct fanout_msg *m, size_t at, enum fanout_wire plain,
+                          enum fanout_wire chunk, const char *body, size_t blen)
+{
+    char hex[24];
+    int n = snprintf(hex, sizeof(hex), "%zx\r\n", blen);
+
+    m->off[chunk] = at;
+    memcpy(m->data + at, hex, (size_t)n);
+    m->off[plain] = at + (size_t)n;
+    m->len[plain] = blen;
+    memcpy(m->data + at + n, body, blen);
+    memcpy(m->data + at + n + blen, "\r\n", 2);
+    m->len[chunk] = (size_t)n + blen + 2;
+    return at + m->len[chunk];
+}
+
+struct fanout_msg *fanout_msg_new(const struct fanout_event *ev)
+{
+    static const char ws_a[] = "{\"type\":\"event\",\"channel\":\"";
+    struct fanout_msg *m = NULL;
+    char idl[CHANNEL_MAX + 48], evl[KIND_MAX + 16], wsb[CHANNEL_MAX + KIND_MAX + 96];
+    char *sse = NULL;
+    size_t dlen, idn, evn, ssen, wsn, wspay, size;
+    unsigned char wh[10];
+    size_t whn;
+
+    if (!ev || !ev->channel || !ev->kind || !ev->payload || ev->payload_len > PAYLOAD_MAX ||
+        !token_ok(ev->channel, CHANNEL_MAX) || !token_ok(ev->kind, KIND_MAX) || ev->seq < 1)
+        return NULL;
+    idn = (size_t)snprintf(idl, sizeof(idl), "id: %s:%lld\n", ev->channel, (long long)ev->seq);
+    evn = (size_t)snprintf(evl, sizeof(evl), "event: %s\n", ev->kind);
+    dlen = sse_data(NULL, ev->payload, ev->payload_len);
+    /* SSE: id line, event line, data lines; the no-id view is its tail. */
+    ssen = idn + evn + dlen;
+    sse = xmalloc(ssen);
+    memcpy(sse, idl, idn);
+    memcpy(sse + idn, evl, evn);
+    sse_data(sse + idn + evn, ev->payload, ev->payload_len);
+    wsn = (size_t)snprintf(wsb, sizeof(wsb), "%s%s\",\"seq\":%lld,\"event\":\"%s\",\"data\":", ws_a,
+                           ev->channel, (long long)ev->seq, ev->kind);
+    wspay = wsn + ev->payload_len + 1;
+    whn = ws_head(wh, 0x1, wspay);
+    size = (ssen + 24) + (ssen - idn + 24) + whn + wspay;
+    m = msg_alloc(size);
+    m->type = FANOUT_EVENT;
+    m->channel_id = ev->channel_id;
+    m->seq = ev->seq;
+    snprintf(m->channel, sizeof(m->channel), "%s", ev->channel);
+    snprintf(m->kind, sizeof(m->kind), "%s", ev->kind);
+    {
+        size_t at = put_chunked(m, 0, FANOUT_SSE, FANOUT_SSE_CHUNK, sse, ssen);
+
+        at = put_chunked(m, at, FANOUT_SSE_NOID, FANOUT_SSE_NOID_CHUNK, sse + idn, ssen - idn);
+        m->off[FANOUT_WS] = at;
+        memcpy(m->data + at, wh, whn);
+        memcpy(m->data + at + whn, wsb, wsn);
+        memcpy(m->data + at + whn + wsn, ev->payload, ev->payload_len);
+        m->data[at + whn + wsn + ev->payload_len] = '}';
+        m->len[FANOUT_WS] = whn + wspay;
+    }
+    free(sse);
+    return m;
+}
+
+static struct fanout_msg *heartbeat_new(void)
+{
+    static const char sse[] = ":\n\n";
+    struct fanout_msg *m = msg_alloc(2 * (sizeof(sse) + 24) + 2);
+    size_t at;
+
+    m->type = FANOUT_HEARTBEAT;
+    at = put_chunked(m, 0, FANOUT_SSE, FANOUT_SSE_CHUNK, sse, sizeof(sse) - 1);
+    at = put_chunked(m, at, FANOUT_SSE_NOID, FANOUT_SSE_NOID_CHUNK, sse, sizeof(sse) - 1);
+    m->off[FANOUT_WS] = at;
+    m->len[FANOUT_WS] = ws_head((unsigned char *)m->data + at, 0x9, 0); /* ping */
+    return m;
+}
+
+struct fanout_msg *fanout_msg_ref(struct fanout_msg *m)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+
+void fanout_msg_unref(struct fanout_msg *m)
+{
+    if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+        free(m);
+}
+
+void fanout_msg_release(void *m)
+{
+    fanout_msg_unref(m);
+}
+
+enum fanout_msg_type fanout_msg_type(const struct fanout_msg *m)
+{
+    return m->type;
+}
+
+int64_t fanout_msg_channel_id(const struct fanout_msg *m)
+{
+    return m->channel_id;
+}
+
+int64_t fanout_msg_seq(const struct fanout_msg *m)
+{
+    return m->seq;
+}
+
+const char *fanout_msg_channel(const struct fanout_msg *m)
+{
+    return m->channel;
+}
+
+const char *fanout_msg_kind(const struct fanout_msg *m)
+{
+    return m->kind;
+}
+
+const char *fanout_msg_bytes(const struct fanout_msg *m, enum fanout_wire w, size_t *len)
+{
+    if ((unsigned)w >= FANOUT_WIRE_COUNT) {
+        *len = 0;
+        return "";
+    }
+    *len = m->len[w];
+    return m->data + m->off[w];
+}
+
+/* ---- the channel index (loop thread) ---- */
+
+static size_t bucket_of(const struct fanout_loop *l, int64_t id)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+
+    return (size_t)(h >> 32) & (l->nbuckets - 1);
+}
+
+static struct chan *chan_find(const struct fanout_loop *l, int64_t id)
+{
+    struct chan *c = l->buckets[bucket_of(l, id)];
+
+    while (c && c->id != id)
+        c = c->hnext;
+    return c;
+}
+
+static void rehash(struct fanout_loop *l)
+{
+    size_t old = l->nbuckets;
+    struct chan **ob = l->buckets;
+
+    l->nbuckets = old * 2;
+    l->buckets = xcalloc(l->nbuckets, sizeof(*l->buckets));
+    for (size_t i = 0; i < old; i++) {
+        for (struct chan *c = ob[i], *next; c; c = next) {
+            size_t b = bucket_of(l, c->id);
+
+            next = c->hnext;
+            c->hnext = l->buckets[b];
+            l->buckets[b] = c;
+        }
+    }
+    free(ob);
+}
+
+static struct chan *chan_get(struct fanout_loop *l, int64_t id)
+{
+    struct chan *c = chan_find(l, id);
+    size_t b;
+
+    if (c)
+        return c;
+    if (l->nchans >= 2 * l->nbuckets)
+        rehash(l);
+    c = xcalloc(1, sizeof(*c));
+    c->id = id;
+    b = bucket_of(l, id);
+    c->hnext = l->buckets[b];
+    l->buckets[b] = c;
+    l->nchans++;
+    return c;
+}
+
+static void chan_maybe_free(struct fanout_loop *l, struct chan *c)
+{
+    struct chan **pp;
+
+    if (c->head || c == l->iter_chan)
+        return; /* in use, or being delivered: freed once that delivery ends */
+    pp = &l->buckets[bucket_of(l, c->id)];
+    while (*pp && *pp != c)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = c->hnext;
+    l->nchans--;
+    free(c);
+}
+
+static void node_unlink(struct fanout_loop *l, struct node *n)
+{
+    if (l->iter_node == n)
+        l->iter_node = n->next;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        n->chan->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    chan_maybe_free(l, n->chan);
+}
+
+/* ---- delivery (loop thread) ---- */
+
+static void deliver(struct fanout_loop *l, struct fanout_sub *s, struct fanout_msg *m)
+{
+    struct fanout *f = l->f;
+
+    if (s->ops->unsent(s->ctx) + m->len[FANOUT_SSE_CHUNK] > f->o.queue_bytes) {
+        atomic_fetch_add_explicit(&f->cutoffs, 1, memory_order_relaxed);
+        s->ops->cutoff(s->ctx); /* frees s */
+        return;
+    }
+    atomic_fetch_add_explicit(&f->delivered, 1, memory_order_relaxed);
+    s->ops->write(s->ctx, m);
+}
+
+static void deliver_msg(struct fanout_loop *l, struct fanout_msg *m)
+{
+    if (m->type == FANOUT_HEARTBEAT) {
+        for (struct fanout_sub *s = l->subs; s; s = l->iter_sub) {
+            l->iter_sub = s->next;
+            deliver(l, s, m);
+        }
+        l->iter_sub = NULL;
+        return;
+    }
+    l->iter_chan = chan_find(l, m->channel_id);
+    if (!l->iter_chan)
+        return;
+    for (struct node *n = l->iter_chan->head; n; n = l->iter_node) {
+        l->iter_node = n->next; /* whatever deliver() frees, iteration continues safely */
+        deliver(l, n->sub, m);
+    }
+    {
+        struct chan *c = l->iter_chan;
+
+        l->iter_node = NULL;
+        l->iter_chan = NULL;
+        chan_maybe_free(l, c);
+    }
+}
+
+static void drain(void *arg)
+{
+    struct fanout_loop *l = arg;
+    struct fanout_msg **batch;
+    size_t n;
+
+    pthread_mutex_lock(&l->mu);
+    batch = l->inbox;
+    n = l->n;
+    l->inbox = NULL;
+    l->n = l->cap = 0;
+    l->posted = false;
+    pthread_mutex_unlock(&l->mu);
+    l->delivering = true;
+    for (size_t i = 0; i < n; i++) {
+        deliver_msg(l, batch[i]);
+        fanout_msg_unref(batch[i]);
+    }
+    l->delivering = false;
+    free(batch);
+}
+
+/* Queue `n` messages (one reference each taken here) on loop `l`. f->mu held. */
+static void enqueue(struct fanout_loop *l, struct fanout_msg **m, size_t n)
+{
+    bool wake = false;
+
+    pthread_mutex_lock(&l->mu);
+    if (l->n + n > l->cap) {
+        l->cap = MAX(l->n + n, 2 * l->cap + 8);
+        l->inbox = xrealloc(l->inbox, l->cap * sizeof(*l->inbox));
+    }
+    for (size_t i = 0; i < n; i++)
+        l->inbox[l->n++] = fanout_msg_ref(m[i]);
+    if (!l->posted) {
+        l->posted = true;
+        wake = true;
+    }
+    /*
+     * Post under the lock: fanout_loop_free() takes it too, so the loop cannot go away between
+     * the decision and the post. A loop that is stopping refuses; its inbox is dropped when
+     * it is freed.
+     */
+    if (wake && l->post(l->post_ctx, drain, l) != 0)
+        l->posted = false;
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void broadcast(struct fanout *f, struct fanout_msg **m, size_t n)
+{
+    pthread_mutex_lock(&f->mu);
+    for (struct fanout_loop *l = f->loops; l; l = l->next)
+        enqueue(l, m, n);
+    pthread_mutex_unlock(&f->mu);
+}
+
+void fanout_publish(struct fanout *f, const struct fanout_event *ev, size_t n)
+{
+    struct fanout_msg *stack[16];
+    struct fanout_msg **m = n <= ARRAY_SIZE(stack) ? stack : xmalloc(n * sizeof(*m));
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        m[k] = fanout_msg_new(&ev[i]);
+        if (!m[k]) {
+            log_warn("fanout: event %lld of channel %lld cannot be encoded; streams will "
+                     "replay it from the store",
+                     (long long)ev[i].seq, (long long)ev[i].channel_id);
+            continue;
+        }
+        k++;
+    }
+    if (k) {
+        broadcast(f, m, k);
+        atomic_fetch_add_explicit(&f->published, k, memory_order_relaxed);
+    }
+    for (size_t i = 0; i < k; i++)
+        fanout_msg_unref(m[i]);
+    if (m != stack)
+        free(m);
+}
+
+/* ---- heartbeats ---- */
+
+static void *heartbeat_main(void *arg)
+{
+    struct fanout *f = arg;
+    struct timespec until;
+
+    pthread_setname_np(pthread_self(), "fanout-hb");
+    pthread_mutex_lock(&f->hb_mu);
+    while (!f->hb_stop) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += (time_t)(f->o.heartbeat_ms / 1000);
+        until.tv_nsec += (long)(f->o.heartbeat_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!f->hb_stop && pthread_cond_timedwait(&f->hb_cond, &f->hb_mu, &until) == 0)
+            ;
+        if (f->hb_stop)
+            break;
+        pthread_mutex_unlock(&f->hb_mu);
+        broadcast(f, &f->heartbeat, 1);
+        pthread_mutex_lock(&f->hb_mu);
+    }
+    pthread_mutex_unlock(&f->hb_mu);
+    return NULL;
+}
+
+/* ---- the hub ---- */
+
+struct fanout *fanout_new(const struct fanout_opts *o)
+{
+    struct fanout *f = xcalloc(1, sizeof(*f));
+    pthread_condattr_t ca;
+
+    f->o = *o;
+    if (!f->o.queue_bytes)
+        f->o.queue_bytes = 256 * 1024;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_mutex_init(&f->hb_mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->hb_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    f->heartbeat = heartbeat_new();
+    if (f->o.heartbeat_ms) {
+        if (pthread_create(&f->hb_thread, NULL, heartbeat_main, f)) {
+            log_error("fanout: cannot start the heartbeat thread");
+            fanout_free(f);
+            return NULL;
+        }
+        f->hb_running = true;
+    }
+    return f;
+}
+
+void fanout_free(struct fanout *f)
+{
+    if (!f)
+        return;
+    if (f->hb_running) {
+        pthread_mutex_lock(&f->hb_mu);
+        f->hb_stop = true;
+        pthread_cond_signal(&f->hb_cond);
+        pthread_mutex_unlock(&f->hb_mu);
+        pthread_join(f->hb_thread, NULL);
+    }
+    if (f->loops)
+        log_error("fanout: freed with loops still registered");
+    fanout_msg_unref(f->heartbeat);
+    pthread_cond_destroy(&f->hb_cond);
+    pthread_mutex_destroy(&f->hb_mu);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+}
+
+size_t fanout_queue_bytes(const struct fanout *f)
+{
+    return f->o.queue_bytes;
+}
+
+void fanout_stats(struct fanout *f, struct fanout_stats *out)
+{
+    out->published = atomic_load_explicit(&f->published, memory_order_relaxed);
+    out->delivered = atomic_load_explicit(&f->delivered, memory_order_relaxed);
+    out->cutoffs = atomic_load_explicit(&f->cutoffs, memory_order_relaxed);
+    out->subscribers = atomic_load_explicit(&f->subscribers, memory_order_relaxed);
+}
+
+/* ---- loops ---- */
+
+struct fanout_loop *fanout_loop_new(struct fanout *f, fanout_post_fn *post, void *post_ctx)
+{
+    struct fanout_loop *l = xcalloc(1, sizeof(*l));
+
+    l->f = f;
+    l->post = post;
+    l->post_ctx = post_ctx;
+    pthread_mutex_init(&l->mu, NULL);
+    l->nbuckets = BUCKETS_FIRST;
+    l->buckets = xcalloc(l->nbuckets, sizeof(*l->buckets));
+    pthread_mutex_lock(&f->mu);
+    l->next = f->loops;
+    if (f->loops)
+        f->loops->prev = l;
+    f->loops = l;
+    pthread_mutex_unlock(&f->mu);
+    return l;
+}
+
+void fanout_loop_free(struct fanout_loop *l)
+{
+    struct fanout *f;
+
+    if (!l)
+        return;
+    f = l->f;
+    while (l->subs) {
+        log_warn("fanout: a loop is freed with subscribers left");
+        fanout_sub_free(l->subs);
+    }
+    pthread_mutex_lock(&f->mu);
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        f->loops = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    pthread_mutex_unlock(&f->mu);
+    /* Unregistered: nobody enqueues any more. Take the lock once so a racing post is over. */
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->n; i++)
+        fanout_msg_unref(l->inbox[i]);
+    free(l->inbox);
+    l->inbox = NULL;
+    l->n = 0;
+    pthread_mutex_unlock(&l->mu);
+    for (size_t i = 0; i < l->nbuckets; i++) {
+        for (struct chan *c = l->buckets[i], *next; c; c = next) {
+            next = c->hnext;
+            free(c);
+        }
+    }
+    free(l->buckets);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}
+
+size_t fanout_loop_subscribers(const struct fanout_loop *l)
+{
+    return l->nsubs;
+}
+
+size_t fanout_loop_channels(const struct fanout_loop *l)
+{
+    return l->nchans;
+}
+
+struct fanout *fanout_loop_hub(const struct fanout_loop *l)
+{
+    return l->f;
+}
+
+/* ---- subscribers ---- */
+
+struct fanout_sub *fanout_sub_new(struct fanout_loop *l, const struct fanout_sub_ops *ops,
+                                  void *ctx)
+{
+    struct fanout_sub *s = xcalloc(1, sizeof(*s));
+
+    s->l = l;
+    s->ops = ops;
+    s->ctx = ctx;
+    s->next = l->subs;
+    if (l->subs)
+        l->subs->prev = s;
+    l->subs = s;
+    l->nsubs++;
+    atomic_fetch_add_explicit(&l->f->subscribers, 1, memory_order_relaxed);
+    return s;
+}
+
+int fanout_sub_join(struct fanout_sub *s, int64_t channel_id)
+{
+    struct node *n;
+    struct chan *c;
+
+    for (n = s->nodes; n; n = n->sub_next) {
+        if (n->chan->id == channel_id)
+            return -EEXIST;
+    }
+    c = chan_get(s->l, channel_id);
+    n = xcalloc(1, sizeof(*n));
+    n->sub = s;
+    n->chan = c;
+    /*
+     * Appended at the head: a subscriber joining during a delivery of this channel does not
+     * get the message being delivered (it replays from the store instead, and dedupes by seq).
+     */
+    n->next = c->head;
+    if (c->head)
+        c->head->prev = n;
+    c->head = n;
+    n->sub_next = s->nodes;
+    s->nodes = n;
+    return 0;
+}
+
+int fanout_sub_leave(struct fanout_sub *s, int64_t channel_id)
+{
+    struct node **pp = &s->nodes;
+
+    while (*pp && (*pp)->chan->id != channel_id)
+        pp = &(*pp)->sub_next;
+    if (!*pp)
+        return -ENOENT;
+    {
+        struct node *n = *pp;
+
+        *pp = n->sub_next;
+        node_unlink(s->l, n);
+        free(n);
+    }
+    return 0;
+}
+
+void fanout_sub_free(struct fanout_sub *s)
+{
+    struct fanout_loop *l;
+
+    if (!s)
+        return;
+    l = s->l;
+    while (s->nodes) {
+        struct node *n = s->nodes;
+
+        s->nodes = n->sub_next;
+        node_unlink(l, n);
+        free(n);
+    }
+    if (l->iter_sub == s)
+        l->iter_sub = s->next;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        l->subs = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    l->nsubs--;
+    atomic_fetch_sub_explicit(&l->f->subscribers, 1, memory_order_relaxed);
+    free(s);
+}

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * WebSocket (RFC 6455) on top of a stream: the opening handshake, then client frames decoded by
+ * wslay's event API (masking, fragmentation, UTF-8 checks, ping -> pong, the closing handshake,
+ * close codes 1002 / 1007 / 1009 on bad input).
+ *
+ * Memory: a wslay event context costs about 9 KiB, four times what an idle subscriber may
+ * cost in all. So it exists only while a client's frame is being read: it is made when bytes
+ * arrive and freed as soon as every byte received belongs to a complete frame, no fragmented
+ * message is half-read and nothing is queued to send. An idle WebSocket is this struct alone.
+ *
+ * What the server sends in bulk (events, pings) is encoded by the caller once for everyone and
+ * written as shared bytes (http_ws_send_frame_ref); wslay only writes its own control frames
+ * and the rare text answer, always whole, so the two never interleave inside a frame.
+ */
+#include "http/http_int.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <wslay/wslay.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+struct http_ws {
+    struct http_req *r;
+    const struct http_ws_ops *ops;
+    void *ctx;
+    wslay_event_context_ptr wsl; /* only while a frame is being read (see above) */
+    size_t max_msg;
+    const char *in; /* the input being fed to wslay */
+    size_t in_len;
+    uint64_t fed, framed; /* bytes given to wslay; bytes of complete frames among them */
+    uint64_t frame_size;  /* the frame being read: head and payload */
+    bool fragmented;      /* a data message's final frame has not arrived */
+    bool in_recv;         /* inside wslay: closing waits until it returns */
+    bool want_end;        /* end the stream once back from wslay */
+    bool close_sent;
+    bool heard;
+};
+
+static bool has_token(const char *list, const char *token)
+{
+    size_t tl = strlen(token);
+
+    /* A comma-separated header value containing `token`, case-insensitively (RFC 9110 5.6.1). */
+    while (list && *list) {
+        size_t n;
+
+        list += strspn(list, " \t,");
+        n = strcspn(list, ",");
+        while (n && (list[n - 1] == ' ' || list[n - 1] == '\t'))
+            n--;
+        if (n == tl && !strncasecmp(list, token, tl))
+            return true;
+        list += strcspn(list, ",");
+    }
+    return false;
+}
+
+/* Sec-WebSocket-Accept for `key` (RFC 6455 4.2.2): base64(SHA-1(key + GUID)). */
+static void accept_value(const char *key, char out[32])
+{
+    unsigned char md[SHA_DIGEST_LENGTH];
+    char cat[128];
+    int n = snprintf(cat, sizeof(cat), "%s%s", key, WS_GUID);
+
+    SHA1((const unsigned char *)cat, (size_t)n, md);
+    EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH);
+}
+
+/* A key is base64 of 16 bytes: 22 characters and "==". */
+static bool key_ok(const char *key)
+{
+    return key && strlen(key) == 24 && !strcmp(key + 22, "==") &&
+           strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") ==
+               22;
+}
+
+/* ---- wslay callbacks ---- */
+
+static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+                       void *user)
+{
+    struct http_ws *ws = user;
+    size_t n = MIN(len, ws->in_len);
+
+    (void)flags;
+    if (!n) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    memcpy(buf, ws->in, n);
+    ws->in += n;
+    ws->in_len -= n;
+    ws->fed += n;
+    return (ssize_t)n;
+}
+
+static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *user)
+{
+    struct http_ws *ws = user;
+    struct http__conn *c = ws->r->c;
+
+    (void)ctx;
+    (void)flags;
+    /* Always take everything (copied): wslay never holds half a frame that ours could split. */
+    http__conn_send(c, (const char *)data, len);
+    return (ssize_t)len;
+}
+
+static void frame_start_cb(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_start_arg *a, void *user)
+{
+    struct http_ws *ws = user;
+    uint64_t head = 2 + 4; /* client frames are masked */
+
+    (void)ctx;
+    if (a->payload_length >= 126)
+        head += a->payload_length > 0xffff ? 8 : 2;
+    ws->frame_size = head + a->payload_length;
+    if (a->opcode < 0x8) /* data: continuation, text, binary */
+        ws->fragmented = !a->fin;
+}
+
+static void frame_end_cb(wslay_event_context_ptr ctx, void *user)
+{
+    struct http_ws *ws = user;
+
+    (void)ctx;
+    ws->framed += ws->frame_size;
+    ws->frame_size = 0;
+}
+
+static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a,
+                   void *user)
+{
+    struct http_ws *ws = user;
+
+    (void)ctx;
+    ws->heard = true;
+    if (a->opcode == WSLAY_TEXT_FRAME && ws->ops->on_text && !ws->close_sent)
+        ws->ops->on_text(ws, ws->ctx, (const char *)a->msg, a->msg_length);
+    else if (a->opcode == WSLAY_BINARY_FRAME && !ws->close_sent)
+        http_ws_close(ws, 1003, "Only text messages are accepted.");
+}
+
+static const struct wslay_event_callbacks callbacks = {
+    .recv_callback = recv_cb,
+    .send_callback = send_cb,
+    .on_frame_recv_start_callback = frame_start_cb,
+    .on_frame_recv_end_callback = frame_end_cb,
+    .on_msg_recv_callback = msg_cb,
+};
+
+static bool wslay_ready(struct http_ws *ws)
+{
+    if (ws->wsl)
+        return true;
+    if (wslay_event_context_server_init(&ws->wsl, &callbacks, ws)) {
+        ws->wsl = NULL;
+        return false;
+    }
+    wslay_event_config_set_max_recv_msg_length(ws->wsl, ws->max_msg);
+    ws->fed = ws->framed = 0;
+    ws->fragmented = false;
+    return true;
+}
+
+/* Free the wslay context when it holds nothing: no partial frame or message, nothing queued. */
+static void wslay_idle(struct http_ws *ws)
+{
+    if (!ws->wsl || ws->fed != ws->framed || ws->fragmented ||
+        wslay_event_get_queued_msg_count(ws->wsl) || wslay_event_get_close_sent(ws->wsl) ||
+        wslay_event_get_close_received(ws->wsl))
+        return;
+    wslay_event_context_free(ws->wsl);
+    ws->wsl = NULL;
+}
+
+/* Write what wslay queued; end the stream once a close frame is out or on failure. */
+static void pump(struct http_ws *ws)
+{
+    if (ws->wsl) {
+        if (wslay_event_send(ws->wsl))
+            ws->want_end = true;
+        if (wslay_event_get_close_sent(ws->wsl))
+            ws->close_sent = true;
+    }
+    if (ws->close_sent)
+        ws->want_end = true;
+    if (ws->want_end) {
+        http_stream_end(ws->r); /* runs on_stream_close: ws is freed */
+        return;
+    }
+    wslay_idle(ws);
+}
+
+static void on_input(struct http_req *r, void *ctx, const char *p, size_t len)
+{
+    struct http_ws *ws = ctx;
+    int rc;
+
+    (void)r;
+    ws->heard = true;
+    if (!wslay_ready(ws)) {
+        ws->want_end = true;
+        pump(ws);
+        return;
+    }
+    ws->in = p;
+    ws->in_len = len;
+    ws->in_recv = true;
+    rc = wslay_event_recv(ws->wsl);
+    ws->in_recv = false;
+    ws->in = NULL;
+    ws->in_len = 0;
+    if (rc)
+        ws->want_end = true;
+    pump(ws);
+}
+
+static void on_stream_close(struct http_req *r, void *ctx)
+{
+    struct http_ws *ws = ctx;
+    struct http__conn *c = r->c;
+
+    /* Ended by us or by shutdown without a close frame yet: say why while we still can. */
+    if (!ws->close_sent && !c->closing && !c->gone) {
+        unsigned code = c->loop->stopping ? 1001 : 1000;
+        unsigned char f[4] = { 0x88, 2, (unsigned char)(code >> 8), (unsigned char)code };
+
+        http__conn_send(c, (const char *)f, sizeof(f));
+    }
+    if (ws->ops->on_close)
+        ws->ops->on_close(ws, ws->ctx);
+    if (ws->wsl)
+        wslay_event_context_free(ws->wsl);
+    free(ws);
+}
+
+/* ---- public ---- */
+
+struct http_ws *http_ws_accept(struct http_req *r, size_t max_msg, const struct http_ws_ops *ops,
+                               void *ctx)
+{
+    const char *up = http_req_header(r, "upgrade");
+    const char *conn = http_req_header(r, "connection");
+    const char *ver = http_req_header(r, "sec-websocket-version");
+    const char *key = http_req_header(r, "sec-websocket-key");
+    struct http_ws *ws;
+    char acc[32];
+
+    if (http_req_method(r) != HTTP_M_GET || !has_token(up, "websocket") ||
+        !has_token(conn, "upgrade") || r->c->parse.http_minor < 1) {
+        http_resp_header(r, "Upgrade", "websocket");
+        http_respond_error(r, 426, "upgrade_required",
+                           "This address speaks WebSocket only: connect with a WebSocket "
+                           "client (GET with 'Upgrade: websocket').",
+                           NULL);
+        return NULL;
+    }
+    if (!ver || strcmp(ver, "13") != 0) {
+        http_resp_header(r, "Sec-WebSocket-Version", "13");
+        http_respond_error(r, 426, "upgrade_required",
+                           "Only WebSocket version 13 (RFC 6455) is supported; update the "
+                           "client.",
+                           NULL);
+        return NULL;
+    }
+    if (!key_ok(key)) {
+        http_respond_error(r, 400, "bad_websocket_key",
+                           "Sec-WebSocket-Key must be 16 random bytes in base64.", NULL);
+        return NULL;
+    }
+    accept_value(key, acc);
+    http_resp_header(r, "Upgrade", "websocket");
+    http_resp_header(r, "Connection", "Upgrade");
+    http_resp_header(r, "Sec-WebSocket-Accept", acc);
+    ws = xcalloc(1, sizeof(*ws));
+    ws->r = r;
+    ws->ops = ops;
+    ws->ctx = ctx;
+    ws->max_msg = max_msg;
+    ws->heard = true;
+    if (http__stream_start(r, 101, NULL, true, on_stream_close, ws)) {
+        free(ws);
+        return NULL;
+    }
+    http__stream_set_reader(r, on_input);
+    return ws;
+}
+
+int http_ws_send_text(struct http_ws *ws, const char *p, size_t len)
+{
+    unsigned char h[10];
+    size_t hn;
+
+    if (ws->close_sent || !ws->r->streaming || ws->r->c->closing)
+        return -EPIPE;
+    h[0] = 0x81;
+    if (len < 126) {
+        h[1] = (unsigned char)len;
+        hn = 2;
+    } else if (len <= 0xffff) {
+        h[1] = 126;
+        h[2] = (unsigned char)(len >> 8);
+        h[3] = (unsigned char)len;
+        hn = 4;
+    } else {
+        h[1] = 127;
+        for (int i = 0; i < 8; i++)
+            h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+        hn = 10;
+    }
+    http__conn_send(ws->r->c, (const char *)h, hn);
+    http__conn_send(ws->r->c, p, len);
+    return ws->r->c->closing ? -EPIPE : 0;
+}
+
+int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len,
+                           http_release_fn *release, void *arg)
+{
+    if (ws->close_sent) {
+        release(arg);
+        return -EPIPE;
+    }
+    return http_stream_write_ref(ws->r, p, len, release, arg);
+}
+
+size_t http_ws_unsent(const struct http_ws *ws)
+{
+    return http_stream_unsent(ws->r);
+}
+
+void http_ws_close(struct http_ws *ws, unsigned code, const char *reason)
+{
+    unsigned char f[2 + 2 + 123];
+    size_t rl = reason ? MIN(strlen(reason), 123) : 0;
+
+    if (ws->close_sent || ws->want_end)
+        return;
+    f[0] = 0x88;
+    f[1] = (unsigned char)(2 + rl);
+    f[2] = (unsigned char)(code >> 8);
+    f[3] = (unsigned char)code;
+    if (rl)
+        memcpy(f + 4, reason, rl);
+    http__conn_send(ws->r->c, (const char *)f, 4 + rl);
+    ws->close_sent = true;
+    if (!ws->in_recv)
+        pump(ws); /* ends the stream (and frees ws) now */
+}
+
+bool http_ws_heard(struct http_ws *ws)
+{
+    bool h = ws->heard;
+
+    ws->heard = false;
+    return h;
+}
+
+struct http_req *http_ws_req(struct http_ws *ws)
+{
+    return ws->r;
+}
