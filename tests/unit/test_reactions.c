@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Reactions through the store's public headers: the emoji validator, one reaction per follower
+ * per post (put, change, remove), counters exact after changes, "forget me", the post's
+ * deletion and concurrent writers, and the coalescer's "counts" events (read back from the
+ * events table, the way a stream would replay them).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/secret.h"
+#include "harness.h"
+#include "store/channels.h"
+#include "store/orgs.h"
+#include "store/posts.h"
+#include "store/reactions.h"
+#include "store/store.h"
+
+#define PW "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"
+
+struct fixture {
+    char dir[512];
+    struct store *s;
+    struct store_reader *r;
+    int64_t user, org, channel;
+};
+
+static int setup(struct fixture *fx, const char *name)
+{
+    struct store_opts o = { 0 };
+    struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune di Prova" };
+    struct store_channel_fields cf = { .handle = "notizie",
+                                       .name = "Notizie",
+                                       .category = "news",
+                                       .language = "it",
+                                       .has_listed = true,
+                                       .listed = true };
+    char err[256] = "";
+
+    clock_set_offset_ms(0);
+    snprintf(fx->dir, sizeof(fx->dir), "%s/%s", harness_tmpdir(), name);
+    o.data_dir = fx->dir;
+    fx->s = store_open(&o, err, sizeof(err));
+    if (!fx->s) {
+        fprintf(stderr, "  store_open: %s\n", err);
+        return -1;
+    }
+    if (store_user_add(fx->s, "root@localhost", STORE_ROLE_OPERATOR, PW, false, NULL, NULL,
+                       &fx->user) ||
+        store_org_add(fx->s, fx->user, "prova", &of, NULL, NULL, &fx->org) ||
+        store_channel_create(fx->s, fx->org, fx->user, &cf, NULL, NULL, &fx->channel))
+        return -1;
+    fx->r = store_reader_open(fx->s, err, sizeof(err));
+    return fx->r ? 0 : -1;
+}
+
+static void teardown(struct fixture *fx)
+{
+    clock_set_offset_ms(0);
+    store_reader_close(fx->r);
+    store_close(fx->s);
+}
+
+static int64_t post(struct fixture *fx, const char *text, int64_t publish_at_ms)
+{
+    struct store_post_fields f = { .text = text, .publish_at_ms = publish_at_ms };
+    int64_t id = 0;
+
+    if (store_post_create(fx->s, fx->channel, fx->user, &f, NULL, NULL, &id))
+        return 0;
+    return id;
+}
+
+/* A follower of the fixture's channel known by hash `h` (token "follower_<i>"). */
+static int follower(struct fixture *fx, int i, uint8_t h[SECRET_HASH_LEN])
+{
+    char t[32];
+
+    snprintf(t, sizeof(t), "follower_%d", i);
+    secret_sha256(t, strlen(t), h);
+    if (store_follower_add(fx->s, h, NULL, NULL, NULL))
+        return -1;
+    return store_follow(fx->s, h, fx->channel, NULL, NULL, NULL);
+}
+
+static int react(struct fixture *fx, const uint8_t *h, int64_t post_id, const char *e)
+{
+    return store_reaction_put(fx->s, h, post_id, e, strlen(e), NULL, NULL);
+}
+
+/* The post's reactions as the API shows them ({"emoji": n}), into `out`. */
+static int reactions_of(struct fixture *fx, int64_t id, char *out, size_t outlen)
+{
+    struct store_post *p = malloc(sizeof(*p));
+    int err = p ? store_post_get(fx->r, id, p) : -ENOMEM;
+
+    if (!err)
+        snprintf(out, outlen, "%s", p->reactions_json);
+    free(p);
+    return err;
+}
+
+#define THUMBS "\xf0\x9f\x91\x8d"             /* 👍 */
+#define HEART  "\xe2\x9d\xa4\xef\xb8\x8f"     /* ❤️ */
+#define PARTY  "\xf0\x9f\x8e\x89"             /* 🎉 */
+#define ZWJ    "\xe2\x80\x8d"
+#define TONE3  "\xf0\x9f\x8f\xbd"             /* 🏽 */
+#define MAN    "\xf0\x9f\x91\xa8"
+
+TEST(emoji_valid_accepts_one_emoji_of_every_shape)
+{
+    static const char *const good[] = {
+        THUMBS, HEART, "\xe2\x9d\xa4",                                     /* ❤ without VS16 */
+        THUMBS TONE3,                                                       /* skin tone */
+        MAN ZWJ "\xf0\x9f\x91\xa9" ZWJ "\xf0\x9f\x91\xa7" ZWJ "\xf0\x9f\x91\xa6", /* family */
+        "\xf0\x9f\x8f\xb3\xef\xb8\x8f" ZWJ "\xf0\x9f\x8c\x88",            /* rainbow flag */
+        "\xf0\x9f\x87\xae\xf0\x9f\x87\xb9",                                 /* 🇮🇹 */
+        "1\xef\xb8\x8f\xe2\x83\xa3", "#\xe2\x83\xa3",                       /* keycaps */
+        "\xf0\x9f\x8f\xb4\xf3\xa0\x81\xa7\xf3\xa0\x81\xa2\xf3\xa0\x81\xb3\xf3\xa0\x81\xa3"
+        "\xf3\xa0\x81\xb4\xf3\xa0\x81\xbf",                                  /* Scotland */
+        "\xc2\xa9\xef\xb8\x8f",                                             /* ©️ */
+        "\xf0\x9f\xab\xa0",                                                 /* 🫠 (Unicode 14) */
+    };
+    static const char *const bad[] = {
+        "a", "ok", " ", THUMBS THUMBS, THUMBS " ", "x" THUMBS,
+        "\xf0\x9f\x87\xae",                     /* one regional indicator */
+        "\xf0\x9f\x87\xae\xf0\x9f\x87\xb9\xf0\x9f\x87\xab\xf0\x9f\x87\xb7", /* two flags */
+        TONE3,                                  /* a lone modifier */
+        "1", "#", ZWJ THUMBS, THUMBS ZWJ, THUMBS ZWJ ZWJ PARTY,
+        THUMBS "\xef\xb8\x8e",                  /* VS15: text presentation */
+        "\xf0\x9f\x91",                         /* truncated */
+        "\xc0\xaf", "\xe0\x80\xaf",             /* overlong */
+        "\xed\xa0\x80",                         /* a surrogate */
+        "\xf4\x90\x80\x80",                     /* past U+10FFFF */
+        "\xf0\x9f\x8f\xb4\xf3\xa0\x81\xbf",     /* black flag + cancel tag only */
+        "\xf3\xa0\x81\xa7\xf3\xa0\x81\xbf",     /* tags without the flag */
+        "<b>",
+    };
+    char long_zwj[128] = MAN;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if (!store_emoji_valid(good[i], strlen(good[i])))
+            fprintf(stderr, "  good[%zu] refused\n", i);
+        CHECK(store_emoji_valid(good[i], strlen(good[i])));
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (store_emoji_valid(bad[i], strlen(bad[i])))
+            fprintf(stderr, "  bad[%zu] accepted\n", i);
+        CHECK(!store_emoji_valid(bad[i], strlen(bad[i])));
+    }
+    CHECK(!store_emoji_valid("", 0));
+    CHECK(!store_emoji_valid(NULL, 0));
+    CHECK(!store_emoji_valid(THUMBS "\0", 5)); /* an embedded NUL */
+    /* 11 elements joined by ZWJ is past the limit, and so is the byte length */
+    for (int i = 0; i < 10; i++)
+        strcat(long_zwj, ZWJ MAN); /* NOLINT: sized above */
+    CHECK(!store_emoji_valid(long_zwj, strlen(long_zwj)));
+}
+
+TEST(reactions_put_change_remove_keep_counts_exact)
+{
+    struct fixture fx;
+    uint8_t a[SECRET_HASH_LEN], b[SECRET_HASH_LEN], c[SECRET_HASH_LEN];
+    char got[REACTIONS_JSON_BYTES + 1];
+    int64_t id;
+
+    CHECK_INT(setup(&fx, "react"), ==, 0);
+    id = post(&fx, "reagite", 0);
+    CHECK(id > 0);
+    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    CHECK_INT(follower(&fx, 2, b), ==, 0);
+    CHECK_INT(follower(&fx, 3, c), ==, 0);
+    CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
+    CHECK_STR(got, "{}");
+    CHECK_INT(react(&fx, a, id, THUMBS), ==, 0);
+    CHECK_INT(react(&fx, a, id, THUMBS), ==, 0); /* the same again: nothing moves */
+    CHECK_INT(react(&fx, b, id, THUMBS), ==, 0);
+    CHECK_INT(react(&fx, c, id, HEART), ==, 0);
+    CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
+    CHECK_STR(got, "{\"" THUMBS "\":2,\"" HEART "\":1}"); /* most used first */
+    CHECK_INT(react(&fx, a, id, HEART), ==, 0);            /* change */
+    CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
+    CHECK_STR(got, "{\"" HEART "\":2,\"" THUMBS "\":1}");
+    CHECK_INT(store_reaction_delete(fx.s, b, id, NULL, NULL), ==, 0);
+    CHECK_INT(store_reaction_delete(fx.s, b, id, NULL, NULL), ==, 0); /* idempotent */
+    CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
+    CHECK_STR(got, "{\"" HEART "\":2}"); /* an emoji nobody uses any more is gone */
+    /* "forget me" takes the reaction and its count with it */
+    CHECK_INT(store_follower_forget(fx.s, c, NULL, NULL), ==, 0);
+    CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
+    CHECK_STR(got, "{\"" HEART "\":1}");
+    teardown(&fx);
+}
+
+TEST(reactions_refuse_bad_input_and_missing_posts)
+{
+    struct fixture fx;
+    uint8_t a[SECRET_HASH_LEN], ghost[SECRET_HASH_LEN];
+    int64_t id, later, gone;
+
+    CHECK_INT(setup(&fx, "react_bad"), ==, 0);
+    id = post(&fx, "uno", 0);
+    later = post(&fx, "domani", clock_now_ms() + 3600 * 1000);
+    gone = post(&fx, "via", 0);
+    CHECK(id > 0 && later > 0 && gone > 0);
+    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    secret_sha256("follower_ghost", 14, ghost);
+    CHECK_INT(react(&fx, a, id, "ok"), ==, -EINVAL);
+    CHECK_INT(react(&fx, a, id, THUMBS THUMBS), ==, -EINVAL);
+    CHECK_INT(react(&fx, a, 0, THUMBS), ==, -EINVAL);
+    CHECK_INT(react(&fx, ghost, id, THUMBS), ==, -ENOENT);
+    CHECK_INT(react(&fx, a, later, THUMBS), ==, -ENOENT); /* scheduled: not out yet */
+    CHECK_INT(react(&fx, a, 987654, THUMBS), ==, -ENOENT);
+    CHECK_INT(react(&fx, a, gone, THUMBS), ==, 0);
+    CHECK_INT(store_post_delete(fx.s, gone, fx.user, NULL, NULL), ==, 0);
+    CHECK_INT(react(&fx, a, gone, PARTY), ==, -ENOENT);
+    teardown(&fx);
+}
+
+TEST(post_target_reads_policy_follow_and_poll)
+{
+    struct fixture fx;
+    struct store_post_target t;
+    uint8_t a[SECRET_HASH_LEN], stranger[SECRET_HASH_LEN];
+    int64_t id;
+
+    CHECK_INT(setup(&fx, "target"), ==, 0);
+    id = post(&fx, "uno", 0);
+    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    secret_sha256("follower_x", 10, stranger);
+    CHECK_INT(store_follower_add(fx.s, stranger, NULL, NULL, NULL), ==, 0);
+    CHECK_INT(store_post_target(fx.r, id, a, &t), ==, 0);
+    CHECK(t.follows && t.published && !t.has_poll);
+    CHECK_INT(t.channel_id, ==, fx.channel);
+    CHECK_INT(t.reaction_policy, ==, STORE_REACT_ANY);
+    CHECK_INT(t.retention_days, ==, 30);
+    CHECK_INT(store_post_target(fx.r, id, stranger, &t), ==, 0);
+    CHECK(!t.follows);
+    CHECK_INT(store_post_target(fx.r, 987654, a, &t), ==, -ENOENT);
+    teardown(&fx);
+}
+
+/* ---- concurrency ---- */
+
+struct burst {
+    struct fixture *fx;
+    int64_t post_id;
+    int first, n;
+    atomic_int *done, *failed;
+};
+
+static void on_done(void *ctx, int err, int64_t id)
+{
+    struct burst *b = ctx;
+
+    (void)id;
+    if (err)
+        atomic_fetch_add(b->failed, 1);
+    atomic_fetch_add(b->done, 1);
+}
+
+static void *react_burst(void *arg)
+{
+    struct burst *b = arg;
+    uint8_t h[SECRET_HASH_LEN];
+    char t[32];
+
+    for (int i = b->first; i < b->first + b->n; i++) {
+        snprintf(t, sizeof(t), "follower_%d", i);
+        secret_sha256(t, strlen(t), h);
+        /* each follower reacts twice: the second reaction replaces the first */
+        if (react(b->fx, h, b->post_id, PARTY) ||
+            store_reaction_put(b->fx->s, h, b->post_id, i % 2 ? THUMBS : HEART,
+                               strlen(i % 2 ? THUMBS : HEART), on_done, b))
+            atomic_fetch_add(b->failed, 1);
+    }
+    return NULL;
+}
+
+TEST(reactions_exact_under_concurrent_writers)
+{
+    struct fixture fx;
+    struct burst b[4];
+    pthread_t th[4];
+    atomic_int done = 0, failed = 0;
+    uint8_t h[SECRET_HASH_LEN];
+    char got[REACTIONS_JSON_BYTES + 1];
+    int64_t id;
+
+    CHECK_INT(setup(&fx, "react_many"), ==, 0);
+    id = post(&fx, "tutti", 0);
+    for (int i = 0; i < 200; i++)
+        CHECK_INT(follower(&fx, i, h), ==, 0);
+    for (int k = 0; k < 4; k++) {
+        b[k] = (struct burst){ &fx, id, k * 50, 50, &done, &failed };
+        CHECK_INT(pthread_create(&th[k], NULL, react_burst, &b[k]), ==, 0);
+    }
+    for (int k = 0; k < 4; k++)
+        pthread_join(th[k], NULL);
+    for (int spin = 0; atomic_load(&done) < 200 && spin < 5000; spin++)
+        usleep(1000);
+    CHECK_INT(atomic_load(&failed), ==, 0);
+    CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
+    CHECK_STR(got, "{\"" HEART "\":100,\"" THUMBS "\":100}"); /* ties: by emoji */
+    teardown(&fx);
+}
+
+/* ---- counts events ---- */
+
+/* The payloads of the channel's "counts" events, newest last, joined by '\n'. */
+static int counts_payloads(struct fixture *fx, char *out, size_t outlen)
+{
+    char path[600];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t off = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/araldo.db", fx->dir);
+    out[0] = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT payload FROM events WHERE kind = 'counts' ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return -EIO;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && off < outlen)
+        off += (size_t)snprintf(out + off, outlen - off, "%s\n", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+TEST(counts_events_carry_counts_only)
+{
+    struct fixture fx;
+    uint8_t a[SECRET_HASH_LEN];
+    char got[2048];
+    int64_t ids[3];
+    int64_t written = 0;
+
+    CHECK_INT(setup(&fx, "counts"), ==, 0);
+    ids[0] = post(&fx, "uno", 0);
+    ids[1] = 987654;                                          /* unknown: skipped */
+    ids[2] = post(&fx, "domani", clock_now_ms() + 3600000); /* scheduled: skipped */
+    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    CHECK_INT(react(&fx, a, ids[0], THUMBS), ==, 0);
+    CHECK_INT(store_views_add(fx.s, a, ids, 1, NULL, NULL), ==, 0);
+    CHECK_INT(store_counts_events(fx.s, ids, 3, NULL, NULL, &written), ==, 0);
+    CHECK_INT(written, ==, 1);
+    CHECK_INT(counts_payloads(&fx, got, sizeof(got)), ==, 0);
+    CHECK_STR(got, "{\"post\":\"1\",\"reactions\":{\"" THUMBS "\":1},\"poll\":null,\"views\":1}\n");
+    CHECK_INT(store_counts_events(fx.s, ids, 0, NULL, NULL, NULL), ==, -EINVAL);
+    CHECK_INT(store_counts_events(fx.s, ids, COUNTS_BATCH_MAX + 1, NULL, NULL, NULL), ==, -EINVAL);
+    teardown(&fx);
+}
