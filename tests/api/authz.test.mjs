@@ -103,7 +103,21 @@ const rows = () => [
   ['GET', () => ({ path: `/api/v1/posts/${w.mainPost}/edits` }), [401, 401, 403, 200, 200, 200, 200]],
   ['POST', () => ({ path: '/api/v1/views', body: { posts: [w.mainPost] } }), FOLLOWER_ONLY(204)],
   ['GET', () => ({ path: `/channels/${w.main}/feed.atom` }), PUBLIC],
+  // reactions and votes: followers of the post's channel only; a staff token is no follower token
+  ['PUT', () => ({ path: `/api/v1/posts/${w.mainPost}/reaction`, body: { emoji: '👍' } }), FOLLOWER_ONLY(204)],
+  ['DELETE', () => ({ path: `/api/v1/posts/${w.mainPost}/reaction` }), FOLLOWER_ONLY(204)],
+  ['PUT', async (role) => ({ path: `/api/v1/posts/${w.mainPost}/reaction`, body: { emoji: '👍' }, ...(role === 'follower' ? { as: await w.follower() } : {}) }),
+    FOLLOWER_ONLY(403)],
+  ['PUT', async () => ({ path: `/api/v1/posts/${await pollPost()}/vote`, body: { options: [0] } }), FOLLOWER_ONLY(204)],
+  ['DELETE', async () => ({ path: `/api/v1/posts/${await pollPost()}/vote` }), FOLLOWER_ONLY(204)],
+  ['PUT', async (role) => ({ path: `/api/v1/posts/${await pollPost()}/vote`, body: { options: [0] }, ...(role === 'follower' ? { as: await w.follower() } : {}) }),
+    FOLLOWER_ONLY(403)],
 ];
+
+// A post of the main channel with a two-option poll.
+const pollPost = async () => (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/posts`, {
+  as: w.tok.channel_owner, body: { text: 'Sondaggio', poll: { question: 'Sì o no?', options: ['Sì', 'No'] } },
+})).id;
 
 test('authorization matrix: every endpoint × every kind of caller', async () => {
   const mismatches = [];
