@@ -14,6 +14,7 @@
 #include "store/channels.h"
 #include "store/orgs.h"
 #include "store/posts.h"
+#include "store/reactions.h"
 
 #define DAY_MS  (24LL * 3600 * 1000)
 #define HOUR_MS (3600LL * 1000)
@@ -69,6 +70,28 @@ static const struct demo_post posts[] = {
       "corsi d'acqua, spostate le auto dai piani interrati, seguite gli aggiornamenti." },
 };
 
+/* A poll an hour old, open for a week: followers of the demo can vote at once. */
+static int demo_poll(struct store *s, int64_t channel_id, int64_t owner_id)
+{
+    struct store_poll_new poll = {
+        .question = "Festa di Natale in piazza: quale giorno preferite?",
+        .options = { "Sabato 19 dicembre", "Domenica 20 dicembre", "Entrambi i giorni" },
+        .n_options = 3,
+        .closes_ms = clock_now_ms() + 7 * DAY_MS,
+    };
+    struct store_post_fields f = {
+        .text = "🎄 Stiamo organizzando la *festa di Natale* in piazza del Municipio. Diteci "
+                "quale giorno preferite: votate qui sotto entro una settimana!",
+        .poll = &poll,
+    };
+    int rc;
+
+    clock_set_offset_ms(-HOUR_MS);
+    rc = store_post_create(s, channel_id, owner_id, &f, NULL, NULL, NULL);
+    clock_set_offset_ms(0);
+    return rc;
+}
+
 int cli_demo_seed(struct store *s, int64_t owner_id)
 {
     struct store_org_fields org = {
@@ -100,10 +123,12 @@ int cli_demo_seed(struct store *s, int64_t owner_id)
         rc = store_post_create(s, ch_id[posts[i].channel], owner_id, &f, NULL, NULL, &id);
     }
     clock_set_offset_ms(0);
+    if (!rc)
+        rc = demo_poll(s, ch_id[0], owner_id);
     if (rc)
         fprintf(stderr, "araldo: cannot create the demo: %s\n", strerror(-rc));
     else
         printf("demo: created 'Comune di Valdoro' with channels valdoro-notizie and "
-               "valdoro-protezione-civile\n");
+               "valdoro-protezione-civile, a week of posts and a poll\n");
     return rc;
 }
