@@ -19,8 +19,6 @@ struct workpool;
 /* The API's settings, from the config table (main.c copies them in). */
 struct api_settings {
     unsigned follower_signups_per_ip; /* new followers per client address per 10 minutes */
-    unsigned reactions_per_minute;    /* reactions + votes per follower token per minute */
-    unsigned reactions_per_ip_per_minute; /* reactions + votes per client address per minute */
     const char *public_url;           /* "https://host[:port]", or "" to use the Host header */
     const char *data_dir;             /* uploaded media go under DATA_DIR/media */
     size_t media_image_max;           /* bytes, per kind of upload */
@@ -29,23 +27,27 @@ struct api_settings {
     uint64_t media_max_pixels;
     unsigned media_workers;
     bool media_keep_originals;
-    size_t stream_queue_bytes;     /* unsent bytes before a live stream is cut off */
-    unsigned stream_heartbeat_s;   /* SSE heartbeat / WebSocket ping interval */
-    unsigned stream_max_channels;  /* channels per stream */
-    unsigned stream_replay_max;    /* events replayed per channel on resume */
-    size_t ws_max_message_bytes;   /* largest WebSocket client message (else close 1009) */
+    size_t stream_queue_bytes;    /* unsent bytes before a live stream is cut off */
+    unsigned stream_heartbeat_s;  /* SSE heartbeat / WebSocket ping interval */
+    unsigned stream_max_channels; /* channels per stream */
+    unsigned stream_replay_max;   /* events replayed per channel on resume */
+    size_t ws_max_message_bytes;  /* largest WebSocket client message (else close 1009) */
+    /* reactions and votes together, per minute: per follower token, per client address */
+    unsigned reactions_per_minute;
+    unsigned reactions_per_ip_per_minute;
 };
 
 struct api_app {
     struct store *store;
     struct http_server *server; /* set once started; for /metrics */
     struct api_settings set;
-    struct workpool *media_pool; /* image processing; main.c starts and frees it */
+    struct workpool *media_pool;        /* image processing; main.c starts and frees it */
     struct ratelimit *follower_signups; /* members below are private to api/ */
-    struct ratelimit *reactions_by_token; /* api/reactions.c, api/polls.c */
+    /* api/reactions.c and api/polls.c: rate limits; api/counts.c: the coalesced events */
+    struct ratelimit *reactions_by_token;
     struct ratelimit *reactions_by_ip;
-    struct api_counts *counts; /* api/counts.c: the coalesced "counts" events */
-    struct fanout *fanout;     /* live streams' hub (api/stream.c); main.c makes and frees it */
+    struct api_counts *counts;
+    struct fanout *fanout; /* live streams' hub (api/stream.c); main.c makes and frees it */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

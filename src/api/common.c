@@ -81,10 +81,10 @@ void api_app_init(struct api_app *a, struct store *store, const struct api_setti
     a->follower_signups = ratelimit_new(FOLLOWER_SIGNUP_SLOTS, set->follower_signups_per_ip,
                                         FOLLOWER_SIGNUP_WINDOW_MS);
     /* Reactions and votes share one budget per follower token and one per address. */
-    a->reactions_by_token = ratelimit_new(REACTION_TOKEN_SLOTS, set->reactions_per_minute,
-                                          REACTION_WINDOW_MS);
-    a->reactions_by_ip = ratelimit_new(REACTION_IP_SLOTS, set->reactions_per_ip_per_minute,
-                                       REACTION_WINDOW_MS);
+    a->reactions_by_token =
+        ratelimit_new(REACTION_TOKEN_SLOTS, set->reactions_per_minute, REACTION_WINDOW_MS);
+    a->reactions_by_ip =
+        ratelimit_new(REACTION_IP_SLOTS, set->reactions_per_ip_per_minute, REACTION_WINDOW_MS);
     a->counts = api__counts_start(store);
 }
 

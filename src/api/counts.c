@@ -94,32 +94,39 @@ void api__counts_mark(struct api_counts *c, int64_t post_id)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* One store write with the "counts" events of `n` posts (blocks until durable). */
+static void write_batch(struct api_counts *c, const int64_t *ids, size_t n)
+{
+    int err = store_counts_events(c->store, ids, n, NULL, NULL, NULL);
+
+    if (err == -ENOSPC) {
+        /* The write queue is full (overload): these posts go out at the next tick. */
+        pthread_mutex_lock(&c->mu);
+        for (size_t k = 0; k < n; k++)
+            dirty_add(&c->set, ids[k]);
+        pthread_mutex_unlock(&c->mu);
+    } else if (err && err != -ESHUTDOWN) {
+        log_warn("counts: writing counts events failed: %s", strerror(-err));
+    }
+}
+
 /* Write one "counts" event per post of `d`, COUNTS_BATCH_MAX posts per store write. */
-static void flush(struct api_counts *c, struct dirty *d)
+static void flush(struct api_counts *c, const struct dirty *d)
 {
     int64_t *ids = xmalloc(COUNTS_BATCH_MAX * sizeof(*ids));
     size_t n = 0;
-    int err = 0;
 
-    for (size_t i = 0; i <= d->cap; i++) {
-        bool last = i == d->cap;
-
-        if (!last && d->slot[i])
-            ids[n++] = d->slot[i];
-        if (n && (n == COUNTS_BATCH_MAX || last)) {
-            err = store_counts_events(c->store, ids, n, NULL, NULL, NULL);
-            if (err == -ENOSPC) {
-                /* The write queue is full (overload): these posts go out at the next tick. */
-                pthread_mutex_lock(&c->mu);
-                for (size_t k = 0; k < n; k++)
-                    dirty_add(&c->set, ids[k]);
-                pthread_mutex_unlock(&c->mu);
-            } else if (err && err != -ESHUTDOWN) {
-                log_warn("counts: writing counts events failed: %s", strerror(-err));
-            }
+    for (size_t i = 0; i < d->cap; i++) {
+        if (!d->slot[i])
+            continue;
+        ids[n++] = d->slot[i];
+        if (n == COUNTS_BATCH_MAX) {
+            write_batch(c, ids, n);
             n = 0;
         }
     }
+    if (n)
+        write_batch(c, ids, n);
     free(ids);
 }
 

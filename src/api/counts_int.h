@@ -44,8 +44,9 @@ void api__counts_stop(struct api_counts *c);
 bool api__interaction_begin(struct http_req *r, uint8_t hash[SECRET_HASH_LEN], int64_t *post_id,
                             struct store_post_target *t);
 /*
- * The api_finish_fn of a reaction or vote write; `data` is the post id (intptr_t). On success
- * answers 204 and marks the post's counts dirty when something changed; maps -ENOENT (404),
+ * The api_finish_fn of a reaction or vote write (`data` unused). On success answers 204 and
+ * marks post `id` dirty for the coalescer when something changed (the store reports the post
+ * id then, 0 otherwise); maps -ENOENT (404),
  * -ETIME (409 poll_closed), -EINVAL (400) and the rest (api__errno).
  */
 void api__interaction_done(struct http_req *r, int err, int64_t id, void *data);

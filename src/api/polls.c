@@ -230,7 +230,7 @@ static void vote_put(struct http_req *r)
     body = api__body_object(r, allowed);
     if (!body || !parse_options(r, body, &t, &choices))
         goto out;
-    pend = api__pending_new(r, api__interaction_done, (void *)(intptr_t)post_id);
+    pend = api__pending_new(r, api__interaction_done, NULL);
     err = store_vote_put(api__app(r)->store, hash, post_id, choices, api__pending_done, pend);
     if (err) {
         api__pending_free(pend);
@@ -251,7 +251,7 @@ static void vote_delete(struct http_req *r)
 
     if (!api__interaction_begin(r, hash, &post_id, &t) || !poll_open(r, &t))
         goto out;
-    pend = api__pending_new(r, api__interaction_done, (void *)(intptr_t)post_id);
+    pend = api__pending_new(r, api__interaction_done, NULL);
     err = store_vote_delete(api__app(r)->store, hash, post_id, api__pending_done, pend);
     if (err) {
         api__pending_free(pend);

@@ -388,8 +388,9 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
 
 static void posts_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "text",       "media", "importance",
-                                           "publish_at", "poll",  NULL };
+    static const char *const allowed[] = {
+        "text", "media", "importance", "publish_at", "poll", NULL
+    };
     struct store_channel *ch = xmalloc(sizeof(*ch));
     struct store_poll_new poll;
     bool has_poll = false;

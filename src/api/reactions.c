@@ -88,8 +88,8 @@ bool api__interaction_begin(struct http_req *r, uint8_t hash[SECRET_HASH_LEN], i
     *post_id = parse_id(http_req_param(r, "id"));
     err = *post_id ? store_post_target(api__reader(r), *post_id, hash, t) : -ENOENT;
     if (err == -ENOENT ||
-        (!err && (!t->published ||
-                  t->published_ms < clock_now_ms() - t->retention_days * POST_DAY_MS))) {
+        (!err &&
+         (!t->published || t->published_ms < clock_now_ms() - t->retention_days * POST_DAY_MS))) {
         post_gone(r);
         return false;
     }
@@ -109,12 +109,11 @@ bool api__interaction_begin(struct http_req *r, uint8_t hash[SECRET_HASH_LEN], i
 
 void api__interaction_done(struct http_req *r, int err, int64_t id, void *data)
 {
-    int64_t post_id = (int64_t)(intptr_t)data;
-
+    (void)data;
     switch (err) {
     case 0:
         if (id)
-            api__counts_mark(api__app(r)->counts, post_id);
+            api__counts_mark(api__app(r)->counts, id);
         http_respond(r, 204, NULL, NULL, 0);
         return;
     case -ENOENT:
@@ -220,9 +219,9 @@ static void reaction_put(struct http_req *r)
         goto out;
     v = json_object_get(body, "emoji");
     if (!json_is_string(v)) {
-        http_respond_error(r, 400, v ? "wrong_type" : "missing_field",
-                           "'emoji' is required: one emoji as a string, such as \"\xf0\x9f\x91\x8d\".",
-                           "emoji");
+        http_respond_error(
+            r, 400, v ? "wrong_type" : "missing_field",
+            "'emoji' is required: one emoji as a string, such as \"\xf0\x9f\x91\x8d\".", "emoji");
         goto out;
     }
     emoji = json_string_value(v);
@@ -235,8 +234,8 @@ static void reaction_put(struct http_req *r)
         goto out;
     }
     if (t.reaction_policy == STORE_REACT_NONE) {
-        http_respond_error(r, 403, "reactions_disabled",
-                           "This channel does not take reactions.", NULL);
+        http_respond_error(r, 403, "reactions_disabled", "This channel does not take reactions.",
+                           NULL);
         goto out;
     }
     if (t.reaction_policy == STORE_REACT_SET) {
@@ -251,9 +250,9 @@ static void reaction_put(struct http_req *r)
         emoji = canon;
         len = strlen(canon);
     }
-    pend = api__pending_new(r, api__interaction_done, (void *)(intptr_t)post_id);
-    err = store_reaction_put(api__app(r)->store, hash, post_id, emoji, len, api__pending_done,
-                             pend);
+    pend = api__pending_new(r, api__interaction_done, NULL);
+    err =
+        store_reaction_put(api__app(r)->store, hash, post_id, emoji, len, api__pending_done, pend);
     if (err) {
         api__pending_free(pend);
         api__interaction_done(r, err, 0, NULL);
@@ -274,7 +273,7 @@ static void reaction_delete(struct http_req *r)
 
     if (!api__interaction_begin(r, hash, &post_id, &t))
         goto out;
-    pend = api__pending_new(r, api__interaction_done, (void *)(intptr_t)post_id);
+    pend = api__pending_new(r, api__interaction_done, NULL);
     err = store_reaction_delete(api__app(r)->store, hash, post_id, api__pending_done, pend);
     if (err) {
         api__pending_free(pend);

@@ -88,10 +88,11 @@ int store__poll_insert(struct store_tx *tx, int64_t post_id, const struct store_
         sqlite3_bind_text(st, 2, p->question, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, p->options_json, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 4, p->multiple);
-        if (p->closes_ms)
+        if (p->closes_ms) {
             sqlite3_bind_int64(st, 5, p->closes_ms);
-        else
+        } else {
             sqlite3_bind_null(st, 5);
+        }
     }
     err = store__step_done(tx->db, st, "poll_create");
     if (err)
@@ -145,12 +146,11 @@ json_t *store_poll_json(const char *raw, int64_t now_ms)
     closes_ms = json_is_integer(closes) ? (int64_t)json_integer_value(closes) : 0;
     if (closes_ms)
         clock_rfc3339(closes_ms, at, sizeof(at));
-    out = json_pack("{s:O, s:O, s:O, s:o, s:b, s:O}", "question", json_object_get(in, "question"),
-                    "options", json_object_get(in, "options"), "multiple",
-                    json_object_get(in, "multiple"), "closes_at",
-                    closes_ms ? json_string(at) : json_null(), "closed",
-                    closes_ms && closes_ms <= now_ms, "total_voters",
-                    json_object_get(in, "total_voters"));
+    out = json_pack(
+        "{s:O, s:O, s:O, s:o, s:b, s:O}", "question", json_object_get(in, "question"), "options",
+        json_object_get(in, "options"), "multiple", json_object_get(in, "multiple"), "closes_at",
+        closes_ms ? json_string(at) : json_null(), "closed", closes_ms && closes_ms <= now_ms,
+        "total_voters", json_object_get(in, "total_voters"));
 done:
     json_decref(in);
     return out;
@@ -223,7 +223,7 @@ static int vote_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     err = store__step_done(tx->db, st, v->choices ? "vote_put" : "vote_delete");
     if (err)
         return err;
-    *id = sqlite3_changes(tx->db) > 0;
+    *id = sqlite3_changes(tx->db) > 0 ? v->post_id : 0;
     /* Nothing changed: the same vote again, or an unknown follower. */
     if (!*id && v->choices)
         err = store__follower_id(tx, v->hash, &follower);

@@ -76,8 +76,7 @@ json_t *store_post_json(const struct store_post *p)
     if (p->edited_ms)
         clock_rfc3339(p->edited_ms, edited, sizeof(edited));
     v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:b, s:o, s:b, s:I, s:o, s:o, s:b}", "id",
-                  id,
-                  "channel", p->channel, "text", p->text, "html", html.data ? html.data : "",
+                  id, "channel", p->channel, "text", p->text, "html", html.data ? html.data : "",
                   "media", media, "importance", store_importance_name(p->importance),
                   "published_at", published, "edited", p->edited_ms != 0, "edited_at",
                   p->edited_ms ? json_string(edited) : json_null(), "pinned", p->pinned, "views",
@@ -89,11 +88,12 @@ json_t *store_post_json(const struct store_post *p)
 
 /* ---- rows ---- */
 
+/* The post's reaction counts and poll (store/reactions_int.h), read in the same statement. */
+#define POST_COUNTS STORE_REACTIONS_SQL("p") ", " STORE_POLL_SQL("p")
 #define POST_COLS                                                                           \
     "p.id, p.channel_id, c.handle, p.text, p.media, p.importance, p.state, p.published_ms," \
     " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"       \
-    " p.created_ms, " STORE_REACTIONS_SQL("p") ", " STORE_POLL_SQL("p")                       \
-    " FROM posts p JOIN channels c ON c.id = p.channel_id"
+    " p.created_ms, " POST_COUNTS " FROM posts p JOIN channels c ON c.id = p.channel_id"
 
 static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
 {

@@ -54,11 +54,11 @@ static const struct {
     { 0x1F947, 0x1FAFF }, { 0x1FC00, 0x1FFFD },
 };
 
-#define CP_ZWJ        0x200DU
-#define CP_VS16       0xFE0FU
-#define CP_KEYCAP     0x20E3U
-#define CP_BLACK_FLAG 0x1F3F4U
-#define CP_TAG_END    0xE007FU
+#define CP_ZWJ           0x200DU
+#define CP_VS16          0xFE0FU
+#define CP_KEYCAP        0x20E3U
+#define CP_BLACK_FLAG    0x1F3F4U
+#define CP_TAG_END       0xE007FU
 #define ZWJ_ELEMENTS_MAX 10 /* the longest RGI ZWJ sequences have 4 or 5 */
 
 static bool is_pictographic(uint32_t c)
@@ -69,12 +69,13 @@ static bool is_pictographic(uint32_t c)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (c < pictographic[mid].lo)
+        if (c < pictographic[mid].lo) {
             hi = mid;
-        else if (c > pictographic[mid].hi)
+        } else if (c > pictographic[mid].hi) {
             lo = mid + 1;
-        else
+        } else {
             return true;
+        }
     }
     return false;
 }
@@ -154,7 +155,8 @@ static bool keycap(const uint32_t *cp, int n)
     return (n == 2 && cp[1] == CP_KEYCAP) || (n == 3 && cp[1] == CP_VS16 && cp[2] == CP_KEYCAP);
 }
 
-/* A subdivision flag: U+1F3F4, one or more tags, the cancel tag ("🏴󠁧󠁢󠁳󠁣󠁴󠁿"). */
+/* A subdivision flag: U+1F3F4, one or more tags, the cancel tag ("🏴󠁧󠁢󠁳󠁣󠁴󠁿").
+ */
 static bool tag_sequence(const uint32_t *cp, int n)
 {
     if (n < 3 || cp[0] != CP_BLACK_FLAG || cp[n - 1] != CP_TAG_END)
@@ -331,7 +333,7 @@ static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     err = store__step_done(tx->db, st, "reaction_put");
     if (err)
         return err;
-    *id = sqlite3_changes(tx->db) > 0;
+    *id = sqlite3_changes(tx->db) > 0 ? p->post_id : 0;
     return *id ? 0 : has_reaction(tx, p->hash, p->post_id);
 }
 
@@ -382,7 +384,7 @@ static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         sqlite3_bind_blob(st, 2, d->hash, SECRET_HASH_LEN, SQLITE_STATIC);
     }
     err = store__step_done(tx->db, st, "reaction_delete");
-    *id = err ? 0 : sqlite3_changes(tx->db) > 0;
+    *id = !err && sqlite3_changes(tx->db) > 0 ? d->post_id : 0;
     return err;
 }
 
@@ -421,9 +423,9 @@ struct counts_events {
 /* Post `post_id`'s "counts" event, when it is a published post. `*wrote` is set to 1 if so. */
 static int counts_one(struct store_tx *tx, int64_t post_id, int *wrote)
 {
-    static const char sql[] = "SELECT p.channel_id, p.views_count, " STORE_REACTIONS_SQL("p")
-                              ", " STORE_POLL_SQL("p") " FROM posts p WHERE p.id = ?1"
-                              " AND p.state = 1";
+    static const char sql[] = "SELECT p.channel_id, p.views_count, " STORE_REACTIONS_SQL(
+        "p") ", " STORE_POLL_SQL("p") " FROM posts p WHERE p.id = ?1"
+                                      " AND p.state = 1";
     sqlite3_stmt *st = store__stmt(tx->stmts, sql);
     json_t *reactions = NULL;
     json_t *poll = NULL;

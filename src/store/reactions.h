@@ -24,14 +24,14 @@
 #include "store/store.h"
 
 /* Limits (the API validates with these; the schema's CHECKs mirror them). */
-#define REACTION_EMOJI_MAX_BYTES 48 /* the longest RGI sequences (kiss, skin tones) are 35 */
-#define REACTIONS_SHOWN_MAX      50 /* distinct emoji in a post's "reactions", most used first */
+#define REACTION_EMOJI_MAX_BYTES 48  /* the longest RGI sequences (kiss, skin tones) are 35 */
+#define REACTIONS_SHOWN_MAX      50  /* distinct emoji in a post's "reactions", most used first */
 #define POLL_QUESTION_MAX        255 /* characters */
 #define POLL_OPTION_MAX          100 /* characters per option */
 #define POLL_OPTIONS_MIN         2
 #define POLL_OPTIONS_MAX         12
 #define POLL_CLOSE_MAX_MS        (366LL * 24 * 3600 * 1000) /* closes_at at most a year ahead */
-#define COUNTS_BATCH_MAX         1000 /* posts per store_counts_events call */
+#define COUNTS_BATCH_MAX         1000                       /* posts per store_counts_events call */
 
 /* Stored sizes of the aggregates as JSON text (struct store_post carries them). */
 #define REACTIONS_JSON_BYTES (REACTIONS_SHOWN_MAX * (REACTION_EMOJI_MAX_BYTES + 24) + 4)
@@ -77,11 +77,11 @@ MUST_CHECK int store_post_target(struct store_reader *r, int64_t post_id,
 
 /* A new poll, made with its post (store_post_fields.poll). Strings borrowed for the call. */
 struct store_poll_new {
-    const char *question;                    /* 1..POLL_QUESTION_MAX characters */
-    const char *options[POLL_OPTIONS_MAX];   /* 1..POLL_OPTION_MAX characters each */
-    unsigned n_options;                      /* POLL_OPTIONS_MIN..POLL_OPTIONS_MAX */
-    bool multiple;                           /* several options per vote */
-    int64_t closes_ms;                       /* 0: never closes */
+    const char *question;                  /* 1..POLL_QUESTION_MAX characters */
+    const char *options[POLL_OPTIONS_MAX]; /* 1..POLL_OPTION_MAX characters each */
+    unsigned n_options;                    /* POLL_OPTIONS_MIN..POLL_OPTIONS_MAX */
+    bool multiple;                         /* several options per vote */
+    int64_t closes_ms;                     /* 0: never closes */
 };
 /* Whether `p` is within the limits above (lengths in characters, valid UTF-8 assumed). */
 bool store_poll_new_valid(const struct store_poll_new *p);
@@ -93,8 +93,7 @@ struct store_poll_info {
     int64_t closes_ms; /* 0: never closes */
 };
 /* Post `post_id`'s poll. -ENOENT if the post has none. Reader's thread. */
-MUST_CHECK int store_poll_get(struct store_reader *r, int64_t post_id,
-                              struct store_poll_info *out);
+MUST_CHECK int store_poll_get(struct store_reader *r, int64_t post_id, struct store_poll_info *out);
 
 /*
  * The poll as everyone sees it, from the stored aggregate `raw` (struct store_post.poll_json):
@@ -111,12 +110,14 @@ json_t *store_poll_json(const char *raw, int64_t now_ms);
  * if any (the counts move in the same transaction). The caller has checked the channel's
  * policy and that the follower follows it. -ENOENT if the post or the follower is gone (or the
  * post is not published), -EINVAL (before queuing) for an emoji store_emoji_valid() refuses.
- * `id` reports 1 when something changed, 0 when it was already this reaction.
+ * `id` reports the post id when something changed (the counts moved), 0 when it was already
+ * this reaction.
  */
 MUST_CHECK int store_reaction_put(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
                                   int64_t post_id, const char *emoji, size_t len,
                                   store_done_fn *done, void *ctx);
-/* Remove the follower's reaction to the post. Idempotent: `id` 1 when one was removed, else 0. */
+/* Remove the follower's reaction to the post. Idempotent: `id` is the post id when one
+ * was removed, else 0. */
 MUST_CHECK int store_reaction_delete(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
                                      int64_t post_id, store_done_fn *done, void *ctx);
 
@@ -125,11 +126,12 @@ MUST_CHECK int store_reaction_delete(struct store *s, const uint8_t hash[SECRET_
  * options (bit i: option i), replacing its previous vote. -ENOENT if the post, its poll or the
  * follower is gone; -ETIME when the poll is closed at the batch's time; -EINVAL for an option
  * out of range or several options in a single-choice poll (checked again in the transaction).
- * `id` 1 when something changed, else 0.
+ * `id` is the post id when something changed, else 0.
  */
-MUST_CHECK int store_vote_put(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
-                              int64_t post_id, uint32_t choices, store_done_fn *done, void *ctx);
-/* Retract the follower's vote. -ETIME when the poll is closed; else idempotent (`id` 1/0). */
+MUST_CHECK int store_vote_put(struct store *s, const uint8_t hash[SECRET_HASH_LEN], int64_t post_id,
+                              uint32_t choices, store_done_fn *done, void *ctx);
+/* Retract the follower's vote. -ETIME when the poll is closed; else idempotent (`id` as for
+ * store_vote_put). */
 MUST_CHECK int store_vote_delete(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
                                  int64_t post_id, store_done_fn *done, void *ctx);
 

@@ -19,21 +19,21 @@
  * A post's reaction counts as a JSON object, most used first (REACTIONS_SHOWN_MAX at most);
  * `P` is the posts table's alias. Reads reaction_counts only: never who.
  */
-#define STORE_REACTIONS_SQL(P)                                                          \
-    "(SELECT coalesce(json_group_object(emoji, n), '{}') FROM (SELECT emoji, n"         \
-    " FROM reaction_counts WHERE post_id = " P ".id AND n > 0 ORDER BY n DESC, emoji"   \
+#define STORE_REACTIONS_SQL(P)                                                        \
+    "(SELECT coalesce(json_group_object(emoji, n), '{}') FROM (SELECT emoji, n"       \
+    " FROM reaction_counts WHERE post_id = " P ".id AND n > 0 ORDER BY n DESC, emoji" \
     " LIMIT 50))"
 /*
  * A post's poll as JSON text for store_poll_json() (closes_ms, not yet closes_at/closed, which
  * depend on the reader's clock), or NULL when it has none. json() around the subquery: SQLite
  * drops the JSON subtype across a subquery, which would embed the array as a string.
  */
-#define STORE_POLL_SQL(P)                                                                    \
-    "(SELECT json_object('question', pl.question, 'options', json((SELECT"                  \
-    " json_group_array(json_object('text', t, 'votes', v)) FROM (SELECT o.value AS t,"      \
-    " coalesce(c.n, 0) AS v FROM json_each(pl.options) o LEFT JOIN poll_counts c"           \
-    " ON c.post_id = pl.post_id AND c.option = o.key ORDER BY o.key))),"                    \
-    " 'multiple', json(iif(pl.multiple, 'true', 'false')), 'closes_ms', pl.closes_ms,"       \
+#define STORE_POLL_SQL(P)                                                              \
+    "(SELECT json_object('question', pl.question, 'options', json((SELECT"             \
+    " json_group_array(json_object('text', t, 'votes', v)) FROM (SELECT o.value AS t," \
+    " coalesce(c.n, 0) AS v FROM json_each(pl.options) o LEFT JOIN poll_counts c"      \
+    " ON c.post_id = pl.post_id AND c.option = o.key ORDER BY o.key))),"               \
+    " 'multiple', json(iif(pl.multiple, 'true', 'false')), 'closes_ms', pl.closes_ms," \
     " 'total_voters', pl.voters) FROM polls pl WHERE pl.post_id = " P ".id)"
 
 /* A poll copied for a queued post create (store__poll_copy); free with store__poll_free. */

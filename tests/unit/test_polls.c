@@ -92,10 +92,11 @@ static int follower(struct fixture *fx, int i, uint8_t h[SECRET_HASH_LEN])
 /* A post with a poll of `n` options ("A", "B", ...). Returns its id, or 0. */
 static int64_t poll_post(struct fixture *fx, unsigned n, bool multiple, int64_t closes_ms)
 {
-    static const char *const names[] = { "A", "B", "C", "D", "E", "F",
-                                         "G", "H", "I", "J", "K", "L", "M" };
-    struct store_poll_new p = { .question = "Quale?", .n_options = n, .multiple = multiple,
-                                .closes_ms = closes_ms };
+    static const char *const names[] = { "A", "B", "C", "D", "E", "F", "G",
+                                         "H", "I", "J", "K", "L", "M" };
+    struct store_poll_new p = {
+        .question = "Quale?", .n_options = n, .multiple = multiple, .closes_ms = closes_ms
+    };
     struct store_post_fields f = { .text = "Sondaggio", .poll = &p };
     int64_t id = 0;
 
@@ -125,7 +126,7 @@ static int poll_of(struct fixture *fx, int64_t id, char *out, size_t outlen)
     return err;
 }
 
-#define OPTS(a, b, c) \
+#define OPTS(a, b, c)                                                              \
     "\"options\":[{\"text\":\"A\",\"votes\":" #a "},{\"text\":\"B\",\"votes\":" #b \
     "},{\"text\":\"C\",\"votes\":" #c "}]"
 
@@ -142,8 +143,10 @@ TEST(poll_made_with_its_post_and_refused_when_invalid)
     id = poll_post(&fx, 3, false, 0);
     CHECK(id > 0);
     CHECK_INT(poll_of(&fx, id, got, sizeof(got)), ==, 0);
-    CHECK_STR(got, "{\"question\":\"Quale?\"," OPTS(0, 0, 0)
-                   ",\"multiple\":false,\"closes_at\":null,\"closed\":false,\"total_voters\":0}");
+    CHECK_STR(
+        got,
+        "{\"question\":\"Quale?\"," OPTS(
+            0, 0, 0) ",\"multiple\":false,\"closes_at\":null,\"closed\":false,\"total_voters\":0}");
     CHECK_INT(store_poll_get(fx.r, id, &info), ==, 0);
     CHECK_INT(info.n_options, ==, 3);
     CHECK(!info.multiple);
@@ -164,8 +167,7 @@ TEST(poll_made_with_its_post_and_refused_when_invalid)
         memset(q, 'q', sizeof(q) - 1);
         q[sizeof(q) - 1] = 0;
         p.question = q;
-        CHECK_INT(store_post_create(fx.s, fx.channel, fx.user, &f, NULL, NULL, NULL), ==,
-                  -EINVAL);
+        CHECK_INT(store_post_create(fx.s, fx.channel, fx.user, &f, NULL, NULL, NULL), ==, -EINVAL);
         q[POLL_QUESTION_MAX] = 0; /* exactly the limit */
         CHECK_INT(store_post_create(fx.s, fx.channel, fx.user, &f, NULL, NULL, NULL), ==, 0);
     }
