@@ -259,6 +259,8 @@ struct http_ws *http_ws_accept(struct http_req *r, size_t max_msg, const struct 
     struct http_ws *ws;
     char acc[32];
 
+    /* A refused upgrade ends the connection: the client is not speaking plain HTTP after it. */
+    r->c->keep_alive = false;
     if (http_req_method(r) != HTTP_M_GET || !has_token(up, "websocket") ||
         !has_token(conn, "upgrade") || r->c->parse.http_minor < 1) {
         http_resp_header(r, "Upgrade", "websocket");

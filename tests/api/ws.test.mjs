@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Live streams over WebSocket, with the npm `ws` client: subscribe / unsubscribe, events, resume
+// with `since` (also across restarts), reset, ping/pong, close codes (1000, 1001 on shutdown,
+// 1008 for a bad message, 1009 for an oversized one), the anonymous preview and the handshake.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import WebSocket from 'ws';
+import { buildWorld } from './lib/world.mjs';
+import { startServer } from './lib/server.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let w;
+let srv;
+
+async function call(method, path, { as, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (as) h.authorization = `Bearer ${as}`;
+  const init = { method, headers: h };
+  if (body !== undefined) { init.body = JSON.stringify(body); h['content-type'] = 'application/json'; }
+  const r = await fetch(`${srv.url}${path}`, init);
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  return { status: r.status, headers: r.headers, data, text };
+}
+
+async function post(handle, text) {
+  const r = await call('POST', `/api/v1/channels/${handle}/posts`, { as: w.tok.channel_owner, body: { text } });
+  assert.equal(r.status, 201, r.text);
+  return r.data.id;
+}
+
+async function makeChannel(extra = {}) {
+  const handle = w.unique('onda');
+  const r = await call('POST', '/api/v1/channels', {
+    as: w.tok.channel_owner,
+    body: { org: 'comune-a', handle, name: `Canale ${handle}`, category: 'news', language: 'it', ...extra },
+  });
+  assert.equal(r.status, 201, r.text);
+  return handle;
+}
+
+async function waitFor(pred, what, ms = 3000) {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// A WebSocket that records every message; `closed` gets { code, reason } when it ends.
+async function connect(query = '', { token } = {}) {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const c = { msgs: [], closed: null, pongs: 0 };
+  c.ws = new WebSocket(`${srv.url.replace('http', 'ws')}/api/v1/ws${query}`, { headers });
+  c.ws.on('message', (d) => c.msgs.push(JSON.parse(d.toString())));
+  c.ws.on('close', (code, reason) => { c.closed = { code, reason: reason.toString() }; });
+  c.ws.on('pong', () => { c.pongs++; });
+  c.ws.on('error', () => {});
+  await new Promise((res, rej) => { c.ws.on('open', res); c.ws.on('unexpected-response', (_, r) => rej(new Error(`HTTP ${r.statusCode}`))); });
+  c.send = (m) => c.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+  c.of = (type) => c.msgs.filter((m) => m.type === type);
+  c.events = (kind) => c.msgs.filter((m) => m.type === 'event' && (!kind || m.event === kind));
+  c.subscribe = async (channels, since) => {
+    const before = c.of('subscribed').length + c.of('error').length;
+    c.send(since ? { type: 'subscribe', channels, since } : { type: 'subscribe', channels });
+    await waitFor(() => c.of('subscribed').length + c.of('error').length >= before + channels.length, 'subscribed');
+  };
+  c.close = () => c.ws.close();
+  return c;
+}
+
+before(async () => {
+  w = await buildWorld();
+  srv = w.srv;
+});
+
+after(async () => {
+  await srv.stop();
+  srv.cleanup();
+});
+
+test('subscribe: a post arrives within 1 s as an event frame, then its edit and deletion', async () => {
+  const c = await connect();
+  await c.subscribe([w.main]);
+  const sub = c.of('subscribed')[0];
+  assert.equal(sub.channel, w.main);
+  const t0 = Date.now();
+  const id = await post(w.main, 'Allerta meteo');
+  await waitFor(() => c.events('post.created').length === 1, 'post.created', 1000);
+  assert.ok(Date.now() - t0 < 1000);
+  const ev = c.events('post.created')[0];
+  assert.equal(ev.channel, w.main);
+  assert.equal(ev.seq, sub.seq + 1);
+  assert.equal(ev.data.id, id);
+  assert.equal(ev.data.text, 'Allerta meteo');
+  assert.equal((await call('PATCH', `/api/v1/posts/${id}`, { as: w.tok.channel_admin, body: { text: 'Allerta rientrata' } })).status, 200);
+  await waitFor(() => c.events('post.edited').length === 1, 'post.edited', 1000);
+  assert.equal((await call('DELETE', `/api/v1/posts/${id}`, { as: w.tok.channel_owner })).status, 204);
+  await waitFor(() => c.events('post.deleted').length === 1, 'post.deleted', 1000);
+  assert.deepEqual(c.events().map((e) => e.seq), [sub.seq + 1, sub.seq + 2, sub.seq + 3]);
+  c.close();
+});
+
+test('unsubscribe: no more events from that channel', async () => {
+  const c = await connect();
+  await c.subscribe([w.main]);
+  c.send({ type: 'unsubscribe', channels: [w.main] });
+  await waitFor(() => c.of('unsubscribed').length === 1, 'unsubscribed');
+  await post(w.main, 'non lo vedi');
+  await sleep(300);
+  assert.equal(c.events().length, 0);
+  c.close();
+});
+
+test('since: disconnect, three posts, resubscribe from the last seq → exactly those three, then live', async () => {
+  const c = await connect();
+  await c.subscribe([w.main]);
+  await post(w.main, 'prima');
+  await waitFor(() => c.events().length === 1, 'first');
+  const last = c.events()[0].seq;
+  c.close();
+  const ids = [await post(w.main, 'uno'), await post(w.main, 'due'), await post(w.main, 'tre')];
+  const d = await connect();
+  await d.subscribe([w.main], { [w.main]: last });
+  await waitFor(() => d.events().length >= 3, 'replay');
+  await sleep(150);
+  assert.deepEqual(d.events().map((e) => e.data.id), ids);
+  assert.deepEqual(d.events().map((e) => e.seq), [last + 1, last + 2, last + 3]);
+  assert.equal(d.of('subscribed')[0].seq, last + 3);
+  const next = await post(w.main, 'quattro');
+  await waitFor(() => d.events().length === 4, 'live');
+  assert.equal(d.events()[3].data.id, next);
+  d.close();
+});
+
+test('since across a kill -9 restart: exactly the missed events', async () => {
+  const c = await connect();
+  await c.subscribe([w.main]);
+  await post(w.main, 'prima');
+  await waitFor(() => c.events().length === 1, 'first');
+  const last = c.events()[0].seq;
+  c.close();
+  const ids = [await post(w.main, 'a'), await post(w.main, 'b'), await post(w.main, 'c')];
+  await srv.kill();
+  srv = await startServer({ data: w.srv.data });
+  const d = await connect();
+  await d.subscribe([w.main], { [w.main]: last });
+  await waitFor(() => d.events().length >= 3, 'replay after restart');
+  await sleep(150);
+  assert.deepEqual(d.events().map((e) => e.data.id), ids);
+  d.close();
+});
+
+test('a position beyond what the channel has yields reset', async () => {
+  const c = await connect();
+  await c.subscribe([w.main], { [w.main]: 999999 });
+  await waitFor(() => c.of('reset').length === 1, 'reset');
+  assert.equal(c.of('reset')[0].channel, w.main);
+  c.close();
+});
+
+test('ping is answered with pong', async () => {
+  const c = await connect();
+  c.ws.ping();
+  await waitFor(() => c.pongs === 1, 'pong');
+  c.close();
+});
+
+test('the server pings (stream_heartbeat_s) and the ws client answers: the connection stays', async () => {
+  await srv.stop();
+  srv = await startServer({ data: w.srv.data, sets: { stream_heartbeat_s: 1 } });
+  const c = await connect();
+  let pings = 0;
+  c.ws.on('ping', () => { pings++; });
+  await waitFor(() => pings >= 2, 'two server pings', 4000);
+  assert.equal(c.closed, null);
+  c.close();
+});
+
+test('a peer that answers no ping is closed', async () => {
+  // A raw client that upgrades and then ignores everything (no pongs).
+  const s = net.connect(srv.port, '127.0.0.1');
+  await new Promise((r) => s.on('connect', r));
+  s.write(`GET /api/v1/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  let data = Buffer.alloc(0);
+  let closed = false;
+  s.on('data', (d) => { data = Buffer.concat([data, d]); });
+  s.on('close', () => { closed = true; });
+  await waitFor(() => closed, 'dead peer reaped', 5000);
+  assert.match(data.toString('latin1'), /^HTTP\/1\.1 101 /);
+  assert.match(data.toString('latin1'), /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+  await srv.stop();
+  srv = await startServer({ data: w.srv.data });
+});
+
+test('a message over ws_max_message_bytes closes with 1009', async () => {
+  const c = await connect();
+  c.send(JSON.stringify({ type: 'subscribe', channels: [w.main], pad: 'x'.repeat(5000) }));
+  await waitFor(() => c.closed, 'close');
+  assert.equal(c.closed.code, 1009);
+});
+
+test('a message that is not ours closes with 1008 after an error message', async () => {
+  const c = await connect();
+  c.send('{"type":"dance"}');
+  await waitFor(() => c.closed, 'close');
+  assert.equal(c.closed.code, 1008);
+  assert.equal(c.of('error')[0].code, 'invalid_message');
+  const d = await connect();
+  d.send('not json');
+  await waitFor(() => d.closed, 'close');
+  assert.equal(d.closed.code, 1008);
+});
+
+test('a clean close from the client is answered with 1000', async () => {
+  const c = await connect();
+  c.ws.close(1000, 'ciao');
+  await waitFor(() => c.closed, 'close');
+  assert.equal(c.closed.code, 1000);
+});
+
+test('anonymous preview of a listed channel works; an unlisted one is refused', async () => {
+  const hidden = await makeChannel({ visibility: 'unlisted' });
+  const c = await connect();
+  await c.subscribe([hidden]);
+  assert.equal(c.of('error')[0].code, 'channel_not_found');
+  assert.equal(c.of('subscribed').length, 0);
+  await post(hidden, 'segreto');
+  await sleep(200);
+  assert.equal(c.events().length, 0);
+  c.close();
+  // Its follower (joined with an invite) may subscribe with the follower token.
+  const inv = await call('POST', `/api/v1/channels/${hidden}/invites`, { as: w.tok.channel_owner, body: {} });
+  const f = (await call('POST', '/api/v1/followers')).data.token;
+  assert.ok([200, 204].includes((await call('PUT', `/api/v1/channels/${hidden}/follow`, { as: f, body: { invite: inv.data.code } })).status));
+  const d = await connect('', { token: f });
+  await d.subscribe([hidden]);
+  assert.equal(d.of('subscribed').length, 1);
+  const id = await post(hidden, 'per i follower');
+  await waitFor(() => d.events().some((e) => e.data.id === id), 'event for the follower');
+  d.close();
+  // ?channels= subscribes at the upgrade; an unlisted channel there is a 404 before upgrading.
+  await assert.rejects(connect(`?channels=${hidden}`), /HTTP 404/);
+  const e = await connect(`?channels=${w.main}`);
+  const id2 = await post(w.main, 'subito');
+  await waitFor(() => e.events().some((x) => x.data.id === id2), 'event via ?channels=');
+  e.close();
+});
+
+test('the handshake: a plain GET gets 426, a bad version 426 naming 13, a bad key 400', async () => {
+  let r = await call('GET', '/api/v1/ws');
+  assert.equal(r.status, 426);
+  assert.equal(r.data.error.code, 'upgrade_required');
+  const raw = async (extra) => {
+    const s = net.connect(srv.port, '127.0.0.1');
+    await new Promise((res) => s.on('connect', res));
+    s.write(`GET /api/v1/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${extra}\r\n`);
+    let text = '';
+    s.on('data', (d) => { text += d.toString('latin1'); });
+    await new Promise((res) => s.on('close', res));
+    return text;
+  };
+  let t = await raw('Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n');
+  assert.match(t, /^HTTP\/1\.1 426 /);
+  assert.match(t, /Sec-WebSocket-Version: 13\r\n/);
+  t = await raw('Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n');
+  assert.match(t, /^HTTP\/1\.1 400 /);
+});
+
+test('graceful shutdown closes WebSockets with 1001', async () => {
+  const c = await connect();
+  await c.subscribe([w.main]);
+  const stopped = srv.stop();
+  await waitFor(() => c.closed, 'close on shutdown', 5000);
+  assert.equal(c.closed.code, 1001);
+  assert.equal((await stopped).code, 0);
+  srv = await startServer({ data: w.srv.data });
+});
