@@ -15,8 +15,8 @@ function setup(thread)
     table.insert(threads, thread)
 end
 
-local counter = 0
-local statuses = {}
+counter = 0 -- globals: done() reads them with thread:get
+statuses = {}
 function init(args)
     nthreads_all = tonumber(os.getenv("WRK_THREADS") or "2")
 end

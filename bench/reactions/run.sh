@@ -26,6 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$work/data"
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 SETS=(--set workers=2 --set access_log=false --set log_level=warn
       --set reactions_per_minute=1000000 --set reactions_per_ip_per_minute=100000000
       --set follower_signups_per_ip=1000000)
@@ -49,11 +50,11 @@ rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 read -r ok2xx n429 other dur_s p50 p99 < <(sed -n 's/^SUMMARY //p' <<<"$out")
 acked=$(awk -v n="$ok2xx" -v d="$dur_s" 'BEGIN { printf "%.0f", n / d }')
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(uname -r)"
-echo "date: $(date -u +%FT%TZ); load before: $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$THREADS -c$CONNS -d${DUR}s; $NF followers × $NP posts; araldo $(git rev-parse --short HEAD)"
+echo "date: $(date -u +%FT%TZ); load before: $LOAD; wrk -t$THREADS -c$CONNS -d${DUR}s; $NF followers × $NP posts; araldo $(git rev-parse --short HEAD)"
 echo "wrk: $result"
 echo "verify: $verify"
 echo
 echo "| acknowledged reactions/s (2xx) | all answers/s | p50 | p99 | 429 | other errors | counts = distinct (follower, post) |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-echo "| $acked | $rps | ${p50} ms | ${p99} ms | $n429 | $other | $([ $vok = 1 ] && echo yes || echo NO) |"
+echo "| $acked | $rps | ${p50} ms | ${p99} ms | $n429 | $other | $([ "$vok" = 1 ] && echo yes || echo NO) |"
 [ "$vok" = 1 ] && [ "$other" = 0 ]
