@@ -781,8 +781,8 @@ static void stream_get(struct http_req *r)
     /* The starting cursor, so a client that drops before any event resumes from here. */
     if (!http_stream_write(r, first, (size_t)n))
         (void)!sse_id_line(st, "\n");
-    if (leave(st))
-        (void)stream_go_live(st, resume);
+    if (leave(st) && stream_go_live(st, resume))
+        http_stream_trim(r); /* the request is read: keep only the connection */
     free(resume);
     return;
 fail:
@@ -934,7 +934,8 @@ static void ws_get(struct http_req *r)
     if (!st->ws)
         goto fail; /* answered 400 / 426 / 503 */
     resume = xcalloc(st->n ? st->n : 1, sizeof(*resume));
-    (void)stream_go_live(st, resume);
+    if (stream_go_live(st, resume))
+        http_stream_trim(r); /* the request is read: keep only the connection */
     free(resume);
     return;
 fail:

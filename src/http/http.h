@@ -183,6 +183,12 @@ void http_stream_end(struct http_req *r);
 typedef void http_release_fn(void *arg);
 MUST_CHECK int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
                                      http_release_fn *release, void *arg);
+/*
+ * A long-lived stream keeps nothing of its request: once the handler has read what it needs,
+ * this frees the request head, path, query copies and header scratch (an idle subscriber is
+ * then the connection alone). Afterwards the request's headers, path and query read as absent.
+ */
+void http_stream_trim(struct http_req *r);
 /* Bytes of this stream queued for the socket but not yet taken by it. */
 size_t http_stream_unsent(const struct http_req *r);
 /* Whether the stream's body is HTTP/1.1 chunked (else bytes go out as they are). */

@@ -266,4 +266,13 @@ MUST_CHECK int http__stream_start(struct http_req *r, int status, const char *co
 /* stream.c, for ws.c: deliver this stream's input to `fn` instead of closing on it. */
 void http__stream_set_reader(struct http_req *r, http_stream_data_fn *fn);
 
+/*
+ * ws.c, for the fuzz target: a WebSocket decoder with no connection (what it would send is
+ * dropped). feed returns true once the connection would end (close frame, protocol error,
+ * oversized message); further input is ignored then.
+ */
+struct http_ws *http__ws_detached_new(size_t max_msg, const struct http_ws_ops *ops, void *ctx);
+bool http__ws_detached_feed(struct http_ws *ws, const char *p, size_t len);
+void http__ws_detached_free(struct http_ws *ws);
+
 #endif

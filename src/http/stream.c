@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/alloc.h"
 
@@ -161,6 +162,30 @@ int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
     c->nwrites++;
     c->wbytes += w->len;
     return 0;
+}
+
+void http_stream_trim(struct http_req *r)
+{
+    struct http__conn *c = r->c;
+
+    if (!r->streaming)
+        return;
+    /* What served the request: its head, decoded path, router scratch, query copies. */
+    for (size_t i = 0; i < r->nowned; i++)
+        free(r->owned[i]);
+    free(r->owned);
+    r->owned = NULL;
+    r->nowned = 0;
+    r->query = NULL;
+    memset(&r->match, 0, sizeof(r->match));
+    buf_release(&r->path);
+    buf_release(&r->scratch);
+    buf_release(&r->resp_hdrs);
+    http_parse_release(&c->parse); /* keeps the version, which framing needs */
+    c->parse.nhdrs = 0;
+    c->parse.target = NULL;
+    if (!c->in.len)
+        buf_release(&c->in);
 }
 
 size_t http_stream_unsent(const struct http_req *r)

@@ -108,12 +108,12 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
                        void *user)
 {
     struct http_ws *ws = user;
-    struct http__conn *c = ws->r->c;
 
     (void)ctx;
     (void)flags;
     /* Always take everything (copied): wslay never holds half a frame that ours could split. */
-    http__conn_send(c, (const char *)data, len);
+    if (ws->r)
+        http__conn_send(ws->r->c, (const char *)data, len);
     return (ssize_t)len;
 }
 
@@ -186,8 +186,8 @@ static void wslay_idle(struct http_ws *ws)
     ws->wsl = NULL;
 }
 
-/* Write what wslay queued; end the stream once a close frame is out or on failure. */
-static void pump(struct http_ws *ws)
+/* Write what wslay queued. Returns true when the connection must end now. */
+static bool flush(struct http_ws *ws)
 {
     if (ws->wsl) {
         if (wslay_event_send(ws->wsl))
@@ -197,24 +197,27 @@ static void pump(struct http_ws *ws)
     }
     if (ws->close_sent)
         ws->want_end = true;
-    if (ws->want_end) {
-        http_stream_end(ws->r); /* runs on_stream_close: ws is freed */
-        return;
-    }
-    wslay_idle(ws);
+    if (!ws->want_end)
+        wslay_idle(ws);
+    return ws->want_end;
 }
 
-static void on_input(struct http_req *r, void *ctx, const char *p, size_t len)
+/* Write what wslay queued; end the stream once a close frame is out or on failure. */
+static void pump(struct http_ws *ws)
 {
-    struct http_ws *ws = ctx;
+    if (flush(ws) && ws->r)
+        http_stream_end(ws->r); /* runs on_stream_close: ws is freed */
+}
+
+/* Decode `len` received bytes (frames, pings, closes). Returns true when ending. */
+static bool feed(struct http_ws *ws, const char *p, size_t len)
+{
     int rc;
 
-    (void)r;
     ws->heard = true;
     if (!wslay_ready(ws)) {
         ws->want_end = true;
-        pump(ws);
-        return;
+        return flush(ws);
     }
     ws->in = p;
     ws->in_len = len;
@@ -225,7 +228,13 @@ static void on_input(struct http_req *r, void *ctx, const char *p, size_t len)
     ws->in_len = 0;
     if (rc)
         ws->want_end = true;
-    pump(ws);
+    return flush(ws);
+}
+
+static void on_input(struct http_req *r, void *ctx, const char *p, size_t len)
+{
+    if (feed(ctx, p, len))
+        http_stream_end(r); /* runs on_stream_close: ws is freed */
 }
 
 static void on_stream_close(struct http_req *r, void *ctx)
@@ -350,6 +359,10 @@ void http_ws_close(struct http_ws *ws, unsigned code, const char *reason)
 
     if (ws->close_sent || ws->want_end)
         return;
+    if (!ws->r) {
+        ws->close_sent = true; /* detached (fuzzing): nothing to write to */
+        return;
+    }
     f[0] = 0x88;
     f[1] = (unsigned char)(2 + rl);
     f[2] = (unsigned char)(code >> 8);
@@ -373,4 +386,30 @@ bool http_ws_heard(struct http_ws *ws)
 struct http_req *http_ws_req(struct http_ws *ws)
 {
     return ws->r;
+}
+
+/* ---- detached decoding, for the fuzz target (http_int.h) ---- */
+
+struct http_ws *http__ws_detached_new(size_t max_msg, const struct http_ws_ops *ops, void *ctx)
+{
+    struct http_ws *ws = xcalloc(1, sizeof(*ws));
+
+    ws->ops = ops;
+    ws->ctx = ctx;
+    ws->max_msg = max_msg;
+    return ws;
+}
+
+bool http__ws_detached_feed(struct http_ws *ws, const char *p, size_t len)
+{
+    return ws->want_end || feed(ws, p, len);
+}
+
+void http__ws_detached_free(struct http_ws *ws)
+{
+    if (!ws)
+        return;
+    if (ws->wsl)
+        wslay_event_context_free(ws->wsl);
+    free(ws);
 }
