@@ -216,6 +216,29 @@ test('a message that is not ours closes with 1008 after an error message', async
   assert.equal(d.closed.code, 1008);
 });
 
+test('protocol errors: an unmasked frame 1002, invalid UTF-8 1007, a binary message 1003', async () => {
+  const closeCode = async (frame) => {
+    const s = net.connect(srv.port, '127.0.0.1');
+    await new Promise((r) => s.on('connect', r));
+    s.write('GET /api/v1/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    let buf = Buffer.alloc(0);
+    s.on('data', (d) => { buf = Buffer.concat([buf, d]); });
+    await waitFor(() => buf.includes('\r\n\r\n'), '101');
+    s.write(frame);
+    await new Promise((r) => s.on('close', r));
+    const f = buf.subarray(buf.indexOf('\r\n\r\n') + 4);
+    assert.equal(f[0], 0x88, 'a close frame');
+    return f.readUInt16BE(2);
+  };
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = (op, bytes) => Buffer.concat([Buffer.from([0x80 | op, 0x80 | bytes.length]), mask,
+    Buffer.from(bytes.map((b, i) => b ^ mask[i % 4]))]);
+  assert.equal(await closeCode(Buffer.from([0x81, 0x02, 0x68, 0x69])), 1002);
+  assert.equal(await closeCode(masked(1, [0xff, 0xfe])), 1007);
+  assert.equal(await closeCode(masked(2, [1, 2])), 1003);
+});
+
 test('a clean close from the client is answered with 1000', async () => {
   const c = await connect();
   c.ws.close(1000, 'ciao');
