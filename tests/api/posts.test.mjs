@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { startServer, operatorToken } from './lib/server.mjs';
+import { png } from '../fixtures/media/gen.mjs';
 
 let srv;
 let dataDir; // restarts reuse it; removed at the end
@@ -14,6 +15,7 @@ const follower = {}; // name -> follower token
 const bearer = (t) => (t ? { authorization: `Bearer ${t}` } : {});
 const seen = []; // every response text except edit histories: checked for authors at the end
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+const img = []; // ids of uploaded images: posts reference only uploaded media
 
 async function call(method, path, { as, body, raw, headers = {}, history = false } = {}) {
   const init = { method, headers: { ...bearer(as), ...headers } };
@@ -77,6 +79,13 @@ before(async () => {
   assert.equal(r.status, 201, JSON.stringify(r.data));
   r = await call('POST', `/api/v1/invitations/${r.data.id}/accept`, { as: tok.admin });
   assert.equal(r.status, 200, JSON.stringify(r.data));
+  for (let i = 0; i < 11; i++) {
+    const fd = new FormData();
+    fd.append('file', new Blob([png(8 + i, 8)]), 'x.png');
+    const u = await fetch(`${srv.url}/api/v1/media`, { method: 'POST', headers: bearer(tok.admin), body: fd });
+    assert.equal(u.status, 201);
+    img.push((await u.json()).id);
+  }
 });
 after(async () => {
   await srv?.stop();
@@ -86,7 +95,7 @@ after(async () => {
 test('create: 201 with the post as everyone sees it, rendered and without an author', async () => {
   const r = await call('POST', '/api/v1/channels/notizie/posts', {
     as: tok.admin,
-    body: { text: '*Avviso:* strada chiusa <b>oggi</b> https://comune.example.it/avvisi', media: [{ id: 'img-1', alt: 'La strada' }], importance: 'important' },
+    body: { text: '*Avviso:* strada chiusa <b>oggi</b> https://comune.example.it/avvisi', media: [{ id: img[0], alt: 'La strada' }], importance: 'important' },
   });
   assert.equal(r.status, 201, JSON.stringify(r.data));
   const p = r.data;
@@ -94,7 +103,7 @@ test('create: 201 with the post as everyone sees it, rendered and without an aut
   assert.equal(r.headers.get('location'), `/api/v1/posts/${p.id}`);
   assert.equal(p.channel, 'notizie');
   assert.equal(p.importance, 'important');
-  assert.deepEqual(p.media, [{ id: 'img-1', alt: 'La strada' }]);
+  assert.deepEqual(p.media, [{ id: img[0], alt: 'La strada' }]);
   assert.equal(p.html, '<strong>Avviso:</strong> strada chiusa &lt;b&gt;oggi&lt;/b&gt; '
     + '<a href="https://comune.example.it/avvisi" rel="nofollow noopener ugc">https://comune.example.it/avvisi</a>');
   assert.equal(p.edited, false);
@@ -124,7 +133,7 @@ test('create: who may (401 anonymous or follower, 403 not an admin of the channe
 });
 
 test('create: bad input is 400 naming the field', async () => {
-  const media = (n) => Array.from({ length: n }, (_, i) => ({ id: `m${i}`, alt: 'alt' }));
+  const media = (n) => Array.from({ length: n }, (_, i) => ({ id: img[i], alt: 'alt' }));
   const cases = [
     [{}, 'missing_field', 'text'],
     [{ text: '' }, 'too_short', 'text'],
@@ -133,10 +142,11 @@ test('create: bad input is 400 naming the field', async () => {
     [{ text: 'ok', extra: 1 }, 'unknown_field', 'extra'],
     [{ text: 'ok', media: media(11) }, 'too_many_media', 'media'],
     [{ text: 'ok', media: 'img' }, 'wrong_type', 'media'],
-    [{ text: 'ok', media: [{ id: 'm1' }] }, 'missing_field', 'media[0].alt'],
-    [{ text: 'ok', media: [{ id: 'm0', alt: 'a' }, { id: 'm1', alt: '' }] }, 'too_short', 'media[1].alt'],
-    [{ text: 'ok', media: [{ id: 'm1', alt: 'x'.repeat(1001) }] }, 'too_long', 'media[0].alt'],
-    [{ text: 'ok', media: [{ id: 'm1', alt: 7 }] }, 'wrong_type', 'media[0].alt'],
+    [{ text: 'ok', media: [{ id: img[1] }] }, 'alt_required', 'media[0].alt'],
+    [{ text: 'ok', media: [{ id: 'm1', alt: 'x' }] }, 'media_not_found', 'media[0].id'],
+    [{ text: 'ok', media: [{ id: img[0], alt: 'a' }, { id: img[1], alt: '' }] }, 'too_short', 'media[1].alt'],
+    [{ text: 'ok', media: [{ id: img[1], alt: 'x'.repeat(1001) }] }, 'too_long', 'media[0].alt'],
+    [{ text: 'ok', media: [{ id: img[1], alt: 7 }] }, 'wrong_type', 'media[0].alt'],
     [{ text: 'ok', media: [{ alt: 'x' }] }, 'invalid_value', 'media[0].id'],
     [{ text: 'ok', media: [{ id: 'm', alt: 'x', url: 'http://x' }] }, 'unknown_field', 'media[0]'],
     [{ text: 'ok', importance: 'urgent' }, 'invalid_value', 'importance'],
@@ -237,11 +247,11 @@ test('edit: admins edit; followers see edited; admins see the history with the e
   assert.equal(r.data.importance, 'silent', 'fields not sent are unchanged');
   assert.equal(r.data.edited, true);
   assert.match(r.data.edited_at, /Z$/);
-  r = await call('PATCH', `/api/v1/posts/${p.id}`, { as: tok.admin, body: { importance: 'normal', media: [{ id: 'x', alt: 'y' }] } });
+  r = await call('PATCH', `/api/v1/posts/${p.id}`, { as: tok.admin, body: { importance: 'normal', media: [{ id: img[2], alt: 'y' }] } });
   assert.equal(r.status, 200);
   r = await call('GET', `/api/v1/posts/${p.id}`, { as: follower.one });
   assert.equal(r.data.edited, true);
-  assert.deepEqual(r.data.media, [{ id: 'x', alt: 'y' }]);
+  assert.deepEqual(r.data.media, [{ id: img[2], alt: 'y' }]);
   r = await call('GET', `/api/v1/posts/${p.id}/edits`, { as: tok.owner, history: true });
   assert.equal(r.status, 200);
   assert.deepEqual(r.data.edits.map((e) => [e.editor_email, e.text, e.importance]), [
