@@ -307,3 +307,35 @@ test('orphaned media: rows a day after upload, then their files, go with the ret
     s.cleanup();
   }
 });
+
+test('authorization matrix: every media endpoint × seven kinds of caller', async () => {
+  const { buildWorld, ROLES } = await import('./lib/world.mjs');
+  const w = await buildWorld();
+  try {
+    const as = (role) => (role === 'anonymous' ? undefined : w.tok[role]);
+    const send = async (role) => {
+      const fd = new FormData();
+      fd.append('file', new Blob([png(40, 30)]), 'x.png');
+      const r = await fetch(`${w.srv.url}/api/v1/media`, { method: 'POST', headers: bearer(as(role)), body: fd });
+      return { status: r.status, data: await r.json() };
+    };
+    const ownerMedia = (await send('channel_owner')).data.id; // org A's
+    const expect = {
+      upload: { anonymous: 401, follower: 401, other_org: 201, channel_admin: 201, channel_owner: 201, org_admin: 201, operator: 201 },
+      details: { anonymous: 401, follower: 401, other_org: 404, channel_admin: 200, channel_owner: 200, org_admin: 200, operator: 200 },
+      small: Object.fromEntries(ROLES.map((r) => [r, 200])),
+      large: Object.fromEntries(ROLES.map((r) => [r, 200])),
+    };
+    const got = { upload: {}, details: {}, small: {}, large: {} };
+    for (const role of ROLES) {
+      got.upload[role] = (await send(role)).status;
+      got.details[role] = (await w.call('GET', `/api/v1/media/${ownerMedia}`, { as: as(role) })).status;
+      got.small[role] = (await w.call('GET', `/media/${ownerMedia}/small`, { as: as(role) })).status;
+      got.large[role] = (await w.call('GET', `/media/${ownerMedia}/large`, { as: as(role) })).status;
+    }
+    assert.deepEqual(got, expect);
+  } finally {
+    await w.srv.stop();
+    w.srv.cleanup();
+  }
+});
