@@ -162,7 +162,8 @@ static int ws_since(json_t *since, struct api_pos *out, size_t n, char *why, siz
         snprintf(why, whylen, "'since' must be an object of channel -> seq.");
         return -EINVAL;
     }
-    json_object_foreach(since, key, val) {
+    json_object_foreach(since, key, val)
+    {
         size_t i;
 
         if (parse_handle(key, strlen(key), h) || !json_is_integer(val) ||
@@ -199,7 +200,8 @@ int api__ws_msg_parse(const char *p, size_t len, enum api_ws_type *type, struct 
         snprintf(why, whylen, "A message is a JSON object with a 'type'.");
         goto out;
     }
-    json_object_foreach(v, key, val) {
+    json_object_foreach(v, key, val)
+    {
         if (strcmp(key, "type") != 0 && strcmp(key, "channels") != 0 && strcmp(key, "since") != 0) {
             snprintf(why, whylen, "Unknown field '%.40s'.", key);
             goto out;
@@ -477,10 +479,11 @@ static void end_stream(struct stream *st, unsigned ws_code, const char *why)
 {
     if (st->closed)
         return;
-    if (st->ws)
+    if (st->ws) {
         http_ws_close(st->ws, ws_code, why);
-    else
+    } else {
         http_stream_end(st->req);
+    }
 }
 
 static void heartbeat(struct stream *st, struct fanout_msg *m)
@@ -887,13 +890,13 @@ static void ws_on_text(struct http_ws *ws, void *ctx, const char *p, size_t len)
         end_stream(st, 1008, "Invalid message; see the error message before this close.");
         goto out;
     }
-    if (type == API_WS_SUBSCRIBE)
-        ch = xmalloc(sizeof(*ch));
+    ch = xmalloc(sizeof(*ch));
     for (int i = 0; i < n && !st->closed; i++) {
-        if (type == API_WS_UNSUBSCRIBE)
+        if (type == API_WS_UNSUBSCRIBE) {
             ws_unsubscribe_one(st, &pos[i]);
-        else if (!ws_subscribe_one(st, &pos[i], ch))
+        } else if (!ws_subscribe_one(st, &pos[i], ch)) {
             break;
+        }
     }
 out:
     free(ch);

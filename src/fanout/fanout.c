@@ -27,7 +27,7 @@
 
 #define CHANNEL_MAX   63
 #define KIND_MAX      31
-#define PAYLOAD_MAX   (1024 * 1024)
+#define PAYLOAD_MAX   ((size_t)1024 * 1024)
 #define BUCKETS_FIRST 64
 
 struct fanout_msg {
@@ -84,9 +84,9 @@ struct fanout_loop {
     struct fanout_sub *subs;
     size_t nsubs;
     bool delivering;
-    struct node *iter_node;       /* next node of the channel being delivered */
-    struct fanout_sub *iter_sub;  /* next subscriber of the heartbeat being delivered */
-    struct chan *iter_chan;       /* the channel being delivered: freed after, if emptied */
+    struct node *iter_node;      /* next node of the channel being delivered */
+    struct fanout_sub *iter_sub; /* next subscriber of the heartbeat being delivered */
+    struct chan *iter_chan;      /* the channel being delivered: freed after, if emptied */
 };
 
 struct fanout {
@@ -326,7 +326,7 @@ static void rehash(struct fanout_loop *l)
     struct chan **ob = l->buckets;
 
     l->nbuckets = old * 2;
-    l->buckets = xcalloc(l->nbuckets, sizeof(*l->buckets));
+    l->buckets = xcalloc(l->nbuckets, sizeof(struct chan *));
     for (size_t i = 0; i < old; i++) {
         for (struct chan *c = ob[i], *next; c; c = next) {
             size_t b = bucket_of(l, c->id);
@@ -376,10 +376,11 @@ static void node_unlink(struct fanout_loop *l, struct node *n)
 {
     if (l->iter_node == n)
         l->iter_node = n->next;
-    if (n->prev)
+    if (n->prev) {
         n->prev->next = n->next;
-    else
+    } else {
         n->chan->head = n->next;
+    }
     if (n->next)
         n->next->prev = n->prev;
     chan_maybe_free(l, n->chan);
@@ -456,7 +457,7 @@ static void enqueue(struct fanout_loop *l, struct fanout_msg **m, size_t n)
     pthread_mutex_lock(&l->mu);
     if (l->n + n > l->cap) {
         l->cap = MAX(l->n + n, 2 * l->cap + 8);
-        l->inbox = xrealloc(l->inbox, l->cap * sizeof(*l->inbox));
+        l->inbox = xrealloc(l->inbox, l->cap * sizeof(struct fanout_msg *));
     }
     for (size_t i = 0; i < n; i++)
         l->inbox[l->n++] = fanout_msg_ref(m[i]);
@@ -485,7 +486,8 @@ static void broadcast(struct fanout *f, struct fanout_msg **m, size_t n)
 void fanout_publish(struct fanout *f, const struct fanout_event *ev, size_t n)
 {
     struct fanout_msg *stack[16];
-    struct fanout_msg **m = n <= ARRAY_SIZE(stack) ? stack : xmalloc(n * sizeof(*m));
+    struct fanout_msg **m =
+        n <= ARRAY_SIZE(stack) ? stack : xmalloc(n * sizeof(struct fanout_msg *));
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -546,7 +548,7 @@ struct fanout *fanout_new(const struct fanout_opts *o)
 
     f->o = *o;
     if (!f->o.queue_bytes)
-        f->o.queue_bytes = 256 * 1024;
+        f->o.queue_bytes = (size_t)256 * 1024;
     pthread_mutex_init(&f->mu, NULL);
     pthread_mutex_init(&f->hb_mu, NULL);
     pthread_condattr_init(&ca);
@@ -609,7 +611,7 @@ struct fanout_loop *fanout_loop_new(struct fanout *f, fanout_post_fn *post, void
     l->post_ctx = post_ctx;
     pthread_mutex_init(&l->mu, NULL);
     l->nbuckets = BUCKETS_FIRST;
-    l->buckets = xcalloc(l->nbuckets, sizeof(*l->buckets));
+    l->buckets = xcalloc(l->nbuckets, sizeof(struct chan *));
     pthread_mutex_lock(&f->mu);
     l->next = f->loops;
     if (f->loops)
@@ -631,10 +633,11 @@ void fanout_loop_free(struct fanout_loop *l)
         fanout_sub_free(l->subs);
     }
     pthread_mutex_lock(&f->mu);
-    if (l->prev)
+    if (l->prev) {
         l->prev->next = l->next;
-    else
+    } else {
         f->loops = l->next;
+    }
     if (l->next)
         l->next->prev = l->prev;
     pthread_mutex_unlock(&f->mu);
@@ -751,10 +754,11 @@ void fanout_sub_free(struct fanout_sub *s)
     }
     if (l->iter_sub == s)
         l->iter_sub = s->next;
-    if (s->prev)
+    if (s->prev) {
         s->prev->next = s->next;
-    else
+    } else {
         l->subs = s->next;
+    }
     if (s->next)
         s->next->prev = s->prev;
     l->nsubs--;

@@ -50,11 +50,11 @@ enum fanout_msg_type {
 
 /* The byte views of one message; each is a slice of the message's single buffer. */
 enum fanout_wire {
-    FANOUT_SSE = 0,         /* "id: <handle>:<seq>\nevent: <kind>\ndata: <json>\n\n" */
-    FANOUT_SSE_NOID,        /* the same without its id line (the stream writes its own cursor) */
-    FANOUT_SSE_CHUNK,       /* FANOUT_SSE framed as one HTTP/1.1 chunk ("<hex>\r\n...\r\n") */
-    FANOUT_SSE_NOID_CHUNK,  /* FANOUT_SSE_NOID framed as one chunk */
-    FANOUT_WS,              /* one unmasked WebSocket text frame (RFC 6455 section 5.2) */
+    FANOUT_SSE = 0,        /* "id: <handle>:<seq>\nevent: <kind>\ndata: <json>\n\n" */
+    FANOUT_SSE_NOID,       /* the same without its id line (the stream writes its own cursor) */
+    FANOUT_SSE_CHUNK,      /* FANOUT_SSE framed as one HTTP/1.1 chunk ("<hex>\r\n...\r\n") */
+    FANOUT_SSE_NOID_CHUNK, /* FANOUT_SSE_NOID framed as one chunk */
+    FANOUT_WS,             /* one unmasked WebSocket text frame (RFC 6455 section 5.2) */
     FANOUT_WIRE_COUNT,
 };
 
@@ -89,8 +89,8 @@ void fanout_msg_unref(struct fanout_msg *m);
 void fanout_msg_release(void *m);
 
 enum fanout_msg_type fanout_msg_type(const struct fanout_msg *m);
-int64_t fanout_msg_channel_id(const struct fanout_msg *m); /* 0 for a heartbeat */
-int64_t fanout_msg_seq(const struct fanout_msg *m);        /* 0 for a heartbeat */
+int64_t fanout_msg_channel_id(const struct fanout_msg *m);  /* 0 for a heartbeat */
+int64_t fanout_msg_seq(const struct fanout_msg *m);         /* 0 for a heartbeat */
 const char *fanout_msg_channel(const struct fanout_msg *m); /* handle; "" for a heartbeat */
 const char *fanout_msg_kind(const struct fanout_msg *m);    /* "" for a heartbeat */
 /* The bytes of view `w` (valid as long as a reference is held). */
@@ -157,15 +157,15 @@ MUST_CHECK int fanout_sub_join(struct fanout_sub *s, int64_t channel_id);
 MUST_CHECK int fanout_sub_leave(struct fanout_sub *s, int64_t channel_id);
 /* Leave every channel and free. Safe from inside the subscriber's own ops. NULL is a no-op. */
 void fanout_sub_free(struct fanout_sub *s);
-/* The queue limit every subscriber of this hub gets (fanout_opts.queue_bytes). */
+/* The queue limit that applies to every subscriber of this hub (fanout_opts.queue_bytes). */
 size_t fanout_queue_bytes(const struct fanout *f);
 struct fanout *fanout_loop_hub(const struct fanout_loop *l);
 
 /* Counters since start (any thread; relaxed): for /metrics and the benchmark. */
 struct fanout_stats {
-    uint64_t published;  /* events published */
-    uint64_t delivered;  /* messages handed to subscribers' write (events and heartbeats) */
-    uint64_t cutoffs;    /* subscribers cut off for falling behind */
+    uint64_t published;   /* events published */
+    uint64_t delivered;   /* messages handed to subscribers' write (events and heartbeats) */
+    uint64_t cutoffs;     /* subscribers cut off for falling behind */
     uint64_t subscribers; /* now, over every loop */
 };
 void fanout_stats(struct fanout *f, struct fanout_stats *out);

@@ -47,8 +47,7 @@ int http__stream_start(struct http_req *r, int status, const char *content_type,
     assert(!r->answered && !r->streaming); /* a handler answers exactly once */
     if (c->closed || c->closing || c->gone || c->loop->stopping) {
         http_resp_header(r, "Retry-After", "5");
-        http_respond_error(r, 503, "overloaded", "The server is stopping; retry shortly.",
-                           NULL);
+        http_respond_error(r, 503, "overloaded", "The server is stopping; retry shortly.", NULL);
         return -EPIPE;
     }
     r->raw = raw;
@@ -120,8 +119,8 @@ static void on_ref_written(uv_write_t *req, int status)
     }
 }
 
-int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
-                          http_release_fn *release, void *arg)
+int http_stream_write_ref(struct http_req *r, const void *p, size_t len, http_release_fn *release,
+                          void *arg)
 {
     struct http__conn *c = r->c;
     uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);

@@ -80,14 +80,12 @@ static void accept_value(const char *key, char out[32])
 static bool key_ok(const char *key)
 {
     return key && strlen(key) == 24 && !strcmp(key + 22, "==") &&
-           strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") ==
-               22;
+           strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") == 22;
 }
 
 /* ---- wslay callbacks ---- */
 
-static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-                       void *user)
+static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
     struct http_ws *ws = user;
     size_t n = MIN(len, ws->in_len);
@@ -147,10 +145,11 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 
     (void)ctx;
     ws->heard = true;
-    if (a->opcode == WSLAY_TEXT_FRAME && ws->ops->on_text && !ws->close_sent)
+    if (a->opcode == WSLAY_TEXT_FRAME && ws->ops->on_text && !ws->close_sent) {
         ws->ops->on_text(ws, ws->ctx, (const char *)a->msg, a->msg_length);
-    else if (a->opcode == WSLAY_BINARY_FRAME && !ws->close_sent)
+    } else if (a->opcode == WSLAY_BINARY_FRAME && !ws->close_sent) {
         http_ws_close(ws, 1003, "Only text messages are accepted.");
+    }
 }
 
 static const struct wslay_event_callbacks callbacks = {
@@ -337,8 +336,8 @@ int http_ws_send_text(struct http_ws *ws, const char *p, size_t len)
     return ws->r->c->closing ? -EPIPE : 0;
 }
 
-int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len,
-                           http_release_fn *release, void *arg)
+int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len, http_release_fn *release,
+                           void *arg)
 {
     if (ws->close_sent) {
         release(arg);

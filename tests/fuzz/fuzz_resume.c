@@ -59,8 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         break;
     default:
-        n = api__ws_msg_parse((const char *)data + 1, size - 1, &type, pos, NPOS, why,
-                              sizeof(why));
+        n = api__ws_msg_parse((const char *)data + 1, size - 1, &type, pos, NPOS, why, sizeof(why));
         if (n == 0 || n > NPOS)
             abort();
         break;

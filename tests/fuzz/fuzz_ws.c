@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!size)
         return 0;
     s.max = 16 + (size_t)(data[0] & 0x3f) * 64; /* 16 .. 4048 bytes */
-    step = 1 + (data[0] >> 6) * 7;               /* 1, 8, 15 or 22 bytes per read */
+    step = 1 + (data[0] >> 6) * 7;              /* 1, 8, 15 or 22 bytes per read */
     ws = http__ws_detached_new(s.max, &ops, &s);
     while (off < size) {
         size_t n = size - off < step ? size - off : step;

@@ -15,9 +15,9 @@
 #include "core/compiler.h"
 #include "fanout/fanout.h"
 #include "harness.h"
+#include "store/channels.h"
 #include "store/events.h"
 #include "store/orgs.h"
-#include "store/channels.h"
 #include "store/shared_int.h"
 #include "store/store.h"
 
@@ -148,7 +148,8 @@ TEST(an_event_is_encoded_once_into_every_view)
     size_t len;
 
     CHECK(m);
-    CHECK(view_is(m, FANOUT_SSE, "id: comune-news:12\nevent: post.created\ndata: {\"id\":\"3\"}\n\n"));
+    CHECK(view_is(m, FANOUT_SSE,
+                  "id: comune-news:12\nevent: post.created\ndata: {\"id\":\"3\"}\n\n"));
     CHECK(view_is(m, FANOUT_SSE_NOID, "event: post.created\ndata: {\"id\":\"3\"}\n\n"));
     CHECK(view_is(m, FANOUT_SSE_CHUNK,
                   "39\r\nid: comune-news:12\nevent: post.created\ndata: {\"id\":\"3\"}\n\n\r\n"));
@@ -458,8 +459,12 @@ TEST(the_sink_hears_committed_events_only_and_replay_matches)
     struct store_opts so = { 0 };
     struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune" };
     struct store_channel_fields cf = {
-        .handle = "canale", .name = "Canale", .category = "news", .language = "it",
-        .has_listed = true, .listed = true,
+        .handle = "canale",
+        .name = "Canale",
+        .category = "news",
+        .language = "it",
+        .has_listed = true,
+        .listed = true,
     };
     struct sink_log sl = { 0 };
     struct replayed rp = { 0 };
@@ -472,8 +477,9 @@ TEST(the_sink_hears_committed_events_only_and_replay_matches)
     s = store_open(&so, err, sizeof(err));
     CHECK(s);
     store_set_event_sink(s, sink, &sl);
-    CHECK_INT(store_user_add(s, "op@x.it", STORE_ROLE_OPERATOR, "$argon2id$x", false, NULL, NULL,
-                             &op), ==, 0);
+    CHECK_INT(
+        store_user_add(s, "op@x.it", STORE_ROLE_OPERATOR, "$argon2id$x", false, NULL, NULL, &op),
+        ==, 0);
     CHECK_INT(store_org_add(s, op, "comune", &of, NULL, NULL, &org), ==, 0);
     CHECK_INT(store_channel_create(s, org, op, &cf, NULL, NULL, &ch), ==, 0);
     /* Queued together, most likely one batch: the failing one's event must vanish. */
