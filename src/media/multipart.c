@@ -78,6 +78,24 @@ static bool names_field(const char *h, const char *e, const char *field)
     return false;
 }
 
+/*
+ * The next delimiter in [p, e): "\r\n--boundary" followed by CRLF or "--" (RFC 2046 §5.1.1).
+ * The same bytes followed by anything else are data. NULL if there is none.
+ */
+static const char *find_delim(const char *p, const char *e, const char *delim, size_t dl)
+{
+    while (p < e) {
+        const char *d = memmem(p, (size_t)(e - p), delim, dl);
+
+        if (!d)
+            return NULL;
+        if (e - (d + dl) >= 2 && (!memcmp(d + dl, "\r\n", 2) || !memcmp(d + dl, "--", 2)))
+            return d;
+        p = d + 1;
+    }
+    return NULL;
+}
+
 int media_multipart_find(const char *body, size_t len, const char *boundary, const char *field,
                          const char **data, size_t *dlen)
 {
@@ -111,7 +129,7 @@ int media_multipart_find(const char *body, size_t len, const char *boundary, con
                       "\r\n\r\n", 4);
         if (!hend)
             return -EINVAL;
-        next = memmem(hend + 4, (size_t)(e - hend - 4), delim, dl);
+        next = find_delim(hend + 4, e, delim, dl);
         if (!next)
             return -EINVAL;
         if (found == -ENOENT && names_field(p, hend + 2, field)) {

@@ -23,7 +23,7 @@ MUST_CHECK int media_multipart_boundary(const char *content_type, char *out, siz
 
 /*
  * Find the part named `field` (Content-Disposition: form-data; name="field") in `body`.
- * Returns 0 with *data/*len pointing into `body`, -ENOENT when the body is well formed but has
+ * Returns 0 with *data and *len pointing into `body`, -ENOENT when the body is well formed but has
  * no such part, or -EINVAL when it is malformed (no opening delimiter, unterminated part, a
  * header block over MULTIPART_HEADERS_MAX, more than MULTIPART_PARTS_MAX parts, no closing
  * delimiter). The client's file name is never looked at.
