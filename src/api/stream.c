@@ -351,6 +351,14 @@ static int stream_cursor(const struct stream *st, char *out, size_t outlen)
     return (int)o;
 }
 
+/* A message's bytes wait in a socket's queue: keep the message until they are written. */
+static void msg_hold(void *m)
+{
+    (void)fanout_msg_ref(m);
+}
+
+static const struct http_shared msg_shared = { msg_hold, fanout_msg_release };
+
 /* SSE: "id: <this stream's cursor>\n" (+ `tail`), copied: for several channels and resets. */
 static int sse_id_line(struct stream *st, const char *tail)
 {
@@ -376,7 +384,7 @@ static int send_event(struct stream *st, struct stream_ch *c, struct fanout_msg 
     c->seq = fanout_msg_seq(m);
     if (st->ws) {
         p = fanout_msg_bytes(m, FANOUT_WS, &len);
-        return http_ws_send_frame_ref(st->ws, p, len, fanout_msg_release, fanout_msg_ref(m));
+        return http_ws_send_frame_ref(st->ws, p, len, &msg_shared, m);
     }
     chunked = http_stream_chunked(st->req);
     if (st->n > 1) {
@@ -386,7 +394,7 @@ static int send_event(struct stream *st, struct stream_ch *c, struct fanout_msg 
     } else {
         p = fanout_msg_bytes(m, chunked ? FANOUT_SSE_CHUNK : FANOUT_SSE, &len);
     }
-    return http_stream_write_ref(st->req, p, len, fanout_msg_release, fanout_msg_ref(m));
+    return http_stream_write_ref(st->req, p, len, &msg_shared, m);
 }
 
 /* The client must reload channel `c`: what followed its position is gone. */
@@ -497,11 +505,11 @@ static void heartbeat(struct stream *st, struct fanout_msg *m)
             return;
         }
         p = fanout_msg_bytes(m, FANOUT_WS, &len);
-        (void)!http_ws_send_frame_ref(st->ws, p, len, fanout_msg_release, fanout_msg_ref(m));
+        (void)!http_ws_send_frame_ref(st->ws, p, len, &msg_shared, m);
         return;
     }
     p = fanout_msg_bytes(m, http_stream_chunked(st->req) ? FANOUT_SSE_CHUNK : FANOUT_SSE, &len);
-    (void)!http_stream_write_ref(st->req, p, len, fanout_msg_release, fanout_msg_ref(m));
+    (void)!http_stream_write_ref(st->req, p, len, &msg_shared, m);
 }
 
 static void op_write(void *ctx, struct fanout_msg *m)

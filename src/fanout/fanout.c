@@ -388,43 +388,47 @@ static void node_unlink(struct fanout_loop *l, struct node *n)
 
 /* ---- delivery (loop thread) ---- */
 
-static void deliver(struct fanout_loop *l, struct fanout_sub *s, struct fanout_msg *m)
+/* Hand `m` to one subscriber, or cut it off. Returns whether it was handed over. */
+static bool deliver(struct fanout_loop *l, struct fanout_sub *s, struct fanout_msg *m)
 {
     struct fanout *f = l->f;
 
     if (s->ops->unsent(s->ctx) + m->len[FANOUT_SSE_CHUNK] > f->o.queue_bytes) {
         atomic_fetch_add_explicit(&f->cutoffs, 1, memory_order_relaxed);
         s->ops->cutoff(s->ctx); /* frees s */
-        return;
+        return false;
     }
-    atomic_fetch_add_explicit(&f->delivered, 1, memory_order_relaxed);
     s->ops->write(s->ctx, m);
+    return true;
 }
 
 static void deliver_msg(struct fanout_loop *l, struct fanout_msg *m)
 {
+    uint64_t n = 0;
+
     if (m->type == FANOUT_HEARTBEAT) {
         for (struct fanout_sub *s = l->subs; s; s = l->iter_sub) {
             l->iter_sub = s->next;
-            deliver(l, s, m);
+            n += deliver(l, s, m);
         }
         l->iter_sub = NULL;
-        return;
-    }
-    l->iter_chan = chan_find(l, m->channel_id);
-    if (!l->iter_chan)
-        return;
-    for (struct node *n = l->iter_chan->head; n; n = l->iter_node) {
-        l->iter_node = n->next; /* whatever deliver() frees, iteration continues safely */
-        deliver(l, n->sub, m);
-    }
-    {
-        struct chan *c = l->iter_chan;
+    } else {
+        l->iter_chan = chan_find(l, m->channel_id);
+        for (struct node *nd = l->iter_chan ? l->iter_chan->head : NULL; nd; nd = l->iter_node) {
+            l->iter_node = nd->next; /* whatever deliver() frees, iteration continues safely */
+            n += deliver(l, nd->sub, m);
+        }
+        if (l->iter_chan) {
+            struct chan *c = l->iter_chan;
 
-        l->iter_node = NULL;
-        l->iter_chan = NULL;
-        chan_maybe_free(l, c);
+            l->iter_node = NULL;
+            l->iter_chan = NULL;
+            chan_maybe_free(l, c);
+        }
     }
+    /* One shared counter update per message, not per subscriber: loops do not contend. */
+    if (n)
+        atomic_fetch_add_explicit(&l->f->delivered, n, memory_order_relaxed);
 }
 
 static void drain(void *arg)

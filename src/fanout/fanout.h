@@ -85,7 +85,7 @@ struct fanout_msg *fanout_msg_new(const struct fanout_event *ev);
 /* Take / drop a reference. Any thread; unref frees on the last one. NULL-safe. */
 struct fanout_msg *fanout_msg_ref(struct fanout_msg *m);
 void fanout_msg_unref(struct fanout_msg *m);
-/* fanout_msg_unref with the signature of a release callback (http_stream_write_ref). */
+/* fanout_msg_unref with the signature of a release callback (struct http_shared). */
 void fanout_msg_release(void *m);
 
 enum fanout_msg_type fanout_msg_type(const struct fanout_msg *m);

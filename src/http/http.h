@@ -172,17 +172,21 @@ MUST_CHECK int http_stream_write(struct http_req *r, const void *p, size_t len);
 void http_stream_end(struct http_req *r);
 
 /*
- * Shared bytes (the fan-out): queue `len` bytes at `p` WITHOUT copying them. They must stay
- * valid until `release(arg)` runs, exactly once: before this returns when the socket took them
- * at once or on error, otherwise when the write completes or the connection drops it. Nothing
- * is allocated when the socket takes the bytes at once (the common case for a live stream).
- * The bytes go out as they are: on a chunked stream they must carry their own chunk framing.
- * No backlog check here: the caller applies its own limit with http_stream_unsent(). Returns 0,
- * or -EPIPE once the stream has ended.
+ * Shared bytes (the fan-out): queue `len` bytes at `p` WITHOUT copying them. When the socket
+ * takes them at once (the common case for a live stream) nothing is allocated, copied or
+ * counted: neither callback runs, and the bytes need only be valid during the call. Otherwise
+ * `sh->hold(arg)` runs before this returns (keep the bytes alive) and `sh->release(arg)` runs
+ * exactly once later, when the queued write completes or the connection drops it. The bytes go
+ * out as they are: on a chunked stream they must carry their own chunk framing. No backlog
+ * check here: the caller applies its own limit with http_stream_unsent(). Returns 0, or -EPIPE
+ * once the stream has ended (nothing held).
  */
-typedef void http_release_fn(void *arg);
+struct http_shared {
+    void (*hold)(void *arg);
+    void (*release)(void *arg);
+};
 MUST_CHECK int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
-                                     http_release_fn *release, void *arg);
+                                     const struct http_shared *sh, void *arg);
 /*
  * A long-lived stream keeps nothing of its request: once the handler has read what it needs,
  * this frees the request head, path, query copies and header scratch (an idle subscriber is
@@ -223,10 +227,10 @@ struct http_ws *http_ws_accept(struct http_req *r, size_t max_msg, const struct 
 MUST_CHECK int http_ws_send_text(struct http_ws *ws, const char *p, size_t len);
 /*
  * Send a frame already encoded by the caller (an unmasked server frame, shared by many
- * connections); as http_stream_write_ref(). Returns 0 or -EPIPE once closing (released).
+ * connections); as http_stream_write_ref(). Returns 0 or -EPIPE once closing (nothing held).
  */
 MUST_CHECK int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len,
-                                      http_release_fn *release, void *arg);
+                                      const struct http_shared *sh, void *arg);
 /* Bytes queued for the socket but not yet taken. */
 size_t http_ws_unsent(const struct http_ws *ws);
 /*

@@ -23,7 +23,7 @@
 struct refw {
     uv_write_t req;
     size_t len;
-    http_release_fn *release;
+    const struct http_shared *sh;
     void *arg;
 };
 
@@ -111,7 +111,7 @@ static void on_ref_written(uv_write_t *req, int status)
 
     c->nwrites--;
     c->wbytes -= w->len;
-    w->release(w->arg);
+    w->sh->release(w->arg);
     free(w);
     if (status < 0) {
         c->gone = true;
@@ -119,27 +119,22 @@ static void on_ref_written(uv_write_t *req, int status)
     }
 }
 
-int http_stream_write_ref(struct http_req *r, const void *p, size_t len, http_release_fn *release,
-                          void *arg)
+int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
+                          const struct http_shared *sh, void *arg)
 {
     struct http__conn *c = r->c;
     uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
     struct refw *w;
     int n = UV_EAGAIN;
 
-    if (!r->streaming || c->closing || c->gone) {
-        release(arg);
+    if (!r->streaming || c->closing || c->gone)
         return -EPIPE;
-    }
     /* Behind queued writes the bytes must queue too, or they would overtake them. */
     if (!c->nwrites)
         n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (n == (int)len) {
-        release(arg);
-        return 0;
-    }
+    if (n == (int)len)
+        return 0; /* the fast path: no allocation, no reference taken */
     if (n < 0 && n != UV_EAGAIN) {
-        release(arg);
         c->gone = true;
         http__conn_close(c);
         return -EPIPE;
@@ -148,16 +143,16 @@ int http_stream_write_ref(struct http_req *r, const void *p, size_t len, http_re
         n = 0;
     w = xmalloc(sizeof(*w));
     w->len = len - (size_t)n;
-    w->release = release;
+    w->sh = sh;
     w->arg = arg;
     b = uv_buf_init((char *)p + n, (unsigned)w->len);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_ref_written) < 0) {
         free(w);
-        release(arg);
         c->gone = true;
         http__conn_close(c);
         return -EPIPE;
     }
+    sh->hold(arg);
     c->nwrites++;
     c->wbytes += w->len;
     return 0;

@@ -336,14 +336,12 @@ int http_ws_send_text(struct http_ws *ws, const char *p, size_t len)
     return ws->r->c->closing ? -EPIPE : 0;
 }
 
-int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len, http_release_fn *release,
-                           void *arg)
+int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len,
+                           const struct http_shared *sh, void *arg)
 {
-    if (ws->close_sent) {
-        release(arg);
+    if (ws->close_sent)
         return -EPIPE;
-    }
-    return http_stream_write_ref(ws->r, p, len, release, arg);
+    return http_stream_write_ref(ws->r, p, len, sh, arg);
 }
 
 size_t http_ws_unsent(const struct http_ws *ws)
