@@ -101,9 +101,8 @@ static int store_image(struct upload *u, const char *root)
     for (int i = 0; i < MEDIA_VARIANTS && !err; i++) {
         err = media_cas_put(root, img.data[i], img.len[i], hex);
         if (!err)
-            add_file(&u->m, names[i],
-                     hex, i == MEDIA_SMALL_WEBP || i == MEDIA_LARGE_WEBP ? "image/webp"
-                                                                         : "image/jpeg",
+            add_file(&u->m, names[i], hex,
+                     i == MEDIA_SMALL_WEBP || i == MEDIA_LARGE_WEBP ? "image/webp" : "image/jpeg",
                      img.len[i]);
     }
     media_image_release(&img);
@@ -269,7 +268,9 @@ static void media_upload(struct http_req *r)
     }
     if (len > kind_cap(a, k)) {
         snprintf(msg, sizeof(msg), "The %s is too large: the limit is %zu bytes.",
-                 k == MEDIA_KIND_IMAGE ? "photo" : k == MEDIA_KIND_VOICE ? "voice note" : "document",
+                 k == MEDIA_KIND_IMAGE   ? "photo"
+                 : k == MEDIA_KIND_VOICE ? "voice note"
+                                         : "document",
                  kind_cap(a, k));
         http_respond_error(r, 413, "too_large", msg, "file");
         return;

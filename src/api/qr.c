@@ -71,8 +71,8 @@ static void invite_url(struct http_req *r, const char *code, char *out, size_t o
         strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
             strlen(host))
         host = "localhost";
-    snprintf(out, outlen, "%s://%s/i/%s", proto && !strcmp(proto, "https") ? "https" : "http",
-             host, code);
+    snprintf(out, outlen, "%s://%s/i/%s", proto && !strcmp(proto, "https") ? "https" : "http", host,
+             code);
 }
 
 void api__qr_svg(struct http_req *r)
@@ -145,13 +145,15 @@ static void page(struct http_req *r, struct buf *b, int err)
 /* The head of both pages, up to and including <body>. */
 static int head(struct buf *b, const struct store_channel *ch, const char *what)
 {
-    int err = buf_puts(b, "<!doctype html>\n<html lang=\"it\">\n<head>\n<meta charset=\"utf-8\">\n"
-                          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                          "<meta name=\"robots\" content=\"noindex\">\n<title>");
+    int err =
+        buf_puts(b, "<!doctype html>\n<html lang=\"it\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                    "<meta name=\"robots\" content=\"noindex\">\n<title>");
 
     err = err ? err : esc(b, ch->name);
-    err = err ? err : buf_printf(b, " — %s</title>\n<link rel=\"stylesheet\" href=\"/poster.css\">\n",
-                                 what);
+    err = err ? err
+              : buf_printf(b, " — %s</title>\n<link rel=\"stylesheet\" href=\"/poster.css\">\n",
+                           what);
     return err;
 }
 
@@ -178,16 +180,19 @@ void api__invite_poster(struct http_req *r)
     err = err ? err : esc(&b, ch.org_name);
     err = err ? err : buf_puts(&b, "</p>\n<h1>");
     err = err ? err : esc(&b, ch.name);
-    err = err ? err : buf_puts(&b, "</h1>\n<p class=\"call\">Segui il canale del Comune</p>\n"
-                                   "<img class=\"qr\" alt=\"Codice QR del link di invito\" "
-                                   "src=\"/api/v1/invites/");
+    err = err ? err
+              : buf_puts(&b, "</h1>\n<p class=\"call\">Segui il canale del Comune</p>\n"
+                             "<img class=\"qr\" alt=\"Codice QR del link di invito\" "
+                             "src=\"/api/v1/invites/");
     err = err ? err : esc(&b, inv.code);
-    err = err ? err : buf_puts(&b, "/qr.svg\">\n<p class=\"how\">Inquadra il codice con la "
-                                   "fotocamera del telefono, oppure apri:</p>\n<p class=\"url\">");
+    err = err ? err
+              : buf_puts(&b, "/qr.svg\">\n<p class=\"how\">Inquadra il codice con la "
+                             "fotocamera del telefono, oppure apri:</p>\n<p class=\"url\">");
     err = err ? err : esc(&b, url);
-    err = err ? err : buf_puts(&b, "</p>\n<p class=\"privacy\">Non servono numero di telefono, "
-                                   "e-mail o registrazione: nessuno vede chi segue il canale."
-                                   "</p>\n</main>\n</body>\n</html>\n");
+    err = err ? err
+              : buf_puts(&b, "</p>\n<p class=\"privacy\">Non servono numero di telefono, "
+                             "e-mail o registrazione: nessuno vede chi segue il canale."
+                             "</p>\n</main>\n</body>\n</html>\n");
     page(r, &b, err);
 }
 
@@ -202,8 +207,9 @@ void api__invite_landing(struct http_req *r)
         return;
     buf_init(&b, PAGE_MAX);
     err = head(&b, &ch, "invito");
-    err = err ? err : buf_puts(&b, "<script type=\"module\" src=\"/i.js\"></script>\n</head>\n"
-                                   "<body class=\"landing\">\n<main data-channel=\"");
+    err = err ? err
+              : buf_puts(&b, "<script type=\"module\" src=\"/i.js\"></script>\n</head>\n"
+                             "<body class=\"landing\">\n<main data-channel=\"");
     err = err ? err : esc(&b, ch.handle);
     err = err ? err : buf_puts(&b, "\" data-invite=\"");
     err = err ? err : esc(&b, inv.code);
@@ -213,9 +219,10 @@ void api__invite_landing(struct http_req *r)
     err = err ? err : esc(&b, ch.name);
     err = err ? err : buf_puts(&b, "</h1>\n<p class=\"desc\">");
     err = err ? err : esc(&b, ch.description);
-    err = err ? err : buf_puts(&b, "</p>\n<p>Sei stato invitato a seguire questo canale. L'app "
-                                   "per seguirlo arriverà presto; intanto ecco gli ultimi avvisi."
-                                   "</p>\n<section id=\"posts\" aria-live=\"polite\"></section>\n"
-                                   "</main>\n</body>\n</html>\n");
+    err = err ? err
+              : buf_puts(&b, "</p>\n<p>Sei stato invitato a seguire questo canale. L'app "
+                             "per seguirlo arriverà presto; intanto ecco gli ultimi avvisi."
+                             "</p>\n<section id=\"posts\" aria-live=\"polite\"></section>\n"
+                             "</main>\n</body>\n</html>\n");
     page(r, &b, err);
 }

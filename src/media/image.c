@@ -83,8 +83,8 @@ static VipsImage *pixels_only(VipsImage *in)
     void *px = vips_image_write_to_memory(in, &size);
 
     if (px)
-        out = vips_image_new_from_memory_copy(px, size, in->Xsize, in->Ysize, in->Bands,
-                                              in->BandFmt);
+        out =
+            vips_image_new_from_memory_copy(px, size, in->Xsize, in->Ysize, in->Bands, in->BandFmt);
     g_free(px);
     g_object_unref(in);
     return out;
@@ -138,7 +138,7 @@ static size_t webp_strip(uint8_t *p, size_t len)
         if (whole > len - in)
             return 0;
         if (!memcmp(p + in, "VP8X", 4) && n >= 4)
-            p[in + 8] &= (uint8_t)~(0x20 | 0x08 | 0x04); /* ICC, EXIF, XMP flags */
+            p[in + 8] &= (uint8_t) ~(0x20 | 0x08 | 0x04); /* ICC, EXIF, XMP flags */
         if (memcmp(p + in, "EXIF", 4) && memcmp(p + in, "XMP ", 4) && memcmp(p + in, "ICCP", 4)) {
             memmove(p + out, p + in, whole);
             out += whole;
@@ -250,9 +250,9 @@ int media_image_process(const void *p, size_t len, uint64_t max_pixels, struct m
         err = -E2BIG;
         goto out;
     }
-    if (vips_thumbnail_buffer((void *)p, len, &large, MEDIA_LARGE_WIDTH, "height",
-                              HEIGHT_UNBOUNDED, "size", VIPS_SIZE_DOWN, "export_profile", "srgb",
-                              "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
+    if (vips_thumbnail_buffer((void *)p, len, &large, MEDIA_LARGE_WIDTH, "height", HEIGHT_UNBOUNDED,
+                              "size", VIPS_SIZE_DOWN, "export_profile", "srgb", "fail_on",
+                              VIPS_FAIL_ON_ERROR, NULL)) {
         err = -EBADMSG;
         goto out;
     }

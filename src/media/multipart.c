@@ -124,9 +124,9 @@ int media_multipart_find(const char *body, size_t len, const char *boundary, con
         if (part == MULTIPART_PARTS_MAX || e - p < 2 || memcmp(p, "\r\n", 2))
             return -EINVAL;
         p += 2;
-        hend = memmem(p, (size_t)(e - p) < MULTIPART_HEADERS_MAX ? (size_t)(e - p)
-                                                                   : MULTIPART_HEADERS_MAX,
-                      "\r\n\r\n", 4);
+        hend = memmem(
+            p, (size_t)(e - p) < MULTIPART_HEADERS_MAX ? (size_t)(e - p) : MULTIPART_HEADERS_MAX,
+            "\r\n\r\n", 4);
         if (!hend)
             return -EINVAL;
         next = find_delim(hend + 4, e, delim, dl);

@@ -60,8 +60,8 @@ int media_qr_svg(const char *text, char **out, size_t *len)
             while (x + run < q->width && (q->data[y * q->width + x + run] & 1))
                 run++;
             if (run) {
-                n += (size_t)snprintf(s + n, cap - n, "M%d %dh%dv1h-%dz", x + QUIET, y + QUIET,
-                                      run, run);
+                n += (size_t)snprintf(s + n, cap - n, "M%d %dh%dv1h-%dz", x + QUIET, y + QUIET, run,
+                                      run);
                 x += run - 1;
             }
         }

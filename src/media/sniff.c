@@ -62,7 +62,8 @@ enum media_type media_sniff(const void *data, size_t len)
         return MEDIA_WEBP;
     /* Ogg page header, then the first packet of the first page is "OpusHead" (RFC 7845 §5.1).
      * 27 header bytes + the segment table, whose length is byte 26. */
-    if (starts(p, len, 0, "OggS", 4) && len > 27 && starts(p, len, 27 + (size_t)p[26], "OpusHead", 8))
+    if (starts(p, len, 0, "OggS", 4) && len > 27 &&
+        starts(p, len, 27 + (size_t)p[26], "OpusHead", 8))
         return MEDIA_OGG_OPUS;
     if (starts(p, len, 0, "%PDF-", 5))
         return MEDIA_PDF;

@@ -24,8 +24,10 @@
 static const char jpeg_head[] = "\xFF\xD8\xFF\xE0\x00\x10JFIF";
 static const char png_head[] = "\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR";
 static const char webp_head[] = "RIFF\x24\x00\x00\x00WEBPVP8 ";
-static const char heic_head[] = "\x00\x00\x00\x18" "ftypheic\x00\x00\x00\x00mif1heic";
-static const char m4a_head[] = "\x00\x00\x00\x1C" "ftypM4A \x00\x00\x00\x00M4A isomiso2";
+static const char heic_head[] = "\x00\x00\x00\x18"
+                                "ftypheic\x00\x00\x00\x00mif1heic";
+static const char m4a_head[] = "\x00\x00\x00\x1C"
+                               "ftypM4A \x00\x00\x00\x00M4A isomiso2";
 static const char pdf_head[] = "%PDF-1.7\n";
 
 static size_t ogg_opus(char *out)
@@ -59,14 +61,16 @@ TEST(sniff_recognises_each_accepted_type)
 TEST(sniff_refuses_lookalikes_and_prefixes)
 {
     static const char *const bad[] = {
-        "\x7F" "ELF\x02\x01\x01",          /* an executable */
-        "GIF89a\x01\x00",                  /* a GIF: not accepted */
-        "<svg xmlns=",                     /* SVG can carry script */
-        "<!doctype html>",                 /* nor HTML */
-        "PK\x03\x04",                      /* zip, docx */
-        "RIFF\x24\x00\x00\x00WAVEfmt ",    /* RIFF but not WebP */
-        "OggS\x00\x02",                    /* Ogg without its first packet */
-        "\x00\x00\x00\x18" "ftypmp42\x00\x00\x00\x00isommp42", /* a video */
+        "\x7F"
+        "ELF\x02\x01\x01",              /* an executable */
+        "GIF89a\x01\x00",               /* a GIF: not accepted */
+        "<svg xmlns=",                  /* SVG can carry script */
+        "<!doctype html>",              /* nor HTML */
+        "PK\x03\x04",                   /* zip, docx */
+        "RIFF\x24\x00\x00\x00WAVEfmt ", /* RIFF but not WebP */
+        "OggS\x00\x02",                 /* Ogg without its first packet */
+        "\x00\x00\x00\x18"
+        "ftypmp42\x00\x00\x00\x00isommp42", /* a video */
     };
     char ogg[64];
     size_t n = ogg_opus(ogg);
@@ -87,7 +91,8 @@ TEST(sniff_refuses_lookalikes_and_prefixes)
 TEST(sniff_ftyp_brands_stay_inside_the_box)
 {
     /* box size 16 says the brand list is empty: the "heic" after it must not count */
-    static const char s[] = "\x00\x00\x00\x10" "ftypmp42\x00\x00\x00\x00heic";
+    static const char s[] = "\x00\x00\x00\x10"
+                            "ftypmp42\x00\x00\x00\x00heic";
 
     CHECK_INT(media_sniff(s, sizeof(s) - 1), ==, MEDIA_UNKNOWN);
 }
@@ -99,14 +104,16 @@ TEST(boundary_parsed_quoted_or_not_and_refused_when_bad)
     char b[MULTIPART_BOUNDARY_MAX + 1];
     char long_ct[200];
 
-    CHECK_INT(media_multipart_boundary("multipart/form-data; boundary=abc123", b, sizeof(b)), ==, 0);
+    CHECK_INT(media_multipart_boundary("multipart/form-data; boundary=abc123", b, sizeof(b)), ==,
+              0);
     CHECK_STR(b, "abc123");
     CHECK_INT(media_multipart_boundary("Multipart/Form-Data;charset=utf-8; BOUNDARY=\"a b'c\"", b,
                                        sizeof(b)),
               ==, 0);
     CHECK_STR(b, "a b'c");
     CHECK_INT(media_multipart_boundary("multipart/form-data", b, sizeof(b)), ==, -EINVAL);
-    CHECK_INT(media_multipart_boundary("multipart/form-data; boundary=", b, sizeof(b)), ==, -EINVAL);
+    CHECK_INT(media_multipart_boundary("multipart/form-data; boundary=", b, sizeof(b)), ==,
+              -EINVAL);
     CHECK_INT(media_multipart_boundary("multipart/form-data; boundary=\"abc", b, sizeof(b)), ==,
               -EINVAL);
     CHECK_INT(media_multipart_boundary("multipart/form-data; boundary=a<b", b, sizeof(b)), ==,
@@ -124,14 +131,10 @@ TEST(boundary_parsed_quoted_or_not_and_refused_when_bad)
 
 TEST(multipart_finds_the_file_part_byte_exact)
 {
-    static const char body[] = "--XyZ" CRLF
-                               "Content-Disposition: form-data; name=\"title\"" CRLF CRLF
-                               "ciao" CRLF
-                               "--XyZ" CRLF
-                               "Content-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"" CRLF
-                               "Content-Type: image/jpeg" CRLF CRLF
-                               "\xFF\xD8\r\n--XyZz\x00tail" CRLF
-                               "--XyZ--" CRLF;
+    static const char body[] =
+        "--XyZ" CRLF "Content-Disposition: form-data; name=\"title\"" CRLF CRLF "ciao" CRLF
+        "--XyZ" CRLF "Content-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"" CRLF
+        "Content-Type: image/jpeg" CRLF CRLF "\xFF\xD8\r\n--XyZz\x00tail" CRLF "--XyZ--" CRLF;
     const char *d = NULL;
     size_t n = 0;
 
@@ -150,9 +153,11 @@ TEST(multipart_refuses_malformed_bodies)
 {
     static const char *const bad[] = {
         "",
-        "preamble" CRLF "--b" CRLF "Content-Disposition: form-data; name=\"file\"" CRLF CRLF "x" CRLF "--b--",
+        "preamble" CRLF "--b" CRLF "Content-Disposition: form-data; name=\"file\"" CRLF CRLF
+        "x" CRLF "--b--",
         "--b" CRLF "Content-Disposition: form-data; name=\"file\"" CRLF CRLF "x never ends",
-        "--b" CRLF "Content-Disposition: form-data; name=\"file\"" CRLF "no blank line" CRLF "--b--",
+        "--b" CRLF "Content-Disposition: form-data; name=\"file\"" CRLF "no blank line" CRLF
+        "--b--",
         "--b" CRLF "Content-Disposition: form-data; name=\"file\"" CRLF CRLF "x" CRLF "--b",
         "--bX" CRLF,
     };
@@ -173,10 +178,9 @@ TEST(multipart_refuses_malformed_bodies)
     /* more parts than MULTIPART_PARTS_MAX */
     len = 0;
     for (int i = 0; i <= MULTIPART_PARTS_MAX; i++)
-        len += (size_t)snprintf(many + len, sizeof(many) - len,
-                                "--b" CRLF "Content-Disposition: form-data; name=\"f%d\"" CRLF CRLF
-                                "v" CRLF,
-                                i);
+        len += (size_t)snprintf(
+            many + len, sizeof(many) - len,
+            "--b" CRLF "Content-Disposition: form-data; name=\"f%d\"" CRLF CRLF "v" CRLF, i);
     len += (size_t)snprintf(many + len, sizeof(many) - len, "--b--");
     CHECK_INT(media_multipart_find(many, len, "b", "file", &d, &n), ==, -EINVAL);
     /* well formed, no such field */
