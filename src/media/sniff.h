@@ -26,8 +26,8 @@ enum media_kind {
     MEDIA_KIND_DOCUMENT,
 };
 
-/* The type of the `len` bytes at `p` by their magic numbers; MEDIA_UNKNOWN for anything else. */
-enum media_type media_sniff(const void *p, size_t len);
+/* The type of the `len` bytes at `data` by their magic numbers; MEDIA_UNKNOWN for anything else. */
+enum media_type media_sniff(const void *data, size_t len);
 /* "image/jpeg", ... ("application/octet-stream" for MEDIA_UNKNOWN). */
 const char *media_type_mime(enum media_type t);
 /* A file name extension without the dot: "jpg", "ogg", "pdf"; "bin" for MEDIA_UNKNOWN. */
