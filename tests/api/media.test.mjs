@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startServer, operatorToken, tempDir } from './lib/server.mjs';
 import { png, pngBomb, jpeg, haveTool, exifTags, oggOpus, pdf } from '../fixtures/media/gen.mjs';
 
@@ -136,6 +137,27 @@ test('a JPEG with GPS EXIF comes out without any EXIF, GPS or camera data, turne
     assert.deepEqual(leaked, [], `${url} as ${accept} carries no metadata`);
     assert.ok(!got.buf.includes(Buffer.from('Mario Rossi')) && !got.buf.includes(Buffer.from('TestPhone')));
   }
+});
+
+test('a HEIC photo (what iPhones send) is read by libvips and served as WebP/JPEG', async (t) => {
+  if (!tools.vips) {
+    t.skip('needs vips (libvips-tools) to make the fixture: scripts/install-deps.sh');
+    return;
+  }
+  const src = join(scratch, 'heic-src.png');
+  const out = join(scratch, 'photo.heic');
+  writeFileSync(src, png(900, 600));
+  const r0 = spawnSync('vips', ['copy', src, out], { encoding: 'utf8' });
+  if (r0.status !== 0) {
+    t.skip(`this libvips cannot write HEIC (${r0.stderr.trim()})`);
+    return;
+  }
+  const r = await upload(readFileSync(out), { declared: 'application/octet-stream', name: 'IMG_0001.HEIC' });
+  assert.equal(r.status, 201, JSON.stringify(r.data));
+  assert.equal(r.data.mime, 'image/heic');
+  assert.deepEqual([r.data.width, r.data.height], [900, 600]);
+  const got = await call('GET', r.data.large_url, { headers: { accept: 'image/jpeg' } });
+  assert.equal(got.headers.get('content-type'), 'image/jpeg');
 });
 
 test('refusals: executable, truncated JPEG, empty file, pixel bomb, no boundary; nothing left on disk', async (t) => {
