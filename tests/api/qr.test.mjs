@@ -6,6 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildWorld, ROLES } from './lib/world.mjs';
 
 let w;
@@ -106,6 +110,29 @@ test('the QR code is the same in SVG and PNG, with a quiet zone, and looks like 
     }
   }
   for (let k = 0; k < a.n; k++) assert.ok(!a.dark.has(`${k},0`) && !a.dark.has(`0,${k}`), 'quiet zone');
+});
+
+test('a phone camera reads the invite link: zbarimg decodes the PNG and the SVG', async (t) => {
+  const have = (cmd) => !spawnSync(cmd, ['--version'], { encoding: 'utf8' }).error;
+  if (!have('zbarimg') || !have('vips')) {
+    t.skip('needs zbarimg (zbar-tools) and vips (libvips-tools): scripts/install-deps.sh');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'araldo-qr-'));
+  try {
+    const png = join(dir, 'qr.png');
+    const svg = join(dir, 'qr.svg');
+    const svgPng = join(dir, 'qr-svg.png');
+    writeFileSync(png, Buffer.from(await (await fetch(`${w.srv.url}/api/v1/invites/${code}/qr.png`)).arrayBuffer()));
+    writeFileSync(svg, await (await fetch(`${w.srv.url}/api/v1/invites/${code}/qr.svg`)).text());
+    assert.equal(spawnSync('vips', ['copy', `${svg}[scale=8]`, svgPng]).status, 0);
+    for (const f of [png, svgPng]) {
+      const r = spawnSync('zbarimg', ['-q', '--raw', f], { encoding: 'utf8' });
+      assert.equal(r.stdout.trim(), `${w.srv.url}/i/${code}`, f);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('poster and landing page: Italian, the channel, the QR and the link; no inline script or style', async () => {
