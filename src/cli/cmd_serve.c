@@ -213,9 +213,13 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     log_info("serve: %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     api_jobs_stop(jobs);
     http_server_stop(srv);
-    http_server_free(srv);
-    /* Uploads still queued finish their store writes before the store closes. */
+    /*
+     * Uploads still queued finish their store writes before the store closes, and post their
+     * answers to loops that still exist (stopped: the post is refused and the job freed), so
+     * the pool goes after the stop and before the loops are freed.
+     */
     workpool_free(app.media_pool);
+    http_server_free(srv);
     api_app_release(&app);
     store_close(store);
     fanout_free(app.fanout); /* after the writer thread, the sink's caller, has stopped */
