@@ -64,7 +64,11 @@ struct upload {
     struct http_req *req;
     struct http_loop *loop;
     struct api_app *app;
-    const char *data; /* borrowed from the request's body, valid until it is answered */
+    /*
+     * A copy of the upload: the request's own body cannot be borrowed across threads, since
+     * a shutdown past its grace period frees connections whose answer is still pending.
+     */
+    char *data;
     size_t len;
     enum media_type type;
     int err;
@@ -137,6 +141,8 @@ static void upload_work(void *arg)
     if (!err)
         err = store_media_add(u->app->store, &u->m, NULL, NULL, NULL);
     u->err = err;
+    free(u->data); /* processed: only the answer is left */
+    u->data = NULL;
     if (http_loop_post(u->loop, upload_answer, u) != 0)
         free(u); /* the loop is stopping: its connections are closed */
 }
@@ -283,7 +289,8 @@ static void media_upload(struct http_req *r)
     u->req = r;
     u->loop = http_req_loop(r);
     u->app = a;
-    u->data = data;
+    u->data = xmalloc(len);
+    memcpy(u->data, data, len); /* about 1 ms for a 5 MB photo */
     u->len = len;
     u->type = t;
     {
@@ -299,6 +306,7 @@ static void media_upload(struct http_req *r)
     u->m.bytes = (int64_t)len;
     err = workpool_submit(a->media_pool, upload_work, u);
     if (err) {
+        free(u->data);
         free(u);
         api__errno(r, -ENOSPC, "media upload");
     }
