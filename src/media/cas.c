@@ -97,7 +97,11 @@ int media_cas_put(const char *root, const void *p, size_t len, char hex[MEDIA_HA
         goto out;
     if (!utimensat(AT_FDCWD, path, NULL, 0))
         goto out; /* already stored: dedup, and the sweep's grace period starts over */
-    snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir);
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= sizeof(tmp)) {
+        tmp[0] = '\0';
+        err = -ENAMETOOLONG;
+        goto out;
+    }
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         err = -errno;
@@ -124,6 +128,30 @@ out:
     if (tmp[0])
         unlink(tmp);
     return err;
+}
+
+/*
+ * Delete the content file `path` (named `name` in `dir`) unless an upload touched it meanwhile.
+ * Between the sweep's checks and an unlink, an upload of the same bytes may refresh the file
+ * (deduplication) and record a row for it. So the file is first renamed aside, then its time
+ * is checked again: refreshed, it goes back (any file by that name has the same bytes, so
+ * putting it back over a fresh copy is harmless); else it is deleted. An upload that comes
+ * after the rename finds no file and writes its own copy. Returns 0 when deleted.
+ */
+static int discard(const char *dir, const char *name, const char *path, int64_t before_s)
+{
+    char aside[4096];
+    struct stat st;
+
+    if ((size_t)snprintf(aside, sizeof(aside), "%s/.tmp-sweep-%s", dir, name) >= sizeof(aside))
+        return -ENAMETOOLONG;
+    if (rename(path, aside))
+        return -errno;
+    if (!lstat(aside, &st) && st.st_mtime >= before_s) {
+        (void)rename(aside, path);
+        return -EBUSY;
+    }
+    return unlink(aside) ? -errno : 0;
 }
 
 /* One two-hex-digit directory of the store. */
@@ -157,7 +185,7 @@ static int sweep_dir(const char *root, const char *sub, int64_t before_s, media_
             continue;
         if (!tmp && used(ctx, hex))
             continue;
-        if (!unlink(path))
+        if (tmp ? !unlink(path) : !discard(dir, de->d_name, path, before_s))
             (*deleted)++;
     }
     closedir(d);

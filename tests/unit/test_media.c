@@ -4,6 +4,7 @@
  * processing limits (pixel cap, truncation, no metadata out) and QR codes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,42 @@ TEST(cas_writes_once_dedups_and_sweeps_only_unused_old_files)
     n = 9;
     CHECK_INT(media_cas_sweep("/nonexistent/araldo", 0, never_used, NULL, &n), ==, 0);
     CHECK_INT(n, ==, 0);
+}
+
+struct touch_ctx {
+    const char *root;
+};
+
+/* Plays an upload of the same bytes arriving mid-sweep: it refreshes the file's time. */
+static bool touch_and_say_unused(void *ctx, const char *hex)
+{
+    const struct touch_ctx *t = ctx;
+    char path[4200];
+    struct timespec ts[2] = { { .tv_sec = time(NULL) + 1000 }, { .tv_sec = time(NULL) + 1000 } };
+
+    if (!media_cas_path(t->root, hex, path, sizeof(path)))
+        (void)utimensat(AT_FDCWD, path, ts, 0);
+    return false;
+}
+
+TEST(cas_sweep_keeps_a_file_an_upload_refreshed_meanwhile)
+{
+    char root[4096];
+    char a[MEDIA_HASH_HEX];
+    char path[4200];
+    struct touch_ctx t;
+    struct stat st;
+    unsigned n = 9;
+
+    snprintf(root, sizeof(root), "%s/media-race", harness_tmpdir());
+    t.root = root;
+    CHECK_INT(media_cas_put(root, "shared", 6, a), ==, 0);
+    CHECK_INT(media_cas_sweep(root, (int64_t)time(NULL) + 10, touch_and_say_unused, &t, &n), ==, 0);
+    CHECK_INT(n, ==, 0);
+    CHECK_INT(media_cas_path(root, a, path, sizeof(path)), ==, 0);
+    CHECK_INT(stat(path, &st), ==, 0);
+    CHECK_INT(st.st_size, ==, 6);
+    CHECK_INT(count_files(root), ==, 1); /* and nothing left aside */
 }
 
 /* ---- images ---- */
