@@ -48,9 +48,14 @@ function open(query = '', { token, lastEventId } = {}) {
   if (token) extra.authorization = `Bearer ${token}`;
   if (lastEventId) extra['last-event-id'] = lastEventId;
   const s = { events: [], errors: [], opened: false };
-  // The client's own headers (its Last-Event-ID on reconnection) win over the first one.
+  // On reconnection the client sends its own Last-Event-ID: ours was for the first request.
   s.es = new EventSource(`${srv.url}/api/v1/stream${query}`, {
-    fetch: (u, init) => fetch(u, { ...init, headers: { ...extra, ...init.headers } }),
+    fetch: (u, init) => {
+      const own = Object.keys(init.headers || {}).some((k) => k.toLowerCase() === 'last-event-id');
+      const mine = { ...extra };
+      if (own) delete mine['last-event-id'];
+      return fetch(u, { ...init, headers: { ...mine, ...init.headers } });
+    },
   });
   for (const k of KINDS) {
     s.es.addEventListener(k, (e) => s.events.push({ type: k, id: e.lastEventId, data: JSON.parse(e.data) }));
@@ -270,10 +275,35 @@ test('bad input: no channels and no token 400, malformed lists and ids 400, too 
   assert.equal(r.data.error.code, 'invalid_last_event_id');
   r = await call('GET', '/api/v1/stream', { as: 'follower_nope' });
   assert.equal(r.status, 401);
+  const long = Array.from({ length: 200 }, (_, i) => `canale-lungo-${i}:123456`).join(',');
+  r = await call('GET', `/api/v1/stream?channels=${w.main}`, { headers: { 'last-event-id': long } });
+  assert.equal(r.status, 400, 'a cursor over 4 KiB');
+  assert.equal(r.data.error.code, 'invalid_last_event_id');
   const many = Array.from({ length: 65 }, (_, i) => `c${i}xx`).join(',');
   r = await call('GET', `/api/v1/stream?channels=${many}`);
   assert.equal(r.status, 400);
   assert.equal(r.data.error.code, 'too_many_channels');
+});
+
+test('stream_replay_max: a client further behind gets that many, then resumes by itself for the rest', async () => {
+  await srv.stop();
+  srv = await startServer({ data: w.srv.data, sets: { stream_replay_max: 10 } });
+  const s = open(`?channels=${w.main}`);
+  await s.ready();
+  await post(w.main, 'prima');
+  await waitFor(() => s.events.length === 1, 'first');
+  const last = s.events[0].id;
+  s.close();
+  const ids = [];
+  for (let i = 0; i < 15; i++) ids.push(await post(w.main, `arretrato ${i}`));
+  // EventSource reconnects by itself after the stream ends, with its Last-Event-ID.
+  const r = open(`?channels=${w.main}`, { lastEventId: last });
+  await waitFor(() => r.events.length >= 15, 'all fifteen over two connections', 10000).catch((e) => { throw new Error(`${e.message}: ${r.events.length} events, errors ${r.errors.map((x) => x.message).join('|')}`); });
+  await sleep(200);
+  assert.deepEqual(r.events.map((e) => e.data.id), ids);
+  r.close();
+  await srv.stop();
+  srv = await startServer({ data: w.srv.data });
 });
 
 test('heartbeat: a comment line every stream_heartbeat_s', async () => {
