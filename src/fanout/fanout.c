@@ -83,7 +83,6 @@ struct fanout_loop {
     size_t nbuckets, nchans;
     struct fanout_sub *subs;
     size_t nsubs;
-    bool delivering;
     struct node *iter_node;      /* next node of the channel being delivered */
     struct fanout_sub *iter_sub; /* next subscriber of the heartbeat being delivered */
     struct chan *iter_chan;      /* the channel being delivered: freed after, if emptied */
@@ -444,12 +443,10 @@ static void drain(void *arg)
     l->n = l->cap = 0;
     l->posted = false;
     pthread_mutex_unlock(&l->mu);
-    l->delivering = true;
     for (size_t i = 0; i < n; i++) {
         deliver_msg(l, batch[i]);
         fanout_msg_unref(batch[i]);
     }
-    l->delivering = false;
     free(batch);
 }
 

@@ -136,6 +136,21 @@ test('disconnect, three posts, reconnect with Last-Event-ID: exactly those three
   r.close();
 });
 
+test('?last_event_id= resumes like the header, for clients that cannot set one', async () => {
+  const s = open(`?channels=${w.main}`);
+  await s.ready();
+  await post(w.main, 'prima');
+  await waitFor(() => s.events.length === 1, 'first');
+  const last = s.events[0].id;
+  s.close();
+  const ids = [await post(w.main, 'x'), await post(w.main, 'y')];
+  const r = open(`?channels=${w.main}&last_event_id=${encodeURIComponent(last)}`);
+  await waitFor(() => r.events.length >= 2, 'replay');
+  await sleep(150);
+  assert.deepEqual(r.events.map((e) => e.data.id), ids);
+  r.close();
+});
+
 test('the client reconnects by itself after the server restarts and misses nothing', async () => {
   const s = open('', { token: w.tok.follower });
   await s.ready();
