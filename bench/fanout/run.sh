@@ -119,7 +119,7 @@ run_case() { # target proto n
 }
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)" >&2
-echo "date: $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg); araldo $(git rev-parse --short HEAD); nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*nginx\///'); nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)" >&2
+echo "date: $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg); araldo ${ARALDO_COMMIT:-$(git rev-parse --short HEAD)}; nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*nginx\///'); nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)" >&2
 status=0
 for _ in $(seq "$REPEAT"); do
     for n in $NS; do
