@@ -282,6 +282,31 @@ test('staff details: the uploader\'s org and operators see them, nobody else', a
   assert.equal(r.status, 401, 'anonymous cannot upload');
 });
 
+test('media_keep_originals: the upload is kept as sent, and still never served', async () => {
+  const s = await startServer({ sets: { media_keep_originals: 'true' } });
+  try {
+    const t = operatorToken(s.data);
+    const original = png(700, 500);
+    const fd = new FormData();
+    fd.append('file', new Blob([original]), 'x.png');
+    const r = await fetch(`${s.url}/api/v1/media`, { method: 'POST', headers: bearer(t), body: fd });
+    assert.equal(r.status, 201);
+    const { id } = await r.json();
+    const root = join(s.data, 'media');
+    const files = readdirSync(root, { recursive: true, withFileTypes: true }).filter((d) => d.isFile())
+      .map((d) => readFileSync(join(d.parentPath ?? d.path, d.name)));
+    assert.equal(files.length, 5, 'four sizes and the original');
+    assert.ok(files.some((f) => f.equals(original)), 'the original, byte for byte');
+    for (const path of [`/media/${id}`, `/media/${id}/small`, `/media/${id}/large`]) {
+      const got = Buffer.from(await (await fetch(`${s.url}${path}`)).arrayBuffer());
+      assert.ok(!got.equals(original), `${path} is a processed size`);
+    }
+  } finally {
+    await s.stop();
+    s.cleanup();
+  }
+});
+
 test('orphaned media: rows a day after upload, then their files, go with the retention sweeper', async () => {
   // A server of its own: the test clock moves two days ahead across a restart.
   const s = await startServer();
