@@ -154,7 +154,10 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* After the mask: the media workers must not take the signals either. */
     app.media_pool = workpool_new(set.media_workers, 16 * (size_t)set.media_workers);
-    if (!app.media_pool) {
+    app.media_io_pool = workpool_new(2, 256);
+    if (!app.media_pool || !app.media_io_pool) {
+        workpool_free(app.media_pool);
+        workpool_free(app.media_io_pool);
         fprintf(stderr, "araldo: cannot start the media processing threads\n");
         api_app_release(&app);
         store_close(store);
@@ -168,6 +171,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     if (!app.fanout) {
         fprintf(stderr, "araldo: cannot start the live-stream heartbeat thread\n");
         workpool_free(app.media_pool);
+        workpool_free(app.media_io_pool);
         api_app_release(&app);
         store_close(store);
         return 1;
@@ -197,6 +201,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     if (!srv) {
         fprintf(stderr, "araldo: %s\n", err);
         workpool_free(app.media_pool);
+        workpool_free(app.media_io_pool);
         api_app_release(&app);
         store_close(store);
         fanout_free(app.fanout);
@@ -219,6 +224,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
      * the pool goes after the stop and before the loops are freed.
      */
     workpool_free(app.media_pool);
+    workpool_free(app.media_io_pool);
     http_server_free(srv);
     api_app_release(&app);
     store_close(store);

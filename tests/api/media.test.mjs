@@ -229,6 +229,20 @@ test('voice notes seek with Range: 206 with the right bytes, 416 past the end', 
   assert.equal(p.status, 200, 'several ranges: the whole file');
   p = await call('GET', url, { headers: { range: 'bytes=0-9', 'if-range': '"other"' } });
   assert.equal(p.status, 200, 'If-Range that does not match: the whole file');
+  // a longer one (past 256 KiB, read off the event loop): whole and a range in its middle
+  const long = oggOpus(900000);
+  const big = await upload(long, { raw: true, declared: 'audio/ogg' });
+  assert.equal(big.status, 201, JSON.stringify(big.data));
+  const all = await call('GET', big.data.url);
+  assert.equal(all.status, 200);
+  assert.deepEqual(all.buf, long);
+  p = await call('GET', big.data.url, { headers: { range: 'bytes=100000-499999' } });
+  assert.equal(p.status, 206);
+  assert.equal(p.headers.get('content-range'), `bytes 100000-499999/${long.length}`);
+  assert.deepEqual(p.buf, long.subarray(100000, 500000));
+  const head = await fetch(`${srv.url}${big.data.url}`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String(long.length));
   // an image has sizes, a voice note does not
   assert.equal((await call('GET', `${url}/small`)).status, 404);
   assert.equal((await call('GET', '/media/nope-nope-nope-nope/small')).status, 404);
