@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "fanout/fanout.h"
 
 #define METRICS_LIMIT (64 * 1024)
 
@@ -118,6 +119,27 @@ static int write_metrics(struct api_app *app, struct buf *out)
     if (!err && ss.write_latency)
         err = histogram_write(ss.write_latency, "araldo_store_write_duration_seconds",
                               "Time from a write being queued to its outcome.", out);
+    if (!err && app->fanout) {
+        struct fanout_stats fs;
+
+        fanout_stats(app->fanout, &fs);
+        err = buf_printf(out,
+                         "# HELP araldo_stream_subscribers Live stream subscribers now.\n"
+                         "# TYPE araldo_stream_subscribers gauge\n"
+                         "araldo_stream_subscribers %llu\n"
+                         "# HELP araldo_events_published_total Events handed to the fan-out.\n"
+                         "# TYPE araldo_events_published_total counter\n"
+                         "araldo_events_published_total %llu\n"
+                         "# HELP araldo_stream_deliveries_total Messages handed to subscribers.\n"
+                         "# TYPE araldo_stream_deliveries_total counter\n"
+                         "araldo_stream_deliveries_total %llu\n"
+                         "# HELP araldo_stream_cutoffs_total Subscribers cut off for falling "
+                         "behind.\n"
+                         "# TYPE araldo_stream_cutoffs_total counter\n"
+                         "araldo_stream_cutoffs_total %llu\n",
+                         (unsigned long long)fs.subscribers, (unsigned long long)fs.published,
+                         (unsigned long long)fs.delivered, (unsigned long long)fs.cutoffs);
+    }
     if (!err)
         err = buf_printf(out,
                          "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"

@@ -51,7 +51,8 @@ test('metrics: anonymous 401, bad token 401, operator gets Prometheus text', asy
   const text = await r.text();
   for (const name of ['araldo_connections_open', 'araldo_http_requests_total{class="2xx"}',
     'araldo_http_request_duration_seconds_bucket', 'araldo_store_queue_depth',
-    'araldo_store_commit_duration_seconds_count', 'process_resident_memory_bytes']) {
+    'araldo_store_commit_duration_seconds_count', 'araldo_stream_subscribers',
+    'araldo_stream_cutoffs_total', 'process_resident_memory_bytes']) {
     assert.ok(text.includes(name), `metrics lack ${name}`);
   }
   const twoxx = Number(/araldo_http_requests_total\{class="2xx"\} (\d+)/.exec(text)[1]);
