@@ -50,7 +50,7 @@ rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 read -r ok2xx n429 other dur_s p50 p99 < <(sed -n 's/^SUMMARY //p' <<<"$out")
 acked=$(awk -v n="$ok2xx" -v d="$dur_s" 'BEGIN { printf "%.0f", n / d }')
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(uname -r)"
-echo "date: $(date -u +%FT%TZ); load before: $LOAD; wrk -t$THREADS -c$CONNS -d${DUR}s; $NF followers × $NP posts; araldo $(git rev-parse --short HEAD)"
+echo "date: $(date -u +%FT%TZ); load before: $LOAD; wrk -t$THREADS -c$CONNS -d${DUR}s; $NF followers × $NP posts; araldo ${ARALDO_COMMIT:-$(git rev-parse --short HEAD)}"
 echo "wrk: $result"
 echo "verify: $verify"
 echo
