@@ -25,3 +25,26 @@ for (const a of rows.filter((r) => r.target === 'araldo')) {
   const ratio = (x, y) => (y ? (x / y).toFixed(2) : 'n/a');
   console.log(`| ${a.proto.toUpperCase()} | ${fmt(a.n)} | ${ratio(a.last_ms_median, n.last_ms_median)} | ${ratio(a.deliveries_per_s, n.deliveries_per_s)} | ${ratio(a.cpu_us_per_delivery, n.cpu_us_per_delivery)} | ${fmt(a.rss_per_sub_b)} |`);
 }
+
+// With REPEAT > 1: the median of each measure over the rounds, and the ratios of the medians.
+const keys = [...new Set(rows.map((r) => `${r.proto}/${r.n}`))];
+const rounds = Math.max(...keys.map((k) => rows.filter((r) => `${r.proto}/${r.n}` === k && r.target === 'araldo').length));
+if (rounds > 1) {
+  const med = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[(s.length - 1) >> 1]; };
+  const m = (t, k, f) => med(rows.filter((r) => r.target === t && `${r.proto}/${r.n}` === k).map((r) => r[f]));
+  console.log();
+  console.log(`Medians over ${rounds} rounds:`);
+  console.log();
+  console.log('| stream | N | last subscriber ms araldo / Nchan | ratio (goal ≤ 0.7) | deliveries/s araldo / Nchan | ratio (goal ≥ 1.5) | p99 ms araldo / Nchan | CPU µs/delivery araldo / Nchan | RSS/subscriber B araldo / Nchan |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const k of keys) {
+    const [proto, n] = k.split('/');
+    const g = (f) => [m('araldo', k, f), m('nchan', k, f)];
+    const [al, nl] = g('last_ms_median');
+    const [ad, nd] = g('deliveries_per_s');
+    const [ap, np] = g('p99_ms');
+    const [ac, nc] = g('cpu_us_per_delivery');
+    const [ar, nr] = g('rss_per_sub_b');
+    console.log(`| ${proto.toUpperCase()} | ${fmt(n)} | ${fmt(al, 1)} / ${fmt(nl, 1)} | ${(al / nl).toFixed(2)} | ${fmt(ad)} / ${fmt(nd)} | ${(ad / nd).toFixed(2)} | ${fmt(ap, 1)} / ${fmt(np, 1)} | ${fmt(ac, 2)} / ${fmt(nc, 2)} | ${fmt(ar)} / ${fmt(nr)} |`);
+  }
+}
