@@ -255,6 +255,14 @@ static size_t kind_cap(const struct api_app *a, enum media_kind k)
     }
 }
 
+/* Credentials are checked from the head alone: no megabytes are read for a stranger. */
+static bool upload_admit(struct http_req *r)
+{
+    struct store_user me;
+
+    return api__staff(r, &me, NULL);
+}
+
 static void media_upload(struct http_req *r)
 {
     struct api_app *a = api__app(r);
@@ -655,15 +663,15 @@ void api__media_sweep(struct api_app *a, struct store_reader *reader)
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_POST, "/api/v1/media", media_upload, UPLOAD_BODY_MAX, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/media/{id}", media_get, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/media/{id}", media_serve, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/media/{id}/small", media_serve_small, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/media/{id}/large", media_serve_large, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/invites/{code}/qr.svg", api__qr_svg, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/invites/{code}/qr.png", api__qr_png, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/i/{code}/poster", api__invite_poster, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/i/{code}", api__invite_landing, 0, 0 },
+    { HTTP_M_POST, "/api/v1/media", media_upload, UPLOAD_BODY_MAX, 0, upload_admit },
+    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/media/{id}", media_get, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/media/{id}", media_serve, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/media/{id}/small", media_serve_small, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/media/{id}/large", media_serve_large, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/invites/{code}/qr.svg", api__qr_svg, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/invites/{code}/qr.png", api__qr_png, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/i/{code}/poster", api__invite_poster, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/i/{code}", api__invite_landing, 0, 0, NULL },
 };
 
 API_ROUTE_SET(api_media_routes, routes);

@@ -174,8 +174,8 @@ static void metrics(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_GET | HTTP_M_HEAD, "/healthz", healthz, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/readyz", readyz, 0, 0 },
-    { HTTP_M_GET | HTTP_M_HEAD, "/metrics", metrics, 0, 0 },
+    { HTTP_M_GET | HTTP_M_HEAD, "/healthz", healthz, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/readyz", readyz, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, "/metrics", metrics, 0, 0, NULL },
 };
 API_ROUTE_SET(api_ops_routes, routes);

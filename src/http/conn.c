@@ -368,6 +368,11 @@ static bool route_request(struct http__conn *c)
                                NULL);
             return false;
         }
+        if (r->route->admit && !r->route->admit(r)) {
+            if (p->has_body)
+                c->keep_alive = false; /* the body is never read: this connection is done */
+            return false;
+        }
     } else if ((r->method & (HTTP_M_GET | HTTP_M_HEAD)) && !is_api_path(r->path.data) &&
                s->root_real) {
         r->target = T_STATIC;

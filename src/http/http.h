@@ -47,12 +47,22 @@ enum http_route_flags {
     HTTP_ROUTE_JSON = 1 << 0, /* a body, if any, must be application/json (else 415) */
 };
 
+/*
+ * Runs when a request's head is in, before any of its body is read (loop thread). Returns
+ * true to go on reading the body, or answers the request itself (http_respond*) and returns
+ * false: the body is then never read and the connection closes after the answer. For routes
+ * with large bodies, so that a caller without credentials cannot make the server buffer
+ * megabytes before being told 401.
+ */
+typedef bool http_admit_fn(struct http_req *req);
+
 struct http_route {
     unsigned methods;     /* enum http_method bits */
     const char *pattern;  /* "/api/v1/orgs/{slug}": {name} matches one non-empty segment */
     http_handler_fn *handler;
     size_t max_body;      /* 0: the server's default max_body_bytes */
     unsigned flags;       /* enum http_route_flags */
+    http_admit_fn *admit; /* NULL: every request within the limits is read whole */
 };
 
 /* Per-worker hooks: run on the worker's thread as it starts and stops. */
