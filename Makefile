@@ -3,6 +3,11 @@
 # `make run` starts a server on http://127.0.0.1:8080 with the database under ./var/.
 # Knobs: BUILD=dir  SANITIZE=address,undefined  DEVELOPER=1 (-Werror)  NO_DEPS=1 (skip installs)
 
+# A sanitizer build goes to its own tree, so it never mixes objects with the normal one.
+comma := ,
+ifneq ($(SANITIZE),)
+BUILD ?= build-$(subst $(comma),-,$(SANITIZE))
+endif
 BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
