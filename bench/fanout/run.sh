@@ -95,7 +95,8 @@ start_nchan() {
 run_case() { # target proto n
     local t=$1 proto=$2 n=$3 pids args rc=0
     if [ "$t" = araldo ]; then
-        start_araldo "$proto-$n"
+        cases=$((cases + 1))
+        start_araldo "$proto-$n-$cases"
         pids=$apid
         args=(--target araldo --port "$APORT" --token "$TOKEN" --channel bench-fanout
               --pub /api/v1/channels/bench-fanout/posts)
@@ -121,6 +122,7 @@ run_case() { # target proto n
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)" >&2
 echo "date: $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg); araldo ${ARALDO_COMMIT:-$(git rev-parse --short HEAD)}; nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*nginx\///'); nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)" >&2
 status=0
+cases=0
 for _ in $(seq "$REPEAT"); do
     for n in $NS; do
         for proto in $PROTOS; do
