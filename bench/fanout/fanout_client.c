@@ -838,6 +838,7 @@ struct totals {
     bool ok_ready, ok_warm, ok_done;
     int warm_tries;
     double connect_s;
+    double client_cpu_s; /* the subscriber processes' user + system time, whole run */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -920,6 +921,7 @@ static int print_stats(const struct opts *o, const uint32_t *lat, const int64_t 
            "\"last_ms_median\":%.2f,\"last_ms_p99\":%.2f,\"last_ms_max\":%.2f,"
            "\"burst_s\":%.3f,\"deliveries_per_s\":%.0f,"
            "\"cpu_s\":%.2f,\"cpu_wall_s\":%.2f,\"cpu_us_per_delivery\":%.3f,"
+           "\"client_cpu_s\":%.2f,"
            "\"rss_before_kb\":%" PRIu64 ",\"rss_idle_kb\":%" PRIu64 ",\"rss_per_sub_b\":%.0f,"
            "\"pass\":%s}\n",
            o->label, o->target == T_ARALDO ? "araldo" : "nchan", o->proto == P_SSE ? "sse" : "ws",
@@ -927,8 +929,8 @@ static int print_stats(const struct opts *o, const uint32_t *lat, const int64_t 
            tt->failed, tt->dropped, tt->dups, tt->warm_tries, expected, received,
            expected - received, pct_ms(tmp, nt, 0.5), pct_ms(tmp, nt, 0.99), pct_ms(tmp, nt, 1.0),
            last_med, last_p99, last_max, burst_s, dps, cpu_s, (double)cpu_wall_us / 1e6,
-           received ? cpu_s * 1e6 / (double)received : 0, s_before.rss_kb, s_idle.rss_kb,
-           rss_per_sub, pass ? "true" : "false");
+           received ? cpu_s * 1e6 / (double)received : 0, tt->client_cpu_s, s_before.rss_kb,
+           s_idle.rss_kb, rss_per_sub, pass ? "true" : "false");
     fflush(stdout);
     fprintf(stderr,
             "fanout_client: %s %s n=%u: received %" PRIu64 "/%" PRIu64 ", p50 %.2f ms, p99 %.2f "
@@ -1102,6 +1104,7 @@ int main(int argc, char **argv)
     bool ok_ready, ok_warm, ok_done;
     int64_t cpu_t0, cpu_t1;
     int warm_tries = 0;
+    struct rusage ru;
     int rc;
 
     parse_opts(&o, argc, argv);
@@ -1226,10 +1229,14 @@ int main(int argc, char **argv)
     }
 
     /* Statistics over the measured posts (1..k-1); post 0 was the warm-up. */
-    rc = print_stats(&o, lat, pub, k,
-                     &(struct totals){ conns_total, failed, dropped, dups, ok_ready, ok_warm,
-                                       ok_done, warm_tries, (double)(t_ready - t0) / 1e6 },
-                     s_before, s_idle, s_cpu0, s_cpu1, cpu_t1 - cpu_t0);
+    getrusage(RUSAGE_CHILDREN, &ru);
+    rc = print_stats(
+        &o, lat, pub, k,
+        &(struct totals){ conns_total, failed, dropped, dups, ok_ready, ok_warm, ok_done,
+                          warm_tries, (double)(t_ready - t0) / 1e6,
+                          (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                              (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6 },
+        s_before, s_idle, s_cpu0, s_cpu1, cpu_t1 - cpu_t0);
     free(lat);
     return rc;
 }

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 const rows = readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const fmt = (x, d = 0) => Number(x).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
-console.log('| stream | N | server | p50 ms | p99 ms | max ms | last subscriber ms (median / max) | burst deliveries/s | server CPU µs/delivery | RSS/subscriber B | missed |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| stream | N | server | p50 ms | p99 ms | max ms | last subscriber ms (median / max) | burst deliveries/s | server CPU µs/delivery | client CPU µs/delivery | RSS/subscriber B | missed |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
-  console.log(`| ${r.proto.toUpperCase()} | ${fmt(r.n)} | ${r.target} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.max_ms, 1)} | ${fmt(r.last_ms_median, 1)} / ${fmt(r.last_ms_max, 1)} | ${fmt(r.deliveries_per_s)} | ${fmt(r.cpu_us_per_delivery, 2)} | ${fmt(r.rss_per_sub_b)} | ${r.missed}${r.failed ? ` (${r.failed} not subscribed)` : ''} |`);
+  console.log(`| ${r.proto.toUpperCase()} | ${fmt(r.n)} | ${r.target} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.max_ms, 1)} | ${fmt(r.last_ms_median, 1)} / ${fmt(r.last_ms_max, 1)} | ${fmt(r.deliveries_per_s)} | ${fmt(r.cpu_us_per_delivery, 2)} | ${r.client_cpu_s === undefined ? 'n/a' : fmt(r.client_cpu_s * 1e6 / r.received, 2)} | ${fmt(r.rss_per_sub_b)} | ${r.missed}${r.failed ? ` (${r.failed} not subscribed)` : ''} |`);
 }
 console.log();
 console.log('| stream | N | last subscriber araldo / Nchan (goal ≤ 0.7) | deliveries/s araldo / Nchan (goal ≥ 1.5) | CPU/delivery araldo / Nchan | araldo RSS/subscriber (goal ≤ 2,048 B) |');
