@@ -74,7 +74,8 @@ $(BUILD)/araldo: $(BUILD)/src/main.o $(LIB_OBJ)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/tests/harness.o $(BUILD)/libaraldo.a
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/tests/harness.o \
+		$(BUILD)/tests/store_fixture.o $(BUILD)/libaraldo.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -21,73 +21,7 @@
 #include "store/posts.h"
 #include "store/reactions.h"
 #include "store/store.h"
-
-#define PW "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"
-
-struct fixture {
-    char dir[512];
-    struct store *s;
-    struct store_reader *r;
-    int64_t user, org, channel;
-};
-
-static int setup(struct fixture *fx, const char *name)
-{
-    struct store_opts o = { 0 };
-    struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune di Prova" };
-    struct store_channel_fields cf = { .handle = "notizie",
-                                       .name = "Notizie",
-                                       .category = "news",
-                                       .language = "it",
-                                       .has_listed = true,
-                                       .listed = true };
-    char err[256] = "";
-
-    clock_set_offset_ms(0);
-    snprintf(fx->dir, sizeof(fx->dir), "%s/%s", harness_tmpdir(), name);
-    o.data_dir = fx->dir;
-    fx->s = store_open(&o, err, sizeof(err));
-    if (!fx->s) {
-        fprintf(stderr, "  store_open: %s\n", err);
-        return -1;
-    }
-    if (store_user_add(fx->s, "root@localhost", STORE_ROLE_OPERATOR, PW, false, NULL, NULL,
-                       &fx->user) ||
-        store_org_add(fx->s, fx->user, "prova", &of, NULL, NULL, &fx->org) ||
-        store_channel_create(fx->s, fx->org, fx->user, &cf, NULL, NULL, &fx->channel))
-        return -1;
-    fx->r = store_reader_open(fx->s, err, sizeof(err));
-    return fx->r ? 0 : -1;
-}
-
-static void teardown(struct fixture *fx)
-{
-    clock_set_offset_ms(0);
-    store_reader_close(fx->r);
-    store_close(fx->s);
-}
-
-static int64_t post(struct fixture *fx, const char *text, int64_t publish_at_ms)
-{
-    struct store_post_fields f = { .text = text, .publish_at_ms = publish_at_ms };
-    int64_t id = 0;
-
-    if (store_post_create(fx->s, fx->channel, fx->user, &f, NULL, NULL, &id))
-        return 0;
-    return id;
-}
-
-/* A follower of the fixture's channel known by hash `h` (token "follower_<i>"). */
-static int follower(struct fixture *fx, int i, uint8_t h[SECRET_HASH_LEN])
-{
-    char t[32];
-
-    snprintf(t, sizeof(t), "follower_%d", i);
-    secret_sha256(t, strlen(t), h);
-    if (store_follower_add(fx->s, h, NULL, NULL, NULL))
-        return -1;
-    return store_follow(fx->s, h, fx->channel, NULL, NULL, NULL);
-}
+#include "store_fixture.h"
 
 /* A post with a poll of `n` options ("A", "B", ...). Returns its id, or 0. */
 static int64_t poll_post(struct fixture *fx, unsigned n, bool multiple, int64_t closes_ms)
@@ -139,7 +73,7 @@ TEST(poll_made_with_its_post_and_refused_when_invalid)
     char got[1024];
     int64_t id;
 
-    CHECK_INT(setup(&fx, "poll_make"), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "poll_make"), ==, 0);
     id = poll_post(&fx, 3, false, 0);
     CHECK(id > 0);
     CHECK_INT(poll_of(&fx, id, got, sizeof(got)), ==, 0);
@@ -150,7 +84,7 @@ TEST(poll_made_with_its_post_and_refused_when_invalid)
     CHECK_INT(store_poll_get(fx.r, id, &info), ==, 0);
     CHECK_INT(info.n_options, ==, 3);
     CHECK(!info.multiple);
-    CHECK_INT(store_poll_get(fx.r, post(&fx, "senza", 0), &info), ==, -ENOENT);
+    CHECK_INT(store_poll_get(fx.r, fixture_post(&fx, "senza", 0), &info), ==, -ENOENT);
     /* 1 option, 13 options, an empty or over-long question or option: refused before queuing */
     CHECK_INT(store_post_create(fx.s, fx.channel, fx.user, &f, NULL, NULL, NULL), ==, -EINVAL);
     p.n_options = 13;
@@ -171,7 +105,7 @@ TEST(poll_made_with_its_post_and_refused_when_invalid)
         q[POLL_QUESTION_MAX] = 0; /* exactly the limit */
         CHECK_INT(store_post_create(fx.s, fx.channel, fx.user, &f, NULL, NULL, NULL), ==, 0);
     }
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(votes_single_choice_change_and_retract)
@@ -181,10 +115,10 @@ TEST(votes_single_choice_change_and_retract)
     char got[1024];
     int64_t id;
 
-    CHECK_INT(setup(&fx, "poll_single"), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "poll_single"), ==, 0);
     id = poll_post(&fx, 3, false, 0);
-    CHECK_INT(follower(&fx, 1, a), ==, 0);
-    CHECK_INT(follower(&fx, 2, b), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 1, a), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 2, b), ==, 0);
     secret_sha256("follower_ghost", 14, ghost);
     CHECK_INT(store_vote_put(fx.s, a, id, 1U << 0 | 1U << 2, NULL, NULL), ==, -EINVAL);
     CHECK_INT(store_vote_put(fx.s, a, id, 1U << 3, NULL, NULL), ==, -EINVAL); /* no option 3 */
@@ -210,7 +144,7 @@ TEST(votes_single_choice_change_and_retract)
     CHECK_INT(poll_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK(strstr(got, OPTS(0, 0, 0)));
     CHECK(strstr(got, "\"total_voters\":0"));
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(votes_multiple_choice_and_closed_poll)
@@ -221,10 +155,10 @@ TEST(votes_multiple_choice_and_closed_poll)
     int64_t closes = clock_now_ms() + 60000;
     int64_t id;
 
-    CHECK_INT(setup(&fx, "poll_multi"), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "poll_multi"), ==, 0);
     id = poll_post(&fx, 3, true, closes);
-    CHECK_INT(follower(&fx, 1, a), ==, 0);
-    CHECK_INT(follower(&fx, 2, b), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 1, a), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 2, b), ==, 0);
     CHECK_INT(store_vote_put(fx.s, a, id, 1U << 0 | 1U << 2, NULL, NULL), ==, 0);
     CHECK_INT(store_vote_put(fx.s, b, id, 1U << 2, NULL, NULL), ==, 0);
     CHECK_INT(poll_of(&fx, id, got, sizeof(got)), ==, 0);
@@ -239,7 +173,7 @@ TEST(votes_multiple_choice_and_closed_poll)
     CHECK_INT(poll_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK(strstr(got, OPTS(1, 0, 2)));
     CHECK(strstr(got, "\"closed\":true"));
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(poll_goes_with_its_post)
@@ -249,16 +183,16 @@ TEST(poll_goes_with_its_post)
     struct store_poll_info info;
     int64_t id;
 
-    CHECK_INT(setup(&fx, "poll_delete"), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "poll_delete"), ==, 0);
     id = poll_post(&fx, 2, false, 0);
-    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 1, a), ==, 0);
     CHECK_INT(store_vote_put(fx.s, a, id, 1, NULL, NULL), ==, 0);
     CHECK_INT(store_post_delete(fx.s, id, fx.user, NULL, NULL), ==, 0);
     CHECK_INT(store_poll_get(fx.r, id, &info), ==, -ENOENT);
     CHECK_INT(store_vote_put(fx.s, a, id, 1, NULL, NULL), ==, -ENOENT);
     /* and the follower can still be forgotten (its vote went with the post) */
     CHECK_INT(store_follower_forget(fx.s, a, NULL, NULL), ==, 0);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 struct voters {
@@ -303,10 +237,10 @@ TEST(votes_exact_under_concurrent_voters)
     char got[1024];
     int64_t id;
 
-    CHECK_INT(setup(&fx, "poll_many"), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "poll_many"), ==, 0);
     id = poll_post(&fx, 3, false, 0);
     for (int i = 0; i < 300; i++)
-        CHECK_INT(follower(&fx, i, h), ==, 0);
+        CHECK_INT(fixture_follower(&fx, i, h), ==, 0);
     for (int k = 0; k < 4; k++) {
         v[k] = (struct voters){ &fx, id, k * 75, 75, &done, &failed };
         CHECK_INT(pthread_create(&th[k], NULL, vote_burst, &v[k]), ==, 0);
@@ -319,5 +253,5 @@ TEST(votes_exact_under_concurrent_voters)
     CHECK_INT(poll_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK(strstr(got, OPTS(100, 100, 100)));
     CHECK(strstr(got, "\"total_voters\":300"));
-    teardown(&fx);
+    fixture_teardown(&fx);
 }

@@ -19,62 +19,9 @@
 #include "store/orgs.h"
 #include "store/posts.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
-#define PW  "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"
 #define DAY POST_DAY_MS
-
-struct fixture {
-    char dir[512];
-    struct store *s;
-    struct store_reader *r;
-    int64_t user, org, channel;
-};
-
-static int setup(struct fixture *fx, const char *name)
-{
-    struct store_opts o = { 0 };
-    struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune di Prova" };
-    struct store_channel_fields cf = { .handle = "notizie",
-                                       .name = "Notizie",
-                                       .category = "news",
-                                       .language = "it",
-                                       .has_listed = true,
-                                       .listed = true };
-    char err[256] = "";
-
-    clock_set_offset_ms(0);
-    snprintf(fx->dir, sizeof(fx->dir), "%s/%s", harness_tmpdir(), name);
-    o.data_dir = fx->dir;
-    fx->s = store_open(&o, err, sizeof(err));
-    if (!fx->s) {
-        fprintf(stderr, "  store_open: %s\n", err);
-        return -1;
-    }
-    if (store_user_add(fx->s, "root@localhost", STORE_ROLE_OPERATOR, PW, false, NULL, NULL,
-                       &fx->user) ||
-        store_org_add(fx->s, fx->user, "prova", &of, NULL, NULL, &fx->org) ||
-        store_channel_create(fx->s, fx->org, fx->user, &cf, NULL, NULL, &fx->channel))
-        return -1;
-    fx->r = store_reader_open(fx->s, err, sizeof(err));
-    return fx->r ? 0 : -1;
-}
-
-static void teardown(struct fixture *fx)
-{
-    clock_set_offset_ms(0);
-    store_reader_close(fx->r);
-    store_close(fx->s);
-}
-
-static int64_t post(struct fixture *fx, const char *text, int64_t publish_at_ms)
-{
-    struct store_post_fields f = { .text = text, .publish_at_ms = publish_at_ms };
-    int64_t id = 0;
-
-    if (store_post_create(fx->s, fx->channel, fx->user, &f, NULL, NULL, &id))
-        return 0;
-    return id;
-}
 
 struct page {
     int n;
@@ -129,12 +76,12 @@ TEST(posts_create_list_cursor)
     json_t *v;
 
     CHECK(p);
-    CHECK_INT(setup(&fx, "list"), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "list"), ==, 0);
     for (int i = 0; i < 5; i++) {
         char t[32];
 
         snprintf(t, sizeof(t), "post *%d*", i);
-        ids[i] = post(&fx, t, 0);
+        ids[i] = fixture_post(&fx, t, 0);
         CHECK(ids[i] > 0);
     }
     CHECK_INT(store_post_create(fx.s, fx.channel, fx.user, &bad, NULL, NULL, NULL), ==, -EINVAL);
@@ -164,7 +111,7 @@ TEST(posts_create_list_cursor)
     CHECK_INT(count(&fx, "SELECT posts_count FROM channels"), ==, 5);
     CHECK(count(&fx, "SELECT last_post_ms FROM channels") > 0);
     free(p);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(posts_scheduled_publish)
@@ -175,9 +122,9 @@ TEST(posts_scheduled_publish)
     int64_t sched;
     int n = -1;
 
-    CHECK_INT(setup(&fx, "sched"), ==, 0);
-    CHECK(post(&fx, "now", 0) > 0);
-    sched = post(&fx, "later", now + 60000);
+    CHECK_INT(fixture_setup(&fx, "sched"), ==, 0);
+    CHECK(fixture_post(&fx, "now", 0) > 0);
+    sched = fixture_post(&fx, "later", now + 60000);
     CHECK(sched > 0);
     CHECK_INT(list(&fx, 0, 10, false, &pg, NULL), ==, 0);
     CHECK_INT(pg.n, ==, 1);
@@ -202,7 +149,7 @@ TEST(posts_scheduled_publish)
                          " AND user_id IS NULL"),
               ==, 1);
     CHECK_INT(count(&fx, "SELECT last_post_ms FROM channels"), ==, now + 60000);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 static void edit_count(void *ctx, const struct store_post_edit *e)
@@ -226,10 +173,10 @@ TEST(posts_edit_window_and_history)
     int n = 0;
 
     CHECK(p);
-    CHECK_INT(setup(&fx, "edit"), ==, 0);
-    fresh = post(&fx, "v1", 0);
+    CHECK_INT(fixture_setup(&fx, "edit"), ==, 0);
+    fresh = fixture_post(&fx, "v1", 0);
     clock_set_offset_ms(-31 * DAY); /* published 31 days ago */
-    old = post(&fx, "old", 0);
+    old = fixture_post(&fx, "old", 0);
     clock_set_offset_ms(0);
     CHECK(fresh > 0 && old > 0);
 
@@ -249,7 +196,7 @@ TEST(posts_edit_window_and_history)
     CHECK_INT(store_post_edit(fx.s, fresh, fx.user, &e, NULL, NULL), ==, 0);
     clock_set_offset_ms(0);
     free(p);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(posts_delete_and_pin)
@@ -259,10 +206,10 @@ TEST(posts_delete_and_pin)
     int64_t a, b, sched;
 
     CHECK(p);
-    CHECK_INT(setup(&fx, "pin"), ==, 0);
-    a = post(&fx, "a", 0);
-    b = post(&fx, "b", 0);
-    sched = post(&fx, "s", clock_now_ms() + DAY);
+    CHECK_INT(fixture_setup(&fx, "pin"), ==, 0);
+    a = fixture_post(&fx, "a", 0);
+    b = fixture_post(&fx, "b", 0);
+    sched = fixture_post(&fx, "s", clock_now_ms() + DAY);
     CHECK_INT(store_post_pin(fx.s, fx.channel, a, fx.user, NULL, NULL), ==, 0);
     CHECK_INT(store_post_get(fx.r, a, p), ==, 0);
     CHECK(p->pinned);
@@ -277,7 +224,7 @@ TEST(posts_delete_and_pin)
     CHECK_INT(count(&fx, "SELECT count(*) FROM events WHERE kind = 'post.deleted'"), ==, 1);
     CHECK_INT(store_post_delete(fx.s, b, fx.user, NULL, NULL), ==, -ENOENT);
     free(p);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 static void token_hash(int i, uint8_t out[SECRET_HASH_LEN])
@@ -296,9 +243,9 @@ TEST(posts_views_once_per_follower)
     int64_t ids[3];
 
     CHECK(p);
-    CHECK_INT(setup(&fx, "views"), ==, 0);
-    ids[0] = post(&fx, "a", 0);
-    ids[1] = post(&fx, "b", 0);
+    CHECK_INT(fixture_setup(&fx, "views"), ==, 0);
+    ids[0] = fixture_post(&fx, "a", 0);
+    ids[1] = fixture_post(&fx, "b", 0);
     ids[2] = 987654; /* unknown: ignored */
     token_hash(1, h1);
     token_hash(2, h2);
@@ -321,7 +268,7 @@ TEST(posts_views_once_per_follower)
     CHECK_INT(store_post_get(fx.r, ids[1], p), ==, 0);
     CHECK_INT(p->views, ==, 0);
     free(p);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(posts_retention_sweep_in_batches)
@@ -336,19 +283,19 @@ TEST(posts_retention_sweep_in_batches)
     int rounds = 0;
     int n = 0;
 
-    CHECK_INT(setup(&fx, "sweep"), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "sweep"), ==, 0);
     token_hash(7, h);
     CHECK_INT(store_follower_add(fx.s, h, NULL, NULL, NULL), ==, 0);
     clock_set_offset_ms(-40 * DAY); /* 25 posts 40 days old, viewed and edited */
     for (int i = 0; i < 25; i++) {
-        old_ids[i] = post(&fx, "old", 0);
+        old_ids[i] = fixture_post(&fx, "old", 0);
         CHECK(old_ids[i] > 0);
     }
     CHECK_INT(store_post_edit(fx.s, old_ids[0], fx.user, &e, NULL, NULL), ==, 0);
     clock_set_offset_ms(0);
     CHECK_INT(store_views_add(fx.s, h, old_ids, 25, NULL, NULL), ==, 0);
-    CHECK(post(&fx, "new", 0) > 0);
-    CHECK(post(&fx, "future", now + DAY) > 0);
+    CHECK(fixture_post(&fx, "new", 0) > 0);
+    CHECK(fixture_post(&fx, "future", now + DAY) > 0);
     CHECK_INT(count(&fx, "SELECT count(*) FROM views"), ==, 25);
 
     /* 29 days later than the posts: nothing is old enough yet */
@@ -369,5 +316,5 @@ TEST(posts_retention_sweep_in_batches)
     CHECK_INT(total, ==, 25 + 26);
     CHECK_INT(list(&fx, 0, 10, true, &pg, NULL), ==, 0);
     CHECK_INT(pg.n, ==, 2);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }

@@ -22,73 +22,7 @@
 #include "store/posts.h"
 #include "store/reactions.h"
 #include "store/store.h"
-
-#define PW "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"
-
-struct fixture {
-    char dir[512];
-    struct store *s;
-    struct store_reader *r;
-    int64_t user, org, channel;
-};
-
-static int setup(struct fixture *fx, const char *name)
-{
-    struct store_opts o = { 0 };
-    struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune di Prova" };
-    struct store_channel_fields cf = { .handle = "notizie",
-                                       .name = "Notizie",
-                                       .category = "news",
-                                       .language = "it",
-                                       .has_listed = true,
-                                       .listed = true };
-    char err[256] = "";
-
-    clock_set_offset_ms(0);
-    snprintf(fx->dir, sizeof(fx->dir), "%s/%s", harness_tmpdir(), name);
-    o.data_dir = fx->dir;
-    fx->s = store_open(&o, err, sizeof(err));
-    if (!fx->s) {
-        fprintf(stderr, "  store_open: %s\n", err);
-        return -1;
-    }
-    if (store_user_add(fx->s, "root@localhost", STORE_ROLE_OPERATOR, PW, false, NULL, NULL,
-                       &fx->user) ||
-        store_org_add(fx->s, fx->user, "prova", &of, NULL, NULL, &fx->org) ||
-        store_channel_create(fx->s, fx->org, fx->user, &cf, NULL, NULL, &fx->channel))
-        return -1;
-    fx->r = store_reader_open(fx->s, err, sizeof(err));
-    return fx->r ? 0 : -1;
-}
-
-static void teardown(struct fixture *fx)
-{
-    clock_set_offset_ms(0);
-    store_reader_close(fx->r);
-    store_close(fx->s);
-}
-
-static int64_t post(struct fixture *fx, const char *text, int64_t publish_at_ms)
-{
-    struct store_post_fields f = { .text = text, .publish_at_ms = publish_at_ms };
-    int64_t id = 0;
-
-    if (store_post_create(fx->s, fx->channel, fx->user, &f, NULL, NULL, &id))
-        return 0;
-    return id;
-}
-
-/* A follower of the fixture's channel known by hash `h` (token "follower_<i>"). */
-static int follower(struct fixture *fx, int i, uint8_t h[SECRET_HASH_LEN])
-{
-    char t[32];
-
-    snprintf(t, sizeof(t), "follower_%d", i);
-    secret_sha256(t, strlen(t), h);
-    if (store_follower_add(fx->s, h, NULL, NULL, NULL))
-        return -1;
-    return store_follow(fx->s, h, fx->channel, NULL, NULL, NULL);
-}
+#include "store_fixture.h"
 
 static int react(struct fixture *fx, const uint8_t *h, int64_t post_id, const char *e)
 {
@@ -184,12 +118,12 @@ TEST(reactions_put_change_remove_keep_counts_exact)
     char got[REACTIONS_JSON_BYTES + 1];
     int64_t id;
 
-    CHECK_INT(setup(&fx, "react"), ==, 0);
-    id = post(&fx, "reagite", 0);
+    CHECK_INT(fixture_setup(&fx, "react"), ==, 0);
+    id = fixture_post(&fx, "reagite", 0);
     CHECK(id > 0);
-    CHECK_INT(follower(&fx, 1, a), ==, 0);
-    CHECK_INT(follower(&fx, 2, b), ==, 0);
-    CHECK_INT(follower(&fx, 3, c), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 1, a), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 2, b), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 3, c), ==, 0);
     CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK_STR(got, "{}");
     CHECK_INT(react(&fx, a, id, THUMBS), ==, 0);
@@ -209,7 +143,7 @@ TEST(reactions_put_change_remove_keep_counts_exact)
     CHECK_INT(store_follower_forget(fx.s, c, NULL, NULL), ==, 0);
     CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK_STR(got, "{\"" HEART "\":1}");
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(reactions_refuse_bad_input_and_missing_posts)
@@ -218,12 +152,12 @@ TEST(reactions_refuse_bad_input_and_missing_posts)
     uint8_t a[SECRET_HASH_LEN], ghost[SECRET_HASH_LEN];
     int64_t id, later, gone;
 
-    CHECK_INT(setup(&fx, "react_bad"), ==, 0);
-    id = post(&fx, "uno", 0);
-    later = post(&fx, "domani", clock_now_ms() + 3600 * 1000);
-    gone = post(&fx, "via", 0);
+    CHECK_INT(fixture_setup(&fx, "react_bad"), ==, 0);
+    id = fixture_post(&fx, "uno", 0);
+    later = fixture_post(&fx, "domani", clock_now_ms() + 3600 * 1000);
+    gone = fixture_post(&fx, "via", 0);
     CHECK(id > 0 && later > 0 && gone > 0);
-    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    CHECK_INT(fixture_follower(&fx, 1, a), ==, 0);
     secret_sha256("follower_ghost", 14, ghost);
     CHECK_INT(react(&fx, a, id, "ok"), ==, -EINVAL);
     CHECK_INT(react(&fx, a, id, THUMBS THUMBS), ==, -EINVAL);
@@ -234,7 +168,7 @@ TEST(reactions_refuse_bad_input_and_missing_posts)
     CHECK_INT(react(&fx, a, gone, THUMBS), ==, 0);
     CHECK_INT(store_post_delete(fx.s, gone, fx.user, NULL, NULL), ==, 0);
     CHECK_INT(react(&fx, a, gone, PARTY), ==, -ENOENT);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 TEST(post_target_reads_policy_follow_and_poll)
@@ -244,9 +178,9 @@ TEST(post_target_reads_policy_follow_and_poll)
     uint8_t a[SECRET_HASH_LEN], stranger[SECRET_HASH_LEN];
     int64_t id;
 
-    CHECK_INT(setup(&fx, "target"), ==, 0);
-    id = post(&fx, "uno", 0);
-    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "target"), ==, 0);
+    id = fixture_post(&fx, "uno", 0);
+    CHECK_INT(fixture_follower(&fx, 1, a), ==, 0);
     secret_sha256("follower_x", 10, stranger);
     CHECK_INT(store_follower_add(fx.s, stranger, NULL, NULL, NULL), ==, 0);
     CHECK_INT(store_post_target(fx.r, id, a, &t), ==, 0);
@@ -257,7 +191,7 @@ TEST(post_target_reads_policy_follow_and_poll)
     CHECK_INT(store_post_target(fx.r, id, stranger, &t), ==, 0);
     CHECK(!t.follows);
     CHECK_INT(store_post_target(fx.r, 987654, a, &t), ==, -ENOENT);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 /* ---- concurrency ---- */
@@ -307,10 +241,10 @@ TEST(reactions_exact_under_concurrent_writers)
     char got[REACTIONS_JSON_BYTES + 1];
     int64_t id;
 
-    CHECK_INT(setup(&fx, "react_many"), ==, 0);
-    id = post(&fx, "tutti", 0);
+    CHECK_INT(fixture_setup(&fx, "react_many"), ==, 0);
+    id = fixture_post(&fx, "tutti", 0);
     for (int i = 0; i < 200; i++)
-        CHECK_INT(follower(&fx, i, h), ==, 0);
+        CHECK_INT(fixture_follower(&fx, i, h), ==, 0);
     for (int k = 0; k < 4; k++) {
         b[k] = (struct burst){ &fx, id, k * 50, 50, &done, &failed };
         CHECK_INT(pthread_create(&th[k], NULL, react_burst, &b[k]), ==, 0);
@@ -322,7 +256,7 @@ TEST(reactions_exact_under_concurrent_writers)
     CHECK_INT(atomic_load(&failed), ==, 0);
     CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK_STR(got, "{\"" HEART "\":100,\"" THUMBS "\":100}"); /* ties: by emoji */
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
 
 /* ---- counts events ---- */
@@ -359,11 +293,11 @@ TEST(counts_events_carry_counts_only)
     int64_t ids[3];
     int64_t written = 0;
 
-    CHECK_INT(setup(&fx, "counts"), ==, 0);
-    ids[0] = post(&fx, "uno", 0);
-    ids[1] = 987654;                                        /* unknown: skipped */
-    ids[2] = post(&fx, "domani", clock_now_ms() + 3600000); /* scheduled: skipped */
-    CHECK_INT(follower(&fx, 1, a), ==, 0);
+    CHECK_INT(fixture_setup(&fx, "counts"), ==, 0);
+    ids[0] = fixture_post(&fx, "uno", 0);
+    ids[1] = 987654;                                                /* unknown: skipped */
+    ids[2] = fixture_post(&fx, "domani", clock_now_ms() + 3600000); /* scheduled: skipped */
+    CHECK_INT(fixture_follower(&fx, 1, a), ==, 0);
     CHECK_INT(react(&fx, a, ids[0], THUMBS), ==, 0);
     CHECK_INT(store_views_add(fx.s, a, ids, 1, NULL, NULL), ==, 0);
     CHECK_INT(store_counts_events(fx.s, ids, 3, NULL, NULL, &written), ==, 0);
@@ -372,5 +306,5 @@ TEST(counts_events_carry_counts_only)
     CHECK_STR(got, "{\"post\":\"1\",\"reactions\":{\"" THUMBS "\":1},\"poll\":null,\"views\":1}\n");
     CHECK_INT(store_counts_events(fx.s, ids, 0, NULL, NULL, NULL), ==, -EINVAL);
     CHECK_INT(store_counts_events(fx.s, ids, COUNTS_BATCH_MAX + 1, NULL, NULL, NULL), ==, -EINVAL);
-    teardown(&fx);
+    fixture_teardown(&fx);
 }
