@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// Privacy by construction: followers follow, view posts and go; then everything an admin, an
+// Privacy by construction: followers follow, view, react, vote and go; then everything an admin, an
 // operator and another follower can read — every response, the feed, the audit log, the
 // server's own log — is searched for anything that identifies a follower: tokens, their
 // hashes, follower ids, client addresses.
@@ -35,8 +35,14 @@ test('no follower token, hash, id or client address in any response, export or l
   const followers = [];
   for (let i = 0; i < 5; i++) followers.push(await w.follower(w.main));
   const second = await w.post(w.main, 'Secondo avviso');
-  for (const f of followers) {
+  const poll = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/posts`, {
+    as: w.tok.channel_owner,
+    body: { text: 'Quando la festa?', poll: { question: 'Quale giorno?', options: ['Sabato', 'Domenica'] } },
+  })).id;
+  for (const [i, f] of followers.entries()) {
     await w.ok(204, 'POST', '/api/v1/views', { as: f, body: { posts: [w.mainPost, second] } });
+    await w.ok(204, 'PUT', `/api/v1/posts/${w.mainPost}/reaction`, { as: f, body: { emoji: i % 2 ? '👍' : '❤️' } });
+    await w.ok(204, 'PUT', `/api/v1/posts/${poll}/vote`, { as: f, body: { options: [i % 2] } });
   }
   await w.call('PUT', `/api/v1/channels/${w.main}/mute`, { as: followers[0] });
   await w.call('DELETE', '/api/v1/me', { as: followers[1] });
@@ -47,11 +53,13 @@ test('no follower token, hash, id or client address in any response, export or l
   assert.equal(post.views, 4, 'five viewed, one forgot itself');
   const ch = await w.ok(200, 'GET', `/api/v1/channels/${w.main}`);
   assert.equal(ch.followers_count, 5, 'the world follower and four of the five');
+  const votes = (await w.ok(200, 'GET', `/api/v1/posts/${poll}`)).poll.options.map((o) => o.votes);
+  assert.deepEqual(votes, [3, 1], "the forgotten follower's vote is gone too");
 
   // ... and nothing else. Fetch everything readable by each kind of reader.
   const reads = [
     '/api/v1/channels', `/api/v1/channels/${w.main}`, `/api/v1/channels/${w.main}/posts`,
-    `/api/v1/posts/${w.mainPost}`, `/api/v1/posts/${w.mainPost}/edits`, `/api/v1/channels/${w.main}/admins`,
+    `/api/v1/posts/${w.mainPost}`, `/api/v1/posts/${w.mainPost}/edits`, `/api/v1/posts/${poll}`, `/api/v1/channels/${w.main}/admins`,
     `/api/v1/channels/${w.main}/invites`, `/api/v1/invites/${inv.code}`, '/api/v1/orgs', '/api/v1/orgs/comune-a',
     '/api/v1/orgs/comune-a/staff', '/api/v1/orgs/comune-a/audit', '/api/v1/me', '/api/v1/tokens',
     '/api/v1/me/channels', '/api/v1/me/invitations', `/channels/${w.main}/feed.atom`, '/metrics',
