@@ -170,7 +170,7 @@ static bool text_ok(struct http_req *r, json_t *item, const char *key, const cha
  * reference (POST_MEDIA_BYTES). Appends the clean reference to `clean`; answers 400 naming the
  * field otherwise.
  */
-static bool media_ref_ok(struct http_req *r, json_t *item, size_t i, json_t *clean)
+static bool media_ref_ok(struct http_req *r, json_t *item, size_t i, int64_t org_id, json_t *clean)
 {
     struct store_media m;
     char field[40];
@@ -189,6 +189,12 @@ static bool media_ref_ok(struct http_req *r, json_t *item, size_t i, json_t *cle
         return false;
     }
     err = store_media_get(api__reader(r), id, &m);
+    /*
+     * Another Comune's upload is as good as absent (its id says nothing of it); what operators
+     * upload (org 0) may go anywhere.
+     */
+    if (!err && m.org_id && m.org_id != org_id)
+        err = -ENOENT;
     if (err == -ENOENT) {
         http_respond_error(r, 400, "media_not_found",
                            "No media has this id: upload the file first (POST /api/v1/media).",
@@ -231,10 +237,10 @@ static bool media_ref_ok(struct http_req *r, json_t *item, size_t i, json_t *cle
 
 /*
  * `media`: an array of at most POST_MEDIA_MAX {"id", "alt", "transcript"} objects naming
- * uploaded media (media_ref_ok). On success *out is the array as JSON text (caller frees; NULL
- * when absent). Answers 400 naming the field otherwise.
+ * media uploaded for the Comune `org_id` (media_ref_ok). On success *out is the array as JSON text
+ * (caller frees; NULL when absent). Answers 400 naming the field otherwise.
  */
-static bool parse_media(struct http_req *r, json_t *body, char **out)
+static bool parse_media(struct http_req *r, json_t *body, int64_t org_id, char **out)
 {
     static const char *const allowed[] = { "id", "alt", "transcript", NULL };
     json_t *m = json_object_get(body, "media");
@@ -279,7 +285,7 @@ static bool parse_media(struct http_req *r, json_t *body, char **out)
                 goto fail;
             }
         }
-        if (!media_ref_ok(r, item, i, clean))
+        if (!media_ref_ok(r, item, i, org_id, clean))
             goto fail;
     }
     *out = json_dumps(clean, JSON_COMPACT);
@@ -291,8 +297,8 @@ fail:
 }
 
 /* The post fields of a create or edit body; answers 400 and returns false on a bad one. */
-static bool parse_fields(struct http_req *r, json_t *body, bool create, struct store_post_fields *f,
-                         char **media)
+static bool parse_fields(struct http_req *r, json_t *body, bool create, int64_t org_id,
+                         struct store_post_fields *f, char **media)
 {
     const char *imp = NULL;
     const char *at = NULL;
@@ -300,7 +306,7 @@ static bool parse_fields(struct http_req *r, json_t *body, bool create, struct s
 
     memset(f, 0, sizeof(*f));
     if (!api__string(r, body, "text", create, 1, POST_TEXT_MAX, &f->text) ||
-        !parse_media(r, body, media))
+        !parse_media(r, body, org_id, media))
         return false;
     f->media_json = *media;
     if (!api__string(r, body, "importance", false, 1, 16, &imp))
@@ -405,7 +411,7 @@ static void posts_create(struct http_req *r)
         !api__channel_admin(r, ch, &me, false))
         goto out;
     body = api__body_object(r, allowed);
-    if (!body || !parse_fields(r, body, true, &f, &media) ||
+    if (!body || !parse_fields(r, body, true, ch->org_id, &f, &media) ||
         !api__poll_parse(r, body, f.publish_at_ms, &poll, &has_poll))
         goto out;
     f.poll = has_poll ? &poll : NULL;
@@ -688,7 +694,7 @@ static void post_edit(struct http_req *r)
                            "Send at least one of text, media, importance.", NULL);
         goto out;
     }
-    if (!parse_fields(r, body, false, &f, &media))
+    if (!parse_fields(r, body, false, ch->org_id, &f, &media))
         goto out;
     pend = api__pending_new(r, edit_finish, NULL);
     err = store_post_edit(api__app(r)->store, p->id, me.id, &f, api__pending_done, pend);
@@ -873,10 +879,11 @@ void api__feed_atom(struct http_req *r);
 #define POST_BODY_MAX (128 * 1024)
 
 static const struct http_route routes[] = {
-    { HTTP_M_POST, "/api/v1/channels/{handle}/posts", posts_create, POST_BODY_MAX,
-      HTTP_ROUTE_JSON, NULL },
+    { HTTP_M_POST, "/api/v1/channels/{handle}/posts", posts_create, POST_BODY_MAX, HTTP_ROUTE_JSON,
+      NULL },
     { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/channels/{handle}/posts", posts_list, 0, 0, NULL },
-    { HTTP_M_PUT | HTTP_M_DELETE, "/api/v1/channels/{handle}/pin", pin, 1024, HTTP_ROUTE_JSON, NULL },
+    { HTTP_M_PUT | HTTP_M_DELETE, "/api/v1/channels/{handle}/pin", pin, 1024, HTTP_ROUTE_JSON,
+      NULL },
     { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/posts/{id}", post_get, 0, 0, NULL },
     { HTTP_M_PATCH, "/api/v1/posts/{id}", post_edit, POST_BODY_MAX, HTTP_ROUTE_JSON, NULL },
     { HTTP_M_DELETE, "/api/v1/posts/{id}", post_delete, 0, 0, NULL },
