@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/secret.h"
+#include "store/media.h"
 #include "store/orgs.h"
 
 #define DIR_LIMIT_DEF     20
@@ -430,9 +431,18 @@ static bool reactions_members(struct http_req *r, json_t *body, const struct sto
     return true;
 }
 
+/* An icon is an image this Comune (or an operator) uploaded. */
+static bool icon_ok(struct http_req *r, const char *id, int64_t org_id)
+{
+    struct store_media m;
+
+    return icon_valid(id) && !store_media_get(api__reader(r), id, &m) && !strcmp(m.kind, "image") &&
+           (!m.org_id || m.org_id == org_id);
+}
+
 /* Every settable field but org and handle, for create (`cur` NULL) and change. */
 static bool settings_parse(struct http_req *r, json_t *body, const struct store_channel *cur,
-                           const struct store_user *me, struct channel_input *in)
+                           int64_t org_id, const struct store_user *me, struct channel_input *in)
 {
     struct store_channel_fields *f = &in->f;
     bool create = cur == NULL;
@@ -459,8 +469,9 @@ static bool settings_parse(struct http_req *r, json_t *body, const struct store_
             "'language' must be a short language tag such as \"it\", \"en\" or \"de\".");
         return false;
     }
-    if (f->icon && *f->icon && !icon_valid(f->icon)) {
-        bad(r, "invalid_value", "icon", "'icon' must be a media id.");
+    if (f->icon && *f->icon && !icon_ok(r, f->icon, org_id)) {
+        bad(r, "invalid_value", "icon",
+            "'icon' must be the id of an image uploaded for this Comune (POST /api/v1/media).");
         return false;
     }
     if (f->icon && !*f->icon && create)
@@ -560,7 +571,7 @@ static void channels_create(struct http_req *r)
                            "Only the organization's staff can create its channels.", "org");
         goto out;
     }
-    if (!settings_parse(r, body, NULL, &me, &in))
+    if (!settings_parse(r, body, NULL, org->id, &me, &in))
         goto out;
     p = api__pending_new(r, create_finish, NULL);
     err =
@@ -620,7 +631,7 @@ static void channels_patch(struct http_req *r)
         http_respond_error(r, 400, "nothing_to_change", "Send at least one field to change.", NULL);
         goto out;
     }
-    if (!settings_parse(r, body, ch, &me, &in))
+    if (!settings_parse(r, body, ch, ch->org_id, &me, &in))
         goto out;
     /* What followers see change: the channel and the new values of the fields sent. */
     event = json_pack("{s:s, s:O}", "handle", ch->handle, "changed", body);
@@ -1478,7 +1489,8 @@ static const struct http_route routes[] = {
     { HTTP_M_POST, "/api/v1/invitations/{id}/accept", invitations_accept, 0, 0, NULL },
     { HTTP_M_DELETE, "/api/v1/invitations/{id}", invitations_delete, 0, 0, NULL },
     { HTTP_M_GET, "/api/v1/channels/{handle}/invites", invites_list, 0, 0, NULL },
-    { HTTP_M_POST, "/api/v1/channels/{handle}/invites", invites_create, 4096, HTTP_ROUTE_JSON, NULL },
+    { HTTP_M_POST, "/api/v1/channels/{handle}/invites", invites_create, 4096, HTTP_ROUTE_JSON,
+      NULL },
     { HTTP_M_DELETE, "/api/v1/channels/{handle}/invites/{code}", invites_revoke, 0, 0, NULL },
     { HTTP_M_GET, "/api/v1/invites/{code}", invites_resolve, 0, 0, NULL },
 };

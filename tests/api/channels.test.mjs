@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { startServer, operatorToken } from './lib/server.mjs';
+import { png } from '../fixtures/media/gen.mjs';
 
 let srv;
 const tok = {}; // role name -> staff API token
@@ -247,16 +248,30 @@ test('patch: owner and admins change settings; others 401/403', async () => {
     assert.equal(r.status, status, `${name}: ${r.text}`);
     if (status === 200) assert.equal(r.data.description, `by ${name}`);
   }
+  const up = await fetch(`${srv.url}/api/v1/media`, {
+    method: 'POST', headers: { ...bearer(tok.owner), 'content-type': 'image/png' }, body: png(),
+  });
+  assert.equal(up.status, 201);
+  const icon = (await up.json()).id;
+  const foreign = await fetch(`${srv.url}/api/v1/media`, {
+    method: 'POST', headers: { ...bearer(tok.other), 'content-type': 'image/png' }, body: png(),
+  });
+  assert.equal(foreign.status, 201, 'the other Comune uploads its own image');
+  for (const bad of ['media_abc123', (await foreign.json()).id]) {
+    const b = await call('PATCH', '/api/v1/channels/patch-me', { as: tok.owner, body: { icon: bad } });
+    assert.equal(b.status, 400, 'an icon is an image uploaded for this Comune');
+    assert.deepEqual([b.data.error.code, b.data.error.field], ['invalid_value', 'icon']);
+  }
   let r = await call('PATCH', '/api/v1/channels/patch-me', {
     as: tok.owner,
-    body: { name: 'Nuovo nome', reaction_policy: 'set', reactions: ['👍'], retention_days: 7, visibility: 'unlisted', icon: 'media_abc123', language: 'de-AT' },
+    body: { name: 'Nuovo nome', reaction_policy: 'set', reactions: ['👍'], retention_days: 7, visibility: 'unlisted', icon, language: 'de-AT' },
   });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.data.name, 'Nuovo nome');
   assert.deepEqual(r.data.reactions, ['👍']);
   assert.equal(r.data.retention_days, 7);
   assert.equal(r.data.visibility, 'unlisted');
-  assert.equal(r.data.icon, 'media_abc123');
+  assert.equal(r.data.icon, icon);
   assert.equal(r.data.language, 'de-AT');
   r = await call('PATCH', '/api/v1/channels/patch-me', { as: tok.owner, body: { reactions: ['🎉', '👏'] } });
   assert.equal(r.status, 200, 'the set alone may change while the policy is set');
