@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { EventSource } from 'eventsource';
 import { buildWorld } from './lib/world.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer, api } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const KINDS = ['post.created', 'post.edited', 'post.deleted', 'channel.updated', 'counts', 'reset'];
@@ -16,17 +16,7 @@ const KINDS = ['post.created', 'post.edited', 'post.deleted', 'channel.updated',
 let w;
 let srv; // the server now running (tests restart it on the same data)
 
-async function call(method, path, { as, body, headers = {} } = {}) {
-  const h = { ...headers };
-  if (as) h.authorization = `Bearer ${as}`;
-  const init = { method, headers: h };
-  if (body !== undefined) { init.body = JSON.stringify(body); h['content-type'] = 'application/json'; }
-  const r = await fetch(`${srv.url}${path}`, init);
-  const text = await r.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
-  return { status: r.status, headers: r.headers, data, text };
-}
+const call = (method, path, opts) => api(srv.url, method, path, opts);
 
 async function post(handle, text) {
   const r = await call('POST', `/api/v1/channels/${handle}/posts`, { as: w.tok.channel_owner, body: { text } });

@@ -64,3 +64,17 @@ export function operatorToken(dir, email = 'admin@localhost') {
   if (r.status !== 0) throw new Error(`token create failed: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+// One JSON API call: `as` is a bearer token, `body` is sent as JSON. Resolves to
+// { status, headers, data (parsed JSON, else the text), text }.
+export async function api(base, method, path, { as, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (as) h.authorization = `Bearer ${as}`;
+  const init = { method, headers: h };
+  if (body !== undefined) { init.body = JSON.stringify(body); h['content-type'] = 'application/json'; }
+  const r = await fetch(`${base}${path}`, init);
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  return { status: r.status, headers: r.headers, data, text };
+}

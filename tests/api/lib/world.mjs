@@ -4,7 +4,7 @@
 // Every staff member signs in with the one-time password and makes an API token, as a person
 // would; tests then use the tokens.
 import assert from 'node:assert/strict';
-import { startServer, operatorToken } from './server.mjs';
+import { startServer, operatorToken, api } from './server.mjs';
 
 export const ROLES = ['anonymous', 'follower', 'other_org', 'channel_admin', 'channel_owner', 'org_admin', 'operator'];
 
@@ -12,17 +12,7 @@ export async function buildWorld() {
   const srv = await startServer();
   const w = { srv, tok: {}, ids: {}, n: 0 };
 
-  w.call = async (method, path, { as, body, headers = {} } = {}) => {
-    const h = { ...headers };
-    if (as) h.authorization = `Bearer ${as}`;
-    const init = { method, headers: h };
-    if (body !== undefined) { init.body = JSON.stringify(body); h['content-type'] = 'application/json'; }
-    const r = await fetch(`${srv.url}${path}`, init);
-    const text = await r.text();
-    let data = null;
-    try { data = text ? JSON.parse(text) : null; } catch { data = text; }
-    return { status: r.status, headers: r.headers, data, text };
-  };
+  w.call = (method, path, opts) => api(srv.url, method, path, opts);
   const ok = async (status, method, path, opts) => {
     const r = await w.call(method, path, opts);
     assert.equal(r.status, status, `${method} ${path}: ${r.text}`);
