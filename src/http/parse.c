@@ -364,8 +364,15 @@ static int check_framing(struct http_parse *p)
         return bad(p, "Content-Length and Transfer-Encoding cannot be combined; send one.");
     if (nte && p->http_minor == 0)
         return bad(p, "HTTP/1.0 requests cannot use Transfer-Encoding; send Content-Length.");
+    /*
+     * RFC 9112 section 3.2: an HTTP/1.1 request without a Host header, or any request with more
+     * than one, is answered 400. HTTP/1.0 predates Host, so it may omit it. An empty value is
+     * valid (a target without an authority), so only the count is checked.
+     */
     if (nhost > 1)
         return bad(p, "The request has more than one Host header; send exactly one.");
+    if (!nhost && p->http_minor >= 1)
+        return bad(p, "HTTP/1.1 requests must carry a Host header; add one.");
     expect = http_parse_header(p, "expect");
     p->expect_continue = expect && !strcasecmp(expect, "100-continue");
     return 0;

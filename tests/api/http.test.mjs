@@ -233,6 +233,10 @@ describe('http server', () => {
     'negative Content-Length': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n',
     'Content-Length with a plus': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: +1\r\n\r\nx',
     'chunked in HTTP/1.0': 'POST /api/v1/tokens HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    // RFC 9112 section 3.2: a front proxy and we could disagree on which host is meant.
+    'HTTP/1.1 without Host': 'GET /healthz HTTP/1.1\r\n\r\n',
+    'two Host headers': 'GET /healthz HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n',
+    'two Host headers on HTTP/1.0': 'GET /healthz HTTP/1.0\r\nHost: t\r\nHost: u\r\nConnection: keep-alive\r\n\r\n',
   };
   for (const [name, req] of Object.entries(smuggling)) {
     test(`smuggling attempt rejected with 400 and close: ${name}`, async () => {

@@ -61,10 +61,14 @@ TEST(method_bits_agree_with_http_h)
         const char *req;
         unsigned bit;
     } cases[] = {
-        { "GET / HTTP/1.1\r\n\r\n", HTTP_M_GET },         { "HEAD / HTTP/1.1\r\n\r\n", HTTP_M_HEAD },
-        { "POST / HTTP/1.1\r\n\r\n", HTTP_M_POST },       { "PUT / HTTP/1.1\r\n\r\n", HTTP_M_PUT },
-        { "PATCH / HTTP/1.1\r\n\r\n", HTTP_M_PATCH },     { "DELETE / HTTP/1.1\r\n\r\n", HTTP_M_DELETE },
-        { "OPTIONS / HTTP/1.1\r\n\r\n", HTTP_M_OPTIONS }, { "PROPFIND / HTTP/1.1\r\n\r\n", HTTP_M_OTHER },
+        { "GET / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_GET },
+        { "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_HEAD },
+        { "POST / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_POST },
+        { "PUT / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_PUT },
+        { "PATCH / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_PATCH },
+        { "DELETE / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_DELETE },
+        { "OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_OPTIONS },
+        { "PROPFIND / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_M_OTHER },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -79,7 +83,8 @@ TEST(method_bits_agree_with_http_h)
 
 TEST(pipelined_requests_stop_at_each_message_end)
 {
-    const char *s = "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n\r\n";
+    const char *s = "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /b "
+                    "HTTP/1.1\r\nHost: a\r\n\r\n";
     struct http_parse p;
     size_t used;
     const char *body;
@@ -88,7 +93,7 @@ TEST(pipelined_requests_stop_at_each_message_end)
     CHECK_INT(parse_all(&p, s, &used), ==, HTTP_PARSE_DONE);
     body = p.body.data;
     CHECK_STR(body, "abc");
-    CHECK_STR(s + used, "GET /b HTTP/1.1\r\n\r\n");
+    CHECK_STR(s + used, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
     http_parse_reset(&p, 4096);
     CHECK_INT(parse_all(&p, s + used, NULL), ==, HTTP_PARSE_DONE);
     CHECK_STR(p.target, "/b");
@@ -97,7 +102,8 @@ TEST(pipelined_requests_stop_at_each_message_end)
 
 TEST(byte_at_a_time_matches_whole)
 {
-    const char *s = "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n"
+    const char *s = "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+                    "chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n"
                     "0\r\nT: 1\r\n\r\n";
     struct http_parse p;
     enum http_parse_status st = HTTP_PARSE_MORE;
@@ -119,25 +125,26 @@ TEST(byte_at_a_time_matches_whole)
 TEST(smuggling_framings_are_400)
 {
     static const char *const bad[] = {
-        "POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
-        "POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n",
-        "POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n",
         "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
-        "POST / HTTP/1.1\r\nContent-Length : 3\r\n\r\n",
-        "POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
-        "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
         "GET / HTTP/1.1\nHost: a\n\n",
         "GET / HTTP/1.1\r\nHost: a\n\r\n",
-        "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
-        "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n",
-        "GET / HTTP/1.1\r\nX: a\x01\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\n",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
         "NOT A REQUEST\r\n\r\n",
     };
 
@@ -150,9 +157,21 @@ TEST(smuggling_framings_are_400)
     }
 }
 
+/* RFC 9112 section 3.2: HTTP/1.1 needs exactly one Host; HTTP/1.0 may omit it. */
+TEST(host_header_is_required_once_on_http_1_1)
+{
+    CHECK_INT(status_of("GET / HTTP/1.1\r\n\r\n"), ==, 400);
+    CHECK_INT(status_of("GET / HTTP/1.1\r\nX-Host: a\r\n\r\n"), ==, 400);
+    CHECK_INT(status_of("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"), ==, 400);
+    CHECK_INT(status_of("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), ==, 400);
+    CHECK_INT(status_of("GET / HTTP/1.1\r\nHOST: a\r\n\r\n"), ==, 200);
+    CHECK_INT(status_of("GET / HTTP/1.1\r\nHost:\r\n\r\n"), ==, 200);
+    CHECK_INT(status_of("GET / HTTP/1.0\r\n\r\n"), ==, 200);
+}
+
 TEST(nul_in_header_is_400)
 {
-    static const char req[] = "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n";
+    static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n";
     struct http_parse p;
     size_t used;
 
@@ -180,7 +199,7 @@ TEST(head_over_limit_is_431_even_without_its_end)
 TEST(too_many_headers_is_431)
 {
     char req[4096];
-    size_t n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n");
+    size_t n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\n");
     struct http_parse p;
 
     for (int i = 0; i < 110; i++)
@@ -194,10 +213,12 @@ TEST(too_many_headers_is_431)
 
 TEST(body_limits_give_413_for_length_and_chunks)
 {
-    CHECK_INT(status_of("POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n"), ==, 413);
-    CHECK_INT(status_of("POST / HTTP/1.1\r\nContent-Length: 64\r\n\r\n"), ==, 0); /* waits */
-    CHECK_INT(status_of("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n"), ==, 413);
-    CHECK_INT(status_of("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    CHECK_INT(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 65\r\n\r\n"), ==, 413);
+    CHECK_INT(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 64\r\n\r\n"), ==,
+              0); /* waits */
+    CHECK_INT(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n"),
+              ==, 413);
+    CHECK_INT(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                         "20\r\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
                         "20\r\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n1\r\n"),
               ==, 413);
@@ -214,10 +235,12 @@ TEST(expect_continue_and_keep_alive_flags)
     struct http_parse p;
 
     http_parse_init(&p, 1024, 64);
-    CHECK_INT(parse_all(&p, "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n"
-                            "Connection: close\r\n\r\n",
-                        NULL),
-              ==, HTTP_PARSE_MORE);
+    CHECK_INT(
+        parse_all(&p,
+                  "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n"
+                  "Connection: close\r\n\r\n",
+                  NULL),
+        ==, HTTP_PARSE_MORE);
     CHECK(p.expect_continue);
     CHECK(!p.keep_alive);
     CHECK(p.has_body);
@@ -258,8 +281,9 @@ TEST(path_decoding_and_query)
 TEST(path_decoding_refuses_escapes_out_of_the_tree)
 {
     static const char *const bad[] = {
-        "/../etc/passwd", "/a/..", "/a/./b", "/%2e%2e/x", "/.%2E/x", "/%2E/x", "/..%2fetc",
-        "/a%2Fb", "/a%00b", "/a%zz", "/a%4", "*", "example.org:443", "ftp://h/x", "http://h",
+        "/../etc/passwd", "/a/..",     "/a/./b",          "/%2e%2e/x", "/.%2E/x",
+        "/%2E/x",         "/..%2fetc", "/a%2Fb",          "/a%00b",    "/a%zz",
+        "/a%4",           "*",         "example.org:443", "ftp://h/x", "http://h",
     };
     char out[256];
     const char *q;
