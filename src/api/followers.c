@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/counts_int.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/ratelimit.h"
@@ -321,10 +322,22 @@ static void me_channels(struct http_req *r)
     api__json(r, 200, json_pack("{s:o}", "channels", arr));
 }
 
+/*
+ * Forgetting a follower removes its reactions and votes, so the counts of those posts drop.
+ * The store lists the posts in the same transaction; once it is durable they are marked for
+ * the counts coalescer, exactly as a retracted reaction would be, so streams see the drop.
+ */
 static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
 {
+    struct store_post_ids *touched = data;
+
     (void)id;
-    (void)data;
+    if (!err) {
+        for (size_t i = 0; i < touched->len; i++)
+            api__counts_mark(api__app(r)->counts, touched->ids[i]);
+    }
+    store_post_ids_release(touched);
+    free(touched);
     /* -ENOENT: forgotten meanwhile by another request; the outcome is the same. */
     if (err && err != -ENOENT) {
         api__errno(r, err, "forget me");
@@ -336,16 +349,18 @@ static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
 static void me_forget(struct http_req *r)
 {
     uint8_t hash[SECRET_HASH_LEN];
+    struct store_post_ids *touched;
     struct api_pending *p;
     int err;
 
     if (!api__follower(r, hash))
         return;
-    p = api__pending_new(r, forget_finish, NULL);
-    err = store_follower_forget(api__app(r)->store, hash, api__pending_done, p);
+    touched = xcalloc(1, sizeof(*touched));
+    p = api__pending_new(r, forget_finish, touched);
+    err = store_follower_forget(api__app(r)->store, hash, touched, api__pending_done, p);
     if (err) {
         api__pending_free(p);
-        forget_finish(r, err, 0, NULL);
+        forget_finish(r, err, 0, touched);
     }
 }
 

@@ -135,6 +135,7 @@ struct follower_write {
     bool muted;
     bool has_invite;
     char invite[CHANNEL_INVITE_CODE_MAX + 1];
+    struct store_post_ids *touched; /* forget: the caller's, filled in apply */
 };
 
 static void follower_write_free(struct store_write *w)
@@ -374,14 +375,58 @@ int store_follow_mute(struct store *s, const uint8_t hash[SECRET_HASH_LEN], int6
     return store__submit(s, &f->w, done, ctx, NULL);
 }
 
+void store_post_ids_release(struct store_post_ids *p)
+{
+    if (!p)
+        return;
+    free(p->ids);
+    memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The posts whose public counts the follower's reactions and votes feed, read before the
+ * cascade removes them. Not capped: it holds at most one id per post the follower reacted to or
+ * voted on (one reaction and one vote per post), 8 bytes each, and retention deletes old posts.
+ */
+static int forget_touched(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN],
+                          struct store_post_ids *out)
+{
+    static const char sql[] = "SELECT r.post_id FROM reactions r JOIN followers u"
+                              " ON u.id = r.follower_id WHERE u.hash = ?1"
+                              " UNION SELECT v.post_id FROM votes v JOIN followers u"
+                              " ON u.id = v.follower_id WHERE u.hash = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int rc;
+
+    out->len = 0;
+    if (!st)
+        return -EIO;
+    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->len == out->cap) {
+            out->cap = out->cap ? out->cap * 2 : 16;
+            out->ids = xrealloc(out->ids, out->cap * sizeof(*out->ids));
+        }
+        out->ids[out->len++] = sqlite3_column_int64(st, 0);
+    }
+    store__stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "forget_touched");
+}
+
 static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     /* Everything tied to a follower references followers(id) ON DELETE CASCADE. */
     static const char sql[] = "DELETE FROM followers WHERE hash = ?1";
     struct follower_write *f = container_of(w, struct follower_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    sqlite3_stmt *st;
     int err;
 
+    if (f->touched) {
+        err = forget_touched(tx, f->hash, f->touched);
+        if (err)
+            return err;
+    }
+    st = store__stmt(tx->stmts, sql);
     if (st)
         sqlite3_bind_blob(st, 1, f->hash, SECRET_HASH_LEN, SQLITE_STATIC);
     err = store__step_done(tx->db, st, "forget");
@@ -394,10 +439,12 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 
 static const struct store_write_op forget_op = { "forget", forget_apply, follower_write_free };
 
-int store_follower_forget(struct store *s, const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done,
-                          void *ctx)
+int store_follower_forget(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
+                          struct store_post_ids *touched, store_done_fn *done, void *ctx)
 {
     struct follower_write *f = follower_write_new(&forget_op, hash, 0);
+
+    f->touched = touched;
 
     return store__submit(s, &f->w, done, ctx, NULL);
 }

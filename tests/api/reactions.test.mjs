@@ -126,6 +126,40 @@ test('counts are exact under concurrent reactions, and "forget me" takes its rea
   assert.deepEqual(await counts(post), { '👍': 19, '😢': 29, '🎉': 10 });
 });
 
+test('"forget me" sends counts events: a stream sees the reactions and votes it took away', async () => {
+  const poll = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/posts`, {
+    as: w.tok.channel_owner, body: { text: 'Sondaggio e reazioni', poll: { question: 'Sì o no?', options: ['Sì', 'No'] } },
+  })).id;
+  const plain = await w.post(w.main, 'Solo reazioni');
+  const reader = await w.follower(w.main);
+  const stays = await w.follower(w.main);
+  const leaves = await w.follower(w.main);
+  const got = [];
+  const s = await openStream(w.srv, w.main, reader, null, got);
+  assert.ok(s, 'the stream opens');
+  const last = (post) => got.filter((e) => e.post === post).at(-1);
+  const until = async (what, cond) => {
+    for (const t0 = Date.now(); !cond(); await new Promise((r) => setTimeout(r, 50))) {
+      assert.ok(Date.now() - t0 < 5000, `no counts event ${what} within 5 s: ${JSON.stringify(got)}`);
+    }
+  };
+  try {
+    for (const [post, as] of [[poll, stays], [poll, leaves], [plain, leaves]]) {
+      assert.equal((await react(post, as, '👍')).status, 204);
+    }
+    assert.equal((await w.call('PUT', `/api/v1/posts/${poll}/vote`, { as: leaves, body: { options: [1] } })).status, 204);
+    await until('with both reactions and the vote', () => last(poll)?.reactions['👍'] === 2 &&
+      last(poll)?.poll?.total_voters === 1 && last(plain)?.reactions['👍'] === 1);
+    await w.ok(204, 'DELETE', '/api/v1/me', { as: leaves });
+    await until('after "forget me"', () => last(poll)?.reactions['👍'] === 1 && last(plain)?.reactions['👍'] === undefined);
+    assert.equal(last(poll).poll.total_voters, 0);
+    assert.deepEqual(last(poll).poll.options.map((o) => o.votes), [0, 0]);
+    assert.deepEqual(last(plain).reactions, {});
+  } finally {
+    s.destroy();
+  }
+});
+
 test('only counts come out: no token, hash or follower id in answers, the audit log or the log', async () => {
   const post = await w.post(w.main, 'Privato');
   const f = await w.follower(w.main);
@@ -217,7 +251,8 @@ function countsEvents(srv, post) {
     .filter((e) => e.post === post);
 }
 
-// An SSE reader on /api/v1/stream (the fan-out's endpoint): collects `counts` events for `post`.
+// An SSE reader on /api/v1/stream (the fan-out's endpoint): collects `counts` events for `post`
+// (null: for every post).
 function openStream(srv, handle, as, post, got) {
   return new Promise((resolve) => {
     const req = request(`${srv.url}/api/v1/stream?channels=${handle}`, { headers: { authorization: `Bearer ${as}`, accept: 'text/event-stream' } }, (res) => {
@@ -234,7 +269,7 @@ function openStream(srv, handle, as, post, got) {
           const data = [...block.matchAll(/^data: ?(.*)$/gm)].map((m) => m[1]).join('\n');
           if (ev === 'counts' && data) {
             const p = JSON.parse(data);
-            if (p.post === post) got.push({ at: Date.now(), ...p });
+            if (post === null || p.post === post) got.push({ at: Date.now(), ...p });
           }
         }
       });
