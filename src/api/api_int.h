@@ -94,6 +94,13 @@ struct api_pending *api__pending_new(struct http_req *r, api_finish_fn *finish, 
 void api__pending_done(void *ctx, int err, int64_t id);
 void api__pending_free(struct api_pending *p);
 
+/*
+ * Whether `id` names an image uploaded for the Comune `org_id` or by an operator: what a
+ * channel's icon and an org's logo may be (api/media.c). `org_id` 0 (an org not created yet)
+ * accepts only an operator's uploads. Reads with the request's loop reader. Loop thread.
+ */
+bool api__media_image_of(struct http_req *r, const char *id, int64_t org_id);
+
 /* The routes of one resource file (api/ops.c exports api_ops_routes, and so on). */
 struct api_route_set {
     const struct http_route *routes;

@@ -24,7 +24,6 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/secret.h"
-#include "store/media.h"
 #include "store/orgs.h"
 
 #define DIR_LIMIT_DEF     20
@@ -245,23 +244,6 @@ static bool language_valid(const char *s)
     return run == 0 || (run >= 2 && run <= 8);
 }
 
-/* A media id: 1-63 of [A-Za-z0-9_.-]. */
-static bool icon_valid(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n < 1 || n > CHANNEL_ICON_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
 /*
  * One emoji as a reaction: 1-32 bytes, no ASCII letters, spaces or controls. Keycaps ("1️⃣")
  * start with an ASCII digit, '#' or '*', so other ASCII is refused only when it is all there is.
@@ -431,15 +413,6 @@ static bool reactions_members(struct http_req *r, json_t *body, const struct sto
     return true;
 }
 
-/* An icon is an image this Comune (or an operator) uploaded. */
-static bool icon_ok(struct http_req *r, const char *id, int64_t org_id)
-{
-    struct store_media m;
-
-    return icon_valid(id) && !store_media_get(api__reader(r), id, &m) && !strcmp(m.kind, "image") &&
-           (!m.org_id || m.org_id == org_id);
-}
-
 /* Every settable field but org and handle, for create (`cur` NULL) and change. */
 static bool settings_parse(struct http_req *r, json_t *body, const struct store_channel *cur,
                            int64_t org_id, const struct store_user *me, struct channel_input *in)
@@ -469,7 +442,7 @@ static bool settings_parse(struct http_req *r, json_t *body, const struct store_
             "'language' must be a short language tag such as \"it\", \"en\" or \"de\".");
         return false;
     }
-    if (f->icon && *f->icon && !icon_ok(r, f->icon, org_id)) {
+    if (f->icon && *f->icon && !api__media_image_of(r, f->icon, org_id)) {
         bad(r, "invalid_value", "icon",
             "'icon' must be the id of an image uploaded for this Comune (POST /api/v1/media).");
         return false;

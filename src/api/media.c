@@ -354,6 +354,35 @@ static void media_get(struct http_req *r)
     api__json(r, 200, media_json(&m));
 }
 
+/* A media id as we hand them out: 1 to STORE_MEDIA_ID_MAX of [A-Za-z0-9_.-]. */
+static bool media_id_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n < 1 || n > STORE_MEDIA_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Another Comune's upload is refused as if it did not exist: its id may have leaked (a link
+ * to a post), but one Comune's identity must not be made of another's pictures.
+ */
+bool api__media_image_of(struct http_req *r, const char *id, int64_t org_id)
+{
+    struct store_media m;
+
+    return media_id_valid(id) && !store_media_get(api__reader(r), id, &m) &&
+           !strcmp(m.kind, "image") && (!m.org_id || m.org_id == org_id);
+}
+
 /* ---- serving ---- */
 
 /*

@@ -98,9 +98,11 @@ static bool bad(struct http_req *r, const char *code, const char *msg, const cha
 
 /*
  * Read the org fields present in `body` into `f` (strings borrowed from body). `patch`: null
- * clears an optional field; on create null is the same as absent. Answers 400 on failure.
+ * clears an optional field; on create null is the same as absent. `org_id` is the org being
+ * changed, 0 on create (then only an operator's upload can be its logo). Answers 400 on failure.
  */
-static bool read_fields(struct http_req *r, json_t *body, bool patch, struct store_org_fields *f)
+static bool read_fields(struct http_req *r, json_t *body, bool patch, int64_t org_id,
+                        struct store_org_fields *f)
 {
     const char *v;
 
@@ -141,6 +143,12 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, struct sto
     }
     if (!api__string(r, body, "logo", false, 1, STORE_ORG_LOGO_MAX, &v))
         return false;
+    /* Like a channel's icon: an image uploaded for this Comune, or by an operator. */
+    if (v && !api__media_image_of(r, v, org_id))
+        return bad(r, "invalid_value",
+                   "'logo' must be the id of an image uploaded for this Comune (POST "
+                   "/api/v1/media), or by an operator.",
+                   "logo");
     if (v || (patch && json_object_get(body, "logo"))) {
         f->set |= STORE_ORG_F_LOGO;
         f->logo = v;
@@ -200,7 +208,7 @@ static void orgs_create(struct http_req *r)
     if (!body)
         return;
     if (!api__string(r, body, "slug", true, STORE_ORG_SLUG_MIN, STORE_ORG_SLUG_MAX, &slug) ||
-        !read_fields(r, body, false, &f))
+        !read_fields(r, body, false, 0, &f))
         goto out;
     if (!store_org_slug_valid(slug)) {
         bad(r, "invalid_slug",
@@ -295,7 +303,7 @@ static void orgs_patch(struct http_req *r)
             "slug");
         goto out;
     }
-    if (!read_fields(r, body, true, &f))
+    if (!read_fields(r, body, true, o->id, &f))
         goto out;
     if (!f.set) {
         api__json(r, 200, org_json(o));

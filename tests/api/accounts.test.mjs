@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, operatorToken } from './lib/server.mjs';
+import { png, pdf } from '../fixtures/media/gen.mjs';
 
 let srv;
 let op; // operator API token
@@ -32,6 +33,14 @@ async function login(email, password, headers = {}) {
     // headers for a cookie-authenticated request, with the CSRF token unless told otherwise
     h: (withCsrf = true) => ({ cookie, ...(withCsrf ? { 'x-csrf-token': csrf } : {}) }),
   };
+}
+
+// Upload `body` to POST /api/v1/media with `headers` (bearer or session + CSRF); returns its id.
+async function upload(headers, body = png(), type = 'image/png') {
+  const r = await fetch(`${srv.url}/api/v1/media`, { method: 'POST', headers: { ...headers, 'content-type': type }, body });
+  const data = await r.json();
+  assert.equal(r.status, 201, JSON.stringify(data));
+  return data.id;
 }
 
 let orgA; let orgB;
@@ -160,10 +169,11 @@ test('patch org: partial; own org admin and operator only; slug immutable', asyn
   assert.equal(r.status, 403, 'admin of another org');
   r = await call('PATCH', '/api/v1/orgs/comune-a', { headers: staffA.h(), body: { name: 'X' } });
   assert.equal(r.status, 403, 'staff is not admin');
-  r = await call('PATCH', path, { headers: adminB.h(), body: { jurisdiction_id: 'comune-b.example.it', logo: 'media-1' } });
-  assert.equal(r.status, 200);
+  const logo = await upload(adminB.h());
+  r = await call('PATCH', path, { headers: adminB.h(), body: { jurisdiction_id: 'comune-b.example.it', logo } });
+  assert.equal(r.status, 200, r.text);
   assert.equal(r.data.jurisdiction_id, 'comune-b.example.it');
-  assert.equal(r.data.logo, 'media-1');
+  assert.equal(r.data.logo, logo);
   assert.equal(r.data.name, 'Comune di B', 'untouched field kept');
   r = await call('PATCH', path, { headers: bearer(op), body: { logo: null, timezone: 'Europe/Paris' } });
   assert.equal(r.status, 200);
@@ -188,6 +198,35 @@ test('patch org: partial; own org admin and operator only; slug immutable', asyn
 
 // ---- staff ----
 
+
+test('org logo: an image uploaded for that org or by an operator, like a channel icon; else 400 naming logo', async () => {
+  const path = '/api/v1/orgs/comune-a';
+  const own = await upload(adminA.h());
+  const byStaff = await upload(staffA.h());
+  const byOperator = await upload(bearer(op));
+  const foreign = await upload(adminB.h());
+  const document = await upload(adminA.h(), pdf(), 'application/pdf');
+  const bad = async (r, what) => {
+    assert.equal(r.status, 400, `${what}: ${r.text}`);
+    assert.deepEqual([r.data.error.code, r.data.error.field], ['invalid_value', 'logo'], what);
+  };
+  for (const [logo, what] of [['media-1', 'an id nobody uploaded'], [foreign, "another Comune's image"],
+    [document, 'a document, not an image'], ['../../etc/passwd', 'not a media id'], [own + 'x', 'a near miss']]) {
+    await bad(await call('PATCH', path, { headers: adminA.h(), body: { logo } }), what);
+  }
+  for (const [logo, headers] of [[own, adminA.h()], [byStaff, adminA.h()], [byOperator, adminA.h()], [own, bearer(op)]]) {
+    const r = await call('PATCH', path, { headers, body: { logo } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.data.logo, logo);
+    assert.equal((await call('GET', path)).data.logo, logo, 'the public profile shows it');
+  }
+  // A new org has no uploads of its own yet: only an operator's image can be its logo.
+  await bad(await call('POST', '/api/v1/orgs', { headers: bearer(op), body: { slug: 'comune-l', name: 'L', logo: own } }), 'create');
+  const r = await call('POST', '/api/v1/orgs', { headers: bearer(op), body: { slug: 'comune-l', name: 'L', logo: byOperator } });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.data.logo, byOperator);
+  assert.equal((await call('PATCH', path, { headers: adminA.h(), body: { logo: null } })).data.logo, null, 'null clears it');
+});
 test('add staff: one-time password shown once, must_change_password, list has no secrets', async () => {
   const s = await addStaff('comune-a', 'Ufficio@A.it', 'staff', adminA.h());
   assert.equal(s.email, 'ufficio@a.it');
