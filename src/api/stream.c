@@ -33,6 +33,8 @@
 #include "fanout/fanout.h"
 #include "store/events.h"
 
+_Static_assert(FANOUT_RUN_MAX <= HTTP_WRITEV_MAX, "a run must fit one vectored write");
+
 /* The SSE reconnection delay we suggest to clients, in ms (the `retry:` line). */
 #define SSE_RETRY_MS 3000
 
@@ -512,30 +514,81 @@ static void heartbeat(struct stream *st, struct fanout_msg *m)
     (void)!http_stream_write_ref(st->req, p, len, &msg_shared, m);
 }
 
-static void op_write(void *ctx, struct fanout_msg *m)
+/*
+ * Events m[0 .. n-1] of one channel, in order: those this stream has not sent go out in one
+ * write (a WebSocket, or an SSE stream of one channel, whose bytes are shared as they are);
+ * a seq that skips ahead is filled from the store first.
+ */
+static void send_run(struct stream *st, struct fanout_msg *const *m, size_t n)
 {
-    struct stream *st = ctx;
-    struct stream_ch *c;
-    int64_t seq = fanout_msg_seq(m);
+    struct stream_ch *c = stream_find(st, fanout_msg_channel_id(m[0]));
+    struct http_ref_buf b[FANOUT_RUN_MAX];
+    enum fanout_wire w = FANOUT_WS;
+    size_t k = 0;
     int rc = 0;
 
+    if (!c)
+        return; /* not ours (any more) */
+    if (!st->ws) {
+        if (st->n > 1) {
+            /* Several channels: each event gets this stream's own id line, written apart. */
+            for (size_t i = 0; i < n && !st->closed; i++) {
+                int64_t seq = fanout_msg_seq(m[i]);
+
+                if (seq <= c->seq)
+                    continue;
+                if (seq > c->seq + 1 && ((rc = replay(st, c)) != 0 || seq <= c->seq)) {
+                    if (rc > 0)
+                        end_stream(st, 1013, "Too far behind; reconnect to resume.");
+                    if (rc)
+                        return;
+                    continue;
+                }
+                (void)!send_event(st, c, m[i]);
+            }
+            return;
+        }
+        w = http_stream_chunked(st->req) ? FANOUT_SSE_CHUNK : FANOUT_SSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t seq = fanout_msg_seq(m[i]);
+
+        if (seq <= c->seq)
+            continue; /* already sent by the replay */
+        if (seq > c->seq + 1) {
+            /* Out what is gathered, then fill the gap from the store. */
+            if (k && (st->ws ? http_ws_send_frames_ref(st->ws, b, k, &msg_shared)
+                             : http_stream_writev_ref(st->req, b, k, &msg_shared)))
+                return;
+            k = 0;
+            rc = replay(st, c);
+            if (rc > 0)
+                end_stream(st, 1013, "Too far behind; reconnect to resume.");
+            if (rc || st->closed)
+                return;
+            if (seq <= c->seq)
+                continue;
+        }
+        b[k].p = fanout_msg_bytes(m[i], w, &b[k].len);
+        b[k].arg = m[i];
+        k++;
+        c->seq = seq;
+    }
+    if (k)
+        (void)!(st->ws ? http_ws_send_frames_ref(st->ws, b, k, &msg_shared)
+                       : http_stream_writev_ref(st->req, b, k, &msg_shared));
+}
+
+static void op_write(void *ctx, struct fanout_msg *const *m, size_t n)
+{
+    struct stream *st = ctx;
+
     enter(st);
-    if (fanout_msg_type(m) == FANOUT_HEARTBEAT) {
-        heartbeat(st, m);
-        goto out;
+    if (fanout_msg_type(m[0]) == FANOUT_HEARTBEAT) {
+        heartbeat(st, m[0]);
+    } else {
+        send_run(st, m, n);
     }
-    c = stream_find(st, fanout_msg_channel_id(m));
-    if (!c || seq <= c->seq)
-        goto out; /* not ours, or already sent by the replay */
-    if (seq > c->seq + 1) {
-        rc = replay(st, c); /* fill the gap from the store first */
-        if (rc > 0)
-            end_stream(st, 1013, "Too far behind; reconnect to resume.");
-        if (rc || st->closed || seq <= c->seq)
-            goto out;
-    }
-    (void)!send_event(st, c, m);
-out:
     (void)leave(st);
 }
 

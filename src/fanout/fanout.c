@@ -83,8 +83,17 @@ struct fanout_loop {
     size_t nbuckets, nchans;
     struct fanout_sub *subs;
     size_t nsubs;
-    struct node *iter_node;      /* next node of the channel being delivered */
-    struct fanout_sub *iter_sub; /* next subscriber of the heartbeat being delivered */
+    /*
+     * The delivery in progress, which may span several slices: `batch` (taken from the inbox,
+     * one reference each) is delivered run by run; the run [bi, run_end) is one heartbeat or
+     * consecutive events of one channel, handed to each subscriber in one write.
+     */
+    struct fanout_msg **batch;
+    size_t bn, bi, run_end;
+    size_t run_bytes;            /* what the run adds to a subscriber's queue */
+    bool in_run;                 /* a run has started: the iterators below are live */
+    struct node *iter_node;      /* next node to deliver the run to */
+    struct fanout_sub *iter_sub; /* next subscriber to deliver the heartbeat to */
     struct chan *iter_chan;      /* the channel being delivered: freed after, if emptied */
 };
 
@@ -387,67 +396,135 @@ static void node_unlink(struct fanout_loop *l, struct node *n)
 
 /* ---- delivery (loop thread) ---- */
 
-/* Hand `m` to one subscriber, or cut it off. Returns whether it was handed over. */
-static bool deliver(struct fanout_loop *l, struct fanout_sub *s, struct fanout_msg *m)
+/*
+ * Hand the run to one subscriber, or cut it off. Returns whether it was handed over. A
+ * subscriber whose socket took everything so far always gets the run, however large: only one
+ * already behind, by more than the queue leaves room for, is cut off.
+ */
+static bool deliver(struct fanout_loop *l, struct fanout_sub *s)
 {
     struct fanout *f = l->f;
+    size_t unsent = s->ops->unsent(s->ctx);
 
-    if (s->ops->unsent(s->ctx) + m->len[FANOUT_SSE_CHUNK] > f->o.queue_bytes) {
+    if (unsent && unsent + l->run_bytes > f->o.queue_bytes) {
         atomic_fetch_add_explicit(&f->cutoffs, 1, memory_order_relaxed);
         s->ops->cutoff(s->ctx); /* frees s */
         return false;
     }
-    s->ops->write(s->ctx, m);
+    s->ops->write(s->ctx, l->batch + l->bi, l->run_end - l->bi);
     return true;
 }
 
-static void deliver_msg(struct fanout_loop *l, struct fanout_msg *m)
+/* Begin the run at l->bi: one heartbeat, or up to FANOUT_RUN_MAX events of one channel. */
+static void run_start(struct fanout_loop *l)
 {
-    uint64_t n = 0;
+    struct fanout_msg *first = l->batch[l->bi];
+    size_t e = l->bi + 1;
 
-    if (m->type == FANOUT_HEARTBEAT) {
-        for (struct fanout_sub *s = l->subs; s; s = l->iter_sub) {
-            l->iter_sub = s->next;
-            n += deliver(l, s, m);
-        }
-        l->iter_sub = NULL;
+    if (first->type == FANOUT_EVENT) {
+        while (e < l->bn && e - l->bi < FANOUT_RUN_MAX && l->batch[e]->type == FANOUT_EVENT &&
+               l->batch[e]->channel_id == first->channel_id)
+            e++;
+    }
+    l->run_end = e;
+    l->run_bytes = 0;
+    for (size_t i = l->bi; i < e; i++)
+        l->run_bytes += l->batch[i]->len[FANOUT_SSE_CHUNK];
+    if (first->type == FANOUT_HEARTBEAT) {
+        l->iter_sub = l->subs;
     } else {
-        l->iter_chan = chan_find(l, m->channel_id);
-        for (struct node *nd = l->iter_chan ? l->iter_chan->head : NULL; nd; nd = l->iter_node) {
-            l->iter_node = nd->next; /* whatever deliver() frees, iteration continues safely */
-            n += deliver(l, nd->sub, m);
+        l->iter_chan = chan_find(l, first->channel_id);
+        l->iter_node = l->iter_chan ? l->iter_chan->head : NULL;
+    }
+    l->in_run = true;
+}
+
+/*
+ * Deliver the current run to at most `budget` more subscribers. Returns how many it reached;
+ * ends the run (dropping its messages) once every subscriber has it.
+ */
+static size_t run_continue(struct fanout_loop *l, size_t budget)
+{
+    size_t reached = 0, tried = 0, k = l->run_end - l->bi;
+    struct fanout_sub *s;
+    struct node *nd;
+
+    /* The iterators move on before each delivery: whatever it frees, iteration stays safe. */
+    if (l->batch[l->bi]->type == FANOUT_HEARTBEAT) {
+        while (tried < budget && (s = l->iter_sub)) {
+            l->iter_sub = s->next;
+            tried++;
+            reached += deliver(l, s);
         }
+        if (l->iter_sub)
+            goto paused;
+    } else {
+        while (tried < budget && (nd = l->iter_node)) {
+            l->iter_node = nd->next;
+            tried++;
+            reached += deliver(l, nd->sub);
+        }
+        if (l->iter_node)
+            goto paused;
         if (l->iter_chan) {
             struct chan *c = l->iter_chan;
 
-            l->iter_node = NULL;
             l->iter_chan = NULL;
             chan_maybe_free(l, c);
         }
     }
-    /* One shared counter update per message, not per subscriber: loops do not contend. */
-    if (n)
-        atomic_fetch_add_explicit(&l->f->delivered, n, memory_order_relaxed);
+    for (size_t i = l->bi; i < l->run_end; i++)
+        fanout_msg_unref(l->batch[i]);
+    l->bi = l->run_end;
+    l->in_run = false;
+paused:
+    /* One shared counter update per slice, not per subscriber: loops do not contend. */
+    if (reached)
+        atomic_fetch_add_explicit(&l->f->delivered, reached * k, memory_order_relaxed);
+    return tried ? tried : 1; /* a run nobody hears still costs a step: the slice ends */
 }
-
+/*
+ * The loop's side: one slice of delivery. Takes the inbox when no batch is in progress,
+ * delivers FANOUT_SLICE times at most, and asks the loop to call again while work is left
+ * (after the loop has seen to its sockets).
+ */
 static void drain(void *arg)
 {
     struct fanout_loop *l = arg;
-    struct fanout_msg **batch;
-    size_t n;
+    size_t budget = FANOUT_SLICE;
+    bool more;
 
     pthread_mutex_lock(&l->mu);
-    batch = l->inbox;
-    n = l->n;
-    l->inbox = NULL;
-    l->n = l->cap = 0;
     l->posted = false;
     pthread_mutex_unlock(&l->mu);
-    for (size_t i = 0; i < n; i++) {
-        deliver_msg(l, batch[i]);
-        fanout_msg_unref(batch[i]);
+    while (budget) {
+        if (!l->batch) {
+            pthread_mutex_lock(&l->mu);
+            l->batch = l->inbox;
+            l->bn = l->n;
+            l->inbox = NULL;
+            l->n = l->cap = 0;
+            pthread_mutex_unlock(&l->mu);
+            l->bi = 0;
+            if (!l->batch)
+                break;
+        }
+        if (!l->in_run)
+            run_start(l);
+        budget -= run_continue(l, budget); /* at most budget */
+        if (l->bi == l->bn) {
+            free(l->batch);
+            l->batch = NULL;
+        }
     }
-    free(batch);
+    pthread_mutex_lock(&l->mu);
+    more = l->batch || l->n;
+    if (more && !l->posted) {
+        l->posted = true;
+        if (l->post(l->post_ctx, drain, l) != 0)
+            l->posted = false; /* stopping: fanout_loop_free drops what is left */
+    }
+    pthread_mutex_unlock(&l->mu);
 }
 
 /* Queue `n` messages (one reference each taken here) on loop `l`. f->mu held. */
@@ -643,6 +720,10 @@ void fanout_loop_free(struct fanout_loop *l)
         l->next->prev = l->prev;
     pthread_mutex_unlock(&f->mu);
     /* Unregistered: nobody enqueues any more. Take the lock once so a racing post is over. */
+    for (size_t i = l->bi; i < l->bn; i++)
+        fanout_msg_unref(l->batch[i]);
+    free(l->batch);
+    l->batch = NULL;
     pthread_mutex_lock(&l->mu);
     for (size_t i = 0; i < l->n; i++)
         fanout_msg_unref(l->inbox[i]);

@@ -7,12 +7,17 @@
  * shared by every subscriber on every loop thread: no per-subscriber allocation, copy or JSON
  * encoding on the way out. fanout_publish() (any thread; the store's writer calls it from its
  * event sink) hands the messages to each loop's inbox and wakes the loop with the loop's own
- * post function (uv_async underneath); each loop then walks its channel -> subscribers index.
+ * post function (uv_async underneath); each loop then walks its channel -> subscribers index,
+ * FANOUT_SLICE deliveries at a time, so that a loop keeps answering requests during a long
+ * fan-out. Events of one channel that queued up meanwhile (a burst of posts, count updates)
+ * reach each subscriber together, in one write: under load the hub makes fewer, fuller writes
+ * instead of falling further behind.
  *
  * A subscriber that cannot keep up is cut off, not waited for: one slow phone on a bad network
- * must not delay a flood warning to everyone else. Before each message the hub asks the
- * subscriber how many bytes it still has unsent; past queue_bytes it is cut off (it reconnects
- * and resumes with Last-Event-ID / since, losing nothing).
+ * must not delay a flood warning to everyone else. Before each run of messages the hub asks
+ * the subscriber how many bytes it still has unsent; one already behind whose unsent bytes and
+ * the run would pass queue_bytes is cut off (it reconnects and resumes with Last-Event-ID /
+ * since, losing nothing).
  *
  * The hub knows nothing of HTTP or of the store: a subscriber is three callbacks (struct
  * fanout_sub_ops) and an opaque context. Depends on core/ only (docs/FANOUT.md).
@@ -129,17 +134,28 @@ size_t fanout_loop_channels(const struct fanout_loop *l);
 
 /* ---- subscribers (the loop's thread only) ---- */
 
+/* Most messages handed to one subscriber in one write (a run of one channel's events). */
+#define FANOUT_RUN_MAX 32
+
+/*
+ * Deliveries a loop makes before it lets its other work run (new connections, requests, the
+ * next publish): a fan-out to 19,000 subscribers never holds a loop for its whole length.
+ */
+#define FANOUT_SLICE 256
+
 struct fanout_sub_ops {
     /* Bytes this subscriber has queued but not yet written to its socket. */
     size_t (*unsent)(void *ctx);
     /*
-     * Send message `m` (borrowed: take fanout_msg_ref() to keep it until the write completes).
-     * Called for events of the channels joined, in publish order, and for heartbeats. May free
-     * the subscriber (fanout_sub_free) when the write fails.
+     * Send messages m[0 .. n-1] (borrowed: take fanout_msg_ref() to keep one until its write
+     * completes), best in one write: the hub hands a subscriber every message of a channel that
+     * is due to it at once (n <= FANOUT_RUN_MAX), in publish order; a heartbeat comes alone
+     * (n = 1). Called for events of the channels joined and for heartbeats. May free the
+     * subscriber (fanout_sub_free) when the write fails.
      */
-    void (*write)(void *ctx, struct fanout_msg *m);
+    void (*write)(void *ctx, struct fanout_msg *const *m, size_t n);
     /*
-     * The subscriber fell behind by more than queue_bytes: end its stream now (it will resume
+     * The subscriber fell behind (unsent bytes plus the run past queue_bytes): end its stream now (it will resume
      * from the store). Must call fanout_sub_free() before returning.
      */
     void (*cutoff)(void *ctx);

@@ -197,6 +197,23 @@ struct http_shared {
 };
 MUST_CHECK int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
                                      const struct http_shared *sh, void *arg);
+
+/* One piece of a vectored shared write: bytes and the argument that keeps them alive. */
+struct http_ref_buf {
+    const void *p;
+    size_t len;
+    void *arg;
+};
+/* Most pieces in one http_stream_writev_ref() call. */
+#define HTTP_WRITEV_MAX 64
+/*
+ * http_stream_write_ref() for `n` (1 ... HTTP_WRITEV_MAX) pieces in order, in ONE system call
+ * when the socket takes them all (several events due to one subscriber cost one writev and,
+ * on the wire, one segment). What the socket does not take is queued piece by piece, each held
+ * through `sh` with its own arg as above.
+ */
+MUST_CHECK int http_stream_writev_ref(struct http_req *r, const struct http_ref_buf *b, size_t n,
+                                      const struct http_shared *sh);
 /*
  * A long-lived stream keeps nothing of its request: once the handler has read what it needs,
  * this frees the request head, path, query copies and header scratch (an idle subscriber is
@@ -241,6 +258,9 @@ MUST_CHECK int http_ws_send_text(struct http_ws *ws, const char *p, size_t len);
  */
 MUST_CHECK int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len,
                                       const struct http_shared *sh, void *arg);
+/* Several such frames in one write, as http_stream_writev_ref(). */
+MUST_CHECK int http_ws_send_frames_ref(struct http_ws *ws, const struct http_ref_buf *b, size_t n,
+                                       const struct http_shared *sh);
 /* Bytes queued for the socket but not yet taken. */
 size_t http_ws_unsent(const struct http_ws *ws);
 /*

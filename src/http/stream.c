@@ -119,43 +119,74 @@ static void on_ref_written(uv_write_t *req, int status)
     }
 }
 
-int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
-                          const struct http_shared *sh, void *arg)
+/* Queue piece `b` from byte `off` behind the connection's other writes, holding its bytes. */
+static int queue_ref(struct http__conn *c, const struct http_ref_buf *b, size_t off,
+                     const struct http_shared *sh)
 {
-    struct http__conn *c = r->c;
-    uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
-    struct refw *w;
-    int n = UV_EAGAIN;
+    struct refw *w = xmalloc(sizeof(*w));
+    uv_buf_t ub;
 
-    if (!r->streaming || c->closing || c->gone)
-        return -EPIPE;
-    /* Behind queued writes the bytes must queue too, or they would overtake them. */
-    if (!c->nwrites)
-        n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (n == (int)len)
-        return 0; /* the fast path: no allocation, no reference taken */
-    if (n < 0 && n != UV_EAGAIN) {
-        c->gone = true;
-        http__conn_close(c);
-        return -EPIPE;
-    }
-    if (n < 0)
-        n = 0;
-    w = xmalloc(sizeof(*w));
-    w->len = len - (size_t)n;
+    w->len = b->len - off;
     w->sh = sh;
-    w->arg = arg;
-    b = uv_buf_init((char *)p + n, (unsigned)w->len);
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_ref_written) < 0) {
+    w->arg = b->arg;
+    ub = uv_buf_init((char *)b->p + off, (unsigned)w->len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &ub, 1, on_ref_written) < 0) {
         free(w);
-        c->gone = true;
-        http__conn_close(c);
         return -EPIPE;
     }
-    sh->hold(arg);
+    sh->hold(b->arg);
     c->nwrites++;
     c->wbytes += w->len;
     return 0;
+}
+
+int http_stream_writev_ref(struct http_req *r, const struct http_ref_buf *b, size_t n,
+                           const struct http_shared *sh)
+{
+    struct http__conn *c = r->c;
+    uv_buf_t ub[HTTP_WRITEV_MAX];
+    size_t total = 0, done;
+    int w = UV_EAGAIN;
+
+    assert(n >= 1 && n <= HTTP_WRITEV_MAX);
+    if (!r->streaming || c->closing || c->gone)
+        return -EPIPE;
+    for (size_t i = 0; i < n; i++) {
+        ub[i] = uv_buf_init((char *)b[i].p, (unsigned)b[i].len);
+        total += b[i].len;
+    }
+    /* Behind queued writes the bytes must queue too, or they would overtake them. */
+    if (!c->nwrites)
+        w = uv_try_write((uv_stream_t *)&c->tcp, ub, (unsigned)n);
+    if (w == (int)total)
+        return 0; /* the fast path: no allocation, no reference taken */
+    if (w < 0 && w != UV_EAGAIN) {
+        c->gone = true;
+        http__conn_close(c);
+        return -EPIPE;
+    }
+    done = w < 0 ? 0 : (size_t)w;
+    for (size_t i = 0; i < n; i++) {
+        if (done >= b[i].len) {
+            done -= b[i].len; /* taken whole by the socket */
+            continue;
+        }
+        if (queue_ref(c, &b[i], done, sh)) {
+            c->gone = true;
+            http__conn_close(c);
+            return -EPIPE;
+        }
+        done = 0;
+    }
+    return 0;
+}
+
+int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
+                          const struct http_shared *sh, void *arg)
+{
+    struct http_ref_buf b = { p, len, arg };
+
+    return http_stream_writev_ref(r, &b, 1, sh);
 }
 
 void http_stream_trim(struct http_req *r)

@@ -344,6 +344,14 @@ int http_ws_send_frame_ref(struct http_ws *ws, const void *p, size_t len,
     return http_stream_write_ref(ws->r, p, len, sh, arg);
 }
 
+int http_ws_send_frames_ref(struct http_ws *ws, const struct http_ref_buf *b, size_t n,
+                            const struct http_shared *sh)
+{
+    if (ws->close_sent)
+        return -EPIPE;
+    return http_stream_writev_ref(ws->r, b, n, sh);
+}
+
 size_t http_ws_unsent(const struct http_ws *ws)
 {
     return http_stream_unsent(ws->r);
