@@ -16,6 +16,7 @@
 #include "core/secret.h"
 #include "harness.h"
 #include "store/channels.h"
+#include "store/media.h"
 #include "store/orgs.h"
 #include "store/posts.h"
 #include "store/store.h"
@@ -316,5 +317,51 @@ TEST(posts_retention_sweep_in_batches)
     CHECK_INT(total, ==, 25 + 26);
     CHECK_INT(list(&fx, 0, 10, true, &pg, NULL), ==, 0);
     CHECK_INT(pg.n, ==, 2);
+    fixture_teardown(&fx);
+}
+
+/* A media row uploaded now (by the fixture's operator), named `id`; 0 or an error. */
+static int media_add(struct fixture *fx, const char *id)
+{
+    struct store_media m = { .user_id = fx->user, .width = 64, .height = 48, .bytes = 100 };
+
+    snprintf(m.public_id, sizeof(m.public_id), "%s", id);
+    snprintf(m.kind, sizeof(m.kind), "image");
+    snprintf(m.mime, sizeof(m.mime), "image/png");
+    return store_media_add(fx->s, &m, NULL, NULL, NULL);
+}
+
+/* An icon or a logo is a reference like a post's attachment: the sweep must not take it. */
+TEST(retention_sweep_keeps_channel_icons_and_org_logos)
+{
+    struct fixture fx;
+    struct store_channel_fields cf = { .icon = "icon-media-0000000" };
+    struct store_org_fields of = { .set = STORE_ORG_F_LOGO, .logo = "logo-media-0000000" };
+    int n = 0;
+
+    CHECK_INT(fixture_setup(&fx, "sweep_icons"), ==, 0);
+    clock_set_offset_ms(-2 * DAY); /* uploaded two days ago: past the one-day grace */
+    CHECK_INT(media_add(&fx, "icon-media-0000000"), ==, 0);
+    CHECK_INT(media_add(&fx, "logo-media-0000000"), ==, 0);
+    CHECK_INT(media_add(&fx, "unused-media-00000"), ==, 0);
+    clock_set_offset_ms(0);
+    CHECK_INT(store_channel_update(fx.s, fx.channel, fx.user, &cf, "{}", NULL, NULL), ==, 0);
+    CHECK_INT(store_org_update(fx.s, fx.user, fx.org, &of, NULL, NULL), ==, 0);
+    CHECK_INT(store_retention_sweep(fx.s, clock_now_ms(), 10, &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    CHECK_INT(count(&fx, "SELECT count(*) FROM media WHERE public_id = 'unused-media-00000'"), ==,
+              0);
+    CHECK_INT(count(&fx, "SELECT count(*) FROM media WHERE public_id = 'icon-media-0000000'"), ==,
+              1);
+    CHECK_INT(count(&fx, "SELECT count(*) FROM media WHERE public_id = 'logo-media-0000000'"), ==,
+              1);
+    /* once nothing names them, they go like any other unused upload */
+    cf.icon = "";
+    of.logo = NULL;
+    CHECK_INT(store_channel_update(fx.s, fx.channel, fx.user, &cf, "{}", NULL, NULL), ==, 0);
+    CHECK_INT(store_org_update(fx.s, fx.user, fx.org, &of, NULL, NULL), ==, 0);
+    CHECK_INT(store_retention_sweep(fx.s, clock_now_ms(), 10, &n), ==, 0);
+    CHECK_INT(n, ==, 2);
+    CHECK_INT(count(&fx, "SELECT count(*) FROM media"), ==, 0);
     fixture_teardown(&fx);
 }
