@@ -308,3 +308,184 @@ TEST(counts_events_carry_counts_only)
     CHECK_INT(store_counts_events(fx.s, ids, COUNTS_BATCH_MAX + 1, NULL, NULL, NULL), ==, -EINVAL);
     fixture_teardown(&fx);
 }
+
+/*
+ * The validator against Unicode's own data (Debian's unicode-data, 15.0). The table in
+ * store/reactions.c is C, not read at run time; this test is what keeps it honest. Without the
+ * files (another distribution, a minimal image) it says so and passes: the tests above still
+ * pin the validator's behaviour by hand.
+ */
+#define EMOJI_DIR  "/usr/share/unicode/emoji/"
+#define CP_LIMIT   0x110000U
+#define BITMAP_LEN (CP_LIMIT / 8)
+
+struct emoji_props {
+    uint8_t pict[BITMAP_LEN];     /* Extended_Pictographic */
+    uint8_t pres[BITMAP_LEN];     /* Emoji_Presentation */
+    uint8_t comp[BITMAP_LEN];     /* Emoji_Component */
+    uint8_t mod_base[BITMAP_LEN]; /* Emoji_Modifier_Base */
+};
+
+static bool bit(const uint8_t *map, uint32_t c)
+{
+    return c < CP_LIMIT && (map[c / 8] >> (c % 8) & 1);
+}
+
+static FILE *unicode_file(const char *name)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s%s", EMOJI_DIR, name);
+    f = fopen(path, "r");
+    if (!f)
+        fprintf(stderr, "  SKIP: %s is absent (apt-get install unicode-data): not checked\n", path);
+    return f;
+}
+
+/* Parse emoji-data.txt ("1F600..1F64F ; Emoji_Presentation # ..."); false if absent. */
+static bool emoji_props_load(struct emoji_props *p)
+{
+    FILE *f = unicode_file("emoji-data.txt");
+    char line[512], prop[64];
+    unsigned lo, hi;
+
+    if (!f)
+        return false;
+    memset(p, 0, sizeof(*p));
+    while (fgets(line, sizeof(line), f)) {
+        uint8_t *map = NULL;
+
+        if (sscanf(line, "%x..%x ; %63[A-Za-z_]", &lo, &hi, prop) != 3) {
+            if (sscanf(line, "%x ; %63[A-Za-z_]", &lo, prop) != 2)
+                continue;
+            hi = lo;
+        }
+        if (!strcmp(prop, "Extended_Pictographic"))
+            map = p->pict;
+        else if (!strcmp(prop, "Emoji_Presentation"))
+            map = p->pres;
+        else if (!strcmp(prop, "Emoji_Component"))
+            map = p->comp;
+        else if (!strcmp(prop, "Emoji_Modifier_Base"))
+            map = p->mod_base;
+        for (uint32_t c = lo; map && c <= hi && c < CP_LIMIT; c++)
+            map[c / 8] |= (uint8_t)(1U << (c % 8));
+    }
+    fclose(f);
+    return true;
+}
+
+/* UTF-8 of `c` appended at `out + *n` (no NUL). */
+static void put_utf8(char *out, size_t *n, uint32_t c)
+{
+    if (c < 0x80) {
+        out[(*n)++] = (char)c;
+    } else if (c < 0x800) {
+        out[(*n)++] = (char)(0xC0 | c >> 6);
+        out[(*n)++] = (char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        out[(*n)++] = (char)(0xE0 | c >> 12);
+        out[(*n)++] = (char)(0x80 | (c >> 6 & 0x3F));
+        out[(*n)++] = (char)(0x80 | (c & 0x3F));
+    } else {
+        out[(*n)++] = (char)(0xF0 | c >> 18);
+        out[(*n)++] = (char)(0x80 | (c >> 12 & 0x3F));
+        out[(*n)++] = (char)(0x80 | (c >> 6 & 0x3F));
+        out[(*n)++] = (char)(0x80 | (c & 0x3F));
+    }
+}
+
+static bool valid_seq(const uint32_t *cps, size_t ncp)
+{
+    char s[64];
+    size_t n = 0;
+
+    for (size_t i = 0; i < ncp; i++)
+        put_utf8(s, &n, cps[i]);
+    return store_emoji_valid(s, n);
+}
+
+/*
+ * Every code point alone, then the forms built on each Extended_Pictographic / Emoji_Presentation
+ * one. Alone, a code point is one emoji exactly when it is Extended_Pictographic, or has emoji
+ * presentation and is not a mere component (a lone regional indicator or skin tone is not).
+ */
+TEST(emoji_validator_agrees_with_unicode_emoji_data)
+{
+    static struct emoji_props p;
+    unsigned wrong = 0, checked = 0;
+
+    if (!emoji_props_load(&p))
+        return;
+    for (uint32_t c = 1; c < CP_LIMIT; c++) {
+        bool want = bit(p.pict, c) || (bit(p.pres, c) && !bit(p.comp, c));
+        uint32_t seq[3] = { c, 0xFE0F, 0 };
+        bool got;
+
+        if (c >= 0xD800 && c <= 0xDFFF)
+            continue;
+        got = valid_seq(seq, 1);
+        if (got != want && wrong++ < 20)
+            fprintf(stderr, "  U+%04X alone: validator says %s, emoji-data.txt %s\n", (unsigned)c,
+                    got ? "emoji" : "not", want ? "emoji" : "not");
+        if (!bit(p.pict, c) && !bit(p.pres, c))
+            continue;
+        checked++;
+        if (!want)
+            continue; /* components: their sequences are checked below and in the tests above */
+        /* with VS16 (emoji presentation) still one emoji; with VS15 (text) not */
+        if (!valid_seq(seq, 2) && wrong++ < 20)
+            fprintf(stderr, "  U+%04X U+FE0F refused\n", (unsigned)c);
+        seq[1] = 0xFE0E;
+        if (valid_seq(seq, 2) && wrong++ < 20)
+            fprintf(stderr, "  U+%04X U+FE0E accepted\n", (unsigned)c);
+        /* a modifier base takes each skin tone */
+        for (uint32_t m = 0x1F3FB; bit(p.mod_base, c) && m <= 0x1F3FF; m++) {
+            seq[1] = m;
+            if (!valid_seq(seq, 2) && wrong++ < 20)
+                fprintf(stderr, "  U+%04X U+%04X refused\n", (unsigned)c, (unsigned)m);
+        }
+    }
+    /* each pair of regional indicators is a flag (validity of the region is not checked) */
+    for (uint32_t a = 0x1F1E6; a <= 0x1F1FF; a++) {
+        uint32_t pair[2] = { a, 0x1F1E6 + (a - 0x1F1E6 + 7) % 26 };
+
+        if (!bit(p.pres, a) || !valid_seq(pair, 2))
+            wrong++;
+    }
+    fprintf(stderr, "  %u code points of emoji-data.txt checked\n", checked);
+    CHECK_INT(checked, >, 3500); /* Unicode 15.0: 3537 pictographic, plus indicators and tones */
+    CHECK_INT(wrong, ==, 0);
+}
+
+/* Every emoji of emoji-test.txt (fully-, minimally- and unqualified: all shown as one) passes. */
+TEST(emoji_validator_takes_every_emoji_of_unicode_emoji_test)
+{
+    FILE *f = unicode_file("emoji-test.txt");
+    char line[512];
+    unsigned wrong = 0, checked = 0;
+
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        uint32_t cps[16];
+        size_t ncp = 0;
+        char *semi = strchr(line, ';'), *p = line, *end;
+
+        if (line[0] == '#' || !semi || strstr(semi, "component"))
+            continue;
+        *semi = '\0';
+        while (ncp < 16 && (cps[ncp] = (uint32_t)strtoul(p, &end, 16), end != p)) {
+            ncp++;
+            p = end;
+        }
+        checked++;
+        if (!valid_seq(cps, ncp) && wrong++ < 20)
+            fprintf(stderr, "  refused: %s\n", line);
+    }
+    fclose(f);
+    fprintf(stderr, "  %u emoji of emoji-test.txt checked\n", checked);
+    CHECK_INT(checked, >, 4000); /* Unicode 15.0: 4,724 lines that are not components */
+    CHECK_INT(wrong, ==, 0);
+}
