@@ -25,6 +25,7 @@
 #include "core/json.h"
 #include "core/secret.h"
 #include "store/orgs.h"
+#include "store/reactions.h"
 
 #define DIR_LIMIT_DEF     20
 #define DIR_LIMIT_MAX     50
@@ -245,27 +246,14 @@ static bool language_valid(const char *s)
 }
 
 /*
- * One emoji as a reaction: 1-32 bytes, no ASCII letters, spaces or controls. Keycaps ("1️⃣")
- * start with an ASCII digit, '#' or '*', so other ASCII is refused only when it is all there is.
+ * One emoji as a reaction: exactly what a follower may react with (store_emoji_valid), so a
+ * channel's set never lists something nobody can send, within the set's CHANNEL_EMOJI_MAX.
  */
 static bool emoji_valid(const char *s)
 {
     size_t n = strlen(s);
-    bool non_ascii = false;
 
-    if (n < 1 || n > CHANNEL_EMOJI_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c >= 0x80) {
-            non_ascii = true;
-            continue;
-        }
-        if (!((c >= '0' && c <= '9') || c == '#' || c == '*'))
-            return false;
-    }
-    return non_ascii;
+    return n <= CHANNEL_EMOJI_MAX && store_emoji_valid(s, n);
 }
 
 /* Validate `reactions` (an array of 1-12 distinct emoji) and encode it compactly into `out`. */

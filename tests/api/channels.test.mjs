@@ -162,6 +162,9 @@ test('create: bad input is 400 naming the field; duplicate handle is 409', async
     [{ handle: 'ok-handle-1', reaction_policy: 'set', reactions: Array(13).fill(0).map((_, i) => String.fromCodePoint(0x1f600 + i)) }, 'invalid_reactions', 'reactions'],
     [{ handle: 'ok-handle-1', reaction_policy: 'set', reactions: ['ok'] }, 'invalid_reactions', 'reactions'],
     [{ handle: 'ok-handle-1', reaction_policy: 'set', reactions: ['👍', '👍'] }, 'invalid_reactions', 'reactions'],
+    // Only what a follower could react with (the reaction validator): not text, two emoji, a lone
+    // regional indicator or skin tone, or an emoji in text presentation.
+    ...['é', '👍👍', '🇮', '🏽', '👍\uFE0E', '1'].map((e) => [{ handle: 'ok-handle-1', reaction_policy: 'set', reactions: ['👍', e] }, 'invalid_reactions', 'reactions']),
     [{ handle: 'ok-handle-1', reaction_policy: 'any', reactions: ['👍'] }, 'invalid_value', 'reactions'],
     [{ handle: 'ok-handle-1', verified: 'yes' }, 'wrong_type', 'verified'],
   ];
