@@ -46,9 +46,28 @@ static uint64_t now_ms(const struct http__conn *c)
     return uv_now(&c->loop->uv);
 }
 
+/* Start a timeout of `ms` (0: none), keeping loop->timed to the connections that have one. */
 static void set_timeout(struct http__conn *c, uint64_t ms)
 {
+    struct http_loop *loop = c->loop;
+    bool was = c->deadline_ms != 0;
+
     c->deadline_ms = ms ? now_ms(c) + ms : 0;
+    if (c->deadline_ms && !was) {
+        c->tprev = NULL;
+        c->tnext = loop->timed;
+        if (loop->timed)
+            loop->timed->tprev = c;
+        loop->timed = c;
+    } else if (!c->deadline_ms && was) {
+        if (c->tprev)
+            c->tprev->tnext = c->tnext;
+        else
+            loop->timed = c->tnext;
+        if (c->tnext)
+            c->tnext->tprev = c->tprev;
+        c->tprev = c->tnext = NULL;
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -135,6 +154,7 @@ void http__conn_free(struct http__conn *c)
 {
     struct http_loop *loop = c->loop;
 
+    set_timeout(c, 0);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -183,7 +203,7 @@ void http__conn_close(struct http__conn *c)
     if (c->closing)
         return;
     c->closing = true;
-    c->deadline_ms = 0;
+    set_timeout(c, 0);
     uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
 
@@ -311,7 +331,7 @@ void http__conn_request_done(struct http__conn *c)
     }
     if (c->req.streaming) {
         c->state = CS_STREAM;
-        c->deadline_ms = 0;
+        set_timeout(c, 0);
         return;
     }
     if (!c->keep_alive || c->closing) {
@@ -431,7 +451,7 @@ static void dispatch(struct http__conn *c)
     struct http_req *r = &c->req;
 
     c->state = CS_HANDLER;
-    c->deadline_ms = 0; /* the handler's time is the application's business */
+    set_timeout(c, 0); /* the handler's time is the application's business */
     if (r->target == T_ROUTE)
         r->route->handler(r);
     else
@@ -619,7 +639,7 @@ void http__conn_resume_all(struct http_loop *loop)
 
 static void timed_out(struct http__conn *c)
 {
-    c->deadline_ms = 0;
+    set_timeout(c, 0);
     switch (c->state) {
     case CS_HEAD:
         if (!c->got_bytes) {
@@ -644,9 +664,9 @@ void http__conn_sweep(struct http_loop *loop)
 {
     uint64_t now = uv_now(&loop->uv);
 
-    for (struct http__conn *c = loop->conns, *next; c; c = next) {
-        next = c->next; /* closing never frees synchronously, but be safe about order */
-        if (!c->closing && c->deadline_ms && now >= c->deadline_ms)
+    for (struct http__conn *c = loop->timed, *next; c; c = next) {
+        next = c->tnext; /* timed_out() takes c off this list, and no other */
+        if (!c->closing && now >= c->deadline_ms)
             timed_out(c);
     }
 }

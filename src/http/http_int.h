@@ -105,11 +105,12 @@ struct http__conn {
     uv_tcp_t tcp;
     struct http_loop *loop;
     struct http__conn *prev, *next;  /* loop->conns */
+    struct http__conn *tprev, *tnext; /* loop->timed, while a timeout runs (deadline_ms) */
     struct http__conn *resume_next; /* loop->resume, when queued */
     struct http_parse parse;
     struct http_req req;
     struct buf in; /* bytes received after the current request (pipelining) */
-    uint64_t deadline_ms; /* uv_now() time of the current timeout, 0 for none */
+    uint64_t deadline_ms; /* uv_now() time of the current timeout, 0 for none (set_timeout) */
     size_t wbytes;         /* bytes queued in uv_write()s */
     unsigned nwrites;
     enum http__cstate state;
@@ -157,6 +158,11 @@ struct http_loop {
     bool stopping, forced, finished;
 
     struct http__conn *conns; /* every connection, including ones waiting for an answer */
+    /*
+     * Those with a timeout running: what the sweep walks. Open streams (most connections of a
+     * busy server) have none, so the sweep costs nothing per subscriber.
+     */
+    struct http__conn *timed;
     size_t nconns;
     size_t nopen; /* connections whose socket is not yet closed */
     struct http__conn *resume;
