@@ -22,11 +22,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
+
+/*
+ * A file body goes out with sendfile() straight from the page cache. When the socket is full,
+ * this much of it is read and queued with uv_write() instead: libuv says when a write it owns
+ * completes, but has no "writable" callback for a socket it owns (a second poll handle on the
+ * same fd is not allowed), so that write's completion is the signal to go on with sendfile().
+ * Memory per download is therefore at most one such chunk, whatever the file's size.
+ */
+#define FILE_CHUNK (64 * 1024)
 
 /* How long a closing connection reads and discards what the client still sends. */
 #define LINGER_MS      2000
@@ -114,6 +124,7 @@ void http__conn_accept(struct http_loop *loop, int fd, const uint8_t addr[16])
     int err;
 
     c->loop = loop;
+    c->file_fd = -1;
     memcpy(c->addr, addr, 16);
     http_parse_init(&c->parse, s->opts.max_header_bytes, s->opts.max_body_bytes);
     /* `in` holds at most one read beyond the pause threshold (see on_read). */
@@ -170,6 +181,8 @@ void http__conn_free(struct http__conn *c)
         if (*pp)
             *pp = c->resume_next;
     }
+    if (c->file_fd >= 0)
+        close(c->file_fd);
     http__req_reset(&c->req);
     buf_release(&c->req.path);
     buf_release(&c->req.scratch);
@@ -233,7 +246,7 @@ static void on_write(uv_write_t *req, int status)
         http__conn_close(c);
         return;
     }
-    if (was_full && c->wbytes <= HTTP_WRITE_BACKLOG)
+    if (c->file_fd >= 0 ? !c->nwrites : (was_full && c->wbytes <= HTTP_WRITE_BACKLOG))
         queue_resume(c);
 }
 
@@ -269,6 +282,89 @@ void http__conn_send(struct http__conn *c, const char *p, size_t n)
     }
     c->nwrites++;
     c->wbytes += w->len;
+}
+
+/* ---- file bodies ---- */
+
+static void file_done(struct http__conn *c)
+{
+    close(c->file_fd);
+    c->file_fd = -1;
+    http__conn_request_done(c);
+}
+
+/* The socket is full: read one chunk of the file and queue it (see FILE_CHUNK). */
+static int file_chunk(struct http__conn *c)
+{
+    size_t n = (size_t)MIN((uint64_t)FILE_CHUNK, c->file_end - c->file_off);
+    struct wreq *w = xmalloc(sizeof(*w) + n);
+    uv_buf_t b;
+    ssize_t got;
+
+    do {
+        got = pread(c->file_fd, w->data, n, (off_t)c->file_off);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        free(w);
+        return got < 0 ? -errno : -EIO; /* shrank under us: the Content-Length cannot be kept */
+    }
+    w->len = (size_t)got;
+    b = uv_buf_init(w->data, (unsigned)w->len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+        free(w);
+        return -EIO;
+    }
+    c->nwrites++;
+    c->wbytes += w->len;
+    c->file_off += w->len;
+    return 0;
+}
+
+/*
+ * Move the file body along: nothing while earlier writes (the head) are queued, then
+ * sendfile() until the socket is full or the body is out. The loop thread; the file is read
+ * from the page cache, as the whole file was before.
+ */
+static void file_pump(struct http__conn *c)
+{
+    int sock = -1;
+
+    if (c->closing || c->gone || c->nwrites)
+        return; /* closing frees it all; a write's completion resumes us */
+    if (uv_fileno((uv_handle_t *)&c->tcp, &sock))
+        goto fail;
+    while (c->file_off < c->file_end) {
+        off_t off = (off_t)c->file_off;
+        size_t want = (size_t)MIN(c->file_end - c->file_off, (uint64_t)1 << 30);
+        ssize_t n = sendfile(sock, c->file_fd, &off, want);
+
+        if (n > 0) {
+            c->file_off += (uint64_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (file_chunk(c))
+                goto fail;
+            return;
+        }
+        goto fail; /* an error, or the file shrank (0): the answer cannot be completed */
+    }
+    file_done(c);
+    return;
+fail:
+    c->gone = true;
+    http__conn_close(c);
+}
+
+void http__conn_send_file(struct http__conn *c, int fd, uint64_t off, uint64_t len)
+{
+    assert(c->file_fd < 0);
+    c->file_fd = fd;
+    c->file_off = off;
+    c->file_end = off + len;
+    file_pump(c);
 }
 
 /* ---- closing politely ---- */
@@ -608,6 +704,10 @@ static void resume(struct http__conn *c)
 
     if (c->closing || c->state == CS_LINGER)
         return;
+    if (c->file_fd >= 0) {
+        file_pump(c); /* the next request waits for this body */
+        return;
+    }
     if (c->in.len) {
         used = drive(c, c->in.data, c->in.len);
         buf_consume(&c->in, used);

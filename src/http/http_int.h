@@ -125,6 +125,8 @@ struct http__conn {
     bool in_drive;
     bool resume_queued;
     uint8_t addr[16]; /* peer address, IPv4 mapped into IPv6, for the per-IP cap */
+    int file_fd;      /* a file body being sent after its head (http__conn_send_file), or -1 */
+    uint64_t file_off, file_end;
 };
 
 struct http__post {
@@ -209,6 +211,12 @@ struct http_server {
 /* conn.c */
 void http__conn_accept(struct http_loop *loop, int fd, const uint8_t addr[16]);
 void http__conn_send(struct http__conn *c, const char *p, size_t n);
+/*
+ * Send bytes [off, off + len) of the open file `fd` (takes ownership) after everything queued,
+ * with sendfile(), then finish the request (http__conn_request_done). The request stays with
+ * its handler meanwhile, so pipelined requests wait. Never reads the file whole.
+ */
+void http__conn_send_file(struct http__conn *c, int fd, uint64_t off, uint64_t len);
 /* The answer to the current request is queued: close, or get ready for the next one. */
 void http__conn_request_done(struct http__conn *c);
 void http__conn_close(struct http__conn *c);
@@ -232,6 +240,12 @@ void http__loop_maybe_finish(struct http_loop *loop);
  */
 void http__respond_ex(struct http_req *r, int status, const char *content_type,
                       const void *body, size_t len, int64_t clen);
+/*
+ * Queue an answer whose body is bytes [off, off + len) of the open file `fd` (takes ownership;
+ * closed once sent, or at once for HEAD or a connection that is gone).
+ */
+void http__respond_file(struct http_req *r, int status, const char *content_type, int fd,
+                        uint64_t off, uint64_t len);
 /* The error status for a request whose head could not be parsed (no handler involved). */
 void http__respond_early(struct http__conn *c, int status, const char *code,
                          const char *message);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/json.h"
@@ -212,6 +213,39 @@ void http__respond_ex(struct http_req *r, int status, const char *content_type,
         http__conn_send(c, o->data, o->len);
     }
     account(r, status, bytes);
+    http__conn_request_done(c);
+}
+
+void http__respond_file(struct http_req *r, int status, const char *content_type, int fd,
+                        uint64_t off, uint64_t len)
+{
+    struct http__conn *c = r->c;
+    struct buf *o = &c->loop->out;
+    bool body = r->method != HTTP_M_HEAD && len;
+    size_t bytes = 0;
+
+    assert(!r->answered && !r->streaming); /* a handler answers exactly once */
+    r->answered = true;
+    c->keep_alive = can_keep(c);
+    if (!c->closed && !c->gone) {
+        buf_reset(o);
+        if (render_head(r, o, status, content_type, (int64_t)len, c->keep_alive, NULL)) {
+            /* The head alone is far below the scratch limit; keep respond_ex's promise anyway. */
+            buf_reset(o);
+            c->keep_alive = false;
+            (void)!render_head(r, o, 500, NULL, 0, false, NULL);
+            status = 500;
+            body = false;
+        }
+        bytes = o->len + (body ? len : 0);
+        http__conn_send(c, o->data, o->len);
+    }
+    account(r, status, bytes);
+    if (body && !c->closed && !c->gone && !c->closing) {
+        http__conn_send_file(c, fd, off, len); /* finishes the request once the body is out */
+        return;
+    }
+    close(fd);
     http__conn_request_done(c);
 }
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * Static files from the web root (the web app): content types, index.html, ETag and
- * Last-Modified with 304s, cache headers, and a small per-loop cache of file contents.
+ * Last-Modified with 304s, single byte ranges (206/416), cache headers, and a small per-loop
+ * cache of file contents. Files over CACHE_MAX_FILE are never read into memory: their bytes go
+ * from the page cache to the socket with sendfile() (conn.c), so twenty people downloading a
+ * large file cost twenty open files, not twenty copies of it.
  *
  * Never a file outside the root: the path decoder already refused "." and ".." segments, NUL
  * and encoded slashes; here backslashes and hidden files are refused, and the candidate is
@@ -26,9 +29,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 
-#define CACHE_SLOTS     256
-#define CACHE_MAX_FILE  (256 * 1024)       /* larger files are read per request */
-#define STATIC_MAX_FILE (64 * 1024 * 1024) /* larger files are not served from memory */
+#define CACHE_SLOTS    256
+#define CACHE_MAX_FILE (256 * 1024) /* larger files are sent from an open file per request */
 
 struct entry {
     char *key;  /* the decoded request path */
@@ -151,33 +153,24 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-/* Read the whole regular file; NULL on error. O_NOFOLLOW: the resolved path has no symlinks. */
-static char *read_file(const char *real, struct stat *st)
+/* Read the `size` bytes of the open file `fd` (a cacheable one); NULL on error. */
+static char *read_all(int fd, size_t size)
 {
-    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    char *data = NULL;
+    char *data = xmalloc(size + 1);
     size_t got = 0;
 
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_size > STATIC_MAX_FILE)
-        goto fail;
-    data = xmalloc((size_t)st->st_size + 1);
-    while (got < (size_t)st->st_size) {
-        ssize_t n = read(fd, data + got, (size_t)st->st_size - got);
+    while (got < size) {
+        ssize_t n = read(fd, data + got, size - got);
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            goto fail;
+        if (n <= 0) {
+            free(data);
+            return NULL;
+        }
         got += (size_t)n;
     }
-    close(fd);
     return data;
-fail:
-    free(data);
-    close(fd);
-    return NULL;
 }
 
 static void fill_meta(struct entry *e, const struct stat *st)
@@ -242,9 +235,82 @@ static void not_found(struct http_req *r)
                        NULL);
 }
 
-static void answer(struct http_req *r, const struct entry *e, const char *data, unsigned max_age)
+/*
+ * One byte range of `size` (RFC 9110 section 14.1.2): "bytes=a-b", "bytes=a-" or "bytes=-n".
+ * Returns 1 with [*from, *to] set, 0 to ignore the header (not bytes=, or several ranges:
+ * answering the whole file is allowed), or -1 when unsatisfiable (416). The same rules as the
+ * media files' (api/media.c), which cannot share http/'s internals.
+ */
+static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 {
-    char cc[64];
+    const char *p;
+    char *end;
+    unsigned long long a, b;
+
+    if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    p = h + 6;
+    if (*p == '-') {
+        if (p[1] < '0' || p[1] > '9')
+            return -1;
+        errno = 0;
+        b = strtoull(p + 1, &end, 10);
+        if (errno || *end || !b || !size)
+            return -1;
+        *from = b >= size ? 0 : size - b;
+        *to = size - 1;
+        return 1;
+    }
+    if (*p < '0' || *p > '9')
+        return -1;
+    errno = 0;
+    a = strtoull(p, &end, 10);
+    if (errno || *end != '-')
+        return -1;
+    p = end + 1;
+    if (!*p) {
+        b = size ? size - 1 : 0;
+    } else {
+        if (*p < '0' || *p > '9')
+            return -1;
+        b = strtoull(p, &end, 10);
+        if (errno || *end || b < a)
+            return -1;
+    }
+    if (a >= size)
+        return -1;
+    *from = a;
+    *to = b >= size ? size - 1 : b;
+    return 1;
+}
+
+/*
+ * The range a GET asked for, if it still applies: If-Range must name this very version (our
+ * ETag, or the Last-Modified date exactly), else the whole file is sent (RFC 9110 13.1.5).
+ */
+static int wanted_range(struct http_req *r, const struct entry *e, uint64_t *from, uint64_t *to)
+{
+    const char *range = http_req_header(r, "range");
+    const char *if_range = http_req_header(r, "if-range");
+
+    if (!range || r->method != HTTP_M_GET)
+        return 0;
+    if (if_range && strcmp(if_range, e->etag) != 0 && strcmp(if_range, e->lastmod) != 0)
+        return 0;
+    return parse_range(range, e->size, from, to);
+}
+
+/*
+ * Answer with the file of `e`: from `data` (cached or small) or from the open file `fd`
+ * (takes ownership; -1 when `data` is given).
+ */
+static void answer(struct http_req *r, const struct entry *e, const char *data, int fd,
+                   unsigned max_age)
+{
+    char cc[64], cr[96];
+    uint64_t from = 0, to = e->size ? e->size - 1 : 0, n = e->size;
+    int status = 200;
+    int rr;
 
     http_resp_header(r, "ETag", e->etag);
     http_resp_header(r, "Last-Modified", e->lastmod);
@@ -253,28 +319,67 @@ static void answer(struct http_req *r, const struct entry *e, const char *data, 
     else
         snprintf(cc, sizeof(cc), "public, max-age=%u", max_age);
     http_resp_header(r, "Cache-Control", cc);
+    http_resp_header(r, "Accept-Ranges", "bytes");
     if (not_modified(r, e)) {
         /* The Content-Length a 200 would have had (RFC 9110 section 8.6), no body. */
         http__respond_ex(r, 304, NULL, NULL, 0, (int64_t)e->size);
+        goto out;
+    }
+    rr = wanted_range(r, e, &from, &to);
+    if (rr < 0) {
+        snprintf(cr, sizeof(cr), "bytes */%zu", e->size);
+        http_resp_header(r, "Content-Range", cr);
+        http_respond_error(r, 416, "range_not_satisfiable",
+                           "The requested range is outside the file.", NULL);
+        goto out;
+    }
+    if (rr > 0) {
+        status = 206;
+        n = to - from + 1;
+        snprintf(cr, sizeof(cr), "bytes %llu-%llu/%zu", (unsigned long long)from,
+                 (unsigned long long)to, e->size);
+        http_resp_header(r, "Content-Range", cr);
+    }
+    if (fd >= 0) {
+        http__respond_file(r, status, e->type, fd, from, n);
         return;
     }
-    http__respond_ex(r, 200, e->type, data, e->size, (int64_t)e->size);
+    http__respond_ex(r, status, e->type, data + from, (size_t)n, (int64_t)n);
+out:
+    if (fd >= 0)
+        close(fd);
 }
 
-/* Resolve and read into `e` (a cache slot or a temporary). Returns 0 or -ENOENT. */
-static int load(struct http_server *s, const char *path, struct entry *e)
+/*
+ * Resolve `path` and open its file into `e` (a cache slot or a temporary). A file of at most
+ * CACHE_MAX_FILE bytes is read into e->data; a larger one is left open in *fd for sendfile().
+ * Returns 0 or -ENOENT. O_NOFOLLOW: the resolved path has no symlinks left.
+ */
+static int load(struct http_server *s, const char *path, struct entry *e, int *fd)
 {
     char real[PATH_MAX];
     struct stat st;
+    int f;
 
+    *fd = -1;
     if (http__static_resolve(s->root_real, s->root_len, path, real, sizeof(real), &st))
         return -ENOENT;
     e->real = xstrdup(real);
-    e->data = read_file(real, &st);
-    if (!e->data)
+    f = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (f < 0)
         return -ENOENT;
-    fill_meta(e, &st);
-    return 0;
+    if (fstat(f, &st) || !S_ISREG(st.st_mode)) {
+        close(f);
+        return -ENOENT;
+    }
+    fill_meta(e, &st); /* from the open file: the bytes sent are the ones the ETag names */
+    if (e->size > CACHE_MAX_FILE) {
+        *fd = f;
+        return 0;
+    }
+    e->data = read_all(f, e->size);
+    close(f);
+    return e->data ? 0 : -ENOENT;
 }
 
 void http__static_serve(struct http_req *r)
@@ -286,32 +391,33 @@ void http__static_serve(struct http_req *r)
     int64_t sec = clock_now_ms() / 1000;
     struct stat st;
     struct entry tmp;
+    int fd;
 
     if (e->key && !strcmp(e->key, path)) {
         if (e->checked_sec == sec) {
-            answer(r, e, e->data, s->opts.static_max_age_s);
+            answer(r, e, e->data, -1, s->opts.static_max_age_s);
             return;
         }
         if (!stat(e->real, &st) && same_file(e, &st)) {
             e->checked_sec = sec;
-            answer(r, e, e->data, s->opts.static_max_age_s);
+            answer(r, e, e->data, -1, s->opts.static_max_age_s);
             return;
         }
     }
     memset(&tmp, 0, sizeof(tmp));
-    if (load(s, path, &tmp)) {
+    if (load(s, path, &tmp, &fd)) {
         entry_clear(&tmp);
         not_found(r);
         return;
     }
-    if (tmp.size <= CACHE_MAX_FILE) {
+    if (fd < 0) {
         entry_clear(e);
         *e = tmp;
         e->key = xstrdup(path);
         e->checked_sec = sec;
-        answer(r, e, e->data, s->opts.static_max_age_s);
+        answer(r, e, e->data, -1, s->opts.static_max_age_s);
         return;
     }
-    answer(r, &tmp, tmp.data, s->opts.static_max_age_s);
+    answer(r, &tmp, NULL, fd, s->opts.static_max_age_s); /* sends from fd and closes it */
     entry_clear(&tmp);
 }

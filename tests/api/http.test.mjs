@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { mkdirSync, writeFileSync, symlinkSync, readFileSync, utimesSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
 import { startServer, tempDir, BIN } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -381,6 +382,167 @@ describe('http server', () => {
   test('query strings do not change static resolution', async () => {
     const r = one((await raw(srv.port, GET('/app.css?v=1&x=%2e%2e', 'Connection: close\r\n'))).text);
     assert.equal(r.status, 200);
+  });
+});
+
+// Static files over the cache limit (256 KiB) go out with sendfile(), never read whole.
+describe('http large static files', () => {
+  let srv;
+  let web;
+  const big = randomBytes(3 * 1024 * 1024);
+  const huge = Buffer.concat(Array.from({ length: 8 }, () => big)); // 24 MiB
+  const sha = (b) => createHash('sha256').update(b).digest('hex');
+  // The server's resident memory in KiB (Linux).
+  const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))[1]);
+  // GET `path` on a raw connection; resolves the whole response as a Buffer. `stall` ms without
+  // reading first, so the server meets a full socket; `started` is called once connected.
+  const download = (path, { extra = '', stall = 0, started } = {}) => new Promise((resolve, reject) => {
+    const chunks = [];
+    const sock = net.connect(srv.port, '127.0.0.1', () => {
+      sock.write(GET(path, `Connection: close\r\n${extra}`));
+      if (stall) { sock.pause(); setTimeout(() => sock.resume(), stall); }
+      started?.();
+    });
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+  // The same, hashing the body as it arrives: { status, length, sha } (nothing kept in memory).
+  const downloadHash = (path, { stall = 0, started } = {}) => new Promise((resolve, reject) => {
+    let head = Buffer.alloc(0);
+    let status = 0;
+    let length = 0;
+    const h = createHash('sha256');
+    const sock = net.connect(srv.port, '127.0.0.1', () => {
+      sock.write(GET(path, 'Connection: close\r\n'));
+      if (stall) { sock.pause(); setTimeout(() => sock.resume(), stall); }
+      started?.();
+    });
+    sock.on('data', (d) => {
+      if (!status) {
+        head = Buffer.concat([head, d]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        status = Number(head.subarray(0, end).toString('latin1').split(' ')[1]);
+        d = head.subarray(end + 4);
+      }
+      length += d.length;
+      h.update(d);
+    });
+    sock.on('error', reject);
+    sock.on('close', () => resolve({ status, length, sha: h.digest('hex') }));
+  });
+  const parse = (buf) => {
+    const end = buf.indexOf('\r\n\r\n');
+    const head = buf.subarray(0, end).toString('latin1').split('\r\n');
+    const headers = {};
+    for (const l of head.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+    return { status: Number(head[0].split(' ')[1]), headers, body: buf.subarray(end + 4) };
+  };
+  before(async () => {
+    web = tempDir('araldo-web-big-');
+    writeFileSync(join(web, 'big.bin'), big);
+    // Loopback send buffers grow to about 4 MiB, enough to swallow 3 MiB at once; a file far
+    // larger keeps the server's side full, so that a stalled reader holds an unfinished answer.
+    writeFileSync(join(web, 'huge.bin'), huge);
+    writeFileSync(join(web, 'small.txt'), 'abcdefghij');
+    srv = await startServer({ sets: { web_root: web } });
+  });
+  after(async () => {
+    await srv?.stop();
+    srv?.cleanup();
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  test('a 3 MiB file arrives whole and identical, and a 24 MiB one to a reader that stalls', async () => {
+    for (const stall of [0, 300]) {
+      const r = parse(await download('/big.bin', { stall }));
+      assert.equal(r.status, 200);
+      assert.equal(Number(r.headers['content-length']), big.length);
+      assert.equal(r.headers['accept-ranges'], 'bytes');
+      assert.match(r.headers.etag, /^"[0-9a-f]+-[0-9a-f]+"$/);
+      assert.equal(sha(r.body), sha(big), `stall ${stall} ms: sha256 of the body`);
+    }
+    const r = await downloadHash('/huge.bin', { stall: 500 });
+    assert.deepEqual(r, { status: 200, length: huge.length, sha: sha(huge) });
+  });
+
+  test('Range on a large file: 206 with Content-Range, suffix and open ranges, 416, If-Range', async () => {
+    const n = big.length;
+    const etag = parse(await download('/big.bin', { extra: 'Range: bytes=0-0\r\n' })).headers.etag;
+    const cases = [
+      ['bytes=1000-1999', 206, 1000, 1999], ['bytes=-500', 206, n - 500, n - 1],
+      [`bytes=${n - 10}-`, 206, n - 10, n - 1], [`bytes=100-${n + 5000}`, 206, 100, n - 1],
+      ['bytes=2000000-2999999', 206, 2000000, 2999999],
+    ];
+    for (const [range, status, from, to] of cases) {
+      const r = parse(await download('/big.bin', { extra: `Range: ${range}\r\n`, stall: range.startsWith('bytes=2') ? 200 : 0 }));
+      assert.equal(r.status, status, range);
+      assert.equal(r.headers['content-range'], `bytes ${from}-${to}/${n}`, range);
+      assert.equal(Number(r.headers['content-length']), to - from + 1, range);
+      assert.ok(r.body.equals(big.subarray(from, to + 1)), `${range}: the right bytes`);
+    }
+    const bad = parse(await download('/big.bin', { extra: `Range: bytes=${n}-\r\n` }));
+    assert.equal(bad.status, 416);
+    assert.equal(bad.headers['content-range'], `bytes */${n}`);
+    assert.equal(JSON.parse(bad.body).error.code, 'range_not_satisfiable');
+    const same = parse(await download('/big.bin', { extra: `Range: bytes=5-9\r\nIf-Range: ${etag}\r\n` }));
+    assert.equal(same.status, 206);
+    assert.ok(same.body.equals(big.subarray(5, 10)));
+    const changed = parse(await download('/big.bin', { extra: 'Range: bytes=5-9\r\nIf-Range: "other"\r\n' }));
+    assert.equal(changed.status, 200, 'another version: the whole file');
+    assert.equal(sha(changed.body), sha(big));
+    const several = parse(await download('/big.bin', { extra: 'Range: bytes=0-1,5-6\r\n' }));
+    assert.equal(several.status, 200, 'several ranges: the whole file');
+    assert.equal(several.body.length, n);
+    const small = parse(await download('/small.txt', { extra: 'Range: bytes=2-4\r\n' }));
+    assert.equal(small.status, 206, 'a cached small file takes ranges too');
+    assert.equal(small.body.toString(), 'cde');
+    assert.equal(small.headers['content-range'], 'bytes 2-4/10');
+  });
+
+  test('HEAD and 304 send no body; a pipelined request waits for the large body', async () => {
+    const head = parse(await download('/big.bin', { extra: '' }));
+    const etag = head.headers.etag;
+    const { text } = await raw(srv.port, `HEAD /big.bin HTTP/1.1\r\nHost: t\r\n\r\n` +
+      GET('/big.bin', `If-None-Match: ${etag}\r\n`) + GET('/small.txt', 'Connection: close\r\n'));
+    const rs = splitResponses(text, { headOnly: [true] });
+    assert.deepEqual(rs.map((r) => r.status), [200, 304, 200]);
+    assert.equal(Number(rs[0].headers['content-length']), big.length);
+    assert.equal(rs[2].body, 'abcdefghij');
+    // GET big then GET small on one connection: the small answer comes after every big byte.
+    const both = await new Promise((resolve) => {
+      const chunks = [];
+      const sock = net.connect(srv.port, '127.0.0.1', () => sock.write(GET('/big.bin') + GET('/small.txt', 'Connection: close\r\n')));
+      sock.on('data', (d) => chunks.push(d));
+      sock.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    const first = parse(both);
+    const body1 = first.body.subarray(0, big.length);
+    assert.equal(sha(body1), sha(big));
+    const second = parse(first.body.subarray(big.length));
+    assert.equal(second.status, 200);
+    assert.equal(second.body.toString(), 'abcdefghij');
+  });
+
+  test('20 parallel downloads do not cost 20 copies of the file', async (t) => {
+    for (const [path, body] of [['/big.bin', big], ['/huge.bin', huge]]) {
+      await downloadHash(path); // warm: the page cache, the loops' scratch buffers
+      const before = rssKiB();
+      let peak = before;
+      let connected = 0;
+      // Every reader stalls for a second: the server holds 20 unfinished answers at once.
+      const all = Promise.all(Array.from({ length: 20 }, () => downloadHash(path, { stall: 1000, started: () => connected++ })));
+      const sampler = setInterval(() => { peak = Math.max(peak, rssKiB()); }, 20);
+      const got = await all;
+      clearInterval(sampler);
+      peak = Math.max(peak, rssKiB());
+      assert.equal(connected, 20);
+      for (const r of got) assert.deepEqual(r, { status: 200, length: body.length, sha: sha(body) });
+      const grew = peak - before;
+      t.diagnostic(`${path} (${body.length >> 20} MiB): server RSS ${before} KiB before, ${peak} KiB at the peak, +${grew} KiB for 20 stalled downloads`);
+      assert.ok(grew < 16 * 1024, `${path}: RSS grew by ${grew} KiB (20 copies would be ${20 * (body.length >> 10)} KiB)`);
+    }
   });
 });
 
