@@ -122,6 +122,18 @@ int cmd_serve(struct cli *c, int argc, char **argv)
                         "(scheme and host only)\n", c->conf.public_url);
         return 2;
     }
+    /*
+     * Before any thread starts (the store's writer, the counts coalescer, the media workers,
+     * the loops): threads inherit this mask, so only the main thread takes the signals, with
+     * sigwait. A thread started earlier would leave SIGTERM deliverable to it, and a SIGTERM
+     * arriving before the main thread reached sigwait would then end the process on the spot,
+     * losing the queued writes instead of shutting down gracefully.
+     */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
     store = cli_open_store(&c->conf);
     if (!store)
         return 1;
@@ -146,13 +158,6 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     set.stream_replay_max = (unsigned)c->conf.stream_replay_max;
     set.ws_max_message_bytes = (size_t)c->conf.ws_max_message_bytes;
     api_app_init(&app, store, &set);
-    /* Workers inherit this mask; only the main thread takes the signals, with sigwait. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    /* After the mask: the media workers must not take the signals either. */
     app.media_pool = workpool_new(set.media_workers, 16 * (size_t)set.media_workers);
     app.media_io_pool = workpool_new(2, 256);
     if (!app.media_pool || !app.media_io_pool) {

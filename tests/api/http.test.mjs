@@ -541,7 +541,10 @@ describe('http large static files', () => {
       for (const r of got) assert.deepEqual(r, { status: 200, length: body.length, sha: sha(body) });
       const grew = peak - before;
       t.diagnostic(`${path} (${body.length >> 20} MiB): server RSS ${before} KiB before, ${peak} KiB at the peak, +${grew} KiB for 20 stalled downloads`);
-      assert.ok(grew < 16 * 1024, `${path}: RSS grew by ${grew} KiB (20 copies would be ${20 * (body.length >> 10)} KiB)`);
+      // Far below one copy per download. Not zero: ASan's quarantine keeps the freed 64 KiB
+      // chunks for a while (+22 MiB for the 24 MiB file there, +1.2 MiB without it).
+      const bound = Math.max(16 * 1024, (20 * (body.length >> 10)) / 8);
+      assert.ok(grew < bound, `${path}: RSS grew by ${grew} KiB (20 copies would be ${20 * (body.length >> 10)} KiB)`);
     }
   });
 });
@@ -667,6 +670,20 @@ describe('http out of file descriptors', () => {
 });
 
 describe('http graceful shutdown', () => {
+  test('SIGTERM right after start is still a graceful shutdown (exit 0), never the default kill', async () => {
+    // Every thread must block SIGTERM from the start, or the kernel may hand it to one that
+    // does not (the store's writer) while the main thread is not yet in sigwait.
+    const exits = {};
+    for (let i = 0; i < 25; i++) {
+      const srv = await startServer();
+      srv.child.kill('SIGTERM');
+      const { code, signal } = await srv.exited;
+      exits[`${code}/${signal}`] = (exits[`${code}/${signal}`] || 0) + 1;
+      srv.cleanup();
+    }
+    assert.deepEqual(exits, { '0/null': 25 });
+  });
+
   test('SIGTERM: in-flight request completes, idle connections close, exit 0 within 5 s', async () => {
     const srv = await startServer({ sets: { shutdown_timeout_ms: 3000 } });
     try {
