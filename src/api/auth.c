@@ -127,7 +127,9 @@ static bool by_cookie(struct http_req *r, const char *tok, struct store_user *ou
                              &last_seen);
     if (err == -ENOENT) {
         http_respond_error(r, 401, "session_expired",
-                           "Your session has ended or is not valid: sign in again.", NULL);
+                           "Your session has ended (12 hours without use, 7 days after sign-in, "
+                           "or signed out) or is not valid: sign in again.",
+                           NULL);
         return false;
     }
     if (err) {
