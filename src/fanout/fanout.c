@@ -460,7 +460,20 @@ static size_t run_continue(struct fanout_loop *l, size_t budget)
             goto paused;
     } else {
         while (tried < budget && (nd = l->iter_node)) {
-            l->iter_node = nd->next;
+            struct node *next = nd->next, *after = next ? next->next : NULL;
+
+            /*
+             * Tens of thousands of subscribers do not fit in cache. While this one's write runs,
+             * fetch ahead, one level per step: the node after next, its subscriber, and the
+             * next subscriber's context (each fetched a step earlier is in cache by now).
+             */
+            if (after) {
+                __builtin_prefetch(after->next);
+                __builtin_prefetch(after->sub);
+            }
+            if (next)
+                __builtin_prefetch(next->sub->ctx);
+            l->iter_node = next;
             tried++;
             reached += deliver(l, nd->sub);
         }
