@@ -385,54 +385,6 @@ bool api__media_image_of(struct http_req *r, const char *id, int64_t org_id)
 
 /* ---- serving ---- */
 
-/*
- * One byte range of `size` (RFC 9110 §14.1.2): "bytes=a-b", "bytes=a-" or "bytes=-n".
- * Returns 1 with [*from, *to] set, 0 to ignore the header (not bytes=, or several ranges:
- * answering the whole file is allowed), or -1 when unsatisfiable (416).
- */
-static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
-{
-    const char *p;
-    char *end;
-    unsigned long long a, b;
-
-    if (strncmp(h, "bytes=", 6) || strchr(h, ','))
-        return 0;
-    p = h + 6;
-    if (*p == '-') {
-        if (p[1] < '0' || p[1] > '9')
-            return -1;
-        errno = 0;
-        b = strtoull(p + 1, &end, 10);
-        if (errno || *end || !b || !size)
-            return -1;
-        *from = b >= size ? 0 : size - b;
-        *to = size - 1;
-        return 1;
-    }
-    if (*p < '0' || *p > '9')
-        return -1;
-    errno = 0;
-    a = strtoull(p, &end, 10);
-    if (errno || *end != '-')
-        return -1;
-    p = end + 1;
-    if (!*p) {
-        b = size ? size - 1 : 0;
-    } else {
-        if (*p < '0' || *p > '9')
-            return -1;
-        b = strtoull(p, &end, 10);
-        if (errno || *end || b < a)
-            return -1;
-    }
-    if (a >= size)
-        return -1;
-    *from = a;
-    *to = b >= size ? size - 1 : b;
-    return 1;
-}
-
 static const struct store_media_file *find_variant(const struct store_media *m, const char *v)
 {
     for (unsigned i = 0; i < m->nfiles; i++) {
@@ -581,7 +533,7 @@ static void serve_file(struct http_req *r, const struct store_media *m,
         return;
     }
     if (range && (!if_range || !strcmp(if_range, etag)))
-        rr = parse_range(range, size, &from, &to);
+        rr = http_range_parse(range, size, &from, &to);
     if (rr < 0) {
         snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
         http_resp_header(r, "Content-Range", cr);

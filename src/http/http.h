@@ -198,6 +198,14 @@ struct http_shared {
 MUST_CHECK int http_stream_write_ref(struct http_req *r, const void *p, size_t len,
                                      const struct http_shared *sh, void *arg);
 
+/*
+ * One byte range of a `size`-byte body from a Range header (RFC 9110 14.1.2): "bytes=a-b",
+ * "bytes=a-" or "bytes=-n". Returns 1 with [*from, *to] set (from <= to < size), 0 to ignore
+ * the header (not bytes=, or several ranges: answering the whole body is allowed), or -1 when
+ * unsatisfiable (answer 416). Outside input: fuzzed (tests/fuzz/fuzz_range.c).
+ */
+int http_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
+
 /* One piece of a vectored shared write: bytes and the argument that keeps them alive. */
 struct http_ref_buf {
     const void *p;

@@ -310,3 +310,47 @@ int http__stream_head(struct http_req *r, int status, const char *content_type, 
     account(r, status, o->len);
     return 0;
 }
+
+/* Static files and media both answer ranges with this (http.h). */
+int http_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+    const char *p;
+    char *end;
+    unsigned long long a, b;
+
+    if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    p = h + 6;
+    if (*p == '-') {
+        if (p[1] < '0' || p[1] > '9')
+            return -1;
+        errno = 0;
+        b = strtoull(p + 1, &end, 10);
+        if (errno || *end || !b || !size)
+            return -1;
+        *from = b >= size ? 0 : size - b;
+        *to = size - 1;
+        return 1;
+    }
+    if (*p < '0' || *p > '9')
+        return -1;
+    errno = 0;
+    a = strtoull(p, &end, 10);
+    if (errno || *end != '-')
+        return -1;
+    p = end + 1;
+    if (!*p) {
+        b = size ? size - 1 : 0;
+    } else {
+        if (*p < '0' || *p > '9')
+            return -1;
+        b = strtoull(p, &end, 10);
+        if (errno || *end || b < a)
+            return -1;
+    }
+    if (a >= size)
+        return -1;
+    *from = a;
+    *to = b >= size ? size - 1 : b;
+    return 1;
+}

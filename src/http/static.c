@@ -236,55 +236,6 @@ static void not_found(struct http_req *r)
 }
 
 /*
- * One byte range of `size` (RFC 9110 section 14.1.2): "bytes=a-b", "bytes=a-" or "bytes=-n".
- * Returns 1 with [*from, *to] set, 0 to ignore the header (not bytes=, or several ranges:
- * answering the whole file is allowed), or -1 when unsatisfiable (416). The same rules as the
- * media files' (api/media.c), which cannot share http/'s internals.
- */
-static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
-{
-    const char *p;
-    char *end;
-    unsigned long long a, b;
-
-    if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
-        return 0;
-    p = h + 6;
-    if (*p == '-') {
-        if (p[1] < '0' || p[1] > '9')
-            return -1;
-        errno = 0;
-        b = strtoull(p + 1, &end, 10);
-        if (errno || *end || !b || !size)
-            return -1;
-        *from = b >= size ? 0 : size - b;
-        *to = size - 1;
-        return 1;
-    }
-    if (*p < '0' || *p > '9')
-        return -1;
-    errno = 0;
-    a = strtoull(p, &end, 10);
-    if (errno || *end != '-')
-        return -1;
-    p = end + 1;
-    if (!*p) {
-        b = size ? size - 1 : 0;
-    } else {
-        if (*p < '0' || *p > '9')
-            return -1;
-        b = strtoull(p, &end, 10);
-        if (errno || *end || b < a)
-            return -1;
-    }
-    if (a >= size)
-        return -1;
-    *from = a;
-    *to = b >= size ? size - 1 : b;
-    return 1;
-}
-
-/*
  * The range a GET asked for, if it still applies: If-Range must name this very version (our
  * ETag, or the Last-Modified date exactly), else the whole file is sent (RFC 9110 13.1.5).
  */
@@ -297,7 +248,7 @@ static int wanted_range(struct http_req *r, const struct entry *e, uint64_t *fro
         return 0;
     if (if_range && strcmp(if_range, e->etag) != 0 && strcmp(if_range, e->lastmod) != 0)
         return 0;
-    return parse_range(range, e->size, from, to);
+    return http_range_parse(range, e->size, from, to);
 }
 
 /*
