@@ -42,7 +42,6 @@ struct api_app {
     struct http_server *server; /* set once started; for /metrics */
     struct api_settings set;
     struct workpool *media_pool;        /* image processing; main.c starts and frees it */
-    struct workpool *media_io_pool;     /* reading large media files to serve; the same */
     struct ratelimit *follower_signups; /* members below are private to api/ */
     /* api/reactions.c and api/polls.c: rate limits; api/counts.c: the coalesced events */
     struct ratelimit *reactions_by_token;

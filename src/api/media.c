@@ -46,14 +46,6 @@
  * plus room for the multipart framing. The per-kind caps are checked after sniffing.
  */
 #define UPLOAD_BODY_MAX (32L * 1024 * 1024 + 64 * 1024)
-/* A file under DATA_DIR/media never exceeds the largest upload cap. */
-#define SERVE_FILE_MAX UPLOAD_BODY_MAX
-/*
- * Answers up to this size are read on the loop (from the page cache: microseconds, and every
- * image size is below it); larger ones, voice notes and PDFs, are read on the media I/O pool
- * so that a 10 MB document never holds a loop for milliseconds.
- */
-#define SERVE_INLINE_MAX (256 * 1024)
 /* Media workers run below the event loops' priority, so that answering wins the CPU. */
 #define MEDIA_NICE 10
 
@@ -394,105 +386,32 @@ static const struct store_media_file *find_variant(const struct store_media *m, 
     return NULL;
 }
 
-/* Read [from, from + n) of `path`. Caller frees. NULL on error, with *err set. */
-static char *read_part(const char *path, uint64_t from, size_t n, int *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    char *buf;
-    size_t got = 0;
-
-    if (fd < 0) {
-        *err = -errno;
-        return NULL;
-    }
-    buf = xmalloc(n ? n : 1);
-    while (got < n) {
-        ssize_t k = pread(fd, buf + got, n - got, (off_t)(from + got));
-
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            *err = k < 0 ? -errno : -EIO;
-            free(buf);
-            close(fd);
-            return NULL;
-        }
-        got += (size_t)k;
-    }
-    close(fd);
-    return buf;
-}
-
-static void answer_file(struct http_req *r, int err, int status, const char *mime, const char *body,
-                        size_t n)
-{
-    if (err) {
-        log_warn("media: cannot read a stored file: %s", strerror(-err));
-        http_respond_error(r, 500, "internal",
-                           "The file cannot be read on the server; the error was logged.", NULL);
-        return;
-    }
-    http_respond(r, status, mime, body, n);
-}
-
-/* A file read off the loop: everything the answer needs travels with it. */
-struct file_read {
-    struct http_req *req;
-    struct http_loop *loop;
-    char path[4200];
-    uint64_t from;
-    size_t n;
-    int status;
-    int err;
-    char mime[64];
-    char *body;
-};
-
-static void file_read_answer(void *arg)
-{
-    struct file_read *j = arg;
-
-    answer_file(j->req, j->err, j->status, j->mime, j->body, j->n);
-    free(j->body);
-    free(j);
-}
-
-static void file_read_work(void *arg)
-{
-    struct file_read *j = arg;
-
-    j->body = read_part(j->path, j->from, j->n, &j->err);
-    if (http_loop_post(j->loop, file_read_answer, j) != 0) {
-        free(j->body); /* the loop is stopping: its connections are closed */
-        free(j);
-    }
-}
-
 /*
- * Read [from, from + n) of `path` on the media I/O pool and answer from there (the response
- * headers are already set). Returns 0 when the pool took it, or an error (pool full): then the
- * caller reads on the loop after all, rather than refusing a download.
+ * Open the stored file to serve `size` bytes of it. On the loop, as static.c opens its large
+ * files: opening a content-addressed path is a lookup in the dentry cache, and the bytes
+ * themselves go out with sendfile() from the loop (http_respond_file()), never through memory.
+ * Returns the fd, or a negative errno: -EIO when the file is shorter than its row says, since
+ * the Content-Length announced could not be kept.
  */
-static int read_on_pool(struct http_req *r, const char *path, uint64_t from, size_t n, int status,
-                        const char *mime)
+static int open_stored(const char *path, uint64_t size)
 {
-    struct workpool *pool = api__app(r)->media_io_pool;
-    struct file_read *j;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     int err;
 
-    if (!pool)
-        return -ENOSPC;
-    j = xcalloc(1, sizeof(*j));
-    j->req = r;
-    j->loop = http_req_loop(r);
-    snprintf(j->path, sizeof(j->path), "%s", path);
-    j->from = from;
-    j->n = n;
-    j->status = status;
-    snprintf(j->mime, sizeof(j->mime), "%s", mime);
-    err = workpool_submit(pool, file_read_work, j);
-    if (err)
-        free(j);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st)) {
+        err = -errno;
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < size) {
+        err = -EIO;
+        goto fail;
+    }
+    return fd;
+fail:
+    close(fd);
     return err;
 }
 
@@ -511,9 +430,8 @@ static void serve_file(struct http_req *r, const struct store_media *m,
     uint64_t from = 0, to = size ? size - 1 : 0;
     int status = 200;
     int rr = 0;
-    int err = 0;
-    char *body = NULL;
-    size_t n;
+    int err;
+    int fd;
 
     snprintf(etag, sizeof(etag), "\"%.32s\"", f->sha256);
     http_resp_header(r, "Cache-Control", cache_forever);
@@ -548,15 +466,14 @@ static void serve_file(struct http_req *r, const struct store_media *m,
     }
     media_root(api__app(r), root, sizeof(root));
     err = media_cas_path(root, f->sha256, path, sizeof(path));
-    if (!err && size > SERVE_FILE_MAX)
-        err = -EFBIG;
-    n = size ? (size_t)(to - from + 1) : 0;
-    if (!err && n > SERVE_INLINE_MAX && !read_on_pool(r, path, from, n, status, f->mime))
-        return; /* answered from the pool */
-    if (!err)
-        body = read_part(path, from, n, &err);
-    answer_file(r, err, status, f->mime, body, n);
-    free(body);
+    fd = err ? err : open_stored(path, size);
+    if (fd < 0) {
+        log_warn("media: cannot read a stored file: %s", strerror(-fd));
+        http_respond_error(r, 500, "internal",
+                           "The file cannot be read on the server; the error was logged.", NULL);
+        return;
+    }
+    http_respond_file(r, status, f->mime, fd, from, size ? to - from + 1 : 0); /* takes fd */
 }
 
 static bool accepts_webp(struct http_req *r)

@@ -159,10 +159,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     set.ws_max_message_bytes = (size_t)c->conf.ws_max_message_bytes;
     api_app_init(&app, store, &set);
     app.media_pool = workpool_new(set.media_workers, 16 * (size_t)set.media_workers);
-    app.media_io_pool = workpool_new(2, 256);
-    if (!app.media_pool || !app.media_io_pool) {
-        workpool_free(app.media_pool);
-        workpool_free(app.media_io_pool);
+    if (!app.media_pool) {
         fprintf(stderr, "araldo: cannot start the media processing threads\n");
         api_app_release(&app);
         store_close(store);
@@ -176,7 +173,6 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     if (!app.fanout) {
         fprintf(stderr, "araldo: cannot start the live-stream heartbeat thread\n");
         workpool_free(app.media_pool);
-        workpool_free(app.media_io_pool);
         api_app_release(&app);
         store_close(store);
         return 1;
@@ -206,7 +202,6 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     if (!srv) {
         fprintf(stderr, "araldo: %s\n", err);
         workpool_free(app.media_pool);
-        workpool_free(app.media_io_pool);
         api_app_release(&app);
         store_close(store);
         fanout_free(app.fanout);
@@ -229,7 +224,6 @@ int cmd_serve(struct cli *c, int argc, char **argv)
      * the pool goes after the stop and before the loops are freed.
      */
     workpool_free(app.media_pool);
-    workpool_free(app.media_io_pool);
     http_server_free(srv);
     api_app_release(&app);
     store_close(store);

@@ -148,6 +148,18 @@ void http_resp_header(struct http_req *r, const char *name, const char *value);
 /* Answer with `len` bytes of `body` (copied). HEAD requests get the headers only. */
 void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
                   size_t len);
+/*
+ * Answer with bytes [off, off + len) of the open regular file `fd` as the body, Content-Length
+ * `len` (takes ownership of `fd`: it is closed once the body is out, or at once for HEAD, a
+ * status without a body, or a client that left). The bytes go from the page cache to the
+ * socket with sendfile(); a socket that is full gets one 64 KiB chunk read at a time, so the
+ * memory a download costs does not depend on the file's size, however slow the client. The
+ * caller checked (fstat) that the range lies within the file: a file that shrinks while it is
+ * sent ends the connection, as the announced Content-Length can no longer be kept. The request
+ * stays with its handler until the body is out, so pipelined requests wait for it.
+ */
+void http_respond_file(struct http_req *r, int status, const char *content_type, int fd,
+                       uint64_t off, uint64_t len);
 /* Answer with a JSON error body {"error":{"code","message","field"}}; `field` may be NULL. */
 void http_respond_error(struct http_req *r, int status, const char *code, const char *message,
                         const char *field);

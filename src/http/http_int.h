@@ -240,12 +240,6 @@ void http__loop_maybe_finish(struct http_loop *loop);
  */
 void http__respond_ex(struct http_req *r, int status, const char *content_type,
                       const void *body, size_t len, int64_t clen);
-/*
- * Queue an answer whose body is bytes [off, off + len) of the open file `fd` (takes ownership;
- * closed once sent, or at once for HEAD or a connection that is gone).
- */
-void http__respond_file(struct http_req *r, int status, const char *content_type, int fd,
-                        uint64_t off, uint64_t len);
 /* The error status for a request whose head could not be parsed (no handler involved). */
 void http__respond_early(struct http__conn *c, int status, const char *code,
                          const char *message);

@@ -216,15 +216,16 @@ void http__respond_ex(struct http_req *r, int status, const char *content_type,
     http__conn_request_done(c);
 }
 
-void http__respond_file(struct http_req *r, int status, const char *content_type, int fd,
-                        uint64_t off, uint64_t len)
+void http_respond_file(struct http_req *r, int status, const char *content_type, int fd,
+                       uint64_t off, uint64_t len)
 {
     struct http__conn *c = r->c;
     struct buf *o = &c->loop->out;
-    bool body = r->method != HTTP_M_HEAD && len;
+    bool body = r->method != HTTP_M_HEAD && status >= 200 && status != 204 && status != 304 && len;
     size_t bytes = 0;
 
     assert(!r->answered && !r->streaming); /* a handler answers exactly once */
+    assert(fd >= 0);
     r->answered = true;
     c->keep_alive = can_keep(c);
     if (!c->closed && !c->gone) {

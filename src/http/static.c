@@ -292,7 +292,7 @@ static void answer(struct http_req *r, const struct entry *e, const char *data, 
         http_resp_header(r, "Content-Range", cr);
     }
     if (fd >= 0) {
-        http__respond_file(r, status, e->type, fd, from, n);
+        http_respond_file(r, status, e->type, fd, from, n);
         return;
     }
     http__respond_ex(r, status, e->type, data + from, (size_t)n, (int64_t)n);
