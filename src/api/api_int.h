@@ -101,6 +101,14 @@ void api__pending_free(struct api_pending *p);
  */
 bool api__media_image_of(struct http_req *r, const char *id, int64_t org_id);
 
+/*
+ * Whether `a` and `b` (valid emoji, store_emoji_valid) are the same emoji as reactions count
+ * them: equal once every VS16 (U+FE0F) is left out, so "❤" and "❤️" are one. The one rule for
+ * a reaction's match in its channel's set and for duplicates within a set (api/reactions.c).
+ * Pure; any thread.
+ */
+bool api__same_emoji(const char *a, size_t alen, const char *b, size_t blen);
+
 /* The routes of one resource file (api/ops.c exports api_ops_routes, and so on). */
 struct api_route_set {
     const struct http_route *routes;

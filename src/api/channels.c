@@ -256,7 +256,10 @@ static bool emoji_valid(const char *s)
     return n <= CHANNEL_EMOJI_MAX && store_emoji_valid(s, n);
 }
 
-/* Validate `reactions` (an array of 1-12 distinct emoji) and encode it compactly into `out`. */
+/*
+ * Validate `reactions` (an array of 1-12 emoji, distinct as reactions count them: "❤" and
+ * "❤️" are one) and encode it compactly into `out`.
+ */
 static bool reactions_parse(struct http_req *r, json_t *v, char **out)
 {
     size_t i, j;
@@ -274,9 +277,14 @@ static bool reactions_parse(struct http_req *r, json_t *v, char **out)
             return false;
         }
         for (j = 0; j < i; j++) {
-            if (!strcmp(json_string_value(json_array_get(v, j)), json_string_value(e))) {
-                bad(r, "invalid_reactions", "reactions", "'reactions' lists %s twice.",
-                    json_string_value(e));
+            json_t *d = json_array_get(v, j);
+
+            /* "❤" and "❤️" too: a reaction with either counts as the first one listed. */
+            if (api__same_emoji(json_string_value(d), json_string_length(d), json_string_value(e),
+                                json_string_length(e))) {
+                bad(r, "invalid_reactions", "reactions",
+                    "'reactions' lists the same emoji twice (%s and %s): keep one of them.",
+                    json_string_value(d), json_string_value(e));
                 return false;
             }
         }

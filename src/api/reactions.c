@@ -140,7 +140,7 @@ void api__interaction_done(struct http_req *r, int err, int64_t id, void *data)
 /* ---- reactions ---- */
 
 /* Whether `a` and `b` are the same emoji, ignoring VS16 (U+FE0F: "❤" and "❤️" are one). */
-static bool same_emoji(const char *a, size_t alen, const char *b, size_t blen)
+bool api__same_emoji(const char *a, size_t alen, const char *b, size_t blen)
 {
     static const char vs16[] = "\xef\xb8\x8f";
     size_t i = 0;
@@ -175,7 +175,7 @@ static const char *in_set(json_t *set, const char *emoji, size_t len)
     {
         const char *s = json_string_value(e);
 
-        if (s && same_emoji(s, json_string_length(e), emoji, len))
+        if (s && api__same_emoji(s, json_string_length(e), emoji, len))
             return s;
     }
     return NULL;
@@ -184,7 +184,7 @@ static const char *in_set(json_t *set, const char *emoji, size_t len)
 /* Answers 409 emoji_not_allowed, listing the channel's set. */
 static void not_in_set(struct http_req *r, json_t *set)
 {
-    char msg[640];
+    char msg[64 + CHANNEL_REACTIONS_MAX * (1 + CHANNEL_EMOJI_MAX)]; /* the longest set whole */
     size_t off;
     size_t i;
     json_t *e;

@@ -37,7 +37,18 @@
 #define CHANNEL_ICON_MAX        63 /* bytes: a media id */
 #define CHANNEL_LANGUAGE_MAX    15 /* bytes: a short BCP 47 tag such as "it" or "de-AT" */
 #define CHANNEL_REACTIONS_MAX   12 /* emoji in a reaction set */
-#define CHANNEL_EMOJI_MAX       32 /* bytes per emoji (ZWJ sequences are long) */
+/*
+ * Bytes per emoji in a reaction set: whatever a follower may react with, so the same as
+ * REACTION_EMOJI_MAX_BYTES (store/reactions.h checks it). The longest emoji of Unicode's
+ * emoji-test.txt (15.0) are 35 bytes (kiss with two skin tones); the validator's 48 leaves room.
+ */
+#define CHANNEL_EMOJI_MAX 48
+/*
+ * A reaction set as stored, compact JSON with its NUL: "[" "\"e\"" ("," "\"e\"")* "]" NUL is at
+ * most 12 x (48 + 3) + 2 = 614 bytes; an emoji has no character JSON escapes (no quote,
+ * backslash or control character).
+ */
+#define CHANNEL_REACTIONS_JSON_BYTES (CHANNEL_REACTIONS_MAX * (CHANNEL_EMOJI_MAX + 3) + 4)
 #define CHANNEL_RETENTION_DEF   30 /* days */
 #define CHANNEL_CATEGORY_DEFAULT "news"
 #define CHANNEL_LANGUAGE_DEFAULT "it"
@@ -71,7 +82,7 @@ struct store_channel {
     bool listed; /* visibility: listed (directory) or unlisted */
     bool verified;
     enum store_reaction_policy reaction_policy;
-    char reactions_json[CHANNEL_REACTIONS_MAX * (CHANNEL_EMOJI_MAX + 3) + 4]; /* "" or [..] */
+    char reactions_json[CHANNEL_REACTIONS_JSON_BYTES]; /* "" or [..] */
     int retention_days;
     int64_t pinned_post_id; /* 0: none */
     int64_t followers_count;

@@ -21,6 +21,7 @@
 
 #include "core/compiler.h"
 #include "core/secret.h"
+#include "store/channels.h"
 #include "store/store.h"
 
 /* Limits (the API validates with these; the schema's CHECKs mirror them). */
@@ -32,6 +33,9 @@
 #define POLL_OPTIONS_MAX         12
 #define POLL_CLOSE_MAX_MS        (366LL * 24 * 3600 * 1000) /* closes_at at most a year ahead */
 #define COUNTS_BATCH_MAX         1000                       /* posts per store_counts_events call */
+/* A channel's reaction set (store/channels.h) takes every emoji a follower may react with. */
+_Static_assert(CHANNEL_EMOJI_MAX == REACTION_EMOJI_MAX_BYTES,
+               "a channel's reaction set takes every emoji a follower may react with");
 
 /* Stored sizes of the aggregates as JSON text (struct store_post carries them). */
 #define REACTIONS_JSON_BYTES (REACTIONS_SHOWN_MAX * (REACTION_EMOJI_MAX_BYTES + 24) + 4)
@@ -61,7 +65,7 @@ struct store_post_target {
     int64_t published_ms;
     int retention_days;
     int reaction_policy;      /* enum store_reaction_policy (store/channels.h) */
-    char reactions_json[512]; /* the policy's set, "" unless "set" */
+    char reactions_json[CHANNEL_REACTIONS_JSON_BYTES]; /* the policy's set, "" unless "set" */
     bool follows;             /* the caller follows the post's channel */
     bool has_poll;
     unsigned n_options;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { buildWorld } from './lib/world.mjs';
 import { startServer, operatorToken } from './lib/server.mjs';
 
@@ -85,6 +86,77 @@ test('policy: "set" takes only its emoji (❤ counts as ❤️), "none" takes no
   assert.equal(r.status, 403);
   assert.equal(r.data.error.code, 'reactions_disabled');
   assert.deepEqual(await counts(pn), {});
+});
+
+// Unicode's own list (apt-get install unicode-data), as tests/unit/test_reactions.c reads it:
+// every emoji that is not a bare component, by its code points; [] when the file is absent.
+const EMOJI_TEST = '/usr/share/unicode/emoji/emoji-test.txt';
+function unicodeEmoji() {
+  if (!existsSync(EMOJI_TEST)) return [];
+  const out = [];
+  for (const line of readFileSync(EMOJI_TEST, 'utf8').split('\n')) {
+    const semi = line.indexOf(';');
+    if (line.startsWith('#') || semi < 0 || line.slice(semi).includes('component')) continue;
+    out.push(String.fromCodePoint(...line.slice(0, semi).trim().split(/\s+/).map((h) => parseInt(h, 16))));
+  }
+  return out;
+}
+const bytes = (s) => Buffer.byteLength(s);
+
+test('a reaction set takes the longest standard emoji (35 bytes), and followers react with it', async (t) => {
+  const kiss = '👩🏻‍❤️‍💋‍👨🏼'; // kiss: woman, man, light and medium-light skin tones
+  assert.equal(bytes(kiss), 35);
+  // Twelve of the longest emoji Unicode lists (all 35 bytes): every fixed buffer on the way
+  // (the stored set, the reaction's target, the 409 message) must hold the longest set.
+  const all = unicodeEmoji();
+  if (!all.length) t.diagnostic(`${EMOJI_TEST} is absent (apt-get install unicode-data): only the kiss checked`);
+  const longest = [...new Set(all.filter((e) => e.includes('\uFE0F')))].sort((a, b) => bytes(b) - bytes(a)).slice(0, 11);
+  const set = [kiss, ...longest.filter((e) => e !== kiss)].slice(0, 12);
+  const handle = await w.channel({ reaction_policy: 'set', reactions: set });
+  const ch = await w.ok(200, 'GET', `/api/v1/channels/${handle}`, { as: w.tok.channel_owner });
+  assert.deepEqual(ch.reactions, set, 'stored and read back whole');
+  const post = await w.post(handle, 'Baci');
+  const f = await w.follower(handle);
+  assert.equal((await react(post, f, kiss)).status, 204);
+  assert.deepEqual(await counts(post), { [kiss]: 1 });
+  const last = set[set.length - 1];
+  assert.equal((await react(post, f, last)).status, 204, 'the last of a full set of long ones');
+  assert.deepEqual(await counts(post), { [last]: 1 });
+  const r = await react(post, f, '🎉');
+  assert.equal(r.status, 409);
+  assert.ok(r.data.error.message.endsWith(` ${last}`), 'the 409 lists the whole set');
+  // Every emoji of emoji-test.txt fits in a set, twelve at a time (one spelling of each: ❤ and
+  // ❤️ are one emoji, so they may not share a set). In the other Comune, whose audit log the
+  // test of what is audited does not read.
+  const seen = new Set();
+  const distinct = all.filter((e) => { const k = e.replaceAll('\uFE0F', ''); return !seen.has(k) && seen.add(k); });
+  const sweep = w.unique('tutte');
+  await w.ok(201, 'POST', '/api/v1/channels', {
+    as: w.tok.other_org, body: { org: 'comune-b', handle: sweep, name: 'Tutte', reaction_policy: 'set', reactions: [kiss] },
+  });
+  for (let i = 0; i < distinct.length; i += 12) {
+    const chunk = distinct.slice(i, i + 12);
+    const p = await w.call('PATCH', `/api/v1/channels/${sweep}`, { as: w.tok.other_org, body: { reactions: chunk } });
+    assert.equal(p.status, 200, `${chunk.join(' ')}: ${p.text}`);
+  }
+  t.diagnostic(`${all.length} emoji of emoji-test.txt (${distinct.length} distinct) went into sets; the longest is ${Math.max(0, ...all.map(bytes))} bytes`);
+});
+
+test('a reaction set may not list one emoji in two spellings ("❤" and "❤️")', async () => {
+  for (const reactions of [['❤', '👍', '❤️'], ['👍', '❤️', '❤'], ['🏳️‍🌈', '🏳‍🌈']]) {
+    const r = await w.call('POST', '/api/v1/channels', {
+      as: w.tok.channel_owner,
+      body: { org: 'comune-a', handle: w.unique('doppio'), name: 'Doppio', reaction_policy: 'set', reactions },
+    });
+    assert.equal(r.status, 400, `${reactions.join(' ')}: ${r.text}`);
+    assert.equal(r.data.error.code, 'invalid_reactions');
+    assert.equal(r.data.error.field, 'reactions');
+    assert.match(r.data.error.message, /same emoji/);
+  }
+  const handle = await w.channel({ reaction_policy: 'set', reactions: ['❤️'] });
+  const r = await w.call('PATCH', `/api/v1/channels/${handle}`, { as: w.tok.channel_owner, body: { reactions: ['❤️', '❤'] } });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.data.error.field, 'reactions');
 });
 
 test('who may react: followers of the channel only', async () => {
