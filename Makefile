@@ -128,6 +128,8 @@ format:
 lint:
 	scripts/check-banned.sh
 	scripts/check-layers.sh
+	scripts/check-format.sh
+	scripts/check-headers.sh
 	git ls-files 'src/*.c' | xargs -P2 -I{} clang-tidy --quiet {} -- -Isrc -I$(BUILD)/gen \
 		-D_GNU_SOURCE -std=c17
 

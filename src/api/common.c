@@ -39,10 +39,9 @@ const struct http_route *api_routes(size_t *n)
     static struct http_route table[MAX_ROUTES];
     static size_t count;
     const struct api_route_set *sets[] = {
-        &api_ops_routes,      &api_tokens_routes,    &api_accounts_routes,
-        &api_channels_routes, &api_followers_routes, &api_posts_routes,
-        &api_media_routes,    &api_reactions_routes, &api_polls_routes,
-        &api_stream_routes,
+        &api_ops_routes,       &api_tokens_routes, &api_accounts_routes, &api_channels_routes,
+        &api_followers_routes, &api_posts_routes,  &api_media_routes,    &api_reactions_routes,
+        &api_polls_routes,     &api_stream_routes,
     };
 
     if (!count) {
@@ -200,7 +199,8 @@ json_t *api__body_object(struct http_req *r, const char *const *allowed)
         http_respond_error(r, 400, "invalid_json", "The body must be a JSON object.", NULL);
         return NULL;
     }
-    json_object_foreach(v, key, val) {
+    json_object_foreach(v, key, val)
+    {
         bool ok = false;
 
         for (size_t i = 0; allowed[i] && !ok; i++)

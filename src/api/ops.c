@@ -32,8 +32,7 @@ static void readyz_finish(struct http_req *r, int err, int64_t id, void *data)
     (void)data;
     if (err) {
         http_resp_header(r, "Retry-After", "5");
-        http_respond_error(r, 503, "not_ready", "The store cannot commit writes right now.",
-                           NULL);
+        http_respond_error(r, 503, "not_ready", "The store cannot commit writes right now.", NULL);
         return;
     }
     http_resp_header(r, "Cache-Control", "no-store");
@@ -74,26 +73,25 @@ static int write_metrics(struct api_app *app, struct buf *out)
 
     http_server_stats(app->server, &hs);
     store_stats(app->store, &ss);
-    err = buf_printf(out,
-                     "# HELP araldo_connections_open Client connections open now.\n"
-                     "# TYPE araldo_connections_open gauge\n"
-                     "araldo_connections_open %llu\n"
-                     "# HELP araldo_connections_total Client connections accepted.\n"
-                     "# TYPE araldo_connections_total counter\n"
-                     "araldo_connections_total %llu\n"
-                     "# HELP araldo_connections_refused_total Connections refused over a limit.\n"
-                     "# TYPE araldo_connections_refused_total counter\n"
-                     "araldo_connections_refused_total %llu\n"
-                     "# HELP araldo_accept_paused_total Accept pauses on file-descriptor "
-                     "exhaustion.\n"
-                     "# TYPE araldo_accept_paused_total counter\n"
-                     "araldo_accept_paused_total %llu\n"
-                     "# HELP araldo_http_requests_total Requests answered, by status class.\n"
-                     "# TYPE araldo_http_requests_total counter\n",
-                     (unsigned long long)hs.connections_open,
-                     (unsigned long long)hs.connections_total,
-                     (unsigned long long)hs.connections_refused,
-                     (unsigned long long)hs.accept_paused);
+    err = buf_printf(
+        out,
+        "# HELP araldo_connections_open Client connections open now.\n"
+        "# TYPE araldo_connections_open gauge\n"
+        "araldo_connections_open %llu\n"
+        "# HELP araldo_connections_total Client connections accepted.\n"
+        "# TYPE araldo_connections_total counter\n"
+        "araldo_connections_total %llu\n"
+        "# HELP araldo_connections_refused_total Connections refused over a limit.\n"
+        "# TYPE araldo_connections_refused_total counter\n"
+        "araldo_connections_refused_total %llu\n"
+        "# HELP araldo_accept_paused_total Accept pauses on file-descriptor "
+        "exhaustion.\n"
+        "# TYPE araldo_accept_paused_total counter\n"
+        "araldo_accept_paused_total %llu\n"
+        "# HELP araldo_http_requests_total Requests answered, by status class.\n"
+        "# TYPE araldo_http_requests_total counter\n",
+        (unsigned long long)hs.connections_open, (unsigned long long)hs.connections_total,
+        (unsigned long long)hs.connections_refused, (unsigned long long)hs.accept_paused);
     for (int i = 1; !err && i <= 5; i++)
         err = buf_printf(out, "araldo_http_requests_total{class=\"%s\"} %llu\n", classes[i],
                          (unsigned long long)hs.requests_by_class[i]);

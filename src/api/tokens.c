@@ -56,8 +56,8 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
         snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
         clock_rfc3339(t->created_ms, created, sizeof(created));
         api__json(r, 201,
-                  json_pack("{s:s, s:s, s:s, s:s}", "id", idtext, "name", t->name, "token",
-                            t->text, "created_at", created));
+                  json_pack("{s:s, s:s, s:s, s:s}", "id", idtext, "name", t->name, "token", t->text,
+                            "created_at", created));
     }
     secret_random(t->text, sizeof(t->text)); /* do not leave the secret in freed memory */
     free(t);
@@ -105,8 +105,8 @@ static void list_one(void *ctx, const struct store_token *tok)
 
     snprintf(id, sizeof(id), "%lld", (long long)tok->id);
     clock_rfc3339(tok->created_ms, created, sizeof(created));
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", id, "name", tok->name,
-                                         "created_at", created));
+    json_array_append_new(
+        arr, json_pack("{s:s, s:s, s:s}", "id", id, "name", tok->name, "created_at", created));
 }
 
 static void tokens_list(struct http_req *r)

@@ -28,8 +28,8 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
     s = cli_open_store(&c->conf);
     if (!s)
         return 1;
-    printf("migrate: schema at version %d (%d migrations applied now)\n",
-           store_schema_version(s), store_migrations_applied(s));
+    printf("migrate: schema at version %d (%d migrations applied now)\n", store_schema_version(s),
+           store_migrations_applied(s));
     store_close(s);
     return 0;
 }
@@ -116,13 +116,17 @@ int cmd_user(struct cli *c, int argc, char **argv)
         return 2;
     }
     if (role != STORE_ROLE_OPERATOR) {
-        fprintf(stderr, "araldo user add: role '%s' belongs to an organization; create it "
-                        "with POST /api/v1/orgs/{slug}/staff\n", c->role);
+        fprintf(stderr,
+                "araldo user add: role '%s' belongs to an organization; create it "
+                "with POST /api/v1/orgs/{slug}/staff\n",
+                c->role);
         return 2;
     }
     if (cli_read_password(pw, sizeof(pw)) || password_hash(pw, hash, sizeof(hash))) {
-        fprintf(stderr, "araldo user add: the password must be %d to %d characters on one "
-                        "line of standard input\n", PASSWORD_MIN_LEN, PASSWORD_MAX_LEN);
+        fprintf(stderr,
+                "araldo user add: the password must be %d to %d characters on one "
+                "line of standard input\n",
+                PASSWORD_MIN_LEN, PASSWORD_MAX_LEN);
         return 2;
     }
     secret_random(pw, sizeof(pw));

@@ -72,8 +72,8 @@ int cmd_org(struct cli *c, int argc, char **argv)
         fprintf(stderr, "araldo org add: --slug (2 to 64 of a-z 0-9 -) and --name are needed\n");
         return 2;
     }
-    f.set = STORE_ORG_F_NAME | (c->istat ? STORE_ORG_F_ISTAT : 0) |
-            (c->timezone ? STORE_ORG_F_TZ : 0);
+    f.set =
+        STORE_ORG_F_NAME | (c->istat ? STORE_ORG_F_ISTAT : 0) | (c->timezone ? STORE_ORG_F_TZ : 0);
     f.name = c->name;
     f.istat_code = c->istat;
     f.timezone = c->timezone;

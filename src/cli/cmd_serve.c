@@ -13,8 +13,8 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "core/password.h"
-#include "fanout/fanout.h"
 #include "core/workpool.h"
+#include "fanout/fanout.h"
 #include "http/http.h"
 #include "store/events.h"
 
@@ -48,8 +48,7 @@ static int first_start(struct store *s, bool demo)
     if (!rc)
         rc = store_user_add(s, email, STORE_ROLE_OPERATOR, hash, true, NULL, NULL, &id);
     if (rc) {
-        fprintf(stderr, "araldo: cannot create the first operator account: %s\n",
-                strerror(-rc));
+        fprintf(stderr, "araldo: cannot create the first operator account: %s\n", strerror(-rc));
         return rc;
     }
     printf("first start: created operator account '%s' with one-time password %s\n"
@@ -118,8 +117,10 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!public_url_ok(c->conf.public_url)) {
-        fprintf(stderr, "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
-                        "(scheme and host only)\n", c->conf.public_url);
+        fprintf(stderr,
+                "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
+                "(scheme and host only)\n",
+                c->conf.public_url);
         return 2;
     }
     /*
@@ -231,4 +232,3 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     log_info("serve: stopped");
     return 0;
 }
-

@@ -20,21 +20,29 @@
 #define HOUR_MS (3600LL * 1000)
 
 struct demo_post {
-    int channel;       /* index into channels[] */
-    int64_t age_ms;    /* how long ago it was published */
+    int channel;    /* index into channels[] */
+    int64_t age_ms; /* how long ago it was published */
     enum store_importance importance;
     const char *text;
 };
 
 static const struct store_channel_fields channels[] = {
-    { .handle = "valdoro-notizie", .name = "Comune di Valdoro — Notizie",
+    { .handle = "valdoro-notizie",
+      .name = "Comune di Valdoro — Notizie",
       .description = "Avvisi, eventi e servizi per la città di Valdoro: lavori stradali, "
                      "scuole, rifiuti, cultura. Solo comunicazioni ufficiali.",
-      .category = "news", .language = "it", .has_listed = true, .listed = true },
-    { .handle = "valdoro-protezione-civile", .name = "Protezione Civile Valdoro",
+      .category = "news",
+      .language = "it",
+      .has_listed = true,
+      .listed = true },
+    { .handle = "valdoro-protezione-civile",
+      .name = "Protezione Civile Valdoro",
       .description = "Allerte meteo, rischio idrogeologico e indicazioni di comportamento "
                      "della Protezione Civile comunale.",
-      .category = "civil_protection", .language = "it", .has_listed = true, .listed = true },
+      .category = "civil_protection",
+      .language = "it",
+      .has_listed = true,
+      .listed = true },
 };
 
 static const struct demo_post posts[] = {

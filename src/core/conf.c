@@ -19,7 +19,8 @@
  */
 static const struct conf_def defs[] = {
     { "listen", CONF_STR, FIELD(listen), "127.0.0.1:8080", 0, 0, NULL,
-      "Address and port to listen on (IPv4 `host:port` or `[v6]:port`); port 0 picks a free port." },
+      "Address and port to listen on (IPv4 `host:port` or `[v6]:port`); port 0 picks a free "
+      "port." },
     { "data_dir", CONF_STR, FIELD(data_dir), "./var", 0, 0, NULL,
       "Directory holding the database (araldo.db) and uploaded media; created if missing." },
     { "public_url", CONF_STR, FIELD(public_url), "", 0, 0, NULL,
@@ -45,8 +46,8 @@ static const struct conf_def defs[] = {
       "Idle keep-alive connections are closed after this long without a request." },
     { "max_connections", CONF_LONG, FIELD(max_connections), "19000", 1, 10000000, NULL,
       "Open client connections across all workers; past it new ones get 503 with Retry-After." },
-    { "max_connections_per_ip", CONF_LONG, FIELD(max_connections_per_ip), "1000", 1, 10000000,
-      NULL, "Open connections from one client address; past it new ones are refused with 503." },
+    { "max_connections_per_ip", CONF_LONG, FIELD(max_connections_per_ip), "1000", 1, 10000000, NULL,
+      "Open connections from one client address; past it new ones are refused with 503." },
     { "shutdown_timeout_ms", CONF_LONG, FIELD(shutdown_timeout_ms), "4000", 0, 60000, NULL,
       "On SIGTERM/SIGINT, time given to in-flight requests before connections are closed." },
     { "frame_ancestors", CONF_STR, FIELD(frame_ancestors), "'none'", 0, 0, NULL,
@@ -57,9 +58,9 @@ static const struct conf_def defs[] = {
       "Most writes committed together in one transaction (group commit)." },
     { "store_queue_max", CONF_LONG, FIELD(store_queue_max), "100000", 1, 10000000, NULL,
       "Writes waiting for the writer thread; past it writes fail with 503 and Retry-After." },
-    { "stream_queue_bytes", CONF_LONG, FIELD(stream_queue_bytes), "262144", 4096, 67108864,
-      NULL, "Bytes a live stream (SSE or WebSocket) may have unsent before it is cut off; the "
-            "client reconnects and resumes where it was, so one slow phone never delays others." },
+    { "stream_queue_bytes", CONF_LONG, FIELD(stream_queue_bytes), "262144", 4096, 67108864, NULL,
+      "Bytes a live stream (SSE or WebSocket) may have unsent before it is cut off; the "
+      "client reconnects and resumes where it was, so one slow phone never delays others." },
     { "stream_heartbeat_s", CONF_LONG, FIELD(stream_heartbeat_s), "25", 1, 3600, NULL,
       "Seconds between SSE comment heartbeats and WebSocket pings; a WebSocket that answers "
       "no ping for this long is closed, and a dead SSE peer is found by the write." },
@@ -69,21 +70,23 @@ static const struct conf_def defs[] = {
     { "stream_replay_max", CONF_LONG, FIELD(stream_replay_max), "1000", 10, 1000000, NULL,
       "Missed events replayed per channel when a stream resumes; a client further behind gets "
       "this many, then the stream ends and it resumes again from there." },
-    { "ws_max_message_bytes", CONF_LONG, FIELD(ws_max_message_bytes), "4096", 128, 1048576,
-      NULL, "Largest message a WebSocket client may send; past it the connection is closed with "
-            "code 1009." },
+    { "ws_max_message_bytes", CONF_LONG, FIELD(ws_max_message_bytes), "4096", 128, 1048576, NULL,
+      "Largest message a WebSocket client may send; past it the connection is closed with "
+      "code 1009." },
     { "follower_signups_per_ip", CONF_LONG, FIELD(follower_signups_per_ip), "1200", 1, 1000000,
-      NULL, "New anonymous followers one client address may create per 10 minutes (carrier NAT "
-            "puts many phones behind one address); past it 429 with Retry-After." },
+      NULL,
+      "New anonymous followers one client address may create per 10 minutes (carrier NAT "
+      "puts many phones behind one address); past it 429 with Retry-After." },
     { "reactions_per_minute", CONF_LONG, FIELD(reactions_per_minute), "30", 1, 1000000, NULL,
       "Reactions and poll votes (together) one follower token may send per minute; past it 429 "
       "with Retry-After." },
     { "reactions_per_ip_per_minute", CONF_LONG, FIELD(reactions_per_ip_per_minute), "6000", 1,
-      100000000, NULL, "Reactions and poll votes (together) from one client address per minute: "
+      100000000, NULL,
+      "Reactions and poll votes (together) from one client address per minute: "
       "generous, because carrier NAT puts thousands of phones behind one address; past it 429 "
       "with Retry-After." },
-    { "media_image_max_bytes", CONF_LONG, FIELD(media_image_max_bytes), "15728640", 1024,
-      33554432, NULL, "Largest photo upload (JPEG, PNG, WebP, HEIC) in bytes; larger ones get 413." },
+    { "media_image_max_bytes", CONF_LONG, FIELD(media_image_max_bytes), "15728640", 1024, 33554432,
+      NULL, "Largest photo upload (JPEG, PNG, WebP, HEIC) in bytes; larger ones get 413." },
     { "media_voice_max_bytes", CONF_LONG, FIELD(media_voice_max_bytes), "5242880", 1024, 33554432,
       NULL, "Largest voice note upload (Ogg/Opus, M4A) in bytes; larger ones get 413." },
     { "media_document_max_bytes", CONF_LONG, FIELD(media_document_max_bytes), "10485760", 1024,

@@ -55,9 +55,9 @@ enum conf_type { CONF_STR, CONF_LONG, CONF_BOOL, CONF_ENUM };
 struct conf_def {
     const char *name;
     enum conf_type type;
-    size_t offset;      /* of the field in struct conf */
-    const char *defval; /* default, as it would be written in a config file */
-    long min, max;      /* CONF_LONG only */
+    size_t offset;       /* of the field in struct conf */
+    const char *defval;  /* default, as it would be written in a config file */
+    long min, max;       /* CONF_LONG only */
     const char *choices; /* CONF_ENUM only: "a|b|c" */
     const char *doc;     /* one sentence for --help-config and docs/CONFIG.md */
 };

@@ -16,8 +16,7 @@ void histogram_observe(struct histogram *h, uint64_t us)
     atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
 }
 
-int histogram_write(const struct histogram *h, const char *name, const char *help,
-                    struct buf *out)
+int histogram_write(const struct histogram *h, const char *name, const char *help, struct buf *out)
 {
     uint64_t cum = 0;
     int err;

@@ -155,8 +155,8 @@ struct fanout_sub_ops {
      */
     void (*write)(void *ctx, struct fanout_msg *const *m, size_t n);
     /*
-     * The subscriber fell behind (unsent bytes plus the run past queue_bytes): end its stream now (it will resume
-     * from the store). Must call fanout_sub_free() before returning.
+     * The subscriber fell behind (unsent bytes plus the run past queue_bytes): end its stream now
+     * (it will resume from the store). Must call fanout_sub_free() before returning.
      */
     void (*cutoff)(void *ctx);
 };

@@ -827,7 +827,8 @@ const char *http_req_query(const struct http_req *r, const char *name)
         bool same;
 
         buf_init(&out, len + 1);
-        same = !http_query_decode(q, klen, &out) && out.len == nlen && !memcmp(out.data, name, nlen);
+        same =
+            !http_query_decode(q, klen, &out) && out.len == nlen && !memcmp(out.data, name, nlen);
         buf_release(&out);
         if (same) {
             buf_init(&out, len + 1);

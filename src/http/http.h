@@ -57,8 +57,8 @@ enum http_route_flags {
 typedef bool http_admit_fn(struct http_req *req);
 
 struct http_route {
-    unsigned methods;     /* enum http_method bits */
-    const char *pattern;  /* "/api/v1/orgs/{slug}": {name} matches one non-empty segment */
+    unsigned methods;    /* enum http_method bits */
+    const char *pattern; /* "/api/v1/orgs/{slug}": {name} matches one non-empty segment */
     http_handler_fn *handler;
     size_t max_body;      /* 0: the server's default max_body_bytes */
     unsigned flags;       /* enum http_route_flags */
@@ -108,9 +108,9 @@ void http_server_free(struct http_server *s);
 struct http_stats {
     uint64_t connections_open;
     uint64_t connections_total;
-    uint64_t connections_refused; /* over max_connections or the per-IP cap */
-    uint64_t accept_paused;       /* times accepting paused on EMFILE/ENFILE */
-    uint64_t requests_by_class[6]; /* [1]..[5]: 1xx..5xx */
+    uint64_t connections_refused;    /* over max_connections or the per-IP cap */
+    uint64_t accept_paused;          /* times accepting paused on EMFILE/ENFILE */
+    uint64_t requests_by_class[6];   /* [1]..[5]: 1xx..5xx */
     const struct histogram *latency; /* request latency, handler start to response queued */
 };
 void http_server_stats(const struct http_server *s, struct http_stats *out);
@@ -123,7 +123,7 @@ MUST_CHECK int http_loop_post(struct http_loop *loop, void (*fn)(void *arg), voi
 
 /* ---- requests (loop thread only) ---- */
 
-unsigned http_req_method(const struct http_req *r); /* one enum http_method bit */
+unsigned http_req_method(const struct http_req *r);         /* one enum http_method bit */
 const char *http_req_method_name(const struct http_req *r); /* "GET" */
 /* The percent-decoded path, without the query string. */
 const char *http_req_path(const struct http_req *r);

@@ -54,8 +54,8 @@ struct http__match {
 };
 
 /* Compile `routes` (borrowed; must outlive the router). Returns 0 or -EINVAL with `err`. */
-MUST_CHECK int http__router_init(struct http__router *rt, const struct http_route *routes,
-                                 size_t n, char *err, size_t errlen);
+MUST_CHECK int http__router_init(struct http__router *rt, const struct http_route *routes, size_t n,
+                                 char *err, size_t errlen);
 void http__router_release(struct http__router *rt);
 /*
  * Match the decoded `path` for `method`. `scratch` receives a copy of the path split into
@@ -89,8 +89,8 @@ struct http_req {
     /* streaming responses (stream.c) */
     http_stream_close_fn *on_close;
     void *stream_ctx;
-    bool raw;                      /* no chunk framing: a WebSocket after its 101 */
-    http_stream_data_fn *on_data;  /* input of a stream that reads (WebSocket), else closes */
+    bool raw;                     /* no chunk framing: a WebSocket after its 101 */
+    http_stream_data_fn *on_data; /* input of a stream that reads (WebSocket), else closes */
 };
 
 enum http__cstate {
@@ -104,14 +104,14 @@ enum http__cstate {
 struct http__conn {
     uv_tcp_t tcp;
     struct http_loop *loop;
-    struct http__conn *prev, *next;  /* loop->conns */
+    struct http__conn *prev, *next;   /* loop->conns */
     struct http__conn *tprev, *tnext; /* loop->timed, while a timeout runs (deadline_ms) */
-    struct http__conn *resume_next; /* loop->resume, when queued */
+    struct http__conn *resume_next;   /* loop->resume, when queued */
     struct http_parse parse;
     struct http_req req;
-    struct buf in; /* bytes received after the current request (pipelining) */
+    struct buf in;        /* bytes received after the current request (pipelining) */
     uint64_t deadline_ms; /* uv_now() time of the current timeout, 0 for none (set_timeout) */
-    size_t wbytes;         /* bytes queued in uv_write()s */
+    size_t wbytes;        /* bytes queued in uv_write()s */
     unsigned nwrites;
     enum http__cstate state;
     bool got_bytes;   /* some byte of the current request arrived */
@@ -238,11 +238,10 @@ void http__loop_maybe_finish(struct http_loop *loop);
  * Queue the answer. `clen` is the Content-Length to announce (-1: none, for 204/304 without a
  * representation); the body is sent only when `body` is non-NULL and the request is not HEAD.
  */
-void http__respond_ex(struct http_req *r, int status, const char *content_type,
-                      const void *body, size_t len, int64_t clen);
+void http__respond_ex(struct http_req *r, int status, const char *content_type, const void *body,
+                      size_t len, int64_t clen);
 /* The error status for a request whose head could not be parsed (no handler involved). */
-void http__respond_early(struct http__conn *c, int status, const char *code,
-                         const char *message);
+void http__respond_early(struct http__conn *c, int status, const char *code, const char *message);
 const char *http__reason(int status);
 /* Build the pre-rendered security header block. Returns 0 or -EINVAL with `err`. */
 MUST_CHECK int http__security_headers(struct http_server *s, char *err, size_t errlen);
@@ -260,8 +259,8 @@ const char *http__content_type(const char *name);
  * On success writes the real path into `out` and its stat into `st`. Returns 0, -ENOENT or
  * -EACCES.
  */
-MUST_CHECK int http__static_resolve(const char *root, size_t root_len, const char *path,
-                                    char *out, size_t outlen, struct stat *st);
+MUST_CHECK int http__static_resolve(const char *root, size_t root_len, const char *path, char *out,
+                                    size_t outlen, struct stat *st);
 
 /* stream.c */
 /* The connection of a stream closed: run its on_close. */

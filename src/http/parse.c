@@ -14,8 +14,8 @@
 #include <errno.h>
 #include <http_parser.h>
 #include <stdint.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "core/alloc.h"

@@ -27,8 +27,8 @@ enum http_parse_status {
 };
 
 struct http_hdr {
-    const char *name;  /* NUL-terminated, inside the head copy */
-    const char *value; /* NUL-terminated, surrounding whitespace removed */
+    const char *name;      /* NUL-terminated, inside the head copy */
+    const char *value;     /* NUL-terminated, surrounding whitespace removed */
     size_t off[2], len[2]; /* private: name and value as offsets while parsing */
 };
 
@@ -48,10 +48,10 @@ struct http_parse {
     size_t max_body_bytes; /* the default body limit, restored by http_parse_reset() */
     size_t body_limit;
     int state;
-    int crlf;           /* head scanner: bytes of "\r\n\r\n" matched so far */
-    bool line_start;    /* head scanner: at the first byte of a line */
-    bool in_trailers;   /* chunked trailers are parsed and ignored */
-    struct buf head;    /* request line + headers, then split in place */
+    int crlf;         /* head scanner: bytes of "\r\n\r\n" matched so far */
+    bool line_start;  /* head scanner: at the first byte of a line */
+    bool in_trailers; /* chunked trailers are parsed and ignored */
+    struct buf head;  /* request line + headers, then split in place */
     struct buf body;
     size_t url_off, url_len;
     int hdr_cb_last; /* 0 none, 1 field, 2 value: to join split callbacks */
@@ -60,10 +60,10 @@ struct http_parse {
     unsigned method;         /* enum http_method (http.h) bit: GET 1, HEAD 2, POST 4 ... */
     const char *method_name; /* "GET" */
     const char *target;      /* the raw request-target, NUL-terminated */
-    struct http_hdr *hdrs; /* grown on demand: an idle connection holds no header table */
+    struct http_hdr *hdrs;   /* grown on demand: an idle connection holds no header table */
     size_t nhdrs, hdrs_alloc;
     unsigned http_major, http_minor;
-    bool has_body;       /* Content-Length > 0 or chunked */
+    bool has_body; /* Content-Length > 0 or chunked */
     bool chunked;
     uint64_t content_length; /* declared, when not chunked */
     bool keep_alive;

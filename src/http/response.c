@@ -18,48 +18,57 @@
 #include "core/json.h"
 #include "core/log.h"
 
+/* The reason phrases we send (RFC 9110 section 15), in status order. */
+static const struct {
+    int status;
+    const char *reason;
+} reasons[] = {
+    { 100, "Continue" },
+    { 101, "Switching Protocols" },
+    { 200, "OK" },
+    { 201, "Created" },
+    { 202, "Accepted" },
+    { 204, "No Content" },
+    { 206, "Partial Content" },
+    { 301, "Moved Permanently" },
+    { 302, "Found" },
+    { 303, "See Other" },
+    { 304, "Not Modified" },
+    { 307, "Temporary Redirect" },
+    { 308, "Permanent Redirect" },
+    { 400, "Bad Request" },
+    { 401, "Unauthorized" },
+    { 403, "Forbidden" },
+    { 404, "Not Found" },
+    { 405, "Method Not Allowed" },
+    { 406, "Not Acceptable" },
+    { 408, "Request Timeout" },
+    { 409, "Conflict" },
+    { 410, "Gone" },
+    { 411, "Length Required" },
+    { 412, "Precondition Failed" },
+    { 413, "Content Too Large" },
+    { 415, "Unsupported Media Type" },
+    { 416, "Range Not Satisfiable" },
+    { 422, "Unprocessable Content" },
+    { 428, "Precondition Required" },
+    { 429, "Too Many Requests" },
+    { 431, "Request Header Fields Too Large" },
+    { 500, "Internal Server Error" },
+    { 501, "Not Implemented" },
+    { 502, "Bad Gateway" },
+    { 503, "Service Unavailable" },
+    { 504, "Gateway Timeout" },
+    { 505, "HTTP Version Not Supported" },
+};
+
 const char *http__reason(int status)
 {
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 422: return "Unprocessable Content";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
+        if (reasons[i].status == status)
+            return reasons[i].reason;
     }
+    return "Unknown";
 }
 
 int http__security_headers(struct http_server *s, char *err, size_t errlen)
@@ -180,12 +189,12 @@ static int render_head(struct http_req *r, struct buf *o, int status, const char
 /* Whether the connection can carry another request after this answer. */
 static bool can_keep(struct http__conn *c)
 {
-    return c->keep_alive && !c->gone && !c->closing &&
-           http_parse_complete(&c->parse) && !c->loop->stopping;
+    return c->keep_alive && !c->gone && !c->closing && http_parse_complete(&c->parse) &&
+           !c->loop->stopping;
 }
 
-void http__respond_ex(struct http_req *r, int status, const char *content_type,
-                      const void *body, size_t len, int64_t clen)
+void http__respond_ex(struct http_req *r, int status, const char *content_type, const void *body,
+                      size_t len, int64_t clen)
 {
     struct http__conn *c = r->c;
     struct buf *o = &c->loop->out;
@@ -267,8 +276,7 @@ void http_respond_error(struct http_req *r, int status, const char *code, const 
     free(body);
 }
 
-void http__respond_early(struct http__conn *c, int status, const char *code,
-                         const char *message)
+void http__respond_early(struct http__conn *c, int status, const char *code, const char *message)
 {
     c->keep_alive = false;
     if (status == 503)

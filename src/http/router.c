@@ -17,8 +17,8 @@
 #include "core/alloc.h"
 #include "core/compiler.h"
 
-int http__router_init(struct http__router *rt, const struct http_route *routes, size_t n,
-                      char *err, size_t errlen)
+int http__router_init(struct http__router *rt, const struct http_route *routes, size_t n, char *err,
+                      size_t errlen)
 {
     rt->r = n ? xcalloc(n, sizeof(*rt->r)) : NULL;
     rt->n = n;
@@ -29,8 +29,10 @@ int http__router_init(struct http__router *rt, const struct http_route *routes, 
 
         cr->route = &routes[i];
         if (!p || p[0] != '/' || !routes[i].handler || !routes[i].methods) {
-            snprintf(err, errlen, "http: route %zu ('%s') needs a pattern starting with '/', "
-                     "methods and a handler", i, p ? p : "(null)");
+            snprintf(err, errlen,
+                     "http: route %zu ('%s') needs a pattern starting with '/', "
+                     "methods and a handler",
+                     i, p ? p : "(null)");
             goto fail;
         }
         while (*p == '/') {
@@ -91,8 +93,7 @@ static int split(const char *path, struct buf *scratch, char **segs)
     return n;
 }
 
-static bool match_route(const struct http__croute *cr, char **segs, int nseg,
-                        struct http__match *m)
+static bool match_route(const struct http__croute *cr, char **segs, int nseg, struct http__match *m)
 {
     unsigned np = 0;
 
@@ -147,8 +148,9 @@ const struct http_route *http__route_match(const struct http__router *rt, unsign
 
 void http__allow_string(unsigned methods, char *out, size_t outlen)
 {
-    static const char *const names[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                         "OPTIONS" };
+    static const char *const names[] = {
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
+    };
     size_t n = 0;
 
     out[0] = '\0';

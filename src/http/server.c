@@ -40,7 +40,6 @@ struct http__ip {
     struct http__ip *next;
 };
 
-
 /* ---- per-IP cap: one table for every thread, under a mutex (an accept is rare enough) ---- */
 
 static size_t ip_hash(const uint8_t a[16])
@@ -171,8 +170,8 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
         socklen_t sl = sizeof(ss);
         uint8_t key[16];
         uint64_t open;
-        int fd = accept4(loop->listen_fd, (struct sockaddr *)&ss, &sl,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(loop->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -183,8 +182,7 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
         }
         to_key(&ss, key);
         open = atomic_fetch_add_explicit(&s->conns_open, 1, memory_order_relaxed) + 1;
-        if ((s->opts.max_connections && open > s->opts.max_connections) ||
-            !ip_acquire(s, key)) {
+        if ((s->opts.max_connections && open > s->opts.max_connections) || !ip_acquire(s, key)) {
             atomic_fetch_sub_explicit(&s->conns_open, 1, memory_order_relaxed);
             refuse(loop, fd);
             continue;
@@ -433,8 +431,7 @@ static void loop_free(struct http_loop *loop)
 
 /* ---- start, stop ---- */
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err,
-                        size_t errlen)
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
     char host[64];
     const char *colon, *h = listen;
@@ -473,16 +470,18 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
         !uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss))
         return 0;
 bad:
-    snprintf(err, errlen, "listen: '%s' is not an address:port such as 127.0.0.1:8080 or "
-             "[::1]:8080", listen);
+    snprintf(err, errlen,
+             "listen: '%s' is not an address:port such as 127.0.0.1:8080 or "
+             "[::1]:8080",
+             listen);
     return -EINVAL;
 }
 
 static int listen_socket(const struct sockaddr_storage *ss, int *out)
 {
     int one = 1;
-    socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                               : sizeof(struct sockaddr_in);
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int err;
 

@@ -30,13 +30,13 @@
 #include "store/store.h"
 
 /* Limits, in characters unless said otherwise (the API validates them with these). */
-#define CHANNEL_HANDLE_MIN      3
-#define CHANNEL_HANDLE_MAX      32
-#define CHANNEL_NAME_MAX        100
-#define CHANNEL_DESC_MAX        2000
-#define CHANNEL_ICON_MAX        63 /* bytes: a media id */
-#define CHANNEL_LANGUAGE_MAX    15 /* bytes: a short BCP 47 tag such as "it" or "de-AT" */
-#define CHANNEL_REACTIONS_MAX   12 /* emoji in a reaction set */
+#define CHANNEL_HANDLE_MIN    3
+#define CHANNEL_HANDLE_MAX    32
+#define CHANNEL_NAME_MAX      100
+#define CHANNEL_DESC_MAX      2000
+#define CHANNEL_ICON_MAX      63 /* bytes: a media id */
+#define CHANNEL_LANGUAGE_MAX  15 /* bytes: a short BCP 47 tag such as "it" or "de-AT" */
+#define CHANNEL_REACTIONS_MAX 12 /* emoji in a reaction set */
 /*
  * Bytes per emoji in a reaction set: whatever a follower may react with, so the same as
  * REACTION_EMOJI_MAX_BYTES (store/reactions.h checks it). The longest emoji of Unicode's
@@ -49,14 +49,14 @@
  * backslash or control character).
  */
 #define CHANNEL_REACTIONS_JSON_BYTES (CHANNEL_REACTIONS_MAX * (CHANNEL_EMOJI_MAX + 3) + 4)
-#define CHANNEL_RETENTION_DEF   30 /* days */
-#define CHANNEL_CATEGORY_DEFAULT "news"
-#define CHANNEL_LANGUAGE_DEFAULT "it"
-#define CHANNEL_RETENTION_MIN   1
-#define CHANNEL_RETENTION_MAX   365
-#define CHANNEL_ADMINS_MAX      16 /* admins besides the owner */
-#define CHANNEL_INVITATION_DAYS 7  /* an admin invitation expires after this */
-#define CHANNEL_INVITE_CODE_MAX 64 /* bytes */
+#define CHANNEL_RETENTION_DEF        30 /* days */
+#define CHANNEL_CATEGORY_DEFAULT     "news"
+#define CHANNEL_LANGUAGE_DEFAULT     "it"
+#define CHANNEL_RETENTION_MIN        1
+#define CHANNEL_RETENTION_MAX        365
+#define CHANNEL_ADMINS_MAX           16 /* admins besides the owner */
+#define CHANNEL_INVITATION_DAYS      7  /* an admin invitation expires after this */
+#define CHANNEL_INVITE_CODE_MAX      64 /* bytes */
 
 enum store_reaction_policy {
     STORE_REACT_ANY = 0,

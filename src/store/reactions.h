@@ -64,9 +64,9 @@ struct store_post_target {
     bool published;
     int64_t published_ms;
     int retention_days;
-    int reaction_policy;      /* enum store_reaction_policy (store/channels.h) */
+    int reaction_policy; /* enum store_reaction_policy (store/channels.h) */
     char reactions_json[CHANNEL_REACTIONS_JSON_BYTES]; /* the policy's set, "" unless "set" */
-    bool follows;             /* the caller follows the post's channel */
+    bool follows;                                      /* the caller follows the post's channel */
     bool has_poll;
     unsigned n_options;
     bool multiple;

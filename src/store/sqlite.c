@@ -209,8 +209,9 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
 
 static void run_batch(struct store *s, struct store_write *batch)
 {
-    struct store_tx tx = { .db = s->db, .stmts = &s->stmts, .now_ms = clock_now_ms(),
-                           .events = &s->events };
+    struct store_tx tx = {
+        .db = s->db, .stmts = &s->stmts, .now_ms = clock_now_ms(), .events = &s->events
+    };
     uint64_t t0 = clock_mono_us();
     struct store_write *w;
     int err;

@@ -76,9 +76,9 @@ MUST_CHECK int store_backup(struct store *s, const char *path, store_progress_fn
 MUST_CHECK int store_integrity_check(struct store *s, char *err, size_t errlen);
 
 struct store_stats {
-    uint64_t queue_depth;   /* writes waiting now */
-    uint64_t writes_total;  /* writes committed or failed since start */
-    uint64_t commits_total; /* transactions committed */
+    uint64_t queue_depth;                   /* writes waiting now */
+    uint64_t writes_total;                  /* writes committed or failed since start */
+    uint64_t commits_total;                 /* transactions committed */
     const struct histogram *commit_latency; /* BEGIN to COMMIT durable, per batch */
     const struct histogram *write_latency;  /* queued to reported, per write */
 };
@@ -123,8 +123,8 @@ MUST_CHECK int store_user_add(struct store *s, const char *email, enum store_rol
  * for an empty name or one over 127 bytes.
  */
 MUST_CHECK int store_token_add(struct store *s, int64_t user_id, const char *name,
-                               const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done,
-                               void *ctx, int64_t *id_out);
+                               const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done, void *ctx,
+                               int64_t *id_out);
 /* Revoke token `token_id` of `user_id`. -ENOENT if no such live token belongs to the user. */
 MUST_CHECK int store_token_revoke(struct store *s, int64_t user_id, int64_t token_id,
                                   store_done_fn *done, void *ctx);

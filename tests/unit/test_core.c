@@ -148,8 +148,8 @@ TEST(tokens_are_random_base64url_and_hashes_compare_in_constant_time)
     CHECK_INT(strlen(a), ==, 7 + 43);
     CHECK(strncmp(a, "araldo_", 7) == 0);
     CHECK(strcmp(a, b) != 0);
-    CHECK_INT(strspn(a + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              ==, 43);
+    CHECK_INT(strspn(a + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), ==,
+              43);
     secret_sha256("abc", 3, ha);
     secret_hex(ha, sizeof(ha), hex);
     CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

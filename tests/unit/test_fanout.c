@@ -278,7 +278,7 @@ TEST(events_of_one_channel_that_queued_up_reach_a_subscriber_in_one_write)
     e[k++] = event(6, "d", 1, "{}");
     for (int i = 4; i < 4 + FANOUT_RUN_MAX + 2; i++)
         e[k++] = event(5, "c", i, "{}");
-    fanout_publish(f, e, 3);       /* published apart, delivered together: the loop was busy */
+    fanout_publish(f, e, 3); /* published apart, delivered together: the loop was busy */
     fanout_publish(f, e + 3, (size_t)k - 3);
     run_posts(&fl);
     /* a: 3 together, then FANOUT_RUN_MAX, then the 2 left; b also gets channel 6's alone. */

@@ -19,8 +19,8 @@ static void h_b(struct http_req *r)
 static const struct http_route routes[] = {
     { HTTP_M_GET, "/healthz", h_a, 0, 0, NULL },
     { HTTP_M_GET, "/api/v1/orgs/{slug}", h_a, 0, 0, NULL },
-    { HTTP_M_POST | HTTP_M_DELETE, "/api/v1/orgs/{slug}/channels/{id}", h_b, 0,
-      HTTP_ROUTE_JSON, NULL },
+    { HTTP_M_POST | HTTP_M_DELETE, "/api/v1/orgs/{slug}/channels/{id}", h_b, 0, HTTP_ROUTE_JSON,
+      NULL },
     { HTTP_M_PUT, "/api/v1/orgs/{slug}", h_b, 0, 0, NULL },
     { HTTP_M_GET, "/", h_b, 0, 0, NULL },
 };

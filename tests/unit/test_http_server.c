@@ -161,8 +161,9 @@ TEST(sync_and_later_answers_arrive_in_order_when_pipelined)
     CHECK(s);
     fd = connect_to(s);
     CHECK(fd >= 0);
-    CHECK_INT(send_str(fd, "GET /later HTTP/1.1\r\nHost: t\r\n\r\nGET /sync HTTP/1.1\r\nHost: t\r\n\r\n"
-                           "GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
+    CHECK_INT(send_str(fd,
+                       "GET /later HTTP/1.1\r\nHost: t\r\n\r\nGET /sync HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
               ==, 0);
     read_until(fd, buf, sizeof(buf), NULL, 3000);
     close(fd);
