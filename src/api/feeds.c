@@ -127,10 +127,11 @@ static void entry(void *ctx, const struct store_post *p)
     if (f->err || buf_puts(&e, "</content>\n</entry>\n") != 0)
         goto out;
     /* Too big for what is left: this entry and older ones stay out, the feed stays valid. */
-    if (buf_append(&f->out, e.data, e.len) != 0)
+    if (buf_append(&f->out, e.data, e.len) != 0) {
         f->err = -EMSGSIZE;
-    else if (updated > f->updated_ms)
+    } else if (updated > f->updated_ms) {
         f->updated_ms = updated;
+    }
 out:
     buf_release(&html);
     buf_release(&e);

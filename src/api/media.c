@@ -102,10 +102,11 @@ static int store_image(struct upload *u, const char *root)
     u->m.height = img.height;
     for (int i = 0; i < MEDIA_VARIANTS && !err; i++) {
         err = media_cas_put(root, img.data[i], img.len[i], hex);
-        if (!err)
+        if (!err) {
             add_file(&u->m, names[i], hex,
                      i == MEDIA_SMALL_WEBP || i == MEDIA_LARGE_WEBP ? "image/webp" : "image/jpeg",
                      img.len[i]);
+        }
     }
     media_image_release(&img);
     if (!err && u->app->set.media_keep_originals) {
@@ -337,10 +338,11 @@ static void media_get(struct http_req *r)
     if (!err && !may_see(&me, &m))
         err = -ENOENT; /* another org's media: as if it did not exist */
     if (err) {
-        if (err == -ENOENT)
+        if (err == -ENOENT) {
             http_respond_error(r, 404, "media_not_found", "No media has this id.", "id");
-        else
+        } else {
             api__errno(r, err, "media get");
+        }
         return;
     }
     api__json(r, 200, media_json(&m));
@@ -491,10 +493,11 @@ static void serve(struct http_req *r, const char *size)
     int err = store_media_get(api__reader(r), http_req_param(r, "id"), &m);
 
     if (err) {
-        if (err == -ENOENT)
+        if (err == -ENOENT) {
             http_respond_error(r, 404, "media_not_found", "No media has this id.", NULL);
-        else
+        } else {
             api__errno(r, err, "media serve");
+        }
         return;
     }
     if (!strcmp(m.kind, "image")) {

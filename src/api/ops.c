@@ -92,13 +92,15 @@ static int write_metrics(struct api_app *app, struct buf *out)
         "# TYPE araldo_http_requests_total counter\n",
         (unsigned long long)hs.connections_open, (unsigned long long)hs.connections_total,
         (unsigned long long)hs.connections_refused, (unsigned long long)hs.accept_paused);
-    for (int i = 1; !err && i <= 5; i++)
+    for (int i = 1; !err && i <= 5; i++) {
         err = buf_printf(out, "araldo_http_requests_total{class=\"%s\"} %llu\n", classes[i],
                          (unsigned long long)hs.requests_by_class[i]);
-    if (!err && hs.latency)
+    }
+    if (!err && hs.latency) {
         err = histogram_write(hs.latency, "araldo_http_request_duration_seconds",
                               "Time from a complete request to its response.", out);
-    if (!err)
+    }
+    if (!err) {
         err = buf_printf(out,
                          "# HELP araldo_store_queue_depth Writes waiting for the writer thread.\n"
                          "# TYPE araldo_store_queue_depth gauge\n"
@@ -111,12 +113,15 @@ static int write_metrics(struct api_app *app, struct buf *out)
                          "araldo_store_commits_total %llu\n",
                          (unsigned long long)ss.queue_depth, (unsigned long long)ss.writes_total,
                          (unsigned long long)ss.commits_total);
-    if (!err && ss.commit_latency)
+    }
+    if (!err && ss.commit_latency) {
         err = histogram_write(ss.commit_latency, "araldo_store_commit_duration_seconds",
                               "Time from BEGIN to a durable COMMIT, per batch.", out);
-    if (!err && ss.write_latency)
+    }
+    if (!err && ss.write_latency) {
         err = histogram_write(ss.write_latency, "araldo_store_write_duration_seconds",
                               "Time from a write being queued to its outcome.", out);
+    }
     if (!err && app->fanout) {
         struct fanout_stats fs;
 
@@ -138,12 +143,13 @@ static int write_metrics(struct api_app *app, struct buf *out)
                          (unsigned long long)fs.subscribers, (unsigned long long)fs.published,
                          (unsigned long long)fs.delivered, (unsigned long long)fs.cutoffs);
     }
-    if (!err)
+    if (!err) {
         err = buf_printf(out,
                          "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
                          "# TYPE process_resident_memory_bytes gauge\n"
                          "process_resident_memory_bytes %ld\n",
                          rss_bytes());
+    }
     return err;
 }
 

@@ -54,11 +54,12 @@ static struct store_org *load_org(struct http_req *r)
     if (!err)
         return o;
     free(o);
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 404, "org_not_found",
                            "No organization has this slug: check the address.", "slug");
-    else
+    } else {
         api__errno(r, err, "org lookup");
+    }
     return NULL;
 }
 
@@ -117,9 +118,10 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, int64_t or
     }
     if (!api__string(r, body, "istat_code", false, STORE_ORG_ISTAT_LEN, STORE_ORG_ISTAT_LEN, &v))
         return false;
-    if (v && strspn(v, "0123456789") != STORE_ORG_ISTAT_LEN)
+    if (v && strspn(v, "0123456789") != STORE_ORG_ISTAT_LEN) {
         return bad(r, "invalid_value", "'istat_code' must be the 6 digits of the ISTAT code.",
                    "istat_code");
+    }
     if (v || (patch && json_object_get(body, "istat_code"))) {
         f->set |= STORE_ORG_F_ISTAT;
         f->istat_code = v;
@@ -132,9 +134,10 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, int64_t or
     }
     if (!api__string(r, body, "timezone", false, 1, STORE_ORG_TZ_MAX, &v))
         return false;
-    if (v && !tz_exists(v))
+    if (v && !tz_exists(v)) {
         return bad(r, "invalid_timezone",
                    "'timezone' must be an IANA time zone name such as Europe/Rome.", "timezone");
+    }
     if (v) {
         f->set |= STORE_ORG_F_TZ;
         f->timezone = v;
@@ -144,11 +147,12 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, int64_t or
     if (!api__string(r, body, "logo", false, 1, STORE_ORG_LOGO_MAX, &v))
         return false;
     /* Like a channel's icon: an image uploaded for this Comune, or by an operator. */
-    if (v && !api__media_image_of(r, v, org_id))
+    if (v && !api__media_image_of(r, v, org_id)) {
         return bad(r, "invalid_value",
                    "'logo' must be the id of an image uploaded for this Comune (POST "
                    "/api/v1/media), or by an operator.",
                    "logo");
+    }
     if (v || (patch && json_object_get(body, "logo"))) {
         f->set |= STORE_ORG_F_LOGO;
         f->logo = v;
@@ -162,10 +166,11 @@ static void answer_org(struct http_req *r, int status, int64_t id)
     struct store_org *o = xmalloc(sizeof(*o));
     int err = store_org_get_id(api__reader(r), id, o);
 
-    if (err)
+    if (err) {
         api__errno(r, err, "org read");
-    else
+    } else {
         api__json(r, status, org_json(o));
+    }
     free(o);
 }
 
@@ -241,10 +246,11 @@ static void orgs_list(struct http_req *r)
     if (!api__staff(r, &me, NULL))
         return;
     arr = json_array();
-    if (me.role == STORE_ROLE_OPERATOR)
+    if (me.role == STORE_ROLE_OPERATOR) {
         err = store_org_list(api__reader(r), 0, list_one, arr);
-    else
+    } else {
         err = me.org_id ? store_org_list(api__reader(r), me.org_id, list_one, arr) : 0;
+    }
     if (err) {
         json_decref(arr);
         api__errno(r, err, "org list");

@@ -495,8 +495,9 @@ static void job_on_loop(void *arg)
 {
     struct pw_job *j = arg;
 
-    if (j->kind == PW_LOGIN)
+    if (j->kind == PW_LOGIN) {
         login_checked(j->req, j);
-    else
+    } else {
         change_checked(j->req, j);
+    }
 }

@@ -574,9 +574,10 @@ static void send_run(struct stream *st, struct fanout_msg *const *m, size_t n)
         k++;
         c->seq = seq;
     }
-    if (k)
+    if (k) {
         (void)!(st->ws ? http_ws_send_frames_ref(st->ws, b, k, &msg_shared)
                        : http_stream_writev_ref(st->req, b, k, &msg_shared));
+    }
 }
 
 static void op_write(void *ctx, struct fanout_msg *const *m, size_t n)

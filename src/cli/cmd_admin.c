@@ -177,10 +177,11 @@ static int token_account(struct store *s, const char *email, struct store_user *
     int rc = r ? store_user_by_email(r, email, u, hashbuf, sizeof(hashbuf)) : -EIO;
 
     store_reader_close(r);
-    if (rc == -ENOENT)
+    if (rc == -ENOENT) {
         fprintf(stderr, "araldo token: no account '%s' (create it with araldo user add)\n", email);
-    else if (rc)
+    } else if (rc) {
         fprintf(stderr, "araldo token: cannot read accounts: %s\n", strerror(-rc));
+    }
     return rc;
 }
 
@@ -193,10 +194,11 @@ static int token_create(struct store *s, const struct store_user *u, const char 
     secret_token("araldo", token, sizeof(token));
     secret_sha256(token, strlen(token), hash);
     rc = store_token_add(s, u->id, name ? name : "cli", hash, NULL, NULL, NULL);
-    if (rc)
+    if (rc) {
         fprintf(stderr, "araldo token create: cannot create the token: %s\n", strerror(-rc));
-    else
+    } else {
         printf("%s\n", token);
+    }
     secret_random(token, sizeof(token));
     return rc;
 }
@@ -212,12 +214,13 @@ static int token_revoke(struct store *s, const struct store_user *u, const char 
         return -EINVAL;
     }
     rc = store_token_revoke(s, u->id, id, NULL, NULL);
-    if (rc == -ENOENT)
+    if (rc == -ENOENT) {
         fprintf(stderr, "araldo token revoke: '%s' has no live token %lld\n", u->email, id);
-    else if (rc)
+    } else if (rc) {
         fprintf(stderr, "araldo token revoke: cannot revoke: %s\n", strerror(-rc));
-    else
+    } else {
         printf("token revoke: token %lld of '%s' no longer works\n", id, u->email);
+    }
     return rc;
 }
 

@@ -21,14 +21,15 @@ static int report(const char *cmd, int err, const char *what)
 {
     if (!err)
         return 0;
-    if (err == -EEXIST)
+    if (err == -EEXIST) {
         fprintf(stderr, "araldo %s: %s already exists\n", cmd, what);
-    else if (err == -ENOENT)
+    } else if (err == -ENOENT) {
         fprintf(stderr, "araldo %s: %s refers to something that does not exist\n", cmd, what);
-    else if (err == -EINVAL)
+    } else if (err == -EINVAL) {
         fprintf(stderr, "araldo %s: a value is out of its limits (see --help)\n", cmd);
-    else
+    } else {
         fprintf(stderr, "araldo %s: cannot write: %s\n", cmd, strerror(-err));
+    }
     return 1;
 }
 
@@ -113,12 +114,13 @@ static int user_id_of(struct store *s, const char *cmd, const char *email, int64
         return -EIO;
     rc = store_user_by_email(r, email, &u, hash, sizeof(hash));
     store_reader_close(r);
-    if (rc == -ENOENT)
+    if (rc == -ENOENT) {
         fprintf(stderr, "araldo %s: no staff account '%s'\n", cmd, email);
-    else if (rc)
+    } else if (rc) {
         fprintf(stderr, "araldo %s: cannot read accounts: %s\n", cmd, strerror(-rc));
-    else
+    } else {
         *id = u.id;
+    }
     return rc;
 }
 
@@ -232,10 +234,11 @@ int cmd_post(struct cli *c, int argc, char **argv)
     f.has_importance = true;
     f.importance = c->important ? STORE_IMPORTANT : c->silent ? STORE_SILENT : STORE_NORMAL;
     rc = store_post_create(s, ch.id, user, &f, NULL, NULL, &id);
-    if (rc == -EINVAL)
+    if (rc == -EINVAL) {
         fprintf(stderr, "araldo post: the text must be 1 to 4,096 characters\n");
-    else if (!report("post", rc, "the post"))
+    } else if (!report("post", rc, "the post")) {
         printf("post: published %lld in '%s'\n", (long long)id, c->channel);
+    }
 out:
     store_close(s);
     free(text);

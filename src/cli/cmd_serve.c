@@ -71,12 +71,13 @@ static bool public_url_ok(char *u)
         return true;
     if (u[n - 1] == '/')
         u[--n] = '\0';
-    if (!strncmp(u, "https://", 8))
+    if (!strncmp(u, "https://", 8)) {
         host = u + 8;
-    else if (!strncmp(u, "http://", 7))
+    } else if (!strncmp(u, "http://", 7)) {
         host = u + 7;
-    else
+    } else {
         return false;
+    }
     return *host && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                  "0123456789.-:[]") == strlen(host);
 }

@@ -152,10 +152,11 @@ int cli_parse(struct cli *c, int argc, char **argv, const char *usage)
         }
     }
     if (c->help_config) {
-        if (c->help_config == 2)
+        if (c->help_config == 2) {
             conf_print_markdown(stdout);
-        else
+        } else {
             conf_print_help(stdout);
+        }
         return 1;
     }
     if (c->config_file && conf_load_file(&c->conf, c->config_file, err, sizeof(err))) {

@@ -133,10 +133,11 @@ int cli_demo_seed(struct store *s, int64_t owner_id)
     clock_set_offset_ms(0);
     if (!rc)
         rc = demo_poll(s, ch_id[0], owner_id);
-    if (rc)
+    if (rc) {
         fprintf(stderr, "araldo: cannot create the demo: %s\n", strerror(-rc));
-    else
+    } else {
         printf("demo: created 'Comune di Valdoro' with channels valdoro-notizie and "
                "valdoro-protezione-civile, a week of posts and a poll\n");
+    }
     return rc;
 }

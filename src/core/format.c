@@ -160,12 +160,13 @@ static size_t url_len(const struct fmt *f, size_t i, size_t b)
 
     if (i > 0 && is_word(s[i - 1]))
         return 0;
-    if (b - i > 8 && !strncasecmp((const char *)s + i, "https://", 8))
+    if (b - i > 8 && !strncasecmp((const char *)s + i, "https://", 8)) {
         start = i + 8;
-    else if (b - i > 7 && !strncasecmp((const char *)s + i, "http://", 7))
+    } else if (b - i > 7 && !strncasecmp((const char *)s + i, "http://", 7)) {
         start = i + 7;
-    else
+    } else {
         return 0;
+    }
     for (j = start; j < b; j++) {
         unsigned char c = s[j];
 
@@ -273,10 +274,11 @@ static void render(struct fmt *f, size_t a, size_t b, unsigned mask)
         }
         escape(f, lit, i);
         puts_(f, tags[k].open);
-        if (tags[k].marker == '`')
+        if (tags[k].marker == '`') {
             escape(f, i + 1, j);
-        else
+        } else {
             render(f, i + 1, j, mask | (1u << k));
+        }
         puts_(f, tags[k].close);
         i = j + 1;
         lit = i;

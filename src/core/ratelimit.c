@@ -81,10 +81,11 @@ static void refill(const struct ratelimit *rl, struct bucket *b, int64_t now_ms)
 
     if (dt > 0) {
         /* Past a whole window the bucket is full; this also keeps the product from overflowing. */
-        if (dt >= rl->window_ms)
+        if (dt >= rl->window_ms) {
             b->units = rl->capacity_units;
-        else
+        } else {
             b->units += dt * (int64_t)rl->capacity;
+        }
         if (b->units > rl->capacity_units)
             b->units = rl->capacity_units;
         b->last_ms = now_ms;

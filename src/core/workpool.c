@@ -89,10 +89,11 @@ int workpool_submit(struct workpool *p, workpool_fn *fn, void *arg)
     j = xcalloc(1, sizeof(*j));
     j->fn = fn;
     j->arg = arg;
-    if (p->tail)
+    if (p->tail) {
         p->tail->next = j;
-    else
+    } else {
         p->head = j;
+    }
     p->tail = j;
     p->queued++;
     pthread_cond_signal(&p->cond);

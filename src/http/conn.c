@@ -70,10 +70,11 @@ static void set_timeout(struct http__conn *c, uint64_t ms)
             loop->timed->tprev = c;
         loop->timed = c;
     } else if (!c->deadline_ms && was) {
-        if (c->tprev)
+        if (c->tprev) {
             c->tprev->tnext = c->tnext;
-        else
+        } else {
             loop->timed = c->tnext;
+        }
         if (c->tnext)
             c->tnext->tprev = c->tprev;
         c->tprev = c->tnext = NULL;
@@ -166,10 +167,11 @@ void http__conn_free(struct http__conn *c)
     struct http_loop *loop = c->loop;
 
     set_timeout(c, 0);
-    if (c->prev)
+    if (c->prev) {
         c->prev->next = c->next;
-    else
+    } else {
         loop->conns = c->next;
+    }
     if (c->next)
         c->next->prev = c->prev;
     loop->nconns--;
@@ -548,10 +550,11 @@ static void dispatch(struct http__conn *c)
 
     c->state = CS_HANDLER;
     set_timeout(c, 0); /* the handler's time is the application's business */
-    if (r->target == T_ROUTE)
+    if (r->target == T_ROUTE) {
         r->route->handler(r);
-    else
+    } else {
         http__static_serve(r);
+    }
 }
 
 static void parse_failed(struct http__conn *c)
@@ -627,10 +630,11 @@ static void maybe_close_at_eof(struct http__conn *c)
 {
     if (!c->eof || c->closing || (c->state != CS_HEAD && c->state != CS_BODY) || c->in.len)
         return;
-    if (c->nwrites)
+    if (c->nwrites) {
         begin_linger(c);
-    else
+    } else {
         http__conn_close(c);
+    }
 }
 
 static void pause_reading_if_full(struct http__conn *c)
@@ -654,10 +658,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             return;
         }
         c->eof = true;
-        if (c->state == CS_LINGER || c->state == CS_STREAM)
+        if (c->state == CS_LINGER || c->state == CS_STREAM) {
             http__conn_close(c);
-        else
+        } else {
             maybe_close_at_eof(c);
+        }
         return;
     }
     if (!n || c->closing)
@@ -778,10 +783,11 @@ void http__conn_stop_idle(struct http_loop *loop)
         if (c->closing)
             continue;
         c->keep_alive = false;
-        if (c->state == CS_STREAM)
+        if (c->state == CS_STREAM) {
             http_stream_end(&c->req);
-        else if (c->state == CS_HEAD && !c->got_bytes && !c->in.len)
+        } else if (c->state == CS_HEAD && !c->got_bytes && !c->in.len) {
             http__conn_close(c);
+        }
     }
 }
 
@@ -868,10 +874,11 @@ const char *http_req_peer(const struct http_req *r)
     static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
     const uint8_t *a = r->c->addr;
 
-    if (!memcmp(a, mapped, 12))
+    if (!memcmp(a, mapped, 12)) {
         uv_inet_ntop(AF_INET, a + 12, text, sizeof(text));
-    else
+    } else {
         uv_inet_ntop(AF_INET6, a, text, sizeof(text));
+    }
     return text;
 }
 

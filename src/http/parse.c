@@ -61,10 +61,11 @@ void http_parse_init(struct http_parse *p, size_t max_header_bytes, size_t max_b
 
 static void shrink(struct buf *b, size_t keep)
 {
-    if (b->alloc > keep)
+    if (b->alloc > keep) {
         buf_release(b);
-    else
+    } else {
         buf_reset(b);
+    }
 }
 
 void http_parse_reset(struct http_parse *p, size_t keep)
@@ -392,9 +393,10 @@ static int parse_head(struct http_parse *p)
         return parse_error(p, e);
     if (!p->in_trailers || n != p->head.len)
         return bad(p, "The request head is incomplete or malformed.");
-    if (hp->http_major != 1 || hp->http_minor > 1)
+    if (hp->http_major != 1 || hp->http_minor > 1) {
         return fail(p, 505, "http_version_not_supported",
                     "Only HTTP/1.1 and HTTP/1.0 are supported.");
+    }
     p->http_major = hp->http_major;
     p->http_minor = hp->http_minor;
     p->method = method_bit(hp->method);
@@ -439,18 +441,20 @@ static int feed_head(struct http_parse *p, const char *data, size_t len, size_t 
         } else {
             if (p->crlf == 1 || p->crlf == 3)
                 return bad(p, "The request head contains a bare CR; end lines with CRLF.");
-            if (p->crlf == 2 && (ch == ' ' || ch == '\t'))
+            if (p->crlf == 2 && (ch == ' ' || ch == '\t')) {
                 return bad(p, "Folded header lines are not accepted; send each header on one "
                               "line.");
+            }
             if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
                 return bad(p, "The request head contains a control character or NUL.");
             p->crlf = 0;
         }
     }
-    if ((!found && end < len) || buf_append(&p->head, data + start, i - start))
+    if ((!found && end < len) || buf_append(&p->head, data + start, i - start)) {
         return fail(p, 431, "headers_too_large",
                     "The request line and headers are too large; send fewer or shorter "
                     "headers (large cookies are a common cause).");
+    }
     *used = i;
     return found ? parse_head(p) : HTTP_PARSE_MORE;
 }
@@ -461,9 +465,10 @@ static int feed_body(struct http_parse *p, const char *data, size_t len, size_t 
     size_t n;
     enum http_errno e;
 
-    if (!p->chunked && p->content_length > p->body_limit)
+    if (!p->chunked && p->content_length > p->body_limit) {
         return fail(p, 413, "body_too_large",
                     "The request body is larger than this endpoint accepts.");
+    }
     if (!len)
         return HTTP_PARSE_MORE; /* http-parser takes an empty buffer as end of stream */
     n = http_parser_execute(hp, &settings, data, len);
@@ -536,12 +541,13 @@ int http_path_decode(const char *target, struct buf *out, const char **query)
     *query = NULL;
     buf_reset(out);
     if (p[0] != '/') {
-        if (!strncasecmp(p, "http://", 7))
+        if (!strncasecmp(p, "http://", 7)) {
             p += 7;
-        else if (!strncasecmp(p, "https://", 8))
+        } else if (!strncasecmp(p, "https://", 8)) {
             p += 8;
-        else
+        } else {
             return -EINVAL;
+        }
         p += strcspn(p, "/?#");
         if (*p != '/')
             return -EINVAL;

@@ -177,10 +177,11 @@ static int render_head(struct http_req *r, struct buf *o, int status, const char
         e |= buf_puts(o, framing);
     if (r->resp_hdrs.len)
         e |= buf_append(o, r->resp_hdrs.data, r->resp_hdrs.len);
-    if (!keep)
+    if (!keep) {
         e |= buf_puts(o, "Connection: close\r\n");
-    else if (c->parse.http_minor == 0)
+    } else if (c->parse.http_minor == 0) {
         e |= buf_puts(o, "Connection: keep-alive\r\n");
+    }
     e |= buf_append(o, loop->srv->sec_hdrs, loop->srv->sec_len);
     e |= buf_append(o, "\r\n", 2);
     return e;
@@ -292,9 +293,10 @@ void http_resp_header(struct http_req *r, const char *name, const char *value)
         return;
     }
     if (buf_puts(&r->resp_hdrs, name) || buf_append(&r->resp_hdrs, ": ", 2) ||
-        buf_puts(&r->resp_hdrs, value) || buf_append(&r->resp_hdrs, "\r\n", 2))
+        buf_puts(&r->resp_hdrs, value) || buf_append(&r->resp_hdrs, "\r\n", 2)) {
         log_warn("http: response headers past %zu bytes; '%.64s' dropped", r->resp_hdrs.limit,
                  name);
+    }
 }
 
 int http__stream_head(struct http_req *r, int status, const char *content_type, bool raw)
@@ -307,12 +309,13 @@ int http__stream_head(struct http_req *r, int status, const char *content_type, 
     /* A stream is the last thing on its connection: no pipelining behind an endless body. */
     c->keep_alive = false;
     buf_reset(o);
-    if (raw)
+    if (raw) {
         e = render_head(r, o, status, content_type, -1, true, NULL);
-    else
+    } else {
         e = render_head(r, o, status, content_type, -1, chunked,
                         chunked ? "Transfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
                                 : "Cache-Control: no-store\r\n");
+    }
     if (e)
         return -EMSGSIZE;
     http__conn_send(c, o->data, o->len);

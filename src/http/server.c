@@ -68,10 +68,11 @@ static bool ip_acquire(struct http_server *s, const uint8_t a[16])
         e->next = *pp;
         *pp = e;
     }
-    if (e->count >= s->opts.max_connections_per_ip)
+    if (e->count >= s->opts.max_connections_per_ip) {
         ok = false;
-    else
+    } else {
         e->count++;
+    }
     uv_mutex_unlock(&s->ip_mu);
     return ok;
 }
@@ -327,10 +328,11 @@ int http_loop_post(struct http_loop *loop, void (*fn)(void *arg), void *arg)
         free(p);
         return -ESHUTDOWN;
     }
-    if (loop->post_tail)
+    if (loop->post_tail) {
         loop->post_tail->next = p;
-    else
+    } else {
         loop->post_head = p;
+    }
     loop->post_tail = p;
     /* Under the lock: finish() cannot close the handle between our check and the send. */
     uv_async_send(&loop->async);
@@ -457,10 +459,11 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
         goto bad;
     memcpy(host, h, hlen);
     host[hlen] = '\0';
-    if (!hlen || !strcmp(host, "*"))
+    if (!hlen || !strcmp(host, "*")) {
         snprintf(host, sizeof(host), "0.0.0.0");
-    else if (!strcmp(host, "localhost"))
+    } else if (!strcmp(host, "localhost")) {
         snprintf(host, sizeof(host), "127.0.0.1");
+    }
     errno = 0;
     port = strtol(colon + 1, &end, 10);
     if (errno || end == colon + 1 || *end || port < 0 || port > 65535)

@@ -265,10 +265,11 @@ static void answer(struct http_req *r, const struct entry *e, const char *data, 
 
     http_resp_header(r, "ETag", e->etag);
     http_resp_header(r, "Last-Modified", e->lastmod);
-    if (e->html)
+    if (e->html) {
         snprintf(cc, sizeof(cc), "no-cache");
-    else
+    } else {
         snprintf(cc, sizeof(cc), "public, max-age=%u", max_age);
+    }
     http_resp_header(r, "Cache-Control", cc);
     http_resp_header(r, "Accept-Ranges", "bytes");
     if (not_modified(r, e)) {

@@ -82,9 +82,10 @@ static VipsImage *pixels_only(VipsImage *in)
     size_t size = 0;
     void *px = vips_image_write_to_memory(in, &size);
 
-    if (px)
+    if (px) {
         out =
             vips_image_new_from_memory_copy(px, size, in->Xsize, in->Ysize, in->Bands, in->BandFmt);
+    }
     g_free(px);
     g_object_unref(in);
     return out;

@@ -94,10 +94,11 @@ int media_qr_png(const char *text, int scale, void **out, size_t *len)
         for (int x = 0; x < q->width; x++) {
             if (!(q->data[y * q->width + x] & 1))
                 continue;
-            for (int dy = 0; dy < scale; dy++)
+            for (int dy = 0; dy < scale; dy++) {
                 memset(pix + (size_t)((y + QUIET) * scale + dy) * (size_t)side +
                            (size_t)(x + QUIET) * (size_t)scale,
                        0, (size_t)scale);
+            }
         }
     }
     QRcode_free(q);

@@ -30,16 +30,18 @@ int store__audit(struct store_tx *tx, int64_t org_id, int64_t user_id, const cha
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, org_id);
-    if (user_id > 0)
+    if (user_id > 0) {
         sqlite3_bind_int64(st, 2, user_id);
-    else
+    } else {
         sqlite3_bind_null(st, 2);
+    }
     sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, target ? target : "", -1, SQLITE_STATIC);
-    if (detail_json)
+    if (detail_json) {
         sqlite3_bind_text(st, 5, detail_json, -1, SQLITE_STATIC);
-    else
+    } else {
         sqlite3_bind_null(st, 5);
+    }
     sqlite3_bind_int64(st, 6, tx->now_ms);
     /* An unknown org or user is a FOREIGN KEY violation: -ENOENT. */
     return store__step_done(tx->db, st, "audit");

@@ -182,10 +182,11 @@ int store_media_file_used(struct store_reader *r, const char *sha256, bool *used
         return -EIO;
     sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
         *used = false;
-    else if (rc != SQLITE_ROW)
+    } else if (rc != SQLITE_ROW) {
         err = store__errno(r->db, rc, "media_file_used");
+    }
     store__stmt_done(st);
     return err;
 }

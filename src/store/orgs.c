@@ -106,10 +106,11 @@ static char *dup_or_null(const char *s)
 
 static void bind_opt(sqlite3_stmt *st, int col, const char *v)
 {
-    if (v)
+    if (v) {
         sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC);
-    else
+    } else {
         sqlite3_bind_null(st, col);
+    }
 }
 
 /* ---- org_add / org_update ---- */

@@ -370,10 +370,11 @@ static int edit_history(struct store_tx *tx, const struct post_edit *e)
 
     if (st) {
         sqlite3_bind_int64(st, 1, e->post_id);
-        if (e->user_id > 0)
+        if (e->user_id > 0) {
             sqlite3_bind_int64(st, 2, e->user_id);
-        else
+        } else {
             sqlite3_bind_null(st, 2);
+        }
         sqlite3_bind_int64(st, 3, tx->now_ms);
     }
     return store__step_done(tx->db, st, "post_edit_history");
@@ -552,10 +553,11 @@ static int pin_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     st = store__stmt(tx->stmts, sql);
     if (st) {
         sqlite3_bind_int64(st, 1, p->channel_id);
-        if (p->post_id)
+        if (p->post_id) {
             sqlite3_bind_int64(st, 2, p->post_id);
-        else
+        } else {
             sqlite3_bind_null(st, 2);
+        }
     }
     err = store__step_done(tx->db, st, "post_pin");
     if (err)
@@ -565,10 +567,11 @@ static int pin_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
                        p->post_id ? target : "", NULL);
     if (err)
         return err;
-    if (p->post_id)
+    if (p->post_id) {
         snprintf(payload, sizeof(payload), "{\"pinned_post_id\":\"%lld\"}", (long long)p->post_id);
-    else
+    } else {
         snprintf(payload, sizeof(payload), "{\"pinned_post_id\":null}");
+    }
     *id = p->post_id;
     return store__event(tx, p->channel_id, "channel.updated", payload, NULL);
 }
