@@ -126,6 +126,28 @@ test('since: disconnect, three posts, resubscribe from the last seq → exactly 
   d.close();
 });
 
+test('a burst of concurrent posts (committed together, sent as runs): each client gets every event once, in order', async () => {
+  const handle = await makeChannel({ visibility: 'listed' });
+  const clients = await Promise.all(Array.from({ length: 5 }, () => connect()));
+  for (const c of clients) await c.subscribe([handle]);
+  const ids = [];
+  for (let wave = 0; wave < 3; wave++) {
+    ids.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => post(handle, `ondata ${wave}-${i}`)))));
+  }
+  for (const c of clients) {
+    await waitFor(() => c.events('post.created').length >= ids.length, 'every post', 10000);
+  }
+  await sleep(150); // nothing more may follow
+  for (const c of clients) {
+    const evs = c.events('post.created');
+    assert.equal(evs.length, ids.length);
+    const first = evs[0].seq;
+    assert.deepEqual(evs.map((e) => e.seq), ids.map((_, i) => first + i), 'consecutive seqs, no gap or repeat');
+    assert.deepEqual(new Set(evs.map((e) => e.data.id)), new Set(ids));
+    c.close();
+  }
+});
+
 test('since across a kill -9 restart: exactly the missed events', async () => {
   const c = await connect();
   await c.subscribe([w.main]);
