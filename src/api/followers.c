@@ -365,12 +365,12 @@ static void me_forget(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_POST, "/api/v1/followers", followers_create, 0, 0, NULL },
-    { HTTP_M_PUT, "/api/v1/channels/{handle}/follow", follow_put, 4096, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_DELETE, "/api/v1/channels/{handle}/follow", follow_delete, 0, 0, NULL },
-    { HTTP_M_PUT, "/api/v1/channels/{handle}/mute", mute_put, 0, 0, NULL },
-    { HTTP_M_DELETE, "/api/v1/channels/{handle}/mute", mute_delete, 0, 0, NULL },
-    { HTTP_M_GET, "/api/v1/me/channels", me_channels, 0, 0, NULL },
-    { HTTP_M_DELETE, "/api/v1/me", me_forget, 0, 0, NULL },
+    { HTTP_M_POST, 0, "/api/v1/followers", followers_create, 0, NULL },
+    { HTTP_M_PUT, HTTP_ROUTE_JSON, "/api/v1/channels/{handle}/follow", follow_put, 4096, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/channels/{handle}/follow", follow_delete, 0, NULL },
+    { HTTP_M_PUT, 0, "/api/v1/channels/{handle}/mute", mute_put, 0, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/channels/{handle}/mute", mute_delete, 0, NULL },
+    { HTTP_M_GET, 0, "/api/v1/me/channels", me_channels, 0, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/me", me_forget, 0, NULL },
 };
 API_ROUTE_SET(api_followers_routes, routes);

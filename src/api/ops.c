@@ -178,8 +178,8 @@ static void metrics(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_GET | HTTP_M_HEAD, "/healthz", healthz, 0, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/readyz", readyz, 0, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/metrics", metrics, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/healthz", healthz, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/readyz", readyz, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/metrics", metrics, 0, NULL },
 };
 API_ROUTE_SET(api_ops_routes, routes);

@@ -669,17 +669,17 @@ out:
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_POST, "/api/v1/orgs", orgs_create, BODY_MAX, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/orgs", orgs_list, 0, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/orgs/{slug}", orgs_get, 0, 0, NULL },
-    { HTTP_M_PATCH, "/api/v1/orgs/{slug}", orgs_patch, BODY_MAX, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_POST, "/api/v1/orgs/{slug}/staff", staff_create, BODY_MAX, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/orgs/{slug}/staff", staff_list, 0, 0, NULL },
-    { HTTP_M_DELETE, "/api/v1/orgs/{slug}/staff/{id}", staff_delete, 0, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/orgs/{slug}/audit", audit_list, 0, 0, NULL },
-    { HTTP_M_POST, "/api/v1/session", api__session_create, BODY_MAX, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/session", api__session_get, 0, 0, NULL },
-    { HTTP_M_DELETE, "/api/v1/session", api__session_delete, 0, 0, NULL },
-    { HTTP_M_PUT, "/api/v1/me/password", api__password_change, BODY_MAX, HTTP_ROUTE_JSON, NULL },
+    { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs", orgs_create, BODY_MAX, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs", orgs_list, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}", orgs_get, 0, NULL },
+    { HTTP_M_PATCH, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}", orgs_patch, BODY_MAX, NULL },
+    { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/staff", staff_create, BODY_MAX, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/staff", staff_list, 0, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/orgs/{slug}/staff/{id}", staff_delete, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/audit", audit_list, 0, NULL },
+    { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/session", api__session_create, BODY_MAX, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/session", api__session_get, 0, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/session", api__session_delete, 0, NULL },
+    { HTTP_M_PUT, HTTP_ROUTE_JSON, "/api/v1/me/password", api__password_change, BODY_MAX, NULL },
 };
 API_ROUTE_SET(api_accounts_routes, routes);

@@ -879,16 +879,16 @@ void api__feed_atom(struct http_req *r);
 #define POST_BODY_MAX (128 * 1024)
 
 static const struct http_route routes[] = {
-    { HTTP_M_POST, "/api/v1/channels/{handle}/posts", posts_create, POST_BODY_MAX, HTTP_ROUTE_JSON,
+    { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/channels/{handle}/posts", posts_create, POST_BODY_MAX,
       NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/channels/{handle}/posts", posts_list, 0, 0, NULL },
-    { HTTP_M_PUT | HTTP_M_DELETE, "/api/v1/channels/{handle}/pin", pin, 1024, HTTP_ROUTE_JSON,
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/channels/{handle}/posts", posts_list, 0, NULL },
+    { HTTP_M_PUT | HTTP_M_DELETE, HTTP_ROUTE_JSON, "/api/v1/channels/{handle}/pin", pin, 1024,
       NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/posts/{id}", post_get, 0, 0, NULL },
-    { HTTP_M_PATCH, "/api/v1/posts/{id}", post_edit, POST_BODY_MAX, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_DELETE, "/api/v1/posts/{id}", post_delete, 0, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/posts/{id}/edits", post_edits, 0, 0, NULL },
-    { HTTP_M_POST, "/api/v1/views", views, 8192, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/channels/{handle}/feed.atom", api__feed_atom, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/posts/{id}", post_get, 0, NULL },
+    { HTTP_M_PATCH, HTTP_ROUTE_JSON, "/api/v1/posts/{id}", post_edit, POST_BODY_MAX, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/posts/{id}", post_delete, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/posts/{id}/edits", post_edits, 0, NULL },
+    { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/views", views, 8192, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/channels/{handle}/feed.atom", api__feed_atom, 0, NULL },
 };
 API_ROUTE_SET(api_posts_routes, routes);

@@ -284,7 +284,7 @@ out:
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_PUT, "/api/v1/posts/{id}/reaction", reaction_put, 1024, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_DELETE, "/api/v1/posts/{id}/reaction", reaction_delete, 0, 0, NULL },
+    { HTTP_M_PUT, HTTP_ROUTE_JSON, "/api/v1/posts/{id}/reaction", reaction_put, 1024, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/posts/{id}/reaction", reaction_delete, 0, NULL },
 };
 API_ROUTE_SET(api_reactions_routes, routes);

@@ -1008,8 +1008,8 @@ fail:
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_GET, "/api/v1/stream", stream_get, 0, 0, NULL },
-    { HTTP_M_GET, "/api/v1/ws", ws_get, 0, 0, NULL },
+    { HTTP_M_GET, 0, "/api/v1/stream", stream_get, 0, NULL },
+    { HTTP_M_GET, 0, "/api/v1/ws", ws_get, 0, NULL },
 };
 
 API_ROUTE_SET(api_stream_routes, routes);

@@ -167,9 +167,9 @@ static void tokens_revoke(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/me", me, 0, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, "/api/v1/tokens", tokens_list, 0, 0, NULL },
-    { HTTP_M_POST, "/api/v1/tokens", tokens_create, 4096, HTTP_ROUTE_JSON, NULL },
-    { HTTP_M_DELETE, "/api/v1/tokens/{id}", tokens_revoke, 0, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/me", me, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/tokens", tokens_list, 0, NULL },
+    { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/tokens", tokens_create, 4096, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/tokens/{id}", tokens_revoke, 0, NULL },
 };
 API_ROUTE_SET(api_tokens_routes, routes);

@@ -20,9 +20,9 @@
 #define HOUR_MS (3600LL * 1000)
 
 struct demo_post {
-    int channel;    /* index into channels[] */
-    int64_t age_ms; /* how long ago it was published */
+    int channel; /* index into channels[] */
     enum store_importance importance;
+    int64_t age_ms; /* how long ago it was published */
     const char *text;
 };
 
@@ -46,34 +46,34 @@ static const struct store_channel_fields channels[] = {
 };
 
 static const struct demo_post posts[] = {
-    { 0, 7 * DAY_MS - 2 * HOUR_MS, STORE_NORMAL,
+    { 0, STORE_NORMAL, 7 * DAY_MS - 2 * HOUR_MS,
       "Benvenuti nel canale ufficiale del *Comune di Valdoro*! Qui trovate avvisi, eventi e "
       "servizi. Per seguirci non servono numero di telefono né registrazione." },
-    { 0, 6 * DAY_MS, STORE_NORMAL,
+    { 0, STORE_NORMAL, 6 * DAY_MS,
       "🚧 *Lavori stradali* in via Roma da lunedì a venerdì, dalle 8 alle 17. Senso unico "
       "alternato; bus linea 3 deviata su via Garibaldi." },
-    { 1, 5 * DAY_MS + 3 * HOUR_MS, STORE_IMPORTANT,
+    { 1, STORE_IMPORTANT, 5 * DAY_MS + 3 * HOUR_MS,
       "⚠️ *Allerta GIALLA* per temporali dalle 14 di oggi alle 8 di domani. Evitate "
       "sottopassi e zone vicine ai torrenti. Aggiornamenti su questo canale." },
-    { 1, 4 * DAY_MS + 20 * HOUR_MS, STORE_NORMAL,
+    { 1, STORE_NORMAL, 4 * DAY_MS + 20 * HOUR_MS,
       "✅ Terminata l'allerta per temporali. Nessun danno segnalato. Grazie ai volontari "
       "della Protezione Civile." },
-    { 0, 4 * DAY_MS, STORE_NORMAL,
+    { 0, STORE_NORMAL, 4 * DAY_MS,
       "📚 Iscrizioni alla mensa scolastica aperte fino al 30 del mese: modulo su "
       "https://comune.example.it/mensa oppure allo Sportello al cittadino." },
-    { 0, 3 * DAY_MS, STORE_SILENT,
+    { 0, STORE_SILENT, 3 * DAY_MS,
       "♻️ Raccolta differenziata: giovedì è festivo, il ritiro della _carta_ è spostato a "
       "venerdì." },
-    { 0, 2 * DAY_MS, STORE_NORMAL,
+    { 0, STORE_NORMAL, 2 * DAY_MS,
       "🎭 Sabato alle 21 in piazza del Municipio: *concerto della banda cittadina*. Ingresso "
       "libero. In caso di pioggia al Teatro Comunale." },
-    { 1, DAY_MS + 5 * HOUR_MS, STORE_NORMAL,
+    { 1, STORE_NORMAL, DAY_MS + 5 * HOUR_MS,
       "Esercitazione di Protezione Civile domenica mattina nella zona del fiume: sentirete "
       "le sirene alle 10:00 per circa un minuto. È solo una prova." },
-    { 0, 6 * HOUR_MS, STORE_NORMAL,
+    { 0, STORE_NORMAL, 6 * HOUR_MS,
       "💧 Domani dalle 9 alle 13 interruzione dell'acqua in via Verdi e via Mazzini per "
       "lavori sulla rete idrica." },
-    { 1, 2 * HOUR_MS, STORE_IMPORTANT,
+    { 1, STORE_IMPORTANT, 2 * HOUR_MS,
       "⚠️ *Allerta ARANCIONE* per rischio idrogeologico da stanotte. Non sostate vicino ai "
       "corsi d'acqua, spostate le auto dai piani interrati, seguite gli aggiornamenti." },
 };

@@ -58,10 +58,10 @@ typedef bool http_admit_fn(struct http_req *req);
 
 struct http_route {
     unsigned methods;    /* enum http_method bits */
+    unsigned flags;      /* enum http_route_flags */
     const char *pattern; /* "/api/v1/orgs/{slug}": {name} matches one non-empty segment */
     http_handler_fn *handler;
     size_t max_body;      /* 0: the server's default max_body_bytes */
-    unsigned flags;       /* enum http_route_flags */
     http_admit_fn *admit; /* NULL: every request within the limits is read whole */
 };
 

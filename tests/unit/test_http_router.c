@@ -17,12 +17,12 @@ static void h_b(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_GET, "/healthz", h_a, 0, 0, NULL },
-    { HTTP_M_GET, "/api/v1/orgs/{slug}", h_a, 0, 0, NULL },
-    { HTTP_M_POST | HTTP_M_DELETE, "/api/v1/orgs/{slug}/channels/{id}", h_b, 0, HTTP_ROUTE_JSON,
+    { HTTP_M_GET, 0, "/healthz", h_a, 0, NULL },
+    { HTTP_M_GET, 0, "/api/v1/orgs/{slug}", h_a, 0, NULL },
+    { HTTP_M_POST | HTTP_M_DELETE, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/channels/{id}", h_b, 0,
       NULL },
-    { HTTP_M_PUT, "/api/v1/orgs/{slug}", h_b, 0, 0, NULL },
-    { HTTP_M_GET, "/", h_b, 0, 0, NULL },
+    { HTTP_M_PUT, 0, "/api/v1/orgs/{slug}", h_b, 0, NULL },
+    { HTTP_M_GET, 0, "/", h_b, 0, NULL },
 };
 
 static void setup(struct http__router *rt)
@@ -107,8 +107,8 @@ TEST(wrong_method_reports_every_allowed_method)
 
 TEST(bad_patterns_are_refused_at_start)
 {
-    static const struct http_route bad[] = { { HTTP_M_GET, "/a/{}", h_a, 0, 0, NULL } };
-    static const struct http_route bad2[] = { { HTTP_M_GET, "nope", h_a, 0, 0, NULL } };
+    static const struct http_route bad[] = { { HTTP_M_GET, 0, "/a/{}", h_a, 0, NULL } };
+    static const struct http_route bad2[] = { { HTTP_M_GET, 0, "nope", h_a, 0, NULL } };
     struct http__router rt;
     char err[128];
 

@@ -77,9 +77,9 @@ static void h_stream(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
-    { HTTP_M_GET, "/sync", h_sync, 0, 0, NULL },
-    { HTTP_M_GET, "/later", h_later, 0, 0, NULL },
-    { HTTP_M_GET, "/stream", h_stream, 0, 0, NULL },
+    { HTTP_M_GET, 0, "/sync", h_sync, 0, NULL },
+    { HTTP_M_GET, 0, "/later", h_later, 0, NULL },
+    { HTTP_M_GET, 0, "/stream", h_stream, 0, NULL },
 };
 
 static struct http_server *start(void)
