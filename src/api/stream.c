@@ -367,6 +367,7 @@ static int sse_id_line(struct stream *st, const char *tail)
     char line[API_CURSOR_MAX_BYTES + 256];
     int n;
 
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): stream_cursor() adds the NUL
     memcpy(line, "id: ", 4);
     n = stream_cursor(st, line + 4, sizeof(line) - 4 - 200);
     if (n < 0)

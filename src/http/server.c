@@ -517,6 +517,7 @@ static void set_address(struct http_server *s, int fd)
     } else {
         uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
         snprintf(s->address, sizeof(s->address), "%s:%u", ip,
+                 // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): ss is zero-initialised
                  ntohs(((struct sockaddr_in *)&ss)->sin_port));
     }
 }

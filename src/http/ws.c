@@ -372,8 +372,10 @@ void http_ws_close(struct http_ws *ws, unsigned code, const char *reason)
     f[1] = (unsigned char)(2 + rl);
     f[2] = (unsigned char)(code >> 8);
     f[3] = (unsigned char)code;
-    if (rl)
+    if (rl) {
+        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): frame bytes, sent by length
         memcpy(f + 4, reason, rl);
+    }
     http__conn_send(ws->r->c, (const char *)f, 4 + rl);
     ws->close_sent = true;
     if (!ws->in_recv)

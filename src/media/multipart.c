@@ -108,8 +108,9 @@ int media_multipart_find(const char *body, size_t len, const char *boundary, con
 
     if (!blen || blen > MULTIPART_BOUNDARY_MAX)
         return -EINVAL;
-    memcpy(delim, "\r\n--", 4);
-    memcpy(delim + 4, boundary, blen);
+    /* delim is bytes compared by length (dl), never a C string: no NUL. */
+    memcpy(delim, "\r\n--", 4);        // NOLINT(bugprone-not-null-terminated-result): bytes
+    memcpy(delim + 4, boundary, blen); // NOLINT(bugprone-not-null-terminated-result): bytes
     dl = blen + 4;
     /* The body opens with the first delimiter, without the CRLF in front of it. */
     if (len < dl - 2 || memcmp(p, delim + 2, dl - 2))
