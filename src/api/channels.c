@@ -1201,18 +1201,47 @@ static json_t *with_url(struct http_req *r, json_t *inv)
     return inv;
 }
 
+/*
+ * The `width` (< 8) characters at s as a number, or -1 unless they are all ASCII digits: no
+ * sign, space or NUL among them.
+ */
+static int fixed_digits(const char *s, size_t width)
+{
+    char tmp[8];
+    char *end;
+    long v;
+
+    if (width >= sizeof(tmp) || strnlen(s, width) < width || s[0] < '0' || s[0] > '9')
+        return -1;
+    snprintf(tmp, sizeof(tmp), "%.*s", (int)width, s);
+    errno = 0;
+    v = strtol(tmp, &end, 10);
+    if (errno || end != tmp + width)
+        return -1;
+    return (int)v;
+}
+
 /* "2026-12-01T10:00:00Z", "...:00.123Z" or "...+01:00" to ms since the epoch. */
 static bool rfc3339_parse(const char *s, int64_t *ms)
 {
     struct tm tm = { 0 };
-    int y, mo, d, h, mi, sec, n = 0, frac = 0, fdig = 0;
+    int y, mo, d, h, mi, sec, frac = 0, fdig = 0;
     int64_t off = 0;
     const char *p;
     time_t t;
 
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+    if (strnlen(s, 19) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':')
         return false;
-    p = s + n;
+    y = fixed_digits(s, 4);
+    mo = fixed_digits(s + 5, 2);
+    d = fixed_digits(s + 8, 2);
+    h = fixed_digits(s + 11, 2);
+    mi = fixed_digits(s + 14, 2);
+    sec = fixed_digits(s + 17, 2);
+    if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0)
+        return false;
+    p = s + 19;
     if (*p == '.') {
         for (p++; *p >= '0' && *p <= '9'; p++, fdig++) {
             if (fdig < 3)
@@ -1226,9 +1255,9 @@ static bool rfc3339_parse(const char *s, int64_t *ms)
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':' && p[4] && p[5]) {
-        int oh = (p[1] - '0') * 10 + (p[2] - '0'), om = (p[4] - '0') * 10 + (p[5] - '0');
+        int oh = fixed_digits(p + 1, 2), om = fixed_digits(p + 4, 2);
 
-        if (oh > 23 || om > 59)
+        if (oh < 0 || om < 0 || oh > 23 || om > 59)
             return false;
         off = (int64_t)(oh * 60 + om) * 60000 * (*p == '+' ? 1 : -1);
         p += 6;

@@ -45,7 +45,7 @@
  * The request body ceiling for uploads: the largest per-kind cap a setting may have (32 MiB)
  * plus room for the multipart framing. The per-kind caps are checked after sniffing.
  */
-#define UPLOAD_BODY_MAX (32L * 1024 * 1024 + 64 * 1024)
+#define UPLOAD_BODY_MAX ((size_t)32 * 1024 * 1024 + (size_t)64 * 1024)
 /* Media workers run below the event loops' priority, so that answering wins the CPU. */
 #define MEDIA_NICE 10
 

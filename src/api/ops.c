@@ -14,7 +14,7 @@
 #include "core/buf.h"
 #include "fanout/fanout.h"
 
-#define METRICS_LIMIT (64 * 1024)
+#define METRICS_LIMIT ((size_t)64 * 1024)
 
 static void healthz(struct http_req *r)
 {
@@ -52,14 +52,24 @@ static void readyz(struct http_req *r)
 
 static long rss_bytes(void)
 {
-    long pages = 0;
+    char line[128];
+    char *p;
+    char *end;
     long resident = 0;
     FILE *f = fopen("/proc/self/statm", "r");
 
     if (!f)
         return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
+    /* "size resident shared ...", in pages: skip the first number, read the second. */
+    if (fgets(line, sizeof(line), f)) {
+        errno = 0;
+        (void)strtol(line, &p, 10);
+        if (!errno && p != line) {
+            resident = strtol(p, &end, 10);
+            if (errno || end == p)
+                resident = 0;
+        }
+    }
     fclose(f);
     return resident * sysconf(_SC_PAGESIZE);
 }

@@ -88,7 +88,7 @@ bool api__rfc3339_parse(const char *s, int64_t *ms)
         return false;
     }
     t = timegm(&tm);
-    *ms = ((int64_t)t - off * 60) * 1000 + frac;
+    *ms = ((int64_t)t - (int64_t)off * 60) * 1000 + frac;
     return true;
 }
 
@@ -216,7 +216,7 @@ static bool media_ref_ok(struct http_req *r, json_t *item, size_t i, int64_t org
     snprintf(field, sizeof(field), "media[%zu].transcript", i);
     if (!text_ok(r, item, "transcript", field, &tr, &nt))
         return false;
-    if (tr && strcmp(m.kind, "voice")) {
+    if (tr && strcmp(m.kind, "voice") != 0) {
         http_respond_error(r, 400, "invalid_value", "Only voice notes have a 'transcript'.", field);
         return false;
     }
@@ -876,7 +876,7 @@ out:
 void api__feed_atom(struct http_req *r);
 
 /* Bodies: a post's text (16 KiB of UTF-8) and 10 media with long alt texts fit in 128 KiB. */
-#define POST_BODY_MAX (128 * 1024)
+#define POST_BODY_MAX ((size_t)128 * 1024)
 
 static const struct http_route routes[] = {
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/channels/{handle}/posts", posts_create, POST_BODY_MAX,

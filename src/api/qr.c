@@ -24,7 +24,7 @@
 #include "store/channels.h"
 
 #define QR_PNG_SCALE 10 /* pixels per module: a 33-module code is 410 px wide */
-#define PAGE_MAX     (64 * 1024)
+#define PAGE_MAX     ((size_t)64 * 1024)
 
 /* The live invite `code` and its channel; answers 404/410 and returns false otherwise. */
 static bool load(struct http_req *r, struct store_invite *inv, struct store_channel *ch)

@@ -24,8 +24,8 @@ int histogram_write(const struct histogram *h, const char *name, const char *hel
     err = buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     for (int i = 0; !err && i < METRICS_BUCKETS; i++) {
         cum += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
-        err = buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, metrics_bucket_us[i] / 1e6,
-                         (unsigned long long)cum);
+        err = buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name,
+                         (double)metrics_bucket_us[i] / 1e6, (unsigned long long)cum);
     }
     if (err)
         return err;

@@ -133,7 +133,7 @@ void http__conn_accept(struct http_loop *loop, int fd, const uint8_t addr[16])
     c->req.c = c;
     buf_init(&c->req.path, s->opts.max_header_bytes);
     buf_init(&c->req.scratch, s->opts.max_header_bytes);
-    buf_init(&c->req.resp_hdrs, 16 * 1024);
+    buf_init(&c->req.resp_hdrs, (size_t)16 * 1024);
     uv_tcp_init(&loop->uv, &c->tcp);
     c->tcp.data = c;
     err = uv_tcp_open(&c->tcp, fd);

@@ -188,7 +188,7 @@ MUST_CHECK int http_stream_start(struct http_req *r, int status, const char *con
  * -ENOBUFS when more than HTTP_STREAM_BACKLOG bytes are still unsent: a subscriber that cannot
  * keep up is cut off, and the stream ends (on_close runs before this returns).
  */
-#define HTTP_STREAM_BACKLOG (256 * 1024)
+#define HTTP_STREAM_BACKLOG ((size_t)256 * 1024)
 MUST_CHECK int http_stream_write(struct http_req *r, const void *p, size_t len);
 /* End the stream cleanly; on_close runs before this returns. */
 void http_stream_end(struct http_req *r);

@@ -203,9 +203,9 @@ struct http_server {
 };
 
 /* READ_BUF_SIZE: one libuv read; INPUT_PAUSE: stop reading when this much input waits. */
-#define HTTP_READ_BUF_SIZE (64 * 1024)
-#define HTTP_WRITE_BACKLOG (1024 * 1024) /* stop reading requests when this much is unsent */
-#define HTTP_KEEP_BYTES    4096          /* buffers kept across keep-alive requests */
+#define HTTP_READ_BUF_SIZE ((size_t)64 * 1024)
+#define HTTP_WRITE_BACKLOG ((size_t)1024 * 1024) /* stop reading requests with this much unsent */
+#define HTTP_KEEP_BYTES    4096                  /* buffers kept across keep-alive requests */
 #define HTTP_OUT_LIMIT     ((size_t)80 * 1024 * 1024) /* largest response assembled at once */
 
 /* conn.c */

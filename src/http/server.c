@@ -554,9 +554,9 @@ static void set_defaults(struct http_opts *o)
     if (!o->workers)
         o->workers = 1;
     if (!o->max_header_bytes)
-        o->max_header_bytes = 16 * 1024;
+        o->max_header_bytes = (size_t)16 * 1024;
     if (!o->max_body_bytes)
-        o->max_body_bytes = 1024 * 1024;
+        o->max_body_bytes = (size_t)1024 * 1024;
     if (!o->shutdown_timeout_ms)
         o->shutdown_timeout_ms = 3000;
 }
@@ -598,7 +598,7 @@ struct http_server *http_server_start(const struct http_opts *opts, char *err, s
     s->opts.web_root = s->web_root = dup_or_null(opts->web_root);
     s->opts.frame_ancestors = s->frame_ancestors = dup_or_null(opts->frame_ancestors);
     uv_mutex_init(&s->ip_mu);
-    s->ip_tab = xcalloc(IP_BUCKETS, sizeof(*s->ip_tab));
+    s->ip_tab = xcalloc(IP_BUCKETS, sizeof(struct http__ip *));
     if (http__router_init(&s->router, opts->routes, opts->nroutes, err, errlen) ||
         http__security_headers(s, err, errlen) || open_web_root(s, err, errlen) ||
         parse_listen(s->opts.listen, &ss, err, errlen))
@@ -622,7 +622,7 @@ struct http_server *http_server_start(const struct http_opts *opts, char *err, s
         }
     }
     s->nloops = s->opts.workers;
-    s->loops = xcalloc(s->nloops, sizeof(*s->loops));
+    s->loops = xcalloc(s->nloops, sizeof(struct http_loop *));
     for (i = 0; i < s->nloops; i++) {
         e = loop_init(s, i, fds[i]);
         fds[i] = -1; /* the loop owns it now */

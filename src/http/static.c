@@ -29,8 +29,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 
+/* Files over CACHE_MAX_FILE bytes are sent from an open file per request. */
 #define CACHE_SLOTS    256
-#define CACHE_MAX_FILE (256 * 1024) /* larger files are sent from an open file per request */
+#define CACHE_MAX_FILE ((size_t)256 * 1024)
 
 struct entry {
     char *key;  /* the decoded request path */

@@ -130,7 +130,7 @@ static size_t webp_strip(uint8_t *p, size_t len)
     size_t in = 12;
     size_t out = 12;
 
-    if (len < 12 || memcmp(p, "RIFF", 4) || memcmp(p + 8, "WEBP", 4))
+    if (len < 12 || memcmp(p, "RIFF", 4) != 0 || memcmp(p + 8, "WEBP", 4) != 0)
         return 0;
     while (in + 8 <= len) {
         uint32_t n = le32(p + in + 4);
@@ -140,7 +140,8 @@ static size_t webp_strip(uint8_t *p, size_t len)
             return 0;
         if (!memcmp(p + in, "VP8X", 4) && n >= 4)
             p[in + 8] &= (uint8_t) ~(0x20 | 0x08 | 0x04); /* ICC, EXIF, XMP flags */
-        if (memcmp(p + in, "EXIF", 4) && memcmp(p + in, "XMP ", 4) && memcmp(p + in, "ICCP", 4)) {
+        if (memcmp(p + in, "EXIF", 4) != 0 && memcmp(p + in, "XMP ", 4) != 0 &&
+            memcmp(p + in, "ICCP", 4) != 0) {
             memmove(p + out, p + in, whole);
             out += whole;
         }

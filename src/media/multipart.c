@@ -25,7 +25,7 @@ int media_multipart_boundary(const char *ct, char *out, size_t outlen)
     size_t n = 0;
     bool quoted;
 
-    if (!ct || strncasecmp(ct, type, sizeof(type) - 1) || outlen < MULTIPART_BOUNDARY_MAX + 1)
+    if (!ct || strncasecmp(ct, type, sizeof(type) - 1) != 0 || outlen < MULTIPART_BOUNDARY_MAX + 1)
         return -EINVAL;
     p = ct + sizeof(type) - 1;
     for (;;) {
@@ -113,7 +113,7 @@ int media_multipart_find(const char *body, size_t len, const char *boundary, con
     memcpy(delim + 4, boundary, blen); // NOLINT(bugprone-not-null-terminated-result): bytes
     dl = blen + 4;
     /* The body opens with the first delimiter, without the CRLF in front of it. */
-    if (len < dl - 2 || memcmp(p, delim + 2, dl - 2))
+    if (len < dl - 2 || memcmp(p, delim + 2, dl - 2) != 0)
         return -EINVAL;
     p += dl - 2;
     for (int part = 0;; part++) {
@@ -122,7 +122,7 @@ int media_multipart_find(const char *body, size_t len, const char *boundary, con
 
         if (e - p >= 2 && !memcmp(p, "--", 2))
             return found; /* the close delimiter; anything after it is epilogue */
-        if (part == MULTIPART_PARTS_MAX || e - p < 2 || memcmp(p, "\r\n", 2))
+        if (part == MULTIPART_PARTS_MAX || e - p < 2 || memcmp(p, "\r\n", 2) != 0)
             return -EINVAL;
         p += 2;
         hend = memmem(

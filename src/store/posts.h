@@ -33,7 +33,7 @@
 #define POST_DAY_MS          (24LL * 3600 * 1000)
 
 /* Stored sizes: characters are at most 4 bytes of UTF-8. */
-#define POST_TEXT_BYTES  (POST_TEXT_MAX * 4)
+#define POST_TEXT_BYTES  ((size_t)POST_TEXT_MAX * 4)
 #define POST_MEDIA_BYTES (POST_MEDIA_MAX * (POST_MEDIA_ID_MAX + POST_ALT_MAX * 6 + 32) + 2)
 
 enum store_importance {

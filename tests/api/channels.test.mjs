@@ -509,8 +509,12 @@ test('invite links: create, list, resolve without credentials, revoke, use up, e
   assert.equal(r.status, 201, r.text);
   const expiring = r.data;
   assert.equal(Date.parse(expiring.expires_at), Date.parse(soon));
+  const nextYear = new Date().getUTCFullYear() + 1;
   for (const body of [{ max_uses: 0 }, { max_uses: 'x' }, { max_uses: 1.5 }, { expires_at: 'tomorrow' },
-    { expires_at: '2001-01-01T00:00:00Z' }, { code: 'mine' }]) {
+    { expires_at: '2001-01-01T00:00:00Z' }, { code: 'mine' },
+    // a sign, a space or a non-digit in a field (sscanf's %2d once let these through)
+    { expires_at: `${nextYear}-12-01T-1:00:00Z` }, { expires_at: `${nextYear}-12-01T10:00: 1Z` },
+    { expires_at: `${nextYear}-12-01T10:00:00+0/:00` }]) {
     r = await call('POST', path, { as: tok.owner, body });
     assert.equal(r.status, 400, JSON.stringify(body));
   }
