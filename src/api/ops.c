@@ -74,15 +74,14 @@ static long rss_bytes(void)
     return resident * sysconf(_SC_PAGESIZE);
 }
 
-static int write_metrics(struct api_app *app, struct buf *out)
+/* Connections, requests by status class and request latency. */
+static int write_http_metrics(struct api_app *app, struct buf *out)
 {
     static const char *const classes[] = { "", "1xx", "2xx", "3xx", "4xx", "5xx" };
     struct http_stats hs;
-    struct store_stats ss;
     int err;
 
     http_server_stats(app->server, &hs);
-    store_stats(app->store, &ss);
     err = buf_printf(
         out,
         "# HELP araldo_connections_open Client connections open now.\n"
@@ -110,20 +109,28 @@ static int write_metrics(struct api_app *app, struct buf *out)
         err = histogram_write(hs.latency, "araldo_http_request_duration_seconds",
                               "Time from a complete request to its response.", out);
     }
-    if (!err) {
-        err = buf_printf(out,
-                         "# HELP araldo_store_queue_depth Writes waiting for the writer thread.\n"
-                         "# TYPE araldo_store_queue_depth gauge\n"
-                         "araldo_store_queue_depth %llu\n"
-                         "# HELP araldo_store_writes_total Writes committed or failed.\n"
-                         "# TYPE araldo_store_writes_total counter\n"
-                         "araldo_store_writes_total %llu\n"
-                         "# HELP araldo_store_commits_total Transactions committed.\n"
-                         "# TYPE araldo_store_commits_total counter\n"
-                         "araldo_store_commits_total %llu\n",
-                         (unsigned long long)ss.queue_depth, (unsigned long long)ss.writes_total,
-                         (unsigned long long)ss.commits_total);
-    }
+    return err;
+}
+
+/* The writer thread's queue, writes, commits and their latencies. */
+static int write_store_metrics(struct api_app *app, struct buf *out)
+{
+    struct store_stats ss;
+    int err;
+
+    store_stats(app->store, &ss);
+    err = buf_printf(out,
+                     "# HELP araldo_store_queue_depth Writes waiting for the writer thread.\n"
+                     "# TYPE araldo_store_queue_depth gauge\n"
+                     "araldo_store_queue_depth %llu\n"
+                     "# HELP araldo_store_writes_total Writes committed or failed.\n"
+                     "# TYPE araldo_store_writes_total counter\n"
+                     "araldo_store_writes_total %llu\n"
+                     "# HELP araldo_store_commits_total Transactions committed.\n"
+                     "# TYPE araldo_store_commits_total counter\n"
+                     "araldo_store_commits_total %llu\n",
+                     (unsigned long long)ss.queue_depth, (unsigned long long)ss.writes_total,
+                     (unsigned long long)ss.commits_total);
     if (!err && ss.commit_latency) {
         err = histogram_write(ss.commit_latency, "araldo_store_commit_duration_seconds",
                               "Time from BEGIN to a durable COMMIT, per batch.", out);
@@ -132,27 +139,43 @@ static int write_metrics(struct api_app *app, struct buf *out)
         err = histogram_write(ss.write_latency, "araldo_store_write_duration_seconds",
                               "Time from a write being queued to its outcome.", out);
     }
-    if (!err && app->fanout) {
-        struct fanout_stats fs;
+    return err;
+}
 
-        fanout_stats(app->fanout, &fs);
-        err = buf_printf(out,
-                         "# HELP araldo_stream_subscribers Live stream subscribers now.\n"
-                         "# TYPE araldo_stream_subscribers gauge\n"
-                         "araldo_stream_subscribers %llu\n"
-                         "# HELP araldo_events_published_total Events handed to the fan-out.\n"
-                         "# TYPE araldo_events_published_total counter\n"
-                         "araldo_events_published_total %llu\n"
-                         "# HELP araldo_stream_deliveries_total Messages handed to subscribers.\n"
-                         "# TYPE araldo_stream_deliveries_total counter\n"
-                         "araldo_stream_deliveries_total %llu\n"
-                         "# HELP araldo_stream_cutoffs_total Subscribers cut off for falling "
-                         "behind.\n"
-                         "# TYPE araldo_stream_cutoffs_total counter\n"
-                         "araldo_stream_cutoffs_total %llu\n",
-                         (unsigned long long)fs.subscribers, (unsigned long long)fs.published,
-                         (unsigned long long)fs.delivered, (unsigned long long)fs.cutoffs);
-    }
+/* Stream subscribers and fan-out traffic (only when the fan-out runs). */
+static int write_stream_metrics(struct api_app *app, struct buf *out)
+{
+    struct fanout_stats fs;
+
+    if (!app->fanout)
+        return 0;
+    fanout_stats(app->fanout, &fs);
+    return buf_printf(out,
+                      "# HELP araldo_stream_subscribers Live stream subscribers now.\n"
+                      "# TYPE araldo_stream_subscribers gauge\n"
+                      "araldo_stream_subscribers %llu\n"
+                      "# HELP araldo_events_published_total Events handed to the fan-out.\n"
+                      "# TYPE araldo_events_published_total counter\n"
+                      "araldo_events_published_total %llu\n"
+                      "# HELP araldo_stream_deliveries_total Messages handed to subscribers.\n"
+                      "# TYPE araldo_stream_deliveries_total counter\n"
+                      "araldo_stream_deliveries_total %llu\n"
+                      "# HELP araldo_stream_cutoffs_total Subscribers cut off for falling "
+                      "behind.\n"
+                      "# TYPE araldo_stream_cutoffs_total counter\n"
+                      "araldo_stream_cutoffs_total %llu\n",
+                      (unsigned long long)fs.subscribers, (unsigned long long)fs.published,
+                      (unsigned long long)fs.delivered, (unsigned long long)fs.cutoffs);
+}
+
+static int write_metrics(struct api_app *app, struct buf *out)
+{
+    int err = write_http_metrics(app, out);
+
+    if (!err)
+        err = write_store_metrics(app, out);
+    if (!err)
+        err = write_stream_metrics(app, out);
     if (!err) {
         err = buf_printf(out,
                          "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"

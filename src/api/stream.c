@@ -515,6 +515,29 @@ static void heartbeat(struct stream *st, struct fanout_msg *m)
     (void)!http_stream_write_ref(st->req, p, len, &msg_shared, m);
 }
 
+/* send_run() for an SSE stream of several channels, where `c` is one of them. */
+static void send_run_apart(struct stream *st, struct stream_ch *c, struct fanout_msg *const *m,
+                           size_t n)
+{
+    int rc = 0;
+
+    /* Several channels: each event gets this stream's own id line, written apart. */
+    for (size_t i = 0; i < n && !st->closed; i++) {
+        int64_t seq = fanout_msg_seq(m[i]);
+
+        if (seq <= c->seq)
+            continue;
+        if (seq > c->seq + 1 && ((rc = replay(st, c)) != 0 || seq <= c->seq)) {
+            if (rc > 0)
+                end_stream(st, 1013, "Too far behind; reconnect to resume.");
+            if (rc)
+                return;
+            continue;
+        }
+        (void)!send_event(st, c, m[i]);
+    }
+}
+
 /*
  * Events m[0 .. n-1] of one channel, in order: those this stream has not sent go out in one
  * write (a WebSocket, or an SSE stream of one channel, whose bytes are shared as they are);
@@ -532,21 +555,7 @@ static void send_run(struct stream *st, struct fanout_msg *const *m, size_t n)
         return; /* not ours (any more) */
     if (!st->ws) {
         if (st->n > 1) {
-            /* Several channels: each event gets this stream's own id line, written apart. */
-            for (size_t i = 0; i < n && !st->closed; i++) {
-                int64_t seq = fanout_msg_seq(m[i]);
-
-                if (seq <= c->seq)
-                    continue;
-                if (seq > c->seq + 1 && ((rc = replay(st, c)) != 0 || seq <= c->seq)) {
-                    if (rc > 0)
-                        end_stream(st, 1013, "Too far behind; reconnect to resume.");
-                    if (rc)
-                        return;
-                    continue;
-                }
-                (void)!send_event(st, c, m[i]);
-            }
+            send_run_apart(st, c, m, n);
             return;
         }
         w = http_stream_chunked(st->req) ? FANOUT_SSE_CHUNK : FANOUT_SSE;

@@ -89,6 +89,89 @@ static unsigned worker_count(long configured)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* The API's settings from the configuration. */
+static void api_settings_from_conf(struct api_settings *set, const struct conf *conf)
+{
+    set->follower_signups_per_ip = (unsigned)conf->follower_signups_per_ip;
+    set->reactions_per_minute = (unsigned)conf->reactions_per_minute;
+    set->reactions_per_ip_per_minute = (unsigned)conf->reactions_per_ip_per_minute;
+    set->public_url = conf->public_url;
+    set->data_dir = conf->data_dir;
+    set->media_image_max = (size_t)conf->media_image_max_bytes;
+    set->media_voice_max = (size_t)conf->media_voice_max_bytes;
+    set->media_document_max = (size_t)conf->media_document_max_bytes;
+    set->media_max_pixels = (uint64_t)conf->media_max_pixels;
+    set->media_workers = (unsigned)conf->media_workers;
+    set->media_keep_originals = conf->media_keep_originals;
+    set->stream_queue_bytes = (size_t)conf->stream_queue_bytes;
+    set->stream_heartbeat_s = (unsigned)conf->stream_heartbeat_s;
+    set->stream_max_channels = (unsigned)conf->stream_max_channels;
+    set->stream_replay_max = (unsigned)conf->stream_replay_max;
+    set->ws_max_message_bytes = (size_t)conf->ws_max_message_bytes;
+}
+
+/* The HTTP server's options from the configuration; routes and hooks are set by the caller. */
+static void http_opts_from_conf(struct http_opts *ho, const struct conf *conf)
+{
+    memset(ho, 0, sizeof(*ho));
+    ho->listen = conf->listen;
+    ho->workers = worker_count(conf->workers);
+    ho->max_header_bytes = (size_t)conf->max_header_bytes;
+    ho->max_body_bytes = (size_t)conf->max_body_bytes;
+    ho->header_timeout_ms = (uint64_t)conf->header_timeout_ms;
+    ho->body_timeout_ms = (uint64_t)conf->body_timeout_ms;
+    ho->idle_timeout_ms = (uint64_t)conf->idle_timeout_ms;
+    ho->max_connections = (unsigned)conf->max_connections;
+    ho->max_connections_per_ip = (unsigned)conf->max_connections_per_ip;
+    ho->shutdown_timeout_ms = (uint64_t)conf->shutdown_timeout_ms;
+    ho->web_root = conf->web_root;
+    ho->frame_ancestors = conf->frame_ancestors;
+    ho->static_max_age_s = (unsigned)conf->static_max_age_s;
+    ho->access_log = conf->access_log;
+}
+
+/*
+ * Block SIGTERM and SIGINT (the set goes in `sigs`) before any thread starts (the store's
+ * writer, the counts coalescer, the media workers, the loops): threads inherit this mask, so
+ * only the main thread takes the signals, with sigwait. A thread started earlier would leave
+ * SIGTERM deliverable to it, and a SIGTERM arriving before the main thread reached sigwait would
+ * then end the process on the spot, losing the queued writes instead of shutting down gracefully.
+ */
+static void block_signals(sigset_t *sigs)
+{
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGTERM);
+    sigaddset(sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * The API's threads: media processing and the live-stream fan-out. Returns false (message
+ * printed, neither left running) if one cannot start.
+ */
+static bool start_app_threads(struct api_app *app, struct store *store,
+                              const struct api_settings *set)
+{
+    app->media_pool = workpool_new(set->media_workers, 16 * (size_t)set->media_workers);
+    if (!app->media_pool) {
+        fprintf(stderr, "araldo: cannot start the media processing threads\n");
+        return false;
+    }
+    /* Live streams: every durable event goes from the writer thread to the fan-out hub. */
+    app->fanout = fanout_new(&(struct fanout_opts){
+        .queue_bytes = set->stream_queue_bytes,
+        .heartbeat_ms = 1000 * (uint64_t)set->stream_heartbeat_s,
+    });
+    if (!app->fanout) {
+        fprintf(stderr, "araldo: cannot start the live-stream heartbeat thread\n");
+        workpool_free(app->media_pool);
+        return false;
+    }
+    store_set_event_sink(store, api_stream_sink, app->fanout);
+    return true;
+}
+
 static const char usage_serve[] =
     "usage: araldo serve [OPTIONS]\n"
     "\n"
@@ -124,18 +207,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
                 c->conf.public_url);
         return 2;
     }
-    /*
-     * Before any thread starts (the store's writer, the counts coalescer, the media workers,
-     * the loops): threads inherit this mask, so only the main thread takes the signals, with
-     * sigwait. A thread started earlier would leave SIGTERM deliverable to it, and a SIGTERM
-     * arriving before the main thread reached sigwait would then end the process on the spot,
-     * losing the queued writes instead of shutting down gracefully.
-     */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    /* Before any thread starts: see block_signals(). */
+    block_signals(&sigs);
     store = cli_open_store(&c->conf);
     if (!store)
         return 1;
@@ -143,59 +216,15 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         store_close(store);
         return 1;
     }
-    set.follower_signups_per_ip = (unsigned)c->conf.follower_signups_per_ip;
-    set.reactions_per_minute = (unsigned)c->conf.reactions_per_minute;
-    set.reactions_per_ip_per_minute = (unsigned)c->conf.reactions_per_ip_per_minute;
-    set.public_url = c->conf.public_url;
-    set.data_dir = c->conf.data_dir;
-    set.media_image_max = (size_t)c->conf.media_image_max_bytes;
-    set.media_voice_max = (size_t)c->conf.media_voice_max_bytes;
-    set.media_document_max = (size_t)c->conf.media_document_max_bytes;
-    set.media_max_pixels = (uint64_t)c->conf.media_max_pixels;
-    set.media_workers = (unsigned)c->conf.media_workers;
-    set.media_keep_originals = c->conf.media_keep_originals;
-    set.stream_queue_bytes = (size_t)c->conf.stream_queue_bytes;
-    set.stream_heartbeat_s = (unsigned)c->conf.stream_heartbeat_s;
-    set.stream_max_channels = (unsigned)c->conf.stream_max_channels;
-    set.stream_replay_max = (unsigned)c->conf.stream_replay_max;
-    set.ws_max_message_bytes = (size_t)c->conf.ws_max_message_bytes;
+    api_settings_from_conf(&set, &c->conf);
     api_app_init(&app, store, &set);
-    app.media_pool = workpool_new(set.media_workers, 16 * (size_t)set.media_workers);
-    if (!app.media_pool) {
-        fprintf(stderr, "araldo: cannot start the media processing threads\n");
+    if (!start_app_threads(&app, store, &set)) {
         api_app_release(&app);
         store_close(store);
         return 1;
     }
-    /* Live streams: every durable event goes from the writer thread to the fan-out hub. */
-    app.fanout = fanout_new(&(struct fanout_opts){
-        .queue_bytes = set.stream_queue_bytes,
-        .heartbeat_ms = 1000 * (uint64_t)set.stream_heartbeat_s,
-    });
-    if (!app.fanout) {
-        fprintf(stderr, "araldo: cannot start the live-stream heartbeat thread\n");
-        workpool_free(app.media_pool);
-        api_app_release(&app);
-        store_close(store);
-        return 1;
-    }
-    store_set_event_sink(store, api_stream_sink, app.fanout);
 
-    memset(&ho, 0, sizeof(ho));
-    ho.listen = c->conf.listen;
-    ho.workers = worker_count(c->conf.workers);
-    ho.max_header_bytes = (size_t)c->conf.max_header_bytes;
-    ho.max_body_bytes = (size_t)c->conf.max_body_bytes;
-    ho.header_timeout_ms = (uint64_t)c->conf.header_timeout_ms;
-    ho.body_timeout_ms = (uint64_t)c->conf.body_timeout_ms;
-    ho.idle_timeout_ms = (uint64_t)c->conf.idle_timeout_ms;
-    ho.max_connections = (unsigned)c->conf.max_connections;
-    ho.max_connections_per_ip = (unsigned)c->conf.max_connections_per_ip;
-    ho.shutdown_timeout_ms = (uint64_t)c->conf.shutdown_timeout_ms;
-    ho.web_root = c->conf.web_root;
-    ho.frame_ancestors = c->conf.frame_ancestors;
-    ho.static_max_age_s = (unsigned)c->conf.static_max_age_s;
-    ho.access_log = c->conf.access_log;
+    http_opts_from_conf(&ho, &c->conf);
     ho.routes = api_routes(&ho.nroutes);
     ho.app = &app;
     ho.loop_init = api_loop_init;

@@ -55,6 +55,70 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* A command's own option (--email, --channel, --demo, ...): stores it and returns true. */
+static bool take_command_option(struct cli *c, int opt)
+{
+    switch (opt) {
+    case 'E':
+        c->email = optarg;
+        break;
+    case 'R':
+        c->role = optarg;
+        break;
+    case 'N':
+        c->name = optarg;
+        break;
+    case 'S':
+        c->slug = optarg;
+        break;
+    case 'I':
+        c->istat = optarg;
+        break;
+    case 'Z':
+        c->timezone = optarg;
+        break;
+    case 'O':
+        c->org = optarg;
+        break;
+    case 'H':
+        c->handle = optarg;
+        break;
+    case 'D':
+        c->description = optarg;
+        break;
+    case 'C':
+        c->category = optarg;
+        break;
+    case 'L':
+        c->language = optarg;
+        break;
+    case 'W':
+        c->owner = optarg;
+        break;
+    case 'c':
+        c->channel = optarg;
+        break;
+    case 'A':
+        c->as = optarg;
+        break;
+    case 'u':
+        c->unlisted = true;
+        break;
+    case 'i':
+        c->important = true;
+        break;
+    case 's':
+        c->silent = true;
+        break;
+    case 'd':
+        c->demo = true;
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
 /*
  * Parse options; returns 0, 1 if help was printed, or -1 on error (message printed). Settings
  * apply in this order whatever the order on the command line: defaults, --config file, then
@@ -68,6 +132,8 @@ int cli_parse(struct cli *c, int argc, char **argv, const char *usage)
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        if (take_command_option(c, opt))
+            continue;
         switch (opt) {
         case OPT_CONFIG:
             c->config_file = optarg;
@@ -87,60 +153,6 @@ int cli_parse(struct cli *c, int argc, char **argv, const char *usage)
             break;
         case OPT_HELP_CONFIG:
             c->help_config = optarg && !strcmp(optarg, "markdown") ? 2 : 1;
-            break;
-        case 'E':
-            c->email = optarg;
-            break;
-        case 'R':
-            c->role = optarg;
-            break;
-        case 'N':
-            c->name = optarg;
-            break;
-        case 'S':
-            c->slug = optarg;
-            break;
-        case 'I':
-            c->istat = optarg;
-            break;
-        case 'Z':
-            c->timezone = optarg;
-            break;
-        case 'O':
-            c->org = optarg;
-            break;
-        case 'H':
-            c->handle = optarg;
-            break;
-        case 'D':
-            c->description = optarg;
-            break;
-        case 'C':
-            c->category = optarg;
-            break;
-        case 'L':
-            c->language = optarg;
-            break;
-        case 'W':
-            c->owner = optarg;
-            break;
-        case 'c':
-            c->channel = optarg;
-            break;
-        case 'A':
-            c->as = optarg;
-            break;
-        case 'u':
-            c->unlisted = true;
-            break;
-        case 'i':
-            c->important = true;
-            break;
-        case 's':
-            c->silent = true;
-            break;
-        case 'd':
-            c->demo = true;
             break;
         case 'h':
             printf("%s\nCommon options:\n%s", usage, usage_common);

@@ -48,7 +48,7 @@ static void put(struct fmt *f, const void *p, size_t n)
         f->err = buf_append(f->out, p, n);
 }
 
-static void puts_(struct fmt *f, const char *s)
+static void put_str(struct fmt *f, const char *s)
 {
     put(f, s, strlen(s));
 }
@@ -97,48 +97,53 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
     return want;
 }
 
-static void escape(struct fmt *f, size_t a, size_t b)
+/*
+ * What escape() writes for the character at i (before b): its entity, "" to drop it, or NULL
+ * to copy it as it is. *n is set to its length in bytes.
+ */
+static const char *escape_one(const struct fmt *f, size_t i, size_t b, size_t *n)
 {
     static const char replacement[] = "\xEF\xBF\xBD";
+    unsigned char c = f->s[i];
+
+    *n = 1;
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        if (c >= 0x80) {
+            *n = utf8_seq(f->s + i, b - i);
+            if (!*n) {
+                *n = 1;
+                return replacement;
+            }
+        } else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
+            return ""; /* not allowed in XML 1.0, never meaningful in a post */
+        }
+        return NULL;
+    }
+}
+
+static void escape(struct fmt *f, size_t a, size_t b)
+{
     size_t run = a; /* start of bytes to copy as they are */
     size_t i = a;
 
     while (i < b) {
-        unsigned char c = f->s[i];
-        const char *ent = NULL;
-        size_t n = 1;
+        size_t n;
+        const char *ent = escape_one(f, i, b, &n);
 
-        switch (c) {
-        case '&':
-            ent = "&amp;";
-            break;
-        case '<':
-            ent = "&lt;";
-            break;
-        case '>':
-            ent = "&gt;";
-            break;
-        case '"':
-            ent = "&quot;";
-            break;
-        case '\'':
-            ent = "&#39;";
-            break;
-        default:
-            if (c >= 0x80) {
-                n = utf8_seq(f->s + i, b - i);
-                if (!n) {
-                    ent = replacement;
-                    n = 1;
-                }
-            } else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
-                ent = ""; /* not allowed in XML 1.0, never meaningful in a post */
-            }
-            break;
-        }
         if (ent) {
             put(f, f->s + run, i - run);
-            puts_(f, ent);
+            put_str(f, ent);
             run = i + n;
         }
         i += n;
@@ -190,11 +195,11 @@ static size_t url_len(const struct fmt *f, size_t i, size_t b)
 
 static void link(struct fmt *f, size_t i, size_t n)
 {
-    puts_(f, "<a href=\"");
+    put_str(f, "<a href=\"");
     escape(f, i, i + n);
-    puts_(f, "\" rel=\"nofollow noopener ugc\">");
+    put_str(f, "\" rel=\"nofollow noopener ugc\">");
     escape(f, i, i + n);
-    puts_(f, "</a>");
+    put_str(f, "</a>");
 }
 
 static bool opener_ok(const struct fmt *f, size_t i, size_t b)
@@ -273,13 +278,13 @@ static void render(struct fmt *f, size_t a, size_t b, unsigned mask)
             continue;
         }
         escape(f, lit, i);
-        puts_(f, tags[k].open);
+        put_str(f, tags[k].open);
         if (tags[k].marker == '`') {
             escape(f, i + 1, j);
         } else {
             render(f, i + 1, j, mask | (1u << k));
         }
-        puts_(f, tags[k].close);
+        put_str(f, tags[k].close);
         i = j + 1;
         lit = i;
     }
@@ -295,7 +300,7 @@ static void lines(struct fmt *f, size_t a, size_t b)
 
         render(f, a, e, 0);
         if (e < b)
-            puts_(f, "<br>");
+            put_str(f, "<br>");
         a = e + 1;
     }
 }
@@ -324,9 +329,9 @@ int format_html(const char *text, size_t len, struct buf *out)
             break;
         }
         lines(&f, a, p);
-        puts_(&f, "<pre><code>");
+        put_str(&f, "<pre><code>");
         escape(&f, p + 3, q);
-        puts_(&f, "</code></pre>");
+        put_str(&f, "</code></pre>");
         a = q + 3;
     }
     return f.err;
