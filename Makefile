@@ -130,8 +130,7 @@ lint:
 	scripts/check-layers.sh
 	scripts/check-format.sh
 	scripts/check-headers.sh
-	git ls-files 'src/*.c' | xargs -P2 -I{} clang-tidy --quiet {} -- -Isrc -I$(BUILD)/gen \
-		-D_GNU_SOURCE -std=c17
+	BUILD=$(BUILD) scripts/check-tidy.sh
 
 install: all
 	install -D -m 0755 $(BUILD)/araldo $(DESTDIR)$(PREFIX)/bin/araldo
