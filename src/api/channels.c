@@ -258,10 +258,13 @@ static bool emoji_valid(const char *s)
 
 /*
  * Validate `reactions` (an array of 1-12 emoji, distinct as reactions count them: "❤" and
- * "❤️" are one) and encode it compactly into `out`.
+ * "❤️" are one) and encode it compactly into `out`, each emoji in its fully-qualified spelling
+ * (store_emoji_canonical), the form reactions are counted and shown in.
  */
 static bool reactions_parse(struct http_req *r, json_t *v, char **out)
 {
+    char canon[REACTION_EMOJI_MAX_BYTES + 1];
+    json_t *set;
     size_t i, j;
     json_t *e;
 
@@ -289,7 +292,20 @@ static bool reactions_parse(struct http_req *r, json_t *v, char **out)
             }
         }
     }
-    *out = json_encode(v, NULL);
+    set = json_array();
+    json_array_foreach(v, i, e)
+    {
+        if (store_emoji_canonical(json_string_value(e), json_string_length(e), canon) < 0 ||
+            strlen(canon) > CHANNEL_EMOJI_MAX) {
+            json_decref(set);
+            bad(r, "invalid_reactions", "reactions",
+                "Each reaction must be a single emoji such as \"%s\".", "\xf0\x9f\x91\x8d");
+            return false;
+        }
+        json_array_append_new(set, json_string(canon));
+    }
+    *out = json_encode(set, NULL);
+    json_decref(set);
     return true;
 }
 

@@ -204,6 +204,7 @@ static void reaction_put(struct http_req *r)
     struct store_post_target t;
     uint8_t hash[SECRET_HASH_LEN];
     struct api_pending *pend;
+    char canon_buf[REACTION_EMOJI_MAX_BYTES + 1];
     json_t *body = NULL;
     json_t *set = NULL;
     json_t *v;
@@ -249,6 +250,18 @@ static void reaction_put(struct http_req *r)
         }
         emoji = canon;
         len = strlen(canon);
+    } else {
+        /* One spelling per emoji ("❤" and "❤️" are one), so counts never split. */
+        int n = store_emoji_canonical(emoji, len, canon_buf);
+
+        if (n < 0) {
+            http_respond_error(r, 400, "invalid_emoji",
+                               "'emoji' is too long once written in full; choose another.",
+                               "emoji");
+            goto out;
+        }
+        emoji = canon_buf;
+        len = (size_t)n;
     }
     pend = api__pending_new(r, api__interaction_done, NULL);
     err =

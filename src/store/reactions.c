@@ -30,9 +30,11 @@
  * Sorted, not overlapping: binary search. tests/unit/test_reactions.c checks it, and the whole
  * validator, against the emoji-data.txt and emoji-test.txt of Debian's unicode-data package.
  */
-static const struct {
+struct cp_range {
     uint32_t lo, hi;
-} pictographic[] = {
+};
+
+static const struct cp_range pictographic[] = {
     { 0x00A9, 0x00A9 },   { 0x00AE, 0x00AE },   { 0x203C, 0x203C },   { 0x2049, 0x2049 },
     { 0x2122, 0x2122 },   { 0x2139, 0x2139 },   { 0x2194, 0x2199 },   { 0x21A9, 0x21AA },
     { 0x231A, 0x231B },   { 0x2328, 0x2328 },   { 0x2388, 0x2388 },   { 0x23CF, 0x23CF },
@@ -55,6 +57,44 @@ static const struct {
     { 0x1F947, 0x1FAFF }, { 0x1FC00, 0x1FFFD },
 };
 
+/*
+ * Emoji shown as text unless followed by VS16 (Unicode emoji-data.txt 15.0: Emoji and not
+ * Emoji_Presentation, e.g. U+2764 HEAVY BLACK HEART). Their fully-qualified spelling carries
+ * U+FE0F. Sorted, not overlapping; tests/unit/test_reactions.c checks it against emoji-test.txt.
+ */
+static const struct cp_range text_default[] = {
+    { 0x0023, 0x0023 },   { 0x002A, 0x002A },   { 0x0030, 0x0039 },   { 0x00A9, 0x00A9 },
+    { 0x00AE, 0x00AE },   { 0x203C, 0x203C },   { 0x2049, 0x2049 },   { 0x2122, 0x2122 },
+    { 0x2139, 0x2139 },   { 0x2194, 0x2199 },   { 0x21A9, 0x21AA },   { 0x2328, 0x2328 },
+    { 0x23CF, 0x23CF },   { 0x23ED, 0x23EF },   { 0x23F1, 0x23F2 },   { 0x23F8, 0x23FA },
+    { 0x24C2, 0x24C2 },   { 0x25AA, 0x25AB },   { 0x25B6, 0x25B6 },   { 0x25C0, 0x25C0 },
+    { 0x25FB, 0x25FC },   { 0x2600, 0x2604 },   { 0x260E, 0x260E },   { 0x2611, 0x2611 },
+    { 0x2618, 0x2618 },   { 0x261D, 0x261D },   { 0x2620, 0x2620 },   { 0x2622, 0x2623 },
+    { 0x2626, 0x2626 },   { 0x262A, 0x262A },   { 0x262E, 0x262F },   { 0x2638, 0x263A },
+    { 0x2640, 0x2640 },   { 0x2642, 0x2642 },   { 0x265F, 0x2660 },   { 0x2663, 0x2663 },
+    { 0x2665, 0x2666 },   { 0x2668, 0x2668 },   { 0x267B, 0x267B },   { 0x267E, 0x267E },
+    { 0x2692, 0x2692 },   { 0x2694, 0x2697 },   { 0x2699, 0x2699 },   { 0x269B, 0x269C },
+    { 0x26A0, 0x26A0 },   { 0x26A7, 0x26A7 },   { 0x26B0, 0x26B1 },   { 0x26C8, 0x26C8 },
+    { 0x26CF, 0x26CF },   { 0x26D1, 0x26D1 },   { 0x26D3, 0x26D3 },   { 0x26E9, 0x26E9 },
+    { 0x26F0, 0x26F1 },   { 0x26F4, 0x26F4 },   { 0x26F7, 0x26F9 },   { 0x2702, 0x2702 },
+    { 0x2708, 0x2709 },   { 0x270C, 0x270D },   { 0x270F, 0x270F },   { 0x2712, 0x2712 },
+    { 0x2714, 0x2714 },   { 0x2716, 0x2716 },   { 0x271D, 0x271D },   { 0x2721, 0x2721 },
+    { 0x2733, 0x2734 },   { 0x2744, 0x2744 },   { 0x2747, 0x2747 },   { 0x2763, 0x2764 },
+    { 0x27A1, 0x27A1 },   { 0x2934, 0x2935 },   { 0x2B05, 0x2B07 },   { 0x3030, 0x3030 },
+    { 0x303D, 0x303D },   { 0x3297, 0x3297 },   { 0x3299, 0x3299 },   { 0x1F170, 0x1F171 },
+    { 0x1F17E, 0x1F17F }, { 0x1F202, 0x1F202 }, { 0x1F237, 0x1F237 }, { 0x1F321, 0x1F321 },
+    { 0x1F324, 0x1F32C }, { 0x1F336, 0x1F336 }, { 0x1F37D, 0x1F37D }, { 0x1F396, 0x1F397 },
+    { 0x1F399, 0x1F39B }, { 0x1F39E, 0x1F39F }, { 0x1F3CB, 0x1F3CE }, { 0x1F3D4, 0x1F3DF },
+    { 0x1F3F3, 0x1F3F3 }, { 0x1F3F5, 0x1F3F5 }, { 0x1F3F7, 0x1F3F7 }, { 0x1F43F, 0x1F43F },
+    { 0x1F441, 0x1F441 }, { 0x1F4FD, 0x1F4FD }, { 0x1F549, 0x1F54A }, { 0x1F56F, 0x1F570 },
+    { 0x1F573, 0x1F579 }, { 0x1F587, 0x1F587 }, { 0x1F58A, 0x1F58D }, { 0x1F590, 0x1F590 },
+    { 0x1F5A5, 0x1F5A5 }, { 0x1F5A8, 0x1F5A8 }, { 0x1F5B1, 0x1F5B2 }, { 0x1F5BC, 0x1F5BC },
+    { 0x1F5C2, 0x1F5C4 }, { 0x1F5D1, 0x1F5D3 }, { 0x1F5DC, 0x1F5DE }, { 0x1F5E1, 0x1F5E1 },
+    { 0x1F5E3, 0x1F5E3 }, { 0x1F5E8, 0x1F5E8 }, { 0x1F5EF, 0x1F5EF }, { 0x1F5F3, 0x1F5F3 },
+    { 0x1F5FA, 0x1F5FA }, { 0x1F6CB, 0x1F6CB }, { 0x1F6CD, 0x1F6CF }, { 0x1F6E0, 0x1F6E5 },
+    { 0x1F6E9, 0x1F6E9 }, { 0x1F6F0, 0x1F6F0 }, { 0x1F6F3, 0x1F6F3 },
+};
+
 #define CP_ZWJ           0x200DU
 #define CP_VS16          0xFE0FU
 #define CP_KEYCAP        0x20E3U
@@ -62,23 +102,34 @@ static const struct {
 #define CP_TAG_END       0xE007FU
 #define ZWJ_ELEMENTS_MAX 10 /* the longest RGI ZWJ sequences have 4 or 5 */
 
-static bool is_pictographic(uint32_t c)
+/* Whether `c` is in the sorted, non-overlapping `t` (binary search). */
+static bool in_ranges(const struct cp_range *t, size_t n, uint32_t c)
 {
     size_t lo = 0;
-    size_t hi = ARRAY_SIZE(pictographic);
+    size_t hi = n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (c < pictographic[mid].lo) {
+        if (c < t[mid].lo) {
             hi = mid;
-        } else if (c > pictographic[mid].hi) {
+        } else if (c > t[mid].hi) {
             lo = mid + 1;
         } else {
             return true;
         }
     }
     return false;
+}
+
+static bool is_pictographic(uint32_t c)
+{
+    return in_ranges(pictographic, ARRAY_SIZE(pictographic), c);
+}
+
+static bool is_text_default(uint32_t c)
+{
+    return in_ranges(text_default, ARRAY_SIZE(text_default), c);
 }
 
 static bool is_modifier(uint32_t c)
@@ -212,6 +263,64 @@ bool store_emoji_valid(const char *s, size_t len)
     if (tag_sequence(cp, n))
         return true;
     return zwj_sequence(cp, n);
+}
+
+/* UTF-8 of `c` at out[*n] when it fits below `max` bytes; false when it does not. */
+static bool put_utf8(char *out, size_t *n, size_t max, uint32_t c)
+{
+    unsigned char b[4];
+    size_t k;
+
+    if (c < 0x80) {
+        b[0] = (unsigned char)c;
+        k = 1;
+    } else if (c < 0x800) {
+        b[0] = (unsigned char)(0xC0 | c >> 6);
+        b[1] = (unsigned char)(0x80 | (c & 0x3F));
+        k = 2;
+    } else if (c < 0x10000) {
+        b[0] = (unsigned char)(0xE0 | c >> 12);
+        b[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+        b[2] = (unsigned char)(0x80 | (c & 0x3F));
+        k = 3;
+    } else {
+        b[0] = (unsigned char)(0xF0 | c >> 18);
+        b[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+        b[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+        b[3] = (unsigned char)(0x80 | (c & 0x3F));
+        k = 4;
+    }
+    if (*n + k > max)
+        return false;
+    memcpy(out + *n, b, k);
+    *n += k;
+    return true;
+}
+
+int store_emoji_canonical(const char *s, size_t len, char out[REACTION_EMOJI_MAX_BYTES + 1])
+{
+    uint32_t cp[REACTION_EMOJI_MAX_BYTES];
+    size_t o = 0;
+    int n;
+
+    if (!store_emoji_valid(s, len))
+        return -EINVAL;
+    n = decode((const unsigned char *)s, len, cp);
+    for (int i = 0; i < n; i++) {
+        uint32_t next = 0;
+
+        if (cp[i] == CP_VS16)
+            continue; /* put back below exactly where it belongs */
+        for (int k = i + 1; k < n && !next; k++)
+            next = cp[k] == CP_VS16 ? 0 : cp[k];
+        if (!put_utf8(out, &o, REACTION_EMOJI_MAX_BYTES, cp[i]))
+            return -E2BIG;
+        if (is_text_default(cp[i]) && !is_modifier(next) &&
+            !put_utf8(out, &o, REACTION_EMOJI_MAX_BYTES, CP_VS16))
+            return -E2BIG;
+    }
+    out[o] = '\0';
+    return (int)o;
 }
 
 /* ---- the follower, in the writer's transaction ---- */

@@ -55,6 +55,19 @@ _Static_assert(CHANNEL_EMOJI_MAX == REACTION_EMOJI_MAX_BYTES,
 bool store_emoji_valid(const char *s, size_t len);
 
 /*
+ * The fully-qualified spelling of emoji `s` (UTS #51, as Unicode's emoji-test.txt lists it):
+ * VS16 (U+FE0F) after each code point shown as text by default (e.g. U+2764 heavy black heart)
+ * unless a skin tone follows, and nowhere else. A heart with or without VS16, a rainbow flag
+ * with or without it on the white flag, become one, in the form phones show as emoji, so a
+ * reaction counts once however it was typed. Writes the result and a NUL to `out`; returns its
+ * length, -EINVAL when `s` is not one emoji (store_emoji_valid), or -E2BIG when the result
+ * would pass REACTION_EMOJI_MAX_BYTES (no emoji of Unicode's does).
+ * Pure; any thread.
+ */
+MUST_CHECK int store_emoji_canonical(const char *s, size_t len,
+                                     char out[REACTION_EMOJI_MAX_BYTES + 1]);
+
+/*
  * What a reaction or a vote needs to know before it is queued, in one read: the post, its
  * channel's reaction policy and retention, whether the caller (the follower `hash`) follows
  * that channel, and the post's poll if any. Only the caller's own follow is looked at.

@@ -67,6 +67,19 @@ test('every kind of single emoji is taken; text, several emoji, empty and over-l
   assert.equal(big.status, 413, 'the body is capped at 1 KiB');
 });
 
+test('one emoji, one count: "❤" and "❤️", "🏳‍🌈" and "🏳️‍🌈" count together, in the spelling phones show', async () => {
+  const post = await w.post(w.main, 'Cuori');
+  const fs = await Promise.all(Array.from({ length: 5 }, () => w.follower(w.main)));
+  for (const [f, e] of [[fs[0], '❤'], [fs[1], '❤️'], [fs[2], '🏳‍🌈'], [fs[3], '🏳️‍🌈'], [fs[4], '👍️']]) {
+    assert.equal((await react(post, f, e)).status, 204, e);
+  }
+  assert.deepEqual(await counts(post), { '❤️': 2, '🏳️‍🌈': 2, '👍': 1 });
+  // A channel's set is kept in the same spelling, whatever the admin typed.
+  const set = await w.channel({ reaction_policy: 'set', reactions: ['❤', '👍️', '#⃣'] });
+  const ch = await w.ok(200, 'GET', `/api/v1/channels/${set}`);
+  assert.deepEqual(ch.reactions, ['❤️', '👍', '#️⃣']);
+});
+
 test('policy: "set" takes only its emoji (❤ counts as ❤️), "none" takes none', async () => {
   const set = await w.channel({ reaction_policy: 'set', reactions: ['👍', '❤️'] });
   const none = await w.channel({ reaction_policy: 'none' });

@@ -489,3 +489,81 @@ TEST(emoji_validator_takes_every_emoji_of_unicode_emoji_test)
     CHECK_INT(checked, >, 4000); /* Unicode 15.0: 4,724 lines that are not components */
     CHECK_INT(wrong, ==, 0);
 }
+
+static bool canon_is(const char *in, const char *want)
+{
+    char out[REACTION_EMOJI_MAX_BYTES + 1];
+    int n = store_emoji_canonical(in, strlen(in), out);
+
+    return n == (int)strlen(want) && !strcmp(out, want);
+}
+
+TEST(emoji_canonical_spelling_makes_one_emoji_of_its_variants)
+{
+    char out[REACTION_EMOJI_MAX_BYTES + 1];
+
+    CHECK(canon_is("\xe2\x9d\xa4", "\xe2\x9d\xa4\xef\xb8\x8f"));             /* ❤ -> ❤️ */
+    CHECK(canon_is("\xe2\x9d\xa4\xef\xb8\x8f", "\xe2\x9d\xa4\xef\xb8\x8f")); /* ❤️ stays */
+    CHECK(canon_is("\xf0\x9f\x91\x8d", "\xf0\x9f\x91\x8d"));                 /* 👍 stays */
+    CHECK(canon_is("\xf0\x9f\x91\x8d\xef\xb8\x8f", "\xf0\x9f\x91\x8d")); /* 👍️: VS16 dropped */
+    CHECK(canon_is("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbb", "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbb"));
+    CHECK(canon_is("#\xe2\x83\xa3", "#\xef\xb8\x8f\xe2\x83\xa3")); /* keycap # */
+    /* 🏳‍🌈 -> 🏳️‍🌈: the white flag is text by default, inside a ZWJ sequence too
+     */
+    CHECK(canon_is("\xf0\x9f\x8f\xb3\xe2\x80\x8d\xf0\x9f\x8c\x88",
+                   "\xf0\x9f\x8f\xb3\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x8c\x88"));
+    CHECK_INT(store_emoji_canonical("ab", 2, out), ==, -EINVAL);
+    CHECK_INT(store_emoji_canonical("", 0, out), ==, -EINVAL);
+}
+
+/*
+ * For every line of emoji-test.txt (fully-, minimally- and unqualified), the canonical spelling
+ * is the fully-qualified line of the same name: what phones send and show.
+ */
+TEST(emoji_canonical_spelling_is_unicodes_fully_qualified_form)
+{
+    FILE *f = unicode_file("emoji-test.txt");
+    char line[512], name[256], full[REACTION_EMOJI_MAX_BYTES + 1] = "";
+    char full_name[256] = "";
+    unsigned wrong = 0, checked = 0;
+
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        uint32_t cps[16];
+        size_t ncp = 0, n = 0;
+        char s[64], out[REACTION_EMOJI_MAX_BYTES + 1];
+        char *semi = strchr(line, ';'), *hash = strchr(line, '#'), *p = line, *end;
+        const char *ver;
+        int got;
+
+        if (line[0] == '#' || !semi || !hash || strstr(semi, "component"))
+            continue;
+        /* "# <emoji> E<version> <name>": the name follows the version */
+        ver = strstr(hash, " E");
+        if (!ver)
+            continue;
+        ver = strchr(ver + 2, ' ');
+        snprintf(name, sizeof(name), "%s", ver ? ver + 1 : "");
+        name[strcspn(name, "\n")] = '\0';
+        *semi = '\0';
+        while (ncp < 16 && (cps[ncp] = (uint32_t)strtoul(p, &end, 16), end != p)) {
+            ncp++;
+            p = end;
+        }
+        for (size_t i = 0; i < ncp; i++)
+            put_utf8(s, &n, cps[i]);
+        if (strstr(semi + 1, "fully-qualified")) {
+            snprintf(full, sizeof(full), "%.*s", (int)n, s);
+            snprintf(full_name, sizeof(full_name), "%s", name);
+        }
+        checked++;
+        got = store_emoji_canonical(s, n, out);
+        if ((got < 0 || strcmp(name, full_name) != 0 || strcmp(out, full) != 0) && wrong++ < 20)
+            fprintf(stderr, "  %s: canonical form differs from the fully-qualified one\n", name);
+    }
+    fclose(f);
+    fprintf(stderr, "  %u emoji of emoji-test.txt checked\n", checked);
+    CHECK_INT(checked, >, 4000);
+    CHECK_INT(wrong, ==, 0);
+}
