@@ -446,12 +446,51 @@ describe('http large static files', () => {
     // larger keeps the server's side full, so that a stalled reader holds an unfinished answer.
     writeFileSync(join(web, 'huge.bin'), huge);
     writeFileSync(join(web, 'small.txt'), 'abcdefghij');
-    srv = await startServer({ sets: { web_root: web } });
+    // A short idle timeout: a download that keeps moving must outlive it (see below).
+    srv = await startServer({ sets: { web_root: web, idle_timeout_ms: 1000 } });
   });
   after(async () => {
     await srv?.stop();
     srv?.cleanup();
     rmSync(web, { recursive: true, force: true });
+  });
+
+  // A phone on a slow network: the download takes far longer than the idle timeout (1 s here)
+  // and the 2 s linger after a last answer, but it keeps moving, so it must arrive whole.
+  test('a slow download that keeps moving outlives the idle and linger timeouts', async () => {
+    for (const conn of ['Connection: close\r\n', '']) {
+      const t0 = Date.now();
+      const r = await new Promise((resolve, reject) => {
+        let got = 0;
+        let next = 1 << 20;
+        const h = createHash('sha256');
+        let head = Buffer.alloc(0);
+        let inBody = false;
+        const sock = net.connect(srv.port, '127.0.0.1', () => sock.write(GET('/huge.bin', conn)));
+        sock.on('data', (d) => {
+          if (!inBody) {
+            head = Buffer.concat([head, d]);
+            const end = head.indexOf('\r\n\r\n');
+            if (end < 0) return;
+            inBody = true;
+            d = head.subarray(end + 4);
+          }
+          got += d.length;
+          h.update(d);
+          if (got >= huge.length) sock.end();
+          if (got >= next) { // about 6 MiB/s: 24 MiB in some 4 s
+            next += 1 << 20;
+            sock.pause();
+            setTimeout(() => sock.resume(), 160);
+          }
+        });
+        sock.on('error', reject);
+        sock.on('close', () => resolve({ got, sha: h.digest('hex') }));
+      });
+      const ms = Date.now() - t0;
+      assert.ok(ms > 2500, `the download was slow enough to matter (${ms} ms)`);
+      assert.deepEqual(r, { got: huge.length, sha: sha(huge) }, `${conn ? 'close' : 'keep-alive'}: whole after ${ms} ms`);
+    }
   });
 
   test('a 3 MiB file arrives whole and identical, and a 24 MiB one to a reader that stalls', async () => {
