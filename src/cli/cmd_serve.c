@@ -121,6 +121,7 @@ static void http_opts_from_conf(struct http_opts *ho, const struct conf *conf)
     ho->header_timeout_ms = (uint64_t)conf->header_timeout_ms;
     ho->body_timeout_ms = (uint64_t)conf->body_timeout_ms;
     ho->idle_timeout_ms = (uint64_t)conf->idle_timeout_ms;
+    ho->send_timeout_ms = (uint64_t)conf->send_timeout_ms;
     ho->max_connections = (unsigned)conf->max_connections;
     ho->max_connections_per_ip = (unsigned)conf->max_connections_per_ip;
     ho->shutdown_timeout_ms = (uint64_t)conf->shutdown_timeout_ms;

@@ -44,6 +44,9 @@ static const struct conf_def defs[] = {
       "Time a client has to send the whole request body; then 408 and close." },
     { "idle_timeout_ms", CONF_LONG, FIELD(idle_timeout_ms), "60000", 100, 3600000, NULL,
       "Idle keep-alive connections are closed after this long without a request." },
+    { "send_timeout_ms", CONF_LONG, FIELD(send_timeout_ms), "60000", 100, 3600000, NULL,
+      "A file download whose client takes none of it for this long is dropped (a slow one that "
+      "keeps moving is not: the clock restarts with each step)." },
     { "max_connections", CONF_LONG, FIELD(max_connections), "19000", 1, 10000000, NULL,
       "Open client connections across all workers; past it new ones get 503 with Retry-After." },
     { "max_connections_per_ip", CONF_LONG, FIELD(max_connections_per_ip), "1000", 1, 10000000, NULL,

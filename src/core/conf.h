@@ -28,6 +28,7 @@ struct conf {
     long header_timeout_ms;
     long body_timeout_ms;
     long idle_timeout_ms;
+    long send_timeout_ms;
     long max_connections;
     long max_connections_per_ip;
     long shutdown_timeout_ms;

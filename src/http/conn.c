@@ -349,6 +349,8 @@ static void file_pump(struct http__conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (file_chunk(c))
                 goto fail;
+            /* The client must take this chunk in time; each step it takes restarts the clock. */
+            set_timeout(c, c->loop->srv->opts.send_timeout_ms);
             return;
         }
         goto fail; /* an error, or the file shrank (0): the answer cannot be completed */
@@ -745,6 +747,12 @@ void http__conn_resume_all(struct http_loop *loop)
 static void timed_out(struct http__conn *c)
 {
     set_timeout(c, 0);
+    if (c->file_fd >= 0) {
+        /* A file body the client stopped taking (send_timeout_ms): nothing more can be said. */
+        c->gone = true;
+        http__conn_close(c);
+        return;
+    }
     switch (c->state) {
     case CS_HEAD:
         if (!c->got_bytes) {

@@ -77,6 +77,7 @@ struct http_opts {
     uint64_t header_timeout_ms;
     uint64_t body_timeout_ms;
     uint64_t idle_timeout_ms;
+    uint64_t send_timeout_ms; /* a file body that makes no progress this long is dropped */
     unsigned max_connections;
     unsigned max_connections_per_ip;
     uint64_t shutdown_timeout_ms;

@@ -366,6 +366,8 @@ static uint64_t sweep_interval(const struct http_opts *o)
         m = MIN(m, o->body_timeout_ms);
     if (o->idle_timeout_ms)
         m = MIN(m, o->idle_timeout_ms);
+    if (o->send_timeout_ms)
+        m = MIN(m, o->send_timeout_ms);
     return MAX(10, MIN(250, m / 10));
 }
 

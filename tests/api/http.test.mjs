@@ -493,6 +493,51 @@ describe('http large static files', () => {
     }
   });
 
+  test('a download the client stops taking is dropped after send_timeout_ms; one that moves is not', async () => {
+    const s2 = await startServer({ sets: { web_root: web, send_timeout_ms: 1000 } });
+    try {
+      // Reads the head, then nothing for 2.5 s: the server's side fills and stays full, so the
+      // server drops the answer. Reading again then drains what the kernels held, then the end.
+      const got = await new Promise((resolve, reject) => {
+        let n = 0;
+        const sock = net.connect(s2.port, '127.0.0.1', () => sock.write(GET('/huge.bin', '')));
+        sock.once('data', () => {
+          sock.pause();
+          setTimeout(() => sock.resume(), 2500);
+        });
+        sock.on('data', (d) => { n += d.length; });
+        sock.on('error', () => resolve(n));
+        sock.on('close', () => resolve(n));
+        setTimeout(() => reject(new Error('still open after 15 s')), 15000).unref();
+      });
+      assert.ok(got < huge.length / 2, `the stalled download was dropped (${got} of ${huge.length} bytes)`);
+      // The same server still answers, and a reader that keeps up gets the whole file.
+      const r = await new Promise((resolve, reject) => {
+        const h = createHash('sha256');
+        let head = Buffer.alloc(0);
+        let len = -1;
+        const sock = net.connect(s2.port, '127.0.0.1', () => sock.write(GET('/huge.bin', 'Connection: close\r\n')));
+        sock.on('data', (d) => {
+          if (len < 0) {
+            head = Buffer.concat([head, d]);
+            const end = head.indexOf('\r\n\r\n');
+            if (end < 0) return;
+            len = 0;
+            d = head.subarray(end + 4);
+          }
+          len += d.length;
+          h.update(d);
+        });
+        sock.on('error', reject);
+        sock.on('close', () => resolve({ len, sha: h.digest('hex') }));
+      });
+      assert.deepEqual(r, { len: huge.length, sha: sha(huge) });
+    } finally {
+      await s2.stop();
+      s2.cleanup();
+    }
+  });
+
   test('a 3 MiB file arrives whole and identical, and a 24 MiB one to a reader that stalls', async () => {
     for (const stall of [0, 300]) {
       const r = parse(await download('/big.bin', { stall }));
