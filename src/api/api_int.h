@@ -23,6 +23,13 @@ struct api_loop {
 /* Free a loop's cache of public post pages (api/posts.c). NULL-safe. */
 void api__posts_cache_free(struct posts_cache *c);
 
+/*
+ * The follower `hash` followed or unfollowed a channel, or is gone: its open SSE streams of
+ * its follows pick the change up at once (api/stream.c). Call once the change is durable.
+ * Any thread.
+ */
+void api__stream_follows_changed(struct api_app *app, const uint8_t hash[SECRET_HASH_LEN]);
+
 static inline struct api_app *api__app(struct http_req *r)
 {
     return http_req_app(r);

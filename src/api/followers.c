@@ -21,13 +21,40 @@
 #define FOLLOWER_TOKEN_MAX 64
 #define FOLLOWER_PREFIX    "follower_"
 
-bool api__follower(struct http_req *r, uint8_t hash[SECRET_HASH_LEN])
+/* The token after "Bearer " in Authorization, or NULL when there is none. */
+static const char *bearer(struct http_req *r)
 {
     const char *h = http_req_header(r, "Authorization");
-    const char *tok;
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
+/*
+ * A follow, unfollow or "forget me" of this request's follower is durable: its open streams of
+ * its follows take the change up (api/stream.c).
+ */
+static void follows_changed(struct http_req *r)
+{
+    const char *tok = bearer(r);
+    uint8_t hash[SECRET_HASH_LEN];
+
+    if (!tok)
+        return;
+    secret_sha256(tok, strlen(tok), hash);
+    api__stream_follows_changed(api__app(r), hash);
+}
+
+bool api__follower(struct http_req *r, uint8_t hash[SECRET_HASH_LEN])
+{
+    const char *tok = bearer(r);
     int err;
 
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+    if (!tok) {
         http_resp_header(r, "WWW-Authenticate", "Bearer");
         http_respond_error(r, 401, "unauthenticated",
                            "Send your follower token (Authorization: Bearer follower_...); get "
@@ -35,9 +62,6 @@ bool api__follower(struct http_req *r, uint8_t hash[SECRET_HASH_LEN])
                            NULL);
         return false;
     }
-    tok = h + 7;
-    while (*tok == ' ')
-        tok++;
     if (strncmp(tok, FOLLOWER_PREFIX, strlen(FOLLOWER_PREFIX)) != 0 ||
         strnlen(tok, FOLLOWER_TOKEN_MAX + 1) > FOLLOWER_TOKEN_MAX) {
         http_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -134,6 +158,7 @@ static void follow_finish(struct http_req *r, int err, int64_t id, void *data)
     (void)data;
     switch (err) {
     case 0:
+        follows_changed(r);
         http_respond(r, 204, NULL, NULL, 0);
         return;
     case -EACCES:
@@ -239,6 +264,8 @@ static void simple_finish(struct http_req *r, int err, int64_t id, void *data)
     } else if (err) {
         api__errno(r, err, data);
     } else {
+        if (!strcmp(data, "unfollow"))
+            follows_changed(r);
         http_respond(r, 204, NULL, NULL, 0);
     }
 }
@@ -335,6 +362,7 @@ static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
     if (!err) {
         for (size_t i = 0; i < touched->len; i++)
             api__counts_mark(api__app(r)->counts, touched->ids[i]);
+        follows_changed(r); /* its streams end */
     }
     store_post_ids_release(touched);
     free(touched);

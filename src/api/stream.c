@@ -269,6 +269,7 @@ struct stream {
     unsigned depth; /* calls in progress that may end the stream: free after the last */
     bool closed;    /* the connection ended: nothing more may be written */
     bool follower;  /* a WebSocket with a follower token: `hash` is valid */
+    bool follows;   /* an SSE stream of the follows of `hash`, kept up to date */
     uint8_t hash[SECRET_HASH_LEN];
 };
 
@@ -477,6 +478,92 @@ static int replay(struct stream *st, struct stream_ch *c)
     return rp.n >= limit ? 1 : 0;
 }
 
+/* ---- a follower's follows, kept up to date ---- */
+
+static void end_stream(struct stream *st, unsigned ws_code, const char *why);
+
+/*
+ * The hub key under which the streams of follower `hash` hear that its follows changed: a
+ * negative number (never a channel id) from the hash, which stays in memory like the hash
+ * itself. Two followers sharing a key (one chance in 2^63) would only refresh needlessly.
+ */
+static int64_t follows_key(const uint8_t hash[SECRET_HASH_LEN])
+{
+    uint64_t k;
+
+    memcpy(&k, hash, sizeof(k));
+    return -(int64_t)(k >> 1) - 1;
+}
+
+void api__stream_follows_changed(struct api_app *app, const uint8_t hash[SECRET_HASH_LEN])
+{
+    if (app->fanout)
+        fanout_notify(app->fanout, follows_key(hash));
+}
+
+struct follow_list {
+    struct store_follow *f;
+    unsigned n, max;
+};
+
+static void collect_follow(void *ctx, const struct store_follow *f)
+{
+    struct follow_list *fl = ctx;
+
+    if (fl->n < fl->max)
+        fl->f[fl->n++] = *f;
+}
+
+/*
+ * The follower of this SSE stream followed or unfollowed a channel: join the new ones from
+ * their current position (like a channel opened without a cursor: what follows is live), leave
+ * the others, and send the new cursor as an id line. A follower that is gone ("forget me")
+ * ends the stream. Call between enter() and leave().
+ */
+static void refresh_follows(struct stream *st)
+{
+    struct follow_list fl = { .max = st->app->set.stream_max_channels };
+    bool changed = false;
+    int err;
+
+    if (!st->follows || st->closed)
+        return;
+    fl.f = xcalloc(fl.max, sizeof(*fl.f));
+    err = store_follower_channels(st->al->reader, st->hash, collect_follow, &fl);
+    if (err == -ENOENT) {
+        end_stream(st, 1000, "The follower is gone.");
+        goto out;
+    }
+    if (err) {
+        log_warn("stream: cannot read a follower's channels: %s", strerror(-err));
+        goto out;
+    }
+    for (unsigned i = 0; i < st->n;) {
+        unsigned j = 0;
+
+        while (j < fl.n && fl.f[j].ch.id != st->ch[i].id)
+            j++;
+        if (j < fl.n) {
+            i++;
+            continue;
+        }
+        (void)!fanout_sub_leave(st->sub, st->ch[i].id);
+        st->ch[i] = st->ch[--st->n];
+        changed = true;
+    }
+    for (unsigned j = 0; j < fl.n; j++) {
+        if (stream_find(st, fl.f[j].ch.id))
+            continue;
+        stream_add(st, fl.f[j].ch.id, fl.f[j].ch.handle, fl.f[j].ch.last_seq);
+        (void)!fanout_sub_join(st->sub, fl.f[j].ch.id);
+        changed = true;
+    }
+    if (changed)
+        (void)!sse_id_line(st, "\n"); /* EventSource keeps it as its Last-Event-ID */
+out:
+    free(fl.f);
+}
+
 /* ---- live delivery (fanout callbacks; the loop's thread) ---- */
 
 static size_t op_unsent(void *ctx)
@@ -597,6 +684,8 @@ static void op_write(void *ctx, struct fanout_msg *const *m, size_t n)
     enter(st);
     if (fanout_msg_type(m[0]) == FANOUT_HEARTBEAT) {
         heartbeat(st, m[0]);
+    } else if (fanout_msg_type(m[0]) == FANOUT_NOTICE) {
+        refresh_follows(st);
     } else {
         send_run(st, m, n);
     }
@@ -682,6 +771,8 @@ static bool stream_go_live(struct stream *st, const bool *resume)
     st->sub = fanout_sub_new(loop_hub(st->req), &sub_ops, st);
     for (unsigned i = 0; i < st->n; i++)
         (void)!fanout_sub_join(st->sub, st->ch[i].id);
+    if (st->follows)
+        (void)!fanout_sub_join(st->sub, follows_key(st->hash));
     enter(st);
     for (unsigned i = 0; i < st->n && !st->closed; i++) {
         if (!resume[i])
@@ -769,6 +860,8 @@ static bool follower_channels(struct http_req *r, struct stream *st)
     }
     if (!api__follower(r, hash))
         return false;
+    memcpy(st->hash, hash, sizeof(st->hash));
+    st->follows = true;
     err = store_follower_channels(st->al->reader, hash, add_follow, &fw);
     if (err) {
         api__errno(r, err, "follower channels");

@@ -606,6 +606,19 @@ void fanout_publish(struct fanout *f, const struct fanout_event *ev, size_t n)
         free(m);
 }
 
+void fanout_notify(struct fanout *f, int64_t key)
+{
+    struct fanout_msg *m;
+
+    if (key >= 0)
+        return; /* a channel id: not ours to signal */
+    m = msg_alloc(0);
+    m->type = FANOUT_NOTICE;
+    m->channel_id = key;
+    broadcast(f, &m, 1);
+    fanout_msg_unref(m);
+}
+
 /* ---- heartbeats ---- */
 
 static void *heartbeat_main(void *arg)

@@ -51,6 +51,7 @@ void fanout_free(struct fanout *f);
 enum fanout_msg_type {
     FANOUT_EVENT = 1,     /* a committed channel event */
     FANOUT_HEARTBEAT = 2, /* SSE comment ":\n\n" / WebSocket ping, to every subscriber */
+    FANOUT_NOTICE = 3,    /* "something about you changed", to the subscribers of one key */
 };
 
 /* The byte views of one message; each is a slice of the message's single buffer. */
@@ -108,6 +109,14 @@ const char *fanout_msg_bytes(const struct fanout_msg *m, enum fanout_wire w, siz
  * encoded are logged and skipped (streams then see a seq gap and resume from the store).
  */
 void fanout_publish(struct fanout *f, const struct fanout_event *ev, size_t n);
+
+/*
+ * Tell the subscribers that joined `key` that something about them changed (a follower's
+ * follows, say): nothing is encoded, stored or replayed; each one's write op gets a message of
+ * type FANOUT_NOTICE whose fanout_msg_channel_id() is `key`, in order with the events around
+ * it. `key` must be negative, so that it is never a channel id. Any thread.
+ */
+void fanout_notify(struct fanout *f, int64_t key);
 
 /* ---- loops ---- */
 

@@ -92,6 +92,49 @@ test('a follower sees a post created by an admin within 1 s, then its edit and d
   s.close();
 });
 
+test('a follower\'s stream keeps up with its follows: followed or unfollowed meanwhile, at once', async () => {
+  const mk = async (tag) => {
+    const handle = `segui-${tag}-${Date.now().toString(36)}`;
+    const r = await call('POST', '/api/v1/channels', {
+      as: w.tok.channel_owner,
+      body: { org: 'comune-a', handle, name: `Canale ${handle}`, category: 'news', language: 'it', visibility: 'listed' },
+    });
+    assert.equal(r.status, 201, r.text);
+    return handle;
+  };
+  const a = await mk('a');
+  const b = await mk('b');
+  const f = await call('POST', '/api/v1/followers');
+  assert.equal(f.status, 201, f.text);
+  const token = f.data.token;
+  const follow = (h, method = 'PUT') => call(method, `/api/v1/channels/${h}/follow`, { as: token });
+  assert.equal((await follow(a)).status, 204);
+  const s = open('', { token });
+  await s.ready();
+  const got = (id) => s.of('post.created').some((e) => e.data.id === id);
+  const pa = await post(a, 'uno');
+  await waitFor(() => got(pa), 'a post of the channel followed at the start');
+  // Followed while the stream is open: its next post arrives on the same stream.
+  assert.equal((await follow(b)).status, 204);
+  const pb = await post(b, 'due');
+  await waitFor(() => got(pb), 'a post of the channel followed meanwhile', 2000);
+  const id = s.of('post.created').at(-1).id;
+  assert.match(id, new RegExp(`(^|,)${a}:\\d+`), 'the cursor keeps the first channel');
+  assert.match(id, new RegExp(`(^|,)${b}:\\d+`), 'and carries the new one');
+  // Unfollowed: its posts stop; the other's go on.
+  assert.equal((await follow(a, 'DELETE')).status, 204);
+  const pa2 = await post(a, 'tre');
+  const pb2 = await post(b, 'quattro');
+  await waitFor(() => got(pb2), 'the channel still followed');
+  await sleep(200);
+  assert.ok(!got(pa2), 'nothing from the channel unfollowed');
+  assert.equal(s.errors.length, 0, 'one stream throughout, never reconnected');
+  // "Forget me": the stream of a follower that is gone ends.
+  assert.equal((await call('DELETE', '/api/v1/me', { as: token })).status, 204);
+  await waitFor(() => s.errors.length > 0, 'the stream ended', 3000);
+  s.close();
+});
+
 test('headers: text/event-stream, no-store, X-Accel-Buffering: no, a retry hint first', async () => {
   const ctl = new AbortController();
   const r = await fetch(`${srv.url}/api/v1/stream?channels=${w.main}`, { signal: ctl.signal });

@@ -397,6 +397,38 @@ TEST(a_loop_freed_in_the_middle_of_a_fan_out_drops_the_rest_without_leaking)
     free(r);
 }
 
+TEST(a_notice_reaches_only_the_subscribers_of_its_key_in_order_with_events)
+{
+    struct fanout_opts o = { .queue_bytes = 1 << 20 };
+    struct fanout *f = fanout_new(&o);
+    struct fake_loop fl = { .n = 0 };
+    struct fanout_loop *l = fanout_loop_new(f, fake_post, &fl);
+    struct rec a = { 0 }, b = { 0 };
+    struct fanout_event e1 = event(5, "c", 1, "{}"), e2 = event(5, "c", 2, "{}");
+
+    a.sub = fanout_sub_new(l, &rec_ops, &a);
+    b.sub = fanout_sub_new(l, &rec_ops, &b);
+    CHECK_INT(fanout_sub_join(a.sub, 5), ==, 0);
+    CHECK_INT(fanout_sub_join(b.sub, 5), ==, 0);
+    CHECK_INT(fanout_sub_join(a.sub, -77), ==, 0); /* a's private key */
+    fanout_publish(f, &e1, 1);
+    fanout_notify(f, -77);
+    fanout_notify(f, -78); /* nobody's */
+    fanout_notify(f, 9);   /* a channel id: refused */
+    fanout_publish(f, &e2, 1);
+    run_posts(&fl);
+    CHECK_INT(a.n, ==, 3);
+    CHECK_INT(b.n, ==, 2);
+    CHECK(fanout_msg_type(a.got[0]) == FANOUT_EVENT);
+    CHECK(fanout_msg_type(a.got[1]) == FANOUT_NOTICE);
+    CHECK_INT(fanout_msg_channel_id(a.got[1]), ==, -77);
+    CHECK_INT(fanout_msg_seq(a.got[2]), ==, 2); /* after the notice, never merged with it */
+    rec_release(&a);
+    rec_release(&b);
+    fanout_loop_free(l);
+    fanout_free(f);
+}
+
 TEST(a_slow_subscriber_is_cut_off_and_the_others_still_get_everything)
 {
     struct fanout_opts o = { .queue_bytes = 4096 };
