@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { mkdirSync, writeFileSync, symlinkSync, readFileSync, utimesSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { startServer, tempDir, BIN } from './lib/server.mjs';
+import { download as rawDownload, peakRss, sha256 } from './lib/download.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -391,9 +392,7 @@ describe('http large static files', () => {
   let web;
   const big = randomBytes(3 * 1024 * 1024);
   const huge = Buffer.concat(Array.from({ length: 8 }, () => big)); // 24 MiB
-  const sha = (b) => createHash('sha256').update(b).digest('hex');
-  // The server's resident memory in KiB (Linux).
-  const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))[1]);
+  const sha = sha256;
   // GET `path` on a raw connection; resolves the whole response as a Buffer. `stall` ms without
   // reading first, so the server meets a full socket; `started` is called once connected.
   const download = (path, { extra = '', stall = 0, started } = {}) => new Promise((resolve, reject) => {
@@ -408,30 +407,10 @@ describe('http large static files', () => {
     sock.on('close', () => resolve(Buffer.concat(chunks)));
   });
   // The same, hashing the body as it arrives: { status, length, sha } (nothing kept in memory).
-  const downloadHash = (path, { stall = 0, started } = {}) => new Promise((resolve, reject) => {
-    let head = Buffer.alloc(0);
-    let status = 0;
-    let length = 0;
-    const h = createHash('sha256');
-    const sock = net.connect(srv.port, '127.0.0.1', () => {
-      sock.write(GET(path, 'Connection: close\r\n'));
-      if (stall) { sock.pause(); setTimeout(() => sock.resume(), stall); }
-      started?.();
-    });
-    sock.on('data', (d) => {
-      if (!status) {
-        head = Buffer.concat([head, d]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        status = Number(head.subarray(0, end).toString('latin1').split(' ')[1]);
-        d = head.subarray(end + 4);
-      }
-      length += d.length;
-      h.update(d);
-    });
-    sock.on('error', reject);
-    sock.on('close', () => resolve({ status, length, sha: h.digest('hex') }));
-  });
+  const downloadHash = async (path, opts = {}, port = srv.port, conn = 'Connection: close\r\n') => {
+    const { status, length, sha: h } = await rawDownload(port, GET(path, conn), opts);
+    return { status, length, sha: h };
+  };
   const parse = (buf) => {
     const end = buf.indexOf('\r\n\r\n');
     const head = buf.subarray(0, end).toString('latin1').split('\r\n');
@@ -460,36 +439,20 @@ describe('http large static files', () => {
   test('a slow download that keeps moving outlives the idle and linger timeouts', async () => {
     for (const conn of ['Connection: close\r\n', '']) {
       const t0 = Date.now();
-      const r = await new Promise((resolve, reject) => {
-        let got = 0;
-        let next = 1 << 20;
-        const h = createHash('sha256');
-        let head = Buffer.alloc(0);
-        let inBody = false;
-        const sock = net.connect(srv.port, '127.0.0.1', () => sock.write(GET('/huge.bin', conn)));
-        sock.on('data', (d) => {
-          if (!inBody) {
-            head = Buffer.concat([head, d]);
-            const end = head.indexOf('\r\n\r\n');
-            if (end < 0) return;
-            inBody = true;
-            d = head.subarray(end + 4);
-          }
-          got += d.length;
-          h.update(d);
-          if (got >= huge.length) sock.end();
+      let next = 1 << 20;
+      const r = await downloadHash('/huge.bin', {
+        onBody: (got, sock) => {
+          if (got >= huge.length) sock.end(); // keep-alive: the answer is whole
           if (got >= next) { // about 6 MiB/s: 24 MiB in some 4 s
             next += 1 << 20;
             sock.pause();
             setTimeout(() => sock.resume(), 160);
           }
-        });
-        sock.on('error', reject);
-        sock.on('close', () => resolve({ got, sha: h.digest('hex') }));
-      });
+        },
+      }, srv.port, conn);
       const ms = Date.now() - t0;
       assert.ok(ms > 2500, `the download was slow enough to matter (${ms} ms)`);
-      assert.deepEqual(r, { got: huge.length, sha: sha(huge) }, `${conn ? 'close' : 'keep-alive'}: whole after ${ms} ms`);
+      assert.deepEqual(r, { status: 200, length: huge.length, sha: sha(huge) }, `${conn ? 'close' : 'keep-alive'}: whole after ${ms} ms`);
     }
   });
 
@@ -498,40 +461,19 @@ describe('http large static files', () => {
     try {
       // Reads the head, then nothing for 2.5 s: the server's side fills and stays full, so the
       // server drops the answer. Reading again then drains what the kernels held, then the end.
-      const got = await new Promise((resolve, reject) => {
-        let n = 0;
-        const sock = net.connect(s2.port, '127.0.0.1', () => sock.write(GET('/huge.bin', '')));
-        sock.once('data', () => {
+      let stalled = false;
+      const cut = await downloadHash('/huge.bin', {
+        onBody: (got, sock) => {
+          if (stalled) return;
+          stalled = true;
           sock.pause();
           setTimeout(() => sock.resume(), 2500);
-        });
-        sock.on('data', (d) => { n += d.length; });
-        sock.on('error', () => resolve(n));
-        sock.on('close', () => resolve(n));
-        setTimeout(() => reject(new Error('still open after 15 s')), 15000).unref();
-      });
-      assert.ok(got < huge.length / 2, `the stalled download was dropped (${got} of ${huge.length} bytes)`);
+        },
+      }, s2.port, '');
+      assert.equal(cut.status, 200);
+      assert.ok(cut.length < huge.length / 2, `the stalled download was dropped (${cut.length} of ${huge.length} bytes)`);
       // The same server still answers, and a reader that keeps up gets the whole file.
-      const r = await new Promise((resolve, reject) => {
-        const h = createHash('sha256');
-        let head = Buffer.alloc(0);
-        let len = -1;
-        const sock = net.connect(s2.port, '127.0.0.1', () => sock.write(GET('/huge.bin', 'Connection: close\r\n')));
-        sock.on('data', (d) => {
-          if (len < 0) {
-            head = Buffer.concat([head, d]);
-            const end = head.indexOf('\r\n\r\n');
-            if (end < 0) return;
-            len = 0;
-            d = head.subarray(end + 4);
-          }
-          len += d.length;
-          h.update(d);
-        });
-        sock.on('error', reject);
-        sock.on('close', () => resolve({ len, sha: h.digest('hex') }));
-      });
-      assert.deepEqual(r, { len: huge.length, sha: sha(huge) });
+      assert.deepEqual(await downloadHash('/huge.bin', {}, s2.port), { status: 200, length: huge.length, sha: sha(huge) });
     } finally {
       await s2.stop();
       s2.cleanup();
@@ -612,15 +554,10 @@ describe('http large static files', () => {
   test('20 parallel downloads do not cost 20 copies of the file', async (t) => {
     for (const [path, body] of [['/big.bin', big], ['/huge.bin', huge]]) {
       await downloadHash(path); // warm: the page cache, the loops' scratch buffers
-      const before = rssKiB();
-      let peak = before;
       let connected = 0;
       // Every reader stalls for a second: the server holds 20 unfinished answers at once.
-      const all = Promise.all(Array.from({ length: 20 }, () => downloadHash(path, { stall: 1000, started: () => connected++ })));
-      const sampler = setInterval(() => { peak = Math.max(peak, rssKiB()); }, 20);
-      const got = await all;
-      clearInterval(sampler);
-      peak = Math.max(peak, rssKiB());
+      const { result: got, before, peak } = await peakRss(srv.child.pid, () =>
+        Promise.all(Array.from({ length: 20 }, () => downloadHash(path, { stall: 1000, started: () => connected++ }))));
       assert.equal(connected, 20);
       for (const r of got) assert.deepEqual(r, { status: 200, length: body.length, sha: sha(body) });
       const grew = peak - before;

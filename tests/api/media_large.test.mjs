@@ -5,51 +5,19 @@
 // headers (ETag, 304, Range, If-Range, Content-Disposition) are those of every media answer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { readFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { startServer, operatorToken } from './lib/server.mjs';
+import { download as rawDownload, peakRss, sha256 } from './lib/download.mjs';
 import { pdf } from '../fixtures/media/gen.mjs';
 
 let srv;
 let url;
 // 10 MiB exactly: a PDF head, then random bytes (so that a wrong byte anywhere shows).
 const doc = Buffer.concat([pdf(200), randomBytes(10 * 1024 * 1024 - 200)]);
-const sha = (b) => createHash('sha256').update(b).digest('hex');
+const sha = sha256;
 const GET = (path, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n${extra}\r\n`;
-// The server's resident memory in KiB (Linux).
-const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))[1]);
-
-// GET `path` on a raw connection, hashing the body as it arrives (nothing kept in memory):
-// { status, headers, length, sha }. `stall` ms without reading first, so that the server meets
-// a full socket and holds an unfinished answer; `started` is called once connected.
-const download = (path, { extra = '', stall = 0, started } = {}) => new Promise((resolve, reject) => {
-  let head = Buffer.alloc(0);
-  let status = 0;
-  let headers = {};
-  let length = 0;
-  const h = createHash('sha256');
-  const sock = net.connect(srv.port, '127.0.0.1', () => {
-    sock.write(GET(path, extra));
-    if (stall) { sock.pause(); setTimeout(() => sock.resume(), stall); }
-    started?.();
-  });
-  sock.on('data', (d) => {
-    if (!status) {
-      head = Buffer.concat([head, d]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const lines = head.subarray(0, end).toString('latin1').split('\r\n');
-      status = Number(lines[0].split(' ')[1]);
-      for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-      d = head.subarray(end + 4);
-    }
-    length += d.length;
-    h.update(d);
-  });
-  sock.on('error', reject);
-  sock.on('close', () => resolve({ status, headers, length, sha: h.digest('hex') }));
-});
+// GET `path` on a raw connection, the body hashed as it arrives: { status, headers, length, sha }.
+const download = (path, { extra = '', ...opts } = {}) => rawDownload(srv.port, GET(path, extra), opts);
 
 before(async () => {
   srv = await startServer();
@@ -122,15 +90,10 @@ test('ranges of the 10 MiB PDF: the right bytes, 416 past the end, If-Range, 304
 
 test('20 stalled downloads of the 10 MiB PDF do not cost 20 copies of it', async (t) => {
   await download(url); // warm: the page cache, the loops' scratch buffers
-  const before = rssKiB();
-  let peak = before;
   let connected = 0;
   // Every reader stalls for a second: the server holds 20 unfinished answers at once.
-  const all = Promise.all(Array.from({ length: 20 }, () => download(url, { stall: 1000, started: () => connected++ })));
-  const sampler = setInterval(() => { peak = Math.max(peak, rssKiB()); }, 20);
-  const got = await all;
-  clearInterval(sampler);
-  peak = Math.max(peak, rssKiB());
+  const { result: got, before, peak } = await peakRss(srv.child.pid, () =>
+    Promise.all(Array.from({ length: 20 }, () => download(url, { stall: 1000, started: () => connected++ }))));
   assert.equal(connected, 20);
   for (const r of got) {
     assert.equal(r.status, 200);
