@@ -137,7 +137,7 @@ struct fanout_loop *fanout_loop_new(struct fanout *f, fanout_post_fn *post, void
  * NULL is a no-op.
  */
 void fanout_loop_free(struct fanout_loop *l);
-/* Subscribers on this loop, and channels with at least one (metrics, tests). */
+/* Subscribers on this loop, and channels (or notice keys) with at least one (tests). */
 size_t fanout_loop_subscribers(const struct fanout_loop *l);
 size_t fanout_loop_channels(const struct fanout_loop *l);
 
