@@ -158,8 +158,7 @@ static struct follower_write *follower_write_new(const struct store_write_op *op
     return f;
 }
 
-/* The follower's row id, inside a write; -ENOENT if the hash is unknown. */
-static int follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN], int64_t *id)
+int store__follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN], int64_t *id)
 {
     static const char sql[] = "SELECT id FROM followers WHERE hash = ?1";
     sqlite3_stmt *st = store__stmt(tx->stmts, sql);
@@ -253,7 +252,7 @@ static int follow_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     int64_t fid = 0;
     int listed = 0, rc, err;
 
-    err = follower_id(tx, f->hash, &fid);
+    err = store__follower_id(tx, f->hash, &fid);
     if (err)
         return err;
     st = store__stmt(tx->stmts, vis);
@@ -313,7 +312,7 @@ static int unfollow_apply(struct store_write *w, struct store_tx *tx, int64_t *i
     struct follower_write *f = container_of(w, struct follower_write, w);
     sqlite3_stmt *st;
     int64_t fid = 0;
-    int err = follower_id(tx, f->hash, &fid);
+    int err = store__follower_id(tx, f->hash, &fid);
 
     if (err)
         return err;
@@ -346,7 +345,7 @@ static int mute_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     struct follower_write *f = container_of(w, struct follower_write, w);
     sqlite3_stmt *st;
     int64_t fid = 0;
-    int err = follower_id(tx, f->hash, &fid);
+    int err = store__follower_id(tx, f->hash, &fid);
 
     if (err)
         return err;

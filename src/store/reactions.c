@@ -323,26 +323,6 @@ int store_emoji_canonical(const char *s, size_t len, char out[REACTION_EMOJI_MAX
     return (int)o;
 }
 
-/* ---- the follower, in the writer's transaction ---- */
-
-int store__follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN], int64_t *id)
-{
-    static const char sql[] = "SELECT id FROM followers WHERE hash = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
-    int rc;
-
-    if (!st)
-        return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    store__stmt_done(st);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "follower_id");
-}
-
 /* ---- the target of a reaction or a vote ---- */
 
 int store_post_target(struct store_reader *r, int64_t post_id, const uint8_t hash[SECRET_HASH_LEN],

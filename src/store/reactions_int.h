@@ -50,8 +50,4 @@ void store__poll_free(struct store__poll *p); /* NULL-safe */
 MUST_CHECK int store__poll_insert(struct store_tx *tx, int64_t post_id,
                                   const struct store__poll *p);
 
-/* The id of the follower `hash` in the writer's transaction; -ENOENT if unknown. */
-MUST_CHECK int store__follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN],
-                                  int64_t *id);
-
 #endif

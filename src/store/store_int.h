@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/compiler.h"
+#include "core/secret.h"
 #include "store/events.h"
 #include "store/store.h"
 
@@ -132,5 +133,12 @@ struct store_write {
  */
 MUST_CHECK int store__submit(struct store *s, struct store_write *w, store_done_fn *done, void *ctx,
                              int64_t *id_out);
+
+/*
+ * The row id of the follower `hash` in the writer's transaction; -ENOENT if unknown
+ * (store/followers.c, which owns the table; reactions and votes use it too).
+ */
+MUST_CHECK int store__follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN],
+                                  int64_t *id);
 
 #endif
