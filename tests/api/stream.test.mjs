@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { EventSource } from 'eventsource';
 import { buildWorld } from './lib/world.mjs';
-import { startServer, api } from './lib/server.mjs';
+import { startServer, api, sleep, waitFor } from './lib/server.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const KINDS = ['post.created', 'post.edited', 'post.deleted', 'channel.updated', 'counts', 'reset'];
 
 let w;
@@ -22,14 +21,6 @@ async function post(handle, text) {
   const r = await call('POST', `/api/v1/channels/${handle}/posts`, { as: w.tok.channel_owner, body: { text } });
   assert.equal(r.status, 201, r.text);
   return r.data.id;
-}
-
-async function waitFor(pred, what, ms = 3000) {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 // An EventSource on /api/v1/stream that records every event as { type, id, data }.

@@ -7,9 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { buildWorld } from './lib/world.mjs';
-import { startServer, api } from './lib/server.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { startServer, api, sleep, waitFor } from './lib/server.mjs';
 
 let w;
 let srv;
@@ -30,14 +28,6 @@ async function makeChannel(extra = {}) {
   });
   assert.equal(r.status, 201, r.text);
   return handle;
-}
-
-async function waitFor(pred, what, ms = 3000) {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 // A WebSocket that records every message; `closed` gets { code, reason } when it ends.

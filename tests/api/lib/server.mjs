@@ -78,3 +78,14 @@ export async function api(base, method, path, { as, body, headers = {} } = {}) {
   try { data = text ? JSON.parse(text) : null; } catch { data = text; }
   return { status: r.status, headers: r.headers, data, text };
 }
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Poll `pred` every 10 ms until it holds; throws "timed out waiting for <what>" after `ms`.
+export async function waitFor(pred, what, ms = 3000) {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
