@@ -480,6 +480,50 @@ test('audit log: org admin and operator read it newest first, paginated; others 
   }
 });
 
+test('parallel guesses: 60 wrong passwords at once -> at most 5 checked, the rest 429', async () => {
+  // Each attempt reserves a failure before hashing, so concurrent attempts cannot all pass a
+  // check made before any of them is charged (issue 9, finding 3).
+  const s2 = await startServer();
+  try {
+    const post = (password) => fetch(`${s2.url}/api/v1/session`, {
+      method: 'POST', headers: json, body: JSON.stringify({ email: 'admin@localhost', password }),
+    });
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => post(`wrong-password-${i}`)));
+    const counts = {};
+    for (const r of answers) {
+      counts[r.status] = (counts[r.status] || 0) + 1;
+      const body = await r.json();
+      if (r.status === 429) {
+        assert.equal(body.error.code, 'too_many_attempts');
+        assert.ok(Number(r.headers.get('retry-after')) >= 1);
+      } else {
+        assert.equal(r.status, 401, JSON.stringify(body));
+      }
+    }
+    assert.ok((counts[401] || 0) <= 5, `checked ${counts[401]} passwords: ${JSON.stringify(counts)}`);
+    assert.equal((counts[401] || 0) + (counts[429] || 0), 60);
+    // The account stays locked, even for the right password.
+    assert.equal((await post(s2.password)).status, 429);
+  } finally {
+    await s2.stop();
+    s2.cleanup();
+  }
+});
+
+test('successful sign-ins give their reservation back: 25 in a row from one address', async () => {
+  const s2 = await startServer();
+  try {
+    const post = (password) => fetch(`${s2.url}/api/v1/session`, {
+      method: 'POST', headers: json, body: JSON.stringify({ email: 'admin@localhost', password }),
+    });
+    for (let i = 0; i < 25; i++) assert.equal((await post(s2.password)).status, 200, `sign-in ${i}`);
+    assert.equal((await post('wrong-password')).status, 401);
+  } finally {
+    await s2.stop();
+    s2.cleanup();
+  }
+});
+
 test('per-address limit: 20 failures from one client -> 429 for any account', async () => {
   const s2 = await startServer();
   try {
