@@ -137,3 +137,110 @@ test('authorization matrix: every endpoint × every kind of caller', async () =>
   }
   assert.deepEqual(mismatches, []);
 });
+
+// Existence oracles (issue 9, finding 6): whoever cannot read an unlisted channel must not learn
+// that it exists. For every endpoint that names a channel (by handle) or a post (by id), an
+// outsider gets exactly the status and error code it gets for a handle or id that does not
+// exist. Each row: (handle, post id, invite code) -> { method, path, body }.
+const NAMED = [
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}` }),
+  (h) => ({ method: 'PATCH', path: `/api/v1/channels/${h}`, body: { description: 'x' } }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}` }),
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/admins` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/admins`, body: { email: 'orgadmin@a.it' } }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/admins/me` }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/admins/${w.ids.admin}` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/owner`, body: { user_id: w.ids.admin } }),
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/invites` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/invites`, body: {} }),
+  (h, p, code) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/invites/${code}` }),
+  (h) => ({ method: 'PUT', path: `/api/v1/channels/${h}/follow` }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/follow` }),
+  (h) => ({ method: 'PUT', path: `/api/v1/channels/${h}/mute` }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/mute` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/posts`, body: { text: 'x' } }),
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/posts` }),
+  (h, p) => ({ method: 'PUT', path: `/api/v1/channels/${h}/pin`, body: { post_id: p } }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/pin` }),
+  (h) => ({ method: 'GET', path: `/channels/${h}/feed.atom` }),
+  (h) => ({ method: 'GET', path: `/api/v1/stream?channels=${h}` }),
+  (h, p) => ({ method: 'GET', path: `/api/v1/posts/${p}` }),
+  (h, p) => ({ method: 'PATCH', path: `/api/v1/posts/${p}`, body: { text: 'x' } }),
+  (h, p) => ({ method: 'DELETE', path: `/api/v1/posts/${p}` }),
+  (h, p) => ({ method: 'GET', path: `/api/v1/posts/${p}/edits` }),
+  (h, p) => ({ method: 'PUT', path: `/api/v1/posts/${p}/reaction`, body: { emoji: '👍' } }),
+  (h, p) => ({ method: 'DELETE', path: `/api/v1/posts/${p}/reaction` }),
+  (h, p) => ({ method: 'PUT', path: `/api/v1/posts/${p}/vote`, body: { options: [0] } }),
+  (h, p) => ({ method: 'DELETE', path: `/api/v1/posts/${p}/vote` }),
+  (h, p) => ({ method: 'POST', path: '/api/v1/views', body: { posts: [p] } }),
+];
+
+// Status and error code, without reading a stream that was (wrongly) opened.
+async function outcome(t, as) {
+  const headers = as ? { authorization: `Bearer ${as}` } : {};
+  const init = { method: t.method, headers };
+  if (t.body !== undefined) { init.body = JSON.stringify(t.body); headers['content-type'] = 'application/json'; }
+  const ac = new AbortController();
+  const r = await fetch(`${w.srv.url}${t.path}`, { ...init, signal: ac.signal });
+  if ((r.headers.get('content-type') || '').startsWith('text/event-stream')) {
+    ac.abort();
+    return `${r.status} (stream)`;
+  }
+  const text = await r.text();
+  let code = null;
+  try { code = JSON.parse(text)?.error?.code ?? null; } catch { /* not JSON */ }
+  return `${r.status} ${code}`;
+}
+
+// An unlisted channel of org A (owner and admin as usual) with a poll post, and a live invite.
+async function unlisted() {
+  const h = await w.channel({ visibility: 'unlisted' });
+  const post = (await w.ok(201, 'POST', `/api/v1/channels/${h}/posts`, {
+    as: w.tok.channel_owner, body: { text: 'Riservato', poll: { question: 'Sì o no?', options: ['Sì', 'No'] } },
+  })).id;
+  const { code } = await w.ok(201, 'POST', `/api/v1/channels/${h}/invites`, { as: w.tok.channel_owner, body: {} });
+  return { h, post, code };
+}
+
+test('existence oracles: an unlisted channel answers outsiders exactly as a missing one', async () => {
+  const u = await unlisted();
+  const mismatches = [];
+  for (const role of ['anonymous', 'follower', 'other_org']) {
+    for (const row of NAMED) {
+      const hidden = row(u.h, u.post, u.code);
+      const missing = row('non-esiste', '999999999', u.code);
+      const a = await outcome(hidden, w.tok[role]);
+      const b = await outcome(missing, w.tok[role]);
+      if (a !== b) mismatches.push(`${hidden.method} ${hidden.path} as ${role}: ${a}, missing: ${b}`);
+    }
+  }
+  assert.deepEqual(mismatches, []);
+  // Nothing the outsiders sent changed the channel: its post, admins and invite are all there.
+  const r = await w.call('GET', `/api/v1/posts/${u.post}`, { as: w.tok.channel_owner });
+  assert.equal(r.status, 200);
+  assert.equal(r.data.views, 0, 'an outsider\'s view of an unreadable post is not counted');
+});
+
+test('existence oracles: who can read but not administer still gets 403', async () => {
+  const u = await unlisted();
+  const want = [
+    [w.tok.channel_admin, { method: 'DELETE', path: `/api/v1/channels/${u.h}` }, '403 owner_only'],
+    [w.tok.channel_admin, { method: 'POST', path: `/api/v1/channels/${u.h}/admins`, body: { email: 'orgadmin@a.it' } }, '403 owner_only'],
+    [w.tok.channel_admin, { method: 'POST', path: `/api/v1/channels/${u.h}/owner`, body: { user_id: w.ids.admin } }, '403 owner_only'],
+    [w.tok.other_org, { method: 'PATCH', path: `/api/v1/channels/${w.main}`, body: { description: 'x' } }, '403 not_channel_admin'],
+    [w.tok.other_org, { method: 'GET', path: `/api/v1/channels/${w.main}/admins` }, '403 not_channel_admin'],
+    [w.tok.other_org, { method: 'GET', path: `/api/v1/posts/${w.mainPost}/edits` }, '403 not_channel_admin'],
+    [await w.follower(), { method: 'PUT', path: `/api/v1/posts/${w.mainPost}/reaction`, body: { emoji: '👍' } }, '403 not_following'],
+  ];
+  const got = [];
+  for (const [as, t, expect] of want) {
+    const o = await outcome(t, as);
+    if (o !== expect) got.push(`${t.method} ${t.path}: ${o}, want ${expect}`);
+  }
+  assert.deepEqual(got, []);
+  // A follower of the unlisted channel (through its invite) reacts and votes as anywhere else.
+  const f = await w.follower();
+  assert.equal((await w.call('PUT', `/api/v1/channels/${u.h}/follow?invite=${u.code}`, { as: f })).status, 204);
+  assert.equal((await w.call('PUT', `/api/v1/posts/${u.post}/reaction`, { as: f, body: { emoji: '👍' } })).status, 204);
+  assert.equal((await w.call('PUT', `/api/v1/posts/${u.post}/vote`, { as: f, body: { options: [0] } })).status, 204);
+});
