@@ -244,3 +244,20 @@ test('existence oracles: who can read but not administer still gets 403', async 
   assert.equal((await w.call('PUT', `/api/v1/posts/${u.post}/reaction`, { as: f, body: { emoji: '👍' } })).status, 204);
   assert.equal((await w.call('PUT', `/api/v1/posts/${u.post}/vote`, { as: f, body: { options: [0] } })).status, 204);
 });
+
+test('views: only posts the follower can read count (issue 9, finding 8)', async () => {
+  const u = await unlisted();
+  const views = async () => (await w.call('GET', `/api/v1/posts/${u.post}`, { as: w.tok.channel_owner })).data.views;
+  // A follower of other channels reports the unlisted channel's post: accepted, not counted.
+  assert.equal((await w.call('POST', '/api/v1/views', { as: w.tok.follower, body: { posts: [u.post] } })).status, 204);
+  assert.equal(await views(), 0);
+  // Its own follower's view counts.
+  const f = await w.follower();
+  assert.equal((await w.call('PUT', `/api/v1/channels/${u.h}/follow?invite=${u.code}`, { as: f })).status, 204);
+  assert.equal((await w.call('POST', '/api/v1/views', { as: f, body: { posts: [u.post] } })).status, 204);
+  assert.equal(await views(), 1);
+  // A listed channel's post counts for anyone with a follower token.
+  const before = (await w.call('GET', `/api/v1/posts/${w.mainPost}`, { as: w.tok.channel_owner })).data.views;
+  assert.equal((await w.call('POST', '/api/v1/views', { as: await w.follower(), body: { posts: [w.mainPost] } })).status, 204);
+  assert.equal((await w.call('GET', `/api/v1/posts/${w.mainPost}`, { as: w.tok.channel_owner })).data.views, before + 1);
+});
