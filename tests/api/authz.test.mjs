@@ -261,3 +261,58 @@ test('views: only posts the follower can read count (issue 9, finding 8)', async
   assert.equal((await w.call('POST', '/api/v1/views', { as: await w.follower(), body: { posts: [w.mainPost] } })).status, 204);
   assert.equal((await w.call('GET', `/api/v1/posts/${w.mainPost}`, { as: w.tok.channel_owner })).data.views, before + 1);
 });
+
+// Issue 9, doc mismatch 2: credentials that are sent must be valid, even to endpoints that need
+// none, so a client holding a stale token or session learns it (401) instead of reading on as
+// anonymous. The endpoints that hand out credentials still work for such a client.
+test('public reads: stale or bogus credentials are 401, valid or none are 200', async () => {
+  const { code } = await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} });
+  const publicReads = [
+    `/api/v1/channels/${w.main}`, '/api/v1/channels', `/api/v1/channels/${w.main}/posts`,
+    `/api/v1/posts/${w.mainPost}`, '/api/v1/orgs/comune-a', `/api/v1/invites/${code}`,
+    `/api/v1/invites/${code}/qr.svg`,
+  ];
+  const gone = await w.follower();
+  assert.equal((await w.call('DELETE', '/api/v1/me', { as: gone })).status, 204);
+  const stale = [
+    [{ authorization: 'Bearer araldo_not-a-real-token' }, '401 invalid_token'],
+    [{ authorization: `Bearer ${gone}` }, '401 invalid_token'],
+    [{ authorization: 'Bearer follower_bogus' }, '401 invalid_token'],
+    [{ cookie: 'araldo_session=as_not-a-real-session' }, '401 session_expired'],
+  ];
+  const fine = [
+    [{}, 200], [{ authorization: `Bearer ${w.tok.other_org}` }, 200], [{ authorization: `Bearer ${w.tok.follower}` }, 200],
+  ];
+  const bad = [];
+  for (const path of publicReads) {
+    for (const method of ['GET', 'HEAD']) {
+      for (const [headers, want] of stale) {
+        const r = await fetch(`${w.srv.url}${path}`, { method, headers });
+        const text = await r.text();
+        const got = method === 'HEAD' ? `${r.status}` : `${r.status} ${text && JSON.parse(text).error?.code}`;
+        if (got !== (method === 'HEAD' ? want.slice(0, 3) : want)) bad.push(`${method} ${path} ${JSON.stringify(headers)}: ${got}`);
+      }
+      for (const [headers, want] of fine) {
+        const r = await fetch(`${w.srv.url}${path}`, { method, headers });
+        await r.arrayBuffer();
+        if (r.status !== want) bad.push(`${method} ${path} ${JSON.stringify(headers)}: ${r.status}`);
+      }
+    }
+  }
+  assert.deepEqual(bad, []);
+  // Where credentials are handed out, stale ones do not get in the way.
+  let r = await w.call('POST', '/api/v1/followers', { as: gone });
+  assert.equal(r.status, 201);
+  r = await fetch(`${w.srv.url}/api/v1/session`, {
+    method: 'POST', headers: { cookie: 'araldo_session=as_stale', 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'nobody@a.it', password: 'wrong-password' }),
+  });
+  assert.equal(r.status, 401);
+  assert.equal((await r.json()).error.code, 'invalid_credentials', 'sign-in is judged on its body');
+  // Outside the API (health checks, the web app, feeds) a stale cookie changes nothing.
+  for (const path of ['/healthz', `/channels/${w.main}/feed.atom`]) {
+    r = await fetch(`${w.srv.url}${path}`, { headers: { cookie: 'araldo_session=as_stale' } });
+    await r.arrayBuffer();
+    assert.equal(r.status, 200, path);
+  }
+});
