@@ -531,6 +531,12 @@ static void answer_channel(struct http_req *r, int64_t id, int status)
     free(ch);
 }
 
+static void not_org_staff(struct http_req *r)
+{
+    http_respond_error(r, 403, "not_org_staff",
+                       "Only the organization's staff can create its channels.", "org");
+}
+
 static void create_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)data;
@@ -538,6 +544,8 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
         http_respond_error(r, 409, "handle_taken",
                            "This handle is already used by another channel: choose another.",
                            "handle");
+    } else if (err == -EPERM) {
+        not_org_staff(r); /* store_channel_owner_allowed, enforced by the store */
     } else if (err) {
         api__errno(r, err, "channel create");
     } else {
@@ -588,9 +596,8 @@ static void channels_create(struct http_req *r)
         api__errno(r, err, "org lookup");
         goto out;
     }
-    if (me.role != STORE_ROLE_OPERATOR && me.org_id != org->id) {
-        http_respond_error(r, 403, "not_org_staff",
-                           "Only the organization's staff can create its channels.", "org");
+    if (!store_channel_owner_allowed(me.role, me.org_id, org->id)) {
+        not_org_staff(r);
         goto out;
     }
     if (!settings_parse(r, body, NULL, org->id, &me, &in))
