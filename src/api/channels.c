@@ -452,7 +452,8 @@ static bool reactions_members(struct http_req *r, json_t *body, const struct sto
             in->f.reactions_json = in->reactions;
             return true;
         }
-        bad(r, "missing_field", "reactions",
+        /* Documented: anything but 1-12 emoji with policy set is invalid_reactions. */
+        bad(r, "invalid_reactions", "reactions",
             "With \"reaction_policy\": \"set\", list the allowed emoji in 'reactions'.");
         return false;
     }
