@@ -316,3 +316,27 @@ test('public reads: stale or bogus credentials are 401, valid or none are 200', 
     assert.equal(r.status, 200, path);
   }
 });
+
+// Issue 9, doc mismatch 10: an invitation id is never reused, so an id a client kept can never
+// come to name another invitation (here: the next one, after the newest ended).
+test('invitation ids are never reused after invitations end', async () => {
+  const h = await w.channel();
+  const seen = new Set();
+  const invite = async () => {
+    const inv = await w.ok(201, 'POST', `/api/v1/channels/${h}/admins`, { as: w.tok.channel_owner, body: { email: 'orgadmin@a.it' } });
+    assert.ok(!seen.has(inv.id), `id ${inv.id} used again`);
+    seen.add(inv.id);
+    return inv.id;
+  };
+  // Dismissed by the invitee, withdrawn by the owner, accepted: each time the newest ends.
+  let id = await invite();
+  assert.equal((await w.call('DELETE', `/api/v1/invitations/${id}`, { as: w.tok.org_admin })).status, 204);
+  id = await invite();
+  assert.equal((await w.call('DELETE', `/api/v1/invitations/${id}`, { as: w.tok.channel_owner })).status, 204);
+  const stale = await invite();
+  assert.equal((await w.call('POST', `/api/v1/invitations/${stale}/accept`, { as: w.tok.org_admin })).status, 200);
+  assert.equal((await w.call('DELETE', `/api/v1/channels/${h}/admins/${w.ids.orgAdmin}`, { as: w.tok.channel_owner })).status, 204);
+  await invite();
+  // The kept id names nothing now.
+  assert.equal((await w.call('POST', `/api/v1/invitations/${stale}/accept`, { as: w.tok.org_admin })).status, 404);
+});
