@@ -112,9 +112,10 @@ static bool istat_member(struct http_req *r, json_t *body, const char **out)
         return true;
     s = json_string_value(v);
     if (!s || json_string_length(v) != STORE_ORG_ISTAT_LEN ||
-        strspn(s, "0123456789") != STORE_ORG_ISTAT_LEN)
+        strspn(s, "0123456789") != STORE_ORG_ISTAT_LEN) {
         return bad(r, "invalid_value", "'istat_code' must be the 6 digits of the ISTAT code.",
                    "istat_code");
+    }
     *out = s;
     return true;
 }

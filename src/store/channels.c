@@ -677,18 +677,19 @@ static int owner_check(struct store_tx *tx, int64_t user_id, int64_t org_id)
     static const char sql[] = "SELECT role, coalesce(org_id, 0) FROM users"
                               " WHERE id = ?1 AND disabled_ms IS NULL";
     sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    bool allowed;
     int err;
 
     if (st)
         sqlite3_bind_int64(st, 1, user_id);
     err = tx_row(tx, st, "channel_owner_check");
-    if (err == 1)
-        err = store_channel_owner_allowed((enum store_role)sqlite3_column_int(st, 0),
-                                          sqlite3_column_int64(st, 1), org_id)
-                  ? 0
-                  : -EPERM;
-    else if (err == 0)
+    if (err == 1) {
+        allowed = store_channel_owner_allowed((enum store_role)sqlite3_column_int(st, 0),
+                                              sqlite3_column_int64(st, 1), org_id);
+        err = allowed ? 0 : -EPERM;
+    } else if (err == 0) {
         err = -ENOENT;
+    }
     store__stmt_done(st);
     return err;
 }
