@@ -75,6 +75,13 @@ struct api_auth {
     int64_t session_id; /* session cookie, or 0 */
 };
 bool api__staff_auth(struct http_req *r, struct store_user *out, struct api_auth *how);
+/*
+ * The admit hook of every API route that has none of its own (api_routes()): on GET and HEAD,
+ * credentials that are sent (a bearer token, staff or follower, or the session cookie) must be
+ * valid, even where none are needed; otherwise answers 401 (invalid_token, session_expired)
+ * and returns false. Anything else, or no credentials: true.
+ */
+bool api__admit(struct http_req *r);
 /* Value of cookie `name` into `out`; false if absent or longer than outlen - 1. */
 bool api__cookie(struct http_req *r, const char *name, char *out, size_t outlen);
 /* The CSRF token that goes with session token `session` (≥ 44 bytes of `out`). */

@@ -6,6 +6,7 @@
  * pages can read. A bearer token is never sent implicitly, so it needs no CSRF token.
  */
 #include "api/api_int.h"
+#include "api/channels_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -112,8 +113,9 @@ static bool by_token(struct http_req *r, const char *h, struct store_user *out,
     return true;
 }
 
+/* `record_use`: note the session's use (the real check), or only validate it (api__admit). */
 static bool by_cookie(struct http_req *r, const char *tok, struct store_user *out,
-                      struct api_auth *how)
+                      struct api_auth *how, bool record_use)
 {
     uint8_t hash[SECRET_HASH_LEN];
     char want[CSRF_TOKEN_MAX];
@@ -148,7 +150,7 @@ static bool by_cookie(struct http_req *r, const char *tok, struct store_user *ou
         }
     }
     /* Fire and forget: failing to record use only makes the session end a little sooner. */
-    if (now - last_seen > SESSION_TOUCH_MS &&
+    if (record_use && now - last_seen > SESSION_TOUCH_MS &&
         store_session_touch(api__app(r)->store, how->session_id, touch_done, NULL) != 0) {
         /* queue full or shutting down: try again on the next request */
     }
@@ -168,7 +170,7 @@ bool api__staff_auth(struct http_req *r, struct store_user *out, struct api_auth
     if (h && !strncasecmp(h, "Bearer ", 7))
         return by_token(r, h, out, how);
     if (api__cookie(r, API_SESSION_COOKIE, tok, sizeof(tok))) {
-        ok = by_cookie(r, tok, out, how);
+        ok = by_cookie(r, tok, out, how, true);
         explicit_bzero(tok, sizeof(tok));
         return ok;
     }
@@ -187,4 +189,38 @@ bool api__staff(struct http_req *r, struct store_user *out, int64_t *token_id)
     if (token_id)
         *token_id = how.token_id;
     return true;
+}
+
+/*
+ * Public reads answer without credentials, so a handler that needs none never looks at them,
+ * and a client whose token or session went stale would never learn it. This check runs before
+ * every GET and HEAD of the API (wired in api_routes()): credentials that are sent must be
+ * valid. Unsafe methods need no such check: each of them authenticates, except the two that
+ * hand out credentials (sign-in, new follower), which must work for a client holding stale ones.
+ */
+bool api__admit(struct http_req *r)
+{
+    const char *h = http_req_header(r, "Authorization");
+    const char *tok;
+    uint8_t hash[SECRET_HASH_LEN];
+    char cookie[SESSION_TOKEN_MAX];
+    struct store_user u;
+    struct api_auth how = { 0 };
+    bool ok = true;
+
+    if (!(http_req_method(r) & (HTTP_M_GET | HTTP_M_HEAD)))
+        return true;
+    if (h && !strncasecmp(h, "Bearer ", 7)) {
+        tok = h + 7;
+        while (*tok == ' ')
+            tok++;
+        if (!strncmp(tok, "follower_", 9))
+            return api__follower(r, hash);
+        return by_token(r, h, &u, &how);
+    }
+    if (api__cookie(r, API_SESSION_COOKIE, cookie, sizeof(cookie))) {
+        ok = by_cookie(r, cookie, &u, &how, false);
+        explicit_bzero(cookie, sizeof(cookie));
+    }
+    return ok;
 }

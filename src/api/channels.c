@@ -76,13 +76,25 @@ json_t *api__channel_json(const struct store_channel *ch)
     return v;
 }
 
+/* The one answer for a missing channel and for one the caller may not know exists. */
+static void channel_hidden(struct http_req *r)
+{
+    http_respond_error(r, 404, "channel_not_found",
+                       "There is no channel with this handle: check the address.", "handle");
+}
+
+void api__post_hidden(struct http_req *r)
+{
+    http_respond_error(r, 404, "post_not_found",
+                       "There is no post with this id: it may have been deleted.", "id");
+}
+
 int api__channel_load(struct http_req *r, const char *handle, struct store_channel *out)
 {
     int err = store_channel_get(api__reader(r), handle, out);
 
     if (err == -ENOENT) {
-        http_respond_error(r, 404, "channel_not_found",
-                           "There is no channel with this handle: check the address.", "handle");
+        channel_hidden(r);
     } else if (err) {
         api__errno(r, err, "channel load");
     }
@@ -104,6 +116,13 @@ bool api__channel_steward(const struct store_channel *ch, const struct store_use
            (me->role == STORE_ROLE_ORG_ADMIN && me->org_id == ch->org_id);
 }
 
+bool api__channel_visible(struct http_req *r, const struct store_channel *ch,
+                          const struct store_user *me)
+{
+    return ch->listed || api__channel_steward(ch, me) ||
+           role_on(r, ch, me->id) != STORE_CHANNEL_NONE;
+}
+
 bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
                         const struct store_user *me, bool owner_only)
 {
@@ -114,6 +133,11 @@ bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
     role = role_on(r, ch, me->id);
     if (role == STORE_CHANNEL_OWNER || (!owner_only && role == STORE_CHANNEL_ADMIN))
         return true;
+    if (!ch->listed && role == STORE_CHANNEL_NONE) {
+        /* Staff who cannot read an unlisted channel get what a missing handle gets. */
+        channel_hidden(r);
+        return false;
+    }
     http_respond_error(r, 403, owner_only ? "owner_only" : "not_channel_admin",
                        owner_only ? "Only the channel's owner can do this."
                                   : "Only the channel's admins can do this: ask its owner to "
@@ -151,7 +175,7 @@ static bool invite_opens(struct http_req *r, const struct store_channel *ch, con
            !store_invite_state(&inv, clock_now_ms());
 }
 
-bool api__channel_readable(struct http_req *r, const struct store_channel *ch)
+static bool readable(struct http_req *r, const struct store_channel *ch, bool as_post)
 {
     uint8_t hash[SECRET_HASH_LEN];
     struct store_user me;
@@ -170,9 +194,22 @@ bool api__channel_readable(struct http_req *r, const struct store_channel *ch)
         if (api__channel_steward(ch, &me) || role_on(r, ch, me.id) != STORE_CHANNEL_NONE)
             return true;
     }
-    http_respond_error(r, 404, "channel_not_found",
-                       "There is no channel with this handle: check the address.", "handle");
+    if (as_post) {
+        api__post_hidden(r);
+    } else {
+        channel_hidden(r);
+    }
     return false;
+}
+
+bool api__channel_readable(struct http_req *r, const struct store_channel *ch)
+{
+    return readable(r, ch, false);
+}
+
+bool api__post_readable(struct http_req *r, const struct store_channel *ch)
+{
+    return readable(r, ch, true);
 }
 
 /*
@@ -415,7 +452,8 @@ static bool reactions_members(struct http_req *r, json_t *body, const struct sto
             in->f.reactions_json = in->reactions;
             return true;
         }
-        bad(r, "missing_field", "reactions",
+        /* Documented: anything but 1-12 emoji with policy set is invalid_reactions. */
+        bad(r, "invalid_reactions", "reactions",
             "With \"reaction_policy\": \"set\", list the allowed emoji in 'reactions'.");
         return false;
     }
@@ -494,6 +532,12 @@ static void answer_channel(struct http_req *r, int64_t id, int status)
     free(ch);
 }
 
+static void not_org_staff(struct http_req *r)
+{
+    http_respond_error(r, 403, "not_org_staff",
+                       "Only the organization's staff can create its channels.", "org");
+}
+
 static void create_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)data;
@@ -501,6 +545,8 @@ static void create_finish(struct http_req *r, int err, int64_t id, void *data)
         http_respond_error(r, 409, "handle_taken",
                            "This handle is already used by another channel: choose another.",
                            "handle");
+    } else if (err == -EPERM) {
+        not_org_staff(r); /* store_channel_owner_allowed, enforced by the store */
     } else if (err) {
         api__errno(r, err, "channel create");
     } else {
@@ -551,9 +597,8 @@ static void channels_create(struct http_req *r)
         api__errno(r, err, "org lookup");
         goto out;
     }
-    if (me.role != STORE_ROLE_OPERATOR && me.org_id != org->id) {
-        http_respond_error(r, 403, "not_org_staff",
-                           "Only the organization's staff can create its channels.", "org");
+    if (!store_channel_owner_allowed(me.role, me.org_id, org->id)) {
+        not_org_staff(r);
         goto out;
     }
     if (!settings_parse(r, body, NULL, org->id, &me, &in))
@@ -1081,8 +1126,14 @@ static void admins_leave(struct http_req *r)
     struct store_channel *ch = xmalloc(sizeof(*ch));
     struct store_user me;
 
-    if (api__staff(r, &me, NULL) && !api__channel_load(r, http_req_param(r, "handle"), ch))
-        admin_remove(r, ch, me.id, me.id);
+    if (!api__staff(r, &me, NULL) || api__channel_load(r, http_req_param(r, "handle"), ch))
+        goto out;
+    if (!api__channel_visible(r, ch, &me)) {
+        channel_hidden(r);
+        goto out;
+    }
+    admin_remove(r, ch, me.id, me.id);
+out:
     free(ch);
 }
 

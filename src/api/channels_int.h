@@ -30,8 +30,17 @@ int api__channel_load(struct http_req *r, const char *handle, struct store_chann
 bool api__channel_steward(const struct store_channel *ch, const struct store_user *me);
 
 /*
+ * Whether staff `me` may know that the channel exists: it is listed, or `me` is a steward or
+ * named on it (owner or admin). Answers nothing.
+ */
+bool api__channel_visible(struct http_req *r, const struct store_channel *ch,
+                          const struct store_user *me);
+
+/*
  * Whether staff `me` may manage the channel: its owner, or (unless `owner_only`) one of its
- * admins, or a steward (api__channel_steward). Otherwise answers 403 and returns false.
+ * admins, or a steward (api__channel_steward). Otherwise answers 403 and returns false, or
+ * 404 channel_not_found when the channel is not visible to `me` (api__channel_visible), the
+ * same answer as for a handle that does not exist.
  */
 bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
                         const struct store_user *me, bool owner_only);
@@ -43,6 +52,10 @@ bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
  * is not revealed) and returns false.
  */
 bool api__channel_readable(struct http_req *r, const struct store_channel *ch);
+/* The same for a post of `ch`, answering 404 post_not_found (as for an unknown post id). */
+bool api__post_readable(struct http_req *r, const struct store_channel *ch);
+/* Answer 404 post_not_found, the one answer for a missing post and a hidden one. */
+void api__post_hidden(struct http_req *r);
 
 /*
  * The follower making this request: the bearer token must start with "follower_" and belong

@@ -51,7 +51,11 @@ const struct http_route *api_routes(size_t *n)
             for (size_t j = 0; j < sets[i]->n; j++) {
                 if (count == MAX_ROUTES)
                     abort();
-                table[count++] = sets[i]->routes[j];
+                table[count] = sets[i]->routes[j];
+                /* Stale credentials are refused even where none are needed (api/auth.c). */
+                if (!table[count].admit && !strncmp(table[count].pattern, "/api/", 5))
+                    table[count].admit = api__admit;
+                count++;
             }
         }
     }

@@ -81,20 +81,32 @@ static void base_url(struct http_req *r, struct feed *f)
     snprintf(f->tag, sizeof(f->tag), "tag:%s,%.10s:", auth, day);
 }
 
-/* The first non-empty line, at most FEED_TITLE_CHARS characters (with "…" when cut). */
+/*
+ * The first non-empty line, at most FEED_TITLE_CHARS characters counting the "…" that marks a
+ * cut: a longer line keeps FEED_TITLE_CHARS - 1 characters and the ellipsis.
+ */
 static void title_of(const char *text, struct buf *b, struct feed *f)
 {
     const char *p = text + strspn(text, "\r\n \t");
     size_t n = strcspn(p, "\r\n");
+    size_t keep = n; /* bytes kept if the line is cut */
     size_t chars = 0;
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (((unsigned char)p[i] & 0xC0) != 0x80 && ++chars > FEED_TITLE_CHARS)
+        if (((unsigned char)p[i] & 0xC0) == 0x80)
+            continue;
+        if (++chars == FEED_TITLE_CHARS)
+            keep = i; /* the 80th character starts here: the ellipsis takes its place */
+        if (chars > FEED_TITLE_CHARS)
             break;
     }
-    put_esc(f, b, p, i);
-    if (i < n && !f->err)
+    if (i == n) {
+        put_esc(f, b, p, n);
+        return;
+    }
+    put_esc(f, b, p, keep);
+    if (!f->err)
         f->err = buf_puts(b, "\xE2\x80\xA6");
 }
 

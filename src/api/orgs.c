@@ -98,6 +98,29 @@ static bool bad(struct http_req *r, const char *code, const char *msg, const cha
 }
 
 /*
+ * `istat_code`: absent or null (`*out` NULL), or exactly 6 digits. Whatever else is sent (a
+ * number, a shorter or longer string, letters) gets one answer, 400 invalid_value, so a client
+ * need not tell the cases apart.
+ */
+static bool istat_member(struct http_req *r, json_t *body, const char **out)
+{
+    json_t *v = json_object_get(body, "istat_code");
+    const char *s;
+
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    s = json_string_value(v);
+    if (!s || json_string_length(v) != STORE_ORG_ISTAT_LEN ||
+        strspn(s, "0123456789") != STORE_ORG_ISTAT_LEN) {
+        return bad(r, "invalid_value", "'istat_code' must be the 6 digits of the ISTAT code.",
+                   "istat_code");
+    }
+    *out = s;
+    return true;
+}
+
+/*
  * Read the org fields present in `body` into `f` (strings borrowed from body). `patch`: null
  * clears an optional field; on create null is the same as absent. `org_id` is the org being
  * changed, 0 on create (then only an operator's upload can be its logo). Answers 400 on failure.
@@ -116,12 +139,8 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, int64_t or
     } else if (patch && json_object_get(body, "name")) {
         return bad(r, "missing_field", "'name' cannot be removed.", "name");
     }
-    if (!api__string(r, body, "istat_code", false, STORE_ORG_ISTAT_LEN, STORE_ORG_ISTAT_LEN, &v))
+    if (!istat_member(r, body, &v))
         return false;
-    if (v && strspn(v, "0123456789") != STORE_ORG_ISTAT_LEN) {
-        return bad(r, "invalid_value", "'istat_code' must be the 6 digits of the ISTAT code.",
-                   "istat_code");
-    }
     if (v || (patch && json_object_get(body, "istat_code"))) {
         f->set |= STORE_ORG_F_ISTAT;
         f->istat_code = v;
@@ -563,7 +582,8 @@ static void staff_delete(struct http_req *r)
         staff_disabled(r, -ENOENT, 0, NULL);
         goto out;
     }
-    if (id == me.id) {
+    /* Only one's own account in this org; anyone else not in it is 404 (the store's -ENOENT). */
+    if (id == me.id && me.org_id == o->id) {
         http_respond_error(r, 409, "cannot_remove_self",
                            "You cannot remove your own account: ask another admin.", "id");
         goto out;

@@ -346,8 +346,7 @@ static bool load_post(struct http_req *r, struct store_post *p, struct store_cha
     if (!err)
         err = store_channel_get_id(api__reader(r), p->channel_id, ch);
     if (err == -ENOENT) {
-        http_respond_error(r, 404, "post_not_found",
-                           "There is no post with this id: it may have been deleted.", "id");
+        api__post_hidden(r);
         return false;
     }
     if (err) {
@@ -355,6 +354,23 @@ static bool load_post(struct http_req *r, struct store_post *p, struct store_cha
         return false;
     }
     return true;
+}
+
+/*
+ * Post `id`, its channel, and whether staff `me` may manage it (api__channel_admin). A post of
+ * an unlisted channel `me` cannot see is answered as a missing post, not 403 or a missing
+ * channel, so post ids do not reveal unlisted channels.
+ */
+static bool load_post_admin(struct http_req *r, const struct store_user *me, struct store_post *p,
+                            struct store_channel *ch)
+{
+    if (!load_post(r, p, ch))
+        return false;
+    if (!api__channel_visible(r, ch, me)) {
+        api__post_hidden(r);
+        return false;
+    }
+    return api__channel_admin(r, ch, me, false);
 }
 
 /* Answer `status` with post `id` as it is now (after a committed write). */
@@ -625,7 +641,7 @@ static void post_get(struct http_req *r)
     struct store_channel *ch = xmalloc(sizeof(*ch));
     int admin;
 
-    if (!load_post(r, p, ch) || !api__channel_readable(r, ch))
+    if (!load_post(r, p, ch) || !api__post_readable(r, ch))
         goto out;
     admin = viewer_admin(r, ch);
     if (admin < 0)
@@ -676,7 +692,7 @@ static void post_edit(struct http_req *r)
     char *media = NULL;
     int err;
 
-    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) || !api__channel_admin(r, ch, &me, false))
+    if (!api__staff(r, &me, NULL) || !load_post_admin(r, &me, p, ch))
         goto out;
     body = api__body_object(r, allowed);
     if (!body)
@@ -736,7 +752,7 @@ static void post_delete(struct http_req *r)
     struct api_pending *pend;
     int err;
 
-    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) || !api__channel_admin(r, ch, &me, false))
+    if (!api__staff(r, &me, NULL) || !load_post_admin(r, &me, p, ch))
         goto out;
     pend = api__pending_new(r, done_204, what);
     err = store_post_delete(api__app(r)->store, p->id, me.id, api__pending_done, pend);
@@ -772,7 +788,7 @@ static void post_edits(struct http_req *r)
     json_t *arr;
     int err;
 
-    if (!api__staff(r, &me, NULL) || !load_post(r, p, ch) || !api__channel_admin(r, ch, &me, false))
+    if (!api__staff(r, &me, NULL) || !load_post_admin(r, &me, p, ch))
         goto out;
     arr = json_array();
     err = store_post_edits(api__reader(r), p->id, edit_one, arr);

@@ -2,7 +2,8 @@
 /*
  * Emoji reactions over the JSON API: PUT /api/v1/posts/{id}/reaction {"emoji"} to react or
  * change one's reaction, DELETE to remove it. Only followers of the post's channel react (a
- * preview reader has no follower token; a follower of other channels gets 403), once per post,
+ * preview reader has no follower token; a follower of other channels gets 403, or 404 when the
+ * channel is unlisted, as for a post that does not exist), once per post,
  * within the channel's policy (any emoji, a set of emoji, or none). Also the checks and the
  * answer that votes share (api/polls.c).
  *
@@ -95,6 +96,11 @@ bool api__interaction_begin(struct http_req *r, uint8_t hash[SECRET_HASH_LEN], i
     }
     if (err) {
         api__errno(r, err, "post target");
+        return false;
+    }
+    if (!t->follows && !t->listed) {
+        /* A post of an unlisted channel the caller does not follow: as if it did not exist. */
+        post_gone(r);
         return false;
     }
     if (!t->follows) {

@@ -4,9 +4,10 @@
  *
  * argon2id takes tens of milliseconds on purpose, so it never runs on an event loop: the check
  * goes to a small work pool (core/workpool.h) and its outcome comes back with http_loop_post().
- * Failed attempts are rate-limited per account and per client address before any hashing, and
- * an unknown e-mail costs the same hash as a wrong password, with the same answer, so the
- * answers do not tell which accounts exist.
+ * Failed attempts are rate-limited per account and per client address: each attempt reserves a
+ * failure before any hashing and gets it back when the password was right, so parallel guesses
+ * cannot outrun the limit. An unknown e-mail costs the same hash as a wrong password, with the
+ * same answer, so the answers do not tell which accounts exist.
  */
 #include "api/api_int.h"
 
@@ -141,29 +142,38 @@ static void answer_limited(struct http_req *r, int64_t ms)
                        NULL);
 }
 
-/* Over either limit? Then answer 429 and return true, before any password is checked. */
+/*
+ * Reserve one failure from each bucket before the password is checked, and answer 429 (returning
+ * true) when either is empty. Reserving rather than only checking is what bounds concurrent
+ * guesses: 60 wrong passwords sent at once would all pass a check made before any of them is
+ * charged. A check that then succeeds gives the reservation back (refund()).
+ */
 static bool limited(struct http_req *r, const struct pw_job *j)
 {
     int64_t a = 0, b = 0;
     int64_t now = clock_now_ms();
-    bool over_a = ratelimit_check(by_account, j->acct_key, strlen(j->acct_key), now, &a) != 0;
-    bool over_b = ratelimit_check(by_ip, j->ip_key, strlen(j->ip_key), now, &b) != 0;
 
-    if (!over_a && !over_b)
-        return false;
-    answer_limited(r, a > b ? a : b);
-    return true;
+    if (ratelimit_take(by_account, j->acct_key, strlen(j->acct_key), now, &a) != 0) {
+        if (ratelimit_check(by_ip, j->ip_key, strlen(j->ip_key), now, &b) == 0)
+            b = 0; /* the longer wait of the two, as before */
+        answer_limited(r, a > b ? a : b);
+        return true;
+    }
+    if (ratelimit_take(by_ip, j->ip_key, strlen(j->ip_key), now, &b) != 0) {
+        ratelimit_give(by_account, j->acct_key, strlen(j->acct_key), now);
+        answer_limited(r, b);
+        return true;
+    }
+    return false;
 }
 
-static void count_failure(const struct pw_job *j)
+/* The reservation did not end in a failed check (right password, or a server error). */
+static void refund(const struct pw_job *j)
 {
     int64_t now = clock_now_ms();
-    int a = ratelimit_take(by_account, j->acct_key, strlen(j->acct_key), now, NULL);
-    int b = ratelimit_take(by_ip, j->ip_key, strlen(j->ip_key), now, NULL);
 
-    /* Both buckets are charged. One already empty is fine: limited() refuses the next try. */
-    (void)a;
-    (void)b;
+    ratelimit_give(by_account, j->acct_key, strlen(j->acct_key), now);
+    ratelimit_give(by_ip, j->ip_key, strlen(j->ip_key), now);
 }
 
 static void set_keys(struct http_req *r, struct pw_job *j, const char *email)
@@ -208,6 +218,7 @@ static void submit(struct http_req *r, struct pw_job *j)
     int err = workpool_submit(pool, job_work, j);
 
     if (err) {
+        refund(j);
         job_free(j);
         api__errno(r, -ENOSPC, "password check");
     }
@@ -276,12 +287,13 @@ static void login_checked(struct http_req *r, struct pw_job *j)
     int err;
 
     if (!j->ok) {
-        count_failure(j);
+        /* The failure was charged when it was reserved (limited()). */
         job_free(j);
         http_respond_error(r, 401, "invalid_credentials",
                            "Wrong e-mail or password: check them and try again.", NULL);
         return;
     }
+    refund(j);
     ratelimit_reset(by_account, j->acct_key, strlen(j->acct_key));
     secret_token("as", j->token, sizeof(j->token));
     secret_sha256(j->token, strlen(j->token), hash);
@@ -327,6 +339,7 @@ void api__session_create(struct http_req *r)
         goto out;
     err = store_user_by_email(api__reader(r), email, &j->user, j->hash, sizeof(j->hash));
     if (err && err != -ENOENT) {
+        refund(j);
         api__errno(r, err, "user lookup");
         goto out;
     }
@@ -425,11 +438,12 @@ static void change_checked(struct http_req *r, struct pw_job *j)
     int err;
 
     if (!j->ok) {
-        count_failure(j);
+        /* Charged when reserved (limited()). */
         http_respond_error(r, 403, "wrong_password",
                            "The current password is wrong: type it again.", "current_password");
         goto out;
     }
+    refund(j);
     if (j->hash_err) {
         api__errno(r, -EIO, "password hash");
         goto out;
@@ -478,6 +492,7 @@ void api__password_change(struct http_req *r)
         goto out;
     err = store_user_by_email(api__reader(r), j->user.email, &j->user, j->hash, sizeof(j->hash));
     if (err) {
+        refund(j);
         api__errno(r, err == -ENOENT ? -EIO : err, "user lookup");
         goto out;
     }

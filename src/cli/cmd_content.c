@@ -27,6 +27,8 @@ static int report(const char *cmd, int err, const char *what)
         fprintf(stderr, "araldo %s: %s refers to something that does not exist\n", cmd, what);
     } else if (err == -EINVAL) {
         fprintf(stderr, "araldo %s: a value is out of its limits (see --help)\n", cmd);
+    } else if (err == -EPERM) {
+        fprintf(stderr, "araldo %s: not allowed for this account\n", cmd);
     } else {
         fprintf(stderr, "araldo %s: cannot write: %s\n", cmd, strerror(-err));
     }
@@ -94,7 +96,8 @@ static const char usage_channel[] =
     "                          [--description TEXT] [--category CAT] [--language TAG]\n"
     "                          [--unlisted] [OPTIONS]\n"
     "\n"
-    "Create a channel in an organization, owned by a staff account.\n"
+    "Create a channel in an organization, owned by a staff account of that organization\n"
+    "or an operator (the API's rule).\n"
     "\n"
     "  --handle HANDLE  3 to 32 of a-z, 0-9, '-' and '_' (the channel's address)\n"
     "  --category CAT   news, civil_protection, culture, tourism, schools, transport,\n"
@@ -102,25 +105,33 @@ static const char usage_channel[] =
     "  --language TAG   default it\n"
     "  --unlisted       not in the public directory: reachable by invite link only\n";
 
-/* Look up a staff account's id by e-mail; prints why not. */
-static int user_id_of(struct store *s, const char *cmd, const char *email, int64_t *id)
+/* Look up a staff account by e-mail; prints why not. */
+static int user_of(struct store *s, const char *cmd, const char *email, struct store_user *u)
 {
     struct store_reader *r = cli_open_reader(s);
-    struct store_user u;
     char hash[256];
     int rc;
 
     if (!r)
         return -EIO;
-    rc = store_user_by_email(r, email, &u, hash, sizeof(hash));
+    rc = store_user_by_email(r, email, u, hash, sizeof(hash));
     store_reader_close(r);
     if (rc == -ENOENT) {
         fprintf(stderr, "araldo %s: no staff account '%s'\n", cmd, email);
     } else if (rc) {
         fprintf(stderr, "araldo %s: cannot read accounts: %s\n", cmd, strerror(-rc));
-    } else {
-        *id = u.id;
     }
+    return rc;
+}
+
+/* Look up a staff account's id by e-mail; prints why not. */
+static int user_id_of(struct store *s, const char *cmd, const char *email, int64_t *id)
+{
+    struct store_user u;
+    int rc = user_of(s, cmd, email, &u);
+
+    if (!rc)
+        *id = u.id;
     return rc;
 }
 
@@ -130,7 +141,7 @@ int cmd_channel(struct cli *c, int argc, char **argv)
     struct store_reader *r = NULL;
     struct store_org org;
     struct store *s = NULL;
-    int64_t owner = 0;
+    struct store_user owner;
     int64_t id = 0;
     bool reserved = false;
     int rc = 0;
@@ -159,9 +170,16 @@ int cmd_channel(struct cli *c, int argc, char **argv)
         fprintf(stderr, "araldo channel add: no organization '%s'\n", c->org);
         goto out;
     }
-    rc = user_id_of(s, "channel add", c->owner, &owner);
+    rc = user_of(s, "channel add", c->owner, &owner);
     if (rc)
         goto out;
+    /* The API's rule, from the store that enforces it: an operator or staff of this org. */
+    if (!store_channel_owner_allowed(owner.role, owner.org_id, org.id)) {
+        fprintf(stderr, "araldo channel add: '%s' is not staff of '%s' (nor an operator)\n",
+                c->owner, c->org);
+        rc = -EPERM;
+        goto out;
+    }
     f.handle = c->handle;
     f.name = c->name;
     f.description = c->description ? c->description : "";
@@ -169,7 +187,7 @@ int cmd_channel(struct cli *c, int argc, char **argv)
     f.language = c->language ? c->language : "it";
     f.has_listed = true;
     f.listed = !c->unlisted;
-    rc = store_channel_create(s, org.id, owner, &f, NULL, NULL, &id);
+    rc = store_channel_create(s, org.id, owner.id, &f, NULL, NULL, &id);
     if (!report("channel add", rc, "a channel with this handle"))
         printf("channel add: created '%s'\n", c->handle);
 out:

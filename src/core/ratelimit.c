@@ -166,6 +166,21 @@ int ratelimit_take(struct ratelimit *rl, const char *key, size_t len, int64_t no
     return use(rl, key, len, now_ms, retry_after_ms, true);
 }
 
+void ratelimit_give(struct ratelimit *rl, const char *key, size_t len, int64_t now_ms)
+{
+    uint64_t h = key_hash(rl, key, len);
+    struct bucket *b;
+
+    pthread_mutex_lock(&rl->mu);
+    b = lookup(rl, h, now_ms, false);
+    if (b) {
+        b->units += rl->window_ms;
+        if (b->units > rl->capacity_units)
+            b->units = rl->capacity_units;
+    }
+    pthread_mutex_unlock(&rl->mu);
+}
+
 void ratelimit_reset(struct ratelimit *rl, const char *key, size_t len)
 {
     uint64_t h = key_hash(rl, key, len);

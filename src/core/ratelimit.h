@@ -42,6 +42,12 @@ MUST_CHECK int ratelimit_check(struct ratelimit *rl, const char *key, size_t len
  */
 MUST_CHECK int ratelimit_take(struct ratelimit *rl, const char *key, size_t len, int64_t now_ms,
                               int64_t *retry_after_ms);
+/*
+ * Give back one token taken from `key` at `now_ms` (a reservation that turned out not to count,
+ * e.g. a sign-in that succeeded). Never fills a bucket past `capacity`; a bucket that was
+ * recycled in between is left alone.
+ */
+void ratelimit_give(struct ratelimit *rl, const char *key, size_t len, int64_t now_ms);
 /* Forget `key`'s bucket (full again), e.g. after a successful sign-in. */
 void ratelimit_reset(struct ratelimit *rl, const char *key, size_t len);
 

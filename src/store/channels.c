@@ -666,6 +666,34 @@ static void bind_opt_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
+bool store_channel_owner_allowed(enum store_role role, int64_t user_org_id, int64_t org_id)
+{
+    return role == STORE_ROLE_OPERATOR || (org_id && user_org_id == org_id);
+}
+
+/* Whether live account `user_id` may own a channel of `org_id`: 0, -EPERM or -ENOENT. */
+static int owner_check(struct store_tx *tx, int64_t user_id, int64_t org_id)
+{
+    static const char sql[] = "SELECT role, coalesce(org_id, 0) FROM users"
+                              " WHERE id = ?1 AND disabled_ms IS NULL";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    bool allowed;
+    int err;
+
+    if (st)
+        sqlite3_bind_int64(st, 1, user_id);
+    err = tx_row(tx, st, "channel_owner_check");
+    if (err == 1) {
+        allowed = store_channel_owner_allowed((enum store_role)sqlite3_column_int(st, 0),
+                                              sqlite3_column_int64(st, 1), org_id);
+        err = allowed ? 0 : -EPERM;
+    } else if (err == 0) {
+        err = -ENOENT;
+    }
+    store__stmt_done(st);
+    return err;
+}
+
 static int channel_create_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     static const char ins[] =
@@ -675,10 +703,13 @@ static int channel_create_apply(struct store_write *w, struct store_tx *tx, int6
     static const char owner[] = "INSERT INTO channel_admins (channel_id, user_id, role, added_ms)"
                                 " VALUES (?1, ?2, 2, ?3)";
     struct channel_write *c = container_of(w, struct channel_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, ins);
+    sqlite3_stmt *st;
     int64_t cid;
-    int err;
+    int err = owner_check(tx, c->user_id, c->org_id);
 
+    if (err)
+        return err;
+    st = store__stmt(tx->stmts, ins);
     if (st) {
         sqlite3_bind_int64(st, 1, c->org_id);
         sqlite3_bind_text(st, 2, c->handle, -1, SQLITE_STATIC);

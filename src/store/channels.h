@@ -229,9 +229,17 @@ struct store_channel_fields {
 };
 
 /*
+ * The one rule for who may create, and so own, a channel of org `org_id`: an operator, or
+ * staff (any role) of that org. The API checks it to answer early, the CLI to say why, and
+ * store_channel_create() enforces it. Pure; any thread.
+ */
+bool store_channel_owner_allowed(enum store_role role, int64_t user_org_id, int64_t org_id);
+
+/*
  * Create a channel in org `org_id`; `user_id` becomes its owner. Writes the audit entry
- * "channel.create". -EEXIST if the handle is taken, -ENOENT if the org or user is gone,
- * -EINVAL for a field out of its limits. The id is the channel's.
+ * "channel.create". -EEXIST if the handle is taken, -ENOENT if the org or user is gone (or the
+ * account is disabled), -EPERM if the user may not own a channel of that org
+ * (store_channel_owner_allowed), -EINVAL for a field out of its limits. The id is the channel's.
  */
 MUST_CHECK int store_channel_create(struct store *s, int64_t org_id, int64_t user_id,
                                     const struct store_channel_fields *f, store_done_fn *done,

@@ -605,9 +605,15 @@ struct views_add {
 static int views_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     static const char who[] = "SELECT id FROM followers WHERE hash = ?1";
-    /* views_count follows by trigger, only when the row is new: once per follower */
+    /*
+     * views_count follows by trigger, only when the row is new: once per follower. Only posts
+     * the follower can read count: a listed channel's, or one of a channel it follows.
+     */
     static const char sql[] = "INSERT OR IGNORE INTO views (post_id, follower_id)"
-                              " SELECT id, ?2 FROM posts WHERE id = ?1 AND state = 1";
+                              " SELECT p.id, ?2 FROM posts p JOIN channels c ON c.id = p.channel_id"
+                              " WHERE p.id = ?1 AND p.state = 1 AND (c.visibility = 'listed'"
+                              " OR EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = ?2"
+                              " AND fo.channel_id = p.channel_id))";
     struct views_add *v = container_of(w, struct views_add, w);
     sqlite3_stmt *st = store__stmt(tx->stmts, who);
     int64_t follower = 0;

@@ -119,8 +119,9 @@ MUST_CHECK int store_post_pin(struct store *s, int64_t channel_id, int64_t post_
                               store_done_fn *done, void *ctx);
 /*
  * Count views of the follower `hash` on `n` posts (1..POST_VIEWS_MAX): once per follower per
- * post, ignoring ids that are not published posts (deleted, swept or unknown). -ENOENT if the
- * follower is unknown.
+ * post, ignoring ids that are not published posts (deleted, swept or unknown) and posts the
+ * follower cannot read (of an unlisted channel it does not follow). -ENOENT if the follower is
+ * unknown.
  */
 MUST_CHECK int store_views_add(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
                                const int64_t *post_ids, size_t n, store_done_fn *done, void *ctx);

@@ -334,7 +334,7 @@ int store_post_target(struct store_reader *r, int64_t post_id, const uint8_t has
         " coalesce(c.reactions, ''), EXISTS (SELECT 1 FROM follows fo JOIN followers f"
         " ON f.id = fo.follower_id WHERE f.hash = ?2 AND fo.channel_id = p.channel_id),"
         " pl.post_id IS NOT NULL, coalesce(json_array_length(pl.options), 0),"
-        " coalesce(pl.multiple, 0), coalesce(pl.closes_ms, 0)"
+        " coalesce(pl.multiple, 0), coalesce(pl.closes_ms, 0), c.visibility = 'listed'"
         " FROM posts p JOIN channels c ON c.id = p.channel_id"
         " LEFT JOIN polls pl ON pl.post_id = p.id WHERE p.id = ?1";
     sqlite3_stmt *st = store__stmt(&r->stmts, sql);
@@ -361,6 +361,7 @@ int store_post_target(struct store_reader *r, int64_t post_id, const uint8_t has
         out->n_options = (unsigned)sqlite3_column_int(st, 8);
         out->multiple = sqlite3_column_int(st, 9) != 0;
         out->closes_ms = sqlite3_column_int64(st, 10);
+        out->listed = sqlite3_column_int(st, 11) != 0;
         err = 0;
     } else {
         err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "post_target");

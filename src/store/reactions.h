@@ -80,6 +80,7 @@ struct store_post_target {
     int reaction_policy; /* enum store_reaction_policy (store/channels.h) */
     char reactions_json[CHANNEL_REACTIONS_JSON_BYTES]; /* the policy's set, "" unless "set" */
     bool follows;                                      /* the caller follows the post's channel */
+    bool listed;                                       /* the post's channel is listed */
     bool has_poll;
     unsigned n_options;
     bool multiple;

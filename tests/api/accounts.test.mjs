@@ -112,19 +112,26 @@ test('create org: bad input is a 400 naming the field; duplicate slug 409', asyn
     [{ slug: 'comune-y', name: 'N'.repeat(201) }, 'too_long', 'name'],
     [{ slug: 'comune-y' }, 'missing_field', 'name'],
     [{ slug: 'comune-y', name: 42 }, 'wrong_type', 'name'],
-    [{ slug: 'comune-y', name: 'Y', istat_code: '12345' }, 'too_short', 'istat_code'],
-    [{ slug: 'comune-y', name: 'Y', istat_code: '12345a' }, 'invalid_value', 'istat_code'],
+    // istat_code: one code and one message whatever is wrong with it (issue 9)
+    ...['12345', '1234567', '12345a', '', 58091, ['058091'], '05809１'].map((istat_code) =>
+      [{ slug: 'comune-y', name: 'Y', istat_code }, 'invalid_value', 'istat_code']),
     [{ slug: 'comune-y', name: 'Y', timezone: 'Europe/Atlantide' }, 'invalid_timezone', 'timezone'],
     [{ slug: 'comune-y', name: 'Y', timezone: '../../etc/passwd' }, 'invalid_timezone', 'timezone'],
     [{ slug: 'comune-y', name: 'Y', colour: 'red' }, 'unknown_field', 'colour'],
   ];
+  const istatMessages = new Set();
   for (const [body, code, field] of cases) {
     const r = await call('POST', '/api/v1/orgs', { headers: bearer(op), body });
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.equal(r.data.error.code, code, JSON.stringify(body));
     assert.equal(r.data.error.field, field, JSON.stringify(body));
     assert.ok(r.data.error.message.length > 10);
+    if (field === 'istat_code') istatMessages.add(r.data.error.message);
   }
+  assert.equal(istatMessages.size, 1, [...istatMessages].join(' | '));
+  const p = await call('PATCH', '/api/v1/orgs/comune-a', { headers: bearer(op), body: { istat_code: '123' } });
+  assert.equal(p.data.error.code, 'invalid_value');
+  assert.equal(p.data.error.message, [...istatMessages][0]);
   let r = await call('POST', '/api/v1/orgs', { headers: bearer(op), raw: '{"slug": "comune-y",' });
   assert.equal(r.status, 400);
   assert.equal(r.data.error.code, 'invalid_json');
@@ -292,6 +299,11 @@ test('disable staff: sessions and tokens stop, login refused, not yourself, not 
   r = await call('DELETE', `/api/v1/orgs/comune-a/staff/${adminA.data.user.id}`, { headers: adminA.h() });
   assert.equal(r.status, 409);
   assert.equal(r.data.error.code, 'cannot_remove_self');
+  // An operator is in no org: "itself in comune-a" is someone not in that org, so 404 (issue 9).
+  const opId = (await call('GET', '/api/v1/me', { headers: bearer(op) })).data.id;
+  r = await call('DELETE', `/api/v1/orgs/comune-a/staff/${opId}`, { headers: bearer(op) });
+  assert.equal(r.status, 404, JSON.stringify(r.data));
+  assert.equal(r.data.error.code, 'staff_not_found');
   r = await call('DELETE', path, { headers: adminA.h() });
   assert.equal(r.status, 204);
   assert.equal((await call('GET', '/api/v1/me', { headers: bearer(tok) })).status, 401);
@@ -477,6 +489,50 @@ test('audit log: org admin and operator read it newest first, paginated; others 
   for (const q of ['limit=0', 'limit=201', 'limit=x', 'before=-1']) {
     r = await call('GET', `${path}?${q}`, { headers: bearer(op) });
     assert.equal(r.status, 400, q);
+  }
+});
+
+test('parallel guesses: 60 wrong passwords at once -> at most 5 checked, the rest 429', async () => {
+  // Each attempt reserves a failure before hashing, so concurrent attempts cannot all pass a
+  // check made before any of them is charged (issue 9, finding 3).
+  const s2 = await startServer();
+  try {
+    const post = (password) => fetch(`${s2.url}/api/v1/session`, {
+      method: 'POST', headers: json, body: JSON.stringify({ email: 'admin@localhost', password }),
+    });
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => post(`wrong-password-${i}`)));
+    const counts = {};
+    for (const r of answers) {
+      counts[r.status] = (counts[r.status] || 0) + 1;
+      const body = await r.json();
+      if (r.status === 429) {
+        assert.equal(body.error.code, 'too_many_attempts');
+        assert.ok(Number(r.headers.get('retry-after')) >= 1);
+      } else {
+        assert.equal(r.status, 401, JSON.stringify(body));
+      }
+    }
+    assert.ok((counts[401] || 0) <= 5, `checked ${counts[401]} passwords: ${JSON.stringify(counts)}`);
+    assert.equal((counts[401] || 0) + (counts[429] || 0), 60);
+    // The account stays locked, even for the right password.
+    assert.equal((await post(s2.password)).status, 429);
+  } finally {
+    await s2.stop();
+    s2.cleanup();
+  }
+});
+
+test('successful sign-ins give their reservation back: 25 in a row from one address', async () => {
+  const s2 = await startServer();
+  try {
+    const post = (password) => fetch(`${s2.url}/api/v1/session`, {
+      method: 'POST', headers: json, body: JSON.stringify({ email: 'admin@localhost', password }),
+    });
+    for (let i = 0; i < 25; i++) assert.equal((await post(s2.password)).status, 200, `sign-in ${i}`);
+    assert.equal((await post('wrong-password')).status, 401);
+  } finally {
+    await s2.stop();
+    s2.cleanup();
   }
 });
 

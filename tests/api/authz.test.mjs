@@ -137,3 +137,206 @@ test('authorization matrix: every endpoint × every kind of caller', async () =>
   }
   assert.deepEqual(mismatches, []);
 });
+
+// Existence oracles (issue 9, finding 6): whoever cannot read an unlisted channel must not learn
+// that it exists. For every endpoint that names a channel (by handle) or a post (by id), an
+// outsider gets exactly the status and error code it gets for a handle or id that does not
+// exist. Each row: (handle, post id, invite code) -> { method, path, body }.
+const NAMED = [
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}` }),
+  (h) => ({ method: 'PATCH', path: `/api/v1/channels/${h}`, body: { description: 'x' } }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}` }),
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/admins` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/admins`, body: { email: 'orgadmin@a.it' } }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/admins/me` }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/admins/${w.ids.admin}` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/owner`, body: { user_id: w.ids.admin } }),
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/invites` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/invites`, body: {} }),
+  (h, p, code) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/invites/${code}` }),
+  (h) => ({ method: 'PUT', path: `/api/v1/channels/${h}/follow` }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/follow` }),
+  (h) => ({ method: 'PUT', path: `/api/v1/channels/${h}/mute` }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/mute` }),
+  (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/posts`, body: { text: 'x' } }),
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/posts` }),
+  (h, p) => ({ method: 'PUT', path: `/api/v1/channels/${h}/pin`, body: { post_id: p } }),
+  (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/pin` }),
+  (h) => ({ method: 'GET', path: `/channels/${h}/feed.atom` }),
+  (h) => ({ method: 'GET', path: `/api/v1/stream?channels=${h}` }),
+  (h, p) => ({ method: 'GET', path: `/api/v1/posts/${p}` }),
+  (h, p) => ({ method: 'PATCH', path: `/api/v1/posts/${p}`, body: { text: 'x' } }),
+  (h, p) => ({ method: 'DELETE', path: `/api/v1/posts/${p}` }),
+  (h, p) => ({ method: 'GET', path: `/api/v1/posts/${p}/edits` }),
+  (h, p) => ({ method: 'PUT', path: `/api/v1/posts/${p}/reaction`, body: { emoji: '👍' } }),
+  (h, p) => ({ method: 'DELETE', path: `/api/v1/posts/${p}/reaction` }),
+  (h, p) => ({ method: 'PUT', path: `/api/v1/posts/${p}/vote`, body: { options: [0] } }),
+  (h, p) => ({ method: 'DELETE', path: `/api/v1/posts/${p}/vote` }),
+  (h, p) => ({ method: 'POST', path: '/api/v1/views', body: { posts: [p] } }),
+];
+
+// Status and error code, without reading a stream that was (wrongly) opened.
+async function outcome(t, as) {
+  const headers = as ? { authorization: `Bearer ${as}` } : {};
+  const init = { method: t.method, headers };
+  if (t.body !== undefined) { init.body = JSON.stringify(t.body); headers['content-type'] = 'application/json'; }
+  const ac = new AbortController();
+  const r = await fetch(`${w.srv.url}${t.path}`, { ...init, signal: ac.signal });
+  if ((r.headers.get('content-type') || '').startsWith('text/event-stream')) {
+    ac.abort();
+    return `${r.status} (stream)`;
+  }
+  const text = await r.text();
+  let code = null;
+  try { code = JSON.parse(text)?.error?.code ?? null; } catch { /* not JSON */ }
+  return `${r.status} ${code}`;
+}
+
+// An unlisted channel of org A (owner and admin as usual) with a poll post, and a live invite.
+async function unlisted() {
+  const h = await w.channel({ visibility: 'unlisted' });
+  const post = (await w.ok(201, 'POST', `/api/v1/channels/${h}/posts`, {
+    as: w.tok.channel_owner, body: { text: 'Riservato', poll: { question: 'Sì o no?', options: ['Sì', 'No'] } },
+  })).id;
+  const { code } = await w.ok(201, 'POST', `/api/v1/channels/${h}/invites`, { as: w.tok.channel_owner, body: {} });
+  return { h, post, code };
+}
+
+test('existence oracles: an unlisted channel answers outsiders exactly as a missing one', async () => {
+  const u = await unlisted();
+  const mismatches = [];
+  for (const role of ['anonymous', 'follower', 'other_org']) {
+    for (const row of NAMED) {
+      const hidden = row(u.h, u.post, u.code);
+      const missing = row('non-esiste', '999999999', u.code);
+      const a = await outcome(hidden, w.tok[role]);
+      const b = await outcome(missing, w.tok[role]);
+      if (a !== b) mismatches.push(`${hidden.method} ${hidden.path} as ${role}: ${a}, missing: ${b}`);
+    }
+  }
+  assert.deepEqual(mismatches, []);
+  // Nothing the outsiders sent changed the channel: its post, admins and invite are all there.
+  const r = await w.call('GET', `/api/v1/posts/${u.post}`, { as: w.tok.channel_owner });
+  assert.equal(r.status, 200);
+  assert.equal(r.data.views, 0, 'an outsider\'s view of an unreadable post is not counted');
+});
+
+test('existence oracles: who can read but not administer still gets 403', async () => {
+  const u = await unlisted();
+  const want = [
+    [w.tok.channel_admin, { method: 'DELETE', path: `/api/v1/channels/${u.h}` }, '403 owner_only'],
+    [w.tok.channel_admin, { method: 'POST', path: `/api/v1/channels/${u.h}/admins`, body: { email: 'orgadmin@a.it' } }, '403 owner_only'],
+    [w.tok.channel_admin, { method: 'POST', path: `/api/v1/channels/${u.h}/owner`, body: { user_id: w.ids.admin } }, '403 owner_only'],
+    [w.tok.other_org, { method: 'PATCH', path: `/api/v1/channels/${w.main}`, body: { description: 'x' } }, '403 not_channel_admin'],
+    [w.tok.other_org, { method: 'GET', path: `/api/v1/channels/${w.main}/admins` }, '403 not_channel_admin'],
+    [w.tok.other_org, { method: 'GET', path: `/api/v1/posts/${w.mainPost}/edits` }, '403 not_channel_admin'],
+    [await w.follower(), { method: 'PUT', path: `/api/v1/posts/${w.mainPost}/reaction`, body: { emoji: '👍' } }, '403 not_following'],
+  ];
+  const got = [];
+  for (const [as, t, expect] of want) {
+    const o = await outcome(t, as);
+    if (o !== expect) got.push(`${t.method} ${t.path}: ${o}, want ${expect}`);
+  }
+  assert.deepEqual(got, []);
+  // A follower of the unlisted channel (through its invite) reacts and votes as anywhere else.
+  const f = await w.follower();
+  assert.equal((await w.call('PUT', `/api/v1/channels/${u.h}/follow?invite=${u.code}`, { as: f })).status, 204);
+  assert.equal((await w.call('PUT', `/api/v1/posts/${u.post}/reaction`, { as: f, body: { emoji: '👍' } })).status, 204);
+  assert.equal((await w.call('PUT', `/api/v1/posts/${u.post}/vote`, { as: f, body: { options: [0] } })).status, 204);
+});
+
+test('views: only posts the follower can read count (issue 9, finding 8)', async () => {
+  const u = await unlisted();
+  const views = async () => (await w.call('GET', `/api/v1/posts/${u.post}`, { as: w.tok.channel_owner })).data.views;
+  // A follower of other channels reports the unlisted channel's post: accepted, not counted.
+  assert.equal((await w.call('POST', '/api/v1/views', { as: w.tok.follower, body: { posts: [u.post] } })).status, 204);
+  assert.equal(await views(), 0);
+  // Its own follower's view counts.
+  const f = await w.follower();
+  assert.equal((await w.call('PUT', `/api/v1/channels/${u.h}/follow?invite=${u.code}`, { as: f })).status, 204);
+  assert.equal((await w.call('POST', '/api/v1/views', { as: f, body: { posts: [u.post] } })).status, 204);
+  assert.equal(await views(), 1);
+  // A listed channel's post counts for anyone with a follower token.
+  const before = (await w.call('GET', `/api/v1/posts/${w.mainPost}`, { as: w.tok.channel_owner })).data.views;
+  assert.equal((await w.call('POST', '/api/v1/views', { as: await w.follower(), body: { posts: [w.mainPost] } })).status, 204);
+  assert.equal((await w.call('GET', `/api/v1/posts/${w.mainPost}`, { as: w.tok.channel_owner })).data.views, before + 1);
+});
+
+// Issue 9, doc mismatch 2: credentials that are sent must be valid, even to endpoints that need
+// none, so a client holding a stale token or session learns it (401) instead of reading on as
+// anonymous. The endpoints that hand out credentials still work for such a client.
+test('public reads: stale or bogus credentials are 401, valid or none are 200', async () => {
+  const { code } = await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} });
+  const publicReads = [
+    `/api/v1/channels/${w.main}`, '/api/v1/channels', `/api/v1/channels/${w.main}/posts`,
+    `/api/v1/posts/${w.mainPost}`, '/api/v1/orgs/comune-a', `/api/v1/invites/${code}`,
+    `/api/v1/invites/${code}/qr.svg`,
+  ];
+  const gone = await w.follower();
+  assert.equal((await w.call('DELETE', '/api/v1/me', { as: gone })).status, 204);
+  const stale = [
+    [{ authorization: 'Bearer araldo_not-a-real-token' }, '401 invalid_token'],
+    [{ authorization: `Bearer ${gone}` }, '401 invalid_token'],
+    [{ authorization: 'Bearer follower_bogus' }, '401 invalid_token'],
+    [{ cookie: 'araldo_session=as_not-a-real-session' }, '401 session_expired'],
+  ];
+  const fine = [
+    [{}, 200], [{ authorization: `Bearer ${w.tok.other_org}` }, 200], [{ authorization: `Bearer ${w.tok.follower}` }, 200],
+  ];
+  const bad = [];
+  for (const path of publicReads) {
+    for (const method of ['GET', 'HEAD']) {
+      for (const [headers, want] of stale) {
+        const r = await fetch(`${w.srv.url}${path}`, { method, headers });
+        const text = await r.text();
+        const got = method === 'HEAD' ? `${r.status}` : `${r.status} ${text && JSON.parse(text).error?.code}`;
+        if (got !== (method === 'HEAD' ? want.slice(0, 3) : want)) bad.push(`${method} ${path} ${JSON.stringify(headers)}: ${got}`);
+      }
+      for (const [headers, want] of fine) {
+        const r = await fetch(`${w.srv.url}${path}`, { method, headers });
+        await r.arrayBuffer();
+        if (r.status !== want) bad.push(`${method} ${path} ${JSON.stringify(headers)}: ${r.status}`);
+      }
+    }
+  }
+  assert.deepEqual(bad, []);
+  // Where credentials are handed out, stale ones do not get in the way.
+  let r = await w.call('POST', '/api/v1/followers', { as: gone });
+  assert.equal(r.status, 201);
+  r = await fetch(`${w.srv.url}/api/v1/session`, {
+    method: 'POST', headers: { cookie: 'araldo_session=as_stale', 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'nobody@a.it', password: 'wrong-password' }),
+  });
+  assert.equal(r.status, 401);
+  assert.equal((await r.json()).error.code, 'invalid_credentials', 'sign-in is judged on its body');
+  // Outside the API (health checks, the web app, feeds) a stale cookie changes nothing.
+  for (const path of ['/healthz', `/channels/${w.main}/feed.atom`]) {
+    r = await fetch(`${w.srv.url}${path}`, { headers: { cookie: 'araldo_session=as_stale' } });
+    await r.arrayBuffer();
+    assert.equal(r.status, 200, path);
+  }
+});
+
+// Issue 9, doc mismatch 10: an invitation id is never reused, so an id a client kept can never
+// come to name another invitation (here: the next one, after the newest ended).
+test('invitation ids are never reused after invitations end', async () => {
+  const h = await w.channel();
+  const seen = new Set();
+  const invite = async () => {
+    const inv = await w.ok(201, 'POST', `/api/v1/channels/${h}/admins`, { as: w.tok.channel_owner, body: { email: 'orgadmin@a.it' } });
+    assert.ok(!seen.has(inv.id), `id ${inv.id} used again`);
+    seen.add(inv.id);
+    return inv.id;
+  };
+  // Dismissed by the invitee, withdrawn by the owner, accepted: each time the newest ends.
+  let id = await invite();
+  assert.equal((await w.call('DELETE', `/api/v1/invitations/${id}`, { as: w.tok.org_admin })).status, 204);
+  id = await invite();
+  assert.equal((await w.call('DELETE', `/api/v1/invitations/${id}`, { as: w.tok.channel_owner })).status, 204);
+  const stale = await invite();
+  assert.equal((await w.call('POST', `/api/v1/invitations/${stale}/accept`, { as: w.tok.org_admin })).status, 200);
+  assert.equal((await w.call('DELETE', `/api/v1/channels/${h}/admins/${w.ids.orgAdmin}`, { as: w.tok.channel_owner })).status, 204);
+  await invite();
+  // The kept id names nothing now.
+  assert.equal((await w.call('POST', `/api/v1/invitations/${stale}/accept`, { as: w.tok.org_admin })).status, 404);
+});

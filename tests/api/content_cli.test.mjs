@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { cli, tempDir, startServer } from './lib/server.mjs';
+import { cli, tempDir, startServer, operatorToken, api } from './lib/server.mjs';
 
 test('org add, channel add and post script a Comune from the shell; the API serves it', async () => {
   const dir = tempDir();
@@ -55,6 +55,36 @@ test('org add, channel add and post script a Comune from the shell; the API serv
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('channel add --owner applies the API\'s rule: an operator or staff of that Comune (issue 9)', async () => {
+  const srv = await startServer();
+  try {
+    const op = operatorToken(srv.data);
+    const call = (method, path, body) => api(srv.url, method, path, { as: op, body });
+    for (const slug of ['comune-a', 'comune-b']) assert.equal((await call('POST', '/api/v1/orgs', { slug, name: slug })).status, 201);
+    assert.equal((await call('POST', '/api/v1/orgs/comune-a/staff', { email: 'staff@a.it', role: 'staff' })).status, 201);
+    assert.equal((await call('POST', '/api/v1/orgs/comune-b/staff', { email: 'staff@b.it', role: 'org_admin' })).status, 201);
+    await srv.stop();
+    const add = (handle, owner) => cli(['channel', 'add', '--org', 'comune-a', '--handle', handle, '--name', handle,
+      '--owner', owner], { data: srv.data });
+    let r = add('di-b', 'staff@b.it');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /'staff@b\.it' is not staff of 'comune-a'/);
+    r = add('di-a', 'staff@a.it');
+    assert.equal(r.status, 0, r.stderr);
+    r = add('di-operatore', 'admin@localhost');
+    assert.equal(r.status, 0, r.stderr);
+    const again = await startServer({ data: srv.data });
+    try {
+      assert.equal((await api(again.url, 'GET', '/api/v1/channels/di-b')).status, 404, 'nothing was created');
+      assert.equal((await api(again.url, 'GET', '/api/v1/channels/di-a')).status, 200);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    srv.cleanup();
   }
 });
 

@@ -80,7 +80,7 @@ test('feed: valid Atom with the posts as escaped HTML, hostile text included', a
   assert.ok(!xml.includes('alert("x")'));
   assert.ok(xml.includes(`<id>tag:127.0.0.1,`) && xml.includes(`:post:${p.id}</id>`));
   // (the first line is longer than 80 characters: the title is cut with an ellipsis)
-  assert.ok(xml.includes('<title>Allerta &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;virgolette&quot; &#39;apici&#39; 😀 *grassetto* https:/…</title>'));
+  assert.ok(xml.includes('<title>Allerta &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;virgolette&quot; &#39;apici&#39; 😀 *grassetto* https:…</title>'));
   assert.ok(xml.includes('<content type="html">Allerta &amp;lt;script&amp;gt;'));
   assert.ok(xml.includes('&lt;strong&gt;grassetto&lt;/strong&gt;'));
   assert.ok(xml.includes('&lt;a href=&quot;https://comune.example.it/a?b=1&amp;amp;c=2&quot; rel=&quot;nofollow noopener ugc&quot;&gt;'));
@@ -91,10 +91,18 @@ test('feed: valid Atom with the posts as escaped HTML, hostile text included', a
   assert.ok(!xml.includes('più tardi'));
 });
 
-test('feed: titles are the first line, cut at 80 characters', async () => {
+test('feed: titles are the first line, at most 80 characters with the ellipsis', async () => {
   await api('POST', '/api/v1/channels/notizie/posts', { text: `${'è'.repeat(100)}\nresto` });
+  await api('POST', '/api/v1/channels/notizie/posts', { text: `${'a'.repeat(80)}\nresto` });
+  await api('POST', '/api/v1/channels/notizie/posts', { text: `${'b'.repeat(81)}` });
   const xml = await (await fetch(`${srv.url}/channels/notizie/feed.atom`)).text();
-  assert.ok(xml.includes(`<title>${'è'.repeat(80)}…</title>`));
+  const unescape = (t) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  const titles = [...xml.matchAll(/<entry>.*?<title>(.*?)<\/title>/gs)].map((m) => unescape(m[1]));
+  for (const t of titles) assert.ok([...t].length <= 80, `${[...t].length} characters: ${t}`);
+  assert.ok(titles.includes(`${'è'.repeat(79)}…`), 'cut: 79 characters and the ellipsis');
+  assert.ok(titles.includes('a'.repeat(80)), 'exactly 80: not cut');
+  assert.ok(titles.includes(`${'b'.repeat(79)}…`), '81: cut');
 });
 
 test('feed: ETag and Last-Modified answer 304; a new post changes them', async () => {

@@ -141,6 +141,32 @@ TEST(handle_unique_case_insensitive)
     teardown(&fx);
 }
 
+TEST(owner_must_be_operator_or_staff_of_the_org)
+{
+    struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune di Altrove" };
+    struct store_channel_fields f = {
+        .handle = "altrui", .name = "Altrui", .category = "news", .language = "it"
+    };
+    struct fixture fx;
+    int64_t other_org = 0, outsider = 0, id = 0;
+
+    CHECK_INT(setup(&fx, "owner_rule"), ==, 0);
+    CHECK_INT(store_org_add(fx.s, fx.op, "altrove", &of, NULL, NULL, &other_org), ==, 0);
+    CHECK_INT(store_staff_add(fx.s, fx.op, other_org, "boss@altrove.it", STORE_ROLE_ORG_ADMIN, PW,
+                              false, NULL, NULL, &outsider),
+              ==, 0);
+    /* The rule itself. */
+    CHECK(store_channel_owner_allowed(STORE_ROLE_OPERATOR, 0, fx.org));
+    CHECK(store_channel_owner_allowed(STORE_ROLE_STAFF, fx.org, fx.org));
+    CHECK(!store_channel_owner_allowed(STORE_ROLE_ORG_ADMIN, other_org, fx.org));
+    CHECK(!store_channel_owner_allowed(STORE_ROLE_STAFF, 0, 0));
+    /* Enforced by the store, whoever calls it: nothing is created. */
+    CHECK_INT(store_channel_create(fx.s, fx.org, outsider, &f, NULL, NULL, &id), ==, -EPERM);
+    CHECK_INT(store_channel_create(fx.s, fx.org, 999999, &f, NULL, NULL, &id), ==, -ENOENT);
+    CHECK_INT(store_channel_create(fx.s, fx.org, fx.op, &f, NULL, NULL, &id), ==, 0);
+    teardown(&fx);
+}
+
 TEST(admin_cap_and_ownership)
 {
     struct fixture fx;

@@ -65,6 +65,26 @@ TEST(check_does_not_take_and_reset_refills)
     ratelimit_free(rl);
 }
 
+TEST(give_refunds_one_token_never_past_capacity)
+{
+    struct ratelimit *rl = ratelimit_new(16, 2, 60000);
+
+    /* Reserve both tokens, refund one: one more take succeeds, then the bucket is empty. */
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    ratelimit_give(rl, K("ip:192.0.2.1"), 0);
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, -EAGAIN);
+    /* Refunds past capacity are dropped; an unknown key is left alone. */
+    for (int i = 0; i < 5; i++)
+        ratelimit_give(rl, K("ip:192.0.2.1"), 0);
+    ratelimit_give(rl, K("ip:192.0.2.9"), 0);
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, 0);
+    CHECK_INT(ratelimit_take(rl, K("ip:192.0.2.1"), 0, NULL), ==, -EAGAIN);
+    ratelimit_free(rl);
+}
+
 TEST(many_keys_stay_bounded_and_keep_limiting_recent_ones)
 {
     struct ratelimit *rl = ratelimit_new(16, 1, 60000);
