@@ -219,6 +219,8 @@ describe('http server', () => {
     assert.equal(rs[1].status, 200);
   });
 
+  const CHUNKED = 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n' +
+    'Transfer-Encoding: chunked\r\n\r\n';
   const smuggling = {
     'Content-Length with Transfer-Encoding': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     'two differing Content-Length': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde',
@@ -235,6 +237,15 @@ describe('http server', () => {
     'negative Content-Length': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n',
     'Content-Length with a plus': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: +1\r\n\r\nx',
     'chunked in HTTP/1.0': 'POST /api/v1/tokens HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    // Body framing is as strict as the head (issue 9, finding 4): each of these was accepted,
+    // so a front end reading line ends differently saw a different number of requests.
+    'chunk data followed by other bytes than CRLF': `${CHUNKED}1\r\n{XX1\r\n}\r\n0\r\n\r\n`,
+    'chunked trailer line ending in a bare LF': `${CHUNKED}2\r\n{}\r\n0\r\nX-T: 1\n\r\n`,
+    'chunked body ending in a bare LF': `${CHUNKED}2\r\n{}\r\n0\r\n\n`,
+    'chunk extension with a bare LF': `${CHUNKED}2;a\nb\r\n{}\r\n0\r\n\r\n`,
+    'chunk extension with a bare CR': `${CHUNKED}2;a\rb\r\n{}\r\n0\r\n\r\n`,
+    'chunk size line ending in a bare LF': `${CHUNKED}2\n{}\r\n0\r\n\r\n`,
+    'chunk size with 17 hex digits': `${CHUNKED}00000000000000002\r\n{}\r\n0\r\n\r\n`,
     // RFC 9112 section 3.2: a front proxy and we could disagree on which host is meant.
     'HTTP/1.1 without Host': 'GET /healthz HTTP/1.1\r\n\r\n',
     'two Host headers': 'GET /healthz HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n',
