@@ -180,7 +180,8 @@ typedef void http_stream_data_fn(struct http_req *req, void *ctx, const char *p,
 /*
  * Send the head of a streamed answer: chunked on HTTP/1.1, delimited by closing the connection
  * on HTTP/1.0. Returns 0, or -EPIPE if the client is gone or the server is stopping; on error
- * on_close is never called and the request is already finished.
+ * on_close is never called and the request is already finished. A HEAD request gets the head
+ * alone and -EPIPE (the request is finished; its connection may serve the next request).
  */
 MUST_CHECK int http_stream_start(struct http_req *r, int status, const char *content_type,
                                  http_stream_close_fn *on_close, void *ctx);

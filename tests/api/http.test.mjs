@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startServer, tempDir, BIN } from './lib/server.mjs';
 import { download as rawDownload, peakRss, sha256 } from './lib/download.mjs';
+import { buildWorld } from './lib/world.mjs';
+import { png } from '../fixtures/media/gen.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -745,6 +747,49 @@ describe('http graceful shutdown', () => {
     } finally {
       await srv.kill();
       srv.cleanup();
+    }
+  });
+});
+
+// The application's routes (a populated server): HEAD answers and the access log.
+describe('http on application routes', () => {
+  let w;
+  let media;
+  let code;
+  before(async () => {
+    w = await buildWorld();
+    const up = await fetch(`${w.srv.url}/api/v1/media`, {
+      method: 'POST', headers: { authorization: `Bearer ${w.tok.channel_owner}`, 'content-type': 'image/png' }, body: png(),
+    });
+    assert.equal(up.status, 201);
+    media = (await up.json()).id;
+    code = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} })).code;
+  });
+  after(async () => {
+    await w?.srv.stop();
+    w?.srv.cleanup();
+  });
+
+  // Issue 9, finding 5: HEAD on the event stream sent the endless chunked body, and a request
+  // pipelined behind it was never answered. HEAD never sends a body, whatever the route.
+  test('HEAD sends no body on any route; a pipelined GET behind it is answered', async () => {
+    const paths = [
+      `/api/v1/stream?channels=${w.main}`, `/api/v1/channels/${w.main}`, '/app.css', `/media/${media}`,
+      `/i/${code}`,
+    ];
+    for (const path of paths) {
+      const req = `HEAD ${path} HTTP/1.1\r\nHost: t\r\n\r\n` + GET('/healthz', 'Connection: close\r\n');
+      const { text, closed } = await raw(w.srv.port, req);
+      const end = text.indexOf('\r\n\r\n');
+      assert.ok(end > 0, `${path}: a head`);
+      assert.match(text, /^HTTP\/1\.1 200 /, `${path}: ${text.slice(0, 80)}`);
+      // Nothing between the HEAD answer's blank line and the next status line: no body.
+      const next = text.slice(end + 4);
+      assert.match(next, /^HTTP\/1\.1 200 OK\r\n/, `${path}: the pipelined GET is answered next, got ${JSON.stringify(next.slice(0, 80))}`);
+      const g = splitResponses(next);
+      assert.equal(g.length, 1);
+      assert.equal(g[0].body.length, Number(g[0].headers['content-length']));
+      assert.ok(closed, `${path}: the connection closes after the GET`);
     }
   });
 });
