@@ -18,7 +18,11 @@
 #include "core/json.h"
 #include "core/log.h"
 
-/* The reason phrases we send (RFC 9110 section 15), in status order. */
+/*
+ * The reason phrases of every status RFC 9110 section 15 defines, with RFC 6585's 428, 429 and
+ * 431 and RFC 7725's 451, in status order: whatever status a handler picks, its status line
+ * says what it is (a test checks the ones the code sends).
+ */
 static const struct {
     int status;
     const char *reason;
@@ -28,32 +32,43 @@ static const struct {
     { 200, "OK" },
     { 201, "Created" },
     { 202, "Accepted" },
+    { 203, "Non-Authoritative Information" },
     { 204, "No Content" },
+    { 205, "Reset Content" },
     { 206, "Partial Content" },
+    { 300, "Multiple Choices" },
     { 301, "Moved Permanently" },
     { 302, "Found" },
     { 303, "See Other" },
     { 304, "Not Modified" },
+    { 305, "Use Proxy" },
     { 307, "Temporary Redirect" },
     { 308, "Permanent Redirect" },
     { 400, "Bad Request" },
     { 401, "Unauthorized" },
+    { 402, "Payment Required" },
     { 403, "Forbidden" },
     { 404, "Not Found" },
     { 405, "Method Not Allowed" },
     { 406, "Not Acceptable" },
+    { 407, "Proxy Authentication Required" },
     { 408, "Request Timeout" },
     { 409, "Conflict" },
     { 410, "Gone" },
     { 411, "Length Required" },
     { 412, "Precondition Failed" },
     { 413, "Content Too Large" },
+    { 414, "URI Too Long" },
     { 415, "Unsupported Media Type" },
     { 416, "Range Not Satisfiable" },
+    { 417, "Expectation Failed" },
+    { 421, "Misdirected Request" },
     { 422, "Unprocessable Content" },
+    { 426, "Upgrade Required" },
     { 428, "Precondition Required" },
     { 429, "Too Many Requests" },
     { 431, "Request Header Fields Too Large" },
+    { 451, "Unavailable For Legal Reasons" },
     { 500, "Internal Server Error" },
     { 501, "Not Implemented" },
     { 502, "Bad Gateway" },
@@ -62,13 +77,14 @@ static const struct {
     { 505, "HTTP Version Not Supported" },
 };
 
+/* RFC 9112 section 4: the reason phrase may be empty; an unknown status gets none. */
 const char *http__reason(int status)
 {
     for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
         if (reasons[i].status == status)
             return reasons[i].reason;
     }
-    return "Unknown";
+    return "";
 }
 
 int http__security_headers(struct http_server *s, char *err, size_t errlen)

@@ -290,10 +290,10 @@ test('the handshake: a plain GET gets 426, a bad version 426 naming 13, a bad ke
     return text;
   };
   let t = await raw('Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n');
-  assert.match(t, /^HTTP\/1\.1 426 /);
+  assert.match(t, /^HTTP\/1\.1 426 Upgrade Required\r\n/); // issue 9: it said "Unknown"
   assert.match(t, /Sec-WebSocket-Version: 13\r\n/);
   t = await raw('Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n');
-  assert.match(t, /^HTTP\/1\.1 400 /);
+  assert.match(t, /^HTTP\/1\.1 400 Bad Request\r\n/);
 });
 
 test('graceful shutdown closes WebSockets with 1001', async () => {

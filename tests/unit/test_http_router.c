@@ -116,3 +116,26 @@ TEST(bad_patterns_are_refused_at_start)
     CHECK(strstr(err, "/a/{}") != NULL);
     CHECK_INT(http__router_init(&rt, bad2, 1, err, sizeof(err)), ==, -EINVAL);
 }
+
+/*
+ * Issue 9: the 426 of a WebSocket handshake said "Unknown". Every status the code sends (from a
+ * grep of src/ for http_respond* and the api's error tables) has its RFC 9110 phrase.
+ */
+TEST(every_status_sent_has_its_reason_phrase)
+{
+    static const int sent[] = { 100, 101, 200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308,
+                                400, 401, 403, 404, 405, 406, 408, 409, 410, 411, 412, 413, 415,
+                                416, 422, 426, 428, 429, 431, 500, 501, 502, 503, 504, 505 };
+
+    for (size_t i = 0; i < ARRAY_SIZE(sent); i++) {
+        const char *r = http__reason(sent[i]);
+
+        if (!*r || !strcmp(r, "Unknown"))
+            harness_fail(__FILE__, __LINE__, "status %d has no reason phrase", sent[i]);
+        CHECK(*r && strcmp(r, "Unknown") != 0);
+    }
+    CHECK_STR(http__reason(426), "Upgrade Required");
+    CHECK_STR(http__reason(413), "Content Too Large");
+    CHECK_STR(http__reason(422), "Unprocessable Content");
+    CHECK_STR(http__reason(599), ""); /* RFC 9112 allows an empty phrase; never a wrong one */
+}
