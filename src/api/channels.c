@@ -1505,7 +1505,8 @@ static const struct http_route routes[] = {
     { HTTP_M_GET, 0, "/api/v1/channels/{handle}/invites", invites_list, 0, NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/channels/{handle}/invites", invites_create, 4096,
       NULL },
-    { HTTP_M_DELETE, 0, "/api/v1/channels/{handle}/invites/{code}", invites_revoke, 0, NULL },
-    { HTTP_M_GET, 0, "/api/v1/invites/{code}", invites_resolve, 0, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/channels/{handle}/invites/{code:secret}", invites_revoke, 0,
+      NULL },
+    { HTTP_M_GET, 0, "/api/v1/invites/{code:secret}", invites_resolve, 0, NULL },
 };
 API_ROUTE_SET(api_channels_routes, routes);

@@ -57,9 +57,14 @@ enum http_route_flags {
 typedef bool http_admit_fn(struct http_req *req);
 
 struct http_route {
-    unsigned methods;    /* enum http_method bits */
-    unsigned flags;      /* enum http_route_flags */
-    const char *pattern; /* "/api/v1/orgs/{slug}": {name} matches one non-empty segment */
+    unsigned methods; /* enum http_method bits */
+    unsigned flags;   /* enum http_route_flags */
+    /*
+     * "/api/v1/orgs/{slug}": {name} matches one non-empty segment. "{code:secret}" is the
+     * parameter `code` that is a bearer capability (an invite code, a media id): the access log
+     * prints it as "…", for any method.
+     */
+    const char *pattern;
     http_handler_fn *handler;
     size_t max_body;      /* 0: the server's default max_body_bytes */
     http_admit_fn *admit; /* NULL: every request within the limits is read whole */

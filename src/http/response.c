@@ -154,12 +154,20 @@ static int put(struct buf *o, const char *fmt, ...)
 static void access_log(struct http_req *r, int status, size_t bytes, uint64_t us)
 {
     const struct http_parse *p = &r->c->parse;
-    const char *target = p->target ? p->target : "-";
-    size_t plen = strcspn(target, "?#");
+    char path[512];
 
-    /* The path without the query (it may carry tokens); never headers, bodies or addresses. */
-    log_info("access: %s %.*s %d %zu %lluus", p->method_name ? p->method_name : "-",
-             (int)MIN(plen, 512), target, status, bytes, (unsigned long long)us);
+    /*
+     * The path without the query (it may carry tokens) and without the route's capability
+     * segments ({name:secret}: invite codes, media ids); never headers, bodies or addresses.
+     */
+    if (p->target) {
+        http__log_target(p->target, r->match.secret, path, sizeof(path));
+    } else {
+        path[0] = '-';
+        path[1] = '\0';
+    }
+    log_info("access: %s %s %d %zu %lluus", p->method_name ? p->method_name : "-", path, status,
+             bytes, (unsigned long long)us);
 }
 
 static void account(struct http_req *r, int status, size_t bytes)

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { mkdirSync, writeFileSync, symlinkSync, readFileSync, utimesSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, tempDir, BIN } from './lib/server.mjs';
+import { startServer, tempDir, BIN, waitFor } from './lib/server.mjs';
 import { download as rawDownload, peakRss, sha256 } from './lib/download.mjs';
 import { buildWorld } from './lib/world.mjs';
 import { png } from '../fixtures/media/gen.mjs';
@@ -791,6 +791,28 @@ describe('http on application routes', () => {
       assert.equal(g[0].body.length, Number(g[0].headers['content-length']));
       assert.ok(closed, `${path}: the connection closes after the GET`);
     }
+  });
+
+  // Issue 9, finding 7: invite codes and media ids are bearer capabilities; the access log
+  // printed them whole. Routes mark them ({code:secret}) and the log prints "…" instead.
+  test('the access log never carries an invite code or a media id', async () => {
+    const other = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} })).code;
+    const gets = [
+      `/i/${code}`, `/i/${code}/poster`, `/i/${code}/qr`, `/api/v1/invites/${code}`, `/api/v1/invites/${code}/qr.svg`,
+      `/api/v1/invites/${code}/qr.png`, `/media/${media}`, `/media/${media}/small`, `/media/${media}/large`,
+      `/api/v1/media/${media}`, `/i/${code}?utm=x`,
+    ];
+    for (const path of gets) await (await fetch(`${w.srv.url}${path}`)).arrayBuffer();
+    await (await fetch(`${w.srv.url}/i/${code}`, { method: 'POST' })).arrayBuffer(); // 405
+    const del = await w.call('DELETE', `/api/v1/channels/${w.main}/invites/${other}`, { as: w.tok.channel_owner });
+    assert.equal(del.status, 204);
+    await waitFor(() => w.srv.stderr.includes(`DELETE /api/v1/channels/${w.main}/invites/\u2026 204`), 'the DELETE logged');
+    const log = w.srv.stderr;
+    assert.match(log, /access: GET \/i\/\u2026 200 /);
+    assert.match(log, /access: GET \/i\/\u2026\/poster 200 /);
+    assert.match(log, /access: GET \/media\/\u2026\/small /);
+    assert.match(log, /access: POST \/i\/\u2026 405 /);
+    for (const secret of [code, other, media]) assert.ok(!log.includes(secret), `${secret} in the log: ${log.split('\n').filter((l) => l.includes(secret)).join(' / ')}`);
   });
 });
 
