@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -182,6 +183,43 @@ static void account(struct http_req *r, int status, size_t bytes)
         access_log(r, status, bytes, us);
 }
 
+/* Whether the "Name: value\r\n" lines of `h` hold a header called `name` (`nlen` bytes). */
+static bool has_header(const struct buf *h, const char *name, size_t nlen)
+{
+    for (const char *p = h->data, *end = h->data + h->len; p && p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+        if ((size_t)(end - p) > nlen && p[nlen] == ':' && !strncasecmp(p, name, nlen))
+            return true;
+        p = eol ? eol + 1 : end;
+    }
+    return false;
+}
+
+/*
+ * The security headers, except those the application set itself (http_resp_header): a
+ * response carries each header once, the application's value winning (a page with a code in
+ * its address says Referrer-Policy itself).
+ */
+static int put_security_headers(struct buf *o, const struct http_server *s, const struct buf *app)
+{
+    const char *p = s->sec_hdrs, *end = s->sec_hdrs + s->sec_len;
+    int e = 0;
+
+    if (!app->len)
+        return buf_append(o, s->sec_hdrs, s->sec_len);
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        size_t line = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+        if (!colon || !has_header(app, p, (size_t)(colon - p)))
+            e |= buf_append(o, p, line);
+        p += line;
+    }
+    return e;
+}
+
 /* Head of every response, up to and including the blank line, into o. */
 static int render_head(struct http_req *r, struct buf *o, int status, const char *content_type,
                        int64_t clen, bool keep, const char *framing)
@@ -206,7 +244,7 @@ static int render_head(struct http_req *r, struct buf *o, int status, const char
     } else if (c->parse.http_minor == 0) {
         e |= buf_puts(o, "Connection: keep-alive\r\n");
     }
-    e |= buf_append(o, loop->srv->sec_hdrs, loop->srv->sec_len);
+    e |= put_security_headers(o, loop->srv, &r->resp_hdrs);
     e |= buf_append(o, "\r\n", 2);
     return e;
 }

@@ -793,6 +793,18 @@ describe('http on application routes', () => {
     }
   });
 
+  // Issue 9, finding 11: /i/{code} sent Referrer-Policy twice (the page's own and the server's).
+  test('each security header appears once, also where a page sets its own', async () => {
+    for (const path of [`/i/${code}`, `/i/${code}/poster`, `/api/v1/channels/${w.main}`, '/app.css', '/healthz']) {
+      const { text } = await raw(w.srv.port, GET(path, 'Connection: close\r\n'));
+      const head = text.slice(0, text.indexOf('\r\n\r\n')).toLowerCase().split('\r\n');
+      for (const h of ['referrer-policy', 'content-security-policy', 'x-content-type-options', 'x-frame-options']) {
+        assert.equal(head.filter((l) => l.startsWith(`${h}:`)).length, 1, `${path}: ${h}`);
+      }
+      assert.ok(head.includes('referrer-policy: no-referrer'), path);
+    }
+  });
+
   // Issue 9, finding 7: invite codes and media ids are bearer capabilities; the access log
   // printed them whole. Routes mark them ({code:secret}) and the log prints "…" instead.
   test('the access log never carries an invite code or a media id', async () => {
