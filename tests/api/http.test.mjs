@@ -805,6 +805,29 @@ describe('http on application routes', () => {
     }
   });
 
+  // Issue 9, finding 11: channel names and descriptions took control characters, and bidi
+  // overrides passed into rendered posts (a link whose text reads as another address).
+  test('names refuse control characters and bidi overrides; posts render without them', async () => {
+    const handle = w.unique('bidi');
+    const base = { org: 'comune-a', handle, name: 'Canale', category: 'news', language: 'it' };
+    const as = w.tok.channel_owner;
+    for (const [field, value] of [['name', 'Allerta\u0007'], ['name', 'riga\nriga'], ['name', 'abc\u202Eabc'],
+      ['name', 'x\u0085'], ['description', 'esc \u001b[31m'], ['description', 'a\u2066b']]) {
+      const r = await w.call('POST', '/api/v1/channels', { as, body: { ...base, [field]: value } });
+      assert.equal(r.status, 400, `${field} ${JSON.stringify(value)}: ${r.text}`);
+      assert.equal(r.data.error.code, 'invalid_value');
+      assert.equal(r.data.error.field, field);
+    }
+    await w.ok(201, 'POST', '/api/v1/channels', { as, body: { ...base, description: 'Riga uno\nRiga due, città' } });
+    const bad = await w.call('PATCH', `/api/v1/channels/${handle}`, { as, body: { name: 'Nuovo\u202Dnome' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.data.error.field, 'name');
+    const id = await w.post(handle, 'Vedi https://comune.example.it/\u202Egpj.exe e \u2067testo\u2069');
+    const post = await w.ok(200, 'GET', `/api/v1/posts/${id}`);
+    assert.ok(typeof post.html === 'string' && post.html.includes('href="https://comune.example.it/gpj.exe"'), post.html);
+    assert.ok(!/[\u202A-\u202E\u2066-\u2069]/.test(post.html), JSON.stringify(post.html));
+  });
+
   // Issue 9, finding 7: invite codes and media ids are bearer capabilities; the access log
   // printed them whole. Routes mark them ({code:secret}) and the log prints "…" instead.
   test('the access log never carries an invite code or a media id', async () => {
