@@ -61,6 +61,13 @@ json_t *api__body_object(struct http_req *r, const char *const *allowed);
  */
 bool api__string(struct http_req *r, json_t *obj, const char *key, bool required, size_t min,
                  size_t max, const char **out);
+/*
+ * api__string() for a name or description shown on pages: also refuses (400 invalid_value
+ * naming the field) control characters, line breaks unless `multiline`, and bidirectional
+ * overrides (format_label_ok()).
+ */
+bool api__label(struct http_req *r, json_t *obj, const char *key, bool required, size_t min,
+                size_t max, bool multiline, const char **out);
 
 /*
  * Staff authentication by API token (Authorization: Bearer ...) or by session cookie, which on

@@ -470,8 +470,8 @@ static bool settings_parse(struct http_req *r, json_t *body, const struct store_
     struct store_channel_fields *f = &in->f;
     bool create = cur == NULL;
 
-    if (!api__string(r, body, "name", create, 1, CHANNEL_NAME_MAX, &f->name) ||
-        !api__string(r, body, "description", false, 0, CHANNEL_DESC_MAX, &f->description) ||
+    if (!api__label(r, body, "name", create, 1, CHANNEL_NAME_MAX, false, &f->name) ||
+        !api__label(r, body, "description", false, 0, CHANNEL_DESC_MAX, true, &f->description) ||
         !api__string(r, body, "icon", false, 0, CHANNEL_ICON_MAX, &f->icon) ||
         !api__string(r, body, "category", false, 1, 24, &f->category) ||
         !api__string(r, body, "language", false, 1, CHANNEL_LANGUAGE_MAX, &f->language))
@@ -1556,7 +1556,8 @@ static const struct http_route routes[] = {
     { HTTP_M_GET, 0, "/api/v1/channels/{handle}/invites", invites_list, 0, NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/channels/{handle}/invites", invites_create, 4096,
       NULL },
-    { HTTP_M_DELETE, 0, "/api/v1/channels/{handle}/invites/{code}", invites_revoke, 0, NULL },
-    { HTTP_M_GET, 0, "/api/v1/invites/{code}", invites_resolve, 0, NULL },
+    { HTTP_M_DELETE, 0, "/api/v1/channels/{handle}/invites/{code:secret}", invites_revoke, 0,
+      NULL },
+    { HTTP_M_GET, 0, "/api/v1/invites/{code:secret}", invites_resolve, 0, NULL },
 };
 API_ROUTE_SET(api_channels_routes, routes);

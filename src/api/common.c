@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/format.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
@@ -261,6 +262,24 @@ bool api__string(struct http_req *r, json_t *obj, const char *key, bool required
         return false;
     }
     *out = json_string_value(v);
+    return true;
+}
+
+bool api__label(struct http_req *r, json_t *obj, const char *key, bool required, size_t min,
+                size_t max, bool multiline, const char **out)
+{
+    char msg[200];
+
+    if (!api__string(r, obj, key, required, min, max, out))
+        return false;
+    if (*out && !format_label_ok(*out, strlen(*out), multiline)) {
+        snprintf(msg, sizeof(msg),
+                 "'%s' must not contain control characters%s or bidirectional overrides.", key,
+                 multiline ? " (other than line breaks)" : " or line breaks");
+        http_respond_error(r, 400, "invalid_value", msg, key);
+        *out = NULL;
+        return false;
+    }
     return true;
 }
 

@@ -565,14 +565,14 @@ void api__media_sweep(struct api_app *a, struct store_reader *reader)
 
 static const struct http_route routes[] = {
     { HTTP_M_POST, 0, "/api/v1/media", media_upload, UPLOAD_BODY_MAX, upload_admit },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/media/{id}", media_get, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/media/{id}", media_serve, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/media/{id}/small", media_serve_small, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/media/{id}/large", media_serve_large, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/invites/{code}/qr.svg", api__qr_svg, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/invites/{code}/qr.png", api__qr_png, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/i/{code}/poster", api__invite_poster, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/i/{code}", api__invite_landing, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/media/{id:secret}", media_get, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/media/{id:secret}", media_serve, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/media/{id:secret}/small", media_serve_small, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/media/{id:secret}/large", media_serve_large, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/invites/{code:secret}/qr.svg", api__qr_svg, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/invites/{code:secret}/qr.png", api__qr_png, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/i/{code:secret}/poster", api__invite_poster, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/i/{code:secret}", api__invite_landing, 0, NULL },
 };
 
 API_ROUTE_SET(api_media_routes, routes);

@@ -98,6 +98,19 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 }
 
 /*
+ * The bidirectional embedding, override and isolate controls, U+202A..U+202E and
+ * U+2066..U+2069, as the 3-byte UTF-8 sequence at p (already known valid). Inside a post they
+ * reorder what follows as displayed, so a link's text could show another address than its
+ * href ("https://x.it/\u202Egpj.exe"), or text could pass for a link: they are dropped.
+ */
+static bool is_bidi_control(const unsigned char *p, size_t n)
+{
+    return n == 3 && p[0] == 0xE2 &&
+           ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+            (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9));
+}
+
+/*
  * What escape() writes for the character at i (before b): its entity, "" to drop it, or NULL
  * to copy it as it is. *n is set to its length in bytes.
  */
@@ -125,6 +138,8 @@ static const char *escape_one(const struct fmt *f, size_t i, size_t b, size_t *n
                 *n = 1;
                 return replacement;
             }
+            if (is_bidi_control(f->s + i, *n))
+                return "";
         } else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
             return ""; /* not allowed in XML 1.0, never meaningful in a post */
         }
@@ -343,4 +358,24 @@ int format_escape(const char *text, size_t len, struct buf *out)
 
     escape(&f, 0, len);
     return f.err;
+}
+
+bool format_label_ok(const char *text, size_t len, bool multiline)
+{
+    const unsigned char *s = (const unsigned char *)text;
+
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(s + i, len - i);
+
+        if (!n)
+            return false;
+        if ((s[i] < 0x20 && !(multiline && s[i] == '\n')) || s[i] == 0x7F)
+            return false; /* C0 controls and DEL */
+        if (n == 2 && s[i] == 0xC2 && s[i + 1] < 0xA0)
+            return false; /* C1 controls, U+0080..U+009F */
+        if (is_bidi_control(s + i, n))
+            return false;
+        i += n;
+    }
+    return true;
 }

@@ -8,6 +8,7 @@
 #ifndef CORE_FORMAT_H
 #define CORE_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -23,7 +24,9 @@
 
 /*
  * Render `len` bytes of `text` (UTF-8; invalid sequences become U+FFFD, control characters
- * other than tab and newline are dropped, so the result is also valid inside XML) and append
+ * other than tab and newline are dropped, so the result is also valid inside XML, and so are
+ * the bidirectional embedding, override and isolate controls U+202A..U+202E and
+ * U+2066..U+2069, which could make a link's text read as another address) and append
  * the HTML to `out`. The output is well-formed: every tag opened is closed, in order, and only
  * <strong> <em> <del> <code> <pre> <a href="http(s)://..." rel="nofollow noopener ugc"> and
  * <br> appear. Markers pair only within one line and at word boundaries, as in WhatsApp:
@@ -39,5 +42,12 @@ MUST_CHECK int format_html(const char *text, size_t len, struct buf *out);
  * format_html(). Returns 0 or -EMSGSIZE. Pure; any thread.
  */
 MUST_CHECK int format_escape(const char *text, size_t len, struct buf *out);
+
+/*
+ * Whether `len` bytes of `text` may be a name or a description shown on pages: valid UTF-8
+ * without control characters (C0, DEL, C1; a newline only when `multiline`) and without the
+ * bidirectional controls that format_html() drops. Pure; any thread.
+ */
+bool format_label_ok(const char *text, size_t len, bool multiline);
 
 #endif

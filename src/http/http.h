@@ -57,9 +57,14 @@ enum http_route_flags {
 typedef bool http_admit_fn(struct http_req *req);
 
 struct http_route {
-    unsigned methods;    /* enum http_method bits */
-    unsigned flags;      /* enum http_route_flags */
-    const char *pattern; /* "/api/v1/orgs/{slug}": {name} matches one non-empty segment */
+    unsigned methods; /* enum http_method bits */
+    unsigned flags;   /* enum http_route_flags */
+    /*
+     * "/api/v1/orgs/{slug}": {name} matches one non-empty segment. "{code:secret}" is the
+     * parameter `code` that is a bearer capability (an invite code, a media id): the access log
+     * prints it as "…", for any method.
+     */
+    const char *pattern;
     http_handler_fn *handler;
     size_t max_body;      /* 0: the server's default max_body_bytes */
     http_admit_fn *admit; /* NULL: every request within the limits is read whole */
@@ -180,7 +185,8 @@ typedef void http_stream_data_fn(struct http_req *req, void *ctx, const char *p,
 /*
  * Send the head of a streamed answer: chunked on HTTP/1.1, delimited by closing the connection
  * on HTTP/1.0. Returns 0, or -EPIPE if the client is gone or the server is stopping; on error
- * on_close is never called and the request is already finished.
+ * on_close is never called and the request is already finished. A HEAD request gets the head
+ * alone and -EPIPE (the request is finished; its connection may serve the next request).
  */
 MUST_CHECK int http_stream_start(struct http_req *r, int status, const char *content_type,
                                  http_stream_close_fn *on_close, void *ctx);

@@ -36,6 +36,7 @@ struct http__seg {
 
 struct http__croute { /* a compiled route */
     const struct http_route *route;
+    uint32_t secret; /* bit i: segment i is a {name:secret} parameter */
     unsigned nseg;
     struct http__seg seg[HTTP_MAX_SEGS];
 };
@@ -48,6 +49,7 @@ struct http__router {
 struct http__match {
     const struct http_route *route; /* NULL if none matched path and method */
     unsigned allow;                 /* methods of routes matching the path (with HEAD for GET) */
+    uint32_t secret;                /* segments any route matching the path calls secret */
     unsigned nparams;
     const struct http__seg *pname[HTTP_MAX_PARAMS];
     const char *pval[HTTP_MAX_PARAMS];
@@ -64,6 +66,12 @@ void http__router_release(struct http__router *rt);
 const struct http_route *http__route_match(const struct http__router *rt, unsigned method,
                                            const char *path, struct buf *scratch,
                                            struct http__match *m);
+/*
+ * The raw request `target` as the access log prints it: the path without query or authority,
+ * each segment whose bit is set in `secret` (struct http__match) replaced by "…". Always
+ * NUL-terminates `out`; a path longer than `outlen` is cut at a segment boundary.
+ */
+void http__log_target(const char *target, uint32_t secret, char *out, size_t outlen);
 /* "GET, HEAD, POST" for an Allow header, into `out` (at least 64 bytes). */
 void http__allow_string(unsigned methods, char *out, size_t outlen);
 

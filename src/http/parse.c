@@ -27,6 +27,8 @@ enum { ST_HEAD, ST_BODY, ST_DONE, ST_ERROR };
 
 #define NO_VALUE SIZE_MAX
 
+static int hexval(int c);
+
 static http_parser *hp_of(struct http_parse *p)
 {
     return (http_parser *)(void *)p->hp;
@@ -204,18 +206,6 @@ static int on_body(http_parser *hp, const char *at, size_t len)
     return 0;
 }
 
-/* Refuse an oversized chunk from its size line, before its bytes arrive. */
-static int on_chunk_header(http_parser *hp)
-{
-    struct http_parse *p = hp->data;
-
-    if (hp->content_length > p->body_limit - p->body.len) {
-        fail(p, 413, "body_too_large", "The request body is larger than this endpoint accepts.");
-        return 1;
-    }
-    return 0;
-}
-
 static int on_message_complete(http_parser *hp)
 {
     struct http_parse *p = hp->data;
@@ -232,7 +222,6 @@ static const http_parser_settings settings = {
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
-    .on_chunk_header = on_chunk_header,
     .on_message_complete = on_message_complete,
 };
 
@@ -459,13 +448,210 @@ static int feed_head(struct http_parse *p, const char *data, size_t len, size_t 
     return found ? parse_head(p) : HTTP_PARSE_MORE;
 }
 
+/*
+ * Chunked bodies are decoded here, not by http-parser, which is lenient after the head: it
+ * takes any two bytes after chunk data as its CRLF, a bare LF at the end of a trailer line, and
+ * a bare LF inside a chunk extension. A front end that reads those differently would see a
+ * different number of requests (smuggling), so every line of the body is held to the head's
+ * rules (RFC 9112 section 7.1): CRLF line ends only, no control characters, a size of 1 to 16
+ * hex digits, extensions as `;` followed by visible characters, spaces and tabs, trailer lines
+ * that are `name:value` fields (read for framing, then ignored), at most max_header_bytes of
+ * size lines and trailers together. Byte at a time, so the verdict never depends on how the
+ * bytes were split into reads.
+ */
+enum {
+    CK_SIZE,     /* hex digits of a chunk size */
+    CK_SIZE_WS,  /* spaces or tabs after the size: ';' or CR must follow */
+    CK_EXT,      /* a chunk extension, up to CR */
+    CK_SIZE_LF,  /* the LF of the size line */
+    CK_DATA,     /* chunk data */
+    CK_DATA_CR,  /* the CR after chunk data */
+    CK_DATA_LF,  /* the LF after chunk data */
+    CK_TR_START, /* the start of a trailer line, or the final CRLF */
+    CK_TR_NAME,  /* a trailer field name, up to ':' */
+    CK_TR_VALUE, /* a trailer field value, up to CR */
+    CK_TR_LF,    /* the LF of a trailer line */
+    CK_END_LF,   /* the LF of the final empty line */
+};
+
+#define CHUNK_SIZE_DIGITS 16 /* 64 bits; more is an overlong size line */
+
+static bool is_tchar(unsigned char c)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+           (c && strchr(extra, c));
+}
+
+/* Visible characters, space, tab and obs-text: what a field value or an extension may hold. */
+static bool is_text(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static int chunk_too_large(struct http_parse *p)
+{
+    return fail(p, 413, "body_too_large", "The request body is larger than this endpoint accepts.");
+}
+
+/* After a chunk size (and any spaces): an extension, or the end of the line. */
+static int chunk_size_end(struct http_parse *p, unsigned char ch)
+{
+    if (ch == ';') {
+        p->ck_state = CK_EXT;
+    } else if (ch == '\r') {
+        p->ck_state = CK_SIZE_LF;
+    } else {
+        return bad(p, "A chunk size line in the request body is invalid.");
+    }
+    return 0;
+}
+
+/* A byte of a chunk-size line. Returns 0 or HTTP_PARSE_ERROR. */
+static int chunk_size_byte(struct http_parse *p, unsigned char ch)
+{
+    int h;
+
+    switch (p->ck_state) {
+    case CK_SIZE:
+        h = hexval(ch);
+        if (h < 0 && !p->ck_digits)
+            return bad(p, "A chunk size line in the request body does not start with a size.");
+        /* The size is complete: refuse an oversized chunk before its bytes arrive. */
+        if (h < 0 && p->ck_size > p->body_limit - p->body.len)
+            return chunk_too_large(p);
+        if (h < 0 && (ch == ' ' || ch == '\t')) {
+            p->ck_state = CK_SIZE_WS;
+            return 0;
+        }
+        if (h < 0)
+            return chunk_size_end(p, ch);
+        if (++p->ck_digits > CHUNK_SIZE_DIGITS)
+            return bad(p, "A chunk size in the request body has more than 16 hex digits.");
+        p->ck_size = p->ck_size * 16 + (unsigned)h;
+        return 0;
+    case CK_SIZE_WS:
+        if (ch == ' ' || ch == '\t')
+            return 0;
+        return chunk_size_end(p, ch);
+    case CK_EXT:
+        if (ch == '\r') {
+            p->ck_state = CK_SIZE_LF;
+        } else if (!is_text(ch)) {
+            return bad(p, "A chunk extension contains a bare LF or a control character.");
+        }
+        return 0;
+    default: /* CK_SIZE_LF */
+        if (ch != '\n')
+            return bad(p, "A chunk size line contains a bare CR; end lines with CRLF.");
+        p->ck_state = p->ck_size ? CK_DATA : CK_TR_START;
+        return 0;
+    }
+}
+
+/* A byte of the trailer section (after the last chunk). Returns 0 or HTTP_PARSE_ERROR. */
+static int chunk_trailer_byte(struct http_parse *p, unsigned char ch)
+{
+    switch (p->ck_state) {
+    case CK_TR_START:
+        if (ch == '\r') {
+            p->ck_state = CK_END_LF;
+        } else if (is_tchar(ch)) {
+            p->ck_state = CK_TR_NAME;
+        } else {
+            return bad(p, "A trailer line of the request body is not a header field.");
+        }
+        return 0;
+    case CK_TR_NAME:
+        if (ch == ':') {
+            p->ck_state = CK_TR_VALUE;
+        } else if (!is_tchar(ch)) {
+            return bad(p, "A trailer field name is not a valid token.");
+        }
+        return 0;
+    case CK_TR_VALUE:
+        if (ch == '\r') {
+            p->ck_state = CK_TR_LF;
+        } else if (!is_text(ch)) {
+            return bad(p, "A trailer line contains a bare LF, a control character or NUL.");
+        }
+        return 0;
+    case CK_TR_LF:
+        if (ch != '\n')
+            return bad(p, "A trailer line contains a bare CR; end lines with CRLF.");
+        p->ck_state = CK_TR_START;
+        return 0;
+    default: /* CK_END_LF */
+        if (ch != '\n')
+            return bad(p, "The chunked body must end with CRLF; found a bare CR.");
+        p->state = ST_DONE;
+        return 0;
+    }
+}
+
+/* One byte of framing (not chunk data). Returns 0 or HTTP_PARSE_ERROR. */
+static int chunk_byte(struct http_parse *p, unsigned char ch)
+{
+    if (++p->ck_line_bytes > p->max_header_bytes) {
+        return fail(p, 431, "headers_too_large",
+                    "The chunk size lines and trailers of the request body are too large.");
+    }
+    switch (p->ck_state) {
+    case CK_DATA_CR:
+        if (ch != '\r')
+            return bad(p, "Chunk data must be followed by CRLF; the chunk size is wrong.");
+        p->ck_state = CK_DATA_LF;
+        return 0;
+    case CK_DATA_LF:
+        if (ch != '\n')
+            return bad(p, "Chunk data must be followed by CRLF; found a bare CR.");
+        p->ck_state = CK_SIZE;
+        p->ck_size = 0;
+        p->ck_digits = 0;
+        return 0;
+    case CK_SIZE:
+    case CK_SIZE_WS:
+    case CK_EXT:
+    case CK_SIZE_LF:
+        return chunk_size_byte(p, ch);
+    default:
+        return chunk_trailer_byte(p, ch);
+    }
+}
+
+static int feed_chunked(struct http_parse *p, const char *data, size_t len, size_t *used)
+{
+    size_t i = 0;
+
+    while (i < len && p->state == ST_BODY) {
+        if (p->ck_state == CK_DATA) {
+            size_t n = (size_t)MIN((uint64_t)(len - i), p->ck_size);
+
+            if (buf_append(&p->body, data + i, n))
+                return chunk_too_large(p); /* cannot happen: the size was checked */
+            i += n;
+            p->ck_size -= n;
+            if (!p->ck_size)
+                p->ck_state = CK_DATA_CR;
+            continue;
+        }
+        if (chunk_byte(p, (unsigned char)data[i++]))
+            return HTTP_PARSE_ERROR;
+    }
+    *used = i;
+    return p->state == ST_DONE ? HTTP_PARSE_DONE : HTTP_PARSE_MORE;
+}
+
 static int feed_body(struct http_parse *p, const char *data, size_t len, size_t *used)
 {
     http_parser *hp = hp_of(p);
     size_t n;
     enum http_errno e;
 
-    if (!p->chunked && p->content_length > p->body_limit) {
+    if (p->chunked)
+        return feed_chunked(p, data, len, used);
+    if (p->content_length > p->body_limit) {
         return fail(p, 413, "body_too_large",
                     "The request body is larger than this endpoint accepts.");
     }

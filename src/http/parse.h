@@ -8,6 +8,9 @@
  * must use CRLF line ends only, contain no NUL, bare CR, bare LF or other control characters,
  * and no obsolete line folding; at most one Content-Length; Transfer-Encoding only as exactly
  * "chunked", never together with Content-Length, never in HTTP/1.0; at most one Host.
+ * A chunked body is held to the same line rules (parse.c decodes it itself): CRLF after every
+ * size line, chunk and trailer, 1 to 16 hex digits, no control characters in extensions or
+ * trailers.
  */
 #ifndef HTTP_PARSE_H
 #define HTTP_PARSE_H
@@ -55,6 +58,10 @@ struct http_parse {
     struct buf body;
     size_t url_off, url_len;
     int hdr_cb_last; /* 0 none, 1 field, 2 value: to join split callbacks */
+    int ck_state;    /* chunked body decoder (parse.c) */
+    unsigned ck_digits;
+    uint64_t ck_size;     /* the current chunk's size, then its bytes still to come */
+    size_t ck_line_bytes; /* bytes of size lines and trailers so far */
 
     /* results */
     unsigned method;         /* enum http_method (http.h) bit: GET 1, HEAD 2, POST 4 ... */

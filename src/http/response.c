@@ -12,13 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 
-/* The reason phrases we send (RFC 9110 section 15), in status order. */
+/*
+ * The reason phrases of every status RFC 9110 section 15 defines, with RFC 6585's 428, 429 and
+ * 431 and RFC 7725's 451, in status order: whatever status a handler picks, its status line
+ * says what it is (a test checks the ones the code sends).
+ */
 static const struct {
     int status;
     const char *reason;
@@ -28,32 +33,43 @@ static const struct {
     { 200, "OK" },
     { 201, "Created" },
     { 202, "Accepted" },
+    { 203, "Non-Authoritative Information" },
     { 204, "No Content" },
+    { 205, "Reset Content" },
     { 206, "Partial Content" },
+    { 300, "Multiple Choices" },
     { 301, "Moved Permanently" },
     { 302, "Found" },
     { 303, "See Other" },
     { 304, "Not Modified" },
+    { 305, "Use Proxy" },
     { 307, "Temporary Redirect" },
     { 308, "Permanent Redirect" },
     { 400, "Bad Request" },
     { 401, "Unauthorized" },
+    { 402, "Payment Required" },
     { 403, "Forbidden" },
     { 404, "Not Found" },
     { 405, "Method Not Allowed" },
     { 406, "Not Acceptable" },
+    { 407, "Proxy Authentication Required" },
     { 408, "Request Timeout" },
     { 409, "Conflict" },
     { 410, "Gone" },
     { 411, "Length Required" },
     { 412, "Precondition Failed" },
     { 413, "Content Too Large" },
+    { 414, "URI Too Long" },
     { 415, "Unsupported Media Type" },
     { 416, "Range Not Satisfiable" },
+    { 417, "Expectation Failed" },
+    { 421, "Misdirected Request" },
     { 422, "Unprocessable Content" },
+    { 426, "Upgrade Required" },
     { 428, "Precondition Required" },
     { 429, "Too Many Requests" },
     { 431, "Request Header Fields Too Large" },
+    { 451, "Unavailable For Legal Reasons" },
     { 500, "Internal Server Error" },
     { 501, "Not Implemented" },
     { 502, "Bad Gateway" },
@@ -62,13 +78,14 @@ static const struct {
     { 505, "HTTP Version Not Supported" },
 };
 
+/* RFC 9112 section 4: the reason phrase may be empty; an unknown status gets none. */
 const char *http__reason(int status)
 {
     for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
         if (reasons[i].status == status)
             return reasons[i].reason;
     }
-    return "Unknown";
+    return "";
 }
 
 int http__security_headers(struct http_server *s, char *err, size_t errlen)
@@ -138,12 +155,20 @@ static int put(struct buf *o, const char *fmt, ...)
 static void access_log(struct http_req *r, int status, size_t bytes, uint64_t us)
 {
     const struct http_parse *p = &r->c->parse;
-    const char *target = p->target ? p->target : "-";
-    size_t plen = strcspn(target, "?#");
+    char path[512];
 
-    /* The path without the query (it may carry tokens); never headers, bodies or addresses. */
-    log_info("access: %s %.*s %d %zu %lluus", p->method_name ? p->method_name : "-",
-             (int)MIN(plen, 512), target, status, bytes, (unsigned long long)us);
+    /*
+     * The path without the query (it may carry tokens) and without the route's capability
+     * segments ({name:secret}: invite codes, media ids); never headers, bodies or addresses.
+     */
+    if (p->target) {
+        http__log_target(p->target, r->match.secret, path, sizeof(path));
+    } else {
+        path[0] = '-';
+        path[1] = '\0';
+    }
+    log_info("access: %s %s %d %zu %lluus", p->method_name ? p->method_name : "-", path, status,
+             bytes, (unsigned long long)us);
 }
 
 static void account(struct http_req *r, int status, size_t bytes)
@@ -156,6 +181,43 @@ static void account(struct http_req *r, int status, size_t bytes)
     histogram_observe(&s->latency, us);
     if (s->opts.access_log)
         access_log(r, status, bytes, us);
+}
+
+/* Whether the "Name: value\r\n" lines of `h` hold a header called `name` (`nlen` bytes). */
+static bool has_header(const struct buf *h, const char *name, size_t nlen)
+{
+    for (const char *p = h->data, *end = h->data + h->len; p && p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+        if ((size_t)(end - p) > nlen && p[nlen] == ':' && !strncasecmp(p, name, nlen))
+            return true;
+        p = eol ? eol + 1 : end;
+    }
+    return false;
+}
+
+/*
+ * The security headers, except those the application set itself (http_resp_header): a
+ * response carries each header once, the application's value winning (a page with a code in
+ * its address says Referrer-Policy itself).
+ */
+static int put_security_headers(struct buf *o, const struct http_server *s, const struct buf *app)
+{
+    const char *p = s->sec_hdrs, *end = s->sec_hdrs + s->sec_len;
+    int e = 0;
+
+    if (!app->len)
+        return buf_append(o, s->sec_hdrs, s->sec_len);
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        size_t line = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+        if (!colon || !has_header(app, p, (size_t)(colon - p)))
+            e |= buf_append(o, p, line);
+        p += line;
+    }
+    return e;
 }
 
 /* Head of every response, up to and including the blank line, into o. */
@@ -182,7 +244,7 @@ static int render_head(struct http_req *r, struct buf *o, int status, const char
     } else if (c->parse.http_minor == 0) {
         e |= buf_puts(o, "Connection: keep-alive\r\n");
     }
-    e |= buf_append(o, loop->srv->sec_hdrs, loop->srv->sec_len);
+    e |= put_security_headers(o, loop->srv, &r->resp_hdrs);
     e |= buf_append(o, "\r\n", 2);
     return e;
 }

@@ -17,6 +17,10 @@
 #include "core/alloc.h"
 #include "core/compiler.h"
 
+/* "{code:secret}": a parameter that is a bearer capability, never logged (http.h). */
+#define SECRET     ":secret"
+#define SECRET_LEN (sizeof(SECRET) - 1)
+
 int http__router_init(struct http__router *rt, const struct http_route *routes, size_t n, char *err,
                       size_t errlen)
 {
@@ -51,6 +55,11 @@ int http__router_init(struct http__router *rt, const struct http_route *routes, 
             seg->param = len >= 2 && s[0] == '{' && s[len - 1] == '}';
             seg->s = seg->param ? s + 1 : s;
             seg->len = seg->param ? len - 2 : len;
+            if (seg->param && seg->len > SECRET_LEN &&
+                !memcmp(seg->s + seg->len - SECRET_LEN, SECRET, SECRET_LEN)) {
+                seg->len -= SECRET_LEN; /* the name is what comes before ":secret" */
+                cr->secret |= 1u << (cr->nseg - 1);
+            }
             if (seg->param && (!seg->len || ++nparams > HTTP_MAX_PARAMS)) {
                 snprintf(err, errlen, "http: route '%s' has an empty or too many {parameters}",
                          routes[i].pattern);
@@ -115,6 +124,26 @@ static bool match_route(const struct http__croute *cr, char **segs, int nseg, st
     return true;
 }
 
+/*
+ * The secret segments of `cr` when the path starts the way the route does (its literal
+ * segments, as far as both go): "/i/CODE/qr" has no route, but its second segment is still the
+ * code of "/i/{code:secret}". Whatever the method, too: a 405 must not log the code either.
+ */
+static uint32_t secret_prefix(const struct http__croute *cr, char **segs, int nseg)
+{
+    int n = MIN((int)cr->nseg, nseg);
+
+    if (!cr->secret)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        const struct http__seg *s = &cr->seg[i];
+
+        if (!s->param && (strlen(segs[i]) != s->len || memcmp(segs[i], s->s, s->len) != 0))
+            return 0;
+    }
+    return n >= 32 ? cr->secret : cr->secret & ((1u << n) - 1);
+}
+
 const struct http_route *http__route_match(const struct http__router *rt, unsigned method,
                                            const char *path, struct buf *scratch,
                                            struct http__match *m)
@@ -132,14 +161,17 @@ const struct http_route *http__route_match(const struct http__router *rt, unsign
 
         if (methods & HTTP_M_GET)
             methods |= HTTP_M_HEAD; /* HEAD is GET without the body */
+        m->secret |= secret_prefix(cr, segs, nseg);
         if (!match_route(cr, segs, nseg, &tmp))
             continue;
         m->allow |= methods;
         if (!m->route && (methods & method)) {
             unsigned allow = m->allow;
+            uint32_t secret = m->secret;
 
             *m = tmp;
             m->allow = allow;
+            m->secret = secret;
             m->route = cr->route;
         }
     }
@@ -162,5 +194,47 @@ void http__allow_string(unsigned methods, char *out, size_t outlen)
                 break;
             n += (size_t)w;
         }
+    }
+}
+
+/*
+ * The request target for the access log: the path (no query, no authority), with each segment
+ * that a matching route calls {name:secret} replaced by "…". The raw target's segments are the
+ * decoded path's (the decoder refuses %2F and dot segments), so positions agree.
+ */
+void http__log_target(const char *target, uint32_t secret, char *out, size_t outlen)
+{
+    const char *p = target;
+    size_t n = 0, plen;
+    unsigned seg = 0;
+
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    if (p[0] != '/') {
+        const char *a = strstr(p, "://");
+
+        p = a ? a + 3 + strcspn(a + 3, "/?#") : p + strlen(p);
+    }
+    plen = strcspn(p, "?#");
+    while (plen && n + 1 < outlen) {
+        size_t len;
+        int w;
+
+        if (*p != '/')
+            break;
+        len = strcspn(p + 1, "/?#");
+        len = MIN(len, plen - 1);
+        if (seg < 32 && (secret & (1u << seg)) && len) {
+            w = snprintf(out + n, outlen - n, "/\xe2\x80\xa6");
+        } else {
+            w = snprintf(out + n, outlen - n, "/%.*s", (int)len, p + 1);
+        }
+        if (w < 0 || (size_t)w >= outlen - n)
+            break;
+        n += (size_t)w;
+        p += 1 + len;
+        plen -= 1 + len;
+        seg++;
     }
 }

@@ -50,6 +50,17 @@ int http__stream_start(struct http_req *r, int status, const char *content_type,
         http_respond_error(r, 503, "overloaded", "The server is stopping; retry shortly.", NULL);
         return -EPIPE;
     }
+    if (r->method == HTTP_M_HEAD) {
+        /*
+         * RFC 9110 section 9.3.2: HEAD gets the head a GET would, never a body. For an endless
+         * stream that means the answer ends with its head: the stream never starts, and the
+         * connection stays free for the next (pipelined) request. Enforced here, for every
+         * streaming route, not in each handler.
+         */
+        http_resp_header(r, "Cache-Control", "no-store");
+        http__respond_ex(r, status, content_type, NULL, 0, -1);
+        return -EPIPE;
+    }
     r->raw = raw;
     if (http__stream_head(r, status, content_type, raw)) {
         r->raw = false;

@@ -44,6 +44,10 @@ struct http_ws {
     bool want_end;        /* end the stream once back from wslay */
     bool close_sent;
     bool heard;
+    /* frame_check(): the head of the client frame being read, and payload bytes to skip */
+    uint8_t head[14];
+    uint8_t head_len;
+    uint64_t skip;
 };
 
 static bool has_token(const char *list, const char *token)
@@ -208,25 +212,127 @@ static void pump(struct http_ws *ws)
         http_stream_end(ws->r); /* runs on_stream_close: ws is freed */
 }
 
+/* A frame head's length so far: 2 until its second byte says more (RFC 6455 section 5.2). */
+static size_t head_size(const struct http_ws *ws)
+{
+    size_t n = 2;
+
+    if (ws->head_len < 2)
+        return n;
+    if ((ws->head[1] & 0x7f) == 126) {
+        n += 2;
+    } else if ((ws->head[1] & 0x7f) == 127) {
+        n += 8;
+    }
+    return n + (ws->head[1] & 0x80 ? 4 : 0);
+}
+
+/* The payload length of a complete frame head, or UINT64_MAX when it breaks RFC 6455 5.2/5.5. */
+static uint64_t head_payload(const struct http_ws *ws)
+{
+    unsigned opcode = ws->head[0] & 0x0f, len7 = ws->head[1] & 0x7f;
+    uint64_t len = len7;
+
+    if ((opcode & 0x8) && (len7 > 125 || !(ws->head[0] & 0x80)))
+        return UINT64_MAX; /* a control frame is never fragmented and carries at most 125 */
+    if (len7 >= 126) {
+        len = 0;
+        for (size_t i = 0; i < (len7 == 126 ? 2u : 8u); i++)
+            len = len << 8 | ws->head[2 + i];
+        /* The shortest form, and the most significant bit clear. */
+        if (len < (len7 == 126 ? 126u : 65536u) || len >> 63)
+            return UINT64_MAX;
+    }
+    return len;
+}
+
+/*
+ * Walk the frame heads in the input ahead of wslay. On a frame head wslay would refuse as a
+ * bare protocol error (a fragmented or over-long control frame, a length with bit 63 set or not
+ * in its shortest form), it closes without a status code, or, for bit 63, without a word: we
+ * answer 1002 instead. Returns how many bytes of `p` come before the bad head (all of them when
+ * there is none) and sets *bad.
+ */
+static size_t frame_check(struct http_ws *ws, const char *p, size_t len, bool *bad)
+{
+    size_t i = 0, start = 0;
+
+    *bad = false;
+    while (i < len) {
+        uint64_t n;
+
+        if (ws->skip) {
+            n = MIN(ws->skip, (uint64_t)(len - i));
+            i += (size_t)n;
+            ws->skip -= n;
+            continue;
+        }
+        if (!ws->head_len)
+            start = i;
+        ws->head[ws->head_len++] = (uint8_t)p[i++];
+        if (ws->head_len < head_size(ws))
+            continue;
+        n = head_payload(ws);
+        ws->head_len = 0;
+        if (n == UINT64_MAX) {
+            *bad = true;
+            return start;
+        }
+        ws->skip = n;
+    }
+    return len;
+}
+
+/* Queue a close frame with `code` ourselves, without ending the stream yet (feed's caller does). */
+static void send_close(struct http_ws *ws, unsigned code, const char *reason)
+{
+    unsigned char f[2 + 2 + 123];
+    size_t rl = reason ? MIN(strlen(reason), 123) : 0;
+
+    if (ws->close_sent)
+        return;
+    ws->close_sent = true;
+    if (!ws->r)
+        return; /* detached (fuzzing): nothing to write to */
+    f[0] = 0x88;
+    f[1] = (unsigned char)(2 + rl);
+    f[2] = (unsigned char)(code >> 8);
+    f[3] = (unsigned char)code;
+    if (rl) {
+        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): frame bytes, sent by length
+        memcpy(f + 4, reason, rl);
+    }
+    http__conn_send(ws->r->c, (const char *)f, 4 + rl);
+}
+
 /* Decode `len` received bytes (frames, pings, closes). Returns true when ending. */
 static bool feed(struct http_ws *ws, const char *p, size_t len)
 {
-    int rc;
+    bool bad;
+    size_t ok = frame_check(ws, p, len, &bad);
+    int rc = 0;
 
     ws->heard = true;
     if (!wslay_ready(ws)) {
         ws->want_end = true;
         return flush(ws);
     }
-    ws->in = p;
-    ws->in_len = len;
-    ws->in_recv = true;
-    rc = wslay_event_recv(ws->wsl);
-    ws->in_recv = false;
-    ws->in = NULL;
-    ws->in_len = 0;
+    if (ok) {
+        ws->in = p;
+        ws->in_len = ok;
+        ws->in_recv = true;
+        rc = wslay_event_recv(ws->wsl);
+        ws->in_recv = false;
+        ws->in = NULL;
+        ws->in_len = 0;
+    }
     if (rc)
         ws->want_end = true;
+    if (bad && !rc && !wslay_event_get_close_sent(ws->wsl) &&
+        !wslay_event_get_queued_msg_count(ws->wsl)) {
+        send_close(ws, 1002, "Invalid frame header.");
+        ws->want_end = true;
+    }
     return flush(ws);
 }
 
@@ -359,25 +465,11 @@ size_t http_ws_unsent(const struct http_ws *ws)
 
 void http_ws_close(struct http_ws *ws, unsigned code, const char *reason)
 {
-    unsigned char f[2 + 2 + 123];
-    size_t rl = reason ? MIN(strlen(reason), 123) : 0;
-
     if (ws->close_sent || ws->want_end)
         return;
-    if (!ws->r) {
-        ws->close_sent = true; /* detached (fuzzing): nothing to write to */
+    send_close(ws, code, reason);
+    if (!ws->r)
         return;
-    }
-    f[0] = 0x88;
-    f[1] = (unsigned char)(2 + rl);
-    f[2] = (unsigned char)(code >> 8);
-    f[3] = (unsigned char)code;
-    if (rl) {
-        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): frame bytes, sent by length
-        memcpy(f + 4, reason, rl);
-    }
-    http__conn_send(ws->r->c, (const char *)f, 4 + rl);
-    ws->close_sent = true;
     if (!ws->in_recv)
         pump(ws); /* ends the stream (and frees ws) now */
 }

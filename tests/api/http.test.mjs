@@ -8,8 +8,10 @@ import net from 'node:net';
 import { mkdirSync, writeFileSync, symlinkSync, readFileSync, utimesSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, tempDir, BIN } from './lib/server.mjs';
+import { startServer, tempDir, BIN, waitFor } from './lib/server.mjs';
 import { download as rawDownload, peakRss, sha256 } from './lib/download.mjs';
+import { buildWorld } from './lib/world.mjs';
+import { png } from '../fixtures/media/gen.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -219,6 +221,8 @@ describe('http server', () => {
     assert.equal(rs[1].status, 200);
   });
 
+  const CHUNKED = 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n' +
+    'Transfer-Encoding: chunked\r\n\r\n';
   const smuggling = {
     'Content-Length with Transfer-Encoding': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     'two differing Content-Length': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde',
@@ -235,6 +239,15 @@ describe('http server', () => {
     'negative Content-Length': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n',
     'Content-Length with a plus': 'POST /api/v1/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: +1\r\n\r\nx',
     'chunked in HTTP/1.0': 'POST /api/v1/tokens HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    // Body framing is as strict as the head (issue 9, finding 4): each of these was accepted,
+    // so a front end reading line ends differently saw a different number of requests.
+    'chunk data followed by other bytes than CRLF': `${CHUNKED}1\r\n{XX1\r\n}\r\n0\r\n\r\n`,
+    'chunked trailer line ending in a bare LF': `${CHUNKED}2\r\n{}\r\n0\r\nX-T: 1\n\r\n`,
+    'chunked body ending in a bare LF': `${CHUNKED}2\r\n{}\r\n0\r\n\n`,
+    'chunk extension with a bare LF': `${CHUNKED}2;a\nb\r\n{}\r\n0\r\n\r\n`,
+    'chunk extension with a bare CR': `${CHUNKED}2;a\rb\r\n{}\r\n0\r\n\r\n`,
+    'chunk size line ending in a bare LF': `${CHUNKED}2\n{}\r\n0\r\n\r\n`,
+    'chunk size with 17 hex digits': `${CHUNKED}00000000000000002\r\n{}\r\n0\r\n\r\n`,
     // RFC 9112 section 3.2: a front proxy and we could disagree on which host is meant.
     'HTTP/1.1 without Host': 'GET /healthz HTTP/1.1\r\n\r\n',
     'two Host headers': 'GET /healthz HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n',
@@ -735,6 +748,106 @@ describe('http graceful shutdown', () => {
       await srv.kill();
       srv.cleanup();
     }
+  });
+});
+
+// The application's routes (a populated server): HEAD answers and the access log.
+describe('http on application routes', () => {
+  let w;
+  let media;
+  let code;
+  before(async () => {
+    w = await buildWorld();
+    const up = await fetch(`${w.srv.url}/api/v1/media`, {
+      method: 'POST', headers: { authorization: `Bearer ${w.tok.channel_owner}`, 'content-type': 'image/png' }, body: png(),
+    });
+    assert.equal(up.status, 201);
+    media = (await up.json()).id;
+    code = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} })).code;
+  });
+  after(async () => {
+    await w?.srv.stop();
+    w?.srv.cleanup();
+  });
+
+  // Issue 9, finding 5: HEAD on the event stream sent the endless chunked body, and a request
+  // pipelined behind it was never answered. HEAD never sends a body, whatever the route.
+  test('HEAD sends no body on any route; a pipelined GET behind it is answered', async () => {
+    const paths = [
+      `/api/v1/stream?channels=${w.main}`, `/api/v1/channels/${w.main}`, '/app.css', `/media/${media}`,
+      `/i/${code}`,
+    ];
+    for (const path of paths) {
+      const req = `HEAD ${path} HTTP/1.1\r\nHost: t\r\n\r\n` + GET('/healthz', 'Connection: close\r\n');
+      const { text, closed } = await raw(w.srv.port, req);
+      const end = text.indexOf('\r\n\r\n');
+      assert.ok(end > 0, `${path}: a head`);
+      assert.match(text, /^HTTP\/1\.1 200 /, `${path}: ${text.slice(0, 80)}`);
+      // Nothing between the HEAD answer's blank line and the next status line: no body.
+      const next = text.slice(end + 4);
+      assert.match(next, /^HTTP\/1\.1 200 OK\r\n/, `${path}: the pipelined GET is answered next, got ${JSON.stringify(next.slice(0, 80))}`);
+      const g = splitResponses(next);
+      assert.equal(g.length, 1);
+      assert.equal(g[0].body.length, Number(g[0].headers['content-length']));
+      assert.ok(closed, `${path}: the connection closes after the GET`);
+    }
+  });
+
+  // Issue 9, finding 11: /i/{code} sent Referrer-Policy twice (the page's own and the server's).
+  test('each security header appears once, also where a page sets its own', async () => {
+    for (const path of [`/i/${code}`, `/i/${code}/poster`, `/api/v1/channels/${w.main}`, '/app.css', '/healthz']) {
+      const { text } = await raw(w.srv.port, GET(path, 'Connection: close\r\n'));
+      const head = text.slice(0, text.indexOf('\r\n\r\n')).toLowerCase().split('\r\n');
+      for (const h of ['referrer-policy', 'content-security-policy', 'x-content-type-options', 'x-frame-options']) {
+        assert.equal(head.filter((l) => l.startsWith(`${h}:`)).length, 1, `${path}: ${h}`);
+      }
+      assert.ok(head.includes('referrer-policy: no-referrer'), path);
+    }
+  });
+
+  // Issue 9, finding 11: channel names and descriptions took control characters, and bidi
+  // overrides passed into rendered posts (a link whose text reads as another address).
+  test('names refuse control characters and bidi overrides; posts render without them', async () => {
+    const handle = w.unique('bidi');
+    const base = { org: 'comune-a', handle, name: 'Canale', category: 'news', language: 'it' };
+    const as = w.tok.channel_owner;
+    for (const [field, value] of [['name', 'Allerta\u0007'], ['name', 'riga\nriga'], ['name', 'abc\u202Eabc'],
+      ['name', 'x\u0085'], ['description', 'esc \u001b[31m'], ['description', 'a\u2066b']]) {
+      const r = await w.call('POST', '/api/v1/channels', { as, body: { ...base, [field]: value } });
+      assert.equal(r.status, 400, `${field} ${JSON.stringify(value)}: ${r.text}`);
+      assert.equal(r.data.error.code, 'invalid_value');
+      assert.equal(r.data.error.field, field);
+    }
+    await w.ok(201, 'POST', '/api/v1/channels', { as, body: { ...base, description: 'Riga uno\nRiga due, città' } });
+    const bad = await w.call('PATCH', `/api/v1/channels/${handle}`, { as, body: { name: 'Nuovo\u202Dnome' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.data.error.field, 'name');
+    const id = await w.post(handle, 'Vedi https://comune.example.it/\u202Egpj.exe e \u2067testo\u2069');
+    const post = await w.ok(200, 'GET', `/api/v1/posts/${id}`);
+    assert.ok(typeof post.html === 'string' && post.html.includes('href="https://comune.example.it/gpj.exe"'), post.html);
+    assert.ok(!/[\u202A-\u202E\u2066-\u2069]/.test(post.html), JSON.stringify(post.html));
+  });
+
+  // Issue 9, finding 7: invite codes and media ids are bearer capabilities; the access log
+  // printed them whole. Routes mark them ({code:secret}) and the log prints "…" instead.
+  test('the access log never carries an invite code or a media id', async () => {
+    const other = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} })).code;
+    const gets = [
+      `/i/${code}`, `/i/${code}/poster`, `/i/${code}/qr`, `/api/v1/invites/${code}`, `/api/v1/invites/${code}/qr.svg`,
+      `/api/v1/invites/${code}/qr.png`, `/media/${media}`, `/media/${media}/small`, `/media/${media}/large`,
+      `/api/v1/media/${media}`, `/i/${code}?utm=x`,
+    ];
+    for (const path of gets) await (await fetch(`${w.srv.url}${path}`)).arrayBuffer();
+    await (await fetch(`${w.srv.url}/i/${code}`, { method: 'POST' })).arrayBuffer(); // 405
+    const del = await w.call('DELETE', `/api/v1/channels/${w.main}/invites/${other}`, { as: w.tok.channel_owner });
+    assert.equal(del.status, 204);
+    await waitFor(() => w.srv.stderr.includes(`DELETE /api/v1/channels/${w.main}/invites/\u2026 204`), 'the DELETE logged');
+    const log = w.srv.stderr;
+    assert.match(log, /access: GET \/i\/\u2026 200 /);
+    assert.match(log, /access: GET \/i\/\u2026\/poster 200 /);
+    assert.match(log, /access: GET \/media\/\u2026\/small /);
+    assert.match(log, /access: POST \/i\/\u2026 405 /);
+    for (const secret of [code, other, media]) assert.ok(!log.includes(secret), `${secret} in the log: ${log.split('\n').filter((l) => l.includes(secret)).join(' / ')}`);
   });
 });
 

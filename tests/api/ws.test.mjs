@@ -218,7 +218,7 @@ test('a message that is not ours closes with 1008 after an error message', async
   assert.equal(d.closed.code, 1008);
 });
 
-test('protocol errors: an unmasked frame 1002, invalid UTF-8 1007, a binary message 1003', async () => {
+test('protocol errors: an unmasked frame 1002, invalid UTF-8 1007, a binary message 1003, bad control frames and lengths 1002', async () => {
   const closeCode = async (frame) => {
     const s = net.connect(srv.port, '127.0.0.1');
     await new Promise((r) => s.on('connect', r));
@@ -230,8 +230,9 @@ test('protocol errors: an unmasked frame 1002, invalid UTF-8 1007, a binary mess
     s.write(frame);
     await new Promise((r) => s.on('close', r));
     const f = buf.subarray(buf.indexOf('\r\n\r\n') + 4);
+    if (!f.length) return 'closed without a close frame';
     assert.equal(f[0], 0x88, 'a close frame');
-    return f.readUInt16BE(2);
+    return (f[1] & 0x7f) >= 2 ? f.readUInt16BE(2) : 'a close frame without a code';
   };
   const mask = Buffer.from([1, 2, 3, 4]);
   const masked = (op, bytes) => Buffer.concat([Buffer.from([0x80 | op, 0x80 | bytes.length]), mask,
@@ -239,6 +240,17 @@ test('protocol errors: an unmasked frame 1002, invalid UTF-8 1007, a binary mess
   assert.equal(await closeCode(Buffer.from([0x81, 0x02, 0x68, 0x69])), 1002);
   assert.equal(await closeCode(masked(1, [0xff, 0xfe])), 1007);
   assert.equal(await closeCode(masked(2, [1, 2])), 1003);
+  // Issue 9, finding 11: a fragmented ping, a ping over 125 bytes (RFC 6455 5.5) and a length
+  // with its most significant bit set (5.2) are protocol errors: 1002, never a close without a
+  // code or a silent close.
+  assert.equal(await closeCode(Buffer.concat([Buffer.from([0x09, 0x80]), mask])), 1002);
+  const long = Buffer.concat([Buffer.from([0x89, 0x80 | 126, 0, 126]), mask, Buffer.alloc(126)]);
+  assert.equal(await closeCode(long), 1002);
+  const huge = Buffer.concat([Buffer.from([0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0]), mask, Buffer.alloc(16)]);
+  assert.equal(await closeCode(huge), 1002);
+  // A length past the message limit (bit 63 clear) is "too big": 1009.
+  const big = Buffer.concat([Buffer.from([0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), mask, Buffer.alloc(16)]);
+  assert.equal(await closeCode(big), 1009);
 });
 
 test('a clean close from the client is answered with 1000', async () => {
@@ -290,10 +302,10 @@ test('the handshake: a plain GET gets 426, a bad version 426 naming 13, a bad ke
     return text;
   };
   let t = await raw('Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n');
-  assert.match(t, /^HTTP\/1\.1 426 /);
+  assert.match(t, /^HTTP\/1\.1 426 Upgrade Required\r\n/); // issue 9: it said "Unknown"
   assert.match(t, /Sec-WebSocket-Version: 13\r\n/);
   t = await raw('Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n');
-  assert.match(t, /^HTTP\/1\.1 400 /);
+  assert.match(t, /^HTTP\/1\.1 400 Bad Request\r\n/);
 });
 
 test('graceful shutdown closes WebSockets with 1001', async () => {

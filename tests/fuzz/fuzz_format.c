@@ -2,7 +2,8 @@
 /*
  * Post formatting: any input renders within FORMAT_HTML_MAX, and the output is well-formed: only
  * the known tags, every one closed in order, every '&' an entity, no '<' or '>' or quote from
- * the input outside markup, the only attributes those of links to http(s).
+ * the input outside markup, the only attributes those of links to http(s), and no bidirectional
+ * override left in it (issue 9); format_label_ok() never passes a control character.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -91,6 +92,16 @@ static void check(const char *p)
         abort();
 }
 
+/* No bidirectional embedding, override or isolate control survives (link-text spoofing). */
+static void no_bidi_controls(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (p[i] == 0xE2 && ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
+                             (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9)))
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct buf b;
@@ -103,6 +114,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strlen(b.data) != b.len)
             abort();
         check(b.data);
+        no_bidi_controls((const unsigned char *)b.data, b.len);
+    }
+    /* A name or description that passes the label check holds no control of any kind. */
+    if (format_label_ok((const char *)data, size, true)) {
+        no_bidi_controls(data, size);
+        for (size_t i = 0; i < size; i++) {
+            if ((data[i] < 0x20 && data[i] != '\n') || data[i] == 0x7F)
+                abort();
+        }
     }
     buf_release(&b);
     return 0;

@@ -28,6 +28,22 @@ static const char *html(const char *in)
     return out;
 }
 
+/* Escape `in` into a static buffer (tests only). */
+static const char *esc(const char *in)
+{
+    static char out[1024];
+    struct buf b;
+
+    buf_init(&b, sizeof(out));
+    if (format_escape(in, strlen(in), &b) != 0) {
+        buf_release(&b);
+        return "(failed)";
+    }
+    snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
+    buf_release(&b);
+    return out;
+}
+
 TEST(format_markers)
 {
     CHECK_STR(html("*bold*"), "<strong>bold</strong>");
@@ -123,4 +139,56 @@ TEST(format_bound)
     buf_init(&b, 10);
     CHECK_INT(format_html("*a long text*", 13, &b), ==, -EMSGSIZE);
     buf_release(&b);
+}
+
+/*
+ * Issue 9, finding 11: bidirectional overrides passed into rendered posts, so a link could show
+ * other text than its address ("https://x.it/\u202Egpj.exe" reads as ".../exe.jpg"). The
+ * embedding, override and isolate controls are dropped, in links and in text alike; the marks
+ * (U+200E, U+200F) and right-to-left text stay.
+ */
+TEST(format_drops_bidi_controls)
+{
+    static const char *const controls[] = {
+        "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE",
+        "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9",
+    };
+    char in[128];
+
+    for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++) {
+        snprintf(in, sizeof(in), "see https://x.it/%sgpj.exe ok%s!", controls[i], controls[i]);
+        CHECK_STR(html(in), "see <a href=\"https://x.it/gpj.exe\" rel=\"nofollow noopener ugc\">"
+                            "https://x.it/gpj.exe</a> ok!");
+    }
+    CHECK_STR(html("\xE2\x80\xAE"
+                   "abc *b*"),
+              "abc <strong>b</strong>");
+    CHECK_STR(html("a\xE2\x80\x8F"
+                   "b \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"),
+              "a\xE2\x80\x8F"
+              "b \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D");
+    CHECK_STR(esc("\xE2\x81\xA6name\xE2\x81\xA9"), "name");
+}
+
+TEST(format_label_ok_refuses_controls_and_bidi)
+{
+    CHECK(format_label_ok("Protezione civile", 17, false));
+    CHECK(format_label_ok("Citt\xC3\xA0 \xD7\xA9\xD7\x9C", 9, false));
+    CHECK(format_label_ok("riga 1\nriga 2", 13, true));
+    CHECK(!format_label_ok("riga 1\nriga 2", 13, false));
+    CHECK(!format_label_ok("a\rb", 3, true));
+    CHECK(!format_label_ok("a\tb", 3, false));
+    CHECK(!format_label_ok("a\x1b[31mb", 7, false));
+    CHECK(!format_label_ok("a\x7f", 2, false));
+    CHECK(!format_label_ok("a\xC2\x85", 3, false)); /* NEL, a C1 control */
+    CHECK(format_label_ok("a\xC2\xA0"
+                          "b",
+                          4, false)); /* NBSP is text */
+    CHECK(!format_label_ok("a\xE2\x80\xAE"
+                           "b",
+                           5, false));
+    CHECK(!format_label_ok("a\xE2\x81\xA7"
+                           "b",
+                           5, true));
+    CHECK(!format_label_ok("a\xff", 2, false));
 }

@@ -320,3 +320,92 @@ TEST(content_type_json_check)
     CHECK(!http_content_type_is_json("text/plain"));
     CHECK(!http_content_type_is_json(NULL));
 }
+
+/*
+ * Body framing is as strict as the head (issue 9, finding 4): a front end that reads line ends
+ * differently must not see a different number of requests. Every chunk-size line, chunk end and
+ * trailer line ends in CRLF; anything else is 400 and the connection closes.
+ */
+#define CHUNKED_HEAD "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+TEST(chunked_body_framing_is_strict)
+{
+    static const char *const bad[] = {
+        CHUNKED_HEAD "3\nabc\r\n0\r\n\r\n",                   /* size line ends in bare LF */
+        CHUNKED_HEAD "3\rabc\r\n0\r\n\r\n",                   /* size line: bare CR */
+        CHUNKED_HEAD "3;a\nb\r\nabc\r\n0\r\n\r\n",            /* extension with a bare LF */
+        CHUNKED_HEAD "3;a\rb\r\nabc\r\n0\r\n\r\n",            /* extension with a bare CR */
+        CHUNKED_HEAD "3;a\x01\r\nabc\r\n0\r\n\r\n",           /* control character in extension */
+        CHUNKED_HEAD "3 x\r\nabc\r\n0\r\n\r\n",               /* junk after the size */
+        CHUNKED_HEAD "\r\nabc\r\n0\r\n\r\n",                  /* no size at all */
+        CHUNKED_HEAD "+3\r\nabc\r\n0\r\n\r\n",                /* sign */
+        CHUNKED_HEAD "00000000000000003\r\nabc\r\n0\r\n\r\n", /* 17 digits: overlong */
+        CHUNKED_HEAD "3\r\nabcxx0\r\n\r\n",                   /* data not followed by CRLF */
+        CHUNKED_HEAD "3\r\nabc\n0\r\n\r\n",                   /* data followed by bare LF */
+        CHUNKED_HEAD "3\r\nabc\rx0\r\n\r\n",                  /* data followed by bare CR */
+        CHUNKED_HEAD "3\r\nabc\r\n0\n\r\n",                   /* last-chunk line: bare LF */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\nX: y\n\r\n",           /* trailer ends in bare LF */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\nX: y\r\n\n",           /* final line is a bare LF */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\n\n",                   /* no trailers, bare LF end */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\nX: a\rb\r\n\r\n",      /* trailer with a bare CR */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\nX: a\x01\r\n\r\n",     /* trailer with a control char */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\nX: a\r\n b\r\n\r\n",   /* folded trailer */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\nno colon\r\n\r\n",     /* trailer that is no field */
+        CHUNKED_HEAD "3\r\nabc\r\n0\r\n: v\r\n\r\n",          /* trailer with an empty name */
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int st = status_of(bad[i]);
+
+        if (st != 400)
+            harness_fail(__FILE__, __LINE__, "case %zu: %d", i, st);
+        CHECK_INT(st, ==, 400);
+    }
+}
+
+TEST(chunked_trailer_with_nul_is_400)
+{
+    static const char req[] = CHUNKED_HEAD "1\r\na\r\n0\r\nX: a\0b\r\n\r\n";
+    struct http_parse p;
+    size_t off = 0, used;
+    enum http_parse_status st;
+
+    http_parse_init(&p, 1024, 64);
+    do {
+        st = http_parse_feed(&p, req + off, sizeof(req) - 1 - off, &used);
+        off += used;
+    } while (st == HTTP_PARSE_HEAD);
+    CHECK_INT(st, ==, HTTP_PARSE_ERROR);
+    CHECK_INT(p.err_status, ==, 400);
+    http_parse_release(&p);
+}
+
+TEST(chunked_body_valid_forms_parse_and_stop_at_the_end)
+{
+    const char *s = CHUNKED_HEAD "3;name=val;q=\"x y\" ; t\r\nabc\r\n"
+                                 "0000000000000002\r\nde\r\nA\r\n0123456789\r\n"
+                                 "0\r\nTrailer-X: 1\r\nY:\r\n\r\n"
+                                 "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+    struct http_parse p;
+    size_t used;
+
+    http_parse_init(&p, 1024, 64);
+    CHECK_INT(parse_all(&p, s, &used), ==, HTTP_PARSE_DONE);
+    CHECK_STR(p.body.data, "abcde0123456789");
+    CHECK_INT(p.body.len, ==, 15);
+    CHECK_STR(s + used, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+    http_parse_release(&p);
+    CHECK_INT(status_of(CHUNKED_HEAD "0\r\n\r\n"), ==, 200);
+    CHECK_INT(status_of(CHUNKED_HEAD "1\r\nx\r\n0;e\r\n\r\n"), ==, 200);
+}
+
+TEST(chunked_trailers_are_bounded)
+{
+    char req[4096];
+    size_t n = (size_t)snprintf(req, sizeof(req), CHUNKED_HEAD "1\r\nx\r\n0\r\n");
+
+    while (n < 2000)
+        n += (size_t)snprintf(req + n, sizeof(req) - n, "X: %s\r\n", "0123456789abcdef");
+    snprintf(req + n, sizeof(req) - n, "\r\n");
+    CHECK_INT(status_of(req), ==, 431); /* the trailers count against max_header_bytes */
+}
