@@ -131,7 +131,7 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, int64_t or
     const char *v;
 
     memset(f, 0, sizeof(*f));
-    if (!api__string(r, body, "name", !patch, 1, STORE_ORG_NAME_MAX, &v))
+    if (!api__label(r, body, "name", !patch, 1, STORE_ORG_NAME_MAX, false, &v))
         return false;
     if (v) {
         f->set |= STORE_ORG_F_NAME;

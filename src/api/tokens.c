@@ -79,7 +79,7 @@ static void tokens_create(struct http_req *r)
     body = api__body_object(r, allowed);
     if (!body)
         return;
-    if (!api__string(r, body, "name", true, 1, TOKEN_NAME_MAX, &name)) {
+    if (!api__label(r, body, "name", true, 1, TOKEN_NAME_MAX, false, &name)) {
         json_decref(body);
         return;
     }

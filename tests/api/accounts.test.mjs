@@ -112,6 +112,10 @@ test('create org: bad input is a 400 naming the field; duplicate slug 409', asyn
     [{ slug: 'comune-y', name: 'N'.repeat(201) }, 'too_long', 'name'],
     [{ slug: 'comune-y' }, 'missing_field', 'name'],
     [{ slug: 'comune-y', name: 42 }, 'wrong_type', 'name'],
+    // shown on every page's header: no control characters, line breaks or bidi overrides
+    [{ slug: 'comune-y', name: 'Comune\u0007 di Y' }, 'invalid_value', 'name'],
+    [{ slug: 'comune-y', name: 'Comune\ndi Y' }, 'invalid_value', 'name'],
+    [{ slug: 'comune-y', name: 'Comune di \u202eY' }, 'invalid_value', 'name'],
     // istat_code: one code and one message whatever is wrong with it (issue 9)
     ...['12345', '1234567', '12345a', '', 58091, ['058091'], '05809１'].map((istat_code) =>
       [{ slug: 'comune-y', name: 'Y', istat_code }, 'invalid_value', 'istat_code']),
@@ -382,6 +386,8 @@ test('CSRF: cookie without or with a wrong X-CSRF-Token is 403 and changes nothi
   r = await call('GET', '/api/v1/orgs/comune-a/staff', { headers: adminA.h(false) });
   assert.ok(!r.data.staff.some((u) => u.email === 'csrf@a.it'));
   // With the token it works; bearer tokens need none.
+  const bad = await call('POST', '/api/v1/tokens', { headers: adminA.h(), body: { name: 'cron\u202e' } });
+  assert.deepEqual([bad.status, bad.data.error.code, bad.data.error.field], [400, 'invalid_value', 'name']);
   r = await call('POST', '/api/v1/tokens', { headers: adminA.h(), body: { name: 'x' } });
   assert.equal(r.status, 201);
   r = await call('GET', '/api/v1/me', { headers: bearer(r.data.token) });
