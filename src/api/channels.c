@@ -158,8 +158,7 @@ bool api__channel_readable(struct http_req *r, const struct store_channel *ch)
     return api__channel_access(r, ch, &a);
 }
 
-bool api__channel_access(struct http_req *r, const struct store_channel *ch,
-                         struct api_access *out)
+bool api__channel_access(struct http_req *r, const struct store_channel *ch, struct api_access *out)
 {
     uint8_t *hash = out->hash;
     struct store_user me;

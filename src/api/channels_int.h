@@ -54,8 +54,8 @@ enum api_access_why {
 };
 struct api_access {
     enum api_access_why why;
-    const char *invite; /* the request's ?invite= (may be NULL), whatever `why` is */
-    int64_t user_id;    /* ADMIN, STEWARD */
+    const char *invite;            /* the request's ?invite= (may be NULL), whatever `why` is */
+    int64_t user_id;               /* ADMIN, STEWARD */
     uint8_t hash[SECRET_HASH_LEN]; /* FOLLOWER */
 };
 /* api__channel_readable(), saying why in `out` when it returns true. */

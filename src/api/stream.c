@@ -602,6 +602,18 @@ static void bad_request(struct http_req *r, const char *code, const char *msg, c
     http_respond_error(r, 400, code, msg, field);
 }
 
+const char *api__stream_follower_bearer(struct http_req *r)
+{
+    const char *h = http_req_header(r, "Authorization");
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return strncmp(h, "follower_", 9) != 0 ? NULL : h;
+}
+
 /*
  * A follower token that came along with a stream of channels it did not need for (listed
  * ones): remember the follower, quietly, so that the stream keeps a channel it follows when
@@ -609,15 +621,10 @@ static void bad_request(struct http_req *r, const char *code, const char *msg, c
  */
 static void quiet_follower(struct http_req *r, struct stream *st)
 {
-    const char *h = http_req_header(r, "Authorization");
+    const char *h = api__stream_follower_bearer(r);
     uint8_t hash[SECRET_HASH_LEN];
 
-    if (st->follower || !h || strncasecmp(h, "Bearer ", 7) != 0)
-        return;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    if (strncmp(h, "follower_", 9) != 0)
+    if (st->follower || !h)
         return;
     secret_sha256(h, strlen(h), hash);
     if (!store_follower_exists(st->al->reader, hash)) {
@@ -782,4 +789,3 @@ static const struct http_route routes[] = {
 };
 
 API_ROUTE_SET(api_stream_routes, routes);
-

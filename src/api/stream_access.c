@@ -106,13 +106,12 @@ static int other_right(struct stream *st, const struct stream_ch *c)
     } else if (st->invite && !store_invite_get(st->al->reader, st->invite, &inv) &&
                inv.channel_id == c->id && !store_invite_state(&inv, clock_now_ms())) {
         why = API_ACCESS_INVITE;
-    } else if (st->follower &&
-               !store_follower_follows(st->al->reader, st->hash, c->id, &yes) && yes) {
+    } else if (st->follower && !store_follower_follows(st->al->reader, st->hash, c->id, &yes) &&
+               yes) {
         why = API_ACCESS_FOLLOWER;
     } else if (st->user_id && c->why == API_ACCESS_STEWARD) {
         why = API_ACCESS_STEWARD; /* stewardship is not a channel's to take away */
-    } else if (st->user_id &&
-               !store_channel_role(st->al->reader, c->id, st->user_id, &role) &&
+    } else if (st->user_id && !store_channel_role(st->al->reader, c->id, st->user_id, &role) &&
                role != STORE_CHANNEL_NONE) {
         why = API_ACCESS_ADMIN;
     }

@@ -34,10 +34,10 @@ struct stream {
     struct fanout_sub *sub;
     struct stream_ch *ch;
     unsigned n, cap;
-    unsigned depth; /* calls in progress that may end the stream: free after the last */
-    bool closed;    /* the connection ended: nothing more may be written */
-    bool follower;  /* a follower token came with the request: `hash` is valid */
-    bool follows;   /* an SSE stream of the follows of `hash`, kept up to date */
+    unsigned depth;  /* calls in progress that may end the stream: free after the last */
+    bool closed;     /* the connection ended: nothing more may be written */
+    bool follower;   /* a follower token came with the request: `hash` is valid */
+    bool follows;    /* an SSE stream of the follows of `hash`, kept up to date */
     int64_t user_id; /* staff admitted as admin or steward of one of its channels, or 0 */
     char *invite;    /* the ?invite= code that admitted a channel, or NULL */
     uint8_t hash[SECRET_HASH_LEN];
@@ -73,6 +73,8 @@ int api__stream_replay(struct stream *st, struct stream_ch *c);
  * and returns false otherwise.
  */
 bool api__stream_named_channels(struct http_req *r, struct stream *st, const char *list);
+/* The follower token in Authorization ("Bearer follower_..."), or NULL: staff or none. */
+const char *api__stream_follower_bearer(struct http_req *r);
 /* Join every channel, then replay those with resume[i]. False when the stream ended. */
 bool api__stream_go_live(struct stream *st, const bool *resume);
 /* The follower's follows changed: take them up (follows streams). Between enter/leave. */

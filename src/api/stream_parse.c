@@ -223,4 +223,3 @@ out:
     json_decref(v);
     return n;
 }
-

@@ -25,8 +25,8 @@ void api__stream_ws_reply(struct stream *st, json_t *v)
 
 static void ws_error(struct stream *st, const char *code, const char *channel, const char *msg)
 {
-    api__stream_ws_reply(st, json_pack("{s:s, s:s, s:s?, s:s}", "type", "error", "code", code, "channel",
-                           channel, "message", msg));
+    api__stream_ws_reply(st, json_pack("{s:s, s:s, s:s?, s:s}", "type", "error", "code", code,
+                                       "channel", channel, "message", msg));
 }
 
 /* Whether this WebSocket may stream `ch`, and why: listed, or followed by its follower. */
@@ -76,8 +76,8 @@ static bool ws_subscribe_one(struct stream *st, const struct api_pos *pos, struc
         api__stream_end(st, 1013, "Too far behind; reconnect to resume.");
         return false;
     }
-    api__stream_ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel", c->handle, "seq",
-                           (json_int_t)c->seq));
+    api__stream_ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel",
+                                       c->handle, "seq", (json_int_t)c->seq));
     return !st->closed;
 }
 
@@ -89,7 +89,8 @@ static void ws_unsubscribe_one(struct stream *st, const struct api_pos *pos)
             break;
         }
     }
-    api__stream_ws_reply(st, json_pack("{s:s, s:s}", "type", "unsubscribed", "channel", pos->handle));
+    api__stream_ws_reply(st,
+                         json_pack("{s:s, s:s}", "type", "unsubscribed", "channel", pos->handle));
 }
 
 static void ws_on_text(struct http_ws *ws, void *ctx, const char *p, size_t len)
@@ -138,7 +139,8 @@ static const struct http_ws_ops ws_ops = {
 
 /*
  * GET /api/v1/ws — WebSocket. An optional follower token (Authorization: Bearer) opens the
- * unlisted channels it follows; ?channels=a,b subscribes at once (live), as a subscribe message
+ * unlisted channels it follows (a staff token, those it is staff of, in ?channels= only);
+ * ?channels=a,b subscribes at once (live), as a subscribe message
  * without `since` would: each channel gets its `subscribed` with its starting seq.
  */
 void api__stream_ws_get(struct http_req *r)
@@ -147,7 +149,8 @@ void api__stream_ws_get(struct http_req *r)
     const char *list = http_req_query(r, "channels");
     bool *resume = NULL;
 
-    if (http_req_header(r, "Authorization")) {
+    /* A staff token opens the channels it may read in ?channels= (as on the SSE endpoint). */
+    if (http_req_header(r, "Authorization") && (api__stream_follower_bearer(r) || !list)) {
         if (!api__follower(r, st->hash))
             goto fail;
         st->follower = true;
@@ -162,8 +165,7 @@ void api__stream_ws_get(struct http_req *r)
         api__stream_enter(st);
         for (unsigned i = 0; i < st->n && !st->closed; i++) {
             api__stream_ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel",
-                                               st->ch[i].handle, "seq",
-                                               (json_int_t)st->ch[i].seq));
+                                               st->ch[i].handle, "seq", (json_int_t)st->ch[i].seq));
         }
         if (api__stream_leave(st))
             http_stream_trim(r); /* the request is read: keep only the connection */
@@ -173,4 +175,3 @@ void api__stream_ws_get(struct http_req *r)
 fail:
     api__stream_free(st);
 }
-
