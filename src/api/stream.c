@@ -2,8 +2,10 @@
 /*
  * Live streams: GET /api/v1/stream (Server-Sent Events) and GET /api/v1/ws (WebSocket), the
  * glue between http/ (the connection), fanout/ (live events, encoded once for everyone) and
- * store/ (the events a resuming client missed). docs/FANOUT.md explains the design; docs/API.md
- * the wire format.
+ * store/ (the events a resuming client missed). This file: the stream, live delivery and SSE;
+ * api/stream_ws.c the WebSocket side, api/stream_access.c ending what lost its access,
+ * api/stream_parse.c the parsers. docs/FANOUT.md explains the design; docs/API.md the wire
+ * format.
  *
  * Gap-free resume. Each event has its channel's seq. A stream keeps, per channel, the last seq
  * it sent. On (re)connection it joins the live channel FIRST, then replays from the store what
