@@ -8,6 +8,7 @@
 // right, while a stream that keeps its right (the control) gets it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
 import { buildWorld } from './lib/world.mjs';
@@ -276,4 +277,23 @@ test('sse: a stream of the follower\'s follows drops an unfollowed channel befor
   } finally {
     s.close();
   }
+});
+
+// The server closes the connection once it ends a stream; the head must say so, or a client
+// that pools connections (fetch, EventSource on it) sends its next request on a socket about
+// to close, and that request fails ("fetch failed" in the tests above, now and then).
+test('sse: the stream\'s head says Connection: close', async () => {
+  const handle = await w.channel();
+  const head = await new Promise((res, rej) => {
+    let got = '';
+    const sock = net.connect(srv.port, srv.host, () => sock.write(`GET /api/v1/stream?channels=${handle} HTTP/1.1\r\nHost: t\r\n\r\n`));
+    sock.on('data', (d) => {
+      got += d;
+      const end = got.indexOf('\r\n\r\n');
+      if (end >= 0) { sock.destroy(); res(got.slice(0, end + 2)); }
+    });
+    sock.on('error', rej);
+  });
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  assert.match(head, /\r\nConnection: close\r\n/i);
 });
