@@ -235,6 +235,26 @@ test('ws: the connection stays open after `unsubscribed`, and other channels go 
   }
 });
 
+test('ws: a channel subscribed with a message (not ?channels=) ends on unfollow too', async () => {
+  const handle = await w.channel({ visibility: 'unlisted' });
+  const code = await invite(handle);
+  const fol = await followerOf(handle, code);
+  const c = ws('', fol);
+  try {
+    await waitFor(() => c.ws.readyState === WebSocket.OPEN, 'open');
+    c.ws.send(JSON.stringify({ type: 'subscribe', channels: [handle] }));
+    await waitFor(() => c.msgs.some((m) => m.type === 'subscribed'), 'subscribed');
+    await w.ok(204, 'DELETE', `/api/v1/channels/${handle}/follow`, { as: fol });
+    await post(handle, 'non più per te');
+    await waitFor(() => c.unsub.length === 1, 'unsubscribed');
+    assert.deepEqual(c.unsub[0], { type: 'unsubscribed', channel: handle, reason: 'unfollowed' });
+    await sleep(150);
+    assert.equal(c.posts.length, 0);
+  } finally {
+    c.close();
+  }
+});
+
 test('changes that take no right away end nothing: another follower unfollowing, a listed edit', async () => {
   const handle = await w.channel();
   const fol = await followerOf(handle);
