@@ -177,21 +177,36 @@ static bool invite_opens(struct http_req *r, const struct store_channel *ch, con
 
 static bool readable(struct http_req *r, const struct store_channel *ch, bool as_post)
 {
-    uint8_t hash[SECRET_HASH_LEN];
+    struct api_access a;
+
+    return api__channel_access(r, ch, &a);
+}
+
+bool api__channel_access(struct http_req *r, const struct store_channel *ch, struct api_access *out)
+{
+    uint8_t *hash = out->hash;
     struct store_user me;
     bool yes = false;
 
-    if (ch->listed || invite_opens(r, ch, http_req_query(r, "invite")))
+    memset(out, 0, sizeof(*out));
+    out->invite = http_req_query(r, "invite");
+    if (ch->listed)
+        return true;
+    out->why = API_ACCESS_INVITE;
+    if (invite_opens(r, ch, out->invite))
         return true;
     if (bearer_is_follower(r)) {
         if (!api__follower(r, hash))
             return false;
+        out->why = API_ACCESS_FOLLOWER;
         if (!store_follower_follows(api__reader(r), hash, ch->id, &yes) && yes)
             return true;
     } else if (has_staff_credentials(r)) {
         if (!api__staff(r, &me, NULL))
             return false;
-        if (api__channel_steward(ch, &me) || role_on(r, ch, me.id) != STORE_CHANNEL_NONE)
+        out->user_id = me.id;
+        out->why = api__channel_steward(ch, &me) ? API_ACCESS_STEWARD : API_ACCESS_ADMIN;
+        if (out->why == API_ACCESS_STEWARD || role_on(r, ch, me.id) != STORE_CHANNEL_NONE)
             return true;
     }
     if (as_post) {

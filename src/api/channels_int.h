@@ -57,6 +57,24 @@ bool api__post_readable(struct http_req *r, const struct store_channel *ch);
 /* Answer 404 post_not_found, the one answer for a missing post and a hidden one. */
 void api__post_hidden(struct http_req *r);
 
+/* Why api__channel_access() let a request in (a live stream keeps it: api/stream_access.c). */
+enum api_access_why {
+    API_ACCESS_LISTED = 0,
+    API_ACCESS_INVITE,   /* ?invite=CODE of this channel (`invite` points at the query's CODE) */
+    API_ACCESS_FOLLOWER, /* the follower `hash` follows it */
+    API_ACCESS_ADMIN,    /* staff `user_id` is its owner or an admin */
+    API_ACCESS_STEWARD,  /* staff `user_id` is an operator or an org admin of its Comune */
+};
+struct api_access {
+    enum api_access_why why;
+    const char *invite;            /* the request's ?invite= (may be NULL), whatever `why` is */
+    int64_t user_id;               /* ADMIN, STEWARD */
+    uint8_t hash[SECRET_HASH_LEN]; /* FOLLOWER */
+};
+/* api__channel_readable(), saying why in `out` when it returns true. */
+bool api__channel_access(struct http_req *r, const struct store_channel *ch,
+                         struct api_access *out);
+
 /*
  * The follower making this request: the bearer token must start with "follower_" and belong
  * to a live follower. Fills `hash` (its SHA-256) and returns true, or answers 401 and returns

@@ -2,8 +2,10 @@
 /*
  * Live streams: GET /api/v1/stream (Server-Sent Events) and GET /api/v1/ws (WebSocket), the
  * glue between http/ (the connection), fanout/ (live events, encoded once for everyone) and
- * store/ (the events a resuming client missed). docs/FANOUT.md explains the design; docs/API.md
- * the wire format.
+ * store/ (the events a resuming client missed). This file: the stream, live delivery and SSE;
+ * api/stream_ws.c the WebSocket side, api/stream_access.c ending what lost its access,
+ * api/stream_parse.c the parsers. docs/FANOUT.md explains the design; docs/API.md the wire
+ * format.
  *
  * Gap-free resume. Each event has its channel's seq. A stream keeps, per channel, the last seq
  * it sent. On (re)connection it joins the live channel FIRST, then replays from the store what
@@ -18,12 +20,13 @@
  * stream of one channel sends the shared bytes as they are (their id line is that cursor); a
  * stream of several writes its own id line (its whole cursor) before the shared rest.
  */
-#include "api/stream_int.h"
+#include "api/stream_live_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api_int.h"
 #include "api/channels_int.h"
@@ -38,273 +41,41 @@ _Static_assert(FANOUT_RUN_MAX <= HTTP_WRITEV_MAX, "a run must fit one vectored w
 /* The SSE reconnection delay we suggest to clients, in ms (the `retry:` line). */
 #define SSE_RETRY_MS 3000
 
-/* ---- parsers (pure) ---- */
-
-static int parse_handle(const char *s, size_t n, char *out)
-{
-    if (!n || n > API_HANDLE_MAX)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
-            return -EINVAL;
-        out[i] = ch;
-    }
-    out[n] = '\0';
-    return 0;
-}
-
-static int parse_seq(const char *s, size_t n, int64_t *out)
-{
-    int64_t v = 0;
-
-    if (!n || n > 18)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -EINVAL;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static bool seen(const struct api_pos *pos, size_t n, const char *handle)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(pos[i].handle, handle))
-            return true;
-    }
-    return false;
-}
-
-int api__cursor_parse(const char *s, struct api_pos *out, size_t max)
-{
-    size_t len = strnlen(s, API_CURSOR_MAX_BYTES + 1);
-    const char *p = s;
-    int n = 0;
-
-    if (!len || len > API_CURSOR_MAX_BYTES)
-        return -EINVAL;
-    for (;;) {
-        size_t item = strcspn(p, ",");
-        const char *colon = memchr(p, ':', item);
-        struct api_pos pos;
-
-        if (!colon)
-            return -EINVAL;
-        if (parse_handle(p, (size_t)(colon - p), pos.handle) ||
-            parse_seq(colon + 1, item - (size_t)(colon - p) - 1, &pos.seq) ||
-            seen(out, (size_t)n, pos.handle))
-            return -EINVAL;
-        if ((size_t)n == max)
-            return -E2BIG;
-        out[n++] = pos;
-        p += item;
-        if (!*p)
-            break;
-        p++; /* the comma: an item must follow */
-    }
-    return n;
-}
-
-int api__cursor_format(const struct api_pos *pos, size_t n, char *out, size_t outlen)
-{
-    size_t o = 0;
-
-    if (!outlen)
-        return -EMSGSIZE;
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int k = snprintf(out + o, outlen - o, "%s%s:%lld", i ? "," : "", pos[i].handle,
-                         (long long)(pos[i].seq < 0 ? 0 : pos[i].seq));
-
-        if (k < 0 || (size_t)k >= outlen - o)
-            return -EMSGSIZE;
-        o += (size_t)k;
-    }
-    return (int)o;
-}
-
-int api__channel_list_parse(const char *s, struct api_pos *out, size_t max)
-{
-    size_t len = strnlen(s, API_CURSOR_MAX_BYTES + 1);
-    const char *p = s;
-    int n = 0;
-
-    if (!len || len > API_CURSOR_MAX_BYTES)
-        return -EINVAL;
-    for (;;) {
-        size_t item = strcspn(p, ",");
-        struct api_pos pos = { .seq = -1 };
-
-        if (parse_handle(p, item, pos.handle) || seen(out, (size_t)n, pos.handle))
-            return -EINVAL;
-        if ((size_t)n == max)
-            return -E2BIG;
-        out[n++] = pos;
-        p += item;
-        if (!*p)
-            break;
-        p++;
-    }
-    return n;
-}
-
-static int ws_since(json_t *since, struct api_pos *out, size_t n, char *why, size_t whylen)
-{
-    const char *key;
-    json_t *val;
-    char h[API_HANDLE_MAX + 1];
-
-    if (!json_is_object(since)) {
-        snprintf(why, whylen, "'since' must be an object of channel -> seq.");
-        return -EINVAL;
-    }
-    json_object_foreach(since, key, val)
-    {
-        size_t i;
-
-        if (parse_handle(key, strlen(key), h) || !json_is_integer(val) ||
-            json_integer_value(val) < 0 || json_integer_value(val) > 999999999999999999LL) {
-            snprintf(why, whylen, "'since' must map channel handles to seqs (0 or more).");
-            return -EINVAL;
-        }
-        for (i = 0; i < n && strcmp(out[i].handle, h) != 0; i++)
-            ;
-        if (i == n) {
-            snprintf(why, whylen, "'since' names '%.39s', which is not in 'channels'.", h);
-            return -EINVAL;
-        }
-        out[i].seq = json_integer_value(val);
-    }
-    return 0;
-}
-
-int api__ws_msg_parse(const char *p, size_t len, enum api_ws_type *type, struct api_pos *out,
-                      size_t max, char *why, size_t whylen)
-{
-    char jerr[160];
-    json_t *v = json_parse(p, len, jerr, sizeof(jerr));
-    json_t *chans, *since, *val;
-    const char *key, *t;
-    int n = -EINVAL;
-    size_t i;
-
-    if (!v) {
-        snprintf(why, whylen, "The message is not valid JSON (%s).", jerr);
-        return -EINVAL;
-    }
-    if (!json_is_object(v)) {
-        snprintf(why, whylen, "A message is a JSON object with a 'type'.");
-        goto out;
-    }
-    json_object_foreach(v, key, val)
-    {
-        if (strcmp(key, "type") != 0 && strcmp(key, "channels") != 0 && strcmp(key, "since") != 0) {
-            snprintf(why, whylen, "Unknown field '%.40s'.", key);
-            goto out;
-        }
-    }
-    t = json_string_value(json_object_get(v, "type"));
-    if (t && !strcmp(t, "subscribe")) {
-        *type = API_WS_SUBSCRIBE;
-    } else if (t && !strcmp(t, "unsubscribe")) {
-        *type = API_WS_UNSUBSCRIBE;
-    } else {
-        snprintf(why, whylen, "'type' must be \"subscribe\" or \"unsubscribe\".");
-        goto out;
-    }
-    chans = json_object_get(v, "channels");
-    if (!json_is_array(chans) || !json_array_size(chans)) {
-        snprintf(why, whylen, "'channels' must be a non-empty array of channel handles.");
-        goto out;
-    }
-    if (json_array_size(chans) > max) {
-        snprintf(why, whylen, "At most %zu channels per stream.", max);
-        n = -E2BIG;
-        goto out;
-    }
-    for (i = 0; i < json_array_size(chans); i++) {
-        const char *h = json_string_value(json_array_get(chans, i));
-
-        out[i].seq = -1;
-        if (!h || parse_handle(h, strlen(h), out[i].handle) || seen(out, i, out[i].handle)) {
-            snprintf(why, whylen, "'channels' must hold distinct channel handles.");
-            goto out;
-        }
-    }
-    since = json_object_get(v, "since");
-    if (since && *type == API_WS_UNSUBSCRIBE) {
-        snprintf(why, whylen, "'since' goes with subscribe only.");
-        goto out;
-    }
-    if (since && ws_since(since, out, i, why, whylen))
-        goto out;
-    n = (int)i;
-out:
-    json_decref(v);
-    return n;
-}
-
 /* ---- streams ---- */
 
-struct stream_ch {
-    int64_t id;
-    int64_t seq; /* the last seq this stream sent (or its starting position) */
-    char handle[API_HANDLE_MAX + 1];
-};
-
-struct stream {
-    struct api_app *app;
-    struct api_loop *al;
-    struct http_req *req; /* SSE; for a WebSocket, the upgraded request */
-    struct http_ws *ws;   /* WebSocket, or NULL */
-    struct fanout_sub *sub;
-    struct stream_ch *ch;
-    unsigned n, cap;
-    unsigned depth; /* calls in progress that may end the stream: free after the last */
-    bool closed;    /* the connection ended: nothing more may be written */
-    bool follower;  /* a WebSocket with a follower token: `hash` is valid */
-    bool follows;   /* an SSE stream of the follows of `hash`, kept up to date */
-    uint8_t hash[SECRET_HASH_LEN];
-};
-
-static void stream_free(struct stream *st)
+void api__stream_free(struct stream *st)
 {
     fanout_sub_free(st->sub);
     free(st->ch);
+    free(st->invite);
     free(st);
 }
 
-static void enter(struct stream *st)
+void api__stream_enter(struct stream *st)
 {
     st->depth++;
 }
 
 /* Leave a call that may have ended the stream. Returns false when `st` is gone. */
-static bool leave(struct stream *st)
+bool api__stream_leave(struct stream *st)
 {
     if (--st->depth || !st->closed)
         return !st->closed;
-    stream_free(st);
+    api__stream_free(st);
     return false;
 }
 
 /* The connection ended (any reason): stop hearing events; free unless a call is in progress. */
-static void stream_closed(struct stream *st)
+void api__stream_closed(struct stream *st)
 {
     st->closed = true;
     fanout_sub_free(st->sub);
     st->sub = NULL;
     if (!st->depth)
-        stream_free(st);
+        api__stream_free(st);
 }
 
-static struct stream_ch *stream_find(struct stream *st, int64_t channel_id)
+struct stream_ch *api__stream_find(struct stream *st, int64_t channel_id)
 {
     for (unsigned i = 0; i < st->n; i++) {
         if (st->ch[i].id == channel_id)
@@ -313,7 +84,7 @@ static struct stream_ch *stream_find(struct stream *st, int64_t channel_id)
     return NULL;
 }
 
-static struct stream_ch *stream_add(struct stream *st, int64_t id, const char *handle, int64_t seq)
+struct stream_ch *api__stream_add(struct stream *st, int64_t id, const char *handle, int64_t seq)
 {
     struct stream_ch *c;
 
@@ -325,7 +96,14 @@ static struct stream_ch *stream_add(struct stream *st, int64_t id, const char *h
     c->id = id;
     c->seq = seq;
     snprintf(c->handle, sizeof(c->handle), "%s", handle);
+    c->why = API_ACCESS_LISTED;
     return c;
+}
+
+void api__stream_drop(struct stream *st, unsigned i)
+{
+    (void)!fanout_sub_leave(st->sub, st->ch[i].id);
+    st->ch[i] = st->ch[--st->n];
 }
 
 static int stream_cursor(const struct stream *st, char *out, size_t outlen)
@@ -363,7 +141,7 @@ static void msg_hold(void *m)
 static const struct http_shared msg_shared = { msg_hold, fanout_msg_release };
 
 /* SSE: "id: <this stream's cursor>\n" (+ `tail`), copied: for several channels and resets. */
-static int sse_id_line(struct stream *st, const char *tail)
+int api__stream_sse_id_line(struct stream *st, const char *tail)
 {
     char line[API_CURSOR_MAX_BYTES + 256];
     int n;
@@ -392,7 +170,7 @@ static int send_event(struct stream *st, struct stream_ch *c, struct fanout_msg 
     }
     chunked = http_stream_chunked(st->req);
     if (st->n > 1) {
-        if (sse_id_line(st, NULL))
+        if (api__stream_sse_id_line(st, NULL))
             return -EPIPE;
         p = fanout_msg_bytes(m, chunked ? FANOUT_SSE_NOID_CHUNK : FANOUT_SSE_NOID, &len);
     } else {
@@ -415,7 +193,7 @@ static int send_reset(struct stream *st, struct stream_ch *c, int64_t last_seq)
     }
     snprintf(body, sizeof(body), "event: reset\ndata: {\"channel\":\"%s\",\"seq\":%lld}\n\n",
              c->handle, (long long)last_seq);
-    return sse_id_line(st, body);
+    return api__stream_sse_id_line(st, body);
 }
 
 struct replay {
@@ -455,17 +233,22 @@ static void replay_one(void *ctx, const struct store_event *ev)
 }
 
 /*
- * Send what channel `c` had after c->seq, from the store. Returns 0, 1 when the replay limit
- * was reached (more may follow: end the stream, the client resumes from there), or a negative
- * errno (-EPIPE: the stream is gone or going). Call between enter() and leave().
+ * api__stream_replay(), but only up to seq `upto` when it is not 0: a live seq that skips
+ * ahead is filled with the events before it and no further, because what the store holds
+ * after it may have been committed after an access marker this stream has not seen yet.
  */
-static int replay(struct stream *st, struct stream_ch *c)
+static int replay_to(struct stream *st, struct stream_ch *c, int64_t upto)
 {
     struct replay rp = { .st = st, .c = c };
     unsigned limit = st->app->set.stream_replay_max;
+    bool bounded = false;
     int64_t last = 0;
     int err;
 
+    if (upto > c->seq && upto - c->seq <= (int64_t)limit) {
+        limit = (unsigned)(upto - c->seq);
+        bounded = true;
+    }
     err = store_events_since(st->al->reader, c->id, c->seq, limit, replay_one, &rp, &last);
     if (st->closed || rp.failed)
         return -EPIPE;
@@ -475,12 +258,15 @@ static int replay(struct stream *st, struct stream_ch *c)
         log_warn("stream: cannot replay '%s': %s", c->handle, strerror(-err));
         return err;
     }
-    return rp.n >= limit ? 1 : 0;
+    return !bounded && rp.n >= limit ? 1 : 0;
+}
+
+int api__stream_replay(struct stream *st, struct stream_ch *c)
+{
+    return replay_to(st, c, 0);
 }
 
 /* ---- a follower's follows, kept up to date ---- */
-
-static void end_stream(struct stream *st, unsigned ws_code, const char *why);
 
 /*
  * The hub key under which the streams of follower `hash` hear that its follows changed: a
@@ -518,9 +304,9 @@ static void collect_follow(void *ctx, const struct store_follow *f)
  * The follower of this SSE stream followed or unfollowed a channel: join the new ones from
  * their current position (like a channel opened without a cursor: what follows is live), leave
  * the others, and send the new cursor as an id line. A follower that is gone ("forget me")
- * ends the stream. Call between enter() and leave().
+ * ends the stream. Call between api__stream_enter() and api__stream_leave().
  */
-static void refresh_follows(struct stream *st)
+void api__stream_refresh_follows(struct stream *st)
 {
     struct follow_list fl = { .max = st->app->set.stream_max_channels };
     bool changed = false;
@@ -531,7 +317,7 @@ static void refresh_follows(struct stream *st)
     fl.f = xcalloc(fl.max, sizeof(*fl.f));
     err = store_follower_channels(st->al->reader, st->hash, collect_follow, &fl);
     if (err == -ENOENT) {
-        end_stream(st, 1000, "The follower is gone.");
+        api__stream_end(st, 1000, "The follower is gone.");
         goto out;
     }
     if (err) {
@@ -547,19 +333,19 @@ static void refresh_follows(struct stream *st)
             i++;
             continue;
         }
-        (void)!fanout_sub_leave(st->sub, st->ch[i].id);
-        st->ch[i] = st->ch[--st->n];
+        api__stream_drop(st, i);
         changed = true;
     }
     for (unsigned j = 0; j < fl.n; j++) {
-        if (stream_find(st, fl.f[j].ch.id))
+        if (api__stream_find(st, fl.f[j].ch.id))
             continue;
-        stream_add(st, fl.f[j].ch.id, fl.f[j].ch.handle, fl.f[j].ch.last_seq);
+        api__stream_add(st, fl.f[j].ch.id, fl.f[j].ch.handle, fl.f[j].ch.last_seq)->why =
+            API_ACCESS_FOLLOWER;
         (void)!fanout_sub_join(st->sub, fl.f[j].ch.id);
         changed = true;
     }
     if (changed)
-        (void)!sse_id_line(st, "\n"); /* EventSource keeps it as its Last-Event-ID */
+        (void)!api__stream_sse_id_line(st, "\n"); /* EventSource keeps it as its Last-Event-ID */
 out:
     free(fl.f);
 }
@@ -573,7 +359,7 @@ static size_t op_unsent(void *ctx)
     return st->ws ? http_ws_unsent(st->ws) : http_stream_unsent(st->req);
 }
 
-static void end_stream(struct stream *st, unsigned ws_code, const char *why)
+void api__stream_end(struct stream *st, unsigned ws_code, const char *why)
 {
     if (st->closed)
         return;
@@ -591,7 +377,7 @@ static void heartbeat(struct stream *st, struct fanout_msg *m)
 
     if (st->ws) {
         if (!http_ws_heard(st->ws)) {
-            end_stream(st, 1001, "No answer to pings.");
+            api__stream_end(st, 1001, "No answer to pings.");
             return;
         }
         p = fanout_msg_bytes(m, FANOUT_WS, &len);
@@ -614,9 +400,9 @@ static void send_run_apart(struct stream *st, struct stream_ch *c, struct fanout
 
         if (seq <= c->seq)
             continue;
-        if (seq > c->seq + 1 && ((rc = replay(st, c)) != 0 || seq <= c->seq)) {
+        if (seq > c->seq + 1 && ((rc = replay_to(st, c, seq - 1)) != 0 || seq <= c->seq)) {
             if (rc > 0)
-                end_stream(st, 1013, "Too far behind; reconnect to resume.");
+                api__stream_end(st, 1013, "Too far behind; reconnect to resume.");
             if (rc)
                 return;
             continue;
@@ -632,7 +418,7 @@ static void send_run_apart(struct stream *st, struct stream_ch *c, struct fanout
  */
 static void send_run(struct stream *st, struct fanout_msg *const *m, size_t n)
 {
-    struct stream_ch *c = stream_find(st, fanout_msg_channel_id(m[0]));
+    struct stream_ch *c = api__stream_find(st, fanout_msg_channel_id(m[0]));
     struct http_ref_buf b[FANOUT_RUN_MAX];
     enum fanout_wire w = FANOUT_WS;
     size_t k = 0;
@@ -658,9 +444,9 @@ static void send_run(struct stream *st, struct fanout_msg *const *m, size_t n)
                              : http_stream_writev_ref(st->req, b, k, &msg_shared)))
                 return;
             k = 0;
-            rc = replay(st, c);
+            rc = replay_to(st, c, seq - 1);
             if (rc > 0)
-                end_stream(st, 1013, "Too far behind; reconnect to resume.");
+                api__stream_end(st, 1013, "Too far behind; reconnect to resume.");
             if (rc || st->closed)
                 return;
             if (seq <= c->seq)
@@ -681,15 +467,17 @@ static void op_write(void *ctx, struct fanout_msg *const *m, size_t n)
 {
     struct stream *st = ctx;
 
-    enter(st);
+    api__stream_enter(st);
     if (fanout_msg_type(m[0]) == FANOUT_HEARTBEAT) {
         heartbeat(st, m[0]);
     } else if (fanout_msg_type(m[0]) == FANOUT_NOTICE) {
-        refresh_follows(st);
+        api__stream_refresh_follows(st);
+    } else if (fanout_msg_type(m[0]) == FANOUT_ACCESS) {
+        api__stream_access(st, m[0]);
     } else {
         send_run(st, m, n);
     }
-    (void)leave(st);
+    (void)api__stream_leave(st);
 }
 
 static void op_cutoff(void *ctx)
@@ -699,9 +487,9 @@ static void op_cutoff(void *ctx)
     /* The hub needs the subscriber gone before this returns, whatever the close does. */
     fanout_sub_free(st->sub);
     st->sub = NULL;
-    enter(st);
-    end_stream(st, 1013, "Too slow to keep up; reconnect and resume with 'since'.");
-    (void)leave(st);
+    api__stream_enter(st);
+    api__stream_end(st, 1013, "Too slow to keep up; reconnect and resume with 'since'.");
+    (void)api__stream_leave(st);
 }
 
 static const struct fanout_sub_ops sub_ops = {
@@ -732,7 +520,13 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
     for (size_t i = 0; i < n;) {
         size_t k = 0;
 
-        for (; i < n && k < ARRAY_SIZE(fe); i++, k++) {
+        /* An access marker (seq 0) goes out in its place among the events (store/events.h). */
+        if (!ev[i].seq) {
+            fanout_access(ctx, ev[i].channel_id, ev[i].kind, ev[i].key);
+            i++;
+            continue;
+        }
+        for (; i < n && ev[i].seq && k < ARRAY_SIZE(fe); i++, k++) {
             fe[k] = (struct fanout_event){
                 .channel_id = ev[i].channel_id,
                 .channel = ev[i].channel,
@@ -749,7 +543,7 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
 
 /* ---- starting a stream ---- */
 
-static struct stream *stream_new(struct http_req *r)
+struct stream *api__stream_new(struct http_req *r)
 {
     struct stream *st = xcalloc(1, sizeof(*st));
 
@@ -763,7 +557,7 @@ static struct stream *stream_new(struct http_req *r)
  * Join every channel, then replay each one that has a position (in that order: see the top
  * of this file). Returns false when the stream ended meanwhile (or must: replay limit).
  */
-static bool stream_go_live(struct stream *st, const bool *resume)
+bool api__stream_go_live(struct stream *st, const bool *resume)
 {
     bool more = false;
     int rc;
@@ -773,19 +567,19 @@ static bool stream_go_live(struct stream *st, const bool *resume)
         (void)!fanout_sub_join(st->sub, st->ch[i].id);
     if (st->follows)
         (void)!fanout_sub_join(st->sub, follows_key(st->hash));
-    enter(st);
+    api__stream_enter(st);
     for (unsigned i = 0; i < st->n && !st->closed; i++) {
         if (!resume[i])
             continue;
-        rc = replay(st, &st->ch[i]);
+        rc = api__stream_replay(st, &st->ch[i]);
         if (rc < 0 && rc != -EPIPE)
             continue; /* logged; live events still flow */
         if (rc)
             more = more || rc > 0;
     }
     if (more)
-        end_stream(st, 1013, "Too far behind; reconnect to resume.");
-    return leave(st);
+        api__stream_end(st, 1013, "Too far behind; reconnect to resume.");
+    return api__stream_leave(st);
 }
 
 struct follows {
@@ -802,7 +596,7 @@ static void add_follow(void *ctx, const struct store_follow *f)
         fw->over = true;
         return;
     }
-    stream_add(fw->st, f->ch.id, f->ch.handle, f->ch.last_seq);
+    api__stream_add(fw->st, f->ch.id, f->ch.handle, f->ch.last_seq)->why = API_ACCESS_FOLLOWER;
 }
 
 static void bad_request(struct http_req *r, const char *code, const char *msg, const char *field)
@@ -810,12 +604,43 @@ static void bad_request(struct http_req *r, const char *code, const char *msg, c
     http_respond_error(r, 400, code, msg, field);
 }
 
-/* The channels named in ?channels=, each one readable by this request. */
-static bool named_channels(struct http_req *r, struct stream *st, const char *list)
+const char *api__stream_follower_bearer(struct http_req *r)
+{
+    const char *h = http_req_header(r, "Authorization");
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return strncmp(h, "follower_", 9) != 0 ? NULL : h;
+}
+
+/*
+ * A follower token that came along with a stream of channels it did not need for (listed
+ * ones): remember the follower, quietly, so that the stream keeps a channel it follows when
+ * the channel turns unlisted (api/stream_access.c). A bad token changes nothing here.
+ */
+static void quiet_follower(struct http_req *r, struct stream *st)
+{
+    const char *h = api__stream_follower_bearer(r);
+    uint8_t hash[SECRET_HASH_LEN];
+
+    if (st->follower || !h)
+        return;
+    secret_sha256(h, strlen(h), hash);
+    if (!store_follower_exists(st->al->reader, hash)) {
+        memcpy(st->hash, hash, sizeof(st->hash));
+        st->follower = true;
+    }
+}
+
+bool api__stream_named_channels(struct http_req *r, struct stream *st, const char *list)
 {
     unsigned max = st->app->set.stream_max_channels;
     struct api_pos *want = xcalloc(max, sizeof(*want));
     struct store_channel *ch = xmalloc(sizeof(*ch));
+    struct api_access a;
     char msg[160];
     bool ok = false;
     int n = api__channel_list_parse(list, want, max);
@@ -833,10 +658,11 @@ static bool named_channels(struct http_req *r, struct stream *st, const char *li
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        if (api__channel_load(r, want[i].handle, ch) || !api__channel_readable(r, ch))
+        if (api__channel_load(r, want[i].handle, ch) || !api__channel_access(r, ch, &a))
             goto out; /* answered: 404 (an unlisted channel is not revealed) or 401 */
-        stream_add(st, ch->id, ch->handle, ch->last_seq);
+        api__stream_admitted(st, api__stream_add(st, ch->id, ch->handle, ch->last_seq), &a);
     }
+    quiet_follower(r, st);
     ok = true;
 out:
     free(ch);
@@ -862,6 +688,7 @@ static bool follower_channels(struct http_req *r, struct stream *st)
         return false;
     memcpy(st->hash, hash, sizeof(st->hash));
     st->follows = true;
+    st->follower = true;
     err = store_follower_channels(st->al->reader, hash, add_follow, &fw);
     if (err) {
         api__errno(r, err, "follower channels");
@@ -913,12 +740,12 @@ static bool apply_cursor(struct http_req *r, struct stream *st, const char *curs
 static void on_sse_close(struct http_req *r, void *ctx)
 {
     (void)r;
-    stream_closed(ctx);
+    api__stream_closed(ctx);
 }
 
 static void stream_get(struct http_req *r)
 {
-    struct stream *st = stream_new(r);
+    struct stream *st = api__stream_new(r);
     const char *list = http_req_query(r, "channels");
     const char *cursor = http_req_header(r, "Last-Event-ID");
     const char *field = "Last-Event-ID";
@@ -930,7 +757,7 @@ static void stream_get(struct http_req *r)
         cursor = http_req_query(r, "last_event_id");
         field = "last_event_id";
     }
-    if (list ? !named_channels(r, st, list) : !follower_channels(r, st))
+    if (list ? !api__stream_named_channels(r, st, list) : !follower_channels(r, st))
         goto fail;
     if (!st->n) {
         bad_request(r, "no_channels",
@@ -945,174 +772,22 @@ static void stream_get(struct http_req *r)
     if (http_stream_start(r, 200, "text/event-stream; charset=utf-8", on_sse_close, st))
         goto fail; /* answered 503; on_sse_close will not run */
     n = snprintf(first, sizeof(first), "retry: %d\n\n", SSE_RETRY_MS);
-    enter(st);
+    api__stream_enter(st);
     /* The starting cursor, so a client that drops before any event resumes from here. */
     if (!http_stream_write(r, first, (size_t)n))
-        (void)!sse_id_line(st, "\n");
-    if (leave(st) && stream_go_live(st, resume))
+        (void)!api__stream_sse_id_line(st, "\n");
+    if (api__stream_leave(st) && api__stream_go_live(st, resume))
         http_stream_trim(r); /* the request is read: keep only the connection */
     free(resume);
     return;
 fail:
     free(resume);
-    stream_free(st);
-}
-
-/* ---- WebSocket ---- */
-
-static void ws_reply(struct stream *st, json_t *v)
-{
-    size_t len;
-    char *s = json_encode(v, &len);
-
-    json_decref(v);
-    (void)!http_ws_send_text(st->ws, s, len);
-    free(s);
-}
-
-static void ws_error(struct stream *st, const char *code, const char *channel, const char *msg)
-{
-    ws_reply(st, json_pack("{s:s, s:s, s:s?, s:s}", "type", "error", "code", code, "channel",
-                           channel, "message", msg));
-}
-
-/* Whether this WebSocket may stream `ch`: listed, or followed by its follower. */
-static bool ws_readable(struct stream *st, const struct store_channel *ch)
-{
-    bool yes = false;
-
-    if (ch->listed)
-        return true;
-    return st->follower && !store_follower_follows(st->al->reader, st->hash, ch->id, &yes) && yes;
-}
-
-/* Subscribe to one channel (from `pos.seq`, or live when -1). Returns false if `st` is gone. */
-static bool ws_subscribe_one(struct stream *st, const struct api_pos *pos, struct store_channel *ch)
-{
-    struct stream_ch *c;
-    int rc = 0;
-
-    if (store_channel_get(st->al->reader, pos->handle, ch) || !ws_readable(st, ch)) {
-        ws_error(st, "channel_not_found", pos->handle,
-                 "There is no channel with this handle: check it (an unlisted channel needs "
-                 "your follower token and a follow).");
-        return true;
-    }
-    c = stream_find(st, ch->id);
-    if (!c) {
-        if (st->n >= st->app->set.stream_max_channels) {
-            ws_error(st, "too_many_channels", pos->handle,
-                     "This stream carries the most channels it may: unsubscribe from one "
-                     "first.");
-            return true;
-        }
-        c = stream_add(st, ch->id, ch->handle, ch->last_seq);
-        (void)!fanout_sub_join(st->sub, ch->id);
-    }
-    if (pos->seq >= 0) {
-        c->seq = pos->seq;
-        rc = replay(st, c);
-    }
-    if (st->closed || rc == -EPIPE)
-        return false;
-    if (rc > 0) {
-        end_stream(st, 1013, "Too far behind; reconnect to resume.");
-        return false;
-    }
-    ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel", c->handle, "seq",
-                           (json_int_t)c->seq));
-    return !st->closed;
-}
-
-static void ws_unsubscribe_one(struct stream *st, const struct api_pos *pos)
-{
-    for (unsigned i = 0; i < st->n; i++) {
-        if (!strcmp(st->ch[i].handle, pos->handle)) {
-            (void)!fanout_sub_leave(st->sub, st->ch[i].id);
-            st->ch[i] = st->ch[--st->n];
-            break;
-        }
-    }
-    ws_reply(st, json_pack("{s:s, s:s}", "type", "unsubscribed", "channel", pos->handle));
-}
-
-static void ws_on_text(struct http_ws *ws, void *ctx, const char *p, size_t len)
-{
-    struct stream *st = ctx;
-    unsigned max = st->app->set.stream_max_channels;
-    struct api_pos *pos = xcalloc(max, sizeof(*pos));
-    struct store_channel *ch = NULL;
-    enum api_ws_type type = API_WS_SUBSCRIBE;
-    char why[200];
-    int n;
-
-    (void)ws;
-    enter(st);
-    n = api__ws_msg_parse(p, len, &type, pos, max, why, sizeof(why));
-    if (n < 0) {
-        /* A client that speaks another protocol: say why, then close (policy violation). */
-        ws_error(st, n == -E2BIG ? "too_many_channels" : "invalid_message", NULL, why);
-        end_stream(st, 1008, "Invalid message; see the error message before this close.");
-        goto out;
-    }
-    ch = xmalloc(sizeof(*ch));
-    for (int i = 0; i < n && !st->closed; i++) {
-        if (type == API_WS_UNSUBSCRIBE) {
-            ws_unsubscribe_one(st, &pos[i]);
-        } else if (!ws_subscribe_one(st, &pos[i], ch)) {
-            break;
-        }
-    }
-out:
-    free(ch);
-    free(pos);
-    (void)leave(st);
-}
-
-static void ws_on_close(struct http_ws *ws, void *ctx)
-{
-    (void)ws;
-    stream_closed(ctx);
-}
-
-static const struct http_ws_ops ws_ops = {
-    .on_text = ws_on_text,
-    .on_close = ws_on_close,
-};
-
-/*
- * GET /api/v1/ws — WebSocket. An optional follower token (Authorization: Bearer) opens the
- * unlisted channels it follows; ?channels=a,b subscribes at once (live), as a subscribe message
- * without `since` would.
- */
-static void ws_get(struct http_req *r)
-{
-    struct stream *st = stream_new(r);
-    const char *list = http_req_query(r, "channels");
-    bool *resume = NULL;
-
-    if (http_req_header(r, "Authorization")) {
-        if (!api__follower(r, st->hash))
-            goto fail;
-        st->follower = true;
-    }
-    if (list && !named_channels(r, st, list))
-        goto fail;
-    st->ws = http_ws_accept(r, st->app->set.ws_max_message_bytes, &ws_ops, st);
-    if (!st->ws)
-        goto fail; /* answered 400 / 426 / 503 */
-    resume = xcalloc(st->n ? st->n : 1, sizeof(*resume));
-    if (stream_go_live(st, resume))
-        http_stream_trim(r); /* the request is read: keep only the connection */
-    free(resume);
-    return;
-fail:
-    stream_free(st);
+    api__stream_free(st);
 }
 
 static const struct http_route routes[] = {
     { HTTP_M_GET, 0, "/api/v1/stream", stream_get, 0, NULL },
-    { HTTP_M_GET, 0, "/api/v1/ws", ws_get, 0, NULL },
+    { HTTP_M_GET, 0, "/api/v1/ws", api__stream_ws_get, 0, NULL },
 };
 
 API_ROUTE_SET(api_stream_routes, routes);

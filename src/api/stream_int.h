@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * The pure parsers of the live streams (api/stream.c), apart so that fuzz targets and unit
+ * The pure parsers of the live streams (api/stream_parse.c), apart so that fuzz targets and unit
  * tests reach them: resume cursors (SSE Last-Event-ID), channel lists (?channels=) and
  * WebSocket client messages. api/ and tests only. Any thread.
  */

@@ -35,6 +35,7 @@ struct fanout_msg {
     enum fanout_msg_type type;
     int64_t channel_id;
     int64_t seq;
+    int64_t key; /* FANOUT_ACCESS */
     char channel[CHANNEL_MAX + 1];
     char kind[KIND_MAX + 1];
     size_t off[FANOUT_WIRE_COUNT];
@@ -303,6 +304,11 @@ const char *fanout_msg_channel(const struct fanout_msg *m)
 const char *fanout_msg_kind(const struct fanout_msg *m)
 {
     return m->kind;
+}
+
+int64_t fanout_msg_key(const struct fanout_msg *m)
+{
+    return m->key;
 }
 
 const char *fanout_msg_bytes(const struct fanout_msg *m, enum fanout_wire w, size_t *len)
@@ -615,6 +621,21 @@ void fanout_notify(struct fanout *f, int64_t key)
     m = msg_alloc(0);
     m->type = FANOUT_NOTICE;
     m->channel_id = key;
+    broadcast(f, &m, 1);
+    fanout_msg_unref(m);
+}
+
+void fanout_access(struct fanout *f, int64_t channel_id, const char *kind, int64_t key)
+{
+    struct fanout_msg *m;
+
+    if (channel_id <= 0 || !kind || !token_ok(kind, KIND_MAX))
+        return;
+    m = msg_alloc(0);
+    m->type = FANOUT_ACCESS;
+    m->channel_id = channel_id;
+    m->key = key;
+    snprintf(m->kind, sizeof(m->kind), "%s", kind);
     broadcast(f, &m, 1);
     fanout_msg_unref(m);
 }

@@ -52,6 +52,7 @@ enum fanout_msg_type {
     FANOUT_EVENT = 1,     /* a committed channel event */
     FANOUT_HEARTBEAT = 2, /* SSE comment ":\n\n" / WebSocket ping, to every subscriber */
     FANOUT_NOTICE = 3,    /* "something about you changed", to the subscribers of one key */
+    FANOUT_ACCESS = 4,    /* a channel's access rules changed, to the channel's subscribers */
 };
 
 /* The byte views of one message; each is a slice of the message's single buffer. */
@@ -99,6 +100,7 @@ int64_t fanout_msg_channel_id(const struct fanout_msg *m);  /* 0 for a heartbeat
 int64_t fanout_msg_seq(const struct fanout_msg *m);         /* 0 for a heartbeat */
 const char *fanout_msg_channel(const struct fanout_msg *m); /* handle; "" for a heartbeat */
 const char *fanout_msg_kind(const struct fanout_msg *m);    /* "" for a heartbeat */
+int64_t fanout_msg_key(const struct fanout_msg *m);         /* FANOUT_ACCESS: its key; else 0 */
 /* The bytes of view `w` (valid as long as a reference is held). */
 const char *fanout_msg_bytes(const struct fanout_msg *m, enum fanout_wire w, size_t *len);
 
@@ -117,6 +119,16 @@ void fanout_publish(struct fanout *f, const struct fanout_event *ev, size_t n);
  * it. `key` must be negative, so that it is never a channel id. Any thread.
  */
 void fanout_notify(struct fanout *f, int64_t key);
+
+/*
+ * Tell the subscribers of channel `channel_id` that someone's right to read it ended (the
+ * store's access markers: `kind` such as "access.unlisted", `key` whose right; both opaque to
+ * the hub). Nothing is encoded: each subscriber's write op gets one message of type
+ * FANOUT_ACCESS, alone, in order with the channel's events around it — published after the
+ * events committed before the change and before those committed after it, so a subscriber
+ * that ends its subscription there never gets a later event. Any thread (the event sink).
+ */
+void fanout_access(struct fanout *f, int64_t channel_id, const char *kind, int64_t key);
 
 /* ---- loops ---- */
 

@@ -374,7 +374,8 @@ int http__stream_head(struct http_req *r, int status, const char *content_type, 
     if (raw) {
         e = render_head(r, o, status, content_type, -1, true, NULL);
     } else {
-        e = render_head(r, o, status, content_type, -1, chunked,
+        /* Say so: a client that pools connections must not send its next request on this one. */
+        e = render_head(r, o, status, content_type, -1, false,
                         chunked ? "Transfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
                                 : "Cache-Control: no-store\r\n");
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "store/events.h"
 #include "store/shared_int.h"
 #include "store/store_int.h"
 
@@ -849,6 +850,9 @@ static int channel_update_apply(struct store_write *w, struct store_tx *tx, int6
     err = store__step_done(tx->db, st, "channel_update");
     if (!err && sqlite3_changes(tx->db) == 0)
         err = -ENOENT;
+    /* Before the event: a stream admitted as "listed" ends without hearing of the change. */
+    if (!err && c->visibility && !strcmp(c->visibility, "unlisted"))
+        store__access(tx, c->channel_id, STORE_ACCESS_UNLISTED, 0);
     if (!err)
         err = store__event(tx, c->channel_id, "channel.updated", c->event, NULL);
     if (!err)
@@ -898,6 +902,8 @@ static int channel_delete_apply(struct store_write *w, struct store_tx *tx, int6
     if (st)
         sqlite3_bind_int64(st, 1, c->channel_id);
     err = store__step_done(tx->db, st, "channel_delete");
+    if (!err)
+        store__access(tx, c->channel_id, STORE_ACCESS_DELETED, 0);
     if (!err)
         *id = c->channel_id;
     return err;
@@ -1120,6 +1126,8 @@ static int admin_remove_apply(struct store_write *w, struct store_tx *tx, int64_
     }
     err = store__step_done(tx->db, st, "admin_remove");
     if (!err) {
+        store__access(tx, a->channel_id, STORE_ACCESS_ADMIN_REMOVED,
+                      store_access_key(&a->user_id, sizeof(a->user_id)));
         err = audit_channel(tx, a->channel_id, a->by_user,
                             a->by_user == a->user_id ? "admin.leave" : "admin.remove", a->detail);
     }
@@ -1280,6 +1288,10 @@ static int invite_revoke_apply(struct store_write *w, struct store_tx *tx, int64
     err = store__step_done(tx->db, st, "invite_revoke");
     if (!err && sqlite3_changes(tx->db) == 0)
         err = -ENOENT;
+    if (!err) {
+        store__access(tx, v->channel_id, STORE_ACCESS_INVITE_REVOKED,
+                      store_access_key(v->code, strlen(v->code)));
+    }
     if (!err)
         err = audit_channel(tx, v->channel_id, v->user_id, "invite.revoke", NULL);
     if (!err)

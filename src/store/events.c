@@ -79,6 +79,15 @@ static void collect(struct store__evlist *l, int64_t channel_id, const char *han
     e->payload = block + hl + kl;
     e->payload_len = pl;
     e->created_ms = now_ms;
+    e->key = 0;
+}
+
+void store__access(struct store_tx *tx, int64_t channel_id, const char *kind, int64_t key)
+{
+    if (!tx->events)
+        return;
+    collect(tx->events, channel_id, "", 0, kind, "{}", tx->now_ms);
+    tx->events->ev[tx->events->n - 1].key = key;
 }
 
 int store__event(struct store_tx *tx, int64_t channel_id, const char *kind,

@@ -29,7 +29,36 @@ struct store_event {
     const char *payload; /* the event's JSON object as followers see it (counts, never people) */
     size_t payload_len;
     int64_t created_ms; /* the batch's clock */
+    int64_t key;        /* an access marker's subject (below); 0 for an event */
 };
+
+/*
+ * Access markers. A change that takes away someone's right to read a channel — the channel
+ * turns unlisted, a follower unfollows it (or is forgotten), an invite link is revoked, an
+ * admin is removed, the channel is deleted — hands the sink, in commit order among the
+ * batch's events, an entry with seq 0 and one of these kinds. Markers are not stored, not
+ * numbered and never replayed: they let live streams end what the change revoked before they
+ * deliver any later event of the channel (api/stream_access.c, docs/FANOUT.md). `payload` is
+ * "{}"; `key` names whose right ended, as store_access_key() of: the follower's token hash
+ * (unfollowed), the invite code (invite_revoked), the user id's 8 bytes (admin_removed); 0
+ * for unlisted and deleted.
+ */
+#define STORE_ACCESS_UNLISTED       "access.unlisted"
+#define STORE_ACCESS_UNFOLLOWED     "access.unfollowed"
+#define STORE_ACCESS_INVITE_REVOKED "access.invite_revoked"
+#define STORE_ACCESS_ADMIN_REMOVED  "access.admin_removed"
+#define STORE_ACCESS_DELETED        "access.deleted"
+
+/* 64-bit FNV-1a of `n` bytes: an access marker's key (collisions only cost a re-check). */
+static inline int64_t store_access_key(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return (int64_t)(h >> 1); /* never negative */
+}
 
 /*
  * Called ON THE WRITER THREAD after a batch's COMMIT is durable, before any of the batch's

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "store/events.h"
+#include "store/shared_int.h"
 #include "store/store_int.h"
 
 /* ---- reads ---- */
@@ -322,6 +324,10 @@ static int unfollow_apply(struct store_write *w, struct store_tx *tx, int64_t *i
         sqlite3_bind_int64(st, 2, f->channel_id);
     }
     err = store__step_done(tx->db, st, "unfollow");
+    if (!err && sqlite3_changes(tx->db) > 0) {
+        store__access(tx, f->channel_id, STORE_ACCESS_UNFOLLOWED,
+                      store_access_key(f->hash, SECRET_HASH_LEN));
+    }
     if (!err)
         *id = sqlite3_changes(tx->db);
     return err;
@@ -412,6 +418,24 @@ static int forget_touched(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LE
     return rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "forget_touched");
 }
 
+/* "Forget me" unfollows everything: one access marker per channel the follower followed. */
+static int forget_unfollows(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN])
+{
+    static const char sql[] = "SELECT f.channel_id FROM follows f JOIN followers u"
+                              " ON u.id = f.follower_id WHERE u.hash = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int64_t key = store_access_key(hash, SECRET_HASH_LEN);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        store__access(tx, sqlite3_column_int64(st, 0), STORE_ACCESS_UNFOLLOWED, key);
+    store__stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "forget_unfollows");
+}
+
 static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     /* Everything tied to a follower references followers(id) ON DELETE CASCADE. */
@@ -425,6 +449,9 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         if (err)
             return err;
     }
+    err = forget_unfollows(tx, f->hash);
+    if (err)
+        return err;
     st = store__stmt(tx->stmts, sql);
     if (st)
         sqlite3_bind_blob(st, 1, f->hash, SECRET_HASH_LEN, SQLITE_STATIC);

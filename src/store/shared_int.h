@@ -31,4 +31,11 @@ MUST_CHECK int store__audit(struct store_tx *tx, int64_t org_id, int64_t user_id
 MUST_CHECK int store__event(struct store_tx *tx, int64_t channel_id, const char *kind,
                             const char *payload_json, int64_t *seq);
 
+/*
+ * Hand the sink an access marker (store/events.h: STORE_ACCESS_*, `key`) for channel
+ * `channel_id` in the caller's transaction, in order with its events: nothing is stored, and a
+ * rolled-back savepoint drops it like an event. Cannot fail.
+ */
+void store__access(struct store_tx *tx, int64_t channel_id, const char *kind, int64_t key);
+
 #endif

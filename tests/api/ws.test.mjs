@@ -288,6 +288,28 @@ test('anonymous preview of a listed channel works; an unlisted one is refused', 
   e.close();
 });
 
+test('?channels= says `subscribed` with its starting seq, before any event; with since, the replay comes first', async () => {
+  const h = await makeChannel();
+  const first = await post(h, 'prima');
+  const e = await connect(`?channels=${h},${w.main}`);
+  await waitFor(() => e.of('subscribed').length === 2, 'subscribed for each channel of ?channels=');
+  const start = e.of('subscribed').find((m) => m.channel === h);
+  assert.ok(start.seq >= 1);
+  assert.equal(e.msgs.length, 2, 'nothing before the subscribed messages');
+  const id = await post(h, 'dopo');
+  await waitFor(() => e.events().length === 1, 'live event');
+  assert.equal(e.events()[0].data.id, id);
+  assert.equal(e.events()[0].seq, start.seq + 1, 'the first live event follows the starting seq');
+  e.close();
+  // The order docs/API.md shows: replayed events, then `subscribed` with the seq after them.
+  const d = await connect();
+  await d.subscribe([h], { [h]: start.seq - 1 });
+  assert.deepEqual(d.msgs.map((m) => m.type), ['event', 'event', 'subscribed']);
+  assert.deepEqual(d.msgs.slice(0, 2).map((m) => m.data.id), [first, id]);
+  assert.equal(d.msgs[2].seq, start.seq + 1);
+  d.close();
+});
+
 test('the handshake: a plain GET gets 426, a bad version 426 naming 13, a bad key 400', async () => {
   let r = await call('GET', '/api/v1/ws');
   assert.equal(r.status, 426);

@@ -429,6 +429,42 @@ TEST(a_notice_reaches_only_the_subscribers_of_its_key_in_order_with_events)
     fanout_free(f);
 }
 
+TEST(an_access_marker_reaches_the_channel_alone_between_its_events)
+{
+    struct fanout_opts o = { .queue_bytes = 1 << 20 };
+    struct fanout *f = fanout_new(&o);
+    struct fake_loop fl = { .n = 0 };
+    struct fanout_loop *l = fanout_loop_new(f, fake_post, &fl);
+    struct rec a = { 0 }, b = { 0 };
+    struct fanout_event e[4] = { event(5, "c", 1, "{}"), event(5, "c", 2, "{}"),
+                                 event(5, "c", 3, "{}"), event(5, "c", 4, "{}") };
+
+    a.sub = fanout_sub_new(l, &rec_ops, &a);
+    b.sub = fanout_sub_new(l, &rec_ops, &b);
+    CHECK_INT(fanout_sub_join(a.sub, 5), ==, 0);
+    CHECK_INT(fanout_sub_join(b.sub, 6), ==, 0);
+    /* Queued together, as one batch: the events before and after must not become one run. */
+    fanout_publish(f, e, 2);
+    fanout_access(f, 5, "access.unlisted", 42);
+    fanout_access(f, 6, "no spaces allowed", 1); /* a kind that is not a token: refused */
+    fanout_access(f, -3, "access.deleted", 0);   /* not a channel id: refused */
+    fanout_publish(f, e + 2, 2);
+    run_posts(&fl);
+    CHECK_INT(a.n, ==, 5);
+    CHECK_INT(a.writes, ==, 3); /* events 1-2, the marker alone, events 3-4 */
+    CHECK(fanout_msg_type(a.got[2]) == FANOUT_ACCESS);
+    CHECK_INT(fanout_msg_channel_id(a.got[2]), ==, 5);
+    CHECK_INT(fanout_msg_key(a.got[2]), ==, 42);
+    CHECK_STR(fanout_msg_kind(a.got[2]), "access.unlisted");
+    CHECK_INT(fanout_msg_seq(a.got[1]), ==, 2);
+    CHECK_INT(fanout_msg_seq(a.got[3]), ==, 3);
+    CHECK_INT(b.n, ==, 0); /* another channel's subscriber hears nothing */
+    rec_release(&a);
+    rec_release(&b);
+    fanout_loop_free(l);
+    fanout_free(f);
+}
+
 TEST(a_slow_subscriber_is_cut_off_and_the_others_still_get_everything)
 {
     struct fanout_opts o = { .queue_bytes = 4096 };
@@ -684,5 +720,53 @@ TEST(the_sink_hears_committed_events_only_and_replay_matches)
     CHECK_INT(store_events_since(rd, ch, 3, 10, each, &rp, &last), ==, -ERANGE);
     CHECK_INT(store_events_since(rd, ch + 100, 0, 10, each, &rp, &last), ==, -ENOENT);
     store_reader_close(rd);
+    store_close(s);
+}
+
+TEST(access_markers_reach_the_sink_in_commit_order_and_are_not_stored)
+{
+    char dir[512], err[256] = "";
+    struct store_opts so = { 0 };
+    struct store_org_fields of = { .set = STORE_ORG_F_NAME, .name = "Comune" };
+    struct store_channel_fields cf = {
+        .handle = "canale",
+        .name = "Canale",
+        .category = "news",
+        .language = "it",
+        .has_listed = true,
+        .listed = true,
+    };
+    struct store_channel_fields unlist = { .has_listed = true, .listed = false };
+    struct sink_log sl = { 0 };
+    struct replayed rp = { 0 };
+    struct store *s;
+    struct store_reader *rd;
+    int64_t op = 0, org = 0, ch = 0, last = 0;
+
+    snprintf(dir, sizeof(dir), "%s/markers", harness_tmpdir());
+    so.data_dir = dir;
+    s = store_open(&so, err, sizeof(err));
+    CHECK(s);
+    store_set_event_sink(s, sink, &sl);
+    CHECK_INT(
+        store_user_add(s, "op@x.it", STORE_ROLE_OPERATOR, "$argon2id$x", false, NULL, NULL, &op),
+        ==, 0);
+    CHECK_INT(store_org_add(s, op, "comune", &of, NULL, NULL, &org), ==, 0);
+    CHECK_INT(store_channel_create(s, org, op, &cf, NULL, NULL, &ch), ==, 0);
+    CHECK_INT(store_channel_update(s, ch, op, &unlist, "{}", NULL, NULL), ==, 0);
+    CHECK_INT(sl.n, ==, 2);
+    CHECK_STR(sl.kind[0], STORE_ACCESS_UNLISTED); /* before the event that tells of it */
+    CHECK_INT(sl.seq[0], ==, 0);
+    CHECK_STR(sl.kind[1], "channel.updated");
+    CHECK_INT(sl.seq[1], ==, 1);
+    rd = store_reader_open(s, err, sizeof(err));
+    CHECK(rd);
+    CHECK_INT(store_events_since(rd, ch, 0, 10, each, &rp, &last), ==, 0);
+    CHECK_INT(rp.n, ==, 1); /* the marker is not an event: not stored, not numbered */
+    CHECK_INT(last, ==, 1);
+    store_reader_close(rd);
+    CHECK_INT(store_channel_delete(s, ch, op, NULL, NULL), ==, 0);
+    CHECK_INT(sl.n, ==, 3);
+    CHECK_STR(sl.kind[2], STORE_ACCESS_DELETED);
     store_close(s);
 }
