@@ -175,14 +175,12 @@ static bool invite_opens(struct http_req *r, const struct store_channel *ch, con
            !store_invite_state(&inv, clock_now_ms());
 }
 
-static bool readable(struct http_req *r, const struct store_channel *ch, bool as_post)
-{
-    struct api_access a;
-
-    return api__channel_access(r, ch, &a);
-}
-
-bool api__channel_access(struct http_req *r, const struct store_channel *ch, struct api_access *out)
+/*
+ * Whether the request may read `ch`, and why (`out`). When not, answers 404 (channel_not_found,
+ * or post_not_found for a post's routes: whoever cannot read a channel must not learn it exists).
+ */
+static bool check_access(struct http_req *r, const struct store_channel *ch, bool as_post,
+                         struct api_access *out)
 {
     uint8_t *hash = out->hash;
     struct store_user me;
@@ -217,14 +215,23 @@ bool api__channel_access(struct http_req *r, const struct store_channel *ch, str
     return false;
 }
 
+bool api__channel_access(struct http_req *r, const struct store_channel *ch, struct api_access *out)
+{
+    return check_access(r, ch, false, out);
+}
+
 bool api__channel_readable(struct http_req *r, const struct store_channel *ch)
 {
-    return readable(r, ch, false);
+    struct api_access a;
+
+    return check_access(r, ch, false, &a);
 }
 
 bool api__post_readable(struct http_req *r, const struct store_channel *ch)
 {
-    return readable(r, ch, true);
+    struct api_access a;
+
+    return check_access(r, ch, true, &a);
 }
 
 /*
