@@ -142,9 +142,27 @@ const WRAPPER = `curl() {
 }
 `;
 
+// The method and path an example requests: `-X`, else POST with a body, else GET.
+function requestOf(cmd) {
+  const method = /(?:-X|--request)\s+([A-Z]+)/.exec(cmd)?.[1] || (/(^|\s)(-d|--data\S*|-F|--form)\s/.test(cmd) ? 'POST' : 'GET');
+  const path = /\$\{?ARALDO\}?([^\s"'?]*)/.exec(cmd)?.[1] || '/';
+  return { method, path: path || '/' };
+}
+
+test('every endpoint API.md documents has an example', () => {
+  const missing = [];
+  for (const h of md.matchAll(/^###+ (.*`(?:GET|POST|PUT|PATCH|DELETE) \/.*)$/gm)) {
+    for (const [, method, tpl] of h[1].matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/[^`?\s]*)[^`]*`/g)) {
+      const re = new RegExp(`^${tpl.replace(/\./g, '\\.').replace(/\{[a-z_]+\}/g, '[^/]+')}$`);
+      if (!EXAMPLES.some((ex) => { const q = requestOf(ex.cmd); return q.method === method && re.test(q.path); })) missing.push(`${method} ${tpl}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
 for (const ex of EXAMPLES) {
-  const first = ex.cmd.split('\n').find((l) => /^\s*curl\s/.test(l)) || ex.cmd;
-  const title = `${API_MD}:${ex.line}: ${first.trim().slice(0, 90)} → ${ex.status}${ex.code ? ` ${ex.code}` : ''}`;
+  const q = requestOf(ex.cmd);
+  const title = `${API_MD}:${ex.line}: ${q.method} ${q.path} → ${ex.status}${ex.code ? ` ${ex.code}` : ''}`;
   test(title, { skip: ex.notRun ? `not run: ${ex.notRun}` : false }, () => {
     const used = [...ex.cmd.matchAll(/\$\{?([A-Z][A-Z0-9_]*)\}?/g)].map((m) => m[1]);
     for (const name of used) {
@@ -320,4 +338,30 @@ test('the README commands run as written (placeholders filled in), in order, on 
   } finally {
     rmSync(data, { recursive: true, force: true });
   }
+});
+
+// ---- errors are never cached, wherever they come from ----
+
+test('errors are no-store also when the connection answers early or the handler set its own cache header', async () => {
+  const { connect } = await import('node:net');
+  const raw = (bytes) => new Promise((res, rej) => {
+    const s = connect(srv.port, srv.host, () => s.end(bytes));
+    let out = '';
+    s.on('data', (d) => { out += d; });
+    s.on('end', () => res(out));
+    s.on('error', rej);
+  });
+  const big = await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`);
+  assert.match(big, /^HTTP\/1\.1 431 /);
+  assert.match(big, /\r\nCache-Control: no-store\r\n/);
+  const framing = await raw('GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n');
+  assert.match(framing, /^HTTP\/1\.1 400 /);
+  assert.match(framing, /\r\nCache-Control: no-store\r\n/);
+  // media sets "immutable" before it reads the Range: the 416 must not keep it
+  assert.ok(vars.MEDIA, 'the media examples ran');
+  const r = await fetch(`${srv.url}/media/${vars.MEDIA}/large`, { headers: { range: 'bytes=99999999-' } });
+  assert.equal(r.status, 416);
+  assert.equal(r.headers.get('cache-control'), 'no-store');
+  const n = (await raw(`GET /media/${vars.MEDIA}/large HTTP/1.1\r\nHost: x\r\nRange: bytes=99999999-\r\nConnection: close\r\n\r\n`)).match(/\r\ncache-control:/gi);
+  assert.equal(n.length, 1, 'one Cache-Control header');
 });
