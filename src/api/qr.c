@@ -30,11 +30,26 @@
  * Where a listed channel's public page lives (the citizens' web app serves it), linked from the
  * page of a dead invite so a person can still read the channel.
  */
-#define CHANNEL_PAGE_FMT "/channels/%s"
+#define CHANNEL_PAGE_PREFIX "/channels/"
 
 static int esc(struct buf *b, const char *s)
 {
     return format_escape(s, strlen(s), b);
+}
+
+/* "<p>{before}<a href="/channels/{handle}">{name}</a>{after}</p>" for a listed channel. */
+static int channel_link(struct buf *b, const struct store_channel *ch, const char *before,
+                        const char *after)
+{
+    int err;
+
+    if (!ch || !ch->listed)
+        return 0;
+    err = buf_printf(b, "<p>%s<a href=\"" CHANNEL_PAGE_PREFIX, before);
+    err = err ? err : esc(b, ch->handle);
+    err = err ? err : buf_puts(b, "\">");
+    err = err ? err : esc(b, ch->name);
+    return err ? err : buf_printf(b, "</a>%s</p>\n", after);
 }
 
 /*
@@ -77,25 +92,16 @@ int api__invite_gone_html(struct buf *b, int state, const struct store_channel *
                      "<h1>Link di invito non valido</h1>\n<p>%s</p>\n"
                      "<p>Chiedi al Comune un nuovo link di invito.</p>\n",
                      why[i].code, why[i].it);
-    if (!err && ch && ch->listed) {
-        err = buf_puts(b, "<p>Il canale <a href=\"");
-        err = err ? err : buf_printf(b, CHANNEL_PAGE_FMT, ch->handle);
-        err = err ? err : buf_puts(b, "\">");
-        err = err ? err : esc(b, ch->name);
-        err = err ? err : buf_puts(b, "</a> è pubblico: puoi leggerlo anche senza invito.</p>\n");
-    }
+    err = err ? err
+              : channel_link(b, ch, "Il canale ", " è pubblico: puoi leggerlo anche senza invito.");
     err = err ? err
               : buf_printf(b,
                            "<section lang=\"en\">\n<h2>Invite link not valid</h2>\n<p>%s</p>\n"
                            "<p>Ask the Comune for a new invite link.</p>\n",
                            why[i].en);
-    if (!err && ch && ch->listed) {
-        err = buf_puts(b, "<p>The channel <a href=\"");
-        err = err ? err : buf_printf(b, CHANNEL_PAGE_FMT, ch->handle);
-        err = err ? err : buf_puts(b, "\">");
-        err = err ? err : esc(b, ch->name);
-        err = err ? err : buf_puts(b, "</a> is public: you can read it without an invite.</p>\n");
-    }
+    err =
+        err ? err
+            : channel_link(b, ch, "The channel ", " is public: you can read it without an invite.");
     return err ? err : buf_puts(b, "</section>\n</main>\n</body>\n</html>\n");
 }
 
@@ -131,11 +137,12 @@ static bool load(struct http_req *r, struct store_invite *inv, struct store_chan
     if (!err)
         err = store_channel_get_id(api__reader(r), inv->channel_id, ch);
     if (err == -ENOENT) {
-        if (html)
+        if (html) {
             gone_page(r, -ENOENT, NULL);
-        else
+        } else {
             http_respond_error(r, 404, "invite_not_found",
                                "No invite link has this code: check the address.", "code");
+        }
         return false;
     }
     if (err) {
@@ -143,10 +150,11 @@ static bool load(struct http_req *r, struct store_invite *inv, struct store_chan
         return false;
     }
     state = store_invite_state(inv, clock_now_ms());
-    if (state && html)
+    if (state && html) {
         gone_page(r, state, ch);
-    else if (state)
+    } else if (state) {
         api__invite_gone(r, state, "code");
+    }
     return !state;
 }
 
