@@ -1435,7 +1435,7 @@ out:
     free(ch);
 }
 
-void api__invite_gone_error(int state, const char **code, const char **message)
+static void invite_gone_error(int state, const char **code, const char **message)
 {
     switch (state) {
     case -ECANCELED:
@@ -1459,7 +1459,7 @@ void api__invite_gone(struct http_req *r, int state, const char *field)
     const char *code;
     const char *message;
 
-    api__invite_gone_error(state, &code, &message);
+    invite_gone_error(state, &code, &message);
     http_respond_error(r, 410, code, message, field);
 }
 

@@ -49,7 +49,6 @@ bool api__channel_readable(struct http_req *r, const struct store_channel *ch);
  * -ECANCELED, -ETIME or -EDQUOT, giving invite_revoked, invite_expired or invite_used_up (410)
  * with a sentence saying what to do. One vocabulary for every route that takes a code.
  */
-void api__invite_gone_error(int state, const char **code, const char **message);
 void api__invite_gone(struct http_req *r, int state, const char *field);
 
 /*
