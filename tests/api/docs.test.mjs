@@ -365,3 +365,18 @@ test('errors are no-store also when the connection answers early or the handler 
   const n = (await raw(`GET /media/${vars.MEDIA}/large HTTP/1.1\r\nHost: x\r\nRange: bytes=99999999-\r\nConnection: close\r\n\r\n`)).match(/\r\ncache-control:/gi);
   assert.equal(n.length, 1, 'one Cache-Control header');
 });
+
+// ---- the audit log's actions ----
+
+test('API.md lists every action the audit log records', () => {
+  const actions = new Set();
+  for (const f of readdirSync('src/store').filter((n) => n.endsWith('.c'))) {
+    const src = readFileSync(join('src/store', f), 'utf8');
+    for (const call of src.matchAll(/\baudit\w*\(([^;]*)\)\s*;/g)) {
+      for (const [, a] of call[1].matchAll(/"([a-z]+\.[a-z_]+)"/g)) actions.add(a);
+    }
+  }
+  assert.ok(actions.size >= 10, `only ${actions.size} audit actions found`);
+  const section = md.slice(md.indexOf('## Audit log'), md.indexOf('## Channels'));
+  assert.deepEqual([...actions].filter((a) => !section.includes(`\`${a}\``)), []);
+});
