@@ -77,6 +77,7 @@ const { list: EXAMPLES, problems: PARSE_PROBLEMS } = examples(md);
 
 test('every sh example of API.md has a documented status, one curl to $ARALDO, few are not run', () => {
   assert.deepEqual(PARSE_PROBLEMS, []);
+  for (const g of GIVEN) assert.match(md, new RegExp(`^${g}=`, 'm'), `API.md says how to set $${g}`);
   assert.ok(EXAMPLES.length >= 60, `only ${EXAMPLES.length} examples found`);
   const bad = [];
   for (const ex of EXAMPLES) {
@@ -131,13 +132,13 @@ function pick(obj, path) {
 }
 
 // curl as the examples call it, its answer kept for the checks: body and headers to files,
-// the status on stdout. Streams (-N) are cut after a second; nothing waits more than 20 s.
+// the status on stdout. Streams (-N) are cut after two seconds; nothing waits more than 20 s.
 const WRAPPER = `curl() {
   local max=20
-  case " $* " in *" -N "*) max=1 ;; esac
+  case " $* " in *" -N "*) max=2 ;; esac
   command curl --silent --show-error --max-time "$max" -D "$__HDRS" -o "$__BODY" -w '%{http_code}' "$@"
   local rc=$?
-  [ "$rc" = 28 ] && [ "$max" = 1 ] && return 0
+  [ "$rc" = 28 ] && [ "$max" = 2 ] && return 0
   return $rc
 }
 `;
