@@ -381,3 +381,32 @@ test('API.md lists every action the audit log records', () => {
   const section = md.slice(md.indexOf('## Audit log'), md.indexOf('## Channels'));
   assert.deepEqual([...actions].filter((a) => !section.includes(`\`${a}\``)), []);
 });
+
+// ---- settings named in API.md ----
+
+// "`name` (default 25 s)", "`name`, default 256 KiB", "`name` (15 MiB)", "`name` (50
+// megapixels" ... -> the number in the setting's own unit.
+function documentedDefault(text) {
+  const m = /^`[a-z_]+`(?: channels| events)?(?:,| \()\s*(?:default )?([\d,.]+) ?(KiB|MiB|GiB|megapixels|s\b)?/.exec(text);
+  if (!m) return null;
+  const n = Number(m[1].replace(/,/g, ''));
+  const mult = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, megapixels: 1e6 }[m[2]] || 1;
+  return n * mult;
+}
+
+test('every setting API.md names exists, with the default API.md gives', () => {
+  const help = cli(['serve', '--help-config']).stdout;
+  const settings = new Map([...help.matchAll(/^ {2}([a-z_]+) +\w+ \(default ([^,)]*)/gm)].map((m) => [m[1], m[2]]));
+  assert.ok(settings.size > 20);
+  const bad = [];
+  for (const m of md.matchAll(/`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`[^`\n]{0,40}/g)) {
+    const name = m[1];
+    if (!settings.has(name)) continue;
+    const doc = documentedDefault(m[0]);
+    if (doc !== null && Number(settings.get(name)) !== doc) bad.push(`${name}: API.md says ${doc}, the server ${settings.get(name)}`);
+  }
+  for (const m of md.matchAll(/setting `([a-z_]+)`|`([a-z_]+)` setting/g)) {
+    if (!settings.has(m[1] || m[2])) bad.push(`${m[1] || m[2]}: called a setting, but araldo serve --help-config does not list it`);
+  }
+  assert.deepEqual(bad, []);
+});
