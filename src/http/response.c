@@ -279,7 +279,7 @@ static void drop_cache_control(struct http_req *r)
     const char *end = p ? p + r->resp_hdrs.len : NULL;
     struct buf kept;
 
-    if (!p || !memmem(p, r->resp_hdrs.len, name, sizeof(name) - 1))
+    if (!p || !strcasestr(p, name)) /* data is NUL-terminated (buf.h) */
         return;
     buf_init(&kept, r->resp_hdrs.limit);
     while (p < end) {
