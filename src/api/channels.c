@@ -1508,6 +1508,34 @@ out:
     free(ch);
 }
 
+static void invite_gone_error(int state, const char **code, const char **message)
+{
+    switch (state) {
+    case -ECANCELED:
+        *code = "invite_revoked";
+        *message = "This invite link was revoked: ask the channel for a new one.";
+        return;
+    case -ETIME:
+        *code = "invite_expired";
+        *message = "This invite link has expired: ask the channel for a new one.";
+        return;
+    default: /* -EDQUOT */
+        *code = "invite_used_up";
+        *message = "This invite link has been used as many times as allowed: ask the channel "
+                   "for a new one.";
+        return;
+    }
+}
+
+void api__invite_gone(struct http_req *r, int state, const char *field)
+{
+    const char *code;
+    const char *message;
+
+    invite_gone_error(state, &code, &message);
+    http_respond_error(r, 410, code, message, field);
+}
+
 /* The public face of an invite link: the channel's preview, no credentials needed. */
 static void invites_resolve(struct http_req *r)
 {
@@ -1525,23 +1553,10 @@ static void invites_resolve(struct http_req *r)
         api__errno(r, err, "invite lookup");
         return;
     }
-    switch (store_invite_state(&inv, clock_now_ms())) {
-    case -ECANCELED:
-        http_respond_error(r, 410, "invite_revoked",
-                           "This invite link was revoked: ask the channel for a new one.", "code");
+    err = store_invite_state(&inv, clock_now_ms());
+    if (err) {
+        api__invite_gone(r, err, "code");
         return;
-    case -ETIME:
-        http_respond_error(r, 410, "invite_expired",
-                           "This invite link has expired: ask the channel for a new one.", "code");
-        return;
-    case -EDQUOT:
-        http_respond_error(r, 410, "invite_used_up",
-                           "This invite link has been used as many times as allowed: ask the "
-                           "channel for a new one.",
-                           "code");
-        return;
-    default:
-        break;
     }
     ch = xmalloc(sizeof(*ch));
     err = store_channel_get_id(api__reader(r), inv.channel_id, ch);

@@ -76,6 +76,13 @@ bool api__channel_access(struct http_req *r, const struct store_channel *ch,
                          struct api_access *out);
 
 /*
+ * The error for an invite link that no longer lets anyone in: `state` is store_invite_state()'s
+ * -ECANCELED, -ETIME or -EDQUOT, giving invite_revoked, invite_expired or invite_used_up (410)
+ * with a sentence saying what to do. One vocabulary for every route that takes a code.
+ */
+void api__invite_gone(struct http_req *r, int state, const char *field);
+
+/*
  * The follower making this request: the bearer token must start with "follower_" and belong
  * to a live follower. Fills `hash` (its SHA-256) and returns true, or answers 401 and returns
  * false.

@@ -4,6 +4,7 @@
 #define API_MEDIA_INT_H
 
 #include "api/api.h"
+#include "core/buf.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -18,5 +19,12 @@ void api__qr_svg(struct http_req *r);
 void api__qr_png(struct http_req *r);
 void api__invite_poster(struct http_req *r);
 void api__invite_landing(struct http_req *r);
+/*
+ * The whole HTML page (Italian, then English) for a dead invite link, appended to `b`: `state`
+ * is -ENOENT (unknown code), -ECANCELED (revoked), -ETIME (expired) or -EDQUOT (used up); `ch`
+ * the invite's channel or NULL (named and linked only when listed). 0 or -EMSGSIZE (`b` full).
+ */
+struct store_channel;
+MUST_CHECK int api__invite_gone_html(struct buf *b, int state, const struct store_channel *ch);
 
 #endif

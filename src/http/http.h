@@ -166,7 +166,10 @@ void http_respond(struct http_req *r, int status, const char *content_type, cons
  */
 void http_respond_file(struct http_req *r, int status, const char *content_type, int fd,
                        uint64_t off, uint64_t len);
-/* Answer with a JSON error body {"error":{"code","message","field"}}; `field` may be NULL. */
+/*
+ * Answer with a JSON error body {"error":{"code","message","field"}}; `field` may be NULL.
+ * Always `Cache-Control: no-store`, replacing any Cache-Control the handler had set.
+ */
 void http_respond_error(struct http_req *r, int status, const char *code, const char *message,
                         const char *field);
 

@@ -329,12 +329,45 @@ void http_respond(struct http_req *r, int status, const char *content_type, cons
                      status == 204 || status == 304 ? -1 : (int64_t)len);
 }
 
+/*
+ * Drop the Cache-Control a handler set before it found the error (media sets "immutable" before
+ * it reads the Range): the error's own no-store replaces it.
+ */
+static void drop_cache_control(struct http_req *r)
+{
+    static const char name[] = "Cache-Control:";
+    const char *p = r->resp_hdrs.data;
+    const char *end = p ? p + r->resp_hdrs.len : NULL;
+    struct buf kept;
+
+    if (!p || !strcasestr(p, name)) /* data is NUL-terminated (buf.h) */
+        return;
+    buf_init(&kept, r->resp_hdrs.limit);
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+        if (n < sizeof(name) - 1 || strncasecmp(p, name, sizeof(name) - 1) != 0)
+            (void)!buf_append(&kept, p, n); /* no larger than what it came from */
+        p += n;
+    }
+    buf_release(&r->resp_hdrs);
+    r->resp_hdrs = kept;
+}
+
 void http_respond_error(struct http_req *r, int status, const char *code, const char *message,
                         const char *field)
 {
     size_t len;
     char *body = json_error_body(code, message, field, &len);
 
+    /*
+     * No error is ever worth caching: a 404 or 410 must not outlive the thing coming back, and
+     * a 401 or 429 is about this request only. Set here, the one place every error goes
+     * through (API handlers and the connection's early answers), so no handler can forget it.
+     */
+    drop_cache_control(r);
+    http_resp_header(r, "Cache-Control", "no-store");
     http__respond_ex(r, status, "application/json", body, len, (int64_t)len);
     free(body);
 }

@@ -167,18 +167,70 @@ test('hostile channel names are escaped on the pages', async () => {
   assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Comune&quot;'));
 });
 
-test('unknown and dead invites: 404 and 410', async () => {
+test('unknown and dead invites: 404 and 410 with the precise code, never cached', async () => {
   for (const suffix of ['/qr.svg', '/qr.png', '/poster', '']) {
     const path = suffix.startsWith('/qr') ? `/api/v1/invites/nonesiste123${suffix}` : `/i/nonesiste123${suffix}`;
-    assert.equal((await fetch(`${w.srv.url}${path}`)).status, 404, path);
+    const r = await fetch(`${w.srv.url}${path}`);
+    assert.equal(r.status, 404, path);
+    assert.equal(r.headers.get('cache-control'), 'no-store', path);
   }
   const c = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} })).code;
   await w.ok(204, 'DELETE', `/api/v1/channels/${w.main}/invites/${c}`, { as: w.tok.channel_owner });
-  for (const path of [`/api/v1/invites/${c}/qr.svg`, `/api/v1/invites/${c}/qr.png`, `/i/${c}/poster`, `/i/${c}`]) {
+  for (const path of [`/api/v1/invites/${c}`, `/api/v1/invites/${c}/qr.svg`, `/api/v1/invites/${c}/qr.png`]) {
     const r = await fetch(`${w.srv.url}${path}`);
     assert.equal(r.status, 410, path);
-    assert.equal((await r.json()).error.code, 'invite_gone');
+    assert.equal(r.headers.get('cache-control'), 'no-store', path);
+    assert.equal((await r.json()).error.code, 'invite_revoked', path);
   }
+  // the used-up one: one use, then the QR answers invite_used_up like the API does
+  const once = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: { max_uses: 1 } })).code;
+  const f = (await w.ok(201, 'POST', '/api/v1/followers')).token;
+  await w.ok(204, 'PUT', `/api/v1/channels/${w.main}/follow`, { as: f, body: { invite: once } });
+  for (const path of [`/api/v1/invites/${once}`, `/api/v1/invites/${once}/qr.png`]) {
+    const r = await fetch(`${w.srv.url}${path}`);
+    assert.equal(r.status, 410, path);
+    assert.equal((await r.json()).error.code, 'invite_used_up', path);
+  }
+});
+
+test('a person opening a dead invite link gets a page, in Italian then English, not JSON', async () => {
+  const ch = await w.ok(200, 'GET', `/api/v1/channels/${w.main}`);
+  const c = (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/invites`, { as: w.tok.channel_owner, body: {} })).code;
+  await w.ok(204, 'DELETE', `/api/v1/channels/${w.main}/invites/${c}`, { as: w.tok.channel_owner });
+  for (const path of [`/i/${c}`, `/i/${c}/poster`]) {
+    const r = await fetch(`${w.srv.url}${path}`);
+    assert.equal(r.status, 410, path);
+    assert.match(r.headers.get('content-type'), /^text\/html; charset=utf-8/);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    assert.match(r.headers.get('content-security-policy'), /script-src 'self'/);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    const html = await r.text();
+    assert.match(html, /<html lang="it">/);
+    assert.match(html, /<main data-error="invite_revoked">/);
+    assert.match(html, /revocato/);
+    assert.match(html, /Chiedi al Comune un nuovo link/);
+    assert.match(html, /<section lang="en">[\s\S]*was revoked[\s\S]*Ask the Comune for a new invite link/);
+    assert.ok(!/<style|\sstyle=|<script|\son[a-z]+=/i.test(html), 'nothing the CSP would block');
+    if (ch.visibility === 'listed') assert.ok(html.includes(`href="/channels/${w.main}"`), 'a listed channel is linked');
+  }
+  const unknown = await fetch(`${w.srv.url}/i/nonesiste123`);
+  assert.match(await unknown.text(), /data-error="invite_not_found"/);
+});
+
+test('the dead-invite page names a listed channel (escaped), never an unlisted one', async () => {
+  const listed = await w.channel({ name: '<b>Notizie</b> & "avvisi"' });
+  const hidden = await w.channel({ name: 'Canale riservato', visibility: 'unlisted' });
+  const pages = {};
+  for (const h of [listed, hidden]) {
+    const c = (await w.ok(201, 'POST', `/api/v1/channels/${h}/invites`, { as: w.tok.channel_owner, body: {} })).code;
+    await w.ok(204, 'DELETE', `/api/v1/channels/${h}/invites/${c}`, { as: w.tok.channel_owner });
+    pages[h] = await (await fetch(`${w.srv.url}/i/${c}`)).text();
+  }
+  assert.ok(pages[listed].includes('&lt;b&gt;Notizie&lt;/b&gt; &amp; &quot;avvisi&quot;'));
+  assert.ok(!pages[listed].includes('<b>Notizie'));
+  assert.ok(pages[listed].includes(`href="/channels/${listed}"`));
+  assert.ok(!pages[hidden].includes('Canale riservato'), 'an unlisted channel is not revealed');
+  assert.ok(!pages[hidden].includes(hidden));
 });
 
 test('authorization: whoever holds a live code gets the QR and the pages, whoever they are', async () => {
