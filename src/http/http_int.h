@@ -79,6 +79,8 @@ struct http_req {
     bool answered;
     bool streaming;
     uint64_t start_us;
+    bool https;            /* a trusted proxy says the client came over TLS */
+    char client_text[48];  /* the client's address (http_client_resolve), set with the head */
     struct buf path;    /* decoded */
     struct buf scratch; /* router: split path; param values point here */
     const char *query;  /* raw query string inside the parser's head copy, or NULL */
@@ -200,6 +202,7 @@ struct http_server {
 
     uv_mutex_t ip_mu;
     struct http__ip **ip_tab;
+    struct http_cidr *trusted; /* owned copy of opts.trusted_proxies */
 };
 
 /* READ_BUF_SIZE: one libuv read; INPUT_PAUSE: stop reading when this much input waits. */
