@@ -134,6 +134,28 @@ static bool listen_needs_public_url(const struct conf *conf)
     return !http_addr_parse(host, a) || !http_addr_is_loopback(a);
 }
 
+/* Settings that must agree with each other, checked before anything starts. */
+static bool serve_conf_ok(struct conf *conf, struct http_cidr *trusted, size_t *ntrusted)
+{
+    if (!public_url_ok(conf->public_url)) {
+        fprintf(stderr,
+                "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
+                "(scheme and host only)\n",
+                conf->public_url);
+        return false;
+    }
+    if (listen_needs_public_url(conf)) {
+        fprintf(stderr,
+                "araldo: public_url is required when listen ('%.100s') is not a loopback "
+                "address: set it to the address citizens use, such as "
+                "https://avvisi.comune.example.it (links are never built from a request's "
+                "Host)\n",
+                conf->listen);
+        return false;
+    }
+    return trusted_from_conf(conf, trusted, ntrusted);
+}
+
 static unsigned worker_count(long configured)
 {
     long n = configured > 0 ? configured : sysconf(_SC_NPROCESSORS_ONLN);
@@ -256,23 +278,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (!public_url_ok(c->conf.public_url)) {
-        fprintf(stderr,
-                "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
-                "(scheme and host only)\n",
-                c->conf.public_url);
-        return 2;
-    }
-    if (listen_needs_public_url(&c->conf)) {
-        fprintf(stderr,
-                "araldo: public_url is required when listen ('%.100s') is not a loopback "
-                "address: set it to the address citizens use, such as "
-                "https://avvisi.comune.example.it (links are never built from a request's "
-                "Host)\n",
-                c->conf.listen);
-        return 2;
-    }
-    if (!trusted_from_conf(&c->conf, trusted, &ntrusted))
+    if (!serve_conf_ok(&c->conf, trusted, &ntrusted))
         return 2;
     /* Before any thread starts: see block_signals(). */
     block_signals(&sigs);

@@ -25,8 +25,8 @@
 
 struct hop {
     uint8_t addr[16];
-    bool ok;    /* the address parsed */
-    int https;  /* Forwarded proto=: 1 https, 0 other, -1 absent */
+    bool ok;   /* the address parsed */
+    int https; /* Forwarded proto=: 1 https, 0 other, -1 absent */
 };
 
 struct hops {

@@ -561,8 +561,8 @@ static void resolve_client(struct http__conn *c)
     struct http_client cl;
 
     if (o->ntrusted_proxies) {
-        in.nfwd = header_lines(&c->parse, o->forwarded_rfc7239 ? "forwarded" : "x-forwarded-for",
-                               fwd, 8);
+        in.nfwd =
+            header_lines(&c->parse, o->forwarded_rfc7239 ? "forwarded" : "x-forwarded-for", fwd, 8);
         in.nproto = header_lines(&c->parse, "x-forwarded-proto", proto, 8);
     }
     http_client_resolve(&in, &cl);

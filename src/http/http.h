@@ -264,8 +264,8 @@ struct http_fwd_in {
     const uint8_t *peer; /* 16 bytes */
     const struct http_cidr *trusted;
     size_t ntrusted;
-    bool rfc7239;            /* read Forwarded (for=, proto=) instead of X-Forwarded-For/-Proto */
-    const char *const *fwd;  /* every X-Forwarded-For (or Forwarded) line, in arrival order */
+    bool rfc7239;           /* read Forwarded (for=, proto=) instead of X-Forwarded-For/-Proto */
+    const char *const *fwd; /* every X-Forwarded-For (or Forwarded) line, in arrival order */
     size_t nfwd;
     const char *const *proto; /* every X-Forwarded-Proto line (X-Forwarded-For mode only) */
     size_t nproto;

@@ -28,11 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    if (http_cidr_parse_list(trusted_text, trusted, HTTP_TRUSTED_MAX, &ntrusted, err,
-                             sizeof(err)))
+    if (http_cidr_parse_list(trusted_text, trusted, HTTP_TRUSTED_MAX, &ntrusted, err, sizeof(err)))
         abort();
-    if (!http_addr_parse(data[0] & 2 ? "10.1.2.3" : data[0] & 4 ? "127.0.0.1" : "192.0.2.1",
-                         peer))
+    if (!http_addr_parse(data[0] & 2 ? "10.1.2.3" : data[0] & 4 ? "127.0.0.1" : "192.0.2.1", peer))
         abort();
     text = malloc(size);
     memcpy(text, data + 1, size - 1);
