@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what araldo needs to build and test on Debian 12, and says what it installs.
 # Quick when everything is present: it checks with dpkg first and runs apt-get only if needed.
-#   scripts/install-deps.sh            build and test (make run, make check)
+#   scripts/install-deps.sh            build and test (make run, make check; nginx and caddy run
+#                                      docs/DEPLOY.md's proxy configurations in tests/api/proxy)
 #   scripts/install-deps.sh --bench    also wrk, nginx and Nchan (make bench, make bench-fanout)
 #   scripts/install-deps.sh --fuzz     also clang and its libFuzzer runtime (make fuzz)
 set -eu
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libuv1-dev libhttp-parser-dev libwslay-dev libsqlite3-dev
 libjansson-dev libssl-dev libargon2-dev nodejs npm curl sqlite3 libxml2-utils libvips-dev libqrencode-dev libvips-tools libimage-exiftool-perl zbar-tools unicode-data clang-format clang-tidy
-chromium fonts-noto-color-emoji"
+nginx caddy chromium fonts-noto-color-emoji"
 for arg in "$@"; do
     case "$arg" in
     --bench) PKGS="$PKGS wrk nginx libnginx-mod-nchan" ;;

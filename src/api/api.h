@@ -19,7 +19,7 @@ struct workpool;
 /* The API's settings, from the config table (main.c copies them in). */
 struct api_settings {
     unsigned follower_signups_per_ip; /* new followers per client address per 10 minutes */
-    const char *public_url;           /* "https://host[:port]", or "" to use the Host header */
+    const char *public_url;           /* "https://host[:port]", or "" on loopback (api__base_url) */
     const char *data_dir;             /* uploaded media go under DATA_DIR/media */
     size_t media_image_max;           /* bytes, per kind of upload */
     size_t media_voice_max;

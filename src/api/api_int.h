@@ -48,6 +48,12 @@ void api__json(struct http_req *r, int status, json_t *v);
  * Retry-After), anything else 500.
  */
 void api__errno(struct http_req *r, int err, const char *what);
+/*
+ * The service's address for absolute links (feeds, invite posters, QR codes): public_url, or
+ * "http://<listen address>" when it is unset (allowed on loopback only, cmd_serve.c). Never
+ * the request's Host or X-Forwarded-Proto: these links are cached publicly.
+ */
+void api__base_url(struct http_req *r, char *out, size_t outlen);
 
 /*
  * Parse the request body as a JSON object whose keys are all in `allowed` (NULL-terminated).

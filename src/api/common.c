@@ -328,3 +328,14 @@ void api__pending_done(void *ctx, int err, int64_t id)
         free(p);
     }
 }
+
+void api__base_url(struct http_req *r, char *out, size_t outlen)
+{
+    const char *pub = api__app(r)->set.public_url;
+
+    if (pub && *pub) {
+        snprintf(out, outlen, "%s", pub);
+    } else {
+        snprintf(out, outlen, "http://%s", http_req_server_address(r));
+    }
+}

@@ -50,30 +50,19 @@ static void put_esc(struct feed *f, struct buf *b, const char *s, size_t n)
 }
 
 /*
- * The service's address: the public_url setting when set (feed ids must not change with the
- * address a reader happened to use), else the Host the reader used, if it is a plain
- * host[:port] (anything else: "localhost").
+ * The service's address (api__base_url: public_url, never the reader's Host, as feeds are
+ * cached publicly and their ids must not change with the address a reader used).
  */
 static void base_url(struct http_req *r, struct feed *f)
 {
-    const char *pub = api__app(r)->set.public_url;
-    const char *host = http_req_header(r, "Host");
-    const char *proto = http_req_header(r, "X-Forwarded-Proto");
-    char h[256] = "localhost";
+    const char *h;
     char auth[256];
     char day[32];
     size_t n;
 
-    if (pub && *pub) {
-        host = strstr(pub, "://") + 3;
-        proto = !strncmp(pub, "https", 5) ? "https" : "http";
-    }
-    if (host && *host && strlen(host) < sizeof(h) &&
-        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
-            strlen(host))
-        snprintf(h, sizeof(h), "%s", host);
-    snprintf(f->base, sizeof(f->base), "%s://%s",
-             proto && !strcmp(proto, "https") ? "https" : "http", h);
+    api__base_url(r, f->base, sizeof(f->base));
+    h = strstr(f->base, "://");
+    h = h ? h + 3 : f->base;
     /* The tag URI's authority is the host name alone (RFC 4151), dated by the channel's birth. */
     n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
     snprintf(auth, sizeof(auth), "%.*s", (int)n, h);

@@ -159,26 +159,15 @@ static bool load(struct http_req *r, struct store_invite *inv, struct store_chan
 }
 
 /*
- * The link the code stands for: public_url when set (a poster must not print whichever
- * address the admin happened to use), else the Host of this request if it is a plain
- * host[:port].
+ * The link the code stands for: api__base_url (a poster must not print whichever address the
+ * admin happened to use, nor a Host a client forged).
  */
 static void invite_url(struct http_req *r, const char *code, char *out, size_t outlen)
 {
-    const char *pub = api__app(r)->set.public_url;
-    const char *host = http_req_header(r, "Host");
-    const char *proto = http_req_header(r, "X-Forwarded-Proto");
+    char base[256];
 
-    if (pub && *pub) {
-        snprintf(out, outlen, "%s/i/%s", pub, code);
-        return;
-    }
-    if (!host || !*host || strlen(host) > 255 ||
-        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
-            strlen(host))
-        host = "localhost";
-    snprintf(out, outlen, "%s://%s/i/%s", proto && !strcmp(proto, "https") ? "https" : "http", host,
-             code);
+    api__base_url(r, base, sizeof(base));
+    snprintf(out, outlen, "%s/i/%s", base, code);
 }
 
 void api__qr_svg(struct http_req *r)

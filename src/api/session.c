@@ -308,10 +308,14 @@ static void login_checked(struct http_req *r, struct pw_job *j)
 
 static bool over_tls(struct http_req *r)
 {
-    /* TLS ends at the reverse proxy, which says so in X-Forwarded-Proto (docs/DEPLOY.md). */
-    const char *proto = http_req_header(r, "X-Forwarded-Proto");
+    /*
+     * TLS ends at the reverse proxy, which says so in X-Forwarded-Proto (docs/DEPLOY.md); only
+     * a trusted proxy is believed (http_req_https). An https public_url says it for every
+     * request: the service is reached over TLS or not at all.
+     */
+    const char *pub = api__app(r)->set.public_url;
 
-    return proto && !strcasecmp(proto, "https");
+    return http_req_https(r) || (pub && !strncmp(pub, "https://", 8));
 }
 
 void api__session_create(struct http_req *r)

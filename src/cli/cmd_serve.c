@@ -82,6 +82,80 @@ static bool public_url_ok(char *u)
                                  "0123456789.-:[]") == strlen(host);
 }
 
+/*
+ * The reverse proxies whose forwarding headers are believed (trusted_proxies): "auto" means
+ * loopback when public_url is https, because araldo speaks no TLS, so an https public_url
+ * means a TLS-terminating proxy, and the documented one runs on this machine. Over plain http
+ * nothing says a proxy exists, and trusting loopback would let any local process choose the
+ * address it is counted under. Returns false with a message on stderr.
+ */
+static bool trusted_from_conf(const struct conf *conf, struct http_cidr *out, size_t *n)
+{
+    const char *v = conf->trusted_proxies;
+    char err[160];
+
+    *n = 0;
+    if (!strcmp(v, "none"))
+        return true;
+    if (!strcmp(v, "auto"))
+        v = strncmp(conf->public_url, "https://", 8) ? "" : "127.0.0.0/8, ::1";
+    if (http_cidr_parse_list(v, out, HTTP_TRUSTED_MAX, n, err, sizeof(err))) {
+        fprintf(stderr, "araldo: trusted_proxies: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Links that leave the request (feeds, invite posters, QR codes) are built from public_url
+ * alone, never from the Host a client sent (a shared cache would keep a forged one). Without
+ * public_url the base is http://<listen address>, which is right only for someone on this
+ * machine: so a server reachable from elsewhere must be told its public address.
+ */
+static bool listen_needs_public_url(const struct conf *conf)
+{
+    const char *l = conf->listen;
+    uint8_t a[16];
+    char host[64];
+    size_t n;
+
+    if (*conf->public_url)
+        return false;
+    if (*l == '[') {
+        n = strcspn(l + 1, "]");
+        l++;
+    } else {
+        n = strcspn(l, ":");
+    }
+    if (n >= sizeof(host))
+        return true;
+    memcpy(host, l, n);
+    host[n] = '\0';
+    return !http_addr_parse(host, a) || !http_addr_is_loopback(a);
+}
+
+/* Settings that must agree with each other, checked before anything starts. */
+static bool serve_conf_ok(struct conf *conf, struct http_cidr *trusted, size_t *ntrusted)
+{
+    if (!public_url_ok(conf->public_url)) {
+        fprintf(stderr,
+                "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
+                "(scheme and host only)\n",
+                conf->public_url);
+        return false;
+    }
+    if (listen_needs_public_url(conf)) {
+        fprintf(stderr,
+                "araldo: public_url is required when listen ('%.100s') is not a loopback "
+                "address: set it to the address citizens use, such as "
+                "https://avvisi.comune.example.it (links are never built from a request's "
+                "Host)\n",
+                conf->listen);
+        return false;
+    }
+    return trusted_from_conf(conf, trusted, ntrusted);
+}
+
 static unsigned worker_count(long configured)
 {
     long n = configured > 0 ? configured : sysconf(_SC_NPROCESSORS_ONLN);
@@ -128,6 +202,7 @@ static void http_opts_from_conf(struct http_opts *ho, const struct conf *conf)
     ho->web_root = conf->web_root;
     ho->frame_ancestors = conf->frame_ancestors;
     ho->static_max_age_s = (unsigned)conf->static_max_age_s;
+    ho->forwarded_rfc7239 = !strcmp(conf->forwarded_header, "forwarded");
     ho->access_log = conf->access_log;
 }
 
@@ -194,6 +269,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     struct http_server *srv = NULL;
     struct api_jobs *jobs = NULL;
     struct http_opts ho;
+    struct http_cidr trusted[HTTP_TRUSTED_MAX];
+    size_t ntrusted = 0;
     char err[512];
     sigset_t sigs;
     int sig = 0;
@@ -201,13 +278,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (!public_url_ok(c->conf.public_url)) {
-        fprintf(stderr,
-                "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
-                "(scheme and host only)\n",
-                c->conf.public_url);
+    if (!serve_conf_ok(&c->conf, trusted, &ntrusted))
         return 2;
-    }
     /* Before any thread starts: see block_signals(). */
     block_signals(&sigs);
     store = cli_open_store(&c->conf);
@@ -226,6 +298,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     }
 
     http_opts_from_conf(&ho, &c->conf);
+    ho.trusted_proxies = trusted;
+    ho.ntrusted_proxies = ntrusted;
     ho.routes = api_routes(&ho.nroutes);
     ho.app = &app;
     ho.loop_init = api_loop_init;

@@ -25,7 +25,17 @@ static const struct conf_def defs[] = {
       "Directory holding the database (araldo.db) and uploaded media; created if missing." },
     { "public_url", CONF_STR, FIELD(public_url), "", 0, 0, NULL,
       "The address citizens use, such as https://avvisi.comune.example.it: the base of feed "
-      "links and ids and of invite links. Empty: taken from each request's Host header." },
+      "links and ids, invite links and QR codes. Required when `listen` is not a loopback "
+      "address; empty on loopback: http://<listen address>. Never taken from a request." },
+    { "trusted_proxies", CONF_STR, FIELD(trusted_proxies), "auto", 0, 0, NULL,
+      "Reverse proxies whose forwarding header names the client (addresses or ranges such as "
+      "`127.0.0.1, ::1, 10.0.0.0/8`): every per-address limit then counts the client, not the "
+      "proxy, and their X-Forwarded-Proto is believed. `none`: nobody. `auto`: loopback when "
+      "`public_url` is https (a proxy on this machine terminates TLS), else none." },
+    { "forwarded_header", CONF_ENUM, FIELD(forwarded_header), "x-forwarded-for", 0, 0,
+      "x-forwarded-for|forwarded",
+      "Which header trusted proxies use to name the client: X-Forwarded-For (with "
+      "X-Forwarded-Proto) or RFC 7239 Forwarded (for=, proto=). The other one is ignored." },
     { "web_root", CONF_STR, FIELD(web_root), "web", 0, 0, NULL,
       "Directory of the web app's static files, served for every path outside /api/." },
     { "log_level", CONF_ENUM, FIELD(log_level), "info", 0, 0, "error|warn|info|debug",
@@ -50,7 +60,8 @@ static const struct conf_def defs[] = {
     { "max_connections", CONF_LONG, FIELD(max_connections), "19000", 1, 10000000, NULL,
       "Open client connections across all workers; past it new ones get 503 with Retry-After." },
     { "max_connections_per_ip", CONF_LONG, FIELD(max_connections_per_ip), "1000", 1, 10000000, NULL,
-      "Open connections from one client address; past it new ones are refused with 503." },
+      "Open connections from one address; past it new ones are refused with 503. Not applied "
+      "to trusted_proxies (the proxy caps its clients: docs/DEPLOY.md)." },
     { "shutdown_timeout_ms", CONF_LONG, FIELD(shutdown_timeout_ms), "4000", 0, 60000, NULL,
       "On SIGTERM/SIGINT, time given to in-flight requests before connections are closed." },
     { "frame_ancestors", CONF_STR, FIELD(frame_ancestors), "'none'", 0, 0, NULL,

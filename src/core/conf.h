@@ -21,6 +21,8 @@ struct conf {
     char *public_url; /* "" when not set */
     char *log_level;
     char *frame_ancestors;
+    char *trusted_proxies;  /* "auto", "none" or address ranges */
+    char *forwarded_header; /* "x-forwarded-for" or "forwarded" */
     long workers;
     bool access_log;
     long max_header_bytes;

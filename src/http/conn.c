@@ -531,6 +531,45 @@ static bool route_request(struct http__conn *c)
     return true;
 }
 
+/* Every value of header `name`, in arrival order (at most `max`). */
+static size_t header_lines(const struct http_parse *p, const char *name, const char **out,
+                           size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < p->nhdrs && n < max; i++) {
+        if (!strcasecmp(p->hdrs[i].name, name))
+            out[n++] = p->hdrs[i].value;
+    }
+    return n;
+}
+
+/*
+ * Who the client is, once per request (a keep-alive connection from a proxy carries many
+ * clients' requests): the peer, or what a trusted proxy's forwarding header says.
+ */
+static void resolve_client(struct http__conn *c)
+{
+    const struct http_opts *o = &c->loop->srv->opts;
+    const char *fwd[8], *proto[8];
+    struct http_fwd_in in = { .peer = c->addr,
+                              .trusted = o->trusted_proxies,
+                              .ntrusted = o->ntrusted_proxies,
+                              .rfc7239 = o->forwarded_rfc7239,
+                              .fwd = fwd,
+                              .proto = proto };
+    struct http_client cl;
+
+    if (o->ntrusted_proxies) {
+        in.nfwd =
+            header_lines(&c->parse, o->forwarded_rfc7239 ? "forwarded" : "x-forwarded-for", fwd, 8);
+        in.nproto = header_lines(&c->parse, "x-forwarded-proto", proto, 8);
+    }
+    http_client_resolve(&in, &cl);
+    c->req.https = cl.https;
+    http_addr_text(cl.addr, c->req.client_text, sizeof(c->req.client_text));
+}
+
 static void on_head(struct http__conn *c)
 {
     struct http_parse *p = &c->parse;
@@ -538,6 +577,7 @@ static void on_head(struct http__conn *c)
 
     r->method = p->method;
     r->start_us = clock_mono_us();
+    resolve_client(c);
     c->keep_alive = p->keep_alive && !c->loop->stopping;
     c->state = CS_BODY;
     set_timeout(c, p->has_body ? c->loop->srv->opts.body_timeout_ms : 0);
@@ -878,16 +918,17 @@ const char *http_req_body(const struct http_req *r, size_t *len)
 
 const char *http_req_peer(const struct http_req *r)
 {
-    static _Thread_local char text[INET6_ADDRSTRLEN];
-    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-    const uint8_t *a = r->c->addr;
+    return r->client_text;
+}
 
-    if (!memcmp(a, mapped, 12)) {
-        uv_inet_ntop(AF_INET, a + 12, text, sizeof(text));
-    } else {
-        uv_inet_ntop(AF_INET6, a, text, sizeof(text));
-    }
-    return text;
+bool http_req_https(const struct http_req *r)
+{
+    return r->https;
+}
+
+const char *http_req_server_address(const struct http_req *r)
+{
+    return r->c->loop->srv->address;
 }
 
 struct http_loop *http_req_loop(const struct http_req *r)

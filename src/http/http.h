@@ -84,7 +84,14 @@ struct http_opts {
     uint64_t idle_timeout_ms;
     uint64_t send_timeout_ms; /* a file body that makes no progress this long is dropped */
     unsigned max_connections;
-    unsigned max_connections_per_ip;
+    unsigned max_connections_per_ip; /* not applied to trusted proxies (they carry many) */
+    /*
+     * Peers whose X-Forwarded-For (or, with forwarded_rfc7239, Forwarded) header names the
+     * client; copied. Nobody else's forwarding headers are read.
+     */
+    const struct http_cidr *trusted_proxies;
+    size_t ntrusted_proxies;
+    bool forwarded_rfc7239;
     uint64_t shutdown_timeout_ms;
     const char *web_root;        /* NULL: no static files */
     const char *frame_ancestors; /* CSP frame-ancestors value, e.g. "'none'" */
@@ -141,8 +148,16 @@ const char *http_req_query(const struct http_req *r, const char *name);
 const char *http_req_header(const struct http_req *r, const char *name);
 /* The whole body (NUL-terminated, `len` excludes the NUL); "" and 0 when there is none. */
 const char *http_req_body(const struct http_req *r, size_t *len);
-/* Peer address as text ("127.0.0.1"); for rate limits only, never logged or stored. */
+/*
+ * The client's address as text ("192.0.2.1"): the TCP peer, or, when the peer is a trusted
+ * proxy, the address its forwarding header gives (http_client_resolve()). For rate limits
+ * only, never logged or stored. The string lives until the request ends.
+ */
 const char *http_req_peer(const struct http_req *r);
+/* Whether a trusted proxy says the client came over TLS (X-Forwarded-Proto or proto=). */
+bool http_req_https(const struct http_req *r);
+/* The address the server listens on, as http_server_address() ("127.0.0.1:43121"). */
+const char *http_req_server_address(const struct http_req *r);
 struct http_loop *http_req_loop(const struct http_req *r);
 void *http_req_app(const struct http_req *r);
 void *http_req_loop_ctx(const struct http_req *r); /* what loop_init returned */
@@ -227,6 +242,55 @@ MUST_CHECK int http_stream_write_ref(struct http_req *r, const void *p, size_t l
  * unsatisfiable (answer 416). Outside input: fuzzed (tests/fuzz/fuzz_range.c).
  */
 int http_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
+
+/* ---- client addresses behind reverse proxies (addr.c; pure, any thread) ---- */
+
+/* An address range: `addr` with IPv4 mapped into IPv6 (::ffff:a.b.c.d), `bits` over 128. */
+struct http_cidr {
+    uint8_t addr[16];
+    unsigned bits;
+};
+/* Most ranges in trusted_proxies. */
+#define HTTP_TRUSTED_MAX 32
+/*
+ * Parse a list of addresses and ranges separated by commas or spaces ("127.0.0.1/8, ::1,
+ * 10.0.0.0/8") into out[0 .. *n). Returns 0, or -EINVAL / -EMSGSIZE (more than `max`) with one
+ * line in `err`.
+ */
+MUST_CHECK int http_cidr_parse_list(const char *s, struct http_cidr *out, size_t max, size_t *n,
+                                    char *err, size_t errlen);
+/* Whether `a` (16 bytes, IPv4 mapped) lies in one of the `n` ranges. */
+bool http_cidr_match(const struct http_cidr *list, size_t n, const uint8_t a[16]);
+/* An IPv4 or IPv6 literal into the mapped 16-byte form; false if it is not one. */
+bool http_addr_parse(const char *s, uint8_t out[16]);
+/* The text form ("192.0.2.1", "2001:db8::1") of a 16-byte address. */
+void http_addr_text(const uint8_t a[16], char *out, size_t outlen);
+/* 127.0.0.0/8 or ::1. */
+bool http_addr_is_loopback(const uint8_t a[16]);
+
+/* What http_client_resolve() reads: the TCP peer and the request's forwarding headers. */
+struct http_fwd_in {
+    const uint8_t *peer; /* 16 bytes */
+    const struct http_cidr *trusted;
+    size_t ntrusted;
+    bool rfc7239;           /* read Forwarded (for=, proto=) instead of X-Forwarded-For/-Proto */
+    const char *const *fwd; /* every X-Forwarded-For (or Forwarded) line, in arrival order */
+    size_t nfwd;
+    const char *const *proto; /* every X-Forwarded-Proto line (X-Forwarded-For mode only) */
+    size_t nproto;
+};
+struct http_client {
+    uint8_t addr[16]; /* the client: the rightmost address that is not a trusted proxy */
+    bool https;       /* a trusted proxy says the client reached it over TLS */
+    bool via_proxy;   /* addr came from a forwarding header */
+};
+/*
+ * The client's address: the peer itself unless it is a trusted proxy; then, walking the
+ * forwarding header from the right, the first hop that is not a trusted proxy (a hop that does
+ * not parse stops the walk at the last good one). Headers from an untrusted peer are ignored
+ * entirely, as is X-Forwarded-Proto. Outside input: fuzzed (tests/fuzz/fuzz_addr.c).
+ */
+void http_client_resolve(const struct http_fwd_in *in, struct http_client *out);
 
 /* One piece of a vectored shared write: bytes and the argument that keeps them alive. */
 struct http_ref_buf {

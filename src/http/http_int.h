@@ -87,9 +87,11 @@ struct http_req {
     bool answered;
     bool streaming;
     uint64_t start_us;
-    struct buf path;    /* decoded */
-    struct buf scratch; /* router: split path; param values point here */
-    const char *query;  /* raw query string inside the parser's head copy, or NULL */
+    bool https;           /* a trusted proxy says the client came over TLS */
+    char client_text[48]; /* the client's address (http_client_resolve), set with the head */
+    struct buf path;      /* decoded */
+    struct buf scratch;   /* router: split path; param values point here */
+    const char *query;    /* raw query string inside the parser's head copy, or NULL */
     struct http__match match;
     struct buf resp_hdrs; /* extra response headers, "Name: value\r\n" each */
     char **owned;         /* strings handed out by http_req_query(), freed with the request */
@@ -208,6 +210,7 @@ struct http_server {
 
     uv_mutex_t ip_mu;
     struct http__ip **ip_tab;
+    struct http_cidr *trusted; /* owned copy of opts.trusted_proxies */
 };
 
 /* READ_BUF_SIZE: one libuv read; INPUT_PAUSE: stop reading when this much input waits. */

@@ -56,7 +56,13 @@ static bool ip_acquire(struct http_server *s, const uint8_t a[16])
     struct http__ip **pp, *e;
     bool ok = true;
 
-    if (!s->opts.max_connections_per_ip)
+    /*
+     * A trusted proxy carries many clients on its connections, and which client a connection
+     * is for is known only once a request head arrives: the proxy applies the per-client cap
+     * itself (docs/DEPLOY.md), max_connections still bounds the whole.
+     */
+    if (!s->opts.max_connections_per_ip ||
+        http_cidr_match(s->opts.trusted_proxies, s->opts.ntrusted_proxies, a))
         return true;
     uv_mutex_lock(&s->ip_mu);
     pp = &s->ip_tab[ip_hash(a)];
@@ -81,7 +87,8 @@ void http__ip_release(struct http_server *s, const uint8_t a[16])
 {
     struct http__ip **pp, *e;
 
-    if (!s->opts.max_connections_per_ip)
+    if (!s->opts.max_connections_per_ip ||
+        http_cidr_match(s->opts.trusted_proxies, s->opts.ntrusted_proxies, a))
         return;
     uv_mutex_lock(&s->ip_mu);
     for (pp = &s->ip_tab[ip_hash(a)]; (e = *pp) != NULL; pp = &e->next) {
@@ -599,6 +606,11 @@ struct http_server *http_server_start(const struct http_opts *opts, char *err, s
     s->opts.listen = s->listen = dup_or_null(opts->listen ? opts->listen : "127.0.0.1:8080");
     s->opts.web_root = s->web_root = dup_or_null(opts->web_root);
     s->opts.frame_ancestors = s->frame_ancestors = dup_or_null(opts->frame_ancestors);
+    if (opts->ntrusted_proxies) {
+        s->trusted = xmalloc(opts->ntrusted_proxies * sizeof(*s->trusted));
+        memcpy(s->trusted, opts->trusted_proxies, opts->ntrusted_proxies * sizeof(*s->trusted));
+    }
+    s->opts.trusted_proxies = s->trusted;
     uv_mutex_init(&s->ip_mu);
     s->ip_tab = xcalloc(IP_BUCKETS, sizeof(struct http__ip *));
     if (http__router_init(&s->router, opts->routes, opts->nroutes, err, errlen) ||
@@ -712,6 +724,7 @@ void http_server_free(struct http_server *s)
     free(s->listen);
     free(s->web_root);
     free(s->frame_ancestors);
+    free(s->trusted);
     free(s);
 }
 
