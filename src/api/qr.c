@@ -27,10 +27,10 @@
 #define PAGE_MAX     ((size_t)64 * 1024)
 
 /*
- * Where a listed channel's public page lives (the citizens' web app serves it), linked from the
- * page of a dead invite so a person can still read the channel.
+ * Where a listed channel's public page lives (/c/{handle}, served by the citizens' web pages),
+ * linked from the page of a dead invite so a person can still read the channel.
  */
-#define CHANNEL_PAGE_PREFIX "/channels/"
+#define CHANNEL_PAGE_PREFIX "/c/"
 
 static int esc(struct buf *b, const char *s)
 {

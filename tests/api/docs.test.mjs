@@ -264,7 +264,8 @@ test('API.md lists every error code the server can send, under its status', () =
 // ---- WebSocket error messages ----
 
 test('API.md names every WebSocket error code', () => {
-  const src = readFileSync('src/api/stream.c', 'utf8');
+  const src = readdirSync('src/api').filter((f) => /^stream.*\.c$/.test(f))
+    .map((f) => readFileSync(`src/api/${f}`, 'utf8')).join('\n');
   const codes = new Set([...src.matchAll(/ws_error\([^,]+,\s*"([a-z_]+)"/g)].map((m) => m[1]));
   assert.ok(codes.size > 0);
   for (const c of codes) assert.ok(md.includes(`\`${c}\``), `ws error ${c}`);

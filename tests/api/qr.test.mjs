@@ -211,7 +211,7 @@ test('a person opening a dead invite link gets a page, in Italian then English, 
     assert.match(html, /Chiedi al Comune un nuovo link/);
     assert.match(html, /<section lang="en">[\s\S]*was revoked[\s\S]*Ask the Comune for a new invite link/);
     assert.ok(!/<style|\sstyle=|<script|\son[a-z]+=/i.test(html), 'nothing the CSP would block');
-    if (ch.visibility === 'listed') assert.ok(html.includes(`href="/channels/${w.main}"`), 'a listed channel is linked');
+    if (ch.visibility === 'listed') assert.ok(html.includes(`href="/c/${w.main}"`), 'a listed channel is linked');
   }
   const unknown = await fetch(`${w.srv.url}/i/nonesiste123`);
   assert.match(await unknown.text(), /data-error="invite_not_found"/);
@@ -228,7 +228,7 @@ test('the dead-invite page names a listed channel (escaped), never an unlisted o
   }
   assert.ok(pages[listed].includes('&lt;b&gt;Notizie&lt;/b&gt; &amp; &quot;avvisi&quot;'));
   assert.ok(!pages[listed].includes('<b>Notizie'));
-  assert.ok(pages[listed].includes(`href="/channels/${listed}"`));
+  assert.ok(pages[listed].includes(`href="/c/${listed}"`));
   assert.ok(!pages[hidden].includes('Canale riservato'), 'an unlisted channel is not revealed');
   assert.ok(!pages[hidden].includes(hidden));
 });
