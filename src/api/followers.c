@@ -165,20 +165,9 @@ static void follow_finish(struct http_req *r, int err, int64_t id, void *data)
         channel_hidden(r); /* an unlisted channel without an invite: do not reveal it */
         return;
     case -ETIME:
-        http_respond_error(r, 410, "invite_expired",
-                           "This invite link has expired: ask the channel for a new one.",
-                           "invite");
-        return;
     case -ECANCELED:
-        http_respond_error(r, 410, "invite_revoked",
-                           "This invite link was revoked: ask the channel for a new one.",
-                           "invite");
-        return;
     case -EDQUOT:
-        http_respond_error(r, 410, "invite_used_up",
-                           "This invite link has been used as many times as allowed: ask the "
-                           "channel for a new one.",
-                           "invite");
+        api__invite_gone(r, err, "invite");
         return;
     case -ENOENT:
         http_respond_error(r, 404, "invite_not_found",
