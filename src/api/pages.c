@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * The public pages citizens open from a link: /c/{handle} (a channel's preview) and the body of
+ * /i/{code} (the same preview plus "Segui", once api/qr.c has checked the invite). Rendered by
+ * the server as complete HTML, readable without JavaScript, with the social-card tags a link
+ * pasted in a chat app shows; /app/page.js then makes them live (docs/WEB.md).
+ *
+ * What a page shows is exactly what the public API gives anyone: the channel object and the
+ * post objects (store_post_json) of the retention window, rendered by web/post.c in the markup
+ * the app shares. Unlisted channels have no /c page (404, as the API does); their invite link
+ * is the way in.
+ *
+ * Caching: like the API's public reads, an ETag and "no-cache" (revalidate every time). The
+ * ETag is made before rendering from what the page depends on — the channel's last event seq
+ * (every post created, edited, deleted, pinned, reaction or vote count moves it), its and its
+ * org's settings, the language and the minute (relative times: "5 minuti fa") — so a
+ * conditional GET on a busy day costs two reads and no rendering.
+ */
+#include "api/pages_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/channels_int.h"
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/posts.h"
+#include "web/post.h"
+
+#define PAGE_POSTS  50 /* posts on a preview page, newest first; the app loads older ones */
+#define PAGE_SCRIPT "/app/page.js"
+
+enum web_lang api__page_lang(struct http_req *r)
+{
+    return web_lang_pick(http_req_query(r, "lang"), http_req_header(r, "Accept-Language"));
+}
+
+static bool plain_host(const char *h)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+
+    return h && *h && strlen(h) < 256 && strspn(h, ok) == strlen(h);
+}
+
+void api__page_origin(struct http_req *r, char *out, size_t outlen)
+{
+    const char *pub = api__app(r)->set.public_url;
+    const char *host = http_req_header(r, "Host");
+    const char *proto = http_req_header(r, "X-Forwarded-Proto");
+
+    if (pub && *pub) {
+        snprintf(out, outlen, "%s", pub);
+        return;
+    }
+    snprintf(out, outlen, "%s://%s", proto && !strcmp(proto, "https") ? "https" : "http",
+             plain_host(host) ? host : "localhost");
+}
+
+void api__page_frame(struct web_page *p, enum web_lang lang, const struct store_org *org,
+                     struct api_page_scratch *scratch)
+{
+    memset(p, 0, sizeof(*p));
+    p->lang = lang;
+    p->org_href = "/";
+    p->privacy_url = "/privacy";
+    if (!org)
+        return;
+    p->org_name = org->name;
+    if (org->logo[0]) {
+        snprintf(scratch->logo, sizeof(scratch->logo), "/media/%s/small", org->logo);
+        p->org_logo = scratch->logo;
+    }
+    snprintf(scratch->privacy, sizeof(scratch->privacy), "/privacy?org=%s", org->slug);
+    p->privacy_url = scratch->privacy;
+    p->a11y_url = org->accessibility_url;
+    p->a11y_email = org->accessibility_email;
+}
+
+void api__page_send(struct http_req *r, int status, struct html *h, enum web_lang lang)
+{
+    size_t len;
+    int err;
+    char *body = html_take(h, &len, &err);
+
+    if (!body) {
+        log_warn("pages: cannot render %s: %s", http_req_path(r), strerror(-err));
+        http_respond_error(r, 500, "internal_error", "The page could not be made.", NULL);
+        return;
+    }
+    http_resp_header(r, "Vary", "Accept-Language");
+    http_resp_header(r, "Content-Language", web_lang_code(lang));
+    http_respond(r, status, "text/html; charset=utf-8", body, len);
+    free(body);
+}
+
+void api__page_not_found(struct http_req *r)
+{
+    enum web_lang lang = api__page_lang(r);
+    struct api_page_scratch scratch;
+    struct web_page p;
+    struct html h;
+
+    api__page_frame(&p, lang, NULL, &scratch);
+    p.title = web_t(lang, "page.not_found.title");
+    p.noindex = true;
+    p.path = "/";
+    html_init(&h, PAGE_BYTES_MAX);
+    web_page_open(&h, &p);
+    html_tag(&h, "<div class=\"page-error\">\n<h1>");
+    web_text(&h, lang, "page.not_found.title");
+    html_tag(&h, "</h1>\n<p>");
+    web_text(&h, lang, "page.not_found.text");
+    html_tag(&h, "</p>\n<p><a class=\"btn btn-primary\" href=\"/\">");
+    web_text(&h, lang, "page.not_found.home");
+    html_tag(&h, "</a></p>\n</div>\n");
+    web_page_close(&h, &p);
+    http_resp_header(r, "Cache-Control", "no-cache");
+    api__page_send(r, 404, &h, lang);
+}
+
+/* ---- the channel preview ---- */
+
+struct preview {
+    struct http_req *r;
+    struct html *h;
+    const struct store_channel *ch;
+    const struct store_invite *inv; /* NULL on /c/{handle} */
+    enum web_lang lang;
+    int64_t now_ms;
+    int64_t skip_id; /* the pinned post, already shown on top */
+    unsigned shown;
+};
+
+static void one_post(struct preview *pv, const struct store_post *p)
+{
+    struct web_post_opts o = {
+        .lang = pv->lang,
+        .text_lang = pv->ch->language,
+        .published_ms = p->published_ms,
+        .now_ms = pv->now_ms,
+        .reactions_enabled = pv->ch->reaction_policy != STORE_REACT_NONE,
+    };
+    json_t *j = store_post_json(p);
+
+    web_post(pv->h, j, &o);
+    json_decref(j);
+    pv->shown++;
+}
+
+static void list_post(void *ctx, const struct store_post *p)
+{
+    struct preview *pv = ctx;
+
+    if (p->id != pv->skip_id)
+        one_post(pv, p);
+}
+
+/* Bytes of the first UTF-8 character of `s` (0 for ""). */
+static size_t first_char_len(const char *s)
+{
+    size_t n = *s ? 1 : 0;
+
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n++;
+    return n;
+}
+
+static void channel_head(struct preview *pv, const char *icon_url)
+{
+    struct html *h = pv->h;
+    const struct store_channel *ch = pv->ch;
+    enum web_lang l = pv->lang;
+    char follow[256];
+
+    html_tag(h, "<section class=\"card channel-head\" aria-labelledby=\"channel-name\">\n");
+    if (icon_url) {
+        html_tag(h, "<img class=\"avatar\" alt=\"\" width=\"72\" height=\"72\"");
+        html_attr(h, "src", icon_url);
+        html_tag(h, ">\n");
+    } else {
+        /* No icon: the name's first letter, as messaging apps do. */
+        html_tag(h, "<span class=\"avatar avatar-letter\" aria-hidden=\"true\">");
+        html_textn(h, ch->name, first_char_len(ch->name));
+        html_tag(h, "</span>\n");
+    }
+    html_tag(h, "<div>\n<h1 class=\"channel-name\" id=\"channel-name\">");
+    html_text(h, ch->name);
+    if (ch->verified) {
+        html_tag(h, " <span class=\"badge badge-verified\">");
+        web_text(h, l, "page.channel.verified");
+        html_tag(h, "</span>");
+    }
+    html_tag(h, "</h1>\n<p class=\"channel-org\">");
+    html_text(h, ch->org_name);
+    html_tag(h, "</p>\n</div>\n");
+    if (pv->inv) {
+        html_tag(h, "<p class=\"notice channel-desc\"><strong>");
+        web_text(h, l, "page.invite.title");
+        html_tag(h, "</strong><br>");
+        web_text(h, l, "page.invite.text");
+        html_tag(h, "</p>\n");
+    }
+    if (ch->description[0]) {
+        html_tag(h, "<p class=\"channel-desc\"");
+        html_attr(h, "lang", ch->language);
+        html_tag(h, ">");
+        html_text(h, ch->description);
+        html_tag(h, "</p>\n");
+    }
+    html_tag(h, "<p class=\"channel-meta\"><span class=\"followers-count\"");
+    html_attr_int(h, "data-count", ch->followers_count);
+    html_tag(h, ">");
+    web_tn(h, l, "page.channel.followers", ch->followers_count);
+    html_tag(h, "</span></p>\n<div class=\"channel-actions\">\n");
+    /* Without JavaScript the link opens the app, which follows; with it page.js acts here. */
+    snprintf(follow, sizeof(follow), "/?follow=%s%s%s", ch->handle, pv->inv ? "&invite=" : "",
+             pv->inv ? pv->inv->code : "");
+    html_tag(h, "<a class=\"btn btn-primary follow-button\" data-action=\"follow\"");
+    html_attr(h, "href", follow);
+    html_attr(h, "data-handle", ch->handle);
+    if (pv->inv)
+        html_attr(h, "data-invite", pv->inv->code);
+    html_tag(h, ">");
+    web_text(h, l, "page.channel.follow");
+    html_tag(h, "</a>\n<noscript><p class=\"hint\">");
+    web_text(h, l, "page.channel.follow_no_js");
+    html_tag(h, "</p></noscript>\n<p class=\"hint\">");
+    web_text(h, l, "page.channel.privacy_note");
+    html_tag(h, "</p>\n</div>\n</section>\n");
+}
+
+/* The pinned post on top (when it is published and within the window), then the others. */
+static int channel_posts(struct preview *pv)
+{
+    const struct store_channel *ch = pv->ch;
+    struct store_post_query q = { 0 };
+    struct store_post *pin = NULL;
+    struct html *h = pv->h;
+    int64_t since = pv->now_ms - ch->retention_days * POST_DAY_MS;
+    int err = 0;
+
+    html_tag(h, "<div class=\"posts-head\">\n<h2>");
+    web_text(h, pv->lang, "page.channel.posts");
+    html_tag(h, "</h2>\n<p class=\"muted\">");
+    web_tn(h, pv->lang, "page.channel.window", ch->retention_days);
+    html_tag(h, "</p>\n</div>\n<div class=\"posts\" aria-live=\"polite\"");
+    html_attr(h, "data-channel", ch->handle);
+    html_attr_int(h, "data-seq", ch->last_seq);
+    html_tag(h, ">\n");
+    if (ch->pinned_post_id) {
+        pin = xmalloc(sizeof(*pin));
+        err = store_post_get(api__reader(pv->r), ch->pinned_post_id, pin);
+        if (!err && !pin->scheduled && pin->channel_id == ch->id && pin->published_ms >= since) {
+            one_post(pv, pin);
+            pv->skip_id = pin->id;
+        }
+        err = err == -ENOENT ? 0 : err;
+    }
+    q.channel_id = ch->id;
+    q.limit = PAGE_POSTS;
+    q.since_ms = since;
+    if (!err)
+        err = store_post_list(api__reader(pv->r), &q, list_post, pv, NULL);
+    if (!pv->shown) {
+        html_tag(h, "<p class=\"card muted posts-empty\">");
+        web_text(h, pv->lang, "page.channel.no_posts");
+        html_tag(h, "</p>\n");
+    }
+    html_tag(h, "</div>\n");
+    free(pin);
+    return err;
+}
+
+/* FNV-1a over the org's shown settings: they change the page without moving the seq. */
+static uint64_t org_hash(const struct store_org *o)
+{
+    const char *parts[] = { o->name, o->logo, o->accessibility_url, o->accessibility_email };
+    uint64_t h = 14695981039346656037ULL;
+
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static void preview(struct http_req *r, const struct store_channel *ch,
+                    const struct store_invite *inv)
+{
+    enum web_lang lang = api__page_lang(r);
+    struct store_org *org = xmalloc(sizeof(*org));
+    struct api_page_scratch scratch;
+    struct preview pv = { r, NULL, ch, inv, lang, clock_now_ms(), 0, 0 };
+    struct web_page p;
+    struct html h;
+    char origin[300], canonical[400], image[520], icon[200], feed[400], path[200], etag[96];
+    const char *inm = http_req_header(r, "If-None-Match");
+    int err = store_org_get_id(api__reader(r), ch->org_id, org);
+
+    if (err) {
+        api__errno(r, err, "channel page org");
+        free(org);
+        return;
+    }
+    snprintf(etag, sizeof(etag), "W/\"c%lld-%lld-%lld-%016llx-%s-%lld\"", (long long)ch->id,
+             (long long)ch->last_seq, (long long)ch->updated_ms,
+             (unsigned long long)org_hash(org), web_lang_code(lang),
+             (long long)(pv.now_ms / 60000));
+    http_resp_header(r, "ETag", etag);
+    if (inv) {
+        /* A capability in the address: not for shared caches, not for other sites' logs. */
+        http_resp_header(r, "Cache-Control", "private, no-cache");
+        http_resp_header(r, "Referrer-Policy", "no-referrer");
+    } else {
+        http_resp_header(r, "Cache-Control", "no-cache");
+    }
+    if (inm && strstr(inm, etag + 2)) {
+        http_respond(r, 304, NULL, NULL, 0);
+        free(org);
+        return;
+    }
+    api__page_origin(r, origin, sizeof(origin));
+    api__page_frame(&p, lang, org, &scratch);
+    snprintf(canonical, sizeof(canonical), "%s/c/%s", origin, ch->handle);
+    if (ch->icon[0]) {
+        snprintf(icon, sizeof(icon), "/media/%s/small", ch->icon);
+        snprintf(image, sizeof(image), "%s%s", origin, icon);
+        p.image = image;
+    } else if (org->logo[0]) {
+        snprintf(image, sizeof(image), "%s/media/%s/small", origin, org->logo);
+        p.image = image;
+    }
+    if (inv) {
+        snprintf(path, sizeof(path), "/i/%s", inv->code);
+    } else {
+        snprintf(path, sizeof(path), "/c/%s", ch->handle);
+        snprintf(feed, sizeof(feed), "%s/channels/%s/feed.atom", origin, ch->handle);
+        p.feed_url = ch->listed ? feed : NULL;
+    }
+    p.title = ch->name;
+    p.description = ch->description[0] ? ch->description : ch->org_name;
+    p.canonical = ch->listed ? canonical : NULL; /* an unlisted channel has no public address */
+    p.og_type = "website";
+    p.script = PAGE_SCRIPT;
+    p.path = path;
+    p.noindex = inv != NULL || !ch->listed;
+    html_init(&h, PAGE_BYTES_MAX);
+    pv.h = &h;
+    web_page_open(&h, &p);
+    channel_head(&pv, ch->icon[0] ? icon : NULL);
+    err = channel_posts(&pv);
+    web_page_close(&h, &p);
+    if (err) {
+        html_release(&h);
+        api__errno(r, err, "channel page");
+    } else {
+        api__page_send(r, 200, &h, lang);
+    }
+    free(org);
+}
+
+static void channel_page(struct http_req *r)
+{
+    struct store_channel *ch = xmalloc(sizeof(*ch));
+    int err = store_channel_get(api__reader(r), http_req_param(r, "handle"), ch);
+
+    /* Unlisted: not revealed, as the API does; the invite link is the way in. */
+    if (err == -ENOENT || (!err && !ch->listed))
+        api__page_not_found(r);
+    else if (err)
+        api__errno(r, err, "channel page");
+    else
+        preview(r, ch, NULL);
+    free(ch);
+}
+
+void api__page_invite(struct http_req *r, const struct store_invite *inv,
+                      const struct store_channel *ch)
+{
+    preview(r, ch, inv);
+}
+
+static const struct http_route routes[] = {
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/c/{handle}", channel_page, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/privacy", api__page_privacy, 0, NULL },
+};
+
+API_ROUTE_SET(api_pages_routes, routes);
