@@ -96,14 +96,41 @@ void api__page_send(struct http_req *r, int status, struct html *h, enum web_lan
     free(body);
 }
 
+struct only_org {
+    struct store_org *org;
+    unsigned n;
+};
+
+static void count_org(void *ctx, const struct store_org *o)
+{
+    struct only_org *c = ctx;
+
+    if (!c->n++)
+        *c->org = *o;
+}
+
+int api__page_orgs(struct http_req *r, struct store_org *first, unsigned *n)
+{
+    struct only_org c = { first, 0 };
+    int err = store_org_list(api__reader(r), 0, count_org, &c);
+
+    *n = err ? 0 : c.n;
+    return err;
+}
+
 void api__page_not_found(struct http_req *r)
 {
     enum web_lang lang = api__page_lang(r);
+    struct store_org *org = xmalloc(sizeof(*org));
     struct api_page_scratch scratch;
     struct web_page p;
     struct html h;
+    unsigned n;
 
-    api__page_frame(&p, lang, NULL, &scratch);
+    /* A server of one Comune wears its colours even on a wrong address. */
+    if (api__page_orgs(r, org, &n) != 0)
+        n = 0;
+    api__page_frame(&p, lang, n == 1 ? org : NULL, &scratch);
     p.title = web_t(lang, "page.not_found.title");
     p.noindex = true;
     p.path = "/";
@@ -119,6 +146,7 @@ void api__page_not_found(struct http_req *r)
     web_page_close(&h, &p);
     http_resp_header(r, "Cache-Control", "no-cache");
     api__page_send(r, 404, &h, lang);
+    free(org);
 }
 
 /* ---- the channel preview ---- */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "api/api_int.h"
+#include "core/compiler.h"
 #include "store/channels.h"
 #include "store/orgs.h"
 #include "web/html.h"
@@ -39,6 +40,8 @@ void api__page_frame(struct web_page *p, enum web_lang lang, const struct store_
  * Accept-Language; Content-Language). On a write error answers 500.
  */
 void api__page_send(struct http_req *r, int status, struct html *h, enum web_lang lang);
+/* How many orgs the server has into *n, the first (by slug) into `first` when any. */
+MUST_CHECK int api__page_orgs(struct http_req *r, struct store_org *first, unsigned *n);
 /* The HTML "not found" page (404), in the request's language. */
 void api__page_not_found(struct http_req *r);
 

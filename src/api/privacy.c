@@ -21,19 +21,10 @@
 #define ORGS_LISTED 200 /* orgs on the chooser page */
 
 struct orgs {
-    struct store_org *first;
     unsigned n;
     struct html *h; /* the chooser: one link per org */
     enum web_lang lang;
 };
-
-static void count_org(void *ctx, const struct store_org *o)
-{
-    struct orgs *c = ctx;
-
-    if (!c->n++)
-        *c->first = *o;
-}
 
 static void link_org(void *ctx, const struct store_org *o)
 {
@@ -105,7 +96,7 @@ void api__page_privacy(struct http_req *r)
     enum web_lang lang = api__page_lang(r);
     const char *slug = http_req_query(r, "org");
     struct store_org *org = xmalloc(sizeof(*org));
-    struct orgs c = { org, 0, NULL, lang };
+    struct orgs c = { 0, NULL, lang };
     struct api_page_scratch scratch;
     struct web_page p;
     struct html h;
@@ -116,7 +107,7 @@ void api__page_privacy(struct http_req *r)
         err = store_org_slug_valid(slug) ? store_org_get(api__reader(r), slug, org) : -ENOENT;
         c.n = err ? 0 : 1;
     } else {
-        err = store_org_list(api__reader(r), 0, count_org, &c);
+        err = api__page_orgs(r, org, &c.n);
     }
     if (err == -ENOENT) {
         api__page_not_found(r);

@@ -160,7 +160,10 @@ void web_tn(struct html *h, enum web_lang l, const char *key, int64_t n)
     char num[40];
     const char *kv[] = { "n", num, NULL };
 
-    snprintf(full, sizeof(full), "%s.%s", key, n == 1 ? "one" : "other");
+    /* KEY.zero is optional ("Ancora nessuno ..."): absent, 0 takes KEY.other */
+    snprintf(full, sizeof(full), "%s.zero", key);
+    if (n != 0 || web_t(l, full) == full)
+        snprintf(full, sizeof(full), "%s.%s", key, n == 1 ? "one" : "other");
     web_number(l, n, num, sizeof(num));
     web_tf(h, l, full, kv);
 }

@@ -6,7 +6,7 @@
  * root is, and parsed once on first use.
  *
  * Texts may hold {name} placeholders, filled by web_tf(); counted texts come as KEY.one and
- * KEY.other, chosen by web_tn(). Texts are plain text: they are always escaped on output.
+ * KEY.other (and optionally KEY.zero), chosen by web_tn(). Texts are plain text: they are always escaped on output.
  */
 #ifndef WEB_I18N_H
 #define WEB_I18N_H
@@ -46,7 +46,10 @@ void web_text(struct html *h, enum web_lang l, const char *key);
  * name, value, name, value, ..., NULL. An unknown placeholder stays as written.
  */
 void web_tf(struct html *h, enum web_lang l, const char *key, const char *const *kv);
-/* web_tf of "KEY.one" when n == 1, else "KEY.other", with {n} = n in the language's digits. */
+/*
+ * web_tf of "KEY.zero" when n == 0 and the catalogue has it, "KEY.one" when n == 1, else
+ * "KEY.other", with {n} = n in the language's digits ("1.234").
+ */
 void web_tn(struct html *h, enum web_lang l, const char *key, int64_t n);
 /* `n` with the language's thousands separator ("1.234" / "1,234") into out. */
 void web_number(enum web_lang l, int64_t n, char *out, size_t outlen);
