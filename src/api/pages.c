@@ -243,8 +243,9 @@ static void channel_head(struct preview *pv, const char *icon_url)
     html_tag(h, ">");
     web_tn(h, l, "page.channel.followers", ch->followers_count);
     html_tag(h, "</span></p>\n<div class=\"channel-actions\">\n");
-    /* Without JavaScript the link opens the app, which follows; with it page.js acts here. */
-    snprintf(follow, sizeof(follow), "/?follow=%s%s%s", ch->handle, pv->inv ? "&invite=" : "",
+    /* The link opens the app on this channel (its hash route), where Segui is one tap; the
+     * page's module, when it runs, follows right here instead. */
+    snprintf(follow, sizeof(follow), "/#/c/%s%s%s", ch->handle, pv->inv ? "?invite=" : "",
              pv->inv ? pv->inv->code : "");
     html_tag(h, "<a class=\"btn btn-primary follow-button\" data-action=\"follow\"");
     html_attr(h, "href", follow);

@@ -99,7 +99,7 @@ test('/c/{handle} without JavaScript: the channel, its posts, media, poll result
   assert.match(art, /<time datetime="\d{4}-\d\d-\d\dT[^"]+Z">(adesso|1 minuto fa|\d+ minuti fa)<\/time>/);
   assert.ok(html.includes(`data-channel="${handle}"`) && /class="posts"[^>]* data-seq="\d+"/.test(html));
   // Segui: a link into the app, made live by the app's module
-  assert.ok(html.includes(`<a class="btn btn-primary follow-button" data-action="follow" href="/?follow=${handle}" data-handle="${handle}">Segui</a>`));
+  assert.ok(html.includes(`<a class="btn btn-primary follow-button" data-action="follow" href="/#/c/${handle}" data-handle="${handle}">Segui</a>`));
   assert.ok(html.includes('<script type="module" src="/app/page.js"></script>'));
   // header and footer: the Comune, the Modello Comuni links
   assert.ok(html.includes(`<span class="brand-name">Comune ${HE}</span>`));
@@ -182,7 +182,7 @@ test('unknown and unlisted channels: an HTML 404 that reveals nothing; the invit
   assert.equal(inv.status, 200);
   clean(inv.html);
   assert.ok(inv.html.includes('Canale riservato') && inv.html.includes('Avviso riservato'));
-  assert.ok(inv.html.includes(`data-invite="${code}"`) && inv.html.includes(`href="/?follow=${secret}&amp;invite=${code}"`));
+  assert.ok(inv.html.includes(`data-invite="${code}"`) && inv.html.includes(`href="/#/c/${secret}?invite=${code}"`));
   assert.ok(inv.html.includes('Sei stato invitato a seguire questo canale'));
   assert.ok(inv.html.includes('<meta name="robots" content="noindex">'));
   assert.ok(!inv.html.includes('rel="canonical"'), 'an unlisted channel has no public address');
@@ -285,7 +285,7 @@ test('i18n: it.json and en.json have the same keys, placeholders, and every key 
   let used = 0;
   for (const f of files) {
     const src = readFileSync(f, 'utf8');
-    for (const m of src.matchAll(/["'`]((?:common|page|post|app)\.[a-z0-9_.]+)["'`]/g)) {
+    for (const m of src.matchAll(/["'`]((?:common|page|post|app)\.[A-Za-z0-9_.]+)["'`]/g)) {
       used++;
       assert.ok(has(m[1]), `${f} uses '${m[1]}', missing from web/i18n/it.json`);
     }
