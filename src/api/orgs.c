@@ -43,9 +43,8 @@ static json_t *org_json(const struct store_org *o)
                      "slug", o->slug, "name", o->name, "istat_code", str_or_null(o->istat_code),
                      "jurisdiction_id", str_or_null(o->jurisdiction_id), "timezone", o->timezone,
                      "logo", str_or_null(o->logo), "privacy_controller",
-                     str_or_null(o->privacy_controller), "privacy_dpo",
-                     str_or_null(o->privacy_dpo), "accessibility_url",
-                     str_or_null(o->accessibility_url), "accessibility_email",
+                     str_or_null(o->privacy_controller), "privacy_dpo", str_or_null(o->privacy_dpo),
+                     "accessibility_url", str_or_null(o->accessibility_url), "accessibility_email",
                      str_or_null(o->accessibility_email), "created_at", created);
 }
 

@@ -336,9 +336,8 @@ static void preview(struct http_req *r, const struct store_channel *ch,
         return;
     }
     snprintf(etag, sizeof(etag), "W/\"c%lld-%lld-%lld-%016llx-%s-%lld\"", (long long)ch->id,
-             (long long)ch->last_seq, (long long)ch->updated_ms,
-             (unsigned long long)org_hash(org), web_lang_code(lang),
-             (long long)(pv.now_ms / 60000));
+             (long long)ch->last_seq, (long long)ch->updated_ms, (unsigned long long)org_hash(org),
+             web_lang_code(lang), (long long)(pv.now_ms / 60000));
     http_resp_header(r, "ETag", etag);
     if (inv) {
         /* A capability in the address: not for shared caches, not for other sites' logs. */
@@ -398,12 +397,13 @@ static void channel_page(struct http_req *r)
     int err = store_channel_get(api__reader(r), http_req_param(r, "handle"), ch);
 
     /* Unlisted: not revealed, as the API does; the invite link is the way in. */
-    if (err == -ENOENT || (!err && !ch->listed))
+    if (err == -ENOENT || (!err && !ch->listed)) {
         api__page_not_found(r);
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "channel page");
-    else
+    } else {
         preview(r, ch, NULL);
+    }
     free(ch);
 }
 

@@ -60,9 +60,9 @@ static void section(struct html *h, enum web_lang l, const char *heading, const 
 
 static void notice(struct html *h, enum web_lang l, const struct store_org *org)
 {
-    const char *kv[] = { "org", org ? org->name : web_t(l, "common.app_name"),
+    const char *kv[] = { "org",        org ? org->name : web_t(l, "common.app_name"),
                          "controller", org ? org->privacy_controller : "",
-                         "dpo", org ? org->privacy_dpo : "",
+                         "dpo",        org ? org->privacy_dpo : "",
                          NULL };
 
     html_tag(h, "<p>");
@@ -118,7 +118,8 @@ void api__page_privacy(struct http_req *r)
         goto out;
     }
     api__page_frame(&p, lang, c.n == 1 ? org : NULL, &scratch);
-    snprintf(path, sizeof(path), "/privacy%s%s", c.n == 1 ? "?org=" : "", c.n == 1 ? org->slug : "");
+    snprintf(path, sizeof(path), "/privacy%s%s", c.n == 1 ? "?org=" : "",
+             c.n == 1 ? org->slug : "");
     p.path = path;
     p.title = web_t(lang, "page.privacy.title");
     html_init(&h, PAGE_BYTES_MAX);

@@ -99,14 +99,16 @@ static int fields_valid(const struct store_org_fields *f, bool adding)
     if ((set & STORE_ORG_F_CONTROLLER) && f->privacy_controller &&
         !text_ok(f->privacy_controller, STORE_ORG_PRIVACY_MAX))
         return -EINVAL;
-    if ((set & STORE_ORG_F_DPO) && f->privacy_dpo && !text_ok(f->privacy_dpo, STORE_ORG_PRIVACY_MAX))
+    if ((set & STORE_ORG_F_DPO) && f->privacy_dpo &&
+        !text_ok(f->privacy_dpo, STORE_ORG_PRIVACY_MAX))
         return -EINVAL;
     if ((set & STORE_ORG_F_A11Y_URL) && f->accessibility_url &&
         (!text_ok(f->accessibility_url, STORE_ORG_URL_MAX) ||
          strlen(f->accessibility_url) > STORE_ORG_URL_MAX))
         return -EINVAL;
     if ((set & STORE_ORG_F_A11Y_EMAIL) && f->accessibility_email &&
-        (strlen(f->accessibility_email) < 3 || strlen(f->accessibility_email) > STORE_ORG_EMAIL_MAX))
+        (strlen(f->accessibility_email) < 3 ||
+         strlen(f->accessibility_email) > STORE_ORG_EMAIL_MAX))
         return -EINVAL;
     return 0;
 }
@@ -746,8 +748,8 @@ static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
-#define ORG_COLS                                                                     \
-    "id, slug, name, istat_code, jurisdiction_id, timezone, logo, created_ms,"       \
+#define ORG_COLS                                                               \
+    "id, slug, name, istat_code, jurisdiction_id, timezone, logo, created_ms," \
     " privacy_controller, privacy_dpo, accessibility_url, accessibility_email"
 
 static void org_from_row(sqlite3_stmt *st, struct store_org *o)

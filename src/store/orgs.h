@@ -18,14 +18,14 @@
 #include "store/store.h"
 
 /* Limits, in characters (bytes for ASCII-only fields); the schema's CHECKs mirror them. */
-#define STORE_ORG_SLUG_MIN   2 /* [a-z0-9-] */
-#define STORE_ORG_SLUG_MAX   64
-#define STORE_ORG_NAME_MAX   200
-#define STORE_ORG_ISTAT_LEN  6   /* ISTAT municipality code: six digits */
-#define STORE_ORG_JURIS_MAX  200 /* Open311 jurisdiction_id */
-#define STORE_ORG_TZ_MAX     64  /* IANA name, e.g. Europe/Rome */
-#define STORE_ORG_LOGO_MAX   128 /* a media id */
-#define STORE_ORG_TZ_DEFAULT "Europe/Rome"
+#define STORE_ORG_SLUG_MIN    2 /* [a-z0-9-] */
+#define STORE_ORG_SLUG_MAX    64
+#define STORE_ORG_NAME_MAX    200
+#define STORE_ORG_ISTAT_LEN   6   /* ISTAT municipality code: six digits */
+#define STORE_ORG_JURIS_MAX   200 /* Open311 jurisdiction_id */
+#define STORE_ORG_TZ_MAX      64  /* IANA name, e.g. Europe/Rome */
+#define STORE_ORG_LOGO_MAX    128 /* a media id */
+#define STORE_ORG_TZ_DEFAULT  "Europe/Rome"
 #define STORE_ORG_PRIVACY_MAX 500 /* data controller, DPO: name, address, contact */
 #define STORE_ORG_URL_MAX     500 /* bytes: accessibility statement URL */
 #define STORE_ORG_EMAIL_MAX   254 /* bytes: accessibility feedback address */

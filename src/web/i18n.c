@@ -98,7 +98,8 @@ void web_keys(enum web_lang l, const char *prefix, web_key_fn *each, void *ctx)
     size_t n = strlen(prefix);
 
     pthread_once(&once, load);
-    json_object_foreach (catalogue[l == WEB_LANG_EN], key, v) {
+    json_object_foreach(catalogue[l == WEB_LANG_EN], key, v)
+    {
         if (!strncmp(key, prefix, n) && json_is_string(v))
             each(ctx, key, json_string_value(v));
     }

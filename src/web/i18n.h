@@ -6,7 +6,8 @@
  * root is, and parsed once on first use.
  *
  * Texts may hold {name} placeholders, filled by web_tf(); counted texts come as KEY.one and
- * KEY.other (and optionally KEY.zero), chosen by web_tn(). Texts are plain text: they are always escaped on output.
+ * KEY.other (and optionally KEY.zero), chosen by web_tn(). Texts are plain text: they are always
+ * escaped on output.
  */
 #ifndef WEB_I18N_H
 #define WEB_I18N_H

@@ -114,7 +114,9 @@ void web_page_close(struct html *h, const struct web_page *p)
 {
     char mailto[300];
 
-    html_tag(h, "</main>\n<footer class=\"site-footer\">\n<div class=\"wrap\">\n<p class=\"footer-org\">");
+    html_tag(
+        h,
+        "</main>\n<footer class=\"site-footer\">\n<div class=\"wrap\">\n<p class=\"footer-org\">");
     html_text(h, set(p->org_name) ? p->org_name : web_t(p->lang, "common.app_name"));
     html_tag(h, "</p>\n<ul class=\"footer-links\">\n");
     if (html_url_ok(p->a11y_url, 0)) {

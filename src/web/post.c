@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #define MINUTE_MS (60LL * 1000)
 #define HOUR_MS   (60 * MINUTE_MS)
 #define DAY_MS    (24 * HOUR_MS)
@@ -21,29 +20,31 @@ static int64_t num(const json_t *o, const char *key)
 
 void web_relative_time(struct html *h, enum web_lang l, int64_t age_ms)
 {
-    if (age_ms < MINUTE_MS)
+    if (age_ms < MINUTE_MS) {
         web_text(h, l, "common.time.now");
-    else if (age_ms < HOUR_MS)
+    } else if (age_ms < HOUR_MS) {
         web_tn(h, l, "common.time.minutes_ago", age_ms / MINUTE_MS);
-    else if (age_ms < DAY_MS)
+    } else if (age_ms < DAY_MS) {
         web_tn(h, l, "common.time.hours_ago", age_ms / HOUR_MS);
-    else if (age_ms < 2 * DAY_MS)
+    } else if (age_ms < 2 * DAY_MS) {
         web_text(h, l, "common.time.yesterday");
-    else
+    } else {
         web_tn(h, l, "common.time.days_ago", age_ms / DAY_MS);
+    }
 }
 
 void web_size(enum web_lang l, int64_t bytes, char *out, size_t outlen)
 {
     char mark = l == WEB_LANG_EN ? '.' : ',';
 
-    if (bytes < 1000)
+    if (bytes < 1000) {
         snprintf(out, outlen, "%lld B", (long long)(bytes < 0 ? 0 : bytes));
-    else if (bytes < 1000 * 1000)
+    } else if (bytes < 1000000) {
         snprintf(out, outlen, "%lld kB", (long long)((bytes + 500) / 1000));
-    else
+    } else {
         snprintf(out, outlen, "%lld%c%lld MB", (long long)(bytes / 1000000), mark,
                  (long long)(bytes % 1000000 / 100000));
+    }
 }
 
 /* A media item's kind: "kind" (image|audio|voice|document), else from its MIME type. */
@@ -58,7 +59,7 @@ static const char *kind_of(const json_t *m)
         return k;
     if (t && !strncmp(t, "audio/", 6))
         return "audio";
-    if (t && strncmp(t, "image/", 6))
+    if (t && strncmp(t, "image/", 6) != 0)
         return "document";
     return "image";
 }
@@ -87,8 +88,8 @@ static void media_item(struct html *h, const json_t *m, enum web_lang l)
         html_tag(h, "><img");
         html_attr_url(h, "src", thumb, 0);
         /* Never an image without alt: the API requires it, and a missing one says so. */
-        html_attr(h, "alt", str(m, "alt") && *str(m, "alt") ? str(m, "alt")
-                                                            : web_t(l, "post.image_no_alt"));
+        html_attr(h, "alt",
+                  str(m, "alt") && *str(m, "alt") ? str(m, "alt") : web_t(l, "post.image_no_alt"));
         if (num(m, "width") > 0 && num(m, "height") > 0) {
             html_attr_int(h, "width", num(m, "width"));
             html_attr_int(h, "height", num(m, "height"));
@@ -137,7 +138,8 @@ static void poll(struct html *h, const json_t *p, const char *post_id, enum web_
     html_tag(h, "</legend>\n<p class=\"poll-kind\">");
     web_text(h, l, multi ? "post.poll.multiple" : "post.poll.single");
     html_tag(h, "</p>\n");
-    json_array_foreach (opts, i, o) {
+    json_array_foreach(opts, i, o)
+    {
         int64_t votes = num(o, "votes");
         int64_t pct = total > 0 ? (votes * 100 + total / 2) / total : 0;
 
@@ -190,7 +192,8 @@ static void reactions(struct html *h, const json_t *r, enum web_lang l)
     html_tag(h, "<ul class=\"reactions\"");
     html_attr(h, "aria-label", web_t(l, "post.reactions"));
     html_tag(h, ">");
-    json_object_foreach ((json_t *)r, emoji, n) {
+    json_object_foreach((json_t *)r, emoji, n)
+    {
         html_tag(h, "<li><button type=\"button\" class=\"reaction\" aria-pressed=\"false\"");
         html_attr(h, "data-emoji", emoji);
         html_tag(h, ">");
@@ -233,8 +236,7 @@ void web_post(struct html *h, const json_t *post, const struct web_post_opts *o)
     html_tag(h, "</div>\n");
     if (json_array_size(media)) {
         html_tag(h, "<div class=\"post-media\">\n");
-        json_array_foreach (media, i, m)
-            media_item(h, m, o->lang);
+        json_array_foreach(media, i, m) media_item(h, m, o->lang);
         html_tag(h, "</div>\n");
     }
     if (json_is_object(p))

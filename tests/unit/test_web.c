@@ -34,7 +34,9 @@ TEST(text_and_attributes_are_escaped_literals_are_not)
     html_text(&h, "<b>&'</b>");
     html_tag(&h, "</p>");
     s = take(&h);
-    CHECK_STR(s, "<p title=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\">&lt;b&gt;&amp;&#39;&lt;/b&gt;</p>");
+    CHECK_STR(
+        s,
+        "<p title=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\">&lt;b&gt;&amp;&#39;&lt;/b&gt;</p>");
     free(s);
 }
 
@@ -147,8 +149,9 @@ TEST(post_markup_escapes_every_field_and_trusts_only_html)
     CHECK(strstr(s, "<script>") == NULL);
     CHECK(strstr(s, "javascript:") == NULL); /* the hostile URL's item is left out */
     CHECK(strstr(s, "alt=\"&lt;script&gt;alert(1)&lt;/script&gt;\"") != NULL);
-    CHECK(strstr(s, "<a class=\"media-image\" href=\"/media/img1\"><img src=\"/media/img1/small\"") !=
-          NULL);
+    CHECK(
+        strstr(s, "<a class=\"media-image\" href=\"/media/img1\"><img src=\"/media/img1/small\"") !=
+        NULL);
     CHECK(strstr(s, "download>&lt;script&gt;alert(1)&lt;/script&gt; <span class=\"media-size\">"
                     "1,2 MB</span>") != NULL);
     CHECK(strstr(s, "<legend>&lt;script&gt;") != NULL);
@@ -198,8 +201,7 @@ TEST(catalogues_parse_and_agree_on_keys)
     json_t *v;
 
     CHECK(json_is_object(it) && json_is_object(en));
-    json_object_foreach (it, key, v)
-        CHECK(json_is_string(json_object_get(en, key)));
+    json_object_foreach(it, key, v) CHECK(json_is_string(json_object_get(en, key)));
     CHECK_INT(json_object_size(it), ==, json_object_size(en));
     json_decref(it);
     json_decref(en);
