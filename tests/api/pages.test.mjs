@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWorld } from './lib/world.mjs';
-import { png } from '../fixtures/media/gen.mjs';
+import { png, pdf } from '../fixtures/media/gen.mjs';
 
 const H = `<script>alert(1)</script><img src=x onerror=alert(2)> & "q" 'a'`;
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
@@ -23,6 +23,7 @@ let handle;
 let postId;
 let pinnedId;
 let mediaId;
+let docId;
 const A11Y = 'https://form.agid.gov.it/view/abc-123';
 
 async function page(path, headers = {}) {
@@ -55,11 +56,16 @@ before(async () => {
   const up = await fetch(`${w.srv.url}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${as}` }, body: fd });
   assert.equal(up.status, 201, await up.clone().text());
   mediaId = (await up.json()).id;
+  const fd2 = new FormData();
+  fd2.append('file', new Blob([pdf()], { type: 'application/pdf' }), 'delibera.pdf');
+  const up2 = await fetch(`${w.srv.url}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${as}` }, body: fd2 });
+  assert.equal(up2.status, 201, await up2.clone().text());
+  docId = (await up2.json()).id;
   handle = await w.channel({ name: `Canale ${H}`, description: `Descrizione ${H}`, icon: mediaId });
   pinnedId = await w.post(handle, 'Avviso *in evidenza*');
   postId = (await w.ok(201, 'POST', `/api/v1/channels/${handle}/posts`, {
     as,
-    body: { text: `Testo ${H}`, media: [{ id: mediaId, alt: `Foto ${H}` }], poll: { question: `Domanda ${H}`, options: [`Scelta ${H}`, 'Altra'] } },
+    body: { text: `Testo ${H}`, media: [{ id: mediaId, alt: `Foto ${H}` }, { id: docId, alt: `Doc ${H}` }], poll: { question: `Domanda ${H}`, options: [`Scelta ${H}`, 'Altra'] } },
   })).id;
   await w.ok(204, 'PUT', `/api/v1/channels/${handle}/pin`, { as, body: { post_id: pinnedId } });
   const f = await w.follower(handle);
@@ -92,6 +98,8 @@ test('/c/{handle} without JavaScript: the channel, its posts, media, poll result
   assert.ok(art.includes(`<div class="post-text">Testo ${HE}</div>`));
   assert.ok(art.includes(`<a class="media-image" href="/media/${mediaId}`));
   assert.ok(art.includes(`alt="Foto ${HE}"`));
+  assert.ok(art.includes('width="120" height="80" loading="lazy">'), 'the image reserves its space');
+  assert.match(art, new RegExp(`<a class="media-doc" href="/media/${docId}" download>Doc ${HE.replace(/[()]/g, '\\$&')} <span class="media-size">\\d+ B</span></a>`));
   assert.ok(art.includes(`<legend>Domanda ${HE}</legend>`));
   assert.ok(art.includes(`<span class="poll-text">Scelta ${HE}</span> <meter min="0" max="1" value="1">100%</meter>`));
   assert.ok(art.includes('1 voto'));
