@@ -85,6 +85,7 @@ static void notice(struct html *h, enum web_lang l, const struct store_org *org)
     web_keys(l, "page.privacy.item.", item, h);
     html_tag(h, "</ul>\n");
     section(h, l, "page.privacy.why.heading", "page.privacy.why.text");
+    section(h, l, "page.privacy.basis.heading", "page.privacy.basis.text");
     section(h, l, "page.privacy.retention.heading", "page.privacy.retention.text");
     section(h, l, "page.privacy.cookies.heading", "page.privacy.cookies.text");
     section(h, l, "page.privacy.forget.heading", "page.privacy.forget.text");
