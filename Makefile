@@ -70,7 +70,8 @@ $(BUILD)/gen/i18n.c: $(I18N) scripts/embed-i18n.sh
 	scripts/embed-i18n.sh $(I18N) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/i18n.o: $(BUILD)/gen/i18n.c
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Titillium Web (latin, 400 and 600), self-hosted: copied from npm's @fontsource/titillium-web
 # into web/vendor/fonts/ (git-ignored). Built by all, so run, check and install have it.

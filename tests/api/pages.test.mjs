@@ -300,3 +300,23 @@ test('i18n: it.json and en.json have the same keys, placeholders, and every key 
   }
   assert.ok(used > 40, `found the keys in use (${used})`);
 });
+
+test('with public_url the canonical address, og:url and the feed use it, whatever the Host', async () => {
+  const { startServer } = await import('./lib/server.mjs');
+  const srv = await startServer({ args: ['--demo'], sets: { public_url: 'https://avvisi.valdoro.example' } });
+  try {
+    const r = await fetch(`${srv.url}/c/valdoro-notizie`);
+    assert.equal(r.status, 200);
+    const html = await r.text();
+    assert.ok(html.includes('<link rel="canonical" href="https://avvisi.valdoro.example/c/valdoro-notizie">'));
+    assert.ok(html.includes('<meta property="og:url" content="https://avvisi.valdoro.example/c/valdoro-notizie">'));
+    assert.ok(html.includes('href="https://avvisi.valdoro.example/channels/valdoro-notizie/feed.atom"'));
+    assert.ok(!html.includes(srv.url), 'never the address the request happened to use');
+    // the demo Comune fills the footer
+    assert.ok(html.includes('data-element="accessibility-link" href="https://'));
+    assert.ok(html.includes('href="mailto:accessibilita@valdoro.example"'));
+  } finally {
+    await srv.stop();
+    srv.cleanup();
+  }
+});
