@@ -396,6 +396,10 @@ static void preview(struct http_req *r, const struct store_channel *ch,
     } else if (org->logo[0]) {
         snprintf(image, sizeof(image), "%s/media/%s/small", origin, org->logo);
         p.image = image;
+    } else {
+        /* Never a card without a picture: the app's icon (web/icons/). */
+        snprintf(image, sizeof(image), "%s/icons/icon-512.png", origin);
+        p.image = image;
     }
     if (inv) {
         snprintf(path, sizeof(path), "/i/%s", inv->code);

@@ -33,8 +33,13 @@ static void head(struct html *h, const struct web_page *p)
     meta(h, "name", "description", p->description);
     if (p->noindex)
         html_tag(h, "<meta name=\"robots\" content=\"noindex\">\n");
+    /* The app's manifest and icons (web/manifest.webmanifest, web/icons/): a page opened
+     * from a link can be installed as the app. */
     html_tag(h, "<meta name=\"theme-color\" content=\"#0066cc\">\n"
-                "<link rel=\"stylesheet\" href=\"/css/araldo.css\">\n");
+                "<link rel=\"stylesheet\" href=\"/css/araldo.css\">\n"
+                "<link rel=\"manifest\" href=\"/manifest.webmanifest\">\n"
+                "<link rel=\"icon\" href=\"/icons/icon.svg\" type=\"image/svg+xml\">\n"
+                "<link rel=\"apple-touch-icon\" href=\"/icons/icon-192.png\">\n");
     if (html_url_ok(p->canonical, 0)) {
         html_tag(h, "<link rel=\"canonical\"");
         html_attr(h, "href", p->canonical);

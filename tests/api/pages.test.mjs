@@ -311,6 +311,8 @@ test('with public_url the canonical address, og:url and the feed use it, whateve
     assert.ok(html.includes('<link rel="canonical" href="https://avvisi.valdoro.example/c/valdoro-notizie">'));
     assert.ok(html.includes('<meta property="og:url" content="https://avvisi.valdoro.example/c/valdoro-notizie">'));
     assert.ok(html.includes('href="https://avvisi.valdoro.example/channels/valdoro-notizie/feed.atom"'));
+    assert.ok(html.includes('<meta property="og:image" content="https://avvisi.valdoro.example/icons/icon-512.png">'), 'no icon nor logo: the app icon');
+    assert.ok(html.includes('<link rel="manifest" href="/manifest.webmanifest">'));
     assert.ok(!html.includes(srv.url), 'never the address the request happened to use');
     // the demo Comune fills the footer
     assert.ok(html.includes('data-element="accessibility-link" href="https://'));
