@@ -80,21 +80,97 @@ void api__page_frame(struct web_page *p, enum web_lang lang, const struct store_
     p->a11y_email = org->accessibility_email;
 }
 
-void api__page_send(struct http_req *r, int status, struct html *h, enum web_lang lang)
+static void send_body(struct http_req *r, int status, const char *body, size_t len,
+                      enum web_lang lang)
 {
-    size_t len;
+    http_resp_header(r, "Vary", "Accept-Language");
+    http_resp_header(r, "Content-Language", web_lang_code(lang));
+    http_respond(r, status, "text/html; charset=utf-8", body, len);
+}
+
+/* The page of `h` (taken) or NULL after a 500 answered. */
+static char *take_page(struct http_req *r, struct html *h, size_t *len)
+{
     int err;
-    char *body = html_take(h, &len, &err);
+    char *body = html_take(h, len, &err);
 
     if (!body) {
         log_warn("pages: cannot render %s: %s", http_req_path(r), strerror(-err));
         http_respond_error(r, 500, "internal_error", "The page could not be made.", NULL);
-        return;
     }
-    http_resp_header(r, "Vary", "Accept-Language");
-    http_resp_header(r, "Content-Language", web_lang_code(lang));
-    http_respond(r, status, "text/html; charset=utf-8", body, len);
+    return body;
+}
+
+void api__page_send(struct http_req *r, int status, struct html *h, enum web_lang lang)
+{
+    size_t len;
+    char *body = take_page(r, h, &len);
+
+    if (body)
+        send_body(r, status, body, len, lang);
     free(body);
+}
+
+/*
+ * On a flood day the link to one channel goes round every chat at once, and most readers
+ * arrive without a validator. Each loop keeps its last rendered channel pages (no locks: one
+ * cache per loop thread), keyed by the ETag — which changes with anything the page shows
+ * except the view counts — and by the origin the links were made with; an entry serves for
+ * PAGES_CACHE_TTL_MS at most, which bounds how stale the view counts may be, as the API's
+ * cache of post pages does. Invite pages are never cached (each is its own capability).
+ */
+#define PAGES_CACHE_SLOTS  16
+#define PAGES_CACHE_TTL_MS 1000
+
+struct pages_cache_entry {
+    char key[400]; /* etag + " " + origin; "" when empty */
+    int64_t made_ms;
+    char *body;
+    size_t len;
+};
+
+struct pages_cache {
+    struct pages_cache_entry e[PAGES_CACHE_SLOTS];
+    unsigned next;
+};
+
+void api__pages_cache_free(struct pages_cache *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < PAGES_CACHE_SLOTS; i++)
+        free(c->e[i].body);
+    free(c);
+}
+
+static struct pages_cache_entry *cache_find(struct http_req *r, const char *key, int64_t now_ms)
+{
+    struct pages_cache *c = ((struct api_loop *)http_req_loop_ctx(r))->pages_cache;
+
+    for (unsigned i = 0; c && i < PAGES_CACHE_SLOTS; i++) {
+        if (c->e[i].body && !strcmp(c->e[i].key, key) && now_ms - c->e[i].made_ms >= 0 &&
+            now_ms - c->e[i].made_ms < PAGES_CACHE_TTL_MS)
+            return &c->e[i];
+    }
+    return NULL;
+}
+
+/* Keep `body` (taking it) under `key`; returns the entry. */
+static struct pages_cache_entry *cache_put(struct http_req *r, const char *key, int64_t now_ms,
+                                           char *body, size_t len)
+{
+    struct api_loop *l = http_req_loop_ctx(r);
+    struct pages_cache_entry *e;
+
+    if (!l->pages_cache)
+        l->pages_cache = xcalloc(1, sizeof(*l->pages_cache));
+    e = &l->pages_cache->e[l->pages_cache->next++ % PAGES_CACHE_SLOTS];
+    free(e->body);
+    snprintf(e->key, sizeof(e->key), "%s", key);
+    e->made_ms = now_ms;
+    e->body = body;
+    e->len = len;
+    return e;
 }
 
 struct only_org {
@@ -352,29 +428,64 @@ static uint64_t org_hash(const struct store_org *o)
     return h;
 }
 
-static void preview(struct http_req *r, const struct store_channel *ch,
-                    const struct store_invite *inv)
-{
-    enum web_lang lang = api__page_lang(r);
-    struct store_org *org = xmalloc(sizeof(*org));
+/* The addresses a preview's frame points into (kept while the page is written). */
+struct preview_urls {
     struct api_page_scratch scratch;
-    struct preview pv = { r, NULL, ch, inv, lang, clock_now_ms(), 0, 0 };
-    struct web_page p;
-    struct html h;
-    char origin[300], canonical[400], image[520], icon[200], feed[400], path[200], etag[96];
-    const char *inm = http_req_header(r, "If-None-Match");
-    int err = store_org_get_id(api__reader(r), ch->org_id, org);
+    char canonical[400], image[520], icon[200], feed[400], path[200];
+};
 
-    if (err) {
-        api__errno(r, err, "channel page org");
-        free(org);
-        return;
+/* The frame of the preview: social card, canonical address, feed, language switch. */
+static void preview_frame(const struct preview *pv, const struct store_org *org, const char *origin,
+                          struct preview_urls *u, struct web_page *p)
+{
+    const struct store_channel *ch = pv->ch;
+
+    api__page_frame(p, pv->lang, org, &u->scratch);
+    snprintf(u->canonical, sizeof(u->canonical), "%s/c/%s", origin, ch->handle);
+    snprintf(u->icon, sizeof(u->icon), "/media/%s/small", ch->icon);
+    if (ch->icon[0]) {
+        snprintf(u->image, sizeof(u->image), "%s%s", origin, u->icon);
+    } else if (org->logo[0]) {
+        snprintf(u->image, sizeof(u->image), "%s/media/%s/small", origin, org->logo);
+    } else {
+        /* Never a card without a picture: the app's icon (web/icons/). */
+        snprintf(u->image, sizeof(u->image), "%s/icons/icon-512.png", origin);
     }
-    snprintf(etag, sizeof(etag), "W/\"c%lld-%lld-%lld-%016llx-%s-%lld\"", (long long)ch->id,
-             (long long)ch->last_seq, (long long)ch->updated_ms, (unsigned long long)org_hash(org),
-             web_lang_code(lang), (long long)(pv.now_ms / 60000));
+    p->image = u->image;
+    if (pv->inv) {
+        snprintf(u->path, sizeof(u->path), "/i/%s", pv->inv->code);
+    } else {
+        snprintf(u->path, sizeof(u->path), "/c/%s", ch->handle);
+        snprintf(u->feed, sizeof(u->feed), "%s/channels/%s/feed.atom", origin, ch->handle);
+        p->feed_url = ch->listed ? u->feed : NULL;
+    }
+    p->title = ch->name;
+    p->description = ch->description[0] ? ch->description : ch->org_name;
+    p->canonical = ch->listed ? u->canonical : NULL; /* an unlisted channel: no public address */
+    p->og_type = "website";
+    p->script = PAGE_SCRIPT;
+    p->path = u->path;
+    p->noindex = pv->inv != NULL || !ch->listed;
+}
+
+/*
+ * Answer 304 or from the loop's cache when possible (true), after setting the caching
+ * headers; else leave `key` for cache_put and return false.
+ */
+static bool answered_early(struct preview *pv, const struct store_org *org, const char *origin,
+                           char *key, size_t keylen)
+{
+    struct http_req *r = pv->r;
+    const char *inm = http_req_header(r, "If-None-Match");
+    struct pages_cache_entry *hit;
+    char etag[96];
+
+    snprintf(etag, sizeof(etag), "W/\"c%lld-%lld-%lld-%016llx-%s-%lld\"", (long long)pv->ch->id,
+             (long long)pv->ch->last_seq, (long long)pv->ch->updated_ms,
+             (unsigned long long)org_hash(org), web_lang_code(pv->lang),
+             (long long)(pv->now_ms / 60000));
     http_resp_header(r, "ETag", etag);
-    if (inv) {
+    if (pv->inv) {
         /* A capability in the address: not for shared caches, not for other sites' logs. */
         http_resp_header(r, "Cache-Control", "private, no-cache");
         http_resp_header(r, "Referrer-Policy", "no-referrer");
@@ -383,50 +494,58 @@ static void preview(struct http_req *r, const struct store_channel *ch,
     }
     if (inm && strstr(inm, etag + 2)) {
         http_respond(r, 304, NULL, NULL, 0);
-        free(org);
-        return;
+        return true;
+    }
+    snprintf(key, keylen, "%s %s", etag, origin);
+    if (!pv->inv && (hit = cache_find(r, key, pv->now_ms)) != NULL) {
+        send_body(r, 200, hit->body, hit->len, pv->lang);
+        return true;
+    }
+    return false;
+}
+
+static void preview(struct http_req *r, const struct store_channel *ch,
+                    const struct store_invite *inv)
+{
+    struct store_org *org = xmalloc(sizeof(*org));
+    struct preview_urls *u = xmalloc(sizeof(*u));
+    struct preview pv = { r, NULL, ch, inv, api__page_lang(r), clock_now_ms(), 0, 0 };
+    struct pages_cache_entry *e;
+    struct web_page p;
+    struct html h;
+    char origin[300], key[400];
+    char *body;
+    size_t len;
+    int err = store_org_get_id(api__reader(r), ch->org_id, org);
+
+    if (err) {
+        api__errno(r, err, "channel page org");
+        goto out;
     }
     api__page_origin(r, origin, sizeof(origin));
-    api__page_frame(&p, lang, org, &scratch);
-    snprintf(canonical, sizeof(canonical), "%s/c/%s", origin, ch->handle);
-    if (ch->icon[0]) {
-        snprintf(icon, sizeof(icon), "/media/%s/small", ch->icon);
-        snprintf(image, sizeof(image), "%s%s", origin, icon);
-        p.image = image;
-    } else if (org->logo[0]) {
-        snprintf(image, sizeof(image), "%s/media/%s/small", origin, org->logo);
-        p.image = image;
-    } else {
-        /* Never a card without a picture: the app's icon (web/icons/). */
-        snprintf(image, sizeof(image), "%s/icons/icon-512.png", origin);
-        p.image = image;
-    }
-    if (inv) {
-        snprintf(path, sizeof(path), "/i/%s", inv->code);
-    } else {
-        snprintf(path, sizeof(path), "/c/%s", ch->handle);
-        snprintf(feed, sizeof(feed), "%s/channels/%s/feed.atom", origin, ch->handle);
-        p.feed_url = ch->listed ? feed : NULL;
-    }
-    p.title = ch->name;
-    p.description = ch->description[0] ? ch->description : ch->org_name;
-    p.canonical = ch->listed ? canonical : NULL; /* an unlisted channel has no public address */
-    p.og_type = "website";
-    p.script = PAGE_SCRIPT;
-    p.path = path;
-    p.noindex = inv != NULL || !ch->listed;
+    if (answered_early(&pv, org, origin, key, sizeof(key)))
+        goto out;
+    preview_frame(&pv, org, origin, u, &p);
     html_init(&h, PAGE_BYTES_MAX);
     pv.h = &h;
     web_page_open(&h, &p);
-    channel_head(&pv, ch->icon[0] ? icon : NULL);
+    channel_head(&pv, ch->icon[0] ? u->icon : NULL);
     err = channel_posts(&pv);
     web_page_close(&h, &p);
     if (err) {
         html_release(&h);
         api__errno(r, err, "channel page");
-    } else {
-        api__page_send(r, 200, &h, lang);
+    } else if ((body = take_page(r, &h, &len)) != NULL) {
+        if (inv) {
+            send_body(r, 200, body, len, pv.lang);
+            free(body);
+        } else {
+            e = cache_put(r, key, pv.now_ms, body, len); /* takes body */
+            send_body(r, 200, e->body, e->len, pv.lang);
+        }
     }
+out:
+    free(u);
     free(org);
 }
 
