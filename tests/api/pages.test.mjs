@@ -290,10 +290,15 @@ test('i18n: it.json and en.json have the same keys, placeholders, and every key 
   walk('src/web', /\.c$/);
   walk('src/api', /^(pages|privacy)\.c$/);
   walk('web', /\.(m?js)$/);
+  // C: any string literal shaped like a key (src/web and the page handlers hold no others);
+  // JS: the first argument of t(...) / tn(...) (other strings such as event names 'post.created'
+  // look like keys but are not).
+  const keyRe = { c: /"((?:common|page|post|app)\.[A-Za-z0-9_.]+)"/g, js: /\btn?\(\s*['"`]((?:common|page|post|app)\.[A-Za-z0-9_.]+)['"`]/g };
   let used = 0;
   for (const f of files) {
-    const src = readFileSync(f, 'utf8');
-    for (const m of src.matchAll(/["'`]((?:common|page|post|app)\.[A-Za-z0-9_.]+)["'`]/g)) {
+    // comments left out: they may show keys as examples
+    const src = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of src.matchAll(f.endsWith('.c') ? keyRe.c : keyRe.js)) {
       used++;
       assert.ok(has(m[1]), `${f} uses '${m[1]}', missing from web/i18n/it.json`);
     }
@@ -321,4 +326,18 @@ test('with public_url the canonical address, og:url and the feed use it, whateve
     await srv.stop();
     srv.cleanup();
   }
+});
+
+test('/c/{handle}: a renamed channel or Comune shows at once (the loop cache is keyed by what the page shows)', async () => {
+  const h2 = await w.channel({ name: 'Nome vecchio' });
+  await w.post(h2, 'Avviso');
+  assert.ok((await page(`/c/${h2}`)).html.includes('Nome vecchio'));
+  await w.ok(200, 'PATCH', `/api/v1/channels/${h2}`, { as: w.tok.channel_owner, body: { name: 'Nome nuovo' } });
+  let p = await page(`/c/${h2}`);
+  assert.ok(p.html.includes('Nome nuovo') && !p.html.includes('Nome vecchio'));
+  await w.ok(200, 'PATCH', '/api/v1/orgs/comune-a', { as: w.tok.operator, body: { name: 'Comune Rinominato' } });
+  p = await page(`/c/${h2}`);
+  assert.ok(p.html.includes('<span class="brand-name">Comune Rinominato</span>'));
+  // (the channel object carries the org name it was read with)
+  await w.ok(200, 'PATCH', '/api/v1/orgs/comune-a', { as: w.tok.operator, body: { name: `Comune ${H}` } });
 });
