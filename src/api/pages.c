@@ -31,8 +31,9 @@
 #include "store/posts.h"
 #include "web/post.h"
 
-#define PAGE_POSTS  50 /* posts on a preview page, newest first; the app loads older ones */
-#define PAGE_SCRIPT "/app/page.js"
+#define PAGE_POSTS      50 /* posts on a preview page, newest first; the app loads older ones */
+#define PAGE_SCRIPT     "/app/page.js"
+#define CARD_TEXT_CHARS 200 /* the description in <meta> and the social card */
 
 enum web_lang api__page_lang(struct http_req *r)
 {
@@ -432,7 +433,29 @@ static uint64_t org_hash(const struct store_org *o)
 struct preview_urls {
     struct api_page_scratch scratch;
     char canonical[400], image[520], icon[200], feed[400], path[200];
+    char summary[CARD_TEXT_CHARS * 4 + 8];
 };
+
+/*
+ * `s` cut to `max` characters at a space when one is near, with "…" when cut: a link card and
+ * a search result show about this much, and a description may be 2,000 characters.
+ */
+static void summary(const char *s, size_t max, char *out, size_t outlen)
+{
+    size_t i = 0, chars = 0, space = 0;
+
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue;
+        if (chars++ == max)
+            break;
+        if (s[i] == ' ' || s[i] == '\n')
+            space = i;
+    }
+    if (s[i] && space > i / 2)
+        i = space;
+    snprintf(out, outlen, "%.*s%s", (int)i, s, s[i] ? "\xE2\x80\xA6" : "");
+}
 
 /* The frame of the preview: social card, canonical address, feed, language switch. */
 static void preview_frame(const struct preview *pv, const struct store_org *org, const char *origin,
@@ -460,7 +483,9 @@ static void preview_frame(const struct preview *pv, const struct store_org *org,
         p->feed_url = ch->listed ? u->feed : NULL;
     }
     p->title = ch->name;
-    p->description = ch->description[0] ? ch->description : ch->org_name;
+    summary(ch->description[0] ? ch->description : ch->org_name, CARD_TEXT_CHARS, u->summary,
+            sizeof(u->summary));
+    p->description = u->summary;
     p->canonical = ch->listed ? u->canonical : NULL; /* an unlisted channel: no public address */
     p->og_type = "website";
     p->script = PAGE_SCRIPT;

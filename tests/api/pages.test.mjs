@@ -328,6 +328,15 @@ test('with public_url the canonical address, og:url and the feed use it, whateve
   }
 });
 
+test('/c/{handle}: a long description is cut for the card, whole on the page', async () => {
+  const long = `${'parola '.repeat(60)}fine`;
+  const h3 = await w.channel({ description: long });
+  const { html } = await page(`/c/${h3}`);
+  const d = /<meta property="og:description" content="([^"]*)">/.exec(html)[1];
+  assert.ok([...d].length <= 201 && d.endsWith('parola…'), d);
+  assert.ok(html.includes(`${long}</p>`), 'the page shows it whole');
+});
+
 test('/c/{handle}: a renamed channel or Comune shows at once (the loop cache is keyed by what the page shows)', async () => {
   const h2 = await w.channel({ name: 'Nome vecchio' });
   await w.post(h2, 'Avviso');
