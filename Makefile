@@ -41,15 +41,16 @@ endif
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+I18N := web/i18n/it.json web/i18n/en.json
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/i18n.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
-.PHONY: all deps run check fuzz bench format lint install clean
+.PHONY: all deps run check fuzz bench format lint install clean fonts
 PREFIX ?= /usr/local
-all: $(BUILD)/araldo
+all: $(BUILD)/araldo fonts
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -62,6 +63,24 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The pages' string catalogues, compiled in (web/i18n.h); the app fetches the same files.
+$(BUILD)/gen/i18n.c: $(I18N) scripts/embed-i18n.sh
+	@mkdir -p $(@D)
+	scripts/embed-i18n.sh $(I18N) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/i18n.o: $(BUILD)/gen/i18n.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Titillium Web (latin, 400 and 600), self-hosted: copied from npm's @fontsource/titillium-web
+# into web/vendor/fonts/ (git-ignored). Built by all, so run, check and install have it.
+FONT_SRC := node_modules/@fontsource/titillium-web/files
+FONTS := $(foreach w,400 600,web/vendor/fonts/titillium-web-latin-$(w)-normal.woff2)
+fonts: $(FONTS)
+web/vendor/fonts/%.woff2: $(FONT_SRC)/%.woff2
+	@mkdir -p $(@D)
+	cp $< $@
 
 $(BUILD)/libaraldo.a: $(LIB_OBJ)
 	@rm -f $@
@@ -97,7 +116,7 @@ run: deps
 	$(BUILD)/araldo serve --demo --data var --listen 127.0.0.1:8080
 
 check: deps
-	@$(MAKE) --no-print-directory $(BUILD)/araldo $(UNIT_BIN) $(REPLAY_BIN)
+	@$(MAKE) --no-print-directory $(BUILD)/araldo fonts $(UNIT_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) FUZZ_NAMES="$(FUZZ_NAMES)" UNIT_BIN="$(UNIT_BIN)" scripts/check.sh
 
 # libFuzzer builds with clang: make fuzz, then build-fuzz/fuzz_http -max_total_time=60 ...

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The layering rule (DESIGN.md): core depends on nothing of ours; http, store, fanout, push,
-# media and cap depend only on core; api may use all of them; only main.c and cli/ wire
-# modules together. Prints each include that breaks it and fails.
+# media, cap and web (the HTML writer, strings, page frame) depend only on core; api may use
+# all of them; only main.c and cli/ wire modules together. Prints each include that breaks it and fails.
 cd "$(dirname "$0")/.."
 
 # check MODULE ALLOWED...: print the offending includes of src/MODULE.
@@ -27,7 +27,8 @@ out=$(
     check push core
     check media core
     check cap core
-    check api core http store fanout push media cap
+    check web core
+    check api core http store fanout push media cap web
 )
 [ -z "$out" ] && exit 0
 echo "$out" >&2

@@ -12,16 +12,20 @@
 #include "store/store.h"
 
 struct posts_cache;
+struct pages_cache;
 
 struct api_loop {
     struct store_reader *reader;
     struct http_loop *loop;
     struct posts_cache *posts_cache; /* api/posts.c: this loop's cache of public post pages */
+    struct pages_cache *pages_cache; /* api/pages.c: this loop's rendered /c/{handle} pages */
     struct fanout_loop *fanout;      /* api/stream.c: this loop's side of the hub, or NULL */
 };
 
 /* Free a loop's cache of public post pages (api/posts.c). NULL-safe. */
 void api__posts_cache_free(struct posts_cache *c);
+/* Free a loop's cache of rendered channel pages (api/pages.c). NULL-safe. */
+void api__pages_cache_free(struct pages_cache *c);
 
 /*
  * The follower `hash` followed or unfollowed a channel, or is gone: its open SSE streams of

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * Atom 1.0 feeds (RFC 4287) of listed channels: GET /channels/{handle}/feed.atom, public, the
- * newest FEED_ENTRIES published posts within the channel's retention. The post text goes in as
+ * newest FEED_ENTRIES published posts within the channel's retention. Each entry's HTML
+ * alternate is the post on the channel's page (/c/{handle}#p-{id}), so a feed reader opens
+ * what a citizen would see. The post text goes in as
  * its rendered HTML (core/format), escaped once more for XML (content type="html", RFC 4287
  * section 3.1.1.2). Unlisted channels have no feed: a feed URL is made to be shared and
  * indexed, which is what unlisted means not to be.
@@ -119,10 +121,13 @@ static void entry(void *ctx, const struct store_post *p)
         goto out;
     title_of(p->text, &e, f);
     if (f->err || buf_printf(&e,
-                             "</title>\n<link rel=\"alternate\" type=\"application/json\" "
+                             "</title>\n<link rel=\"alternate\" type=\"text/html\" "
+                             "href=\"%s/c/%s#p-%lld\"/>\n"
+                             "<link rel=\"alternate\" type=\"application/json\" "
                              "href=\"%s/api/v1/posts/%lld\"/>\n<published>%s</published>\n"
                              "<updated>%s</updated>\n<content type=\"html\">",
-                             f->base, (long long)p->id, published_at, updated_at) != 0)
+                             f->base, f->ch->handle, (long long)p->id, f->base, (long long)p->id,
+                             published_at, updated_at) != 0)
         goto out;
     put_esc(f, &e, html.data ? html.data : "", html.len);
     if (f->err || buf_puts(&e, "</content>\n</entry>\n") != 0)
@@ -160,6 +165,9 @@ static void head(struct feed *f)
     }
     snprintf(self, sizeof(self), "%s/channels/%s/feed.atom", f->base, ch->handle);
     put(f, "<link rel=\"self\" type=\"application/atom+xml\" href=\"");
+    put(f, self);
+    put(f, "\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"");
+    snprintf(self, sizeof(self), "%s/c/%s", f->base, ch->handle);
     put(f, self);
     put(f, "\"/>\n<link rel=\"alternate\" type=\"application/json\" href=\"");
     snprintf(self, sizeof(self), "%s/api/v1/channels/%s/posts", f->base, ch->handle);

@@ -39,10 +39,13 @@ static json_t *org_json(const struct store_org *o)
 
     snprintf(id, sizeof(id), "%lld", (long long)o->id);
     clock_rfc3339(o->created_ms, created, sizeof(created));
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s}", "id", id, "slug", o->slug, "name",
-                     o->name, "istat_code", str_or_null(o->istat_code), "jurisdiction_id",
-                     str_or_null(o->jurisdiction_id), "timezone", o->timezone, "logo",
-                     str_or_null(o->logo), "created_at", created);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "id", id,
+                     "slug", o->slug, "name", o->name, "istat_code", str_or_null(o->istat_code),
+                     "jurisdiction_id", str_or_null(o->jurisdiction_id), "timezone", o->timezone,
+                     "logo", str_or_null(o->logo), "privacy_controller",
+                     str_or_null(o->privacy_controller), "privacy_dpo", str_or_null(o->privacy_dpo),
+                     "accessibility_url", str_or_null(o->accessibility_url), "accessibility_email",
+                     str_or_null(o->accessibility_email), "created_at", created);
 }
 
 /* The org named by the route's {slug} into a heap struct, or answer 404 and return NULL. */
@@ -95,6 +98,69 @@ static bool bad(struct http_req *r, const char *code, const char *msg, const cha
 {
     http_respond_error(r, 400, code, msg, field);
     return false;
+}
+
+static bool email_ok(const char *e);
+
+/* An http(s) URL with a host and nothing a page could not hold: no spaces, quotes or controls. */
+static bool web_url_ok(const char *u)
+{
+    size_t scheme = !strncmp(u, "https://", 8) ? 8 : !strncmp(u, "http://", 7) ? 7 : 0;
+
+    if (!scheme || !u[scheme] || u[scheme] == '/')
+        return false;
+    for (; *u; u++) {
+        if ((unsigned char)*u <= ' ' || *u == '"' || *u == '<' || *u == '>' || *u == '\\' ||
+            (unsigned char)*u >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The fields of the public pages (privacy notice, footer): each optional, null clears it on
+ * PATCH. Answers 400 on failure.
+ */
+static bool read_page_fields(struct http_req *r, json_t *body, bool patch,
+                             struct store_org_fields *f)
+{
+    const char *v;
+
+    if (!api__string(r, body, "privacy_controller", false, 1, STORE_ORG_PRIVACY_MAX, &v))
+        return false;
+    if (v || (patch && json_object_get(body, "privacy_controller"))) {
+        f->set |= STORE_ORG_F_CONTROLLER;
+        f->privacy_controller = v;
+    }
+    if (!api__string(r, body, "privacy_dpo", false, 1, STORE_ORG_PRIVACY_MAX, &v))
+        return false;
+    if (v || (patch && json_object_get(body, "privacy_dpo"))) {
+        f->set |= STORE_ORG_F_DPO;
+        f->privacy_dpo = v;
+    }
+    if (!api__string(r, body, "accessibility_url", false, 1, STORE_ORG_URL_MAX, &v))
+        return false;
+    if (v && (strlen(v) > STORE_ORG_URL_MAX || !web_url_ok(v))) {
+        return bad(r, "invalid_value",
+                   "'accessibility_url' must be an http(s) address such as "
+                   "https://form.agid.gov.it/view/... (at most 500 characters).",
+                   "accessibility_url");
+    }
+    if (v || (patch && json_object_get(body, "accessibility_url"))) {
+        f->set |= STORE_ORG_F_A11Y_URL;
+        f->accessibility_url = v;
+    }
+    if (!api__string(r, body, "accessibility_email", false, 3, STORE_ORG_EMAIL_MAX, &v))
+        return false;
+    if (v && (strlen(v) > STORE_ORG_EMAIL_MAX || !email_ok(v) || strchr(v, '?'))) {
+        return bad(r, "invalid_value", "'accessibility_email' must be an e-mail address.",
+                   "accessibility_email");
+    }
+    if (v || (patch && json_object_get(body, "accessibility_email"))) {
+        f->set |= STORE_ORG_F_A11Y_EMAIL;
+        f->accessibility_email = v;
+    }
+    return true;
 }
 
 /*
@@ -176,7 +242,7 @@ static bool read_fields(struct http_req *r, json_t *body, bool patch, int64_t or
         f->set |= STORE_ORG_F_LOGO;
         f->logo = v;
     }
-    return true;
+    return read_page_fields(r, body, patch, f);
 }
 
 /* Answer with the org `id` as it is now (after a committed write). */
@@ -213,8 +279,17 @@ static void org_created(struct http_req *r, int err, int64_t id, void *data)
 
 static void orgs_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "slug",     "name", "istat_code", "jurisdiction_id",
-                                           "timezone", "logo", NULL };
+    static const char *const allowed[] = { "slug",
+                                           "name",
+                                           "istat_code",
+                                           "jurisdiction_id",
+                                           "timezone",
+                                           "logo",
+                                           "privacy_controller",
+                                           "privacy_dpo",
+                                           "accessibility_url",
+                                           "accessibility_email",
+                                           NULL };
     struct store_org_fields f;
     struct api_pending *p;
     struct store_user me;
@@ -302,8 +377,17 @@ static void org_updated(struct http_req *r, int err, int64_t id, void *data)
 
 static void orgs_patch(struct http_req *r)
 {
-    static const char *const allowed[] = { "slug",     "name", "istat_code", "jurisdiction_id",
-                                           "timezone", "logo", NULL };
+    static const char *const allowed[] = { "slug",
+                                           "name",
+                                           "istat_code",
+                                           "jurisdiction_id",
+                                           "timezone",
+                                           "logo",
+                                           "privacy_controller",
+                                           "privacy_dpo",
+                                           "accessibility_url",
+                                           "accessibility_email",
+                                           NULL };
     struct store_org *o = NULL;
     struct store_org_fields f;
     struct api_pending *p;

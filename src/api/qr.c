@@ -6,7 +6,8 @@
  * An invite code is a capability: whoever holds it may follow the channel, so these answer
  * anyone who has the code while the invite is live (404 for an unknown code, 410 once it is
  * revoked, expired or used up) and are never cached by shared caches. Pages carry no inline
- * script or style (the CSP forbids both): web/poster.css and web/i.js do that part.
+ * script or style (the CSP forbids both): web/poster.css does that part. The landing page of
+ * a live invite is the channel's preview (api/pages.c).
  */
 #include "api/media_int.h"
 
@@ -17,6 +18,7 @@
 
 #include "api/api_int.h"
 #include "api/channels_int.h"
+#include "api/pages_int.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/format.h"
@@ -286,33 +288,13 @@ void api__invite_poster(struct http_req *r)
     page(r, &b, err);
 }
 
+/* The landing page of a live invite: the channel's preview plus "Segui" (api/pages.c). */
 void api__invite_landing(struct http_req *r)
 {
     struct store_invite inv;
     struct store_channel ch;
-    struct buf b;
-    int err;
 
     if (!load(r, &inv, &ch, true))
         return;
-    buf_init(&b, PAGE_MAX);
-    err = head(&b, &ch, "invito");
-    err = err ? err
-              : buf_puts(&b, "<script type=\"module\" src=\"/i.js\"></script>\n</head>\n"
-                             "<body class=\"landing\">\n<main data-channel=\"");
-    err = err ? err : esc(&b, ch.handle);
-    err = err ? err : buf_puts(&b, "\" data-invite=\"");
-    err = err ? err : esc(&b, inv.code);
-    err = err ? err : buf_puts(&b, "\">\n<p class=\"org\">");
-    err = err ? err : esc(&b, ch.org_name);
-    err = err ? err : buf_puts(&b, "</p>\n<h1>");
-    err = err ? err : esc(&b, ch.name);
-    err = err ? err : buf_puts(&b, "</h1>\n<p class=\"desc\">");
-    err = err ? err : esc(&b, ch.description);
-    err = err ? err
-              : buf_puts(&b, "</p>\n<p>Sei stato invitato a seguire questo canale. L'app "
-                             "per seguirlo arriverà presto; intanto ecco gli ultimi avvisi."
-                             "</p>\n<section id=\"posts\" aria-live=\"polite\"></section>\n"
-                             "</main>\n</body>\n</html>\n");
-    page(r, &b, err);
+    api__page_invite(r, &inv, &ch);
 }

@@ -103,10 +103,17 @@ static int demo_poll(struct store *s, int64_t channel_id, int64_t owner_id)
 int cli_demo_seed(struct store *s, int64_t owner_id)
 {
     struct store_org_fields org = {
-        .set = STORE_ORG_F_NAME | STORE_ORG_F_ISTAT | STORE_ORG_F_TZ,
+        .set = STORE_ORG_F_NAME | STORE_ORG_F_ISTAT | STORE_ORG_F_TZ | STORE_ORG_F_CONTROLLER |
+               STORE_ORG_F_DPO | STORE_ORG_F_A11Y_URL | STORE_ORG_F_A11Y_EMAIL,
         .name = "Comune di Valdoro",
         .istat_code = "099999",
         .timezone = "Europe/Rome",
+        /* what the public pages' footer and privacy notice show (addresses under .example) */
+        .privacy_controller = "Comune di Valdoro, piazza del Municipio 1, Valdoro; "
+                              "protocollo@valdoro.example",
+        .privacy_dpo = "Ufficio del Responsabile della protezione dei dati, rpd@valdoro.example",
+        .accessibility_url = "https://www.valdoro.example/dichiarazione-accessibilita",
+        .accessibility_email = "accessibilita@valdoro.example",
     };
     int64_t org_id = 0;
     int64_t ch_id[2] = { 0, 0 };

@@ -96,6 +96,20 @@ static int fields_valid(const struct store_org_fields *f, bool adding)
         return -EINVAL;
     if ((set & STORE_ORG_F_LOGO) && f->logo && !text_ok(f->logo, STORE_ORG_LOGO_MAX))
         return -EINVAL;
+    if ((set & STORE_ORG_F_CONTROLLER) && f->privacy_controller &&
+        !text_ok(f->privacy_controller, STORE_ORG_PRIVACY_MAX))
+        return -EINVAL;
+    if ((set & STORE_ORG_F_DPO) && f->privacy_dpo &&
+        !text_ok(f->privacy_dpo, STORE_ORG_PRIVACY_MAX))
+        return -EINVAL;
+    if ((set & STORE_ORG_F_A11Y_URL) && f->accessibility_url &&
+        (!text_ok(f->accessibility_url, STORE_ORG_URL_MAX) ||
+         strlen(f->accessibility_url) > STORE_ORG_URL_MAX))
+        return -EINVAL;
+    if ((set & STORE_ORG_F_A11Y_EMAIL) && f->accessibility_email &&
+        (strlen(f->accessibility_email) < 3 ||
+         strlen(f->accessibility_email) > STORE_ORG_EMAIL_MAX))
+        return -EINVAL;
     return 0;
 }
 
@@ -122,6 +136,7 @@ struct org_write {
     char *slug;     /* add */
     unsigned set;
     char *name, *istat_code, *jurisdiction_id, *timezone, *logo;
+    char *privacy_controller, *privacy_dpo, *accessibility_url, *accessibility_email;
 };
 
 static void org_write_free(struct store_write *w)
@@ -134,6 +149,10 @@ static void org_write_free(struct store_write *w)
     free(o->jurisdiction_id);
     free(o->timezone);
     free(o->logo);
+    free(o->privacy_controller);
+    free(o->privacy_dpo);
+    free(o->accessibility_url);
+    free(o->accessibility_email);
     free(o);
 }
 
@@ -148,13 +167,22 @@ static struct org_write *org_write_new(int64_t actor_id, const struct store_org_
     o->jurisdiction_id = (f->set & STORE_ORG_F_JURIS) ? dup_or_null(f->jurisdiction_id) : NULL;
     o->timezone = (f->set & STORE_ORG_F_TZ) ? dup_or_null(f->timezone) : NULL;
     o->logo = (f->set & STORE_ORG_F_LOGO) ? dup_or_null(f->logo) : NULL;
+    o->privacy_controller =
+        (f->set & STORE_ORG_F_CONTROLLER) ? dup_or_null(f->privacy_controller) : NULL;
+    o->privacy_dpo = (f->set & STORE_ORG_F_DPO) ? dup_or_null(f->privacy_dpo) : NULL;
+    o->accessibility_url =
+        (f->set & STORE_ORG_F_A11Y_URL) ? dup_or_null(f->accessibility_url) : NULL;
+    o->accessibility_email =
+        (f->set & STORE_ORG_F_A11Y_EMAIL) ? dup_or_null(f->accessibility_email) : NULL;
     return o;
 }
 
 static int org_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     static const char sql[] = "INSERT INTO orgs (slug, name, istat_code, jurisdiction_id,"
-                              " timezone, logo, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+                              " timezone, logo, created_ms, privacy_controller, privacy_dpo,"
+                              " accessibility_url, accessibility_email)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     struct org_write *o = container_of(w, struct org_write, w);
     sqlite3_stmt *st = store__stmt(tx->stmts, sql);
     char target[96];
@@ -169,6 +197,10 @@ static int org_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id
                           SQLITE_STATIC);
         bind_opt(st, 6, o->logo);
         sqlite3_bind_int64(st, 7, tx->now_ms);
+        bind_opt(st, 8, o->privacy_controller);
+        bind_opt(st, 9, o->privacy_dpo);
+        bind_opt(st, 10, o->accessibility_url);
+        bind_opt(st, 11, o->accessibility_email);
     }
     err = store__step_done(tx->db, st, "org_add");
     if (err)
@@ -209,6 +241,10 @@ static void changed_fields(unsigned set, char *out, size_t outlen)
         { STORE_ORG_F_JURIS, "jurisdiction_id" },
         { STORE_ORG_F_TZ, "timezone" },
         { STORE_ORG_F_LOGO, "logo" },
+        { STORE_ORG_F_CONTROLLER, "privacy_controller" },
+        { STORE_ORG_F_DPO, "privacy_dpo" },
+        { STORE_ORG_F_A11Y_URL, "accessibility_url" },
+        { STORE_ORG_F_A11Y_EMAIL, "accessibility_email" },
     };
     size_t len = (size_t)snprintf(out, outlen, "{\"fields\":[");
     bool first = true;
@@ -230,12 +266,16 @@ static int org_update_apply(struct store_write *w, struct store_tx *tx, int64_t 
     static const char sql[] = "UPDATE orgs SET name = iif(?2, ?3, name),"
                               " istat_code = iif(?4, ?5, istat_code),"
                               " jurisdiction_id = iif(?6, ?7, jurisdiction_id),"
-                              " timezone = iif(?8, ?9, timezone), logo = iif(?10, ?11, logo)"
+                              " timezone = iif(?8, ?9, timezone), logo = iif(?10, ?11, logo),"
+                              " privacy_controller = iif(?12, ?13, privacy_controller),"
+                              " privacy_dpo = iif(?14, ?15, privacy_dpo),"
+                              " accessibility_url = iif(?16, ?17, accessibility_url),"
+                              " accessibility_email = iif(?18, ?19, accessibility_email)"
                               " WHERE id = ?1 RETURNING slug";
     struct org_write *o = container_of(w, struct org_write, w);
     sqlite3_stmt *st = store__stmt(tx->stmts, sql);
     char target[96];
-    char detail[160];
+    char detail[256];
     int rc;
 
     if (!st)
@@ -251,6 +291,14 @@ static int org_update_apply(struct store_write *w, struct store_tx *tx, int64_t 
     bind_opt(st, 9, o->timezone);
     sqlite3_bind_int(st, 10, !!(o->set & STORE_ORG_F_LOGO));
     bind_opt(st, 11, o->logo);
+    sqlite3_bind_int(st, 12, !!(o->set & STORE_ORG_F_CONTROLLER));
+    bind_opt(st, 13, o->privacy_controller);
+    sqlite3_bind_int(st, 14, !!(o->set & STORE_ORG_F_DPO));
+    bind_opt(st, 15, o->privacy_dpo);
+    sqlite3_bind_int(st, 16, !!(o->set & STORE_ORG_F_A11Y_URL));
+    bind_opt(st, 17, o->accessibility_url);
+    sqlite3_bind_int(st, 18, !!(o->set & STORE_ORG_F_A11Y_EMAIL));
+    bind_opt(st, 19, o->accessibility_email);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         snprintf(target, sizeof(target), "org:%s", (const char *)sqlite3_column_text(st, 0));
@@ -700,7 +748,9 @@ static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
-#define ORG_COLS "id, slug, name, istat_code, jurisdiction_id, timezone, logo, created_ms"
+#define ORG_COLS                                                               \
+    "id, slug, name, istat_code, jurisdiction_id, timezone, logo, created_ms," \
+    " privacy_controller, privacy_dpo, accessibility_url, accessibility_email"
 
 static void org_from_row(sqlite3_stmt *st, struct store_org *o)
 {
@@ -713,6 +763,10 @@ static void org_from_row(sqlite3_stmt *st, struct store_org *o)
     copy_text(o->timezone, sizeof(o->timezone), st, 5);
     copy_text(o->logo, sizeof(o->logo), st, 6);
     o->created_ms = sqlite3_column_int64(st, 7);
+    copy_text(o->privacy_controller, sizeof(o->privacy_controller), st, 8);
+    copy_text(o->privacy_dpo, sizeof(o->privacy_dpo), st, 9);
+    copy_text(o->accessibility_url, sizeof(o->accessibility_url), st, 10);
+    copy_text(o->accessibility_email, sizeof(o->accessibility_email), st, 11);
 }
 
 static int org_one(struct store_reader *r, sqlite3_stmt *st, struct store_org *out)

@@ -18,14 +18,17 @@
 #include "store/store.h"
 
 /* Limits, in characters (bytes for ASCII-only fields); the schema's CHECKs mirror them. */
-#define STORE_ORG_SLUG_MIN   2 /* [a-z0-9-] */
-#define STORE_ORG_SLUG_MAX   64
-#define STORE_ORG_NAME_MAX   200
-#define STORE_ORG_ISTAT_LEN  6   /* ISTAT municipality code: six digits */
-#define STORE_ORG_JURIS_MAX  200 /* Open311 jurisdiction_id */
-#define STORE_ORG_TZ_MAX     64  /* IANA name, e.g. Europe/Rome */
-#define STORE_ORG_LOGO_MAX   128 /* a media id */
-#define STORE_ORG_TZ_DEFAULT "Europe/Rome"
+#define STORE_ORG_SLUG_MIN    2 /* [a-z0-9-] */
+#define STORE_ORG_SLUG_MAX    64
+#define STORE_ORG_NAME_MAX    200
+#define STORE_ORG_ISTAT_LEN   6   /* ISTAT municipality code: six digits */
+#define STORE_ORG_JURIS_MAX   200 /* Open311 jurisdiction_id */
+#define STORE_ORG_TZ_MAX      64  /* IANA name, e.g. Europe/Rome */
+#define STORE_ORG_LOGO_MAX    128 /* a media id */
+#define STORE_ORG_TZ_DEFAULT  "Europe/Rome"
+#define STORE_ORG_PRIVACY_MAX 500 /* data controller, DPO: name, address, contact */
+#define STORE_ORG_URL_MAX     500 /* bytes: accessibility statement URL */
+#define STORE_ORG_EMAIL_MAX   254 /* bytes: accessibility feedback address */
 
 struct store_org {
     int64_t id;
@@ -35,6 +38,11 @@ struct store_org {
     char jurisdiction_id[STORE_ORG_JURIS_MAX * 4 + 1]; /* "" when unset */
     char timezone[STORE_ORG_TZ_MAX + 1];
     char logo[STORE_ORG_LOGO_MAX + 1]; /* "" when unset */
+    /* the public pages' footer and privacy notice; "" when unset */
+    char privacy_controller[STORE_ORG_PRIVACY_MAX * 4 + 1];
+    char privacy_dpo[STORE_ORG_PRIVACY_MAX * 4 + 1];
+    char accessibility_url[STORE_ORG_URL_MAX + 1];
+    char accessibility_email[STORE_ORG_EMAIL_MAX + 1];
     int64_t created_ms;
 };
 
@@ -45,12 +53,16 @@ enum store_org_field {
     STORE_ORG_F_JURIS = 1 << 2,
     STORE_ORG_F_TZ = 1 << 3,
     STORE_ORG_F_LOGO = 1 << 4,
+    STORE_ORG_F_CONTROLLER = 1 << 5,
+    STORE_ORG_F_DPO = 1 << 6,
+    STORE_ORG_F_A11Y_URL = 1 << 7,
+    STORE_ORG_F_A11Y_EMAIL = 1 << 8,
 };
 
 /*
  * Field values for store_org_add/update, borrowed for the call (copied before it returns).
- * A bit set in `set` with a NULL value clears an optional field (istat_code, jurisdiction_id,
- * logo); name and timezone cannot be cleared (-EINVAL).
+ * A bit set in `set` with a NULL value clears an optional field (every one but name and
+ * timezone, which cannot be cleared: -EINVAL).
  */
 struct store_org_fields {
     unsigned set; /* enum store_org_field bits */
@@ -59,6 +71,10 @@ struct store_org_fields {
     const char *jurisdiction_id;
     const char *timezone; /* add: NULL or unset means STORE_ORG_TZ_DEFAULT */
     const char *logo;
+    const char *privacy_controller;
+    const char *privacy_dpo;
+    const char *accessibility_url; /* http(s) URL; the API checks the form */
+    const char *accessibility_email;
 };
 
 /* True for a valid slug: 2-64 of [a-z0-9-]. Any thread. */

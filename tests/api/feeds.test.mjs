@@ -74,6 +74,12 @@ test('feed: valid Atom with the posts as escaped HTML, hostile text included', a
   assert.ok(xml.includes('<author><name>Notizie &amp; &quot;Avvisi&quot; &lt;A&gt;</name></author>'));
   assert.match(xml, /<id>tag:127\.0\.0\.1,\d{4}-\d\d-\d\d:channel:notizie<\/id>/);
   assert.ok(xml.includes(`<link rel="self" type="application/atom+xml" href="${srv.url}/channels/notizie/feed.atom"/>`));
+  // entries and the feed link to the channel's page, where each post has its anchor
+  assert.ok(xml.includes(`<link rel="alternate" type="text/html" href="${srv.url}/c/notizie"/>`));
+  assert.ok(xml.includes(`<link rel="alternate" type="text/html" href="${srv.url}/c/notizie#p-${p.id}"/>`));
+  assert.ok(xml.includes(`<link rel="alternate" type="text/html" href="${srv.url}/c/notizie#p-${first.id}"/>`));
+  const page = await (await fetch(`${srv.url}/c/notizie`)).text();
+  assert.ok(page.includes(`id="p-${p.id}"`), 'the anchor the feed links to exists on the page');
   assert.match(xml, /<updated>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z<\/updated>/);
   // the hostile text: never raw markup, escaped once in the title and twice in the HTML content
   assert.ok(!xml.includes('<script>'));

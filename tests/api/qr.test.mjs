@@ -144,14 +144,16 @@ test('poster and landing page: Italian, the channel, the QR and the link; no inl
     const html = await r.text();
     assert.match(html, /<html lang="it">/);
     assert.ok(html.includes(ch.name), 'the channel name');
-    assert.ok(html.includes('<link rel="stylesheet" href="/poster.css">'));
+    assert.ok(html.includes(path.endsWith('poster') ? '<link rel="stylesheet" href="/poster.css">' : '<link rel="stylesheet" href="/css/araldo.css">'));
     assert.ok(!/<style|\sstyle=|<script>|\son[a-z]+=/i.test(html), 'nothing the CSP would block');
     if (path.endsWith('poster')) {
       assert.ok(html.includes('Segui il canale del Comune'));
       assert.ok(html.includes(`/api/v1/invites/${code}/qr.svg`));
       assert.ok(html.includes(`/i/${code}</p>`), 'the short link printed');
     } else {
-      assert.ok(html.includes('<script type="module" src="/i.js">'));
+      // the channel's preview (api/pages.c) with Segui carrying the code
+      assert.ok(html.includes('<script type="module" src="/app/page.js">'));
+      assert.ok(html.includes(`data-invite="${code}"`));
     }
   }
   const css = await fetch(`${w.srv.url}/poster.css`);
