@@ -44,7 +44,8 @@ static inline struct store_reader *api__reader(struct http_req *r)
 void api__json(struct http_req *r, int status, json_t *v);
 /*
  * Map a store/-errno to the right status and error body (STYLE.md example 4): -EINVAL 400,
- * -EACCES 403, -ENOENT 404, -EEXIST 409, -EMSGSIZE 413, -EAGAIN 429, -ENOSPC 503 (with
+ * -EACCES 403, -ENOENT 404, -EEXIST 409, -EMSGSIZE 413, -EAGAIN 429, -ENOSPC 507 storage_full
+ * (disk full, with Retry-After), -ENOBUFS and -ESHUTDOWN 503 (queue full or closing, with
  * Retry-After), anything else 500.
  */
 void api__errno(struct http_req *r, int err, const char *what);

@@ -161,6 +161,15 @@ void api__errno(struct http_req *r, int err, const char *what)
         http_respond_error(r, 429, "rate_limited", "Too many requests: retry later.", NULL);
         return;
     case -ENOSPC:
+        /* The disk is full (the store logged it and counts it): the operator's to fix, not a
+         * bug, and nothing of the request was kept. 507 says exactly that (RFC 4918 11.5). */
+        http_resp_header(r, "Retry-After", "60");
+        http_respond_error(r, 507, "storage_full",
+                           "The server has run out of storage space, so nothing was saved. "
+                           "Try again later.",
+                           NULL);
+        return;
+    case -ENOBUFS:
     case -ESHUTDOWN:
         http_resp_header(r, "Retry-After", "5");
         http_respond_error(r, 503, "overloaded",

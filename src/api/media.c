@@ -289,7 +289,7 @@ static void media_upload(struct http_req *r)
         return;
     }
     if (!a->media_pool) {
-        api__errno(r, -ENOSPC, "media upload");
+        api__errno(r, -ENOBUFS, "media upload");
         return;
     }
     u = xcalloc(1, sizeof(*u));
@@ -315,7 +315,7 @@ static void media_upload(struct http_req *r)
     if (err) {
         free(u->data);
         free(u);
-        api__errno(r, -ENOSPC, "media upload");
+        api__errno(r, -ENOBUFS, "media upload");
     }
 }
 

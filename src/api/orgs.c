@@ -471,7 +471,7 @@ static void staff_create(struct http_req *r)
     err = workpool_submit(api__hash_pool(), staff_hash_work, s);
     if (err) {
         staff_new_free(s);
-        api__errno(r, -ENOSPC, "password hash");
+        api__errno(r, -ENOBUFS, "password hash");
     }
 out:
     json_decref(body);
