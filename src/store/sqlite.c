@@ -40,7 +40,7 @@
 /* After a burst the WAL is truncated back to this size at the next checkpoint. */
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
 /* A full disk is said once a minute at most while it lasts: not once per refused write. */
-#define FULL_LOG_EVERY_MS (60 * 1000)
+#define FULL_LOG_EVERY_MS (60LL * 1000)
 
 struct store {
     char *path; /* DATA_DIR/araldo.db */
