@@ -173,18 +173,23 @@ static bool start_app_threads(struct api_app *app, struct store *store,
     return true;
 }
 
-static const char usage_serve[] =
-    "usage: araldo serve [OPTIONS]\n"
-    "\n"
+static const struct cli_opt_help serve_opts[] = {
+    { CLI_OPT_LISTEN, "address:port to listen on (setting listen; default 127.0.0.1:8080;\n"
+                      "port 0 picks a free port; the address is printed as\n"
+                      "'listening on http://ADDR:PORT')" },
+    { CLI_OPT_DEMO, "on a new database, create a demo Comune with two channels and a\n"
+                    "week of posts (what make run uses); ignored on an existing one" },
+    { CLI_OPT_HELP_CONFIG, "list every setting with its default and range" },
+    { CLI_OPT_END, NULL },
+};
+
+static const struct cli_command cmd_serve_help = {
+    "serve",
+    "usage: araldo serve [--listen ADDR] [--demo] [--data DIR] [OPTIONS]\n",
     "Run the server until SIGTERM or SIGINT (then it finishes in-flight requests and exits).\n"
-    "On a new database it creates an operator account and prints its one-time password.\n"
-    "\n"
-    "  --listen ADDR    address:port to listen on (setting listen; default 127.0.0.1:8080;\n"
-    "                   port 0 picks a free port; the address is printed as\n"
-    "                   'listening on http://ADDR:PORT')\n"
-    "  --demo           on a new database, create a demo Comune with two channels and a\n"
-    "                   week of posts (what make run uses); ignored on an existing one\n"
-    "  --help-config[=markdown]  list every setting with its default and range\n";
+    "On a new database it creates an operator account and prints its one-time password.\n",
+    serve_opts,
+};
 
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
@@ -197,7 +202,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     char err[512];
     sigset_t sigs;
     int sig = 0;
-    int rc = cli_parse(c, argc, argv, usage_serve);
+    int rc = cli_parse(c, argc, argv, &cmd_serve_help);
 
     if (rc)
         return rc > 0 ? 0 : 2;
