@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -80,6 +82,34 @@ static bool public_url_ok(char *u)
     }
     return *host && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                  "0123456789.-:[]") == strlen(host);
+}
+
+/*
+ * The settings whose form conf.c cannot judge alone, checked before anything starts: a bad
+ * setting is a usage error (exit 2) whichever it is, never a half-started server (exit 1).
+ */
+static bool settings_ok(struct conf *conf)
+{
+    struct sockaddr_storage ss;
+    struct stat st;
+    char err[512];
+
+    if (!public_url_ok(conf->public_url)) {
+        fprintf(stderr,
+                "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
+                "(scheme and host only)\n",
+                conf->public_url);
+        return false;
+    }
+    if (http_listen_parse(conf->listen, &ss, err, sizeof(err))) {
+        fprintf(stderr, "araldo: %s\n", err);
+        return false;
+    }
+    if (*conf->web_root && (stat(conf->web_root, &st) || !S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "araldo: web_root: '%.200s' is not a directory\n", conf->web_root);
+        return false;
+    }
+    return true;
 }
 
 static unsigned worker_count(long configured)
@@ -206,13 +236,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (!public_url_ok(c->conf.public_url)) {
-        fprintf(stderr,
-                "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
-                "(scheme and host only)\n",
-                c->conf.public_url);
+    if (!settings_ok(&c->conf))
         return 2;
-    }
     /* Before any thread starts: see block_signals(). */
     block_signals(&sigs);
     store = cli_open_store(&c->conf);
