@@ -56,6 +56,19 @@ void api__errno(struct http_req *r, int err, const char *what);
  * field) and returns NULL; the caller just returns.
  */
 json_t *api__body_object(struct http_req *r, const char *const *allowed);
+/* A field of a resource that PATCH can never change, and why (NULL: just "cannot be changed"). */
+struct api_immutable {
+    const char *field;
+    const char *why; /* appended to "'field' cannot be changed", starting with ':' */
+};
+/*
+ * A PATCH body, by the rules every resource shares (docs/API.md, Conventions): keys in
+ * `changeable` pass; one in `imm` (ended by { NULL, NULL }) is 400 immutable_field naming it;
+ * `{}` is 400 empty_patch; anything else 400 unknown_field. Returns the object, or answers and
+ * returns NULL.
+ */
+json_t *api__patch_body(struct http_req *r, const char *const *changeable,
+                        const struct api_immutable *imm);
 /*
  * Read string member `key`: required or not, length in chars between min and max. Answers 400
  * naming the field and returns false on failure. *out is NULL when absent and optional.

@@ -283,8 +283,14 @@ static void org_updated(struct http_req *r, int err, int64_t id, void *data)
 
 static void orgs_patch(struct http_req *r)
 {
-    static const char *const allowed[] = { "slug",     "name", "istat_code", "jurisdiction_id",
-                                           "timezone", "logo", NULL };
+    static const char *const allowed[] = { "name",     "istat_code", "jurisdiction_id",
+                                           "timezone", "logo",       NULL };
+    static const struct api_immutable imm[] = {
+        { "id", NULL },
+        { "slug", ": links and feeds depend on it." },
+        { "created_at", NULL },
+        { NULL, NULL },
+    };
     struct store_org *o = NULL;
     struct store_org_fields f;
     struct api_pending *p;
@@ -301,14 +307,9 @@ static void orgs_patch(struct http_req *r)
         forbidden(r, "change it");
         goto out;
     }
-    body = api__body_object(r, allowed);
+    body = api__patch_body(r, allowed, imm);
     if (!body)
         goto out;
-    if (json_object_get(body, "slug")) {
-        bad(r, "immutable_field", "'slug' cannot be changed: links and feeds depend on it.",
-            "slug");
-        goto out;
-    }
     if (!read_fields(r, body, true, o->id, &f))
         goto out;
     if (!f.set) {

@@ -264,7 +264,7 @@ test('edit: admins edit; followers see edited; admins see the history with the e
     assert.equal((await call('PATCH', `/api/v1/posts/${p.id}`, { as, body: { text: 'x' } })).status, status);
   }
   // bad input
-  for (const [body, code] of [[{}, 'nothing_to_change'], [{ text: '' }, 'too_short'], [{ publish_at: '2030-01-01T00:00:00Z' }, 'unknown_field'],
+  for (const [body, code] of [[{}, 'empty_patch'], [{ text: '' }, 'too_short'], [{ publish_at: '2030-01-01T00:00:00Z' }, 'unknown_field'],
     [{ importance: 3 }, 'wrong_type'], [{ media: Array(11).fill({ id: 'a', alt: 'b' }) }, 'too_many_media']]) {
     r = await call('PATCH', `/api/v1/posts/${p.id}`, { as: tok.admin, body });
     assert.equal(r.status, 400, JSON.stringify(body));
