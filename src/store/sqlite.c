@@ -69,7 +69,7 @@ struct store {
     /* The disk is full: set when a write fails for lack of space, cleared when one commits. */
     _Atomic bool disk_full;
     _Atomic uint64_t disk_full_total;
-    int64_t full_logged_ms; /* writer thread only */
+    _Atomic int64_t full_logged_ms; /* when the disk-full line was last written (0: not yet) */
 
     _Atomic uint64_t writes_total;
     _Atomic uint64_t commits_total;
@@ -270,6 +270,31 @@ static void format_bytes(uint64_t n, char *out, size_t outlen)
     }
 }
 
+/* Refused for lack of space: count, and say so once a minute at most (any thread). */
+static void disk_full_refused(struct store *s, uint64_t n, bool set_state)
+{
+    int64_t now = clock_now_ms();
+    int64_t last = atomic_load(&s->full_logged_ms);
+    char room[32];
+
+    atomic_fetch_add_explicit(&s->disk_full_total, n, memory_order_relaxed);
+    if (set_state)
+        atomic_store(&s->disk_full, true);
+    /* one thread wins the minute's line; the others see its time and stay quiet */
+    if ((!last || now - last >= FULL_LOG_EVERY_MS) &&
+        atomic_compare_exchange_strong(&s->full_logged_ms, &last, now)) {
+        format_bytes(store__free_bytes(s->data_dir), room, sizeof(room));
+        log_error("store: disk full: cannot write to '%s' (%s free); posts, uploads and other "
+                  "changes are refused until space is freed there",
+                  s->data_dir, room);
+    }
+}
+
+void store_disk_full(struct store *s)
+{
+    disk_full_refused(s, 1, true);
+}
+
 /*
  * Keep the disk-full state before anyone hears of the batch (a client that got 507 sees readyz
  * fail and the counter move): writes refused for lack of space set it, any write that commits
@@ -278,7 +303,6 @@ static void format_bytes(uint64_t n, char *out, size_t outlen)
 static void note_disk_full(struct store *s, const struct store_write *batch)
 {
     uint64_t full = 0, ok = 0;
-    int64_t now = clock_now_ms();
     char room[32];
 
     for (const struct store_write *w = batch; w; w = w->next) {
@@ -286,18 +310,9 @@ static void note_disk_full(struct store *s, const struct store_write *batch)
         ok += w->err == 0;
     }
     if (full) {
-        atomic_fetch_add_explicit(&s->disk_full_total, full, memory_order_relaxed);
-        if (!ok)
-            atomic_store(&s->disk_full, true);
-        if (!s->full_logged_ms || now - s->full_logged_ms >= FULL_LOG_EVERY_MS) {
-            s->full_logged_ms = now;
-            format_bytes(store__free_bytes(s->data_dir), room, sizeof(room));
-            log_error("store: disk full: cannot write to '%s' (%s free); posts, uploads and "
-                      "other changes are refused until space is freed there",
-                      s->data_dir, room);
-        }
+        disk_full_refused(s, full, !ok);
     } else if (ok && atomic_exchange(&s->disk_full, false)) {
-        s->full_logged_ms = 0;
+        atomic_store(&s->full_logged_ms, 0);
         format_bytes(store__free_bytes(s->data_dir), room, sizeof(room));
         log_info("store: disk space available again in '%s' (%s free); writes resume", s->data_dir,
                  room);

@@ -86,6 +86,12 @@ struct store_stats {
     const struct histogram *write_latency;  /* queued to reported, per write */
 };
 void store_stats(struct store *s, struct store_stats *out);
+/*
+ * A write outside the database (an uploaded file under DATA_DIR/media) failed for lack of
+ * space: counted, logged and shown by readyz like the store's own (store_stats' disk_full),
+ * until a write commits again. Any thread.
+ */
+void store_disk_full(struct store *s);
 
 /* ---- writes (any thread) ----
  *

@@ -61,6 +61,20 @@ after(async () => {
   }
 });
 
+async function uploadPng() {
+  const fd = new FormData();
+  fd.append('file', new Blob([png(1200, 900)], { type: 'image/png' }), 'foto.png');
+  const r = await fetch(`${srv.url}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${tok}` }, body: fd });
+  return { status: r.status, data: await r.json() };
+}
+
+async function readyAgain() {
+  for (let i = 0; (await fetch(`${srv.url}/readyz`)).status !== 200; i++) {
+    assert.ok(i < 300, 'readyz recovers once space is freed');
+    await sleep(10);
+  }
+}
+
 const metric = async (name) => {
   const r = await api(srv.url, 'GET', '/metrics', { as: tok });
   const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(r.text);
@@ -105,20 +119,16 @@ test('a full disk answers 507 storage_full, fails readyz, and recovers by itself
   assert.match(lines[0], /\d+ (bytes|KiB|MiB) free/);
   assert.ok(!/Something went wrong|Input\/output error/.test(srv.stderr), srv.stderr);
 
-  // media uploads get the same answer
-  const fd = new FormData();
-  fd.append('file', new Blob([png(1200, 900)], { type: 'image/png' }), 'foto.png');
-  const up = await fetch(`${srv.url}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${tok}` }, body: fd });
-  const upBody = await up.json();
-  assert.equal(up.status, 507, JSON.stringify(upBody));
-  assert.equal(upBody.error.code, 'storage_full');
+  // media uploads get the same answer, and are counted too
+  const counted = await metric('araldo_store_disk_full_total');
+  const up = await uploadPng();
+  assert.equal(up.status, 507, JSON.stringify(up.data));
+  assert.equal(up.data.error.code, 'storage_full');
+  assert.ok(await metric('araldo_store_disk_full_total') > counted);
 
   unlinkSync(filler);
   // readyz comes back on its own, before any post
-  for (let i = 0; (await fetch(`${srv.url}/readyz`)).status !== 200; i++) {
-    assert.ok(i < 300, 'readyz recovers once space is freed');
-    await sleep(10);
-  }
+  await readyAgain();
   assert.equal(await metric('araldo_store_disk_full'), 0);
   const r = await postIt();
   assert.equal(r.status, 201, r.text);
@@ -134,4 +144,23 @@ test('a full disk answers 507 storage_full, fails readyz, and recovers by itself
   }
   const list = await api(srv.url, 'GET', '/api/v1/channels/notizie/posts?limit=100', { as: tok });
   assert.equal(list.data.posts.length, acked.length);
+});
+
+test('an upload that finds the disk full says so like a post does', { skip }, async (t) => {
+  if (mountError) return t.skip(mountError);
+  const counted = await metric('araldo_store_disk_full_total');
+  const filler = fill(mountDir);
+  try {
+    const up = await uploadPng();
+    assert.equal(up.status, 507, JSON.stringify(up.data));
+    assert.equal(up.data.error.code, 'storage_full');
+    assert.equal(await metric('araldo_store_disk_full_total'), counted + 1);
+    assert.equal(await metric('araldo_store_disk_full'), 1);
+    assert.equal((await fetch(`${srv.url}/readyz`)).status, 503);
+  } finally {
+    unlinkSync(filler);
+  }
+  await readyAgain();
+  const up = await uploadPng();
+  assert.equal(up.status, 201, JSON.stringify(up.data));
 });
