@@ -50,3 +50,18 @@ test('a field that never changes is 400 immutable_field naming it, on every reso
     assert.deepEqual(await w.ok(200, 'GET', r.path, { as: r.as }), before, `${r.path} unchanged`);
   }
 });
+
+test('JSON booleans are true or false, as the error says; 1 and "true" are wrong_type', async () => {
+  const path = `/api/v1/channels/${w.main}`;
+  for (const v of [1, 'true', 'yes', null]) {
+    const r = await w.call('PATCH', path, { as: w.tok.operator, body: { verified: v } });
+    assert.equal(r.status, 400, `${JSON.stringify(v)}: ${r.text}`);
+    assert.equal(r.data.error.code, 'wrong_type');
+    assert.equal(r.data.error.message, "'verified' must be true or false.");
+  }
+  for (const v of [true, false]) {
+    const r = await w.call('PATCH', path, { as: w.tok.operator, body: { verified: v } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.data.verified, v);
+  }
+});
