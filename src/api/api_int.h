@@ -48,7 +48,8 @@ static inline struct store_reader *api__reader(struct http_req *r)
 void api__json(struct http_req *r, int status, json_t *v);
 /*
  * Map a store/-errno to the right status and error body (STYLE.md example 4): -EINVAL 400,
- * -EACCES 403, -ENOENT 404, -EEXIST 409, -EMSGSIZE 413, -EAGAIN 429, -ENOSPC 503 (with
+ * -EACCES 403, -ENOENT 404, -EEXIST 409, -EMSGSIZE 413, -EAGAIN 429, -ENOSPC 507 storage_full
+ * (disk full, with Retry-After), -ENOBUFS and -ESHUTDOWN 503 (queue full or closing, with
  * Retry-After), anything else 500.
  */
 void api__errno(struct http_req *r, int err, const char *what);
@@ -65,6 +66,19 @@ void api__base_url(struct http_req *r, char *out, size_t outlen);
  * field) and returns NULL; the caller just returns.
  */
 json_t *api__body_object(struct http_req *r, const char *const *allowed);
+/* A field of a resource that PATCH can never change, and why (NULL: just "cannot be changed"). */
+struct api_immutable {
+    const char *field;
+    const char *why; /* appended to "'field' cannot be changed", starting with ':' */
+};
+/*
+ * A PATCH body, by the rules every resource shares (docs/API.md, Conventions): keys in
+ * `changeable` pass; one in `imm` (ended by { NULL, NULL }) is 400 immutable_field naming it;
+ * `{}` is 400 empty_patch; anything else 400 unknown_field. Returns the object, or answers and
+ * returns NULL.
+ */
+json_t *api__patch_body(struct http_req *r, const char *const *changeable,
+                        const struct api_immutable *imm);
 /*
  * Read string member `key`: required or not, length in chars between min and max. Answers 400
  * naming the field and returns false on failure. *out is NULL when absent and optional.

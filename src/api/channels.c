@@ -665,6 +665,16 @@ static void channels_patch(struct http_req *r)
         "name",     "description",     "icon",      "category",       "language", "visibility",
         "verified", "reaction_policy", "reactions", "retention_days", NULL
     };
+    static const struct api_immutable imm[] = {
+        { "id", NULL },
+        { "handle", ": links, feeds and invites depend on it." },
+        { "org", ": a channel stays in the organization that created it." },
+        { "followers_count", NULL },
+        { "posts_count", NULL },
+        { "created_at", NULL },
+        { "last_post_at", NULL },
+        { NULL, NULL },
+    };
     struct store_channel *ch = xmalloc(sizeof(*ch));
     struct channel_input in = { 0 };
     struct store_user me;
@@ -676,13 +686,9 @@ static void channels_patch(struct http_req *r)
     if (!api__staff(r, &me, NULL) || api__channel_load(r, http_req_param(r, "handle"), ch) ||
         !api__channel_admin(r, ch, &me, false))
         goto out;
-    body = api__body_object(r, allowed);
+    body = api__patch_body(r, allowed, imm);
     if (!body)
         goto out;
-    if (!json_object_size(body)) {
-        http_respond_error(r, 400, "nothing_to_change", "Send at least one field to change.", NULL);
-        goto out;
-    }
     if (!settings_parse(r, body, ch, ch->org_id, &me, &in))
         goto out;
     /* What followers see change: the channel and the new values of the fields sent. */

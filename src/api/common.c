@@ -168,6 +168,15 @@ void api__errno(struct http_req *r, int err, const char *what)
         http_respond_error(r, 429, "rate_limited", "Too many requests: retry later.", NULL);
         return;
     case -ENOSPC:
+        /* The disk is full (the store logged it and counts it): the operator's to fix, not a
+         * bug, and nothing of the request was kept. 507 says exactly that (RFC 4918 11.5). */
+        http_resp_header(r, "Retry-After", "60");
+        http_respond_error(r, 507, "storage_full",
+                           "The server has run out of storage space, so nothing was saved. "
+                           "Try again later.",
+                           NULL);
+        return;
+    case -ENOBUFS:
     case -ESHUTDOWN:
         http_resp_header(r, "Retry-After", "5");
         http_respond_error(r, 503, "overloaded",
@@ -181,7 +190,27 @@ void api__errno(struct http_req *r, int err, const char *what)
     }
 }
 
-json_t *api__body_object(struct http_req *r, const char *const *allowed)
+static bool listed(const char *const *names, const char *key)
+{
+    for (size_t i = 0; names && names[i]; i++) {
+        if (!strcmp(names[i], key))
+            return true;
+    }
+    return false;
+}
+
+static bool immutable(const struct api_immutable *imm, const char *key)
+{
+    for (size_t i = 0; imm && imm[i].field; i++) {
+        if (!strcmp(imm[i].field, key))
+            return true;
+    }
+    return false;
+}
+
+/* The body as a JSON object whose keys are all in `allowed` or `imm`; answers and NULL if not. */
+static json_t *body_object(struct http_req *r, const char *const *allowed,
+                           const struct api_immutable *imm)
 {
     size_t len;
     const char *body = http_req_body(r, &len);
@@ -208,16 +237,42 @@ json_t *api__body_object(struct http_req *r, const char *const *allowed)
     }
     json_object_foreach(v, key, val)
     {
-        bool ok = false;
-
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = !strcmp(allowed[i], key);
-        if (!ok) {
+        if (!listed(allowed, key) && !immutable(imm, key)) {
             snprintf(msg, sizeof(msg), "Unknown field '%.64s'.", key);
             http_respond_error(r, 400, "unknown_field", msg, key);
             json_decref(v);
             return NULL;
         }
+    }
+    return v;
+}
+
+json_t *api__body_object(struct http_req *r, const char *const *allowed)
+{
+    return body_object(r, allowed, NULL);
+}
+
+json_t *api__patch_body(struct http_req *r, const char *const *changeable,
+                        const struct api_immutable *imm)
+{
+    json_t *v = body_object(r, changeable, imm);
+    char msg[200];
+
+    for (size_t i = 0; v && imm && imm[i].field; i++) {
+        if (!json_object_get(v, imm[i].field))
+            continue;
+        snprintf(msg, sizeof(msg), "'%s' cannot be changed%s", imm[i].field,
+                 imm[i].why ? imm[i].why : ".");
+        http_respond_error(r, 400, "immutable_field", msg, imm[i].field);
+        json_decref(v);
+        return NULL;
+    }
+    if (v && !json_object_size(v)) {
+        http_respond_error(r, 400, "empty_patch",
+                           "Send at least one field to change (an empty object changes nothing).",
+                           NULL);
+        json_decref(v);
+        return NULL;
     }
     return v;
 }

@@ -99,7 +99,7 @@ static void write_batch(struct api_counts *c, const int64_t *ids, size_t n)
 {
     int err = store_counts_events(c->store, ids, n, NULL, NULL, NULL);
 
-    if (err == -ENOSPC) {
+    if (err == -ENOBUFS) {
         /* The write queue is full (overload): these posts go out at the next tick. */
         pthread_mutex_lock(&c->mu);
         for (size_t k = 0; k < n; k++)

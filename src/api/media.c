@@ -136,6 +136,10 @@ static void upload_work(void *arg)
         if (!err)
             add_file(&u->m, "file", hex, media_type_mime(u->type), u->len);
     }
+    if (err == -EDQUOT)
+        err = -ENOSPC; /* over quota is full, for whoever must free space */
+    if (err == -ENOSPC)
+        store_disk_full(u->app->store); /* the same line, counter and readyz as the store's */
     /* Blocking write: this is a worker thread, and the answer waits for durability anyway. */
     if (!err)
         err = store_media_add(u->app->store, &u->m, NULL, NULL, NULL);
@@ -289,7 +293,7 @@ static void media_upload(struct http_req *r)
         return;
     }
     if (!a->media_pool) {
-        api__errno(r, -ENOSPC, "media upload");
+        api__errno(r, -ENOBUFS, "media upload");
         return;
     }
     u = xcalloc(1, sizeof(*u));
@@ -315,7 +319,7 @@ static void media_upload(struct http_req *r)
     if (err) {
         free(u->data);
         free(u);
-        api__errno(r, -ENOSPC, "media upload");
+        api__errno(r, -ENOBUFS, "media upload");
     }
 }
 

@@ -30,6 +30,13 @@ static void readyz_finish(struct http_req *r, int err, int64_t id, void *data)
 
     (void)id;
     (void)data;
+    if (err == -ENOSPC) {
+        /* 503 like any not-ready (what a load balancer understands), with the reason. */
+        http_resp_header(r, "Retry-After", "60");
+        http_respond_error(r, 503, "storage_full",
+                           "The disk holding the data directory is full: writes fail.", NULL);
+        return;
+    }
     if (err) {
         http_resp_header(r, "Retry-After", "5");
         http_respond_error(r, 503, "not_ready", "The store cannot commit writes right now.", NULL);
@@ -128,9 +135,18 @@ static int write_store_metrics(struct api_app *app, struct buf *out)
                      "araldo_store_writes_total %llu\n"
                      "# HELP araldo_store_commits_total Transactions committed.\n"
                      "# TYPE araldo_store_commits_total counter\n"
-                     "araldo_store_commits_total %llu\n",
+                     "araldo_store_commits_total %llu\n"
+                     "# HELP araldo_store_disk_full 1 while writes fail because the disk is "
+                     "full.\n"
+                     "# TYPE araldo_store_disk_full gauge\n"
+                     "araldo_store_disk_full %d\n"
+                     "# HELP araldo_store_disk_full_total Writes refused because the disk was "
+                     "full.\n"
+                     "# TYPE araldo_store_disk_full_total counter\n"
+                     "araldo_store_disk_full_total %llu\n",
                      (unsigned long long)ss.queue_depth, (unsigned long long)ss.writes_total,
-                     (unsigned long long)ss.commits_total);
+                     (unsigned long long)ss.commits_total, ss.disk_full ? 1 : 0,
+                     (unsigned long long)ss.disk_full_total);
     if (!err && ss.commit_latency) {
         err = histogram_write(ss.commit_latency, "araldo_store_commit_duration_seconds",
                               "Time from BEGIN to a durable COMMIT, per batch.", out);

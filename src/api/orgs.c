@@ -377,8 +377,7 @@ static void org_updated(struct http_req *r, int err, int64_t id, void *data)
 
 static void orgs_patch(struct http_req *r)
 {
-    static const char *const allowed[] = { "slug",
-                                           "name",
+    static const char *const allowed[] = { "name",
                                            "istat_code",
                                            "jurisdiction_id",
                                            "timezone",
@@ -388,6 +387,12 @@ static void orgs_patch(struct http_req *r)
                                            "accessibility_url",
                                            "accessibility_email",
                                            NULL };
+    static const struct api_immutable imm[] = {
+        { "id", NULL },
+        { "slug", ": links and feeds depend on it." },
+        { "created_at", NULL },
+        { NULL, NULL },
+    };
     struct store_org *o = NULL;
     struct store_org_fields f;
     struct api_pending *p;
@@ -404,14 +409,9 @@ static void orgs_patch(struct http_req *r)
         forbidden(r, "change it");
         goto out;
     }
-    body = api__body_object(r, allowed);
+    body = api__patch_body(r, allowed, imm);
     if (!body)
         goto out;
-    if (json_object_get(body, "slug")) {
-        bad(r, "immutable_field", "'slug' cannot be changed: links and feeds depend on it.",
-            "slug");
-        goto out;
-    }
     if (!read_fields(r, body, true, o->id, &f))
         goto out;
     if (!f.set) {
@@ -574,7 +574,7 @@ static void staff_create(struct http_req *r)
     err = workpool_submit(api__hash_pool(), staff_hash_work, s);
     if (err) {
         staff_new_free(s);
-        api__errno(r, -ENOSPC, "password hash");
+        api__errno(r, -ENOBUFS, "password hash");
     }
 out:
     json_decref(body);

@@ -220,39 +220,6 @@ struct preview {
     unsigned shown;
 };
 
-/*
- * Media items that carry only {"id","alt"} (post objects before issue 9's media fields): add
- * kind, type, size, width and height from the store, so a PDF is a download, not a broken
- * image, and images reserve their space. Items that already have a kind are left alone.
- */
-static void complete_media(struct store_reader *reader, json_t *post)
-{
-    json_t *media = json_object_get(post, "media");
-    struct store_media *m = NULL;
-    json_t *item;
-    size_t i;
-
-    json_array_foreach(media, i, item)
-    {
-        const char *id = json_string_value(json_object_get(item, "id"));
-
-        if (!id || json_object_get(item, "kind"))
-            continue;
-        if (!m)
-            m = xmalloc(sizeof(*m));
-        if (store_media_get(reader, id, m) != 0)
-            continue;
-        json_object_set_new(item, "kind", json_string(m->kind));
-        json_object_set_new(item, "type", json_string(m->mime));
-        json_object_set_new(item, "size", json_integer(m->bytes));
-        if (m->width > 0 && m->height > 0) {
-            json_object_set_new(item, "width", json_integer(m->width));
-            json_object_set_new(item, "height", json_integer(m->height));
-        }
-    }
-    free(m);
-}
-
 static void one_post(struct preview *pv, const struct store_post *p)
 {
     struct web_post_opts o = {
@@ -264,7 +231,6 @@ static void one_post(struct preview *pv, const struct store_post *p)
     };
     json_t *j = store_post_json(p);
 
-    complete_media(api__reader(pv->r), j);
     web_post(pv->h, j, &o);
     json_decref(j);
     pv->shown++;

@@ -682,7 +682,22 @@ static void edit_finish(struct http_req *r, int err, int64_t id, void *data)
 
 static void post_edit(struct http_req *r)
 {
-    static const char *const allowed[] = { "text", "media", "importance", "poll", NULL };
+    static const char *const allowed[] = { "text", "media", "importance", NULL };
+    static const struct api_immutable imm[] = {
+        { "id", NULL },
+        { "channel", ": delete the post and post it in the other channel." },
+        /* Decided (docs/API.md): a poll is final once posted, so no vote ever changes meaning. */
+        { "poll", " once posted: delete the post and post a new one instead." },
+        { "published_at", NULL },
+        { "scheduled", NULL },
+        { "html", ": it is made from 'text'." },
+        { "edited", NULL },
+        { "edited_at", NULL },
+        { "pinned", ": pin it with PUT /api/v1/channels/{handle}/pin." },
+        { "views", NULL },
+        { "reactions", NULL },
+        { NULL, NULL },
+    };
     struct store_post *p = xmalloc(sizeof(*p));
     struct store_channel *ch = xmalloc(sizeof(*ch));
     struct store_post_fields f;
@@ -694,22 +709,9 @@ static void post_edit(struct http_req *r)
 
     if (!api__staff(r, &me, NULL) || !load_post_admin(r, &me, p, ch))
         goto out;
-    body = api__body_object(r, allowed);
+    body = api__patch_body(r, allowed, imm);
     if (!body)
         goto out;
-    if (json_object_get(body, "poll")) {
-        /* Decided (docs/API.md): a poll is final once posted, so no vote ever changes meaning. */
-        http_respond_error(r, 409, "poll_not_editable",
-                           "A poll cannot be changed once posted: delete the post and post a new "
-                           "one instead.",
-                           "poll");
-        goto out;
-    }
-    if (!json_object_size(body)) {
-        http_respond_error(r, 400, "nothing_to_change",
-                           "Send at least one of text, media, importance.", NULL);
-        goto out;
-    }
     if (!parse_fields(r, body, false, ch->org_id, &f, &media))
         goto out;
     pend = api__pending_new(r, edit_finish, NULL);

@@ -220,7 +220,7 @@ static void submit(struct http_req *r, struct pw_job *j)
     if (err) {
         refund(j);
         job_free(j);
-        api__errno(r, -ENOSPC, "password check");
+        api__errno(r, -ENOBUFS, "password check");
     }
 }
 

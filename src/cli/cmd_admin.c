@@ -13,15 +13,19 @@
 #include "core/password.h"
 #include "core/secret.h"
 
-static const char usage_migrate[] =
-    "usage: araldo migrate [OPTIONS]\n"
-    "\n"
-    "Apply pending database migrations (serve also does this at start) and exit.\n";
+static const struct cli_opt_help no_opts[] = { { CLI_OPT_END, NULL } };
+
+static const struct cli_command cmd_migrate_help = {
+    "migrate",
+    "usage: araldo migrate [--data DIR] [OPTIONS]\n",
+    "Apply pending database migrations (serve also does this at start) and exit.\n",
+    no_opts,
+};
 
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
     struct store *s;
-    int rc = cli_parse(c, argc, argv, usage_migrate);
+    int rc = cli_parse(c, argc, argv, &cmd_migrate_help);
 
     if (rc)
         return rc > 0 ? 0 : 2;
@@ -34,11 +38,13 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static const char usage_backup[] =
-    "usage: araldo backup FILE [OPTIONS]\n"
-    "\n"
+static const struct cli_command cmd_backup_help = {
+    "backup",
+    "usage: araldo backup FILE [--data DIR] [OPTIONS]\n",
     "Copy the database to FILE with SQLite's online backup: safe while the server runs,\n"
-    "the copy is a consistent snapshot, written under a temporary name and renamed.\n";
+    "the copy is a consistent snapshot, written under a temporary name and renamed.\n",
+    no_opts,
+};
 
 static void backup_progress(void *ctx, int done, int total)
 {
@@ -51,12 +57,13 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 {
     struct store *s;
     char err[512];
-    int rc = cli_parse(c, argc, argv, usage_backup);
+    int rc = cli_parse(c, argc, argv, &cmd_backup_help);
 
     if (rc)
         return rc > 0 ? 0 : 2;
     if (optind != argc - 1) {
-        fprintf(stderr, "araldo backup: name one destination FILE\n%s", usage_backup);
+        fprintf(stderr, "araldo backup: name one destination FILE\n");
+        cli_help(&cmd_backup_help, stderr);
         return 2;
     }
     s = cli_open_store(&c->conf);
@@ -75,16 +82,21 @@ int cmd_backup(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static const char usage_user[] =
-    "usage: araldo user add --email EMAIL --role ROLE [OPTIONS] < password\n"
-    "\n"
+static const struct cli_opt_help user_opts[] = {
+    { CLI_OPT_EMAIL, "the person's e-mail address, used to sign in" },
+    { CLI_OPT_ROLE, "operator" },
+    { CLI_OPT_END, NULL },
+};
+
+static const struct cli_command cmd_user_help = {
+    "user add",
+    "usage: araldo user add --email EMAIL --role operator [--data DIR] [OPTIONS] < password\n",
     "Create a staff account. The password (10 to 256 characters) is read from standard\n"
     "input (one line; typed without echo on a terminal). Nothing secret is printed.\n"
     "ROLE is operator (the whole server); org_admin and staff need an organization,\n"
-    "created with the organizations API.\n"
-    "\n"
-    "  --email EMAIL    the person's e-mail address, used to sign in\n"
-    "  --role ROLE      operator\n";
+    "created with the organizations API.\n",
+    user_opts,
+};
 
 int cmd_user(struct cli *c, int argc, char **argv)
 {
@@ -97,13 +109,14 @@ int cmd_user(struct cli *c, int argc, char **argv)
 
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-            fputs(usage_user, stdout);
+            cli_help(&cmd_user_help, stdout);
             return 0;
         }
-        fprintf(stderr, "araldo user: expected 'add'\n%s", usage_user);
+        fprintf(stderr, "araldo user: expected 'add'\n");
+        cli_help(&cmd_user_help, stderr);
         return 2;
     }
-    rc = cli_parse(c, argc - 1, argv + 1, usage_user);
+    rc = cli_parse(c, argc - 1, argv + 1, &cmd_user_help);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!c->email || !cli_email_ok(c->email)) {
@@ -147,18 +160,23 @@ int cmd_user(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static const char usage_token[] =
-    "usage: araldo token create --email EMAIL [--name NAME] [OPTIONS]\n"
-    "       araldo token list --email EMAIL [OPTIONS]\n"
-    "       araldo token revoke --email EMAIL ID [OPTIONS]\n"
-    "\n"
+static const struct cli_opt_help token_opts[] = {
+    { CLI_OPT_EMAIL, "the account the tokens act as" },
+    { CLI_OPT_NAME, "what a new token is for (default \"cli\"; create only)" },
+    { CLI_OPT_END, NULL },
+};
+
+static const struct cli_command cmd_token_help = {
+    "token",
+    "usage: araldo token create --email EMAIL [--name NAME] [--data DIR] [OPTIONS]\n"
+    "       araldo token list --email EMAIL [--data DIR] [OPTIONS]\n"
+    "       araldo token revoke --email EMAIL ID [--data DIR] [OPTIONS]\n",
     "create: make an API token for the staff account EMAIL and print it once on standard\n"
     "output. Only its hash is stored: keep it safe.\n"
     "list: the account's live tokens (id, name, creation time), never their secrets.\n"
-    "revoke: stop token ID of the account from working, at once.\n"
-    "\n"
-    "  --email EMAIL    the account the tokens act as\n"
-    "  --name NAME      what a new token is for (default \"cli\")\n";
+    "revoke: stop token ID of the account from working, at once.\n",
+    token_opts,
+};
 
 static void token_print(void *ctx, const struct store_token *tok)
 {
@@ -233,14 +251,15 @@ int cmd_token(struct cli *c, int argc, char **argv)
     int rc;
 
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-        fputs(usage_token, stdout);
+        cli_help(&cmd_token_help, stdout);
         return 0;
     }
     if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "revoke") != 0) {
-        fprintf(stderr, "araldo token: expected 'create', 'list' or 'revoke'\n%s", usage_token);
+        fprintf(stderr, "araldo token: expected 'create', 'list' or 'revoke'\n");
+        cli_help(&cmd_token_help, stderr);
         return 2;
     }
-    rc = cli_parse(c, argc - 1, argv + 1, usage_token);
+    rc = cli_parse(c, argc - 1, argv + 1, &cmd_token_help);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!c->email) {

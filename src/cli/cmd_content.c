@@ -35,29 +35,36 @@ static int report(const char *cmd, int err, const char *what)
     return 1;
 }
 
-static bool is_sub(int argc, char **argv, const char *sub, const char *usage, int *rc)
+static bool is_sub(int argc, char **argv, const char *sub, const struct cli_command *cmd, int *rc)
 {
     if (argc >= 2 && !strcmp(argv[1], sub))
         return true;
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(usage, stdout);
+        cli_help(cmd, stdout);
         *rc = 0;
     } else {
-        fprintf(stderr, "araldo: expected '%s'\n%s", sub, usage);
+        fprintf(stderr, "araldo: expected '%s'\n", sub);
+        cli_help(cmd, stderr);
         *rc = 2;
     }
     return false;
 }
 
-static const char usage_org[] =
-    "usage: araldo org add --slug SLUG --name NAME [--istat CODE] [--timezone ZONE] [OPTIONS]\n"
-    "\n"
-    "Create an organization (a Comune).\n"
-    "\n"
-    "  --slug SLUG      2 to 64 of a-z, 0-9 and '-', used in addresses (comune-valdoro)\n"
-    "  --name NAME      the name people see (Comune di Valdoro)\n"
-    "  --istat CODE     the six-digit ISTAT code\n"
-    "  --timezone ZONE  IANA time zone (default Europe/Rome)\n";
+static const struct cli_opt_help org_opts[] = {
+    { CLI_OPT_SLUG, "2 to 64 of a-z, 0-9 and '-', used in addresses (comune-valdoro)" },
+    { CLI_OPT_NAME, "the name people see (Comune di Valdoro)" },
+    { CLI_OPT_ISTAT, "the six-digit ISTAT code" },
+    { CLI_OPT_TIMEZONE, "IANA time zone (default Europe/Rome)" },
+    { CLI_OPT_END, NULL },
+};
+
+static const struct cli_command cmd_org_help = {
+    "org add",
+    "usage: araldo org add --slug SLUG --name NAME [--istat CODE] [--timezone ZONE] [--data DIR]\n"
+    "                      [OPTIONS]\n",
+    "Create an organization (a Comune).\n",
+    org_opts,
+};
 
 int cmd_org(struct cli *c, int argc, char **argv)
 {
@@ -66,9 +73,9 @@ int cmd_org(struct cli *c, int argc, char **argv)
     int64_t id = 0;
     int rc = 0;
 
-    if (!is_sub(argc, argv, "add", usage_org, &rc))
+    if (!is_sub(argc, argv, "add", &cmd_org_help, &rc))
         return rc;
-    rc = cli_parse(c, argc - 1, argv + 1, usage_org);
+    rc = cli_parse(c, argc - 1, argv + 1, &cmd_org_help);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!c->slug || !store_org_slug_valid(c->slug) || !c->name) {
@@ -91,19 +98,28 @@ int cmd_org(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static const char usage_channel[] =
+static const struct cli_opt_help channel_opts[] = {
+    { CLI_OPT_ORG, "the organization's slug" },
+    { CLI_OPT_HANDLE, "3 to 32 of a-z, 0-9, '-' and '_' (the channel's address)" },
+    { CLI_OPT_NAME, "the name followers see" },
+    { CLI_OPT_OWNER, "the staff account that owns it" },
+    { CLI_OPT_DESCRIPTION, "what followers get from it (default empty)" },
+    { CLI_OPT_CATEGORY, "news, civil_protection, culture, tourism, schools, transport,\n"
+                        "environment, sport or other (default news)" },
+    { CLI_OPT_LANGUAGE, "default it" },
+    { CLI_OPT_UNLISTED, "not in the public directory: reachable by invite link only" },
+    { CLI_OPT_END, NULL },
+};
+
+static const struct cli_command cmd_channel_help = {
+    "channel add",
     "usage: araldo channel add --org SLUG --handle HANDLE --name NAME --owner EMAIL\n"
     "                          [--description TEXT] [--category CAT] [--language TAG]\n"
-    "                          [--unlisted] [OPTIONS]\n"
-    "\n"
-    "Create a channel in an organization, owned by a staff account of that organization\n"
-    "or an operator (the API's rule).\n"
-    "\n"
-    "  --handle HANDLE  3 to 32 of a-z, 0-9, '-' and '_' (the channel's address)\n"
-    "  --category CAT   news, civil_protection, culture, tourism, schools, transport,\n"
-    "                   environment, sport or other (default news)\n"
-    "  --language TAG   default it\n"
-    "  --unlisted       not in the public directory: reachable by invite link only\n";
+    "                          [--unlisted] [--data DIR] [OPTIONS]\n",
+    "Create a channel in an organization, owned by a staff account of that organization or an\n"
+    "operator (the API's rule).\n",
+    channel_opts,
+};
 
 /* Look up a staff account by e-mail; prints why not. */
 static int user_of(struct store *s, const char *cmd, const char *email, struct store_user *u)
@@ -146,9 +162,9 @@ int cmd_channel(struct cli *c, int argc, char **argv)
     bool reserved = false;
     int rc = 0;
 
-    if (!is_sub(argc, argv, "add", usage_channel, &rc))
+    if (!is_sub(argc, argv, "add", &cmd_channel_help, &rc))
         return rc;
-    rc = cli_parse(c, argc - 1, argv + 1, usage_channel);
+    rc = cli_parse(c, argc - 1, argv + 1, &cmd_channel_help);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!c->org || !c->handle || !c->name || !c->owner) {
@@ -195,15 +211,22 @@ out:
     return rc ? 1 : 0;
 }
 
-static const char usage_post[] =
-    "usage: araldo post --channel HANDLE [--important | --silent] [--as EMAIL] < text\n"
-    "\n"
+static const struct cli_opt_help post_opts[] = {
+    { CLI_OPT_CHANNEL, "the channel's handle" },
+    { CLI_OPT_IMPORTANT, "notify followers (push) as well" },
+    { CLI_OPT_SILENT, "no notification at all" },
+    { CLI_OPT_AS, "the staff account recorded in the audit log (default: the system)" },
+    { CLI_OPT_END, NULL },
+};
+
+static const struct cli_command cmd_post_help = {
+    "post",
+    "usage: araldo post --channel HANDLE [--important | --silent] [--as EMAIL] [--data DIR]\n"
+    "                   [OPTIONS] < text\n",
     "Publish a post now; its text (1 to 4,096 characters, WhatsApp-style *bold* _italic_\n"
-    "~strike~ `mono`) is read from standard input.\n"
-    "\n"
-    "  --important      notify followers (push) as well\n"
-    "  --silent         no notification at all\n"
-    "  --as EMAIL       the staff account recorded in the audit log (default: the system)\n";
+    "~strike~ `mono`) is read from standard input.\n",
+    post_opts,
+};
 
 int cmd_post(struct cli *c, int argc, char **argv)
 {
@@ -215,7 +238,7 @@ int cmd_post(struct cli *c, int argc, char **argv)
     int64_t user = 0;
     int64_t id = 0;
     size_t n;
-    int rc = cli_parse(c, argc, argv, usage_post);
+    int rc = cli_parse(c, argc, argv, &cmd_post_help);
 
     if (rc)
         return rc > 0 ? 0 : 2;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -134,14 +136,30 @@ static bool listen_needs_public_url(const struct conf *conf)
     return !http_addr_parse(host, a) || !http_addr_is_loopback(a);
 }
 
-/* Settings that must agree with each other, checked before anything starts. */
-static bool serve_conf_ok(struct conf *conf, struct http_cidr *trusted, size_t *ntrusted)
+/*
+ * The settings whose form conf.c cannot judge alone, or that must agree with each other,
+ * checked before anything starts: a bad setting is a usage error (exit 2) whichever it is,
+ * never a half-started server (exit 1).
+ */
+static bool settings_ok(struct conf *conf, struct http_cidr *trusted, size_t *ntrusted)
 {
+    struct sockaddr_storage ss;
+    struct stat st;
+    char err[512];
+
     if (!public_url_ok(conf->public_url)) {
         fprintf(stderr,
                 "araldo: public_url: '%.100s' is not like https://avvisi.comune.example.it "
                 "(scheme and host only)\n",
                 conf->public_url);
+        return false;
+    }
+    if (http_listen_parse(conf->listen, &ss, err, sizeof(err))) {
+        fprintf(stderr, "araldo: %s\n", err);
+        return false;
+    }
+    if (*conf->web_root && (stat(conf->web_root, &st) || !S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "araldo: web_root: '%.200s' is not a directory\n", conf->web_root);
         return false;
     }
     if (listen_needs_public_url(conf)) {
@@ -248,18 +266,23 @@ static bool start_app_threads(struct api_app *app, struct store *store,
     return true;
 }
 
-static const char usage_serve[] =
-    "usage: araldo serve [OPTIONS]\n"
-    "\n"
+static const struct cli_opt_help serve_opts[] = {
+    { CLI_OPT_LISTEN, "address:port to listen on (setting listen; default 127.0.0.1:8080;\n"
+                      "port 0 picks a free port; the address is printed as\n"
+                      "'listening on http://ADDR:PORT')" },
+    { CLI_OPT_DEMO, "on a new database, create a demo Comune with two channels and a\n"
+                    "week of posts (what make run uses); ignored on an existing one" },
+    { CLI_OPT_HELP_CONFIG, "list every setting with its default and range" },
+    { CLI_OPT_END, NULL },
+};
+
+static const struct cli_command cmd_serve_help = {
+    "serve",
+    "usage: araldo serve [--listen ADDR] [--demo] [--data DIR] [OPTIONS]\n",
     "Run the server until SIGTERM or SIGINT (then it finishes in-flight requests and exits).\n"
-    "On a new database it creates an operator account and prints its one-time password.\n"
-    "\n"
-    "  --listen ADDR    address:port to listen on (setting listen; default 127.0.0.1:8080;\n"
-    "                   port 0 picks a free port; the address is printed as\n"
-    "                   'listening on http://ADDR:PORT')\n"
-    "  --demo           on a new database, create a demo Comune with two channels and a\n"
-    "                   week of posts (what make run uses); ignored on an existing one\n"
-    "  --help-config[=markdown]  list every setting with its default and range\n";
+    "On a new database it creates an operator account and prints its one-time password.\n",
+    serve_opts,
+};
 
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
@@ -274,11 +297,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     char err[512];
     sigset_t sigs;
     int sig = 0;
-    int rc = cli_parse(c, argc, argv, usage_serve);
+    int rc = cli_parse(c, argc, argv, &cmd_serve_help);
 
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (!serve_conf_ok(&c->conf, trusted, &ntrusted))
+    if (!settings_ok(&c->conf, trusted, &ntrusted))
         return 2;
     /* Before any thread starts: see block_signals(). */
     block_signals(&sigs);

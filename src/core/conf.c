@@ -11,6 +11,8 @@
 #include "core/buf.h"
 
 #define FIELD(f) __builtin_offsetof(struct conf, f)
+/* What a boolean setting accepts, as --help-config and docs/CONFIG.md show it. */
+#define BOOL_WORDS "true or false; also yes/no, on/off, 1/0"
 
 /*
  * The limits' defaults follow what a Comune's server sees on a flood day: tens of thousands of
@@ -153,6 +155,10 @@ static bool in_choices(const char *choices, const char *v)
     return false;
 }
 
+/*
+ * Config files say yes/no and on/off as often as true/false, so all of them are booleans (and
+ * 1/0); the error message names every accepted word, so the set and the message agree.
+ */
 static int parse_bool(const char *v, bool *out)
 {
     if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1")) {
@@ -199,7 +205,7 @@ int conf_set(struct conf *c, const char *name, const char *value, char *err, siz
         return 0;
     case CONF_BOOL:
         if (parse_bool(value, &b)) {
-            snprintf(err, errlen, "%s: '%.64s' is not true or false", name, value);
+            snprintf(err, errlen, "%s: '%.64s' is not a boolean (" BOOL_WORDS ")", name, value);
             return -EINVAL;
         }
         *(bool *)field = b;
@@ -413,6 +419,8 @@ void conf_print_help(FILE *f)
             fprintf(f, ", %ld..%ld", d->min, d->max);
         if (d->type == CONF_ENUM)
             fprintf(f, ": %s", d->choices);
+        if (d->type == CONF_BOOL)
+            fprintf(f, "; %s", BOOL_WORDS);
         fprintf(f, ")\n      %s\n", d->doc);
     }
 }
@@ -427,6 +435,8 @@ void conf_print_markdown(FILE *f)
         fprintf(f, "| `%s` | %s | `%s` | ", d->name, type_name(d), d->defval);
         if (d->type == CONF_LONG)
             fprintf(f, "%ld–%ld", d->min, d->max);
+        if (d->type == CONF_BOOL)
+            fputs(BOOL_WORDS, f);
         for (const char *p = d->type == CONF_ENUM ? d->choices : ""; *p; p++)
             fputs(*p == '|' ? ", " : (char[]){ *p, 0 }, f);
         fprintf(f, " | %s |\n", d->doc);

@@ -83,7 +83,7 @@ int workpool_submit(struct workpool *p, workpool_fn *fn, void *arg)
         goto out;
     }
     if (p->queued >= p->queue_max) {
-        err = -ENOSPC;
+        err = -ENOBUFS;
         goto out;
     }
     j = xcalloc(1, sizeof(*j));

@@ -21,7 +21,7 @@ typedef void workpool_fn(void *arg);
  */
 struct workpool *workpool_new(unsigned threads, size_t queue_max);
 /*
- * Run `fn(arg)` on a pool thread soon. Returns 0, or -ENOSPC when queue_max jobs are already
+ * Run `fn(arg)` on a pool thread soon. Returns 0, or -ENOBUFS when queue_max jobs are already
  * waiting (the caller answers 503), or -ESHUTDOWN once workpool_free() started; on error fn is
  * never called. Any thread.
  */

@@ -109,6 +109,13 @@ struct http_opts {
  * (e.g. "listen: cannot bind 127.0.0.1:80: permission denied"). `opts` is copied.
  */
 struct http_server *http_server_start(const struct http_opts *opts, char *err, size_t errlen);
+struct sockaddr_storage;
+/*
+ * Parse a `listen` setting ("127.0.0.1:8080", "[::1]:8080", ":8080", "localhost:0") into `ss`.
+ * Returns 0, or -EINVAL with one line in `err` (so a command can refuse it before starting).
+ */
+MUST_CHECK int http_listen_parse(const char *listen, struct sockaddr_storage *ss, char *err,
+                                 size_t errlen);
 /* The bound address as "127.0.0.1:43121" (useful when the port was 0). */
 const char *http_server_address(const struct http_server *s);
 /*

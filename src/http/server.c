@@ -442,7 +442,7 @@ static void loop_free(struct http_loop *loop)
 
 /* ---- start, stop ---- */
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
+int http_listen_parse(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
     char host[64];
     const char *colon, *h = listen;
@@ -615,7 +615,7 @@ struct http_server *http_server_start(const struct http_opts *opts, char *err, s
     s->ip_tab = xcalloc(IP_BUCKETS, sizeof(struct http__ip *));
     if (http__router_init(&s->router, opts->routes, opts->nroutes, err, errlen) ||
         http__security_headers(s, err, errlen) || open_web_root(s, err, errlen) ||
-        parse_listen(s->opts.listen, &ss, err, errlen))
+        http_listen_parse(s->opts.listen, &ss, err, errlen))
         goto fail;
     render_refusal(s);
     fds = xmalloc(s->opts.workers * sizeof(*fds));

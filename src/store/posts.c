@@ -47,6 +47,37 @@ int store_importance_parse(const char *s, enum store_importance *out)
 
 /* ---- the post as JSON ---- */
 
+/*
+ * Where a follower's client fetches each media (the public routes of api/media.c): an image in
+ * two sizes, anything else as its file. Sizes are only an image's.
+ */
+static void media_urls(json_t *media)
+{
+    char path[128];
+    size_t i;
+    json_t *item;
+
+    json_array_foreach(media, i, item)
+    {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *kind = json_string_value(json_object_get(item, "kind"));
+
+        if (!id || !kind)
+            continue; /* its media row is gone: nothing to fetch */
+        if (!strcmp(kind, "image")) {
+            snprintf(path, sizeof(path), "/media/%s/small", id);
+            json_object_set_new(item, "small_url", json_string(path));
+            snprintf(path, sizeof(path), "/media/%s/large", id);
+            json_object_set_new(item, "large_url", json_string(path));
+        } else {
+            json_object_del(item, "width");
+            json_object_del(item, "height");
+            snprintf(path, sizeof(path), "/media/%s", id);
+            json_object_set_new(item, "url", json_string(path));
+        }
+    }
+}
+
 json_t *store_post_json(const struct store_post *p)
 {
     char id[24];
@@ -67,6 +98,7 @@ json_t *store_post_json(const struct store_post *p)
         json_decref(media);
         media = json_array();
     }
+    media_urls(media);
     if (!json_is_object(reactions)) {
         json_decref(reactions);
         reactions = json_object();
@@ -90,9 +122,20 @@ json_t *store_post_json(const struct store_post *p)
 
 /* The post's reaction counts and poll (store/reactions_int.h), read in the same statement. */
 #define POST_COUNTS STORE_REACTIONS_SQL("p") ", " STORE_POLL_SQL("p")
-#define POST_COLS                                                                           \
-    "p.id, p.channel_id, c.handle, p.text, p.media, p.importance, p.state, p.published_ms," \
-    " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"       \
+/*
+ * A post's media references joined with their rows, so every reader (REST, stream events)
+ * learns what each one is without asking the staff-only media API. A LEFT JOIN keeps the
+ * references' order (json_each drives the loop); json_patch drops the NULLs of a missing row.
+ */
+#define POST_MEDIA_COL                                                                 \
+    "(SELECT json_group_array(json_patch(j.value, json_object('kind', m.kind, 'mime'," \
+    " m.mime, 'bytes', m.bytes, 'width', m.width, 'height', m.height)))"               \
+    " FROM json_each(p.media) j LEFT JOIN media m"                                     \
+    " ON m.public_id = json_extract(j.value, '$.id'))"
+#define POST_COLS                                                                      \
+    "p.id, p.channel_id, c.handle, p.text, " POST_MEDIA_COL ", p.importance, p.state," \
+    " p.published_ms,"                                                                 \
+    " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"  \
     " p.created_ms, " POST_COUNTS " FROM posts p JOIN channels c ON c.id = p.channel_id"
 
 static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)

@@ -35,6 +35,8 @@
 /* Stored sizes: characters are at most 4 bytes of UTF-8. */
 #define POST_TEXT_BYTES  ((size_t)POST_TEXT_MAX * 4)
 #define POST_MEDIA_BYTES (POST_MEDIA_MAX * (POST_MEDIA_ID_MAX + POST_ALT_MAX * 6 + 32) + 2)
+/* A read post's media, each reference with its details (kind, mime, bytes, width, height). */
+#define POST_MEDIA_READ_BYTES (POST_MEDIA_BYTES + POST_MEDIA_MAX * 192)
 
 enum store_importance {
     STORE_SILENT = 0,
@@ -50,7 +52,8 @@ struct store_post {
     int64_t channel_id;
     char channel[40]; /* the channel's handle */
     char text[POST_TEXT_BYTES + 1];
-    char media_json[POST_MEDIA_BYTES + 1]; /* JSON array of {"id","alt"} */
+    /* JSON array of {"id", "alt", "transcript"} with the media's details (store_post_json) */
+    char media_json[POST_MEDIA_READ_BYTES + 1];
     enum store_importance importance;
     bool scheduled;       /* not yet published: only admins ever see it */
     int64_t published_ms; /* when it went out, or will go out when scheduled */
@@ -63,7 +66,9 @@ struct store_post {
 };
 
 /*
- * The post as followers and the public see it: id, channel, text, html (core/format), media,
+ * The post as followers and the public see it: id, channel, text, html (core/format), media
+ * (each {id, alt?, transcript?, kind, mime, bytes} plus width, height, small_url and large_url
+ * for an image, url for a voice note or document: docs/API.md, "The post object"),
  * importance, published_at, edited, edited_at (or null), pinned, views, reactions
  * ({"emoji": count}), poll (store_poll_json, or null), scheduled. Never an author, never who
  * reacted or voted. New reference; the "post.created" event carries exactly this. Any thread.

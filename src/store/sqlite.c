@@ -6,7 +6,7 @@
  * contend for it (busy handlers, retries) wastes the one thing that is slow, the fsync. One
  * thread owning the write connection can instead commit many queued writes per fsync:
  *
- *   any thread:   store_user_add() -> validate, copy -> queue (bounded) -> 0 or -ENOSPC
+ *   any thread:   store_user_add() -> validate, copy -> queue (bounded) -> 0 or -ENOBUFS
  *   writer:       take up to batch_max -> BEGIN IMMEDIATE
  *                   for each: SAVEPOINT w; apply(); RELEASE w  (or ROLLBACK TO w on error)
  *                 COMMIT (WAL + synchronous=FULL: durable when it returns)
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -38,9 +39,12 @@
 #define BUSY_TIMEOUT_MS 5000
 /* After a burst the WAL is truncated back to this size at the next checkpoint. */
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
+/* A full disk is said once a minute at most while it lasts: not once per refused write. */
+#define FULL_LOG_EVERY_MS (60LL * 1000)
 
 struct store {
-    char *path;              /* DATA_DIR/araldo.db */
+    char *path; /* DATA_DIR/araldo.db */
+    char *data_dir;
     sqlite3 *db;             /* the write connection: only the writer thread uses it */
     struct stmt_cache stmts; /* on db */
     unsigned batch_max;
@@ -61,6 +65,11 @@ struct store {
     struct store__evlist events;
     store_event_sink_fn *sink;
     void *sink_ctx;
+
+    /* The disk is full: set when a write fails for lack of space, cleared when one commits. */
+    _Atomic bool disk_full;
+    _Atomic uint64_t disk_full_total;
+    _Atomic int64_t full_logged_ms; /* when the disk-full line was last written (0: not yet) */
 
     _Atomic uint64_t writes_total;
     _Atomic uint64_t commits_total;
@@ -199,7 +208,7 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
         /* Some errors (I/O, disk full, out of memory) make SQLite roll back the whole
          * transaction: then there is no savepoint to return to, and the batch is lost. */
         if (sqlite3_get_autocommit(s->db))
-            return -EIO;
+            return w->err == -ENOSPC ? -ENOSPC : -EIO;
         err = control(s, sql_rollback_to);
         if (err)
             return err;
@@ -209,9 +218,12 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
 
 static void run_batch(struct store *s, struct store_write *batch)
 {
-    struct store_tx tx = {
-        .db = s->db, .stmts = &s->stmts, .now_ms = clock_now_ms(), .events = &s->events
-    };
+    struct store_tx tx = { .db = s->db,
+                           .stmts = &s->stmts,
+                           .now_ms = clock_now_ms(),
+                           .events = &s->events,
+                           .disk_full = atomic_load(&s->disk_full),
+                           .data_dir = s->data_dir };
     uint64_t t0 = clock_mono_us();
     struct store_write *w;
     int err;
@@ -233,8 +245,77 @@ static void run_batch(struct store *s, struct store_write *batch)
     if (!sqlite3_get_autocommit(s->db))
         (void)control(s, sql_rollback);
     for (w = batch; w; w = w->next) {
-        w->err = -EIO;
+        w->err = err == -ENOSPC ? -ENOSPC : -EIO;
         w->id = 0;
+    }
+}
+
+uint64_t store__free_bytes(const char *path)
+{
+    struct statvfs fs;
+
+    if (statvfs(path, &fs))
+        return 0;
+    return (uint64_t)fs.f_bavail * fs.f_frsize;
+}
+
+static void format_bytes(uint64_t n, char *out, size_t outlen)
+{
+    if (n >= (uint64_t)10 * 1024 * 1024) {
+        snprintf(out, outlen, "%llu MiB", (unsigned long long)(n >> 20));
+    } else if (n >= (uint64_t)10 * 1024) {
+        snprintf(out, outlen, "%llu KiB", (unsigned long long)(n >> 10));
+    } else {
+        snprintf(out, outlen, "%llu bytes", (unsigned long long)n);
+    }
+}
+
+/* Refused for lack of space: count, and say so once a minute at most (any thread). */
+static void disk_full_refused(struct store *s, uint64_t n, bool set_state)
+{
+    int64_t now = clock_now_ms();
+    int64_t last = atomic_load(&s->full_logged_ms);
+    char room[32];
+
+    atomic_fetch_add_explicit(&s->disk_full_total, n, memory_order_relaxed);
+    if (set_state)
+        atomic_store(&s->disk_full, true);
+    /* one thread wins the minute's line; the others see its time and stay quiet */
+    if ((!last || now - last >= FULL_LOG_EVERY_MS) &&
+        atomic_compare_exchange_strong(&s->full_logged_ms, &last, now)) {
+        format_bytes(store__free_bytes(s->data_dir), room, sizeof(room));
+        log_error("store: disk full: cannot write to '%s' (%s free); posts, uploads and other "
+                  "changes are refused until space is freed there",
+                  s->data_dir, room);
+    }
+}
+
+void store_disk_full(struct store *s)
+{
+    disk_full_refused(s, 1, true);
+}
+
+/*
+ * Keep the disk-full state before anyone hears of the batch (a client that got 507 sees readyz
+ * fail and the counter move): writes refused for lack of space set it, any write that commits
+ * clears it. The person who can free space gets one line naming the directory, once a minute.
+ */
+static void note_disk_full(struct store *s, const struct store_write *batch)
+{
+    uint64_t full = 0, ok = 0;
+    char room[32];
+
+    for (const struct store_write *w = batch; w; w = w->next) {
+        full += w->err == -ENOSPC;
+        ok += w->err == 0;
+    }
+    if (full) {
+        disk_full_refused(s, full, !ok);
+    } else if (ok && atomic_exchange(&s->disk_full, false)) {
+        atomic_store(&s->full_logged_ms, 0);
+        format_bytes(store__free_bytes(s->data_dir), room, sizeof(room));
+        log_info("store: disk space available again in '%s' (%s free); writes resume", s->data_dir,
+                 room);
     }
 }
 
@@ -260,6 +341,7 @@ static void *writer_main(void *arg)
 
     while ((batch = take_batch(s))) {
         run_batch(s, batch);
+        note_disk_full(s, batch);
         report(s, batch);
     }
     return NULL;
@@ -317,7 +399,7 @@ int store__submit(struct store *s, struct store_write *w, store_done_fn *done, v
     if (s->closing) {
         err = -ESHUTDOWN;
     } else if (s->depth >= s->queue_max) {
-        err = -ENOSPC;
+        err = -ENOBUFS;
     } else {
         was_empty = !s->head;
         if (s->tail) {
@@ -390,6 +472,7 @@ struct store *store_open(const struct store_opts *opts, char *err, size_t errlen
     }
     n = strlen(opts->data_dir) + sizeof("/araldo.db");
     s->path = xmalloc(n);
+    s->data_dir = xstrdup(opts->data_dir);
     snprintf(s->path, n, "%s/araldo.db", opts->data_dir);
     s->batch_max = opts->batch_max ? opts->batch_max : DEFAULT_BATCH_MAX;
     s->queue_max = opts->queue_max ? opts->queue_max : DEFAULT_QUEUE_MAX;
@@ -438,6 +521,7 @@ void store_close(struct store *s)
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
+    free(s->data_dir);
     free(s);
 }
 
@@ -467,6 +551,8 @@ void store_stats(struct store *s, struct store_stats *out)
     pthread_mutex_unlock(&s->mu);
     out->writes_total = atomic_load_explicit(&s->writes_total, memory_order_relaxed);
     out->commits_total = atomic_load_explicit(&s->commits_total, memory_order_relaxed);
+    out->disk_full_total = atomic_load_explicit(&s->disk_full_total, memory_order_relaxed);
+    out->disk_full = atomic_load(&s->disk_full);
     out->commit_latency = &s->commit_latency;
     out->write_latency = &s->write_latency;
 }

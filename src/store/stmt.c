@@ -100,7 +100,14 @@ int store__errno(sqlite3 *db, int rc, const char *what)
         return -EEXIST;
     case SQLITE_CONSTRAINT_FOREIGNKEY:
         return -ENOENT;
+    case SQLITE_FULL:
+        return -ENOSPC; /* logged once by the writer (sqlite.c), not once per write */
     default:
+        /* In WAL mode a full disk mostly shows as an I/O error on the -wal file (growing it
+         * fails), with ENOSPC underneath: that is the operator's problem, not a bug. */
+        if ((rc & 0xff) == SQLITE_IOERR &&
+            (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT))
+            return -ENOSPC;
         log_warn("store: %s: %s (%s)", what, sqlite3_errmsg(db), sqlite3_errstr(rc));
         return -EIO;
     }

@@ -11,8 +11,9 @@
  * own connection, so a read never waits for the writer or for another thread.
  *
  * Returns follow libuv: 0 or a negative errno. -EEXIST duplicate, -ENOENT not found,
- * -ENOSPC write queue full (the caller answers 503 with Retry-After), -ESHUTDOWN closing,
- * -EIO database error (logged by the store).
+ * -ENOBUFS write queue full (the caller answers 503 with Retry-After), -ENOSPC the disk holding
+ * the data directory is full (nothing of the write was kept; the store logs it once a minute at
+ * most and counts it, see store_stats), -ESHUTDOWN closing, -EIO database error (logged).
  *
  * Privacy by construction: a follower's identity (added by later migrations) never leaves
  * store/; everything returned carries counts.
@@ -34,7 +35,7 @@ struct store_reader; /* opaque: one per thread */
 struct store_opts {
     const char *data_dir; /* created (0700) if missing; the database is DATA_DIR/araldo.db */
     unsigned batch_max;   /* most writes per transaction (0: 256) */
-    unsigned queue_max;   /* most queued writes; past it writes fail with -ENOSPC (0: 10000) */
+    unsigned queue_max;   /* most queued writes; past it writes fail with -ENOBUFS (0: 10000) */
 };
 
 /*
@@ -79,10 +80,18 @@ struct store_stats {
     uint64_t queue_depth;                   /* writes waiting now */
     uint64_t writes_total;                  /* writes committed or failed since start */
     uint64_t commits_total;                 /* transactions committed */
+    uint64_t disk_full_total;               /* writes refused because the disk was full */
+    bool disk_full;                         /* the last commit failed for lack of space */
     const struct histogram *commit_latency; /* BEGIN to COMMIT durable, per batch */
     const struct histogram *write_latency;  /* queued to reported, per write */
 };
 void store_stats(struct store *s, struct store_stats *out);
+/*
+ * A write outside the database (an uploaded file under DATA_DIR/media) failed for lack of
+ * space: counted, logged and shown by readyz like the store's own (store_stats' disk_full),
+ * until a write commits again. Any thread.
+ */
+void store_disk_full(struct store *s);
 
 /* ---- writes (any thread) ----
  *

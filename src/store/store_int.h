@@ -41,8 +41,9 @@ void store__stmt_done(sqlite3_stmt *st);
 
 /*
  * Map a failed SQLite result to our error space: a UNIQUE or PRIMARY KEY violation is
- * -EEXIST, a FOREIGN KEY violation -ENOENT, anything else -EIO, logged with `what` and SQLite's
- * message (which names columns, never values).
+ * -EEXIST, a FOREIGN KEY violation -ENOENT, a full disk (SQLITE_FULL, or an I/O error whose
+ * errno is ENOSPC or EDQUOT) -ENOSPC, not logged here; anything else -EIO, logged with `what`
+ * and SQLite's message (which names columns, never values).
  */
 int store__errno(sqlite3 *db, int rc, const char *what);
 /*
@@ -97,7 +98,18 @@ struct store_tx {
     struct stmt_cache *stmts;
     int64_t now_ms; /* wall clock taken once per batch: every row of a batch has the same time */
     struct store__evlist *events; /* where store__event collects for the sink (NULL: nowhere) */
+    /* the last commit failed for lack of space: a ping must first see room (writes.c) */
+    bool disk_full;
+    const char *data_dir;
 };
+
+/*
+ * Free bytes for us on the filesystem holding `path` (statvfs, any thread); 0 if it cannot
+ * be read.
+ */
+uint64_t store__free_bytes(const char *path);
+/* Room a ping wants before it calls a full disk usable again: a batch and the WAL it grows. */
+#define STORE_FULL_RECOVER_BYTES ((uint64_t)1024 * 1024)
 
 struct store_write;
 
@@ -127,7 +139,7 @@ struct store_write {
 /*
  * Queue `w` (its `op` set) for the writer and, when `done` is NULL, wait for its outcome.
  * Takes ownership of `w` in every case: on an early error it is freed and `done` is never
- * called. Returns 0 (async: queued), the write's outcome (sync, with `*id_out`), -ENOSPC when
+ * called. Returns 0 (async: queued), the write's outcome (sync, with `*id_out`), -ENOBUFS when
  * the queue is full, -ESHUTDOWN while closing, or -EDEADLK for a blocking write from the
  * writer thread itself (a done callback), which would wait for itself forever.
  */

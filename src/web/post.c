@@ -47,74 +47,55 @@ void web_size(enum web_lang l, int64_t bytes, char *out, size_t outlen)
     }
 }
 
-/* A media item's kind: "kind" (image|audio|voice|document), else from its MIME type. */
-static const char *kind_of(const json_t *m)
-{
-    const char *k = str(m, "kind");
-    const char *t = str(m, "type");
-
-    if (k && !strcmp(k, "voice"))
-        return "audio";
-    if (k)
-        return k;
-    if (t && !strncmp(t, "audio/", 6))
-        return "audio";
-    if (t && strncmp(t, "image/", 6) != 0)
-        return "document";
-    return "image";
-}
-
+/*
+ * One media item as the API gives it (docs/API.md, the post object): `kind` image, voice or
+ * document; an image links its large size and shows its small one, with its dimensions so
+ * the page does not jump; a voice note or document has `url` and `bytes`.
+ */
 static void media_item(struct html *h, const json_t *m, enum web_lang l)
 {
-    const char *kind = kind_of(m);
-    const char *id = str(m, "id");
-    const char *url = str(m, "url");
-    const char *thumb = str(m, "thumb_url");
-    char own[160], small[176], size[32];
+    const char *kind = str(m, "kind");
+    const char *alt = str(m, "alt");
+    char size[32];
 
-    if (!url && id) {
-        snprintf(own, sizeof(own), "/media/%s", id);
-        url = own;
-    }
-    if (!thumb && url) {
-        snprintf(small, sizeof(small), "%s/small", url);
-        thumb = small;
-    }
-    if (!html_url_ok(url, 0))
-        return;
+    if (!kind)
+        return; /* its file is gone: nothing to show */
     if (!strcmp(kind, "image")) {
+        if (!html_url_ok(str(m, "large_url"), 0) || !html_url_ok(str(m, "small_url"), 0))
+            return;
         html_tag(h, "<a class=\"media-image\"");
-        html_attr_url(h, "href", url, 0);
+        html_attr_url(h, "href", str(m, "large_url"), 0);
         html_tag(h, "><img");
-        html_attr_url(h, "src", thumb, 0);
+        html_attr_url(h, "src", str(m, "small_url"), 0);
         /* Never an image without alt: the API requires it, and a missing one says so. */
-        html_attr(h, "alt",
-                  str(m, "alt") && *str(m, "alt") ? str(m, "alt") : web_t(l, "post.image_no_alt"));
+        html_attr(h, "alt", alt && *alt ? alt : web_t(l, "post.image_no_alt"));
         if (num(m, "width") > 0 && num(m, "height") > 0) {
             html_attr_int(h, "width", num(m, "width"));
             html_attr_int(h, "height", num(m, "height"));
         }
         html_tag(h, " loading=\"lazy\"></a>\n");
-    } else if (!strcmp(kind, "audio")) {
-        html_tag(h, "<audio class=\"media-audio\" controls preload=\"none\"");
-        html_attr_url(h, "src", url, 0);
-        html_attr(h, "aria-label", str(m, "alt") ? str(m, "alt") : web_t(l, "post.voice_note"));
-        html_tag(h, "></audio>\n");
-    } else {
-        html_tag(h, "<a class=\"media-doc\"");
-        html_attr_url(h, "href", url, 0);
-        html_tag(h, " download>");
-        html_text(h, str(m, "name")  ? str(m, "name")
-                     : str(m, "alt") ? str(m, "alt")
-                                     : web_t(l, "post.document"));
-        if (json_is_integer(json_object_get(m, "size"))) {
-            web_size(l, num(m, "size"), size, sizeof(size));
-            html_tag(h, " <span class=\"media-size\">");
-            html_text(h, size);
-            html_tag(h, "</span>");
-        }
-        html_tag(h, "</a>\n");
+        return;
     }
+    if (!html_url_ok(str(m, "url"), 0))
+        return;
+    if (!strcmp(kind, "voice")) {
+        html_tag(h, "<audio class=\"media-audio\" controls preload=\"none\"");
+        html_attr_url(h, "src", str(m, "url"), 0);
+        html_attr(h, "aria-label", alt && *alt ? alt : web_t(l, "post.voice_note"));
+        html_tag(h, "></audio>\n");
+        return;
+    }
+    html_tag(h, "<a class=\"media-doc\"");
+    html_attr_url(h, "href", str(m, "url"), 0);
+    html_tag(h, " download>");
+    html_text(h, alt && *alt ? alt : web_t(l, "post.document"));
+    if (json_is_integer(json_object_get(m, "bytes"))) {
+        web_size(l, num(m, "bytes"), size, sizeof(size));
+        html_tag(h, " <span class=\"media-size\">");
+        html_text(h, size);
+        html_tag(h, "</span>");
+    }
+    html_tag(h, "</a>\n");
 }
 
 static void poll(struct html *h, const json_t *p, const char *post_id, enum web_lang l)

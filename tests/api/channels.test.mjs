@@ -284,8 +284,8 @@ test('patch: owner and admins change settings; others 401/403', async () => {
   assert.equal(r.data.reactions, null);
   r = await call('PATCH', '/api/v1/channels/patch-me', { as: tok.owner, body: { icon: '' } });
   assert.equal(r.data.icon, null, 'an empty icon clears it');
-  for (const [body, code] of [[{}, 'nothing_to_change'], [{ handle: 'x-new' }, 'unknown_field'],
-    [{ org: 'comune-b' }, 'unknown_field'], [{ name: '' }, 'too_short'], [{ verified: true }, 'operator_only'],
+  for (const [body, code] of [[{}, 'empty_patch'], [{ handle: 'x-new' }, 'immutable_field'],
+    [{ org: 'comune-b' }, 'immutable_field'], [{ name: '' }, 'too_short'], [{ verified: true }, 'operator_only'],
     [{ reactions: ['👍'] }, 'invalid_value']]) {
     r = await call('PATCH', '/api/v1/channels/patch-me', { as: tok.owner, body });
     assert.ok([400, 403].includes(r.status), JSON.stringify(body));

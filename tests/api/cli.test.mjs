@@ -38,25 +38,25 @@ test('docs/CONFIG.md lists every setting that --help-config knows', () => {
   assert.ok(doc.includes(md.trim()), 'docs/CONFIG.md table is out of date: regenerate it with araldo serve --help-config=markdown');
 });
 
-test('bad settings name the setting and exit non-zero', () => {
+test('bad settings name the setting and exit 2', () => {
   const dir = tempDir();
   const cases = [
     [['--set', 'workers=many'], /workers: 'many' is not a whole number/],
     [['--set', 'max_header_bytes=10'], /max_header_bytes: 10 is outside 1024\.\.1048576/],
     [['--set', 'no_such=1'], /unknown setting 'no_such'/],
     [['--set', 'log_level=loud'], /log_level: 'loud' is not one of error\|warn\|info\|debug/],
-    [['--set', 'access_log=maybe'], /access_log: 'maybe' is not true or false/],
+    [['--set', 'access_log=maybe'], /access_log: 'maybe' is not a boolean \(true or false; also yes\/no, on\/off, 1\/0\)/],
     [['--config', join(dir, 'missing.conf')], /cannot open/],
   ];
   for (const [args, re] of cases) {
     const r = cli(['serve', '--data', dir, ...args]);
-    assert.notEqual(r.status, 0, args.join(' '));
+    assert.equal(r.status, 2, args.join(' '));
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   }
   writeFileSync(join(dir, 'bad.conf'), '# comment\nworkers = 2\nidle_timeout_ms = soon\n');
   const r = cli(['serve', '--data', dir, '--config', join(dir, 'bad.conf')]);
-  assert.notEqual(r.status, 0);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /bad\.conf:3: idle_timeout_ms: 'soon' is not a whole number/);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -275,7 +275,73 @@ test('posts: images need alt text, voice notes may have a transcript, media must
   assert.equal(r.data.error.field, 'media[0].transcript');
   r = await postIt([{ id: img, alt: 'La piazza allagata' }, { id: voice, transcript: 'Attenzione: strada chiusa.' }, { id: doc }]);
   assert.equal(r.status, 201, JSON.stringify(r.data));
-  assert.deepEqual(r.data.media, [{ id: img, alt: 'La piazza allagata' }, { id: voice, transcript: 'Attenzione: strada chiusa.' }, { id: doc }]);
+  assert.deepEqual(r.data.media.map(({ id, alt, transcript }) => ({ id, alt, transcript })),
+    [{ id: img, alt: 'La piazza allagata', transcript: undefined }, { id: voice, alt: undefined, transcript: 'Attenzione: strada chiusa.' }, { id: doc, alt: undefined, transcript: undefined }]);
+});
+
+// The stream's first event of kind `kind` after `action()` runs, parsed.
+async function nextEvent(handle, kind, action) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), 10000); // never hangs: a missing event fails
+  const res = await fetch(`${srv.url}/api/v1/stream?channels=${handle}`, { signal: ctl.signal });
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let text = dec.decode((await reader.read()).value); // the retry hint: the stream is live
+  await action();
+  try {
+    for (;;) {
+      const m = new RegExp(`event: ${kind}\ndata: (.*)\n`).exec(text);
+      if (m) return JSON.parse(m[1]);
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended without ${kind}`);
+      text += dec.decode(value);
+    }
+  } finally {
+    clearTimeout(timer);
+    ctl.abort();
+  }
+}
+
+test('a post\'s media say what they are, how big, and where to fetch them, wherever the post appears', async () => {
+  const img = (await upload(png(1600, 900))).data;
+  const voice = (await upload(oggOpus())).data;
+  const doc = (await upload(pdf())).data;
+  const media = [{ id: img.id, alt: 'La piazza' }, { id: voice.id, transcript: 'Strada chiusa.' }, { id: doc.id }];
+  let created;
+  const event = await nextEvent('notizie', 'post.created', async () => {
+    created = await call('POST', '/api/v1/channels/notizie/posts', { as: tok.staff, body: { text: 'Con allegati', media } });
+    assert.equal(created.status, 201, JSON.stringify(created.data));
+  });
+  const want = [
+    { id: img.id, alt: 'La piazza', kind: 'image', mime: 'image/png', bytes: img.bytes, width: 1280, height: 720,
+      small_url: `/media/${img.id}/small`, large_url: `/media/${img.id}/large` },
+    { id: voice.id, transcript: 'Strada chiusa.', kind: 'voice', mime: 'audio/ogg', bytes: voice.bytes, url: `/media/${voice.id}` },
+    { id: doc.id, kind: 'document', mime: 'application/pdf', bytes: doc.bytes, url: `/media/${doc.id}` },
+  ];
+  assert.deepEqual(created.data.media, want, 'POST answer');
+  assert.deepEqual(event.media, want, 'post.created event');
+  const id = created.data.id;
+  assert.deepEqual((await call('GET', `/api/v1/posts/${id}`)).data.media, want, 'GET, anonymous');
+  const list = await call('GET', '/api/v1/channels/notizie/posts?limit=1');
+  assert.deepEqual(list.data.posts[0].media, want, 'channel list');
+  // an edit keeps the details (and its event carries them too)
+  const edited = await nextEvent('notizie', 'post.edited', async () => {
+    const e = await call('PATCH', `/api/v1/posts/${id}`, { as: tok.staff, body: { media: media.slice(1) } });
+    assert.equal(e.status, 200, JSON.stringify(e.data));
+    assert.deepEqual(e.data.media, want.slice(1));
+  });
+  assert.deepEqual(edited.media, want.slice(1), 'post.edited event');
+  // the URLs are public, and the sizes are what comes down
+  for (const m of want) {
+    for (const u of [m.url, m.small_url, m.large_url].filter(Boolean)) {
+      const got = await call('GET', u);
+      assert.equal(got.status, 200, u);
+      if (m.url) {
+        assert.equal(got.headers.get('content-type'), m.mime);
+        assert.equal(got.buf.length, m.bytes);
+      }
+    }
+  }
 });
 
 test('staff details: the uploader\'s org and operators see them, nobody else', async () => {

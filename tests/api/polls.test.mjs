@@ -106,13 +106,14 @@ test('bad polls: 1 option, 13 options, long question or option, bad closes_at, u
   assert.equal(ok.poll.options.length, 12);
 });
 
-test('a poll is final once posted: PATCH with a poll is 409, other edits keep it', async () => {
+test('a poll is final once posted: PATCH with a poll is 400 immutable_field, other edits keep it', async () => {
   const { id } = await pollPost({ question: 'Finale?', options: ['Sì', 'No'] });
   const f = await w.follower(w.main);
   await vote(id, f, [0]);
   const r = await w.call('PATCH', `/api/v1/posts/${id}`, { as: w.tok.channel_owner, body: { poll: { question: 'Altro', options: ['A', 'B'] } } });
-  assert.equal(r.status, 409);
-  assert.equal(r.data.error.code, 'poll_not_editable');
+  assert.equal(r.status, 400);
+  assert.equal(r.data.error.code, 'immutable_field');
+  assert.equal(r.data.error.field, 'poll');
   const e = await w.ok(200, 'PATCH', `/api/v1/posts/${id}`, { as: w.tok.channel_owner, body: { text: 'Sondaggio (corretto)' } });
   assert.deepEqual(e.poll.options.map((o) => o.votes), [1, 0]);
 });

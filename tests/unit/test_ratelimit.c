@@ -172,7 +172,7 @@ TEST(workpool_runs_every_job_and_bounds_its_queue)
     CHECK_INT(workpool_submit(p, hold_job, NULL), ==, 0);
     full = workpool_submit(p, hold_job, NULL);
     pthread_mutex_unlock(&hold_mu);
-    CHECK_INT(full, ==, -ENOSPC);
+    CHECK_INT(full, ==, -ENOBUFS);
     workpool_free(p);
     workpool_free(NULL);
 }

@@ -472,7 +472,7 @@ struct queuer {
     int queued, refused;
 };
 
-/* Queue `count` token writes without waiting; -ENOSPC is counted, then retried shortly. */
+/* Queue `count` token writes without waiting; -ENOBUFS is counted, then retried shortly. */
 static void *queue_tokens(void *arg)
 {
     struct queuer *q = arg;
@@ -484,7 +484,7 @@ static void *queue_tokens(void *arg)
 
         hash_of(q->thread_no, i, h);
         err = store_token_add(q->s, q->user_id, "t", h, tally_done, q->t, NULL);
-        if (err == -ENOSPC) {
+        if (err == -ENOBUFS) {
             q->refused++;
             nanosleep(&pause, NULL);
             continue;
@@ -565,8 +565,8 @@ TEST(full_queue_is_enospc_at_once_and_done_never_called)
         CHECK_INT(store_token_add(s, uid, "t", h, tally_done, &t, NULL), ==, 0);
     }
     hash_of(4, 99, h);
-    CHECK_INT(store_token_add(s, uid, "t", h, tally_done, &refused, NULL), ==, -ENOSPC);
-    CHECK_INT(store_ping(s, NULL, NULL, NULL), ==, -ENOSPC); /* blocking writes too, at once */
+    CHECK_INT(store_token_add(s, uid, "t", h, tally_done, &refused, NULL), ==, -ENOBUFS);
+    CHECK_INT(store_ping(s, NULL, NULL, NULL), ==, -ENOBUFS); /* blocking writes too, at once */
     gate_open(&g);
     CHECK(tally_wait(&t, 4));
     CHECK_INT(t.ok, ==, 4);
@@ -866,7 +866,7 @@ static void *ack_burst(void *arg)
 
         hash_of(200 + a->thread_no, i, h);
         err = store_token_add(a->s, a->user_id, "crash", h, ack_done, a, NULL);
-        if (err == -ENOSPC) {
+        if (err == -ENOBUFS) {
             nanosleep(&pause, NULL);
             continue;
         }
