@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Civil-protection alerts, shared by api/alerts.c (zones, settings, publishing, reads, the
+ * current status), api/alerts_cap.c (CAP export, Atom, import) and api/stream.c (the status
+ * sent at stream start). The vocabulary and its CAP mapping live here so that export and
+ * import use the same tables (docs/ALERTS.md shows them). api/ only; loop thread.
+ */
+#ifndef API_ALERTS_INT_H
+#define API_ALERTS_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api_int.h"
+#include "store/alerts.h"
+#include "store/orgs.h"
+
+/* A level: verde 1 .. rosso 4, with Meteoalarm's colour and CAP's severity. */
+struct api_level {
+    const char *name, *colour, *severity, *phase; /* phase: the default one */
+    int rank;
+};
+/* A national risk: code, Italian name, CAP category, Meteoalarm awareness_type. */
+struct api_risk {
+    const char *code, *name, *category, *awareness_type;
+};
+
+extern const struct api_level api__levels[4];
+extern const struct api_risk api__risks[];
+extern const size_t api__n_risks;
+
+/* The level named `name`, or NULL. */
+const struct api_level *api__level(const char *name);
+/* The national risk `code`, or NULL. */
+const struct api_risk *api__risk(const char *code);
+/* Whether `s` is one of nessuna, attenzione, preallarme, allarme. */
+bool api__phase_valid(const char *s);
+
+/* Default CAP `sent`/`expires` span for an imported alert without <expires>: 24 h. */
+#define API_ALERT_DEFAULT_SPAN_MS (24LL * 3600 * 1000)
+
+/*
+ * Load org {slug} of the route into `o`; answers 404 org_not_found and returns false if none.
+ */
+bool api__alert_org(struct http_req *r, struct store_org *o);
+/*
+ * Whether `me` may publish alerts for org `o`: an operator, its org_admins, its staff with the
+ * civil_protection permission. Answers 403 (not_alert_publisher) otherwise.
+ */
+bool api__alert_publisher(struct http_req *r, const struct store_user *me,
+                          const struct store_org *o);
+/* Staff of the org (or an operator) signed in on this request, without answering anything. */
+bool api__alert_org_staff(struct http_req *r, const struct store_org *o, struct store_user *me);
+
+/*
+ * The current-status document of org `o` at `now_ms` for alerts of `status` (Actual for the
+ * public): every zone × risk with its level and phase (docs/API.md). New reference, or NULL on
+ * a store error (logged).
+ */
+json_t *api__alerts_current(struct store_reader *rd, const struct store_org *o, const char *status,
+                            int64_t now_ms);
+
+/* Routes of api/alerts_cap.c, listed in api/alerts.c's route set. */
+void api__alert_cap_get(struct http_req *r, int64_t id);
+void api__alerts_atom(struct http_req *r);
+void api__alerts_import(struct http_req *r);
+
+/* The alert `id` as JSON (NULL: none or unreadable; `*a_org` gets its org id when found). */
+json_t *api__alert_load(struct store_reader *rd, int64_t id, int64_t *a_org);
+
+/*
+ * Publish (or submit for approval) alert `a` for org `o` as `me`, then answer 201 (202 when
+ * pending) with the alert, or 200 with `existing` when the store says it is already there.
+ * `a->pending` is decided here from the two-person rule. Takes nothing.
+ */
+void api__alert_submit(struct http_req *r, const struct store_org *o, const struct store_user *me,
+                       struct store_alert_new *a);
+
+#endif
