@@ -128,6 +128,7 @@ void api_loop_fini(void *app, void *loop_ctx)
     if (!l)
         return;
     api__posts_cache_free(l->posts_cache);
+    api__alerts_cache_free(l->alerts_cache);
     fanout_loop_free(l->fanout); /* its streams ended before the loop stopped */
     store_reader_close(l->reader);
     free(l);

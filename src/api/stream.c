@@ -527,6 +527,9 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
             continue;
         }
         for (; i < n && ev[i].seq && k < ARRAY_SIZE(fe); i++, k++) {
+            /* Before it is published: a status cached since is stale (api/stream_alerts.c). */
+            if (!strcmp(ev[i].kind, "alert"))
+                api__stream_alerts_changed();
             fe[k] = (struct fanout_event){
                 .channel_id = ev[i].channel_id,
                 .channel = ev[i].channel,
@@ -776,8 +779,12 @@ static void stream_get(struct http_req *r)
     /* The starting cursor, so a client that drops before any event resumes from here. */
     if (!http_stream_write(r, first, (size_t)n))
         (void)!api__stream_sse_id_line(st, "\n");
-    if (api__stream_leave(st) && api__stream_go_live(st, resume))
-        http_stream_trim(r); /* the request is read: keep only the connection */
+    if (api__stream_leave(st) && api__stream_go_live(st, resume)) {
+        api__stream_enter(st);
+        (void)api__stream_alerts_start(st); /* civil-protection status: after joining */
+        if (api__stream_leave(st))
+            http_stream_trim(r); /* the request is read: keep only the connection */
+    }
     free(resume);
     return;
 fail:

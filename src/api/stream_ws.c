@@ -78,6 +78,8 @@ static bool ws_subscribe_one(struct stream *st, const struct api_pos *pos, struc
     }
     api__stream_ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel",
                                        c->handle, "seq", (json_int_t)c->seq));
+    if (!st->closed)
+        (void)api__stream_alerts_org(st, ch->org_id);
     return !st->closed;
 }
 
@@ -167,6 +169,8 @@ void api__stream_ws_get(struct http_req *r)
             api__stream_ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel",
                                                st->ch[i].handle, "seq", (json_int_t)st->ch[i].seq));
         }
+        if (!st->closed)
+            (void)api__stream_alerts_start(st); /* civil-protection status: after joining */
         if (api__stream_leave(st))
             http_stream_trim(r); /* the request is read: keep only the connection */
     }

@@ -161,7 +161,7 @@ int tz_offset_min(const char *zone, int64_t ms, int *off_min)
     if (!f)
         return -ENOENT;
     /* The footer is the last line of the file: read only its tail. */
-    if (fseek(f, -(long)FOOTER_MX, SEEK_END) != 0)
+    if (fseek(f, -(long)(FOOTER_MX - 1), SEEK_END) != 0)
         rewind(f);
     n = fread(footer, 1, sizeof(footer) - 1, f);
     fclose(f);
