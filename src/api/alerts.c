@@ -58,9 +58,9 @@ const size_t api__n_risks = sizeof(api__risks) / sizeof(api__risks[0]);
 static const char *const phases[] = { "nessuna", "attenzione", "preallarme", "allarme", NULL };
 static const char *const statuses[] = { "Actual", "Exercise", "Test", NULL };
 static const char *const msg_types[] = { "Alert", "Update", "Cancel", NULL };
-static const char *const categories[] = { "Geo",    "Met", "Safety",    "Security", "Rescue",
-                                          "Fire",   "Health", "Env", "Transport", "Infra",
-                                          "CBRNE",  "Other",  NULL };
+static const char *const categories[] = { "Geo",   "Met",    "Safety", "Security",  "Rescue",
+                                          "Fire",  "Health", "Env",    "Transport", "Infra",
+                                          "CBRNE", "Other",  NULL };
 
 static bool in_list(const char *s, const char *const *l)
 {
@@ -162,7 +162,6 @@ static bool bad(struct http_req *r, const char *code, const char *msg, const cha
     return false;
 }
 
-
 /* ---- zones ---- */
 
 static json_t *zone_json(const struct store_zone *z)
@@ -188,20 +187,22 @@ static bool read_geocodes(struct http_req *r, json_t *body, char **out)
     *out = NULL;
     if (!v || json_is_null(v))
         return true;
-    if (!json_is_array(v) || json_array_size(v) > GEOCODES_MAX)
+    if (!json_is_array(v) || json_array_size(v) > GEOCODES_MAX) {
         return bad(r, "invalid_value", "'geocodes' must be a list of at most 16 objects.",
                    "geocodes");
+    }
     json_array_foreach(v, i, it)
     {
         const char *n = json_string_value(json_object_get(it, "valueName"));
         const char *val = json_string_value(json_object_get(it, "value"));
 
         if (!json_is_object(it) || json_object_size(it) != 2 || !n || !val || !*n || !*val ||
-            strlen(n) > 64 || strlen(val) > 64 || strpbrk(n, "<&") || strpbrk(val, "<&"))
+            strlen(n) > 64 || strlen(val) > 64 || strpbrk(n, "<&") || strpbrk(val, "<&")) {
             return bad(r, "invalid_value",
                        "Each geocode is {\"valueName\": \"ISTAT\", \"value\": \"048010\"}"
                        " (1 to 64 characters each).",
                        "geocodes");
+        }
     }
     *out = json_dumps(v, JSON_COMPACT);
     return true;
@@ -454,10 +455,11 @@ static json_t *risks_of(struct store_reader *rd, int64_t org_id)
 {
     json_t *arr = json_array();
 
-    for (size_t i = 0; i < api__n_risks; i++)
+    for (size_t i = 0; i < api__n_risks; i++) {
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "code", api__risks[i].code,
                                              "name", api__risks[i].name, "category",
                                              api__risks[i].category, "national", true));
+    }
     if (store_risk_list(rd, org_id, risk_custom, arr))
         log_warn("alerts: cannot read the custom risks of org %lld", (long long)org_id);
     return arr;
@@ -526,14 +528,14 @@ static void risk_put(struct http_req *r)
             "category");
         goto out;
     }
-    if (strlen(code) > STORE_RISK_CODE_MAX || strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-                                                  strlen(code)) {
+    if (strlen(code) > STORE_RISK_CODE_MAX ||
+        strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(code)) {
         bad(r, "invalid_value", "A risk's code is 1 to 32 of a-z, 0-9 and '_'.", "code");
         goto out;
     }
     p = api__pending_new(r, risk_done, NULL);
-    err = store_risk_put(api__app(r)->store, me.id, o.id, code, name, category, api__pending_done,
-                         p);
+    err =
+        store_risk_put(api__app(r)->store, me.id, o.id, code, name, category, api__pending_done, p);
     if (err) {
         api__pending_free(p);
         risk_done(r, err, 0, NULL);
@@ -639,25 +641,28 @@ static bool rules_ok(struct http_req *r, json_t *rules)
     const char *k;
     json_t *m, *v;
 
-    if (!json_is_object(rules) || json_object_size(rules) > 3)
+    if (!json_is_object(rules) || json_object_size(rules) > 3) {
         return bad(r, "invalid_value", "'import_rules' is {\"areas\", \"events\", \"levels\"}.",
                    "import_rules");
+    }
     json_object_foreach(rules, k, m)
     {
         const char *mk;
 
-        if (!in_list(k, keys) || !json_is_object(m) || json_object_size(m) > 200)
+        if (!in_list(k, keys) || !json_is_object(m) || json_object_size(m) > 200) {
             return bad(r, "invalid_value",
                        "'import_rules' is {\"areas\", \"events\", \"levels\"}, each an object of"
                        " at most 200 strings.",
                        "import_rules");
+        }
         json_object_foreach(m, mk, v)
         {
             if (!json_is_string(v) || strlen(mk) > 200 || json_string_length(v) > 32 ||
-                (!strcmp(k, "levels") && !api__level(json_string_value(v))))
+                (!strcmp(k, "levels") && !api__level(json_string_value(v)))) {
                 return bad(r, "invalid_value",
                            "Each rule maps a text to a zone code, a risk code or a level.",
                            "import_rules");
+            }
         }
     }
     return true;
@@ -871,8 +876,8 @@ void api__alert_submit(struct http_req *r, const struct store_org *o, const stru
         api__errno(r, err, "alert settings");
         return;
     }
-    a->pending = json_is_true(json_object_get(sr.v, "two_person_rule")) &&
-                 !strcmp(a->level, "rosso") && !strcmp(a->status, "Actual") &&
+    a->pending = json_is_true(json_object_get(sr.v, "two_person_rule")) && a->level && a->status &&
+                 a->msg_type && !strcmp(a->level, "rosso") && !strcmp(a->status, "Actual") &&
                  strcmp(a->msg_type, "Cancel") != 0;
     json_decref(sr.v);
     a->org_id = o->id;
@@ -917,8 +922,10 @@ static bool read_info(struct http_req *r, json_t *body, json_t **out)
         {
             if (!in_list(k, keys)) {
                 json_decref(res);
-                return bad(r, "unknown_field", "'info' entries hold language, headline,"
-                           " description and instruction.", "info");
+                return bad(r, "unknown_field",
+                           "'info' entries hold language, headline,"
+                           " description and instruction.",
+                           "info");
             }
         }
         if (!api__string(r, it, "language", true, 2, 15, &lang) ||
@@ -957,9 +964,9 @@ static void zone_area(void *ctx, const struct store_zone *z)
     struct zone_pick *zp = ctx;
     json_t *geo = json_loads(z->geocodes_json, 0, NULL);
 
-    json_array_append_new(zp->areas, json_pack("{s:s, s:s, s:o, s:s?}", "code", z->code, "name",
-                                               z->name, "geocodes", geo ? geo : json_array(),
-                                               "polygon", z->polygon));
+    json_array_append_new(zp->areas,
+                          json_pack("{s:s, s:s, s:o, s:s?}", "code", z->code, "name", z->name,
+                                    "geocodes", geo ? geo : json_array(), "polygon", z->polygon));
 }
 
 /* `zones`: 1..200 codes of the org's zones, frozen into `areas` with their names and shapes. */
@@ -1001,15 +1008,15 @@ static bool read_zones(struct http_req *r, int64_t org_id, json_t *v, json_t **a
             snprintf(msg, sizeof(msg), "This org has no zone '%s'.", code);
             return bad(r, "unknown_zone", msg, "zones");
         }
-    next:;
+next:;
     }
     *areas = zp.areas;
     return true;
 }
 
 /* api__string() that leaves `*out` (a default) as it is when the member is absent. */
-static bool opt_string(struct http_req *r, json_t *body, const char *key, bool required,
-                       size_t max, const char **out)
+static bool opt_string(struct http_req *r, json_t *body, const char *key, bool required, size_t max,
+                       const char **out)
 {
     const char *v = NULL;
 
@@ -1039,117 +1046,151 @@ static const char *str_of(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static void publish_body(struct http_req *r, const struct store_org *o,
-                         const struct store_user *me, json_t *body)
+/*
+ * `status`, `msg_type` and `references` of a new alert into `a` and `refs`; `*base` gets the
+ * first referenced alert (its fields are the defaults of an Update or a Cancel). Answers and
+ * returns false on error.
+ */
+static bool read_kind(struct http_req *r, const struct store_org *o, json_t *body,
+                      struct store_alert_new *a, int64_t *refs, json_t **base)
+{
+    json_t *v = json_object_get(body, "references");
+    json_t *it;
+    size_t i;
+
+    a->status = "Actual";
+    a->msg_type = "Alert";
+    if (!opt_string(r, body, "status", false, 10, &a->status) ||
+        !opt_string(r, body, "msg_type", false, 10, &a->msg_type))
+        return false;
+    if (!in_list(a->status, statuses))
+        return bad(r, "invalid_value", "'status' is Actual, Exercise or Test.", "status");
+    if (!in_list(a->msg_type, msg_types))
+        return bad(r, "invalid_value", "'msg_type' is Alert, Update or Cancel.", "msg_type");
+    if (!strcmp(a->msg_type, "Alert") != !v) {
+        return bad(r, v ? "invalid_value" : "missing_field",
+                   "An Update or a Cancel names the alerts it replaces in 'references'; an"
+                   " Alert names none.",
+                   "references");
+    }
+    if (v &&
+        (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > STORE_ALERT_REFS_MAX)) {
+        return bad(r, "invalid_value", "'references' is a list of 1 to 16 alert ids.",
+                   "references");
+    }
+    json_array_foreach(v, i, it)
+    {
+        const char *s = json_string_value(it);
+        int64_t org_id = 0;
+        json_t *x;
+
+        if (!parse_id(s, &refs[i]) || strstr(s, ".cap")) {
+            return bad(r, "invalid_value", "'references' is a list of 1 to 16 alert ids.",
+                       "references");
+        }
+        x = api__alert_load(api__reader(r), refs[i], &org_id);
+        if (!x || org_id != o->id) {
+            json_decref(x);
+            http_respond_error(r, 422, "invalid_reference",
+                               "A referenced alert is not an alert of this organization.",
+                               "references");
+            return false;
+        }
+        if (!*base) {
+            *base = x;
+        } else {
+            json_decref(x);
+        }
+        a->n_refs = i + 1;
+    }
+    return true;
+}
+
+/* risk, level, phase, onset, expires (defaults from `base`). Answers and returns false. */
+static bool read_what(struct http_req *r, json_t *body, json_t *base, struct store_alert_new *a)
+{
+    int64_t now = clock_now_ms();
+    bool cancel = !strcmp(a->msg_type, "Cancel");
+
+    a->risk = base ? str_of(base, "risk") : NULL;
+    a->level = base ? str_of(base, "level") : NULL;
+    a->phase = base ? (cancel ? "nessuna" : str_of(base, "phase")) : NULL;
+    a->onset_ms = now;
+    a->expires_ms = 0;
+    if (base) {
+        (void)!cap_time_parse(str_of(base, "onset"), &a->onset_ms);
+        (void)!cap_time_parse(str_of(base, "expires"), &a->expires_ms);
+    }
+    if (!opt_string(r, body, "risk", !base, STORE_RISK_CODE_MAX, &a->risk) ||
+        !opt_string(r, body, "level", !base, 10, &a->level) ||
+        !opt_string(r, body, "phase", false, 12, &a->phase) ||
+        !read_time(r, body, "onset", &a->onset_ms) ||
+        !read_time(r, body, "expires", &a->expires_ms))
+        return false;
+    if (!api__level(a->level))
+        return bad(r, "invalid_value", "'level' is verde, giallo, arancione or rosso.", "level");
+    /* Without a phase: the referenced alert's when the level stays, else the level's own. */
+    if (!json_object_get(body, "phase") && !cancel &&
+        (!a->phase || !base || strcmp(a->level, str_of(base, "level")) != 0))
+        a->phase = api__level(a->level)->phase;
+    if (!api__phase_valid(a->phase)) {
+        return bad(r, "invalid_value", "'phase' is nessuna, attenzione, preallarme or allarme.",
+                   "phase");
+    }
+    if (!a->expires_ms && !json_object_get(body, "expires"))
+        return bad(r, "missing_field", "'expires' is required: when the alert ends.", "expires");
+    if (cancel && a->expires_ms <= now) {
+        /* A Cancel of what already ended still goes out, valid for an hour. */
+        a->expires_ms = now + 3600LL * 1000;
+        a->onset_ms = a->onset_ms < now ? a->onset_ms : now;
+    }
+    if (a->expires_ms <= a->onset_ms || a->expires_ms <= now) {
+        return bad(r, "invalid_value", "'expires' must be after 'onset' and in the future.",
+                   "expires");
+    }
+    return true;
+}
+
+/*
+ * The CAP identity of the org's own alerts: identifiers "urn:araldo:<host>:<org>:" + id, and
+ * the sender: the org's jurisdiction_id, else its address on this server.
+ */
+static void identity(struct http_req *r, const struct store_org *o, char *prefix, size_t plen,
+                     char *sender, size_t slen)
+{
+    char base_url[200];
+    const char *host;
+
+    api__base_url(r, base_url, sizeof(base_url));
+    host = strstr(base_url, "://") ? strstr(base_url, "://") + 3 : base_url;
+    snprintf(prefix, plen, "urn:araldo:%s:%s:", host, o->slug);
+    for (char *c = prefix; *c; c++) {
+        if (*c == '/' || *c == ' ' || *c == ',')
+            *c = '-';
+    }
+    if (*o->jurisdiction_id && !strpbrk(o->jurisdiction_id, " ,<&")) {
+        snprintf(sender, slen, "%s", o->jurisdiction_id);
+    } else {
+        snprintf(sender, slen, "%s/api/v1/orgs/%s", base_url, o->slug);
+    }
+}
+
+static void publish_body(struct http_req *r, const struct store_org *o, const struct store_user *me,
+                         json_t *body)
 {
     struct store_alert_new a = { 0 };
     int64_t refs[STORE_ALERT_REFS_MAX];
     json_t *base = NULL, *areas = NULL, *info = NULL, *doc = NULL, *risks = NULL, *risk;
-    json_t *v = json_object_get(body, "references");
-    int64_t now = clock_now_ms();
-    char prefix[400], sender[1100], base_url[200];
+    char prefix[400], sender[1100];
     char *doc_s = NULL;
-    size_t i;
-    json_t *it;
 
-    a.status = "Actual";
-    a.msg_type = "Alert";
-    if (!opt_string(r, body, "status", false, 10, &a.status) ||
-        !opt_string(r, body, "msg_type", false, 10, &a.msg_type))
+    if (!read_kind(r, o, body, &a, refs, &base) || !read_what(r, body, base, &a))
         goto out;
-    if (!in_list(a.status, statuses)) {
-        bad(r, "invalid_value", "'status' is Actual, Exercise or Test.", "status");
-        goto out;
-    }
-    if (!in_list(a.msg_type, msg_types)) {
-        bad(r, "invalid_value", "'msg_type' is Alert, Update or Cancel.", "msg_type");
-        goto out;
-    }
-    if (!strcmp(a.msg_type, "Alert") != !v) {
-        bad(r, v ? "invalid_value" : "missing_field",
-            "An Update or a Cancel names the alerts it replaces in 'references'; an Alert names"
-            " none.",
-            "references");
-        goto out;
-    }
-    json_array_foreach(v, i, it)
-    {
-        int64_t org_id = 0;
-
-        if (i >= STORE_ALERT_REFS_MAX || !parse_id(json_string_value(it), &refs[i]) ||
-            strstr(json_string_value(it), ".cap")) {
-            bad(r, "invalid_value", "'references' is a list of 1 to 16 alert ids.", "references");
-            goto out;
-        }
-        json_decref(base);
-        base = api__alert_load(api__reader(r), refs[i], &org_id);
-        if (!base || org_id != o->id) {
-            http_respond_error(r, 422, "invalid_reference",
-                               "A referenced alert is not an alert of this organization.",
-                               "references");
-            goto out;
-        }
-        a.n_refs = i + 1;
-    }
-    if (v && !a.n_refs) {
-        bad(r, "invalid_value", "'references' is a list of 1 to 16 alert ids.", "references");
-        goto out;
-    }
-    if (base) {
-        /* Defaults from the (last) referenced alert. */
-        json_decref(base);
-        base = api__alert_load(api__reader(r), refs[0], NULL);
-    }
-    a.risk = base ? str_of(base, "risk") : NULL;
-    a.level = base ? str_of(base, "level") : NULL;
-    a.phase = NULL;
-    a.onset_ms = now;
-    a.expires_ms = 0;
-    if (base) {
-        (void)!cap_time_parse(str_of(base, "onset"), &a.onset_ms);
-        (void)!cap_time_parse(str_of(base, "expires"), &a.expires_ms);
-        if (!strcmp(a.msg_type, "Cancel"))
-            a.phase = "nessuna";
-        else
-            a.phase = str_of(base, "phase");
-    }
-    if (!opt_string(r, body, "risk", !base, STORE_RISK_CODE_MAX, &a.risk) ||
-        !opt_string(r, body, "level", !base, 10, &a.level) ||
-        !opt_string(r, body, "phase", false, 12, &a.phase) ||
-        !read_time(r, body, "onset", &a.onset_ms) || !read_time(r, body, "expires", &a.expires_ms))
-        goto out;
-    if (!api__level(a.level)) {
-        bad(r, "invalid_value", "'level' is verde, giallo, arancione or rosso.", "level");
-        goto out;
-    }
-    /* Without a phase: the referenced alert's when the level stays, else the level's own. */
-    if (!json_object_get(body, "phase") &&
-        (!a.phase || !base || strcmp(a.level, str_of(base, "level")) != 0) &&
-        strcmp(a.msg_type, "Cancel") != 0)
-        a.phase = api__level(a.level)->phase;
-    if (!api__phase_valid(a.phase)) {
-        bad(r, "invalid_value", "'phase' is nessuna, attenzione, preallarme or allarme.", "phase");
-        goto out;
-    }
     risks = risks_of(api__reader(r), o->id);
     risk = risk_find(risks, a.risk);
     if (!risk) {
         bad(r, "unknown_risk", "'risk' is one of GET /api/v1/orgs/{org}/risks.", "risk");
         goto out;
-    }
-    if (!a.expires_ms && !json_object_get(body, "expires")) {
-        bad(r, "missing_field", "'expires' is required: when the alert ends.", "expires");
-        goto out;
-    }
-    if (a.expires_ms <= a.onset_ms || a.expires_ms <= now) {
-        if (!strcmp(a.msg_type, "Cancel") && a.expires_ms <= now) {
-            a.expires_ms = now + 3600 * 1000;
-            a.onset_ms = a.onset_ms < a.expires_ms ? a.onset_ms : now;
-        } else {
-            bad(r, "invalid_value", "'expires' must be after 'onset' and in the future.",
-                "expires");
-            goto out;
-        }
     }
     if (json_object_get(body, "zones") || !base) {
         if (!read_zones(r, o->id, json_object_get(body, "zones"), &areas))
@@ -1166,18 +1207,7 @@ static void publish_body(struct http_req *r, const struct store_org *o,
     doc = json_pack("{s:O, s:O, s:O}", "risk_name", json_object_get(risk, "name"), "areas", areas,
                     "info", info);
     doc_s = json_dumps(doc, JSON_COMPACT);
-    api__base_url(r, base_url, sizeof(base_url));
-    snprintf(prefix, sizeof(prefix), "urn:araldo:%s:%s:",
-             strstr(base_url, "://") ? strstr(base_url, "://") + 3 : base_url, o->slug);
-    for (char *c = prefix; *c; c++) {
-        if (*c == '/' || *c == ' ' || *c == ',')
-            *c = '-';
-    }
-    if (*o->jurisdiction_id && !strpbrk(o->jurisdiction_id, " ,<&")) {
-        snprintf(sender, sizeof(sender), "%s", o->jurisdiction_id);
-    } else {
-        snprintf(sender, sizeof(sender), "%s/api/v1/orgs/%s", base_url, o->slug);
-    }
+    identity(r, o, prefix, sizeof(prefix), sender, sizeof(sender));
     a.id_prefix = prefix;
     a.sender = sender;
     a.doc_json = doc_s;
@@ -1194,9 +1224,9 @@ out:
 
 static void alerts_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "zones",   "risk",     "level",      "phase",
-                                           "onset",   "expires",  "status",     "msg_type",
-                                           "references", "info", NULL };
+    static const char *const allowed[] = { "zones",      "risk",    "level",  "phase",
+                                           "onset",      "expires", "status", "msg_type",
+                                           "references", "info",    NULL };
     struct store_org o;
     struct store_user me;
     json_t *body;
@@ -1264,8 +1294,7 @@ static void decide(struct http_req *r, bool approve)
         return;
     p = api__pending_new(r, decided, NULL);
     err = approve ? store_alert_approve(api__app(r)->store, me.id, o.id, id, api__pending_done, p)
-                  : store_alert_withdraw(api__app(r)->store, me.id, o.id, id, api__pending_done,
-                                         p);
+                  : store_alert_withdraw(api__app(r)->store, me.id, o.id, id, api__pending_done, p);
     if (err) {
         api__pending_free(p);
         decided(r, err, 0, NULL);
@@ -1387,10 +1416,9 @@ static json_t *setter(json_t *in_force, const char *zone, const char *risk)
         {
             if (strcmp(json_string_value(z), zone) != 0)
                 continue;
-            if (!best || api__level(str_of(it, "level"))->rank >
-                             api__level(str_of(best, "level"))->rank ||
-                (api__level(str_of(it, "level"))->rank ==
-                     api__level(str_of(best, "level"))->rank &&
+            if (!best ||
+                api__level(str_of(it, "level"))->rank > api__level(str_of(best, "level"))->rank ||
+                (api__level(str_of(it, "level"))->rank == api__level(str_of(best, "level"))->rank &&
                  strcmp(str_of(it, "sent"), str_of(best, "sent")) > 0))
                 best = it;
         }
@@ -1441,16 +1469,15 @@ json_t *api__alerts_current(struct store_reader *rd, const struct store_org *o, 
         }
         if (api__level(zone_high)->rank > api__level(highest)->rank)
             highest = zone_high;
-        json_array_append_new(table, json_pack("{s:s, s:s, s:s, s:o}", "code", str_of(z, "code"),
-                                               "name", str_of(z, "name"), "level", zone_high,
-                                               "risks", row));
+        json_array_append_new(table,
+                              json_pack("{s:s, s:s, s:s, s:o}", "code", str_of(z, "code"), "name",
+                                        str_of(z, "name"), "level", zone_high, "risks", row));
     }
     clock_rfc3339(now_ms, now_s, sizeof(now_s));
     json_decref(zones);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "org", o->slug, "status",
                      status, "timezone", o->timezone, "generated_at", now_s, "level", highest,
-                     "zones", table, "risks", risks, "alerts", l.in_force, "upcoming",
-                     l.upcoming);
+                     "zones", table, "risks", risks, "alerts", l.in_force, "upcoming", l.upcoming);
 }
 
 static void alerts_current(struct http_req *r)
@@ -1499,8 +1526,7 @@ static const struct http_route routes[] = {
       NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/alerts", alerts_create, BODY_MAX, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alerts", alerts_list, 0, NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alerts/current", alerts_current, 0,
-      NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alerts/current", alerts_current, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alerts.atom", api__alerts_atom, 0, NULL },
     { HTTP_M_POST, 0, "/api/v1/orgs/{slug}/alerts/import", api__alerts_import, CAP_MAX_BYTES,
       NULL },

@@ -66,108 +66,125 @@ static void ref_one(void *ctx, const struct store_alert *a)
         rc->len += (size_t)n;
 }
 
+/* What every <info> of an export shares, formatted once. */
+struct cap_texts {
+    char sent[40], onset[40], expires[40], aw_level[40], web[300];
+    int64_t sent_ms, onset_ms, exp_ms;
+};
+
+/* One <info> per language of alert `v` (docs/ALERTS.md, CAP export). */
+static void fill_infos(struct cap_msg *m, json_t *v, const struct store_org *o, struct cap_texts *t)
+{
+    const struct api_level *lv = api__level(str_of(v, "level"));
+    const struct api_risk *risk = api__risk(str_of(v, "risk"));
+    json_t *it;
+    size_t i;
+
+    json_array_foreach(json_object_get(v, "info"), i, it)
+    {
+        struct cap_info *in = &m->info[m->n_info];
+
+        if (m->n_info == CAP_MAX_INFO)
+            break;
+        m->n_info++;
+        in->language = (char *)str_of(it, "language");
+        in->category = (char *)(risk ? risk->category : "Other");
+        in->event = (char *)(str_of(v, "risk_name") ? str_of(v, "risk_name") : str_of(v, "risk"));
+        in->urgency = (char *)urgency(t->sent_ms, t->onset_ms, t->exp_ms, str_of(v, "msg_type"));
+        in->severity = (char *)lv->severity;
+        in->certainty = (char *)(!strcmp(str_of(v, "phase"), "allarme") ? "Observed"
+                                 : lv->rank == 1                        ? "Unlikely"
+                                                                        : "Likely");
+        in->onset = t->onset;
+        in->expires = t->expires;
+        in->sender_name = (char *)o->name;
+        in->headline = (char *)str_of(it, "headline");
+        in->description = *str_of(it, "description") ? (char *)str_of(it, "description") : NULL;
+        in->instruction = *str_of(it, "instruction") ? (char *)str_of(it, "instruction") : NULL;
+        in->web = t->web;
+        in->param[in->n_param++] = (struct cap_kv){ (char *)"awareness_level", t->aw_level };
+        if (risk && risk->awareness_type) {
+            in->param[in->n_param++] =
+                (struct cap_kv){ (char *)"awareness_type", (char *)risk->awareness_type };
+        }
+        in->param[in->n_param++] = (struct cap_kv){ (char *)"rischio", (char *)str_of(v, "risk") };
+        in->param[in->n_param++] =
+            (struct cap_kv){ (char *)"fase_operativa", (char *)str_of(v, "phase") };
+    }
+}
+
+/* One <area> per zone of the alert (cap_encode repeats them in every <info>). */
+static void fill_areas(struct cap_info *in, json_t *areas)
+{
+    json_t *it, *g;
+    size_t i, j;
+
+    json_array_foreach(areas, i, it)
+    {
+        struct cap_area *a = &in->area[in->n_area];
+
+        if (in->n_area == CAP_MAX_AREA)
+            break;
+        in->n_area++;
+        a->desc = (char *)str_of(it, "name");
+        a->polygon = (char *)str_of(it, "polygon");
+        json_array_foreach(json_object_get(it, "geocodes"), j, g)
+        {
+            if (a->n_geocode < CAP_MAX_KV) {
+                a->geocode[a->n_geocode++] =
+                    (struct cap_kv){ (char *)str_of(g, "valueName"), (char *)str_of(g, "value") };
+            }
+        }
+    }
+}
+
 void api__alert_cap_get(struct http_req *r, int64_t id)
 {
     struct store_org o;
     struct store_user me;
     struct cap_msg m = { 0 };
-    char sent[40], onset[40], expires[40], aw_level[40], base[200], web[300];
+    struct cap_texts t = { 0 };
+    char base[200];
     char refs[STORE_ALERT_REFS_MAX * 600] = "";
     struct refs_ctx rc = { &o, refs, 0, sizeof(refs) };
     const struct api_level *lv;
-    const struct api_risk *risk;
-    int64_t org_id = 0, sent_ms = 0, onset_ms = 0, exp_ms = 0;
+    int64_t org_id = 0;
     json_t *v = api__alert_load(api__reader(r), id, &org_id);
-    json_t *areas, *info, *it;
+    json_t *it;
     char *doc = NULL;
     size_t i, len;
 
-    if (!v || store_org_get_id(api__reader(r), org_id, &o)) {
-        http_respond_error(r, 404, "alert_not_found", "No alert has this id.", "id");
-        goto out;
-    }
-    if ((strcmp(str_of(v, "status"), "Actual") != 0 ||
-         strcmp(str_of(v, "state"), "published") != 0) &&
-        !api__alert_org_staff(r, &o, &me)) {
+    if (!v || store_org_get_id(api__reader(r), org_id, &o) ||
+        ((strcmp(str_of(v, "status"), "Actual") != 0 ||
+          strcmp(str_of(v, "state"), "published") != 0) &&
+         !api__alert_org_staff(r, &o, &me))) {
         http_respond_error(r, 404, "alert_not_found", "No alert has this id.", "id");
         goto out;
     }
     lv = api__level(str_of(v, "level"));
-    risk = api__risk(str_of(v, "risk"));
-    cap_time(&o, str_of(v, "sent"), sent, sizeof(sent));
-    cap_time(&o, str_of(v, "onset"), onset, sizeof(onset));
-    cap_time(&o, str_of(v, "expires"), expires, sizeof(expires));
-    (void)!cap_time_parse(str_of(v, "sent"), &sent_ms);
-    (void)!cap_time_parse(str_of(v, "onset"), &onset_ms);
-    (void)!cap_time_parse(str_of(v, "expires"), &exp_ms);
-    snprintf(aw_level, sizeof(aw_level), "%d; %s; %s", lv->rank, lv->colour, lv->severity);
+    cap_time(&o, str_of(v, "sent"), t.sent, sizeof(t.sent));
+    cap_time(&o, str_of(v, "onset"), t.onset, sizeof(t.onset));
+    cap_time(&o, str_of(v, "expires"), t.expires, sizeof(t.expires));
+    (void)!cap_time_parse(str_of(v, "sent"), &t.sent_ms);
+    (void)!cap_time_parse(str_of(v, "onset"), &t.onset_ms);
+    (void)!cap_time_parse(str_of(v, "expires"), &t.exp_ms);
+    snprintf(t.aw_level, sizeof(t.aw_level), "%d; %s; %s", lv->rank, lv->colour, lv->severity);
     api__base_url(r, base, sizeof(base));
-    snprintf(web, sizeof(web), "%s/allerta/%s", base, o.slug);
+    snprintf(t.web, sizeof(t.web), "%s/allerta/%s", base, o.slug);
     json_array_foreach(json_object_get(v, "references"), i, it)
     {
-        int64_t ref = strtoll(json_string_value(it), NULL, 10);
-
-        (void)!store_alert_get(api__reader(r), ref, ref_one, &rc);
+        (void)!store_alert_get(api__reader(r), strtoll(json_string_value(it), NULL, 10), ref_one,
+                               &rc);
     }
     m.identifier = (char *)str_of(v, "identifier");
     m.sender = (char *)str_of(v, "sender");
-    m.sent = sent;
+    m.sent = t.sent;
     m.status = (char *)str_of(v, "status");
     m.msg_type = (char *)str_of(v, "msg_type");
     m.scope = (char *)"Public";
     m.references = rc.len ? refs : NULL;
-    info = json_object_get(v, "info");
-    areas = json_object_get(v, "areas");
-    json_array_foreach(info, i, it)
-    {
-        struct cap_info *in = &m.info[m.n_info];
-
-        if (m.n_info == CAP_MAX_INFO)
-            break;
-        m.n_info++;
-        in->language = (char *)str_of(it, "language");
-        in->category = (char *)(risk ? risk->category : "Other");
-        in->event = (char *)str_of(v, "risk_name");
-        if (!in->event)
-            in->event = (char *)str_of(v, "risk");
-        in->urgency =
-            (char *)urgency(sent_ms, onset_ms, exp_ms, str_of(v, "msg_type"));
-        in->severity = (char *)lv->severity;
-        in->certainty = (char *)(!strcmp(str_of(v, "phase"), "allarme") ? "Observed"
-                                 : lv->rank == 1                         ? "Unlikely"
-                                                                         : "Likely");
-        in->onset = onset;
-        in->expires = expires;
-        in->sender_name = o.name;
-        in->headline = (char *)str_of(it, "headline");
-        in->description = *str_of(it, "description") ? (char *)str_of(it, "description") : NULL;
-        in->instruction = *str_of(it, "instruction") ? (char *)str_of(it, "instruction") : NULL;
-        in->web = web;
-        in->param[in->n_param++] = (struct cap_kv){ (char *)"awareness_level", aw_level };
-        if (risk && risk->awareness_type)
-            in->param[in->n_param++] = (struct cap_kv){ (char *)"awareness_type",
-                                                        (char *)risk->awareness_type };
-        in->param[in->n_param++] = (struct cap_kv){ (char *)"rischio", (char *)str_of(v, "risk") };
-        in->param[in->n_param++] = (struct cap_kv){ (char *)"fase_operativa", (char *)str_of(v, "phase") };
-    }
-    json_array_foreach(areas, i, it)
-    {
-        struct cap_area *a = &m.info[0].area[m.info[0].n_area];
-        json_t *g;
-        size_t j;
-
-        if (m.info[0].n_area == CAP_MAX_AREA)
-            break;
-        m.info[0].n_area++;
-        a->desc = (char *)str_of(it, "name");
-        a->polygon = (char *)str_of(it, "polygon");
-        json_array_foreach(json_object_get(it, "geocodes"), j, g)
-        {
-            if (a->n_geocode < CAP_MAX_KV)
-                a->geocode[a->n_geocode++] =
-                    (struct cap_kv){ (char *)str_of(g, "valueName"), (char *)str_of(g, "value") };
-        }
-    }
+    fill_infos(&m, v, &o, &t);
+    fill_areas(&m.info[0], json_object_get(v, "areas"));
     doc = cap_encode(&m, &len);
     if (!doc) {
         api__errno(r, -ENOMEM, "cap encode");
@@ -198,7 +215,7 @@ static void put(struct buf_out *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void puts_(struct buf_out *b, const char *s)
+static void put_str(struct buf_out *b, const char *s)
 {
     put(b, s, strlen(s));
 }
@@ -208,16 +225,16 @@ static void xml_escape(struct buf_out *b, const char *s)
     for (; s && *s; s++) {
         switch (*s) {
         case '<':
-            puts_(b, "&lt;");
+            put_str(b, "&lt;");
             break;
         case '>':
-            puts_(b, "&gt;");
+            put_str(b, "&gt;");
             break;
         case '&':
-            puts_(b, "&amp;");
+            put_str(b, "&amp;");
             break;
         case '"':
-            puts_(b, "&quot;");
+            put_str(b, "&quot;");
             break;
         default:
             put(b, s, 1);
@@ -239,21 +256,21 @@ static void atom_entry(void *ctx, const struct store_alert *a)
 
     if (!v)
         return;
-    puts_(ac->b, "<entry><id>");
+    put_str(ac->b, "<entry><id>");
     xml_escape(ac->b, a->identifier);
-    puts_(ac->b, "</id><title>");
+    put_str(ac->b, "</id><title>");
     xml_escape(ac->b, str_of(info, "headline"));
-    puts_(ac->b, "</title><updated>");
-    puts_(ac->b, str_of(v, "sent"));
+    put_str(ac->b, "</title><updated>");
+    put_str(ac->b, str_of(v, "sent"));
     snprintf(line, sizeof(line),
              "</updated><link rel=\"alternate\" type=\"application/cap+xml\" href=\"%s/api/v1/"
              "alerts/%lld.cap\"/><summary>",
              ac->base, (long long)a->id);
-    puts_(ac->b, line);
+    put_str(ac->b, line);
     xml_escape(ac->b, str_of(v, "level"));
-    puts_(ac->b, " — ");
+    put_str(ac->b, " — ");
     xml_escape(ac->b, str_of(v, "risk_name"));
-    puts_(ac->b, "</summary></entry>\n");
+    put_str(ac->b, "</summary></entry>\n");
     json_decref(v);
 }
 
@@ -270,14 +287,14 @@ void api__alerts_atom(struct http_req *r)
         return;
     api__base_url(r, base, sizeof(base));
     clock_rfc3339(clock_now_ms(), now, sizeof(now));
-    puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/"
-              "Atom\">\n<title>");
+    put_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/"
+                "Atom\">\n<title>");
     xml_escape(&b, o.name);
     snprintf(line, sizeof(line),
              " — allerte</title>\n<id>%s/api/v1/orgs/%s/alerts.atom</id>\n<updated>%s</updated>\n"
              "<link rel=\"self\" href=\"%s/api/v1/orgs/%s/alerts.atom\"/>\n",
              base, o.slug, now, base, o.slug);
-    puts_(&b, line);
+    put_str(&b, line);
     q.org_id = o.id;
     q.status = "Actual";
     q.state = "published";
@@ -288,7 +305,7 @@ void api__alerts_atom(struct http_req *r)
         api__errno(r, err, "atom");
         return;
     }
-    puts_(&b, "</feed>\n");
+    put_str(&b, "</feed>\n");
     http_resp_header(r, "Cache-Control", "no-cache");
     http_respond(r, 200, "application/atom+xml; charset=utf-8", b.p, b.len);
     free(b.p);
@@ -304,9 +321,9 @@ static void zone_all(void *ctx, const struct store_zone *z)
 {
     json_t *geo = json_loads(z->geocodes_json, 0, NULL);
 
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:o, s:s?}", "code", z->code, "name",
-                                         z->name, "geocodes", geo ? geo : json_array(), "polygon",
-                                         z->polygon));
+    json_array_append_new(ctx,
+                          json_pack("{s:s, s:s, s:o, s:s?}", "code", z->code, "name", z->name,
+                                    "geocodes", geo ? geo : json_array(), "polygon", z->polygon));
 }
 
 static json_t *find_zone(json_t *zones, const char *code)
@@ -378,13 +395,13 @@ static const char *map_risk(json_t *rules, const struct cap_info *in)
         long n = strtol(at, NULL, 10);
 
         for (size_t i = 0; i < api__n_risks; i++) {
-            if (api__risks[i].awareness_type &&
-                strtol(api__risks[i].awareness_type, NULL, 10) == n)
+            if (api__risks[i].awareness_type && strtol(api__risks[i].awareness_type, NULL, 10) == n)
                 return api__risks[i].code;
         }
     }
     for (size_t i = 0; in && i < api__n_risks; i++) {
-        if (!strcasecmp(in->event, api__risks[i].name) || !strcasecmp(in->event, api__risks[i].code))
+        if (!strcasecmp(in->event, api__risks[i].name) ||
+            !strcasecmp(in->event, api__risks[i].code))
             return api__risks[i].code;
     }
     return "altro";
@@ -393,8 +410,8 @@ static const char *map_risk(json_t *rules, const struct cap_info *in)
 static const char *map_level(json_t *rules, const struct cap_info *in)
 {
     static const char *const by_sev[][2] = {
-        { "Extreme", "rosso" },  { "Severe", "arancione" }, { "Moderate", "giallo" },
-        { "Minor", "verde" },    { "Unknown", "giallo" },
+        { "Extreme", "rosso" }, { "Severe", "arancione" }, { "Moderate", "giallo" },
+        { "Minor", "verde" },   { "Unknown", "giallo" },
     };
     json_t *levels = json_object_get(rules, "levels");
     const char *aw = param(in, "awareness_level");
@@ -485,6 +502,65 @@ static size_t map_refs(struct http_req *r, int64_t org_id, const char *refs, int
     return n;
 }
 
+/* Risk, level, phase, onset and expires of imported alert `a` (docs/ALERTS.md, Import). */
+static void map_fields(struct store_alert_new *a, json_t *rules, const struct cap_info *in,
+                       json_t *base, const char *msg_type, int64_t sent)
+{
+    a->risk = map_risk(rules, in);
+    a->level = map_level(rules, in);
+    a->phase = param(in, "fase_operativa");
+    if (base && !strcmp(msg_type, "Cancel")) {
+        a->risk = str_of(base, "risk");
+        a->level = str_of(base, "level");
+        a->phase = "nessuna";
+    }
+    if (!api__level(a->level))
+        a->level = "giallo";
+    if (!api__phase_valid(a->phase))
+        a->phase = api__level(a->level)->phase;
+    a->onset_ms = sent;
+    if (in && (in->onset || in->effective))
+        (void)!cap_time_parse(in->onset ? in->onset : in->effective, &a->onset_ms);
+    a->expires_ms = a->onset_ms + API_ALERT_DEFAULT_SPAN_MS;
+    if (in && in->expires)
+        (void)!cap_time_parse(in->expires, &a->expires_ms);
+}
+
+/* The org's zones for the areas of `in`, each once (those of `base` when none matches). */
+static void map_areas(json_t *areas, json_t *zones, json_t *rules, const struct cap_info *in,
+                      json_t *base)
+{
+    for (size_t k = 0; in && k < in->n_area; k++) {
+        json_t *z = map_area(zones, rules, &in->area[k]);
+        bool dup = false;
+        json_t *it;
+        size_t j;
+
+        json_array_foreach(areas, j, it)
+        {
+            dup = dup || (z && !strcmp(str_of(it, "code"), str_of(z, "code")));
+        }
+        if (z && !dup)
+            json_array_append(areas, z);
+    }
+    if (base && !json_array_size(areas))
+        json_array_extend(areas, json_object_get(base, "areas"));
+}
+
+/* One `info` entry per CAP <info> (headline: the event when there is none). */
+static void map_info(json_t *info, const struct cap_msg *m)
+{
+    for (size_t i = 0; i < m->n_info; i++) {
+        const struct cap_info *x = &m->info[i];
+
+        json_array_append_new(info, json_pack("{s:s, s:s, s:s, s:s}", "language",
+                                              x->language ? x->language : "en-US", "headline",
+                                              x->headline ? x->headline : x->event, "description",
+                                              x->description ? x->description : "", "instruction",
+                                              x->instruction ? x->instruction : ""));
+    }
+}
+
 static void import_msg(struct http_req *r, const struct store_org *o, const struct store_user *me,
                        const struct cap_msg *m)
 {
@@ -499,12 +575,13 @@ static void import_msg(struct http_req *r, const struct store_org *o, const stru
     struct found f = { 0, NULL };
     int err;
 
-    if (strcmp(m->status, "Actual") && strcmp(m->status, "Exercise") && strcmp(m->status, "Test")) {
+    if (strcmp(m->status, "Actual") != 0 && strcmp(m->status, "Exercise") != 0 &&
+        strcmp(m->status, "Test") != 0) {
         unprocessable(r, "araldo imports Actual, Exercise and Test alerts only.", "alert/status");
         goto out;
     }
-    if (strcmp(m->msg_type, "Alert") && strcmp(m->msg_type, "Update") &&
-        strcmp(m->msg_type, "Cancel")) {
+    if (strcmp(m->msg_type, "Alert") != 0 && strcmp(m->msg_type, "Update") != 0 &&
+        strcmp(m->msg_type, "Cancel") != 0) {
         unprocessable(r, "araldo imports Alert, Update and Cancel messages only.", "alert/msgType");
         goto out;
     }
@@ -528,49 +605,13 @@ static void import_msg(struct http_req *r, const struct store_org *o, const stru
     if (!in && m->n_info)
         in = &m->info[0];
     a.n_refs = map_refs(r, o->id, m->references, refs, &base);
-    a.risk = map_risk(rr.rules, in);
-    a.level = map_level(rr.rules, in);
-    a.phase = param(in, "fase_operativa");
-    if (base && !strcmp(m->msg_type, "Cancel")) {
-        a.risk = str_of(base, "risk");
-        a.level = str_of(base, "level");
-        a.phase = "nessuna";
-    }
-    if (!api__level(a.level))
-        a.level = "giallo";
-    if (!api__phase_valid(a.phase))
-        a.phase = api__level(a.level)->phase;
-    a.onset_ms = sent;
-    if (in && (in->onset || in->effective))
-        (void)!cap_time_parse(in->onset ? in->onset : in->effective, &a.onset_ms);
-    a.expires_ms = a.onset_ms + API_ALERT_DEFAULT_SPAN_MS;
-    if (in && in->expires)
-        (void)!cap_time_parse(in->expires, &a.expires_ms);
+    map_fields(&a, rr.rules, in, base, m->msg_type, sent);
     if (a.expires_ms <= a.onset_ms) {
         unprocessable(r, "<expires> is not after <onset>.", "alert/info[1]/expires");
         goto out;
     }
-    for (size_t k = 0; in && k < in->n_area; k++) {
-        json_t *z = map_area(zones, rr.rules, &in->area[k]);
-        bool dup = false;
-        json_t *it;
-        size_t j;
-
-        json_array_foreach(areas, j, it) dup = dup || (z && !strcmp(str_of(it, "code"), str_of(z, "code")));
-        if (z && !dup)
-            json_array_append(areas, z);
-    }
-    if (base && !json_array_size(areas))
-        json_array_extend(areas, json_object_get(base, "areas"));
-    for (size_t i = 0; i < m->n_info; i++) {
-        const struct cap_info *x = &m->info[i];
-
-        json_array_append_new(info, json_pack("{s:s, s:s, s:s, s:s}", "language",
-                                              x->language ? x->language : "en-US", "headline",
-                                              x->headline ? x->headline : x->event,
-                                              "description", x->description ? x->description : "",
-                                              "instruction", x->instruction ? x->instruction : ""));
-    }
+    map_areas(areas, zones, rr.rules, in, base);
+    map_info(info, m);
     risk_j = json_string(api__risk(a.risk) ? api__risk(a.risk)->name : a.risk);
     doc = json_pack("{s:O, s:O, s:O}", "risk_name", risk_j, "areas", areas, "info", info);
     doc_s = json_dumps(doc, JSON_COMPACT);
@@ -608,8 +649,9 @@ void api__alerts_import(struct http_req *r)
 
     if (!api__staff(r, &me, NULL) || !api__alert_org(r, &o) || !api__alert_publisher(r, &me, &o))
         return;
-    if (!ct || (strncasecmp(ct, "application/cap+xml", 19) != 0 &&
-                strncasecmp(ct, "application/xml", 15) != 0 && strncasecmp(ct, "text/xml", 8) != 0)) {
+    if (!ct ||
+        (strncasecmp(ct, "application/cap+xml", 19) != 0 &&
+         strncasecmp(ct, "application/xml", 15) != 0 && strncasecmp(ct, "text/xml", 8) != 0)) {
         http_respond_error(r, 415, "unsupported_media_type",
                            "Send the CAP document as application/cap+xml or application/xml.",
                            NULL);

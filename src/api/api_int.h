@@ -17,8 +17,8 @@ struct alerts_cache;
 struct api_loop {
     struct store_reader *reader;
     struct http_loop *loop;
-    struct posts_cache *posts_cache; /* api/posts.c: this loop's cache of public post pages */
-    struct fanout_loop *fanout;      /* api/stream.c: this loop's side of the hub, or NULL */
+    struct posts_cache *posts_cache;   /* api/posts.c: this loop's cache of public post pages */
+    struct fanout_loop *fanout;        /* api/stream.c: this loop's side of the hub, or NULL */
     struct alerts_cache *alerts_cache; /* api/stream_alerts.c: alert status per org, or NULL */
 };
 

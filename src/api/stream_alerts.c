@@ -122,13 +122,13 @@ static struct alerts_slot *status_of(struct stream *st, int64_t org_id)
     data = json_encode(doc, &len);
     s->sse_len = len + 32;
     s->sse = xmalloc(s->sse_len + 1);
-    s->sse_len = (size_t)snprintf(s->sse, s->sse_len + 1, "event: alerts.current\ndata: %s\n\n",
-                                  data);
+    s->sse_len =
+        (size_t)snprintf(s->sse, s->sse_len + 1, "event: alerts.current\ndata: %s\n\n", data);
     s->ws_len = len + strlen(o.slug) + 64;
     s->ws = xmalloc(s->ws_len + 1);
-    s->ws_len = (size_t)snprintf(s->ws, s->ws_len + 1,
-                                 "{\"type\":\"alerts.current\",\"org\":\"%s\",\"data\":%s}", o.slug,
-                                 data);
+    s->ws_len =
+        (size_t)snprintf(s->ws, s->ws_len + 1,
+                         "{\"type\":\"alerts.current\",\"org\":\"%s\",\"data\":%s}", o.slug, data);
     free(data);
     s->org_id = org_id;
     s->gen = gen;

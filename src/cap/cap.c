@@ -69,8 +69,8 @@ int cap_time_parse(const char *s, int64_t *ms)
     tm.tm_hour = num(s + 11, 2);
     tm.tm_min = num(s + 14, 2);
     tm.tm_sec = num(s + 17, 2);
-    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
+    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+        tm.tm_sec > 60)
         return -EINVAL;
     if (*p == '.') {
         p++;
@@ -230,7 +230,7 @@ static char *join(char *out, size_t n, const char *a, const char *b)
 
 static bool is(const xmlNode *n, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+    return n->type == XML_ELEMENT_NODE && n->name && !strcmp((const char *)n->name, name);
 }
 
 /* The trimmed text of element `n` (owned), or an error past CAP_MAX_TEXT. */
@@ -247,8 +247,7 @@ static int text_of(struct rd *rd, const xmlNode *n, const char *path, char **out
         len--;
     if (len > CAP_MAX_TEXT) {
         xmlFree(t);
-        return fail(rd, path, "<%s> is longer than %d bytes.", (const char *)n->name,
-                    CAP_MAX_TEXT);
+        return fail(rd, path, "<%s> is longer than %d bytes.", (const char *)n->name, CAP_MAX_TEXT);
     }
     free(*out); /* a repeated element: the last one counts */
     *out = xmalloc(len + 1);
@@ -310,13 +309,14 @@ static int one_of(struct rd *rd, const char *path, const char *name, const char 
 
 static int info_fields_ok(struct rd *rd, const char *path, const struct cap_info *in)
 {
-    static const char *const cats[] = { "Geo",   "Met",    "Safety",    "Security", "Rescue",
-                                        "Fire",  "Health", "Env",       "Transport", "Infra",
+    static const char *const cats[] = { "Geo",   "Met",    "Safety", "Security",  "Rescue",
+                                        "Fire",  "Health", "Env",    "Transport", "Infra",
                                         "CBRNE", "Other",  NULL };
     static const char *const urg[] = { "Immediate", "Expected", "Future", "Past", "Unknown", NULL };
     static const char *const sev[] = { "Extreme", "Severe", "Moderate", "Minor", "Unknown", NULL };
-    static const char *const cer[] = { "Observed", "Likely", "Possible", "Unlikely", "Unknown",
-                                       NULL };
+    static const char *const cer[] = {
+        "Observed", "Likely", "Possible", "Unlikely", "Unknown", NULL
+    };
     char sub[128];
     const char *times[] = { in->onset, in->effective, in->expires };
     static const char *const tnames[] = { "onset", "effective", "expires" };
@@ -339,8 +339,8 @@ static int info_fields_ok(struct rd *rd, const char *path, const struct cap_info
     return 0;
 }
 
-/* One <info>: its own elements, then its areas. */
-static int read_info(struct rd *rd, const xmlNode *n, const char *path, struct cap_info *in)
+/* A simple text element of <info> into its member of `in`; 1 when `c` is none of them. */
+static int info_field(struct rd *rd, const xmlNode *c, const char *sub, struct cap_info *in)
 {
     static const struct {
         const char *name;
@@ -360,7 +360,18 @@ static int read_info(struct rd *rd, const xmlNode *n, const char *path, struct c
         { "instruction", offsetof(struct cap_info, instruction) },
         { "web", offsetof(struct cap_info, web) },
     };
-    char sub[128];
+
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (is(c, fields[i].name))
+            return text_of(rd, c, sub, (char **)((char *)in + fields[i].off));
+    }
+    return 1;
+}
+
+/* One <info>: its own elements, then its areas. */
+static int read_info(struct rd *rd, const xmlNode *n, const char *path, struct cap_info *in)
+{
+    char sub[128], idx[24];
     int err = 0;
 
     for (const xmlNode *c = n->children; c && !err; c = c->next) {
@@ -376,18 +387,12 @@ static int read_info(struct rd *rd, const xmlNode *n, const char *path, struct c
         } else if (is(c, "area")) {
             if (in->n_area == CAP_MAX_AREA)
                 return fail(rd, sub, "More than %d <area> in one <info>.", CAP_MAX_AREA);
-            char idx[24];
-
             snprintf(idx, sizeof(idx), "area[%zu]", in->n_area + 1);
             join(sub, sizeof(sub), path, idx);
             err = read_area(rd, c, sub, &in->area[in->n_area++]);
         } else {
-            for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-                if (is(c, fields[i].name)) {
-                    err = text_of(rd, c, sub, (char **)((char *)in + fields[i].off));
-                    break;
-                }
-            }
+            err = info_field(rd, c, sub, in);
+            err = err > 0 ? 0 : err;
         }
     }
     return err ? err : info_fields_ok(rd, path, in);
@@ -460,9 +465,12 @@ static int read_alert(struct rd *rd, const xmlNode *root, struct cap_msg *m)
         snprintf(sub, sizeof(sub), "alert/%s", fields[i].name);
         if (!v || !*v)
             return fail(rd, sub, "Required element <%s> is missing.", fields[i].name);
-        if (strlen(v) > 255 || strpbrk(v, " ,<&"))
-            return fail(rd, sub, "<%s> must be 1 to 255 characters without spaces, commas,"
-                        " '<' or '&'.", fields[i].name);
+        if (strlen(v) > 255 || strpbrk(v, " ,<&")) {
+            return fail(rd, sub,
+                        "<%s> must be 1 to 255 characters without spaces, commas,"
+                        " '<' or '&'.",
+                        fields[i].name);
+        }
     }
     if (cap_time_parse(m->sent, &ms))
         return fail(rd, "alert/sent", "<sent> is not a CAP date and time.");
@@ -491,8 +499,10 @@ static bool has_doctype(const char *p, size_t len)
     return false;
 }
 
-int cap_parse(const char *p, size_t len, struct cap_msg *out, char *why, size_t whylen,
-              char *where, size_t wherelen)
+/* `why` and `where` are written through `rd` (fail()). */
+// NOLINTNEXTLINE(readability-non-const-parameter)
+int cap_parse(const char *p, size_t len, struct cap_msg *out, char *why, size_t whylen, char *where,
+              size_t wherelen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct rd rd = { why, where, whylen, wherelen, 0 };
@@ -564,9 +574,9 @@ void cap_msg_release(struct cap_msg *m)
         free(*top[i]);
     for (size_t i = 0; i < m->n_info; i++) {
         struct cap_info *in = &m->info[i];
-        char **s[] = { &in->language,    &in->category,    &in->event,     &in->urgency,
-                       &in->severity,    &in->certainty,   &in->onset,     &in->effective,
-                       &in->expires,     &in->sender_name, &in->headline,  &in->description,
+        char **s[] = { &in->language,    &in->category,    &in->event,    &in->urgency,
+                       &in->severity,    &in->certainty,   &in->onset,    &in->effective,
+                       &in->expires,     &in->sender_name, &in->headline, &in->description,
                        &in->instruction, &in->web };
 
         for (size_t j = 0; j < sizeof(s) / sizeof(s[0]); j++)

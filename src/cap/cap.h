@@ -20,8 +20,8 @@
 
 #define CAP_NS_12        "urn:oasis:names:tc:emergency:cap:1.2"
 #define CAP_NS_11        "urn:oasis:names:tc:emergency:cap:1.1"
-#define CAP_MAX_BYTES    (512 * 1024) /* largest document read */
-#define CAP_MAX_DEPTH    8            /* alert/info/area/geocode/value is 5 */
+#define CAP_MAX_BYTES    ((size_t)512 * 1024) /* largest document read */
+#define CAP_MAX_DEPTH    8                    /* alert/info/area/geocode/value is 5 */
 #define CAP_MAX_ELEMENTS 4000
 #define CAP_MAX_TEXT     16384 /* bytes of one element's text */
 #define CAP_MAX_INFO     8

@@ -57,15 +57,28 @@ static const char *parse_hms(const char *p, int *out)
     return p;
 }
 
+/* A decimal number of at most 2 digits into `*out`; NULL if there is none. */
+static const char *small_num(const char *p, int *out)
+{
+    int v = 0, n = 0;
+
+    while (isdigit((unsigned char)*p) && n < 2) {
+        v = v * 10 + (*p++ - '0');
+        n++;
+    }
+    if (!n)
+        return NULL;
+    *out = v;
+    return p;
+}
+
 static const char *parse_rule(const char *p, struct rule *r)
 {
-    int n;
-
     if (*p++ != ',' || *p++ != 'M')
         return NULL;
-    if (sscanf(p, "%d.%d.%d%n", &r->month, &r->week, &r->wday, &n) != 3)
+    if (!(p = small_num(p, &r->month)) || *p++ != '.' || !(p = small_num(p, &r->week)) ||
+        *p++ != '.' || !(p = small_num(p, &r->wday)))
         return NULL;
-    p += n;
     if (r->month < 1 || r->month > 12 || r->week < 1 || r->week > 5 || r->wday < 0 || r->wday > 6)
         return NULL;
     r->secs = 7200;

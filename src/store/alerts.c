@@ -89,8 +89,8 @@ static void zone_free(struct store_write *w)
 
 static const struct store_write_op zone_op = { "zone", zone_apply, zone_free };
 
-int store_zone_put(struct store *s, int64_t actor_id, int64_t org_id, const char *code,
-                   bool create, const char *name, const char *geocodes_json, const char *polygon,
+int store_zone_put(struct store *s, int64_t actor_id, int64_t org_id, const char *code, bool create,
+                   const char *name, const char *geocodes_json, const char *polygon,
                    store_done_fn *done, void *ctx)
 {
     struct zone_w *z;
@@ -145,7 +145,7 @@ static int risk_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     char target[64];
     int err;
 
-    (void)id;
+    *id = 0;
     if (st) {
         sqlite3_bind_int64(st, 1, k->org_id);
         sqlite3_bind_text(st, 2, k->code, -1, SQLITE_STATIC);
@@ -264,7 +264,7 @@ static int settings_apply(struct store_write *w, struct store_tx *tx, int64_t *i
     sqlite3_stmt *st = store__stmt(tx->stmts, sql);
     int err;
 
-    (void)id;
+    *id = p->org_id;
     if (st) {
         sqlite3_bind_int64(st, 1, p->org_id);
         sqlite3_bind_int(st, 2, p->two_person);
@@ -364,8 +364,8 @@ static int alert_events(struct store_tx *tx, int64_t id)
  * Alert `id` goes out: what it references is replaced by it (strict: every reference must be
  * an alert of the org, published and not replaced yet), then its events.
  */
-static int publish(struct store_tx *tx, int64_t org_id, int64_t id, const int64_t *refs,
-                   size_t n, bool strict)
+static int publish(struct store_tx *tx, int64_t org_id, int64_t id, const int64_t *refs, size_t n,
+                   bool strict)
 {
     static const char repl[] = "UPDATE alerts SET replaced_by = ?3 WHERE id = ?1 AND org_id = ?2"
                                " AND state = 'published' AND replaced_by IS NULL";
@@ -537,7 +537,8 @@ struct decide_w {
 /* The refs (JSON array of ids) of alert `id` into `out` (at most STORE_ALERT_REFS_MAX). */
 static int load_refs(struct store_tx *tx, int64_t id, int64_t *out, size_t *n)
 {
-    static const char sql[] = "SELECT value FROM alerts, json_each(alerts.refs) WHERE alerts.id = ?1";
+    static const char sql[] =
+        "SELECT value FROM alerts, json_each(alerts.refs) WHERE alerts.id = ?1";
     sqlite3_stmt *st = store__stmt(tx->stmts, sql);
     int rc;
 
@@ -612,8 +613,8 @@ static void decide_free(struct store_write *w)
 
 static const struct store_write_op decide_op = { "alert_decide", decide_apply, decide_free };
 
-static int decide(struct store *s, int64_t actor_id, int64_t org_id, int64_t alert_id,
-                  bool approve, store_done_fn *done, void *ctx)
+static int decide(struct store *s, int64_t actor_id, int64_t org_id, int64_t alert_id, bool approve,
+                  store_done_fn *done, void *ctx)
 {
     struct decide_w *d = xcalloc(1, sizeof(*d));
 

@@ -154,8 +154,7 @@ struct store_alert {
 typedef void store_alert_fn(void *ctx, const struct store_alert *a);
 
 /* The alert with this id. -ENOENT if none. */
-MUST_CHECK int store_alert_get(struct store_reader *r, int64_t id, store_alert_fn *each,
-                               void *ctx);
+MUST_CHECK int store_alert_get(struct store_reader *r, int64_t id, store_alert_fn *each, void *ctx);
 /*
  * The alert of org `org_id` with CAP identity (sender, identifier, sent_ms); sent_ms < 0
  * matches any time. -ENOENT if none.

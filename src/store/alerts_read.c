@@ -172,9 +172,9 @@ int store_alert_publisher(struct store_reader *r, int64_t org_id, int64_t user_i
 
 /* ---- alerts ---- */
 
-#define ALERT_COLS                                                                              \
-    "a.id, a.org_id, o.slug, a.identifier, a.sender, a.sent_ms, a.onset_ms, a.expires_ms,"     \
-    " a.created_ms, coalesce(a.published_ms, 0), a.status, a.msg_type, a.risk, a.level,"       \
+#define ALERT_COLS                                                                           \
+    "a.id, a.org_id, o.slug, a.identifier, a.sender, a.sent_ms, a.onset_ms, a.expires_ms,"   \
+    " a.created_ms, coalesce(a.published_ms, 0), a.status, a.msg_type, a.risk, a.level,"     \
     " a.phase, a.state, a.doc, a.refs, coalesce(a.replaced_by, 0), a.imported FROM alerts a" \
     " JOIN orgs o ON o.id = a.org_id"
 
@@ -334,18 +334,18 @@ json_t *store_alert_json(const struct store_alert *a)
     }
     areas = json_object_get(doc, "areas");
     json_array_foreach(areas, i, it) json_array_append(zones, json_object_get(it, "code"));
-    json_array_foreach(refs, i, it) json_array_append_new(refs_out, id_json(json_integer_value(it)));
+    json_array_foreach(refs, i, it)
+        json_array_append_new(refs_out, id_json(json_integer_value(it)));
     snprintf(cap, sizeof(cap), "/api/v1/alerts/%lld.cap", (long long)a->id);
     v = json_pack("{s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:O?, s:s, s:s, s:o, s:o, s:o, s:O?,"
                   " s:O?, s:o, s:s, s:o, s:b, s:s}",
                   "id", id_json(a->id), "org", a->org, "identifier", a->identifier, "sender",
                   a->sender, "sent", time_json(a->sent_ms), "status", a->status, "msg_type",
                   a->msg_type, "risk", a->risk, "risk_name", json_object_get(doc, "risk_name"),
-                  "level", a->level, "phase", a->phase, "onset", time_json(a->onset_ms),
-                  "expires", time_json(a->expires_ms), "zones", zones, "areas", areas, "info",
+                  "level", a->level, "phase", a->phase, "onset", time_json(a->onset_ms), "expires",
+                  time_json(a->expires_ms), "zones", zones, "areas", areas, "info",
                   json_object_get(doc, "info"), "references", refs_out, "state", a->state,
-                  "replaced_by", id_json(a->replaced_by), "imported", a->imported, "cap_url",
-                  cap);
+                  "replaced_by", id_json(a->replaced_by), "imported", a->imported, "cap_url", cap);
     json_decref(doc);
     json_decref(refs);
     return v;

@@ -107,8 +107,7 @@ TEST(parse_names_the_missing_element)
     memcpy(bad, doc, sizeof(doc));
     p = strstr(bad, "<severity>Severe</severity>");
     memcpy(p, "<severity>Awful!</severity>", strlen("<severity>Awful!</severity>"));
-    CHECK_INT(cap_parse(bad, strlen(bad), &m, why, sizeof(why), where, sizeof(where)), ==,
-              -EINVAL);
+    CHECK_INT(cap_parse(bad, strlen(bad), &m, why, sizeof(why), where, sizeof(where)), ==, -EINVAL);
     CHECK_STR(where, "alert/info[1]/severity");
 }
 
@@ -122,8 +121,7 @@ TEST(parse_refuses_doctype_entities_and_depth)
     char deep[4096];
     size_t n = 0;
 
-    CHECK_INT(cap_parse(xxe, strlen(xxe), &m, why, sizeof(why), where, sizeof(where)), ==,
-              -EINVAL);
+    CHECK_INT(cap_parse(xxe, strlen(xxe), &m, why, sizeof(why), where, sizeof(where)), ==, -EINVAL);
     CHECK(strstr(why, "DOCTYPE") != NULL);
     CHECK_INT(cap_parse(lower, strlen(lower), &m, why, sizeof(why), where, sizeof(where)), ==,
               -EINVAL);
