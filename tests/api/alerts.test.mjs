@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import WebSocket from 'ws';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildWorld } from './lib/world.mjs';
@@ -163,6 +164,47 @@ test('live: a connected follower gets the alert event; a later one gets the stat
   ac2.abort();
   await p2;
   await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: { msg_type: 'Cancel', references: [a.id] } });
+});
+
+test('live over WebSocket: the status after subscribed, the alert event live; none for a hidden channel', async () => {
+  const msgs = [];
+  const ws = new WebSocket(`${w.srv.url.replace('http', 'ws')}/api/v1/ws?channels=${w.main}`);
+  ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
+  await new Promise((res) => ws.on('open', res));
+  await waitFor(() => msgs.some((m) => m.type === 'alerts.current'), 'alerts.current');
+  const st = msgs.find((m) => m.type === 'alerts.current');
+  assert.equal(st.org, 'comune-a');
+  assert.ok(cell(st.data, 'ZA-1', 'neve'));
+  const a = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: alert({ risk: 'neve', level: 'giallo' }) });
+  await waitFor(() => msgs.some((m) => m.type === 'event' && m.event === 'alert'), 'alert event');
+  const ev = msgs.find((m) => m.type === 'event' && m.event === 'alert');
+  assert.equal(ev.data.id, a.id);
+  assert.equal(ev.channel, w.main);
+  // Subscribing to an unlisted channel one may not read says channel_not_found, and nothing of its org.
+  const hidden = await w.channel({ visibility: 'unlisted' });
+  const n = msgs.length;
+  ws.send(JSON.stringify({ type: 'subscribe', channels: [hidden] }));
+  await waitFor(() => msgs.length > n, 'an answer');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(msgs.slice(n).map((m) => m.type), ['error']);
+  ws.close();
+  await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: { msg_type: 'Cancel', references: [a.id] } });
+});
+
+test('a Test alert never reaches a stream; an Exercise comes marked as one', async () => {
+  const ac = new AbortController();
+  const r = await fetch(`${w.srv.url}/api/v1/stream?channels=${w.main}`, { signal: ac.signal });
+  const reader = r.body.getReader();
+  let text = '';
+  const pump = (async () => { try { for (;;) { const { value, done } = await reader.read(); if (done) break; text += new TextDecoder().decode(value); } } catch {} })();
+  await waitFor(() => text.includes('event: alerts.current'), 'status at stream start');
+  await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: alert({ status: 'Test', risk: 'valanghe' }) });
+  const ex = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: alert({ status: 'Exercise', risk: 'valanghe' }) });
+  await waitFor(() => text.includes('event: alert\n'), 'the exercise event');
+  const evs = text.split('\n\n').filter((b) => b.includes('event: alert\n')).map((b) => JSON.parse(b.split('\n').find((l) => l.startsWith('data: ')).slice(6)));
+  assert.deepEqual(evs.map((e) => [e.id, e.status]), [[ex.id, 'Exercise']]);
+  ac.abort();
+  await pump;
 });
 
 function xmllint(xml) {
