@@ -191,6 +191,25 @@ test('live over WebSocket: the status after subscribed, the alert event live; no
   await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: { msg_type: 'Cancel', references: [a.id] } });
 });
 
+test("a follower's stream of its follows gets the status of an org it starts following", async () => {
+  const fol = await w.follower(w.main);
+  const ac = new AbortController();
+  const r = await fetch(`${w.srv.url}/api/v1/stream`, { headers: { authorization: `Bearer ${fol}` }, signal: ac.signal });
+  const reader = r.body.getReader();
+  let text = '';
+  const pump = (async () => { try { for (;;) { const { value, done } = await reader.read(); if (done) break; text += new TextDecoder().decode(value); } } catch {} })();
+  const statuses = () => text.split('\n\n').filter((b) => b.includes('event: alerts.current'))
+    .map((b) => JSON.parse(b.split('\n').find((l) => l.startsWith('data: ')).slice(6)).org);
+  await waitFor(() => statuses().length === 1, 'status of comune-a at start');
+  const hb = w.unique('canaleb');
+  await w.ok(201, 'POST', '/api/v1/channels', { as: w.tok.other_org, body: { org: 'comune-b', handle: hb, name: 'B', category: 'news', language: 'it' } });
+  assert.equal((await w.call('PUT', `/api/v1/channels/${hb}/follow`, { as: fol })).status, 204);
+  await waitFor(() => statuses().length === 2, 'status of comune-b after the follow');
+  assert.deepEqual(statuses(), ['comune-a', 'comune-b']);
+  ac.abort();
+  await pump;
+});
+
 test('a Test alert never reaches a stream; an Exercise comes marked as one', async () => {
   const ac = new AbortController();
   const r = await fetch(`${w.srv.url}/api/v1/stream?channels=${w.main}`, { signal: ac.signal });
