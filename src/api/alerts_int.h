@@ -61,6 +61,26 @@ bool api__alert_org_staff(struct http_req *r, const struct store_org *o, struct 
 json_t *api__alerts_current(struct store_reader *rd, const struct store_org *o, const char *status,
                             int64_t now_ms);
 
+/* api/alerts_org.c: zones, risks and settings; routes listed in api/alerts.c's set. */
+void api__zones_create(struct http_req *r);
+void api__zone_patch(struct http_req *r);
+void api__zones_list(struct http_req *r);
+void api__zone_get(struct http_req *r);
+void api__zone_delete(struct http_req *r);
+void api__risks_list(struct http_req *r);
+void api__risk_put(struct http_req *r);
+void api__risk_delete(struct http_req *r);
+void api__alert_settings_get(struct http_req *r);
+void api__alert_settings_put(struct http_req *r);
+/* Append zone `z` as JSON to the array `ctx` (a store_zone_fn). */
+void api__zone_one(void *ctx, const struct store_zone *z);
+/* Every risk of org `org_id`, national first: [{code, name, category, national}]. */
+json_t *api__risks_of(struct store_reader *rd, int64_t org_id);
+/* The entry of `risks` (api__risks_of) with this code, borrowed, or NULL. */
+json_t *api__risk_find(json_t *risks, const char *code);
+/* Whether org `org_id` has the two-person rule on (true as well when it cannot be read). */
+bool api__two_person_rule(struct store_reader *rd, int64_t org_id);
+
 /* Routes of api/alerts_cap.c, listed in api/alerts.c's route set. */
 void api__alert_cap_get(struct http_req *r, int64_t id);
 void api__alerts_atom(struct http_req *r);
