@@ -46,7 +46,6 @@ static bool org_admin(struct http_req *r, const struct store_user *me, const str
     return false;
 }
 
-
 /* ---- zones ---- */
 
 static json_t *zone_json(const struct store_zone *z)
@@ -628,7 +627,6 @@ out:
     free(rules);
     json_decref(body);
 }
-
 
 bool api__two_person_rule(struct store_reader *rd, int64_t org_id)
 {

@@ -319,7 +319,8 @@ int store_alert_settings_set(struct store *s, int64_t actor_id, int64_t org_id, 
 static int alert_events(struct store_tx *tx, int64_t id)
 {
     static const char chans[] = "SELECT c.id FROM channels c JOIN alerts a ON a.org_id = c.org_id"
-                                " WHERE a.id = ?1 AND a.status <> 'Test' ORDER BY c.id";
+                                " WHERE a.id = ?1 AND a.status <> 'Test' AND c.id > ?2"
+                                " ORDER BY c.id LIMIT 64";
     char *payload = NULL;
     sqlite3_stmt *st;
     int64_t ch[64];
@@ -329,7 +330,7 @@ static int alert_events(struct store_tx *tx, int64_t id)
 
     if (err)
         return err;
-    /* Channels in pages: store__event uses statements of its own between pages. */
+    /* Channels in pages of 64: store__event uses statements of its own between pages. */
     for (;;) {
         size_t n = 0;
 
@@ -339,14 +340,11 @@ static int alert_events(struct store_tx *tx, int64_t id)
             break;
         }
         sqlite3_bind_int64(st, 1, id);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 64) {
-            int64_t c = sqlite3_column_int64(st, 0);
-
-            if (c > after)
-                ch[n++] = c;
-        }
+        sqlite3_bind_int64(st, 2, after);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ch[n++] = sqlite3_column_int64(st, 0);
         store__stmt_done(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        if (rc != SQLITE_DONE) {
             err = store__errno(tx->db, rc, "alert_events");
             break;
         }
