@@ -19,7 +19,6 @@
 #include <strings.h>
 
 #include "cap/cap.h"
-#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"

@@ -14,8 +14,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 
-#define BODY_MAX     65536
-#define GEOCODES_MAX 16
+#define GEOCODES_MAX 16 /* per zone */
 
 static const char *const categories[] = { "Geo",   "Met",    "Safety", "Security",  "Rescue",
                                           "Fire",  "Health", "Env",    "Transport", "Infra",
