@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/secret.h"
 
 #define BODY_MAX      65536
 #define ZONES_MAX     200 /* zones per org, and per alert */
@@ -149,6 +150,42 @@ static bool bad(struct http_req *r, const char *code, const char *msg, const cha
     return false;
 }
 
+/* ---- answers with an ETag ---- */
+
+void api__alerts_answer(struct http_req *r, const char *type, const char *body, size_t len,
+                        const char *tag, size_t tag_len, bool shared)
+{
+    const char *inm = http_req_header(r, "If-None-Match");
+    uint8_t hash[SECRET_HASH_LEN];
+    char hex[2 * 12 + 1];
+    char etag[sizeof(hex) + 2];
+
+    if (tag) {
+        secret_sha256(tag, tag_len, hash);
+    } else {
+        secret_sha256(body, len, hash);
+    }
+    secret_hex(hash, 12, hex);
+    snprintf(etag, sizeof(etag), "\"%s\"", hex);
+    http_resp_header(r, "ETag", etag);
+    http_resp_header(r, "Cache-Control", shared ? "public, no-cache" : "private, no-cache");
+    if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
+        http_respond(r, 304, NULL, NULL, 0);
+    } else {
+        http_respond(r, 200, type, body, len);
+    }
+}
+
+void api__alerts_answer_json(struct http_req *r, json_t *v, bool shared)
+{
+    size_t len;
+    char *body = json_encode(v, &len);
+
+    json_decref(v);
+    api__alerts_answer(r, "application/json", body, len, NULL, 0, shared);
+    free(body);
+}
+
 /* ---- one alert ---- */
 
 struct alert_read {
@@ -239,7 +276,7 @@ static void alert_get(struct http_req *r)
     }
     v = readable_alert(r, id, &org_id);
     if (v)
-        api__json(r, 200, v);
+        api__alerts_answer_json(r, v, alert_public(v));
 }
 
 /* ---- publishing ---- */
@@ -781,7 +818,7 @@ static void alerts_list(struct http_req *r)
         api__errno(r, err, "alert list");
         return;
     }
-    api__json(r, 200, json_pack("{s:o}", "alerts", arr));
+    api__alerts_answer_json(r, json_pack("{s:o}", "alerts", arr), !staff);
 }
 
 /* ---- current status ---- */
@@ -878,6 +915,26 @@ json_t *api__alerts_current(struct store_reader *rd, const struct store_org *o, 
                      "zones", table, "risks", risks, "alerts", l.in_force, "upcoming", l.upcoming);
 }
 
+/*
+ * The status with an ETag of what it says, not of when it was made: `generated_at` is left out
+ * of the tag, so a client revalidating an unchanged status gets 304.
+ */
+static void answer_status(struct http_req *r, json_t *v, bool shared)
+{
+    json_t *at = json_incref(json_object_get(v, "generated_at"));
+    size_t tag_len, len;
+    char *tag, *body;
+
+    json_object_del(v, "generated_at");
+    tag = json_encode(v, &tag_len);
+    json_object_set_new(v, "generated_at", at);
+    body = json_encode(v, &len);
+    json_decref(v);
+    api__alerts_answer(r, "application/json", body, len, tag, tag_len, shared);
+    free(tag);
+    free(body);
+}
+
 static void alerts_current(struct http_req *r)
 {
     const char *status = http_req_query(r, "status");
@@ -904,9 +961,7 @@ static void alerts_current(struct http_req *r)
         api__errno(r, -EIO, "alert status");
         return;
     }
-    /* A level must never be served stale: caches revalidate every time. */
-    http_resp_header(r, "Cache-Control", "no-cache");
-    api__json(r, 200, v);
+    answer_status(r, v, !strcmp(status, "Actual"));
 }
 
 static const struct http_route routes[] = {

@@ -190,8 +190,9 @@ void api__alert_cap_get(struct http_req *r, int64_t id)
         api__errno(r, -ENOMEM, "cap encode");
         goto out;
     }
-    http_resp_header(r, "Cache-Control", "no-cache");
-    http_respond(r, 200, "application/cap+xml; charset=utf-8", doc, len);
+    api__alerts_answer(r, "application/cap+xml; charset=utf-8", doc, len, NULL, 0,
+                       !strcmp(str_of(v, "status"), "Actual") &&
+                           !strcmp(str_of(v, "state"), "published"));
 out:
     free(doc);
     json_decref(v);
@@ -245,6 +246,7 @@ static void xml_escape(struct buf_out *b, const char *s)
 struct atom_ctx {
     struct buf_out *b;
     const char *base;
+    int64_t updated_ms; /* the newest entry's sent time: when the feed last changed */
 };
 
 static void atom_entry(void *ctx, const struct store_alert *a)
@@ -256,6 +258,8 @@ static void atom_entry(void *ctx, const struct store_alert *a)
 
     if (!v)
         return;
+    if (a->sent_ms > ac->updated_ms)
+        ac->updated_ms = a->sent_ms;
     put_str(ac->b, "<entry><id>");
     xml_escape(ac->b, a->identifier);
     put_str(ac->b, "</id><title>");
@@ -279,21 +283,20 @@ void api__alerts_atom(struct http_req *r)
     struct store_alert_query q = { 0 };
     struct buf_out b = { NULL, 0, 0 };
     struct store_org o;
-    char base[200], now[40], line[800];
-    struct atom_ctx ac = { &b, base };
+    char base[200], updated[40], line[800];
+    struct atom_ctx ac = { &b, base, 0 };
     int err;
 
     if (!api__alert_org(r, &o))
         return;
     api__base_url(r, base, sizeof(base));
-    clock_rfc3339(clock_now_ms(), now, sizeof(now));
     put_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/"
                 "Atom\">\n<title>");
     xml_escape(&b, o.name);
     snprintf(line, sizeof(line),
-             " — allerte</title>\n<id>%s/api/v1/orgs/%s/alerts.atom</id>\n<updated>%s</updated>\n"
+             " — allerte</title>\n<id>%s/api/v1/orgs/%s/alerts.atom</id>\n"
              "<link rel=\"self\" href=\"%s/api/v1/orgs/%s/alerts.atom\"/>\n",
-             base, o.slug, now, base, o.slug);
+             base, o.slug, base, o.slug);
     put_str(&b, line);
     q.org_id = o.id;
     q.status = "Actual";
@@ -305,9 +308,12 @@ void api__alerts_atom(struct http_req *r)
         api__errno(r, err, "atom");
         return;
     }
-    put_str(&b, "</feed>\n");
-    http_resp_header(r, "Cache-Control", "no-cache");
-    http_respond(r, 200, "application/atom+xml; charset=utf-8", b.p, b.len);
+    /* After the entries (Atom allows any order): the newest one's time, so the body, and with
+     * it the ETag, changes only when the feed does. */
+    clock_rfc3339(ac.updated_ms ? ac.updated_ms : o.created_ms, updated, sizeof(updated));
+    snprintf(line, sizeof(line), "<updated>%s</updated>\n</feed>\n", updated);
+    put_str(&b, line);
+    api__alerts_answer(r, "application/atom+xml; charset=utf-8", b.p, b.len, NULL, 0, true);
     free(b.p);
 }
 

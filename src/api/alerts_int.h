@@ -81,6 +81,17 @@ json_t *api__risk_find(json_t *risks, const char *code);
 /* Whether org `org_id` has the two-person rule on (true as well when it cannot be read). */
 bool api__two_person_rule(struct store_reader *rd, int64_t org_id);
 
+/*
+ * Answer 200 with `body` (`type`) and an ETag, the SHA-256 of `tag` (NULL: of the body), or 304
+ * to a matching If-None-Match: a phone on a slow line revalidates instead of downloading again.
+ * Cache-Control is no-cache (revalidate every time: a level must never be stale), "public" when
+ * `shared`, else "private" (staff views). Borrows `body`.
+ */
+void api__alerts_answer(struct http_req *r, const char *type, const char *body, size_t len,
+                        const char *tag, size_t tag_len, bool shared);
+/* api__alerts_answer() for JSON `v` (reference taken). */
+void api__alerts_answer_json(struct http_req *r, json_t *v, bool shared);
+
 /* Routes of api/alerts_cap.c, listed in api/alerts.c's route set. */
 void api__alert_cap_get(struct http_req *r, int64_t id);
 void api__alerts_atom(struct http_req *r);

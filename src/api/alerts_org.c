@@ -268,7 +268,7 @@ void api__zones_list(struct http_req *r)
         api__errno(r, err, "zone list");
         return;
     }
-    api__json(r, 200, json_pack("{s:o}", "zones", arr));
+    api__alerts_answer_json(r, json_pack("{s:o}", "zones", arr), true);
 }
 
 void api__zone_get(struct http_req *r)
@@ -287,7 +287,7 @@ void api__zone_get(struct http_req *r)
     } else if (err) {
         api__errno(r, err, "zone read");
     } else {
-        api__json(r, 200, json_incref(json_array_get(arr, 0)));
+        api__alerts_answer_json(r, json_incref(json_array_get(arr, 0)), true);
     }
     json_decref(arr);
 }
@@ -367,7 +367,8 @@ void api__risks_list(struct http_req *r)
 
     if (!api__alert_org(r, &o))
         return;
-    api__json(r, 200, json_pack("{s:o}", "risks", api__risks_of(api__reader(r), o.id)));
+    api__alerts_answer_json(r, json_pack("{s:o}", "risks", api__risks_of(api__reader(r), o.id)),
+                            true);
 }
 
 static void risk_done(struct http_req *r, int err, int64_t id, void *data)

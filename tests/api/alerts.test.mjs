@@ -113,6 +113,26 @@ test('publish, current status, Update replaces, Cancel ends; exercises never cha
   assert.equal(hist.alerts.length, 3);
 });
 
+test('public reads revalidate: ETag and 304 while nothing changed, a new body after a publish', async () => {
+  const get = (path, etag) => fetch(`${w.srv.url}${path}`, { headers: etag ? { 'if-none-match': etag } : {} });
+  for (const path of ['/api/v1/orgs/comune-a/alerts/current', '/api/v1/orgs/comune-a/alerts.atom', '/api/v1/orgs/comune-a/zones', '/api/v1/orgs/comune-a/alerts']) {
+    const r1 = await get(path);
+    assert.equal(r1.status, 200, path);
+    const etag = r1.headers.get('etag');
+    assert.ok(etag, path);
+    assert.equal(r1.headers.get('cache-control'), 'public, no-cache', path);
+    assert.equal((await get(path, etag)).status, 304, `${path}: unchanged, even though the status says when it was made`);
+  }
+  const before = (await get('/api/v1/orgs/comune-a/alerts/current')).headers.get('etag');
+  const a = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: alert({ risk: 'mareggiate', level: 'giallo' }) });
+  const r = await get('/api/v1/orgs/comune-a/alerts/current', before);
+  assert.equal(r.status, 200, 'a publish changes the status');
+  assert.equal(cell(await r.json(), 'ZA-1', 'mareggiate').level, 'giallo');
+  const staff = await fetch(`${w.srv.url}/api/v1/orgs/comune-a/alerts?status=Exercise`, { headers: { authorization: `Bearer ${w.tok.org_admin}` } });
+  assert.equal(staff.headers.get('cache-control'), 'private, no-cache', 'what staff see is never shared');
+  await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: { msg_type: 'Cancel', references: [a.id] } });
+});
+
 test('the two-person rule: a rosso alert waits for a second staff member', async () => {
   await w.ok(200, 'PUT', '/api/v1/orgs/comune-a/alerts/settings', { as: w.tok.org_admin, body: { two_person_rule: true } });
   const p = await w.ok(202, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.channel_admin, body: alert({ level: 'rosso', risk: 'vento' }) });
