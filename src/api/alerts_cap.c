@@ -470,7 +470,7 @@ static void found_one(void *ctx, const struct store_alert *a)
 }
 
 /* The references "sender,identifier,sent ..." that name alerts this org has. */
-static size_t map_refs(struct http_req *r, int64_t org_id, const char *refs, int64_t *out,
+static size_t map_refs(struct store_reader *rd, int64_t org_id, const char *refs, int64_t *out,
                        json_t **base)
 {
     char *copy = xstrdup(refs ? refs : "");
@@ -493,7 +493,7 @@ static size_t map_refs(struct http_req *r, int64_t org_id, const char *refs, int
             continue;
         *c1 = *c2 = '\0';
         if (cap_time_parse(c2 + 1, &sent) ||
-            store_alert_find(api__reader(r), org_id, tok, c1 + 1, sent, found_one, &f)) {
+            store_alert_find(rd, org_id, tok, c1 + 1, sent, found_one, &f)) {
             json_decref(f.v);
             continue;
         }
@@ -567,71 +567,97 @@ static void map_info(json_t *info, const struct cap_msg *m)
     }
 }
 
-static void import_msg(struct http_req *r, const struct store_org *o, const struct store_user *me,
-                       const struct cap_msg *m)
+/* Only what araldo shows is imported; else the reason in `x`. */
+static bool importable(const struct cap_msg *m, struct api_cap_import *x)
 {
-    struct store_alert_new a = { 0 };
+    if (strcmp(m->status, "Actual") != 0 && strcmp(m->status, "Exercise") != 0 &&
+        strcmp(m->status, "Test") != 0) {
+        x->why = "araldo imports Actual, Exercise and Test alerts only.";
+        x->where = "alert/status";
+        return false;
+    }
+    if (strcmp(m->msg_type, "Alert") != 0 && strcmp(m->msg_type, "Update") != 0 &&
+        strcmp(m->msg_type, "Cancel") != 0) {
+        x->why = "araldo imports Alert, Update and Cancel messages only.";
+        x->where = "alert/msgType";
+        return false;
+    }
+    return true;
+}
+
+/* The rest of `x->a`; risk, level and phase may point into a referenced alert's JSON, which
+ * is released before `x` is used: keep copies in `x`. */
+static void fill_import(struct api_cap_import *x, const struct store_org *o,
+                        const struct cap_msg *m, int64_t sent)
+{
+    struct store_alert_new *a = &x->a;
+
+    snprintf(x->risk, sizeof(x->risk), "%s", a->risk);
+    snprintf(x->level, sizeof(x->level), "%s", a->level);
+    snprintf(x->phase, sizeof(x->phase), "%s", a->phase);
+    a->risk = x->risk;
+    a->level = x->level;
+    a->phase = x->phase;
+    a->org_id = o->id;
+    a->identifier = m->identifier;
+    a->sender = m->sender;
+    a->sent_ms = sent;
+    a->status = m->status;
+    a->msg_type = m->msg_type;
+    a->doc_json = x->doc;
+    a->refs = x->refs;
+    a->imported = true;
+}
+
+int api__cap_import_map(struct store_reader *rd, const struct store_org *o, const struct cap_msg *m,
+                        struct api_cap_import *x)
+{
     struct rules_read rr = { NULL };
     const struct cap_info *in = NULL;
     json_t *zones = json_array(), *areas = json_array(), *info = json_array(), *base = NULL;
     json_t *doc = NULL, *risk_j = NULL;
-    int64_t refs[STORE_ALERT_REFS_MAX];
-    int64_t sent;
-    char *doc_s = NULL;
+    struct store_alert_new *a = &x->a;
     struct found f = { 0, NULL };
-    int err;
+    int64_t sent = 0;
+    int err = -EINVAL;
 
-    if (strcmp(m->status, "Actual") != 0 && strcmp(m->status, "Exercise") != 0 &&
-        strcmp(m->status, "Test") != 0) {
-        unprocessable(r, "araldo imports Actual, Exercise and Test alerts only.", "alert/status");
+    memset(x, 0, sizeof(*x));
+    if (!importable(m, x))
         goto out;
-    }
-    if (strcmp(m->msg_type, "Alert") != 0 && strcmp(m->msg_type, "Update") != 0 &&
-        strcmp(m->msg_type, "Cancel") != 0) {
-        unprocessable(r, "araldo imports Alert, Update and Cancel messages only.", "alert/msgType");
-        goto out;
-    }
     (void)!cap_time_parse(m->sent, &sent);
-    /* The same document again: answer with what the first import made. */
-    if (!store_alert_find(api__reader(r), o->id, m->sender, m->identifier, sent, found_one, &f) &&
-        f.v) {
-        api__json(r, 200, f.v);
-        f.v = NULL;
+    /* The same document again: the alert the first import made. */
+    if (!store_alert_find(rd, o->id, m->sender, m->identifier, sent, found_one, &f)) {
+        x->existing = f.id;
+        err = -EALREADY;
         goto out;
     }
-    err = store_alert_settings_get(api__reader(r), o->id, rules_got, NULL, &rr);
-    if (err || store_zone_list(api__reader(r), o->id, NULL, zone_all, zones)) {
-        api__errno(r, err ? err : -EIO, "alert import");
+    err = store_alert_settings_get(rd, o->id, rules_got, NULL, &rr);
+    if (!err)
+        err = store_zone_list(rd, o->id, NULL, zone_all, zones);
+    if (err)
         goto out;
-    }
     for (size_t i = 0; i < m->n_info && !in; i++) {
         if (m->info[i].language && !strncasecmp(m->info[i].language, "it", 2))
             in = &m->info[i];
     }
     if (!in && m->n_info)
         in = &m->info[0];
-    a.n_refs = map_refs(r, o->id, m->references, refs, &base);
-    map_fields(&a, rr.rules, in, base, m->msg_type, sent);
-    if (a.expires_ms <= a.onset_ms) {
-        unprocessable(r, "<expires> is not after <onset>.", "alert/info[1]/expires");
+    a->n_refs = map_refs(rd, o->id, m->references, x->refs, &base);
+    map_fields(a, rr.rules, in, base, m->msg_type, sent);
+    if (a->expires_ms <= a->onset_ms) {
+        x->why = "<expires> is not after <onset>.";
+        x->where = "alert/info/expires";
+        err = -EINVAL;
         goto out;
     }
     map_areas(areas, zones, rr.rules, in, base);
     map_info(info, m);
-    risk_j = json_string(api__risk(a.risk) ? api__risk(a.risk)->name : a.risk);
+    risk_j = json_string(api__risk(a->risk) ? api__risk(a->risk)->name : a->risk);
     doc = json_pack("{s:O, s:O, s:O}", "risk_name", risk_j, "areas", areas, "info", info);
-    doc_s = json_dumps(doc, JSON_COMPACT);
-    a.identifier = m->identifier;
-    a.sender = m->sender;
-    a.sent_ms = sent;
-    a.status = m->status;
-    a.msg_type = m->msg_type;
-    a.doc_json = doc_s;
-    a.refs = refs;
-    a.imported = true;
-    api__alert_submit(r, o, me, &a);
+    x->doc = json_dumps(doc, JSON_COMPACT);
+    fill_import(x, o, m, sent);
+    err = x->doc ? 0 : -ENOMEM;
 out:
-    free(doc_s);
     json_decref(doc);
     json_decref(risk_j);
     json_decref(f.v);
@@ -640,6 +666,32 @@ out:
     json_decref(areas);
     json_decref(info);
     json_decref(rr.rules);
+    return err;
+}
+
+void api__cap_import_release(struct api_cap_import *x)
+{
+    free(x->doc);
+    x->doc = NULL;
+}
+
+static void import_msg(struct http_req *r, const struct store_org *o, const struct store_user *me,
+                       const struct cap_msg *m)
+{
+    struct api_cap_import x;
+    json_t *v;
+    int err = api__cap_import_map(api__reader(r), o, m, &x);
+
+    if (err == -EALREADY && (v = api__alert_load(api__reader(r), x.existing, NULL)) != NULL) {
+        api__json(r, 200, v); /* idempotent: what the first import made */
+    } else if (err == -EINVAL) {
+        unprocessable(r, x.why, x.where);
+    } else if (err) {
+        api__errno(r, err == -EALREADY ? -EIO : err, "alert import");
+    } else {
+        api__alert_submit(r, o, me, &x.a);
+    }
+    api__cap_import_release(&x);
 }
 
 void api__alerts_import(struct http_req *r)

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "api/api_int.h"
+#include "cap/cap.h"
+#include "core/compiler.h"
 #include "store/alerts.h"
 #include "store/orgs.h"
 
@@ -96,6 +98,29 @@ void api__alerts_answer_json(struct http_req *r, json_t *v, bool shared);
 void api__alert_cap_get(struct http_req *r, int64_t id);
 void api__alerts_atom(struct http_req *r);
 void api__alerts_import(struct http_req *r);
+
+/*
+ * A CAP message mapped onto org `o` for import (docs/ALERTS.md, Import), without an HTTP
+ * request: what the import endpoint does, and what a feed poller will do for each document
+ * (issue 13, not built yet). `a` is ready for store_alert_add() (it borrows `m` and `x`);
+ * pending (two-person rule) and actor_id are the caller's to set.
+ */
+struct api_cap_import {
+    struct store_alert_new a;
+    int64_t refs[STORE_ALERT_REFS_MAX];
+    char risk[STORE_RISK_CODE_MAX + 1], level[16], phase[16];
+    char *doc;         /* owned: api__cap_import_release */
+    int64_t existing;  /* -EALREADY: the alert the same document made before */
+    const char *why;   /* -EINVAL: the reason, for a person */
+    const char *where; /* -EINVAL: the element ("alert/status") */
+};
+/*
+ * Returns 0, -EALREADY (already imported: `existing`), -EINVAL (`why`, `where`), or a store
+ * error. Release `x` in every case. The reader's thread.
+ */
+MUST_CHECK int api__cap_import_map(struct store_reader *rd, const struct store_org *o,
+                                   const struct cap_msg *m, struct api_cap_import *x);
+void api__cap_import_release(struct api_cap_import *x);
 
 /* The alert `id` as JSON (NULL: none or unreadable; `*a_org` gets its org id when found). */
 json_t *api__alert_load(struct store_reader *rd, int64_t id, int64_t *a_org);
