@@ -65,6 +65,7 @@ struct opts {
     unsigned interval_ms;
     unsigned burst;
     unsigned payload;
+    const char *alert_zone; /* araldo: publish civil-protection alerts in this zone, not posts */
     unsigned timeout_s;
     const char *label;
     pid_t server_pids[16];
@@ -760,9 +761,23 @@ static int publish(const struct opts *o, unsigned k, int64_t *t_out)
     for (size_t i = 0; n < (int)o->payload && n < (int)sizeof(text) - 1; i++)
         text[n++] = filler[i % (sizeof(filler) - 1)];
     text[n] = '\0';
-    if (o->target == T_ARALDO)
+    if (o->target == T_ARALDO && o->alert_zone) {
+        /* An alert: the marker leads the headline (at most 160 characters), the text follows
+         * as the description, so the event is about as big as the post's. */
+        char exp[32];
+        time_t e = time(NULL) + 86400;
+        struct tm tm;
+
+        gmtime_r(&e, &tm);
+        strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        bl = snprintf(body, sizeof(body),
+                      "{\"zones\":[\"%s\"],\"risk\":\"idraulico\",\"level\":\"arancione\","
+                      "\"expires\":\"%s\",\"info\":[{\"language\":\"it\",\"headline\":"
+                      "\"%.*s\",\"description\":\"%s\"}]}",
+                      o->alert_zone, exp, 60, text, text);
+    } else if (o->target == T_ARALDO) {
         bl = snprintf(body, sizeof(body), "{\"text\":\"%s\"}", text);
-    else
+    } else
         bl = snprintf(body, sizeof(body), "%s", text);
     n = snprintf(req, sizeof(req),
                  "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
@@ -949,32 +964,24 @@ static void usage(void)
             "usage: fanout_client --target araldo|nchan --proto sse|ws --port P --sub PATH\n"
             "         --pub PATH [--token T] [--channel H] [--host 127.0.0.1] [--n 10000]\n"
             "         [--procs 2] [--src-base 2] [--paced 20] [--interval-ms 500] [--burst 20]\n"
-            "         [--payload 200] [--timeout 60] [--server-pids PID,PID] [--label X]\n");
+            "         [--payload 200] [--timeout 60] [--server-pids PID,PID] [--label X]\n"
+            "         [--alert-zone CODE]   (araldo: --pub is .../alerts, alerts not posts)\n");
     exit(2);
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
     static const struct option lo[] = {
-        { "target", 1, 0, 'T' },
-        { "proto", 1, 0, 'P' },
-        { "host", 1, 0, 'h' },
-        { "port", 1, 0, 'p' },
-        { "sub", 1, 0, 's' },
-        { "pub", 1, 0, 'u' },
-        { "token", 1, 0, 't' },
-        { "channel", 1, 0, 'c' },
-        { "n", 1, 0, 'n' },
-        { "procs", 1, 0, 'j' },
-        { "src-base", 1, 0, 'b' },
-        { "paced", 1, 0, 'm' },
-        { "interval-ms", 1, 0, 'i' },
-        { "burst", 1, 0, 'B' },
-        { "payload", 1, 0, 'L' },
-        { "timeout", 1, 0, 'x' },
-        { "server-pids", 1, 0, 'S' },
-        { "label", 1, 0, 'l' },
-        { 0, 0, 0, 0 },
+        { "target", 1, 0, 'T' },      { "proto", 1, 0, 'P' },
+        { "host", 1, 0, 'h' },        { "port", 1, 0, 'p' },
+        { "sub", 1, 0, 's' },         { "pub", 1, 0, 'u' },
+        { "token", 1, 0, 't' },       { "channel", 1, 0, 'c' },
+        { "n", 1, 0, 'n' },           { "procs", 1, 0, 'j' },
+        { "src-base", 1, 0, 'b' },    { "paced", 1, 0, 'm' },
+        { "interval-ms", 1, 0, 'i' }, { "burst", 1, 0, 'B' },
+        { "payload", 1, 0, 'L' },     { "timeout", 1, 0, 'x' },
+        { "server-pids", 1, 0, 'S' }, { "label", 1, 0, 'l' },
+        { "alert-zone", 1, 0, 'z' },  { 0, 0, 0, 0 },
     };
     int ch;
 
@@ -1050,6 +1057,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
             break;
         case 'l':
             o->label = optarg;
+            break;
+        case 'z':
+            o->alert_zone = optarg;
             break;
         case 'S':
             for (char *s = optarg; *s && o->nserver_pids < 16;) {

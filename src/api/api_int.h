@@ -13,15 +13,21 @@
 
 struct posts_cache;
 struct pages_cache;
+struct alerts_cache;
 
 struct api_loop {
     struct store_reader *reader;
     struct http_loop *loop;
-    struct posts_cache *posts_cache; /* api/posts.c: this loop's cache of public post pages */
-    struct pages_cache *pages_cache; /* api/pages.c: this loop's rendered /c/{handle} pages */
-    struct fanout_loop *fanout;      /* api/stream.c: this loop's side of the hub, or NULL */
+    struct posts_cache *posts_cache;   /* api/posts.c: this loop's cache of public post pages */
+    struct pages_cache *pages_cache;   /* api/pages.c: this loop's rendered /c/{handle} pages */
+    struct fanout_loop *fanout;        /* api/stream.c: this loop's side of the hub, or NULL */
+    struct alerts_cache *alerts_cache; /* api/stream_alerts.c: alert status per org, or NULL */
 };
 
+/* Free a loop's cache of alert statuses (api/stream_alerts.c). NULL-safe. */
+void api__alerts_cache_free(struct alerts_cache *c);
+/* An alert event is about to be published (the event sink, any thread): statuses are stale. */
+void api__stream_alerts_changed(void);
 /* Free a loop's cache of public post pages (api/posts.c). NULL-safe. */
 void api__posts_cache_free(struct posts_cache *c);
 /* Free a loop's cache of rendered channel pages (api/pages.c). NULL-safe. */

@@ -33,6 +33,7 @@ extern const struct api_route_set api_reactions_routes __attribute__((weak));
 extern const struct api_route_set api_polls_routes __attribute__((weak));
 extern const struct api_route_set api_stream_routes __attribute__((weak));
 extern const struct api_route_set api_pages_routes __attribute__((weak));
+extern const struct api_route_set api_alerts_routes __attribute__((weak));
 
 #define MAX_ROUTES 256
 
@@ -43,7 +44,7 @@ const struct http_route *api_routes(size_t *n)
     const struct api_route_set *sets[] = {
         &api_ops_routes,       &api_tokens_routes, &api_accounts_routes, &api_channels_routes,
         &api_followers_routes, &api_posts_routes,  &api_media_routes,    &api_reactions_routes,
-        &api_polls_routes,     &api_stream_routes, &api_pages_routes,
+        &api_polls_routes,     &api_stream_routes, &api_pages_routes,    &api_alerts_routes,
     };
 
     if (!count) {
@@ -129,6 +130,7 @@ void api_loop_fini(void *app, void *loop_ctx)
         return;
     api__posts_cache_free(l->posts_cache);
     api__pages_cache_free(l->pages_cache);
+    api__alerts_cache_free(l->alerts_cache);
     fanout_loop_free(l->fanout); /* its streams ended before the loop stopped */
     store_reader_close(l->reader);
     free(l);

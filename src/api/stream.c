@@ -310,6 +310,7 @@ void api__stream_refresh_follows(struct stream *st)
 {
     struct follow_list fl = { .max = st->app->set.stream_max_channels };
     bool changed = false;
+    unsigned n_new = 0;
     int err;
 
     if (!st->follows || st->closed)
@@ -342,10 +343,20 @@ void api__stream_refresh_follows(struct stream *st)
         api__stream_add(st, fl.f[j].ch.id, fl.f[j].ch.handle, fl.f[j].ch.last_seq)->why =
             API_ACCESS_FOLLOWER;
         (void)!fanout_sub_join(st->sub, fl.f[j].ch.id);
+        fl.f[n_new++].ch.org_id = fl.f[j].ch.org_id; /* j >= n_new: reuse the list's front */
         changed = true;
     }
     if (changed)
         (void)!api__stream_sse_id_line(st, "\n"); /* EventSource keeps it as its Last-Event-ID */
+    /* The civil-protection status of each org a new channel belongs to (api/stream_alerts.c). */
+    for (unsigned j = 0; j < n_new && !st->closed; j++) {
+        bool seen = false;
+
+        for (unsigned k = 0; k < j; k++)
+            seen = seen || fl.f[k].ch.org_id == fl.f[j].ch.org_id;
+        if (!seen)
+            (void)api__stream_alerts_org(st, fl.f[j].ch.org_id);
+    }
 out:
     free(fl.f);
 }
@@ -527,6 +538,9 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
             continue;
         }
         for (; i < n && ev[i].seq && k < ARRAY_SIZE(fe); i++, k++) {
+            /* Before it is published: a status cached since is stale (api/stream_alerts.c). */
+            if (!strcmp(ev[i].kind, "alert"))
+                api__stream_alerts_changed();
             fe[k] = (struct fanout_event){
                 .channel_id = ev[i].channel_id,
                 .channel = ev[i].channel,
@@ -776,8 +790,12 @@ static void stream_get(struct http_req *r)
     /* The starting cursor, so a client that drops before any event resumes from here. */
     if (!http_stream_write(r, first, (size_t)n))
         (void)!api__stream_sse_id_line(st, "\n");
-    if (api__stream_leave(st) && api__stream_go_live(st, resume))
-        http_stream_trim(r); /* the request is read: keep only the connection */
+    if (api__stream_leave(st) && api__stream_go_live(st, resume)) {
+        api__stream_enter(st);
+        (void)api__stream_alerts_start(st); /* civil-protection status: after joining */
+        if (api__stream_leave(st))
+            http_stream_trim(r); /* the request is read: keep only the connection */
+    }
     free(resume);
     return;
 fail:

@@ -85,6 +85,16 @@ void api__stream_ws_get(struct http_req *r);
 /* WebSocket: send a JSON object (reference taken). */
 void api__stream_ws_reply(struct stream *st, json_t *v);
 
+/* ---- civil-protection status at start (api/stream_alerts.c) ---- */
+
+/*
+ * Send the current alert status of every org among the stream's channels (after going live).
+ * Returns 0 or -EPIPE (the stream is gone). Between enter() and leave().
+ */
+int api__stream_alerts_start(struct stream *st);
+/* The same for org `org_id` alone (a WebSocket subscribe). */
+int api__stream_alerts_org(struct stream *st, int64_t org_id);
+
 /* ---- access (api/stream_access.c) ---- */
 
 /* Remember why the request may read `ch` (from api__channel_access) on channel `c`. */

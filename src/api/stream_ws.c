@@ -41,7 +41,10 @@ static bool ws_readable(struct stream *st, const struct store_channel *ch, uint8
     return st->follower && !store_follower_follows(st->al->reader, st->hash, ch->id, &yes) && yes;
 }
 
-/* Subscribe to one channel (from `pos.seq`, or live when -1). Returns false if `st` is gone. */
+/*
+ * Subscribe to one channel (from `pos.seq`, or live when -1). Returns false if `st` is gone.
+ * `ch->org_id` is the channel's org when it was subscribed, else 0.
+ */
 static bool ws_subscribe_one(struct stream *st, const struct api_pos *pos, struct store_channel *ch)
 {
     struct stream_ch *c;
@@ -49,6 +52,7 @@ static bool ws_subscribe_one(struct stream *st, const struct api_pos *pos, struc
     int rc = 0;
 
     if (store_channel_get(st->al->reader, pos->handle, ch) || !ws_readable(st, ch, &why)) {
+        ch->org_id = 0; /* no status of its org either: that would tell it exists */
         ws_error(st, "channel_not_found", pos->handle,
                  "There is no channel with this handle: check it (an unlisted channel needs "
                  "your follower token and a follow).");
@@ -57,6 +61,7 @@ static bool ws_subscribe_one(struct stream *st, const struct api_pos *pos, struc
     c = api__stream_find(st, ch->id);
     if (!c) {
         if (st->n >= st->app->set.stream_max_channels) {
+            ch->org_id = 0;
             ws_error(st, "too_many_channels", pos->handle,
                      "This stream carries the most channels it may: unsubscribe from one "
                      "first.");
@@ -99,6 +104,8 @@ static void ws_on_text(struct http_ws *ws, void *ctx, const char *p, size_t len)
     unsigned max = st->app->set.stream_max_channels;
     struct api_pos *pos = xcalloc(max, sizeof(*pos));
     struct store_channel *ch = NULL;
+    int64_t *orgs = NULL;
+    size_t n_orgs = 0;
     enum api_ws_type type = API_WS_SUBSCRIBE;
     char why[200];
     int n;
@@ -113,14 +120,28 @@ static void ws_on_text(struct http_ws *ws, void *ctx, const char *p, size_t len)
         goto out;
     }
     ch = xmalloc(sizeof(*ch));
+    orgs = xcalloc((size_t)n, sizeof(*orgs));
     for (int i = 0; i < n && !st->closed; i++) {
+        ch->org_id = 0;
         if (type == API_WS_UNSUBSCRIBE) {
             ws_unsubscribe_one(st, &pos[i]);
         } else if (!ws_subscribe_one(st, &pos[i], ch)) {
             break;
         }
+        for (size_t j = 0; ch->org_id && j <= n_orgs; j++) {
+            if (j == n_orgs) {
+                orgs[n_orgs++] = ch->org_id;
+                break;
+            }
+            if (orgs[j] == ch->org_id)
+                break;
+        }
     }
+    /* The civil-protection status of each org subscribed to, once, after the subscribed. */
+    for (size_t j = 0; j < n_orgs && !st->closed; j++)
+        (void)api__stream_alerts_org(st, orgs[j]);
 out:
+    free(orgs);
     free(ch);
     free(pos);
     (void)api__stream_leave(st);
@@ -167,6 +188,8 @@ void api__stream_ws_get(struct http_req *r)
             api__stream_ws_reply(st, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel",
                                                st->ch[i].handle, "seq", (json_int_t)st->ch[i].seq));
         }
+        if (!st->closed)
+            (void)api__stream_alerts_start(st); /* civil-protection status: after joining */
         if (api__stream_leave(st))
             http_stream_trim(r); /* the request is read: keep only the connection */
     }

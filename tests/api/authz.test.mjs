@@ -112,7 +112,47 @@ const rows = () => [
   ['DELETE', async () => ({ path: `/api/v1/posts/${await pollPost()}/vote` }), FOLLOWER_ONLY(204)],
   ['PUT', async (role) => ({ path: `/api/v1/posts/${await pollPost()}/vote`, body: { options: [0] }, ...(role === 'follower' ? { as: await w.follower() } : {}) }),
     FOLLOWER_ONLY(403)],
+  // civil-protection alerts (issue 13): org admins publish; staff only with civil_protection,
+  // which nobody here has; what only the org's staff may read is 404 to everyone else
+  ['GET', '/api/v1/orgs/comune-a/zones', PUBLIC],
+  ['POST', () => ({ path: '/api/v1/orgs/comune-a/zones', body: { code: w.unique('Z'), name: 'Zona' } }), [401, 401, 403, 403, 403, 201, 201]],
+  ['GET', async () => ({ path: `/api/v1/orgs/comune-a/zones/${await zone()}` }), PUBLIC],
+  ['PATCH', async () => ({ path: `/api/v1/orgs/comune-a/zones/${await zone()}`, body: { name: 'Zona 2' } }), [401, 401, 403, 403, 403, 200, 200]],
+  ['DELETE', async () => ({ path: `/api/v1/orgs/comune-a/zones/${await zone()}` }), [401, 401, 403, 403, 403, 204, 204]],
+  ['GET', '/api/v1/orgs/comune-a/risks', PUBLIC],
+  ['PUT', () => ({ path: '/api/v1/orgs/comune-a/risks/frane', body: { name: 'Frane' } }), [401, 401, 403, 403, 403, 204, 204]],
+  ['DELETE', async () => {
+    await w.ok(204, 'PUT', '/api/v1/orgs/comune-a/risks/tmp', { as: w.tok.operator, body: { name: 'Tmp' } });
+    return { path: '/api/v1/orgs/comune-a/risks/tmp' };
+  }, [401, 401, 403, 403, 403, 204, 204]],
+  ['GET', '/api/v1/orgs/comune-a/alerts/settings', [404, 404, 404, 200, 200, 200, 200]],
+  ['PUT', () => ({ path: '/api/v1/orgs/comune-a/alerts/settings', body: { two_person_rule: false } }), [401, 401, 404, 403, 403, 200, 200]],
+  ['POST', async () => ({ path: '/api/v1/orgs/comune-a/alerts', body: alertBody(await zone(), { status: 'Test' }) }), [401, 401, 403, 403, 403, 201, 201]],
+  ['GET', '/api/v1/orgs/comune-a/alerts', PUBLIC],
+  ['GET', '/api/v1/orgs/comune-a/alerts/current', PUBLIC],
+  ['GET', '/api/v1/orgs/comune-a/alerts/current?status=Exercise', [404, 404, 404, 200, 200, 200, 200]],
+  ['GET', '/api/v1/orgs/comune-a/alerts.atom', PUBLIC],
+  ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert()}` }), PUBLIC],
+  ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert()}.cap` }), PUBLIC],
+  ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert({ status: 'Exercise' })}` }), [404, 404, 404, 200, 200, 200, 200]],
+  ['POST', async () => ({ path: `/api/v1/alerts/${await pendingAlert()}/approve` }), [401, 401, 404, 403, 403, 403, 200]],
+  ['DELETE', async () => ({ path: `/api/v1/alerts/${await pendingAlert()}` }), [401, 401, 404, 403, 403, 200, 200]],
+  ['POST', () => ({ path: '/api/v1/orgs/comune-a/alerts/import', body: {} }), [401, 401, 403, 403, 403, 415, 415]],
 ];
+
+// Alerts: a fresh zone of org A, and alerts in it published (or left pending) by its org admin.
+const zone = async () => (await w.ok(201, 'POST', '/api/v1/orgs/comune-a/zones', { as: w.tok.org_admin, body: { code: w.unique('Z'), name: 'Zona' } })).code;
+const alertBody = (code, extra = {}) => ({
+  zones: [code], risk: 'vento', level: 'giallo', expires: new Date(Date.now() + 3600e3).toISOString(),
+  info: [{ language: 'it', headline: 'Vento forte' }], ...extra,
+});
+const newAlert = async (extra) => (await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: alertBody(await zone(), extra) })).id;
+const pendingAlert = async () => {
+  await w.ok(200, 'PUT', '/api/v1/orgs/comune-a/alerts/settings', { as: w.tok.operator, body: { two_person_rule: true } });
+  const a = await w.ok(202, 'POST', '/api/v1/orgs/comune-a/alerts', { as: w.tok.org_admin, body: alertBody(await zone(), { level: 'rosso' }) });
+  await w.ok(200, 'PUT', '/api/v1/orgs/comune-a/alerts/settings', { as: w.tok.operator, body: { two_person_rule: false } });
+  return a.id;
+};
 
 // A post of the main channel with a two-option poll.
 const pollPost = async () => (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/posts`, {

@@ -295,7 +295,8 @@ test('?channels= says `subscribed` with its starting seq, before any event; with
   await waitFor(() => e.of('subscribed').length === 2, 'subscribed for each channel of ?channels=');
   const start = e.of('subscribed').find((m) => m.channel === h);
   assert.ok(start.seq >= 1);
-  assert.equal(e.msgs.length, 2, 'nothing before the subscribed messages');
+  // Then the civil-protection status of the channels' org (issue 13), not numbered.
+  assert.deepEqual(e.msgs.map((m) => m.type), ['subscribed', 'subscribed', 'alerts.current'], 'nothing before the subscribed messages');
   const id = await post(h, 'dopo');
   await waitFor(() => e.events().length === 1, 'live event');
   assert.equal(e.events()[0].data.id, id);
@@ -304,7 +305,7 @@ test('?channels= says `subscribed` with its starting seq, before any event; with
   // The order docs/API.md shows: replayed events, then `subscribed` with the seq after them.
   const d = await connect();
   await d.subscribe([h], { [h]: start.seq - 1 });
-  assert.deepEqual(d.msgs.map((m) => m.type), ['event', 'event', 'subscribed']);
+  assert.deepEqual(d.msgs.map((m) => m.type), ['event', 'event', 'subscribed', 'alerts.current']);
   assert.deepEqual(d.msgs.slice(0, 2).map((m) => m.data.id), [first, id]);
   assert.equal(d.msgs[2].seq, start.seq + 1);
   d.close();

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Civil-protection alerts: the reads (zones, risks, settings, alerts) and the alert's JSON, the
+ * one shape the API answers with and the "alert" event carries.
+ */
+#include "store/alerts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "store/alerts_int.h"
+#include "store/store_int.h"
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s ? (const char *)s : "";
+}
+
+/* Step `st` (bound) to the end, calling `row(st, ctx)` per row. -ENOENT if `need` and none. */
+static int each_row(sqlite3 *db, sqlite3_stmt *st, bool need, void (*row)(sqlite3_stmt *, void *),
+                    void *ctx, const char *what)
+{
+    unsigned n = 0;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row(st, ctx);
+        n++;
+    }
+    store__stmt_done(st);
+    if (rc != SQLITE_DONE)
+        return store__errno(db, rc, what);
+    return need && !n ? -ENOENT : 0;
+}
+
+/* ---- zones ---- */
+
+struct zone_cb {
+    store_zone_fn *each;
+    void *ctx;
+};
+
+static void zone_row(sqlite3_stmt *st, void *ctx)
+{
+    struct zone_cb *cb = ctx;
+    struct store_zone z = {
+        .id = sqlite3_column_int64(st, 0),
+        .code = col_text(st, 1),
+        .name = col_text(st, 2),
+        .geocodes_json = col_text(st, 3),
+        .polygon = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : col_text(st, 4),
+    };
+
+    cb->each(cb->ctx, &z);
+}
+
+int store_zone_list(struct store_reader *r, int64_t org_id, const char *code, store_zone_fn *each,
+                    void *ctx)
+{
+    static const char sql[] = "SELECT id, code, name, geocodes, polygon FROM alert_zones"
+                              " WHERE org_id = ?1 AND (?2 IS NULL OR code = ?2) ORDER BY code";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct zone_cb cb = { each, ctx };
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    if (code) {
+        sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 2);
+    }
+    return each_row(r->db, st, code != NULL, zone_row, &cb, "zone_list");
+}
+
+/* ---- risks ---- */
+
+struct risk_cb {
+    store_risk_fn *each;
+    void *ctx;
+};
+
+static void risk_row(sqlite3_stmt *st, void *ctx)
+{
+    struct risk_cb *cb = ctx;
+
+    cb->each(cb->ctx, col_text(st, 0), col_text(st, 1), col_text(st, 2));
+}
+
+int store_risk_list(struct store_reader *r, int64_t org_id, store_risk_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT code, name, category FROM alert_risks WHERE org_id = ?1"
+                              " ORDER BY code";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct risk_cb cb = { each, ctx };
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    return each_row(r->db, st, false, risk_row, &cb, "risk_list");
+}
+
+/* ---- settings ---- */
+
+struct pub_cb {
+    store_publisher_fn *each;
+    void *ctx;
+};
+
+static void pub_row(sqlite3_stmt *st, void *ctx)
+{
+    struct pub_cb *cb = ctx;
+
+    cb->each(cb->ctx, sqlite3_column_int64(st, 0));
+}
+
+int store_alert_settings_get(struct store_reader *r, int64_t org_id, store_alert_settings_fn *got,
+                             store_publisher_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT two_person_rule, import_rules FROM alert_settings"
+                              " WHERE org_id = ?1";
+    static const char pubs[] = "SELECT p.user_id FROM alert_publishers p JOIN users u"
+                               " ON u.id = p.user_id WHERE p.org_id = ?1"
+                               " AND u.disabled_ms IS NULL ORDER BY p.user_id";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct store_alert_settings set = { false, "{}" };
+    struct pub_cb cb = { each, ctx };
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        set.two_person_rule = sqlite3_column_int(st, 0) != 0;
+        set.import_rules = col_text(st, 1);
+    }
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        got(ctx, &set);
+    store__stmt_done(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store__errno(r->db, rc, "alert_settings");
+    if (!each)
+        return 0;
+    st = store__stmt(&r->stmts, pubs);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    return each_row(r->db, st, false, pub_row, &cb, "alert_publishers");
+}
+
+int store_alert_publisher(struct store_reader *r, int64_t org_id, int64_t user_id, bool *yes)
+{
+    static const char sql[] = "SELECT 1 FROM alert_publishers WHERE org_id = ?1 AND user_id = ?2";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_int64(st, 2, user_id);
+    rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW;
+    store__stmt_done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "alert_publisher");
+}
+
+/* ---- alerts ---- */
+
+#define ALERT_COLS                                                                           \
+    "a.id, a.org_id, o.slug, a.identifier, a.sender, a.sent_ms, a.onset_ms, a.expires_ms,"   \
+    " a.created_ms, coalesce(a.published_ms, 0), a.status, a.msg_type, a.risk, a.level,"     \
+    " a.phase, a.state, a.doc, a.refs, coalesce(a.replaced_by, 0), a.imported FROM alerts a" \
+    " JOIN orgs o ON o.id = a.org_id"
+
+struct alert_cb {
+    store_alert_fn *each;
+    void *ctx;
+};
+
+static void alert_row(sqlite3_stmt *st, void *ctx)
+{
+    struct alert_cb *cb = ctx;
+    struct store_alert a = {
+        .id = sqlite3_column_int64(st, 0),
+        .org_id = sqlite3_column_int64(st, 1),
+        .org = col_text(st, 2),
+        .identifier = col_text(st, 3),
+        .sender = col_text(st, 4),
+        .sent_ms = sqlite3_column_int64(st, 5),
+        .onset_ms = sqlite3_column_int64(st, 6),
+        .expires_ms = sqlite3_column_int64(st, 7),
+        .created_ms = sqlite3_column_int64(st, 8),
+        .published_ms = sqlite3_column_int64(st, 9),
+        .status = col_text(st, 10),
+        .msg_type = col_text(st, 11),
+        .risk = col_text(st, 12),
+        .level = col_text(st, 13),
+        .phase = col_text(st, 14),
+        .state = col_text(st, 15),
+        .doc_json = col_text(st, 16),
+        .refs_json = col_text(st, 17),
+        .replaced_by = sqlite3_column_int64(st, 18),
+        .imported = sqlite3_column_int(st, 19) != 0,
+    };
+
+    cb->each(cb->ctx, &a);
+}
+
+static int alert_by_id(sqlite3 *db, struct stmt_cache *stmts, int64_t id, store_alert_fn *each,
+                       void *ctx)
+{
+    static const char sql[] = "SELECT " ALERT_COLS " WHERE a.id = ?1";
+    sqlite3_stmt *st = store__stmt(stmts, sql);
+    struct alert_cb cb = { each, ctx };
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    return each_row(db, st, true, alert_row, &cb, "alert_get");
+}
+
+int store_alert_get(struct store_reader *r, int64_t id, store_alert_fn *each, void *ctx)
+{
+    return alert_by_id(r->db, &r->stmts, id, each, ctx);
+}
+
+int store_alert_find(struct store_reader *r, int64_t org_id, const char *sender,
+                     const char *identifier, int64_t sent_ms, store_alert_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT " ALERT_COLS " WHERE a.org_id = ?1 AND a.sender = ?2"
+                              " AND a.identifier = ?3 AND (?4 < 0 OR a.sent_ms = ?4)"
+                              " ORDER BY a.id DESC LIMIT 1";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct alert_cb cb = { each, ctx };
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_text(st, 2, sender, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, identifier, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, sent_ms);
+    return each_row(r->db, st, true, alert_row, &cb, "alert_find");
+}
+
+int store_alert_list(struct store_reader *r, const struct store_alert_query *q,
+                     store_alert_fn *each, void *ctx)
+{
+    static const char sql[] =
+        "SELECT " ALERT_COLS " WHERE a.org_id = ?1 AND (?2 IS NULL OR a.status = ?2)"
+        " AND (?3 IS NULL OR a.state = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 FROM"
+        " json_each(a.doc, '$.areas') z WHERE json_extract(z.value, '$.code') = ?4))"
+        " AND (?5 IS NULL OR a.risk = ?5) AND (?6 = 0 OR a.expires_ms > ?6)"
+        " AND (?7 = 0 OR a.onset_ms < ?7) AND (?8 = 0 OR a.id < ?8)"
+        " ORDER BY a.id DESC LIMIT ?9";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct alert_cb cb = { each, ctx };
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, q->org_id);
+    sqlite3_bind_text(st, 2, q->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, q->zone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, q->risk, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, q->from_ms);
+    sqlite3_bind_int64(st, 7, q->to_ms);
+    sqlite3_bind_int64(st, 8, q->before_id);
+    sqlite3_bind_int(st, 9, (int)(q->limit ? q->limit : 50));
+    return each_row(r->db, st, false, alert_row, &cb, "alert_list");
+}
+
+int store_alert_live(struct store_reader *r, int64_t org_id, const char *status, int64_t now_ms,
+                     store_alert_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT " ALERT_COLS " WHERE a.org_id = ?1 AND a.expires_ms > ?3"
+                              " AND a.state = 'published' AND a.replaced_by IS NULL"
+                              " AND a.msg_type <> 'Cancel' AND a.status = ?2"
+                              " ORDER BY a.onset_ms, a.id";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct alert_cb cb = { each, ctx };
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    return each_row(r->db, st, false, alert_row, &cb, "alert_live");
+}
+
+/* ---- the alert's JSON ---- */
+
+static json_t *time_json(int64_t ms)
+{
+    char s[40];
+
+    if (!ms)
+        return json_null();
+    clock_rfc3339(ms, s, sizeof(s));
+    return json_string(s);
+}
+
+static json_t *id_json(int64_t id)
+{
+    char s[24];
+
+    if (!id)
+        return json_null();
+    snprintf(s, sizeof(s), "%lld", (long long)id);
+    return json_string(s);
+}
+
+json_t *store_alert_json(const struct store_alert *a)
+{
+    json_t *doc = json_loads(a->doc_json, 0, NULL);
+    json_t *refs = json_loads(a->refs_json, 0, NULL);
+    json_t *zones = json_array();
+    json_t *refs_out = json_array();
+    json_t *areas, *v, *it;
+    char cap[64];
+    size_t i;
+
+    if (!json_is_object(doc) || !json_is_array(refs)) {
+        json_decref(doc);
+        json_decref(refs);
+        json_decref(zones);
+        json_decref(refs_out);
+        return NULL;
+    }
+    areas = json_object_get(doc, "areas");
+    json_array_foreach(areas, i, it) json_array_append(zones, json_object_get(it, "code"));
+    json_array_foreach(refs, i, it)
+        json_array_append_new(refs_out, id_json(json_integer_value(it)));
+    snprintf(cap, sizeof(cap), "/api/v1/alerts/%lld.cap", (long long)a->id);
+    v = json_pack("{s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:O?, s:s, s:s, s:o, s:o, s:o, s:O?,"
+                  " s:O?, s:o, s:s, s:o, s:b, s:s}",
+                  "id", id_json(a->id), "org", a->org, "identifier", a->identifier, "sender",
+                  a->sender, "sent", time_json(a->sent_ms), "status", a->status, "msg_type",
+                  a->msg_type, "risk", a->risk, "risk_name", json_object_get(doc, "risk_name"),
+                  "level", a->level, "phase", a->phase, "onset", time_json(a->onset_ms), "expires",
+                  time_json(a->expires_ms), "zones", zones, "areas", areas, "info",
+                  json_object_get(doc, "info"), "references", refs_out, "state", a->state,
+                  "replaced_by", id_json(a->replaced_by), "imported", a->imported, "cap_url", cap);
+    json_decref(doc);
+    json_decref(refs);
+    return v;
+}
+
+struct payload {
+    char *out;
+};
+
+static void payload_one(void *ctx, const struct store_alert *a)
+{
+    struct payload *p = ctx;
+    json_t *v = store_alert_json(a);
+
+    if (v)
+        p->out = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+}
+
+int store__alert_payload(sqlite3 *db, struct stmt_cache *stmts, int64_t id, char **out)
+{
+    struct payload p = { NULL };
+    int err = alert_by_id(db, stmts, id, payload_one, &p);
+
+    if (!err && !p.out)
+        err = -EIO;
+    *out = p.out;
+    return err;
+}
