@@ -1,6 +1,6 @@
 #!/bin/sh
 # The layering rule (DESIGN.md): core depends on nothing of ours; http, store, fanout, push,
-# media and cap depend only on core; api may use all of them; only main.c and cli/ wire
+# media, cap and open311 depend only on core; api may use all of them; only main.c and cli/ wire
 # modules together. Prints each include that breaks it and fails.
 cd "$(dirname "$0")/.."
 
@@ -27,7 +27,8 @@ out=$(
     check push core
     check media core
     check cap core
-    check api core http store fanout push media cap
+    check open311 core
+    check api core http store fanout push media cap open311
 )
 [ -z "$out" ] && exit 0
 echo "$out" >&2
