@@ -32,6 +32,7 @@
 #define PAGE_SIZE_DEF      50
 #define PAGE_SIZE_MAX      200
 #define IDS_MAX            100
+#define CODES_MAX          50
 #define FORM_BODY_MAX      ((size_t)64 * 1024)
 #define ANSWER_MAX         ((size_t)16 * 1024 * 1024)
 #define NEARBY_RADIUS_DEF  100.0
@@ -378,6 +379,10 @@ static void requests_get(struct http_req *r, enum fmt f, const struct store_org 
     struct store_report_query q = { 0 };
     int64_t ids[IDS_MAX];
     const char *idlist = http_req_query(r, "service_request_id");
+    const char *codes = http_req_query(r, "service_code");
+    char codebuf[CODES_MAX * (STORE_SVC_CODE_MAX + 1)];
+    const char *codev[CODES_MAX];
+    char *save = NULL;
     const char *status = http_req_query(r, "status");
     const char *start = http_req_query(r, "start_date");
     const char *end = http_req_query(r, "end_date");
@@ -391,7 +396,6 @@ static void requests_get(struct http_req *r, enum fmt f, const struct store_org 
     q.org_id = o->id;
     if (idlist && *idlist) {
         char buf[IDS_MAX * 20];
-        char *save = NULL;
 
         snprintf(buf, sizeof(buf), "%s", idlist);
         for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -405,9 +409,17 @@ static void requests_get(struct http_req *r, enum fmt f, const struct store_org 
         q.ids = ids;
         q.limit = IDS_MAX;
     } else {
-        q.service_code = http_req_query(r, "service_code");
-        if (q.service_code && !*q.service_code)
-            q.service_code = NULL;
+        if (codes && *codes) {
+            snprintf(codebuf, sizeof(codebuf), "%s", codes);
+            for (char *t = strtok_r(codebuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (q.ncodes == CODES_MAX) {
+                    o311_error(r, f, 400, "service_code: at most 50, comma-separated.");
+                    return;
+                }
+                codev[q.ncodes++] = t;
+            }
+            q.codes = codev;
+        }
         if (status && *status) {
             if (!strcmp(status, "open") || !strcmp(status, "closed")) {
                 q.status = status;

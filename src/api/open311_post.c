@@ -513,8 +513,8 @@ static void filed(struct http_req *r, int err, int64_t id, void *data)
         snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
         /* The token is the reporter's to follow the report with (GET tokens/{token}). */
         answer(r, 201, fl->f,
-               json_pack("[{s:s, s:s, s:s}]", "service_request_id", idstr, "service_notice",
-                         fl->notice, "token", fl->token),
+               json_pack("[{s:s, s:s, s:n, s:s}]", "service_request_id", idstr, "service_notice",
+                         fl->notice, "account_id", "token", fl->token),
                "service_requests", "request");
     }
     filing_free(fl);

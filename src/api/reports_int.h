@@ -64,4 +64,39 @@ static inline const char *api__open311_status(const char *status)
     return !strcmp(status, "risolta") || !strcmp(status, "chiusa") ? "closed" : "open";
 }
 
+/* ---- api/reports.c's helpers for the staff endpoints ---- */
+
+/* The org named by {slug}, or answer 404 and return false. */
+bool api__rep_org(struct http_req *r, struct store_org *o);
+/* Staff of the org (any role) or an operator; answers 401/403 otherwise. */
+bool api__rep_staff(struct http_req *r, const struct store_org *o, struct store_user *me);
+/* An org admin of the org or an operator; answers 401/403 otherwise. */
+bool api__rep_admin(struct http_req *r, const struct store_org *o, struct store_user *me);
+/* A positive decimal id. */
+bool api__rep_id(const char *s, int64_t *out);
+/* A pending write's finish: 204, or 404 / 409 invalid_transition / the errno's status. */
+void api__rep_done(struct http_req *r, int err, int64_t id, void *data);
+
+/* The queue, the detail, the workflow and the public helpers (api/reports_queue.c). */
+void api__reports_queue(struct http_req *r);
+void api__reports_csv(struct http_req *r);
+void api__report_get(struct http_req *r);
+void api__report_patch(struct http_req *r);
+void api__reports_nearby(struct http_req *r);
+void api__reports_stats(struct http_req *r);
+void api__report_follow(struct http_req *r);
+void api__reporter_view(struct http_req *r);
+void api__reporter_reopen(struct http_req *r);
+
+/* Queue a store write whose answer is 204 (or its error). */
+#define API_REP_SUBMIT(r, call_with_done)                                  \
+    do {                                                           \
+        struct api_pending *p_ = api__pending_new(r, api__rep_done, NULL); \
+        int e_ = (call_with_done);                                 \
+        if (e_) {                                                  \
+            api__pending_free(p_);                                 \
+            api__rep_done(r, e_, 0, NULL);                       \
+        }                                                          \
+    } while (0)
+
 #endif

@@ -158,6 +158,8 @@ struct store_report_query {
     const int64_t *ids; /* only these (at most 100), or NULL */
     size_t nids;
     const char *service_code; /* NULL: any */
+    const char *const *codes; /* or any of these service codes (at most 50) */
+    size_t ncodes;
     const char *status;       /* a staff status, "open", "closed", or NULL: any */
     const char *agency;       /* NULL: any */
     int64_t from_ms, to_ms;   /* created in [from, to); 0: unbounded */
@@ -244,6 +246,20 @@ MUST_CHECK int store_report_export_audit(struct store *st, int64_t actor_id, int
  */
 MUST_CHECK int store_reports_erase_personal(struct store *st, int64_t now_ms, unsigned limit,
                                             int64_t *erased);
+
+struct store_report_note {
+    int64_t id;
+    int64_t user_id;          /* 0: the system or the reporter */
+    const char *author_email; /* staff's e-mail, "" otherwise: staff answers only */
+    bool public;
+    const char *status; /* the status it set, or NULL */
+    const char *text;
+    int64_t created_ms;
+};
+typedef void store_report_note_fn(void *ctx, const struct store_report_note *n);
+/* The history of report `id`, oldest first; only public notes when `public_only`. */
+MUST_CHECK int store_report_notes(struct store_reader *r, int64_t id, bool public_only,
+                                  store_report_note_fn *each, void *ctx);
 
 /* ---- statistics ---- */
 

@@ -231,6 +231,8 @@ int store_reports_list(struct store_reader *r, const struct store_report_query *
     struct store_report p;
     int rc, i = 1;
 
+    if (q->nids > 100 || q->ncodes > 50)
+        return -EINVAL;
     buf_init(&sql, 8192);
     rc = buf_puts(&sql, "SELECT " REPORT_COLS " FROM reports r JOIN report_services s"
                         " ON s.id = r.service_id WHERE r.org_id = ?1");
@@ -243,6 +245,13 @@ int store_reports_list(struct store_reader *r, const struct store_report_query *
     }
     if (!rc && q->service_code)
         rc = buf_puts(&sql, " AND s.code = ?2");
+    if (!rc && q->ncodes) {
+        rc = buf_puts(&sql, " AND s.code IN (");
+        for (size_t k = 0; k < q->ncodes && !rc; k++)
+            rc = buf_printf(&sql, "%s?%zu", k ? ", " : "", 130 + k);
+        if (!rc)
+            rc = buf_puts(&sql, ")");
+    }
     if (!rc && q->status) {
         if (!strcmp(q->status, "open"))
             rc = buf_puts(&sql, " AND r.status IN ('nuova', 'presa_in_carico', 'in_lavorazione')");
@@ -275,6 +284,8 @@ int store_reports_list(struct store_reader *r, const struct store_report_query *
         sqlite3_bind_int64(st, (int)(20 + k), q->ids[k]);
     if (q->service_code)
         sqlite3_bind_text(st, 2, q->service_code, -1, SQLITE_STATIC);
+    for (size_t k = 0; k < q->ncodes; k++)
+        sqlite3_bind_text(st, (int)(130 + k), q->codes[k], -1, SQLITE_STATIC);
     if (q->status)
         sqlite3_bind_text(st, 3, q->status, -1, SQLITE_STATIC);
     if (q->agency)
@@ -419,6 +430,35 @@ int store_report_contact(struct store_reader *r, int64_t id, struct store_report
         rc = SQLITE_DONE;
     }
     return finish(r, st, rc, "report_contact");
+}
+
+int store_report_notes(struct store_reader *r, int64_t id, bool public_only,
+                       store_report_note_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT n.id, coalesce(n.user_id, 0), coalesce(u.email, ''),"
+                              " n.public, n.status, n.text, n.created_ms FROM report_notes n"
+                              " LEFT JOIN users u ON u.id = n.user_id"
+                              " WHERE n.report_id = ?1 AND (?2 = 0 OR n.public = 1)"
+                              " ORDER BY n.id LIMIT 1000";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct store_report_note n;
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, public_only);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n.id = sqlite3_column_int64(st, 0);
+        n.user_id = sqlite3_column_int64(st, 1);
+        n.author_email = text(st, 2);
+        n.public = sqlite3_column_int(st, 3) != 0;
+        n.status = text_or_null(st, 4);
+        n.text = text(st, 5);
+        n.created_ms = sqlite3_column_int64(st, 6);
+        each(ctx, &n);
+    }
+    return finish(r, st, rc, "report_notes");
 }
 
 /* ---- statistics ---- */
