@@ -269,9 +269,8 @@ static bool authenticate(struct http_req *r, struct filing *fl)
             return false;
         }
         fl->n.api_key_id = key_id;
-        return !limited(r, fl->f,
-                        api__key_rates_take(a->key_rates, key_id, rate, clock_now_ms(), &retry),
-                        retry);
+        err = api__key_rates_take(a->key_rates, key_id, rate, clock_now_ms(), &retry);
+        return !limited(r, fl->f, err, retry);
     }
     if (auth && !strncasecmp(auth, "Bearer follower_", 16)) {
         const char *tok = auth + 7;

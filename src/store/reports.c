@@ -394,8 +394,8 @@ static int report_update(struct rw *c, struct store_tx *tx)
         " forwarded_to = coalesce(?13, forwarded_to),"
         " first_answer_ms = CASE WHEN first_answer_ms IS NULL AND (?3 IS NOT NULL OR ?5 IS NOT"
         "   NULL) THEN ?2 ELSE first_answer_ms END,"
-        " resolved_ms = CASE WHEN ?3 = 'risolta' THEN ?2 WHEN ?3 IS NOT NULL THEN NULL"
-        "   ELSE resolved_ms END,"
+        " resolved_ms = CASE WHEN ?3 = 'risolta' THEN ?2 WHEN ?3 IN ('nuova', 'presa_in_carico',"
+        "   'in_lavorazione') THEN NULL ELSE resolved_ms END,"
         " closed_ms = CASE WHEN ?3 IN ('risolta', 'chiusa') THEN ?2 WHEN ?3 IS NOT NULL THEN"
         "   NULL ELSE closed_ms END"
         " WHERE id = ?1";
