@@ -538,6 +538,9 @@ static const struct http_route routes[] = {
     { HTTP_M_PUT, 0, "/api/v1/orgs/{slug}/reports/{id}/follow", api__report_follow, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/reports/follow/{token:secret}", api__reporter_view, 0,
       NULL },
+    { HTTP_M_GET, 0, "/api/v1/reports/follow/{token:secret}/stream", api__reporter_stream, 0,
+      NULL },
+    { HTTP_M_GET, 0, "/api/v1/orgs/{slug}/reports/{id}/stream", api__report_stream, 0, NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/reports/follow/{token:secret}/reopen",
       api__reporter_reopen, 8192, NULL },
 };

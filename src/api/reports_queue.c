@@ -331,8 +331,26 @@ static bool opt_string(struct http_req *r, json_t *body, const char *key, size_t
     return true;
 }
 
+struct changed {
+    int64_t org_id, id;
+};
+
+/* A durable change: the report's streams hear it, then the staff get 204. */
+static void patched(struct http_req *r, int err, int64_t id, void *data)
+{
+    struct changed *c = data;
+
+    if (!err)
+        api__report_changed(r, c->org_id, c->id);
+    api__rep_done(r, err, id, NULL);
+    free(c);
+}
+
 void api__report_patch(struct http_req *r)
 {
+    struct api_pending *p;
+    struct changed *chg;
+    int err;
     static const char *const allowed[] = { "status",          "close_reason", "note",
                                            "note_public",     "agency",       "service_notice",
                                            "expected_datetime", "photo",      "text_hidden",
@@ -427,8 +445,15 @@ void api__report_patch(struct http_req *r)
         bad(r, "Nothing to change: send status, note, agency, ... (see docs/API.md).", NULL);
         goto out;
     }
-    API_REP_SUBMIT(r, store_report_update(api__app(r)->store, me.id, o.id, id, &ch,
-                                          api__pending_done, p_));
+    chg = xmalloc(sizeof(*chg));
+    chg->org_id = o.id;
+    chg->id = id;
+    p = api__pending_new(r, patched, chg);
+    err = store_report_update(api__app(r)->store, me.id, o.id, id, &ch, api__pending_done, p);
+    if (err) {
+        api__pending_free(p);
+        patched(r, err, 0, chg);
+    }
 out:
     json_decref(body);
 }
@@ -749,8 +774,12 @@ void api__reporter_view(struct http_req *r)
 
 static void reopened(struct http_req *r, int err, int64_t id, void *data)
 {
+    struct changed *c = data;
+
+    if (!err && c)
+        api__report_changed(r, c->org_id, c->id);
+    free(c);
     (void)id;
-    (void)data;
     if (err == -EPERM)
         http_respond_error(r, 409, "not_reopenable",
                            "Only a report marked solved within the last 14 days can be reopened.",
@@ -769,6 +798,7 @@ void api__reporter_reopen(struct http_req *r)
     const char *tok = http_req_param(r, "token");
     uint8_t hash[SECRET_HASH_LEN];
     const char *note = NULL;
+    struct changed *chg;
     struct api_pending *p;
     json_t *body = NULL;
     size_t len;
@@ -785,13 +815,20 @@ void api__reporter_reopen(struct http_req *r)
         goto out;
     }
     secret_sha256(tok, strlen(tok), hash);
-    p = api__pending_new(r, reopened, NULL);
+    chg = xcalloc(1, sizeof(*chg));
+    err = store_report_by_token(api__reader(r), hash, &chg->id, &chg->org_id);
+    if (err) {
+        explicit_bzero(hash, sizeof(hash));
+        reopened(r, err, 0, chg);
+        goto out;
+    }
+    p = api__pending_new(r, reopened, chg);
     err = store_report_reopen(api__app(r)->store, hash, note ? note : "Non è risolto.",
                               api__pending_done, p);
     explicit_bzero(hash, sizeof(hash));
     if (err) {
         api__pending_free(p);
-        reopened(r, err, 0, NULL);
+        reopened(r, err, 0, chg);
     }
 out:
     json_decref(body);

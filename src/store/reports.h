@@ -174,6 +174,9 @@ MUST_CHECK int store_reports_list(struct store_reader *r, const struct store_rep
 /* Report `id` of org `org_id` through `each`; -ENOENT if none. */
 MUST_CHECK int store_report_get(struct store_reader *r, int64_t org_id, int64_t id,
                                 store_report_fn *each, void *ctx);
+/* The ids of the reports merged into report `id` (at most `max`, into `out`; `*n` how many). */
+MUST_CHECK int store_report_duplicates(struct store_reader *r, int64_t id, int64_t *out,
+                                       size_t max, size_t *n);
 /* The report whose follow token's SHA-256 is `hash`: its id and org. -ENOENT if none. */
 MUST_CHECK int store_report_by_token(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
                                      int64_t *id, int64_t *org_id);

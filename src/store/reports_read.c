@@ -332,6 +332,22 @@ int store_report_get(struct store_reader *r, int64_t org_id, int64_t id, store_r
     return rc;
 }
 
+int store_report_duplicates(struct store_reader *r, int64_t id, int64_t *out, size_t max,
+                            size_t *n)
+{
+    static const char sql[] = "SELECT id FROM reports WHERE duplicate_of = ?1 ORDER BY id";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+
+    *n = 0;
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        out[(*n)++] = sqlite3_column_int64(st, 0);
+    return finish(r, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, "report_duplicates");
+}
+
 int store_report_by_token(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN], int64_t *id,
                           int64_t *org_id)
 {

@@ -6,7 +6,8 @@
 // privacy: reporters' contact data only to staff of that org, never in public answers or logs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, operatorToken, api } from './lib/server.mjs';
+import { EventSource } from 'eventsource';
+import { startServer, operatorToken, api, waitFor } from './lib/server.mjs';
 import { buildWorld } from './lib/world.mjs';
 import { png } from '../fixtures/media/gen.mjs';
 
@@ -378,4 +379,56 @@ test('rate limits: reports per follower and per address per hour', async () => {
     assert.equal((await send(f2)).status, 201, 'another follower, same address: the third');
     assert.equal((await send(f2)).status, 429, 'the address is at its limit');
   } finally { await s.stop(); s.cleanup(); }
+});
+
+// The reporter's live stream: status changes arrive as they are made, one shared message per
+// change whatever the number of streams; after a merge the duplicate's reporter hears the original.
+function listen(path) {
+  const s = { events: [], opened: false };
+  s.es = new EventSource(`${w.srv.url}${path}`);
+  for (const k of ['report', 'report.updated']) s.es.addEventListener(k, (e) => s.events.push({ type: k, data: JSON.parse(e.data), raw: e.data }));
+  s.es.addEventListener('open', () => { s.opened = true; });
+  s.ready = () => waitFor(() => s.opened && s.events.length >= 1, 'stream open with the current state');
+  s.close = () => s.es.close();
+  return s;
+}
+
+test('live: the reporter follows the report with its token and hears staff change its status', async () => {
+  const mine = await file({ ...CONTACT, description: 'In diretta' });
+  const other = await file({ description: 'Un altro' });
+  const a = listen(`/api/v1/reports/follow/${mine.token}/stream`);
+  const b = listen(`/api/v1/orgs/comune-a/reports/${mine.id}/stream`);
+  const c = listen(`/api/v1/reports/follow/${other.token}/stream`);
+  try {
+    await a.ready(); await b.ready(); await c.ready();
+    assert.equal(a.events[0].type, 'report');
+    assert.equal(a.events[0].data.request.service_request_id, mine.id);
+    assert.equal(a.events[0].data.status_detail, 'nuova');
+    assert.equal((await patch(mine.id, { status: 'presa_in_carico', note: 'Arriviamo', note_public: true })).status, 204);
+    await waitFor(() => a.events.some((e) => e.type === 'report.updated') && b.events.some((e) => e.type === 'report.updated'), 'the change, live');
+    const ev = a.events.find((e) => e.type === 'report.updated');
+    assert.equal(ev.data.status_detail, 'presa_in_carico');
+    assert.equal(ev.data.request.status_notes, 'Arriviamo');
+    assert.equal(b.events.find((e) => e.type === 'report.updated').raw, ev.raw, 'the same bytes for every follower');
+    // An internal note is a change too, but says nothing internal.
+    await patch(mine.id, { note: 'Nota interna riservata' });
+    await waitFor(() => a.events.filter((e) => e.type === 'report.updated').length >= 2, 'second change');
+    for (const e of [...a.events, ...b.events]) {
+      assert.ok(!e.raw.includes('riservata'));
+      for (const sec of SECRETS) assert.ok(!e.raw.includes(sec), `stream leaks ${sec}`);
+    }
+    assert.ok(!c.events.some((e) => e.type === 'report.updated'), 'another report hears nothing');
+    // Merge `other` into `mine`: other's reporter now hears mine's changes.
+    await patch(other.id, { duplicate_of: mine.id });
+    await waitFor(() => c.events.some((e) => e.type === 'report.updated'), 'the merge');
+    await patch(mine.id, { status: 'in_lavorazione' });
+    await waitFor(() => c.events.some((e) => e.type === 'report.updated' && e.data.request.service_request_id === mine.id), 'the original, for the duplicate reporter');
+    // "Non è risolto" is a change the stream carries too.
+    await patch(mine.id, { status: 'risolta' });
+    await waitFor(() => a.events.some((e) => e.data.status_detail === 'risolta'), 'solved');
+    await w.ok(204, 'POST', `/api/v1/reports/follow/${mine.token}/reopen`, { body: {} });
+    await waitFor(() => a.events.at(-1).data.status_detail === 'nuova', 'reopened, live');
+  } finally { a.close(); b.close(); c.close(); }
+  assert.equal((await fetch(`${w.srv.url}/api/v1/reports/follow/report_nessuno/stream`)).status, 404);
+  assert.equal((await fetch(`${w.srv.url}/api/v1/orgs/comune-a/reports/999999/stream`)).status, 404);
 });
