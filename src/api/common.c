@@ -45,7 +45,7 @@ const struct http_route *api_routes(size_t *n)
     const struct api_route_set *sets[] = {
         &api_ops_routes,       &api_tokens_routes, &api_accounts_routes, &api_channels_routes,
         &api_followers_routes, &api_posts_routes,  &api_media_routes,    &api_reactions_routes,
-        &api_polls_routes,     &api_stream_routes, &api_open311_routes, &api_reports_routes,
+        &api_polls_routes,     &api_stream_routes, &api_open311_routes,  &api_reports_routes,
     };
 
     if (!count) {
@@ -97,8 +97,8 @@ void api_app_init(struct api_app *a, struct store *store, const struct api_setti
     a->reactions_by_ip =
         ratelimit_new(REACTION_IP_SLOTS, set->reactions_per_ip_per_minute, REACTION_WINDOW_MS);
     a->counts = api__counts_start(store);
-    a->reports_by_token = ratelimit_new(REPORT_TOKEN_SLOTS, set->reports_per_follower_per_hour,
-                                        REPORT_WINDOW_MS);
+    a->reports_by_token =
+        ratelimit_new(REPORT_TOKEN_SLOTS, set->reports_per_follower_per_hour, REPORT_WINDOW_MS);
     a->reports_by_ip =
         ratelimit_new(REPORT_IP_SLOTS, set->reports_per_ip_per_hour, REPORT_WINDOW_MS);
     a->key_rates = api__key_rates_new();

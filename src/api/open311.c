@@ -27,17 +27,17 @@
 #include "open311/form.h"
 #include "store/channels.h"
 
-#define O311_SPEC          "http://wiki.open311.org/GeoReport_v2"
-#define WINDOW_MS          (90LL * 86400 * 1000) /* default and largest requests window */
-#define PAGE_SIZE_DEF      50
-#define PAGE_SIZE_MAX      200
-#define IDS_MAX            100
-#define CODES_MAX          50
-#define FORM_BODY_MAX      ((size_t)64 * 1024)
-#define ANSWER_MAX         ((size_t)16 * 1024 * 1024)
-#define NEARBY_RADIUS_DEF  100.0
-#define NEARBY_RADIUS_MAX  1000.0
-#define REPORT_TOKEN_MAX   80
+#define O311_SPEC         "http://wiki.open311.org/GeoReport_v2"
+#define WINDOW_MS         (90LL * 86400 * 1000) /* default and largest requests window */
+#define PAGE_SIZE_DEF     50
+#define PAGE_SIZE_MAX     200
+#define IDS_MAX           100
+#define CODES_MAX         50
+#define FORM_BODY_MAX     ((size_t)64 * 1024)
+#define ANSWER_MAX        ((size_t)16 * 1024 * 1024)
+#define NEARBY_RADIUS_DEF 100.0
+#define NEARBY_RADIUS_MAX 1000.0
+#define REPORT_TOKEN_MAX  80
 
 enum fmt { FMT_JSON, FMT_XML };
 
@@ -77,8 +77,16 @@ void api__o311_error(struct http_req *r, bool xml, int status, const char *descr
     api__o311_answer(r, status, xml, list, "errors", "error");
 }
 
-#define answer(r, st, f, v, root, item) api__o311_answer(r, st, (f) == FMT_XML, v, root, item)
-#define o311_error(r, f, st, d)         api__o311_error(r, (f) == FMT_XML, st, d)
+static void answer(struct http_req *r, int status, enum fmt f, json_t *v, const char *root,
+                   const char *item)
+{
+    api__o311_answer(r, status, f == FMT_XML, v, root, item);
+}
+
+static void o311_error(struct http_req *r, enum fmt f, int status, const char *description)
+{
+    api__o311_error(r, f == FMT_XML, status, description);
+}
 
 /* "services.json" -> "services", FMT_JSON; false for another extension. */
 static bool split_ext(const char *seg, char *name, size_t namelen, enum fmt *f)
@@ -88,12 +96,13 @@ static bool split_ext(const char *seg, char *name, size_t namelen, enum fmt *f)
 
     if (!dot)
         return false;
-    if (!strcmp(dot, ".json"))
+    if (!strcmp(dot, ".json")) {
         *f = FMT_JSON;
-    else if (!strcmp(dot, ".xml"))
+    } else if (!strcmp(dot, ".xml")) {
         *f = FMT_XML;
-    else
+    } else {
         return false;
+    }
     n = (size_t)(dot - seg);
     if (n == 0 || n >= namelen)
         return false;
@@ -107,7 +116,7 @@ static bool split_ext(const char *seg, char *name, size_t namelen, enum fmt *f)
 struct pick {
     const char *want; /* jurisdiction_id, or NULL */
     struct store_org org;
-    int n;     /* orgs on the server */
+    int n; /* orgs on the server */
     bool found;
 };
 
@@ -118,8 +127,7 @@ static void pick_one(void *ctx, const struct store_org *o)
     p->n++;
     if (p->found)
         return;
-    if (p->want ? (!strcmp(o->jurisdiction_id, p->want) || !strcmp(o->slug, p->want))
-                : p->n == 1) {
+    if (p->want ? (!strcmp(o->jurisdiction_id, p->want) || !strcmp(o->slug, p->want)) : p->n == 1) {
         p->org = *o;
         p->found = !!p->want;
     }
@@ -172,16 +180,16 @@ static json_t *date_or_null(int64_t ms, const char *tz)
     return json_string(d);
 }
 
-void api__report_photo_url(const struct store_report *p, const char *base, char *out,
-                           size_t outlen)
+void api__report_photo_url(const struct store_report *p, const char *base, char *out, size_t outlen)
 {
     *out = '\0';
-    if (strcmp(p->photo_state, "approved"))
+    if (strcmp(p->photo_state, "approved") != 0)
         return;
-    if (p->media_id)
+    if (p->media_id) {
         snprintf(out, outlen, "%s/media/%s/large", base, p->media_id);
-    else if (p->media_url)
+    } else if (p->media_url) {
         snprintf(out, outlen, "%s", p->media_url);
+    }
 }
 
 json_t *api__report_public_json(const struct store_report *p, const char *tz, const char *base)
@@ -202,11 +210,9 @@ json_t *api__report_public_json(const struct store_report *p, const char *tz, co
     json_object_set_new(o, "service_notice", str_or_null(p->service_notice));
     json_object_set_new(o, "requested_datetime", date_or_null(p->created_ms, tz));
     json_object_set_new(o, "updated_datetime", date_or_null(p->updated_ms, tz));
-    json_object_set_new(o, "expected_datetime",
-                        date_or_null(strcmp(api__open311_status(p->status), "open")
-                                         ? 0
-                                         : p->expected_ms,
-                                     tz));
+    json_object_set_new(
+        o, "expected_datetime",
+        date_or_null(strcmp(api__open311_status(p->status), "open") != 0 ? 0 : p->expected_ms, tz));
     json_object_set_new(o, "address", str_or_null(p->address));
     json_object_set_new(o, "address_id", str_or_null(p->address_id));
     json_object_set_new(o, "zipcode", json_null());
@@ -228,15 +234,13 @@ static void stat_one(void *ctx, const struct store_report_stat *s)
 
     json_array_append_new(
         c->list,
-        json_pack("{s:s, s:s, s:I, s:o, s:o, s:f}", "service_code", s->service_code,
-                  "service_name", s->service_name, "received", (json_int_t)s->received,
-                  "median_first_answer_seconds",
-                  s->median_first_answer_s < 0 ? json_null()
-                                               : json_integer(s->median_first_answer_s),
-                  "median_resolution_seconds",
-                  s->median_resolution_s < 0 ? json_null() : json_integer(s->median_resolution_s),
-                  "share_solved",
-                  s->received ? (double)s->resolved / (double)s->received : 0.0));
+        json_pack(
+            "{s:s, s:s, s:I, s:o, s:o, s:f}", "service_code", s->service_code, "service_name",
+            s->service_name, "received", (json_int_t)s->received, "median_first_answer_seconds",
+            s->median_first_answer_s < 0 ? json_null() : json_integer(s->median_first_answer_s),
+            "median_resolution_seconds",
+            s->median_resolution_s < 0 ? json_null() : json_integer(s->median_resolution_s),
+            "share_solved", s->received ? (double)s->resolved / (double)s->received : 0.0));
 }
 
 /* The public statistics per service over the last year (also GET .../statistics). */
@@ -283,11 +287,11 @@ static void service_one(void *ctx, const struct store_service *s)
 {
     json_t *attrs = json_loads(s->attributes_json, 0, NULL);
 
-    json_array_append_new(
-        ctx, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", s->code,
-                       "service_name", s->name, "description", s->description, "metadata",
-                       json_array_size(attrs) > 0, "type", "realtime", "keywords", s->keywords,
-                       "group", s->group));
+    json_array_append_new(ctx,
+                          json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", s->code,
+                                    "service_name", s->name, "description", s->description,
+                                    "metadata", json_array_size(attrs) > 0, "type", "realtime",
+                                    "keywords", s->keywords, "group", s->group));
     json_decref(attrs);
 }
 
@@ -320,8 +324,7 @@ static void definition_one(void *ctx, const struct store_service *s)
         json_decref(attrs);
 }
 
-static void definition(struct http_req *r, enum fmt f, const struct store_org *o,
-                       const char *code)
+static void definition(struct http_req *r, enum fmt f, const struct store_org *o, const char *code)
 {
     struct def_ctx c = { 0 };
     int err = store_service_get(api__reader(r), o->id, code, definition_one, &c);
@@ -374,85 +377,112 @@ static bool query_uint(const char *s, unsigned min, unsigned max, unsigned *out)
     return true;
 }
 
-static void requests_get(struct http_req *r, enum fmt f, const struct store_org *o)
-{
-    struct store_report_query q = { 0 };
+/* Storage for a GET requests query's lists (the query points into it). */
+struct query_bufs {
     int64_t ids[IDS_MAX];
-    const char *idlist = http_req_query(r, "service_request_id");
-    const char *codes = http_req_query(r, "service_code");
     char codebuf[CODES_MAX * (STORE_SVC_CODE_MAX + 1)];
     const char *codev[CODES_MAX];
+};
+
+/* service_request_id=1,2,3: overrides every other parameter. Answers 400 on error. */
+static bool ids_query(struct http_req *r, enum fmt f, const char *list, struct query_bufs *qb,
+                      struct store_report_query *q)
+{
+    char buf[IDS_MAX * 20];
     char *save = NULL;
+
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (q->nids == IDS_MAX || !parse_id(t, &qb->ids[q->nids])) {
+            o311_error(r, f, 400, "service_request_id: a comma-separated list of up to 100 ids.");
+            return false;
+        }
+        q->nids++;
+    }
+    q->ids = qb->ids;
+    q->limit = IDS_MAX;
+    return true;
+}
+
+/* service_code and status lists. Answers 400 on error. */
+static bool code_status_query(struct http_req *r, enum fmt f, struct query_bufs *qb,
+                              struct store_report_query *q)
+{
+    const char *codes = http_req_query(r, "service_code");
     const char *status = http_req_query(r, "status");
+    char *save = NULL;
+
+    if (codes && *codes) {
+        snprintf(qb->codebuf, sizeof(qb->codebuf), "%s", codes);
+        for (char *t = strtok_r(qb->codebuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (q->ncodes == CODES_MAX) {
+                o311_error(r, f, 400, "service_code: at most 50, comma-separated.");
+                return false;
+            }
+            qb->codev[q->ncodes++] = t;
+        }
+        q->codes = qb->codev;
+    }
+    if (!status || !*status)
+        return true;
+    if (!strcmp(status, "open") || !strcmp(status, "closed")) {
+        q->status = status;
+    } else if (strcmp(status, "open,closed") != 0 && strcmp(status, "closed,open") != 0) {
+        o311_error(r, f, 400, "status: open, closed, or both comma-separated.");
+        return false;
+    }
+    return true;
+}
+
+/* start_date, end_date (the 90-day window), page, page_size. Answers 400 on error. */
+static bool window_query(struct http_req *r, enum fmt f, struct store_report_query *q)
+{
     const char *start = http_req_query(r, "start_date");
     const char *end = http_req_query(r, "end_date");
     const char *page = http_req_query(r, "page");
     const char *size = http_req_query(r, "page_size");
-    struct list_ctx c;
     unsigned pg = 1, ps = PAGE_SIZE_DEF;
+
+    q->to_ms = clock_now_ms() + 1;
+    if (end && *end && !api__rfc3339_parse(end, &q->to_ms)) {
+        o311_error(r, f, 400, "end_date: an ISO 8601 date and time with an offset.");
+        return false;
+    }
+    q->from_ms = q->to_ms - WINDOW_MS;
+    if (start && *start && !api__rfc3339_parse(start, &q->from_ms)) {
+        o311_error(r, f, 400, "start_date: an ISO 8601 date and time with an offset.");
+        return false;
+    }
+    if (start && *start && !(end && *end) && q->from_ms + WINDOW_MS < q->to_ms)
+        q->to_ms = q->from_ms + WINDOW_MS;
+    if (q->from_ms > q->to_ms || q->to_ms - q->from_ms > WINDOW_MS) {
+        o311_error(r, f, 400,
+                   "start_date, end_date: the window is at most 90 days, start before end.");
+        return false;
+    }
+    if ((page && *page && !query_uint(page, 1, 100000, &pg)) ||
+        (size && *size && !query_uint(size, 1, PAGE_SIZE_MAX, &ps))) {
+        o311_error(r, f, 400, "page (from 1) and page_size (1 to 200) are whole numbers.");
+        return false;
+    }
+    q->limit = ps;
+    q->offset = (pg - 1) * ps;
+    return true;
+}
+
+static void requests_get(struct http_req *r, enum fmt f, const struct store_org *o)
+{
+    struct store_report_query q = { 0 };
+    const char *idlist = http_req_query(r, "service_request_id");
+    struct query_bufs *qb = xmalloc(sizeof(*qb));
+    struct list_ctx c;
     char base[512];
     int err;
 
     q.org_id = o->id;
-    if (idlist && *idlist) {
-        char buf[IDS_MAX * 20];
-
-        snprintf(buf, sizeof(buf), "%s", idlist);
-        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (q.nids == IDS_MAX || !parse_id(t, &ids[q.nids])) {
-                o311_error(r, f, 400,
-                           "service_request_id: a comma-separated list of up to 100 ids.");
-                return;
-            }
-            q.nids++;
-        }
-        q.ids = ids;
-        q.limit = IDS_MAX;
-    } else {
-        if (codes && *codes) {
-            snprintf(codebuf, sizeof(codebuf), "%s", codes);
-            for (char *t = strtok_r(codebuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (q.ncodes == CODES_MAX) {
-                    o311_error(r, f, 400, "service_code: at most 50, comma-separated.");
-                    return;
-                }
-                codev[q.ncodes++] = t;
-            }
-            q.codes = codev;
-        }
-        if (status && *status) {
-            if (!strcmp(status, "open") || !strcmp(status, "closed")) {
-                q.status = status;
-            } else if (strcmp(status, "open,closed") && strcmp(status, "closed,open")) {
-                o311_error(r, f, 400, "status: open, closed, or both comma-separated.");
-                return;
-            }
-        }
-        q.to_ms = clock_now_ms() + 1;
-        if (end && *end && !api__rfc3339_parse(end, &q.to_ms)) {
-            o311_error(r, f, 400, "end_date: an ISO 8601 date and time with an offset.");
-            return;
-        }
-        q.from_ms = q.to_ms - WINDOW_MS;
-        if (start && *start && !api__rfc3339_parse(start, &q.from_ms)) {
-            o311_error(r, f, 400, "start_date: an ISO 8601 date and time with an offset.");
-            return;
-        }
-        if (start && *start && !(end && *end))
-            q.to_ms = q.from_ms + WINDOW_MS < q.to_ms ? q.from_ms + WINDOW_MS : q.to_ms;
-        if (q.from_ms > q.to_ms || q.to_ms - q.from_ms > WINDOW_MS) {
-            o311_error(r, f, 400,
-                       "start_date, end_date: the window is at most 90 days, start before end.");
-            return;
-        }
-        if ((page && !query_uint(page, 1, 100000, &pg)) ||
-            (size && !query_uint(size, 1, PAGE_SIZE_MAX, &ps))) {
-            o311_error(r, f, 400, "page (from 1) and page_size (1 to 200) are whole numbers.");
-            return;
-        }
-        q.limit = ps;
-        q.offset = (pg - 1) * ps;
-    }
+    if (idlist && *idlist ? !ids_query(r, f, idlist, qb, &q)
+                          : !code_status_query(r, f, qb, &q) || !window_query(r, f, &q))
+        goto out;
     api__base_url(r, base, sizeof(base));
     c.list = json_array();
     c.tz = o->timezone;
@@ -461,9 +491,11 @@ static void requests_get(struct http_req *r, enum fmt f, const struct store_org 
     if (err) {
         json_decref(c.list);
         o311_error(r, f, 500, "The server could not read the requests.");
-        return;
+        goto out;
     }
     answer(r, 200, f, c.list, "service_requests", "request");
+out:
+    free(qb);
 }
 
 static void request_get(struct http_req *r, enum fmt f, const struct store_org *o,
@@ -509,19 +541,21 @@ static void get_resource(struct http_req *r)
         o311_error(r, f, 404, "No such resource: use .json or .xml.");
         return;
     }
-    if (strcmp(name, "discovery") && strcmp(name, "services") && strcmp(name, "requests")) {
+    if (strcmp(name, "discovery") != 0 && strcmp(name, "services") != 0 &&
+        strcmp(name, "requests") != 0) {
         o311_error(r, f, 404, "No such resource.");
         return;
     }
     if (!api__open311_org(r, jur_query(r), &o, f == FMT_XML))
         return;
     http_resp_header(r, "Cache-Control", "public, max-age=30");
-    if (!strcmp(name, "discovery"))
+    if (!strcmp(name, "discovery")) {
         discovery(r, f, &o);
-    else if (!strcmp(name, "services"))
+    } else if (!strcmp(name, "services")) {
         services(r, f, &o);
-    else
+    } else {
         requests_get(r, f, &o);
+    }
 }
 
 static void get_discovery_root(struct http_req *r)
@@ -531,7 +565,7 @@ static void get_discovery_root(struct http_req *r)
     struct store_org o;
 
     if (!split_ext(http_req_param(r, "res"), name, sizeof(name), &f) ||
-        strcmp(name, "discovery")) {
+        strcmp(name, "discovery") != 0) {
         o311_error(r, f, 404, "No such resource.");
         return;
     }

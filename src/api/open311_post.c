@@ -94,10 +94,17 @@ int api__key_rates_take(struct api_key_rates *k, int64_t key_id, int rate_per_mi
 
 /* ---- answers ---- */
 
-#define answer(r, st, f, v, root, item) \
-    (http_resp_header(r, "Cache-Control", "no-store"), \
-     api__o311_answer(r, st, (f) == FMT_XML, v, root, item))
-#define o311_error(r, f, st, d) api__o311_error(r, (f) == FMT_XML, st, d)
+static void answer(struct http_req *r, int status, enum fmt f, json_t *v, const char *root,
+                   const char *item)
+{
+    http_resp_header(r, "Cache-Control", "no-store");
+    api__o311_answer(r, status, f == FMT_XML, v, root, item);
+}
+
+static void o311_error(struct http_req *r, enum fmt f, int status, const char *description)
+{
+    api__o311_error(r, f == FMT_XML, status, description);
+}
 
 static enum fmt path_fmt(struct http_req *r)
 {
@@ -333,9 +340,11 @@ static bool location(struct http_req *r, struct filing *fl)
             return bad(r, fl, "lat, long: decimal degrees (WGS84), lat -90..90, long -180..180.");
         fl->n.has_pos = true;
     }
-    if (!fl->n.has_pos && !fl->n.address && !fl->n.address_id)
-        return bad(r, fl, "lat, long: a location is required (lat and long, address_string or "
-                          "address_id).");
+    if (!fl->n.has_pos && !fl->n.address && !fl->n.address_id) {
+        return bad(r, fl,
+                   "lat, long: a location is required (lat and long, address_string or "
+                   "address_id).");
+    }
     if (chars(fl->n.address) > STORE_REPORT_ADDR_MAX)
         return bad(r, fl, "address_string: at most 500 characters.");
     if (chars(fl->n.address_id) > 100)
@@ -504,7 +513,10 @@ static void filed(struct http_req *r, int err, int64_t id, void *data)
     char idstr[24];
 
     if (err) {
-        o311_error(r, fl->f, err == -ENOENT ? 404 : err == -EINVAL ? 400 : 503,
+        o311_error(r, fl->f,
+                   err == -ENOENT   ? 404
+                   : err == -EINVAL ? 400
+                                    : 503,
                    err == -ENOENT   ? "service_code: no such service."
                    : err == -EINVAL ? "A value is not valid."
                                     : "The server is busy: retry in a few seconds.");
@@ -558,7 +570,7 @@ void api__open311_post(struct http_req *r)
     int err;
 
     fl->f = path_fmt(r);
-    if (strcmp(res, "requests.json") && strcmp(res, "requests.xml")) {
+    if (strcmp(res, "requests.json") != 0 && strcmp(res, "requests.xml") != 0) {
         o311_error(r, fl->f, 404, "Only requests.json and requests.xml take a POST.");
         goto fail;
     }
@@ -586,9 +598,9 @@ void api__open311_post(struct http_req *r)
         goto fail;
     }
     fl->n.media_url = field(fl, "media_url");
-    if (fl->n.media_url && (strlen(fl->n.media_url) > 2000 ||
-                            (strncmp(fl->n.media_url, "https://", 8) &&
-                             strncmp(fl->n.media_url, "http://", 7)))) {
+    if (fl->n.media_url &&
+        (strlen(fl->n.media_url) > 2000 || (strncmp(fl->n.media_url, "https://", 8) != 0 &&
+                                            strncmp(fl->n.media_url, "http://", 7) != 0))) {
         bad(r, fl, "media_url: an http or https URL of at most 2000 characters.");
         goto fail;
     }

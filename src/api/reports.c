@@ -28,16 +28,16 @@
 #include "open311/encode.h"
 #include "store/channels.h"
 
-#define BODY_MAX        65536
-#define QUEUE_PAGE_DEF  50
-#define QUEUE_PAGE_MAX  200
-#define CSV_ROWS_MAX    10000
-#define CSV_BYTES_MAX   ((size_t)32 * 1024 * 1024)
-#define NEARBY_DEF_M    100.0
-#define NEARBY_MAX_M    1000.0
-#define NEARBY_LIMIT    20
-#define KEY_RATE_DEF    600
-#define TOKEN_MAX       80
+#define BODY_MAX       65536
+#define QUEUE_PAGE_DEF 50
+#define QUEUE_PAGE_MAX 200
+#define CSV_ROWS_MAX   10000
+#define CSV_BYTES_MAX  ((size_t)32 * 1024 * 1024)
+#define NEARBY_DEF_M   100.0
+#define NEARBY_MAX_M   1000.0
+#define NEARBY_LIMIT   20
+#define KEY_RATE_DEF   600
+#define TOKEN_MAX      80
 
 /* ---- helpers ---- */
 
@@ -47,10 +47,11 @@ bool api__rep_org(struct http_req *r, struct store_org *o)
 
     if (!err)
         return true;
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 404, "org_not_found", "No organization has this slug.", "slug");
-    else
+    } else {
         api__errno(r, err, "org lookup");
+    }
     return false;
 }
 
@@ -90,17 +91,17 @@ void api__rep_done(struct http_req *r, int err, int64_t id, void *data)
 {
     (void)id;
     (void)data;
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
         http_respond_error(r, 404, "not_found", "Not found: check the address or the id.", NULL);
-    else if (err == -EPERM)
+    } else if (err == -EPERM) {
         http_respond_error(r, 409, "invalid_transition",
                            "This change is not allowed from the report's current status.", NULL);
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "reports write");
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
-
 
 /* ---- the catalogue ---- */
 
@@ -112,9 +113,8 @@ static void service_json(void *ctx, const struct store_service *s)
         ctx, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:i, s:b}", "service_code",
                        s->code, "name", s->name, "description", s->description, "keywords",
                        s->keywords, "group", s->group, "attributes", attrs ? attrs : json_array(),
-                       "first_answer_hours", s->first_answer_h, "resolution_hours",
-                       s->resolution_h, "agency", s->agency, "order", s->ord, "active",
-                       s->active));
+                       "first_answer_hours", s->first_answer_h, "resolution_hours", s->resolution_h,
+                       "agency", s->agency, "order", s->ord, "active", s->active));
 }
 
 static void services_list(struct http_req *r)
@@ -145,89 +145,106 @@ static bool attr_bad(struct http_req *r, size_t i, const char *msg)
     return false;
 }
 
+/* A list attribute's `values`: 1-100 {key, name}, normalized into `o`. */
+static bool parse_values(struct http_req *r, size_t i, json_t *values, json_t *o)
+{
+    json_t *vals;
+    json_t *v;
+    size_t k;
+
+    if (!json_is_array(values) || !json_array_size(values) || json_array_size(values) > 100)
+        return attr_bad(r, i, "a list needs 'values': 1 to 100 {key, name}.");
+    vals = json_array();
+    json_array_foreach(values, k, v)
+    {
+        const char *key = json_string_value(json_object_get(v, "key"));
+        const char *name = json_string_value(json_object_get(v, "name"));
+
+        if (!key || !*key || strlen(key) > 100 || !name || !*name || strlen(name) > 200) {
+            json_decref(vals);
+            return attr_bad(r, i, "each value is {key, name}, non-empty strings.");
+        }
+        json_array_append_new(vals, json_pack("{s:s, s:s}", "key", key, "name", name));
+    }
+    json_object_set_new(o, "values", vals);
+    return true;
+}
+
+static bool type_known(const char *type)
+{
+    static const char *const types[] = { "string",          "number",         "datetime", "text",
+                                         "singlevaluelist", "multivaluelist", NULL };
+
+    for (int t = 0; types[t] && type; t++) {
+        if (!strcmp(types[t], type))
+            return true;
+    }
+    return false;
+}
+
+/* Attribute `a` at position `i`, normalized into the specification's member order. */
+static json_t *parse_attribute(struct http_req *r, size_t i, json_t *a)
+{
+    const char *code = json_string_value(json_object_get(a, "code"));
+    const char *type = json_string_value(json_object_get(a, "datatype"));
+    const char *desc = json_string_value(json_object_get(a, "description"));
+    const char *tdesc = json_string_value(json_object_get(a, "datatype_description"));
+    json_t *variable = json_object_get(a, "variable");
+    json_t *required = json_object_get(a, "required");
+    json_t *order = json_object_get(a, "order");
+    json_t *o;
+
+    if (!json_is_object(a) || !code || !store_service_code_valid(code) || !type_known(type) ||
+        !desc || strlen(desc) > 500 || (tdesc && strlen(tdesc) > 500) ||
+        (variable && !json_is_boolean(variable)) || (required && !json_is_boolean(required)) ||
+        (order && !json_is_integer(order))) {
+        attr_bad(r, i,
+                 "needs code ([A-Za-z0-9_.-]), datatype (string, number, datetime, text, "
+                 "singlevaluelist, multivaluelist), description; variable and required are "
+                 "booleans, order an integer.");
+        return NULL;
+    }
+    o = json_pack("{s:b, s:s, s:s, s:b, s:s, s:I, s:s}", "variable",
+                  variable ? json_is_true(variable) : true, "code", code, "datatype", type,
+                  "required", json_is_true(required), "datatype_description", tdesc ? tdesc : "",
+                  "order", order ? json_integer_value(order) : (json_int_t)(i + 1), "description",
+                  desc);
+    if ((!strcmp(type, "singlevaluelist") || !strcmp(type, "multivaluelist")) &&
+        !parse_values(r, i, json_object_get(a, "values"), o)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /*
  * `attributes`: an array (at most 30) of Open311 attribute definitions, normalized into the
  * specification's member order. Answers 400 naming the attribute on error.
  */
 static bool parse_attributes(struct http_req *r, json_t *in, char **out)
 {
-    static const char *const types[] = { "string", "number", "datetime", "text", "singlevaluelist",
-                                         "multivaluelist", NULL };
-    json_t *norm = json_array();
+    json_t *norm;
     json_t *a;
     size_t i;
 
     *out = NULL;
     if (!in || json_is_null(in)) {
         *out = xstrdup("[]");
-        json_decref(norm);
         return true;
     }
     if (!json_is_array(in) || json_array_size(in) > 30) {
-        json_decref(norm);
         http_respond_error(r, 400, "invalid_value", "'attributes' is an array of at most 30.",
                            "attributes");
         return false;
     }
+    norm = json_array();
     json_array_foreach(in, i, a)
     {
-        const char *code = json_string_value(json_object_get(a, "code"));
-        const char *type = json_string_value(json_object_get(a, "datatype"));
-        const char *desc = json_string_value(json_object_get(a, "description"));
-        const char *tdesc = json_string_value(json_object_get(a, "datatype_description"));
-        json_t *values = json_object_get(a, "values");
-        json_t *variable = json_object_get(a, "variable");
-        json_t *required = json_object_get(a, "required");
-        json_t *order = json_object_get(a, "order");
-        bool type_ok = false;
-        bool list;
-        json_t *o;
+        json_t *o = parse_attribute(r, i, a);
 
-        for (int t = 0; types[t] && type; t++)
-            type_ok = type_ok || !strcmp(types[t], type);
-        if (!json_is_object(a) || !code || !store_service_code_valid(code) || !type_ok ||
-            !desc || strlen(desc) > 500 || (tdesc && strlen(tdesc) > 500) ||
-            (variable && !json_is_boolean(variable)) || (required && !json_is_boolean(required)) ||
-            (order && !json_is_integer(order))) {
+        if (!o) {
             json_decref(norm);
-            return attr_bad(r, i,
-                            "needs code ([A-Za-z0-9_.-]), datatype (string, number, datetime, "
-                            "text, singlevaluelist, multivaluelist), description; variable and "
-                            "required are booleans, order an integer.");
-        }
-        list = !strcmp(type, "singlevaluelist") || !strcmp(type, "multivaluelist");
-        o = json_pack("{s:b, s:s, s:s, s:b, s:s, s:I, s:s}", "variable",
-                      variable ? json_is_true(variable) : true, "code", code, "datatype", type,
-                      "required", json_is_true(required), "datatype_description",
-                      tdesc ? tdesc : "", "order",
-                      order ? json_integer_value(order) : (json_int_t)(i + 1), "description",
-                      desc);
-        if (list) {
-            json_t *vals = json_array();
-            json_t *v;
-            size_t k;
-
-            if (!json_is_array(values) || !json_array_size(values) ||
-                json_array_size(values) > 100) {
-                json_decref(vals);
-                json_decref(o);
-                json_decref(norm);
-                return attr_bad(r, i, "a list needs 'values': 1 to 100 {key, name}.");
-            }
-            json_array_foreach(values, k, v)
-            {
-                const char *key = json_string_value(json_object_get(v, "key"));
-                const char *name = json_string_value(json_object_get(v, "name"));
-
-                if (!key || !*key || strlen(key) > 100 || !name || !*name || strlen(name) > 200) {
-                    json_decref(vals);
-                    json_decref(o);
-                    json_decref(norm);
-                    return attr_bad(r, i, "each value is {key, name}, non-empty strings.");
-                }
-                json_array_append_new(vals, json_pack("{s:s, s:s}", "key", key, "name", name));
-            }
-            json_object_set_new(o, "values", vals);
+            return false;
         }
         json_array_append_new(norm, o);
     }
@@ -255,10 +272,10 @@ static bool hours(struct http_req *r, json_t *body, const char *key, int def, in
 
 static void service_put(struct http_req *r)
 {
-    static const char *const allowed[] = { "name",  "description",        "keywords",
-                                           "group", "attributes",         "first_answer_hours",
-                                           "agency", "resolution_hours",  "order",
-                                           "active", NULL };
+    static const char *const allowed[] = {
+        "name",   "description",      "keywords", "group",  "attributes", "first_answer_hours",
+        "agency", "resolution_hours", "order",    "active", NULL
+    };
     struct store_service s = { 0 };
     struct store_org o;
     struct store_user me;
@@ -299,7 +316,8 @@ static void service_put(struct http_req *r)
     }
     s.active = !v || json_is_true(v);
     s.attributes_json = attrs;
-    API_REP_SUBMIT(r, store_service_put(api__app(r)->store, me.id, o.id, &s, api__pending_done, p_, NULL));
+    API_REP_SUBMIT(
+        r, store_service_put(api__app(r)->store, me.id, o.id, &s, api__pending_done, p_, NULL));
 out:
     free(attrs);
     json_decref(body);
@@ -312,8 +330,8 @@ static void service_delete(struct http_req *r)
 
     if (!api__rep_org(r, &o) || !api__rep_admin(r, &o, &me))
         return;
-    API_REP_SUBMIT(r, store_service_delete(api__app(r)->store, me.id, o.id, http_req_param(r, "code"),
-                                   api__pending_done, p_));
+    API_REP_SUBMIT(r, store_service_delete(api__app(r)->store, me.id, o.id,
+                                           http_req_param(r, "code"), api__pending_done, p_));
 }
 
 /* ---- settings ---- */
@@ -372,8 +390,7 @@ static void settings_put(struct http_req *r)
     if (v)
         s.photos_moderated = json_is_true(v);
     v = json_object_get(body, "report_retention_days");
-    if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-              json_integer_value(v) > 3650)) {
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3650)) {
         http_respond_error(r, 400, "invalid_value",
                            "'report_retention_days' is a whole number from 1 to 3650.",
                            "report_retention_days");
@@ -385,8 +402,8 @@ static void settings_put(struct http_req *r)
         snprintf(s.contact, sizeof(s.contact), "%s", contact ? contact : "");
     if (json_object_get(body, "key_service"))
         snprintf(s.key_service, sizeof(s.key_service), "%s", key_service ? key_service : "");
-    API_REP_SUBMIT(r, store_report_settings_put(api__app(r)->store, me.id, o.id, &s, api__pending_done,
-                                        p_));
+    API_REP_SUBMIT(
+        r, store_report_settings_put(api__app(r)->store, me.id, o.id, &s, api__pending_done, p_));
 out:
     json_decref(body);
 }
@@ -410,8 +427,8 @@ static void key_created(struct http_req *r, int err, int64_t id, void *data)
         snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
         http_resp_header(r, "Cache-Control", "no-store");
         api__json(r, 201,
-                  json_pack("{s:s, s:s, s:s, s:i}", "id", idstr, "api_key", k->key, "name",
-                            k->name, "rate_per_minute", k->rate));
+                  json_pack("{s:s, s:s, s:s, s:i}", "id", idstr, "api_key", k->key, "name", k->name,
+                            "rate_per_minute", k->rate));
     }
     explicit_bzero(k->key, sizeof(k->key));
     free(k);
@@ -441,8 +458,8 @@ static void keys_create(struct http_req *r)
         if (!body || !api__label(r, body, "name", false, 0, 100, false, &name))
             goto fail;
         v = json_object_get(body, "rate_per_minute");
-        if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-                  json_integer_value(v) > 100000)) {
+        if (v &&
+            (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)) {
             http_respond_error(r, 400, "invalid_value",
                                "'rate_per_minute' is a whole number from 1 to 100000.",
                                "rate_per_minute");
@@ -475,9 +492,9 @@ static void key_one(void *ctx, const struct store_api_key *k)
 
     snprintf(id, sizeof(id), "%lld", (long long)k->id);
     clock_rfc3339(k->created_ms, created, sizeof(created));
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:i, s:s}", "id", id, "name", k->name,
-                                         "rate_per_minute", k->rate_per_minute, "created_at",
-                                         created));
+    json_array_append_new(ctx,
+                          json_pack("{s:s, s:s, s:i, s:s}", "id", id, "name", k->name,
+                                    "rate_per_minute", k->rate_per_minute, "created_at", created));
 }
 
 static void keys_list(struct http_req *r)
@@ -511,9 +528,9 @@ static void keys_delete(struct http_req *r)
         http_respond_error(r, 404, "not_found", "No such API key.", "id");
         return;
     }
-    API_REP_SUBMIT(r, store_api_key_revoke(api__app(r)->store, me.id, o.id, id, api__pending_done, p_));
+    API_REP_SUBMIT(
+        r, store_api_key_revoke(api__app(r)->store, me.id, o.id, id, api__pending_done, p_));
 }
-
 
 static const struct http_route routes[] = {
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/services", services_list, 0, NULL },
@@ -530,8 +547,8 @@ static const struct http_route routes[] = {
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/reports.csv", api__reports_csv, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/reports/nearby", api__reports_nearby, 0,
       NULL },
-    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/reports/statistics", api__reports_stats,
-      0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/reports/statistics", api__reports_stats, 0,
+      NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/reports/{id}", api__report_get, 0, NULL },
     { HTTP_M_PATCH, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/reports/{id}", api__report_patch, 16384,
       NULL },

@@ -99,13 +99,13 @@ void api__report_changed(struct http_req *r, int64_t org_id, int64_t id);
 
 /* Queue a store write whose answer is 204 (or its error). */
 #define API_REP_SUBMIT(r, call_with_done)                                  \
-    do {                                                           \
+    do {                                                                   \
         struct api_pending *p_ = api__pending_new(r, api__rep_done, NULL); \
-        int e_ = (call_with_done);                                 \
-        if (e_) {                                                  \
-            api__pending_free(p_);                                 \
-            api__rep_done(r, e_, 0, NULL);                       \
-        }                                                          \
+        int e_ = (call_with_done);                                         \
+        if (e_) {                                                          \
+            api__pending_free(p_);                                         \
+            api__rep_done(r, e_, 0, NULL);                                 \
+        }                                                                  \
     } while (0)
 
 #endif

@@ -92,7 +92,8 @@ static json_t *staff_json(const struct store_report *p, const char *base)
     json_object_set_new(o, "agency", str_or_null(p->agency));
     json_object_set_new(o, "service_notice", str_or_null(p->service_notice));
     json_object_set_new(o, "forwarded_to", str_or_null(p->forwarded_to));
-    json_object_set_new(o, "duplicate_of", p->duplicate_of ? id_json(p->duplicate_of) : json_null());
+    json_object_set_new(o, "duplicate_of",
+                        p->duplicate_of ? id_json(p->duplicate_of) : json_null());
     json_object_set_new(o, "followers", json_integer(p->followers));
     json_object_set_new(o, "reopened", json_integer(p->reopened));
     json_object_set_new(o, "created_at", time_or_null(p->created_ms));
@@ -133,9 +134,9 @@ static bool query_num(const char *s, double *out)
 /* The queue's filters from the query string; answers 400 and returns false on a bad one. */
 static bool filters(struct http_req *r, int64_t org_id, struct store_report_query *q, bool csv)
 {
-    static const char *const statuses[] = { "nuova",   "presa_in_carico", "in_lavorazione",
-                                            "risolta", "chiusa",          "open",
-                                            "closed",  NULL };
+    static const char *const statuses[] = {
+        "nuova", "presa_in_carico", "in_lavorazione", "risolta", "chiusa", "open", "closed", NULL
+    };
     const char *status = http_req_query(r, "status");
     const char *older = http_req_query(r, "older_than_days");
     const char *newer = http_req_query(r, "newer_than_days");
@@ -150,23 +151,23 @@ static bool filters(struct http_req *r, int64_t org_id, struct store_report_quer
     q->org_id = org_id;
     for (int i = 0; statuses[i] && status; i++)
         ok = ok || !strcmp(statuses[i], status);
-    if (!ok)
-        return bad(r, "'status' is a status (nuova, presa_in_carico, in_lavorazione, risolta, "
-                      "chiusa) or open or closed.",
+    if (!ok) {
+        return bad(r,
+                   "'status' is a status (nuova, presa_in_carico, in_lavorazione, risolta, "
+                   "chiusa) or open or closed.",
                    "status");
+    }
     q->status = status;
     q->service_code = http_req_query(r, "service_code");
     q->agency = http_req_query(r, "agency");
     if (older) {
         if (!api__rep_id(older, &n) || n > 3650)
-            return bad(r, "'older_than_days' is a whole number from 1 to 3650.",
-                       "older_than_days");
+            return bad(r, "'older_than_days' is a whole number from 1 to 3650.", "older_than_days");
         q->to_ms = clock_now_ms() - n * DAY_MS;
     }
     if (newer) {
         if (!api__rep_id(newer, &n) || n > 3650)
-            return bad(r, "'newer_than_days' is a whole number from 1 to 3650.",
-                       "newer_than_days");
+            return bad(r, "'newer_than_days' is a whole number from 1 to 3650.", "newer_than_days");
         q->from_ms = clock_now_ms() - n * DAY_MS;
     }
     if (bbox) {
@@ -176,9 +177,10 @@ static bool filters(struct http_req *r, int64_t org_id, struct store_report_quer
         int k = 0;
 
         snprintf(b, sizeof(b), "%s", bbox);
-        for (char *t = strtok_r(b, ",", &save); t && k < 4; t = strtok_r(NULL, ",", &save))
+        for (char *t = strtok_r(b, ",", &save); t && k < 4; t = strtok_r(NULL, ",", &save)) {
             if (query_num(t, &v[k]))
                 k++;
+        }
         if (k != 4 || v[0] > v[2] || v[1] > v[3])
             return bad(r, "'bbox' is min_lat,min_long,max_lat,max_long.", "bbox");
         q->has_box = true;
@@ -190,7 +192,7 @@ static bool filters(struct http_req *r, int64_t org_id, struct store_report_quer
     if ((page && !api__rep_id(page, &pg)) || pg > 100000 ||
         (size && (!api__rep_id(size, &ps) || ps > PAGE_MAX)))
         return bad(r, "'page' starts at 1; 'page_size' is 1 to 200.", "page");
-    q->oldest_first = !order || strcmp(order, "newest");
+    q->oldest_first = !order || strcmp(order, "newest") != 0;
     q->limit = csv ? CSV_ROWS_MAX : (unsigned)ps;
     q->offset = csv ? 0 : (unsigned)((pg - 1) * ps);
     return true;
@@ -266,9 +268,9 @@ static void note_one(void *ctx, const struct store_report_note *n)
 
 static void public_note_one(void *ctx, const struct store_report_note *n)
 {
-    json_array_append_new(ctx, json_pack("{s:o, s:s, s:o}", "status", str_or_null(n->status),
-                                         "text", n->text, "created_at",
-                                         time_or_null(n->created_ms)));
+    json_array_append_new(ctx,
+                          json_pack("{s:o, s:s, s:o}", "status", str_or_null(n->status), "text",
+                                    n->text, "created_at", time_or_null(n->created_ms)));
 }
 
 void api__report_get(struct http_req *r)
@@ -304,8 +306,8 @@ void api__report_get(struct http_req *r)
     /* Contact data: this org's own staff only, never an operator of the server. */
     if (!err && api__org_member(&me, o.id)) {
         err = store_report_contact(api__reader(r), id, &contact);
-        json_object_set_new(c.v, "contact", !err && contact.any ? contact_json(&contact)
-                                                                : json_null());
+        json_object_set_new(c.v, "contact",
+                            !err && contact.any ? contact_json(&contact) : json_null());
         explicit_bzero(&contact, sizeof(contact));
     }
     json_object_set_new(c.v, "notes", notes);
@@ -346,21 +348,111 @@ static void patched(struct http_req *r, int err, int64_t id, void *data)
     free(c);
 }
 
+static bool one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++) {
+        if (!strcmp(s, *list))
+            return true;
+    }
+    return false;
+}
+
+/* The string members of a change. Answers 400 and returns false on a bad one. */
+static bool change_strings(struct http_req *r, json_t *body, struct store_report_change *ch)
+{
+    static const char *const statuses[] = { "nuova",   "presa_in_carico", "in_lavorazione",
+                                            "risolta", "chiusa",          NULL };
+    static const char *const reasons[] = { "non_di_competenza", "duplicato", "non_riproducibile",
+                                           NULL };
+
+    if (!opt_string(r, body, "status", 32, false, STORE_RS_STATUS, &ch->set, &ch->status) ||
+        !api__string(r, body, "close_reason", false, 1, 32, &ch->close_reason) ||
+        !opt_string(r, body, "note", STORE_REPORT_NOTE_MAX, true, STORE_RS_NOTE, &ch->set,
+                    &ch->note) ||
+        !opt_string(r, body, "agency", STORE_REPORT_AGENCY_MAX, false, STORE_RS_AGENCY, &ch->set,
+                    &ch->agency) ||
+        !opt_string(r, body, "service_notice", STORE_REPORT_NOTICE_MAX, true, STORE_RS_NOTICE,
+                    &ch->set, &ch->service_notice) ||
+        !opt_string(r, body, "photo", 16, false, STORE_RS_PHOTO, &ch->set, &ch->photo_state) ||
+        !opt_string(r, body, "forwarded_to", 200, false, STORE_RS_FORWARD, &ch->set,
+                    &ch->forwarded_to))
+        return false;
+    if (ch->status && !one_of(ch->status, statuses)) {
+        return bad(r, "'status' is nuova, presa_in_carico, in_lavorazione, risolta or chiusa.",
+                   "status");
+    }
+    if (ch->status && !strcmp(ch->status, "chiusa") &&
+        (!ch->close_reason || !one_of(ch->close_reason, reasons))) {
+        return bad(r,
+                   "Closing needs 'close_reason': non_di_competenza, duplicato or "
+                   "non_riproducibile (a duplicate is better merged with 'duplicate_of').",
+                   "close_reason");
+    }
+    if (ch->photo_state && strcmp(ch->photo_state, "approved") != 0 &&
+        strcmp(ch->photo_state, "hidden") != 0)
+        return bad(r, "'photo' is approved or hidden.", "photo");
+    if (ch->note && !*ch->note)
+        return bad(r, "'note' must not be empty.", "note");
+    return true;
+}
+
+/* The other members: note_public, text_hidden, expected_datetime, duplicate_of. */
+static bool change_others(struct http_req *r, json_t *body, int64_t id,
+                          struct store_report_change *ch)
+{
+    json_t *v = json_object_get(body, "note_public");
+
+    if (v && !json_is_boolean(v))
+        return bad(r, "'note_public' is true or false.", "note_public");
+    ch->note_public = json_is_true(v);
+    v = json_object_get(body, "text_hidden");
+    if (v && !json_is_boolean(v))
+        return bad(r, "'text_hidden' is true or false.", "text_hidden");
+    if (v) {
+        ch->set |= STORE_RS_TEXT;
+        ch->text_hidden = json_is_true(v);
+    }
+    v = json_object_get(body, "expected_datetime");
+    if (v && !json_is_null(v) &&
+        (!json_is_string(v) || !api__rfc3339_parse(json_string_value(v), &ch->expected_ms)))
+        return bad(r, "'expected_datetime' is an RFC 3339 time or null.", "expected_datetime");
+    if (v)
+        ch->set |= STORE_RS_EXPECTED;
+    v = json_object_get(body, "duplicate_of");
+    if (v && (!json_is_string(v) || !api__rep_id(json_string_value(v), &ch->merge_into) ||
+              ch->merge_into == id)) {
+        return bad(r, "'duplicate_of' is the id of another report of this organization.",
+                   "duplicate_of");
+    }
+    if (v)
+        ch->set |= STORE_RS_MERGE;
+    if (!ch->set)
+        return bad(r, "Nothing to change: send status, note, agency, ... (see docs/API.md).", NULL);
+    return true;
+}
+
 void api__report_patch(struct http_req *r)
 {
+    static const char *const allowed[] = { "status",
+                                           "close_reason",
+                                           "note",
+                                           "note_public",
+                                           "agency",
+                                           "service_notice",
+                                           "expected_datetime",
+                                           "photo",
+                                           "text_hidden",
+                                           "duplicate_of",
+                                           "forwarded_to",
+                                           NULL };
+    struct store_report_change ch = { 0 };
     struct api_pending *p;
     struct changed *chg;
-    int err;
-    static const char *const allowed[] = { "status",          "close_reason", "note",
-                                           "note_public",     "agency",       "service_notice",
-                                           "expected_datetime", "photo",      "text_hidden",
-                                           "duplicate_of",    "forwarded_to", NULL };
-    struct store_report_change ch = { 0 };
     struct store_org o;
     struct store_user me;
     json_t *body;
-    json_t *v;
     int64_t id;
+    int err;
 
     if (!api__rep_org(r, &o) || !api__rep_staff(r, &o, &me))
         return;
@@ -371,80 +463,8 @@ void api__report_patch(struct http_req *r)
     body = api__body_object(r, allowed);
     if (!body)
         return;
-    if (!opt_string(r, body, "status", 32, false, STORE_RS_STATUS, &ch.set, &ch.status) ||
-        !api__string(r, body, "close_reason", false, 1, 32, &ch.close_reason) ||
-        !opt_string(r, body, "note", STORE_REPORT_NOTE_MAX, true, STORE_RS_NOTE, &ch.set,
-                    &ch.note) ||
-        !opt_string(r, body, "agency", STORE_REPORT_AGENCY_MAX, false, STORE_RS_AGENCY, &ch.set,
-                    &ch.agency) ||
-        !opt_string(r, body, "service_notice", STORE_REPORT_NOTICE_MAX, true, STORE_RS_NOTICE,
-                    &ch.set, &ch.service_notice) ||
-        !opt_string(r, body, "photo", 16, false, STORE_RS_PHOTO, &ch.set, &ch.photo_state) ||
-        !opt_string(r, body, "forwarded_to", 200, false, STORE_RS_FORWARD, &ch.set,
-                    &ch.forwarded_to))
+    if (!change_strings(r, body, &ch) || !change_others(r, body, id, &ch))
         goto out;
-    if (ch.status && strcmp(ch.status, "nuova") && strcmp(ch.status, "presa_in_carico") &&
-        strcmp(ch.status, "in_lavorazione") && strcmp(ch.status, "risolta") &&
-        strcmp(ch.status, "chiusa")) {
-        bad(r, "'status' is nuova, presa_in_carico, in_lavorazione, risolta or chiusa.",
-            "status");
-        goto out;
-    }
-    if (ch.status && !strcmp(ch.status, "chiusa") &&
-        (!ch.close_reason || (strcmp(ch.close_reason, "non_di_competenza") &&
-                              strcmp(ch.close_reason, "duplicato") &&
-                              strcmp(ch.close_reason, "non_riproducibile")))) {
-        bad(r, "Closing needs 'close_reason': non_di_competenza, duplicato or non_riproducibile "
-               "(a duplicate is better merged with 'duplicate_of').",
-            "close_reason");
-        goto out;
-    }
-    if (ch.photo_state && strcmp(ch.photo_state, "approved") && strcmp(ch.photo_state, "hidden")) {
-        bad(r, "'photo' is approved or hidden.", "photo");
-        goto out;
-    }
-    if (ch.note && !*ch.note) {
-        bad(r, "'note' must not be empty.", "note");
-        goto out;
-    }
-    v = json_object_get(body, "note_public");
-    if (v && !json_is_boolean(v)) {
-        bad(r, "'note_public' is true or false.", "note_public");
-        goto out;
-    }
-    ch.note_public = json_is_true(v);
-    v = json_object_get(body, "text_hidden");
-    if (v) {
-        if (!json_is_boolean(v)) {
-            bad(r, "'text_hidden' is true or false.", "text_hidden");
-            goto out;
-        }
-        ch.set |= STORE_RS_TEXT;
-        ch.text_hidden = json_is_true(v);
-    }
-    v = json_object_get(body, "expected_datetime");
-    if (v) {
-        ch.set |= STORE_RS_EXPECTED;
-        if (!json_is_null(v) && (!json_is_string(v) ||
-                                 !api__rfc3339_parse(json_string_value(v), &ch.expected_ms))) {
-            bad(r, "'expected_datetime' is an RFC 3339 time or null.", "expected_datetime");
-            goto out;
-        }
-    }
-    v = json_object_get(body, "duplicate_of");
-    if (v) {
-        if (!json_is_string(v) || !api__rep_id(json_string_value(v), &ch.merge_into) ||
-            ch.merge_into == id) {
-            bad(r, "'duplicate_of' is the id of another report of this organization.",
-                "duplicate_of");
-            goto out;
-        }
-        ch.set |= STORE_RS_MERGE;
-    }
-    if (!ch.set) {
-        bad(r, "Nothing to change: send status, note, agency, ... (see docs/API.md).", NULL);
-        goto out;
-    }
     chg = xmalloc(sizeof(*chg));
     chg->org_id = o.id;
     chg->id = id;
@@ -674,8 +694,9 @@ void api__reports_stats(struct http_req *r)
         return;
     }
     http_resp_header(r, "Cache-Control", "public, max-age=300");
-    api__json(r, 200, json_pack("{s:s, s:s, s:i, s:o}", "org", o.slug, "name", o.name,
-                                "period_days", 365, "services", stats));
+    api__json(r, 200,
+              json_pack("{s:s, s:s, s:i, s:o}", "org", o.slug, "name", o.name, "period_days", 365,
+                        "services", stats));
 }
 
 /* PUT /api/v1/orgs/{slug}/reports/{id}/follow: a follower follows an open report too. */
@@ -741,11 +762,12 @@ void api__reporter_view(struct http_req *r)
     err = by_token(r, &c, &o, hash, &id);
     explicit_bzero(hash, sizeof(hash));
     if (err) {
-        if (err == -ENOENT)
+        if (err == -ENOENT) {
             http_respond_error(r, 404, "report_not_found", "No report has this follow link.",
                                "token");
-        else
+        } else {
             api__errno(r, err, "reporter view");
+        }
         return;
     }
     notes = json_array();
@@ -765,8 +787,8 @@ void api__reporter_view(struct http_req *r)
     }
     http_resp_header(r, "Cache-Control", "no-store");
     api__json(r, 200,
-              json_pack("{s:o, s:s, s:s, s:b, s:o, s:o}", "request", c.v, "status_detail",
-                        c.status, "org", o.slug, "can_reopen",
+              json_pack("{s:o, s:s, s:s, s:b, s:o, s:o}", "request", c.v, "status_detail", c.status,
+                        "org", o.slug, "can_reopen",
                         !strcmp(c.status, "risolta") &&
                             clock_now_ms() - c.resolved_ms <= STORE_REPORT_REOPEN_MS,
                         "notes", notes, "merged_into", orig.v ? orig.v : json_null()));
@@ -780,16 +802,17 @@ static void reopened(struct http_req *r, int err, int64_t id, void *data)
         api__report_changed(r, c->org_id, c->id);
     free(c);
     (void)id;
-    if (err == -EPERM)
+    if (err == -EPERM) {
         http_respond_error(r, 409, "not_reopenable",
                            "Only a report marked solved within the last 14 days can be reopened.",
                            NULL);
-    else if (err == -ENOENT)
+    } else if (err == -ENOENT) {
         http_respond_error(r, 404, "report_not_found", "No report has this follow link.", "token");
-    else if (err)
+    } else if (err) {
         api__errno(r, err, "reopen");
-    else
+    } else {
         http_respond(r, 204, NULL, NULL, 0);
+    }
 }
 
 void api__reporter_reopen(struct http_req *r)

@@ -270,11 +270,12 @@ void api__reporter_stream(struct http_req *r)
     if (!err)
         err = store_report_get(api__reader(r), org_id, id, dup_of, &d);
     if (err) {
-        if (err == -ENOENT)
+        if (err == -ENOENT) {
             http_respond_error(r, 404, "report_not_found", "No report has this follow link.",
                                "token");
-        else
+        } else {
             api__errno(r, err, "report stream");
+        }
         return;
     }
     stream(r, &o, id, d.duplicate_of);

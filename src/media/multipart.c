@@ -142,28 +142,37 @@ int media_multipart_find(const char *body, size_t len, const char *boundary, con
     }
 }
 
-/* The value of name="..." in the Content-Disposition of header block [h, e), or false. */
-static bool field_name(const char *h, const char *e, const char **name, size_t *nlen)
+/* The value of the name="..." parameter in the header line [h, end), or false. */
+static bool name_param(const char *h, const char *end, const char **name, size_t *nlen)
 {
     static const char cd[] = "content-disposition:";
 
+    if ((size_t)(end - h) <= sizeof(cd) - 1 || strncasecmp(h, cd, sizeof(cd) - 1) != 0)
+        return false;
+    for (const char *p = h + sizeof(cd) - 1; p + 7 <= end; p++) {
+        const char *q;
+
+        if ((p[-1] != ';' && p[-1] != ' ') || strncasecmp(p, "name=\"", 6) != 0)
+            continue;
+        q = memchr(p + 6, '"', (size_t)(end - p - 6));
+        if (!q)
+            return false;
+        *name = p + 6;
+        *nlen = (size_t)(q - p - 6);
+        return true;
+    }
+    return false;
+}
+
+/* The value of name="..." in the Content-Disposition of header block [h, e), or false. */
+static bool field_name(const char *h, const char *e, const char **name, size_t *nlen)
+{
     while (h < e) {
         const char *eol = memmem(h, (size_t)(e - h), "\r\n", 2);
         const char *end = eol ? eol : e;
 
-        if ((size_t)(end - h) > sizeof(cd) - 1 && !strncasecmp(h, cd, sizeof(cd) - 1)) {
-            for (const char *p = h + sizeof(cd) - 1; p + 7 <= end; p++) {
-                if ((p[-1] == ';' || p[-1] == ' ') && !strncasecmp(p, "name=\"", 6)) {
-                    const char *q = memchr(p + 6, '"', (size_t)(end - p - 6));
-
-                    if (!q)
-                        return false;
-                    *name = p + 6;
-                    *nlen = (size_t)(q - p - 6);
-                    return true;
-                }
-            }
-        }
+        if (name_param(h, end, name, nlen))
+            return true;
         h = end + 2;
     }
     return false;

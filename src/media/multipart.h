@@ -38,8 +38,8 @@ MUST_CHECK int media_multipart_find(const char *body, size_t body_len, const cha
  * part without a name="..." or more than MULTIPART_FIELDS_MAX parts.
  */
 #define MULTIPART_FIELDS_MAX 64
-typedef int media_multipart_part_fn(void *ctx, const char *name, size_t name_len,
-                                    const char *data, size_t len);
+typedef int media_multipart_part_fn(void *ctx, const char *name, size_t name_len, const char *data,
+                                    size_t len);
 MUST_CHECK int media_multipart_each(const char *body, size_t len, const char *boundary,
                                     media_multipart_part_fn *each, void *ctx);
 

@@ -11,11 +11,9 @@
 static const struct {
     const char *plural, *singular;
 } items[] = {
-    { "services", "service" },     { "service_requests", "request" },
-    { "attributes", "attribute" }, { "values", "value" },
-    { "endpoints", "endpoint" },   { "formats", "format" },
-    { "errors", "error" },         { "statistics", "service" },
-    { "notes", "note" },
+    { "services", "service" }, { "service_requests", "request" }, { "attributes", "attribute" },
+    { "values", "value" },     { "endpoints", "endpoint" },       { "formats", "format" },
+    { "errors", "error" },     { "statistics", "service" },       { "notes", "note" },
 };
 
 const char *o311_xml_item_name(const char *key)
@@ -55,8 +53,8 @@ static int text(struct buf *b, const char *s, size_t n)
             if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
                 break; /* not a character XML 1.0 allows: dropped */
             while (i + run < n && !strchr("&<>\"'", s[i + run]) &&
-                   ((unsigned char)s[i + run] >= 0x20 || s[i + run] == '\t' ||
-                    s[i + run] == '\n' || s[i + run] == '\r'))
+                   ((unsigned char)s[i + run] >= 0x20 || s[i + run] == '\t' || s[i + run] == '\n' ||
+                    s[i + run] == '\r'))
                 run++;
             err = buf_append(b, s + i, run);
             i += run - 1;
@@ -134,12 +132,29 @@ int o311_xml_encode(const json_t *v, const char *root, const char *item, struct 
 /* ---- dates ---- */
 
 static const char *const cet_zones[] = {
-    "Europe/Rome",     "Europe/Vatican",    "Europe/San_Marino", "Europe/Malta",
-    "Europe/Berlin",   "Europe/Paris",      "Europe/Vienna",     "Europe/Zurich",
-    "Europe/Madrid",   "Europe/Amsterdam",  "Europe/Brussels",   "Europe/Luxembourg",
-    "Europe/Monaco",   "Europe/Ljubljana",  "Europe/Zagreb",     "Europe/Prague",
-    "Europe/Budapest", "Europe/Bratislava", "Europe/Warsaw",     "Europe/Copenhagen",
-    "Europe/Stockholm", "Europe/Oslo",      "CET",
+    "Europe/Rome",
+    "Europe/Vatican",
+    "Europe/San_Marino",
+    "Europe/Malta",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Vienna",
+    "Europe/Zurich",
+    "Europe/Madrid",
+    "Europe/Amsterdam",
+    "Europe/Brussels",
+    "Europe/Luxembourg",
+    "Europe/Monaco",
+    "Europe/Ljubljana",
+    "Europe/Zagreb",
+    "Europe/Prague",
+    "Europe/Budapest",
+    "Europe/Bratislava",
+    "Europe/Warsaw",
+    "Europe/Copenhagen",
+    "Europe/Stockholm",
+    "Europe/Oslo",
+    "CET",
 };
 
 /* Unix seconds of 01:00 UTC on the last Sunday of `mon` (0-based) in `year`. */
@@ -178,7 +193,7 @@ int o311_tz_offset_min(int64_t ms, const char *tz)
 void o311_datetime(int64_t ms, const char *tz, char *out, size_t outlen)
 {
     int off = o311_tz_offset_min(ms, tz);
-    time_t t = (time_t)(ms / 1000 + off * 60);
+    time_t t = (time_t)(ms / 1000 + (int64_t)off * 60);
     struct tm tm;
 
     gmtime_r(&t, &tm);

@@ -184,7 +184,7 @@ bool o311_attr_name(const char *name, char *code, bool *multi)
     const char *p;
     size_t n;
 
-    if (strncmp(name, prefix, sizeof(prefix) - 1))
+    if (strncmp(name, prefix, sizeof(prefix) - 1) != 0)
         return false;
     p = name + sizeof(prefix) - 1;
     n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.");

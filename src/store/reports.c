@@ -68,10 +68,11 @@ static char *dup_opt(const char *s)
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
-    if (s)
+    if (s) {
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
+    } else {
         sqlite3_bind_null(st, i);
+    }
 }
 
 /* Characters of UTF-8 `s`. */
@@ -187,7 +188,8 @@ static int settings_put(struct rw *c, struct store_tx *tx)
         bind_opt(st, 5, c->s[1]);
     }
     err = store__step_done(tx->db, st, "report_settings");
-    return err ? err : store__audit(tx, c->org_id, c->actor_id, "reports.settings", "reports", NULL);
+    return err ? err
+               : store__audit(tx, c->org_id, c->actor_id, "reports.settings", "reports", NULL);
 }
 
 static int key_add(struct rw *c, struct store_tx *tx, int64_t *id)
@@ -203,10 +205,11 @@ static int key_add(struct rw *c, struct store_tx *tx, int64_t *id)
         sqlite3_bind_blob(st, 2, c->hash, SECRET_HASH_LEN, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, c->s[0], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, c->n[0]);
-        if (c->actor_id > 0)
+        if (c->actor_id > 0) {
             sqlite3_bind_int64(st, 5, c->actor_id);
-        else
+        } else {
             sqlite3_bind_null(st, 5);
+        }
         sqlite3_bind_int64(st, 6, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "api_key_add");
@@ -241,28 +244,20 @@ static int key_revoke(struct rw *c, struct store_tx *tx)
 
 /* ---- reports ---- */
 
-/* s[]: 0 code, 1 description, 2 address, 3 address_id, 4 attributes, 5 media_url, 6 media_id,
- * 8.. email, phone, first_name, last_name, device_id, account_id */
-static int report_add(struct rw *c, struct store_tx *tx, int64_t *id)
+/* The service a new report names: its id, resolution target, office, photo moderation. */
+struct svc_row {
+    int64_t id, resolution_h;
+    bool moderated;
+    char agency[STORE_REPORT_AGENCY_MAX * 4 + 1];
+};
+
+static int service_row(struct rw *c, struct store_tx *tx, struct svc_row *out)
 {
-    static const char svc_sql[] =
+    static const char sql[] =
         "SELECT s.id, s.resolution_h, s.agency, coalesce(t.photos_moderated, 1)"
         " FROM report_services s LEFT JOIN report_settings t ON t.org_id = s.org_id"
         " WHERE s.org_id = ?1 AND s.code = ?2 AND s.active = 1";
-    static const char sql[] =
-        "INSERT INTO reports (org_id, service_id, description, lat, lon, address, address_id,"
-        " attributes, media_url, media_id, photo_state, agency, token_hash, api_key_id,"
-        " created_ms, updated_ms, expected_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)";
-    static const char contact_sql[] =
-        "INSERT INTO report_contacts (report_id, email, phone, first_name, last_name,"
-        " device_id, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-    static const char follow_sql[] =
-        "INSERT OR IGNORE INTO report_followers (report_id, follower_id) VALUES (?1, ?2)";
-    sqlite3_stmt *st = store__stmt(tx->stmts, svc_sql);
-    int64_t svc_id = 0, res_h = 0, fid = 0;
-    bool moderated = true, has_contact = false;
-    char agency[STORE_REPORT_AGENCY_MAX * 4 + 1] = "";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
     int rc;
 
     if (!st)
@@ -271,22 +266,78 @@ static int report_add(struct rw *c, struct store_tx *tx, int64_t *id)
     sqlite3_bind_text(st, 2, c->s[0], -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        svc_id = sqlite3_column_int64(st, 0);
-        res_h = sqlite3_column_int64(st, 1);
-        snprintf(agency, sizeof(agency), "%s", (const char *)sqlite3_column_text(st, 2));
-        moderated = sqlite3_column_int(st, 3) != 0;
+        out->id = sqlite3_column_int64(st, 0);
+        out->resolution_h = sqlite3_column_int64(st, 1);
+        snprintf(out->agency, sizeof(out->agency), "%s", (const char *)sqlite3_column_text(st, 2));
+        out->moderated = sqlite3_column_int(st, 3) != 0;
         rc = 0;
     } else {
         rc = rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "report_service");
     }
     store__stmt_done(st);
+    return rc;
+}
+
+/* The reporter's contact data (s[8..13]), when any was given, in its own table. */
+static int contact_add(struct rw *c, struct store_tx *tx, int64_t id)
+{
+    static const char sql[] =
+        "INSERT INTO report_contacts (report_id, email, phone, first_name, last_name,"
+        " device_id, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    bool any = false;
+    sqlite3_stmt *st;
+
+    for (int i = 8; i < 14; i++)
+        any = any || c->s[i];
+    if (!any)
+        return 0;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        for (int i = 8; i < 14; i++)
+            bind_opt(st, i - 6, c->s[i]);
+    }
+    return store__step_done(tx->db, st, "report_contact");
+}
+
+/* The posting follower (hash2) follows its report. */
+static int reporter_follows(struct rw *c, struct store_tx *tx, int64_t id)
+{
+    static const char sql[] =
+        "INSERT OR IGNORE INTO report_followers (report_id, follower_id) VALUES (?1, ?2)";
+    sqlite3_stmt *st;
+    int64_t fid;
+
+    if (!c->has_hash2 || store__follower_id(tx, c->hash2, &fid) != 0)
+        return 0;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, fid);
+    }
+    return store__step_done(tx->db, st, "report_follow");
+}
+
+/* s[]: 0 code, 1 description, 2 address, 3 address_id, 4 attributes, 5 media_url, 6 media_id,
+ * 8.. email, phone, first_name, last_name, device_id, account_id */
+static int report_add(struct rw *c, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] =
+        "INSERT INTO reports (org_id, service_id, description, lat, lon, address, address_id,"
+        " attributes, media_url, media_id, photo_state, agency, token_hash, api_key_id,"
+        " created_ms, updated_ms, expected_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)";
+    struct svc_row svc = { 0 };
+    sqlite3_stmt *st;
+    int rc = service_row(c, tx, &svc);
+
     if (rc)
         return rc;
     st = store__stmt(tx->stmts, sql);
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, c->org_id);
-    sqlite3_bind_int64(st, 2, svc_id);
+    sqlite3_bind_int64(st, 2, svc.id);
     sqlite3_bind_text(st, 3, c->s[1] ? c->s[1] : "", -1, SQLITE_STATIC);
     if (c->has_pos) {
         sqlite3_bind_double(st, 4, c->lat);
@@ -297,40 +348,23 @@ static int report_add(struct rw *c, struct store_tx *tx, int64_t *id)
     sqlite3_bind_text(st, 8, c->s[4] ? c->s[4] : "{}", -1, SQLITE_STATIC);
     bind_opt(st, 9, c->s[5]);
     bind_opt(st, 10, c->s[6]);
-    sqlite3_bind_text(st, 11, !c->s[5] && !c->s[6] ? "none" : moderated ? "pending" : "approved",
+    sqlite3_bind_text(st, 11,
+                      !c->s[5] && !c->s[6] ? "none"
+                      : svc.moderated      ? "pending"
+                                           : "approved",
                       -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, agency, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, svc.agency, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 13, c->hash, SECRET_HASH_LEN, SQLITE_STATIC);
     if (c->n[0] > 0)
         sqlite3_bind_int64(st, 14, c->n[0]);
     sqlite3_bind_int64(st, 15, tx->now_ms);
-    sqlite3_bind_int64(st, 16, tx->now_ms + res_h * 3600 * 1000);
+    sqlite3_bind_int64(st, 16, tx->now_ms + svc.resolution_h * 3600 * 1000);
     rc = store__step_done(tx->db, st, "report_add");
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(tx->db);
-    for (int i = 8; i < 14; i++)
-        has_contact = has_contact || c->s[i];
-    if (has_contact) {
-        st = store__stmt(tx->stmts, contact_sql);
-        if (st) {
-            sqlite3_bind_int64(st, 1, *id);
-            for (int i = 8; i < 14; i++)
-                bind_opt(st, i - 6, c->s[i]);
-        }
-        rc = store__step_done(tx->db, st, "report_contact");
-        if (rc)
-            return rc;
-    }
-    if (c->has_hash2 && store__follower_id(tx, c->hash2, &fid) == 0) {
-        st = store__stmt(tx->stmts, follow_sql);
-        if (st) {
-            sqlite3_bind_int64(st, 1, *id);
-            sqlite3_bind_int64(st, 2, fid);
-        }
-        rc = store__step_done(tx->db, st, "report_follow");
-    }
-    return rc;
+    rc = contact_add(c, tx, *id);
+    return rc ? rc : reporter_follows(c, tx, *id);
 }
 
 static int note_add(struct store_tx *tx, int64_t report_id, int64_t user_id, bool pub,
@@ -375,10 +409,48 @@ static bool transition_ok(const char *from, const char *to)
     return b > a;
 }
 
-/* s[]: 0 status, 1 close_reason, 2 note, 3 agency, 4 notice, 5 photo_state, 6 forwarded_to */
-static int report_update(struct rw *c, struct store_tx *tx)
+/* The status of report c->id of org c->org_id into `from`; -ENOENT if none. */
+static int current_status(struct rw *c, struct store_tx *tx, char *from, size_t fromlen)
 {
-    static const char get_sql[] = "SELECT status FROM reports WHERE id = ?1 AND org_id = ?2";
+    static const char sql[] = "SELECT status FROM reports WHERE id = ?1 AND org_id = ?2";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_int64(st, 2, c->org_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(from, fromlen, "%s", (const char *)sqlite3_column_text(st, 0));
+    rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "report");
+    store__stmt_done(st);
+    return rc;
+}
+
+/* The merge target n[1]: another report of the same org; -ENOENT otherwise. */
+static int merge_target(struct rw *c, struct store_tx *tx)
+{
+    static const char sql[] = "SELECT 1 FROM reports WHERE id = ?1 AND org_id = ?2"
+                              " AND id <> ?3";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, c->n[1]);
+    sqlite3_bind_int64(st, 2, c->org_id);
+    sqlite3_bind_int64(st, 3, c->id);
+    rc = sqlite3_step(st);
+    store__stmt_done(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "merge target");
+}
+
+/* The UPDATE itself: `status` (NULL: unchanged) and every field c->set names. */
+static int update_row(struct rw *c, struct store_tx *tx, const char *status, const char *reason)
+{
     static const char sql[] =
         "UPDATE reports SET updated_ms = ?2,"
         " status = coalesce(?3, status),"
@@ -399,54 +471,8 @@ static int report_update(struct rw *c, struct store_tx *tx)
         " closed_ms = CASE WHEN ?3 IN ('risolta', 'chiusa') THEN ?2 WHEN ?3 IS NOT NULL THEN"
         "   NULL ELSE closed_ms END"
         " WHERE id = ?1";
-    static const char target_sql[] = "SELECT 1 FROM reports WHERE id = ?1 AND org_id = ?2"
-                                     " AND id <> ?3";
-    static const char move_sql[] =
-        "INSERT OR IGNORE INTO report_followers (report_id, follower_id)"
-        " SELECT ?2, follower_id FROM report_followers WHERE report_id = ?1";
-    const char *status = c->s[0];
-    const char *reason = c->s[1];
-    char from[32] = "";
-    char target[48];
-    sqlite3_stmt *st = store__stmt(tx->stmts, get_sql);
-    int rc;
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
 
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_int64(st, 2, c->org_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(from, sizeof(from), "%s", (const char *)sqlite3_column_text(st, 0));
-    rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "report");
-    store__stmt_done(st);
-    if (rc)
-        return rc;
-    if (c->set & STORE_RS_MERGE) {
-        st = store__stmt(tx->stmts, target_sql);
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, c->n[1]);
-        sqlite3_bind_int64(st, 2, c->org_id);
-        sqlite3_bind_int64(st, 3, c->id);
-        rc = sqlite3_step(st);
-        store__stmt_done(st);
-        if (rc != SQLITE_ROW)
-            return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "merge target");
-        status = "chiusa";
-        reason = "duplicato";
-    }
-    if (c->set & STORE_RS_FORWARD && !status) {
-        status = "chiusa";
-        reason = "inoltrata";
-    }
-    if (status && strcmp(status, from) && !transition_ok(from, status))
-        return -EPERM;
-    if (status && !strcmp(status, from))
-        status = NULL; /* the same status again: only the note */
-    if (!strcmp(from, "chiusa") && (c->set & (STORE_RS_MERGE | STORE_RS_FORWARD)))
-        return -EPERM;
-    st = store__stmt(tx->stmts, sql);
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, c->id);
@@ -460,28 +486,61 @@ static int report_update(struct rw *c, struct store_tx *tx)
     if (c->n[0] > 0)
         sqlite3_bind_int64(st, 9, c->n[0]);
     bind_opt(st, 10, c->set & STORE_RS_PHOTO ? c->s[5] : NULL);
-    sqlite3_bind_int(st, 11, c->set & STORE_RS_TEXT ? c->n[2] : -1);
+    sqlite3_bind_int64(st, 11, c->set & STORE_RS_TEXT ? c->n[2] : -1);
     sqlite3_bind_int64(st, 12, c->set & STORE_RS_MERGE ? c->n[1] : 0);
     bind_opt(st, 13, c->set & STORE_RS_FORWARD ? c->s[6] : NULL);
-    rc = store__step_done(tx->db, st, "report_update");
+    return store__step_done(tx->db, st, "report_update");
+}
+
+/* A merged duplicate's followers (its reporter too) follow the original n[1]. */
+static int move_followers(struct rw *c, struct store_tx *tx)
+{
+    static const char sql[] = "INSERT OR IGNORE INTO report_followers (report_id, follower_id)"
+                              " SELECT ?2, follower_id FROM report_followers WHERE report_id = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, c->id);
+        sqlite3_bind_int64(st, 2, c->n[1]);
+    }
+    return store__step_done(tx->db, st, "report_merge");
+}
+
+/* s[]: 0 status, 1 close_reason, 2 note, 3 agency, 4 notice, 5 photo_state, 6 forwarded_to */
+static int report_update(struct rw *c, struct store_tx *tx)
+{
+    const char *status = c->s[0];
+    const char *reason = c->s[1];
+    char from[32] = "";
+    char target[48];
+    int rc = current_status(c, tx, from, sizeof(from));
+
+    if (!rc && (c->set & STORE_RS_MERGE)) {
+        rc = merge_target(c, tx);
+        status = "chiusa";
+        reason = "duplicato";
+    }
     if (rc)
         return rc;
-    if (status || (c->set & STORE_RS_NOTE)) {
+    if ((c->set & STORE_RS_FORWARD) && !status) {
+        status = "chiusa";
+        reason = "inoltrata";
+    }
+    if (status && strcmp(status, from) != 0 && !transition_ok(from, status))
+        return -EPERM;
+    if (status && !strcmp(status, from))
+        status = NULL; /* the same status again: only the note */
+    if (!strcmp(from, "chiusa") && (c->set & (STORE_RS_MERGE | STORE_RS_FORWARD)))
+        return -EPERM;
+    rc = update_row(c, tx, status, reason);
+    if (!rc && (status || (c->set & STORE_RS_NOTE))) {
         rc = note_add(tx, c->id, c->actor_id, (c->set & STORE_RS_NOTE) ? c->flag : true, status,
                       (c->set & STORE_RS_NOTE) ? c->s[2] : "");
-        if (rc)
-            return rc;
     }
-    if (c->set & STORE_RS_MERGE) {
-        st = store__stmt(tx->stmts, move_sql);
-        if (st) {
-            sqlite3_bind_int64(st, 1, c->id);
-            sqlite3_bind_int64(st, 2, c->n[1]);
-        }
-        rc = store__step_done(tx->db, st, "report_merge");
-        if (rc)
-            return rc;
-    }
+    if (!rc && (c->set & STORE_RS_MERGE))
+        rc = move_followers(c, tx);
+    if (rc)
+        return rc;
     snprintf(target, sizeof(target), "report:%lld", (long long)c->id);
     return store__audit(tx, c->org_id, c->actor_id, "report.update", target, NULL);
 }
@@ -748,10 +807,11 @@ int store_report_update(struct store *st, int64_t actor_id, int64_t org_id, int6
         ((ch->set & STORE_RS_NOTE) && (!ch->note || !within(ch->note, STORE_REPORT_NOTE_MAX))) ||
         ((ch->set & STORE_RS_AGENCY) && !within(ch->agency, STORE_REPORT_AGENCY_MAX)) ||
         ((ch->set & STORE_RS_NOTICE) && !within(ch->service_notice, STORE_REPORT_NOTICE_MAX)) ||
-        ((ch->set & STORE_RS_PHOTO) && (!ch->photo_state || (strcmp(ch->photo_state, "approved") &&
-                                                              strcmp(ch->photo_state, "hidden")))) ||
-        ((ch->set & STORE_RS_FORWARD) && (!ch->forwarded_to || !*ch->forwarded_to ||
-                                          !within(ch->forwarded_to, 200))))
+        ((ch->set & STORE_RS_PHOTO) &&
+         (!ch->photo_state ||
+          (strcmp(ch->photo_state, "approved") != 0 && strcmp(ch->photo_state, "hidden") != 0))) ||
+        ((ch->set & STORE_RS_FORWARD) &&
+         (!ch->forwarded_to || !*ch->forwarded_to || !within(ch->forwarded_to, 200))))
         return -EINVAL;
     c = rw_new(RW_REPORT_UPDATE, actor_id, org_id);
     c->id = id;
@@ -760,8 +820,8 @@ int store_report_update(struct store *st, int64_t actor_id, int64_t org_id, int6
     c->s[1] = dup_opt(ch->close_reason);
     c->s[2] = ch->set & STORE_RS_NOTE ? xstrdup(ch->note) : NULL;
     c->s[3] = ch->set & STORE_RS_AGENCY ? xstrdup(ch->agency ? ch->agency : "") : NULL;
-    c->s[4] = ch->set & STORE_RS_NOTICE ? xstrdup(ch->service_notice ? ch->service_notice : "")
-                                        : NULL;
+    c->s[4] =
+        ch->set & STORE_RS_NOTICE ? xstrdup(ch->service_notice ? ch->service_notice : "") : NULL;
     c->s[5] = ch->set & STORE_RS_PHOTO ? xstrdup(ch->photo_state) : NULL;
     c->s[6] = ch->set & STORE_RS_FORWARD ? xstrdup(ch->forwarded_to) : NULL;
     c->flag = ch->note_public;

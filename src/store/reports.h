@@ -38,7 +38,7 @@
 struct store_service {
     int64_t id;
     const char *code, *name, *description, *keywords, *group, *agency;
-    const char *attributes_json; /* the Open311 attributes array, "[]" when none */
+    const char *attributes_json;      /* the Open311 attributes array, "[]" when none */
     int first_answer_h, resolution_h; /* targets, in hours */
     int ord;
     bool active;
@@ -160,10 +160,10 @@ struct store_report_query {
     const char *service_code; /* NULL: any */
     const char *const *codes; /* or any of these service codes (at most 50) */
     size_t ncodes;
-    const char *status;       /* a staff status, "open", "closed", or NULL: any */
-    const char *agency;       /* NULL: any */
-    int64_t from_ms, to_ms;   /* created in [from, to); 0: unbounded */
-    bool has_box;             /* a zone: lat/lon within the box */
+    const char *status;     /* a staff status, "open", "closed", or NULL: any */
+    const char *agency;     /* NULL: any */
+    int64_t from_ms, to_ms; /* created in [from, to); 0: unbounded */
+    bool has_box;           /* a zone: lat/lon within the box */
     double min_lat, max_lat, min_lon, max_lon;
     unsigned offset, limit;
     bool oldest_first;
@@ -175,8 +175,8 @@ MUST_CHECK int store_reports_list(struct store_reader *r, const struct store_rep
 MUST_CHECK int store_report_get(struct store_reader *r, int64_t org_id, int64_t id,
                                 store_report_fn *each, void *ctx);
 /* The ids of the reports merged into report `id` (at most `max`, into `out`; `*n` how many). */
-MUST_CHECK int store_report_duplicates(struct store_reader *r, int64_t id, int64_t *out,
-                                       size_t max, size_t *n);
+MUST_CHECK int store_report_duplicates(struct store_reader *r, int64_t id, int64_t *out, size_t max,
+                                       size_t *n);
 /* The report whose follow token's SHA-256 is `hash`: its id and org. -ENOENT if none. */
 MUST_CHECK int store_report_by_token(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
                                      int64_t *id, int64_t *org_id);
@@ -198,10 +198,10 @@ MUST_CHECK int store_report_contact(struct store_reader *r, int64_t id,
 
 /* What a staff change sets (bits of `set`). */
 enum store_report_set {
-    STORE_RS_STATUS = 1 << 0,  /* status (+ close_reason for chiusa) */
-    STORE_RS_NOTE = 1 << 1,    /* a note (note_public: also the report's status_notes) */
-    STORE_RS_AGENCY = 1 << 2,  /* assignment to an office */
-    STORE_RS_NOTICE = 1 << 3,  /* service_notice */
+    STORE_RS_STATUS = 1 << 0, /* status (+ close_reason for chiusa) */
+    STORE_RS_NOTE = 1 << 1,   /* a note (note_public: also the report's status_notes) */
+    STORE_RS_AGENCY = 1 << 2, /* assignment to an office */
+    STORE_RS_NOTICE = 1 << 3, /* service_notice */
     STORE_RS_EXPECTED = 1 << 4,
     STORE_RS_PHOTO = 1 << 5,   /* photo_state: approved or hidden */
     STORE_RS_TEXT = 1 << 6,    /* text_hidden */

@@ -22,7 +22,7 @@ static const char *text(sqlite3_stmt *st, int col)
 static const char *text_or_null(sqlite3_stmt *st, int col)
 {
     return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL
-                                                        : (const char *)sqlite3_column_text(st, col);
+                                                       : (const char *)sqlite3_column_text(st, col);
 }
 
 static int finish(struct store_reader *r, sqlite3_stmt *st, int rc, const char *what)
@@ -34,7 +34,7 @@ static int finish(struct store_reader *r, sqlite3_stmt *st, int rc, const char *
 
 /* ---- services ---- */
 
-#define SVC_COLS                                                                          \
+#define SVC_COLS                                                                             \
     "id, code, name, description, keywords, group_name, agency, attributes, first_answer_h," \
     " resolution_h, ord, active"
 
@@ -177,12 +177,12 @@ int store_api_keys_list(struct store_reader *r, int64_t org_id, store_api_key_fn
 
 /* ---- reports ---- */
 
-#define REPORT_COLS                                                                            \
-    "r.id, r.org_id, s.code, s.name, r.status, r.close_reason, r.description, r.text_hidden,"  \
-    " r.lat, r.lon, r.address, r.address_id, r.attributes, r.media_url, r.media_id,"           \
-    " r.photo_state, r.status_notes, r.agency, r.service_notice, r.forwarded_to,"              \
-    " coalesce(r.duplicate_of, 0), r.created_ms, r.updated_ms, coalesce(r.expected_ms, 0),"    \
-    " coalesce(r.first_answer_ms, 0), coalesce(r.resolved_ms, 0), coalesce(r.closed_ms, 0),"   \
+#define REPORT_COLS                                                                           \
+    "r.id, r.org_id, s.code, s.name, r.status, r.close_reason, r.description, r.text_hidden," \
+    " r.lat, r.lon, r.address, r.address_id, r.attributes, r.media_url, r.media_id,"          \
+    " r.photo_state, r.status_notes, r.agency, r.service_notice, r.forwarded_to,"             \
+    " coalesce(r.duplicate_of, 0), r.created_ms, r.updated_ms, coalesce(r.expected_ms, 0),"   \
+    " coalesce(r.first_answer_ms, 0), coalesce(r.resolved_ms, 0), coalesce(r.closed_ms, 0),"  \
     " r.reopened, (SELECT count(*) FROM report_followers f WHERE f.report_id = r.id)"
 
 static void report_row(sqlite3_stmt *st, struct store_report *p)
@@ -219,67 +219,53 @@ static void report_row(sqlite3_stmt *st, struct store_report *p)
     p->followers = sqlite3_column_int(st, 28);
 }
 
-int store_reports_list(struct store_reader *r, const struct store_report_query *q,
-                       store_report_fn *each, void *ctx)
+/* The SQL of a list query: only the filters `q` uses; every value is a bound parameter. */
+static int list_sql(const struct store_report_query *q, struct buf *sql)
 {
-    /*
-     * The query is built per call (its filters vary), so it is prepared here rather than
-     * cached; every value is bound, never pasted.
-     */
-    struct buf sql;
-    sqlite3_stmt *st = NULL;
-    struct store_report p;
-    int rc, i = 1;
+    int rc = buf_puts(sql, "SELECT " REPORT_COLS " FROM reports r JOIN report_services s"
+                           " ON s.id = r.service_id WHERE r.org_id = ?1");
 
-    if (q->nids > 100 || q->ncodes > 50)
-        return -EINVAL;
-    buf_init(&sql, 8192);
-    rc = buf_puts(&sql, "SELECT " REPORT_COLS " FROM reports r JOIN report_services s"
-                        " ON s.id = r.service_id WHERE r.org_id = ?1");
     if (!rc && q->nids) {
-        rc = buf_puts(&sql, " AND r.id IN (");
+        rc = buf_puts(sql, " AND r.id IN (");
         for (size_t k = 0; k < q->nids && !rc; k++)
-            rc = buf_printf(&sql, "%s?%zu", k ? ", " : "", 20 + k);
-        if (!rc)
-            rc = buf_puts(&sql, ")");
+            rc = buf_printf(sql, "%s?%zu", k ? ", " : "", 20 + k);
+        rc = rc ? rc : buf_puts(sql, ")");
     }
     if (!rc && q->service_code)
-        rc = buf_puts(&sql, " AND s.code = ?2");
+        rc = buf_puts(sql, " AND s.code = ?2");
     if (!rc && q->ncodes) {
-        rc = buf_puts(&sql, " AND s.code IN (");
+        rc = buf_puts(sql, " AND s.code IN (");
         for (size_t k = 0; k < q->ncodes && !rc; k++)
-            rc = buf_printf(&sql, "%s?%zu", k ? ", " : "", 130 + k);
-        if (!rc)
-            rc = buf_puts(&sql, ")");
+            rc = buf_printf(sql, "%s?%zu", k ? ", " : "", 130 + k);
+        rc = rc ? rc : buf_puts(sql, ")");
     }
     if (!rc && q->status) {
-        if (!strcmp(q->status, "open"))
-            rc = buf_puts(&sql, " AND r.status IN ('nuova', 'presa_in_carico', 'in_lavorazione')");
-        else if (!strcmp(q->status, "closed"))
-            rc = buf_puts(&sql, " AND r.status IN ('risolta', 'chiusa')");
-        else
-            rc = buf_puts(&sql, " AND r.status = ?3");
+        if (!strcmp(q->status, "open")) {
+            rc = buf_puts(sql, " AND r.status IN ('nuova', 'presa_in_carico', 'in_lavorazione')");
+        } else if (!strcmp(q->status, "closed")) {
+            rc = buf_puts(sql, " AND r.status IN ('risolta', 'chiusa')");
+        } else {
+            rc = buf_puts(sql, " AND r.status = ?3");
+        }
     }
     if (!rc && q->agency)
-        rc = buf_puts(&sql, " AND r.agency = ?4");
+        rc = buf_puts(sql, " AND r.agency = ?4");
     if (!rc && q->from_ms)
-        rc = buf_puts(&sql, " AND r.created_ms >= ?5");
+        rc = buf_puts(sql, " AND r.created_ms >= ?5");
     if (!rc && q->to_ms)
-        rc = buf_puts(&sql, " AND r.created_ms < ?6");
+        rc = buf_puts(sql, " AND r.created_ms < ?6");
     if (!rc && q->has_box)
-        rc = buf_puts(&sql, " AND r.lat BETWEEN ?7 AND ?8 AND r.lon BETWEEN ?9 AND ?10");
-    if (!rc)
-        rc = buf_printf(&sql, " ORDER BY r.created_ms %s, r.id %s LIMIT ?11 OFFSET ?12",
+        rc = buf_puts(sql, " AND r.lat BETWEEN ?7 AND ?8 AND r.lon BETWEEN ?9 AND ?10");
+    if (!rc) {
+        rc = buf_printf(sql, " ORDER BY r.created_ms %s, r.id %s LIMIT ?11 OFFSET ?12",
                         q->oldest_first ? "ASC" : "DESC", q->oldest_first ? "ASC" : "DESC");
-    if (rc) {
-        buf_release(&sql);
-        return -EINVAL;
     }
-    rc = sqlite3_prepare_v2(r->db, sql.data, (int)sql.len, &st, NULL);
-    buf_release(&sql);
-    if (rc != SQLITE_OK)
-        return store__errno(r->db, rc, "reports_list");
-    sqlite3_bind_int64(st, i, q->org_id);
+    return rc;
+}
+
+static void list_bind(sqlite3_stmt *st, const struct store_report_query *q)
+{
+    sqlite3_bind_int64(st, 1, q->org_id);
     for (size_t k = 0; k < q->nids; k++)
         sqlite3_bind_int64(st, (int)(20 + k), q->ids[k]);
     if (q->service_code)
@@ -298,6 +284,32 @@ int store_reports_list(struct store_reader *r, const struct store_report_query *
     sqlite3_bind_double(st, 10, q->max_lon);
     sqlite3_bind_int64(st, 11, q->limit);
     sqlite3_bind_int64(st, 12, q->offset);
+}
+
+int store_reports_list(struct store_reader *r, const struct store_report_query *q,
+                       store_report_fn *each, void *ctx)
+{
+    /*
+     * The query is built per call (its filters vary), so it is prepared here rather than
+     * cached; every value is bound, never pasted.
+     */
+    struct buf sql;
+    sqlite3_stmt *st = NULL;
+    struct store_report p;
+    int rc;
+
+    if (q->nids > 100 || q->ncodes > 50)
+        return -EINVAL;
+    buf_init(&sql, 8192);
+    if (list_sql(q, &sql)) {
+        buf_release(&sql);
+        return -EINVAL;
+    }
+    rc = sqlite3_prepare_v2(r->db, sql.data, (int)sql.len, &st, NULL);
+    buf_release(&sql);
+    if (rc != SQLITE_OK)
+        return store__errno(r->db, rc, "reports_list");
+    list_bind(st, q);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         report_row(st, &p);
         each(ctx, &p);
@@ -332,8 +344,7 @@ int store_report_get(struct store_reader *r, int64_t org_id, int64_t id, store_r
     return rc;
 }
 
-int store_report_duplicates(struct store_reader *r, int64_t id, int64_t *out, size_t max,
-                            size_t *n)
+int store_report_duplicates(struct store_reader *r, int64_t id, int64_t *out, size_t max, size_t *n)
 {
     static const char sql[] = "SELECT id FROM reports WHERE duplicate_of = ?1 ORDER BY id";
     sqlite3_stmt *st = store__stmt(&r->stmts, sql);

@@ -59,9 +59,10 @@ static int sweep_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     /*
      * Media that nothing references a day after upload: no post (media_refs, kept by
      * triggers), no channel icon and no org logo; never attached, or what named them was
-     * deleted, swept or changed; no citizen report's photo (reports.media_id). Their media_files rows cascade; the files themselves are
-     * deleted by the file sweep (api/media.c) once no row lists them. Icons and logos are
-     * looked up without an index: a server holds a few hundred channels and orgs at most.
+     * deleted, swept or changed; no citizen report's photo (reports.media_id). Their media_files
+     * rows cascade; the files themselves are deleted by the file sweep (api/media.c) once no row
+     * lists them. Icons and logos are looked up without an index: a server holds a few hundred
+     * channels and orgs at most.
      */
     static const char media[] =
         "DELETE FROM media WHERE id IN (SELECT m.id FROM media m WHERE m.created_ms < ?1 - ?2"

@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_object_set_new(obj, "value", json_string(f.f[i].value));
         }
         buf_init(&b, 1 << 20);
-        if (o311_xml_encode(obj, "request", NULL, &b) == 0 && (!b.data || !strstr(b.data, "</request>")))
+        if (o311_xml_encode(obj, "request", NULL, &b) == 0 &&
+            (!b.data || !strstr(b.data, "</request>")))
             abort();
         buf_release(&b);
         json_decref(obj);

@@ -38,7 +38,8 @@ TEST(form_piece_without_equals_is_empty_value)
 
 TEST(form_refuses_bad_escapes_nul_and_invalid_utf8)
 {
-    static const char *const bad[] = { "a=%zz", "a=%4", "a=%", "a=%00", "a=%C3%28", "%FF=1",
+    static const char *const bad[] = { "a=%zz",       "a=%4",     "a=%",
+                                       "a=%00",       "a=%C3%28", "%FF=1",
                                        "a=%ED%A0%80", "a=%C0%AF", "a=%F4%90%80%80" };
     struct o311_form f;
 
