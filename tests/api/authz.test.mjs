@@ -265,6 +265,22 @@ test('Open311 POST: a follower token or the org\'s api_key; staff tokens are nei
   assert.equal((await send(null, `&api_key=${keyB}`)).status, 403, 'another org\'s key');
 });
 
+test('report streams: anyone with the follow token, or anyone by id (public status); unknown 404', async () => {
+  const r = await report();
+  for (const path of [`/api/v1/reports/follow/${r.token}/stream`, `/api/v1/orgs/comune-a/reports/${r.id}/stream`]) {
+    for (const role of ROLES) {
+      const ac = new AbortController();
+      const headers = w.tok[role] ? { authorization: `Bearer ${w.tok[role]}` } : {};
+      const res = await fetch(`${w.srv.url}${path}`, { headers, signal: ac.signal });
+      assert.equal(res.status, 200, `${path} as ${role}`);
+      assert.match(res.headers.get('content-type'), /^text\/event-stream/);
+      ac.abort();
+    }
+  }
+  assert.equal((await w.call('GET', '/api/v1/reports/follow/report_x/stream')).status, 404);
+  assert.equal((await w.call('GET', `/api/v1/orgs/comune-b/reports/${r.id}/stream`)).status, 404, 'not through another org');
+});
+
 test('existence oracles: an unlisted channel answers outsiders exactly as a missing one', async () => {
   const u = await unlisted();
   const mismatches = [];
