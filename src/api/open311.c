@@ -77,9 +77,11 @@ void api__o311_error(struct http_req *r, bool xml, int status, const char *descr
     api__o311_answer(r, status, xml, list, "errors", "error");
 }
 
+/* A public read's answer: caches may keep it for half a minute. */
 static void answer(struct http_req *r, int status, enum fmt f, json_t *v, const char *root,
                    const char *item)
 {
+    http_resp_header(r, "Cache-Control", "public, max-age=30");
     api__o311_answer(r, status, f == FMT_XML, v, root, item);
 }
 
@@ -548,7 +550,6 @@ static void get_resource(struct http_req *r)
     }
     if (!api__open311_org(r, jur_query(r), &o, f == FMT_XML))
         return;
-    http_resp_header(r, "Cache-Control", "public, max-age=30");
     if (!strcmp(name, "discovery")) {
         discovery(r, f, &o);
     } else if (!strcmp(name, "services")) {
@@ -584,7 +585,6 @@ static void get_service(struct http_req *r)
         return;
     }
     if (api__open311_org(r, jur_query(r), &o, f == FMT_XML)) {
-        http_resp_header(r, "Cache-Control", "public, max-age=30");
         definition(r, f, &o, code);
     }
 }
@@ -600,7 +600,6 @@ static void get_request(struct http_req *r)
         return;
     }
     if (api__open311_org(r, jur_query(r), &o, f == FMT_XML)) {
-        http_resp_header(r, "Cache-Control", "public, max-age=10");
         request_get(r, f, &o, id);
     }
 }
@@ -631,9 +630,10 @@ static void get_token(struct http_req *r)
         return;
     }
     snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
-    http_resp_header(r, "Cache-Control", "no-store");
-    answer(r, 200, f, json_pack("[{s:s, s:s}]", "service_request_id", idstr, "token", tok),
-           "service_requests", "request");
+    http_resp_header(r, "Cache-Control", "no-store"); /* the token is a capability */
+    api__o311_answer(r, 200, f == FMT_XML,
+                     json_pack("[{s:s, s:s}]", "service_request_id", idstr, "token", tok),
+                     "service_requests", "request");
 }
 
 /* The POST handler and its admit hook live in api/open311_post.c. */

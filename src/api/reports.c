@@ -425,7 +425,6 @@ static void key_created(struct http_req *r, int err, int64_t id, void *data)
         api__errno(r, err, "api key create");
     } else {
         snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
-        http_resp_header(r, "Cache-Control", "no-store");
         api__json(r, 201,
                   json_pack("{s:s, s:s, s:s, s:i}", "id", idstr, "api_key", k->key, "name", k->name,
                             "rate_per_minute", k->rate));

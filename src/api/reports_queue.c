@@ -230,7 +230,6 @@ void api__reports_queue(struct http_req *r)
         api__errno(r, err, "reports queue");
         return;
     }
-    http_resp_header(r, "Cache-Control", "no-store");
     api__json(r, 200, json_pack("{s:o}", "reports", c.list));
 }
 
@@ -316,7 +315,6 @@ void api__report_get(struct http_req *r)
         api__errno(r, err, "report get");
         return;
     }
-    http_resp_header(r, "Cache-Control", "no-store");
     api__json(r, 200, c.v);
 }
 
@@ -677,7 +675,6 @@ void api__reports_nearby(struct http_req *r)
         api__errno(r, err, "reports nearby");
         return;
     }
-    http_resp_header(r, "Cache-Control", "no-store");
     api__json(r, 200, json_pack("{s:o}", "requests", c.list));
 }
 
@@ -685,6 +682,9 @@ void api__reports_stats(struct http_req *r)
 {
     struct store_org o;
     json_t *stats;
+    json_t *v;
+    char *body;
+    size_t len;
 
     if (!api__rep_org(r, &o))
         return;
@@ -693,10 +693,14 @@ void api__reports_stats(struct http_req *r)
         api__errno(r, -EIO, "report statistics");
         return;
     }
+    v = json_pack("{s:s, s:s, s:i, s:o}", "org", o.slug, "name", o.name, "period_days", 365,
+                  "services", stats);
+    body = json_encode(v, &len);
+    json_decref(v);
+    /* Public aggregates: caches may keep them a few minutes (api__json would say no-store). */
     http_resp_header(r, "Cache-Control", "public, max-age=300");
-    api__json(r, 200,
-              json_pack("{s:s, s:s, s:i, s:o}", "org", o.slug, "name", o.name, "period_days", 365,
-                        "services", stats));
+    http_respond(r, 200, "application/json", body, len);
+    free(body);
 }
 
 /* PUT /api/v1/orgs/{slug}/reports/{id}/follow: a follower follows an open report too. */
@@ -785,7 +789,6 @@ void api__reporter_view(struct http_req *r)
         api__errno(r, err, "reporter view");
         return;
     }
-    http_resp_header(r, "Cache-Control", "no-store");
     api__json(r, 200,
               json_pack("{s:o, s:s, s:s, s:b, s:o, s:o}", "request", c.v, "status_detail", c.status,
                         "org", o.slug, "can_reopen",

@@ -213,7 +213,6 @@ static void stream(struct http_req *r, const struct store_org *o, int64_t id, in
     rs = xcalloc(1, sizeof(*rs));
     rs->req = r;
     http_resp_header(r, "X-Accel-Buffering", "no");
-    http_resp_header(r, "Cache-Control", "no-store");
     if (http_stream_start(r, 200, "text/event-stream; charset=utf-8", on_close, rs)) {
         free(rs);
         return;

@@ -30,7 +30,7 @@ after(async () => { await srv?.stop(); srv?.cleanup(); });
 const get = async (path) => {
   const r = await fetch(srv.url + path);
   const buf = Buffer.from(await r.arrayBuffer());
-  return { status: r.status, type: r.headers.get('content-type'), buf, text: buf.toString('utf8') };
+  return { status: r.status, type: r.headers.get('content-type'), cache: r.headers.get('cache-control'), buf, text: buf.toString('utf8') };
 };
 const json = async (path) => { const r = await get(path); return { ...r, data: JSON.parse(r.text) }; };
 const xml = async (path) => { const r = await get(path); return { ...r, doc: parseXml(r.buf) }; };
@@ -69,6 +69,7 @@ test('discovery in JSON and XML: endpoint under /open311/v2, both formats, conta
   assert.deepEqual(Object.keys(j.data), ['changeset', 'contact', 'key_service', 'endpoints', 'statistics']);
   assert.match(j.data.changeset, DATE);
   assert.equal(j.data.contact, 'Comune di A');
+  assert.equal(j.cache, 'public, max-age=30', 'one Cache-Control: public reads');
   assert.equal(j.data.key_service, srv.url);
   const [ep] = j.data.endpoints;
   assert.deepEqual(Object.keys(ep), ['specification', 'url', 'changeset', 'type', 'formats']);
@@ -135,6 +136,7 @@ test('service definition in JSON and XML: attributes with values, metadata true;
   await assertErrorJson(await fetch(`${srv.url}/open311/v2/services/non-esiste.json`), 404);
   const e = await get('/open311/v2/services/non-esiste.xml');
   assert.equal(e.status, 404);
+  assert.equal(e.cache, 'no-store', 'errors are never cached, and say so once');
   assertErrorXml(e.text, 404);
 });
 
@@ -161,6 +163,7 @@ test('POST requests in JSON and XML: a list with service_request_id (a string), 
 test('tokens/{token} in JSON and XML answers a list with service_request_id and token; unknown 404', async () => {
   const j = await json(`/open311/v2/tokens/${made.token}.json`);
   assert.equal(j.status, 200);
+  assert.equal(j.cache, 'no-store', 'a token is a capability: never cached');
   assert.deepEqual(j.data, [{ service_request_id: made.service_request_id, token: made.token }]);
   const x = await xml(`/open311/v2/tokens/${made.token}.xml`);
   assert.equal(x.doc.name, 'service_requests');

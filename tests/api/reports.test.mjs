@@ -264,6 +264,8 @@ test('"Anche io": a follower follows an existing report', async () => {
 });
 
 test('statistics per service: received, median times, share solved (public JSON and discovery)', async () => {
+  const raw = await fetch(`${w.srv.url}/api/v1/orgs/comune-a/reports/statistics`);
+  assert.equal(raw.headers.get('cache-control'), 'public, max-age=300');
   const s = await w.ok(200, 'GET', '/api/v1/orgs/comune-a/reports/statistics');
   const buche = s.services.find((x) => x.service_code === 'strade-buche');
   assert.ok(buche.received >= 5);
@@ -276,6 +278,7 @@ test('statistics per service: received, median times, share solved (public JSON 
 test('queue filters and the CSV export: without contact data unless the org admin asks, always audited', async () => {
   const mine = await file({ service_code: 'verde-albero', ...CONTACT, lat: '43.9', long: '11.9' });
   const q = await w.ok(200, 'GET', '/api/v1/orgs/comune-a/reports?service_code=verde-albero&status=nuova', { as: w.tok.channel_owner });
+  assert.equal((await w.call('GET', '/api/v1/orgs/comune-a/reports', { as: w.tok.channel_owner })).headers.get('cache-control'), 'no-store');
   assert.ok(q.reports.length >= 1 && q.reports.every((r) => r.service_code === 'verde-albero' && r.status === 'nuova'));
   assert.ok(!('contact' in q.reports[0]), 'the list carries no contact data');
   const box = await w.ok(200, 'GET', '/api/v1/orgs/comune-a/reports?bbox=43.89,11.89,43.91,11.91', { as: w.tok.channel_owner });
