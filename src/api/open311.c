@@ -43,30 +43,43 @@ enum fmt { FMT_JSON, FMT_XML };
 
 /* ---- answers ---- */
 
+/*
+ * Encode `v` (taken) as JSON or as the specification's XML into `b`. Returns 0, or -EMSGSIZE
+ * when the XML passes ANSWER_MAX.
+ */
+static int encode(json_t *v, bool xml, const char *root, const char *item, struct buf *b)
+{
+    char *s;
+    int err;
+
+    if (xml) {
+        err = o311_xml_encode(v, root, item, b);
+    } else {
+        /* 12 significant digits: a position to the centimetre, without binary noise. */
+        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+        err = buf_puts(b, s ? s : "null");
+        free(s);
+    }
+    json_decref(v);
+    return err;
+}
+
+static const char *ctype(bool xml)
+{
+    return xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8";
+}
+
 void api__o311_answer(struct http_req *r, int status, bool xml, json_t *v, const char *root,
                       const char *item)
 {
-    enum fmt f = xml ? FMT_XML : FMT_JSON;
     struct buf b;
-    char *body;
-    size_t len;
 
-    if (f == FMT_JSON) {
-        /* 12 significant digits: a position to the centimetre, without binary noise. */
-        body = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
-        len = body ? strlen(body) : 0;
-        http_respond(r, status, "application/json; charset=utf-8", body ? body : "", len);
-        free(body);
-    } else {
-        buf_init(&b, ANSWER_MAX);
-        if (o311_xml_encode(v, root, item, &b) == 0) {
-            http_respond(r, status, "text/xml; charset=utf-8", b.data, b.len);
-        } else {
-            http_respond_error(r, 500, "internal", "The answer is too large.", NULL);
-        }
-        buf_release(&b);
-    }
-    json_decref(v);
+    buf_init(&b, ANSWER_MAX);
+    if (encode(v, xml, root, item, &b) == 0)
+        http_respond(r, status, ctype(xml), b.data, b.len);
+    else
+        http_respond_error(r, 500, "internal", "The answer is too large.", NULL);
+    buf_release(&b);
 }
 
 void api__o311_error(struct http_req *r, bool xml, int status, const char *description)
@@ -77,12 +90,35 @@ void api__o311_error(struct http_req *r, bool xml, int status, const char *descr
     api__o311_answer(r, status, xml, list, "errors", "error");
 }
 
-/* A public read's answer: caches may keep it for half a minute. */
+/*
+ * A public read's answer: caches may keep it for half a minute, and an ETag (a hash of the
+ * body) lets a phone on a slow connection revalidate: a matching If-None-Match gets 304.
+ */
 static void answer(struct http_req *r, int status, enum fmt f, json_t *v, const char *root,
                    const char *item)
 {
+    const char *inm = http_req_header(r, "If-None-Match");
+    uint8_t hash[SECRET_HASH_LEN];
+    char hex[2 * 12 + 1];
+    char etag[sizeof(hex) + 2];
+    struct buf b;
+
+    buf_init(&b, ANSWER_MAX);
+    if (encode(v, f == FMT_XML, root, item, &b) != 0) {
+        buf_release(&b);
+        http_respond_error(r, 500, "internal", "The answer is too large.", NULL);
+        return;
+    }
+    secret_sha256(b.data, b.len, hash);
+    secret_hex(hash, 12, hex);
+    snprintf(etag, sizeof(etag), "\"%s\"", hex);
+    http_resp_header(r, "ETag", etag);
     http_resp_header(r, "Cache-Control", "public, max-age=30");
-    api__o311_answer(r, status, f == FMT_XML, v, root, item);
+    if (status == 200 && inm && (strstr(inm, etag) || !strcmp(inm, "*")))
+        http_respond(r, 304, NULL, NULL, 0);
+    else
+        http_respond(r, status, ctype(f == FMT_XML), b.data, b.len);
+    buf_release(&b);
 }
 
 static void o311_error(struct http_req *r, enum fmt f, int status, const char *description)

@@ -110,6 +110,15 @@ test('services: the Italian default catalogue in JSON and XML, with every group 
   assert.equal(child(x.doc.children[0], 'metadata').text, String(j.data[0].metadata));
   // Italian text survives as UTF-8.
   assert.ok(x.text.includes('Tutto ciò che non rientra'));
+  // Revalidation: the ETag of the body; a matching If-None-Match is 304 without a body.
+  const first = await fetch(`${srv.url}/open311/v2/services.xml`);
+  const etag = first.headers.get('etag');
+  assert.match(etag, /^"[0-9a-f]{24}"$/);
+  const again = await fetch(`${srv.url}/open311/v2/services.xml`, { headers: { 'if-none-match': etag } });
+  assert.equal(again.status, 304);
+  assert.equal(await again.text(), '');
+  const json304 = await fetch(`${srv.url}/open311/v2/services.json`, { headers: { 'if-none-match': etag } });
+  assert.equal(json304.status, 200, 'the JSON is another body, another ETag');
 });
 
 test('service definition in JSON and XML: attributes with values, metadata true; unknown code is a 404 error list', async () => {

@@ -108,7 +108,8 @@ static int64_t file(struct fixture *fx, const char *code, double lat, double lon
 
 static int change(struct fixture *fx, int64_t id, const char *status, const char *reason)
 {
-    struct store_report_change c = { .set = STORE_RS_STATUS, .status = status,
+    struct store_report_change c = { .set = STORE_RS_STATUS,
+                                     .status = status,
                                      .close_reason = reason };
 
     return store_report_update(fx->s, fx->user, fx->org, id, &c, NULL, NULL);
@@ -210,20 +211,19 @@ TEST(nearby_is_within_the_radius_and_the_same_open_service)
     CHECK_INT(fixture_setup(&fx, "nearby"), ==, 0);
     id = file(&fx, "verde-albero", 45.0, 9.0, 1);
     /* 0.0008 degrees of latitude = 89 m; 0.0010 = 111 m */
-    CHECK_INT(store_reports_nearby(fx.r, fx.org, "verde-albero", 45.0008, 9.0, 100, 10, got_one,
-                                   &g),
-              ==, 0);
+    CHECK_INT(
+        store_reports_nearby(fx.r, fx.org, "verde-albero", 45.0008, 9.0, 100, 10, got_one, &g), ==,
+        0);
     CHECK_INT(g.n, ==, 1);
     g.n = 0;
-    CHECK_INT(store_reports_nearby(fx.r, fx.org, "verde-albero", 45.0010, 9.0, 100, 10, got_one,
-                                   &g),
-              ==, 0);
+    CHECK_INT(
+        store_reports_nearby(fx.r, fx.org, "verde-albero", 45.0010, 9.0, 100, 10, got_one, &g), ==,
+        0);
     CHECK_INT(g.n, ==, 0);
     CHECK_INT(store_reports_nearby(fx.r, fx.org, "altro", 45.0, 9.0, 100, 10, got_one, &g), ==, 0);
     CHECK_INT(g.n, ==, 0);
     CHECK_INT(change(&fx, id, "risolta", NULL), ==, 0);
-    CHECK_INT(store_reports_nearby(fx.r, fx.org, "verde-albero", 45.0, 9.0, 100, 10, got_one,
-                                   &g),
+    CHECK_INT(store_reports_nearby(fx.r, fx.org, "verde-albero", 45.0, 9.0, 100, 10, got_one, &g),
               ==, 0);
     CHECK_INT(g.n, ==, 0);
     fixture_teardown(&fx);
@@ -239,13 +239,13 @@ TEST(retention_erases_contact_data_of_long_closed_reports_only)
     open_id = file(&fx, "altro", 43.77, 11.25, 1);
     closed = file(&fx, "altro", 43.77, 11.25, 2);
     CHECK_INT(change(&fx, closed, "risolta", NULL), ==, 0);
-    CHECK_INT(store_reports_erase_personal(fx.s, clock_now_ms() + 364LL * 86400 * 1000, 100,
-                                           &erased),
-              ==, 0);
+    CHECK_INT(
+        store_reports_erase_personal(fx.s, clock_now_ms() + 364LL * 86400 * 1000, 100, &erased), ==,
+        0);
     CHECK_INT(erased, ==, 0);
-    CHECK_INT(store_reports_erase_personal(fx.s, clock_now_ms() + 366LL * 86400 * 1000, 100,
-                                           &erased),
-              ==, 0);
+    CHECK_INT(
+        store_reports_erase_personal(fx.s, clock_now_ms() + 366LL * 86400 * 1000, 100, &erased), ==,
+        0);
     CHECK_INT(erased, ==, 1);
     CHECK_INT(store_report_contact(fx.r, closed, &k), ==, 0);
     CHECK(!k.any);
