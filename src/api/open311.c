@@ -75,10 +75,11 @@ void api__o311_answer(struct http_req *r, int status, bool xml, json_t *v, const
     struct buf b;
 
     buf_init(&b, ANSWER_MAX);
-    if (encode(v, xml, root, item, &b) == 0)
+    if (encode(v, xml, root, item, &b) == 0) {
         http_respond(r, status, ctype(xml), b.data, b.len);
-    else
+    } else {
         http_respond_error(r, 500, "internal", "The answer is too large.", NULL);
+    }
     buf_release(&b);
 }
 
@@ -114,10 +115,11 @@ static void answer(struct http_req *r, int status, enum fmt f, json_t *v, const 
     snprintf(etag, sizeof(etag), "\"%s\"", hex);
     http_resp_header(r, "ETag", etag);
     http_resp_header(r, "Cache-Control", "public, max-age=30");
-    if (status == 200 && inm && (strstr(inm, etag) || !strcmp(inm, "*")))
+    if (status == 200 && inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
         http_respond(r, 304, NULL, NULL, 0);
-    else
+    } else {
         http_respond(r, status, ctype(f == FMT_XML), b.data, b.len);
+    }
     buf_release(&b);
 }
 
