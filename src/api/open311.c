@@ -27,13 +27,15 @@
 #include "open311/form.h"
 #include "store/channels.h"
 
-#define O311_SPEC         "http://wiki.open311.org/GeoReport_v2"
-#define WINDOW_MS         (90LL * 86400 * 1000) /* default and largest requests window */
-#define PAGE_SIZE_DEF     50
-#define PAGE_SIZE_MAX     200
-#define IDS_MAX           100
-#define CODES_MAX         50
-#define FORM_BODY_MAX     ((size_t)64 * 1024)
+#define O311_SPEC     "http://wiki.open311.org/GeoReport_v2"
+#define WINDOW_MS     (90LL * 86400 * 1000) /* default and largest requests window */
+#define PAGE_SIZE_DEF 50
+#define PAGE_SIZE_MAX 200
+#define IDS_MAX       100
+#define CODES_MAX     50
+#define FORM_BODY_MAX ((size_t)64 * 1024)
+/* The media module's largest photo (media_image_max_bytes at most) and the form around it. */
+#define UPLOAD_BODY_MAX   ((size_t)32 * 1024 * 1024 + (size_t)64 * 1024)
 #define ANSWER_MAX        ((size_t)16 * 1024 * 1024)
 #define NEARBY_RADIUS_DEF 100.0
 #define NEARBY_RADIUS_MAX 1000.0
@@ -680,7 +682,9 @@ bool api__open311_post_admit(struct http_req *r);
 
 static const struct http_route routes[] = {
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/open311/v2/{res}", get_resource, 0, NULL },
-    { HTTP_M_POST, 0, "/open311/v2/{res}", api__open311_post, 0, api__open311_post_admit },
+    /* A photo may be large; forms are held to 64 KiB and strangers refused by the admit hook. */
+    { HTTP_M_POST, 0, "/open311/v2/{res}", api__open311_post, UPLOAD_BODY_MAX,
+      api__open311_post_admit },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/open311/{res}", get_discovery_root, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/open311/v2/services/{code}", get_service, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/open311/v2/requests/{id}", get_request, 0, NULL },

@@ -128,6 +128,27 @@ static bool is_multipart(const char *ct)
     return ct && !strncasecmp(ct, "multipart/form-data", 19);
 }
 
+/* A valid follower token, or a live `api_key` in the query string (multipart posts). */
+static bool credentials_ok(struct http_req *r)
+{
+    const char *auth = http_req_header(r, "Authorization");
+    const char *key = http_req_query(r, "api_key");
+    uint8_t hash[SECRET_HASH_LEN];
+    int64_t id, org;
+    int rate;
+    bool ok = false;
+
+    if (auth && !strncasecmp(auth, "Bearer follower_", 16)) {
+        secret_sha256(auth + 7, strlen(auth + 7), hash);
+        ok = store_follower_exists(api__reader(r), hash) == 0;
+    } else if (key && *key) {
+        secret_sha256(key, strlen(key), hash);
+        ok = store_api_key_find(api__reader(r), hash, &id, &org, &rate) == 0;
+    }
+    explicit_bzero(hash, sizeof(hash));
+    return ok;
+}
+
 /*
  * From the head alone: the right Content-Type (else 415) and, for a form without a photo, at
  * most 64 KiB (else 413), so nobody makes the server buffer megabytes of form.
@@ -147,6 +168,13 @@ bool api__open311_post_admit(struct http_req *r)
     }
     if (is_form(ct) && cl && strtoull(cl, NULL, 10) > FORM_BODY_MAX) {
         o311_error(r, f, 413, "The form is too large (at most 64 KiB).");
+        return false;
+    }
+    /* Megabytes of photo are read only for someone who may post: checked from the head. */
+    if (is_multipart(ct) && !credentials_ok(r)) {
+        o311_error(r, f, 403,
+                   "api_key: a photo upload needs a follower token (Authorization: Bearer "
+                   "follower_...) or the api_key in the query string.");
         return false;
     }
     return true;
@@ -225,7 +253,9 @@ static bool read_body(struct http_req *r, struct filing *fl, const char **photo,
     *photo = NULL;
     *plen = 0;
     if (is_form(ct)) {
-        err = o311_form_parse(&fl->form, body ? body : "", body ? len : 0);
+        err = body && len > FORM_BODY_MAX
+                  ? -EMSGSIZE
+                  : o311_form_parse(&fl->form, body ? body : "", body ? len : 0);
     } else if (media_multipart_boundary(ct, boundary, sizeof(boundary))) {
         err = -EINVAL;
     } else {
@@ -259,7 +289,7 @@ static bool limited(struct http_req *r, enum fmt f, int err, int64_t retry_ms)
 static bool authenticate(struct http_req *r, struct filing *fl)
 {
     struct api_app *a = api__app(r);
-    const char *key = field(fl, "api_key");
+    const char *key = field(fl, "api_key") ? field(fl, "api_key") : http_req_query(r, "api_key");
     const char *auth = http_req_header(r, "Authorization");
     const char *peer = http_req_peer(r);
     uint8_t hash[SECRET_HASH_LEN];
@@ -267,7 +297,7 @@ static bool authenticate(struct http_req *r, struct filing *fl)
     int rate = 0;
     int err;
 
-    if (key) {
+    if (key && *key) {
         secret_sha256(key, strlen(key), hash);
         err = store_api_key_find(api__reader(r), hash, &key_id, &key_org, &rate);
         explicit_bzero(hash, sizeof(hash));
