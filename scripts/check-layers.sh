@@ -1,7 +1,7 @@
 #!/bin/sh
 # The layering rule (DESIGN.md): core depends on nothing of ours; http, store, fanout, push,
-# media, cap and web (the HTML writer, strings, page frame) depend only on core; api may use
-# all of them; only main.c and cli/ wire modules together. Prints each include that breaks it and fails.
+# media, cap, open311 and web (the HTML writer, strings, page frame) depend only on core; api may
+# use all of them; only main.c and cli/ wire modules together. Prints each include that breaks it and fails.
 cd "$(dirname "$0")/.."
 
 # check MODULE ALLOWED...: print the offending includes of src/MODULE.
@@ -28,7 +28,8 @@ out=$(
     check media core
     check cap core
     check web core
-    check api core http store fanout push media cap web
+    check open311 core
+    check api core http store fanout push media cap web open311
 )
 [ -z "$out" ] && exit 0
 echo "$out" >&2

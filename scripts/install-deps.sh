@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libuv1-dev libhttp-parser-dev libwslay-dev libsqlite3-dev
 libjansson-dev libssl-dev libargon2-dev libxml2-dev nodejs npm curl sqlite3 libxml2-utils libvips-dev libqrencode-dev libvips-tools libimage-exiftool-perl zbar-tools unicode-data clang-format clang-tidy
-nginx caddy chromium fonts-noto-color-emoji"
+nginx caddy chromium fonts-noto-color-emoji tzdata"
 for arg in "$@"; do
     case "$arg" in
     --bench) PKGS="$PKGS wrk nginx libnginx-mod-nchan" ;;

@@ -35,6 +35,9 @@ struct api_settings {
     /* reactions and votes together, per minute: per follower token, per client address */
     unsigned reactions_per_minute;
     unsigned reactions_per_ip_per_minute;
+    /* citizen reports filed without an API key, per hour: per follower token, per address */
+    unsigned reports_per_follower_per_hour;
+    unsigned reports_per_ip_per_hour;
 };
 
 struct api_app {
@@ -48,6 +51,10 @@ struct api_app {
     struct ratelimit *reactions_by_ip;
     struct api_counts *counts;
     struct fanout *fanout; /* live streams' hub (api/stream.c); main.c makes and frees it */
+    /* api/open311.c: report rate limits (per follower, per address, per API key) */
+    struct ratelimit *reports_by_token;
+    struct ratelimit *reports_by_ip;
+    struct api_key_rates *key_rates;
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

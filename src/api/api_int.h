@@ -40,6 +40,9 @@ void api__pages_cache_free(struct pages_cache *c);
  */
 void api__stream_follows_changed(struct api_app *app, const uint8_t hash[SECRET_HASH_LEN]);
 
+/* This loop's side of the live-stream hub, made on first use (api/stream.c). Loop thread. */
+struct fanout_loop *api__stream_loop_hub(struct http_req *r);
+
 static inline struct api_app *api__app(struct http_req *r)
 {
     return http_req_app(r);

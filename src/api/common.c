@@ -5,6 +5,7 @@
  */
 #include "api/api_int.h"
 #include "api/counts_int.h"
+#include "api/reports_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@ extern const struct api_route_set api_polls_routes __attribute__((weak));
 extern const struct api_route_set api_stream_routes __attribute__((weak));
 extern const struct api_route_set api_pages_routes __attribute__((weak));
 extern const struct api_route_set api_alerts_routes __attribute__((weak));
+extern const struct api_route_set api_open311_routes __attribute__((weak));
+extern const struct api_route_set api_reports_routes __attribute__((weak));
 
 #define MAX_ROUTES 256
 
@@ -42,9 +45,10 @@ const struct http_route *api_routes(size_t *n)
     static struct http_route table[MAX_ROUTES];
     static size_t count;
     const struct api_route_set *sets[] = {
-        &api_ops_routes,       &api_tokens_routes, &api_accounts_routes, &api_channels_routes,
-        &api_followers_routes, &api_posts_routes,  &api_media_routes,    &api_reactions_routes,
-        &api_polls_routes,     &api_stream_routes, &api_pages_routes,    &api_alerts_routes,
+        &api_ops_routes,       &api_tokens_routes,  &api_accounts_routes, &api_channels_routes,
+        &api_followers_routes, &api_posts_routes,   &api_media_routes,    &api_reactions_routes,
+        &api_polls_routes,     &api_stream_routes,  &api_pages_routes,    &api_alerts_routes,
+        &api_open311_routes,   &api_reports_routes,
     };
 
     if (!count) {
@@ -78,6 +82,10 @@ const struct http_route *api_routes(size_t *n)
 #define REACTION_WINDOW_MS   (60LL * 1000)
 #define REACTION_TOKEN_SLOTS 65536
 #define REACTION_IP_SLOTS    8192
+/* Citizen reports: an hour's budget per follower token and per address. */
+#define REPORT_WINDOW_MS   (3600LL * 1000)
+#define REPORT_TOKEN_SLOTS 16384
+#define REPORT_IP_SLOTS    8192
 
 void api_app_init(struct api_app *a, struct store *store, const struct api_settings *set)
 {
@@ -92,6 +100,11 @@ void api_app_init(struct api_app *a, struct store *store, const struct api_setti
     a->reactions_by_ip =
         ratelimit_new(REACTION_IP_SLOTS, set->reactions_per_ip_per_minute, REACTION_WINDOW_MS);
     a->counts = api__counts_start(store);
+    a->reports_by_token =
+        ratelimit_new(REPORT_TOKEN_SLOTS, set->reports_per_follower_per_hour, REPORT_WINDOW_MS);
+    a->reports_by_ip =
+        ratelimit_new(REPORT_IP_SLOTS, set->reports_per_ip_per_hour, REPORT_WINDOW_MS);
+    a->key_rates = api__key_rates_new();
 }
 
 void api_app_release(struct api_app *a)
@@ -104,6 +117,12 @@ void api_app_release(struct api_app *a)
     a->reactions_by_token = NULL;
     ratelimit_free(a->reactions_by_ip);
     a->reactions_by_ip = NULL;
+    ratelimit_free(a->reports_by_token);
+    a->reports_by_token = NULL;
+    ratelimit_free(a->reports_by_ip);
+    a->reports_by_ip = NULL;
+    api__key_rates_free(a->key_rates);
+    a->key_rates = NULL;
 }
 
 void *api_loop_init(void *app, struct http_loop *loop)

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/posts.h"
+#include "store/reports.h"
 
 #define JOBS_TICK_MS       1000  /* scheduled posts go out at most this late */
 #define JOBS_SWEEP_MS      60000 /* the retention sweeper runs every minute */
@@ -85,6 +86,17 @@ static void sweep(struct api_jobs *j)
         log_info("jobs: retention removed %d row(s)", total);
     if (err && err != -ESHUTDOWN)
         log_warn("jobs: retention sweep failed: %s", strerror(-err));
+    /* Reporters' contact data of reports closed longer ago than their org keeps it. */
+    for (int i = 0, e = 0; i < JOBS_SWEEP_ROUNDS && !j->stop; i++) {
+        int64_t erased = 0;
+
+        e = store_reports_erase_personal(j->store, clock_now_ms(), JOBS_SWEEP_BATCH, &erased);
+        if (e && e != -ESHUTDOWN)
+            log_warn("jobs: report contact erasure failed: %s", strerror(-e));
+        if (e || !erased)
+            break;
+        log_info("jobs: erased the contact data of %lld closed report(s)", (long long)erased);
+    }
     if (api__media_sweep && !j->stop)
         media_sweep(j);
 }

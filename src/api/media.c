@@ -71,6 +71,8 @@ struct upload {
     enum media_type type;
     int err;
     struct store_media m;
+    api_media_done_fn *done; /* NULL: answer the upload itself (POST /api/v1/media) */
+    void *done_ctx;
 };
 
 static void add_file(struct store_media *m, const char *variant, const char *hex, const char *mime,
@@ -175,6 +177,11 @@ static void upload_answer(void *arg)
     struct upload *u = arg;
     struct http_req *r = u->req;
 
+    if (u->done) {
+        u->done(r, u->err, u->m.public_id, u->done_ctx);
+        free(u);
+        return;
+    }
     switch (u->err) {
     case 0:
         api__json(r, 201, media_json(&u->m));
@@ -321,6 +328,44 @@ static void media_upload(struct http_req *r)
         free(u);
         api__errno(r, -ENOBUFS, "media upload");
     }
+}
+
+int api__media_image_submit(struct http_req *r, const char *data, size_t len, int64_t org_id,
+                            api_media_done_fn *done, void *ctx)
+{
+    struct api_app *a = api__app(r);
+    enum media_type t = media_sniff(data, len);
+    struct upload *u;
+    unsigned char rnd[16];
+
+    if (media_type_kind(t) != MEDIA_KIND_IMAGE)
+        return -EPROTONOSUPPORT;
+    if (len > a->set.media_image_max)
+        return -EMSGSIZE;
+    if (!a->media_pool)
+        return -ENOSPC;
+    u = xcalloc(1, sizeof(*u));
+    u->req = r;
+    u->loop = http_req_loop(r);
+    u->app = a;
+    u->data = xmalloc(len);
+    memcpy(u->data, data, len);
+    u->len = len;
+    u->type = t;
+    u->done = done;
+    u->done_ctx = ctx;
+    secret_random(rnd, sizeof(rnd));
+    secret_b64url(rnd, sizeof(rnd), u->m.public_id, sizeof(u->m.public_id));
+    u->m.org_id = org_id;
+    snprintf(u->m.kind, sizeof(u->m.kind), "%s", media_kind_name(MEDIA_KIND_IMAGE));
+    snprintf(u->m.mime, sizeof(u->m.mime), "%s", media_type_mime(t));
+    u->m.bytes = (int64_t)len;
+    if (workpool_submit(a->media_pool, upload_work, u) != 0) {
+        free(u->data);
+        free(u);
+        return -ENOSPC;
+    }
+    return 0;
 }
 
 /* ---- details for staff ---- */

@@ -27,4 +27,16 @@ void api__invite_landing(struct http_req *r);
 struct store_channel;
 MUST_CHECK int api__invite_gone_html(struct buf *b, int state, const struct store_channel *ch);
 
+/*
+ * Process a citizen's photo (api/open311_post.c) exactly as an upload: sniffed (images only),
+ * capped by media_image_max_bytes, decoded and re-encoded without metadata on the media pool,
+ * recorded for org `org_id` with no user. `data` is copied. Returns 0, then `done(r, err,
+ * public_id, ctx)` runs on the request's loop (err -E2BIG or -EBADMSG for an image too large
+ * or unreadable); or at once -EPROTONOSUPPORT (not an image), -EMSGSIZE (too large) or
+ * -ENOSPC (no media pool or a full queue), and `done` is never called. Loop thread.
+ */
+typedef void api_media_done_fn(struct http_req *r, int err, const char *public_id, void *ctx);
+MUST_CHECK int api__media_image_submit(struct http_req *r, const char *data, size_t len,
+                                       int64_t org_id, api_media_done_fn *done, void *ctx);
+
 #endif

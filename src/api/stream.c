@@ -524,6 +524,11 @@ static struct fanout_loop *loop_hub(struct http_req *r)
     return al->fanout;
 }
 
+struct fanout_loop *api__stream_loop_hub(struct http_req *r)
+{
+    return loop_hub(r);
+}
+
 void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
 {
     struct fanout_event fe[32];

@@ -187,6 +187,8 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->follower_signups_per_ip = (unsigned)conf->follower_signups_per_ip;
     set->reactions_per_minute = (unsigned)conf->reactions_per_minute;
     set->reactions_per_ip_per_minute = (unsigned)conf->reactions_per_ip_per_minute;
+    set->reports_per_follower_per_hour = (unsigned)conf->reports_per_follower_per_hour;
+    set->reports_per_ip_per_hour = (unsigned)conf->reports_per_ip_per_hour;
     set->public_url = conf->public_url;
     set->data_dir = conf->data_dir;
     set->media_image_max = (size_t)conf->media_image_max_bytes;

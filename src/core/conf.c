@@ -101,6 +101,14 @@ static const struct conf_def defs[] = {
       "Reactions and poll votes (together) from one client address per minute: "
       "generous, because carrier NAT puts thousands of phones behind one address; past it 429 "
       "with Retry-After." },
+    { "reports_per_follower_per_hour", CONF_LONG, FIELD(reports_per_follower_per_hour), "20", 1,
+      100000, NULL,
+      "Citizen reports (Open311 POST) one follower token may file per hour; past it 429 with "
+      "Retry-After." },
+    { "reports_per_ip_per_hour", CONF_LONG, FIELD(reports_per_ip_per_hour), "600", 1, 10000000,
+      NULL,
+      "Citizen reports filed without an API key from one client address per hour (carrier NAT "
+      "puts many phones behind one address); past it 429 with Retry-After." },
     { "media_image_max_bytes", CONF_LONG, FIELD(media_image_max_bytes), "15728640", 1024, 33554432,
       NULL, "Largest photo upload (JPEG, PNG, WebP, HEIC) in bytes; larger ones get 413." },
     { "media_voice_max_bytes", CONF_LONG, FIELD(media_voice_max_bytes), "5242880", 1024, 33554432,

@@ -45,6 +45,8 @@ struct conf {
     long follower_signups_per_ip;
     long reactions_per_minute;
     long reactions_per_ip_per_minute;
+    long reports_per_follower_per_hour;
+    long reports_per_ip_per_hour;
     long media_image_max_bytes;
     long media_voice_max_bytes;
     long media_document_max_bytes;

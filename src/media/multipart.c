@@ -141,3 +141,83 @@ int media_multipart_find(const char *body, size_t len, const char *boundary, con
         p = next + dl;
     }
 }
+
+/* The value of the name="..." parameter in the header line [h, end), or false. */
+static bool name_param(const char *h, const char *end, const char **name, size_t *nlen)
+{
+    static const char cd[] = "content-disposition:";
+
+    if ((size_t)(end - h) <= sizeof(cd) - 1 || strncasecmp(h, cd, sizeof(cd) - 1) != 0)
+        return false;
+    for (const char *p = h + sizeof(cd) - 1; p + 7 <= end; p++) {
+        const char *q;
+
+        if ((p[-1] != ';' && p[-1] != ' ') || strncasecmp(p, "name=\"", 6) != 0)
+            continue;
+        q = memchr(p + 6, '"', (size_t)(end - p - 6));
+        if (!q)
+            return false;
+        *name = p + 6;
+        *nlen = (size_t)(q - p - 6);
+        return true;
+    }
+    return false;
+}
+
+/* The value of name="..." in the Content-Disposition of header block [h, e), or false. */
+static bool field_name(const char *h, const char *e, const char **name, size_t *nlen)
+{
+    while (h < e) {
+        const char *eol = memmem(h, (size_t)(e - h), "\r\n", 2);
+        const char *end = eol ? eol : e;
+
+        if (name_param(h, end, name, nlen))
+            return true;
+        h = end + 2;
+    }
+    return false;
+}
+
+int media_multipart_each(const char *body, size_t len, const char *boundary,
+                         media_multipart_part_fn *each, void *ctx)
+{
+    char delim[MULTIPART_BOUNDARY_MAX + 5];
+    size_t blen = strlen(boundary);
+    size_t dl;
+    const char *p = body;
+    const char *e = body + len;
+
+    if (!blen || blen > MULTIPART_BOUNDARY_MAX)
+        return -EINVAL;
+    memcpy(delim, "\r\n--", 4);        // NOLINT(bugprone-not-null-terminated-result): bytes
+    memcpy(delim + 4, boundary, blen); // NOLINT(bugprone-not-null-terminated-result): bytes
+    dl = blen + 4;
+    if (len < dl - 2 || memcmp(p, delim + 2, dl - 2) != 0)
+        return -EINVAL;
+    p += dl - 2;
+    for (int part = 0;; part++) {
+        const char *hend;
+        const char *next;
+        const char *name;
+        size_t nlen;
+        int err;
+
+        if (e - p >= 2 && !memcmp(p, "--", 2))
+            return 0;
+        if (part == MULTIPART_FIELDS_MAX || e - p < 2 || memcmp(p, "\r\n", 2) != 0)
+            return -EINVAL;
+        p += 2;
+        hend = memmem(
+            p, (size_t)(e - p) < MULTIPART_HEADERS_MAX ? (size_t)(e - p) : MULTIPART_HEADERS_MAX,
+            "\r\n\r\n", 4);
+        if (!hend)
+            return -EINVAL;
+        next = find_delim(hend + 4, e, delim, dl);
+        if (!next || !field_name(p, hend + 2, &name, &nlen))
+            return -EINVAL;
+        err = each(ctx, name, nlen, hend + 4, (size_t)(next - hend - 4));
+        if (err)
+            return err;
+        p = next + dl;
+    }
+}

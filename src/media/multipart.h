@@ -31,4 +31,16 @@ MUST_CHECK int media_multipart_boundary(const char *content_type, char *out, siz
 MUST_CHECK int media_multipart_find(const char *body, size_t body_len, const char *boundary,
                                     const char *field, const char **data, size_t *len);
 
+/*
+ * Every part of a form (a form with fields, such as the Open311 POST with a photo): calls
+ * `each(ctx, name, name_len, data, len)` in order, all pointing into `body`; a non-zero return
+ * from `each` stops and is returned. -EINVAL for a malformed body (as media_multipart_find), a
+ * part without a name="..." or more than MULTIPART_FIELDS_MAX parts.
+ */
+#define MULTIPART_FIELDS_MAX 64
+typedef int media_multipart_part_fn(void *ctx, const char *name, size_t name_len, const char *data,
+                                    size_t len);
+MUST_CHECK int media_multipart_each(const char *body, size_t len, const char *boundary,
+                                    media_multipart_part_fn *each, void *ctx);
+
 #endif

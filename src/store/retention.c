@@ -59,15 +59,17 @@ static int sweep_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     /*
      * Media that nothing references a day after upload: no post (media_refs, kept by
      * triggers), no channel icon and no org logo; never attached, or what named them was
-     * deleted, swept or changed. Their media_files rows cascade; the files themselves are
-     * deleted by the file sweep (api/media.c) once no row lists them. Icons and logos are
-     * looked up without an index: a server holds a few hundred channels and orgs at most.
+     * deleted, swept or changed; no citizen report's photo (reports.media_id). Their media_files
+     * rows cascade; the files themselves are deleted by the file sweep (api/media.c) once no row
+     * lists them. Icons and logos are looked up without an index: a server holds a few hundred
+     * channels and orgs at most.
      */
     static const char media[] =
         "DELETE FROM media WHERE id IN (SELECT m.id FROM media m WHERE m.created_ms < ?1 - ?2"
         " AND NOT EXISTS (SELECT 1 FROM media_refs r WHERE r.public_id = m.public_id)"
         " AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.icon = m.public_id)"
         " AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.logo = m.public_id)"
+        " AND NOT EXISTS (SELECT 1 FROM reports p WHERE p.media_id = m.public_id)"
         " ORDER BY m.created_ms LIMIT ?3)";
     struct sweep *s = container_of(w, struct sweep, w);
     int np = 0;

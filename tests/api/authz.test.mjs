@@ -138,6 +138,43 @@ const rows = () => [
   ['POST', async () => ({ path: `/api/v1/alerts/${await pendingAlert()}/approve` }), [401, 401, 404, 403, 403, 403, 200]],
   ['DELETE', async () => ({ path: `/api/v1/alerts/${await pendingAlert()}` }), [401, 401, 404, 403, 403, 200, 200]],
   ['POST', () => ({ path: '/api/v1/orgs/comune-a/alerts/import', body: {} }), [401, 401, 403, 403, 403, 415, 415]],
+  // citizen reports (issue 15): Open311 reads are public; staff of the org work the queue; org
+  // admins and operators edit the catalogue and settings and manage api keys
+  ['GET', '/open311/v2/discovery.json?jurisdiction_id=comune-a', PUBLIC],
+  ['GET', '/open311/v2/services.xml?jurisdiction_id=comune-a', PUBLIC],
+  ['GET', '/open311/v2/services/altro.json?jurisdiction_id=comune-a', PUBLIC],
+  ['GET', '/open311/v2/requests.json?jurisdiction_id=comune-a', PUBLIC],
+  ['GET', async () => ({ path: `/open311/v2/requests/${(await report()).id}.xml?jurisdiction_id=comune-a` }), PUBLIC],
+  ['GET', async () => ({ path: `/open311/v2/tokens/${(await report()).token}.json?jurisdiction_id=comune-a` }), PUBLIC],
+  ['GET', '/api/v1/orgs/comune-a/services', [401, 401, 403, 200, 200, 200, 200]],
+  ['PUT', () => ({ path: `/api/v1/orgs/comune-a/services/${w.unique('svc')}`, body: { name: 'Servizio' } }), [401, 401, 403, 403, 403, 204, 204]],
+  ['DELETE', async () => {
+    const code = w.unique('svc');
+    await w.ok(204, 'PUT', `/api/v1/orgs/comune-a/services/${code}`, { as: w.tok.operator, body: { name: 'Servizio' } });
+    return { path: `/api/v1/orgs/comune-a/services/${code}` };
+  }, [401, 401, 403, 403, 403, 204, 204]],
+  ['GET', '/api/v1/orgs/comune-a/report-settings', [401, 401, 403, 200, 200, 200, 200]],
+  ['PATCH', () => ({ path: '/api/v1/orgs/comune-a/report-settings', body: { report_retention_days: 365 } }), [401, 401, 403, 403, 403, 204, 204]],
+  ['POST', () => ({ path: '/api/v1/orgs/comune-a/api-keys', body: { name: 'app' } }), [401, 401, 403, 403, 403, 201, 201]],
+  ['GET', '/api/v1/orgs/comune-a/api-keys', [401, 401, 403, 403, 403, 200, 200]],
+  ['DELETE', async () => {
+    const k = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/api-keys', { as: w.tok.operator, body: {} });
+    return { path: `/api/v1/orgs/comune-a/api-keys/${k.id}` };
+  }, [401, 401, 403, 403, 403, 204, 204]],
+  ['GET', '/api/v1/orgs/comune-a/reports', [401, 401, 403, 200, 200, 200, 200]],
+  ['GET', '/api/v1/orgs/comune-a/reports.csv', [401, 401, 403, 200, 200, 200, 200]],
+  ['GET', '/api/v1/orgs/comune-a/reports.csv?contact=true', [401, 401, 403, 403, 403, 200, 403]],
+  ['GET', async () => ({ path: `/api/v1/orgs/comune-a/reports/${(await report()).id}` }), [401, 401, 403, 200, 200, 200, 200]],
+  ['PATCH', async () => ({ path: `/api/v1/orgs/comune-a/reports/${(await report()).id}`, body: { note: 'Nota' } }), [401, 401, 403, 204, 204, 204, 204]],
+  ['GET', '/api/v1/orgs/comune-a/reports/nearby?service_code=altro&lat=43.77&long=11.25', PUBLIC],
+  ['GET', '/api/v1/orgs/comune-a/reports/statistics', PUBLIC],
+  ['PUT', async () => ({ path: `/api/v1/orgs/comune-a/reports/${(await report()).id}/follow` }), FOLLOWER_ONLY(204)],
+  ['GET', async () => ({ path: `/api/v1/reports/follow/${(await report()).token}` }), PUBLIC],
+  ['POST', async () => {
+    const r = await report();
+    await w.ok(204, 'PATCH', `/api/v1/orgs/comune-a/reports/${r.id}`, { as: w.tok.operator, body: { status: 'risolta' } });
+    return { path: `/api/v1/reports/follow/${r.token}/reopen`, body: {} };
+  }, [204, 204, 204, 204, 204, 204, 204]],
 ];
 
 // Alerts: a fresh zone of org A, and alerts in it published (or left pending) by its org admin.
@@ -153,6 +190,18 @@ const pendingAlert = async () => {
   await w.ok(200, 'PUT', '/api/v1/orgs/comune-a/alerts/settings', { as: w.tok.operator, body: { two_person_rule: false } });
   return a.id;
 };
+
+// A citizen report of Comune A, filed by a new follower: its id and its follow token.
+async function report() {
+  const r = await fetch(`${w.srv.url}/open311/v2/requests.json?jurisdiction_id=comune-a`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await w.follower()}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'service_code=altro&address_string=Piazza+del+Comune',
+  });
+  assert.equal(r.status, 201);
+  const [made] = await r.json();
+  return { id: made.service_request_id, token: made.token };
+}
 
 // A post of the main channel with a two-option poll.
 const pollPost = async () => (await w.ok(201, 'POST', `/api/v1/channels/${w.main}/posts`, {
@@ -241,6 +290,36 @@ async function unlisted() {
   const { code } = await w.ok(201, 'POST', `/api/v1/channels/${h}/invites`, { as: w.tok.channel_owner, body: {} });
   return { h, post, code };
 }
+
+test('Open311 POST: a follower token or the org\'s api_key; staff tokens are neither (403)', async () => {
+  const key = (await w.ok(201, 'POST', '/api/v1/orgs/comune-a/api-keys', { as: w.tok.org_admin, body: {} })).api_key;
+  const keyB = (await w.ok(201, 'POST', '/api/v1/orgs/comune-b/api-keys', { as: w.tok.operator, body: {} })).api_key;
+  const send = (as, extra = '') => fetch(`${w.srv.url}/open311/v2/requests.json`, {
+    method: 'POST',
+    headers: { ...(as ? { authorization: `Bearer ${as}` } : {}), 'content-type': 'application/x-www-form-urlencoded' },
+    body: `jurisdiction_id=comune-a&service_code=altro&address_id=1${extra}`,
+  });
+  const expected = [403, 201, 403, 403, 403, 403, 403];
+  for (let i = 0; i < ROLES.length; i++) assert.equal((await send(w.tok[ROLES[i]])).status, expected[i], ROLES[i]);
+  assert.equal((await send(null, `&api_key=${key}`)).status, 201);
+  assert.equal((await send(null, `&api_key=${keyB}`)).status, 403, 'another org\'s key');
+});
+
+test('report streams: anyone with the follow token, or anyone by id (public status); unknown 404', async () => {
+  const r = await report();
+  for (const path of [`/api/v1/reports/follow/${r.token}/stream`, `/api/v1/orgs/comune-a/reports/${r.id}/stream`]) {
+    for (const role of ROLES) {
+      const ac = new AbortController();
+      const headers = w.tok[role] ? { authorization: `Bearer ${w.tok[role]}` } : {};
+      const res = await fetch(`${w.srv.url}${path}`, { headers, signal: ac.signal });
+      assert.equal(res.status, 200, `${path} as ${role}`);
+      assert.match(res.headers.get('content-type'), /^text\/event-stream/);
+      ac.abort();
+    }
+  }
+  assert.equal((await w.call('GET', '/api/v1/reports/follow/report_x/stream')).status, 404);
+  assert.equal((await w.call('GET', `/api/v1/orgs/comune-b/reports/${r.id}/stream`)).status, 404, 'not through another org');
+});
 
 test('existence oracles: an unlisted channel answers outsiders exactly as a missing one', async () => {
   const u = await unlisted();

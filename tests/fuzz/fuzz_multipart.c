@@ -2,7 +2,8 @@
 /*
  * The multipart reader: any body, with the boundary taken from its first line, gives 0 with a
  * part inside the body, -ENOENT or -EINVAL, without reading past the input. The first line is
- * also tried as a Content-Type for the boundary parser.
+ * also tried as a Content-Type for the boundary parser. Every part of a form (the Open311
+ * multipart extension) lies inside the body.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,6 +13,21 @@
 #include "media/multipart.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct span {
+    const char *body;
+    size_t len;
+};
+
+/* Every part media_multipart_each hands out lies inside the body (the Open311 form reader). */
+static int part_inside(void *ctx, const char *name, size_t nlen, const char *d, size_t n)
+{
+    const struct span *s = ctx;
+
+    if (name < s->body || name + nlen > s->body + s->len || d < s->body || d + n > s->body + s->len)
+        abort();
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +55,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (err && err != -ENOENT && err != -EINVAL)
             abort();
+        {
+            struct span sp = { body, blen };
+
+            err = media_multipart_each(body, blen, ct, part_inside, &sp);
+            if (err && err != -EINVAL)
+                abort();
+        }
     }
     free(body);
     free(ct);
