@@ -350,7 +350,7 @@ static const char *unversioned(const char *path)
 {
     size_t n;
 
-    if (strncmp(path, "/v/", 3))
+    if (strncmp(path, "/v/", 3) != 0)
         return NULL;
     n = strspn(path + 3, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_");
     if (n == 0 || n > 64 || path[3 + n] != '/')
