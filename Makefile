@@ -94,8 +94,7 @@ $(BUILD)/tests/%.o: tests/%.c
 # sw.js are made from their templates with VERSION, a hash of every file they load: the pages
 # link /v/VERSION/..., which the server caches for a year, and a new VERSION is a new name.
 WEB_VENDOR := web/vendor/preact.mjs web/vendor/hooks.mjs web/vendor/htm.mjs
-WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/*.json \
-	web/vendor/fonts/*.woff2) $(WEB_VENDOR))
+WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/*.json) $(WEB_VENDOR))
 .PHONY: web
 all: web
 web: web/index.html web/sw.js

@@ -38,8 +38,8 @@ test('invite → preview → follow → live post → react → vote → seen el
   assert.equal(await page.locator(`#p-${first.id} .post-text strong`).textContent(), 'scuole');
   assert.equal(await page.evaluate(() => localStorage.getItem('araldo.token')), null, 'no identity before following');
 
-  await page.locator('.ch-actions').getByRole('button', { name: 'Segui', exact: true }).click();
-  await page.locator('.ch-actions').getByRole('button', { name: 'Non seguire più' }).waitFor();
+  await page.locator('.channel-actions').getByRole('button', { name: 'Segui', exact: true }).click();
+  await page.locator('.channel-actions').getByRole('button', { name: 'Non seguire più' }).waitFor();
   const token = await page.evaluate(() => localStorage.getItem('araldo.token'));
   assert.match(token, /^follower_/);
   const mine = await api(w.url, 'GET', '/api/v1/me/channels', { as: token });
@@ -91,8 +91,8 @@ test('invite → preview → follow → live post → react → vote → seen el
 
   // Unfollow from the channel.
   await page.locator('.chat', { hasText: 'Scuole di Valdoro' }).click();
-  await page.locator('.ch-actions').getByRole('button', { name: 'Non seguire più' }).click();
-  await page.locator('.ch-actions').getByRole('button', { name: 'Segui', exact: true }).waitFor();
+  await page.locator('.channel-actions').getByRole('button', { name: 'Non seguire più' }).click();
+  await page.locator('.channel-actions').getByRole('button', { name: 'Segui', exact: true }).waitFor();
   assert.deepEqual((await api(w.url, 'GET', '/api/v1/me/channels', { as: token })).data.channels, []);
 
   // Forget the device: a confirmation that says what goes, then the token no longer works.

@@ -27,8 +27,8 @@ test('offline: cached channels, reconnect, catch up exactly once', { skip: !HAVE
   await w.post('valdoro-meteo', 'Sole per tutta la settimana.');
   const ctx = await openContext(browser, w);
   const page = await ctx.page('/#/c/valdoro-meteo');
-  await page.locator('.ch-actions').getByRole('button', { name: 'Segui', exact: true }).click();
-  await page.locator('.ch-actions').getByRole('button', { name: 'Non seguire più' }).waitFor();
+  await page.locator('.channel-actions').getByRole('button', { name: 'Segui', exact: true }).click();
+  await page.locator('.channel-actions').getByRole('button', { name: 'Non seguire più' }).waitFor();
   await page.evaluate(() => navigator.serviceWorker.ready);
   // Once the worker controls the page, read the screens again so it keeps them.
   await page.reload();

@@ -74,12 +74,12 @@ for (const lang of ['it', 'en']) {
       await page.locator('article.post').first().waitFor();
       await check('channel-preview');
 
-      await page.locator('.ch-actions').getByRole('button', { name: T[lang].follow, exact: true }).click();
-      await page.locator('.ch-actions button[aria-pressed="true"]').waitFor();
+      await page.locator('.channel-actions').getByRole('button', { name: T[lang].follow, exact: true }).click();
+      await page.locator('.channel-actions button[aria-pressed="true"]').waitFor();
       await page.locator('article.post img').first().waitFor();
       await check('channel');
       await page.locator('form.poll').scrollIntoViewIfNeeded();
-      await page.locator('.media-doc').waitFor();
+      await page.locator('.post-media').first().waitFor();
       await shot(page, 'channel-posts', lang);
 
       await page.goto(`${w.url}/#/`);

@@ -143,23 +143,25 @@ export function Channel({ handle, invite }) {
   const rest = posts.list;
   const render = (p) => html`<${Post} key=${p.id} post=${p} channel=${ch} mine=${myChoice(p.id)} canAct=${following}
     onReact=${react(p)} onVote=${vote(p)} onEnlarge=${setPhoto} />`;
-  return html`<section class=${`channel${following ? '' : ' channel-preview'}`} aria-labelledby="h-ch">
-    <header class="ch-head">
-      <${Icon} ch=${ch} size="64" />
-      <div class="ch-head-text">
-        <h1 id="h-ch">${ch.name}<${Verified} ch=${ch} /></h1>
-        <p class="ch-meta">${ch.org && ch.org.name} · ${tn('app.channel.followers', ch.followers_count)}</p>
+  return html`<div class=${`channel${following ? '' : ' channel-preview'}`}>
+    <p class="back-row"><a class="back" href="#/"><span aria-hidden="true">←</span> ${t('app.back')}</a></p>
+    <section class="card channel-head" aria-labelledby="channel-name">
+      <${Icon} ch=${ch} size="72" />
+      <div>
+        <h1 class="channel-name" id="channel-name">${ch.name}<${Verified} ch=${ch} /></h1>
+        <p class="channel-org">${ch.org && ch.org.name}</p>
       </div>
-    </header>
-    ${ch.description && html`<p class="ch-desc">${ch.description}</p>`}
-    <div class="ch-actions">
-      <button type="button" class=${`btn ${following ? 'btn-secondary' : 'btn-primary'}`} onClick=${follow} disabled=${busy}
-        aria-pressed=${following ? 'true' : 'false'}>${following ? t('app.channel.unfollow') : t('app.channel.follow')}</button>
-      ${following && html`<button type="button" class="btn btn-secondary" onClick=${mute} disabled=${busy}
-        aria-pressed=${mine.muted ? 'true' : 'false'}>${mine.muted ? t('app.channel.unmute') : t('app.channel.mute')}</button>`}
-    </div>
+      ${ch.description && html`<p class="channel-desc" lang=${ch.language}>${ch.description}</p>`}
+      <p class="channel-meta"><span class="followers-count" data-count=${ch.followers_count}>${tn('app.channel.followers', ch.followers_count)}</span></p>
+      <div class="channel-actions">
+        <button type="button" class=${`btn ${following ? 'btn-secondary' : 'btn-primary'} follow-button`} onClick=${follow} disabled=${busy}
+          aria-pressed=${following ? 'true' : 'false'}>${following ? t('app.channel.unfollow') : t('app.channel.follow')}</button>
+        ${following && html`<button type="button" class="btn btn-secondary" onClick=${mute} disabled=${busy}
+          aria-pressed=${mine.muted ? 'true' : 'false'}>${mine.muted ? t('app.channel.unmute') : t('app.channel.mute')}</button>`}
+      </div>
+    </section>
     ${!following && html`<p class="hint">${t('app.channel.followHint')}</p>`}
-    <p class="note" role="status">${note}</p>
+    <p class="notice note" role="status">${note}</p>
     ${pinned.length > 0 && html`<div class="pinned-box" aria-label=${t('app.post.pinned')} role="region">${pinned.map((p) => html`<a class="pinned-link" href=${`#p-${p.id}`}
       onClick=${(e) => { e.preventDefault(); document.getElementById(`p-${p.id}`).scrollIntoView(); }}>
       <span aria-hidden="true">📌</span> ${p.text.replace(/[*_~`]/g, '').slice(0, 100)}</a>`)}</div>`}
@@ -169,7 +171,7 @@ export function Channel({ handle, invite }) {
       loadOlder(handle, invite).then(() => requestAnimationFrame(() => scrollBy(0, document.documentElement.scrollHeight - h0)));
     }}>${t('app.channel.older')}</button></p>`}
     ${rest.length === 0 && html`<p class="state">${t('app.channel.noPosts')}</p>`}
-    <div class="channel-posts">${rest.map(render)}</div>
+    <div class="posts channel-posts" data-channel=${handle}>${rest.map(render)}</div>
     ${!following && html`<div class="follow-bar"><button type="button" class="btn btn-primary" onClick=${follow} disabled=${busy}>
       ${t('app.channel.followName', { name: ch.name })}</button></div>`}
     ${pill && html`<button type="button" class="pill" onClick=${() => { setPill(false); scrollTo({ top: document.documentElement.scrollHeight, behavior: smooth() }); }}>
@@ -179,7 +181,7 @@ export function Channel({ handle, invite }) {
       <img src=${photo.src} alt=${photo.alt} />
       <button type="button" class="btn btn-secondary" onClick=${() => dlg.current.close()}>${t('app.close')}</button>
     </dialog>`}
-  </section>`;
+  </div>`;
 }
 
 async function fetchPost(id) {

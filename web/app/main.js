@@ -2,9 +2,9 @@
 // The citizens' app at / (docs/WEB.md): routes, the frame (header, connection banner, the
 // polite live region, the bottom navigation) and start-up.
 import { html, render, useState, useEffect, useRef } from './lib.js';
-import { t, chosenLang, loadLang, fmtRelative } from './i18n.js';
-import { api } from './api.js';
-import { S, useStore, loadFollows } from './state.js';
+import { t, chosenLang, loadLang, fmtRelative, currentLang } from './i18n.js';
+import { api, call } from './api.js';
+import { S, useStore, loadFollows, changed } from './state.js';
 import { Home, Directory, Settings } from './screens.js';
 import { Channel } from './channel.js';
 
@@ -95,22 +95,48 @@ function App() {
   else if (r.name === 'directory') screen = html`<${Directory} />`;
   else if (r.name === 'settings') screen = html`<${Settings} />`;
   else screen = html`<${Home} />`;
+  const org = s.org;
+  const other = currentLang() === 'it' ? 'en' : 'it';
   return html`
-    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); main.current.focus(); }}>${t('app.skip')}</a>
-    <header class="app-head">
-      ${r.name === 'channel'
-        ? html`<a class="back" href="#/"><span aria-hidden="true">←</span> ${t('app.back')}</a>`
-        : html`<span class="brand"><img src="/icons/icon.svg" alt="" width="32" height="32" /> araldo</span>`}
-    </header>
+    <a class="skip-link" href="#main" onClick=${(e) => { e.preventDefault(); main.current.focus(); }}>${t('app.skip')}</a>
+    <header class="site-header"><div class="wrap site-header-in">
+      <a class="brand" href="#/">
+        <img class="brand-logo" src=${org && org.logo ? `/media/${encodeURIComponent(org.logo)}/small` : '/icons/icon.svg'} alt="" width="48" height="48" />
+        <span class="brand-name">${org ? org.name : 'araldo'}</span></a>
+      <button type="button" class="lang-switch" lang=${other}
+        onClick=${async () => { await loadLang(other, true); changed(); }}>${other === 'en' ? 'English' : 'Italiano'}</button>
+    </div></header>
     <${Connection} />
-    <main id="main" tabindex="-1" ref=${main}>${screen}</main>
+    <main id="main" class="wrap" tabindex="-1" ref=${main}>${screen}</main>
     <${LiveRegion} />
     <nav class="tabs" aria-label=${t('app.nav.label')}>
       ${NAV.map(([name, href, key, icon]) => html`<a href=${href} aria-current=${r.name === name ? 'page' : undefined}>
         <span aria-hidden="true" class="tab-icon">${icon}</span> ${t(key)}
         ${name === 'home' && home > 0 && html`<span class="unread unread-small"><span aria-hidden="true">${home}</span><span class="sr-only">${t('app.home.unreadTotal', { n: home })}</span></span>`}</a>`)}
     </nav>
-    <footer class="app-foot"><a href="/privacy" data-element="privacy-policy-link">${t('app.footer.privacy')}</a></footer>`;
+    <footer class="site-footer"><div class="wrap">
+      ${org && html`<p class="footer-org">${org.name}</p>`}
+      <ul class="footer-links">
+        ${org && org.accessibility_url && html`<li><a data-element="accessibility-link" href=${org.accessibility_url}>${t('app.footer.accessibility')}</a></li>`}
+        ${org && org.accessibility_email && html`<li><a class="a11y-feedback" href=${`mailto:${org.accessibility_email}`}>${t('app.footer.accessibilityFeedback')}</a></li>`}
+        <li><a data-element="privacy-policy-link" href=${org ? `/privacy?org=${encodeURIComponent(org.slug)}` : '/privacy'}>${t('app.footer.privacy')}</a></li>
+      </ul>
+    </div></footer>`;
+}
+
+// The Comune in the header and footer: the org of the listed channels when there is one
+// (a server usually hosts one Comune), remembered for offline use.
+async function loadOrg() {
+  try { S.org = JSON.parse(localStorage.getItem('araldo.org')); } catch { /* none */ }
+  changed();
+  try {
+    const { channels } = await api.directory({ limit: 50 });
+    const slugs = [...new Set(channels.map((c) => c.org && c.org.slug).filter(Boolean))];
+    if (slugs.length !== 1) return;
+    S.org = await call('GET', `/api/v1/orgs/${encodeURIComponent(slugs[0])}`);
+    try { localStorage.setItem('araldo.org', JSON.stringify(S.org)); } catch { /* fine */ }
+    changed();
+  } catch { /* offline: the remembered one */ }
 }
 
 async function start() {
@@ -119,6 +145,7 @@ async function start() {
   root.textContent = '';
   render(html`<${App} />`, root);
   loadFollows();
+  loadOrg();
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 }
 

@@ -50,7 +50,6 @@ function Media({ items, onEnlarge }) {
 export function Poll({ post, canAct, mine, onVote }) {
   const p = post.poll;
   const total = p.total_voters || 0;
-  const sum = p.options.reduce((a, o) => a + o.votes, 0);
   const [sel, setSel] = useState(mine || []);
   const [busy, setBusy] = useState(false);
   useEffect(() => setSel(mine || []), [String(mine)]);
@@ -67,23 +66,21 @@ export function Poll({ post, canAct, mine, onVote }) {
     try { await onVote(options); } finally { setBusy(false); }
   };
   const same = voted && sel.length === mine.length && sel.every((x) => mine.includes(x));
-  return html`<form class="poll" data-multi=${p.multiple ? 'true' : 'false'} onSubmit=${(e) => submit(e, sel)}>
-    <fieldset disabled=${p.closed}>
-      <legend>${p.question}</legend>
-      <p class="poll-hint">${p.closed ? t('app.poll.closedHint') : p.multiple ? t('app.poll.multiple') : t('app.poll.single')}</p>
+  return html`<form class=${`poll${voted ? ' poll-voted' : ''}`} data-multi=${p.multiple ? 'true' : 'false'}
+    data-closed=${p.closed ? 'true' : undefined} onSubmit=${(e) => submit(e, sel)}>
+    <fieldset><legend>${p.question}</legend>
+      <p class="poll-kind">${p.closed ? t('app.poll.closedHint') : p.multiple ? t('app.poll.multiple') : t('app.poll.single')}</p>
       ${p.options.map((o, i) => {
-        const pct = total ? Math.round((100 * o.votes) / (p.multiple ? total : sum || 1)) : 0;
-        return html`<label class=${`poll-option${mine && mine.includes(i) ? ' poll-mine' : ''}`}>
-          <span class="poll-choice"><input type=${p.multiple ? 'checkbox' : 'radio'} name=${name} value=${i}
-            checked=${sel.includes(i)} disabled=${disabled}
-            onChange=${(e) => pick(i, e.target.checked)} /> <span class="poll-text">${o.text}</span>
-            <span class="poll-pct" aria-hidden="true">${pct}%</span></span>
-          <meter min="0" max=${Math.max(total, 1)} value=${o.votes} aria-label=${t('app.poll.optionVotes', { text: o.text, pct, n: fmtNum(o.votes) })}>${pct}%</meter>
-        </label>`;
+        const pct = total ? Math.round((100 * o.votes) / total) : 0;
+        return html`<label class=${`poll-option${mine && mine.includes(i) ? ' poll-mine' : ''}`}><input
+          type=${p.multiple ? 'checkbox' : 'radio'} name=${name} value=${i} checked=${sel.includes(i)} disabled=${disabled}
+          onChange=${(e) => pick(i, e.target.checked)} /> <span class="poll-text">${o.text}</span>
+          <meter min="0" max=${Math.max(total, 1)} value=${o.votes}
+            aria-label=${t('app.poll.optionVotes', { text: o.text, pct, n: fmtNum(o.votes) })}>${pct}%</meter> <span class="poll-pct">${pct}%</span></label>`;
       })}
       <p class="poll-meta">${tn('app.poll.voters', total)} · ${p.closed
         ? t('app.poll.closed')
-        : p.closes_at ? t('app.poll.closes', { when: fmtAbsolute(p.closes_at) }) : t('app.poll.open')}</p>
+        : p.closes_at ? html`${t('app.poll.closesAt')} <time datetime=${p.closes_at}>${fmtAbsolute(p.closes_at)}</time>` : t('app.poll.open')}</p>
       ${!p.closed && canAct && html`<div class="poll-actions">
         <button type="submit" class="btn btn-primary" disabled=${!sel.length || same || busy}>${voted ? t('app.poll.change') : t('app.poll.vote')}</button>
         ${voted && html`<button type="button" class="btn btn-secondary" disabled=${busy} onClick=${(e) => submit(e, [])}>${t('app.poll.retract')}</button>`}
@@ -140,8 +137,8 @@ export function Post({ post, channel, mine = {}, canAct, onReact, onVote, onEnla
     <${Media} items=${post.media} onEnlarge=${onEnlarge} />
     ${post.poll && html`<${Poll} post=${post} canAct=${canAct} mine=${mine.vote} onVote=${onVote} />`}
     <footer class="post-meta"><${TimeAgo} iso=${post.published_at} />
-      ${post.edited && html` <span class="post-edited">· ${t('app.post.edited')}</span>`}
-      ${showViews && post.views > 0 && html` <span class="post-views">· ${tn('app.post.views', post.views)}</span>`}
+      ${post.edited && html` <span class="post-edited">${t('app.post.edited')}</span>`}
+      ${showViews && post.views > 0 && html` <span class="post-views">${tn('app.post.views', post.views)}</span>`}
     </footer>
     <${Reactions} post=${post} channel=${channel} mine=${mine.reaction} canAct=${canAct} onReact=${onReact} />
   </article>`;

@@ -8,16 +8,14 @@ import { TimeAgo } from './post.js';
 
 export function Icon({ ch, size = 48 }) {
   if (ch.icon) {
-    return html`<img class="ch-icon" src=${`/media/${encodeURIComponent(ch.icon)}/small`} alt="" width=${size} height=${size} />`;
+    return html`<img class="avatar" src=${`/media/${encodeURIComponent(ch.icon)}/small`} alt="" width=${size} height=${size} />`;
   }
   const letter = (ch.name || ch.handle || '?').trim().charAt(0).toUpperCase();
-  return html`<span class="ch-icon ch-icon-letter" aria-hidden="true">${letter}</span>`;
+  return html`<span class="avatar avatar-letter" aria-hidden="true">${letter}</span>`;
 }
 
 export function Verified({ ch }) {
-  return ch.verified
-    ? html` <span class="verified" title=${t('app.channel.verified')}><span aria-hidden="true">✔</span><span class="sr-only">${t('app.channel.verified')}</span></span>`
-    : null;
+  return ch.verified ? html` <span class="badge badge-verified">${t('app.channel.verified')}</span>` : null;
 }
 
 // Plain preview of a post's text: WhatsApp-style markers dropped, one line.
@@ -100,7 +98,7 @@ export function Directory() {
     ${!res && !err && html`<p class="state" role="status">${t('app.loading')}</p>`}
     ${res && res.length === 0 && html`<p class="state">${q ? t('app.dir.noneFor', { q }) : t('app.dir.none')}</p>`}
     ${res && res.length > 0 && html`<ul class="cards">${res.map((c) => html`<li key=${c.handle}>
-      <a class="card" href=${`#/c/${encodeURIComponent(c.handle)}`}>
+      <a class="card ch-card" href=${`#/c/${encodeURIComponent(c.handle)}`}>
         <${Icon} ch=${c} size="56" />
         <span class="card-body">
           <span class="card-name">${c.name}<${Verified} ch=${c} /></span>
@@ -139,23 +137,23 @@ export function Settings() {
   };
   return html`<section aria-labelledby="h-set">
     <h1 id="h-set">${t('app.settings.title')}</h1>
-    <div class="panel">
+    <div class="card panel">
       <h2>${t('app.settings.language')}</h2>
-      <div class="lang-switch" role="group" aria-label=${t('app.settings.language')}>
+      <div class="lang-switch-group" role="group" aria-label=${t('app.settings.language')}>
         ${LANGS.map((l) => html`<button type="button" class="btn btn-secondary" lang=${l} aria-pressed=${currentLang() === l ? 'true' : 'false'}
           onClick=${async () => { await loadLang(l, true); changed(); }}>${l === 'it' ? 'Italiano' : 'English'}</button>`)}
       </div>
     </div>
-    <div class="panel">
+    <div class="card panel">
       <h2>${t('app.settings.notifications')}</h2>
       <p>${t('app.settings.notificationsSoon')}</p>
     </div>
-    <div class="panel">
+    <div class="card panel">
       <h2>${t('app.settings.privacy')}</h2>
       <p>${t('app.settings.privacyText')}</p>
       <p><a href="/privacy">${t('app.settings.privacyLink')}</a></p>
     </div>
-    <div class="panel panel-danger">
+    <div class="card panel panel-danger">
       <h2>${t('app.settings.forget')}</h2>
       ${done
         ? html`<p role="status" class="state-ok">${t('app.settings.forgotten')}</p>`
@@ -175,7 +173,7 @@ export function Settings() {
       <p>${t('app.settings.confirmAfter')}</p>
       ${err && html`<p role="alert" class="state-error">${err}</p>`}
       <div class="dlg-actions">
-        <button type="button" class="btn btn-danger" onClick=${forget}>${t('app.settings.confirmYes')}</button>
+        <button type="button" class="btn btn-danger btn-solid" onClick=${forget}>${t('app.settings.confirmYes')}</button>
         <button type="button" class="btn btn-secondary" onClick=${() => dlg.current.close()}>${t('app.settings.confirmNo')}</button>
       </div>
     </dialog>`}
