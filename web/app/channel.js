@@ -83,23 +83,12 @@ export function Channel({ handle, invite }) {
   }
   if (!ch || !posts) return html`<p class="state" role="status">${t('app.loading')}</p>`;
 
+  const mine = following && S.follows.find((c) => c.handle === handle);
   const follow = async () => {
     setBusy(true);
-    setNote('');
-    try {
-      if (following) await api.unfollow(handle);
-      else await api.follow(handle, invite);
-      await loadFollows();
-      const fresh = await api.channel(handle, following ? undefined : invite).catch(() => null);
-      if (fresh) { Object.assign(S.channels[handle], fresh); changed(); }
-      setNote(t(following ? 'app.channel.unfollowed' : 'app.channel.followed', { name: ch.name }));
-    } catch (e) {
-      setNote(t(e.status === 410 ? 'app.channel.inviteGone' : 'app.error.retry'));
-    } finally {
-      setBusy(false);
-    }
+    setNote(await toggleFollow(handle, invite, following, ch.name));
+    setBusy(false);
   };
-  const mine = following && S.follows.find((c) => c.handle === handle);
   const mute = async () => {
     setBusy(true);
     try {
@@ -107,38 +96,7 @@ export function Channel({ handle, invite }) {
       await loadFollows();
     } catch { setNote(t('app.error.retry')); } finally { setBusy(false); }
   };
-  const needFollow = () => setNote(t('app.channel.followFirst'));
-  const react = (post) => async (emoji) => {
-    if (!following) return needFollow();
-    const before = myChoice(post.id).reaction || null;
-    try {
-      await api.react(post.id, emoji);
-      setMyChoice(post.id, { reaction: emoji });
-      // Show it at once; the counts event confirms within a second.
-      const r = { ...(post.reactions || {}) };
-      if (before) r[before] = Math.max(0, (r[before] || 1) - 1);
-      if (emoji) r[emoji] = (r[emoji] || 0) + 1;
-      for (const k of Object.keys(r)) if (!r[k]) delete r[k];
-      post.reactions = r;
-      changed();
-    } catch (e) {
-      setNote(e.code === 'emoji_not_allowed' || e.code === 'invalid_emoji' ? t('app.reactions.notAllowed') : t('app.error.retry'));
-    }
-    return undefined;
-  };
-  const vote = (post) => async (options) => {
-    if (!following) return needFollow();
-    try {
-      await api.vote(post.id, options);
-      setMyChoice(post.id, { vote: options });
-      const fresh = await fetchPost(post.id);
-      if (fresh) Object.assign(post, { poll: fresh.poll });
-      changed();
-    } catch (e) {
-      setNote(e.code === 'poll_closed' ? t('app.poll.closed') : t('app.error.retry'));
-    }
-    return undefined;
-  };
+  const { react, vote } = postActions(handle, following, setNote);
   const pinned = posts.list.filter((p) => p.pinned);
   const rest = posts.list;
   const render = (p) => html`<${Post} key=${p.id} post=${p} channel=${ch} mine=${myChoice(p.id)} canAct=${following}
@@ -186,4 +144,55 @@ export function Channel({ handle, invite }) {
 
 async function fetchPost(id) {
   try { return await call('GET', `/api/v1/posts/${encodeURIComponent(id)}`); } catch { return null; }
+}
+
+// Follow or unfollow; returns the sentence to show. Shared with page.js.
+export async function toggleFollow(handle, invite, following, name) {
+  try {
+    if (following) await api.unfollow(handle);
+    else await api.follow(handle, invite);
+    await loadFollows();
+    const fresh = await api.channel(handle, following ? undefined : invite).catch(() => null);
+    if (fresh) { S.channels[handle] = { ...S.channels[handle], ...fresh }; changed(); }
+    return t(following ? 'app.channel.unfollowed' : 'app.channel.followed', { name });
+  } catch (e) {
+    return t(e.status === 410 || e.status === 404 ? 'app.channel.inviteGone' : 'app.error.retry');
+  }
+}
+
+// A post's reaction and vote handlers for a reader of channel `handle`. Shared with page.js.
+export function postActions(handle, following, setNote) {
+  const needFollow = () => setNote(t('app.channel.followFirst'));
+  const react = (post) => async (emoji) => {
+    if (!following) return needFollow();
+    const before = myChoice(post.id).reaction || null;
+    try {
+      await api.react(post.id, emoji);
+      setMyChoice(post.id, { reaction: emoji });
+      // Show it at once; the counts event confirms within a second.
+      const r = { ...(post.reactions || {}) };
+      if (before) r[before] = Math.max(0, (r[before] || 1) - 1);
+      if (emoji) r[emoji] = (r[emoji] || 0) + 1;
+      for (const k of Object.keys(r)) if (!r[k]) delete r[k];
+      post.reactions = r;
+      changed();
+    } catch (e) {
+      setNote(e.code === 'emoji_not_allowed' || e.code === 'invalid_emoji' ? t('app.reactions.notAllowed') : t('app.error.retry'));
+    }
+    return undefined;
+  };
+  const vote = (post) => async (options) => {
+    if (!following) return needFollow();
+    try {
+      await api.vote(post.id, options);
+      setMyChoice(post.id, { vote: options });
+      const fresh = await fetchPost(post.id);
+      if (fresh) Object.assign(post, { poll: fresh.poll });
+      changed();
+    } catch (e) {
+      setNote(e.code === 'poll_closed' ? t('app.poll.closed') : t('app.error.retry'));
+    }
+    return undefined;
+  };
+  return { react, vote };
 }
