@@ -59,7 +59,7 @@ export function fmtSize(bytes) {
 }
 
 export function fmtAbsolute(iso) {
-  return new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'short' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
 // "2 ore fa", "ieri", "tra 3 giorni"; older than a week: the date.

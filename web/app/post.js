@@ -97,12 +97,18 @@ export function Reactions({ post, channel, mine, canAct, onReact }) {
   if (policy === 'none') return null;
   const counts = post.reactions || {};
   const shown = Object.keys(counts).filter((e) => counts[e] > 0);
+  // A reader who does not follow sees the counts only, exactly as the server's page shows them.
+  if (!canAct) {
+    return html`<ul class="reactions" aria-label=${t('app.reactions.label')}>${shown.map((e) => html`<li><button type="button"
+      class="reaction" aria-pressed="false" data-emoji=${e} onClick=${() => onReact(e)}
+      aria-label=${t('app.reactions.one', { emoji: e, n: fmtNum(counts[e]) })}>${e} <span class="count">${fmtNum(counts[e])}</span></button></li>`)}</ul>`;
+  }
   if (policy === 'set') for (const e of channel.reactions || []) if (!shown.includes(e)) shown.push(e);
   const tap = (e) => onReact(mine === e ? null : e);
   return html`<div class="reactions-wrap">
     <ul class="reactions" aria-label=${t('app.reactions.label')}>
       ${shown.map((e) => html`<li><button type="button" class="reaction" aria-pressed=${mine === e ? 'true' : 'false'}
-        data-emoji=${e} disabled=${!canAct && !onReact} onClick=${() => tap(e)}
+        data-emoji=${e} onClick=${() => tap(e)}
         aria-label=${t(mine === e ? 'app.reactions.yours' : 'app.reactions.one', { emoji: e, n: fmtNum(counts[e] || 0) })}>
         ${e} <span class="count">${fmtNum(counts[e] || 0)}</span></button></li>`)}
       ${policy === 'any' && html`<li><button type="button" class="reaction reaction-add" aria-expanded=${open ? 'true' : 'false'}
