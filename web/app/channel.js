@@ -48,6 +48,8 @@ export function Channel({ handle, invite }) {
     return () => removeEventListener('scroll', onScroll);
   }, []);
   const n = posts ? posts.list.length : -1;
+  // Where the reader is, measured before the new post is in the page.
+  if (n !== count.current && count.current >= 0) wasAtBottom.current = atBottom();
   useLayoutEffect(() => {
     if (n < 0) return;
     if (count.current < 0) {
