@@ -66,7 +66,7 @@ test('new posts: no scroll jump, the pill, unread counts live and cleared by rea
   assert.equal(views.at(-1), 1, `one view, counted once: ${views}`);
   await page.goto(`${w.url}/#/`);
   await row.waitFor();
-  assert.equal(await row.locator('.unread').count(), 0);
+  await row.locator('.unread').waitFor({ state: 'detached', timeout: 10000 });
   ctx.check();
   await ctx.close();
 });

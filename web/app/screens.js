@@ -23,6 +23,7 @@ const plain = (s) => s.replace(/```|[*_~`]/g, '').replace(/\s+/g, ' ').trim();
 
 export function Home() {
   const s = useStore();
+  useEffect(() => { if (s.follows !== null) loadFollows(); }, []); // fresh unread counts on each visit
   if (s.follows === null) return html`<p class="state" role="status">${t('app.loading')}</p>`;
   return html`<section aria-labelledby="h-home">
     <h1 id="h-home">${t('app.home.title')}</h1>
