@@ -2,7 +2,9 @@
 // Every screen of the app, in Italian and English, on a phone (360×740) and a desktop
 // (1280×800): axe-core finds no violation of any impact, and a screenshot of each is saved as
 // build/browser/<screen>-<w>x<h>-<lang>.png (look at them: they are how the design is judged).
+// On the phone, every screen is also checked with its text at 200 %: nothing wider than the screen.
 import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { HAVE_CHROMIUM, startWorld, launch, openContext, axe, shot, PHONE, DESKTOP } from './lib/browser.mjs';
 import { png, pdf } from '../fixtures/media/gen.mjs';
 
@@ -62,6 +64,19 @@ for (const lang of ['it', 'en']) {
         await page.evaluate(() => document.fonts.ready);
         await axe(page, `${screen} (${lang}, ${size})`);
         await shot(page, screen, lang);
+        if (size === 'phone') {
+          // Text at 200 %: still no sideways scrolling on the phone.
+          const wide = await page.evaluate(async () => {
+            document.documentElement.style.fontSize = '200%';
+            await new Promise((r) => requestAnimationFrame(r));
+            const out = [...document.querySelectorAll('body *')]
+              .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > innerWidth + 1)
+              .map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+            document.documentElement.style.fontSize = '';
+            return out;
+          });
+          assert.deepEqual(wide, [], `${screen} at 200 % text is wider than the screen`);
+        }
       };
       await page.locator('main h1').waitFor();
       await check('home-empty');
