@@ -192,7 +192,7 @@ export function syncStream() {
 }
 
 export function previewStream(h, invite) {
-  if (preview && preview.handle === h) return;
+  if (preview && preview.handle === h && !isFollowing(h)) return;
   if (preview) preview.stop();
   preview = null;
   if (!h || isFollowing(h)) return;
