@@ -96,6 +96,12 @@ for (const lang of ['it', 'en']) {
       await page.locator('form.poll').scrollIntoViewIfNeeded();
       await page.locator('.post-media').first().waitFor();
       await shot(page, 'channel-posts', lang);
+      // A photo opens large on a tap, and closes with its button.
+      await page.locator('.media-image').first().click();
+      await page.locator('dialog.lightbox[open] img').waitFor();
+      await check('photo');
+      await page.locator('dialog.lightbox').getByRole('button').click();
+      await page.locator('dialog.lightbox').waitFor({ state: 'detached' });
 
       await page.goto(`${w.url}/#/`);
       await page.locator('.chat').first().waitFor();
