@@ -122,7 +122,7 @@ export function Channel({ handle, invite }) {
     </section>
     ${!following && html`<p class="hint">${t('app.channel.followHint')}</p>`}
     <p class="notice note" role="status">${note}</p>
-    ${pinned.length > 0 && html`<div class="pinned-box" aria-label=${t('app.post.pinned')} role="region">${pinned.map((p) => html`<a class="pinned-link" href=${`#p-${p.id}`}
+    ${pinned.length > 0 && html`<div class="pinned-box" aria-label=${t('app.post.pinned')} role="region">${pinned.map((p) => html`<a class="pinned-link" lang=${ch.language} href=${`#p-${p.id}`}
       onClick=${(e) => { e.preventDefault(); document.getElementById(`p-${p.id}`).scrollIntoView(); }}>
       <span aria-hidden="true">📌</span> ${p.text.replace(/[*_~`]/g, '').slice(0, 100)}</a>`)}</div>`}
     <h2 class="sr-only">${t('app.channel.posts')}</h2>

@@ -43,7 +43,9 @@ export function Home() {
                   ${c.last_post && html`<span class="chat-time"><${TimeAgo} iso=${c.last_post.published_at} /></span>`}
                 </span>
                 <span class="chat-bottom">
-                  <span class="chat-preview">${c.last_post ? plain(c.last_post.text) : t('app.home.noPosts')}</span>
+                  ${c.last_post
+                    ? html`<span class="chat-preview" lang=${c.language}>${plain(c.last_post.text)}</span>`
+                    : html`<span class="chat-preview">${t('app.home.noPosts')}</span>`}
                   ${c.unread > 0 && html`<span class="unread"><span aria-hidden="true">${c.unread > 99 ? '99+' : fmtNum(c.unread)}</span><span class="sr-only">${tn('app.home.unread', c.unread)}</span></span>`}
                 </span>
               </span>
