@@ -81,3 +81,21 @@ test('keyboard only: from Esplora to a channel and Segui, focus always visible',
   ctx.check();
   await ctx.close();
 });
+
+test('a poll closes on screen at its time and shows its final result, with nothing to press', { skip }, async () => {
+  await w.channel({ handle: 'valdoro-consulta', name: 'Consulta giovani' });
+  const closes = new Date(Date.now() + 1500).toISOString();
+  const p = await w.post('valdoro-consulta', { text: 'Sondaggio lampo', poll: { question: 'Ci siete?', options: ['Sì', 'No'], closes_at: closes } });
+  const ctx = await openContext(browser, w);
+  const page = await ctx.page('/#/c/valdoro-consulta');
+  await page.locator('.channel-actions').getByRole('button', { name: 'Segui', exact: true }).click();
+  const form = page.locator(`#p-${p.id} form.poll`);
+  await form.getByText('si chiude il').waitFor();
+  // It closes on screen when the time comes, without a reload.
+  await form.getByText('Il sondaggio è chiuso: questi sono i risultati finali.').waitFor();
+  assert.equal(await form.getAttribute('data-closed'), 'true');
+  assert.equal(await form.locator('input:enabled').count(), 0);
+  assert.equal(await form.getByRole('button').count(), 0);
+  ctx.check();
+  await ctx.close();
+});
