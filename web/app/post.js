@@ -37,7 +37,7 @@ function Media({ items, onEnlarge }) {
     }
     if (kind === 'document') {
       return html`<a class="media-doc" href=${m.url || base} download>${m.name || m.alt || t('app.post.document')}
-        ${m.size > 0 && html` <span class="media-size">${fmtSize(m.size)}</span>`}</a>`;
+        ${(m.size || m.bytes) > 0 && html` <span class="media-size">${fmtSize(m.size || m.bytes)}</span>`}</a>`;
     }
     const large = m.url || m.large_url || `${base}/large`;
     return html`<a class="media-image" href=${large}
