@@ -107,6 +107,35 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c -o $@ $<
 
+# ---- The web app (docs/WEB.md) ----
+# Preact and htm are copied from node_modules (never committed), hooks importing preact by a
+# relative path since there is no import map (the CSP forbids inline scripts). index.html and
+# sw.js are made from their templates with VERSION, a hash of every file they load: the pages
+# link /v/VERSION/..., which the server caches for a year, and a new VERSION is a new name.
+WEB_VENDOR := web/vendor/preact.mjs web/vendor/hooks.mjs web/vendor/htm.mjs
+# $(FONTS): the web fonts the stylesheet loads (web/vendor/fonts/, made by the pages' rules).
+WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/*.json) \
+	$(WEB_VENDOR) $(FONTS))
+.PHONY: web
+all: web
+web: web/index.html web/sw.js
+
+web/vendor/preact.mjs: node_modules/preact/dist/preact.mjs
+	@mkdir -p $(@D)
+	cp $< $@
+web/vendor/hooks.mjs: node_modules/preact/hooks/dist/hooks.mjs
+	@mkdir -p $(@D)
+	sed 's#from"preact"#from"./preact.mjs"#g' $< > $@
+web/vendor/htm.mjs: node_modules/htm/dist/htm.mjs
+	@mkdir -p $(@D)
+	cp $< $@
+
+web/index.html web/sw.js: web/%: web/app/%.in $(WEB_FILES)
+	@v=$$(cat $(WEB_FILES) | sha256sum | cut -c1-12); \
+	files=$$(for f in $(WEB_FILES); do printf '"/v/%s/%s",' "$$v" "$${f#web/}"; done); \
+	sed -e "s|@VERSION@|$$v|g" -e "s|\"@FILES@\"|$${files%,}|" $< > $@.tmp && mv $@.tmp $@
+	$(call say,WEB,$@)
+
 # Installs only what is missing (Debian packages, then npm ci from the committed lockfile).
 deps:
 	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh
@@ -116,7 +145,7 @@ run: deps
 	$(BUILD)/araldo serve --demo --data var --listen 127.0.0.1:8080
 
 check: deps
-	@$(MAKE) --no-print-directory $(BUILD)/araldo fonts $(UNIT_BIN) $(REPLAY_BIN)
+	@$(MAKE) --no-print-directory $(BUILD)/araldo fonts web $(UNIT_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) FUZZ_NAMES="$(FUZZ_NAMES)" UNIT_BIN="$(UNIT_BIN)" scripts/check.sh
 
 # libFuzzer builds with clang: make fuzz, then build-fuzz/fuzz_http -max_total_time=60 ...

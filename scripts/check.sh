@@ -34,6 +34,24 @@ if ls tests/api/*.test.mjs >/dev/null 2>&1; then
     echo "api: ${pass:-0} passed, ${fail:-1} failed" | tee -a "$log"
 fi
 
+# 4. Browser tests: Debian's chromium driven by playwright-core against the real server.
+if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
+    if [ ! -x "${ARALDO_CHROMIUM:-/usr/bin/chromium}" ]; then
+        echo "browser: skipped, chromium not found (scripts/install-deps.sh installs it)" | tee -a "$log"
+        echo "browser: 0 passed, 0 failed" | tee -a "$log"
+    else
+        ARALDO_BIN="$PWD/$BUILD/araldo" ARALDO_BROWSER_OUT="$PWD/$BUILD/browser" \
+            node --test --test-concurrency=1 --test-reporter=tap tests/browser/ \
+            > "$BUILD/browser.tap" 2>&1 || status=1
+        awk '/^ *not ok / { show = 1 } show { print } show && /^ *\.\.\.$/ { show = 0 }' \
+            "$BUILD/browser.tap" | head -n 400
+        pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$BUILD/browser.tap" | tail -n1)
+        fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$BUILD/browser.tap" | tail -n1)
+        echo "browser screenshots: $BUILD/browser/"
+        echo "browser: ${pass:-0} passed, ${fail:-1} failed" | tee -a "$log"
+    fi
+fi
+
 awk '/^[a-z_0-9]+: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
      END { printf "%d passed, %d failed\n", p, f; exit f > 0 }' "$log" || status=1
 exit $status

@@ -317,6 +317,18 @@ static void follow_one(void *ctx, const struct store_follow *f)
     clock_rfc3339(f->followed_ms, t, sizeof(t));
     json_object_set_new(v, "muted", json_boolean(f->muted));
     json_object_set_new(v, "followed_at", json_string(t));
+    json_object_set_new(v, "unread", json_integer(f->unread));
+    if (f->last_id) {
+        char id[24];
+
+        snprintf(id, sizeof(id), "%lld", (long long)f->last_id);
+        clock_rfc3339(f->last_ms, t, sizeof(t));
+        json_object_set_new(
+            v, "last_post",
+            json_pack("{s:s, s:s, s:s}", "id", id, "text", f->last_text, "published_at", t));
+    } else {
+        json_object_set_new(v, "last_post", json_null());
+    }
     json_array_append_new(ctx, v);
 }
 
@@ -329,7 +341,7 @@ static void me_channels(struct http_req *r)
     if (!api__follower(r, hash))
         return;
     arr = json_array();
-    err = store_follower_channels(api__reader(r), hash, follow_one, arr);
+    err = store_follower_channels(api__reader(r), hash, clock_now_ms(), follow_one, arr);
     if (err) {
         json_decref(arr);
         api__errno(r, err, "my channels");

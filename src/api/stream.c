@@ -31,6 +31,7 @@
 #include "api/api_int.h"
 #include "api/channels_int.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "fanout/fanout.h"
@@ -316,7 +317,7 @@ void api__stream_refresh_follows(struct stream *st)
     if (!st->follows || st->closed)
         return;
     fl.f = xcalloc(fl.max, sizeof(*fl.f));
-    err = store_follower_channels(st->al->reader, st->hash, collect_follow, &fl);
+    err = store_follower_channels(st->al->reader, st->hash, clock_now_ms(), collect_follow, &fl);
     if (err == -ENOENT) {
         api__stream_end(st, 1000, "The follower is gone.");
         goto out;
@@ -708,7 +709,7 @@ static bool follower_channels(struct http_req *r, struct stream *st)
     memcpy(st->hash, hash, sizeof(st->hash));
     st->follows = true;
     st->follower = true;
-    err = store_follower_channels(st->al->reader, hash, add_follow, &fw);
+    err = store_follower_channels(st->al->reader, hash, clock_now_ms(), add_follow, &fw);
     if (err) {
         api__errno(r, err, "follower channels");
         return false;

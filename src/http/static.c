@@ -48,6 +48,9 @@ struct entry {
     char lastmod[40];
 };
 
+/* answer()'s max_age for a versioned path: a year, immutable. */
+#define MAX_AGE_VERSIONED UINT_MAX
+
 struct http__static_cache {
     struct entry slot[CACHE_SLOTS];
 };
@@ -268,6 +271,8 @@ static void answer(struct http_req *r, const struct entry *e, const char *data, 
     http_resp_header(r, "Last-Modified", e->lastmod);
     if (e->html) {
         snprintf(cc, sizeof(cc), "no-cache");
+    } else if (max_age == MAX_AGE_VERSIONED) {
+        snprintf(cc, sizeof(cc), "public, max-age=31536000, immutable");
     } else {
         snprintf(cc, sizeof(cc), "public, max-age=%u", max_age);
     }
@@ -335,25 +340,49 @@ static int load(struct http_server *s, const char *path, struct entry *e, int *f
     return e->data ? 0 : -ENOENT;
 }
 
+/*
+ * "/v/{version}/rest" names the file "/rest" under a version (docs/WEB.md): the web app's
+ * pages link their scripts and styles this way, with a version that changes whenever any of
+ * them does, so a browser may keep them for a year. The version is 1-64 letters, digits, '-'
+ * or '_' and is not checked against anything. Returns "/rest", or NULL for another path.
+ */
+static const char *unversioned(const char *path)
+{
+    size_t n;
+
+    if (strncmp(path, "/v/", 3) != 0)
+        return NULL;
+    n = strspn(path + 3, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_");
+    if (n == 0 || n > 64 || path[3 + n] != '/')
+        return NULL;
+    return path + 3 + n;
+}
+
 void http__static_serve(struct http_req *r)
 {
     struct http_loop *loop = r->c->loop;
     struct http_server *s = loop->srv;
     const char *path = http_req_path(r);
-    struct entry *e = &loop->cache->slot[hash(path) % CACHE_SLOTS];
+    const char *rest = unversioned(path);
+    unsigned max_age = rest ? MAX_AGE_VERSIONED : s->opts.static_max_age_s;
+    struct entry *e;
     int64_t sec = clock_now_ms() / 1000;
     struct stat st;
     struct entry tmp;
     int fd;
 
+    if (rest)
+        path = rest;
+    e = &loop->cache->slot[hash(path) % CACHE_SLOTS];
+
     if (e->key && !strcmp(e->key, path)) {
         if (e->checked_sec == sec) {
-            answer(r, e, e->data, -1, s->opts.static_max_age_s);
+            answer(r, e, e->data, -1, max_age);
             return;
         }
         if (!stat(e->real, &st) && same_file(e, &st)) {
             e->checked_sec = sec;
-            answer(r, e, e->data, -1, s->opts.static_max_age_s);
+            answer(r, e, e->data, -1, max_age);
             return;
         }
     }
@@ -368,9 +397,9 @@ void http__static_serve(struct http_req *r)
         *e = tmp;
         e->key = xstrdup(path);
         e->checked_sec = sec;
-        answer(r, e, e->data, -1, s->opts.static_max_age_s);
+        answer(r, e, e->data, -1, max_age);
         return;
     }
-    answer(r, &tmp, NULL, fd, s->opts.static_max_age_s); /* sends from fd and closes it */
+    answer(r, &tmp, NULL, fd, max_age); /* sends from fd and closes it */
     entry_clear(&tmp);
 }

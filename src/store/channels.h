@@ -196,15 +196,27 @@ typedef void store_invite_fn(void *ctx, const struct store_invite *inv);
 MUST_CHECK int store_invite_list(struct store_reader *r, int64_t channel_id, store_invite_fn *each,
                                  void *ctx);
 
+/* What "Aggiornamenti" shows of a followed channel's newest post: the start of its text. */
+#define FOLLOW_PREVIEW_CHARS 160
+
 struct store_follow {
     struct store_channel ch;
     bool muted;
     int64_t followed_ms;
+    /* Published posts within retention, since the follow, the follower has not viewed. */
+    int64_t unread;
+    /* The newest published post within retention (last_id 0: none). */
+    int64_t last_id;
+    int64_t last_ms;
+    char last_text[4 * FOLLOW_PREVIEW_CHARS + 1];
 };
 typedef void store_follow_fn(void *ctx, const struct store_follow *f);
-/* The follows of the follower `hash`, most recent first. -ENOENT if `hash` is no follower. */
+/*
+ * The follows of the follower `hash`, most recent first, each with its unread count and newest
+ * post at `now_ms`. -ENOENT if `hash` is no follower.
+ */
 MUST_CHECK int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
-                                       store_follow_fn *each, void *ctx);
+                                       int64_t now_ms, store_follow_fn *each, void *ctx);
 
 /* ---- writes (any thread; see store.h for done/ctx/id_out) ---- */
 

@@ -67,17 +67,29 @@ out:
 }
 
 int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
-                            store_follow_fn *each, void *ctx)
+                            int64_t now_ms, store_follow_fn *each, void *ctx)
 {
-    static const char sql[] = "SELECT c.handle, f.muted, f.created_ms FROM follows f"
-                              " JOIN followers u ON u.id = f.follower_id"
-                              " JOIN channels c ON c.id = f.channel_id"
-                              " WHERE u.hash = ?1 ORDER BY f.created_ms DESC, c.id DESC";
+    /*
+     * ?2 is now: a post counts while it is within its channel's retention, as in the list.
+     * Unread: published since the follow and not reported viewed (POST /api/v1/views).
+     */
+    static const char sql[] =
+        "SELECT c.handle, f.muted, f.created_ms,"
+        " (SELECT count(*) FROM posts p WHERE p.channel_id = c.id AND p.state = 1"
+        "   AND p.published_ms >= max(f.created_ms, ?2 - c.retention_days * 86400000)"
+        "   AND NOT EXISTS (SELECT 1 FROM views v"
+        "                   WHERE v.post_id = p.id AND v.follower_id = f.follower_id)),"
+        " lp.id, lp.published_ms, substr(lp.text, 1, ?3)"
+        " FROM follows f"
+        " JOIN followers u ON u.id = f.follower_id"
+        " JOIN channels c ON c.id = f.channel_id"
+        " LEFT JOIN posts lp ON lp.id = (SELECT p2.id FROM posts p2 WHERE p2.channel_id = c.id"
+        "   AND p2.state = 1 AND p2.published_ms >= ?2 - c.retention_days * 86400000"
+        "   ORDER BY p2.published_ms DESC, p2.id DESC LIMIT 1)"
+        " WHERE u.hash = ?1 ORDER BY f.created_ms DESC, c.id DESC";
     struct store_follow *fl = NULL;
     sqlite3_stmt *st;
     char(*handles)[40] = NULL;
-    bool *muted = NULL;
-    int64_t *since = NULL;
     size_t n = 0, cap = 0;
     int rc, err;
 
@@ -94,37 +106,39 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
     if (!st)
         return -EIO;
     sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int(st, 3, FOLLOW_PREVIEW_CHARS);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *text = sqlite3_column_text(st, 6);
+
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
             handles = xrealloc(handles, cap * sizeof(*handles));
-            muted = xrealloc(muted, cap * sizeof(*muted));
-            since = xrealloc(since, cap * sizeof(*since));
+            fl = xrealloc(fl, cap * sizeof(*fl));
         }
         snprintf(handles[n], sizeof(handles[n]), "%s", (const char *)sqlite3_column_text(st, 0));
-        muted[n] = sqlite3_column_int(st, 1) != 0;
-        since[n] = sqlite3_column_int64(st, 2);
+        fl[n].muted = sqlite3_column_int(st, 1) != 0;
+        fl[n].followed_ms = sqlite3_column_int64(st, 2);
+        fl[n].unread = sqlite3_column_int64(st, 3);
+        fl[n].last_id = sqlite3_column_int64(st, 4); /* 0 when NULL: no post */
+        fl[n].last_ms = sqlite3_column_int64(st, 5);
+        snprintf(fl[n].last_text, sizeof(fl[n].last_text), "%s", text ? (const char *)text : "");
         n++;
     }
     err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "follower_channels");
     store__stmt_done(st);
-    fl = xmalloc(sizeof(*fl));
     for (size_t i = 0; i < n && !err; i++) {
-        err = store_channel_get(r, handles[i], &fl->ch);
+        err = store_channel_get(r, handles[i], &fl[i].ch);
         if (err == -ENOENT) {
             err = 0; /* deleted meanwhile */
             continue;
         }
         if (err)
             break;
-        fl->muted = muted[i];
-        fl->followed_ms = since[i];
-        each(ctx, fl);
+        each(ctx, &fl[i]);
     }
     free(fl);
     free(handles);
-    free(muted);
-    free(since);
     return err;
 }
 

@@ -200,3 +200,41 @@ test('creation is rate-limited per address (429 with Retry-After), as set', asyn
     s.cleanup();
   }
 });
+
+test('my channels: unread since the follow until viewed, and the newest post as a preview', async () => {
+  let r = await call('POST', '/api/v1/channels', {
+    as: op, body: { org: 'comune-f', handle: 'letture', name: 'Letture', category: 'news', language: 'it' },
+  });
+  assert.equal(r.status, 201, r.text);
+  const post = async (text) => {
+    const p = await call('POST', '/api/v1/channels/letture/posts', { as: op, body: { text } });
+    assert.equal(p.status, 201, p.text);
+    return p.data.id;
+  };
+  const mine = async (f) => (await call('GET', '/api/v1/me/channels', { as: f })).data.channels.find((c) => c.handle === 'letture');
+  const f = await newFollower();
+  assert.equal((await call('PUT', '/api/v1/channels/letture/follow', { as: f })).status, 204);
+  let c = await mine(f);
+  assert.equal(c.unread, 0);
+  assert.equal(c.last_post, null);
+
+  await post('Prima');
+  const long = `${'è'.repeat(150)}${'x'.repeat(100)}`;
+  const a = await post('Avviso <b>uno</b>');
+  const b = await post(long);
+  c = await mine(f);
+  assert.equal(c.unread, 3, 'every post since the follow');
+  assert.deepEqual(Object.keys(c.last_post).sort(), ['id', 'published_at', 'text']);
+  assert.equal(c.last_post.id, b);
+  assert.equal(c.last_post.text, long.slice(0, 160), '160 characters, not bytes');
+  assert.match(c.last_post.published_at, /^\d{4}-\d\d-\d\dT.*Z$/);
+
+  assert.equal((await call('POST', '/api/v1/views', { as: f, body: { posts: [a, b] } })).status, 204);
+  c = await mine(f);
+  assert.equal(c.unread, 1, 'viewed posts are read');
+  // Another follower's views change nothing for this one; a new follower starts at 0.
+  const g = await newFollower();
+  assert.equal((await call('PUT', '/api/v1/channels/letture/follow', { as: g })).status, 204);
+  assert.equal((await mine(g)).unread, 0);
+  assert.equal((await mine(f)).unread, 1);
+});

@@ -330,6 +330,22 @@ describe('http server', () => {
     assert.ok(closed && ms >= 500 && ms < 2500, `closed=${closed} after ${ms} ms`);
   });
 
+  test('static files under /v/{version}/ are the same files, cached for a year', async () => {
+    const { text } = await raw(srv.port, GET('/v/3f2a9c01b7de/app.css') + GET('/v/dev-1_x/docs/index.html') +
+      GET('/app.css') + GET('/v//app.css') + GET('/v/a.b/app.css') + GET('/v/x/missing.css') +
+      GET(`/v/${'a'.repeat(65)}/app.css`, 'Connection: close\r\n'));
+    const rs = splitResponses(text);
+    assert.equal(rs.length, 7);
+    assert.equal(rs[0].status, 200);
+    assert.equal(rs[0].body, 'body { color: black; }');
+    assert.equal(rs[0].headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(rs[0].headers.etag, rs[2].headers.etag);
+    assert.equal(rs[2].headers['cache-control'], 'public, max-age=3600');
+    assert.equal(rs[1].status, 200);
+    assert.equal(rs[1].headers['cache-control'], 'no-cache'); // HTML is never kept
+    for (const i of [3, 4, 5, 6]) assert.equal(rs[i].status, 404, `response ${i}`);
+  });
+
   test('static files: content types, index.html, cache headers', async () => {
     const want = {
       '/': 'text/html', '/index.html': 'text/html', '/docs/': 'text/html', '/docs': 'text/html',
@@ -774,7 +790,7 @@ describe('http on application routes', () => {
   // pipelined behind it was never answered. HEAD never sends a body, whatever the route.
   test('HEAD sends no body on any route; a pipelined GET behind it is answered', async () => {
     const paths = [
-      `/api/v1/stream?channels=${w.main}`, `/api/v1/channels/${w.main}`, '/app.css', `/media/${media}`,
+      `/api/v1/stream?channels=${w.main}`, `/api/v1/channels/${w.main}`, '/poster.css', `/media/${media}`,
       `/i/${code}`,
     ];
     for (const path of paths) {
@@ -795,7 +811,7 @@ describe('http on application routes', () => {
 
   // Issue 9, finding 11: /i/{code} sent Referrer-Policy twice (the page's own and the server's).
   test('each security header appears once, also where a page sets its own', async () => {
-    for (const path of [`/i/${code}`, `/i/${code}/poster`, `/api/v1/channels/${w.main}`, '/app.css', '/healthz']) {
+    for (const path of [`/i/${code}`, `/i/${code}/poster`, `/api/v1/channels/${w.main}`, '/poster.css', '/healthz']) {
       const { text } = await raw(w.srv.port, GET(path, 'Connection: close\r\n'));
       const head = text.slice(0, text.indexOf('\r\n\r\n')).toLowerCase().split('\r\n');
       for (const h of ['referrer-policy', 'content-security-policy', 'x-content-type-options', 'x-frame-options']) {
