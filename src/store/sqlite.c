@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -41,6 +42,11 @@
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
 /* A full disk is said once a minute at most while it lasts: not once per refused write. */
 #define FULL_LOG_EVERY_MS (60LL * 1000)
+/*
+ * An idle writer looks this often whether another process (araldo post) committed events that
+ * the streams must hear (store/tail.c): the most such a post waits before it is live.
+ */
+#define TAIL_EVERY_MS 250
 
 struct store {
     char *path; /* DATA_DIR/araldo.db */
@@ -65,6 +71,7 @@ struct store {
     struct store__evlist events;
     store_event_sink_fn *sink;
     void *sink_ctx;
+    struct store__tail others; /* what other processes commit, for the sink too (writer thread) */
 
     /* The disk is full: set when a write fails for lack of space, cleared when one commits. */
     _Atomic bool disk_full;
@@ -156,16 +163,30 @@ out:
 
 /* ---- the writer thread ---- */
 
-/* Take up to batch_max writes off the queue, waiting for one. NULL: closing and drained. */
-static struct store_write *take_batch(struct store *s)
+/*
+ * Take up to batch_max writes off the queue, waiting up to TAIL_EVERY_MS for one. NULL with
+ * *stop false: nothing came (time to look at other processes' commits); with *stop true:
+ * closing and drained.
+ */
+static struct store_write *take_batch(struct store *s, bool *stop)
 {
     struct store_write *first, *last;
+    struct timespec until;
     unsigned n = 1;
 
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += TAIL_EVERY_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&s->mu);
-    while (!s->head && !s->closing)
-        pthread_cond_wait(&s->wake, &s->mu);
+    while (!s->head && !s->closing) {
+        if (pthread_cond_timedwait(&s->wake, &s->mu, &until) == ETIMEDOUT)
+            break;
+    }
     first = s->head;
+    *stop = !first && s->closing;
     if (first) {
         last = first;
         while (n < s->batch_max && last->next) {
@@ -237,6 +258,7 @@ static void run_batch(struct store *s, struct store_write *batch)
         histogram_observe(&s->commit_latency, clock_mono_us() - t0);
         atomic_fetch_add_explicit(&s->commits_total, 1, memory_order_relaxed);
         /* Durable now: streams may hear of it, before any writer is told it succeeded. */
+        store__tail_note(&s->others, &s->events);
         store__events_flush(&s->events, s->sink, s->sink_ctx);
         return;
     }
@@ -338,8 +360,14 @@ static void *writer_main(void *arg)
 {
     struct store *s = arg;
     struct store_write *batch;
+    bool stop = false;
 
-    while ((batch = take_batch(s))) {
+    while (!stop) {
+        batch = take_batch(s, &stop);
+        /* Another process's events first: they committed before this batch begins. */
+        store__tail_catch_up(&s->others, s->db, &s->stmts, s->sink, s->sink_ctx);
+        if (!batch)
+            continue;
         run_batch(s, batch);
         note_disk_full(s, batch);
         report(s, batch);
@@ -461,11 +489,16 @@ static int prepare_files(const char *dir, const char *path, char *err, size_t er
 struct store *store_open(const struct store_opts *opts, char *err, size_t errlen)
 {
     struct store *s = xcalloc(1, sizeof(*s));
+    pthread_condattr_t ca;
     size_t n;
     int ret;
 
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    /* take_batch() waits against the monotonic clock: a wall-clock step must not stall it. */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
     if (!opts->data_dir || !*opts->data_dir) {
         snprintf(err, errlen, "store: no data directory given");
         goto fail;
@@ -491,6 +524,12 @@ struct store *store_open(const struct store_opts *opts, char *err, size_t errlen
     if (ret)
         goto fail;
     store__stmt_cache_init(&s->stmts, s->db);
+    ret = store__tail_init(&s->others, s->db, &s->stmts);
+    if (ret) {
+        snprintf(err, errlen, "store: cannot read the channels' event positions: %s",
+                 strerror(-ret));
+        goto fail;
+    }
     ret = pthread_create(&s->writer, NULL, writer_main, s);
     if (ret) {
         snprintf(err, errlen, "store: cannot start the writer thread: %s", strerror(ret));
@@ -516,6 +555,7 @@ void store_close(struct store *s)
     }
     store__stmt_cache_release(&s->stmts);
     store__events_release(&s->events);
+    store__tail_release(&s->others);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         log_warn("store: closing the database: %s", sqlite3_errmsg(s->db));
     pthread_cond_destroy(&s->wake);

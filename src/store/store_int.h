@@ -92,6 +92,27 @@ void store__events_rollback(struct store__evlist *l, size_t mark);
 void store__events_flush(struct store__evlist *l, store_event_sink_fn *sink, void *ctx);
 void store__events_release(struct store__evlist *l);
 
+/*
+ * Following what other processes commit (store/tail.c): the writer thread's record of the last
+ * seq the sink heard per channel. Members are private to tail.c.
+ */
+struct store__tail {
+    int64_t data_version;         /* PRAGMA data_version when last looked */
+    struct store__tail_seq *seqs; /* sorted by channel id */
+    size_t n, cap;
+};
+/* Start after everything already committed. 0 or -errno. Writer thread (or before it starts). */
+MUST_CHECK int store__tail_init(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts);
+/* This process's own events, about to be flushed to the sink: never handed over again. */
+void store__tail_note(struct store__tail *t, const struct store__evlist *l);
+/*
+ * If another connection committed since the last look, hand `sink` (NULL: nothing to do) every
+ * event of every channel past what it heard, in seq order per channel. Writer thread.
+ */
+void store__tail_catch_up(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts,
+                          store_event_sink_fn *sink, void *ctx);
+void store__tail_release(struct store__tail *t);
+
 /* What apply() gets: the writer's connection, its statements, and the batch's clock. */
 struct store_tx {
     sqlite3 *db;

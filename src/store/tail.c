@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Events that another process committed. The server's streams hear of a change through the
+ * event sink, which the writer thread calls after its own COMMIT; but `araldo post` (a script
+ * publishing while the server runs) commits through a writer of its own, in its own process,
+ * and nobody would tell the open streams. So the serving process's writer follows the events
+ * table as well: SQLite's `PRAGMA data_version` on the writer's connection changes only when
+ * some other connection committed, and then every channel whose `last_seq` is past what this
+ * process has handed the sink gets its missing events handed over, in seq order, exactly once.
+ *
+ * The state is the writer thread's alone: per channel, the last seq the sink heard. Events of
+ * our own batches are noted as they are flushed, so they are never handed over twice. A foreign
+ * event that lands between two of ours reaches the sink after ours: streams fill such a gap
+ * from the events table (FANOUT.md), as they do for any seq they missed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "store/events.h"
+#include "store/store_int.h"
+
+struct store__tail_seq {
+    int64_t channel_id;
+    int64_t seq;
+};
+
+/* The slot of `channel_id` in the sorted array, or where it would go. */
+static size_t slot(const struct store__tail *t, int64_t channel_id)
+{
+    size_t lo = 0, hi = t->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (t->seqs[mid].channel_id < channel_id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static int64_t heard(const struct store__tail *t, int64_t channel_id)
+{
+    size_t i = slot(t, channel_id);
+
+    return i < t->n && t->seqs[i].channel_id == channel_id ? t->seqs[i].seq : 0;
+}
+
+static void set_heard(struct store__tail *t, int64_t channel_id, int64_t seq)
+{
+    size_t i = slot(t, channel_id);
+
+    if (i < t->n && t->seqs[i].channel_id == channel_id) {
+        if (seq > t->seqs[i].seq)
+            t->seqs[i].seq = seq;
+        return;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 64;
+        t->seqs = xrealloc(t->seqs, t->cap * sizeof(*t->seqs));
+    }
+    memmove(&t->seqs[i + 1], &t->seqs[i], (t->n - i) * sizeof(*t->seqs));
+    t->seqs[i] = (struct store__tail_seq){ channel_id, seq };
+    t->n++;
+}
+
+static int data_version(sqlite3 *db, struct stmt_cache *stmts, int64_t *out)
+{
+    static const char sql[] = "PRAGMA data_version";
+    sqlite3_stmt *st = store__stmt(stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    store__stmt_done(st);
+    return rc == SQLITE_ROW ? 0 : store__errno(db, rc, "data_version");
+}
+
+int store__tail_init(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts)
+{
+    static const char sql[] = "SELECT id, last_seq FROM channels";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    rc = data_version(db, stmts, &t->data_version);
+    if (rc)
+        return rc;
+    st = store__stmt(stmts, sql);
+    if (!st)
+        return -EIO;
+    /* What was committed before this process started is history, not news: start after it. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        set_heard(t, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+    store__stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : store__errno(db, rc, "channels' last seq");
+}
+
+void store__tail_note(struct store__tail *t, const struct store__evlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->ev[i].seq > 0) /* access markers have no seq */
+            set_heard(t, l->ev[i].channel_id, l->ev[i].seq);
+    }
+}
+
+/* Hand the sink channel `id`'s events after `after`, in order. Returns the last seq handed. */
+static int64_t hand_over(sqlite3 *db, struct stmt_cache *stmts, int64_t id, const char *handle,
+                         int64_t after, store_event_sink_fn *sink, void *ctx)
+{
+    static const char sql[] = "SELECT seq, kind, payload, created_ms FROM events"
+                              " WHERE channel_id = ?1 AND seq > ?2 ORDER BY seq";
+    sqlite3_stmt *st = store__stmt(stmts, sql);
+    int64_t last = after;
+    int rc;
+
+    if (!st)
+        return after;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, after);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_event ev = {
+            .channel_id = id,
+            .channel = handle,
+            .seq = sqlite3_column_int64(st, 0),
+            .kind = (const char *)sqlite3_column_text(st, 1),
+            .payload = (const char *)sqlite3_column_text(st, 2),
+            .payload_len = (size_t)sqlite3_column_bytes(st, 2),
+            .created_ms = sqlite3_column_int64(st, 3),
+        };
+
+        if (!ev.kind || !ev.payload)
+            continue;
+        sink(ctx, &ev, 1);
+        last = ev.seq;
+    }
+    if (rc != SQLITE_DONE)
+        log_warn("store: reading events another process wrote: %s", sqlite3_errmsg(db));
+    store__stmt_done(st);
+    return last;
+}
+
+void store__tail_catch_up(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts,
+                          store_event_sink_fn *sink, void *ctx)
+{
+    static const char sql[] = "SELECT id, handle, last_seq FROM channels";
+    struct store__tail_seq *todo = NULL;
+    char **handles = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    int rc;
+
+    if (!sink || data_version(db, stmts, &v) || v == t->data_version)
+        return;
+    t->data_version = v;
+    st = store__stmt(stmts, sql);
+    if (!st)
+        return;
+    /* Collect first, hand over after: the sink's work stays out of this statement's step. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const char *h = (const char *)sqlite3_column_text(st, 1);
+
+        if (sqlite3_column_int64(st, 2) <= heard(t, id) || !h)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            todo = xrealloc(todo, cap * sizeof(*todo));
+            handles = xrealloc(handles, cap * sizeof(*handles));
+        }
+        todo[n] = (struct store__tail_seq){ id, heard(t, id) };
+        handles[n++] = xstrdup(h);
+    }
+    if (rc != SQLITE_DONE)
+        log_warn("store: reading channels another process changed: %s", sqlite3_errmsg(db));
+    store__stmt_done(st);
+    for (size_t i = 0; i < n; i++) {
+        set_heard(t, todo[i].channel_id,
+                  hand_over(db, stmts, todo[i].channel_id, handles[i], todo[i].seq, sink, ctx));
+        free(handles[i]);
+    }
+    free(handles);
+    free(todo);
+}
+
+void store__tail_release(struct store__tail *t)
+{
+    free(t->seqs);
+    memset(t, 0, sizeof(*t));
+}
