@@ -108,6 +108,40 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->stream_max_channels = (unsigned)conf->stream_max_channels;
     set->stream_replay_max = (unsigned)conf->stream_replay_max;
     set->ws_max_message_bytes = (size_t)conf->ws_max_message_bytes;
+    set->push_contact = conf->push_contact;
+    set->push_allow_hosts = conf->push_allow_hosts;
+    set->push_ca_file = conf->push_ca_file;
+    set->push_subscriptions_per_follower = (unsigned)conf->push_subscriptions_per_follower;
+    set->push_ttl_s = (unsigned)conf->push_ttl_s;
+    set->push_timeout_ms = (unsigned)conf->push_timeout_ms;
+    set->push_origin_concurrency = (unsigned)conf->push_origin_concurrency;
+    set->push_inflight_max = (unsigned)conf->push_inflight_max;
+    set->push_max_tries = (unsigned)conf->push_max_tries;
+    set->push_retry_base_ms = (unsigned)conf->push_retry_base_ms;
+}
+
+/*
+ * The VAPID contact (RFC 8292 2.1): push_contact, else the public URL, else a placeholder that
+ * works with most push services (Apple's refuses it, hence the warning). Refuses anything but
+ * mailto: and https: URLs. Returns false with a message printed.
+ */
+static bool push_contact_ok(struct conf *conf, char *buf, size_t buflen)
+{
+    const char *c = conf->push_contact;
+
+    if (!*c && !strncmp(conf->public_url, "https://", 8)) {
+        c = conf->public_url;
+    } else if (!*c) {
+        c = "mailto:admin@localhost";
+        log_warn("serve: push_contact is not set: Apple's push service refuses '%s'", c);
+    }
+    if ((strncmp(c, "mailto:", 7) != 0 && strncmp(c, "https://", 8) != 0) || strlen(c) > 255 ||
+        strpbrk(c, "\"\\ ")) {
+        fprintf(stderr, "araldo: push_contact: '%.100s' is not a mailto: or https: URL\n", c);
+        return false;
+    }
+    snprintf(buf, buflen, "%s", c);
+    return true;
 }
 
 /* The HTTP server's options from the configuration; routes and hooks are set by the caller. */
@@ -194,6 +228,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     struct http_server *srv = NULL;
     struct api_jobs *jobs = NULL;
     struct http_opts ho;
+    char contact[256];
     char err[512];
     sigset_t sigs;
     int sig = 0;
@@ -218,10 +253,23 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         return 1;
     }
     api_settings_from_conf(&set, &c->conf);
+    if (!push_contact_ok(&c->conf, contact, sizeof(contact))) {
+        store_close(store);
+        return 2;
+    }
+    set.push_contact = contact;
     api_app_init(&app, store, &set);
     if (!start_app_threads(&app, store, &set)) {
         api_app_release(&app);
         store_close(store);
+        return 1;
+    }
+    if (api_push_start(&app, err, sizeof(err)) != 0) {
+        fprintf(stderr, "araldo: %s\n", err);
+        workpool_free(app.media_pool);
+        api_app_release(&app);
+        store_close(store);
+        fanout_free(app.fanout);
         return 1;
     }
 
@@ -233,6 +281,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     srv = http_server_start(&ho, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "araldo: %s\n", err);
+        api_push_stop(app.push);
         workpool_free(app.media_pool);
         api_app_release(&app);
         store_close(store);
@@ -256,6 +305,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
      * the pool goes after the stop and before the loops are freed.
      */
     workpool_free(app.media_pool);
+    api_push_stop(app.push); /* its address checks post to the loops, too */
     http_server_free(srv);
     api_app_release(&app);
     store_close(store);
