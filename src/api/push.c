@@ -19,7 +19,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/workpool.h"
-#include "push/ece.h"
+#include "push/subscription.h"
 #include "store/posts.h"
 #include "store/push.h"
 
@@ -126,48 +126,15 @@ static void check_work(void *arg)
         sub_job_free(j); /* the loop is stopping: its requests are gone */
 }
 
-/* The keys object: exactly {"p256dh", "auth"}, both strings. */
-static bool parse_keys(struct http_req *r, json_t *keys, struct store_push_sub_new *sub)
-{
-    const char *field = NULL;
-    const char *k;
-    json_t *v;
-
-    if (!json_is_object(keys)) {
-        http_respond_error(r, 400, "invalid_value", "'keys' must be an object {p256dh, auth}.",
-                           "keys");
-        return false;
-    }
-    json_object_foreach (keys, k, v) {
-        if (strcmp(k, "p256dh") != 0 && strcmp(k, "auth") != 0) {
-            http_respond_error(r, 400, "unknown_field", "'keys' holds only p256dh and auth.",
-                               "keys");
-            return false;
-        }
-    }
-    if (ece_keys_parse(json_string_value(json_object_get(keys, "p256dh")),
-                       json_string_value(json_object_get(keys, "auth")), sub->p256dh, sub->auth,
-                       &field) != 0) {
-        http_respond_error(r, 400, "invalid_value",
-                           !strcmp(field, "auth")
-                               ? "'keys.auth' must be 16 bytes in base64url."
-                               : "'keys.p256dh' must be a P-256 public key (65 bytes, "
-                                 "uncompressed) in base64url.",
-                           !strcmp(field, "auth") ? "keys.auth" : "keys.p256dh");
-        return false;
-    }
-    return true;
-}
-
 static void subs_create(struct http_req *r)
 {
     static const char *const allowed[] = { "endpoint", "expirationTime", "keys", NULL };
     struct api_push *p = push_of(r);
     struct sub_job *j = NULL;
-    struct outbound_url u;
-    const char *endpoint = NULL;
+    struct push_sub sub;
+    const char *field = NULL;
+    const char *why = NULL;
     json_t *body = NULL;
-    json_t *exp;
     int err;
 
     if (!p)
@@ -176,23 +143,16 @@ static void subs_create(struct http_req *r)
     if (!api__follower(r, j->hash))
         goto out;
     body = api__body_object(r, allowed);
-    if (!body || !api__string(r, body, "endpoint", true, 1, PUSH_ENDPOINT_MAX, &endpoint))
+    if (!body)
         goto out;
-    if (outbound_url_parse(endpoint, &u) != 0) {
-        http_respond_error(r, 400, "invalid_value",
-                           "'endpoint' must be an https URL (the push service's).", "endpoint");
-        goto out;
-    }
-    exp = json_object_get(body, "expirationTime");
-    if (exp && !json_is_null(exp) && !json_is_number(exp)) {
-        http_respond_error(r, 400, "invalid_value", "'expirationTime' must be null or a number.",
-                           "expirationTime");
+    if (push_sub_parse(body, PUSH_ENDPOINT_MAX, &sub, &field, &why) != 0) {
+        http_respond_error(r, 400, "invalid_value", why, *field ? field : NULL);
         goto out;
     }
-    if (!parse_keys(r, json_object_get(body, "keys"), &j->sub))
-        goto out;
-    snprintf(j->endpoint, sizeof(j->endpoint), "%s", endpoint);
-    snprintf(j->origin, sizeof(j->origin), "%s", u.origin);
+    memcpy(j->sub.p256dh, sub.p256dh, sizeof(sub.p256dh));
+    memcpy(j->sub.auth, sub.auth, sizeof(sub.auth));
+    snprintf(j->endpoint, sizeof(j->endpoint), "%s", sub.endpoint);
+    snprintf(j->origin, sizeof(j->origin), "%s", sub.url.origin);
     j->sub.endpoint = j->endpoint;
     j->sub.origin = j->origin;
     j->r = r;

@@ -4,12 +4,14 @@
  * keys, the subscription key checks (a point off the curve), and VAPID keys and JWTs (file
  * mode, ES256 signatures that verify, the per-origin cache).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "core/secret.h"
 #include "harness.h"
 #include "push/ece.h"
+#include "push/outbound.h"
 #include "push/vapid.h"
 
 /* RFC 8291 Appendix A. */
@@ -224,4 +227,76 @@ TEST(vapid_key_file_is_private_and_signs_verifiable_jwts)
     v = vapid_open(path, true, &created, err, sizeof(err));
     CHECK(v == NULL);
     CHECK(strstr(err, "chmod 600") != NULL);
+}
+
+static bool pub4(const char *ip)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return outbound_addr_public((struct sockaddr *)&a);
+}
+
+static bool pub6(const char *ip)
+{
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+
+    inet_pton(AF_INET6, ip, &a.sin6_addr);
+    return outbound_addr_public((struct sockaddr *)&a);
+}
+
+TEST(only_public_addresses_pass_the_ssrf_rule)
+{
+    static const char *const deny4[] = { "127.0.0.1",   "10.1.2.3",    "172.16.0.1",
+                                         "192.168.1.1", "169.254.169.254", "100.64.0.1",
+                                         "0.0.0.0",     "224.0.0.1",   "255.255.255.255",
+                                         "198.18.0.1" };
+    static const char *const deny6[] = { "::1",          "::",          "fe80::1",
+                                         "fd00:ec2::254", "fc00::1",    "ff02::1",
+                                         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
+                                         "2002:a00:1::1", "2001:db8::1" };
+
+    for (size_t i = 0; i < sizeof(deny4) / sizeof(deny4[0]); i++) {
+        if (pub4(deny4[i]))
+            harness_fail(__FILE__, __LINE__, "%s passed", deny4[i]);
+    }
+    for (size_t i = 0; i < sizeof(deny6) / sizeof(deny6[0]); i++) {
+        if (pub6(deny6[i]))
+            harness_fail(__FILE__, __LINE__, "%s passed", deny6[i]);
+    }
+    CHECK(pub4("8.8.8.8"));
+    CHECK(pub4("142.250.180.10"));
+    CHECK(pub4("172.32.0.1"));
+    CHECK(pub6("2a00:1450:4002:402::200a"));
+    CHECK(pub6("::ffff:8.8.8.8"));
+}
+
+TEST(outbound_urls_are_https_with_a_plain_host)
+{
+    struct outbound_url u;
+    char err[128];
+    struct outbound_policy *p =
+        outbound_policy_new(&(struct outbound_opts){ .allow_hosts = "Push.Example, [::1]" }, err,
+                            sizeof(err));
+
+    CHECK(p != NULL);
+    CHECK_INT(outbound_url_parse("https://fcm.googleapis.com/fcm/send/abc", &u), ==, 0);
+    CHECK_STR(u.host, "fcm.googleapis.com");
+    CHECK_STR(u.origin, "https://fcm.googleapis.com");
+    CHECK_INT(outbound_url_parse("https://[::1]:8443/x", &u), ==, 0);
+    CHECK_STR(u.host, "::1");
+    CHECK_STR(u.origin, "https://[::1]:8443");
+    CHECK(outbound_host_allowed(p, u.host));
+    CHECK_INT(outbound_url_parse("HTTPS://Push.Example:443/x?y", &u), ==, 0);
+    CHECK_STR(u.origin, "https://push.example");
+    CHECK(outbound_host_allowed(p, u.host));
+    CHECK_INT(outbound_url_parse("http://push.example/x", &u), ==, -EINVAL);
+    CHECK_INT(outbound_url_parse("https://a@push.example/x", &u), ==, -EINVAL);
+    CHECK_INT(outbound_url_parse("https://push.example:0/x", &u), ==, -EINVAL);
+    CHECK_INT(outbound_url_parse("https://push.example:99999/x", &u), ==, -EINVAL);
+    CHECK_INT(outbound_url_parse("https://push example/x", &u), ==, -EINVAL);
+    CHECK_INT(outbound_url_parse("https:///x", &u), ==, -EINVAL);
+    CHECK_INT(outbound_url_check(p, "https://127.0.0.1/x"), ==, -EPERM);
+    CHECK_INT(outbound_url_check(p, "https://[::1]/x"), ==, 0); /* allow-listed */
+    outbound_policy_free(p);
 }
