@@ -37,16 +37,16 @@ struct api_settings {
     unsigned reactions_per_minute;
     unsigned reactions_per_ip_per_minute;
     /* Web Push (api/push.c, api/push_queue.c; docs/PUSH.md) */
-    const char *push_contact;           /* VAPID sub: "mailto:..." or "https://..." */
-    const char *push_allow_hosts;       /* hosts exempt from the address rule (tests, intranets) */
-    const char *push_ca_file;           /* "" : the system CAs */
+    const char *push_contact;     /* VAPID sub: "mailto:..." or "https://..." */
+    const char *push_allow_hosts; /* hosts exempt from the address rule (tests, intranets) */
+    const char *push_ca_file;     /* "" : the system CAs */
     unsigned push_subscriptions_per_follower;
-    unsigned push_ttl_s;                /* TTL of a post's notification */
-    unsigned push_timeout_ms;           /* one request to a push service */
-    unsigned push_origin_concurrency;   /* requests in flight per push service */
-    unsigned push_inflight_max;         /* deliveries claimed and not yet reported, in total */
-    unsigned push_max_tries;            /* attempts before giving up on a delivery */
-    unsigned push_retry_base_ms;        /* first retry delay; doubles each time, with jitter */
+    unsigned push_ttl_s;              /* TTL of a post's notification */
+    unsigned push_timeout_ms;         /* one request to a push service */
+    unsigned push_origin_concurrency; /* requests in flight per push service */
+    unsigned push_inflight_max;       /* deliveries claimed and not yet reported, in total */
+    unsigned push_max_tries;          /* attempts before giving up on a delivery */
+    unsigned push_retry_base_ms;      /* first retry delay; doubles each time, with jitter */
 };
 
 struct api_app {

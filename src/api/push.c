@@ -27,9 +27,10 @@ static struct api_push *push_of(struct http_req *r)
 {
     struct api_push *p = api__app(r)->push;
 
-    if (!p)
+    if (!p) {
         http_respond_error(r, 503, "push_unavailable",
                            "Push notifications are not available on this server.", NULL);
+    }
     return p;
 }
 
@@ -291,8 +292,7 @@ static void channel_push_set(struct http_req *r, bool on)
 
     if (push_channel(r, hash, ch, &follows)) {
         pend = api__pending_new(r, set_finish, NULL);
-        err = store_push_channel_set(api__app(r)->store, hash, ch->id, on, api__pending_done,
-                                     pend);
+        err = store_push_channel_set(api__app(r)->store, hash, ch->id, on, api__pending_done, pend);
         if (err) {
             api__pending_free(pend);
             set_finish(r, err, 0, NULL);

@@ -27,8 +27,8 @@ struct api_push {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    bool stop;               /* under mu */
-    struct push_done *done;  /* under mu: results not yet written */
+    bool stop;              /* under mu */
+    struct push_done *done; /* under mu: results not yet written */
     /* counters since start, for /metrics */
     atomic_ullong sent, failed, gone, retried, expired, claimed;
 };
@@ -37,7 +37,6 @@ struct api_push {
  * Prometheus lines for Web Push: counters since start, deliveries pending and each running
  * campaign's progress (read with `reader`). Loop thread (api/ops.c's /metrics).
  */
-MUST_CHECK int api__push_metrics(struct api_app *app, struct store_reader *reader,
-                                 struct buf *out);
+MUST_CHECK int api__push_metrics(struct api_app *app, struct store_reader *reader, struct buf *out);
 
 #endif

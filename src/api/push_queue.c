@@ -82,7 +82,7 @@ static void on_result(void *ctx, const struct push_result *r)
     struct api_push *p = ctx;
     struct push_done *d = xcalloc(1, sizeof(*d));
 
-    d->f = (struct flight *)(uintptr_t)r->id;
+    d->f = r->arg;
     d->res = *r;
     pthread_mutex_lock(&p->mu);
     d->next = p->done;
@@ -97,9 +97,10 @@ static int64_t retry_at(const struct api_push *p, int tries, long retry_after_s,
     uint64_t cap = (uint64_t)p->set.push_retry_base_ms << (tries < 20 ? tries : 20);
     uint64_t r = 0;
 
-    if (retry_after_s >= 0)
-        return now + 1000 * (int64_t)(retry_after_s < RETRY_AFTER_MAX ? retry_after_s
-                                                                       : RETRY_AFTER_MAX);
+    if (retry_after_s >= 0) {
+        return now +
+               1000 * (int64_t)(retry_after_s < RETRY_AFTER_MAX ? retry_after_s : RETRY_AFTER_MAX);
+    }
     if (cap > BACKOFF_MAX_MS)
         cap = BACKOFF_MAX_MS;
     secret_random(&r, sizeof(r));
@@ -107,8 +108,8 @@ static int64_t retry_at(const struct api_push *p, int tries, long retry_after_s,
 }
 
 /* What the answer means for the delivery. */
-static enum store_push_outcome judge(struct api_push *p, const struct push_done *d,
-                                     int64_t now, int64_t *at)
+static enum store_push_outcome judge(struct api_push *p, const struct push_done *d, int64_t now,
+                                     int64_t *at)
 {
     int s = d->res.status;
 
@@ -218,9 +219,10 @@ static bool send_job(struct queue_state *q, const struct store_push_job *j, int6
     if (pad > ECE_PLAINTEXT_MAX - len)
         pad = ECE_PLAINTEXT_MAX - len;
     err = ece_encrypt(j->p256dh, j->auth, j->payload, len, pad, NULL, body, &blen);
-    if (!err)
+    if (!err) {
         err = vapid_header(p->vapid, j->origin, p->set.push_contact, now / 1000, vapid,
                            sizeof(vapid));
+    }
     if (err) {
         log_warn("push: cannot prepare a notification: %s", strerror(-err));
         return false;
@@ -232,7 +234,7 @@ static bool send_job(struct queue_state *q, const struct store_push_job *j, int6
     f->tries = j->tries;
     snprintf(f->origin, sizeof(f->origin), "%s", j->origin);
     err = push_sender_submit(p->sender, &(struct push_msg){
-                                            .id = (uint64_t)(uintptr_t)f,
+                                            .arg = f,
                                             .endpoint = j->endpoint,
                                             .origin = j->origin,
                                             .vapid = vapid,
@@ -406,7 +408,7 @@ int api_push_start(struct api_app *app, char *err, size_t errlen)
             .ca_file = app->set.push_ca_file,
             .connect_timeout_ms = app->set.push_timeout_ms,
             .timeout_ms = app->set.push_timeout_ms,
-            .max_response_bytes = 64 * 1024,
+            .max_response_bytes = (size_t)64 * 1024,
         },
         err, errlen);
     if (!p->policy)
@@ -457,11 +459,11 @@ static void campaign_line(void *ctx, int64_t post_id, const struct store_push_pr
     struct buf *out = ctx;
 
     if (buf_printf(out,
-                     "araldo_push_campaign_sent{post=\"%lld\"} %lld\n"
-                     "araldo_push_campaign_failed{post=\"%lld\"} %lld\n"
-                     "araldo_push_campaign_remaining{post=\"%lld\"} %lld\n",
-                     (long long)post_id, (long long)pr->sent, (long long)post_id,
-                     (long long)pr->failed, (long long)post_id, (long long)pr->remaining))
+                   "araldo_push_campaign_sent{post=\"%lld\"} %lld\n"
+                   "araldo_push_campaign_failed{post=\"%lld\"} %lld\n"
+                   "araldo_push_campaign_remaining{post=\"%lld\"} %lld\n",
+                   (long long)post_id, (long long)pr->sent, (long long)post_id,
+                   (long long)pr->failed, (long long)post_id, (long long)pr->remaining))
         return; /* the /metrics page's cap: the rest is left out */
 }
 

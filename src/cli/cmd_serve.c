@@ -89,8 +89,9 @@ static unsigned worker_count(long configured)
     return n > 0 ? (unsigned)n : 1;
 }
 
-/* The API's settings from the configuration. */
-static void api_settings_from_conf(struct api_settings *set, const struct conf *conf)
+/* The API's settings from the configuration; `contact` is push_contact_ok's. */
+static void api_settings_from_conf(struct api_settings *set, const struct conf *conf,
+                                   const char *contact)
 {
     set->follower_signups_per_ip = (unsigned)conf->follower_signups_per_ip;
     set->reactions_per_minute = (unsigned)conf->reactions_per_minute;
@@ -108,7 +109,7 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->stream_max_channels = (unsigned)conf->stream_max_channels;
     set->stream_replay_max = (unsigned)conf->stream_replay_max;
     set->ws_max_message_bytes = (size_t)conf->ws_max_message_bytes;
-    set->push_contact = conf->push_contact;
+    set->push_contact = contact;
     set->push_allow_hosts = conf->push_allow_hosts;
     set->push_ca_file = conf->push_ca_file;
     set->push_subscriptions_per_follower = (unsigned)conf->push_subscriptions_per_follower;
@@ -182,12 +183,14 @@ static void block_signals(sigset_t *sigs)
 }
 
 /*
- * The API's threads: media processing and the live-stream fan-out. Returns false (message
- * printed, neither left running) if one cannot start.
+ * The API's threads: media processing, the live-stream fan-out and Web Push. Returns false
+ * (message printed, none left running) if one cannot start.
  */
 static bool start_app_threads(struct api_app *app, struct store *store,
                               const struct api_settings *set)
 {
+    char err[512];
+
     app->media_pool = workpool_new(set->media_workers, 16 * (size_t)set->media_workers);
     if (!app->media_pool) {
         fprintf(stderr, "araldo: cannot start the media processing threads\n");
@@ -204,6 +207,14 @@ static bool start_app_threads(struct api_app *app, struct store *store,
         return false;
     }
     store_set_event_sink(store, api_stream_sink, app->fanout);
+    /* Web Push: the VAPID key, the queue and sender threads (after the settings are in app). */
+    if (api_push_start(app, err, sizeof(err)) != 0) {
+        fprintf(stderr, "araldo: %s\n", err);
+        store_set_event_sink(store, NULL, NULL);
+        fanout_free(app->fanout);
+        workpool_free(app->media_pool);
+        return false;
+    }
     return true;
 }
 
@@ -243,6 +254,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
                 c->conf.public_url);
         return 2;
     }
+    if (!push_contact_ok(&c->conf, contact, sizeof(contact)))
+        return 2;
     /* Before any thread starts: see block_signals(). */
     block_signals(&sigs);
     store = cli_open_store(&c->conf);
@@ -252,24 +265,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         store_close(store);
         return 1;
     }
-    api_settings_from_conf(&set, &c->conf);
-    if (!push_contact_ok(&c->conf, contact, sizeof(contact))) {
-        store_close(store);
-        return 2;
-    }
-    set.push_contact = contact;
+    api_settings_from_conf(&set, &c->conf, contact);
     api_app_init(&app, store, &set);
     if (!start_app_threads(&app, store, &set)) {
         api_app_release(&app);
         store_close(store);
-        return 1;
-    }
-    if (api_push_start(&app, err, sizeof(err)) != 0) {
-        fprintf(stderr, "araldo: %s\n", err);
-        workpool_free(app.media_pool);
-        api_app_release(&app);
-        store_close(store);
-        fanout_free(app.fanout);
         return 1;
     }
 

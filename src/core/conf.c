@@ -113,16 +113,16 @@ static const struct conf_def defs[] = {
     { "push_ca_file", CONF_STR, FIELD(push_ca_file), "", 0, 0, NULL,
       "Web Push: PEM file of the CAs that push services' certificates are verified against; "
       "empty: the system's CAs. Verification is never switched off." },
-    { "push_subscriptions_per_follower", CONF_LONG, FIELD(push_subscriptions_per_follower), "5",
-      1, 100, NULL, "Web Push: subscriptions (browsers, devices) one follower may have." },
+    { "push_subscriptions_per_follower", CONF_LONG, FIELD(push_subscriptions_per_follower), "5", 1,
+      100, NULL, "Web Push: subscriptions (browsers, devices) one follower may have." },
     { "push_ttl_s", CONF_LONG, FIELD(push_ttl_s), "43200", 60, 2419200, NULL,
       "Web Push: how long a post's notification is worth delivering (TTL); a phone that is off "
       "longer never gets it." },
     { "push_timeout_ms", CONF_LONG, FIELD(push_timeout_ms), "30000", 100, 600000, NULL,
       "Web Push: time allowed for one request to a push service (connecting included); then it "
       "is retried." },
-    { "push_origin_concurrency", CONF_LONG, FIELD(push_origin_concurrency), "100", 1, 10000,
-      NULL, "Web Push: requests in flight per push service (streams on its HTTP/2 connection)." },
+    { "push_origin_concurrency", CONF_LONG, FIELD(push_origin_concurrency), "100", 1, 10000, NULL,
+      "Web Push: requests in flight per push service (streams on its HTTP/2 connection)." },
     { "push_inflight_max", CONF_LONG, FIELD(push_inflight_max), "4096", 16, 100000, NULL,
       "Web Push: deliveries being encrypted or sent at once, all push services together." },
     { "push_max_tries", CONF_LONG, FIELD(push_max_tries), "5", 1, 50, NULL,

@@ -20,12 +20,12 @@
 
 #include <errno.h>
 #include <openssl/bn.h>
-#include <stdbool.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* ---- base64url ---- */
@@ -88,8 +88,8 @@ static EVP_PKEY *pub_from_point(const uint8_t pub[ECE_PUBKEY_LEN])
     if (!ctx || pub[0] != 0x04)
         goto fail;
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-256", 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub,
-                                                  ECE_PUBKEY_LEN);
+    params[1] =
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, ECE_PUBKEY_LEN);
     params[2] = OSSL_PARAM_construct_end();
     if (EVP_PKEY_fromdata_init(ctx) <= 0 ||
         EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
@@ -123,8 +123,8 @@ static EVP_PKEY *pair_from_raw(const uint8_t priv[ECE_PRIVKEY_LEN],
         goto out;
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-256", 0);
     params[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, le, sizeof(le));
-    params[2] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub,
-                                                  ECE_PUBKEY_LEN);
+    params[2] =
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, ECE_PUBKEY_LEN);
     params[3] = OSSL_PARAM_construct_end();
     if (EVP_PKEY_fromdata_init(ctx) <= 0 ||
         EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) <= 0)
@@ -157,8 +157,7 @@ int ece_keys_parse(const char *p256dh, const char *auth, uint8_t pub[ECE_PUBKEY_
     EVP_PKEY *k;
 
     *field = "p256dh";
-    if (!p256dh ||
-        ece_b64url_decode(p256dh, strlen(p256dh), pub, ECE_PUBKEY_LEN) != ECE_PUBKEY_LEN)
+    if (!p256dh || ece_b64url_decode(p256dh, strlen(p256dh), pub, ECE_PUBKEY_LEN) != ECE_PUBKEY_LEN)
         return -EINVAL;
     k = pub_from_point(pub);
     if (!k)
@@ -207,7 +206,7 @@ static int derive(const uint8_t secret[32], const uint8_t ua_pub[ECE_PUBKEY_LEN]
     static const char key_info[] = "WebPush: info";
     static const char cek_info[] = "Content-Encoding: aes128gcm";
     static const char nonce_info[] = "Content-Encoding: nonce";
-    uint8_t info[sizeof(key_info) + 2 * ECE_PUBKEY_LEN + 1];
+    uint8_t info[sizeof(key_info) + (size_t)2 * ECE_PUBKEY_LEN + 1];
     uint8_t prk_key[32], ikm[32], prk[32], t[32];
     uint8_t ci[sizeof(cek_info) + 1], ni[sizeof(nonce_info) + 1];
     size_t n = 0;
@@ -338,8 +337,7 @@ int ece_decrypt(const uint8_t ua_priv[ECE_PRIVKEY_LEN], const uint8_t ua_pub[ECE
     size_t n;
     int err = -EBADMSG;
 
-    if (len < ECE_HEADER_LEN + ECE_TAG_LEN + 1 || len > ECE_BODY_MAX ||
-        body[20] != ECE_PUBKEY_LEN)
+    if (len < ECE_HEADER_LEN + ECE_TAG_LEN + 1 || len > ECE_BODY_MAX || body[20] != ECE_PUBKEY_LEN)
         return -EBADMSG;
     reclen = len - ECE_HEADER_LEN - ECE_TAG_LEN;
     ua = pair_from_raw(ua_priv, ua_pub);

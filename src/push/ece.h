@@ -15,14 +15,14 @@
 
 #include "core/compiler.h"
 
-#define ECE_PUBKEY_LEN    65   /* uncompressed P-256 point: 0x04 || X || Y */
-#define ECE_PRIVKEY_LEN   32   /* a P-256 scalar */
-#define ECE_AUTH_LEN      16   /* the subscription's auth secret */
-#define ECE_SALT_LEN      16
-#define ECE_RECORD_SIZE   4096 /* rs in the header; Web Push limits the body to 4096 bytes */
-#define ECE_HEADER_LEN    (ECE_SALT_LEN + 4 + 1 + ECE_PUBKEY_LEN) /* 86 */
-#define ECE_TAG_LEN       16
-#define ECE_BODY_MAX      4096
+#define ECE_PUBKEY_LEN  65 /* uncompressed P-256 point: 0x04 || X || Y */
+#define ECE_PRIVKEY_LEN 32 /* a P-256 scalar */
+#define ECE_AUTH_LEN    16 /* the subscription's auth secret */
+#define ECE_SALT_LEN    16
+#define ECE_RECORD_SIZE 4096 /* rs in the header; Web Push limits the body to 4096 bytes */
+#define ECE_HEADER_LEN  (ECE_SALT_LEN + 4 + 1 + ECE_PUBKEY_LEN) /* 86 */
+#define ECE_TAG_LEN     16
+#define ECE_BODY_MAX    4096
 /* 4096 - 86 header - 16 tag - 1 delimiter: the most a push message can carry (RFC 8291 4). */
 #define ECE_PLAINTEXT_MAX (ECE_BODY_MAX - ECE_HEADER_LEN - ECE_TAG_LEN - 1)
 

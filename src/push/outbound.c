@@ -48,8 +48,7 @@ static void lower(char *s)
         *s = (char)tolower((unsigned char)*s);
 }
 
-struct outbound_policy *outbound_policy_new(const struct outbound_opts *o, char *err,
-                                            size_t errlen)
+struct outbound_policy *outbound_policy_new(const struct outbound_opts *o, char *err, size_t errlen)
 {
     struct outbound_policy *p = xcalloc(1, sizeof(*p));
     const char *s = o->allow_hosts ? o->allow_hosts : "";
@@ -153,8 +152,8 @@ int outbound_url_parse(const char *url, struct outbound_url *out)
             return -EINVAL;
     }
     out->port = (unsigned)v;
-    snprintf(out->origin, sizeof(out->origin), strchr(out->host, ':') ? "https://[%s]" : "https://%s",
-             out->host);
+    snprintf(out->origin, sizeof(out->origin),
+             strchr(out->host, ':') ? "https://[%s]" : "https://%s", out->host);
     if (v != 443) {
         size_t o = strlen(out->origin);
 
@@ -289,7 +288,7 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-static size_t body_sink(char *ptr, size_t size, size_t nmemb, void *userdata)
+static size_t body_sink(const char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct outbound_xfer *x = userdata;
     size_t n = size * nmemb;
@@ -347,7 +346,8 @@ int outbound_easy_setup(const struct outbound_policy *p, CURL *h, const char *ur
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never an environment proxy: it would dodge the check */
+    curl_easy_setopt(h, CURLOPT_PROXY,
+                     ""); /* never an environment proxy: it would dodge the check */
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (p->ca_file)

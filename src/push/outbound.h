@@ -24,8 +24,8 @@
 
 #include "core/compiler.h"
 
-#define OUTBOUND_URL_MAX  2048 /* bytes of a URL we accept from outside */
-#define OUTBOUND_HOST_MAX 253
+#define OUTBOUND_URL_MAX    2048 /* bytes of a URL we accept from outside */
+#define OUTBOUND_HOST_MAX   253
 #define OUTBOUND_ORIGIN_MAX (8 + OUTBOUND_HOST_MAX + 2 + 6) /* https://[host]:port */
 
 struct outbound_opts {
@@ -79,9 +79,9 @@ struct outbound_xfer {
     /* members are private */
     const struct outbound_policy *p;
     bool host_allowed;
-    bool refused;    /* the connect-time address check said no */
-    bool too_big;    /* the response passed max_response_bytes */
-    size_t received; /* response body bytes so far */
+    bool refused;       /* the connect-time address check said no */
+    bool too_big;       /* the response passed max_response_bytes */
+    size_t received;    /* response body bytes so far */
     long retry_after_s; /* Retry-After in seconds (delta or date), or -1 */
 };
 

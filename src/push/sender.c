@@ -279,7 +279,7 @@ int push_sender_submit(struct push_sender *s, const struct push_msg *m)
         free(x);
         return -EINVAL;
     }
-    x->res.id = m->id;
+    x->res.arg = m->arg;
     x->res.retry_after_s = -1;
     x->endpoint = xstrdup(m->endpoint);
     x->origin_name = xstrdup(m->origin);

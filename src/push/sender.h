@@ -24,20 +24,20 @@ struct push_sender; /* opaque */
 
 /* One push request. The sender copies what it needs in push_sender_submit(). */
 struct push_msg {
-    uint64_t id;             /* the caller's, handed back in the result */
-    const char *endpoint;    /* the subscription's URL (a secret: never logged) */
-    const char *origin;      /* outbound_url's origin of `endpoint`: the per-origin queue */
-    const char *vapid;       /* Authorization header value ("vapid t=..., k=...") */
-    long ttl_s;              /* TTL header (RFC 8030 5.2) */
-    const char *urgency;     /* "very-low", "low", "normal", "high" (RFC 8030 5.3) */
-    const char *topic;       /* "" or a Topic (RFC 8030 5.4: ≤ 32 base64url characters) */
-    const uint8_t *body;     /* aes128gcm body */
+    void *arg;            /* the caller's, handed back in the result */
+    const char *endpoint; /* the subscription's URL (a secret: never logged) */
+    const char *origin;   /* outbound_url's origin of `endpoint`: the per-origin queue */
+    const char *vapid;    /* Authorization header value ("vapid t=..., k=...") */
+    long ttl_s;           /* TTL header (RFC 8030 5.2) */
+    const char *urgency;  /* "very-low", "low", "normal", "high" (RFC 8030 5.3) */
+    const char *topic;    /* "" or a Topic (RFC 8030 5.4: ≤ 32 base64url characters) */
+    const uint8_t *body;  /* aes128gcm body */
     size_t len;
 };
 
 /* What happened to one message. */
 struct push_result {
-    uint64_t id;
+    void *arg;          /* push_msg's */
     int status;         /* HTTP status, or 0 when no answer came (timeout, refused, TLS ...) */
     int curl_code;      /* CURLcode, 0 with an answer */
     long retry_after_s; /* Retry-After, or -1 */

@@ -34,7 +34,8 @@ int push_sub_parse(json_t *body, size_t endpoint_max, struct push_sub *out, cons
         return bad(field, why, "expirationTime", "'expirationTime' must be null or a number.");
     if (!json_is_object(keys))
         return bad(field, why, "keys", "'keys' must be an object {p256dh, auth}.");
-    json_object_foreach (keys, k, v) {
+    json_object_foreach(keys, k, v)
+    {
         if ((strcmp(k, "p256dh") != 0 && strcmp(k, "auth") != 0) || !json_is_string(v))
             return bad(field, why, "keys", "'keys' holds only p256dh and auth, as strings.");
     }

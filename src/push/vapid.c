@@ -23,9 +23,11 @@
 #include "core/alloc.h"
 #include "core/secret.h"
 
-#define CACHE_SLOTS 32 /* origins whose JWT is kept; push services are few (FCM, Mozilla, Apple) */
-#define ORIGIN_MAX  255
-#define JWT_MAX     700
+#define CACHE_SLOTS                                                              \
+    32 /* origins whose JWT is kept; push services are few (FCM, Mozilla, Apple) \
+        */
+#define ORIGIN_MAX 255
+#define JWT_MAX    700
 
 struct jwt_slot {
     char origin[ORIGIN_MAX + 1];
@@ -49,8 +51,8 @@ static struct vapid *from_key(EVP_PKEY *key, char *err, size_t errlen)
     struct vapid *v;
 
     if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
-        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
-                                       NULL) <= 0 ||
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL) <=
+            0 ||
         (strcmp(name, "prime256v1") != 0 && strcmp(name, "P-256") != 0) ||
         EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n) <= 0 ||
         n != sizeof(pub) || pub[0] != 0x04) {
@@ -244,10 +246,11 @@ int vapid_header(struct vapid *v, const char *origin, const char *sub, int64_t n
         return -EINVAL;
     pthread_mutex_lock(&v->mu);
     for (size_t i = 0; i < CACHE_SLOTS && !s; i++) {
-        if (!strcmp(v->slot[i].origin, origin) && !strcmp(v->slot[i].sub, sub))
+        if (!strcmp(v->slot[i].origin, origin) && !strcmp(v->slot[i].sub, sub)) {
             s = &v->slot[i];
-        else if (v->slot[i].exp_s < oldest->exp_s)
+        } else if (v->slot[i].exp_s < oldest->exp_s) {
             oldest = &v->slot[i];
+        }
     }
     if (!s || s->exp_s - VAPID_JWT_RENEW_S <= now_s) {
         if (!s)

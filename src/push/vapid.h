@@ -16,10 +16,10 @@
 
 #include "core/compiler.h"
 
-#define VAPID_PUBLIC_B64_LEN 87        /* base64url of the 65-byte uncompressed point */
-#define VAPID_JWT_TTL_S      (12 * 3600) /* RFC 8292 2: exp at most 24 h ahead */
-#define VAPID_JWT_RENEW_S    3600        /* a cached JWT is replaced this long before exp */
-#define VAPID_HEADER_MAX     1024        /* "vapid t=<jwt>, k=<key>" for a 255-byte origin */
+#define VAPID_PUBLIC_B64_LEN 87           /* base64url of the 65-byte uncompressed point */
+#define VAPID_JWT_TTL_S      (12L * 3600) /* RFC 8292 2: exp at most 24 h ahead */
+#define VAPID_JWT_RENEW_S    3600L        /* a cached JWT is replaced this long before exp */
+#define VAPID_HEADER_MAX     1024         /* "vapid t=<jwt>, k=<key>" for a 255-byte origin */
 #define VAPID_SUB_MAX        255
 
 struct vapid; /* opaque */

@@ -96,7 +96,8 @@ static int campaign_upsert(struct store_tx *tx, int64_t post_id, int64_t channel
         " updated_ms) VALUES (?1, ?2, ?3, ?4, 'high', ?5, ?5) ON CONFLICT (post_id) DO UPDATE"
         " SET payload = excluded.payload, updated_ms = excluded.updated_ms";
     /* In flight with the old payload: send again once the old one is acknowledged. */
-    static const char resend[] = "UPDATE push_queue SET resend = 1 WHERE post_id = ?1 AND leased = 1";
+    static const char resend[] =
+        "UPDATE push_queue SET resend = 1 WHERE post_id = ?1 AND leased = 1";
     /* Every subscription of every follower with push on for the channel; existing rows stay. */
     static const char fill[] =
         "INSERT OR IGNORE INTO push_queue (post_id, subscription_id, due_ms)"
@@ -278,8 +279,7 @@ static int sub_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id
     return err;
 }
 
-static const struct store_write_op sub_add_op = { "push_sub_add", sub_add_apply,
-                                                  sub_write_free };
+static const struct store_write_op sub_add_op = { "push_sub_add", sub_add_apply, sub_write_free };
 
 int store_push_sub_add(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
                        const struct store_push_sub_new *sub, unsigned max, store_done_fn *done,
@@ -288,9 +288,9 @@ int store_push_sub_add(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
     struct sub_write *w;
     size_t n = sub && sub->endpoint ? strlen(sub->endpoint) : 0;
 
-    if (!hash || !sub || n < 9 || n > PUSH_ENDPOINT_MAX || strncmp(sub->endpoint, "https://", 8) ||
-        !sub->origin || strlen(sub->origin) < 9 || strlen(sub->origin) > PUSH_ORIGIN_MAX ||
-        sub->p256dh[0] != 0x04 || max < 1)
+    if (!hash || !sub || n < 9 || n > PUSH_ENDPOINT_MAX ||
+        strncmp(sub->endpoint, "https://", 8) != 0 || !sub->origin || strlen(sub->origin) < 9 ||
+        strlen(sub->origin) > PUSH_ORIGIN_MAX || sub->p256dh[0] != 0x04 || max < 1)
         return -EINVAL;
     w = sub_write_new(&sub_add_op, hash);
     w->endpoint = xstrdup(sub->endpoint);
@@ -366,8 +366,8 @@ static int channel_set_apply(struct store_write *w, struct store_tx *tx, int64_t
 static const struct store_write_op channel_set_op = { "push_channel_set", channel_set_apply,
                                                       sub_write_free };
 
-int store_push_channel_set(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
-                           int64_t channel_id, bool on, store_done_fn *done, void *ctx)
+int store_push_channel_set(struct store *s, const uint8_t hash[SECRET_HASH_LEN], int64_t channel_id,
+                           bool on, store_done_fn *done, void *ctx)
 {
     struct sub_write *w;
 
@@ -435,8 +435,8 @@ int store_push_channel_get(struct store_reader *r, const uint8_t hash[SECRET_HAS
 
 /* ---- campaign reads ---- */
 
-#define PROGRESS_COLS                                                                   \
-    "c.post_id, c.total, c.sent, c.failed, (SELECT count(*) FROM push_queue q"          \
+#define PROGRESS_COLS                                                          \
+    "c.post_id, c.total, c.sent, c.failed, (SELECT count(*) FROM push_queue q" \
     " WHERE q.post_id = c.post_id), c.created_ms, c.updated_ms FROM push_campaigns c"
 
 static void progress_from_row(sqlite3_stmt *st, struct store_push_progress *p)
@@ -543,8 +543,7 @@ static int recover_apply(struct store_write *w, struct store_tx *tx, int64_t *id
     return err;
 }
 
-static const struct store_write_op recover_op = { "push_recover", recover_apply,
-                                                  queue_write_free };
+static const struct store_write_op recover_op = { "push_recover", recover_apply, queue_write_free };
 
 int store_push_recover(struct store *s, int *released)
 {
@@ -613,8 +612,8 @@ static int claim_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 
 static const struct store_write_op claim_op = { "push_claim", claim_apply, queue_write_free };
 
-int store_push_claim(struct store *s, unsigned cap, const char *skip_origins_json,
-                     int64_t lease_ms, struct store_push_job *jobs, size_t *n)
+int store_push_claim(struct store *s, unsigned cap, const char *skip_origins_json, int64_t lease_ms,
+                     struct store_push_job *jobs, size_t *n)
 {
     struct queue_write *q;
 
@@ -696,8 +695,7 @@ static int results_apply(struct store_write *w, struct store_tx *tx, int64_t *id
     return err;
 }
 
-static const struct store_write_op results_op = { "push_results", results_apply,
-                                                  queue_write_free };
+static const struct store_write_op results_op = { "push_results", results_apply, queue_write_free };
 
 int store_push_results(struct store *s, const struct store_push_result *res, size_t n)
 {

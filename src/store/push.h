@@ -98,7 +98,7 @@ struct store_push_job {
     int64_t queue_id;
     int64_t post_id;
     int64_t sub_id;
-    int tries; /* attempts before this one */
+    int tries;          /* attempts before this one */
     int64_t created_ms; /* the campaign's (the TTL counts from there) */
     char endpoint[PUSH_ENDPOINT_MAX + 1];
     char origin[PUSH_ORIGIN_MAX + 1];
@@ -143,7 +143,6 @@ struct store_push_result {
  * (edited) is sent again instead of deleted. Rows gone meanwhile (post or subscription
  * deleted) are skipped. Blocking (the push thread).
  */
-MUST_CHECK int store_push_results(struct store *s, const struct store_push_result *res,
-                                  size_t n);
+MUST_CHECK int store_push_results(struct store *s, const struct store_push_result *res, size_t n);
 
 #endif

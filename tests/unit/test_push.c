@@ -247,14 +247,21 @@ static bool pub6(const char *ip)
 
 TEST(only_public_addresses_pass_the_ssrf_rule)
 {
-    static const char *const deny4[] = { "127.0.0.1",   "10.1.2.3",    "172.16.0.1",
+    static const char *const deny4[] = { "127.0.0.1",   "10.1.2.3",        "172.16.0.1",
                                          "192.168.1.1", "169.254.169.254", "100.64.0.1",
-                                         "0.0.0.0",     "224.0.0.1",   "255.255.255.255",
+                                         "0.0.0.0",     "224.0.0.1",       "255.255.255.255",
                                          "198.18.0.1" };
-    static const char *const deny6[] = { "::1",          "::",          "fe80::1",
-                                         "fd00:ec2::254", "fc00::1",    "ff02::1",
-                                         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
-                                         "2002:a00:1::1", "2001:db8::1" };
+    static const char *const deny6[] = { "::1",
+                                         "::",
+                                         "fe80::1",
+                                         "fd00:ec2::254",
+                                         "fc00::1",
+                                         "ff02::1",
+                                         "::ffff:127.0.0.1",
+                                         "::ffff:10.0.0.1",
+                                         "64:ff9b::a00:1",
+                                         "2002:a00:1::1",
+                                         "2001:db8::1" };
 
     for (size_t i = 0; i < sizeof(deny4) / sizeof(deny4[0]); i++) {
         if (pub4(deny4[i]))
@@ -275,9 +282,8 @@ TEST(outbound_urls_are_https_with_a_plain_host)
 {
     struct outbound_url u;
     char err[128];
-    struct outbound_policy *p =
-        outbound_policy_new(&(struct outbound_opts){ .allow_hosts = "Push.Example, [::1]" }, err,
-                            sizeof(err));
+    struct outbound_policy *p = outbound_policy_new(
+        &(struct outbound_opts){ .allow_hosts = "Push.Example, [::1]" }, err, sizeof(err));
 
     CHECK(p != NULL);
     CHECK_INT(outbound_url_parse("https://fcm.googleapis.com/fcm/send/abc", &u), ==, 0);
