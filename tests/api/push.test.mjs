@@ -120,6 +120,25 @@ test('a deleted post drops its pending deliveries', async () => {
   assert.equal((await w.call('GET', `/api/v1/posts/${id}/push`, { as: w.op })).status, 404);
 });
 
+test('opting out, muting or unfollowing during a campaign drops what is still pending', async () => {
+  const h = await w.channel();
+  const out = await w.subscriber(h, '429', { retryAfter: 2 });
+  const mute = await w.subscriber(h, '429', { retryAfter: 2 });
+  const gone = await w.subscriber(h, '429', { retryAfter: 2 });
+  const stays = await w.subscriber(h, '429', { retryAfter: 2 });
+  const id = await w.post(h, 'Allagamento sottopasso');
+  const all = [out, mute, gone, stays].map((x) => w.ps.subs.get(x.sub.id));
+  const t0 = Date.now();
+  while (!all.every((s) => s.attempts.length === 1)) { assert.ok(Date.now() - t0 < 5000, 'first attempts'); await sleep(20); }
+  await sleep(200); // the 429s are recorded: the deliveries wait for their Retry-After
+  await w.ok(204, 'DELETE', `/api/v1/channels/${h}/push`, { as: out.token });
+  await w.ok(204, 'PUT', `/api/v1/channels/${h}/mute`, { as: mute.token });
+  await w.ok(204, 'DELETE', `/api/v1/channels/${h}/follow`, { as: gone.token });
+  await w.finished(id);
+  assert.deepEqual(all.map((s) => s.attempts.length), [1, 1, 1, 2]);
+  assert.deepEqual(tagsOf(stays.sub), [`post-${id}`]);
+});
+
 test('404 and 410 remove the subscription', async () => {
   const h = await w.channel();
   const gone = await w.subscriber(h, '410');

@@ -57,3 +57,17 @@ CREATE TABLE push_queue (
 
 CREATE INDEX push_queue_due ON push_queue (due_ms);
 CREATE INDEX push_queue_by_subscription ON push_queue (subscription_id);
+
+-- Unfollowing, muting or turning a channel's push off also drops that follower's deliveries of
+-- the channel's campaigns not yet sent (those in flight finish).
+CREATE TRIGGER push_queue_unfollow AFTER DELETE ON follows BEGIN
+    DELETE FROM push_queue WHERE leased = 0
+        AND subscription_id IN (SELECT id FROM push_subscriptions WHERE follower_id = old.follower_id)
+        AND post_id IN (SELECT post_id FROM push_campaigns WHERE channel_id = old.channel_id);
+END;
+CREATE TRIGGER push_queue_mute AFTER UPDATE OF muted, push ON follows
+    WHEN new.muted = 1 OR new.push = 0 BEGIN
+    DELETE FROM push_queue WHERE leased = 0
+        AND subscription_id IN (SELECT id FROM push_subscriptions WHERE follower_id = new.follower_id)
+        AND post_id IN (SELECT post_id FROM push_campaigns WHERE channel_id = new.channel_id);
+END;

@@ -54,7 +54,11 @@ export async function startPushService(certs, { delayMs = 0 } = {}) {
 
   async function handle(req, res) {
     const chunks = [];
-    for await (const c of req) chunks.push(c);
+    try {
+      for await (const c of req) chunks.push(c);
+    } catch {
+      return; // the sender went away mid-request (the kill -9 test): nothing was delivered
+    }
     const body = Buffer.concat(chunks);
     const id = (/^\/push\/([A-Za-z0-9_-]+)$/.exec(req.url) || [])[1];
     const sub = id && subs.get(id);
