@@ -103,7 +103,7 @@ int outbound_url_parse(const char *url, struct outbound_url *out)
     long v = 443;
 
     if (!url || strnlen(url, OUTBOUND_URL_MAX + 1) > OUTBOUND_URL_MAX ||
-        strncasecmp(url, "https://", 8) != 0)
+        strncmp(url, "https://", 8) != 0) /* as browsers write it: one spelling, stored as is */
         return -EINVAL;
     for (const char *c = url; *c; c++) {
         if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)

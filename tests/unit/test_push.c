@@ -293,7 +293,8 @@ TEST(outbound_urls_are_https_with_a_plain_host)
     CHECK_STR(u.host, "::1");
     CHECK_STR(u.origin, "https://[::1]:8443");
     CHECK(outbound_host_allowed(p, u.host));
-    CHECK_INT(outbound_url_parse("HTTPS://Push.Example:443/x?y", &u), ==, 0);
+    CHECK_INT(outbound_url_parse("HTTPS://push.example/x", &u), ==, -EINVAL);
+    CHECK_INT(outbound_url_parse("https://Push.Example:443/x?y", &u), ==, 0);
     CHECK_STR(u.origin, "https://push.example");
     CHECK(outbound_host_allowed(p, u.host));
     CHECK_INT(outbound_url_parse("http://push.example/x", &u), ==, -EINVAL);
