@@ -85,9 +85,10 @@ static void on_result(void *ctx, const struct push_result *r)
     d->f = r->arg;
     d->res = *r;
     pthread_mutex_lock(&p->mu);
+    if (!p->done)
+        pthread_cond_signal(&p->cond); /* once per batch: the thread takes them all */
     d->next = p->done;
     p->done = d;
-    pthread_cond_signal(&p->cond);
     pthread_mutex_unlock(&p->mu);
 }
 

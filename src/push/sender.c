@@ -268,6 +268,7 @@ int push_sender_submit(struct push_sender *s, const struct push_msg *m)
     struct xfer *x;
     char h[VAPID_HDR_ROOM];
     bool stop;
+    bool wake;
 
     if (m->len > ECE_BODY_MAX)
         return -EINVAL;
@@ -304,6 +305,7 @@ int push_sender_submit(struct push_sender *s, const struct push_msg *m)
     curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
     pthread_mutex_lock(&s->mu);
     stop = s->stop;
+    wake = !s->inbox; /* one wake-up per batch: the thread takes the whole inbox at once */
     if (!stop) {
         x->next = s->inbox;
         s->inbox = x;
@@ -318,6 +320,7 @@ int push_sender_submit(struct push_sender *s, const struct push_msg *m)
         free(x);
         return -ESHUTDOWN;
     }
-    curl_multi_wakeup(s->multi);
+    if (wake)
+        curl_multi_wakeup(s->multi);
     return 0;
 }
