@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -31,6 +33,7 @@
 #define PAD_TO          64      /* plaintext padded to a multiple of this (hides lengths) */
 #define ORIGIN_BACKLOG  4       /* x per-origin concurrency: claimed per origin at most */
 #define DONE_BATCH      1024    /* outcomes written per transaction at most */
+#define PUSH_NICE       5       /* the push threads' nice value: below the HTTP loops */
 
 /* A delivery between claim and outcome. */
 struct flight {
@@ -326,12 +329,23 @@ static bool stopping(struct api_push *p)
     return s;
 }
 
+/*
+ * The push threads yield to the HTTP loops when the CPU is short: on a flood day the site must
+ * stay fast while a campaign runs, and a notification a few seconds later costs less than every
+ * page being slow. Linux applies nice per thread.
+ */
+static void lower_priority(void)
+{
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), PUSH_NICE);
+}
+
 static void *run(void *arg)
 {
     struct queue_state q = { .p = arg };
     char err[256];
     int released = 0;
 
+    lower_priority();
     q.reader = store_reader_open(q.p->store, err, sizeof(err));
     if (!q.reader) {
         log_error("push: %s", err);
@@ -418,6 +432,7 @@ int api_push_start(struct api_app *app, char *err, size_t errlen)
         &(struct push_sender_opts){
             .policy = p->policy,
             .per_origin = app->set.push_origin_concurrency,
+            .nice = PUSH_NICE,
             .done = on_result,
             .ctx = p,
         },

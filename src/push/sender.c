@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -167,6 +169,8 @@ static void *run(void *arg)
     int running = 0;
     bool stop = false;
 
+    if (s->o.nice)
+        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), s->o.nice);
     while (!stop) {
         CURLMsg *m;
         int left;

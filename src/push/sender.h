@@ -53,6 +53,7 @@ typedef void push_result_fn(void *ctx, const struct push_result *r);
 struct push_sender_opts {
     const struct outbound_policy *policy; /* borrowed: must outlive the sender */
     unsigned per_origin;                  /* requests in flight per origin */
+    int nice;                             /* the thread's nice value (0: the process's) */
     push_result_fn *done;
     void *ctx;
 };
