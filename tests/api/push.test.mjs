@@ -69,6 +69,8 @@ test('normal and silent posts push nothing; muted and opted-out followers get no
   await w.ok(204, 'PUT', `/api/v1/channels/${h}/push`, { as: optedBackIn.token });
   assert.deepEqual(await w.ok(200, 'GET', `/api/v1/channels/${h}/push`, { as: muted.token }), { push: true, muted: true, effective: false });
   assert.deepEqual(await w.ok(200, 'GET', `/api/v1/channels/${h}/push`, { as: optedOut.token }), { push: false, muted: false, effective: false });
+  const mine = (await w.ok(200, 'GET', '/api/v1/me/channels', { as: optedOut.token })).channels;
+  assert.deepEqual(mine.map((c) => [c.handle, c.push, c.muted]), [[h, false, false]]);
   const normal = await w.post(h, 'Orari uffici', 'normal');
   const silent = await w.post(h, 'Correzione refuso', 'silent');
   const important = await w.post(h, 'Chiusura scuole');

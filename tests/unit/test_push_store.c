@@ -63,10 +63,11 @@ static size_t claim(struct fixture *fx)
 static int outcome(struct fixture *fx, const struct store_push_job *j, enum store_push_outcome o,
                    int64_t at)
 {
-    struct store_push_result r = {
-        .queue_id = j->queue_id, .post_id = j->post_id, .sub_id = j->sub_id, .outcome = o,
-        .retry_at_ms = at
-    };
+    struct store_push_result r = { .queue_id = j->queue_id,
+                                   .post_id = j->post_id,
+                                   .sub_id = j->sub_id,
+                                   .outcome = o,
+                                   .retry_at_ms = at };
 
     return store_push_results(fx->s, &r, 1);
 }
@@ -103,8 +104,8 @@ TEST(campaign_is_written_with_the_post_and_edits_replace_within_15_minutes)
     /* Edited 10 minutes later: queued again with the new text. */
     clock_set_offset_ms(10 * MINUTE);
     CHECK_INT(store_post_edit(fx.s, post, fx.user,
-                              &(struct store_post_fields){ .text = "Allerta rossa: evacuare" }, NULL,
-                              NULL),
+                              &(struct store_post_fields){ .text = "Allerta rossa: evacuare" },
+                              NULL, NULL),
               ==, 0);
     CHECK_INT(progress(&fx, post).total, ==, 2);
     CHECK_INT(claim(&fx), ==, 1);
