@@ -147,8 +147,13 @@ static void finished(struct push_sender *s, CURLMsg *m)
     curl_multi_remove_handle(s->multi, m->easy_handle);
     curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
     x->res.curl_code = (int)m->data.result;
-    /* A response whose body we cut short still told us its status. */
-    x->res.status = (m->data.result == CURLE_OK || x->ox.too_big) ? (int)code : 0;
+    /*
+     * Once a status came back, the push service has decided, whatever happened after: a body
+     * we cut short, or a server that answered before reading all of ours and then reset the
+     * HTTP/2 stream (which libcurl 7.88 reports as CURLE_HTTP2_STREAM). Retrying those would
+     * send a delivered notification twice.
+     */
+    x->res.status = code >= 200 ? (int)code : 0;
     x->res.retry_after_s = x->ox.retry_after_s;
     x->res.refused = x->ox.refused;
     if (x->aprev) {
