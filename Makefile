@@ -122,6 +122,12 @@ bench-fanout: all
 	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
 	bench/fanout/run.sh
 
+# Web Push against an nginx HTTP/2 sink and npm web-push (issue 12): a few minutes.
+.PHONY: bench-push
+bench-push: all
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
+	bench/push/run.sh
+
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
 
