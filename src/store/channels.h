@@ -202,6 +202,7 @@ MUST_CHECK int store_invite_list(struct store_reader *r, int64_t channel_id, sto
 struct store_follow {
     struct store_channel ch;
     bool muted;
+    bool push; /* its pushes are on (store/push.h); a muted channel pushes nothing anyway */
     int64_t followed_ms;
     /* Published posts within retention, since the follow, the follower has not viewed. */
     int64_t unread;

@@ -79,7 +79,7 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
         "   AND p.published_ms >= max(f.created_ms, ?2 - c.retention_days * 86400000)"
         "   AND NOT EXISTS (SELECT 1 FROM views v"
         "                   WHERE v.post_id = p.id AND v.follower_id = f.follower_id)),"
-        " lp.id, lp.published_ms, substr(lp.text, 1, ?3)"
+        " lp.id, lp.published_ms, substr(lp.text, 1, ?3), f.push"
         " FROM follows f"
         " JOIN followers u ON u.id = f.follower_id"
         " JOIN channels c ON c.id = f.channel_id"
@@ -123,6 +123,7 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
         fl[n].last_id = sqlite3_column_int64(st, 4); /* 0 when NULL: no post */
         fl[n].last_ms = sqlite3_column_int64(st, 5);
         snprintf(fl[n].last_text, sizeof(fl[n].last_text), "%s", text ? (const char *)text : "");
+        fl[n].push = sqlite3_column_int(st, 7) != 0;
         n++;
     }
     err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "follower_channels");
