@@ -31,6 +31,7 @@ extern const struct api_route_set api_media_routes __attribute__((weak));
 extern const struct api_route_set api_reactions_routes __attribute__((weak));
 extern const struct api_route_set api_polls_routes __attribute__((weak));
 extern const struct api_route_set api_stream_routes __attribute__((weak));
+extern const struct api_route_set api_console_routes __attribute__((weak));
 
 #define MAX_ROUTES 256
 
@@ -41,7 +42,7 @@ const struct http_route *api_routes(size_t *n)
     const struct api_route_set *sets[] = {
         &api_ops_routes,       &api_tokens_routes, &api_accounts_routes, &api_channels_routes,
         &api_followers_routes, &api_posts_routes,  &api_media_routes,    &api_reactions_routes,
-        &api_polls_routes,     &api_stream_routes,
+        &api_polls_routes,     &api_stream_routes, &api_console_routes,
     };
 
     if (!count) {
