@@ -114,8 +114,8 @@ static void org_channels(struct http_req *r)
     }
     l.steward = me.role == STORE_ROLE_OPERATOR || me.role == STORE_ROLE_ORG_ADMIN;
     l.arr = json_array();
-    err = store_channel_list_org(api__reader(r), o->id, me.id, ORG_CHANNELS_MAX, org_channel_one,
-                                 &l);
+    err =
+        store_channel_list_org(api__reader(r), o->id, me.id, ORG_CHANNELS_MAX, org_channel_one, &l);
     if (err) {
         json_decref(l.arr);
         api__errno(r, err, "org channels");
@@ -193,13 +193,13 @@ static void channel_stats(struct http_req *r)
         utc_day(now - i * DAY_MS, day);
         while (k < s.n && strcmp(s.days[k], day) <= 0)
             count = s.followers[k++];
-        json_array_append_new(arr, json_pack("{s:s, s:I}", "day", day, "followers",
-                                             (json_int_t)count));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:I}", "day", day, "followers", (json_int_t)count));
     }
     api__json(r, 200,
               json_pack("{s:s, s:I, s:I, s:o}", "channel", ch->handle, "followers_count",
-                        (json_int_t)ch->followers_count, "posts_count",
-                        (json_int_t)ch->posts_count, "days", arr));
+                        (json_int_t)ch->followers_count, "posts_count", (json_int_t)ch->posts_count,
+                        "days", arr));
 out:
     free(s.days);
     free(s.followers);

@@ -17,9 +17,10 @@
 int store_channel_list_org(struct store_reader *r, int64_t org_id, int64_t user_id, unsigned max,
                            store_org_channel_fn *each, void *ctx)
 {
-    static const char sql[] = "SELECT c.id, coalesce(a.role, 0) FROM channels c"
-                              " LEFT JOIN channel_admins a ON a.channel_id = c.id AND a.user_id = ?2"
-                              " WHERE c.org_id = ?1 ORDER BY c.name COLLATE NOCASE, c.id LIMIT ?3";
+    static const char sql[] =
+        "SELECT c.id, coalesce(a.role, 0) FROM channels c"
+        " LEFT JOIN channel_admins a ON a.channel_id = c.id AND a.user_id = ?2"
+        " WHERE c.org_id = ?1 ORDER BY c.name COLLATE NOCASE, c.id LIMIT ?3";
     sqlite3_stmt *st = store__stmt(&r->stmts, sql);
     struct store_channel *ch = NULL;
     int64_t *ids = NULL;
