@@ -114,6 +114,12 @@ bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
     role = role_on(r, ch, me->id);
     if (role == STORE_CHANNEL_OWNER || (!owner_only && role == STORE_CHANNEL_ADMIN))
         return true;
+    /* An unlisted channel is not revealed to staff who are not on it (as to anyone else). */
+    if (!ch->listed && role == STORE_CHANNEL_NONE) {
+        http_respond_error(r, 404, "channel_not_found",
+                           "There is no channel with this handle: check the address.", "handle");
+        return false;
+    }
     http_respond_error(r, 403, owner_only ? "owner_only" : "not_channel_admin",
                        owner_only ? "Only the channel's owner can do this."
                                   : "Only the channel's admins can do this: ask its owner to "

@@ -31,7 +31,8 @@ bool api__channel_steward(const struct store_channel *ch, const struct store_use
 
 /*
  * Whether staff `me` may manage the channel: its owner, or (unless `owner_only`) one of its
- * admins, or a steward (api__channel_steward). Otherwise answers 403 and returns false.
+ * admins, or a steward (api__channel_steward). Otherwise answers 403 and returns false, or 404
+ * channel_not_found for an unlisted channel the caller is not on (its existence stays hidden).
  */
 bool api__channel_admin(struct http_req *r, const struct store_channel *ch,
                         const struct store_user *me, bool owner_only);

@@ -178,7 +178,11 @@ const TABS = [['scrivi', 'admin.tab.write'], ['avvisi', 'admin.tab.posts'], ['st
 export function ChannelScreen({ handle, tab }) {
   const [ch, setCh] = useState(null);
   const [err, setErr] = useState(null);
-  useEffect(() => { admin.channel(handle).then(setCh).catch(setErr); }, [handle]);
+  useEffect(() => {
+    // Readable is not manageable: the admins list answers only the channel's admins (403
+    // otherwise, 404 for an unlisted channel), so it tells the console whether to go on.
+    Promise.all([admin.channel(handle), admin.admins(handle)]).then(([c]) => setCh(c)).catch(setErr);
+  }, [handle]);
   if (err) {
     return html`<section><h1>${t('admin.ch.cannot')}</h1><p>${err.status === 403 || err.status === 404 ? t('admin.ch.cannotHint') : ''}</p><${Err} e=${err} />
       <p><a class="btn btn-secondary" href="#/">${t('admin.home.title')}</a></p></section>`;
