@@ -183,6 +183,12 @@ export function ChannelScreen({ handle, tab }) {
     // otherwise, 404 for an unlisted channel), so it tells the console whether to go on.
     Promise.all([admin.channel(handle), admin.admins(handle)]).then(([c]) => setCh(c)).catch(setErr);
   }, [handle]);
+  useEffect(() => {
+    // On a phone the tabs scroll sideways: keep the current one in sight.
+    const cur = document.querySelector('.ch-tabs [aria-current="page"]');
+    const row = cur && cur.closest('ul');
+    if (row && cur.offsetLeft + cur.offsetWidth > row.scrollLeft + row.clientWidth) row.scrollLeft = Math.max(0, cur.offsetLeft - 16);
+  }, [tab, !!ch]);
   if (err) {
     return html`<section><h1>${t('admin.ch.cannot')}</h1><p>${err.status === 403 || err.status === 404 ? t('admin.ch.cannotHint') : ''}</p><${Err} e=${err} />
       <p><a class="btn btn-secondary" href="#/">${t('admin.home.title')}</a></p></section>`;
@@ -200,7 +206,7 @@ export function ChannelScreen({ handle, tab }) {
     <p class="back-row"><a class="back" href="#/">← ${t('admin.home.title')}</a></p>
     <div class="ch-title"><${Avatar} ch=${ch} /><div><h1>${ch.name}</h1>
       <p class="chan-meta">@${ch.handle} · ${tn('app.channel.followers', ch.followers_count)} · <a href=${`/c/${encodeURIComponent(ch.handle)}`} target="_blank" rel="noopener">${t('admin.ch.public')}</a></p></div></div>
-    <nav class="ch-tabs" aria-label=${t('admin.tab.label')}><ul>${TABS.map(([k, key]) => html`<li><a href=${`${base}/${k}`} aria-current=${tab === k ? 'page' : undefined}>${t(key)}</a></li>`)}</ul></nav>
+    <nav class="ch-tabs" aria-label=${t('admin.tab.label')}><ul class="scroll-row">${TABS.map(([k, key]) => html`<li><a href=${`${base}/${k}`} aria-current=${tab === k ? 'page' : undefined}>${t(key)}</a></li>`)}</ul></nav>
     ${body}
   </section>`;
 }
@@ -270,6 +276,19 @@ function Invites({ ch }) {
     try { await navigator.clipboard.writeText(link(i)); setCopied(i.code); } catch { setCopied(''); }
   };
   return html`<h2>${t('admin.tab.invites')}</h2><p class="hint">${t('admin.invites.hint')}</p>
+    ${list && !list.length && html`<p>${t('admin.invites.none')}</p>`}
+    ${list && html`<ul class="plain-list invite-list">${list.map((i) => html`<li class="invite">
+      ${i.state === 'active' && html`<img class="qr" src=${`/api/v1/invites/${encodeURIComponent(i.code)}/qr.svg`} alt=${t('admin.invites.qrAlt')} width="96" height="96" />`}
+      <div class="invite-body"><p><code class="invite-link">${link(i)}</code></p>
+        <p class="hint">${t(`admin.invites.state.${i.state}`)} · ${t('admin.invites.used', { n: i.uses, max: i.max_uses || '∞' })}${i.expires_at ? ` · ${t('admin.invites.until', { when: fmtAbsolute(i.expires_at) })}` : ''}</p>
+        <div class="row-actions">
+          <button type="button" class="btn btn-secondary" onClick=${() => copy(i)}>${copied === i.code ? t('admin.invites.copied') : t('admin.invites.copy')}</button>
+          ${i.state === 'active' && html`<a class="btn btn-secondary" href=${`/i/${encodeURIComponent(i.code)}/poster`} target="_blank" rel="noopener">${t('admin.invites.poster')}</a>
+          <a class="btn btn-secondary" href=${`/api/v1/invites/${encodeURIComponent(i.code)}/qr.png`} download=${`qr-${ch.handle}.png`}>${t('admin.invites.qr')}</a>`}
+          <${Confirm} label=${t('admin.invites.revoke')} title=${t('admin.invites.revokeTitle')}
+            text=${t('admin.invites.revokeText', { link: link(i), n: i.uses })} yes=${t('admin.invites.revoke')}
+            onYes=${async () => { await admin.revokeInvite(ch.handle, i.code); await load(); }} />
+        </div></div></li>`)}</ul>`}
     <form class="panel" onSubmit=${create}><h3>${t('admin.invites.new')}</h3>
       <div class="field-row">
         <label class="field">${t('admin.invites.expiry')}<select value=${days} onChange=${(e) => setDays(e.target.value)}>
@@ -278,18 +297,5 @@ function Invites({ ch }) {
         <label class="field">${t('admin.invites.uses')}<input type="number" min="1" max="1000000" value=${uses} placeholder=${t('admin.invites.unlimited')} onInput=${(e) => setUses(e.target.value)} /></label>
       </div>
       <${Err} e=${err} />
-      <button type="submit" class="btn btn-primary">${t('admin.invites.create')}</button></form>
-    ${list && !list.length && html`<p>${t('admin.invites.none')}</p>`}
-    ${list && html`<ul class="plain-list invite-list">${list.map((i) => html`<li class="invite">
-      <img class="qr" src=${`/api/v1/invites/${encodeURIComponent(i.code)}/qr.svg`} alt=${t('admin.invites.qrAlt')} width="96" height="96" />
-      <div class="invite-body"><p><code class="invite-link">${link(i)}</code></p>
-        <p class="hint">${t(`admin.invites.state.${i.state}`)} · ${t('admin.invites.used', { n: i.uses, max: i.max_uses || '∞' })}${i.expires_at ? ` · ${t('admin.invites.until', { when: fmtAbsolute(i.expires_at) })}` : ''}</p>
-        <div class="row-actions">
-          <button type="button" class="btn btn-secondary" onClick=${() => copy(i)}>${copied === i.code ? t('admin.invites.copied') : t('admin.invites.copy')}</button>
-          <a class="btn btn-secondary" href=${`/i/${encodeURIComponent(i.code)}/poster`} target="_blank" rel="noopener">${t('admin.invites.poster')}</a>
-          <a class="btn btn-secondary" href=${`/api/v1/invites/${encodeURIComponent(i.code)}/qr.png`} download=${`qr-${ch.handle}.png`}>${t('admin.invites.qr')}</a>
-          <${Confirm} label=${t('admin.invites.revoke')} title=${t('admin.invites.revokeTitle')}
-            text=${t('admin.invites.revokeText', { link: link(i), n: i.uses })} yes=${t('admin.invites.revoke')}
-            onYes=${async () => { await admin.revokeInvite(ch.handle, i.code); await load(); }} />
-        </div></div></li>`)}</ul>`}`;
+      <button type="submit" class="btn btn-primary">${t('admin.invites.create')}</button></form>`;
 }

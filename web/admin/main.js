@@ -115,9 +115,9 @@ function Nav({ r }) {
   const items = [['home', '#/', 'admin.nav.channels']];
   if (steward) items.push(['staff', '#/personale', 'admin.nav.staff'], ['audit', '#/registro', 'admin.nav.audit']);
   if (u.role === 'operator') items.push(['orgs', '#/comuni', 'admin.nav.orgs']);
-  items.push(['password', '#/password', 'admin.nav.password']);
+  if (items.length < 2) return null; // staff have one place: their channels
   const cur = r.name === 'new' || r.name === 'channel' ? 'home' : r.name;
-  return html`<nav class="admin-nav" aria-label=${t('admin.nav.label')}><ul>
+  return html`<nav class="admin-nav" aria-label=${t('admin.nav.label')}><ul class="scroll-row">
     ${items.map(([name, href, key]) => html`<li><a href=${href} aria-current=${cur === name ? 'page' : undefined}>${t(key)}</a></li>`)}
   </ul></nav>`;
 }
@@ -165,6 +165,7 @@ function App() {
       <div class="header-tools">
         <button type="button" class="lang-switch" lang=${other}
           onClick=${async () => { await loadLang(other, true); changed(); }}>${other === 'en' ? 'English' : 'Italiano'}</button>
+        ${s.user && !s.user.must_change_password && html`<a class="lang-switch" href="#/password" aria-current=${r.name === 'password' ? 'page' : undefined}>${t('admin.nav.password')}</a>`}
         ${s.user && html`<button type="button" class="lang-switch" onClick=${signOut}>${t('admin.signout')}</button>`}
       </div>
     </div></header>

@@ -17,6 +17,8 @@ export function Staff() {
   const slug = s.org && s.org.slug;
   const load = () => slug && admin.staff(slug).then((r) => setList(r.staff)).catch(setErr);
   useEffect(() => { load(); }, [slug]);
+  // The one-time password is shown once: bring it into view (and to screen readers) at once.
+  useEffect(() => { const el = made && document.querySelector('.otp'); if (el) el.focus(); }, [made]);
   const add = async (e) => {
     e.preventDefault();
     setErr(null);
@@ -33,7 +35,7 @@ export function Staff() {
       <p class="hint">${t('admin.staff.roleHint')}</p>
       <${Err} e=${err} />
       <button type="submit" class="btn btn-primary">${t('admin.staff.create')}</button></form>
-    ${made && html`<div class="panel otp" role="status"><h2>${t('admin.staff.otpTitle', { email: made.email })}</h2>
+    ${made && html`<div class="panel otp" role="status" tabindex="-1"><h2>${t('admin.staff.otpTitle', { email: made.email })}</h2>
       <p>${t('admin.staff.otpText')}</p><p class="otp-value"><code>${made.password}</code></p>
       <button type="button" class="btn btn-secondary" onClick=${() => setMade(null)}>${t('admin.staff.otpDone')}</button></div>`}
     ${list && html`<ul class="plain-list">${list.map((u) => html`<li class="row"><span><strong>${u.email}</strong> · ${t(`admin.role.${u.role}`)}

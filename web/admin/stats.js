@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // A channel's numbers, aggregates only: followers over the last 90 days as an SVG chart drawn
 // here (GET /api/v1/channels/{handle}/stats), then views, reactions and poll results per post.
-import { html, useState, useEffect } from '../app/lib.js';
+import { html, useState, useEffect, useRef } from '../app/lib.js';
 import { t, fmtNum, currentLang } from '../app/i18n.js';
 import { admin } from './api.js';
 import { Err } from './ui.js';
 
-const W = 640;
 const H = 220;
 const PAD = { l: 44, r: 12, t: 12, b: 28 };
 
+// Drawn at the width it is shown at (measured), so its text keeps its size on a phone.
 function Chart({ days }) {
-  const max = Math.max(1, ...days.map((d) => d.followers));
-  const top = max <= 5 ? 5 : Math.ceil(max / 5) * 5;
+  const box = useRef();
+  const [W, setW] = useState(640);
+  useEffect(() => {
+    const measure = () => { if (box.current) setW(Math.max(240, Math.round(box.current.clientWidth))); };
+    measure();
+    addEventListener('resize', measure);
+    return () => removeEventListener('resize', measure);
+  }, []);
+  const max = Math.max(0, ...days.map((d) => d.followers));
+  const top = max <= 4 ? 4 : Math.ceil(max / 4) * 4; // whole numbers at 0, half and top
   const x = (i) => PAD.l + (i * (W - PAD.l - PAD.r)) / Math.max(1, days.length - 1);
   const y = (v) => PAD.t + (H - PAD.t - PAD.b) * (1 - v / top);
   const pts = days.map((d, i) => `${x(i).toFixed(1)},${y(d.followers).toFixed(1)}`).join(' ');
@@ -21,8 +29,8 @@ function Chart({ days }) {
   const first = days[0];
   const last = days[days.length - 1];
   const label = t('admin.stats.chartLabel', { from: fmtDay(first.day), to: fmtDay(last.day), a: fmtNum(first.followers), b: fmtNum(last.followers), max: fmtNum(max) });
-  return html`<figure class="chart">
-    <svg viewBox=${`0 0 ${W} ${H}`} role="img" aria-label=${label} preserveAspectRatio="none">
+  return html`<figure class="chart" ref=${box}>
+    <svg viewBox=${`0 0 ${W} ${H}`} width=${W} height=${H} role="img" aria-label=${label}>
       ${ticks.map((v) => html`<line class="grid" x1=${PAD.l} x2=${W - PAD.r} y1=${y(v)} y2=${y(v)} />
         <text class="axis" x=${PAD.l - 6} y=${y(v) + 5} text-anchor="end">${fmtNum(v)}</text>`)}
       <polygon class="area" points=${`${PAD.l},${y(0)} ${pts} ${x(days.length - 1)},${y(0)}`} />
