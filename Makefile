@@ -94,7 +94,9 @@ $(BUILD)/tests/%.o: tests/%.c
 # sw.js are made from their templates with VERSION, a hash of every file they load: the pages
 # link /v/VERSION/..., which the server caches for a year, and a new VERSION is a new name.
 WEB_VENDOR := web/vendor/preact.mjs web/vendor/hooks.mjs web/vendor/htm.mjs
-WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/*.json) $(WEB_VENDOR))
+# $(FONTS): the web fonts the stylesheet loads (web/vendor/fonts/, made by the pages' rules).
+WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/*.json) \
+	$(WEB_VENDOR) $(FONTS))
 .PHONY: web
 all: web
 web: web/index.html web/sw.js web/admin/index.html

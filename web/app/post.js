@@ -37,7 +37,7 @@ function Media({ items, onEnlarge }) {
     }
     if (kind === 'document') {
       return html`<a class="media-doc" href=${m.url || base} download>${m.name || m.alt || t('app.post.document')}
-        ${m.size > 0 && html` <span class="media-size">${fmtSize(m.size)}</span>`}</a>`;
+        ${(m.size || m.bytes) > 0 && html` <span class="media-size">${fmtSize(m.size || m.bytes)}</span>`}</a>`;
     }
     const large = m.url || m.large_url || `${base}/large`;
     return html`<a class="media-image" href=${large}
@@ -48,7 +48,15 @@ function Media({ items, onEnlarge }) {
 }
 
 export function Poll({ post, canAct, mine, onVote }) {
-  const p = post.poll;
+  const [, tick] = useState(0);
+  const closesMs = post.poll.closes_at ? new Date(post.poll.closes_at).getTime() : 0;
+  useEffect(() => {
+    // Close on screen when the time comes (the server refuses votes from then on).
+    if (!closesMs || post.poll.closed || closesMs - Date.now() > 2 ** 31 - 1) return undefined;
+    const id = setTimeout(() => tick((n) => n + 1), Math.max(0, closesMs - Date.now() + 100));
+    return () => clearTimeout(id);
+  }, [closesMs, post.poll.closed]);
+  const p = !post.poll.closed && closesMs && Date.now() >= closesMs ? { ...post.poll, closed: true } : post.poll;
   const total = p.total_voters || 0;
   const [sel, setSel] = useState(mine || []);
   const [busy, setBusy] = useState(false);
