@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { HAVE_CHROMIUM, startWorld, launch, openContext, api, shot } from './lib/browser.mjs';
-import { png } from '../fixtures/media/gen.mjs';
+import { png, pdf } from '../fixtures/media/gen.mjs';
 
 let w;
 let browser;
@@ -66,6 +66,9 @@ test('staff: first sign-in → password → channel with icon → post with phot
   await page.locator('.compose-form input[type=file]').setInputFiles(file('piazza.png', 'image/png', png(640, 480)));
   await page.locator('.media-item img').waitFor();
   await page.getByText('lettore di schermo').waitFor();
+  // A PDF too: its title is optional.
+  await page.locator('.compose-form input[type=file]').setInputFiles(file('orari.pdf', 'application/pdf', pdf(3000)));
+  await page.getByLabel('Titolo del documento').fill('Orari del mercato');
   await page.getByRole('button', { name: 'Aggiungi un sondaggio' }).click();
   await page.getByLabel('Domanda').fill('Venite al mercato?');
   await page.getByLabel('Risposta 1').fill('Sì');
@@ -82,6 +85,8 @@ test('staff: first sign-in → password → channel with icon → post with phot
   const [post] = (await api(w.url, 'GET', '/api/v1/channels/valdoro-informa/posts')).data.posts;
   assert.equal(post.importance, 'important');
   assert.equal(post.media[0].alt, 'Le bancarelle in piazza con le luci di Natale');
+  assert.equal(post.media[1].alt, 'Orari del mercato');
+  assert.equal(post.media.length, 2);
   assert.deepEqual(post.poll.options.map((o) => o.text), ['Sì', 'Forse']);
   assert.equal(await page.getByLabel("Testo dell'avviso").inputValue(), '', 'the draft is cleared once published');
   // The citizen sees it arrive, formatted the same way.

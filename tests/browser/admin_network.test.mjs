@@ -5,7 +5,7 @@
 // text is still there. And a staff member of another Comune cannot manage this one's channels.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { HAVE_CHROMIUM, startWorld, launch, openContext, api, shot } from './lib/browser.mjs';
+import { HAVE_CHROMIUM, startWorld, launch, openContext, api, shot, axe } from './lib/browser.mjs';
 import { staff, signedIn, PASSWORD } from './lib/admin.mjs';
 import { png } from '../fixtures/media/gen.mjs';
 
@@ -55,6 +55,7 @@ test('the network drops while writing and uploading: nothing is lost, the post g
   await page.getByRole('button', { name: 'Pubblica', exact: true }).click();
   await page.getByText('partirà appena torna la rete').waitFor();
   await page.getByText('verrà inviato appena torna la connessione').waitFor();
+  await axe(page, 'admin offline (it, phone)');
   await shot(page, 'admin-offline', 'it');
   const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('araldo.admin.draft.valdoro-avvisi')));
   assert.equal(saved.text, text);
@@ -89,6 +90,7 @@ test('the session ends while writing: a dialog asks the password, the text is ke
   await page.getByRole('button', { name: 'Pubblica', exact: true }).click();
   const dlg = page.getByRole('dialog', { name: 'Sessione scaduta' });
   await dlg.waitFor();
+  await axe(page, 'admin session expired (it, phone)');
   await shot(page, 'admin-expired', 'it');
   await dlg.getByLabel('Password').fill(PASSWORD);
   await dlg.getByRole('button', { name: 'Accedi' }).click();
@@ -136,6 +138,7 @@ test("an org admin adds staff and reads the log filtered by that person; another
   const epage = await ectx.page('/admin/#/c/valdoro-avvisi/scrivi');
   await epage.getByRole('heading', { name: 'Non puoi gestire questo canale' }).waitFor();
   await epage.getByText('appartiene a un altro Comune').waitFor();
+  await axe(epage, 'admin not yours (it, phone)');
   await shot(epage, 'admin-not-yours', 'it');
   // Its home lists only Altrove's channels (none), never Valdoro's.
   await epage.goto(`${w.url}/admin/#/`);

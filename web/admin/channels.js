@@ -181,7 +181,12 @@ export function ChannelScreen({ handle, tab }) {
   useEffect(() => {
     // Readable is not manageable: the admins list answers only the channel's admins (403
     // otherwise, 404 for an unlisted channel), so it tells the console whether to go on.
-    Promise.all([admin.channel(handle), admin.admins(handle)]).then(([c]) => setCh(c)).catch(setErr);
+    Promise.all([admin.channel(handle), admin.admins(handle)]).then(([c, a]) => {
+      const me = a.admins.find((x) => x.user_id === C.user.id);
+      const steward = C.user.role === 'operator' || (C.user.role === 'org_admin' && C.org && c.org && C.org.slug === c.org.slug);
+      // What the owner alone may do (delete, manage admins) is offered to owners and stewards only.
+      setCh({ ...c, owns: steward || (me && me.role === 'owner') });
+    }).catch(setErr);
   }, [handle]);
   useEffect(() => {
     // On a phone the tabs scroll sideways: keep the current one in sight.
@@ -213,11 +218,11 @@ export function ChannelScreen({ handle, tab }) {
 
 function Settings({ ch, setCh }) {
   return html`<h2>${t('admin.tab.settings')}</h2>
-    <${ChannelForm} ch=${ch} onSaved=${(c) => { setCh(c); loadChannels().catch(() => {}); }} />
-    <section class="panel panel-danger"><h2>${t('admin.ch.deleteTitle')}</h2><p>${t('admin.ch.deleteHint')}</p>
+    <${ChannelForm} ch=${ch} onSaved=${(c) => { setCh({ ...c, owns: ch.owns }); loadChannels().catch(() => {}); }} />
+    ${ch.owns && html`<section class="panel panel-danger"><h2>${t('admin.ch.deleteTitle')}</h2><p>${t('admin.ch.deleteHint')}</p>
       <${Confirm} label=${t('admin.ch.delete')} title=${t('admin.ch.deleteConfirmTitle', { name: ch.name })}
         text=${t('admin.ch.deleteConfirm', { name: ch.name, n: ch.followers_count, posts: ch.posts_count })} yes=${t('admin.ch.deleteYes')}
-        onYes=${async () => { await admin.deleteChannel(ch.handle); await loadChannels(); location.hash = '#/'; }} /></section>`;
+        onYes=${async () => { await admin.deleteChannel(ch.handle); await loadChannels(); location.hash = '#/'; }} /></section>`}`;
 }
 
 function Admins({ ch }) {
@@ -237,7 +242,7 @@ function Admins({ ch }) {
   return html`<h2>${t('admin.tab.admins')}</h2>
     <p class="hint">${t('admin.admins.hint', { n: d.admins_max })}</p>
     <ul class="plain-list">${d.admins.map((a) => html`<li class="row"><span><strong>${a.email}</strong> · ${t(`admin.role.${a.role}`)}</span>
-      ${a.role !== 'owner' && html`<span class="row-actions">
+      ${a.role !== 'owner' && ch.owns && html`<span class="row-actions">
         <${Confirm} cls="btn btn-secondary" label=${t('admin.admins.transfer')} title=${t('admin.admins.transferTitle')}
           text=${t('admin.admins.transferText', { email: a.email, name: ch.name })} yes=${t('admin.admins.transfer')}
           onYes=${async () => { await admin.transfer(ch.handle, a.user_id); await load(); }} />
@@ -246,13 +251,14 @@ function Admins({ ch }) {
           onYes=${async () => { await admin.dismissAdmin(ch.handle, a.user_id); await load(); }} /></span>`}</li>`)}</ul>
     ${d.invitations.length > 0 && html`<h3>${t('admin.admins.pending')}</h3><ul class="plain-list">${d.invitations.map((i) => html`<li class="row">
       <span>${i.email} · ${t('admin.admins.expires', { when: fmtAbsolute(i.expires_at) })}</span>
-      <${Confirm} label=${t('admin.admins.cancelInvite')} title=${t('admin.admins.cancelInvite')} text=${t('admin.admins.cancelText', { email: i.email })}
-        yes=${t('admin.admins.cancelInvite')} onYes=${async () => { await admin.declineInvitation(i.id); await load(); }} /></li>`)}</ul>`}
-    <form class="panel" onSubmit=${invite}><h3>${t('admin.admins.inviteTitle')}</h3>
+      ${ch.owns && html`<${Confirm} label=${t('admin.admins.cancelInvite')} title=${t('admin.admins.cancelInvite')} text=${t('admin.admins.cancelText', { email: i.email })}
+        yes=${t('admin.admins.cancelInvite')} onYes=${async () => { await admin.declineInvitation(i.id); await load(); }} />`}</li>`)}</ul>`}
+    ${ch.owns ? html`<form class="panel" onSubmit=${invite}><h3>${t('admin.admins.inviteTitle')}</h3>
       <label class="field">${t('admin.admins.email')}<input type="email" required value=${email} onInput=${(e) => setEmail(e.target.value)} aria-describedby="adm-hint" /></label>
       <p class="hint" id="adm-hint">${t('admin.admins.emailHint')}</p>
       <${Err} e=${err} />${ok && html`<p class="state state-ok" role="status">${ok}</p>`}
-      <button type="submit" class="btn btn-primary">${t('admin.admins.invite')}</button></form>`;
+      <button type="submit" class="btn btn-primary">${t('admin.admins.invite')}</button></form>`
+      : html`<p class="hint">${t('admin.admins.ownerOnly')}</p>`}`;
 }
 
 function Invites({ ch }) {
