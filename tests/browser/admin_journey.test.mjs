@@ -34,7 +34,7 @@ test('staff: first sign-in → password → channel with icon → post with phot
   await page.getByLabel('Password', { exact: true }).fill(acct.password);
   await page.getByRole('button', { name: 'Accedi' }).click();
   await page.getByRole('heading', { name: 'Scegli la tua password' }).waitFor();
-  await page.getByLabel('Password attuale').fill(acct.password);
+  await page.getByLabel('Password provvisoria (quella ricevuta)').fill(acct.password);
   await page.getByLabel('Nuova password', { exact: true }).fill('la piazza del mercato');
   await page.getByLabel('Ripeti la nuova password').fill('la piazza del mercato');
   await page.getByRole('button', { name: 'Cambia password' }).click();

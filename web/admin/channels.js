@@ -4,7 +4,7 @@
 import { html, useState, useEffect } from '../app/lib.js';
 import { t, tn, fmtAbsolute } from '../app/i18n.js';
 import { admin, upload } from './api.js';
-import { C, changed, useConsole, Err, Confirm } from './ui.js';
+import { C, changed, useConsole, Err, Confirm, keepCurrentInView } from './ui.js';
 import { Compose, Posts } from './compose.js';
 import { Stats } from './stats.js';
 
@@ -188,14 +188,10 @@ export function ChannelScreen({ handle, tab }) {
       setCh({ ...c, owns: steward || (me && me.role === 'owner') });
     }).catch(setErr);
   }, [handle]);
-  useEffect(() => {
-    // On a phone the tabs scroll sideways: keep the current one in sight.
-    const cur = document.querySelector('.ch-tabs [aria-current="page"]');
-    const row = cur && cur.closest('ul');
-    if (row && cur.offsetLeft + cur.offsetWidth > row.scrollLeft + row.clientWidth) row.scrollLeft = Math.max(0, cur.offsetLeft - 16);
-  }, [tab, !!ch]);
+  useEffect(keepCurrentInView, [tab, !!ch]);
   if (err) {
-    return html`<section><h1>${t('admin.ch.cannot')}</h1><p>${err.status === 403 || err.status === 404 ? t('admin.ch.cannotHint') : ''}</p><${Err} e=${err} />
+    const refused = err.status === 403 || err.status === 404;
+    return html`<section><h1>${refused ? t('admin.ch.cannot') : t('app.channel.error')}</h1>${refused ? html`<p>${t('admin.ch.cannotHint')}</p>` : html`<${Err} e=${err} />`}
       <p><a class="btn btn-secondary" href="#/">${t('admin.home.title')}</a></p></section>`;
   }
   if (!ch) return html`<p class="state" role="status">${t('app.loading')}</p>`;

@@ -5,7 +5,7 @@
 import { html, render, useState, useEffect, useRef } from '../app/lib.js';
 import { t, chosenLang, loadLang, currentLang } from '../app/i18n.js';
 import { admin, setCsrf, onExpired } from './api.js';
-import { C, changed, useConsole, Err } from './ui.js';
+import { C, changed, useConsole, Err, keepCurrentInView } from './ui.js';
 import { Home, ChannelNew, ChannelScreen } from './channels.js';
 import { Staff, Audit, Orgs } from './org.js';
 
@@ -84,7 +84,7 @@ function Password({ forced }) {
   return html`<form class="panel" onSubmit=${submit}>
     <h1>${forced ? t('admin.password.forcedTitle') : t('admin.password.title')}</h1>
     ${forced && html`<p>${t('admin.password.forcedText')}</p>`}
-    <label class="field">${t('admin.password.current')}
+    <label class="field">${forced ? t('admin.password.currentOtp') : t('admin.password.current')}
       <input type="password" autocomplete="current-password" required value=${cur} onInput=${(e) => setCur(e.target.value)} /></label>
     <label class="field">${t('admin.password.new')}
       <input type="password" autocomplete="new-password" required minlength="10" aria-describedby="pw-hint" value=${n1} onInput=${(e) => setN1(e.target.value)} /></label>
@@ -133,6 +133,7 @@ function App() {
   }, []);
   const other = currentLang() === 'it' ? 'en' : 'it';
   const titles = { home: 'admin.home.title', new: 'admin.new.title', staff: 'admin.staff.title', audit: 'admin.audit.title', orgs: 'admin.orgs.title', password: 'admin.password.title' };
+  useEffect(keepCurrentInView, [r.name]);
   useEffect(() => { document.title = `${r.name === 'channel' ? r.handle : t(titles[r.name] || 'admin.signin.title')} · ${t('admin.name')}`; });
   let screen;
   if (!s.user) {

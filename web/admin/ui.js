@@ -93,3 +93,13 @@ export function fmtZoned(iso, tz, lang) {
 }
 
 export const tzOf = () => (C.org && C.org.timezone) || 'Europe/Rome';
+
+// On a phone the rows of places scroll sideways: keep the current place in sight.
+export function keepCurrentInView() {
+  for (const cur of document.querySelectorAll('.scroll-row [aria-current="page"]')) {
+    const row = cur.closest('ul');
+    if (cur.offsetLeft + cur.offsetWidth > row.scrollLeft + row.clientWidth || cur.offsetLeft < row.scrollLeft) {
+      row.scrollLeft = Math.max(0, cur.offsetLeft - 16);
+    }
+  }
+}
