@@ -128,6 +128,13 @@ test("an org admin adds staff and reads the log filtered by that person; another
   await page.locator('.audit-entry').getByText('channel:valdoro-bea').waitFor();
   await page.getByLabel('Azione').selectOption({ label: 'Account creato' });
   await page.getByText('Nessuna attività con questi filtri.').waitFor();
+  // Disabling an account asks first, naming it; then Bea's session stops working.
+  await page.goto(`${w.url}/admin/#/personale`);
+  await page.locator('.plain-list .row', { hasText: 'bea2@valdoro.it' }).getByRole('button', { name: 'Disattiva' }).click();
+  await page.getByRole('dialog').getByText('bea2@valdoro.it non potrà più entrare').waitFor();
+  await page.getByRole('dialog').getByRole('button', { name: 'Disattiva' }).click();
+  await page.locator('.plain-list .row', { hasText: 'bea2@valdoro.it' }).getByText('disattivato').waitFor();
+  assert.equal((await api(w.url, 'GET', '/api/v1/session', { headers: bea.headers })).status, 401);
   ctx.check();
   await ctx.close();
 
