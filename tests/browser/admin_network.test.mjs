@@ -45,6 +45,11 @@ test('the network drops while writing and uploading: nothing is lost, the post g
   await page.reload();
   await page.getByLabel("Testo dell'avviso").waitFor();
   assert.equal(await page.getByLabel("Testo dell'avviso").inputValue(), text);
+  // The list of channels says where a draft waits.
+  await page.getByRole('link', { name: /I canali/ }).click();
+  await page.locator('a.chan-row', { hasText: 'Avvisi di Valdoro' }).getByText('Bozza non pubblicata su questo dispositivo').waitFor();
+  await page.locator('a.chan-row', { hasText: 'Avvisi di Valdoro' }).click();
+  assert.equal(await page.getByLabel("Testo dell'avviso").inputValue(), text);
 
   // Offline: the upload fails and says so, the text stays.
   await ctx.setOffline(true);
@@ -69,6 +74,23 @@ test('the network drops while writing and uploading: nothing is lost, the post g
   const list = await posts();
   assert.deepEqual(list.map((p) => p.text), [text]);
   assert.equal(await page.evaluate(() => localStorage.getItem('araldo.admin.draft.valdoro-avvisi')), null, 'the draft is gone once published');
+
+  // Again, but the network comes back while the person is elsewhere in the console: the
+  // waiting post goes anyway, once, and the list of channels then shows no draft.
+  const second = 'Riapertura della via Verdi alle 18.';
+  await page.getByLabel("Testo dell'avviso").fill(second);
+  await ctx.setOffline(true);
+  await page.getByRole('button', { name: 'Pubblica', exact: true }).click();
+  await page.getByText('partirà appena torna la rete').waitFor();
+  await page.getByRole('link', { name: /I canali/ }).click();
+  await page.getByRole('heading', { name: 'I canali' }).waitFor();
+  await ctx.setOffline(false);
+  await page.waitForFunction(() => localStorage.getItem('araldo.admin.draft.valdoro-avvisi') === null, null, { timeout: 10000 });
+  await page.locator('a.chan-row', { hasText: 'Avvisi di Valdoro' }).waitFor();
+  assert.equal(await page.locator('.chan-draft').count(), 0);
+  await page.waitForTimeout(500); // time for a second, wrong, sending to show itself
+  assert.deepEqual((await posts()).map((p) => p.text), [second, text]);
+  await page.goto(`${w.url}/admin/#/c/valdoro-avvisi/scrivi`);
 
   // An upload that works shows its progress and can be cancelled or kept.
   await page.getByLabel("Testo dell'avviso").fill('Foto della nuova piazza.');

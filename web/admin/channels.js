@@ -5,7 +5,7 @@ import { html, useState, useEffect } from '../app/lib.js';
 import { t, tn, fmtAbsolute } from '../app/i18n.js';
 import { admin, upload } from './api.js';
 import { C, changed, useConsole, Err, Confirm, keepCurrentInView } from './ui.js';
-import { Compose, Posts } from './compose.js';
+import { Compose, Posts, loadDraft, hasDraft } from './compose.js';
 import { Stats } from './stats.js';
 
 const CATEGORIES = ['news', 'civil_protection', 'culture', 'tourism', 'schools', 'transport', 'environment', 'sport', 'other'];
@@ -43,7 +43,12 @@ function Invitations() {
 export function Home() {
   const s = useConsole();
   const [err, setErr] = useState(null);
-  useEffect(() => { loadChannels().catch(setErr); }, [s.org && s.org.slug]);
+  useEffect(() => {
+    const load = () => { setErr(null); loadChannels().catch(setErr); };
+    load();
+    addEventListener('online', load);
+    return () => removeEventListener('online', load);
+  }, [s.org && s.org.slug]);
   const mine = (s.channels || []).filter((c) => c.can_manage);
   const others = (s.channels || []).filter((c) => !c.can_manage);
   return html`<section>
@@ -57,7 +62,8 @@ export function Home() {
     ${mine.length > 0 && html`<ul class="chan-list">${mine.map((c) => html`<li><a class="chan-row" href=${`#/c/${encodeURIComponent(c.handle)}`}>
       <${Avatar} ch=${c} />
       <span class="chan-body"><span class="chan-name">${c.name}</span>
-        <span class="chan-meta">@${c.handle} · ${tn('app.channel.followers', c.followers_count)} · ${c.visibility === 'listed' ? t('admin.ch.listed') : t('admin.ch.unlisted')}${c.my_role ? ` · ${t(`admin.role.${c.my_role}`)}` : ''}</span></span></a></li>`)}</ul>`}
+        <span class="chan-meta">@${c.handle} · ${tn('app.channel.followers', c.followers_count)} · ${c.visibility === 'listed' ? t('admin.ch.listed') : t('admin.ch.unlisted')}${c.my_role ? ` · ${t(`admin.role.${c.my_role}`)}` : ''}</span>
+        ${hasDraft(c.handle) && html`<span class="chan-draft">✏️ ${loadDraft(c.handle).pending ? t('admin.home.pending') : t('admin.home.draft')}</span>`}</span></a></li>`)}</ul>`}
     ${others.length > 0 && html`<h2>${t('admin.home.others')}</h2><p class="hint">${t('admin.home.othersHint')}</p>
       <ul class="chan-list">${others.map((c) => html`<li><span class="chan-row">
       <${Avatar} ch=${c} /><span class="chan-body"><span class="chan-name">${c.name}</span><span class="chan-meta">@${c.handle}</span></span></span></li>`)}</ul>`}

@@ -16,6 +16,9 @@ const key = (h) => `araldo.admin.draft.${h}`;
 export function loadDraft(h) {
   try { return { ...EMPTY, ...JSON.parse(localStorage.getItem(key(h)) || 'null') }; } catch { return { ...EMPTY }; }
 }
+export function hasDraft(h) {
+  try { return localStorage.getItem(key(h)) !== null; } catch { return false; }
+}
 function saveDraft(h, d) {
   try {
     if (JSON.stringify(d) === JSON.stringify(EMPTY)) localStorage.removeItem(key(h));
@@ -75,6 +78,46 @@ function PollBuilder({ poll, onChange }) {
   </fieldset>`;
 }
 
+// The API body for a draft; dates typed on the Comune's clock (`tz`).
+function draftBody(d, tz) {
+  const b = { text: d.text, importance: d.importance };
+  // A voice note's text is its transcript; a photo's or a document's is its description.
+  if (d.media.length) b.media = d.media.map((m) => ({ id: m.id, ...(m.alt && m.alt.trim() ? { [kindOf(m) === 'audio' ? 'transcript' : 'alt']: m.alt.trim() } : {}) }));
+  if (d.when === 'later' && d.at) b.publish_at = zonedToIso(d.at, tz);
+  if (d.poll) {
+    b.poll = { question: d.poll.question.trim(), options: d.poll.options.map((o) => o.trim()), multiple: !!d.poll.multiple };
+    if (d.poll.closes) b.poll.closes_at = zonedToIso(d.poll.closes, tz);
+  }
+  return b;
+}
+
+// Sends the channel's saved draft, once at a time; the draft is dropped only when accepted.
+const inflight = new Set();
+async function sendDraft(h, tz, d = loadDraft(h)) {
+  if (inflight.has(h)) return null;
+  inflight.add(h);
+  try {
+    const p = await admin.createPost(h, draftBody(d, tz));
+    saveDraft(h, EMPTY);
+    return p;
+  } finally { inflight.delete(h); }
+}
+
+// Back online: drafts that could not leave go now, except where their compose screen is open
+// (it sends its own and shows the outcome).
+const composing = new Set();
+export async function sendPendingDrafts(tz) {
+  let keys = [];
+  try { keys = Object.keys(localStorage).filter((k) => k.startsWith('araldo.admin.draft.')); } catch { return 0; }
+  let sent = 0;
+  for (const k of keys) {
+    const h = k.slice('araldo.admin.draft.'.length);
+    if (composing.has(h) || !loadDraft(h).pending) continue;
+    try { if (await sendDraft(h, tz)) sent++; } catch { /* stays pending; the compose screen shows why */ }
+  }
+  return sent;
+}
+
 export function Compose({ ch }) {
   const [d, setD] = useState(() => loadDraft(ch.handle));
   const [ups, setUps] = useState([]); // uploads under way: { n, name, prog, abort }
@@ -101,18 +144,6 @@ export function Compose({ ch }) {
     }
   };
 
-  const body = () => {
-    const b = { text: d.text, importance: d.importance };
-    // A voice note's text is its transcript; a photo's or a document's is its description.
-    if (d.media.length) b.media = d.media.map((m) => ({ id: m.id, ...(m.alt && m.alt.trim() ? { [kindOf(m) === 'audio' ? 'transcript' : 'alt']: m.alt.trim() } : {}) }));
-    if (d.when === 'later' && d.at) b.publish_at = zonedToIso(d.at, tz);
-    if (d.poll) {
-      b.poll = { question: d.poll.question.trim(), options: d.poll.options.map((o) => o.trim()), multiple: !!d.poll.multiple };
-      if (d.poll.closes) b.poll.closes_at = zonedToIso(d.poll.closes, tz);
-    }
-    return b;
-  };
-
   const publish = async (e) => {
     if (e) e.preventDefault();
     setTried(true);
@@ -125,8 +156,8 @@ export function Compose({ ch }) {
     if (ups.length) { setErr({ code: 'uploading' }); return; }
     setBusy(true);
     try {
-      const p = await admin.createPost(ch.handle, body());
-      saveDraft(ch.handle, EMPTY);
+      const p = await sendDraft(ch.handle, tz, d);
+      if (!p) return; // already on its way
       setD({ ...EMPTY });
       setTried(false);
       setDone(p.scheduled ? t('admin.compose.scheduled', { when: fmtZoned(p.published_at, tz, currentLang()) }) : t('admin.compose.published'));
@@ -136,6 +167,7 @@ export function Compose({ ch }) {
     } finally { setBusy(false); }
   };
 
+  useEffect(() => { composing.add(ch.handle); return () => composing.delete(ch.handle); }, [ch.handle]);
   // Back online with a post that could not leave: send it, once.
   useEffect(() => {
     const on = () => { if (loadDraft(ch.handle).pending && !busy) publish(); };
@@ -242,9 +274,11 @@ const EDIT_WINDOW_MS = 30 * 86400e3;
 
 export function Posts({ ch }) {
   const [posts, setPosts] = useState(null);
+  const [next, setNext] = useState(null);
   const [err, setErr] = useState(null);
   const [editing, setEditing] = useState(null);
-  const load = () => admin.posts(ch.handle).then((r) => setPosts(r.posts)).catch(setErr);
+  const load = () => admin.posts(ch.handle).then((r) => { setPosts(r.posts); setNext(r.next); }).catch(setErr);
+  const more = () => admin.posts(ch.handle, next).then((r) => { setPosts((old) => [...old, ...r.posts.filter((p) => !old.some((q) => q.id === p.id))]); setNext(r.next); }).catch(setErr);
   useEffect(() => { load(); }, [ch.handle]);
   if (!posts) return html`<${Err} e=${err} />${!err && html`<p class="state" role="status">${t('app.loading')}</p>`}`;
   const sched = posts.filter((p) => p.scheduled);
@@ -267,5 +301,6 @@ export function Posts({ ch }) {
     <h2>${t('admin.posts.scheduled')}</h2>
     ${sched.length ? html`<ul class="plain-list">${sched.map(one)}</ul>` : html`<p class="hint">${t('admin.posts.noneScheduled')}</p>`}
     <h2>${t('admin.posts.published')}</h2>
-    ${pub.length ? html`<ul class="plain-list">${pub.map(one)}</ul>` : html`<p class="hint">${t('admin.posts.none')}</p>`}`;
+    ${pub.length ? html`<ul class="plain-list">${pub.map(one)}</ul>` : html`<p class="hint">${t('admin.posts.none')}</p>`}
+    ${next && html`<p><button type="button" class="btn btn-secondary" onClick=${more}>${t('app.channel.older')}</button></p>`}`;
 }

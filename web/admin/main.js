@@ -5,8 +5,9 @@
 import { html, render, useState, useEffect, useRef } from '../app/lib.js';
 import { t, chosenLang, loadLang, currentLang } from '../app/i18n.js';
 import { admin, setCsrf, onExpired } from './api.js';
-import { C, changed, useConsole, Err, keepCurrentInView } from './ui.js';
+import { C, changed, useConsole, Err, keepCurrentInView, tzOf } from './ui.js';
 import { Home, ChannelNew, ChannelScreen } from './channels.js';
+import { sendPendingDrafts } from './compose.js';
 import { Staff, Audit, Orgs } from './org.js';
 
 function route() {
@@ -199,6 +200,8 @@ async function start() {
   const root = document.getElementById('app');
   root.textContent = '';
   render(html`<${App} />`, root);
+  // Posts that could not leave for lack of network go when it is back, from any screen.
+  addEventListener('online', () => { if (C.user) sendPendingDrafts(tzOf()).then((n) => { if (n) changed(); }); });
 }
 
 start().catch(() => {
