@@ -120,3 +120,17 @@ test('directory: search as you type ignores accents; topics and order filter', {
   ctx.check();
   await ctx.close();
 });
+
+test('language: switched in Settings, remembered after a reload, the page says its lang', { skip }, async () => {
+  const ctx = await openContext(browser, w);
+  const page = await ctx.page('/#/impostazioni');
+  await page.getByRole('heading', { level: 1, name: 'Impostazioni' }).waitFor();
+  await page.locator('.lang-switch-group').getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  await page.getByRole('link', { name: 'Updates' }).waitFor();
+  ctx.check();
+  await ctx.close();
+});

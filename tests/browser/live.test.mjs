@@ -39,7 +39,7 @@ test('new posts: no scroll jump, the pill, unread counts live and cleared by rea
   assert.equal(await page.evaluate(() => scrollY), y, 'the scroll position did not move');
   await shot(page, 'channel-new-pill', 'it');
   await pill.click();
-  await page.waitForFunction(() => innerHeight + scrollY >= document.documentElement.scrollHeight - 130);
+  await page.waitForFunction((id) => document.getElementById(`p-${id}`).getBoundingClientRect().bottom <= innerHeight, p.id);
   await pill.waitFor({ state: 'detached' });
 
   // On the home screen, a post published meanwhile is counted as unread, live.

@@ -12,7 +12,21 @@ import { Post } from './post.js';
 import { Icon, Verified } from './screens.js';
 
 const smooth = () => (matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth');
-const atBottom = () => innerHeight + scrollY >= document.documentElement.scrollHeight - 120;
+// What covers the bottom of the screen (the tabs, the follow bar) when they are fixed.
+const covered = () => [...document.querySelectorAll('.tabs, .follow-bar')]
+  .filter((e) => getComputedStyle(e).position === 'fixed').reduce((a, e) => a + e.offsetHeight, 0);
+const lastPost = () => document.querySelector('.channel-posts article.post:last-of-type');
+// The reader is "at the end" while the newest post's bottom part is on screen.
+const atBottom = () => {
+  const a = lastPost();
+  return !a || a.getBoundingClientRect().bottom - 80 <= innerHeight - covered();
+};
+// Bring the newest post's end just above the bottom bars (the page footer stays below).
+const toEnd = (behavior = 'auto') => {
+  const a = lastPost();
+  if (!a) return;
+  scrollTo({ top: scrollY + a.getBoundingClientRect().bottom - (innerHeight - covered()) + 16, behavior });
+};
 
 export function Channel({ handle, invite }) {
   const s = useStore();
@@ -54,10 +68,10 @@ export function Channel({ handle, invite }) {
     if (n < 0) return;
     if (count.current < 0) {
       // A followed channel opens at the newest post, like a chat; a preview at its header.
-      if (isFollowing(handle)) scrollTo(0, document.documentElement.scrollHeight);
+      if (isFollowing(handle)) toEnd();
       else scrollTo(0, 0);
     } else if (n > count.current) {
-      if (wasAtBottom.current) scrollTo({ top: document.documentElement.scrollHeight, behavior: smooth() });
+      if (wasAtBottom.current) toEnd(smooth());
       else setPill(true);
     }
     count.current = n;
@@ -134,7 +148,7 @@ export function Channel({ handle, invite }) {
     <div class="posts channel-posts" data-channel=${handle}>${rest.map(render)}</div>
     ${!following && html`<div class="follow-bar"><button type="button" class="btn btn-primary" onClick=${follow} disabled=${busy}>
       ${t('app.channel.followName', { name: ch.name })}</button></div>`}
-    ${pill && html`<button type="button" class="pill" onClick=${() => { setPill(false); scrollTo({ top: document.documentElement.scrollHeight, behavior: smooth() }); }}>
+    ${pill && html`<button type="button" class="pill" onClick=${() => { setPill(false); toEnd(smooth()); }}>
       <span aria-hidden="true">↓</span> ${t('app.channel.newPill')}</button>`}
     ${photo && html`<dialog ref=${dlg} class="lightbox" aria-label=${photo.alt || t('app.post.photo')} onClose=${() => setPhoto(null)}
       onClick=${(e) => { if (e.target === dlg.current) dlg.current.close(); }}>
