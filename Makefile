@@ -118,7 +118,7 @@ WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/
 	$(WEB_VENDOR) $(FONTS))
 .PHONY: web
 all: web
-web: web/index.html web/sw.js
+web: web/index.html web/sw.js web/admin/index.html
 
 web/vendor/preact.mjs: node_modules/preact/dist/preact.mjs
 	@mkdir -p $(@D)
@@ -134,6 +134,14 @@ web/index.html web/sw.js: web/%: web/app/%.in $(WEB_FILES)
 	@v=$$(cat $(WEB_FILES) | sha256sum | cut -c1-12); \
 	files=$$(for f in $(WEB_FILES); do printf '"/v/%s/%s",' "$$v" "$${f#web/}"; done); \
 	sed -e "s|@VERSION@|$$v|g" -e "s|\"@FILES@\"|$${files%,}|" $< > $@.tmp && mv $@.tmp $@
+	$(call say,WEB,$@)
+
+# The staff console (/admin, docs/ADMIN.md): its own modules plus the app's, under a version of
+# its own, so the app's VERSION (and so its service worker's cache) does not change with it.
+ADMIN_FILES = $(sort $(wildcard web/admin/*.js web/admin/*.css)) $(WEB_FILES)
+web/admin/index.html: web/admin/index.html.in $(ADMIN_FILES)
+	@v=$$(cat $(ADMIN_FILES) | sha256sum | cut -c1-12); \
+	sed -e "s|@VERSION@|$$v|g" $< > $@.tmp && mv $@.tmp $@
 	$(call say,WEB,$@)
 
 # Installs only what is missing (Debian packages, then npm ci from the committed lockfile).

@@ -5,6 +5,7 @@
  * to anyone. This file also lists api/session.c's routes: api_accounts_routes is one set.
  */
 #include "api/api_int.h"
+#include "api/counts_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,11 +20,12 @@
 #include "core/workpool.h"
 #include "store/orgs.h"
 
-#define EMAIL_MAX       255
-#define BODY_MAX        8192
-#define AUDIT_LIMIT_DEF 50  /* entries per page when ?limit= is absent */
-#define AUDIT_LIMIT_MAX 200 /* most entries per page */
-#define ZONEINFO_DIR    "/usr/share/zoneinfo"
+#define EMAIL_MAX        255
+#define BODY_MAX         8192
+#define AUDIT_LIMIT_DEF  50  /* entries per page when ?limit= is absent */
+#define AUDIT_LIMIT_MAX  200 /* most entries per page */
+#define AUDIT_ACTION_MAX 64  /* the longest action name the store keeps */
+#define ZONEINFO_DIR     "/usr/share/zoneinfo"
 
 /* ---- helpers ---- */
 
@@ -731,9 +733,27 @@ static bool query_int(struct http_req *r, const char *name, int64_t *out)
     return true;
 }
 
+/* An RFC 3339 time in the query (absent: 0). */
+static bool query_time(struct http_req *r, const char *name, int64_t *out)
+{
+    const char *v = http_req_query(r, name);
+    char msg[120];
+
+    if (!v)
+        return true;
+    if (!api__rfc3339_parse(v, out) || *out <= 0) {
+        snprintf(msg, sizeof(msg), "'%s' must be an RFC 3339 time (2026-12-01T00:00:00+01:00).",
+                 name);
+        http_respond_error(r, 400, "invalid_value", msg, name);
+        return false;
+    }
+    return true;
+}
+
 static void audit_list(struct http_req *r)
 {
     struct audit_page pg = { 0 };
+    struct store_audit_filter filter = { 0 };
     struct store_org *o = NULL;
     struct store_user me;
     int64_t limit = AUDIT_LIMIT_DEF, before = 0;
@@ -749,14 +769,22 @@ static void audit_list(struct http_req *r)
         forbidden(r, "read its audit log");
         goto out;
     }
-    if (!query_int(r, "limit", &limit) || !query_int(r, "before", &before))
+    if (!query_int(r, "limit", &limit) || !query_int(r, "before", &before) ||
+        !query_int(r, "actor", &filter.user_id) || !query_time(r, "from", &filter.from_ms) ||
+        !query_time(r, "to", &filter.to_ms))
         goto out;
+    filter.action = http_req_query(r, "action");
+    if (filter.action && (!*filter.action || strlen(filter.action) > AUDIT_ACTION_MAX)) {
+        bad(r, "invalid_value", "'action' must be one of the actions listed in docs/API.md.",
+            "action");
+        goto out;
+    }
     if (limit > AUDIT_LIMIT_MAX) {
         bad(r, "invalid_value", "'limit' must be 1 to 200.", "limit");
         goto out;
     }
     pg.arr = json_array();
-    err = store_audit_list(api__reader(r), o->id, before, (unsigned)limit, audit_one, &pg);
+    err = store_audit_find(api__reader(r), o->id, before, (unsigned)limit, &filter, audit_one, &pg);
     if (err) {
         json_decref(pg.arr);
         api__errno(r, err, "audit list");

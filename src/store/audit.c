@@ -50,10 +50,22 @@ int store__audit(struct store_tx *tx, int64_t org_id, int64_t user_id, const cha
 int store_audit_list(struct store_reader *r, int64_t org_id, int64_t before_id, unsigned limit,
                      store_audit_fn *each, void *ctx)
 {
+    static const struct store_audit_filter none = { 0 };
+
+    return store_audit_find(r, org_id, before_id, limit, &none, each, ctx);
+}
+
+int store_audit_find(struct store_reader *r, int64_t org_id, int64_t before_id, unsigned limit,
+                     const struct store_audit_filter *f, store_audit_fn *each, void *ctx)
+{
     static const char sql[] = "SELECT a.id, a.created_ms, coalesce(a.user_id, 0),"
                               " coalesce(u.email, ''), a.action, a.target, a.detail"
                               " FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
                               " WHERE a.org_id = ?1 AND (?2 = 0 OR a.id < ?2)"
+                              " AND (?4 IS NULL OR a.action = ?4)"
+                              " AND (?5 = 0 OR a.user_id = ?5)"
+                              " AND (?6 = 0 OR a.created_ms >= ?6)"
+                              " AND (?7 = 0 OR a.created_ms < ?7)"
                               " ORDER BY a.id DESC LIMIT ?3";
     sqlite3_stmt *st = store__stmt(&r->stmts, sql);
     struct store_audit_entry e;
@@ -64,6 +76,11 @@ int store_audit_list(struct store_reader *r, int64_t org_id, int64_t before_id, 
     sqlite3_bind_int64(st, 1, org_id);
     sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : 0);
     sqlite3_bind_int64(st, 3, limit);
+    if (f->action)
+        sqlite3_bind_text(st, 4, f->action, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, f->user_id);
+    sqlite3_bind_int64(st, 6, f->from_ms);
+    sqlite3_bind_int64(st, 7, f->to_ms);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         e.id = sqlite3_column_int64(st, 0);
         e.created_ms = sqlite3_column_int64(st, 1);

@@ -145,6 +145,22 @@ typedef void store_channel_fn(void *ctx, const struct store_channel *ch);
 MUST_CHECK int store_channel_search(struct store_reader *r, const struct store_dir_query *q,
                                     store_channel_fn *each, void *ctx, char next[STORE_CURSOR_MAX]);
 
+/*
+ * Every channel of org `org_id`, listed or not, by name, with `user_id`'s role on each
+ * (enum store_channel_role): the staff console's list. At most `max` channels.
+ */
+typedef void store_org_channel_fn(void *ctx, const struct store_channel *ch, int role);
+MUST_CHECK int store_channel_list_org(struct store_reader *r, int64_t org_id, int64_t user_id,
+                                      unsigned max, store_org_channel_fn *each, void *ctx);
+/*
+ * The channel's follower count per UTC day ("YYYY-MM-DD") from `from_day` on, oldest first:
+ * the last day before `from_day` that has a row (the count the period starts with), then each
+ * day with a change. Days without a row had the count of the day before. Aggregates only.
+ */
+typedef void store_day_fn(void *ctx, const char *day, int64_t followers);
+MUST_CHECK int store_channel_daily(struct store_reader *r, int64_t channel_id, const char *from_day,
+                                   store_day_fn *each, void *ctx);
+
 struct store_channel_admin {
     int64_t user_id;
     char email[256];

@@ -185,5 +185,17 @@ struct store_audit_entry {
 typedef void store_audit_fn(void *ctx, const struct store_audit_entry *e);
 MUST_CHECK int store_audit_list(struct store_reader *r, int64_t org_id, int64_t before_id,
                                 unsigned limit, store_audit_fn *each, void *ctx);
+/*
+ * The same, keeping only the entries that match every filter set: `action` (exact), `user_id`
+ * (the actor; 0: anyone), `from_ms` <= created < `to_ms` (0: unbounded).
+ */
+struct store_audit_filter {
+    const char *action; /* NULL: any */
+    int64_t user_id;
+    int64_t from_ms, to_ms;
+};
+MUST_CHECK int store_audit_find(struct store_reader *r, int64_t org_id, int64_t before_id,
+                                unsigned limit, const struct store_audit_filter *f,
+                                store_audit_fn *each, void *ctx);
 
 #endif

@@ -209,6 +209,29 @@ out:
     return err;
 }
 
+/* The channel's handle into `out` (40 bytes). */
+static int channel_handle(struct store_tx *tx, int64_t channel_id, char out[40])
+{
+    static const char sql[] = "SELECT handle FROM channels WHERE id = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int rc;
+    int err = -EIO;
+
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, channel_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(out, 40, "%s", (const char *)sqlite3_column_text(st, 0));
+        err = 0;
+    } else {
+        err = rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "channel_handle");
+    }
+out:
+    store__stmt_done(st);
+    return err;
+}
+
 /* Write event `kind` on the post's channel with the post as it now is. */
 static int post_event(struct store_tx *tx, int64_t post_id, const char *kind)
 {
@@ -574,7 +597,8 @@ static int pin_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char sql[] = "UPDATE channels SET pinned_post_id = ?2 WHERE id = ?1";
     struct post_pin *p = container_of(w, struct post_pin, w);
     char target[32];
-    char payload[64];
+    char handle[40];
+    char payload[160];
     int64_t org_id = 0;
     sqlite3_stmt *st;
     int rc;
@@ -610,10 +634,18 @@ static int pin_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
                        p->post_id ? target : "", NULL);
     if (err)
         return err;
+    /* The documented shape of channel.updated (docs/API.md, Events): apps find the channel by
+     * its handle ([a-z0-9_-] only, so it needs no escaping). */
+    err = channel_handle(tx, p->channel_id, handle);
+    if (err)
+        return err;
     if (p->post_id) {
-        snprintf(payload, sizeof(payload), "{\"pinned_post_id\":\"%lld\"}", (long long)p->post_id);
+        snprintf(payload, sizeof(payload),
+                 "{\"handle\":\"%s\",\"changed\":{\"pinned_post_id\":\"%lld\"}}", handle,
+                 (long long)p->post_id);
     } else {
-        snprintf(payload, sizeof(payload), "{\"pinned_post_id\":null}");
+        snprintf(payload, sizeof(payload),
+                 "{\"handle\":\"%s\",\"changed\":{\"pinned_post_id\":null}}", handle);
     }
     *id = p->post_id;
     return store__event(tx, p->channel_id, "channel.updated", payload, NULL);

@@ -40,6 +40,11 @@ const rows = () => [
     return { path: `/api/v1/orgs/comune-a/staff/${s.id}` };
   }, [401, 401, 403, 403, 403, 204, 204]],
   ['GET', '/api/v1/orgs/comune-a/audit', [401, 401, 403, 403, 403, 200, 200]],
+  ['GET', '/api/v1/orgs/comune-a/audit?action=staff.add', [401, 401, 403, 403, 403, 200, 200]],
+  // the staff console's reads: the formatter's preview, the org's channels, a channel's stats
+  ['POST', () => ({ path: '/api/v1/preview', body: { text: 'Primo *avviso*' } }), STAFF_ANY(200)],
+  ['GET', '/api/v1/orgs/comune-a/channels', [401, 401, 403, 200, 200, 200, 200]],
+  ['GET', () => ({ path: `/api/v1/channels/${w.main}/stats` }), [401, 401, 403, 200, 200, 200, 200]],
   // A session is a cookie, not a token: with an API token these say so (400 not_a_session).
   ['GET', '/api/v1/session', [401, 401, 400, 400, 400, 400, 400]],
   ['DELETE', '/api/v1/session', [401, 401, 400, 400, 400, 400, 400]],
@@ -236,6 +241,7 @@ const NAMED = [
   (h) => ({ method: 'PATCH', path: `/api/v1/channels/${h}`, body: { description: 'x' } }),
   (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}` }),
   (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/admins` }),
+  (h) => ({ method: 'GET', path: `/api/v1/channels/${h}/stats` }),
   (h) => ({ method: 'POST', path: `/api/v1/channels/${h}/admins`, body: { email: 'orgadmin@a.it' } }),
   (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/admins/me` }),
   (h) => ({ method: 'DELETE', path: `/api/v1/channels/${h}/admins/${w.ids.admin}` }),

@@ -283,6 +283,47 @@ TEST(audit_is_newest_first_and_paginated)
     store_close(s);
 }
 
+TEST(audit_filters_by_action_actor_and_time)
+{
+    struct store *s = open_store();
+    struct store_org_fields f = { .set = STORE_ORG_F_NAME, .name = "Nuovo" };
+    struct store_audit_filter by_action = { .action = "staff.add" };
+    struct store_audit_filter by_actor = { 0 };
+    struct store_audit_filter future = { .from_ms = clock_now_ms() + 3600000 };
+    struct store_audit_filter past = { .to_ms = 1 };
+    struct store_reader *r;
+    struct audit_seen a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 }, e = { 0 };
+    char err[128];
+    int64_t op, org = 0, id = 0;
+
+    CHECK(s);
+    op = add_operator(s);
+    CHECK_INT(add_org(s, op, "borgo", "Borgo", &org), ==, 0);
+    CHECK_INT(
+        store_staff_add(s, op, org, "e@borgo.it", STORE_ROLE_ORG_ADMIN, PW, true, NULL, NULL, &id),
+        ==, 0);
+    CHECK_INT(store_org_update(s, id, org, &f, NULL, NULL), ==, 0);
+    r = store_reader_open(s, err, sizeof(err));
+    CHECK(r);
+    CHECK_INT(store_audit_find(r, org, 0, 10, &by_action, audit_each, &a), ==, 0);
+    CHECK_INT(a.n, ==, 1);
+    CHECK_STR(a.actions[0], "staff.add");
+    by_actor.user_id = id;
+    CHECK_INT(store_audit_find(r, org, 0, 10, &by_actor, audit_each, &b), ==, 0);
+    CHECK_INT(b.n, ==, 1);
+    CHECK_STR(b.actions[0], "org.update");
+    CHECK_STR(b.actor[0], "e@borgo.it");
+    CHECK_INT(store_audit_find(r, org, 0, 10, &future, audit_each, &c), ==, 0);
+    CHECK_INT(c.n, ==, 0);
+    CHECK_INT(store_audit_find(r, org, 0, 10, &past, audit_each, &d), ==, 0);
+    CHECK_INT(d.n, ==, 0);
+    /* The same filters again on the cached statement: no binding is left over. */
+    CHECK_INT(store_audit_list(r, org, 0, 10, audit_each, &e), ==, 0);
+    CHECK_INT(e.n, ==, 3);
+    store_reader_close(r);
+    store_close(s);
+}
+
 TEST(slug_and_timezone_validation)
 {
     CHECK(store_org_slug_valid("comune-di-roma"));

@@ -145,6 +145,10 @@ export function onEvent(type, d) {
   } else if (type === 'channel.updated') {
     const c = S.channels[d.handle];
     if (c) Object.assign(c, d.changed);
+    // A pin moved: the posts say which one is pinned.
+    if (d.changed && 'pinned_post_id' in d.changed && S.posts[d.handle]) {
+      for (const p of S.posts[d.handle].list) p.pinned = p.id === d.changed.pinned_post_id;
+    }
     const f = S.follows && S.follows.find((x) => x.handle === d.handle);
     if (f) Object.assign(f, d.changed);
   } else if (type === 'reset') {
