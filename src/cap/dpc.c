@@ -152,18 +152,28 @@ static const char *latin1_ascii(unsigned cp)
     return t[cp - 0xc0];
 }
 
-/* The code point at `s` (valid 2- or 3-byte UTF-8 only) and its length; 0 otherwise. */
+/*
+ * The code point at `s` and its length, for well-formed 2- and 3-byte UTF-8 only; anything else
+ * (overlong forms included, which would smuggle in ASCII) is one opaque byte, code point 0.
+ */
 static unsigned utf8_cp(const unsigned char *s, size_t *n)
 {
-    if ((s[0] & 0xe0) == 0xc0 && (s[1] & 0xc0) == 0x80) {
-        *n = 2;
-        return ((unsigned)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-    }
-    if ((s[0] & 0xf0) == 0xe0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-        *n = 3;
-        return ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
-    }
+    unsigned cp;
+
     *n = 1;
+    if ((s[0] & 0xe0) == 0xc0 && (s[1] & 0xc0) == 0x80) {
+        cp = ((unsigned)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
+        if (cp >= 0x80) {
+            *n = 2;
+            return cp;
+        }
+    } else if ((s[0] & 0xf0) == 0xe0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+        cp = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+        if (cp >= 0x800) {
+            *n = 3;
+            return cp;
+        }
+    }
     return 0;
 }
 
