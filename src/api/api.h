@@ -38,6 +38,7 @@ struct api_settings {
     /* citizen reports filed without an API key, per hour: per follower token, per address */
     unsigned reports_per_follower_per_hour;
     unsigned reports_per_ip_per_hour;
+    long alert_source_stale_hours; /* an alert source without a good fetch this long is stale */
 };
 
 struct api_app {

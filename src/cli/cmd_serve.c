@@ -189,6 +189,7 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->reactions_per_ip_per_minute = (unsigned)conf->reactions_per_ip_per_minute;
     set->reports_per_follower_per_hour = (unsigned)conf->reports_per_follower_per_hour;
     set->reports_per_ip_per_hour = (unsigned)conf->reports_per_ip_per_hour;
+    set->alert_source_stale_hours = conf->alert_source_stale_hours;
     set->public_url = conf->public_url;
     set->data_dir = conf->data_dir;
     set->media_image_max = (size_t)conf->media_image_max_bytes;

@@ -124,6 +124,10 @@ static const struct conf_def defs[] = {
     { "media_keep_originals", CONF_BOOL, FIELD(media_keep_originals), "false", 0, 0, NULL,
       "Also keep each uploaded photo as sent, with its metadata (GPS position included); only "
       "the processed sizes are ever served." },
+    { "alert_source_stale_hours", CONF_LONG, FIELD(alert_source_stale_hours), "26", 1, 720, NULL,
+      "Hours without a successful fetch after which an official alert source (DPC bulletin, "
+      "LaMMA, CAP feed) is stale: its health says so and the org's staff are warned (a bulletin "
+      "is issued daily, so a day plus two hours)." },
 };
 
 size_t conf_def_count(void)

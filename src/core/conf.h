@@ -53,6 +53,7 @@ struct conf {
     long media_max_pixels;
     long media_workers;
     bool media_keep_originals;
+    long alert_source_stale_hours;
 };
 
 enum conf_type { CONF_STR, CONF_LONG, CONF_BOOL, CONF_ENUM };
