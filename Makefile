@@ -11,7 +11,7 @@ endif
 BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := libuv sqlite3 jansson libcrypto libargon2 vips libqrencode libxml-2.0
+PKGS := libuv sqlite3 jansson libcrypto libargon2 vips libqrencode libxml-2.0 libcurl
 
 WARN := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings -Wpointer-arith \
@@ -140,6 +140,12 @@ bench: all
 bench-fanout: all
 	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
 	bench/fanout/run.sh
+
+# Web Push against an nginx HTTP/2 sink and npm web-push (issue 12): a few minutes.
+.PHONY: bench-push
+bench-push: all
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
+	bench/push/run.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')

@@ -21,6 +21,7 @@ static const char usage_main[] =
     "  org add       create an organization (a Comune)\n"
     "  channel add   create a channel\n"
     "  post          publish a post read from standard input\n"
+    "  vapid-keys    make the Web Push key (if missing) and print its public key\n"
     "\n"
     "Run 'araldo COMMAND --help' for a command's options, 'araldo serve --help-config'\n"
     "for every setting. Version " ARALDO_VERSION ".\n";
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
         rc = cmd_channel(&c, argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "post")) {
         rc = cmd_post(&c, argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "vapid-keys")) {
+        rc = cmd_vapid_keys(&c, argc - 1, argv + 1);
     } else {
         fprintf(stderr, "araldo: unknown command '%s'\n\n%s", argv[1], usage_main);
         rc = 2;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/compiler.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -39,6 +40,17 @@ struct api_settings {
     unsigned reports_per_follower_per_hour;
     unsigned reports_per_ip_per_hour;
     long alert_source_stale_hours; /* an alert source without a good fetch this long is stale */
+    /* Web Push (api/push.c, api/push_queue.c; docs/PUSH.md) */
+    const char *push_contact;     /* VAPID sub: "mailto:..." or "https://..." */
+    const char *push_allow_hosts; /* hosts exempt from the address rule (tests, intranets) */
+    const char *push_ca_file;     /* "" : the system CAs */
+    unsigned push_subscriptions_per_follower;
+    unsigned push_ttl_s;              /* TTL of a post's notification */
+    unsigned push_timeout_ms;         /* one request to a push service */
+    unsigned push_origin_concurrency; /* requests in flight per push service */
+    unsigned push_inflight_max;       /* deliveries claimed and not yet reported, in total */
+    unsigned push_max_tries;          /* attempts before giving up on a delivery */
+    unsigned push_retry_base_ms;      /* first retry delay; doubles each time, with jitter */
 };
 
 struct api_app {
@@ -56,6 +68,7 @@ struct api_app {
     struct ratelimit *reports_by_token;
     struct ratelimit *reports_by_ip;
     struct api_key_rates *key_rates;
+    struct api_push *push; /* Web Push (api/push_queue.c): api_push_start/stop */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */
@@ -85,5 +98,20 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n);
 struct api_jobs;
 struct api_jobs *api_jobs_start(struct api_app *app);
 void api_jobs_stop(struct api_jobs *j);
+
+/*
+ * Web Push (api/push_queue.c): loads or makes the VAPID key (DATA_DIR/vapid.pem), starts the
+ * sender thread and the queue thread that feeds it from the store. Sets app->push. Returns 0,
+ * or -1 with one line in `err` (nothing left running). Start after the store is open and
+ * before the HTTP server (its handlers use it). Main thread.
+ */
+struct api_push;
+MUST_CHECK int api_push_start(struct api_app *app, char *err, size_t errlen);
+/*
+ * Stop the queue and sender threads (deliveries in flight stay leased in the store and go out
+ * after the next start) and free. After http_server_stop() and before the loops are freed
+ * (address checks in progress post to them). NULL-safe. Main thread.
+ */
+void api_push_stop(struct api_push *p);
 
 #endif

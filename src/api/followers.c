@@ -316,6 +316,7 @@ static void follow_one(void *ctx, const struct store_follow *f)
 
     clock_rfc3339(f->followed_ms, t, sizeof(t));
     json_object_set_new(v, "muted", json_boolean(f->muted));
+    json_object_set_new(v, "push", json_boolean(f->push));
     json_object_set_new(v, "followed_at", json_string(t));
     json_array_append_new(ctx, v);
 }

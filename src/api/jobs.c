@@ -48,7 +48,7 @@ static void publish_due(struct api_jobs *j)
         err = store_posts_publish_due(j->store, clock_now_ms(), JOBS_PUBLISH_BATCH, &n);
         if (n > 0)
             log_info("jobs: published %d scheduled post(s)", n);
-        /* TODO(issue 5): important posts' Web Push is queued by the store in that transaction */
+        /* important posts' Web Push is queued by the store in that same transaction */
     } while (!err && n == JOBS_PUBLISH_BATCH);
     if (err && err != -ESHUTDOWN)
         log_warn("jobs: publishing scheduled posts failed: %s", strerror(-err));

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "api/push_int.h"
 #include "core/buf.h"
 #include "fanout/fanout.h"
 
@@ -217,6 +218,8 @@ static void metrics(struct http_req *r)
     }
     buf_init(&out, METRICS_LIMIT);
     err = write_metrics(api__app(r), &out);
+    if (!err)
+        err = api__push_metrics(api__app(r), api__reader(r), &out);
     if (err) {
         api__errno(r, err, "metrics");
     } else {

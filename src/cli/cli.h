@@ -121,5 +121,6 @@ int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_org(struct cli *c, int argc, char **argv);
 int cmd_channel(struct cli *c, int argc, char **argv);
 int cmd_post(struct cli *c, int argc, char **argv);
+int cmd_vapid_keys(struct cli *c, int argc, char **argv);
 
 #endif

@@ -181,8 +181,9 @@ static unsigned worker_count(long configured)
     return n > 0 ? (unsigned)n : 1;
 }
 
-/* The API's settings from the configuration. */
-static void api_settings_from_conf(struct api_settings *set, const struct conf *conf)
+/* The API's settings from the configuration; `contact` is push_contact_ok's. */
+static void api_settings_from_conf(struct api_settings *set, const struct conf *conf,
+                                   const char *contact)
 {
     set->follower_signups_per_ip = (unsigned)conf->follower_signups_per_ip;
     set->reactions_per_minute = (unsigned)conf->reactions_per_minute;
@@ -203,6 +204,40 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->stream_max_channels = (unsigned)conf->stream_max_channels;
     set->stream_replay_max = (unsigned)conf->stream_replay_max;
     set->ws_max_message_bytes = (size_t)conf->ws_max_message_bytes;
+    set->push_contact = contact;
+    set->push_allow_hosts = conf->push_allow_hosts;
+    set->push_ca_file = conf->push_ca_file;
+    set->push_subscriptions_per_follower = (unsigned)conf->push_subscriptions_per_follower;
+    set->push_ttl_s = (unsigned)conf->push_ttl_s;
+    set->push_timeout_ms = (unsigned)conf->push_timeout_ms;
+    set->push_origin_concurrency = (unsigned)conf->push_origin_concurrency;
+    set->push_inflight_max = (unsigned)conf->push_inflight_max;
+    set->push_max_tries = (unsigned)conf->push_max_tries;
+    set->push_retry_base_ms = (unsigned)conf->push_retry_base_ms;
+}
+
+/*
+ * The VAPID contact (RFC 8292 2.1): push_contact, else the public URL, else a placeholder that
+ * works with most push services (Apple's refuses it, hence the warning). Refuses anything but
+ * mailto: and https: URLs. Returns false with a message printed.
+ */
+static bool push_contact_ok(struct conf *conf, char *buf, size_t buflen)
+{
+    const char *c = conf->push_contact;
+
+    if (!*c && !strncmp(conf->public_url, "https://", 8)) {
+        c = conf->public_url;
+    } else if (!*c) {
+        c = "mailto:admin@localhost";
+        log_warn("serve: push_contact is not set: Apple's push service refuses '%s'", c);
+    }
+    if ((strncmp(c, "mailto:", 7) != 0 && strncmp(c, "https://", 8) != 0) || strlen(c) > 255 ||
+        strpbrk(c, "\"\\ ")) {
+        fprintf(stderr, "araldo: push_contact: '%.100s' is not a mailto: or https: URL\n", c);
+        return false;
+    }
+    snprintf(buf, buflen, "%s", c);
+    return true;
 }
 
 /* The HTTP server's options from the configuration; routes and hooks are set by the caller. */
@@ -244,12 +279,14 @@ static void block_signals(sigset_t *sigs)
 }
 
 /*
- * The API's threads: media processing and the live-stream fan-out. Returns false (message
- * printed, neither left running) if one cannot start.
+ * The API's threads: media processing, the live-stream fan-out and Web Push. Returns false
+ * (message printed, none left running) if one cannot start.
  */
 static bool start_app_threads(struct api_app *app, struct store *store,
                               const struct api_settings *set)
 {
+    char err[512];
+
     app->media_pool = workpool_new(set->media_workers, 16 * (size_t)set->media_workers);
     if (!app->media_pool) {
         fprintf(stderr, "araldo: cannot start the media processing threads\n");
@@ -266,6 +303,14 @@ static bool start_app_threads(struct api_app *app, struct store *store,
         return false;
     }
     store_set_event_sink(store, api_stream_sink, app->fanout);
+    /* Web Push: the VAPID key, the queue and sender threads (after the settings are in app). */
+    if (api_push_start(app, err, sizeof(err)) != 0) {
+        fprintf(stderr, "araldo: %s\n", err);
+        store_set_event_sink(store, NULL, NULL);
+        fanout_free(app->fanout);
+        workpool_free(app->media_pool);
+        return false;
+    }
     return true;
 }
 
@@ -297,6 +342,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     struct http_opts ho;
     struct http_cidr trusted[HTTP_TRUSTED_MAX];
     size_t ntrusted = 0;
+    char contact[256];
     char err[512];
     sigset_t sigs;
     int sig = 0;
@@ -305,6 +351,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!settings_ok(&c->conf, trusted, &ntrusted))
+        return 2;
+    if (!push_contact_ok(&c->conf, contact, sizeof(contact)))
         return 2;
     /* Before any thread starts: see block_signals(). */
     block_signals(&sigs);
@@ -315,7 +363,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         store_close(store);
         return 1;
     }
-    api_settings_from_conf(&set, &c->conf);
+    api_settings_from_conf(&set, &c->conf, contact);
     api_app_init(&app, store, &set);
     if (!start_app_threads(&app, store, &set)) {
         api_app_release(&app);
@@ -333,6 +381,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     srv = http_server_start(&ho, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "araldo: %s\n", err);
+        api_push_stop(app.push);
         workpool_free(app.media_pool);
         api_app_release(&app);
         store_close(store);
@@ -356,6 +405,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
      * the pool goes after the stop and before the loops are freed.
      */
     workpool_free(app.media_pool);
+    api_push_stop(app.push); /* its address checks post to the loops, too */
     http_server_free(srv);
     api_app_release(&app);
     store_close(store);

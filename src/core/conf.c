@@ -128,6 +128,33 @@ static const struct conf_def defs[] = {
       "Hours without a successful fetch after which an official alert source (DPC bulletin, "
       "LaMMA, CAP feed) is stale: its health says so and the org's staff are warned (a bulletin "
       "is issued daily, so a day plus two hours)." },
+    { "push_contact", CONF_STR, FIELD(push_contact), "", 0, 0, NULL,
+      "Web Push: the operator's contact sent to push services in every VAPID token (RFC 8292), "
+      "a mailto: or https: URL; empty: public_url, else mailto:admin@localhost (Apple refuses "
+      "that one: set it)." },
+    { "push_allow_hosts", CONF_STR, FIELD(push_allow_hosts), "", 0, 0, NULL,
+      "Web Push: host names (comma-separated) whose endpoints may resolve to loopback or "
+      "private addresses; every other endpoint must be on a public address (no SSRF)." },
+    { "push_ca_file", CONF_STR, FIELD(push_ca_file), "", 0, 0, NULL,
+      "Web Push: PEM file of the CAs that push services' certificates are verified against; "
+      "empty: the system's CAs. Verification is never switched off." },
+    { "push_subscriptions_per_follower", CONF_LONG, FIELD(push_subscriptions_per_follower), "5", 1,
+      100, NULL, "Web Push: subscriptions (browsers, devices) one follower may have." },
+    { "push_ttl_s", CONF_LONG, FIELD(push_ttl_s), "43200", 60, 2419200, NULL,
+      "Web Push: how long a post's notification is worth delivering (TTL); a phone that is off "
+      "longer never gets it." },
+    { "push_timeout_ms", CONF_LONG, FIELD(push_timeout_ms), "30000", 100, 600000, NULL,
+      "Web Push: time allowed for one request to a push service (connecting included); then it "
+      "is retried." },
+    { "push_origin_concurrency", CONF_LONG, FIELD(push_origin_concurrency), "100", 1, 10000, NULL,
+      "Web Push: requests in flight per push service (streams on its HTTP/2 connection)." },
+    { "push_inflight_max", CONF_LONG, FIELD(push_inflight_max), "4096", 16, 100000, NULL,
+      "Web Push: deliveries being encrypted or sent at once, all push services together." },
+    { "push_max_tries", CONF_LONG, FIELD(push_max_tries), "5", 1, 50, NULL,
+      "Web Push: attempts per notification (429, 5xx, timeouts are retried) before giving up." },
+    { "push_retry_base_ms", CONF_LONG, FIELD(push_retry_base_ms), "5000", 10, 3600000, NULL,
+      "Web Push: the first retry's delay; it doubles each time (with jitter), unless the push "
+      "service says Retry-After." },
 };
 
 size_t conf_def_count(void)

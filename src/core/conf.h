@@ -54,6 +54,16 @@ struct conf {
     long media_workers;
     bool media_keep_originals;
     long alert_source_stale_hours;
+    char *push_contact;
+    char *push_allow_hosts;
+    char *push_ca_file;
+    long push_subscriptions_per_follower;
+    long push_ttl_s;
+    long push_timeout_ms;
+    long push_origin_concurrency;
+    long push_inflight_max;
+    long push_max_tries;
+    long push_retry_base_ms;
 };
 
 enum conf_type { CONF_STR, CONF_LONG, CONF_BOOL, CONF_ENUM };

@@ -199,6 +199,7 @@ MUST_CHECK int store_invite_list(struct store_reader *r, int64_t channel_id, sto
 struct store_follow {
     struct store_channel ch;
     bool muted;
+    bool push; /* its pushes are on (store/push.h); a muted channel pushes nothing anyway */
     int64_t followed_ms;
 };
 typedef void store_follow_fn(void *ctx, const struct store_follow *f);

@@ -69,7 +69,7 @@ out:
 int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
                             store_follow_fn *each, void *ctx)
 {
-    static const char sql[] = "SELECT c.handle, f.muted, f.created_ms FROM follows f"
+    static const char sql[] = "SELECT c.handle, f.muted, f.created_ms, f.push FROM follows f"
                               " JOIN followers u ON u.id = f.follower_id"
                               " JOIN channels c ON c.id = f.channel_id"
                               " WHERE u.hash = ?1 ORDER BY f.created_ms DESC, c.id DESC";
@@ -77,6 +77,7 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
     sqlite3_stmt *st;
     char(*handles)[40] = NULL;
     bool *muted = NULL;
+    bool *push = NULL;
     int64_t *since = NULL;
     size_t n = 0, cap = 0;
     int rc, err;
@@ -99,11 +100,13 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
             cap = cap ? 2 * cap : 16;
             handles = xrealloc(handles, cap * sizeof(*handles));
             muted = xrealloc(muted, cap * sizeof(*muted));
+            push = xrealloc(push, cap * sizeof(*push));
             since = xrealloc(since, cap * sizeof(*since));
         }
         snprintf(handles[n], sizeof(handles[n]), "%s", (const char *)sqlite3_column_text(st, 0));
         muted[n] = sqlite3_column_int(st, 1) != 0;
         since[n] = sqlite3_column_int64(st, 2);
+        push[n] = sqlite3_column_int(st, 3) != 0;
         n++;
     }
     err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "follower_channels");
@@ -119,11 +122,13 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
             break;
         fl->muted = muted[i];
         fl->followed_ms = since[i];
+        fl->push = push[i];
         each(ctx, fl);
     }
     free(fl);
     free(handles);
     free(muted);
+    free(push);
     free(since);
     return err;
 }

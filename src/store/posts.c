@@ -252,11 +252,9 @@ static int publish_side(struct store_tx *tx, int64_t post_id, int64_t channel_id
         sqlite3_bind_int64(st, 1, channel_id);
         sqlite3_bind_int64(st, 2, published_ms);
     }
-    /*
-     * TODO(issue 5): an important post queues its Web Push here, in this transaction, so a
-     * push is sent exactly for the posts that went out.
-     */
-    return store__step_done(tx->db, st, "post_publish");
+    err = store__step_done(tx->db, st, "post_publish");
+    /* An important post's Web Push, in this transaction: exactly for the posts that went out. */
+    return err ? err : store__push_post(tx, post_id, false);
 }
 
 static void post_target(char *out, size_t outlen, int64_t id)
@@ -462,6 +460,8 @@ static int edit_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     err = store__audit(tx, org_id, e->user_id, "post.edit", target, NULL);
     if (!err && !p->scheduled)
         err = post_event(tx, e->post_id, "post.edited");
+    if (!err && !p->scheduled)
+        err = store__push_post(tx, e->post_id, true);
     *id = e->post_id;
 out:
     free(p);

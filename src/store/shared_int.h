@@ -7,6 +7,7 @@
 #ifndef STORE_SHARED_INT_H
 #define STORE_SHARED_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/compiler.h"
@@ -37,5 +38,14 @@ MUST_CHECK int store__event(struct store_tx *tx, int64_t channel_id, const char 
  * rolled-back savepoint drops it like an event. Cannot fail.
  */
 void store__access(struct store_tx *tx, int64_t channel_id, const char *kind, int64_t key);
+
+/*
+ * Web Push for post `post_id`, in the post's own transaction (store/push.c): published and
+ * important, its campaign is written and a delivery queued for every subscription of every
+ * follower with push on for the channel. With `edit`, only within PUSH_REPLACE_WINDOW_MS of
+ * publication: the payload is replaced (same Topic and tag), deliveries queued again, and a post
+ * no longer important drops its pending deliveries. Anything else does nothing.
+ */
+MUST_CHECK int store__push_post(struct store_tx *tx, int64_t post_id, bool edit);
 
 #endif

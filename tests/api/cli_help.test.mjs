@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { cli } from './lib/server.mjs';
 
-const COMMANDS = [['serve'], ['migrate'], ['backup'], ['user', 'add'], ['token', 'create'], ['org', 'add'], ['channel', 'add'], ['post']];
+const COMMANDS = [['serve'], ['migrate'], ['backup'], ['user', 'add'], ['token', 'create'], ['org', 'add'], ['channel', 'add'], ['post'], ['vapid-keys']];
 // The help before the subcommand word must be the same help.
 const BARE = [['user'], ['org'], ['channel'], ['token']];
 
@@ -23,7 +23,7 @@ const optionsListed = (text) => [...text.matchAll(/^  (?:-h, )?(--[a-z-]+)/gm)].
 
 test('araldo --help names every command covered here', () => {
   const top = cli(['--help']).stdout;
-  const named = [...top.matchAll(/^  ([a-z]+)/gm)].map((m) => m[1]);
+  const named = [...top.matchAll(/^  ([a-z-]+)/gm)].map((m) => m[1]);
   for (const n of named) assert.ok(COMMANDS.some((c) => c[0] === n), `${n} has a --help test`);
 });
 

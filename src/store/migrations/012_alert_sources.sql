@@ -1,4 +1,4 @@
--- 011_alert_sources: official alert sources an org follows (the DPC national bulletin, LaMMA's
+-- 012_alert_sources: official alert sources an org follows (the DPC national bulletin, LaMMA's
 -- per-Comune files, CAP feeds), with each source's health, and the org's own texts of the
 -- norme di comportamento per risk and level. docs/ALERTS.md, "Official sources"; limits
 -- mirror src/store/sources.h.

@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Web Push in the store (store/push.h): subscriptions, per-channel opt-out, campaigns and the
+ * send queue. The campaign hook (store__push_post) runs inside the post's own write, so a push
+ * is queued exactly for the posts that went out, and dropped with the post.
+ */
+#include "store/push.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "store/posts.h"
+#include "store/shared_int.h"
+#include "store/store_int.h"
+
+static void copy_col(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
+}
+
+static void copy_blob(uint8_t *dst, size_t len, sqlite3_stmt *st, int col)
+{
+    const void *b = sqlite3_column_blob(st, col);
+
+    if (b && (size_t)sqlite3_column_bytes(st, col) == len) {
+        memcpy(dst, b, len);
+    } else {
+        memset(dst, 0, len);
+    }
+}
+
+/* ---- campaigns: the hook in the posts' writes ---- */
+
+/* The post's first line, at most PUSH_TITLE_MAX characters (UTF-8 aware), into `out`. */
+static void title_of(const char *text, char *out, size_t outlen)
+{
+    size_t i = 0;
+    size_t chars = 0;
+
+    while (text[i] && text[i] != '\n' && text[i] != '\r' && i + 4 < outlen) {
+        if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            if (chars == PUSH_TITLE_MAX)
+                break;
+            chars++;
+        }
+        i++;
+    }
+    memcpy(out, text, i);
+    out[i] = '\0';
+}
+
+static int campaign_drop(struct store_tx *tx, int64_t post_id)
+{
+    static const char sql[] = "DELETE FROM push_campaigns WHERE post_id = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+
+    if (st)
+        sqlite3_bind_int64(st, 1, post_id);
+    return store__step_done(tx->db, st, "push_campaign_drop");
+}
+
+/* The payload (push/PUSH.md: never anything about the follower). NULL when it cannot be made. */
+static char *payload_of(int64_t post_id, const char *handle, const char *name, const char *text)
+{
+    char title[PUSH_TITLE_MAX * 4 + 8];
+    char id[24], url[96], tag[32];
+    json_t *v;
+    char *s;
+
+    title_of(text, title, sizeof(title));
+    snprintf(id, sizeof(id), "%lld", (long long)post_id);
+    snprintf(url, sizeof(url), "/c/%s/p/%lld", handle, (long long)post_id);
+    snprintf(tag, sizeof(tag), "post-%lld", (long long)post_id);
+    v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "post", "channel", handle,
+                  "channel_name", name, "title", title, "url", url, "post", id, "tag", tag);
+    s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (s && strlen(s) > PUSH_PAYLOAD_MAX) {
+        free(s); /* cannot happen within the channel and title limits; guard anyway */
+        s = NULL;
+    }
+    return s;
+}
+
+static int campaign_upsert(struct store_tx *tx, int64_t post_id, int64_t channel_id,
+                           const char *payload, bool edit)
+{
+    static const char up[] =
+        "INSERT INTO push_campaigns (post_id, channel_id, payload, topic, urgency, created_ms,"
+        " updated_ms) VALUES (?1, ?2, ?3, ?4, 'high', ?5, ?5) ON CONFLICT (post_id) DO UPDATE"
+        " SET payload = excluded.payload, updated_ms = excluded.updated_ms";
+    /* In flight with the old payload: send again once the old one is acknowledged. */
+    static const char resend[] =
+        "UPDATE push_queue SET resend = 1 WHERE post_id = ?1 AND leased = 1";
+    /* Every subscription of every follower with push on for the channel; existing rows stay. */
+    static const char fill[] =
+        "INSERT OR IGNORE INTO push_queue (post_id, subscription_id, due_ms)"
+        " SELECT ?1, s.id, ?3 FROM follows f JOIN push_subscriptions s"
+        " ON s.follower_id = f.follower_id WHERE f.channel_id = ?2 AND f.muted = 0 AND f.push = 1";
+    static const char count[] = "UPDATE push_campaigns SET total = total + ?2 WHERE post_id = ?1";
+    char topic[PUSH_TOPIC_MAX + 1];
+    sqlite3_stmt *st = store__stmt(tx->stmts, up);
+    int added;
+    int err;
+
+    /* Topic (RFC 8030 5.4): base64url characters only; the push service replaces by it. */
+    snprintf(topic, sizeof(topic), "post-%lld", (long long)post_id);
+    if (st) {
+        sqlite3_bind_int64(st, 1, post_id);
+        sqlite3_bind_int64(st, 2, channel_id);
+        sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, topic, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, tx->now_ms);
+    }
+    err = store__step_done(tx->db, st, "push_campaign");
+    if (!err && edit) {
+        st = store__stmt(tx->stmts, resend);
+        if (st)
+            sqlite3_bind_int64(st, 1, post_id);
+        err = store__step_done(tx->db, st, "push_resend");
+    }
+    if (err)
+        return err;
+    st = store__stmt(tx->stmts, fill);
+    if (st) {
+        sqlite3_bind_int64(st, 1, post_id);
+        sqlite3_bind_int64(st, 2, channel_id);
+        sqlite3_bind_int64(st, 3, tx->now_ms);
+    }
+    err = store__step_done(tx->db, st, "push_fill");
+    if (err)
+        return err;
+    added = sqlite3_changes(tx->db);
+    st = store__stmt(tx->stmts, count);
+    if (st) {
+        sqlite3_bind_int64(st, 1, post_id);
+        sqlite3_bind_int(st, 2, added);
+    }
+    return store__step_done(tx->db, st, "push_total");
+}
+
+int store__push_post(struct store_tx *tx, int64_t post_id, bool edit)
+{
+    static const char sql[] =
+        "SELECT p.channel_id, p.importance, p.state, p.published_ms, p.text, c.handle, c.name"
+        " FROM posts p JOIN channels c ON c.id = p.channel_id WHERE p.id = ?1";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    char handle[40];
+    char name[512];
+    char *text = NULL;
+    char *payload = NULL;
+    int64_t channel_id = 0, published_ms = 0;
+    int importance = 0, state = 0;
+    int rc;
+    int err;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, post_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        channel_id = sqlite3_column_int64(st, 0);
+        importance = sqlite3_column_int(st, 1);
+        state = sqlite3_column_int(st, 2);
+        published_ms = sqlite3_column_int64(st, 3);
+        text = xstrdup((const char *)sqlite3_column_text(st, 4));
+        copy_col(handle, sizeof(handle), st, 5);
+        copy_col(name, sizeof(name), st, 6);
+    }
+    store__stmt_done(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "push_post");
+    err = 0;
+    /* Scheduled posts push when the scheduler publishes them; late edits push nothing. */
+    if (state != 1 || (edit && tx->now_ms - published_ms > PUSH_REPLACE_WINDOW_MS))
+        goto out;
+    if (importance != STORE_IMPORTANT) {
+        err = edit ? campaign_drop(tx, post_id) : 0; /* no longer important: pending dropped */
+        goto out;
+    }
+    payload = payload_of(post_id, handle, name, text);
+    err = payload ? campaign_upsert(tx, post_id, channel_id, payload, edit) : -EIO;
+out:
+    free(text);
+    free(payload);
+    return err;
+}
+
+/* ---- subscriptions ---- */
+
+struct sub_write {
+    struct store_write w;
+    uint8_t hash[SECRET_HASH_LEN];
+    char *endpoint;
+    char *origin;
+    uint8_t p256dh[PUSH_KEY_LEN];
+    uint8_t auth[PUSH_AUTH_LEN];
+    unsigned max;
+    int64_t channel_id;
+    bool on;
+};
+
+static void sub_write_free(struct store_write *w)
+{
+    struct sub_write *s = container_of(w, struct sub_write, w);
+
+    explicit_bzero(s->hash, sizeof(s->hash));
+    explicit_bzero(s->auth, sizeof(s->auth));
+    if (s->endpoint)
+        explicit_bzero(s->endpoint, strlen(s->endpoint));
+    free(s->endpoint);
+    free(s->origin);
+    free(s);
+}
+
+static struct sub_write *sub_write_new(const struct store_write_op *op,
+                                       const uint8_t hash[SECRET_HASH_LEN])
+{
+    struct sub_write *s = xcalloc(1, sizeof(*s));
+
+    s->w.op = op;
+    memcpy(s->hash, hash, SECRET_HASH_LEN);
+    return s;
+}
+
+static int sub_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char count[] = "SELECT count(*), coalesce(sum(endpoint = ?2), 0)"
+                                " FROM push_subscriptions WHERE follower_id = ?1";
+    /*
+     * An endpoint is one browser's: whoever presents it (it is a secret) takes it over, e.g. a
+     * browser whose app data was cleared and that signed up again.
+     */
+    static const char up[] =
+        "INSERT INTO push_subscriptions (follower_id, endpoint, origin, p256dh, auth, created_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (endpoint) DO UPDATE SET"
+        " follower_id = excluded.follower_id, origin = excluded.origin,"
+        " p256dh = excluded.p256dh, auth = excluded.auth";
+    struct sub_write *s = container_of(w, struct sub_write, w);
+    sqlite3_stmt *st;
+    int64_t fid = 0, n = 0, mine = 0;
+    int rc;
+    int err = store__follower_id(tx, s->hash, &fid);
+
+    if (err)
+        return err;
+    st = store__stmt(tx->stmts, count);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, fid);
+    sqlite3_bind_text(st, 2, s->endpoint, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        mine = sqlite3_column_int64(st, 1);
+    }
+    store__stmt_done(st);
+    if (rc != SQLITE_ROW)
+        return store__errno(tx->db, rc, "push_sub_count");
+    if (!mine && n >= s->max)
+        return -EDQUOT;
+    st = store__stmt(tx->stmts, up);
+    if (st) {
+        sqlite3_bind_int64(st, 1, fid);
+        sqlite3_bind_text(st, 2, s->endpoint, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, s->origin, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, s->p256dh, PUSH_KEY_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, s->auth, PUSH_AUTH_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, tx->now_ms);
+    }
+    err = store__step_done(tx->db, st, "push_sub_add");
+    *id = mine ? 0 : 1;
+    return err;
+}
+
+static const struct store_write_op sub_add_op = { "push_sub_add", sub_add_apply, sub_write_free };
+
+int store_push_sub_add(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
+                       const struct store_push_sub_new *sub, unsigned max, store_done_fn *done,
+                       void *ctx)
+{
+    struct sub_write *w;
+    size_t n = sub && sub->endpoint ? strlen(sub->endpoint) : 0;
+
+    if (!hash || !sub || n < 9 || n > PUSH_ENDPOINT_MAX ||
+        strncmp(sub->endpoint, "https://", 8) != 0 || !sub->origin || strlen(sub->origin) < 9 ||
+        strlen(sub->origin) > PUSH_ORIGIN_MAX || sub->p256dh[0] != 0x04 || max < 1)
+        return -EINVAL;
+    w = sub_write_new(&sub_add_op, hash);
+    w->endpoint = xstrdup(sub->endpoint);
+    w->origin = xstrdup(sub->origin);
+    memcpy(w->p256dh, sub->p256dh, PUSH_KEY_LEN);
+    memcpy(w->auth, sub->auth, PUSH_AUTH_LEN);
+    w->max = max;
+    return store__submit(s, &w->w, done, ctx, NULL);
+}
+
+static int sub_delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] =
+        "DELETE FROM push_subscriptions WHERE follower_id = ?1 AND endpoint = ?2";
+    struct sub_write *s = container_of(w, struct sub_write, w);
+    sqlite3_stmt *st;
+    int64_t fid = 0;
+    int err = store__follower_id(tx, s->hash, &fid);
+
+    if (err)
+        return err;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, fid);
+        sqlite3_bind_text(st, 2, s->endpoint, -1, SQLITE_STATIC);
+    }
+    err = store__step_done(tx->db, st, "push_sub_delete");
+    if (!err && sqlite3_changes(tx->db) == 0)
+        err = -ENOENT;
+    *id = 0;
+    return err;
+}
+
+static const struct store_write_op sub_delete_op = { "push_sub_delete", sub_delete_apply,
+                                                     sub_write_free };
+
+int store_push_sub_delete(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
+                          const char *endpoint, store_done_fn *done, void *ctx)
+{
+    struct sub_write *w;
+
+    if (!hash || !endpoint || strlen(endpoint) > PUSH_ENDPOINT_MAX)
+        return -EINVAL;
+    w = sub_write_new(&sub_delete_op, hash);
+    w->endpoint = xstrdup(endpoint);
+    return store__submit(s, &w->w, done, ctx, NULL);
+}
+
+static int channel_set_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "UPDATE follows SET push = ?3 WHERE follower_id = ?1"
+                              " AND channel_id = ?2";
+    struct sub_write *s = container_of(w, struct sub_write, w);
+    sqlite3_stmt *st;
+    int64_t fid = 0;
+    int err = store__follower_id(tx, s->hash, &fid);
+
+    if (err)
+        return err;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, fid);
+        sqlite3_bind_int64(st, 2, s->channel_id);
+        sqlite3_bind_int(st, 3, s->on);
+    }
+    err = store__step_done(tx->db, st, "push_channel_set");
+    if (!err && sqlite3_changes(tx->db) == 0)
+        err = -ENOENT;
+    *id = s->channel_id;
+    return err;
+}
+
+static const struct store_write_op channel_set_op = { "push_channel_set", channel_set_apply,
+                                                      sub_write_free };
+
+int store_push_channel_set(struct store *s, const uint8_t hash[SECRET_HASH_LEN], int64_t channel_id,
+                           bool on, store_done_fn *done, void *ctx)
+{
+    struct sub_write *w;
+
+    if (!hash || channel_id < 1)
+        return -EINVAL;
+    w = sub_write_new(&channel_set_op, hash);
+    w->channel_id = channel_id;
+    w->on = on;
+    return store__submit(s, &w->w, done, ctx, NULL);
+}
+
+/* ---- follower reads ---- */
+
+int store_push_subs(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
+                    store_push_sub_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT s.endpoint, s.created_ms FROM push_subscriptions s"
+                              " JOIN followers f ON f.id = s.follower_id WHERE f.hash = ?1"
+                              " ORDER BY s.id";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct store_push_sub *sub = NULL;
+    int rc;
+    int err = -EIO;
+
+    if (!st)
+        goto out;
+    sub = xmalloc(sizeof(*sub));
+    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        copy_col(sub->endpoint, sizeof(sub->endpoint), st, 0);
+        sub->created_ms = sqlite3_column_int64(st, 1);
+        each(ctx, sub);
+    }
+    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "push_subs");
+out:
+    store__stmt_done(st);
+    free(sub);
+    return err;
+}
+
+int store_push_channel_get(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
+                           int64_t channel_id, bool *push, bool *muted)
+{
+    static const char sql[] = "SELECT fo.push, fo.muted FROM follows fo JOIN followers f"
+                              " ON f.id = fo.follower_id WHERE f.hash = ?1 AND fo.channel_id = ?2";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+    int err;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, channel_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *push = sqlite3_column_int(st, 0) != 0;
+        *muted = sqlite3_column_int(st, 1) != 0;
+        err = 0;
+    } else {
+        err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "push_channel_get");
+    }
+    store__stmt_done(st);
+    return err;
+}
+
+/* ---- campaign reads ---- */
+
+#define PROGRESS_COLS                                                          \
+    "c.post_id, c.total, c.sent, c.failed, (SELECT count(*) FROM push_queue q" \
+    " WHERE q.post_id = c.post_id), c.created_ms, c.updated_ms FROM push_campaigns c"
+
+static void progress_from_row(sqlite3_stmt *st, struct store_push_progress *p)
+{
+    p->exists = true;
+    p->total = sqlite3_column_int64(st, 1);
+    p->sent = sqlite3_column_int64(st, 2);
+    p->failed = sqlite3_column_int64(st, 3);
+    p->remaining = sqlite3_column_int64(st, 4);
+    p->created_ms = sqlite3_column_int64(st, 5);
+    p->updated_ms = sqlite3_column_int64(st, 6);
+}
+
+int store_push_progress(struct store_reader *r, int64_t post_id, struct store_push_progress *out)
+{
+    static const char sql[] = "SELECT " PROGRESS_COLS " WHERE c.post_id = ?1";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, post_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        progress_from_row(st, out);
+    store__stmt_done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "push_progress");
+}
+
+int store_push_active(struct store_reader *r, unsigned limit, store_push_campaign_fn *each,
+                      void *ctx)
+{
+    static const char sql[] = "SELECT " PROGRESS_COLS " WHERE c.post_id IN (SELECT DISTINCT"
+                              " post_id FROM push_queue) ORDER BY c.post_id LIMIT ?1";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct store_push_progress p;
+    int rc;
+    int err;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int(st, 1, (int)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        progress_from_row(st, &p);
+        each(ctx, sqlite3_column_int64(st, 0), &p);
+    }
+    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "push_active");
+    store__stmt_done(st);
+    return err;
+}
+
+int store_push_next_due(struct store_reader *r, int64_t *due_ms)
+{
+    static const char sql[] = "SELECT min(due_ms) FROM push_queue";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    rc = sqlite3_step(st);
+    *due_ms = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
+                  ? sqlite3_column_int64(st, 0)
+                  : INT64_MAX;
+    store__stmt_done(st);
+    return rc == SQLITE_ROW ? 0 : store__errno(r->db, rc, "push_next_due");
+}
+
+/* ---- the sender's queue ---- */
+
+struct queue_write {
+    struct store_write w;
+    unsigned cap;
+    char *skip;
+    int64_t lease_ms;
+    struct store_push_job *jobs; /* the caller's (blocking call) */
+    size_t *n;
+    struct store_push_result *res; /* a copy */
+    size_t nres;
+    int *released;
+};
+
+static void queue_write_free(struct store_write *w)
+{
+    struct queue_write *q = container_of(w, struct queue_write, w);
+
+    free(q->skip);
+    free(q->res);
+    free(q);
+}
+
+static int recover_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "UPDATE push_queue SET leased = 0, due_ms = ?1 WHERE leased = 1";
+    struct queue_write *q = container_of(w, struct queue_write, w);
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int err;
+
+    if (st)
+        sqlite3_bind_int64(st, 1, tx->now_ms);
+    err = store__step_done(tx->db, st, "push_recover");
+    *q->released = err ? 0 : sqlite3_changes(tx->db);
+    *id = 0;
+    return err;
+}
+
+static const struct store_write_op recover_op = { "push_recover", recover_apply, queue_write_free };
+
+int store_push_recover(struct store *s, int *released)
+{
+    struct queue_write *q = xcalloc(1, sizeof(*q));
+
+    *released = 0;
+    q->w.op = &recover_op;
+    q->released = released;
+    return store__submit(s, &q->w, NULL, NULL, NULL);
+}
+
+static void job_from_row(sqlite3_stmt *st, struct store_push_job *j)
+{
+    j->queue_id = sqlite3_column_int64(st, 0);
+    j->post_id = sqlite3_column_int64(st, 1);
+    j->sub_id = sqlite3_column_int64(st, 2);
+    j->tries = sqlite3_column_int(st, 3);
+    j->created_ms = sqlite3_column_int64(st, 4);
+    copy_col(j->endpoint, sizeof(j->endpoint), st, 5);
+    copy_col(j->origin, sizeof(j->origin), st, 6);
+    copy_blob(j->p256dh, sizeof(j->p256dh), st, 7);
+    copy_blob(j->auth, sizeof(j->auth), st, 8);
+    copy_col(j->urgency, sizeof(j->urgency), st, 9);
+    copy_col(j->topic, sizeof(j->topic), st, 10);
+    copy_col(j->payload, sizeof(j->payload), st, 11);
+}
+
+static int claim_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] =
+        "SELECT q.id, q.post_id, q.subscription_id, q.tries, c.created_ms, s.endpoint, s.origin,"
+        " s.p256dh, s.auth, c.urgency, c.topic, c.payload FROM push_queue q"
+        " JOIN push_subscriptions s ON s.id = q.subscription_id"
+        " JOIN push_campaigns c ON c.post_id = q.post_id"
+        " WHERE q.due_ms <= ?1 AND s.origin NOT IN (SELECT value FROM json_each(?2))"
+        " ORDER BY q.due_ms LIMIT ?3";
+    static const char lease[] = "UPDATE push_queue SET leased = 1, due_ms = ?2 WHERE id = ?1";
+    struct queue_write *q = container_of(w, struct queue_write, w);
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    size_t n = 0;
+    int rc = SQLITE_ERROR;
+    int err = 0;
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, tx->now_ms);
+        sqlite3_bind_text(st, 2, q->skip ? q->skip : "[]", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, (int)q->cap);
+        while (n < q->cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            job_from_row(st, &q->jobs[n++]);
+    }
+    store__stmt_done(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return st ? store__errno(tx->db, rc, "push_claim") : -EIO;
+    for (size_t i = 0; i < n && !err; i++) {
+        st = store__stmt(tx->stmts, lease);
+        if (st) {
+            sqlite3_bind_int64(st, 1, q->jobs[i].queue_id);
+            sqlite3_bind_int64(st, 2, tx->now_ms + q->lease_ms);
+        }
+        err = store__step_done(tx->db, st, "push_lease");
+    }
+    *q->n = err ? 0 : n;
+    *id = 0;
+    return err;
+}
+
+static const struct store_write_op claim_op = { "push_claim", claim_apply, queue_write_free };
+
+int store_push_claim(struct store *s, unsigned cap, const char *skip_origins_json, int64_t lease_ms,
+                     struct store_push_job *jobs, size_t *n)
+{
+    struct queue_write *q;
+
+    *n = 0;
+    if (cap < 1 || cap > PUSH_CLAIM_MAX || lease_ms < 1 || !jobs)
+        return -EINVAL;
+    q = xcalloc(1, sizeof(*q));
+    q->w.op = &claim_op;
+    q->cap = cap;
+    q->skip = skip_origins_json ? xstrdup(skip_origins_json) : NULL;
+    q->lease_ms = lease_ms;
+    q->jobs = jobs;
+    q->n = n;
+    return store__submit(s, &q->w, NULL, NULL, NULL);
+}
+
+/* Run `sql` binding ?1 = a, ?2 = b; returns the number of rows changed, or a negative errno. */
+static int exec2(struct store_tx *tx, const char *sql, int64_t a, int64_t b)
+{
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    int err;
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, a);
+        sqlite3_bind_int64(st, 2, b);
+    }
+    err = store__step_done(tx->db, st, "push_result");
+    return err ? err : sqlite3_changes(tx->db);
+}
+
+static int result_one(struct store_tx *tx, const struct store_push_result *r)
+{
+    static const char del[] = "DELETE FROM push_queue WHERE id = ?1 AND resend = 0 AND ?2 = ?2";
+    static const char again[] = "UPDATE push_queue SET resend = 0, leased = 0, tries = 0,"
+                                " due_ms = ?2 WHERE id = ?1";
+    static const char drop[] = "DELETE FROM push_queue WHERE id = ?1 AND ?2 = ?2";
+    static const char sent[] = "UPDATE push_campaigns SET sent = sent + 1 WHERE post_id = ?1"
+                               " AND ?2 = ?2";
+    static const char failed[] = "UPDATE push_campaigns SET failed = failed + 1"
+                                 " WHERE post_id = ?1 AND ?2 = ?2";
+    static const char gone[] = "DELETE FROM push_subscriptions WHERE id = ?1 AND ?2 = ?2";
+    static const char retry[] = "UPDATE push_queue SET tries = tries + 1, leased = 0,"
+                                " due_ms = ?2 WHERE id = ?1";
+    int n;
+
+    switch (r->outcome) {
+    case STORE_PUSH_SENT:
+        /* Edited while in flight (resend = 1): the new payload goes out too, same Topic. */
+        n = exec2(tx, del, r->queue_id, 0);
+        if (n == 0) {
+            n = exec2(tx, again, r->queue_id, tx->now_ms);
+        } else if (n > 0) {
+            n = exec2(tx, sent, r->post_id, 0);
+        }
+        return n < 0 ? n : 0;
+    case STORE_PUSH_GONE:
+    case STORE_PUSH_FAILED:
+        n = exec2(tx, drop, r->queue_id, 0);
+        if (n > 0)
+            n = exec2(tx, failed, r->post_id, 0);
+        if (n >= 0 && r->outcome == STORE_PUSH_GONE)
+            n = exec2(tx, gone, r->sub_id, 0);
+        return n < 0 ? n : 0;
+    case STORE_PUSH_RETRY:
+        n = exec2(tx, retry, r->queue_id, r->retry_at_ms);
+        return n < 0 ? n : 0;
+    }
+    return -EINVAL;
+}
+
+static int results_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    struct queue_write *q = container_of(w, struct queue_write, w);
+    int err = 0;
+
+    for (size_t i = 0; i < q->nres && !err; i++)
+        err = result_one(tx, &q->res[i]);
+    *id = 0;
+    return err;
+}
+
+static const struct store_write_op results_op = { "push_results", results_apply, queue_write_free };
+
+int store_push_results(struct store *s, const struct store_push_result *res, size_t n)
+{
+    struct queue_write *q;
+
+    if (!n)
+        return 0;
+    if (!res)
+        return -EINVAL;
+    q = xcalloc(1, sizeof(*q));
+    q->w.op = &results_op;
+    q->res = xmalloc(n * sizeof(*res));
+    memcpy(q->res, res, n * sizeof(*res));
+    q->nres = n;
+    return store__submit(s, &q->w, NULL, NULL, NULL);
+}
