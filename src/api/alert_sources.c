@@ -457,7 +457,36 @@ static void source_get(struct http_req *r)
     json_decref(l.arr);
 }
 
+/* POST …/{id}/poll: the poller polls it now; answers at once (202), the health says when. */
+static void source_poll(struct http_req *r)
+{
+    struct list_ctx l = { NULL, clock_now_ms(), api__app(r)->set.alert_source_stale_hours };
+    struct store_org o;
+    struct store_user me;
+    int64_t id;
+    int err;
+
+    if (!api__source_gate(r, &me, &o) || !source_id(r, &id))
+        return;
+    l.arr = json_array();
+    err = store_source_list(api__reader(r), o.id, id, source_one, &l);
+    if (err == -ENOENT) {
+        http_respond_error(r, 404, "source_not_found", "This org has no alert source with this id.",
+                           "id");
+    } else if (err) {
+        api__errno(r, err, "alert source read");
+    } else if (!api__sources_poll_now(api__app(r), id)) {
+        http_respond_error(r, 503, "poller_busy",
+                           "The poller is not running or has too many requests; try again.",
+                           NULL);
+    } else {
+        api__json(r, 202, json_incref(json_array_get(l.arr, 0)));
+    }
+    json_decref(l.arr);
+}
+
 static const struct http_route routes[] = {
+    { HTTP_M_POST, 0, "/api/v1/orgs/{slug}/alert-sources/{id}/poll", source_poll, 0, NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/alert-sources", sources_create, BODY_MAX,
       NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alert-sources", sources_list, 0, NULL },

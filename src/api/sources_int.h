@@ -46,6 +46,9 @@ json_t *api__source_json(const struct store_source *s, int64_t now_ms, long stal
 char *api__template_text(struct store_reader *rd, int64_t org_id, const char *risk,
                          const char *level, const char *language);
 
+/* Ask the poller to poll source `id` now; false when it is not running or its queue is full. */
+bool api__sources_poll_now(struct api_app *app, int64_t id);
+
 void api__templates_list(struct http_req *r);
 void api__template_put(struct http_req *r);
 

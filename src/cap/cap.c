@@ -161,6 +161,7 @@ char *cap_encode(const struct cap_msg *m, size_t *len)
     elem(w, "sent", m->sent);
     elem(w, "status", m->status);
     elem(w, "msgType", m->msg_type);
+    elem(w, "source", m->source);
     elem(w, "scope", m->scope);
     elem(w, "note", m->note);
     elem(w, "references", m->references);
@@ -396,6 +397,7 @@ static int read_alert(struct rd *rd, const xmlNode *root, struct cap_msg *m)
         { "sent", offsetof(struct cap_msg, sent) },
         { "status", offsetof(struct cap_msg, status) },
         { "msgType", offsetof(struct cap_msg, msg_type) },
+        { "source", offsetof(struct cap_msg, source) },
         { "scope", offsetof(struct cap_msg, scope) },
         { "note", offsetof(struct cap_msg, note) },
         { "references", offsetof(struct cap_msg, references) },
@@ -487,8 +489,8 @@ static void kv_release(struct cap_kv *k, size_t n)
 
 void cap_msg_release(struct cap_msg *m)
 {
-    char **top[] = { &m->identifier, &m->sender, &m->sent,       &m->status,
-                     &m->msg_type,   &m->scope,  &m->references, &m->note };
+    char **top[] = { &m->identifier, &m->sender,     &m->sent, &m->status, &m->msg_type,
+                     &m->scope,      &m->references, &m->note, &m->source };
 
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
         free(*top[i]);

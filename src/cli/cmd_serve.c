@@ -191,6 +191,8 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->reports_per_follower_per_hour = (unsigned)conf->reports_per_follower_per_hour;
     set->reports_per_ip_per_hour = (unsigned)conf->reports_per_ip_per_hour;
     set->alert_source_stale_hours = conf->alert_source_stale_hours;
+    set->alert_source_timeout_s = conf->alert_source_timeout_s;
+    set->alert_source_max_bytes = conf->alert_source_max_bytes;
     set->public_url = conf->public_url;
     set->data_dir = conf->data_dir;
     set->media_image_max = (size_t)conf->media_image_max_bytes;
@@ -390,6 +392,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     }
     app.server = srv;
     jobs = api_jobs_start(&app); /* scheduled posts, retention */
+    if (!api_sources_start(&app, err, sizeof(err)))
+        log_warn("serve: %s; official alert sources are not polled", err);
     printf("listening on http://%s\n", http_server_address(srv));
     fflush(stdout);
     log_info("serve: %u workers, data in '%s'", ho.workers, c->conf.data_dir);
@@ -397,6 +401,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
         ;
     log_info("serve: %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    api_sources_stop(app.sources);
     api_jobs_stop(jobs);
     http_server_stop(srv);
     /*

@@ -54,6 +54,8 @@ struct conf {
     long media_workers;
     bool media_keep_originals;
     long alert_source_stale_hours;
+    long alert_source_timeout_s;
+    long alert_source_max_bytes;
     char *push_contact;
     char *push_allow_hosts;
     char *push_ca_file;
