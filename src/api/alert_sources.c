@@ -485,6 +485,62 @@ static void source_poll(struct http_req *r)
     json_decref(l.arr);
 }
 
+/* ---- /metrics ---- */
+
+struct metric_row {
+    int64_t org_id, id, ok_ms, err_ms;
+    char kind[16];
+    bool stale;
+};
+
+struct metric_ctx {
+    struct metric_row *v;
+    size_t n;
+    int64_t now_ms;
+    long stale_hours;
+};
+
+static void metric_one(void *ctx, const struct store_source *s)
+{
+    struct metric_ctx *m = ctx;
+    struct metric_row *r;
+
+    m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+    r = &m->v[m->n++];
+    r->org_id = s->org_id;
+    r->id = s->id;
+    r->ok_ms = s->last_ok_ms;
+    r->err_ms = s->last_error_ms;
+    snprintf(r->kind, sizeof(r->kind), "%s", s->conf.kind);
+    r->stale = api__source_stale(s, m->now_ms, m->stale_hours);
+}
+
+int api__sources_metrics(struct api_app *app, struct store_reader *rd, struct buf *out)
+{
+    static const char *const fam[][2] = {
+        { "araldo_alert_source_last_success_seconds",
+          "Unix time of the source's last successful fetch (0: never)." },
+        { "araldo_alert_source_last_error_seconds", "Unix time of the source's last error (0: none)." },
+        { "araldo_alert_source_stale",
+          "1 when the source has had no successful fetch for alert_source_stale_hours." },
+    };
+    struct metric_ctx m = { NULL, 0, clock_now_ms(), app->set.alert_source_stale_hours };
+    int err = store_source_list(rd, 0, 0, metric_one, &m);
+
+    for (size_t f = 0; !err && f < ARRAY_SIZE(fam); f++) {
+        err = buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", fam[f][0], fam[f][1], fam[f][0]);
+        for (size_t i = 0; !err && i < m.n; i++) {
+            long long v = f == 0 ? m.v[i].ok_ms / 1000 : f == 1 ? m.v[i].err_ms / 1000 : m.v[i].stale;
+
+            err = buf_printf(out, "%s{org_id=\"%lld\",source=\"%lld\",kind=\"%s\"} %lld\n",
+                             fam[f][0], (long long)m.v[i].org_id, (long long)m.v[i].id,
+                             m.v[i].kind, v);
+        }
+    }
+    free(m.v);
+    return err;
+}
+
 static const struct http_route routes[] = {
     { HTTP_M_POST, 0, "/api/v1/orgs/{slug}/alert-sources/{id}/poll", source_poll, 0, NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/alert-sources", sources_create, BODY_MAX,

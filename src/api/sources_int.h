@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "api/api_int.h"
+#include "core/buf.h"
 #include "store/orgs.h"
 #include "store/sources.h"
 
@@ -45,6 +46,9 @@ json_t *api__source_json(const struct store_source *s, int64_t now_ms, long stal
  */
 char *api__template_text(struct store_reader *rd, int64_t org_id, const char *risk,
                          const char *level, const char *language);
+
+/* The sources' health in Prometheus text (every org's; /metrics is for operators). */
+MUST_CHECK int api__sources_metrics(struct api_app *app, struct store_reader *rd, struct buf *out);
 
 /* Ask the poller to poll source `id` now; false when it is not running or its queue is full. */
 bool api__sources_poll_now(struct api_app *app, int64_t id);

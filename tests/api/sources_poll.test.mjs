@@ -162,6 +162,10 @@ test('an unknown level text is reported on the source, never read as verde', asy
   assert.match(h.health.last_error.message, /Bacino del Liri/);
   assert.equal(h.health.last_success, null);
   assert.equal((await alertsOf('sora')).length, 0);
+  const m = await (await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${op}` } })).text();
+  assert.match(m, new RegExp(`araldo_alert_source_last_error_seconds\\{org_id="\\d+",source="${s.id}",kind="dpc-bulletin"\\} [1-9]`));
+  assert.match(m, new RegExp(`araldo_alert_source_last_success_seconds\\{org_id="\\d+",source="${s.id}",kind="dpc-bulletin"\\} 0`));
+  assert.match(m, new RegExp(`araldo_alert_source_stale\\{org_id="\\d+",source="${s.id}",kind="dpc-bulletin"\\} 0`));
 });
 
 test('LaMMA: a raised level is a draft for a person; NA makes no alert', async () => {
