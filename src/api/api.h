@@ -42,6 +42,7 @@ struct api_settings {
     long alert_source_stale_hours; /* an alert source without a good fetch this long is stale */
     long alert_source_timeout_s;   /* one request to an alert source */
     long alert_source_max_bytes;   /* largest answer read from an alert source */
+    bool alert_source_schedule;    /* false: poll only when staff ask */
     /* Web Push (api/push.c, api/push_queue.c; docs/PUSH.md) */
     const char *push_contact;     /* VAPID sub: "mailto:..." or "https://..." */
     const char *push_allow_hosts; /* hosts exempt from the address rule (tests, intranets) */

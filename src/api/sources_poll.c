@@ -612,7 +612,7 @@ static void round_once(struct api_sources *ps)
             int64_t *next = next_of(ps, l.v[i].id);
             bool now_asked = asked_now(ps, l.v[i].id);
 
-            if (now_asked || (next && *next <= now)) {
+            if (now_asked || (ps->app->set.alert_source_schedule && next && *next <= now)) {
                 poll_one(ps, &l.v[i]);
                 if (next)
                     *next = clock_now_ms() + l.v[i].interval_s * 1000;

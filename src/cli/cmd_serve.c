@@ -193,6 +193,7 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->alert_source_stale_hours = conf->alert_source_stale_hours;
     set->alert_source_timeout_s = conf->alert_source_timeout_s;
     set->alert_source_max_bytes = conf->alert_source_max_bytes;
+    set->alert_source_schedule = conf->alert_source_schedule;
     set->public_url = conf->public_url;
     set->data_dir = conf->data_dir;
     set->media_image_max = (size_t)conf->media_image_max_bytes;

@@ -135,6 +135,10 @@ static const struct conf_def defs[] = {
       268435456, NULL,
       "Largest answer read from an official alert source, after decompression (a DPC day file "
       "is about 6 MB); a larger one fails the poll." },
+    { "alert_source_schedule", CONF_BOOL, FIELD(alert_source_schedule), "true", 0, 0, NULL,
+      "Poll each official alert source every interval_s; false polls one only when staff ask "
+      "(POST .../alert-sources/{id}/poll), for test and staging servers that must not call "
+      "out." },
     { "push_contact", CONF_STR, FIELD(push_contact), "", 0, 0, NULL,
       "Web Push: the operator's contact sent to push services in every VAPID token (RFC 8292), "
       "a mailto: or https: URL; empty: public_url, else mailto:admin@localhost (Apple refuses "
