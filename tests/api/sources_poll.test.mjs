@@ -190,3 +190,29 @@ test('outgoing requests follow the push rules: a host outside push_allow_hosts i
   const h = await pollNow('certaldo', s.id);
   assert.match(h.health.last_error.message, /not public/);
 });
+
+test('CAP feed: each linked document goes through the CAP import; unofficial ones wait for a person; again, nothing twice', async () => {
+  await ok(201, 'POST', '/api/v1/orgs/certaldo/zones', { as: op, body: { code: 'ZA', name: 'Zona A' } });
+  const cap = (id, sent) => `<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>${id}</identifier>
+<sender>cfr@regione.example.it</sender><sent>${sent}</sent><status>Actual</status>
+<msgType>Alert</msgType><scope>Public</scope><info><language>it-IT</language><category>Met</category>
+<event>Temporali</event><urgency>Expected</urgency><severity>Moderate</severity><certainty>Likely</certainty>
+<expires>2036-12-05T20:00:00+01:00</expires><headline>Allerta gialla temporali</headline>
+<area><areaDesc>Zona A</areaDesc></area></info></alert>`;
+  files.set('/cap/1.xml', { body: Buffer.from(cap('RT-1', '2026-12-04T12:00:00+01:00')) });
+  files.set('/cap/2.xml', { body: Buffer.from(cap('RT-2', '2026-12-04T13:00:00+01:00')) });
+  files.set('/feed.atom', { body: Buffer.from(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>CFR</title>
+<entry><id>2</id><link rel="alternate" type="application/cap+xml" href="${origin}/cap/2.xml"/></entry>
+<entry><id>1</id><link rel="alternate" type="application/cap+xml" href="${origin}/cap/1.xml"/></entry></feed>`) });
+  const s = await ok(201, 'POST', '/api/v1/orgs/certaldo/alert-sources', {
+    as: op, body: { kind: 'cap-feed', url: `${origin}/feed.atom`, on_change: 'publish', official: false },
+  });
+  const h = await pollNow('certaldo', s.id);
+  assert.equal(h.health.last_error, null, JSON.stringify(h.health));
+  const imported = (await alertsOf('certaldo')).filter((a) => a.imported);
+  assert.deepEqual(imported.map((a) => `${a.identifier}:${a.risk}:${a.level}:${a.state}`).sort(),
+    ['RT-1:temporali:giallo:pending', 'RT-2:temporali:giallo:pending']);
+  await pollNow('certaldo', s.id);
+  assert.equal((await alertsOf('certaldo')).filter((a) => a.imported).length, 2);
+});
