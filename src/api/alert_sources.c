@@ -124,11 +124,11 @@ json_t *api__source_json(const struct store_source *s, int64_t now_ms, long stal
     const char *credit = api__source_credit(s->conf.kind);
 
     return json_pack("{s:I, s:s, s:s, s:s?, s:I, s:s, s:s?, s:s, s:s?, s:b, s:s?, s:o, s:o, s:o}",
-                     "id", (json_int_t)s->id, "kind", s->conf.kind, "url", s->conf.url,
-                     "data_url", s->conf.data_url, "interval_s", (json_int_t)s->conf.interval_s,
-                     "on_change", s->conf.on_change, "up_to", s->conf.up_to, "comune",
-                     s->conf.comune, "zone", s->conf.zone, "official", s->conf.official, "credit",
-                     credit, "health", health, "created", time_or_null(s->created_ms), "updated",
+                     "id", (json_int_t)s->id, "kind", s->conf.kind, "url", s->conf.url, "data_url",
+                     s->conf.data_url, "interval_s", (json_int_t)s->conf.interval_s, "on_change",
+                     s->conf.on_change, "up_to", s->conf.up_to, "comune", s->conf.comune, "zone",
+                     s->conf.zone, "official", s->conf.official, "credit", credit, "health", health,
+                     "created", time_or_null(s->created_ms), "updated",
                      time_or_null(s->updated_ms));
 }
 
@@ -234,8 +234,8 @@ static bool read_conf(struct http_req *r, json_t *body, bool create, struct stor
         c->up_to = s;
     if ((v = json_object_get(body, "interval_s"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 60 || json_integer_value(v) > 86400)
-            return bad(r, "invalid_value", "'interval_s' is a whole number of seconds, 60 to 86400.",
-                       "interval_s");
+            return bad(r, "invalid_value",
+                       "'interval_s' is a whole number of seconds, 60 to 86400.", "interval_s");
         c->interval_s = json_integer_value(v);
     }
     if ((v = json_object_get(body, "official"))) {
@@ -309,8 +309,8 @@ static void source_submit(struct http_req *r, const struct store_user *me,
 
 static void sources_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "kind",   "url",    "data_url", "interval_s", "on_change",
-                                           "up_to",  "comune", "zone",     "official",   NULL };
+    static const char *const allowed[] = { "kind",  "url",    "data_url", "interval_s", "on_change",
+                                           "up_to", "comune", "zone",     "official",   NULL };
     struct store_source_conf c = { .interval_s = 600, .on_change = "draft", .official = true };
     char comune[STORE_SOURCE_NAME_MAX * 4 + 1], url[STORE_SOURCE_URL_MAX + 1];
     struct store_org o;
@@ -345,9 +345,8 @@ static void source_patch(struct http_req *r)
 {
     static const char *const allowed[] = { "url",    "data_url", "interval_s", "on_change", "up_to",
                                            "comune", "zone",     "official",   NULL };
-    static const struct api_immutable imm[] = {
-        { "kind", ": make a new source for another kind" }, { NULL, NULL }
-    };
+    static const struct api_immutable imm[] = { { "kind", ": make a new source for another kind" },
+                                                { NULL, NULL } };
     struct store_source_conf c;
     struct one_ctx oc = { NULL };
     struct store_org o;
@@ -477,8 +476,7 @@ static void source_poll(struct http_req *r)
         api__errno(r, err, "alert source read");
     } else if (!api__sources_poll_now(api__app(r), id)) {
         http_respond_error(r, 503, "poller_busy",
-                           "The poller is not running or has too many requests; try again.",
-                           NULL);
+                           "The poller is not running or has too many requests; try again.", NULL);
     } else {
         api__json(r, 202, json_incref(json_array_get(l.arr, 0)));
     }
@@ -520,7 +518,8 @@ int api__sources_metrics(struct api_app *app, struct store_reader *rd, struct bu
     static const char *const fam[][2] = {
         { "araldo_alert_source_last_success_seconds",
           "Unix time of the source's last successful fetch (0: never)." },
-        { "araldo_alert_source_last_error_seconds", "Unix time of the source's last error (0: none)." },
+        { "araldo_alert_source_last_error_seconds",
+          "Unix time of the source's last error (0: none)." },
         { "araldo_alert_source_stale",
           "1 when the source has had no successful fetch for alert_source_stale_hours." },
     };
@@ -530,11 +529,13 @@ int api__sources_metrics(struct api_app *app, struct store_reader *rd, struct bu
     for (size_t f = 0; !err && f < ARRAY_SIZE(fam); f++) {
         err = buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", fam[f][0], fam[f][1], fam[f][0]);
         for (size_t i = 0; !err && i < m.n; i++) {
-            long long v = f == 0 ? m.v[i].ok_ms / 1000 : f == 1 ? m.v[i].err_ms / 1000 : m.v[i].stale;
+            long long v = f == 0   ? m.v[i].ok_ms / 1000
+                          : f == 1 ? m.v[i].err_ms / 1000
+                                   : m.v[i].stale;
 
-            err = buf_printf(out, "%s{org_id=\"%lld\",source=\"%lld\",kind=\"%s\"} %lld\n",
-                             fam[f][0], (long long)m.v[i].org_id, (long long)m.v[i].id,
-                             m.v[i].kind, v);
+            err =
+                buf_printf(out, "%s{org_id=\"%lld\",source=\"%lld\",kind=\"%s\"} %lld\n", fam[f][0],
+                           (long long)m.v[i].org_id, (long long)m.v[i].id, m.v[i].kind, v);
         }
     }
     free(m.v);

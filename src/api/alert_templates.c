@@ -44,7 +44,8 @@ static const struct {
     { "idrogeologico",
       { "Stai lontano da pendii, corsi d'acqua e sottopassi; non scendere in cantine e "
         "seminterrati.",
-        "Keep away from slopes, streams and underpasses; do not go down to cellars or basements." } },
+        "Keep away from slopes, streams and underpasses; do not go down to cellars or "
+        "basements." } },
     { "idraulico",
       { "Stai lontano da argini, ponti e corsi d'acqua; se l'acqua sale, vai ai piani alti.",
         "Keep away from embankments, bridges and rivers; if the water rises, go upstairs." } },
@@ -153,7 +154,8 @@ static json_t *template_row(json_t *custom, const char *risk, int rank)
         json_object_set_new(texts, en ? "en" : "it", json_string(d));
         free(d);
     }
-    json_array_foreach (custom, i, c) {
+    json_array_foreach(custom, i, c)
+    {
         const char *lang = json_string_value(json_object_get(c, "language"));
 
         if (!strcmp(json_string_value(json_object_get(c, "risk")), risk) &&
@@ -162,8 +164,8 @@ static json_t *template_row(json_t *custom, const char *risk, int rank)
             json_array_append_new(mine, json_string(lang));
         }
     }
-    return json_pack("{s:s, s:s, s:o, s:o}", "risk", risk, "level", levels[rank - 1],
-                     "instruction", texts, "custom", mine);
+    return json_pack("{s:s, s:s, s:o, s:o}", "risk", risk, "level", levels[rank - 1], "instruction",
+                     texts, "custom", mine);
 }
 
 void api__templates_list(struct http_req *r)
@@ -185,7 +187,8 @@ void api__templates_list(struct http_req *r)
     }
     risks = api__risks_of(api__reader(r), o.id);
     rows = json_array();
-    json_array_foreach (risks, i, rk) {
+    json_array_foreach(risks, i, rk)
+    {
         for (int rank = 1; rank <= 4; rank++)
             json_array_append_new(
                 rows, template_row(custom, json_string_value(json_object_get(rk, "code")), rank));

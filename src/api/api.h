@@ -71,7 +71,7 @@ struct api_app {
     struct ratelimit *reports_by_token;
     struct ratelimit *reports_by_ip;
     struct api_key_rates *key_rates;
-    struct api_push *push; /* Web Push (api/push_queue.c): api_push_start/stop */
+    struct api_push *push;       /* Web Push (api/push_queue.c): api_push_start/stop */
     struct api_sources *sources; /* alert-source poller (api/sources_poll.c) */
 };
 

@@ -33,10 +33,10 @@
 #include "core/tz.h"
 #include "push/outbound.h"
 
-#define TICK_MS      1000 /* how often due sources are looked for */
-#define MAX_TRACKED  1024 /* sources whose next poll time is remembered */
-#define NOW_QUEUE    64   /* "poll now" requests waiting */
-#define DAY_MS       (24LL * 3600 * 1000)
+#define TICK_MS     1000 /* how often due sources are looked for */
+#define MAX_TRACKED 1024 /* sources whose next poll time is remembered */
+#define NOW_QUEUE   64   /* "poll now" requests waiting */
+#define DAY_MS      (24LL * 3600 * 1000)
 
 struct tracked {
     int64_t id, next_ms;
@@ -160,9 +160,9 @@ static void day_key(const char *tz, int64_t ms, char *out, size_t outlen)
 struct reading {
     const char *zone_name; /* the source's name of the zone (DPC "Nome zona", LaMMA Comune) */
     const char *risk;
-    int rank;              /* 1 verde … 4 rosso */
+    int rank; /* 1 verde … 4 rosso */
     int64_t onset_ms, expires_ms;
-    const char *text;      /* the source's own words, for the description; may be NULL */
+    const char *text; /* the source's own words, for the description; may be NULL */
 };
 
 /* What one poll is applying: the bulletin and where its alerts go. */
@@ -226,8 +226,10 @@ static char *alert_doc(struct apply *ap, const struct reading *rd, const char *c
     static const char *const en_words[] = { "", "Green", "Yellow", "Orange", "Red" };
     const struct api_risk *risk = api__risk(rd->risk);
     const char *credit = api__source_credit(ap->s->kind);
-    char *ins_it = api__template_text(ap->ps->rd, ap->o.id, rd->risk, dpc_level_name[rd->rank], "it");
-    char *ins_en = api__template_text(ap->ps->rd, ap->o.id, rd->risk, dpc_level_name[rd->rank], "en");
+    char *ins_it =
+        api__template_text(ap->ps->rd, ap->o.id, rd->risk, dpc_level_name[rd->rank], "it");
+    char *ins_en =
+        api__template_text(ap->ps->rd, ap->o.id, rd->risk, dpc_level_name[rd->rank], "en");
     char head_it[300], head_en[300], desc_it[600], desc_en[600];
     json_t *doc;
     char *out;
@@ -238,8 +240,8 @@ static char *alert_doc(struct apply *ap, const struct reading *rd, const char *c
     snprintf(head_en, sizeof(head_en), "%s %s risk - %s",
              rd->rank == 1 ? "No alert:" : en_words[rd->rank], rd->risk, rd->zone_name);
     snprintf(desc_it, sizeof(desc_it), "Bollettino %s%s%.200s%s. %s", ap->bulletin,
-             rd->text ? ": " : "", rd->text ? rd->text : "", ap->s->official ? "" : " (non ufficiale)",
-             credit ? credit : "");
+             rd->text ? ": " : "", rd->text ? rd->text : "",
+             ap->s->official ? "" : " (non ufficiale)", credit ? credit : "");
     snprintf(desc_en, sizeof(desc_en), "Bulletin %s%s. %s", ap->bulletin,
              ap->s->official ? "" : " (not official)", credit ? credit : "");
     doc = json_pack(
@@ -248,9 +250,8 @@ static char *alert_doc(struct apply *ap, const struct reading *rd, const char *c
         "risk_name", risk ? risk->name : rd->risk, "areas", "code", code, "name", rd->zone_name,
         "geocodes", "polygon", "info", "language", "it", "headline", head_it, "description",
         desc_it, "instruction", ins_it, "language", "en", "headline", head_en, "description",
-        desc_en, "instruction", ins_en, "source", "kind", ap->s->kind, "id",
-        (json_int_t)ap->s->id, "credit", credit, "official", ap->s->official, "bulletin",
-        ap->bulletin);
+        desc_en, "instruction", ins_en, "source", "kind", ap->s->kind, "id", (json_int_t)ap->s->id,
+        "credit", credit, "official", ap->s->official, "bulletin", ap->bulletin);
     out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     free(ins_it);
@@ -278,7 +279,9 @@ static int apply_reading(struct apply *ap, const struct reading *rd)
     if (rd->onset_ms < rd->expires_ms && rd->expires_ms - rd->onset_ms <= DAY_MS)
         day_key(ap->o.timezone, rd->expires_ms - 1, day, sizeof(day));
     snprintf(match, sizeof(match), "src%lld-%s-%s-%s-", (long long)ap->s->id, day, code, rd->risk);
-    q = (struct store_alert_query){ .org_id = ap->o.id, .zone = code, .risk = rd->risk, .limit = 50 };
+    q = (struct store_alert_query){
+        .org_id = ap->o.id, .zone = code, .risk = rd->risk, .limit = 50
+    };
     err = store_alert_list(ap->ps->rd, &q, prev_one, &prev);
     if (err)
         return err;
@@ -305,8 +308,8 @@ static int apply_reading(struct apply *ap, const struct reading *rd)
         .refs = prev.id && !prev.replaced ? &prev.id : NULL,
         .n_refs = prev.id && !prev.replaced ? 1 : 0,
     };
-    a.pending = needs_person(ap->s, level) ||
-                (rd->rank == 4 && api__two_person_rule(ap->ps->rd, ap->o.id));
+    a.pending =
+        needs_person(ap->s, level) || (rd->rank == 4 && api__two_person_rule(ap->ps->rd, ap->o.id));
     err = store_alert_add(ap->ps->app->store, &a, NULL, NULL, NULL);
     free(doc);
     if (err == -EEXIST)
@@ -369,8 +372,9 @@ static int dpc_day(struct apply *ap, const char *id, int idx, int64_t onset, int
     outbound_fetch_release(&f);
     for (size_t i = 0; !err && i < n; i++) {
         for (size_t r = 0; !err && r < DPC_N_RISKS; r++) {
-            struct reading rd = { z[i].name, dpc_risk_code[r], z[i].level[r], onset, expires,
-                                  NULL };
+            struct reading rd = {
+                z[i].name, dpc_risk_code[r], z[i].level[r], onset, expires, NULL
+            };
 
             err = apply_reading(ap, &rd);
         }
@@ -419,9 +423,9 @@ static int poll_lamma(struct apply *ap, struct outbound_fetch *page, char *why, 
     if (err)
         return err;
     day_key(ap->o.timezone, now, today, sizeof(today));
-    y = atoi(today) / 10000;
-    mo = atoi(today) / 100 % 100;
-    d = atoi(today) % 100;
+    y = (int)strtol(today, NULL, 10) / 10000; /* day_key wrote 8 digits */
+    mo = (int)strtol(today, NULL, 10) / 100 % 100;
+    d = (int)strtol(today, NULL, 10) % 100;
     /* Its identity: the file's own update time, else today's date. */
     ap->bulletin = xstrdup(*b.updated ? b.updated : today);
     for (char *c = (char *)ap->bulletin; *c; c++) {
@@ -439,8 +443,9 @@ static int poll_lamma(struct apply *ap, struct outbound_fetch *page, char *why, 
         int64_t expires = local_midnight(ap->o.timezone, y, mo, d + b.day[i].idday);
 
         for (size_t r = 0; !err && r < LAMMA_N_RISKS; r++) {
-            struct reading rd = { ap->s->comune, lamma_risk_code[r], b.day[i].level[r],
-                                  onset, expires, NULL };
+            struct reading rd = { ap->s->comune,     lamma_risk_code[r],
+                                  b.day[i].level[r], onset,
+                                  expires,           NULL };
 
             if (rd.rank == 0)
                 continue; /* NA: not issued yet; never verde */
@@ -474,13 +479,14 @@ static int import_one(struct apply *ap, const char *url, char *why, size_t whyle
     if (err == -EALREADY) {
         err = 0; /* imported before */
     } else if (err == -EINVAL) {
-        snprintf(why, whylen, "%.200s: %s (%s)", url, x.why ? x.why : "invalid", x.where ? x.where : "");
+        snprintf(why, whylen, "%.200s: %s (%s)", url, x.why ? x.why : "invalid",
+                 x.where ? x.where : "");
     } else if (!err) {
         x.a.org_id = ap->o.id;
         x.a.actor_id = 0;
-        x.a.pending = needs_person(ap->s, x.a.level) ||
-                      (x.a.level && !strcmp(x.a.level, "rosso") &&
-                       api__two_person_rule(ap->ps->rd, ap->o.id));
+        x.a.pending =
+            needs_person(ap->s, x.a.level) || (x.a.level && !strcmp(x.a.level, "rosso") &&
+                                               api__two_person_rule(ap->ps->rd, ap->o.id));
         err = store_alert_add(ap->ps->app->store, &x.a, NULL, NULL, NULL);
         if (err == -EEXIST)
             err = 0;
@@ -500,7 +506,8 @@ static int poll_feed(struct apply *ap, struct outbound_fetch *page, char *why, s
 
     for (size_t i = n; !err && i-- > 0;) { /* oldest first: an Update finds what it updates */
         if (strncmp(e[i].url, "https://", 8) != 0) {
-            snprintf(why, whylen, "feed entry link '%.200s' is not an absolute https URL", e[i].url);
+            snprintf(why, whylen, "feed entry link '%.200s' is not an absolute https URL",
+                     e[i].url);
             err = -EPROTO;
             break;
         }
@@ -540,8 +547,9 @@ static void poll_one(struct api_sources *ps, const struct src *s)
         snprintf(ap.sender, sizeof(ap.sender), "%s", ap.o.jurisdiction_id);
     else
         snprintf(ap.sender, sizeof(ap.sender), "%.300s/api/v1/orgs/%s", base, ap.o.slug);
-    snprintf(ap.prefix, sizeof(ap.prefix), "urn:araldo:%.300s:%s:",
-             strstr(base, "://") ? strstr(base, "://") + 3 : base, ap.o.slug);
+    snprintf(ap.prefix, sizeof(ap.prefix),
+             "urn:araldo:%.300s:%s:", strstr(base, "://") ? strstr(base, "://") + 3 : base,
+             ap.o.slug);
     for (char *c = ap.prefix; *c; c++) {
         if (*c == '/' || *c == ' ' || *c == ',')
             *c = '-';
@@ -563,8 +571,8 @@ static void poll_one(struct api_sources *ps, const struct src *s)
         p.ok = true;
         p.changed = ap.changed;
         p.etag = *page.etag ? page.etag : (page.status == 304 ? s->etag : NULL);
-        p.last_modified =
-            *page.last_modified ? page.last_modified : (page.status == 304 ? s->last_modified : NULL);
+        p.last_modified = *page.last_modified ? page.last_modified
+                                              : (page.status == 304 ? s->last_modified : NULL);
         p.bulletin = ap.bulletin;
     }
     record(ps, s, &p);

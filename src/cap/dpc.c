@@ -144,10 +144,10 @@ int dpc_url_fill(const char *tmpl, const char *id, const char *day, char *out, s
 static const char *latin1_ascii(unsigned cp)
 {
     static const char *const t[64] = {
-        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e",  "e", "i", "i", "i", "i",
-        "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u",  "u", "u", "y", "th", "ss",
-        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e",  "e", "i", "i", "i", "i",
-        "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u",  "u", "u", "y", "th", "y",
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+        "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "ss",
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+        "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y",
     };
     return t[cp - 0xc0];
 }
@@ -247,7 +247,8 @@ static bool lists_comune(const json_t *comuni, const char *comune)
 
     if (!comune || !json_is_array(comuni))
         return false;
-    json_array_foreach (comuni, i, c) {
+    json_array_foreach(comuni, i, c)
+    {
         if (json_is_string(c) && dpc_name_eq(json_string_value(c), comune))
             return true;
     }
@@ -288,13 +289,13 @@ int dpc_day_parse(const char *p, size_t len, const char *comune, const char *zon
     if (!root)
         return fail(why, whylen, -EINVAL, "Not JSON (line %d): %.100s", jerr.line, jerr.text);
     features = json_object_get(root, "features");
-    if (!json_is_array(features) ||
-        !json_is_string(json_object_get(root, "type")) ||
+    if (!json_is_array(features) || !json_is_string(json_object_get(root, "type")) ||
         strcmp(json_string_value(json_object_get(root, "type")), "FeatureCollection") != 0) {
         err = fail(why, whylen, -EINVAL, "Not a GeoJSON FeatureCollection with \"features\".");
         goto out;
     }
-    json_array_foreach (features, i, f) {
+    json_array_foreach(features, i, f)
+    {
         const json_t *props = json_object_get(f, "properties");
         const char *name = json_string_value(json_object_get(props, "Nome zona"));
 

@@ -26,8 +26,8 @@ extern const char *const dpc_risk_code[DPC_N_RISKS];
 extern const char *const dpc_level_name[5];
 
 struct dpc_zone {
-    char name[128];          /* "Nome zona" */
-    int level[DPC_N_RISKS];  /* rank 1 (verde) … 4 (rosso), in dpc_risk_code order */
+    char name[128];         /* "Nome zona" */
+    int level[DPC_N_RISKS]; /* rank 1 (verde) … 4 (rosso), in dpc_risk_code order */
 };
 
 /*
@@ -64,8 +64,7 @@ MUST_CHECK int dpc_url_fill(const char *tmpl, const char *id, const char *day, c
  * Any thread.
  */
 MUST_CHECK int dpc_day_parse(const char *p, size_t len, const char *comune, const char *zone,
-                             struct dpc_zone *out, size_t max, size_t *n, char *why,
-                             size_t whylen);
+                             struct dpc_zone *out, size_t max, size_t *n, char *why, size_t whylen);
 
 /*
  * A place name folded for comparison into `out`: lower case, accents dropped (Latin-1 letters),

@@ -14,8 +14,10 @@
 #define CAP_FEED_MAX_BYTES    ((size_t)2 * 1024 * 1024)
 #define CAP_FEED_MAX_DEPTH    8
 #define CAP_FEED_MAX_ELEMENTS 20000
-#define CAP_FEED_MAX_ENTRIES  64 /* entries read, in document order (feeds list the newest first) */
-#define CAP_FEED_URL_MAX      1024
+#define CAP_FEED_MAX_ENTRIES                                            \
+    64 /* entries read, in document order (feeds list the newest first) \
+        */
+#define CAP_FEED_URL_MAX 1024
 
 struct cap_feed_entry {
     char url[CAP_FEED_URL_MAX]; /* the entry's CAP document, as written (may be relative) */

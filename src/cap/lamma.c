@@ -39,9 +39,8 @@ int lamma_level_parse(const char *value)
         const char *word;
         int rank;
     } words[] = {
-        { "NA", 0 },       { "nessuno", 1 },   { "nessuna", 1 }, { "verde", 1 },
-        { "giallo", 2 },   { "gialla", 2 },    { "arancio", 3 }, { "arancione", 3 },
-        { "rosso", 4 },    { "rossa", 4 },
+        { "NA", 0 },     { "nessuno", 1 }, { "nessuna", 1 },   { "verde", 1 }, { "giallo", 2 },
+        { "gialla", 2 }, { "arancio", 3 }, { "arancione", 3 }, { "rosso", 4 }, { "rossa", 4 },
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(words); i++) {

@@ -22,14 +22,14 @@
 extern const char *const lamma_risk_code[LAMMA_N_RISKS];
 
 struct lamma_day {
-    int idday;                 /* 1 today, 2 tomorrow */
-    int allerta;               /* rank of <allerta>: 0 not issued (NA or absent), 1 verde … 4 rosso */
-    int level[LAMMA_N_RISKS];  /* the same per risk: 0 is "not issued", never verde */
+    int idday;   /* 1 today, 2 tomorrow */
+    int allerta; /* rank of <allerta>: 0 not issued (NA or absent), 1 verde … 4 rosso */
+    int level[LAMMA_N_RISKS]; /* the same per risk: 0 is "not issued", never verde */
 };
 
 struct lamma_bulletin {
-    char comune[128];  /* <comune>, "" when absent */
-    char updated[64];  /* <aggiornamento> as written, "" when absent */
+    char comune[128]; /* <comune>, "" when absent */
+    char updated[64]; /* <aggiornamento> as written, "" when absent */
     struct lamma_day day[LAMMA_MAX_DAYS];
     size_t n_day;
 };

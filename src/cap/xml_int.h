@@ -11,9 +11,11 @@
 
 #include <stddef.h>
 
-#include <libxml/tree.h>
-
 #include "core/compiler.h"
+
+/* libxml2's own (xmlDoc, xmlNode), declared so this header needs no libxml2 include path. */
+struct _xmlDoc;
+struct _xmlNode;
 
 /*
  * Parse `len` bytes (UTF-8, no NUL, no DOCTYPE, at most `max_bytes`) into `*doc`, then check
@@ -22,12 +24,12 @@
  * one sentence in `why`. Any thread.
  */
 MUST_CHECK int cap__xml_read(const char *p, size_t len, size_t max_bytes, unsigned max_depth,
-                             unsigned max_elements, xmlDocPtr *doc, char *why, size_t whylen);
+                             unsigned max_elements, struct _xmlDoc **doc, char *why, size_t whylen);
 
 /* The value of attribute `name` of `n` (owned: xmlFree), or NULL. */
-char *cap__xml_attr(const xmlNode *n, const char *name);
+char *cap__xml_attr(const struct _xmlNode *n, const char *name);
 
 /* Whether `n` is an element named `name` (any namespace). */
-int cap__xml_is(const xmlNode *n, const char *name);
+int cap__xml_is(const struct _xmlNode *n, const char *name);
 
 #endif

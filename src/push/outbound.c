@@ -407,7 +407,8 @@ static size_t header_keep(char *buf, size_t size, size_t nitems, void *userdata)
         const char *name;
         size_t off, cap;
     } keep[] = {
-        { "ETag:", offsetof(struct outbound_fetch, etag), sizeof(((struct outbound_fetch *)0)->etag) },
+        { "ETag:", offsetof(struct outbound_fetch, etag),
+          sizeof(((struct outbound_fetch *)0)->etag) },
         { "Last-Modified:", offsetof(struct outbound_fetch, last_modified),
           sizeof(((struct outbound_fetch *)0)->last_modified) },
     };

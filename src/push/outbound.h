@@ -97,10 +97,10 @@ MUST_CHECK int outbound_easy_setup(const struct outbound_policy *p, CURL *h, con
 
 /* What outbound_fetch got. */
 struct outbound_fetch {
-    long status;             /* HTTP status; 0 when there was no answer */
-    char *body;              /* 200: the body, NUL-terminated (free); else NULL */
+    long status; /* HTTP status; 0 when there was no answer */
+    char *body;  /* 200: the body, NUL-terminated (free); else NULL */
     size_t len;
-    char etag[256];          /* the answer's validators, "" when absent or too long */
+    char etag[256]; /* the answer's validators, "" when absent or too long */
     char last_modified[64];
     /* members below are private */
     size_t max;

@@ -14,23 +14,23 @@
 #include "core/compiler.h"
 #include "store/store.h"
 
-#define STORE_SOURCES_MAX         16   /* sources per org */
-#define STORE_SOURCE_URL_MAX      2048 /* bytes */
-#define STORE_SOURCE_NAME_MAX     200  /* characters of comune and zone */
-#define STORE_SOURCE_ERROR_MAX    300  /* bytes of last_error kept */
-#define STORE_TEMPLATE_MAX        4000 /* characters of one instruction */
-#define STORE_TEMPLATE_LANG_MAX   35
+#define STORE_SOURCES_MAX       16   /* sources per org */
+#define STORE_SOURCE_URL_MAX    2048 /* bytes */
+#define STORE_SOURCE_NAME_MAX   200  /* characters of comune and zone */
+#define STORE_SOURCE_ERROR_MAX  300  /* bytes of last_error kept */
+#define STORE_TEMPLATE_MAX      4000 /* characters of one instruction */
+#define STORE_TEMPLATE_LANG_MAX 35
 
 /* What a source is set up to do; strings borrowed (copied before a call returns). */
 struct store_source_conf {
-    const char *kind;      /* "dpc-bulletin", "lamma-comune", "cap-feed" */
+    const char *kind; /* "dpc-bulletin", "lamma-comune", "cap-feed" */
     const char *url;
     const char *data_url;  /* NULL: none */
     int64_t interval_s;    /* 60 … 86400 */
     const char *on_change; /* "draft", "publish", "publish-up-to" */
     const char *up_to;     /* a level with publish-up-to, else NULL */
     const char *comune;
-    const char *zone;      /* NULL: found from comune */
+    const char *zone; /* NULL: found from comune */
     bool official;
 };
 
@@ -39,7 +39,7 @@ struct store_source {
     int64_t id, org_id;
     struct store_source_conf conf;
     const char *etag, *last_modified, *last_bulletin, *last_error; /* NULL when none */
-    int64_t last_ok_ms, last_change_ms, last_error_ms;              /* 0 when never */
+    int64_t last_ok_ms, last_change_ms, last_error_ms;             /* 0 when never */
     int64_t created_ms, updated_ms;
 };
 
@@ -65,12 +65,12 @@ MUST_CHECK int store_source_list(struct store_reader *r, int64_t org_id, int64_t
 
 /* One poll's outcome (the poller's write): strings borrowed. */
 struct store_source_poll {
-    bool ok;               /* fetched and read (or 304) */
-    bool changed;          /* a level changed: last_change_ms = now */
-    const char *error;     /* !ok: one sentence for staff (cut to STORE_SOURCE_ERROR_MAX) */
-    const char *etag;      /* ok: the validators to send next time (NULL keeps none) */
+    bool ok;           /* fetched and read (or 304) */
+    bool changed;      /* a level changed: last_change_ms = now */
+    const char *error; /* !ok: one sentence for staff (cut to STORE_SOURCE_ERROR_MAX) */
+    const char *etag;  /* ok: the validators to send next time (NULL keeps none) */
     const char *last_modified;
-    const char *bulletin;  /* ok: the bulletin applied (e.g. "20261204_1430"), NULL keeps it */
+    const char *bulletin; /* ok: the bulletin applied (e.g. "20261204_1430"), NULL keeps it */
 };
 /* Record a poll of source `id`: ok sets last_ok_ms, an error sets last_error(_ms). */
 MUST_CHECK int store_source_polled(struct store *s, int64_t id, const struct store_source_poll *p,
@@ -83,8 +83,8 @@ MUST_CHECK int store_source_polled(struct store *s, int64_t id, const struct sto
 MUST_CHECK int store_template_put(struct store *s, int64_t actor_id, int64_t org_id,
                                   const char *risk, const char *level, const char *language,
                                   const char *instruction, store_done_fn *done, void *ctx);
-typedef void store_template_fn(void *ctx, const char *risk, const char *level,
-                               const char *language, const char *instruction);
+typedef void store_template_fn(void *ctx, const char *risk, const char *level, const char *language,
+                               const char *instruction);
 /* The org's own templates, by risk, level and language. */
 MUST_CHECK int store_template_list(struct store_reader *r, int64_t org_id, store_template_fn *each,
                                    void *ctx);

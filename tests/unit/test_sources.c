@@ -77,8 +77,11 @@ TEST(dpc_names_fold_accents_case_apostrophes)
     CHECK(!dpc_name_eq("", ""));
     CHECK(!dpc_name_eq("'", "-"));
     /* An overlong '@' (found by fuzz_dpc) stays two opaque bytes, not a one-byte letter. */
-    dpc_name_fold("A\xc1\x80" "B", out, sizeof(out));
-    CHECK_STR(out, "a\xc1\x80" "b");
+    dpc_name_fold("A\xc1\x80"
+                  "B",
+                  out, sizeof(out));
+    CHECK_STR(out, "a\xc1\x80"
+                   "b");
 }
 
 TEST(dpc_finds_the_first_bulletin_id_in_a_page)
@@ -106,8 +109,8 @@ TEST(dpc_url_template)
 {
     char out[128];
 
-    CHECK_INT(dpc_url_fill("https://h/files/geojson/{id}_{day}.json", "20261204_1430", "today",
-                           out, sizeof(out)),
+    CHECK_INT(dpc_url_fill("https://h/files/geojson/{id}_{day}.json", "20261204_1430", "today", out,
+                           sizeof(out)),
               ==, 0);
     CHECK_STR(out, "https://h/files/geojson/20261204_1430_today.json");
     CHECK_INT(dpc_url_fill("{id}{id}{day}", "20261204_1430", "tomorrow", out, 20), ==,
@@ -133,8 +136,8 @@ TEST(dpc_day_file_levels_of_a_comune)
     CHECK_INT(z[0].level[1], ==, 1); /* idraulico verde */
     CHECK_INT(z[0].level[2], ==, 2); /* temporali giallo */
     /* A Comune listed in two zones gets both. */
-    CHECK_INT(dpc_day_parse(p, len, "MONTAIONE", NULL, z, DPC_MAX_ZONES, &n, why, sizeof(why)),
-              ==, 0);
+    CHECK_INT(dpc_day_parse(p, len, "MONTAIONE", NULL, z, DPC_MAX_ZONES, &n, why, sizeof(why)), ==,
+              0);
     CHECK_INT(n, ==, 2);
     CHECK_STR(z[1].name, "Arno-Firenze");
     CHECK_INT(z[1].level[1], ==, 3);
@@ -150,8 +153,8 @@ TEST(dpc_day_file_levels_of_a_comune)
               ==, 0);
     CHECK_INT(n, ==, 1);
     /* Not listed anywhere. */
-    CHECK_INT(dpc_day_parse(p, len, "Atlantide", NULL, z, DPC_MAX_ZONES, &n, why, sizeof(why)),
-              ==, -ENOENT);
+    CHECK_INT(dpc_day_parse(p, len, "Atlantide", NULL, z, DPC_MAX_ZONES, &n, why, sizeof(why)), ==,
+              -ENOENT);
     CHECK(strstr(why, "Atlantide") != NULL);
     /* An unknown level text in the Comune's zone is an error naming it, never verde. */
     CHECK_INT(dpc_day_parse(p, len, "Sora", NULL, z, DPC_MAX_ZONES, &n, why, sizeof(why)), ==,
@@ -173,9 +176,9 @@ TEST(dpc_day_file_refuses_what_is_not_a_bulletin)
     CHECK_INT(dpc_day_parse("[]", 2, "Certaldo", NULL, z, 4, &n, why, sizeof(why)), ==, -EINVAL);
     CHECK_INT(dpc_day_parse("{\"type\":", 8, "Certaldo", NULL, z, 4, &n, why, sizeof(why)), ==,
               -EINVAL);
-    CHECK_INT(dpc_day_parse(missing, sizeof(missing) - 1, "Certaldo", NULL, z, 4, &n, why,
-                            sizeof(why)),
-              ==, -EPROTO);
+    CHECK_INT(
+        dpc_day_parse(missing, sizeof(missing) - 1, "Certaldo", NULL, z, 4, &n, why, sizeof(why)),
+        ==, -EPROTO);
     CHECK(strstr(why, "Per rischio idrogeologico") != NULL);
     CHECK_INT(dpc_day_parse("{}", DPC_MAX_BYTES + 1, "C", NULL, z, 4, &n, why, sizeof(why)), ==,
               -EMSGSIZE);
