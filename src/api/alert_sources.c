@@ -225,17 +225,19 @@ static bool read_conf(struct http_req *r, json_t *body, bool create, struct stor
         return false;
     if (s)
         c->on_change = s;
-    if (!in_list(c->on_change, on_changes))
+    if (!in_list(c->on_change, on_changes)) {
         return bad(r, "invalid_value", "'on_change' is draft, publish or publish-up-to.",
                    "on_change");
+    }
     if (!api__string(r, body, "up_to", false, 1, 16, &s))
         return false;
     if (s || json_is_null(json_object_get(body, "up_to")))
         c->up_to = s;
     if ((v = json_object_get(body, "interval_s"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 60 || json_integer_value(v) > 86400)
+        if (!json_is_integer(v) || json_integer_value(v) < 60 || json_integer_value(v) > 86400) {
             return bad(r, "invalid_value",
                        "'interval_s' is a whole number of seconds, 60 to 86400.", "interval_s");
+        }
         c->interval_s = json_integer_value(v);
     }
     if ((v = json_object_get(body, "official"))) {
@@ -253,10 +255,11 @@ static bool conf_valid(struct http_req *r, const struct store_source_conf *c)
         return bad(r, "invalid_url", "'url' must be an https URL without spaces.", "url");
     if (c->data_url && !url_ok(c->data_url))
         return bad(r, "invalid_url", "'data_url' must be an https URL without spaces.", "data_url");
-    if ((strcmp(c->on_change, "publish-up-to") == 0) != (c->up_to != NULL))
+    if ((strcmp(c->on_change, "publish-up-to") == 0) != (c->up_to != NULL)) {
         return bad(r, "invalid_value",
                    "'up_to' (a level) goes with on_change publish-up-to, and only with it.",
                    "up_to");
+    }
     if (c->up_to && !api__level(c->up_to))
         return bad(r, "invalid_value", "'up_to' is verde, giallo, arancione or rosso.", "up_to");
     return true;

@@ -189,9 +189,10 @@ void api__templates_list(struct http_req *r)
     rows = json_array();
     json_array_foreach(risks, i, rk)
     {
-        for (int rank = 1; rank <= 4; rank++)
+        for (int rank = 1; rank <= 4; rank++) {
             json_array_append_new(
                 rows, template_row(custom, json_string_value(json_object_get(rk, "code")), rank));
+        }
     }
     json_decref(risks);
     json_decref(custom);

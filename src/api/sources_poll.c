@@ -187,7 +187,7 @@ static int zone_for(struct apply *ap, const char *name, char *code, size_t codel
         bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9');
 
         if (ok || (o > 4 && code[o - 1] != '-'))
-            code[o++] = ok ? *c : '-';
+            code[o++] = (char)(ok ? *c : '-');
     }
     while (o > 4 && code[o - 1] == '-')
         o--;
@@ -389,9 +389,10 @@ static int poll_dpc(struct apply *ap, struct outbound_fetch *page, char *why, si
     int64_t midnight, next, after;
     int err;
 
-    if (dpc_find_id(page->body, page->len, id) || dpc_id_parse(id, &y, &mo, &d, &h, &mi))
+    if (dpc_find_id(page->body, page->len, id) || dpc_id_parse(id, &y, &mo, &d, &h, &mi)) {
         return snprintf(why, whylen, "no bulletin id (YYYYMMDD_HHMM) in %.300s", ap->s->url),
                -EPROTO;
+    }
     if (!ap->s->data_url)
         return snprintf(why, whylen, "a dpc-bulletin source needs data_url"), -EINVAL;
     if (ap->s->last_bulletin && !strcmp(ap->s->last_bulletin, id)) {
@@ -488,10 +489,11 @@ static int import_one(struct apply *ap, const char *url, char *why, size_t whyle
             needs_person(ap->s, x.a.level) || (x.a.level && !strcmp(x.a.level, "rosso") &&
                                                api__two_person_rule(ap->ps->rd, ap->o.id));
         err = store_alert_add(ap->ps->app->store, &x.a, NULL, NULL, NULL);
-        if (err == -EEXIST)
+        if (err == -EEXIST) {
             err = 0;
-        else if (!err)
+        } else if (!err) {
             ap->changed = true;
+        }
     }
     api__cap_import_release(&x);
     cap_msg_release(&m);
@@ -523,9 +525,10 @@ static void record(struct api_sources *ps, const struct src *s, const struct sto
 {
     int err = store_source_polled(ps->app->store, s->id, p, NULL, NULL);
 
-    if (err && err != -ENOENT)
+    if (err && err != -ENOENT) {
         log_warn("sources: cannot record the poll of source %lld: %s", (long long)s->id,
                  strerror(-err));
+    }
 }
 
 static void poll_one(struct api_sources *ps, const struct src *s)
@@ -543,10 +546,11 @@ static void poll_one(struct api_sources *ps, const struct src *s)
     snprintf(base, sizeof(base), "%s", *ps->app->set.public_url ? ps->app->set.public_url : "");
     if (!*base && ps->app->server)
         snprintf(base, sizeof(base), "http://%s", http_server_address(ps->app->server));
-    if (*ap.o.jurisdiction_id && !strpbrk(ap.o.jurisdiction_id, " ,<&"))
+    if (*ap.o.jurisdiction_id && !strpbrk(ap.o.jurisdiction_id, " ,<&")) {
         snprintf(ap.sender, sizeof(ap.sender), "%s", ap.o.jurisdiction_id);
-    else
+    } else {
         snprintf(ap.sender, sizeof(ap.sender), "%.300s/api/v1/orgs/%s", base, ap.o.slug);
+    }
     snprintf(ap.prefix, sizeof(ap.prefix),
              "urn:araldo:%.300s:%s:", strstr(base, "://") ? strstr(base, "://") + 3 : base,
              ap.o.slug);
@@ -556,12 +560,13 @@ static void poll_one(struct api_sources *ps, const struct src *s)
     }
     err = fetch(ps, s->url, s->etag, s->last_modified, &page, why, sizeof(why));
     if (!err && page.status == 200) {
-        if (!strcmp(s->kind, "dpc-bulletin"))
+        if (!strcmp(s->kind, "dpc-bulletin")) {
             err = poll_dpc(&ap, &page, why, sizeof(why));
-        else if (!strcmp(s->kind, "lamma-comune"))
+        } else if (!strcmp(s->kind, "lamma-comune")) {
             err = poll_lamma(&ap, &page, why, sizeof(why));
-        else
+        } else {
             err = poll_feed(&ap, &page, why, sizeof(why));
+        }
     }
     if (err) {
         p.error = why;

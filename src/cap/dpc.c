@@ -266,9 +266,10 @@ static int read_zone(const json_t *props, const char *name, struct dpc_zone *z, 
         if (!t)
             return fail(why, whylen, -EPROTO, "Zone '%.80s' has no \"%s\".", name, risk_prop[r]);
         z->level[r] = dpc_level_parse(t);
-        if (!z->level[r])
+        if (!z->level[r]) {
             return fail(why, whylen, -EPROTO, "Zone '%.80s', \"%s\": unknown level text '%.120s'.",
                         name, risk_prop[r], t);
+        }
     }
     return 0;
 }
@@ -311,10 +312,11 @@ int dpc_day_parse(const char *p, size_t len, const char *comune, const char *zon
             goto out;
         (*n)++;
     }
-    if (!*n)
+    if (!*n) {
         err = fail(why, whylen, -ENOENT, "No zone lists the Comune '%.80s'%s%.80s%s.",
                    comune ? comune : "", zone ? " or is named '" : "", zone ? zone : "",
                    zone ? "'" : "");
+    }
 out:
     json_decref(root);
     return err;

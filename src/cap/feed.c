@@ -114,10 +114,11 @@ int cap_feed_parse(const char *p, size_t len, struct cap_feed_entry *out, size_t
         goto out;
     }
     for (const xmlNode *c = list->children; c && *n < max; c = c->next) {
-        if (atom && cap__xml_is(c, "entry"))
+        if (atom && cap__xml_is(c, "entry")) {
             *n += (size_t)atom_entry(c, &out[*n]);
-        else if (!atom && cap__xml_is(c, "item"))
+        } else if (!atom && cap__xml_is(c, "item")) {
             *n += (size_t)rss_item(c, &out[*n]);
+        }
     }
 out:
     xmlFreeDoc(doc);

@@ -73,39 +73,46 @@ static int value_of(const xmlNode *n, const char *what, int *rank, char *why, si
     int r = v ? lamma_level_parse(v) : 0;
     int err = 0;
 
-    if (r < 0)
+    if (r < 0) {
         err = fail(why, whylen, -EPROTO, "%s: unknown value '%.60s'.", what, v);
-    else
+    } else {
         *rank = r;
+    }
     xmlFree(v);
+    return err;
+}
+
+/* One <rischio descr=…>: its level into `d` (a descr that is none of the six is ignored). */
+static int read_risk(const xmlNode *c, struct lamma_day *d, char *why, size_t whylen)
+{
+    char *descr = cap__xml_attr(c, "descr");
+    char what[96];
+    int err = 0;
+
+    for (size_t r = 0; descr && r < LAMMA_N_RISKS && !err; r++) {
+        if (!strcasecmp(descr, lamma_risk_code[r])) {
+            snprintf(what, sizeof(what), "Day %d, rischio %s", d->idday, lamma_risk_code[r]);
+            err = value_of(c, what, &d->level[r], why, whylen);
+        }
+    }
+    xmlFree(descr);
     return err;
 }
 
 static int read_day(const xmlNode *prev, struct lamma_day *d, char *why, size_t whylen)
 {
-    for (const xmlNode *c = prev->children; c; c = c->next) {
-        char *descr;
-        char what[96];
-        int err = 0;
+    char what[96];
+    int err = 0;
 
+    for (const xmlNode *c = prev->children; c && !err; c = c->next) {
         if (cap__xml_is(c, "allerta")) {
             snprintf(what, sizeof(what), "Day %d, <allerta>", d->idday);
             err = value_of(c, what, &d->allerta, why, whylen);
         } else if (cap__xml_is(c, "rischio")) {
-            descr = cap__xml_attr(c, "descr");
-            for (size_t r = 0; descr && r < LAMMA_N_RISKS; r++) {
-                if (!strcasecmp(descr, lamma_risk_code[r])) {
-                    snprintf(what, sizeof(what), "Day %d, rischio %s", d->idday,
-                             lamma_risk_code[r]);
-                    err = value_of(c, what, &d->level[r], why, whylen);
-                }
-            }
-            xmlFree(descr);
+            err = read_risk(c, d, why, whylen);
         }
-        if (err)
-            return err;
     }
-    return 0;
+    return err;
 }
 
 /* A daily <previsione>: its day into `out` (once per idday). */

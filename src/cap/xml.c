@@ -76,9 +76,10 @@ static int check_shape(struct shape *s, const xmlNode *n, unsigned depth)
             return fail(s->why, s->whylen, "Entities and DTDs are not accepted.");
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (depth > s->max_depth)
+        if (depth > s->max_depth) {
             return fail(s->why, s->whylen, "Elements are nested deeper than %u levels.",
                         s->max_depth);
+        }
         if (++s->elements > s->max_elements)
             return fail(s->why, s->whylen, "More than %u elements.", s->max_elements);
         if (check_shape(s, n->children, depth + 1))

@@ -14,8 +14,8 @@
 #include "core/compiler.h"
 
 /* libxml2's own (xmlDoc, xmlNode), declared so this header needs no libxml2 include path. */
-struct _xmlDoc;
-struct _xmlNode;
+struct _xmlDoc;  // NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
+struct _xmlNode; // NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 
 /*
  * Parse `len` bytes (UTF-8, no NUL, no DOCTYPE, at most `max_bytes`) into `*doc`, then check
