@@ -24,6 +24,8 @@ let fx;
 let origin;
 let srv;
 let op;
+let serverOpts;
+const hanging = []; // responses held open by { hang: true } files
 const call = (m, p, o) => api(srv.url, m, p, o);
 const ok = async (status, m, p, o) => {
   const r = await call(m, p, o);
@@ -44,21 +46,28 @@ before(async () => {
     seen.push({ path: req.url, inm: req.headers['if-none-match'] });
     const f = files.get(req.url);
     if (!f) { res.writeHead(404); res.end(); return; }
+    if (f.hang) { hanging.push(res); return; }
     if (f.etag && req.headers['if-none-match'] === f.etag) { res.writeHead(304, { etag: f.etag }); res.end(); return; }
     res.writeHead(f.status || 200, { 'content-type': 'application/json', ...(f.etag ? { etag: f.etag } : {}) });
     res.end(f.body);
   });
   await new Promise((resolve) => fx.listen(0, '127.0.0.1', resolve));
   origin = `https://127.0.0.1:${fx.address().port}`;
-  srv = await startServer({
+  serverOpts = {
     sets: { push_allow_hosts: '127.0.0.1', push_ca_file: certs.ca },
     env: { ARALDO_TEST_CLOCK_OFFSET_MS: String(PINNED - Date.now()) },
-  });
+  };
+  srv = await startServer(serverOpts);
   op = operatorToken(srv.data);
   await ok(201, 'POST', '/api/v1/orgs', { as: op, body: { slug: 'certaldo', name: 'Comune di Certaldo' } });
   await ok(201, 'POST', '/api/v1/orgs', { as: op, body: { slug: 'sora', name: 'Comune di Sora' } });
 });
-after(async () => { await srv?.stop(); srv?.cleanup(); fx?.close(); });
+after(async () => {
+  await srv?.stop();
+  srv?.cleanup();
+  for (const r of hanging) r.destroy();
+  fx?.close();
+});
 
 // Poll source `id` of `org` now and wait until its health shows a newer poll.
 async function pollNow(org, id) {
@@ -215,4 +224,32 @@ test('CAP feed: each linked document goes through the CAP import; unofficial one
     ['RT-1:temporali:giallo:pending', 'RT-2:temporali:giallo:pending']);
   await pollNow('certaldo', s.id);
   assert.equal((await alertsOf('certaldo')).filter((a) => a.imported).length, 2);
+});
+
+test('a server killed in the middle of a poll, restarted and polled again, publishes nothing twice', async () => {
+  await ok(201, 'POST', '/api/v1/orgs', { as: op, body: { slug: 'gambassi', name: 'Comune di Gambassi Terme' } });
+  serveDpc('20261204_1430');
+  files.set('/geojson/20261204_1430_tomorrow.json', { hang: true });
+  const s = await ok(201, 'POST', '/api/v1/orgs/gambassi/alert-sources', {
+    as: op, body: { kind: 'dpc-bulletin', url: `${origin}/bollettino`, data_url: `${origin}/geojson/{id}_{day}.json`, on_change: 'publish' },
+  });
+  seen.length = 0;
+  await ok(202, 'POST', `/api/v1/orgs/gambassi/alert-sources/${s.id}/poll`, { as: op });
+  // Today's file was read and its alerts stored before the poller asked for tomorrow's.
+  for (let i = 0; i < 300 && !seen.some((r) => r.path.endsWith('_tomorrow.json')); i++) await sleep(100);
+  assert.ok(seen.some((r) => r.path.endsWith('_tomorrow.json')), 'the poll reached the second day file');
+  const half = await alertsOf('gambassi');
+  assert.equal(half.length, 2, JSON.stringify(half.map((a) => [a.risk, a.level])));
+  await srv.kill();
+  const first = srv;
+  srv = await startServer({ ...serverOpts, data: first.data });
+  srv.cleanup = () => first.cleanup();
+  const mid = await ok(200, 'GET', `/api/v1/orgs/gambassi/alert-sources/${s.id}`, { as: op });
+  assert.equal(mid.health.last_bulletin, null); // the interrupted poll recorded nothing
+  serveDpc('20261204_1430');
+  const h = await pollNow('gambassi', s.id);
+  assert.equal(h.health.last_bulletin, '20261204_1430');
+  const all = await alertsOf('gambassi');
+  assert.equal(all.length, 4, JSON.stringify(all.map((a) => [a.risk, a.level, a.onset])));
+  assert.equal(new Set(all.map((a) => a.identifier)).size, 4);
 });
