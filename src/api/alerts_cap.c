@@ -182,6 +182,8 @@ void api__alert_cap_get(struct http_req *r, int64_t id)
     m.status = (char *)str_of(v, "status");
     m.msg_type = (char *)str_of(v, "msg_type");
     m.scope = (char *)"Public";
+    /* An alert from an official source credits it (CC-BY): "Fonte: Dipartimento …". */
+    m.source = (char *)json_string_value(json_object_get(json_object_get(v, "source"), "credit"));
     m.references = rc.len ? refs : NULL;
     fill_infos(&m, v, &o, &t);
     fill_areas(&m.info[0], json_object_get(v, "areas"));

@@ -39,6 +39,10 @@ struct api_settings {
     /* citizen reports filed without an API key, per hour: per follower token, per address */
     unsigned reports_per_follower_per_hour;
     unsigned reports_per_ip_per_hour;
+    long alert_source_stale_hours; /* an alert source without a good fetch this long is stale */
+    long alert_source_timeout_s;   /* one request to an alert source */
+    long alert_source_max_bytes;   /* largest answer read from an alert source */
+    bool alert_source_schedule;    /* false: poll only when staff ask */
     /* Web Push (api/push.c, api/push_queue.c; docs/PUSH.md) */
     const char *push_contact;     /* VAPID sub: "mailto:..." or "https://..." */
     const char *push_allow_hosts; /* hosts exempt from the address rule (tests, intranets) */
@@ -67,7 +71,8 @@ struct api_app {
     struct ratelimit *reports_by_token;
     struct ratelimit *reports_by_ip;
     struct api_key_rates *key_rates;
-    struct api_push *push; /* Web Push (api/push_queue.c): api_push_start/stop */
+    struct api_push *push;       /* Web Push (api/push_queue.c): api_push_start/stop */
+    struct api_sources *sources; /* alert-source poller (api/sources_poll.c) */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */
@@ -94,6 +99,15 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n);
  * start. Stop joins the thread (a store call in progress finishes first); NULL is a no-op.
  * Call stop before store_close(). Main thread.
  */
+/*
+ * The alert-source poller (api/sources_poll.c): a thread polling every org's official alert
+ * sources (docs/ALERTS.md). Start after the store and the HTTP server (its links name the
+ * server's address); returns NULL with one line in `err`. Stop before the store closes.
+ */
+struct api_sources;
+struct api_sources *api_sources_start(struct api_app *app, char *err, size_t errlen);
+void api_sources_stop(struct api_sources *s);
+
 struct api_jobs;
 struct api_jobs *api_jobs_start(struct api_app *app);
 void api_jobs_stop(struct api_jobs *j);

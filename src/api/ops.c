@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/push_int.h"
+#include "api/sources_int.h"
 #include "core/buf.h"
 #include "fanout/fanout.h"
 
@@ -220,6 +221,8 @@ static void metrics(struct http_req *r)
     err = write_metrics(api__app(r), &out);
     if (!err)
         err = api__push_metrics(api__app(r), api__reader(r), &out);
+    if (!err)
+        err = api__sources_metrics(api__app(r), api__reader(r), &out);
     if (err) {
         api__errno(r, err, "metrics");
     } else {

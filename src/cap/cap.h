@@ -57,6 +57,7 @@ struct cap_info {
  */
 struct cap_msg {
     char *identifier, *sender, *sent, *status, *msg_type, *scope, *note;
+    char *source;     /* <source>: where the alert's data comes from (a credit), or NULL */
     char *references; /* "sender,identifier,sent" entries separated by spaces */
     struct cap_info info[CAP_MAX_INFO];
     size_t n_info;

@@ -190,6 +190,10 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->reactions_per_ip_per_minute = (unsigned)conf->reactions_per_ip_per_minute;
     set->reports_per_follower_per_hour = (unsigned)conf->reports_per_follower_per_hour;
     set->reports_per_ip_per_hour = (unsigned)conf->reports_per_ip_per_hour;
+    set->alert_source_stale_hours = conf->alert_source_stale_hours;
+    set->alert_source_timeout_s = conf->alert_source_timeout_s;
+    set->alert_source_max_bytes = conf->alert_source_max_bytes;
+    set->alert_source_schedule = conf->alert_source_schedule;
     set->public_url = conf->public_url;
     set->data_dir = conf->data_dir;
     set->media_image_max = (size_t)conf->media_image_max_bytes;
@@ -331,6 +335,20 @@ static const struct cli_command cmd_serve_help = {
     serve_opts,
 };
 
+/*
+ * The jobs thread, and the alert-source poller (after the server is up: alerts it makes name
+ * the server's address when public_url is unset). A poller that cannot start is logged: the
+ * rest of the service runs without it.
+ */
+static struct api_jobs *start_background(struct api_app *app)
+{
+    char err[512];
+
+    if (!api_sources_start(app, err, sizeof(err)))
+        log_warn("serve: %s; official alert sources are not polled", err);
+    return api_jobs_start(app);
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
     struct api_settings set = { 0 };
@@ -388,7 +406,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         return 1;
     }
     app.server = srv;
-    jobs = api_jobs_start(&app); /* scheduled posts, retention */
+    jobs = start_background(&app); /* scheduled posts, retention, alert sources */
     printf("listening on http://%s\n", http_server_address(srv));
     fflush(stdout);
     log_info("serve: %u workers, data in '%s'", ho.workers, c->conf.data_dir);
@@ -396,6 +414,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
         ;
     log_info("serve: %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    api_sources_stop(app.sources); /* a poll in flight ends within alert_source_timeout_s */
     api_jobs_stop(jobs);
     http_server_stop(srv);
     /*

@@ -124,6 +124,21 @@ static const struct conf_def defs[] = {
     { "media_keep_originals", CONF_BOOL, FIELD(media_keep_originals), "false", 0, 0, NULL,
       "Also keep each uploaded photo as sent, with its metadata (GPS position included); only "
       "the processed sizes are ever served." },
+    { "alert_source_stale_hours", CONF_LONG, FIELD(alert_source_stale_hours), "26", 1, 720, NULL,
+      "Hours without a successful fetch after which an official alert source (DPC bulletin, "
+      "LaMMA, CAP feed) is stale: its health says so and the org's staff are warned (a bulletin "
+      "is issued daily, so a day plus two hours)." },
+    { "alert_source_timeout_s", CONF_LONG, FIELD(alert_source_timeout_s), "30", 1, 600, NULL,
+      "Seconds allowed for one request to an official alert source (connecting included); "
+      "past it the poll fails and the source's health shows the error." },
+    { "alert_source_max_bytes", CONF_LONG, FIELD(alert_source_max_bytes), "33554432", 65536,
+      268435456, NULL,
+      "Largest answer read from an official alert source, after decompression (a DPC day file "
+      "is about 6 MB); a larger one fails the poll." },
+    { "alert_source_schedule", CONF_BOOL, FIELD(alert_source_schedule), "true", 0, 0, NULL,
+      "Poll each official alert source every interval_s; false polls one only when staff ask "
+      "(POST .../alert-sources/{id}/poll), for test and staging servers that must not call "
+      "out." },
     { "push_contact", CONF_STR, FIELD(push_contact), "", 0, 0, NULL,
       "Web Push: the operator's contact sent to push services in every VAPID token (RFC 8292), "
       "a mailto: or https: URL; empty: public_url, else mailto:admin@localhost (Apple refuses "

@@ -53,6 +53,10 @@ struct conf {
     long media_max_pixels;
     long media_workers;
     bool media_keep_originals;
+    long alert_source_stale_hours;
+    long alert_source_timeout_s;
+    long alert_source_max_bytes;
+    bool alert_source_schedule;
     char *push_contact;
     char *push_allow_hosts;
     char *push_ca_file;

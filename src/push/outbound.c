@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,4 +366,146 @@ int outbound_easy_setup(const struct outbound_policy *p, CURL *h, const char *ur
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max_response_bytes);
     return 0;
+}
+
+/* ---- a GET that keeps its body (alert sources, CAP feeds) ---- */
+
+struct fetch_xfer {
+    struct outbound_xfer x; /* first: the policy's callbacks get this pointer */
+    struct outbound_fetch *f;
+    size_t cap;
+    bool too_big;
+};
+
+static size_t body_keep(const char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct fetch_xfer *fx = userdata;
+    struct outbound_fetch *f = fx->f;
+    size_t n = size * nmemb;
+
+    if (f->len + n > f->max) {
+        fx->too_big = true;
+        return 0; /* aborts the transfer */
+    }
+    if (f->len + n + 1 > fx->cap) {
+        while (f->len + n + 1 > fx->cap)
+            fx->cap = fx->cap ? fx->cap * 2 : 16384;
+        f->body = xrealloc(f->body, fx->cap);
+    }
+    memcpy(f->body + f->len, ptr, n);
+    f->len += n;
+    f->body[f->len] = '\0';
+    return n;
+}
+
+/* ETag and Last-Modified into `f`, each only when it fits whole. */
+static size_t header_keep(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct fetch_xfer *fx = userdata;
+    size_t n = size * nitems;
+    static const struct {
+        const char *name;
+        size_t off, cap;
+    } keep[] = {
+        { "ETag:", offsetof(struct outbound_fetch, etag),
+          sizeof(((struct outbound_fetch *)0)->etag) },
+        { "Last-Modified:", offsetof(struct outbound_fetch, last_modified),
+          sizeof(((struct outbound_fetch *)0)->last_modified) },
+    };
+
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+        size_t k = strlen(keep[i].name);
+        const char *v = buf + k;
+        size_t vn;
+
+        if (n <= k || strncasecmp(buf, keep[i].name, k) != 0)
+            continue;
+        while (v < buf + n && (*v == ' ' || *v == '\t'))
+            v++;
+        vn = (size_t)(buf + n - v);
+        while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
+            vn--;
+        if (vn < keep[i].cap) {
+            memcpy((char *)fx->f + keep[i].off, v, vn);
+            ((char *)fx->f + keep[i].off)[vn] = '\0';
+        }
+    }
+    return n;
+}
+
+int outbound_fetch(const struct outbound_policy *p, const char *url, const char *etag,
+                   const char *last_modified, size_t max_bytes, struct outbound_fetch *out,
+                   char *why, size_t whylen)
+{
+    struct fetch_xfer fx = { .f = out };
+    struct curl_slist *hdr = NULL;
+    char line[320];
+    CURL *h = NULL;
+    CURLcode rc;
+    int err;
+
+    memset(out, 0, sizeof(*out));
+    out->max = max_bytes;
+    snprintf(why, whylen, "%s", "");
+    err = outbound_url_check(p, url);
+    if (err) {
+        snprintf(why, whylen, "%s",
+                 err == -EPERM          ? "the address is not public and not in push_allow_hosts"
+                 : err == -EHOSTUNREACH ? "the host name does not resolve"
+                                        : "not an https URL");
+        return err;
+    }
+    h = curl_easy_init();
+    if (!h)
+        return -ENOMEM;
+    err = outbound_easy_setup(p, h, url, &fx.x);
+    if (err)
+        goto out;
+    if (etag && *etag && strlen(etag) < 300) {
+        snprintf(line, sizeof(line), "If-None-Match: %s", etag);
+        hdr = curl_slist_append(hdr, line);
+    }
+    if (last_modified && *last_modified && strlen(last_modified) < 280) {
+        snprintf(line, sizeof(line), "If-Modified-Since: %s", last_modified);
+        hdr = curl_slist_append(hdr, line);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_keep);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &fx);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_keep);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &fx);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "araldo (alert sources)");
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    if (fx.x.refused) {
+        snprintf(why, whylen, "%s", "the address is not public and not in push_allow_hosts");
+        err = -EPERM;
+    } else if (fx.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(why, whylen, "the answer is larger than %zu bytes", max_bytes);
+        err = -EMSGSIZE;
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(why, whylen, "%s", "no complete answer in time");
+        err = -ETIMEDOUT;
+    } else if (rc != CURLE_OK) {
+        snprintf(why, whylen, "%s", curl_easy_strerror(rc));
+        err = -EIO;
+    }
+out:
+    if (err || out->status != 200) {
+        free(out->body);
+        out->body = NULL;
+        out->len = 0;
+    }
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    return err;
+}
+
+void outbound_fetch_release(struct outbound_fetch *f)
+{
+    free(f->body);
+    f->body = NULL;
+    f->len = 0;
 }

@@ -95,4 +95,30 @@ struct outbound_xfer {
 MUST_CHECK int outbound_easy_setup(const struct outbound_policy *p, CURL *h, const char *url,
                                    struct outbound_xfer *x);
 
+/* What outbound_fetch got. */
+struct outbound_fetch {
+    long status; /* HTTP status; 0 when there was no answer */
+    char *body;  /* 200: the body, NUL-terminated (free); else NULL */
+    size_t len;
+    char etag[256]; /* the answer's validators, "" when absent or too long */
+    char last_modified[64];
+    /* members below are private */
+    size_t max;
+};
+
+/*
+ * GET `url` under policy `p` with outbound_easy_setup's rules (the address check before and at
+ * connect time, TLS verified, no redirects), conditionally when `etag` or `last_modified` is
+ * given (If-None-Match, If-Modified-Since), keeping at most `max_bytes` of body (gzip is
+ * accepted; the cap counts decoded bytes). BLOCKS for up to the policy's timeout: a thread of
+ * its own, never an event loop. Returns 0 with `out->status` (200 with a body, 304, or another
+ * status without one), -EINVAL for a URL outbound_url_parse refuses, -EPERM for an address
+ * that is not allowed, -EHOSTUNREACH, -EMSGSIZE past `max_bytes`, -ETIMEDOUT, or -EIO (TLS,
+ * connection) with curl's reason in `why`. Release `out` with outbound_fetch_release.
+ */
+MUST_CHECK int outbound_fetch(const struct outbound_policy *p, const char *url, const char *etag,
+                              const char *last_modified, size_t max_bytes,
+                              struct outbound_fetch *out, char *why, size_t whylen);
+void outbound_fetch_release(struct outbound_fetch *f);
+
 #endif

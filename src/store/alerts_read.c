@@ -338,14 +338,15 @@ json_t *store_alert_json(const struct store_alert *a)
         json_array_append_new(refs_out, id_json(json_integer_value(it)));
     snprintf(cap, sizeof(cap), "/api/v1/alerts/%lld.cap", (long long)a->id);
     v = json_pack("{s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:O?, s:s, s:s, s:o, s:o, s:o, s:O?,"
-                  " s:O?, s:o, s:s, s:o, s:b, s:s}",
+                  " s:O?, s:o, s:s, s:o, s:b, s:s, s:O*}",
                   "id", id_json(a->id), "org", a->org, "identifier", a->identifier, "sender",
                   a->sender, "sent", time_json(a->sent_ms), "status", a->status, "msg_type",
                   a->msg_type, "risk", a->risk, "risk_name", json_object_get(doc, "risk_name"),
                   "level", a->level, "phase", a->phase, "onset", time_json(a->onset_ms), "expires",
                   time_json(a->expires_ms), "zones", zones, "areas", areas, "info",
                   json_object_get(doc, "info"), "references", refs_out, "state", a->state,
-                  "replaced_by", id_json(a->replaced_by), "imported", a->imported, "cap_url", cap);
+                  "replaced_by", id_json(a->replaced_by), "imported", a->imported, "cap_url", cap,
+                  "source", json_object_get(doc, "source"));
     json_decref(doc);
     json_decref(refs);
     return v;

@@ -138,6 +138,15 @@ const rows = () => [
   ['GET', '/api/v1/orgs/comune-a/alerts/current?status=Exercise', [404, 404, 404, 200, 200, 200, 200]],
   ['GET', '/api/v1/orgs/comune-a/alerts.atom', PUBLIC],
   ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert()}` }), PUBLIC],
+  // official alert sources and templates (issue 14): the org's admins and civil_protection
+  // staff; staff of another org do not learn they exist (404)
+  ['GET', '/api/v1/orgs/comune-a/alert-sources', [401, 401, 404, 403, 403, 200, 200]],
+  ['POST', () => ({ path: '/api/v1/orgs/comune-a/alert-sources', body: { kind: 'lamma-comune', comune: 'Certaldo' } }), [401, 401, 404, 403, 403, 201, 201]],
+  ['GET', async () => ({ path: `/api/v1/orgs/comune-a/alert-sources/${await source()}` }), [401, 401, 404, 403, 403, 200, 200]],
+  ['PATCH', async () => ({ path: `/api/v1/orgs/comune-a/alert-sources/${await source()}`, body: { interval_s: 900 } }), [401, 401, 404, 403, 403, 200, 200]],
+  ['DELETE', async () => ({ path: `/api/v1/orgs/comune-a/alert-sources/${await source(true)}` }), [401, 401, 404, 403, 403, 204, 204]],
+  ['GET', '/api/v1/orgs/comune-a/alert-templates', [401, 401, 404, 403, 403, 200, 200]],
+  ['PUT', () => ({ path: '/api/v1/orgs/comune-a/alert-templates/vento/giallo', body: { language: 'it', instruction: 'Fissate gli oggetti sui balconi.' } }), [401, 401, 404, 403, 403, 200, 200]],
   ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert()}.cap` }), PUBLIC],
   ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert({ status: 'Exercise' })}` }), [404, 404, 404, 200, 200, 200, 200]],
   ['POST', async () => ({ path: `/api/v1/alerts/${await pendingAlert()}/approve` }), [401, 401, 404, 403, 403, 403, 200]],
@@ -181,6 +190,16 @@ const rows = () => [
     return { path: `/api/v1/reports/follow/${r.token}/reopen`, body: {} };
   }, [204, 204, 204, 204, 204, 204, 204]],
 ];
+
+// Alert sources of org A: one shared by the reads and PATCH, a fresh one for each DELETE (an org
+// has at most 16).
+let sharedSource;
+const source = async (fresh = false) => {
+  if (sharedSource && !fresh) return sharedSource;
+  const s = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/alert-sources', { as: w.tok.org_admin, body: { kind: 'cap-feed' } });
+  if (!fresh) sharedSource = s.id;
+  return s.id;
+};
 
 // Alerts: a fresh zone of org A, and alerts in it published (or left pending) by its org admin.
 const zone = async () => (await w.ok(201, 'POST', '/api/v1/orgs/comune-a/zones', { as: w.tok.org_admin, body: { code: w.unique('Z'), name: 'Zona' } })).code;

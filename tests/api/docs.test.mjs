@@ -227,6 +227,7 @@ function errorTable() {
 const OPAQUE_OK = [
   'src/api/alerts.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
   'src/api/alerts_org.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
+  'src/api/alert_sources.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
   'src/api/channels.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
   'src/api/channels.c: http_respond_error(r, 410, code,', // api__invite_gone(): *code = "..."
   'src/api/orgs.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)

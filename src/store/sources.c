@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Alert sources and norme-di-comportamento templates (store/sources.h). A source's health is
+ * written by the poller with store_source_polled, outside the audit log: it changes every few
+ * minutes and says nothing about what a person did.
+ */
+#include "store/sources.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "store/shared_int.h"
+#include "store/store_int.h"
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s) {
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+static const char *col_or_null(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
+                                                     : (const char *)sqlite3_column_text(st, i);
+}
+
+/* ---- sources ---- */
+
+struct source_w {
+    struct store_write w;
+    int64_t actor_id, org_id, id;
+    bool del;
+    struct store_source_conf c; /* owned copies */
+};
+
+static int source_count(struct store_tx *tx, int64_t org_id, int64_t *n)
+{
+    sqlite3_stmt *st =
+        store__stmt(tx->stmts, "SELECT count(*) FROM alert_sources WHERE org_id = ?1");
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    store__stmt_done(st);
+    return rc == SQLITE_ROW ? 0 : store__errno(tx->db, rc, "source count");
+}
+
+static void bind_conf(sqlite3_stmt *st, const struct store_source_conf *c)
+{
+    sqlite3_bind_text(st, 3, c->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->url, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 5, c->data_url);
+    sqlite3_bind_int64(st, 6, c->interval_s);
+    sqlite3_bind_text(st, 7, c->on_change, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 8, c->up_to);
+    sqlite3_bind_text(st, 9, c->comune, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 10, c->zone);
+    sqlite3_bind_int(st, 11, c->official ? 1 : 0);
+}
+
+static int source_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char ins[] = "INSERT INTO alert_sources (org_id, kind, url, data_url, interval_s,"
+                              " on_change, up_to, comune, zone, official, created_ms, updated_ms)"
+                              " VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)";
+    static const char upd[] = "UPDATE alert_sources SET kind = ?3, url = ?4, data_url = ?5,"
+                              " interval_s = ?6, on_change = ?7, up_to = ?8, comune = ?9,"
+                              " zone = ?10, official = ?11, updated_ms = ?12"
+                              " WHERE org_id = ?1 AND id = ?2";
+    static const char del[] = "DELETE FROM alert_sources WHERE org_id = ?1 AND id = ?2";
+    struct source_w *s = container_of(w, struct source_w, w);
+    sqlite3_stmt *st;
+    char target[40];
+    int64_t n = 0;
+    int err;
+
+    if (!s->id && !s->del) {
+        err = source_count(tx, s->org_id, &n);
+        if (err)
+            return err;
+        if (n >= STORE_SOURCES_MAX)
+            return -EMLINK;
+    }
+    st = store__stmt(tx->stmts, s->del ? del : s->id ? upd : ins);
+    if (st) {
+        sqlite3_bind_int64(st, 1, s->org_id);
+        sqlite3_bind_int64(st, 2, s->id);
+        if (!s->del) {
+            bind_conf(st, &s->c);
+            sqlite3_bind_int64(st, 12, tx->now_ms);
+        }
+    }
+    err = store__step_done(tx->db, st, "alert_source");
+    if (!err && s->id && sqlite3_changes(tx->db) == 0)
+        err = -ENOENT;
+    if (err)
+        return err == -EEXIST ? -EINVAL : err;
+    *id = s->id ? s->id : sqlite3_last_insert_rowid(tx->db);
+    snprintf(target, sizeof(target), "alert_source:%lld", (long long)*id);
+    return store__audit(tx, s->org_id, s->actor_id,
+                        s->del  ? "alert_source.delete"
+                        : s->id ? "alert_source.update"
+                                : "alert_source.create",
+                        target, NULL);
+}
+
+static void source_free(struct store_write *w)
+{
+    struct source_w *s = container_of(w, struct source_w, w);
+
+    free((char *)s->c.kind);
+    free((char *)s->c.url);
+    free((char *)s->c.data_url);
+    free((char *)s->c.on_change);
+    free((char *)s->c.up_to);
+    free((char *)s->c.comune);
+    free((char *)s->c.zone);
+    free(s);
+}
+
+static const struct store_write_op source_op = { "alert_source", source_apply, source_free };
+
+static bool conf_ok(const struct store_source_conf *c)
+{
+    return c->kind && c->url && strlen(c->url) <= STORE_SOURCE_URL_MAX &&
+           (!c->data_url || strlen(c->data_url) <= STORE_SOURCE_URL_MAX) && c->on_change &&
+           c->comune && *c->comune && c->interval_s >= 60 && c->interval_s <= 86400;
+}
+
+int store_source_put(struct store *s, int64_t actor_id, int64_t org_id, int64_t id,
+                     const struct store_source_conf *c, store_done_fn *done, void *ctx)
+{
+    struct source_w *w;
+
+    if (!conf_ok(c) || id < 0)
+        return -EINVAL;
+    w = xcalloc(1, sizeof(*w));
+    w->w.op = &source_op;
+    w->actor_id = actor_id;
+    w->org_id = org_id;
+    w->id = id;
+    w->c = (struct store_source_conf){
+        .kind = xstrdup(c->kind),
+        .url = xstrdup(c->url),
+        .data_url = dup_or_null(c->data_url),
+        .interval_s = c->interval_s,
+        .on_change = xstrdup(c->on_change),
+        .up_to = dup_or_null(c->up_to),
+        .comune = xstrdup(c->comune),
+        .zone = dup_or_null(c->zone),
+        .official = c->official,
+    };
+    return store__submit(s, &w->w, done, ctx, NULL);
+}
+
+int store_source_delete(struct store *s, int64_t actor_id, int64_t org_id, int64_t id,
+                        store_done_fn *done, void *ctx)
+{
+    struct source_w *w;
+
+    if (id <= 0)
+        return -ENOENT;
+    w = xcalloc(1, sizeof(*w));
+    w->w.op = &source_op;
+    w->actor_id = actor_id;
+    w->org_id = org_id;
+    w->id = id;
+    w->del = true;
+    return store__submit(s, &w->w, done, ctx, NULL);
+}
+
+struct source_cb {
+    store_source_fn *each;
+    void *ctx;
+};
+
+int store_source_list(struct store_reader *r, int64_t org_id, int64_t id, store_source_fn *each,
+                      void *ctx)
+{
+    static const char sql[] =
+        "SELECT id, org_id, kind, url, data_url, interval_s, on_change, up_to, comune, zone,"
+        " official, etag, last_modified, last_bulletin, last_error, coalesce(last_ok_ms, 0),"
+        " coalesce(last_change_ms, 0), coalesce(last_error_ms, 0), created_ms, updated_ms"
+        " FROM alert_sources WHERE (?1 = 0 OR org_id = ?1) AND (?2 = 0 OR id = ?2) ORDER BY id";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    unsigned n = 0;
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_int64(st, 2, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_source src = {
+            .id = sqlite3_column_int64(st, 0),
+            .org_id = sqlite3_column_int64(st, 1),
+            .conf = {
+                .kind = col_or_null(st, 2),
+                .url = col_or_null(st, 3),
+                .data_url = col_or_null(st, 4),
+                .interval_s = sqlite3_column_int64(st, 5),
+                .on_change = col_or_null(st, 6),
+                .up_to = col_or_null(st, 7),
+                .comune = col_or_null(st, 8),
+                .zone = col_or_null(st, 9),
+                .official = sqlite3_column_int(st, 10) != 0,
+            },
+            .etag = col_or_null(st, 11),
+            .last_modified = col_or_null(st, 12),
+            .last_bulletin = col_or_null(st, 13),
+            .last_error = col_or_null(st, 14),
+            .last_ok_ms = sqlite3_column_int64(st, 15),
+            .last_change_ms = sqlite3_column_int64(st, 16),
+            .last_error_ms = sqlite3_column_int64(st, 17),
+            .created_ms = sqlite3_column_int64(st, 18),
+            .updated_ms = sqlite3_column_int64(st, 19),
+        };
+
+        each(ctx, &src);
+        n++;
+    }
+    store__stmt_done(st);
+    if (rc != SQLITE_DONE)
+        return store__errno(r->db, rc, "alert_source list");
+    return id && !n ? -ENOENT : 0;
+}
+
+/* ---- a poll's outcome ---- */
+
+struct polled_w {
+    struct store_write w;
+    int64_t id;
+    bool ok, changed;
+    char *error, *etag, *last_modified, *bulletin;
+};
+
+static int polled_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char ok[] =
+        "UPDATE alert_sources SET last_ok_ms = ?2, etag = ?3, last_modified = ?4,"
+        " last_bulletin = coalesce(?5, last_bulletin),"
+        " last_change_ms = CASE WHEN ?6 THEN ?2 ELSE last_change_ms END WHERE id = ?1";
+    static const char bad[] = "UPDATE alert_sources SET last_error = ?7, last_error_ms = ?2"
+                              " WHERE id = ?1";
+    struct polled_w *p = container_of(w, struct polled_w, w);
+    sqlite3_stmt *st = store__stmt(tx->stmts, p->ok ? ok : bad);
+    int err;
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, p->id);
+        sqlite3_bind_int64(st, 2, tx->now_ms);
+        if (p->ok) {
+            bind_text_or_null(st, 3, p->etag);
+            bind_text_or_null(st, 4, p->last_modified);
+            bind_text_or_null(st, 5, p->bulletin);
+            sqlite3_bind_int(st, 6, p->changed ? 1 : 0);
+        } else {
+            sqlite3_bind_text(st, 7, p->error ? p->error : "error", -1, SQLITE_STATIC);
+        }
+    }
+    err = store__step_done(tx->db, st, "alert_source poll");
+    if (!err && sqlite3_changes(tx->db) == 0)
+        err = -ENOENT;
+    *id = p->id;
+    return err;
+}
+
+static void polled_free(struct store_write *w)
+{
+    struct polled_w *p = container_of(w, struct polled_w, w);
+
+    free(p->error);
+    free(p->etag);
+    free(p->last_modified);
+    free(p->bulletin);
+    free(p);
+}
+
+static const struct store_write_op polled_op = { "alert_source_poll", polled_apply, polled_free };
+
+int store_source_polled(struct store *s, int64_t id, const struct store_source_poll *p,
+                        store_done_fn *done, void *ctx)
+{
+    struct polled_w *w = xcalloc(1, sizeof(*w));
+
+    w->w.op = &polled_op;
+    w->id = id;
+    w->ok = p->ok;
+    w->changed = p->changed;
+    if (p->error) {
+        size_t n = strnlen(p->error, STORE_SOURCE_ERROR_MAX);
+
+        while (n && n < strlen(p->error) && ((unsigned char)p->error[n] & 0xc0) == 0x80)
+            n--; /* never cut a UTF-8 sequence */
+        w->error = xcalloc(1, n + 1);
+        memcpy(w->error, p->error, n);
+    }
+    w->etag = dup_or_null(p->etag);
+    w->last_modified = dup_or_null(p->last_modified);
+    w->bulletin = dup_or_null(p->bulletin);
+    return store__submit(s, &w->w, done, ctx, NULL);
+}
+
+/* ---- templates ---- */
+
+struct template_w {
+    struct store_write w;
+    int64_t actor_id, org_id;
+    char *risk, *level, *language, *instruction; /* instruction NULL: delete */
+};
+
+static int template_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char put[] =
+        "INSERT INTO alert_templates (org_id, risk, level, language, instruction, updated_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (org_id, risk, level, language)"
+        " DO UPDATE SET instruction = excluded.instruction, updated_ms = excluded.updated_ms";
+    static const char del[] = "DELETE FROM alert_templates WHERE org_id = ?1 AND risk = ?2"
+                              " AND level = ?3 AND language = ?4";
+    struct template_w *t = container_of(w, struct template_w, w);
+    sqlite3_stmt *st = store__stmt(tx->stmts, t->instruction ? put : del);
+    char target[128];
+    int err;
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, t->org_id);
+        sqlite3_bind_text(st, 2, t->risk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, t->level, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, t->language, -1, SQLITE_STATIC);
+        if (t->instruction) {
+            sqlite3_bind_text(st, 5, t->instruction, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 6, tx->now_ms);
+        }
+    }
+    err = store__step_done(tx->db, st, "alert_template");
+    if (err)
+        return err;
+    *id = 0;
+    snprintf(target, sizeof(target), "alert_template:%s/%s/%s", t->risk, t->level, t->language);
+    return store__audit(tx, t->org_id, t->actor_id,
+                        t->instruction ? "alert_template.put" : "alert_template.delete", target,
+                        NULL);
+}
+
+static void template_free(struct store_write *w)
+{
+    struct template_w *t = container_of(w, struct template_w, w);
+
+    free(t->risk);
+    free(t->level);
+    free(t->language);
+    free(t->instruction);
+    free(t);
+}
+
+static const struct store_write_op template_op = { "alert_template", template_apply,
+                                                   template_free };
+
+int store_template_put(struct store *s, int64_t actor_id, int64_t org_id, const char *risk,
+                       const char *level, const char *language, const char *instruction,
+                       store_done_fn *done, void *ctx)
+{
+    struct template_w *t;
+
+    if (!risk || !*risk || !level || !language || strlen(language) < 2 ||
+        strlen(language) > STORE_TEMPLATE_LANG_MAX || (instruction && !*instruction))
+        return -EINVAL;
+    t = xcalloc(1, sizeof(*t));
+    t->w.op = &template_op;
+    t->actor_id = actor_id;
+    t->org_id = org_id;
+    t->risk = xstrdup(risk);
+    t->level = xstrdup(level);
+    t->language = xstrdup(language);
+    t->instruction = dup_or_null(instruction);
+    return store__submit(s, &t->w, done, ctx, NULL);
+}
+
+int store_template_list(struct store_reader *r, int64_t org_id, store_template_fn *each, void *ctx)
+{
+    static const char sql[] = "SELECT risk, level, language, instruction FROM alert_templates"
+                              " WHERE org_id = ?1 ORDER BY risk, level, language";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        each(ctx, col_or_null(st, 0), col_or_null(st, 1), col_or_null(st, 2), col_or_null(st, 3));
+    store__stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "alert_template list");
+}
