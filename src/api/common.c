@@ -51,7 +51,8 @@ const struct http_route *api_routes(size_t *n)
         &api_ops_routes,       &api_tokens_routes,  &api_accounts_routes, &api_channels_routes,
         &api_followers_routes, &api_posts_routes,   &api_media_routes,    &api_reactions_routes,
         &api_polls_routes,     &api_stream_routes,  &api_pages_routes,    &api_alerts_routes,
-        &api_open311_routes,   &api_reports_routes, &api_push_routes,     &api_console_routes, &api_sources_routes,
+        &api_open311_routes,   &api_reports_routes, &api_push_routes,     &api_console_routes,
+        &api_sources_routes,
     };
 
     if (!count) {
