@@ -11,7 +11,7 @@ endif
 BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := libuv sqlite3 jansson libcrypto libargon2 vips libqrencode libxml-2.0 libcurl
+PKGS := libuv sqlite3 jansson libcrypto libargon2 vips libqrencode libxml-2.0 libcurl zlib
 
 WARN := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings -Wpointer-arith \

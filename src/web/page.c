@@ -37,6 +37,12 @@ static void head(struct html *h, const struct web_page *p)
      * from a link can be installed as the app. */
     html_tag(h, "<meta name=\"theme-color\" content=\"#0066cc\">\n"
                 "<link rel=\"stylesheet\" href=\"/css/araldo.css\">\n"
+                /* The stylesheet's fonts, fetched with it rather than after it: the text
+                 * does not reflow when they arrive (Lighthouse's layout shift). */
+                "<link rel=\"preload\" href=\"/vendor/fonts/titillium-web-latin-400-normal.woff2\""
+                " as=\"font\" type=\"font/woff2\" crossorigin>\n"
+                "<link rel=\"preload\" href=\"/vendor/fonts/titillium-web-latin-600-normal.woff2\""
+                " as=\"font\" type=\"font/woff2\" crossorigin>\n"
                 "<link rel=\"manifest\" href=\"/manifest.webmanifest\">\n"
                 "<link rel=\"icon\" href=\"/icons/icon.svg\" type=\"image/svg+xml\">\n"
                 "<link rel=\"apple-touch-icon\" href=\"/icons/icon-192.png\">\n");
