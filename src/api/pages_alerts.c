@@ -60,8 +60,8 @@ static void local_time(const struct store_org *o, const char *iso, char *out, si
     t = (time_t)(ms / 1000 + (int64_t)off * 60);
     if (!gmtime_r(&t, &tm))
         return;
-    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
-             tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
+             tm.tm_hour, tm.tm_min);
 }
 
 /* The level's badge: an icon whose shape differs per level, and its name. */
@@ -97,8 +97,7 @@ static void phase_text(struct apage *pg, const char *phase)
 {
     char key[48];
 
-    snprintf(key, sizeof(key), "page.alerts.phase.%s",
-             api__phase_valid(phase) ? phase : "nessuna");
+    snprintf(key, sizeof(key), "page.alerts.phase.%s", api__phase_valid(phase) ? phase : "nessuna");
     web_text(pg->h, pg->lang, key);
 }
 
@@ -127,18 +126,24 @@ static void validity(struct apage *pg, json_t *a)
            (const char *const[]){ "from", from, "to", to, NULL });
 }
 
-static void zone_table(struct apage *pg, json_t *z)
+static void zone_table(struct apage *pg, json_t *z, size_t n)
 {
     struct html *h = pg->h;
+    char id[32];
     size_t i;
     json_t *k;
 
-    html_tag(h, "<section class=\"card alert-zone\">\n<h3>");
+    /* The table may be wider than a phone: its scrolling box is reachable by keyboard. */
+    snprintf(id, sizeof(id), "zone-%zu", n);
+    html_tag(h, "<section class=\"card alert-zone\">\n<h3");
+    html_attr(h, "id", id);
+    html_tag(h, ">");
     html_text(h, str(z, "name"));
     html_tag(h, " ");
     level_badge(pg, str(z, "level"));
-    html_tag(h, "</h3>\n<div class=\"table-scroll\"><table class=\"alert-table\">\n<thead><tr>"
-                "<th scope=\"col\">");
+    html_tag(h, "</h3>\n<div class=\"table-scroll\" role=\"region\" tabindex=\"0\"");
+    html_attr(h, "aria-labelledby", id);
+    html_tag(h, "><table class=\"alert-table\">\n<thead><tr><th scope=\"col\">");
     web_text(h, pg->lang, "page.alerts.col.risk");
     html_tag(h, "</th><th scope=\"col\">");
     web_text(h, pg->lang, "page.alerts.col.level");
@@ -336,8 +341,7 @@ static void head(struct apage *pg)
     local_time(pg->org, at, made, sizeof(made));
     html_tag(h, "<section class=\"card alert-head\" aria-labelledby=\"alert-title\">\n"
                 "<h1 id=\"alert-title\">");
-    web_tf(h, pg->lang, "page.alerts.title",
-           (const char *const[]){ "org", pg->org->name, NULL });
+    web_tf(h, pg->lang, "page.alerts.title", (const char *const[]){ "org", pg->org->name, NULL });
     html_tag(h, "</h1>\n<p class=\"alert-overall\">");
     web_text(h, pg->lang, "page.alerts.highest");
     html_tag(h, " ");
@@ -354,7 +358,7 @@ static void head(struct apage *pg)
     html_tag(h, " <span class=\"alert-age\"></span></p>\n</section>\n<h2>");
     web_text(h, pg->lang, "page.alerts.now");
     html_tag(h, "</h2>\n");
-    json_array_foreach(json_object_get(pg->cur, "zones"), i, z) zone_table(pg, z);
+    json_array_foreach(json_object_get(pg->cur, "zones"), i, z) zone_table(pg, z, i);
     if (!json_array_size(json_object_get(pg->cur, "zones"))) {
         html_tag(h, "<p class=\"card muted\">");
         web_text(h, pg->lang, "page.alerts.no_zones");

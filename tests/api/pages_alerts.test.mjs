@@ -84,7 +84,7 @@ test('the page is complete without JavaScript: levels with text and icon, phase,
   // The head: the highest level in force, as text, with its icon.
   assert.match(html, /<p class="alert-overall">Livello più alto in vigore: <span class="level level-arancione"><span class="level-icon" aria-hidden="true">!!<\/span> Arancione<\/span>/);
   // The zone's table: the custom risk's row at arancione, preallarme, valid in local time.
-  const zone = html.split('<section class="card alert-zone">').find((x) => x.startsWith(`\n<h3>Zona ${HE} `));
+  const zone = html.split('<section class="card alert-zone">').find((x) => /^\n<h3 id="zone-\d+">/.test(x) && x.includes(`>Zona ${HE} <span`));
   assert.ok(zone, 'the zone with the hostile name, escaped');
   const row = zone.match(new RegExp(`<tr><th scope="row">Frane ${HE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</th>(.*?)</tr>`))?.[1];
   assert.ok(row, 'the frane row of the zone table');
