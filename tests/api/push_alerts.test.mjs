@@ -81,6 +81,16 @@ test('an alert reaches every follower of any of the org channels once per subscr
     });
   }
   assert.deepEqual(msgs(elsewhere.sub), [], 'a follower of another org only gets nothing');
+  // The campaign's progress, for the org's staff: four subscriptions, each once.
+  let p;
+  for (const t0p = Date.now(); ; await sleep(50)) {
+    p = await w.ok(200, 'GET', `/api/v1/alerts/${a.id}/push`, { as: w.op });
+    if (p.remaining === 0 || Date.now() - t0p > 15000) break;
+  }
+  assert.deepEqual({ alert_id: p.alert_id, pushed: p.pushed, total: p.total, sent: p.sent, failed: p.failed, running: p.running },
+    { alert_id: a.id, pushed: true, total: 4, sent: 4, failed: 0, running: false });
+  assert.equal((await w.call('GET', `/api/v1/alerts/${a.id}/push`, { as: three.token })).status, 404);
+  assert.equal((await w.call('GET', `/api/v1/alerts/${a.id}/push`)).status, 404);
   await publish({ msg_type: 'Cancel', references: [a.id] });
 });
 
@@ -121,6 +131,7 @@ test('Test and Exercise alerts push nothing', async () => {
   const ids = msgs(s.sub).map((x) => x.alert);
   assert.ok(!ids.includes(t.id), 'Test alert pushed');
   assert.ok(!ids.includes(e.id), 'Exercise alert pushed');
+  assert.equal((await w.ok(200, 'GET', `/api/v1/alerts/${e.id}/push`, { as: w.op })).pushed, false);
   await publish({ msg_type: 'Cancel', references: [a.id] });
 });
 
