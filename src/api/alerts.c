@@ -302,7 +302,7 @@ static void submit_done(struct http_req *r, int err, int64_t id, void *data)
         api__errno(r, -EIO, "alert read");
         return;
     }
-    /* Push hook: here, once push/ lands, an alert that went out enqueues its Web Push. */
+    /* Its Web Push campaign was written with it (store__push_alert, docs/ALERTS.md). */
     api__json(r, pending ? 202 : 201, v);
 }
 
@@ -694,7 +694,7 @@ static void decided(struct http_req *r, int err, int64_t id, void *data)
     } else if (err) {
         api__errno(r, err, "alert approve");
     } else if ((v = api__alert_load(api__reader(r), id, NULL)) != NULL) {
-        /* Push hook: an approved alert goes out here too. */
+        /* Approved: its events and Web Push were written with the approval. */
         api__json(r, 200, v);
     } else {
         api__errno(r, -EIO, "alert read");

@@ -49,6 +49,7 @@ struct api_settings {
     const char *push_ca_file;     /* "" : the system CAs */
     unsigned push_subscriptions_per_follower;
     unsigned push_ttl_s;              /* TTL of a post's notification */
+    unsigned push_alert_ttl_s;        /* longest TTL of an alert's notification */
     unsigned push_timeout_ms;         /* one request to a push service */
     unsigned push_origin_concurrency; /* requests in flight per push service */
     unsigned push_inflight_max;       /* deliveries claimed and not yet reported, in total */

@@ -545,6 +545,7 @@ void api__page_invite(struct http_req *r, const struct store_invite *inv,
 static const struct http_route routes[] = {
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/c/{handle}", channel_page, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/privacy", api__page_privacy, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/allerta/{slug}", api__page_alerts, 0, NULL },
 };
 
 API_ROUTE_SET(api_pages_routes, routes);

@@ -47,6 +47,12 @@ void api__page_not_found(struct http_req *r);
 void api__page_invite(struct http_req *r, const struct store_invite *inv,
                       const struct store_channel *ch);
 
+/*
+ * /allerta/{slug} (api/pages_alerts.c): the civil-protection alert page of the org; the HTML
+ * 404 page for an unknown org. Listed in api/pages.c's route set.
+ */
+void api__page_alerts(struct http_req *r);
+
 /* The /privacy page (api/privacy.c), listed in api/pages.c's route set. */
 void api__page_privacy(struct http_req *r);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/alerts_int.h"
 #include "api/channels_int.h"
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -336,6 +337,24 @@ out:
     free(ch);
 }
 
+/* 200 with campaign progress `pr` of the post or alert `ids` (`key`: "post_id", "alert_id"). */
+static void progress_answer(struct http_req *r, const char *key, const char *ids,
+                            const struct store_push_progress *pr)
+{
+    char started[32], updated[32];
+
+    clock_rfc3339(pr->created_ms, started, sizeof(started));
+    clock_rfc3339(pr->updated_ms, updated, sizeof(updated));
+    http_resp_header(r, "Cache-Control", "no-store");
+    api__json(r, 200,
+              json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:b, s:o, s:o}", key, ids, "pushed",
+                        pr->exists, "total", (json_int_t)pr->total, "sent", (json_int_t)pr->sent,
+                        "failed", (json_int_t)pr->failed, "remaining", (json_int_t)pr->remaining,
+                        "running", pr->remaining > 0, "started_at",
+                        pr->exists ? json_string(started) : json_null(), "updated_at",
+                        pr->exists ? json_string(updated) : json_null()));
+}
+
 /* ---- GET /api/v1/posts/{id}/push: campaign progress ---- */
 
 static void post_push(struct http_req *r)
@@ -347,7 +366,6 @@ static void post_push(struct http_req *r)
     const char *ids = http_req_param(r, "id");
     char *end = NULL;
     long long id = ids ? strtoll(ids, &end, 10) : 0;
-    char started[32], updated[32];
     int err;
 
     if (!api__staff(r, &me, NULL))
@@ -372,19 +390,41 @@ static void post_push(struct http_req *r)
         api__errno(r, err, "push progress");
         goto out;
     }
-    clock_rfc3339(pr.created_ms, started, sizeof(started));
-    clock_rfc3339(pr.updated_ms, updated, sizeof(updated));
-    http_resp_header(r, "Cache-Control", "no-store");
-    api__json(r, 200,
-              json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:b, s:o, s:o}", "post_id", ids, "pushed",
-                        pr.exists, "total", (json_int_t)pr.total, "sent", (json_int_t)pr.sent,
-                        "failed", (json_int_t)pr.failed, "remaining", (json_int_t)pr.remaining,
-                        "running", pr.remaining > 0, "started_at",
-                        pr.exists ? json_string(started) : json_null(), "updated_at",
-                        pr.exists ? json_string(updated) : json_null()));
+    progress_answer(r, "post_id", ids, &pr);
 out:
     free(p);
     free(ch);
+}
+
+/* ---- GET /api/v1/alerts/{id}/push: an alert's campaign, for the org's staff ---- */
+
+static void alert_push(struct http_req *r)
+{
+    struct store_org *o = xmalloc(sizeof(*o));
+    struct store_push_progress pr;
+    struct store_user me;
+    const char *ids = http_req_param(r, "id");
+    char *end = NULL;
+    long long id = ids ? strtoll(ids, &end, 10) : 0;
+    int64_t org_id = 0;
+    json_t *a = id > 0 && end && !*end ? api__alert_load(api__reader(r), id, &org_id) : NULL;
+    int err;
+
+    /* Not the org's staff: as if there were no such alert (like a pending one's GET). */
+    if (!a || store_org_get_id(api__reader(r), org_id, o) != 0 ||
+        !api__alert_org_staff(r, o, &me)) {
+        http_respond_error(r, 404, "alert_not_found", "No alert has this id.", "id");
+        goto out;
+    }
+    err = store_push_progress(api__reader(r), -id, &pr); /* an alert's campaign key */
+    if (err) {
+        api__errno(r, err, "push progress");
+        goto out;
+    }
+    progress_answer(r, "alert_id", ids, &pr);
+out:
+    json_decref(a);
+    free(o);
 }
 
 static const struct http_route routes[] = {
@@ -396,5 +436,6 @@ static const struct http_route routes[] = {
     { HTTP_M_DELETE, 0, "/api/v1/channels/{handle}/push", channel_push_delete, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/channels/{handle}/push", channel_push_get, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/posts/{id}/push", post_push, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/alerts/{id}/push", alert_push, 0, NULL },
 };
 API_ROUTE_SET(api_push_routes, routes);

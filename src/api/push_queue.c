@@ -216,6 +216,12 @@ static bool send_job(struct queue_state *q, const struct store_push_job *j, int6
     struct flight *f;
     int err;
 
+    /* An alert's notification: until the alert expires, at most push_alert_ttl_s (issue 13). */
+    if (j->expires_ms > 0) {
+        ttl = (long)((j->expires_ms - now) / 1000);
+        if (ttl > (long)p->set.push_alert_ttl_s)
+            ttl = (long)p->set.push_alert_ttl_s;
+    }
     if (ttl <= 0) {
         atomic_fetch_add(&p->expired, 1); /* past its TTL: nobody should see it now */
         return false;
@@ -470,16 +476,19 @@ void api_push_stop(struct api_push *p)
 
 /* ---- metrics ---- */
 
+/* One campaign's lines; an alert's campaign (key -alert id) is labelled alert="<id>". */
 static void campaign_line(void *ctx, int64_t post_id, const struct store_push_progress *pr)
 {
     struct buf *out = ctx;
+    const char *label = post_id < 0 ? "alert" : "post";
+    long long id = post_id < 0 ? -(long long)post_id : (long long)post_id;
 
     if (buf_printf(out,
-                   "araldo_push_campaign_sent{post=\"%lld\"} %lld\n"
-                   "araldo_push_campaign_failed{post=\"%lld\"} %lld\n"
-                   "araldo_push_campaign_remaining{post=\"%lld\"} %lld\n",
-                   (long long)post_id, (long long)pr->sent, (long long)post_id,
-                   (long long)pr->failed, (long long)post_id, (long long)pr->remaining))
+                   "araldo_push_campaign_sent{%s=\"%lld\"} %lld\n"
+                   "araldo_push_campaign_failed{%s=\"%lld\"} %lld\n"
+                   "araldo_push_campaign_remaining{%s=\"%lld\"} %lld\n",
+                   label, id, (long long)pr->sent, label, id, (long long)pr->failed, label, id,
+                   (long long)pr->remaining))
         return; /* the /metrics page's cap: the rest is left out */
 }
 

@@ -212,6 +212,7 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->push_ca_file = conf->push_ca_file;
     set->push_subscriptions_per_follower = (unsigned)conf->push_subscriptions_per_follower;
     set->push_ttl_s = (unsigned)conf->push_ttl_s;
+    set->push_alert_ttl_s = (unsigned)conf->push_alert_ttl_s;
     set->push_timeout_ms = (unsigned)conf->push_timeout_ms;
     set->push_origin_concurrency = (unsigned)conf->push_origin_concurrency;
     set->push_inflight_max = (unsigned)conf->push_inflight_max;

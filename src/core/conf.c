@@ -154,6 +154,9 @@ static const struct conf_def defs[] = {
     { "push_ttl_s", CONF_LONG, FIELD(push_ttl_s), "43200", 60, 2419200, NULL,
       "Web Push: how long a post's notification is worth delivering (TTL); a phone that is off "
       "longer never gets it." },
+    { "push_alert_ttl_s", CONF_LONG, FIELD(push_alert_ttl_s), "86400", 60, 86400, NULL,
+      "Web Push: the longest TTL of a civil-protection alert's notification; it never outlives "
+      "the alert's expiry either." },
     { "push_timeout_ms", CONF_LONG, FIELD(push_timeout_ms), "30000", 100, 600000, NULL,
       "Web Push: time allowed for one request to a push service (connecting included); then it "
       "is retried." },

@@ -62,6 +62,7 @@ struct conf {
     char *push_ca_file;
     long push_subscriptions_per_follower;
     long push_ttl_s;
+    long push_alert_ttl_s;
     long push_timeout_ms;
     long push_origin_concurrency;
     long push_inflight_max;

@@ -315,7 +315,10 @@ int store_alert_settings_set(struct store *s, int64_t actor_id, int64_t org_id, 
 
 /* ---- publishing ---- */
 
-/* The "alert" event of alert `id`, on every channel of its org (not for status Test). */
+/*
+ * The "alert" event of alert `id`, on every channel of its org (not for status Test), and its
+ * Web Push campaign (store/push.c: Actual alerts only).
+ */
 static int alert_events(struct store_tx *tx, int64_t id)
 {
     static const char chans[] = "SELECT c.id FROM channels c JOIN alerts a ON a.org_id = c.org_id"
@@ -354,6 +357,9 @@ static int alert_events(struct store_tx *tx, int64_t id)
             break;
         after = ch[n - 1];
     }
+    /* Web Push in the same savepoint as the events: it exists exactly if the alert went out. */
+    if (!err)
+        err = store__push_alert(tx, id, payload);
     free(payload);
     return err;
 }

@@ -100,6 +100,7 @@ struct store_push_job {
     int64_t sub_id;
     int tries;          /* attempts before this one */
     int64_t created_ms; /* the campaign's (the TTL counts from there) */
+    int64_t expires_ms; /* an alert's expiry: no TTL past it (0: a post's) */
     char endpoint[PUSH_ENDPOINT_MAX + 1];
     char origin[PUSH_ORIGIN_MAX + 1];
     uint8_t p256dh[PUSH_KEY_LEN];

@@ -48,4 +48,15 @@ void store__access(struct store_tx *tx, int64_t channel_id, const char *kind, in
  */
 MUST_CHECK int store__push_post(struct store_tx *tx, int64_t post_id, bool edit);
 
+/*
+ * Web Push for alert `alert_id` as it goes out (published, or approved), in
+ * the alert's own transaction (store/push.c). `alert_json` is its "alert" event payload
+ * (store__alert_payload). Only `Actual` alerts push: a campaign (key -alert_id, Urgency high
+ * for arancione and rosso unless a Cancel, TTL bounded by its expiry, Topic and tag those of
+ * the first alert it references, else "alert-<id>") with one delivery per subscription of
+ * every follower of any of the org's channels, muted or not. Undelivered deliveries of the
+ * alerts it references are dropped.
+ */
+MUST_CHECK int store__push_alert(struct store_tx *tx, int64_t alert_id, const char *alert_json);
+
 #endif
