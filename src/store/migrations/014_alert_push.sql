@@ -1,4 +1,4 @@
--- 013_alert_push: a push campaign is a post's or an alert's (issue 13, point 4).
+-- 014_alert_push: a push campaign is a post's or an alert's (issue 13, point 4).
 --
 -- The campaign key stays `post_id` (the queue, the outcomes and the metrics all use it): a
 -- post's campaign has the post's id, an alert's has minus the alert's id, with `alert_id` set.
