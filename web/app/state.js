@@ -15,6 +15,7 @@ export const S = {
   conn: 'idle', // idle | connecting | live | reconnecting | offline
   updatedAt: stored('araldo.updated'),
   announce: '',
+  alerts: {}, // civil-protection alerts: id -> alert object (alerts.js shows them)
 };
 
 function stored(k) {
@@ -103,6 +104,22 @@ export async function loadOlder(h, invite) {
 
 const byTime = (a, b) => (a.published_at < b.published_at ? -1 : a.published_at > b.published_at ? 1 : Number(a.id) - Number(b.id));
 
+// ---- civil-protection alerts (docs/API.md "Alerts on the live streams") ----
+// The status at stream start replaces what was known of its org's public alerts; an alert
+// event adds itself and ends what it references (Update, Cancel). Returns true when it changed.
+function alertEvent(type, d) {
+  if (type === 'alerts.current') {
+    if (!d || !d.org) return false;
+    for (const [id, a] of Object.entries(S.alerts)) if (a.org === d.org && a.status === 'Actual') delete S.alerts[id];
+    for (const a of (d.alerts || []).concat(d.upcoming || [])) S.alerts[a.id] = a;
+    return true;
+  }
+  if (!d || !d.id || d.status === 'Test') return false;
+  for (const r of d.references || []) delete S.alerts[r];
+  if (d.msg_type !== 'Cancel' && (!d.state || d.state === 'published')) S.alerts[d.id] = d;
+  return true;
+}
+
 // ---- live events ----
 function upsertPost(p, fresh) {
   const h = p.channel;
@@ -151,6 +168,9 @@ export function onEvent(type, d) {
     }
     const f = S.follows && S.follows.find((x) => x.handle === d.handle);
     if (f) Object.assign(f, d.changed);
+  } else if (type === 'alert' || type === 'alerts.current') {
+    if (alertEvent(type, d)) changed();
+    return;
   } else if (type === 'reset') {
     if (S.posts[d.channel]) loadChannel(d.channel, S.invite).catch(() => {});
     return;
