@@ -140,7 +140,7 @@ test('console: zones, publish with preview and CAP, two-person approval, withdra
   const tr = page.locator('tr', { hasText: 'Idraulico' });
   await tr.getByText('Allerta rossa').waitFor();
   await shot(page, 'admin-alert-status', 'it');
-  await tr.getByRole('link', { name: 'Revoca' }).click();
+  await tr.getByRole('link', { name: /^Revoca/ }).click();
   await page.getByRole('heading', { name: "Revoca un'allerta" }).waitFor();
   assert.ok(await page.getByRole('checkbox', { name: /Esondazione in corso nel centro/ }).isChecked());
   await page.getByLabel('Titolo', { exact: true }).fill('Allerta rossa revocata: il torrente è rientrato');
@@ -155,11 +155,28 @@ test('console: zones, publish with preview and CAP, two-person approval, withdra
 for (const lang of ['it', 'en']) {
   for (const viewport of [PHONE, DESKTOP]) {
     test(`console alerts screens: axe and screenshots, ${lang} ${viewport.width}×${viewport.height}`, { skip: !HAVE_CHROMIUM && 'chromium not installed' }, async () => {
+      // Nothing wider than the phone, at 100 % and with text at 200 % (the table scrolls).
+      const fits = async (page, what) => {
+        if (viewport !== PHONE) return;
+        for (const pct of ['', '200%']) {
+          const wide = await page.evaluate(async (fs) => {
+            document.documentElement.style.fontSize = fs;
+            await new Promise((r) => requestAnimationFrame(r));
+            const out = [...document.querySelectorAll('body *')]
+              .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.table-wrap, .scroll-row'))
+              .map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+            document.documentElement.style.fontSize = '';
+            return out;
+          }, pct);
+          assert.deepEqual(wide, [], `${what} is wider than the phone (text ${pct || '100%'})`);
+        }
+      };
       const ctx = await signedIn(await openContext(browser, w, { lang, viewport }), boss);
       const page = await ctx.page('/admin/#/allerte/stato');
       await page.locator('#hist-h').waitFor();
       await page.locator('.plain-list li').first().waitFor();
       await axe(page, `alerts status ${lang}`);
+      await fits(page, 'alerts status');
       await shot(page, 'admin-alerts-status', lang);
       await page.goto(`${w.url}/admin/#/allerte/nuova`);
       await page.locator('.alert-form input[type=checkbox]').first().check();
@@ -167,10 +184,12 @@ for (const lang of ['it', 'en']) {
       await page.locator('.alert-form input[maxlength="160"]').first().fill('Vento forte: chiusi parchi e cimiteri');
       await page.locator('.preview .alert-rosso').waitFor();
       await axe(page, `alert form ${lang}`);
+      await fits(page, 'alert form');
       await shot(page, 'admin-alerts-form', lang);
       await page.goto(`${w.url}/admin/#/allerte/zone`);
       await page.locator('li[data-zone]').first().waitFor();
       await axe(page, `zones ${lang}`);
+      await fits(page, 'zones');
       await shot(page, 'admin-alerts-zones', lang);
       ctx.check();
       await ctx.close();

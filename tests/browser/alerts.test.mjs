@@ -116,6 +116,17 @@ for (const lang of ['it', 'en']) {
       await page.locator(`.alert-banner[data-alert="${red.id}"]`).waitFor({ timeout: 10000 });
       assert.match(await page.locator(`.alert-banner[data-alert="${red.id}"]`).innerText(), lang === 'it' ? /Allerta rossa/i : /Red alert/i);
       await axe(page, `home with a red alert, ${lang}`);
+      if (viewport === PHONE) {
+        // At 200 % text the banner still fits the phone's width.
+        const wide = await page.evaluate(async () => {
+          document.documentElement.style.fontSize = '200%';
+          await new Promise((r) => requestAnimationFrame(r));
+          const out = [...document.querySelectorAll('.alert-banners *')].filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > innerWidth + 1).map((e) => e.className);
+          document.documentElement.style.fontSize = '';
+          return out;
+        });
+        assert.deepEqual(wide, [], 'the banner fits at 200 % text');
+      }
       await shot(page, 'alert-banner-red', lang);
       await page.goto(`${w.url}/c/valdoro-avvisi`);
       await page.locator(`.alert-banner[data-alert="${red.id}"]`).waitFor({ timeout: 10000 });

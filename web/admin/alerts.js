@@ -94,16 +94,14 @@ function Status() {
           <th scope="col">${t('admin.alerts.phase')}</th><th scope="col">${t('admin.alerts.until')}</th><th scope="col">${t('admin.alerts.actions')}</th></tr></thead>
         <tbody>${rows.map(({ z, r }) => html`<tr key=${`${z.code}-${r.risk}`}><th scope="row">${z.name}</th><td>${r.risk_name}</td>
           <td><${Level} level=${r.level} /></td><td>${t(`admin.alerts.phase.${r.phase}`)}</td><td>${when(r.until)}</td>
-          <td><span class="row-actions"><a href=${`#/allerte/nuova?tipo=Update&ref=${r.alert}`}>${t('admin.alerts.update')}</a>
-            <a href=${`#/allerte/nuova?tipo=Cancel&ref=${r.alert}`}>${t('admin.alerts.cancelIt')}</a></span></td></tr>`)}</tbody>
+          <td><span class="row-actions"><a href=${`#/allerte/nuova?tipo=Update&ref=${r.alert}`}>${t('admin.alerts.update')}<span class="sr-only"> ${z.name}, ${r.risk_name}</span></a>
+            <a href=${`#/allerte/nuova?tipo=Cancel&ref=${r.alert}`}>${t('admin.alerts.cancelIt')}<span class="sr-only"> ${z.name}, ${r.risk_name}</span></a></span></td></tr>`)}</tbody>
       </table></div>`}
     </section>
-    <section aria-labelledby="hist-h"><h2 id="hist-h">${t('admin.alerts.history')}</h2>
+    <section aria-labelledby="hist-h" class="alert-history"><h2 id="hist-h">${t('admin.alerts.history')}</h2>
       ${hist.length === 0 ? html`<p class="hint">${t('admin.alerts.noHistory')}</p>` : html`<ul class="plain-list">${hist.map((a) => html`<li key=${a.id}>
         <p><${Level} level=${a.level} status=${a.status} /> <strong>${headline(a)}</strong></p>
-        <p class="hint">${t(`admin.alerts.type.${a.msg_type}`)} · ${t(`admin.alerts.state.${a.state}`)}${a.replaced_by ? ` · ${t('admin.alerts.replaced')}` : ''}
-          · ${zonesText(a)} · ${a.risk_name} · ${when(a.sent)} → ${when(a.expires)}
-          · <a href=${a.cap_url}>${t('admin.alerts.cap')}<span class="sr-only"> ${headline(a)}</span></a></p></li>`)}</ul>`}
+        <p class="hint">${[t(`admin.alerts.type.${a.msg_type}`), t(`admin.alerts.state.${a.state}`)].concat(a.replaced_by ? [t('admin.alerts.replaced')] : [], [zonesText(a), a.risk_name, `${when(a.sent)} → ${when(a.expires)}`]).join(' · ')}${' · '}<a href=${a.cap_url}>${t('admin.alerts.cap')}<span class="sr-only"> ${headline(a)}</span></a></p></li>`)}</ul>`}
     </section>`;
 }
 
