@@ -70,6 +70,14 @@ test('alert banner: live, at start, exercise, cancel, expiry; on /c/ pages too',
     await banner.waitFor();
   }
 
+  // Without network for the stream, the phone still shows what was in force (remembered).
+  const noStream = (route) => route.abort('internetdisconnected');
+  await ctx.route('**/api/v1/stream*', noStream);
+  const cut = await ctx.page('/#/impostazioni');
+  await cut.locator(`.alert-banner[data-alert="${a.id}"]`).waitFor({ timeout: 10000 });
+  await cut.close();
+  await ctx.unroute('**/api/v1/stream*', noStream);
+
   // Connected after: a new phone opening the server's channel page sees it at stream start.
   const late = await openContext(browser, w);
   const cpage = await late.page('/c/valdoro-avvisi');

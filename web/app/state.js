@@ -15,8 +15,19 @@ export const S = {
   conn: 'idle', // idle | connecting | live | reconnecting | offline
   updatedAt: stored('araldo.updated'),
   announce: '',
-  alerts: {}, // civil-protection alerts: id -> alert object (alerts.js shows them)
+  // civil-protection alerts: id -> alert object (alerts.js shows them), remembered so that a
+  // phone without network still shows what was in force until its expiry
+  alerts: storedAlerts(),
 };
+
+function storedAlerts() {
+  try {
+    const all = JSON.parse(localStorage.getItem('araldo.alerts')) || {};
+    const now = Date.now();
+    for (const [id, a] of Object.entries(all)) if (!(Date.parse(a.expires) > now)) delete all[id];
+    return all;
+  } catch { return {}; }
+}
 
 function stored(k) {
   try { return localStorage.getItem(k); } catch { return null; }
@@ -169,7 +180,10 @@ export function onEvent(type, d) {
     const f = S.follows && S.follows.find((x) => x.handle === d.handle);
     if (f) Object.assign(f, d.changed);
   } else if (type === 'alert' || type === 'alerts.current') {
-    if (alertEvent(type, d)) changed();
+    if (alertEvent(type, d)) {
+      try { localStorage.setItem('araldo.alerts', JSON.stringify(S.alerts)); } catch { /* not remembered */ }
+      changed();
+    }
     return;
   } else if (type === 'reset') {
     if (S.posts[d.channel]) loadChannel(d.channel, S.invite).catch(() => {});
