@@ -26,6 +26,7 @@ before(async () => {
   // Something in the history and the zones list whichever test runs first.
   await w.ok(201, 'POST', '/api/v1/orgs/valdoro/zones', { body: { code: 'ZB', name: 'Frazione Colle' } });
   await w.ok(201, 'POST', '/api/v1/orgs/valdoro/alerts', { body: { zones: ['ZB'], risk: 'temporali', level: 'giallo', expires: new Date(Date.now() + 6 * 3600e3).toISOString(), info: [{ language: 'it', headline: 'Temporali sulla frazione Colle' }] } });
+  await w.ok(201, 'POST', '/api/v1/orgs/valdoro/alerts', { body: { zones: ['ZB'], risk: 'vento', level: 'arancione', status: 'Exercise', expires: new Date(Date.now() + 6 * 3600e3).toISOString(), info: [{ language: 'it', headline: 'Esercitazione vento forte' }] } });
   browser = await launch();
 });
 after(async () => {
@@ -175,6 +176,9 @@ for (const lang of ['it', 'en']) {
       const page = await ctx.page('/admin/#/allerte/stato');
       await page.locator('#hist-h').waitFor();
       await page.locator('.plain-list li').first().waitFor();
+      // Exercises in force: a table of their own for staff, marked on every row.
+      await page.locator('#drill-h').waitFor();
+      assert.match(await page.locator('section[aria-labelledby="drill-h"] .level-chip').first().innerText(), lang === 'it' ? /Esercitazione/ : /Exercise/);
       await axe(page, `alerts status ${lang}`);
       await fits(page, 'alerts status');
       await shot(page, 'admin-alerts-status', lang);

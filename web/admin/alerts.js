@@ -50,25 +50,42 @@ export function Alerts({ tab, query }) {
 
 // ---- status, queue, history ----
 
+// Zone × risk rows above verde, with Update and Cancel (of the same status) per row.
+function StatusTable({ rows, status = 'Actual' }) {
+  const q = status === 'Actual' ? '' : `&status=${status}`;
+  return html`<div class="table-wrap"><table class="stats-table">
+        <thead><tr><th scope="col">${t('admin.alerts.zone')}</th><th scope="col">${t('admin.alerts.risk')}</th><th scope="col">${t('admin.alerts.level')}</th>
+          <th scope="col">${t('admin.alerts.phase')}</th><th scope="col">${t('admin.alerts.until')}</th><th scope="col">${t('admin.alerts.actions')}</th></tr></thead>
+        <tbody>${rows.map(({ z, r }) => html`<tr key=${`${z.code}-${r.risk}`}><th scope="row">${z.name}</th><td>${r.risk_name}</td>
+          <td><${Level} level=${r.level} status=${status} /></td><td>${t(`admin.alerts.phase.${r.phase}`)}</td><td>${when(r.until)}</td>
+          <td><span class="row-actions"><a href=${`#/allerte/nuova?tipo=Update&ref=${r.alert}${q}`}>${t('admin.alerts.update')}<span class="sr-only"> ${z.name}, ${r.risk_name}</span></a>
+            <a href=${`#/allerte/nuova?tipo=Cancel&ref=${r.alert}${q}`}>${t('admin.alerts.cancelIt')}<span class="sr-only"> ${z.name}, ${r.risk_name}</span></a></span></td></tr>`)}</tbody>
+      </table></div>`;
+}
+
 function Status() {
   const [cur, setCur] = useState(null);
+  const [drill, setDrill] = useState(null); // exercises in force: staff only, never public
   const [pending, setPending] = useState([]);
   const [hist, setHist] = useState([]);
   const [err, setErr] = useState(null);
   const [note, setNote] = useState('');
   const load = async () => {
     try {
-      const [c, p, h] = await Promise.all([
+      const [c, x, p, h] = await Promise.all([
         call('GET', `${ORG()}/alerts/current`),
+        call('GET', `${ORG()}/alerts/current?status=Exercise`),
         call('GET', `${ORG()}/alerts?state=pending`),
         call('GET', `${ORG()}/alerts?limit=50`),
       ]);
-      setCur(c); setPending(p.alerts); setHist(h.alerts); setErr(null);
+      setCur(c); setDrill(x); setPending(p.alerts); setHist(h.alerts); setErr(null);
     } catch (e) { setErr(e); }
   };
   useEffect(() => { load(); }, []);
   const rows = [];
+  const drills = [];
   if (cur) for (const z of cur.zones) for (const r of z.risks) if (r.level !== 'verde') rows.push({ z, r });
+  if (drill) for (const z of drill.zones) for (const r of z.risks) if (r.alert) drills.push({ z, r });
   const approve = (a) => async () => { await call('POST', `/api/v1/alerts/${a.id}/approve`); setNote(t('admin.alerts.approved', { headline: headline(a) })); await load(); };
   const withdraw = (a) => async () => { await call('DELETE', `/api/v1/alerts/${a.id}`); setNote(t('admin.alerts.withdrawn', { headline: headline(a) })); await load(); };
   return html`<${Err} e=${err} />
@@ -89,15 +106,11 @@ function Status() {
         </div></li>`)}</ul></section>`}
     <section aria-labelledby="cur-h"><h2 id="cur-h">${t('admin.alerts.current')}</h2>
       ${cur && rows.length === 0 && html`<p class="state"><${Level} level="verde" /> ${t('admin.alerts.allGreen')}</p>`}
-      ${rows.length > 0 && html`<div class="table-wrap"><table class="stats-table">
-        <thead><tr><th scope="col">${t('admin.alerts.zone')}</th><th scope="col">${t('admin.alerts.risk')}</th><th scope="col">${t('admin.alerts.level')}</th>
-          <th scope="col">${t('admin.alerts.phase')}</th><th scope="col">${t('admin.alerts.until')}</th><th scope="col">${t('admin.alerts.actions')}</th></tr></thead>
-        <tbody>${rows.map(({ z, r }) => html`<tr key=${`${z.code}-${r.risk}`}><th scope="row">${z.name}</th><td>${r.risk_name}</td>
-          <td><${Level} level=${r.level} /></td><td>${t(`admin.alerts.phase.${r.phase}`)}</td><td>${when(r.until)}</td>
-          <td><span class="row-actions"><a href=${`#/allerte/nuova?tipo=Update&ref=${r.alert}`}>${t('admin.alerts.update')}<span class="sr-only"> ${z.name}, ${r.risk_name}</span></a>
-            <a href=${`#/allerte/nuova?tipo=Cancel&ref=${r.alert}`}>${t('admin.alerts.cancelIt')}<span class="sr-only"> ${z.name}, ${r.risk_name}</span></a></span></td></tr>`)}</tbody>
-      </table></div>`}
+      ${rows.length > 0 && html`<${StatusTable} rows=${rows} />`}
     </section>
+    ${drills.length > 0 && html`<section aria-labelledby="drill-h" class="alert-history"><h2 id="drill-h">${t('admin.alerts.drills')}</h2>
+      <p class="hint">${t('admin.alerts.drillsHint')}</p>
+      <${StatusTable} rows=${drills} status="Exercise" /></section>`}
     <section aria-labelledby="hist-h" class="alert-history"><h2 id="hist-h">${t('admin.alerts.history')}</h2>
       ${hist.length === 0 ? html`<p class="hint">${t('admin.alerts.noHistory')}</p>` : html`<ul class="plain-list">${hist.map((a) => html`<li key=${a.id}>
         <p><${Level} level=${a.level} status=${a.status} /> <strong>${headline(a)}</strong></p>
@@ -111,7 +124,7 @@ function emptyForm(q) {
   const now = Date.now();
   return {
     zones: [], risk: 'idrogeologico', level: 'giallo', phase: '', onset: '', expires: isoToZoned(new Date(now + 24 * 3600e3).toISOString(), tzOf()),
-    status: 'Actual', msg_type: q.get('tipo') && TYPES.includes(q.get('tipo')) ? q.get('tipo') : 'Alert',
+    status: STATUSES.includes(q.get('status')) ? q.get('status') : 'Actual', msg_type: q.get('tipo') && TYPES.includes(q.get('tipo')) ? q.get('tipo') : 'Alert',
     references: q.get('ref') ? [q.get('ref')] : [],
     it: { headline: '', description: '', instruction: '' }, en: { headline: '', description: '', instruction: '' },
   };
