@@ -141,6 +141,13 @@ test('console: zones, publish with preview and CAP, two-person approval, withdra
   const tr = page.locator('tr', { hasText: 'Idraulico' });
   await tr.getByText('Allerta rossa').waitFor();
   await shot(page, 'admin-alert-status', 'it');
+  // "Aggiorna" fills the form from the alert: only what changes is typed.
+  await tr.getByRole('link', { name: /^Aggiorna/ }).click();
+  await page.getByRole('heading', { name: "Aggiorna un'allerta" }).waitFor();
+  await page.waitForFunction(() => document.querySelector('.alert-form input[maxlength="160"]').value === 'Esondazione in corso nel centro');
+  assert.ok(await page.getByRole('radio', { name: 'Allerta rossa' }).isChecked());
+  assert.equal(await page.getByRole('combobox', { name: /^Rischio/ }).inputValue(), 'idraulico');
+  await page.goto(`${w.url}/admin/#/allerte/stato`);
   await tr.getByRole('link', { name: /^Revoca/ }).click();
   await page.getByRole('heading', { name: "Revoca un'allerta" }).waitFor();
   assert.ok(await page.getByRole('checkbox', { name: /Esondazione in corso nel centro/ }).isChecked());

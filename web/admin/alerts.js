@@ -130,6 +130,20 @@ function emptyForm(q) {
   };
 }
 
+// The form filled from an alert it updates or cancels (its zones, risk, level, phase, times;
+// the texts too for an Update, which usually changes a word or two).
+function fromAlert(f, a) {
+  const text = (lang) => {
+    const i = (a.info || []).find((x) => x.language === lang) || {};
+    return { headline: i.headline || '', description: i.description || '', instruction: i.instruction || '' };
+  };
+  return {
+    ...f, zones: [...(a.zones || [])], risk: a.risk, level: a.level, phase: a.phase, status: a.status,
+    expires: isoToZoned(a.expires, tzOf()),
+    ...(f.msg_type === 'Update' ? { it: text('it'), en: text('en') } : {}),
+  };
+}
+
 function AlertForm({ query }) {
   const q = new URLSearchParams(query || '');
   const [f, setF] = useState(() => emptyForm(q));
@@ -145,13 +159,22 @@ function AlertForm({ query }) {
       try {
         const [z, r, h] = await Promise.all([call('GET', `${ORG()}/zones`), call('GET', `${ORG()}/risks`), call('GET', `${ORG()}/alerts?state=published&limit=100`)]);
         setZones(z.zones); setRisks(r.risks);
-        setOpen(h.alerts.filter((a) => !a.replaced_by && a.msg_type !== 'Cancel' && Date.parse(a.expires) > Date.now()));
+        const o = h.alerts.filter((a) => !a.replaced_by && a.msg_type !== 'Cancel' && Date.parse(a.expires) > Date.now());
+        setOpen(o);
+        const ref = o.find((a) => a.id === q.get('ref'));
+        if (ref) setF((cur) => fromAlert(cur, ref));
       } catch (e) { setErr(e); }
     })();
   }, []);
   const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
   const setInfo = (lang, k) => (e) => setF({ ...f, [lang]: { ...f[lang], [k]: e.target.value } });
-  const toggle = (k, v) => () => setF({ ...f, [k]: f[k].includes(v) ? f[k].filter((x) => x !== v) : [...f[k], v] });
+  const toggle = (k, v) => () => {
+    const on = !f[k].includes(v);
+    const next = { ...f, [k]: on ? [...f[k], v] : f[k].filter((x) => x !== v) };
+    // The first alert named by an Update or Cancel fills the form: change only what changes.
+    const first = k === 'references' && on && f.references.length === 0 && open.find((a) => a.id === v);
+    setF(first ? fromAlert(next, first) : next);
+  };
   const refd = f.references.map((id) => open.find((a) => a.id === id)).filter(Boolean);
   const follows = f.msg_type !== 'Alert';
   // What citizens will see (a Cancel removes banners and shows none).
@@ -169,7 +192,7 @@ function AlertForm({ query }) {
     if (f.phase) b.phase = f.phase;
     if (f.onset) b.onset = zonedToIso(f.onset, tzOf());
     if (follows) b.references = f.references;
-    if (follows && f.msg_type === 'Cancel') { delete b.level; if (!f.zones.length) delete b.zones; delete b.risk; }
+    if (follows && f.msg_type === 'Cancel') { delete b.level; delete b.zones; delete b.risk; delete b.expires; }
     b.info = [{ language: 'it', ...f.it }];
     if (f.en.headline) b.info.push({ language: 'en', ...f.en });
     return b;
