@@ -97,7 +97,7 @@ function Status() {
         <p><${Level} level=${a.level} status=${a.status} /> <strong>${headline(a)}</strong></p>
         <p class="hint">${zonesText(a)} · ${a.risk_name} · ${t('admin.alerts.untilShort', { when: when(a.expires) })}</p>
         <div class="row-actions">
-          <${Confirm} cls="btn btn-primary" label=${t('admin.alerts.approve')} title=${t('admin.alerts.approveTitle', { level: levelText(a.level) })}
+          <${Confirm} cls="btn btn-primary" label=${t('admin.alerts.approve')} title=${t('admin.alerts.approveTitle', { level: levelText(a.level).toLowerCase() })}
             text=${t('admin.alerts.approveText', { headline: headline(a), zones: zonesText(a), when: when(a.expires) })}
             yes=${t('admin.alerts.approveYes')} onYes=${approve(a)} />
           <${Confirm} label=${t('admin.alerts.withdraw')} title=${t('admin.alerts.withdrawTitle')}
