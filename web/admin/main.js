@@ -9,12 +9,14 @@ import { C, changed, useConsole, Err, keepCurrentInView, tzOf } from './ui.js';
 import { Home, ChannelNew, ChannelScreen } from './channels.js';
 import { sendPendingDrafts } from './compose.js';
 import { Staff, Audit, Orgs } from './org.js';
+import { Alerts, loadAlertRight } from './alerts.js';
 
 function route() {
   const hsh = location.hash.replace(/^#\/?/, '');
   const parts = hsh.split('?')[0].split('/').map(decodeURIComponent);
   if (parts[0] === 'canali' && parts[1] === 'nuovo') return { name: 'new' };
   if (parts[0] === 'c' && parts[1]) return { name: 'channel', handle: parts[1], tab: parts[2] || 'scrivi' };
+  if (parts[0] === 'allerte') return { name: 'alerts', tab: parts[1] || 'stato', query: hsh.split('?')[1] || '' };
   if (parts[0] === 'personale') return { name: 'staff' };
   if (parts[0] === 'registro') return { name: 'audit' };
   if (parts[0] === 'comuni') return { name: 'orgs' };
@@ -34,6 +36,7 @@ export async function loadOrg() {
       C.org = await admin.org(u.org);
     }
   } catch { C.org = C.org || null; }
+  await loadAlertRight();
   changed();
 }
 
@@ -114,6 +117,7 @@ function Nav({ r }) {
   const u = C.user;
   const steward = u.role === 'operator' || u.role === 'org_admin';
   const items = [['home', '#/', 'admin.nav.channels']];
+  if (C.alertPublisher) items.push(['alerts', '#/allerte', 'admin.nav.alerts']);
   if (steward) items.push(['staff', '#/personale', 'admin.nav.staff'], ['audit', '#/registro', 'admin.nav.audit']);
   if (u.role === 'operator') items.push(['orgs', '#/comuni', 'admin.nav.orgs']);
   if (items.length < 2) return null; // staff have one place: their channels
@@ -133,7 +137,7 @@ function App() {
     return () => removeEventListener('hashchange', on);
   }, []);
   const other = currentLang() === 'it' ? 'en' : 'it';
-  const titles = { home: 'admin.home.title', new: 'admin.new.title', staff: 'admin.staff.title', audit: 'admin.audit.title', orgs: 'admin.orgs.title', password: 'admin.password.title' };
+  const titles = { home: 'admin.home.title', new: 'admin.new.title', staff: 'admin.staff.title', audit: 'admin.audit.title', alerts: 'admin.alerts.title', orgs: 'admin.orgs.title', password: 'admin.password.title' };
   useEffect(keepCurrentInView, [r.name]);
   useEffect(() => { document.title = `${r.name === 'channel' ? r.handle : t(titles[r.name] || 'admin.signin.title')} · ${t('admin.name')}`; });
   let screen;
@@ -143,6 +147,7 @@ function App() {
     screen = html`<${Password} forced />`;
   } else if (r.name === 'new') screen = html`<${ChannelNew} />`;
   else if (r.name === 'channel') screen = html`<${ChannelScreen} key=${r.handle} handle=${r.handle} tab=${r.tab} />`;
+  else if (r.name === 'alerts') screen = html`<${Alerts} tab=${r.tab} query=${r.query} />`;
   else if (r.name === 'staff') screen = html`<${Staff} />`;
   else if (r.name === 'audit') screen = html`<${Audit} />`;
   else if (r.name === 'orgs') screen = html`<${Orgs} />`;

@@ -22,6 +22,7 @@ const KNOWN = new Set([
   'image_too_large', 'email_taken', 'staff_not_found', 'already_admin_or_invited', 'too_many_admins', 'slug_taken',
   'invalid_slug', 'invalid_timezone', 'overloaded', 'cannot_remove_self', 'invalid_email', 'aborted', 'invalid_reactions',
   'poll_not_editable', 'owner_must_transfer',
+  'not_alert_publisher', 'same_person', 'not_pending', 'zone_exists', 'unknown_zone', 'invalid_reference',
 ]);
 
 // An ApiError as a sentence for staff: ours when we know the code, else the server's message.

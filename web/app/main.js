@@ -7,6 +7,7 @@ import { api, call } from './api.js';
 import { S, useStore, loadFollows, changed } from './state.js';
 import { Home, Directory, Settings } from './screens.js';
 import { Channel } from './channel.js';
+import { AlertBanners } from './alerts.js';
 
 function route() {
   const hsh = location.hash.replace(/^#\/?/, '');
@@ -106,6 +107,7 @@ function App() {
       <button type="button" class="lang-switch" lang=${other}
         onClick=${async () => { await loadLang(other, true); changed(); }}>${other === 'en' ? 'English' : 'Italiano'}</button>
     </div></header>
+    <${AlertBanners} />
     <${Connection} />
     <main id="main" class="wrap" tabindex="-1" ref=${main}>${screen}</main>
     <${LiveRegion} />

@@ -11,6 +11,7 @@ import {
 } from './state.js';
 import { Post } from './post.js';
 import { toggleFollow, postActions } from './channel.js';
+import { AlertBanners } from './alerts.js';
 
 const box = document.querySelector('.posts[data-channel]');
 const link = document.querySelector('.follow-button[data-action="follow"]');
@@ -112,6 +113,13 @@ async function start() {
     };
     render(html`<${NoteHost} />`, noteBox);
     render(html`<${Controls} handle=${handle} invite=${invite} setNote=${(x) => setNote(x)} />`, controls);
+  }
+  // The alert banner, the app's own, under the header (before the streams start).
+  const header = document.querySelector('header.site-header');
+  if (header) {
+    const banners = document.createElement('div');
+    header.after(banners);
+    render(html`<${AlertBanners} />`, banners);
   }
   // The server's live region would read every count change: this module announces new posts only.
   box.removeAttribute('aria-live');

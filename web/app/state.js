@@ -15,7 +15,19 @@ export const S = {
   conn: 'idle', // idle | connecting | live | reconnecting | offline
   updatedAt: stored('araldo.updated'),
   announce: '',
+  // civil-protection alerts: id -> alert object (alerts.js shows them), remembered so that a
+  // phone without network still shows what was in force until its expiry
+  alerts: storedAlerts(),
 };
+
+function storedAlerts() {
+  try {
+    const all = JSON.parse(localStorage.getItem('araldo.alerts')) || {};
+    const now = Date.now();
+    for (const [id, a] of Object.entries(all)) if (!(Date.parse(a.expires) > now)) delete all[id];
+    return all;
+  } catch { return {}; }
+}
 
 function stored(k) {
   try { return localStorage.getItem(k); } catch { return null; }
@@ -103,6 +115,22 @@ export async function loadOlder(h, invite) {
 
 const byTime = (a, b) => (a.published_at < b.published_at ? -1 : a.published_at > b.published_at ? 1 : Number(a.id) - Number(b.id));
 
+// ---- civil-protection alerts (docs/API.md "Alerts on the live streams") ----
+// The status at stream start replaces what was known of its org's public alerts; an alert
+// event adds itself and ends what it references (Update, Cancel). Returns true when it changed.
+function alertEvent(type, d) {
+  if (type === 'alerts.current') {
+    if (!d || !d.org) return false;
+    for (const [id, a] of Object.entries(S.alerts)) if (a.org === d.org && a.status === 'Actual') delete S.alerts[id];
+    for (const a of (d.alerts || []).concat(d.upcoming || [])) S.alerts[a.id] = a;
+    return true;
+  }
+  if (!d || !d.id || d.status === 'Test') return false;
+  for (const r of d.references || []) delete S.alerts[r];
+  if (d.msg_type !== 'Cancel' && (!d.state || d.state === 'published')) S.alerts[d.id] = d;
+  return true;
+}
+
 // ---- live events ----
 function upsertPost(p, fresh) {
   const h = p.channel;
@@ -151,6 +179,12 @@ export function onEvent(type, d) {
     }
     const f = S.follows && S.follows.find((x) => x.handle === d.handle);
     if (f) Object.assign(f, d.changed);
+  } else if (type === 'alert' || type === 'alerts.current') {
+    if (alertEvent(type, d)) {
+      try { localStorage.setItem('araldo.alerts', JSON.stringify(S.alerts)); } catch { /* not remembered */ }
+      changed();
+    }
+    return;
   } else if (type === 'reset') {
     if (S.posts[d.channel]) loadChannel(d.channel, S.invite).catch(() => {});
     return;
