@@ -49,8 +49,10 @@ test('report with a photo and an address, followed live, reopened', { skip: !HAV
   await page.getByText('Buca nella strada', { exact: true }).waitFor();
   await page.getByLabel('Indirizzo o luogo').fill('Via Roma 12, davanti alla farmacia');
   await page.getByLabel('Descrizione (facoltativa)').fill('Buca profonda sul lato destro, pericolosa per le bici.');
-  await page.getByLabel('Foto (facoltativa)').setInputFiles({ name: 'buca.png', mimeType: 'image/png', buffer: Buffer.from(png(640, 480)) });
+  await page.locator('#rep-photo').setInputFiles({ name: 'buca.png', mimeType: 'image/png', buffer: Buffer.from(png(640, 480)) });
   await page.getByLabel('Email').fill('mario.rossi@example.it');
+  await page.getByRole('img', { name: 'La foto scelta' }).waitFor();
+  await page.getByRole('img', { name: 'La foto scelta' }).scrollIntoViewIfNeeded();
   await shot(page, 'report-filled', 'it');
   await page.getByRole('button', { name: 'Invia la segnalazione' }).click();
   await page.getByRole('heading', { name: 'Segnalazione inviata. Grazie!' }).waitFor({ timeout: 15000 });
@@ -115,6 +117,7 @@ test('"È già stato segnalato?": GPS position, the open report nearby, "Anche i
   const near = page.locator('.rep-nearby');
   await near.getByRole('heading', { name: 'È già stato segnalato?' }).waitFor();
   await near.getByText('Lampione spento da una settimana').waitFor();
+  await near.scrollIntoViewIfNeeded();
   await shot(page, 'report-nearby', 'it');
   await axe(page, 'report nearby');
   await near.getByRole('button', { name: 'Anche io' }).click();

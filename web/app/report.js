@@ -82,7 +82,8 @@ function Nearby({ org, service, pos, onFollowed }) {
     call('GET', `/api/v1/orgs/${enc(org)}/reports/nearby?service_code=${enc(service.service_code)}&lat=${pos.lat}&long=${pos.long}`)
       .then((r) => setList(r.requests)).catch(() => setList([]));
   }, [service && service.service_code, pos && pos.lat, pos && pos.long]);
-  if (!list || list.length === 0) return null;
+  const live = html`<div class="sr-only" aria-live="polite">${list && list.length ? t('app.rep.nearbyFound', { n: list.length }) : ''}</div>`;
+  if (!list || list.length === 0) return live;
   const follow = async (r) => {
     await ensureToken();
     await call('PUT', `/api/v1/orgs/${enc(org)}/reports/${enc(r.service_request_id)}/follow`);
@@ -90,7 +91,7 @@ function Nearby({ org, service, pos, onFollowed }) {
     setDone({ ...done, [r.service_request_id]: true });
     onFollowed();
   };
-  return html`<section class="card panel rep-nearby" aria-labelledby="h-near">
+  return html`${live}<section class="card panel rep-nearby" aria-labelledby="h-near">
     <h2 id="h-near">${t('app.rep.already')}</h2>
     <p>${t('app.rep.alreadyHint')}</p>
     <ul class="rep-list">${list.map((r) => html`<li key=${r.service_request_id}>
@@ -121,6 +122,14 @@ export function NewReport() {
   const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(null);
   const errRef = useRef();
+  const fileRef = useRef();
+  const [preview, setPreview] = useState('');
+  useEffect(() => {
+    if (!photo) { setPreview(''); return undefined; }
+    const u = URL.createObjectURL(photo);
+    setPreview(u);
+    return () => URL.revokeObjectURL(u);
+  }, [photo]);
   useEffect(() => {
     if (!org) return;
     o311('GET', `/open311/v2/services.json?jurisdiction_id=${enc(org)}`).then(setServices).catch(() => setServices([]));
@@ -218,8 +227,13 @@ export function NewReport() {
         <label for="rep-desc">${t('app.rep.description')}</label>
         <textarea id="rep-desc" rows="5" maxlength="4000" value=${desc} onInput=${(e) => setDesc(e.target.value)} aria-describedby="rep-desc-h"></textarea>
         <p class="hint" id="rep-desc-h">${t('app.rep.descriptionHint')}</p>
-        <label for="rep-photo">${t('app.rep.photo')}</label>
-        <input id="rep-photo" type="file" accept="image/*" capture="environment" onChange=${(e) => setPhoto(e.target.files[0] || null)} aria-describedby="rep-photo-h" />
+        <p class="rep-photo-label" id="rep-photo-l">${t('app.rep.photo')}</p>
+        <input id="rep-photo" class="file-hidden" type="file" accept="image/*" capture="environment" ref=${fileRef}
+          aria-labelledby="rep-photo-l rep-photo-b" aria-describedby="rep-photo-h"
+          onChange=${(e) => setPhoto(e.target.files[0] || null)} />
+        <label for="rep-photo" id="rep-photo-b" class="btn btn-secondary"><span aria-hidden="true">📷</span> ${photo ? t('app.rep.photoOther') : t('app.rep.photoAdd')}</label>
+        ${photo && html`<p class="rep-photo-chosen"><img src=${preview} alt=${t('app.rep.photoChosen')} width="96" height="96" />
+          <button type="button" class="linkish" onClick=${() => { setPhoto(null); fileRef.current.value = ''; }}>${t('app.rep.photoRemove')}</button></p>`}
         <p class="hint" id="rep-photo-h">${t('app.rep.photoHint')}</p>
       </fieldset>
 
