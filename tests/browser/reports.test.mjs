@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { HAVE_CHROMIUM, startWorld, launch, openContext, api, axe, shot, PHONE, DESKTOP } from './lib/browser.mjs';
-import { staff } from './lib/admin.mjs';
+import { staff, signedIn } from './lib/admin.mjs';
 import { png } from '../fixtures/media/gen.mjs';
 
 let w;
@@ -135,6 +135,82 @@ test('"È già stato segnalato?": GPS position, the open report nearby, "Anche i
   await ctx.close();
 });
 
+async function file(fields, photo) {
+  const who = (await api(w.url, 'POST', '/api/v1/followers')).data.token;
+  const fd = new FormData();
+  for (const [k, v] of Object.entries({ jurisdiction_id: 'valdoro', ...fields })) fd.append(k, v);
+  if (photo) fd.append('media', new Blob([photo], { type: 'image/png' }), 'foto.png');
+  const r = await fetch(`${w.url}/open311/v2/requests.json`, { method: 'POST', headers: { authorization: `Bearer ${who}` }, body: fd });
+  assert.equal(r.status, 201, await r.clone().text());
+  const [x] = await r.json();
+  return { id: x.service_request_id, token: x.token };
+}
+
+test('staff handle the queue in the console; the reporter sees it live', { skip: !HAVE_CHROMIUM && 'chromium not installed' }, async () => {
+  const a = await file({ service_code: 'verde-albero', address_string: 'Parco della Rimembranza', description: 'Ramo spezzato sopra la panchina', email: 'luisa@example.it' }, Buffer.from(png(320, 240)));
+  const b = await file({ service_code: 'verde-albero', address_string: 'Parco della Rimembranza, ingresso', description: 'Ramo pericolante' });
+
+  // The reporter's phone, with the report kept as the app keeps it.
+  const citizen = await openContext(browser, w);
+  const cpage = await citizen.page(null);
+  await cpage.addInitScript((r) => localStorage.setItem('araldo.reports', JSON.stringify([r])), { id: a.id, org: 'valdoro', token: a.token, name: 'Albero pericolante o caduto' });
+  await cpage.goto(`${w.url}/#/segnalazioni`);
+  const item = cpage.locator(`#r-${a.id}`);
+  await item.getByText('Ricevuta').waitFor();
+
+  const ctx = await signedIn(await openContext(browser, w, { viewport: DESKTOP }), ana);
+  const page = await ctx.page('/admin/#/segnalazioni');
+  await page.getByRole('heading', { level: 1, name: 'Segnalazioni' }).waitFor();
+  await page.getByLabel('Categoria').selectOption('verde-albero');
+  await page.getByRole('link', { name: new RegExp(`#${a.id} `) }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('.rep-queue li').length === 2); // the other trees are not listed
+  const csv = await page.getByRole('link', { name: /CSV/ }).getAttribute('href');
+  assert.match(csv, /reports\.csv\?status=open&service_code=verde-albero$/);
+  await axe(page, 'console queue');
+  await shot(page, 'admin-reports', 'it');
+
+  await page.getByRole('link', { name: new RegExp(`#${a.id} `) }).click();
+  await page.getByRole('heading', { level: 1, name: new RegExp(`#${a.id}`) }).waitFor();
+  await page.getByText('luisa@example.it').waitFor();
+  await page.getByText('In attesa di approvazione').waitFor();
+  await axe(page, 'console report');
+  await shot(page, 'admin-report', 'it');
+
+  // Status with a public note and an office: the reporter sees it without a reload.
+  await page.getByLabel(/^Stato/).selectOption('presa_in_carico');
+  await page.getByLabel('Ufficio incaricato').fill('Ufficio Verde');
+  await page.getByLabel('Nota (facoltativa)').fill('Squadra in arrivo domattina');
+  await page.getByRole('button', { name: 'Salva' }).click();
+  await page.getByText('Salvato.').waitFor();
+  await item.getByText('Presa in carico').waitFor({ timeout: 10000 });
+  await item.getByText('Squadra in arrivo domattina').waitFor();
+
+  // Approve the photo, then hide the text after confirming.
+  await page.getByRole('button', { name: 'Approva la foto' }).click();
+  await page.getByText('Approvata: è pubblica.').waitFor();
+  await page.getByRole('button', { name: 'Nascondi il testo' }).click();
+  const dlg = page.getByRole('dialog', { name: new RegExp(`#${a.id}`) });
+  await dlg.getByRole('button', { name: 'Nascondi il testo' }).click();
+  await page.getByText('Il testo è nascosto al pubblico.').waitFor();
+  const pub = await api(w.url, 'GET', `/open311/v2/requests/${a.id}.json?jurisdiction_id=valdoro`);
+  assert.equal(pub.data[0].description, '');
+  assert.match(pub.data[0].media_url, /\/media\/.+\/large$/);
+
+  // The second report is the same tree: merge it into the first.
+  await page.goto(`${w.url}/admin/#/segnalazioni/${b.id}`);
+  await page.getByLabel('Numero della segnalazione originale').fill(String(a.id));
+  await page.getByRole('button', { name: 'Unisci', exact: true }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Unisci', exact: true }).click();
+  await page.getByText('Unita alla segnalazione').waitFor();
+  const rb = await api(w.url, 'GET', `/api/v1/orgs/valdoro/reports/${b.id}`, { headers: ana.headers });
+  assert.equal(String(rb.data.duplicate_of), String(a.id));
+  assert.equal(rb.data.close_reason, 'duplicato');
+  ctx.check();
+  citizen.check();
+  await ctx.close();
+  await citizen.close();
+});
+
 for (const viewport of [PHONE, DESKTOP]) {
   for (const lang of ['it', 'en']) {
     test(`report screens, ${lang}, ${viewport.width}×${viewport.height}: axe and screenshots`, { skip: !HAVE_CHROMIUM && 'chromium not installed' }, async () => {
@@ -153,6 +229,22 @@ for (const viewport of [PHONE, DESKTOP]) {
       await shot(page, 'report-mine-empty', lang);
       ctx.check();
       await ctx.close();
+
+      // The console's queue and one report, for staff.
+      const sctx = await signedIn(await openContext(browser, w, { lang, viewport }), ana);
+      const sp = await sctx.page(null);
+      await sp.addInitScript((l) => localStorage.setItem('araldo.lang', l), lang);
+      await sp.goto(`${w.url}/admin/#/segnalazioni`);
+      await sp.locator('.rep-queue a').first().waitFor();
+      await axe(sp, `console queue ${lang}`);
+      await shot(sp, 'admin-reports', lang);
+      await sp.locator('.rep-queue a').first().click();
+      await sp.locator('.rep-detail h1').waitFor();
+      await axe(sp, `console report ${lang}`);
+      await shot(sp, 'admin-report', lang);
+      assert.ok(await sp.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
+      sctx.check();
+      await sctx.close();
     });
   }
 }
