@@ -73,15 +73,16 @@ test('report with a photo and an address, followed live, reopened', { skip: !HAV
 
   await page.getByRole('link', { name: 'Le mie segnalazioni' }).click();
   const item = page.locator(`#r-${id}`);
-  await item.getByText('Ricevuta').waitFor();
+  await item.locator('.rep-badge').getByText('Ricevuta', { exact: true }).waitFor();
 
   // Staff take it on: the status and the public note arrive without a reload.
   await patch(id, { status: 'presa_in_carico', note: 'Sopralluogo previsto lunedì', note_public: true });
-  await item.getByText('Presa in carico').waitFor({ timeout: 10000 });
+  await item.locator('.rep-badge').getByText('Presa in carico', { exact: true }).waitFor({ timeout: 10000 });
   await item.getByText('Sopralluogo previsto lunedì').waitFor();
+  await item.getByText('La segnalazione «Buca nella strada» ora è: Presa in carico.').waitFor(); // read out by screen readers
   await patch(id, { note: 'Chiamare la ditta', note_public: false });
   await patch(id, { status: 'risolta', note: 'Buca chiusa', note_public: true });
-  await item.getByText('Risolta', { exact: true }).waitFor({ timeout: 10000 });
+  await item.locator('.rep-badge').getByText('Risolta', { exact: true }).waitFor({ timeout: 10000 });
   assert.equal(await item.getByText('Chiamare la ditta').count(), 0, 'internal notes stay internal');
   await shot(page, 'report-mine', 'it');
 
@@ -90,7 +91,7 @@ test('report with a photo and an address, followed live, reopened', { skip: !HAV
   await item.getByLabel('Che cosa non va ancora?').fill('La buca è ancora lì');
   await item.getByRole('button', { name: 'Riapri la segnalazione' }).click();
   await item.getByText('La segnalazione è di nuovo aperta.').waitFor();
-  await item.getByText('Ricevuta').waitFor({ timeout: 10000 });
+  await item.locator('.rep-badge').getByText('Ricevuta', { exact: true }).waitFor({ timeout: 10000 });
   const again = await api(w.url, 'GET', `/api/v1/orgs/valdoro/reports/${id}`, { headers: ana.headers });
   assert.equal(again.data.status, 'nuova');
   assert.ok(again.data.reopened);
@@ -127,9 +128,9 @@ test('"È già stato segnalato?": GPS position, the open report nearby, "Anche i
 
   await page.goto(`${w.url}/#/segnalazioni`);
   const item = page.locator(`#r-${id}`);
-  await item.getByText('Ricevuta').waitFor();
+  await item.locator('.rep-badge').getByText('Ricevuta', { exact: true }).waitFor();
   await patch(id, { status: 'in_lavorazione', note: 'Ditta incaricata', note_public: true });
-  await item.getByText('In lavorazione').waitFor({ timeout: 10000 });
+  await item.locator('.rep-badge').getByText('In lavorazione', { exact: true }).waitFor({ timeout: 10000 });
   await item.getByText('Ditta incaricata').waitFor();
   ctx.check();
   await ctx.close();
@@ -156,7 +157,7 @@ test('staff handle the queue in the console; the reporter sees it live', { skip:
   await cpage.addInitScript((r) => localStorage.setItem('araldo.reports', JSON.stringify([r])), { id: a.id, org: 'valdoro', token: a.token, name: 'Albero pericolante o caduto' });
   await cpage.goto(`${w.url}/#/segnalazioni`);
   const item = cpage.locator(`#r-${a.id}`);
-  await item.getByText('Ricevuta').waitFor();
+  await item.locator('.rep-badge').getByText('Ricevuta', { exact: true }).waitFor();
 
   const ctx = await signedIn(await openContext(browser, w, { viewport: DESKTOP }), ana);
   const page = await ctx.page('/admin/#/segnalazioni');
@@ -182,7 +183,7 @@ test('staff handle the queue in the console; the reporter sees it live', { skip:
   await page.getByLabel('Nota (facoltativa)').fill('Squadra in arrivo domattina');
   await page.getByRole('button', { name: 'Salva' }).click();
   await page.getByText('Salvato.').waitFor();
-  await item.getByText('Presa in carico').waitFor({ timeout: 10000 });
+  await item.locator('.rep-badge').getByText('Presa in carico', { exact: true }).waitFor({ timeout: 10000 });
   await item.getByText('Squadra in arrivo domattina').waitFor();
 
   // Approve the photo, then hide the text after confirming.
@@ -223,6 +224,7 @@ for (const viewport of [PHONE, DESKTOP]) {
       await shot(page, 'report', lang);
       await page.locator('.rep-service').first().click();
       await axe(page, `report chosen ${lang}`);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
       await page.goto(`${w.url}/#/segnalazioni`);
       await page.locator('#h-mine').waitFor();
       await axe(page, `my reports ${lang}`);

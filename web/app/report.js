@@ -261,6 +261,7 @@ function MyReport({ r }) {
   const [reopen, setReopen] = useState(false);
   const [note, setNote] = useState('');
   const [msg, setMsg] = useState('');
+  const [live, setLive] = useState(''); // status changes, read out politely
   const base = r.token ? `/api/v1/reports/follow/${enc(r.token)}` : `/api/v1/orgs/${enc(r.org)}/reports/${enc(r.id)}`;
   const load = async () => {
     try {
@@ -281,6 +282,7 @@ function MyReport({ r }) {
       try {
         const d = JSON.parse(ev.data);
         setSt((old) => ({ ...(old || { notes: [] }), request: d.request, status_detail: d.status_detail }));
+        if (ev.type === 'report.updated') setLive(t('app.rep.changed', { name: d.request.service_name, status: statusText(d.status_detail, d.request.status) }));
         if (ev.type === 'report.updated' && r.token) load(); // the notes and can_reopen
       } catch { /* ignore */ }
     };
@@ -288,8 +290,9 @@ function MyReport({ r }) {
     es.addEventListener('report.updated', on);
     return () => es.close();
   }, [r.id]);
+  const region = html`<p class="sr-only" aria-live="polite">${live}</p>`;
   if (gone) return html`<li class="card panel"><p>${r.name} · ${t('app.rep.gone')}</p></li>`;
-  if (!st) return html`<li class="card panel"><p role="status">${t('app.loading')}</p></li>`;
+  if (!st) return html`<li class="card panel">${region}<p role="status">${t('app.loading')}</p></li>`;
   const q = st.request;
   const send = async (e) => {
     e.preventDefault();
@@ -303,7 +306,7 @@ function MyReport({ r }) {
     }
   };
   return html`<li class="card panel rep-item" id=${`r-${r.id}`}>
-    <h2>${q.service_name}</h2>
+    ${region}<h2>${q.service_name}</h2>
     <p class="rep-status"><span class=${`rep-badge rep-${st.status_detail || q.status}`}>${statusText(st.status_detail, q.status)}</span>
       <span class="hint"> · ${t('app.rep.updated')} <${TimeAgo} iso=${q.updated_datetime || q.requested_datetime} /></span></p>
     ${q.address && html`<p>${q.address}</p>`}
