@@ -47,6 +47,7 @@ test('report with a photo and an address, followed live, reopened', { skip: !HAV
   await page.getByLabel('Cerca una categoria').fill('buca');
   await page.getByRole('button', { name: /Buca nella strada/ }).click();
   await page.getByText('Buca nella strada', { exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'rep-chosen', 'focus follows the choice');
   await page.getByLabel('Indirizzo o luogo').fill('Via Roma 12, davanti alla farmacia');
   await page.getByLabel('Descrizione (facoltativa)').fill('Buca profonda sul lato destro, pericolosa per le bici.');
   await page.locator('#rep-photo').setInputFiles({ name: 'buca.png', mimeType: 'image/png', buffer: Buffer.from(png(640, 480)) });
@@ -201,6 +202,7 @@ test('staff handle the queue in the console; the reporter sees it live', { skip:
   await page.goto(`${w.url}/admin/#/segnalazioni/${b.id}`);
   await page.getByLabel('Numero della segnalazione originale').fill(String(a.id));
   await page.getByRole('button', { name: 'Unisci', exact: true }).click();
+  await page.getByRole('dialog').getByText(`La #${b.id} sarà chiusa come duplicato`).waitFor();
   await page.getByRole('dialog').getByRole('button', { name: 'Unisci', exact: true }).click();
   await page.getByText('Unita alla segnalazione').waitFor();
   const rb = await api(w.url, 'GET', `/api/v1/orgs/valdoro/reports/${b.id}`, { headers: ana.headers });

@@ -149,7 +149,7 @@ function Merge({ r, reload }) {
     <label class="field">${t('admin.rep.mergeId')}
       <input inputmode="numeric" value=${orig} onInput=${(e) => setOrig(e.target.value)} /></label>
     <${Confirm} label=${t('admin.rep.mergeBtn')} disabled=${!id} title=${t('admin.rep.mergeTitle', { id: r.id, orig: id })}
-      text=${t('admin.rep.mergeText')} yes=${t('admin.rep.mergeBtn')}
+      text=${t('admin.rep.mergeText', { id: r.id })} yes=${t('admin.rep.mergeBtn')}
       onYes=${async () => { await call('PATCH', `${base()}/reports/${enc(r.id)}`, { duplicate_of: id }); reload(); }} /></div>`;
 }
 

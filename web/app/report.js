@@ -123,6 +123,15 @@ export function NewReport() {
   const [sent, setSent] = useState(null);
   const errRef = useRef();
   const fileRef = useRef();
+  const chosenRef = useRef(); // focus follows the choice: the list it was in is gone
+  const searchRef = useRef();
+  const moved = useRef(false);
+  useEffect(() => {
+    if (!moved.current) return;
+    const el = service ? chosenRef.current : searchRef.current;
+    if (el) el.focus();
+  }, [service]);
+  const choose = (v) => { moved.current = true; setService(v); };
   const [preview, setPreview] = useState('');
   useEffect(() => {
     if (!photo) { setPreview(''); return undefined; }
@@ -197,16 +206,16 @@ export function NewReport() {
     <form class="rep-form" onSubmit=${submit} novalidate>
       <fieldset class="card panel"><legend><span class="step">1</span> ${t('app.rep.what')}</legend>
         ${service
-          ? html`<p class="rep-chosen"><span aria-hidden="true">${icon(service.group)}</span> <strong>${service.service_name}</strong>
-              <button type="button" class="btn btn-secondary" onClick=${() => setService(null)}>${t('app.rep.change')}</button></p>`
+          ? html`<p class="rep-chosen" tabindex="-1" ref=${chosenRef}><span aria-hidden="true">${icon(service.group)}</span> <strong>${service.service_name}</strong>
+              <button type="button" class="btn btn-secondary" onClick=${() => choose(null)}>${t('app.rep.change')}</button></p>`
           : html`<label for="rep-q">${t('app.rep.search')}</label>
-            <input id="rep-q" type="search" autocomplete="off" value=${q} onInput=${(e) => setQ(e.target.value)} />
+            <input id="rep-q" type="search" autocomplete="off" value=${q} ref=${searchRef} onInput=${(e) => setQ(e.target.value)} />
             ${!services && html`<p class="state" role="status">${t('app.loading')}</p>`}
             ${services && shown.length === 0 && html`<p class="state">${t('app.rep.noService')}</p>`}
             ${groups.map((g) => html`<div class="rep-group" key=${g}>
               <h2 class="rep-group-name"><span aria-hidden="true">${icon(g)}</span> ${g}</h2>
               <ul class="rep-services">${shown.filter((v) => (v.group || t('app.rep.other')) === g).map((v) => html`<li key=${v.service_code}>
-                <button type="button" class="rep-service" onClick=${() => setService(v)}>
+                <button type="button" class="rep-service" onClick=${() => choose(v)}>
                   <span class="rep-service-name">${v.service_name}</span>
                   <span class="hint">${v.description}</span></button></li>`)}</ul></div>`)}`}
         ${def && def.map((a) => html`<${Attribute} key=${a.code} a=${a} value=${attrs[a.code]} set=${(v) => setAttrs({ ...attrs, [a.code]: v })} />`)}
