@@ -96,6 +96,13 @@ test('report with a photo and an address, followed live, reopened', { skip: !HAV
   const again = await api(w.url, 'GET', `/api/v1/orgs/valdoro/reports/${id}`, { headers: ana.headers });
   assert.equal(again.data.status, 'nuova');
   assert.ok(again.data.reopened);
+
+  // On a bad line the card shows what it last knew instead of "Caricamento…".
+  await page.route(/\/api\/v1\/reports\//, (route) => route.abort());
+  await page.reload();
+  await item.getByText('Buca chiusa').waitFor();
+  await item.locator('.rep-badge').getByText('Ricevuta', { exact: true }).waitFor();
+  await page.unroute(/\/api\/v1\/reports\//);
   ctx.check();
   await ctx.close();
 });

@@ -9,11 +9,19 @@ import { ensureToken, token, call } from './api.js';
 import { useStore } from './state.js';
 import { TimeAgo } from './post.js';
 
-const MINE = 'araldo.reports'; // [{id, org, token?, name}] — token only for reports filed here
+const MINE = 'araldo.reports'; // [{id, org, token?, name, last?}] — token only for reports filed here
 const enc = encodeURIComponent;
 
 export function myReports() {
   try { return JSON.parse(localStorage.getItem(MINE)) || []; } catch { return []; }
+}
+// The last state seen of a report, shown at once next time (and offline) until fresher comes.
+function keepLast(r, st) {
+  const list = myReports();
+  const x = list.find((y) => y.id === r.id && y.org === r.org);
+  if (!x) return;
+  x.last = { request: st.request, status_detail: st.status_detail, notes: st.notes || [], can_reopen: !!st.can_reopen };
+  try { localStorage.setItem(MINE, JSON.stringify(list)); } catch { /* full or private */ }
 }
 function remember(r) {
   const list = myReports().filter((x) => !(x.id === r.id && x.org === r.org));
@@ -265,8 +273,9 @@ export function NewReport() {
 // One followed report: the reporter's own (with its follow token: notes, "Non è risolto") or
 // one followed with "Anche io" (its public status).
 function MyReport({ r }) {
-  const [st, setSt] = useState(null);
+  const [st, setSt] = useState(r.last || null);
   const [gone, setGone] = useState(false);
+  useEffect(() => { if (st) keepLast(r, st); }, [st]);
   const [reopen, setReopen] = useState(false);
   const [note, setNote] = useState('');
   const [msg, setMsg] = useState('');
@@ -278,7 +287,7 @@ function MyReport({ r }) {
       else {
         // The public view (cached 30 s): only until the stream's first event, which is newer.
         const [req] = await o311('GET', `/open311/v2/requests/${enc(r.id)}.json?jurisdiction_id=${enc(r.org)}`);
-        setSt((old) => old || { request: req, notes: [] });
+        setSt((old) => (old && old.status_detail ? old : { request: req, notes: [] }));
       }
     } catch (e) {
       if (e.status === 404) setGone(true);
