@@ -10,6 +10,7 @@ import { Home, ChannelNew, ChannelScreen } from './channels.js';
 import { sendPendingDrafts } from './compose.js';
 import { Staff, Audit, Orgs } from './org.js';
 import { Alerts, loadAlertRight } from './alerts.js';
+import { Queue, ReportDetail } from './reports.js';
 
 function route() {
   const hsh = location.hash.replace(/^#\/?/, '');
@@ -17,6 +18,8 @@ function route() {
   if (parts[0] === 'canali' && parts[1] === 'nuovo') return { name: 'new' };
   if (parts[0] === 'c' && parts[1]) return { name: 'channel', handle: parts[1], tab: parts[2] || 'scrivi' };
   if (parts[0] === 'allerte') return { name: 'alerts', tab: parts[1] || 'stato', query: hsh.split('?')[1] || '' };
+  if (parts[0] === 'segnalazioni' && parts[1]) return { name: 'report', id: parts[1] };
+  if (parts[0] === 'segnalazioni') return { name: 'reports' };
   if (parts[0] === 'personale') return { name: 'staff' };
   if (parts[0] === 'registro') return { name: 'audit' };
   if (parts[0] === 'comuni') return { name: 'orgs' };
@@ -116,12 +119,12 @@ function Expired() {
 function Nav({ r }) {
   const u = C.user;
   const steward = u.role === 'operator' || u.role === 'org_admin';
-  const items = [['home', '#/', 'admin.nav.channels']];
+  const items = [['home', '#/', 'admin.nav.channels'], ['reports', '#/segnalazioni', 'admin.nav.reports']];
   if (C.alertPublisher) items.push(['alerts', '#/allerte', 'admin.nav.alerts']);
   if (steward) items.push(['staff', '#/personale', 'admin.nav.staff'], ['audit', '#/registro', 'admin.nav.audit']);
   if (u.role === 'operator') items.push(['orgs', '#/comuni', 'admin.nav.orgs']);
-  if (items.length < 2) return null; // staff have one place: their channels
-  const cur = r.name === 'new' || r.name === 'channel' ? 'home' : r.name;
+  if (items.length < 2) return null;
+  const cur = r.name === 'new' || r.name === 'channel' ? 'home' : r.name === 'report' ? 'reports' : r.name;
   return html`<nav class="admin-nav" aria-label=${t('admin.nav.label')}><ul class="scroll-row">
     ${items.map(([name, href, key]) => html`<li><a href=${href} aria-current=${cur === name ? 'page' : undefined}>${t(key)}</a></li>`)}
   </ul></nav>`;
@@ -137,9 +140,9 @@ function App() {
     return () => removeEventListener('hashchange', on);
   }, []);
   const other = currentLang() === 'it' ? 'en' : 'it';
-  const titles = { home: 'admin.home.title', new: 'admin.new.title', staff: 'admin.staff.title', audit: 'admin.audit.title', alerts: 'admin.alerts.title', orgs: 'admin.orgs.title', password: 'admin.password.title' };
+  const titles = { home: 'admin.home.title', new: 'admin.new.title', staff: 'admin.staff.title', audit: 'admin.audit.title', alerts: 'admin.alerts.title', orgs: 'admin.orgs.title', password: 'admin.password.title', reports: 'admin.rep.title' };
   useEffect(keepCurrentInView, [r.name]);
-  useEffect(() => { document.title = `${r.name === 'channel' ? r.handle : t(titles[r.name] || 'admin.signin.title')} · ${t('admin.name')}`; });
+  useEffect(() => { document.title = `${r.name === 'channel' ? r.handle : r.name === 'report' ? `#${r.id}` : t(titles[r.name] || 'admin.signin.title')} · ${t('admin.name')}`; });
   let screen;
   if (!s.user) {
     screen = html`<${SignIn} onDone=${async (u) => { C.user = u; changed(); await loadOrg(); }} />`;
@@ -148,6 +151,8 @@ function App() {
   } else if (r.name === 'new') screen = html`<${ChannelNew} />`;
   else if (r.name === 'channel') screen = html`<${ChannelScreen} key=${r.handle} handle=${r.handle} tab=${r.tab} />`;
   else if (r.name === 'alerts') screen = html`<${Alerts} tab=${r.tab} query=${r.query} />`;
+  else if (r.name === 'reports') screen = html`<${Queue} />`;
+  else if (r.name === 'report') screen = html`<${ReportDetail} key=${r.id} id=${r.id} />`;
   else if (r.name === 'staff') screen = html`<${Staff} />`;
   else if (r.name === 'audit') screen = html`<${Audit} />`;
   else if (r.name === 'orgs') screen = html`<${Orgs} />`;

@@ -8,6 +8,7 @@ import { S, useStore, loadFollows, changed } from './state.js';
 import { Home, Directory, Settings } from './screens.js';
 import { Channel } from './channel.js';
 import { AlertBanners } from './alerts.js';
+import { NewReport, MyReports } from './report.js';
 
 function route() {
   const hsh = location.hash.replace(/^#\/?/, '');
@@ -18,6 +19,8 @@ function route() {
   if (parts[0] === 'i' && parts[1]) return { name: 'invite', code: parts[1] };
   if (parts[0] === 'esplora') return { name: 'directory' };
   if (parts[0] === 'impostazioni') return { name: 'settings' };
+  if (parts[0] === 'segnala') return { name: 'report' };
+  if (parts[0] === 'segnalazioni') return { name: 'reports' };
   return { name: 'home' };
 }
 
@@ -68,6 +71,7 @@ function LiveRegion() {
 const NAV = [
   ['home', '#/', 'app.nav.home', '🏠'],
   ['directory', '#/esplora', 'app.nav.directory', '🔍'],
+  ['reports', '#/segnalazioni', 'app.nav.reports', '📣'],
   ['settings', '#/impostazioni', 'app.nav.settings', '⚙️'],
 ];
 
@@ -85,7 +89,7 @@ function App() {
     return () => removeEventListener('hashchange', on);
   }, []);
   useEffect(() => {
-    const title = { home: 'app.home.title', directory: 'app.dir.title', settings: 'app.settings.title' }[r.name];
+    const title = { home: 'app.home.title', directory: 'app.dir.title', settings: 'app.settings.title', report: 'app.rep.title', reports: 'app.rep.mine' }[r.name];
     const ch = r.handle && s.channels[r.handle];
     document.title = `${ch ? ch.name : title ? t(title) : 'araldo'} · araldo`;
   });
@@ -95,6 +99,8 @@ function App() {
   else if (r.name === 'invite') screen = html`<${Invite} code=${r.code} />`;
   else if (r.name === 'directory') screen = html`<${Directory} />`;
   else if (r.name === 'settings') screen = html`<${Settings} />`;
+  else if (r.name === 'report') screen = html`<${NewReport} />`;
+  else if (r.name === 'reports') screen = html`<${MyReports} />`;
   else screen = html`<${Home} />`;
   const org = s.org;
   const other = currentLang() === 'it' ? 'en' : 'it';
@@ -112,7 +118,7 @@ function App() {
     <main id="main" class="wrap" tabindex="-1" ref=${main}>${screen}</main>
     <${LiveRegion} />
     <nav class="tabs" aria-label=${t('app.nav.label')}>
-      ${NAV.map(([name, href, key, icon]) => html`<a href=${href} aria-current=${r.name === name ? 'page' : undefined}>
+      ${NAV.map(([name, href, key, icon]) => html`<a href=${href} aria-current=${r.name === name || (name === 'reports' && r.name === 'report') ? 'page' : undefined}>
         <span aria-hidden="true" class="tab-icon">${icon}</span> ${t(key)}
         ${name === 'home' && home > 0 && html`<span class="unread unread-small"><span aria-hidden="true">${home}</span><span class="sr-only">${t('app.home.unreadTotal', { n: home })}</span></span>`}</a>`)}
     </nav>
