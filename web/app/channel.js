@@ -28,7 +28,7 @@ const toEnd = (behavior = 'auto') => {
   scrollTo({ top: scrollY + a.getBoundingClientRect().bottom - (innerHeight - covered()) + 16, behavior });
 };
 
-export function Channel({ handle, invite }) {
+export function Channel({ handle, invite, post }) {
   const s = useStore();
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -76,6 +76,27 @@ export function Channel({ handle, invite }) {
     }
     count.current = n;
   }, [n]);
+
+  // Opened from a notification (`?post={id}`): bring that post to the middle of the screen and
+  // mark it, reading older pages if it is not among the newest (a few at most).
+  const shown = useRef('');
+  const tries = useRef(0);
+  useEffect(() => {
+    if (!post || n < 0 || shown.current === `${handle}/${post}`) return;
+    const el = document.getElementById(`p-${post}`);
+    if (el) {
+      shown.current = `${handle}/${post}`;
+      for (const o of document.querySelectorAll('.post-highlight')) o.classList.remove('post-highlight');
+      el.classList.add('post-highlight');
+      el.setAttribute('tabindex', '-1');
+      el.scrollIntoView({ block: 'center', behavior: smooth() });
+      el.focus({ preventScroll: true });
+    } else if (posts.next && tries.current < 5) {
+      tries.current++;
+      loadOlder(handle, invite);
+    }
+  }, [n, post, handle]);
+  useEffect(() => { tries.current = 0; }, [post]);
 
   // Views: a post counts as shown once half of it has been on screen.
   useEffect(() => {
