@@ -66,7 +66,12 @@ export function Notifications() {
   } else if (kind === 'denied') {
     body = html`<div class="push-state" data-push="denied">
       <p><strong>${t('app.push.blocked')}</strong></p>
-      <p>${t('app.push.unblock')}</p>
+      <ol class="steps">
+        <li>${t('app.push.unblock.step1')}</li>
+        <li>${t('app.push.unblock.step2')}</li>
+        <li>${t('app.push.unblock.step3')}</li>
+      </ol>
+      <p class="hint">${t('app.push.unblock.app')}</p>
       <p><button type="button" class="btn btn-secondary" onClick=${() => setKind(support())}>${t('app.push.checkAgain')}</button></p></div>`;
   } else if (on === null) {
     body = html`<p class="state" role="status">${t('app.loading')}</p>`;
