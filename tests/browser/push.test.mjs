@@ -177,7 +177,8 @@ test('the service worker shows a push with the channel\'s name, once per tag, an
   const page = await ctx.page('/');
   await follow(page, w, 'valdoro-notizie');
   const post = await w.post('valdoro-notizie', 'Primo avviso');
-  for (let i = 0; i < 12; i++) await w.post('valdoro-notizie', `Avviso numero ${i}: ${'testo lungo '.repeat(20)}`);
+  // More than a page (20) after it: the channel must read an older page to find it.
+  for (let i = 0; i < 24; i++) await w.post('valdoro-notizie', `Avviso numero ${i}: ${'testo lungo '.repeat(20)}`);
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.reload(); // controlled by the service worker from now on
   await page.evaluate(() => navigator.serviceWorker.ready);

@@ -35,6 +35,7 @@ export function Channel({ handle, invite, post }) {
   const [note, setNote] = useState('');
   const [pill, setPill] = useState(false);
   const [photo, setPhoto] = useState(null);
+  const [fresh, setFresh] = useState(''); // the handle whose first page this visit has read
   const dlg = useRef();
   const count = useRef(-1);
   const wasAtBottom = useRef(true);
@@ -47,7 +48,8 @@ export function Channel({ handle, invite, post }) {
     S.invite = invite;
     setErr(null);
     count.current = -1;
-    loadChannel(handle, invite).catch((e) => setErr(e));
+    setFresh('');
+    loadChannel(handle, invite).then(() => setFresh(handle)).catch((e) => setErr(e));
     return () => { S.viewing = null; previewStream(null); };
   }, [handle, invite]);
   useEffect(() => { previewStream(handle, invite); }, [handle, invite, following]);
@@ -81,8 +83,10 @@ export function Channel({ handle, invite, post }) {
   // mark it, reading older pages if it is not among the newest (a few at most).
   const shown = useRef('');
   const tries = useRef(0);
+  useEffect(() => { tries.current = 0; }, [post]);
   useEffect(() => {
-    if (!post || n < 0 || shown.current === `${handle}/${post}`) return;
+    // Only on this visit's own first page: a copy kept from an earlier visit is about to be replaced.
+    if (!post || n < 0 || fresh !== handle || shown.current === `${handle}/${post}`) return;
     const el = document.getElementById(`p-${post}`);
     if (el) {
       shown.current = `${handle}/${post}`;
@@ -95,8 +99,7 @@ export function Channel({ handle, invite, post }) {
       tries.current++;
       loadOlder(handle, invite);
     }
-  }, [n, post, handle]);
-  useEffect(() => { tries.current = 0; }, [post]);
+  }, [n, post, handle, fresh]);
 
   // Views: a post counts as shown once half of it has been on screen.
   useEffect(() => {
