@@ -97,6 +97,7 @@ export const admin = {
   createPost: (h, body) => call('POST', `/api/v1/channels/${enc(h)}/posts`, body),
   patchPost: (id, body) => call('PATCH', `/api/v1/posts/${enc(id)}`, body),
   deletePost: (id) => call('DELETE', `/api/v1/posts/${enc(id)}`),
+  pushStatus: (id) => call('GET', `/api/v1/posts/${enc(id)}/push`),
   edits: (id) => call('GET', `/api/v1/posts/${enc(id)}/edits`),
   pin: (h, id) => (id ? call('PUT', `/api/v1/channels/${enc(h)}/pin`, { post_id: id }) : call('DELETE', `/api/v1/channels/${enc(h)}/pin`)),
   preview: (text) => call('POST', '/api/v1/preview', { text }),

@@ -269,6 +269,41 @@ function EditForm({ post, onDone, onCancel }) {
       <button type="button" class="btn btn-secondary" onClick=${onCancel}>${t('admin.cancel')}</button></div></form>`;
 }
 
+// An important post's push campaign (GET /api/v1/posts/{id}/push): a bar while it runs, read
+// every few seconds (slower as it goes on), then the final counts. Recent posts only: an old
+// campaign's numbers do not change.
+const PUSH_RECENT_MS = 7 * 86400e3;
+function PushProgress({ post }) {
+  const [st, setSt] = useState(null);
+  useEffect(() => {
+    let timer = 0;
+    let stop = false;
+    let wait = 2000;
+    const read = async () => {
+      try {
+        const r = await admin.pushStatus(post.id);
+        if (stop) return;
+        setSt(r);
+        if (!r.running) return;
+      } catch { if (stop) return; }
+      timer = setTimeout(read, wait);
+      wait = Math.min(wait * 1.5, 15000);
+    };
+    read();
+    return () => { stop = true; clearTimeout(timer); };
+  }, [post.id, post.edited_at]);
+  if (!st || !st.pushed) return null;
+  const done = st.sent + st.failed;
+  const total = Math.max(st.total, done + st.remaining, 1);
+  const pct = Math.round((done / total) * 100);
+  const n = (x) => x.toLocaleString(currentLang());
+  const counts = t('admin.push.counts', { sent: n(st.sent), failed: n(st.failed), remaining: n(st.remaining) });
+  return html`<div class="push-progress" data-running=${st.running ? 'true' : 'false'}>
+    <p class="push-progress-title"><span aria-hidden="true">🔔</span> ${st.running ? t('admin.push.running') : t('admin.push.done')}</p>
+    ${st.running && html`<div class="progress-row"><progress max="100" value=${pct} aria-label=${t('admin.push.bar')}>${pct}%</progress><span>${pct}%</span></div>`}
+    <p class="hint push-counts">${counts}</p></div>`;
+}
+
 const snippet = (s) => (s.length > 60 ? `${s.slice(0, 57)}…` : s);
 const EDIT_WINDOW_MS = 30 * 86400e3;
 
@@ -288,6 +323,7 @@ export function Posts({ ch }) {
     ${p.scheduled && html`<p class="sched-when">🕒 ${t('admin.posts.goesOut', { when: fmtZoned(p.published_at, tz, currentLang()) })}</p>`}
     ${editing === p.id ? html`<${EditForm} post=${p} onCancel=${() => setEditing(null)} onDone=${() => { setEditing(null); load(); }} />`
       : html`<${Post} post=${p} channel=${ch} canAct=${false} showViews onReact=${() => {}} onVote=${() => {}} />`}
+    ${!p.scheduled && p.importance === 'important' && Date.now() - new Date(p.published_at).getTime() < PUSH_RECENT_MS && html`<${PushProgress} post=${p} />`}
     <${History} post=${p} />
     ${editing !== p.id && html`<div class="row-actions post-actions">
       ${(p.scheduled || Date.now() - new Date(p.published_at).getTime() < EDIT_WINDOW_MS) && html`<button type="button" class="btn btn-secondary" onClick=${() => setEditing(p.id)}>${t('admin.posts.edit')}</button>`}

@@ -28,13 +28,14 @@ const toEnd = (behavior = 'auto') => {
   scrollTo({ top: scrollY + a.getBoundingClientRect().bottom - (innerHeight - covered()) + 16, behavior });
 };
 
-export function Channel({ handle, invite }) {
+export function Channel({ handle, invite, post }) {
   const s = useStore();
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState('');
   const [pill, setPill] = useState(false);
   const [photo, setPhoto] = useState(null);
+  const [fresh, setFresh] = useState(''); // the handle whose first page this visit has read
   const dlg = useRef();
   const count = useRef(-1);
   const wasAtBottom = useRef(true);
@@ -47,7 +48,8 @@ export function Channel({ handle, invite }) {
     S.invite = invite;
     setErr(null);
     count.current = -1;
-    loadChannel(handle, invite).catch((e) => setErr(e));
+    setFresh('');
+    loadChannel(handle, invite).then(() => setFresh(handle)).catch((e) => setErr(e));
     return () => { S.viewing = null; previewStream(null); };
   }, [handle, invite]);
   useEffect(() => { previewStream(handle, invite); }, [handle, invite, following]);
@@ -76,6 +78,28 @@ export function Channel({ handle, invite }) {
     }
     count.current = n;
   }, [n]);
+
+  // Opened from a notification (`?post={id}`): bring that post to the middle of the screen and
+  // mark it, reading older pages if it is not among the newest (a few at most).
+  const shown = useRef('');
+  const tries = useRef(0);
+  useEffect(() => { tries.current = 0; }, [post]);
+  useEffect(() => {
+    // Only on this visit's own first page: a copy kept from an earlier visit is about to be replaced.
+    if (!post || n < 0 || fresh !== handle || shown.current === `${handle}/${post}`) return;
+    const el = document.getElementById(`p-${post}`);
+    if (el) {
+      shown.current = `${handle}/${post}`;
+      for (const o of document.querySelectorAll('.post-highlight')) o.classList.remove('post-highlight');
+      el.classList.add('post-highlight');
+      el.setAttribute('tabindex', '-1');
+      el.scrollIntoView({ block: 'center', behavior: smooth() });
+      el.focus({ preventScroll: true });
+    } else if (posts.next && tries.current < 5) {
+      tries.current++;
+      loadOlder(handle, invite);
+    }
+  }, [n, post, handle, fresh]);
 
   // Views: a post counts as shown once half of it has been on screen.
   useEffect(() => {

@@ -15,7 +15,7 @@ function route() {
   const [path, query] = hsh.split('?');
   const parts = path.split('/').map(decodeURIComponent);
   const qs = new URLSearchParams(query || '');
-  if (parts[0] === 'c' && parts[1]) return { name: 'channel', handle: parts[1].toLowerCase(), invite: qs.get('invite') || undefined };
+  if (parts[0] === 'c' && parts[1]) return { name: 'channel', handle: parts[1].toLowerCase(), invite: qs.get('invite') || undefined, post: qs.get('post') || undefined };
   if (parts[0] === 'i' && parts[1]) return { name: 'invite', code: parts[1] };
   if (parts[0] === 'esplora') return { name: 'directory' };
   if (parts[0] === 'impostazioni') return { name: 'settings' };
@@ -95,7 +95,7 @@ function App() {
   });
   const home = s.follows && s.follows.reduce((a, c) => a + (c.unread || 0), 0);
   let screen;
-  if (r.name === 'channel') screen = html`<${Channel} handle=${r.handle} invite=${r.invite} />`;
+  if (r.name === 'channel') screen = html`<${Channel} handle=${r.handle} invite=${r.invite} post=${r.post} />`;
   else if (r.name === 'invite') screen = html`<${Invite} code=${r.code} />`;
   else if (r.name === 'directory') screen = html`<${Directory} />`;
   else if (r.name === 'settings') screen = html`<${Settings} />`;
@@ -154,7 +154,17 @@ async function start() {
   render(html`<${App} />`, root);
   loadFollows();
   loadOrg();
-  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch(() => {});
+    // A tapped notification, when the window could not be navigated by the service worker.
+    navigator.serviceWorker.addEventListener('message', (e) => {
+      const d = e.data || {};
+      if (d.type === 'open' && typeof d.url === 'string') {
+        const u = new URL(d.url, location.origin);
+        if (u.origin === location.origin) location.hash = u.hash;
+      }
+    });
+  }
 }
 
 start().catch(() => {

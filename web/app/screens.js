@@ -5,6 +5,8 @@ import { t, tn, fmtNum, currentLang, loadLang, LANGS } from './i18n.js';
 import { api, token, forgetDevice } from './api.js';
 import { S, useStore, loadFollows, stopAll, forgetMine, changed } from './state.js';
 import { TimeAgo } from './post.js';
+import { Notifications } from './notify.js';
+import { forgetLocal } from './push.js';
 
 export function Icon({ ch, size = 48 }) {
   if (ch.icon) {
@@ -127,6 +129,7 @@ export function Settings() {
     try {
       stopAll();
       await forgetDevice();
+      await forgetLocal();
       forgetMine();
       S.follows = [];
       S.posts = {};
@@ -147,10 +150,7 @@ export function Settings() {
           onClick=${async () => { await loadLang(l, true); changed(); }}>${l === 'it' ? 'Italiano' : 'English'}</button>`)}
       </div>
     </div>
-    <div class="card panel">
-      <h2>${t('app.settings.notifications')}</h2>
-      <p>${t('app.settings.notificationsSoon')}</p>
-    </div>
+    <${Notifications} />
     <div class="card panel">
       <h2>${t('app.settings.privacy')}</h2>
       <p>${t('app.settings.privacyText')}</p>
