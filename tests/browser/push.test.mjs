@@ -65,6 +65,9 @@ function pushStub(mode, endpoint) {
 }
 
 async function follow(page, w, handle) {
+  // A fresh load of the channel's link, as from a shared link: not a same-document hash change
+  // racing the first load's start-up (seen to leave the screen unrendered under a full run).
+  await page.goto('about:blank');
   await page.goto(`${w.url}/#/c/${handle}`);
   await page.locator('.channel-actions .follow-button').click();
   await page.locator('.channel-actions button[aria-pressed="true"]').waitFor();
