@@ -102,6 +102,9 @@ test('invite → preview → follow → live post → react → vote → seen el
   const dialog = page.getByRole('dialog');
   await dialog.getByText('il codice anonimo che identifica questo telefono').waitFor();
   await dialog.getByText('le tue reazioni, i tuoi voti e le tue visualizzazioni').waitFor();
+  // what else "forget me" deletes: the push subscriptions and the local list of reports
+  await dialog.getByText('le notifiche attivate su questo telefono').waitFor();
+  await dialog.getByText("l'elenco delle segnalazioni che segui da qui").waitFor();
   await shot(page, 'forget-confirm', 'it');
   await dialog.getByRole('button', { name: 'Sì, dimentica' }).click();
   await page.getByText('questo dispositivo è stato dimenticato').waitFor();

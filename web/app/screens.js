@@ -171,6 +171,8 @@ export function Settings() {
         <li>${t('app.settings.confirmToken')}</li>
         <li>${tn('app.settings.confirmFollows', n)}</li>
         <li>${t('app.settings.confirmReactions')}</li>
+        <li>${t('app.settings.confirmPush')}</li>
+        <li>${t('app.settings.confirmReports')}</li>
         <li>${t('app.settings.confirmOffline')}</li>
       </ul>
       <p>${t('app.settings.confirmAfter')}</p>
