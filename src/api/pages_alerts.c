@@ -126,6 +126,14 @@ static void validity(struct apage *pg, json_t *a)
            (const char *const[]){ "from", from, "to", to, NULL });
 }
 
+/* A cell that names its column, which a phone shows above the value (araldo.css). */
+static void cell(struct apage *pg, const char *column_key)
+{
+    html_tag(pg->h, "<td");
+    html_attr(pg->h, "data-label", web_t(pg->lang, column_key));
+    html_tag(pg->h, ">");
+}
+
 static void zone_table(struct apage *pg, json_t *z, size_t n)
 {
     struct html *h = pg->h;
@@ -133,7 +141,8 @@ static void zone_table(struct apage *pg, json_t *z, size_t n)
     size_t i;
     json_t *k;
 
-    /* The table may be wider than a phone: its scrolling box is reachable by keyboard. */
+    /* On a phone each risk becomes a block with its labels (araldo.css); in between, the
+     * table may still be wider than the screen: its scrolling box is reachable by keyboard. */
     snprintf(id, sizeof(id), "zone-%zu", n);
     html_tag(h, "<section class=\"card alert-zone\">\n<h3");
     html_attr(h, "id", id);
@@ -158,11 +167,14 @@ static void zone_table(struct apage *pg, json_t *z, size_t n)
 
         html_tag(h, "<tr><th scope=\"row\">");
         html_text(h, str(k, "risk_name"));
-        html_tag(h, "</th><td>");
+        html_tag(h, "</th>");
+        cell(pg, "page.alerts.col.level");
         level_badge(pg, str(k, "level"));
-        html_tag(h, "</td><td>");
+        html_tag(h, "</td>");
+        cell(pg, "page.alerts.col.phase");
         phase_text(pg, str(k, "phase"));
-        html_tag(h, "</td><td>");
+        html_tag(h, "</td>");
+        cell(pg, "page.alerts.col.validity");
         if (a)
             validity(pg, a);
         html_tag(h, "</td></tr>\n");

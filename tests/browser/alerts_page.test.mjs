@@ -38,6 +38,10 @@ test('the alert page is accessible and opens offline, saying how old it is', { s
   await page.getByText('Piena del torrente Valdoro').first().waitFor();
   assert.equal(await page.locator('.alert-offline').isHidden(), true, 'online: no offline note');
   await shot(page, 'allerta', 'it');
+  // On a phone nothing scrolls sideways: each risk is a block that names level, phase, validity.
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), true, 'the page fits the phone');
+  assert.equal(await page.locator('.table-scroll').evaluate((e) => e.scrollWidth <= e.clientWidth), true, 'the zone table fits the phone');
+  assert.equal(await page.locator('.alert-table td[data-label="Fase"]').count() > 0, true);
 
   await ctx.setOffline(true);
   await w.ok(201, 'POST', '/api/v1/orgs/valdoro/alerts', {
