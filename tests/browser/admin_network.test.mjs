@@ -136,7 +136,7 @@ test("an org admin adds staff and reads the log filtered by that person; another
   assert.equal(otp.length, 20);
   // Shown once: gone when dismissed, and never in the list.
   await page.getByRole('button', { name: "Fatto, l'ho consegnata" }).click();
-  assert.equal(await page.getByText(otp).count(), 0);
+  await page.getByText(otp).waitFor({ state: 'detached', timeout: 5000 });
   // Bea signs in and posts; the log filtered on her shows exactly her actions.
   const bea = await staff(w, 'valdoro', 'bea2@valdoro.it', 'staff');
   await as(bea, 201, 'POST', '/api/v1/channels', { org: 'valdoro', handle: 'valdoro-bea', name: 'Canale di Bea' });
