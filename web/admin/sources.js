@@ -259,6 +259,7 @@ export function Sources() {
   const [drafts, setDrafts] = useState([]);
   const [err, setErr] = useState(null);
   const [note, setNote] = useState('');
+  const [made, setMade] = useState(0); // a new, empty form after each source added
   const load = async () => {
     try {
       const [s, p] = await Promise.all([call('GET', `${ORG()}/alert-sources`), call('GET', `${ORG()}/alerts?state=pending`)]);
@@ -266,7 +267,11 @@ export function Sources() {
     } catch (e) { setErr(e); }
   };
   useEffect(() => { load(); }, []);
-  const replace = (x) => { setList((l) => l.map((s) => (s.id === x.id ? x : s))); refreshWarnings(); };
+  const loadDrafts = async () => {
+    try { setDrafts((await call('GET', `${ORG()}/alerts?state=pending`)).alerts.filter((a) => a.source)); } catch { /* the list stays */ }
+  };
+  // A poll may have prepared alerts: the list here and the warning follow.
+  const replace = (x) => { setList((l) => l.map((s) => (s.id === x.id ? x : s))); loadDrafts(); refreshWarnings(); };
   return html`<${Err} e=${err} />
     ${note && html`<p class="state state-ok" role="status">${note}</p>`}
     <h2>${t('admin.src.title')}</h2>
@@ -277,7 +282,7 @@ export function Sources() {
     ${list && list.length === 0 && html`<p class="state">${t('admin.src.none')}</p>`}
     ${list && list.length > 0 && html`<ul class="plain-list src-list">${list.map((s) => html`<${SourceItem} key=${s.id} s=${s} onChanged=${replace}
       onDeleted=${(x) => { setNote(t('admin.src.deleted', { kind: t(`admin.src.kind.${x.kind}`) })); setList((l) => l.filter((y) => y.id !== x.id)); refreshWarnings(); }} />`)}</ul>`}
-    <${SourceForm} key=${list ? list.length : 0} onDone=${(s, msg) => { setNote(msg); setList((l) => [...(l || []), s]); refreshWarnings(); }} />
+    ${list && html`<${SourceForm} key=${made} onDone=${(s, msg) => { setNote(msg); setMade(made + 1); setList((l) => [...l, s]); refreshWarnings(); }} />`}
     <${Templates} />`;
 }
 
@@ -317,7 +322,7 @@ export function SourceWarning() {
   if (!w || (!w.sources.length && !w.drafts)) return null;
   const stale = w.sources.filter((s) => s.stale).length;
   const failing = w.sources.filter((s) => !s.stale && s.failing).length;
-  return html`<section class="notice src-warning" aria-labelledby="src-warn-h">
+  return html`<section class=${w.sources.length ? 'notice src-warning src-warning-danger' : 'notice src-warning'} aria-labelledby="src-warn-h">
     ${w.sources.length > 0 && html`<h2 id="src-warn-h">${t('admin.src.warn.title')}</h2>
       ${stale > 0 && html`<p>${tn('admin.src.warn.stale', stale, { hours: C.staleHours || 26 })}</p>`}
       ${failing > 0 && html`<p>${tn('admin.src.warn.failing', failing)}</p>`}
