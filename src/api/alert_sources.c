@@ -122,11 +122,11 @@ json_t *api__source_json(const struct store_source *s, int64_t now_ms, long stal
     json_t *err = s->last_error_ms ? json_pack("{s:o, s:s}", "at", time_or_null(s->last_error_ms),
                                                "message", s->last_error ? s->last_error : "")
                                    : json_null();
-    json_t *health = json_pack(
-        "{s:o, s:o, s:o, s:s?, s:b, s:b}", "last_success", time_or_null(s->last_ok_ms),
-        "last_change", time_or_null(s->last_change_ms), "last_error", err, "last_bulletin",
-        s->last_bulletin, "stale", api__source_stale(s, now_ms, stale_hours), "failing",
-        api__source_failing(s));
+    json_t *health =
+        json_pack("{s:o, s:o, s:o, s:s?, s:b, s:b}", "last_success", time_or_null(s->last_ok_ms),
+                  "last_change", time_or_null(s->last_change_ms), "last_error", err,
+                  "last_bulletin", s->last_bulletin, "stale",
+                  api__source_stale(s, now_ms, stale_hours), "failing", api__source_failing(s));
     const char *credit = api__source_credit(s->conf.kind);
 
     return json_pack("{s:I, s:s, s:s, s:s?, s:I, s:s, s:s?, s:s, s:s?, s:b, s:s?, s:o, s:o, s:o}",
@@ -485,11 +485,11 @@ static void warn_one(void *ctx, const struct store_source *s)
 
     if (!stale && !failing)
         return;
-    json_array_append_new(w->arr, json_pack("{s:I, s:s, s:b, s:b, s:o, s:o}", "id",
-                                            (json_int_t)s->id, "kind", s->conf.kind, "stale",
-                                            stale, "failing", failing, "last_success",
-                                            time_or_null(s->last_ok_ms), "last_error_at",
-                                            time_or_null(s->last_error_ms)));
+    json_array_append_new(w->arr,
+                          json_pack("{s:I, s:s, s:b, s:b, s:o, s:o}", "id", (json_int_t)s->id,
+                                    "kind", s->conf.kind, "stale", stale, "failing", failing,
+                                    "last_success", time_or_null(s->last_ok_ms), "last_error_at",
+                                    time_or_null(s->last_error_ms)));
 }
 
 static void sources_warnings(struct http_req *r)
