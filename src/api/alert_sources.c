@@ -106,6 +106,11 @@ bool api__source_stale(const struct store_source *s, int64_t now_ms, long stale_
     return now_ms - since > (int64_t)stale_hours * 3600 * 1000;
 }
 
+bool api__source_failing(const struct store_source *s)
+{
+    return s->last_error_ms && s->last_error_ms >= s->last_ok_ms;
+}
+
 struct list_ctx {
     json_t *arr;
     int64_t now_ms;
@@ -117,10 +122,11 @@ json_t *api__source_json(const struct store_source *s, int64_t now_ms, long stal
     json_t *err = s->last_error_ms ? json_pack("{s:o, s:s}", "at", time_or_null(s->last_error_ms),
                                                "message", s->last_error ? s->last_error : "")
                                    : json_null();
-    json_t *health = json_pack(
-        "{s:o, s:o, s:o, s:s?, s:b}", "last_success", time_or_null(s->last_ok_ms), "last_change",
-        time_or_null(s->last_change_ms), "last_error", err, "last_bulletin", s->last_bulletin,
-        "stale", api__source_stale(s, now_ms, stale_hours));
+    json_t *health =
+        json_pack("{s:o, s:o, s:o, s:s?, s:b, s:b}", "last_success", time_or_null(s->last_ok_ms),
+                  "last_change", time_or_null(s->last_change_ms), "last_error", err,
+                  "last_bulletin", s->last_bulletin, "stale",
+                  api__source_stale(s, now_ms, stale_hours), "failing", api__source_failing(s));
     const char *credit = api__source_credit(s->conf.kind);
 
     return json_pack("{s:I, s:s, s:s, s:s?, s:I, s:s, s:s?, s:s, s:s?, s:b, s:s?, s:o, s:o, s:o}",
@@ -459,6 +465,57 @@ static void source_get(struct http_req *r)
     json_decref(l.arr);
 }
 
+/*
+ * GET …/alert-sources/warnings: the sources that are stale or whose last poll failed, for every
+ * member of the org's staff (the console's banner on every screen: a silent failure is the
+ * worst outcome, and whoever is signed in should see it and tell the office). Kind and times
+ * only: URLs and error texts stay with those who may manage the sources.
+ */
+struct warn_ctx {
+    json_t *arr;
+    int64_t now_ms;
+    long stale_hours;
+};
+
+static void warn_one(void *ctx, const struct store_source *s)
+{
+    struct warn_ctx *w = ctx;
+    bool stale = api__source_stale(s, w->now_ms, w->stale_hours);
+    bool failing = api__source_failing(s);
+
+    if (!stale && !failing)
+        return;
+    json_array_append_new(w->arr,
+                          json_pack("{s:I, s:s, s:b, s:b, s:o, s:o}", "id", (json_int_t)s->id,
+                                    "kind", s->conf.kind, "stale", stale, "failing", failing,
+                                    "last_success", time_or_null(s->last_ok_ms), "last_error_at",
+                                    time_or_null(s->last_error_ms)));
+}
+
+static void sources_warnings(struct http_req *r)
+{
+    struct warn_ctx w = { NULL, clock_now_ms(), api__app(r)->set.alert_source_stale_hours };
+    struct store_org o;
+    struct store_user me;
+    int err;
+
+    if (!api__staff(r, &me, NULL) || !api__alert_org(r, &o))
+        return;
+    if (me.role != STORE_ROLE_OPERATOR && me.org_id != o.id) {
+        http_respond_error(r, 404, "not_found", "No such resource.", NULL);
+        return;
+    }
+    w.arr = json_array();
+    err = store_source_list(api__reader(r), o.id, 0, warn_one, &w);
+    if (err) {
+        json_decref(w.arr);
+        api__errno(r, err, "alert source warnings");
+        return;
+    }
+    api__json(r, 200,
+              json_pack("{s:o, s:I}", "warnings", w.arr, "stale_hours", (json_int_t)w.stale_hours));
+}
+
 /* POST …/{id}/poll: the poller polls it now; answers at once (202), the health says when. */
 static void source_poll(struct http_req *r)
 {
@@ -550,6 +607,9 @@ static const struct http_route routes[] = {
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/alert-sources", sources_create, BODY_MAX,
       NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alert-sources", sources_list, 0, NULL },
+    /* before …/{id}: the router takes the first route that matches */
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alert-sources/warnings", sources_warnings,
+      0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/api/v1/orgs/{slug}/alert-sources/{id}", source_get, 0, NULL },
     { HTTP_M_PATCH, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/alert-sources/{id}", source_patch,
       BODY_MAX, NULL },

@@ -134,6 +134,30 @@ static void cell(struct apage *pg, const char *column_key)
     html_tag(pg->h, ">");
 }
 
+static void source(struct apage *pg, json_t *a);
+
+/* Under a zone's table, the credit of each source whose levels it shows, once each. */
+static void zone_credits(struct apage *pg, json_t *z)
+{
+    const char *shown[8];
+    size_t n = 0, i;
+    json_t *k;
+
+    json_array_foreach(json_object_get(z, "risks"), i, k)
+    {
+        json_t *a = in_force(pg, str(k, "alert"));
+        const char *c = json_string_value(json_object_get(json_object_get(a, "source"), "credit"));
+        bool seen = false;
+
+        for (size_t j = 0; c && j < n; j++)
+            seen = seen || !strcmp(shown[j], c);
+        if (!c || seen || n == ARRAY_SIZE(shown))
+            continue;
+        shown[n++] = c;
+        source(pg, a);
+    }
+}
+
 static void zone_table(struct apage *pg, json_t *z, size_t n)
 {
     struct html *h = pg->h;
@@ -179,7 +203,9 @@ static void zone_table(struct apage *pg, json_t *z, size_t n)
             validity(pg, a);
         html_tag(h, "</td></tr>\n");
     }
-    html_tag(h, "</tbody></table></div>\n</section>\n");
+    html_tag(h, "</tbody></table></div>\n");
+    zone_credits(pg, z);
+    html_tag(h, "</section>\n");
 }
 
 /* The `info` entry in the page's language, else the Italian one, else the first. */
@@ -232,9 +258,27 @@ static void zone_names(struct apage *pg, json_t *a)
     html_tag(pg->h, "</p>\n");
 }
 
-/* The credit of an imported alert: its original sender (CAP `sender`). */
+/*
+ * The credit of an alert made from an official source (its licence asks for it: "Fonte:
+ * Dipartimento della Protezione Civile"), said "non ufficiale" when the source is not; else of an
+ * imported alert, its original sender (CAP `sender`).
+ */
 static void source(struct apage *pg, json_t *a)
 {
+    json_t *src = json_object_get(a, "source");
+    const char *credit = json_string_value(json_object_get(src, "credit"));
+
+    if (credit && *credit) {
+        html_tag(pg->h, "<p class=\"alert-source muted\">");
+        html_text(pg->h, credit);
+        if (json_is_false(json_object_get(src, "official"))) {
+            html_tag(pg->h, " (");
+            web_text(pg->h, pg->lang, "page.alerts.unofficial");
+            html_tag(pg->h, ")");
+        }
+        html_tag(pg->h, "</p>\n");
+        return;
+    }
     if (!json_is_true(json_object_get(a, "imported")))
         return;
     html_tag(pg->h, "<p class=\"alert-source muted\">");

@@ -36,6 +36,8 @@ void api__source_file_name(const char *comune, char *out, size_t outlen);
 
 /* Whether source `s` has had no successful fetch for `stale_hours` (since creation if never). */
 bool api__source_stale(const struct store_source *s, int64_t now_ms, long stale_hours);
+/* Whether source `s`'s last poll failed (an error at or after its last success). */
+bool api__source_failing(const struct store_source *s);
 /* The source as the API shows it (configuration, credit, health). */
 json_t *api__source_json(const struct store_source *s, int64_t now_ms, long stale_hours);
 

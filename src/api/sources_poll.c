@@ -317,8 +317,8 @@ static int apply_reading(struct apply *ap, const struct reading *rd)
     if (!err) {
         ap->changed = true;
         /*
-         * Push hook (issue 14): a raised level that went out (not pending) is where a push to
-         * every follower of the org's channels is to be enqueued; i-push has no alert queue yet.
+         * Published (not pending): store_alert_add wrote its events and its push campaign to
+         * every follower of the org's channels in the same savepoint (store__push_alert).
          */
         log_info("sources: source %lld: %s %s %s for %s%s", (long long)ap->s->id, a.msg_type,
                  rd->risk, level, day, a.pending ? " (waiting for a person)" : "");

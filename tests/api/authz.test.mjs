@@ -146,6 +146,8 @@ const rows = () => [
   ['PATCH', async () => ({ path: `/api/v1/orgs/comune-a/alert-sources/${await source()}`, body: { interval_s: 900 } }), [401, 401, 404, 403, 403, 200, 200]],
   ['DELETE', async () => ({ path: `/api/v1/orgs/comune-a/alert-sources/${await source(true)}` }), [401, 401, 404, 403, 403, 204, 204]],
   ['GET', '/api/v1/orgs/comune-a/alert-templates', [401, 401, 404, 403, 403, 200, 200]],
+  // the console's warning banner: every member of the org's staff
+  ['GET', '/api/v1/orgs/comune-a/alert-sources/warnings', [401, 401, 404, 200, 200, 200, 200]],
   ['PUT', () => ({ path: '/api/v1/orgs/comune-a/alert-templates/vento/giallo', body: { language: 'it', instruction: 'Fissate gli oggetti sui balconi.' } }), [401, 401, 404, 403, 403, 200, 200]],
   ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert()}.cap` }), PUBLIC],
   ['GET', async () => ({ path: `/api/v1/alerts/${await newAlert({ status: 'Exercise' })}` }), [404, 404, 404, 200, 200, 200, 200]],

@@ -24,7 +24,7 @@ test('sources: defaults per kind, the Comune from the org name, DPC credited', a
   assert.equal(dpc.comune, 'A'); // "Comune di A" without "Comune di "
   assert.equal(dpc.official, true);
   assert.equal(dpc.credit, 'Fonte: Dipartimento della Protezione Civile');
-  assert.deepEqual(dpc.health, { last_success: null, last_change: null, last_error: null, last_bulletin: null, stale: false });
+  assert.deepEqual(dpc.health, { last_success: null, last_change: null, last_error: null, last_bulletin: null, stale: false, failing: false });
 
   const lamma = await w.ok(201, 'POST', base, { as: w.tok.org_admin, body: { kind: 'lamma-comune', comune: "Colle di Val d'Elsa" } });
   assert.equal(lamma.url, 'https://www.lamma.rete.toscana.it/previ/ita/xml/comuni_web/dati/colle_di_val_d_elsa.xml');
@@ -125,6 +125,10 @@ test('templates: Italian and English defaults per risk and level; an org edits a
 test('health: a source with no successful fetch for alert_source_stale_hours is stale', async () => {
   const s = await w.ok(201, 'POST', base, { as: w.tok.org_admin, body: { kind: 'lamma-comune', comune: 'Certaldo' } });
   assert.equal(s.health.stale, false);
+  // Warnings (the console's banner): every member of the org's staff may read them.
+  const fresh = await w.ok(200, 'GET', `${base}/warnings`, { as: w.tok.channel_owner });
+  assert.deepEqual(fresh.warnings.filter((x) => x.id === s.id), []);
+  assert.equal(fresh.stale_hours, 26);
   await w.srv.stop();
   const later = await startServer({ data: w.srv.data, env: { ARALDO_TEST_CLOCK_OFFSET_MS: String(27 * 3600 * 1000) } });
   try {
@@ -132,6 +136,15 @@ test('health: a source with no successful fetch for alert_source_stale_hours is 
     assert.equal(r.status, 200);
     assert.equal(r.data.health.stale, true);
     assert.equal(r.data.health.last_success, null);
+    // Plain staff of the org (not alert publishers) see the warning, without URLs or errors.
+    const wr = await api(later.url, 'GET', `${base}/warnings`, { as: w.tok.channel_owner });
+    assert.equal(wr.status, 200);
+    const mine = wr.data.warnings.find((x) => x.id === s.id);
+    assert.deepEqual(mine, { id: s.id, kind: 'lamma-comune', stale: true, failing: false, last_success: null, last_error_at: null });
+    assert.ok(!('url' in mine));
+    assert.equal((await api(later.url, 'GET', `${base}/warnings`, { as: w.tok.other_org })).status, 404);
+    assert.equal((await api(later.url, 'GET', `${base}/warnings`)).status, 401);
+    assert.equal((await api(later.url, 'GET', '/api/v1/orgs/nessuno/alert-sources/warnings', { as: w.tok.org_admin })).status, 404);
   } finally {
     await later.stop();
   }

@@ -92,6 +92,7 @@ test('DPC bulletin: Certaldo\'s zone and levels for today and tomorrow, credited
   });
   const s = await pollNow('certaldo', dpc.id);
   assert.equal(s.health.last_error, null, JSON.stringify(s.health));
+  assert.equal(s.health.failing, false);
   assert.equal(s.health.last_bulletin, '20261204_1430');
   assert.ok(s.health.last_change);
   const cur = await ok(200, 'GET', '/api/v1/orgs/certaldo/alerts/current');
@@ -146,11 +147,15 @@ test('a poll that fails half-way and is repeated publishes nothing twice; a lowe
   serveDpc('20261205_1415', { tomorrowStatus: 503 });
   const bad = await pollNow('certaldo', dpc.id);
   assert.match(bad.health.last_error.message, /HTTP 503/);
+  assert.equal(bad.health.failing, true); // it worked before: now its last poll failed
+  assert.ok(bad.health.last_success);
   assert.equal(bad.health.last_bulletin, '20261204_1812'); // not recorded: it will be polled again
   const half = await alertsOf('certaldo');
   serveDpc('20261205_1415');
   const good = await pollNow('certaldo', dpc.id);
   assert.equal(good.health.last_bulletin, '20261205_1415');
+  assert.equal(good.health.failing, false);
+  assert.ok(good.health.last_error); // the old error stays on record, no longer failing
   const all = await alertsOf('certaldo');
   const ids = all.map((a) => a.identifier);
   assert.equal(new Set(ids).size, ids.length, 'no identifier twice');
@@ -170,7 +175,11 @@ test('an unknown level text is reported on the source, never read as verde', asy
   assert.match(h.health.last_error.message, /ALLERTA VIOLA/);
   assert.match(h.health.last_error.message, /Bacino del Liri/);
   assert.equal(h.health.last_success, null);
+  assert.equal(h.health.failing, true);
   assert.equal((await alertsOf('sora')).length, 0);
+  // The console's banner: the failing source is among the org's warnings.
+  const warn = await ok(200, 'GET', '/api/v1/orgs/sora/alert-sources/warnings', { as: op });
+  assert.deepEqual(warn.warnings.map((x) => [x.id, x.kind, x.stale, x.failing, x.last_success]), [[s.id, 'dpc-bulletin', false, true, null]]);
   const m = await (await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${op}` } })).text();
   assert.match(m, new RegExp(`araldo_alert_source_last_error_seconds\\{org_id="\\d+",source="${s.id}",kind="dpc-bulletin"\\} [1-9]`));
   assert.match(m, new RegExp(`araldo_alert_source_last_success_seconds\\{org_id="\\d+",source="${s.id}",kind="dpc-bulletin"\\} 0`));

@@ -9,6 +9,7 @@ import { t, currentLang } from '../app/i18n.js';
 import { call } from './api.js';
 import { C, useConsole, Err, Confirm, zonedToIso, isoToZoned, fmtZoned, tzOf } from './ui.js';
 import { AlertBanner, LEVELS, infoFor } from '../app/alerts.js';
+import { Sources, refreshWarnings } from './sources.js';
 
 const PHASES = ['nessuna', 'attenzione', 'preallarme', 'allarme'];
 const DEFAULT_PHASE = { verde: 'nessuna', giallo: 'attenzione', arancione: 'preallarme', rosso: 'preallarme' };
@@ -37,7 +38,7 @@ function Level({ level, status }) {
   return html`<span class=${`level-chip alert-${level}`}><span aria-hidden="true">${level === 'rosso' ? '⛔' : level === 'verde' ? '✓' : '⚠'}</span> ${levelText(level)}${status && status !== 'Actual' ? ` · ${t(`admin.alerts.status.${status}`)}` : ''}</span>`;
 }
 
-const TABS = [['stato', 'admin.alerts.tab.status'], ['nuova', 'admin.alerts.tab.new'], ['zone', 'admin.alerts.tab.zones']];
+const TABS = [['stato', 'admin.alerts.tab.status'], ['nuova', 'admin.alerts.tab.new'], ['zone', 'admin.alerts.tab.zones'], ['fonti', 'admin.alerts.tab.sources']];
 
 export function Alerts({ tab, query }) {
   const s = useConsole();
@@ -45,7 +46,7 @@ export function Alerts({ tab, query }) {
   return html`<div class="head-row"><h1>${t('admin.alerts.title')}</h1>
       <a href=${`/allerta/${encodeURIComponent(s.org.slug)}`}>${t('admin.alerts.publicPage')}</a></div>
     <nav class="ch-tabs" aria-label=${t('admin.alerts.tab.label')}><ul class="scroll-row">${TABS.map(([k, key]) => html`<li><a href=${`#/allerte/${k}`} aria-current=${tab === k ? 'page' : undefined}>${t(key)}</a></li>`)}</ul></nav>
-    ${tab === 'nuova' ? html`<${AlertForm} key=${query} query=${query} />` : tab === 'zone' ? html`<${Zones} />` : html`<${Status} />`}`;
+    ${tab === 'nuova' ? html`<${AlertForm} key=${query} query=${query} />` : tab === 'zone' ? html`<${Zones} />` : tab === 'fonti' ? html`<${Sources} />` : html`<${Status} />`}`;
 }
 
 // ---- status, queue, history ----
@@ -86,15 +87,16 @@ function Status() {
   const drills = [];
   if (cur) for (const z of cur.zones) for (const r of z.risks) if (r.level !== 'verde') rows.push({ z, r });
   if (drill) for (const z of drill.zones) for (const r of z.risks) if (r.alert) drills.push({ z, r });
-  const approve = (a) => async () => { await call('POST', `/api/v1/alerts/${a.id}/approve`); setNote(t('admin.alerts.approved', { headline: headline(a) })); await load(); };
-  const withdraw = (a) => async () => { await call('DELETE', `/api/v1/alerts/${a.id}`); setNote(t('admin.alerts.withdrawn', { headline: headline(a) })); await load(); };
+  const approve = (a) => async () => { await call('POST', `/api/v1/alerts/${a.id}/approve`); setNote(t('admin.alerts.approved', { headline: headline(a) })); await load(); refreshWarnings(); };
+  const withdraw = (a) => async () => { await call('DELETE', `/api/v1/alerts/${a.id}`); setNote(t('admin.alerts.withdrawn', { headline: headline(a) })); await load(); refreshWarnings(); };
   return html`<${Err} e=${err} />
     ${note && html`<p class="state state-ok" role="status">${note}</p>`}
     <p><a class="btn btn-primary" href="#/allerte/nuova">${t('admin.alerts.new')}</a></p>
     ${pending.length > 0 && html`<section class="panel queue" aria-labelledby="queue-h"><h2 id="queue-h">${t('admin.alerts.queue')}</h2>
-      <p class="hint">${t('admin.alerts.queueHint')}</p>
+      <p class="hint">${t(pending.some((a) => a.source) ? 'admin.alerts.queueHintSources' : 'admin.alerts.queueHint')}</p>
       <ul class="plain-list">${pending.map((a) => html`<li key=${a.id} data-alert=${a.id}>
         <p><${Level} level=${a.level} status=${a.status} /> <strong>${headline(a)}</strong></p>
+        ${a.source && html`<p class="hint">${t('admin.alerts.preparedBy', { kind: t(`admin.src.kind.${a.source.kind}`), bulletin: a.source.bulletin || '' })}${a.source.official ? '' : ` · ${t('admin.src.unofficial')}`}</p>`}
         <p class="hint">${zonesText(a)} · ${a.risk_name} · ${t('admin.alerts.untilShort', { when: when(a.expires) })}</p>
         <div class="row-actions">
           <${Confirm} cls="btn btn-primary" label=${t('admin.alerts.approve')} title=${t('admin.alerts.approveTitle', { level: levelText(a.level).toLowerCase() })}

@@ -11,6 +11,7 @@ import { sendPendingDrafts } from './compose.js';
 import { Staff, Audit, Orgs } from './org.js';
 import { Alerts, loadAlertRight } from './alerts.js';
 import { Queue, ReportDetail } from './reports.js';
+import { SourceWarning, refreshWarnings } from './sources.js';
 
 function route() {
   const hsh = location.hash.replace(/^#\/?/, '');
@@ -41,6 +42,7 @@ export async function loadOrg() {
   } catch { C.org = C.org || null; }
   await loadAlertRight();
   changed();
+  refreshWarnings();
 }
 
 function SignIn({ again, onDone }) {
@@ -189,8 +191,9 @@ function App() {
           try { localStorage.setItem('araldo.admin.org', C.org.slug); } catch { /* fine */ }
           location.hash = '#/';
           changed();
+          refreshWarnings();
         }}>${s.orgs.map((o) => html`<option value=${o.slug}>${o.name}</option>`)}</select></label>`}</div>`}
-    <main id="main" class="wrap wrap-wide" tabindex="-1" ref=${main}>${screen}</main>
+    <main id="main" class="wrap wrap-wide" tabindex="-1" ref=${main}>${s.user && !s.user.must_change_password && s.org && html`<${SourceWarning} />`}${screen}</main>
     <${Expired} />
     <footer class="site-footer"><div class="wrap wrap-wide">
       <p class="footer-org">${t('admin.footer')}</p>

@@ -6,7 +6,7 @@ import { html, useState, useEffect, useRef } from '../app/lib.js';
 import { t } from '../app/i18n.js';
 
 // What the console knows; screens re-render through useConsole().
-export const C = { user: null, org: null, orgs: [], channels: null, flash: '' };
+export const C = { user: null, org: null, orgs: [], channels: null, flash: '', sourceWarnings: null, staleHours: 26 };
 const subs = new Set();
 export function changed() { for (const fn of subs) fn(); }
 export function useConsole() {
