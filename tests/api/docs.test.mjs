@@ -222,14 +222,15 @@ function errorTable() {
 
 // Every (status, code) the C source can answer with: the literal codes given to
 // http_respond_error(), http__respond_early(), the parser's fail(), and the 400 helpers (bad,
-// bad_request), plus api__invite_gone's three. A call whose code is not a literal must be one of
-// these helpers, so a new helper makes this test fail until it is taught here.
+// bad_request, api__channel_bad), plus api__invite_gone's three. A call whose code is not a
+// literal must be one of these helpers, so a new helper makes this test fail until it is taught
+// here.
 const OPAQUE_OK = [
   'src/api/alerts.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
   'src/api/alerts_org.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
   'src/api/alert_sources.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
-  'src/api/channels.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
-  'src/api/channels.c: http_respond_error(r, 410, code,', // api__invite_gone(): *code = "..."
+  'src/api/channels.c: http_respond_error(r, 400, code,', // api__channel_bad(r, "code", ...)
+  'src/api/channels_invites.c: http_respond_error(r, 410, code,', // api__invite_gone(): *code = "..."
   'src/api/orgs.c: http_respond_error(r, 400, code,', // bad(r, "code", ...)
   'src/api/stream.c: http_respond_error(r, 400, code,', // bad_request(r, "code", ...)
   'src/http/conn.c: http__respond_early(c, 413, p->err_code,', // the parser's fail(p, ...)
@@ -251,7 +252,7 @@ function sourceCodes() {
       if (codes.length && status) codes.forEach((code) => found.push({ status, code, where: f }));
       else opaque.push(`${f}: ${m[0].replace(/\s+/g, ' ')}`);
     }
-    for (const m of src.matchAll(/\b(bad|bad_request)\(\s*r,\s*"([a-z][a-z0-9_]*)"/g)) found.push({ status: 400, code: m[2], where: f });
+    for (const m of src.matchAll(/\b(bad|bad_request|api__channel_bad)\(\s*r,\s*"([a-z][a-z0-9_]*)"/g)) found.push({ status: 400, code: m[2], where: f });
     for (const m of src.matchAll(/\*code = "([a-z][a-z0-9_]*)"/g)) found.push({ status: 410, code: m[1], where: f });
   }
   return { found, opaque };
