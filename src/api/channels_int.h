@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * Channel lookups and permission checks shared by the resource files that hang off a channel
- * (channels.c, followers.c, posts.c ...). Each check answers the request itself when it fails,
- * so a handler just returns. api/ only; loop thread only.
+ * (channels.c, followers.c, posts.c ...), and what the channel files themselves share: their
+ * answer helpers and the handlers of api/channels.c's route table. Each check answers the
+ * request itself when it fails, so a handler just returns. api/ only; loop thread only.
  */
 #ifndef API_CHANNELS_INT_H
 #define API_CHANNELS_INT_H
@@ -12,8 +13,11 @@
 #include <stdint.h>
 
 #include "api/api_int.h"
+#include "core/compiler.h"
 #include "core/secret.h"
 #include "store/channels.h"
+
+/* ---- api/channels_access.c: lookups and permission checks ---- */
 
 /*
  * Load the channel `handle` (case-insensitive). Returns 0, or answers 404 channel_not_found
@@ -28,6 +32,12 @@ int api__channel_load(struct http_req *r, const char *handle, struct store_chann
  * the audit log says who did it. Pure; any thread.
  */
 bool api__channel_steward(const struct store_channel *ch, const struct store_user *me);
+
+/*
+ * Staff `user_id`'s role on `ch`: STORE_CHANNEL_OWNER, STORE_CHANNEL_ADMIN or
+ * STORE_CHANNEL_NONE (also when it cannot be read). Answers nothing.
+ */
+int api__channel_role(struct http_req *r, const struct store_channel *ch, int64_t user_id);
 
 /*
  * Whether staff `me` may know that the channel exists: it is listed, or `me` is a steward or
@@ -56,6 +66,8 @@ bool api__channel_readable(struct http_req *r, const struct store_channel *ch);
 bool api__post_readable(struct http_req *r, const struct store_channel *ch);
 /* Answer 404 post_not_found, the one answer for a missing post and a hidden one. */
 void api__post_hidden(struct http_req *r);
+/* Answer 404 channel_not_found: the one answer for a missing channel and a hidden one. */
+void api__channel_hidden(struct http_req *r);
 
 /* Why api__channel_access() let a request in (a live stream keeps it: api/stream_access.c). */
 enum api_access_why {
@@ -75,6 +87,8 @@ struct api_access {
 bool api__channel_access(struct http_req *r, const struct store_channel *ch,
                          struct api_access *out);
 
+/* ---- api/channels_invites.c ---- */
+
 /*
  * The error for an invite link that no longer lets anyone in: `state` is store_invite_state()'s
  * -ECANCELED, -ETIME or -EDQUOT, giving invite_revoked, invite_expired or invite_used_up (410)
@@ -89,10 +103,48 @@ void api__invite_gone(struct http_req *r, int state, const char *field);
  */
 bool api__follower(struct http_req *r, uint8_t hash[SECRET_HASH_LEN]);
 
+/* ---- api/channels.c ---- */
+
 /*
  * The channel as anyone may see it (the preview): handle, name, description, icon, category,
  * language, visibility, verified, counts, org, reaction policy, created_at. New reference.
  */
 json_t *api__channel_json(const struct store_channel *ch);
+
+/* What the channel files share (api/channels.c). */
+
+/* `id` as decimal text into `out`. */
+void api__id_text(int64_t id, char *out, size_t outlen);
+/* A time as RFC 3339 text, or JSON null for 0. New reference. */
+json_t *api__time_json(int64_t ms);
+/*
+ * Answer a public read of `v` (reference taken) with 200 and an ETag, or 304 to a matching
+ * If-None-Match; `shared` says whether a shared cache may keep it (not for unlisted channels or
+ * anything reached through an invite code).
+ */
+void api__answer_cached(struct http_req *r, json_t *v, bool shared);
+/* Answer 400 `code` for `field` with a printf-formatted message. */
+PRINTF_LIKE(4, 5)
+void api__channel_bad(struct http_req *r, const char *code, const char *field, const char *fmt,
+                      ...);
+
+/*
+ * The handlers of api/channels.c's route table that live in the other channel files: the
+ * directory (api/channels_directory.c), admins, invitations and ownership
+ * (api/channels_admins.c), and invite links (api/channels_invites.c).
+ */
+void api__channels_directory(struct http_req *r);
+void api__admins_list(struct http_req *r);
+void api__admins_invite(struct http_req *r);
+void api__admins_leave(struct http_req *r);
+void api__admins_delete(struct http_req *r);
+void api__owner_transfer(struct http_req *r);
+void api__my_invitations(struct http_req *r);
+void api__invitations_accept(struct http_req *r);
+void api__invitations_delete(struct http_req *r);
+void api__invites_create(struct http_req *r);
+void api__invites_list(struct http_req *r);
+void api__invites_revoke(struct http_req *r);
+void api__invites_resolve(struct http_req *r);
 
 #endif

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * Channels: their rows, admins and admin invitations, invite links, and the directory search.
- * Followers and follows are in followers.c, the event stream in events.c. Authorization is the
+ * Channels: names and validation (handles, categories, reaction policies), reading a channel's
+ * row and a staff member's role on it, and creating, changing and deleting a channel. The
+ * directory search is in channels_directory.c, admins and admin invitations in
+ * channels_admins.c, invite links in channels_invites.c (what they share: channels_int.h);
+ * followers and follows are in followers.c, the event stream in events.c. Authorization is the
  * API's job; the write ops here re-check only what a race between the API's read and the write
  * could break (the owner, the admin cap, an invite's uses).
  */
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "store/channels_int.h"
 #include "store/events.h"
 #include "store/shared_int.h"
 #include "store/store_int.h"
@@ -62,7 +66,7 @@ static const char *const reserved_handles[] = {
     "support", "system",  "terms",     "undefined", "www",
 };
 
-static bool handle_char(char c, bool first)
+bool store__channel_handle_char(char c, bool first)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
@@ -79,7 +83,7 @@ bool store_channel_handle_valid(const char *h, bool *reserved)
     if (n < CHANNEL_HANDLE_MIN || n > CHANNEL_HANDLE_MAX)
         return false;
     for (size_t i = 0; i < n; i++) {
-        if (!handle_char(h[i], i == 0))
+        if (!store__channel_handle_char(h[i], i == 0))
             return false;
         low[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] - 'A' + 'a' : h[i]);
     }
@@ -115,9 +119,9 @@ static size_t chars(const char *s)
     return n;
 }
 
-/* ---- reads ---- */
+/* ---- reads: the row helpers are shared (channels_int.h) ---- */
 
-static int step_row(struct store_reader *r, sqlite3_stmt *st, const char *what)
+int store__channel_step_row(struct store_reader *r, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
 
@@ -128,22 +132,14 @@ static int step_row(struct store_reader *r, sqlite3_stmt *st, const char *what)
     return store__errno(r->db, rc, what);
 }
 
-static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+void store__channel_copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
 
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
-#define CHANNEL_COLS                                                                   \
-    "c.id, c.org_id, c.handle, c.name, c.description, c.icon, c.category, c.language," \
-    " c.visibility, c.verified, c.reaction_policy, c.reactions, c.retention_days,"     \
-    " c.pinned_post_id, c.followers_count, c.posts_count, c.last_post_ms, c.last_seq," \
-    " c.created_ms, c.updated_ms, o.slug, o.name"
-#define CHANNEL_FROM  " FROM channels c JOIN orgs o ON o.id = c.org_id"
-#define CHANNEL_NCOLS 22
-
-static void channel_from_row(sqlite3_stmt *st, int base, struct store_channel *out)
+void store__channel_from_row(sqlite3_stmt *st, int base, struct store_channel *out)
 {
     const unsigned char *t;
     int i = base;
@@ -151,19 +147,19 @@ static void channel_from_row(sqlite3_stmt *st, int base, struct store_channel *o
     memset(out, 0, sizeof(*out));
     out->id = sqlite3_column_int64(st, i++);
     out->org_id = sqlite3_column_int64(st, i++);
-    copy_text(out->handle, sizeof(out->handle), st, i++);
-    copy_text(out->name, sizeof(out->name), st, i++);
-    copy_text(out->description, sizeof(out->description), st, i++);
-    copy_text(out->icon, sizeof(out->icon), st, i++);
-    copy_text(out->category, sizeof(out->category), st, i++);
-    copy_text(out->language, sizeof(out->language), st, i++);
+    store__channel_copy_text(out->handle, sizeof(out->handle), st, i++);
+    store__channel_copy_text(out->name, sizeof(out->name), st, i++);
+    store__channel_copy_text(out->description, sizeof(out->description), st, i++);
+    store__channel_copy_text(out->icon, sizeof(out->icon), st, i++);
+    store__channel_copy_text(out->category, sizeof(out->category), st, i++);
+    store__channel_copy_text(out->language, sizeof(out->language), st, i++);
     t = sqlite3_column_text(st, i++);
     out->listed = t && !strcmp((const char *)t, "listed");
     out->verified = sqlite3_column_int(st, i++) != 0;
     t = sqlite3_column_text(st, i++);
     if (store_reaction_policy_parse((const char *)t, &out->reaction_policy))
         out->reaction_policy = STORE_REACT_ANY;
-    copy_text(out->reactions_json, sizeof(out->reactions_json), st, i++);
+    store__channel_copy_text(out->reactions_json, sizeof(out->reactions_json), st, i++);
     out->retention_days = sqlite3_column_int(st, i++);
     out->pinned_post_id = sqlite3_column_int64(st, i++);
     out->followers_count = sqlite3_column_int64(st, i++);
@@ -172,8 +168,8 @@ static void channel_from_row(sqlite3_stmt *st, int base, struct store_channel *o
     out->last_seq = sqlite3_column_int64(st, i++);
     out->created_ms = sqlite3_column_int64(st, i++);
     out->updated_ms = sqlite3_column_int64(st, i++);
-    copy_text(out->org_slug, sizeof(out->org_slug), st, i++);
-    copy_text(out->org_name, sizeof(out->org_name), st, i++);
+    store__channel_copy_text(out->org_slug, sizeof(out->org_slug), st, i++);
+    store__channel_copy_text(out->org_name, sizeof(out->org_name), st, i++);
 }
 
 int store_channel_get(struct store_reader *r, const char *handle, struct store_channel *out)
@@ -190,9 +186,9 @@ int store_channel_get(struct store_reader *r, const char *handle, struct store_c
         goto out;
     }
     sqlite3_bind_text(st, 1, handle, -1, SQLITE_STATIC);
-    err = step_row(r, st, "channel_get");
+    err = store__channel_step_row(r, st, "channel_get");
     if (err == 1) {
-        channel_from_row(st, 0, out);
+        store__channel_from_row(st, 0, out);
         err = 0;
     } else if (err == 0) {
         err = -ENOENT;
@@ -211,9 +207,9 @@ int store_channel_get_id(struct store_reader *r, int64_t id, struct store_channe
     if (!st)
         goto out;
     sqlite3_bind_int64(st, 1, id);
-    err = step_row(r, st, "channel_get_id");
+    err = store__channel_step_row(r, st, "channel_get_id");
     if (err == 1) {
-        channel_from_row(st, 0, out);
+        store__channel_from_row(st, 0, out);
         err = 0;
     } else if (err == 0) {
         err = -ENOENT;
@@ -235,7 +231,7 @@ int store_channel_role(struct store_reader *r, int64_t channel_id, int64_t user_
         goto out;
     sqlite3_bind_int64(st, 1, channel_id);
     sqlite3_bind_int64(st, 2, user_id);
-    err = step_row(r, st, "channel_role");
+    err = store__channel_step_row(r, st, "channel_role");
     if (err == 1)
         *role = sqlite3_column_int(st, 0);
     if (err >= 0)
@@ -245,314 +241,10 @@ out:
     return err;
 }
 
-/*
- * Turn what a person typed into an FTS5 query that cannot be a syntax error: every term is
- * quoted (inner quotes doubled), terms without a letter or digit are dropped (they would be
- * empty phrases), the last term matches as a prefix ("citt" finds "Città"), and at most
- * DIR_TERMS_MAX terms are kept. Returns false when nothing searchable is left.
- */
-#define DIR_TERMS_MAX 8
-#define DIR_QUERY_MAX 1024 /* bytes of the built query; the API caps q at 100 characters */
-
-static bool fts_query(const char *q, char *out, size_t outlen)
-{
-    size_t o = 0, terms = 0, last_end = 0;
-    const char *p = q;
-
-    while (*p && terms < DIR_TERMS_MAX) {
-        const char *s;
-        bool alnum = false;
-
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-            p++;
-        s = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            p++;
-        for (const char *c = s; c < p; c++) {
-            unsigned char u = (unsigned char)*c;
-
-            alnum |=
-                u >= 0x80 || (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z');
-        }
-        if (!alnum)
-            continue;
-        if (o + 2 * (size_t)(p - s) + 6 >= outlen)
-            break;
-        if (o)
-            out[o++] = ' ';
-        out[o++] = '"';
-        for (const char *c = s; c < p; c++) {
-            if (*c == '"')
-                out[o++] = '"';
-            out[o++] = *c;
-        }
-        out[o++] = '"';
-        last_end = o;
-        terms++;
-    }
-    if (!terms)
-        return false;
-    out[last_end] = '*';
-    out[last_end + 1] = '\0';
-    return true;
-}
-
-/* A cursor is "<sort letter><key>.<id>": opaque to clients, checked strictly here. */
-static const char sort_letters[] = "pna";
-
-static bool cursor_parse(const char *c, enum store_dir_sort sort, int64_t *key, int64_t *id)
-{
-    char *end;
-    long long k, i;
-
-    if (!c || c[0] != sort_letters[sort] || strlen(c) >= STORE_CURSOR_MAX)
-        return false;
-    k = strtoll(c + 1, &end, 10);
-    if (end == c + 1 || *end != '.')
-        return false;
-    c = end + 1;
-    i = strtoll(c, &end, 10);
-    if (end == c || *end || i <= 0 || k < 0)
-        return false;
-    *key = k;
-    *id = i;
-    return true;
-}
-
-#define DIR_WHERE                                                                               \
-    " WHERE c.visibility = 'listed'"                                                            \
-    " AND (?1 IS NULL OR c.id IN (SELECT rowid FROM channels_fts WHERE channels_fts MATCH ?1))" \
-    " AND (?2 IS NULL OR c.category = ?2) AND (?3 IS NULL OR o.slug = ?3)"
-
-int store_channel_search(struct store_reader *r, const struct store_dir_query *q,
-                         store_channel_fn *each, void *ctx, char next[STORE_CURSOR_MAX])
-{
-    static const char popular[] =
-        "SELECT " CHANNEL_COLS ", c.followers_count" CHANNEL_FROM DIR_WHERE
-        " AND (?4 IS NULL OR (c.followers_count, c.id) < (?4, ?5))"
-        " ORDER BY c.followers_count DESC, c.id DESC LIMIT ?6";
-    static const char newest[] = "SELECT " CHANNEL_COLS ", c.created_ms" CHANNEL_FROM DIR_WHERE
-                                 " AND (?4 IS NULL OR (c.created_ms, c.id) < (?4, ?5))"
-                                 " ORDER BY c.created_ms DESC, c.id DESC LIMIT ?6";
-    static const char active[] =
-        "SELECT " CHANNEL_COLS ", coalesce(c.last_post_ms, 0)" CHANNEL_FROM DIR_WHERE
-        " AND (?4 IS NULL OR (coalesce(c.last_post_ms, 0), c.id) < (?4, ?5))"
-        " ORDER BY coalesce(c.last_post_ms, 0) DESC, c.id DESC LIMIT ?6";
-    const char *sqls[] = { popular, newest, active };
-    struct store_channel *ch = NULL;
-    char fq[DIR_QUERY_MAX];
-    sqlite3_stmt *st = NULL;
-    unsigned n = 0;
-    int64_t key = 0, id = 0, last_key = 0, last_id = 0;
-    int err = -EINVAL;
-
-    next[0] = '\0';
-    if ((unsigned)q->sort > STORE_DIR_ACTIVE || q->limit < 1)
-        goto out;
-    if (q->cursor && !cursor_parse(q->cursor, q->sort, &key, &id))
-        goto out;
-    err = -EIO;
-    st = store__stmt(&r->stmts, sqls[q->sort]);
-    if (!st)
-        goto out;
-    if (q->q && fts_query(q->q, fq, sizeof(fq)))
-        sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
-    if (q->category)
-        sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
-    if (q->org_slug)
-        sqlite3_bind_text(st, 3, q->org_slug, -1, SQLITE_STATIC);
-    if (q->cursor) {
-        sqlite3_bind_int64(st, 4, key);
-        sqlite3_bind_int64(st, 5, id);
-    }
-    /* One more than asked: whether there is a next page without a second query. */
-    sqlite3_bind_int64(st, 6, (int64_t)q->limit + 1);
-    ch = xmalloc(sizeof(*ch));
-    while ((err = step_row(r, st, "channel_search")) == 1) {
-        if (n == q->limit) {
-            snprintf(next, STORE_CURSOR_MAX, "%c%lld.%lld", sort_letters[q->sort],
-                     (long long)last_key, (long long)last_id);
-            break;
-        }
-        channel_from_row(st, 0, ch);
-        last_key = sqlite3_column_int64(st, CHANNEL_NCOLS);
-        last_id = ch->id;
-        each(ctx, ch);
-        n++;
-    }
-    if (err > 0)
-        err = 0;
-out:
-    free(ch);
-    store__stmt_done(st);
-    return err;
-}
-
-int store_channel_admins(struct store_reader *r, int64_t channel_id, store_admin_fn *each,
-                         void *ctx)
-{
-    static const char sql[] =
-        "SELECT a.user_id, u.email, a.role, a.added_ms"
-        " FROM channel_admins a JOIN users u ON u.id = a.user_id"
-        " WHERE a.channel_id = ?1 ORDER BY a.role DESC, a.added_ms, a.user_id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
-    struct store_channel_admin a;
-    int err = -EIO;
-
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, channel_id);
-    while ((err = step_row(r, st, "channel_admins")) == 1) {
-        a.user_id = sqlite3_column_int64(st, 0);
-        copy_text(a.email, sizeof(a.email), st, 1);
-        a.role = sqlite3_column_int(st, 2);
-        a.added_ms = sqlite3_column_int64(st, 3);
-        each(ctx, &a);
-    }
-out:
-    store__stmt_done(st);
-    return err;
-}
-
-#define INVITATION_COLS                                                                    \
-    "i.id, i.channel_id, c.handle, c.name, i.user_id, u.email, coalesce(i.invited_by, 0)," \
-    " i.created_ms, i.expires_ms FROM admin_invitations i"                                 \
-    " JOIN channels c ON c.id = i.channel_id JOIN users u ON u.id = i.user_id"
-
-static void invitation_from_row(sqlite3_stmt *st, struct store_invitation *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->id = sqlite3_column_int64(st, 0);
-    out->channel_id = sqlite3_column_int64(st, 1);
-    copy_text(out->channel_handle, sizeof(out->channel_handle), st, 2);
-    copy_text(out->channel_name, sizeof(out->channel_name), st, 3);
-    out->user_id = sqlite3_column_int64(st, 4);
-    copy_text(out->email, sizeof(out->email), st, 5);
-    out->invited_by = sqlite3_column_int64(st, 6);
-    out->created_ms = sqlite3_column_int64(st, 7);
-    out->expires_ms = sqlite3_column_int64(st, 8);
-}
-
-int store_invitation_get(struct store_reader *r, int64_t id, struct store_invitation *out)
-{
-    static const char sql[] = "SELECT " INVITATION_COLS " WHERE i.id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
-    int err = -EIO;
-
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, id);
-    err = step_row(r, st, "invitation_get");
-    if (err == 1) {
-        invitation_from_row(st, out);
-        err = 0;
-    } else if (err == 0) {
-        err = -ENOENT;
-    }
-out:
-    store__stmt_done(st);
-    return err;
-}
-
-int store_invitation_list(struct store_reader *r, int64_t user_id, int64_t channel_id,
-                          store_invitation_fn *each, void *ctx)
-{
-    static const char sql[] = "SELECT " INVITATION_COLS
-                              " WHERE (?1 = 0 OR i.user_id = ?1) AND (?2 = 0 OR i.channel_id = ?2)"
-                              " ORDER BY i.id DESC";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
-    struct store_invitation inv;
-    int err = -EIO;
-
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, user_id);
-    sqlite3_bind_int64(st, 2, channel_id);
-    while ((err = step_row(r, st, "invitation_list")) == 1) {
-        invitation_from_row(st, &inv);
-        each(ctx, &inv);
-    }
-out:
-    store__stmt_done(st);
-    return err;
-}
-
-#define INVITE_COLS                                                                       \
-    "code, channel_id, created_ms, coalesce(expires_ms, 0), coalesce(max_uses, 0), uses," \
-    " coalesce(revoked_ms, 0) FROM invites"
-
-static void invite_from_row(sqlite3_stmt *st, struct store_invite *out)
-{
-    memset(out, 0, sizeof(*out));
-    copy_text(out->code, sizeof(out->code), st, 0);
-    out->channel_id = sqlite3_column_int64(st, 1);
-    out->created_ms = sqlite3_column_int64(st, 2);
-    out->expires_ms = sqlite3_column_int64(st, 3);
-    out->max_uses = sqlite3_column_int64(st, 4);
-    out->uses = sqlite3_column_int64(st, 5);
-    out->revoked_ms = sqlite3_column_int64(st, 6);
-}
-
-int store_invite_get(struct store_reader *r, const char *code, struct store_invite *out)
-{
-    static const char sql[] = "SELECT " INVITE_COLS " WHERE code = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
-    int err = -EIO;
-
-    if (!st)
-        goto out;
-    if (!code || strlen(code) > CHANNEL_INVITE_CODE_MAX) {
-        err = -ENOENT;
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    err = step_row(r, st, "invite_get");
-    if (err == 1) {
-        invite_from_row(st, out);
-        err = 0;
-    } else if (err == 0) {
-        err = -ENOENT;
-    }
-out:
-    store__stmt_done(st);
-    return err;
-}
-
-int store_invite_state(const struct store_invite *inv, int64_t now_ms)
-{
-    if (inv->revoked_ms)
-        return -ECANCELED;
-    if (inv->expires_ms && inv->expires_ms <= now_ms)
-        return -ETIME;
-    if (inv->max_uses && inv->uses >= inv->max_uses)
-        return -EDQUOT;
-    return 0;
-}
-
-int store_invite_list(struct store_reader *r, int64_t channel_id, store_invite_fn *each, void *ctx)
-{
-    static const char sql[] = "SELECT " INVITE_COLS " WHERE channel_id = ?1"
-                              " AND revoked_ms IS NULL ORDER BY created_ms DESC, code";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
-    struct store_invite inv;
-    int err = -EIO;
-
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, channel_id);
-    while ((err = step_row(r, st, "invite_list")) == 1) {
-        invite_from_row(st, &inv);
-        each(ctx, &inv);
-    }
-out:
-    store__stmt_done(st);
-    return err;
-}
-
-/* ---- write helpers ---- */
+/* ---- write helpers (channels_int.h) ---- */
 
 /* A row-returning step inside a write: 1 row, 0 none, or -errno. */
-static int tx_row(struct store_tx *tx, sqlite3_stmt *st, const char *what)
+int store__channel_tx_row(struct store_tx *tx, sqlite3_stmt *st, const char *what)
 {
     int rc;
 
@@ -576,7 +268,7 @@ static int channel_audit_target(struct store_tx *tx, int64_t channel_id, int64_t
 
     if (st)
         sqlite3_bind_int64(st, 1, channel_id);
-    err = tx_row(tx, st, "channel_org");
+    err = store__channel_tx_row(tx, st, "channel_org");
     if (err == 1) {
         *org_id = sqlite3_column_int64(st, 0);
         snprintf(target, targetlen, "channel:%s", (const char *)sqlite3_column_text(st, 1));
@@ -588,7 +280,7 @@ static int channel_audit_target(struct store_tx *tx, int64_t channel_id, int64_t
     return err;
 }
 
-static int audit_channel(struct store_tx *tx, int64_t channel_id, int64_t user_id,
+int store__channel_audit(struct store_tx *tx, int64_t channel_id, int64_t user_id,
                          const char *action, const char *detail_json)
 {
     char target[64];
@@ -598,38 +290,6 @@ static int audit_channel(struct store_tx *tx, int64_t channel_id, int64_t user_i
     if (!err)
         err = store__audit(tx, org_id, user_id, action, target, detail_json);
     return err;
-}
-
-static int role_of(struct store_tx *tx, int64_t channel_id, int64_t user_id, int *role)
-{
-    static const char sql[] = "SELECT role FROM channel_admins"
-                              " WHERE channel_id = ?1 AND user_id = ?2";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
-    int err;
-
-    if (st) {
-        sqlite3_bind_int64(st, 1, channel_id);
-        sqlite3_bind_int64(st, 2, user_id);
-    }
-    err = tx_row(tx, st, "channel_role");
-    *role = err == 1 ? sqlite3_column_int(st, 0) : STORE_CHANNEL_NONE;
-    store__stmt_done(st);
-    return err < 0 ? err : 0;
-}
-
-static int admin_count(struct store_tx *tx, int64_t channel_id, int64_t *n)
-{
-    static const char sql[] = "SELECT count(*) FROM channel_admins"
-                              " WHERE channel_id = ?1 AND role = 1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
-    int err;
-
-    if (st)
-        sqlite3_bind_int64(st, 1, channel_id);
-    err = tx_row(tx, st, "admin_count");
-    *n = err == 1 ? sqlite3_column_int64(st, 0) : 0;
-    store__stmt_done(st);
-    return err < 0 ? err : 0;
 }
 
 /* ---- channel create / update / delete ---- */
@@ -683,7 +343,7 @@ static int owner_check(struct store_tx *tx, int64_t user_id, int64_t org_id)
 
     if (st)
         sqlite3_bind_int64(st, 1, user_id);
-    err = tx_row(tx, st, "channel_owner_check");
+    err = store__channel_tx_row(tx, st, "channel_owner_check");
     if (err == 1) {
         allowed = store_channel_owner_allowed((enum store_role)sqlite3_column_int(st, 0),
                                               sqlite3_column_int64(st, 1), org_id);
@@ -738,7 +398,7 @@ static int channel_create_apply(struct store_write *w, struct store_tx *tx, int6
     }
     err = store__step_done(tx->db, st, "channel_owner");
     if (!err)
-        err = audit_channel(tx, cid, c->user_id, "channel.create", NULL);
+        err = store__channel_audit(tx, cid, c->user_id, "channel.create", NULL);
     if (!err)
         *id = cid;
     return err;
@@ -856,7 +516,7 @@ static int channel_update_apply(struct store_write *w, struct store_tx *tx, int6
     if (!err)
         err = store__event(tx, c->channel_id, "channel.updated", c->event, NULL);
     if (!err)
-        err = audit_channel(tx, c->channel_id, c->user_id, "channel.update", c->event);
+        err = store__channel_audit(tx, c->channel_id, c->user_id, "channel.update", c->event);
     if (!err)
         *id = c->channel_id;
     return err;
@@ -895,7 +555,7 @@ static int channel_delete_apply(struct store_write *w, struct store_tx *tx, int6
     int err;
 
     /* Audit first: afterwards the channel's handle and org are gone. */
-    err = audit_channel(tx, c->channel_id, c->user_id, "channel.delete", NULL);
+    err = store__channel_audit(tx, c->channel_id, c->user_id, "channel.delete", NULL);
     if (err)
         return err;
     st = store__stmt(tx->stmts, sql);
@@ -921,398 +581,4 @@ int store_channel_delete(struct store *s, int64_t channel_id, int64_t user_id, s
     c->channel_id = channel_id;
     c->user_id = user_id;
     return store__submit(s, &c->w, done, ctx, NULL);
-}
-
-/* ---- admins ---- */
-
-struct admin_write {
-    struct store_write w;
-    int64_t channel_id;
-    int64_t by_user;
-    int64_t user_id;
-    int64_t invitation_id;
-    char detail[96];
-};
-
-static void admin_write_free(struct store_write *w)
-{
-    free(container_of(w, struct admin_write, w));
-}
-
-static struct admin_write *admin_write_new(const struct store_write_op *op, int64_t channel_id,
-                                           int64_t by_user, int64_t user_id)
-{
-    struct admin_write *a = xcalloc(1, sizeof(*a));
-
-    a->w.op = op;
-    a->channel_id = channel_id;
-    a->by_user = by_user;
-    a->user_id = user_id;
-    snprintf(a->detail, sizeof(a->detail), "{\"user_id\":\"%lld\"}", (long long)user_id);
-    return a;
-}
-
-static int admin_invite_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
-{
-    static const char purge[] = "DELETE FROM admin_invitations"
-                                " WHERE channel_id = ?1 AND user_id = ?2 AND expires_ms <= ?3";
-    static const char ins[] =
-        "INSERT INTO admin_invitations (channel_id, user_id, invited_by, created_ms, expires_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)";
-    struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st;
-    int64_t n = 0, iid;
-    int role, err;
-
-    err = role_of(tx, a->channel_id, a->user_id, &role);
-    if (!err && role != STORE_CHANNEL_NONE)
-        err = -EEXIST;
-    if (!err)
-        err = admin_count(tx, a->channel_id, &n);
-    if (!err && n >= CHANNEL_ADMINS_MAX)
-        err = -EMLINK;
-    if (err)
-        return err;
-    st = store__stmt(tx->stmts, purge);
-    if (st) {
-        sqlite3_bind_int64(st, 1, a->channel_id);
-        sqlite3_bind_int64(st, 2, a->user_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
-    }
-    err = store__step_done(tx->db, st, "invitation_purge");
-    if (err)
-        return err;
-    st = store__stmt(tx->stmts, ins);
-    if (st) {
-        sqlite3_bind_int64(st, 1, a->channel_id);
-        sqlite3_bind_int64(st, 2, a->user_id);
-        sqlite3_bind_int64(st, 3, a->by_user);
-        sqlite3_bind_int64(st, 4, tx->now_ms);
-        sqlite3_bind_int64(st, 5, tx->now_ms + (int64_t)CHANNEL_INVITATION_DAYS * 86400000);
-    }
-    err = store__step_done(tx->db, st, "invitation_add");
-    if (err)
-        return err;
-    iid = sqlite3_last_insert_rowid(tx->db);
-    err = audit_channel(tx, a->channel_id, a->by_user, "admin.invite", a->detail);
-    if (!err)
-        *id = iid;
-    return err;
-}
-
-static const struct store_write_op admin_invite_op = { "admin_invite", admin_invite_apply,
-                                                       admin_write_free };
-
-int store_admin_invite(struct store *s, int64_t channel_id, int64_t by_user, int64_t invitee_id,
-                       store_done_fn *done, void *ctx, int64_t *id_out)
-{
-    struct admin_write *a = admin_write_new(&admin_invite_op, channel_id, by_user, invitee_id);
-
-    return store__submit(s, &a->w, done, ctx, id_out);
-}
-
-static int invitation_accept_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
-{
-    static const char get[] = "SELECT channel_id, user_id, expires_ms FROM admin_invitations"
-                              " WHERE id = ?1";
-    static const char add[] = "INSERT INTO channel_admins (channel_id, user_id, role, added_ms)"
-                              " VALUES (?1, ?2, 1, ?3)";
-    static const char del[] = "DELETE FROM admin_invitations WHERE id = ?1";
-    struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, get);
-    int64_t cid = 0, uid = 0, expires = 0, n = 0;
-    int err;
-
-    if (st)
-        sqlite3_bind_int64(st, 1, a->invitation_id);
-    err = tx_row(tx, st, "invitation_get");
-    if (err == 1) {
-        cid = sqlite3_column_int64(st, 0);
-        uid = sqlite3_column_int64(st, 1);
-        expires = sqlite3_column_int64(st, 2);
-    }
-    store__stmt_done(st);
-    if (err < 0)
-        return err;
-    if (err == 0 || uid != a->user_id)
-        return -ENOENT; /* someone else's invitation looks like none */
-    if (expires <= tx->now_ms)
-        return -ETIME;
-    err = admin_count(tx, cid, &n);
-    if (!err && n >= CHANNEL_ADMINS_MAX)
-        err = -EMLINK;
-    if (err)
-        return err;
-    st = store__stmt(tx->stmts, add);
-    if (st) {
-        sqlite3_bind_int64(st, 1, cid);
-        sqlite3_bind_int64(st, 2, uid);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
-    }
-    err = store__step_done(tx->db, st, "admin_add");
-    if (err)
-        return err;
-    st = store__stmt(tx->stmts, del);
-    if (st)
-        sqlite3_bind_int64(st, 1, a->invitation_id);
-    err = store__step_done(tx->db, st, "invitation_del");
-    if (!err)
-        err = audit_channel(tx, cid, uid, "admin.add", a->detail);
-    if (!err)
-        *id = cid;
-    return err;
-}
-
-static const struct store_write_op invitation_accept_op = { "invitation_accept",
-                                                            invitation_accept_apply,
-                                                            admin_write_free };
-
-int store_invitation_accept(struct store *s, int64_t id, int64_t user_id, store_done_fn *done,
-                            void *ctx)
-{
-    struct admin_write *a = admin_write_new(&invitation_accept_op, 0, user_id, user_id);
-
-    a->invitation_id = id;
-    return store__submit(s, &a->w, done, ctx, NULL);
-}
-
-static int invitation_delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
-{
-    static const char sql[] = "DELETE FROM admin_invitations WHERE id = ?1";
-    struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
-    int err;
-
-    if (st)
-        sqlite3_bind_int64(st, 1, a->invitation_id);
-    err = store__step_done(tx->db, st, "invitation_delete");
-    if (!err && sqlite3_changes(tx->db) == 0)
-        err = -ENOENT;
-    if (!err)
-        *id = a->invitation_id;
-    return err;
-}
-
-static const struct store_write_op invitation_delete_op = { "invitation_delete",
-                                                            invitation_delete_apply,
-                                                            admin_write_free };
-
-int store_invitation_delete(struct store *s, int64_t id, store_done_fn *done, void *ctx)
-{
-    struct admin_write *a = admin_write_new(&invitation_delete_op, 0, 0, 0);
-
-    a->invitation_id = id;
-    return store__submit(s, &a->w, done, ctx, NULL);
-}
-
-static int admin_remove_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
-{
-    static const char sql[] = "DELETE FROM channel_admins WHERE channel_id = ?1 AND user_id = ?2";
-    struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st;
-    int role, err;
-
-    err = role_of(tx, a->channel_id, a->user_id, &role);
-    if (!err && role == STORE_CHANNEL_NONE)
-        err = -ENOENT;
-    if (!err && role == STORE_CHANNEL_OWNER)
-        err = -EBUSY;
-    if (err)
-        return err;
-    st = store__stmt(tx->stmts, sql);
-    if (st) {
-        sqlite3_bind_int64(st, 1, a->channel_id);
-        sqlite3_bind_int64(st, 2, a->user_id);
-    }
-    err = store__step_done(tx->db, st, "admin_remove");
-    if (!err) {
-        store__access(tx, a->channel_id, STORE_ACCESS_ADMIN_REMOVED,
-                      store_access_key(&a->user_id, sizeof(a->user_id)));
-        err = audit_channel(tx, a->channel_id, a->by_user,
-                            a->by_user == a->user_id ? "admin.leave" : "admin.remove", a->detail);
-    }
-    if (!err)
-        *id = a->user_id;
-    return err;
-}
-
-static const struct store_write_op admin_remove_op = { "admin_remove", admin_remove_apply,
-                                                       admin_write_free };
-
-int store_admin_remove(struct store *s, int64_t channel_id, int64_t by_user, int64_t user_id,
-                       store_done_fn *done, void *ctx)
-{
-    struct admin_write *a = admin_write_new(&admin_remove_op, channel_id, by_user, user_id);
-
-    return store__submit(s, &a->w, done, ctx, NULL);
-}
-
-static int owner_transfer_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
-{
-    static const char sql[] = "UPDATE channel_admins SET role = ?3"
-                              " WHERE channel_id = ?1 AND user_id = ?2";
-    struct admin_write *a = container_of(w, struct admin_write, w);
-    int64_t users[2] = { a->by_user, a->user_id };
-    int roles[2] = { STORE_CHANNEL_ADMIN, STORE_CHANNEL_OWNER };
-    int role, err;
-
-    err = role_of(tx, a->channel_id, a->by_user, &role);
-    if (!err && role != STORE_CHANNEL_OWNER)
-        err = -EACCES;
-    if (!err)
-        err = role_of(tx, a->channel_id, a->user_id, &role);
-    if (!err && role != STORE_CHANNEL_ADMIN)
-        err = -ENOENT;
-    /* Demote first: the one-owner index would refuse two owners even for a moment. */
-    for (int i = 0; i < 2 && !err; i++) {
-        sqlite3_stmt *st = store__stmt(tx->stmts, sql);
-
-        if (st) {
-            sqlite3_bind_int64(st, 1, a->channel_id);
-            sqlite3_bind_int64(st, 2, users[i]);
-            sqlite3_bind_int(st, 3, roles[i]);
-        }
-        err = store__step_done(tx->db, st, "owner_transfer");
-    }
-    if (!err)
-        err = audit_channel(tx, a->channel_id, a->by_user, "owner.transfer", a->detail);
-    if (!err)
-        *id = a->user_id;
-    return err;
-}
-
-static const struct store_write_op owner_transfer_op = { "owner_transfer", owner_transfer_apply,
-                                                         admin_write_free };
-
-int store_owner_transfer(struct store *s, int64_t channel_id, int64_t from_user, int64_t to_user,
-                         store_done_fn *done, void *ctx)
-{
-    struct admin_write *a = admin_write_new(&owner_transfer_op, channel_id, from_user, to_user);
-
-    if (from_user == to_user) {
-        admin_write_free(&a->w);
-        return -EINVAL;
-    }
-    return store__submit(s, &a->w, done, ctx, NULL);
-}
-
-/* ---- invite links ---- */
-
-struct invite_write {
-    struct store_write w;
-    int64_t channel_id;
-    int64_t user_id;
-    char code[CHANNEL_INVITE_CODE_MAX + 1];
-    int64_t expires_ms;
-    int64_t max_uses;
-};
-
-static void invite_write_free(struct store_write *w)
-{
-    free(container_of(w, struct invite_write, w));
-}
-
-static int invite_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
-{
-    static const char sql[] = "INSERT INTO invites (code, channel_id, created_by, created_ms,"
-                              " expires_ms, max_uses) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-    struct invite_write *v = container_of(w, struct invite_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
-    int err;
-
-    if (st) {
-        sqlite3_bind_text(st, 1, v->code, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, v->channel_id);
-        sqlite3_bind_int64(st, 3, v->user_id);
-        sqlite3_bind_int64(st, 4, tx->now_ms);
-        if (v->expires_ms)
-            sqlite3_bind_int64(st, 5, v->expires_ms);
-        if (v->max_uses)
-            sqlite3_bind_int64(st, 6, v->max_uses);
-    }
-    err = store__step_done(tx->db, st, "invite_add");
-    /* The code is a capability: the audit log says an invite was made, not which. */
-    if (!err)
-        err = audit_channel(tx, v->channel_id, v->user_id, "invite.create", NULL);
-    if (!err)
-        *id = tx->now_ms; /* the creation time, for the answer */
-    return err;
-}
-
-static const struct store_write_op invite_add_op = { "invite_add", invite_add_apply,
-                                                     invite_write_free };
-
-static bool code_valid(const char *code)
-{
-    size_t n = code ? strlen(code) : 0;
-
-    if (n < 10 || n > CHANNEL_INVITE_CODE_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (!handle_char(code[i], false))
-            return false;
-    }
-    return true;
-}
-
-int store_invite_add(struct store *s, int64_t channel_id, int64_t user_id, const char *code,
-                     int64_t expires_ms, int64_t max_uses, store_done_fn *done, void *ctx)
-{
-    struct invite_write *v;
-
-    if (!code_valid(code) || expires_ms < 0 || max_uses < 0)
-        return -EINVAL;
-    v = xcalloc(1, sizeof(*v));
-    v->w.op = &invite_add_op;
-    v->channel_id = channel_id;
-    v->user_id = user_id;
-    snprintf(v->code, sizeof(v->code), "%s", code);
-    v->expires_ms = expires_ms;
-    v->max_uses = max_uses;
-    return store__submit(s, &v->w, done, ctx, NULL);
-}
-
-static int invite_revoke_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
-{
-    static const char sql[] = "UPDATE invites SET revoked_ms = ?3"
-                              " WHERE code = ?1 AND channel_id = ?2 AND revoked_ms IS NULL";
-    struct invite_write *v = container_of(w, struct invite_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
-    int err;
-
-    if (st) {
-        sqlite3_bind_text(st, 1, v->code, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, v->channel_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
-    }
-    err = store__step_done(tx->db, st, "invite_revoke");
-    if (!err && sqlite3_changes(tx->db) == 0)
-        err = -ENOENT;
-    if (!err) {
-        store__access(tx, v->channel_id, STORE_ACCESS_INVITE_REVOKED,
-                      store_access_key(v->code, strlen(v->code)));
-    }
-    if (!err)
-        err = audit_channel(tx, v->channel_id, v->user_id, "invite.revoke", NULL);
-    if (!err)
-        *id = v->channel_id;
-    return err;
-}
-
-static const struct store_write_op invite_revoke_op = { "invite_revoke", invite_revoke_apply,
-                                                        invite_write_free };
-
-int store_invite_revoke(struct store *s, int64_t channel_id, int64_t user_id, const char *code,
-                        store_done_fn *done, void *ctx)
-{
-    struct invite_write *v;
-
-    if (!code || strlen(code) > CHANNEL_INVITE_CODE_MAX)
-        return -ENOENT;
-    v = xcalloc(1, sizeof(*v));
-    v->w.op = &invite_revoke_op;
-    v->channel_id = channel_id;
-    v->user_id = user_id;
-    snprintf(v->code, sizeof(v->code), "%s", code);
-    return store__submit(s, &v->w, done, ctx, NULL);
 }
