@@ -119,7 +119,7 @@ function App() {
     <${LiveRegion} />
     <nav class="tabs" aria-label=${t('app.nav.label')}>
       ${NAV.map(([name, href, key, icon]) => html`<a href=${href} aria-current=${r.name === name || (name === 'reports' && r.name === 'report') ? 'page' : undefined}>
-        <span aria-hidden="true" class="tab-icon">${icon}</span> <span aria-hidden="true" class="tab-label">${t(key)}</span><span class="sr-only">${t(key).replace(/\u00ad/g, '')}</span>
+        <span aria-hidden="true" class="tab-icon">${icon}</span> <span class="tab-label">${t(key)}</span>
         ${name === 'home' && home > 0 && html`<span class="unread unread-small"><span aria-hidden="true">${home}</span><span class="sr-only">${t('app.home.unreadTotal', { n: home })}</span></span>`}</a>`)}
     </nav>
     <footer class="site-footer"><div class="wrap">
