@@ -18,7 +18,7 @@
 #include "tiles/tiles.h"
 
 #define BROWSER_MAX_AGE_S (7LL * 24 * 3600) /* the browser revalidates at least weekly */
-#define BROWSER_MIN_AGE_S 60              /* a stale tile served while the upstream is down */
+#define BROWSER_MIN_AGE_S 60                /* a stale tile served while the upstream is down */
 
 json_t *api__map_json(struct api_app *app)
 {

@@ -270,8 +270,8 @@ static void scan_x(int xfd, unsigned z, unsigned x, int64_t min_fresh_s, struct 
         if (de->d_name[0] == '.')
             continue;
         if (!number(de->d_name, 1UL << z, &y) || !strstr(de->d_name, ".tile") ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISREG(st.st_mode) || st.st_size <= TILES__HDR) {
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_size <= TILES__HDR) {
             unlinkat(dirfd(d), de->d_name, 0); /* a crash's temporary file, or not ours */
             continue;
         }

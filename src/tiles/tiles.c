@@ -88,7 +88,8 @@ static void expand(const char *tmpl, unsigned z, unsigned x, unsigned y, char *o
     size_t o = 0;
 
     for (const char *p = tmpl; *p && o + 1 < outlen;) {
-        bool mark = p[0] == '{' && p[1] && p[2] == '}' && (p[1] == 'z' || p[1] == 'x' || p[1] == 'y');
+        bool mark =
+            p[0] == '{' && p[1] && p[2] == '}' && (p[1] == 'z' || p[1] == 'x' || p[1] == 'y');
         int n;
 
         if (!mark) {
@@ -172,8 +173,7 @@ void tiles_free(struct tiles *t)
 
 bool tiles_in_range(const struct tiles *t, long z, long x, long y)
 {
-    return z >= 0 && z <= (long)t->max_zoom && x >= 0 && y >= 0 && x < (1L << z) &&
-           y < (1L << z);
+    return z >= 0 && z <= (long)t->max_zoom && x >= 0 && y >= 0 && x < (1L << z) && y < (1L << z);
 }
 
 unsigned tiles_max_zoom(const struct tiles *t)

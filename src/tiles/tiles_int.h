@@ -18,10 +18,10 @@
 
 #include "core/compiler.h"
 
-#define TILES__HDR       512 /* bytes before the PNG in a tile file */
-#define TILES__ETAG_MAX  256 /* as push/outbound.h keeps them */
-#define TILES__LMOD_MAX  64
-#define TILES__PATH_MAX  4096
+#define TILES__HDR      512 /* bytes before the PNG in a tile file */
+#define TILES__ETAG_MAX 256 /* as push/outbound.h keeps them */
+#define TILES__LMOD_MAX 64
+#define TILES__PATH_MAX 4096
 
 /* z, x, y packed into one nonzero number (z + 1 above two 22-bit coordinates). */
 static inline uint64_t tiles__key(unsigned z, unsigned x, unsigned y)

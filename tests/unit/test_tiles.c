@@ -102,8 +102,10 @@ TEST(files_round_trip_and_a_rescan_finds_them_and_eviction_takes_the_oldest)
 TEST(a_template_must_be_https_with_z_x_y)
 {
     static const char *const bad[] = {
-        "http://tile.example/{z}/{x}/{y}.png", "https://tile.example/{z}/{x}.png",
-        "https://tile.example/{z}/{x}/{y}/{y}.png", "https://user@tile.example/{z}/{x}/{y}.png",
+        "http://tile.example/{z}/{x}/{y}.png",
+        "https://tile.example/{z}/{x}.png",
+        "https://tile.example/{z}/{x}/{y}/{y}.png",
+        "https://user@tile.example/{z}/{x}/{y}.png",
     };
     char err[256];
     char *dir = temp_dir();
