@@ -112,7 +112,10 @@ $(BUILD)/tests/%.o: tests/%.c
 # relative path since there is no import map (the CSP forbids inline scripts). index.html and
 # sw.js are made from their templates with VERSION, a hash of every file they load: the pages
 # link /v/VERSION/..., which the server caches for a year, and a new VERSION is a new name.
-WEB_VENDOR := web/vendor/preact.mjs web/vendor/hooks.mjs web/vendor/htm.mjs
+# Leaflet (the map, docs/WEB.md "Map") is copied the same way: its ES module without the
+# source-map comment, and its stylesheet, which the map loads only when it is opened.
+WEB_VENDOR := web/vendor/preact.mjs web/vendor/hooks.mjs web/vendor/htm.mjs \
+	web/vendor/leaflet.mjs web/vendor/leaflet.css
 # $(FONTS): the web fonts the stylesheet loads (web/vendor/fonts/, made by the pages' rules).
 WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/*.json) \
 	$(WEB_VENDOR) $(FONTS))
@@ -127,6 +130,12 @@ web/vendor/hooks.mjs: node_modules/preact/hooks/dist/hooks.mjs
 	@mkdir -p $(@D)
 	sed 's#from"preact"#from"./preact.mjs"#g' $< > $@
 web/vendor/htm.mjs: node_modules/htm/dist/htm.mjs
+	@mkdir -p $(@D)
+	cp $< $@
+web/vendor/leaflet.mjs: node_modules/leaflet/dist/leaflet-src.esm.js
+	@mkdir -p $(@D)
+	sed '/^\/\/# sourceMappingURL=/d' $< > $@
+web/vendor/leaflet.css: node_modules/leaflet/dist/leaflet.css
 	@mkdir -p $(@D)
 	cp $< $@
 
