@@ -27,8 +27,7 @@
 
 #define WAITING_PER_FETCHER 64   /* fetches queued per fetch thread; past it -ENOBUFS */
 #define RATE_SLOTS          4096 /* client addresses whose fetch budget is remembered */
-#define LIFETIME_MAX_S      (365LL * 24 * 3600)
-#define EVICT_TO_PERCENT    90 /* evicting goes below the cap, so it does not run per fetch */
+#define EVICT_TO_PERCENT    90   /* evicting goes below the cap, so it does not run per fetch */
 
 struct waiter {
     tiles_done_fn *done;
@@ -329,25 +328,26 @@ static int64_t max_age(const char *cc)
     return -1;
 }
 
-/*
- * How long a tile is fresh: what the tile server says (Cache-Control, else Expires minus Date),
- * but never less than min_fresh_s (OSM's policy: "according to HTTP Expiry Header,
- * alternatively a minimum of 7 days") nor more than a year.
- */
+int64_t tiles__lifetime_s(const char *cache_control, const char *expires, const char *date,
+                          int64_t now_ms, int64_t min_fresh_s)
+{
+    int64_t life = max_age(cache_control);
+
+    if (life < 0 && expires[0]) {
+        time_t exp = curl_getdate(expires, NULL);
+        time_t day = date[0] ? curl_getdate(date, NULL) : (time_t)(now_ms / 1000);
+
+        if (exp > 0 && day > 0)
+            life = exp > day ? (int64_t)exp - (int64_t)day : 0;
+    }
+    if (life < min_fresh_s)
+        life = min_fresh_s;
+    return life > TILES__LIFETIME_MAX_S ? TILES__LIFETIME_MAX_S : life;
+}
+
 static int64_t lifetime_s(const struct tiles *t, const struct outbound_fetch *f, int64_t now_ms)
 {
-    int64_t life = max_age(f->cache_control);
-
-    if (life < 0 && f->expires[0]) {
-        time_t exp = curl_getdate(f->expires, NULL);
-        time_t date = f->date[0] ? curl_getdate(f->date, NULL) : (time_t)(now_ms / 1000);
-
-        if (exp > 0 && date > 0)
-            life = exp > date ? (int64_t)(exp - date) : 0;
-    }
-    if (life < t->min_fresh_s)
-        life = t->min_fresh_s;
-    return life > LIFETIME_MAX_S ? LIFETIME_MAX_S : life;
+    return tiles__lifetime_s(f->cache_control, f->expires, f->date, now_ms, t->min_fresh_s);
 }
 
 static bool is_png(const struct outbound_fetch *f)

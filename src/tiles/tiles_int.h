@@ -29,6 +29,19 @@ static inline uint64_t tiles__key(unsigned z, unsigned x, unsigned y)
     return (uint64_t)(z + 1) << 44 | (uint64_t)x << 22 | y;
 }
 
+/* The longest a tile is kept fresh, whatever the tile server says. */
+#define TILES__LIFETIME_MAX_S (365LL * 24 * 3600)
+
+/*
+ * How long a tile is fresh, in seconds: what the tile server says (Cache-Control's s-maxage or
+ * max-age, else Expires minus Date, or minus now when there is no Date), but never less than
+ * `min_fresh_s` (OSM's policy: "according to HTTP Expiry Header, alternatively a minimum of 7
+ * days") nor more than TILES__LIFETIME_MAX_S. The three header values are the tile server's,
+ * as received ("" when absent): outside input (tests/fuzz/fuzz_tilehdr.c).
+ */
+int64_t tiles__lifetime_s(const char *cache_control, const char *expires, const char *date,
+                          int64_t now_ms, int64_t min_fresh_s);
+
 struct tiles_entry {
     uint64_t key; /* 0: an empty slot */
     uint64_t size;
