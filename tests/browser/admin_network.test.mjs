@@ -82,6 +82,10 @@ test('the network drops while writing and uploading: nothing is lost, the post g
   await ctx.setOffline(true);
   await page.getByRole('button', { name: 'Pubblica', exact: true }).click();
   await page.getByText('partirà appena torna la rete').waitFor();
+  // On a slow phone (CPU 6× slower) the list's screen subscribes to changes late, after the
+  // network is back: it must still see the draft go.
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
   await page.getByRole('link', { name: /I canali/ }).click();
   await page.getByRole('heading', { name: 'I canali' }).waitFor();
   await ctx.setOffline(false);
@@ -89,6 +93,7 @@ test('the network drops while writing and uploading: nothing is lost, the post g
   await page.locator('a.chan-row', { hasText: 'Avvisi di Valdoro' }).waitFor();
   // The list re-renders after the draft is dropped (a later task than the storage change).
   await page.locator('.chan-draft').waitFor({ state: 'detached', timeout: 5000 });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   await page.waitForTimeout(500); // time for a second, wrong, sending to show itself
   assert.deepEqual((await posts()).map((p) => p.text), [second, text]);
   await page.goto(`${w.url}/admin/#/c/valdoro-avvisi/scrivi`);

@@ -7,7 +7,7 @@ import { html, useState, useEffect, useRef } from '../app/lib.js';
 import { t, fmtAbsolute, currentLang } from '../app/i18n.js';
 import { Post } from '../app/post.js';
 import { admin, upload } from './api.js';
-import { Err, Confirm, zonedToIso, isoToZoned, fmtZoned, tzOf } from './ui.js';
+import { Err, Confirm, zonedToIso, isoToZoned, fmtZoned, tzOf, changed } from './ui.js';
 import { Progress } from './channels.js';
 
 const EMPTY = { text: '', media: [], importance: 'normal', when: 'now', at: '', poll: null, pending: false };
@@ -19,11 +19,17 @@ export function loadDraft(h) {
 export function hasDraft(h) {
   try { return localStorage.getItem(key(h)) !== null; } catch { return false; }
 }
+// What the list of channels shows of a channel's draft: none, a draft, or one waiting to leave.
+const draftMark = (h) => (hasDraft(h) ? (loadDraft(h).pending ? 'pending' : 'draft') : 'none');
 function saveDraft(h, d) {
+  const was = draftMark(h);
   try {
     if (JSON.stringify(d) === JSON.stringify(EMPTY)) localStorage.removeItem(key(h));
     else localStorage.setItem(key(h), JSON.stringify(d));
   } catch { /* storage full or off: the draft lives as long as the page */ }
+  // Whoever sent or dropped it (this screen, or the console when the network came back), every
+  // screen showing the mark redraws; typing, which changes no mark, redraws nothing else.
+  if (draftMark(h) !== was) changed();
 }
 
 function kindOf(m) {
@@ -104,18 +110,24 @@ async function sendDraft(h, tz, d = loadDraft(h)) {
 }
 
 // Back online: drafts that could not leave go now, except where their compose screen is open
-// (it sends its own and shows the outcome).
+// (it sends its own and shows the outcome). Returns how many went, and whether one should be
+// tried again (no network, or the server too busy to take it; a refusal waits for a person).
 const composing = new Set();
 export async function sendPendingDrafts(tz) {
   let keys = [];
-  try { keys = Object.keys(localStorage).filter((k) => k.startsWith('araldo.admin.draft.')); } catch { return 0; }
+  try { keys = Object.keys(localStorage).filter((k) => k.startsWith('araldo.admin.draft.')); } catch { return { sent: 0, again: false }; }
   let sent = 0;
+  let again = false;
   for (const k of keys) {
     const h = k.slice('araldo.admin.draft.'.length);
     if (composing.has(h) || !loadDraft(h).pending) continue;
-    try { if (await sendDraft(h, tz)) sent++; } catch { /* stays pending; the compose screen shows why */ }
+    try {
+      if (await sendDraft(h, tz)) sent++;
+    } catch (x) { /* stays pending; the compose screen shows why */
+      if (x.code === 'network' || x.status === 503) again = true; /* 503: queue full, not saved */
+    }
   }
-  return sent;
+  return { sent, again };
 }
 
 export function Compose({ ch }) {

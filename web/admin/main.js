@@ -213,8 +213,19 @@ async function start() {
   const root = document.getElementById('app');
   root.textContent = '';
   render(html`<${App} />`, root);
-  // Posts that could not leave for lack of network go when it is back, from any screen.
-  addEventListener('online', () => { if (C.user) sendPendingDrafts(tzOf()).then((n) => { if (n) changed(); }); });
+  // Posts that could not leave for lack of network go when it is back, from any screen; if the
+  // first try fails too (the network is back only in name, the server is busy), again after
+  // 2, 4, 8 … 60 s while the browser says it is online.
+  let retry = null;
+  let wait = 2000;
+  const flush = async () => {
+    clearTimeout(retry);
+    if (!C.user) return;
+    const { sent, again } = await sendPendingDrafts(tzOf());
+    if (sent) changed();
+    if (again && navigator.onLine) { retry = setTimeout(flush, wait); wait = Math.min(wait * 2, 60000); } else wait = 2000;
+  };
+  addEventListener('online', flush);
 }
 
 start().catch(() => {

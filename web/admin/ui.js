@@ -8,10 +8,20 @@ import { t } from '../app/i18n.js';
 // What the console knows; screens re-render through useConsole().
 export const C = { user: null, org: null, orgs: [], channels: null, flash: '', sourceWarnings: null, staleHours: 26 };
 const subs = new Set();
-export function changed() { for (const fn of subs) fn(); }
+let version = 0;
+export function changed() { version++; for (const fn of subs) fn(); }
+// A screen subscribes in an effect, which runs after it is drawn — late on a slow phone. A
+// change in between (a draft sent as the network came back) would be missed: the effect
+// compares the version it was drawn with and redraws if it moved.
 export function useConsole() {
   const [, set] = useState(0);
-  useEffect(() => { const fn = () => set((n) => n + 1); subs.add(fn); return () => subs.delete(fn); }, []);
+  const drawn = version;
+  useEffect(() => {
+    const fn = () => set((n) => n + 1);
+    subs.add(fn);
+    if (version !== drawn) fn();
+    return () => subs.delete(fn);
+  }, []);
   return C;
 }
 
