@@ -537,6 +537,9 @@ static int report_update(struct rw *c, struct store_tx *tx)
         rc = note_add(tx, c->id, c->actor_id, (c->set & STORE_RS_NOTE) ? c->flag : true, status,
                       (c->set & STORE_RS_NOTE) ? c->s[2] : "");
     }
+    /* The followers hear of a new status or public note (before a merge moves them on). */
+    if (!rc && (status || ((c->set & STORE_RS_NOTE) && c->flag)))
+        rc = store__push_report(tx, c->id);
     if (!rc && (c->set & STORE_RS_MERGE))
         rc = move_followers(c, tx);
     if (rc)
