@@ -88,6 +88,13 @@ void api__report_follow(struct http_req *r);
 void api__reporter_view(struct http_req *r);
 void api__reporter_reopen(struct http_req *r);
 
+/* Forwarding to another body (api/reports_forward.c). */
+void api__report_forward(struct http_req *r);
+void api__forward_targets_list(struct http_req *r);
+void api__forward_target_create(struct http_req *r);
+void api__forward_target_delete(struct http_req *r);
+/* The forwards of report `id` another body accepted (staff view); NULL on a read error. */
+json_t *api__report_forwards_json(struct http_req *r, int64_t id);
 /* Live status of a report (api/reports_stream.c). */
 void api__reporter_stream(struct http_req *r);
 void api__report_stream(struct http_req *r);

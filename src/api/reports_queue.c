@@ -310,6 +310,12 @@ void api__report_get(struct http_req *r)
         explicit_bzero(&contact, sizeof(contact));
     }
     json_object_set_new(c.v, "notes", notes);
+    if (!err) {
+        json_t *fw = api__report_forwards_json(r, id);
+
+        err = fw ? 0 : -EIO;
+        json_object_set_new(c.v, "forwards", fw ? fw : json_array());
+    }
     if (err) {
         json_decref(c.v);
         api__errno(r, err, "report get");
