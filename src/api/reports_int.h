@@ -77,6 +77,12 @@ bool api__rep_id(const char *s, int64_t *out);
 /* A pending write's finish: 204, or 404 / 409 invalid_transition / the errno's status. */
 void api__rep_done(struct http_req *r, int err, int64_t id, void *data);
 
+/*
+ * The queue's filters from the query string (status, service_code, agency, older_than_days,
+ * newer_than_days, bbox, page, page_size, order) into `q`; for the CSV export (`csv`) every
+ * matching row up to its cap. Answers 400 and returns false on a bad one.
+ */
+bool api__rep_filters(struct http_req *r, int64_t org_id, struct store_report_query *q, bool csv);
 /* The queue, the detail, the workflow and the public helpers (api/reports_queue.c). */
 void api__reports_queue(struct http_req *r);
 void api__reports_csv(struct http_req *r);
