@@ -73,7 +73,7 @@ static void duration(struct spage *pg, int64_t s)
     if (s < 3600) {
         snprintf(n, sizeof(n), "%lld", (long long)(s < 60 ? 1 : (s + 30) / 60));
         web_tf(pg->h, pg->lang, "page.rstats.minutes", (const char *const[]){ "n", n, NULL });
-    } else if (s < 72 * 3600) {
+    } else if (s < 72LL * 3600) {
         snprintf(n, sizeof(n), "%lld", (long long)((s + 1800) / 3600));
         web_tf(pg->h, pg->lang, "page.rstats.hours", (const char *const[]){ "n", n, NULL });
     } else {
@@ -176,15 +176,13 @@ static void render(struct http_req *r, struct spage *pg, struct html *h)
 
     api__base_url(r, origin, sizeof(origin));
     api__page_frame(&p, pg->lang, pg->org, &scratch);
-    snprintf(canonical, sizeof(canonical), "%s/segnalazioni/statistiche/%s", origin,
-             pg->org->slug);
+    snprintf(canonical, sizeof(canonical), "%s/segnalazioni/statistiche/%s", origin, pg->org->slug);
     if (pg->org->logo[0]) {
         snprintf(image, sizeof(image), "%s/media/%s/small", origin, pg->org->logo);
     } else {
         snprintf(image, sizeof(image), "%s/icons/icon-512.png", origin);
     }
-    snprintf(path, sizeof(path), "/segnalazioni/statistiche/%s?giorni=%d", pg->org->slug,
-             pg->days);
+    snprintf(path, sizeof(path), "/segnalazioni/statistiche/%s?giorni=%d", pg->org->slug, pg->days);
     snprintf(title, sizeof(title), "%s \xE2\x80\x94 %s", web_t(pg->lang, "page.rstats.title"),
              pg->org->name);
     p.title = title;
@@ -197,8 +195,7 @@ static void render(struct http_req *r, struct spage *pg, struct html *h)
     web_page_open(h, &p);
     html_tag(h, "<section class=\"card\" aria-labelledby=\"rstats-title\">\n<h1 "
                 "id=\"rstats-title\">");
-    web_tf(h, pg->lang, "page.rstats.heading",
-           (const char *const[]){ "org", pg->org->name, NULL });
+    web_tf(h, pg->lang, "page.rstats.heading", (const char *const[]){ "org", pg->org->name, NULL });
     html_tag(h, "</h1>\n<p>");
     web_text(h, pg->lang, "page.rstats.intro");
     html_tag(h, "</p>\n");

@@ -485,7 +485,7 @@ static void campaign_line(void *ctx, int64_t post_id, const struct store_push_pr
     struct buf *out = ctx;
     bool report = post_id <= -STORE_PUSH_REPORT_BASE;
     const char *label = report ? "report" : post_id < 0 ? "alert" : "post";
-    long long id = report          ? -(long long)(post_id + STORE_PUSH_REPORT_BASE)
+    long long id = report        ? -(long long)(post_id + STORE_PUSH_REPORT_BASE)
                    : post_id < 0 ? -(long long)post_id
                                  : (long long)post_id;
 

@@ -272,8 +272,7 @@ void api__reports_csv(struct http_req *r)
     } else {
         err = buf_puts(&c->b, header);
         if (!err)
-            err = buf_puts(&c->b,
-                           c->contact ? ",email,phone,first_name,last_name\r\n" : "\r\n");
+            err = buf_puts(&c->b, c->contact ? ",email,phone,first_name,last_name\r\n" : "\r\n");
     }
     if (!err)
         err = store_reports_list(api__reader(r), &q, csv_one, c);

@@ -26,11 +26,11 @@
 #include "core/log.h"
 #include "core/workpool.h"
 
-#define FORM_MAX       (16 * 1024)
-#define ANSWER_MAX     (64 * 1024)
-#define MAP_MAX        200 /* entries of a service map */
-#define REMOTE_ID_MAX  200
-#define WHY_MAX        600
+#define FORM_MAX      ((size_t)16 * 1024)
+#define ANSWER_MAX    ((size_t)64 * 1024)
+#define MAP_MAX       200 /* entries of a service map */
+#define REMOTE_ID_MAX 200
+#define WHY_MAX       600
 
 /* ---- targets ---- */
 
@@ -43,8 +43,8 @@ static json_t *target_json(const struct store_forward_target *t)
     clock_rfc3339(t->created_ms, at, sizeof(at));
     /* The api_key is the Comune's credential for that body: only whether there is one. */
     return json_pack("{s:s, s:s, s:s, s:s?, s:b, s:o, s:s?, s:s}", "id", id, "name", t->name,
-                     "endpoint", t->endpoint, "jurisdiction_id", t->jurisdiction_id,
-                     "has_api_key", t->api_key != NULL, "service_map", map ? map : json_object(),
+                     "endpoint", t->endpoint, "jurisdiction_id", t->jurisdiction_id, "has_api_key",
+                     t->api_key != NULL, "service_map", map ? map : json_object(),
                      "default_service_code", t->default_service_code, "created_at", at);
 }
 
@@ -91,10 +91,11 @@ static bool map_ok(struct http_req *r, json_t *map)
     json_object_foreach(map, k, v)
     {
         if (!store_service_code_valid(k) || !json_is_string(v) ||
-            !store_service_code_valid(json_string_value(v)))
+            !store_service_code_valid(json_string_value(v))) {
             return bad(r,
                        "'service_map' maps our service codes to theirs: 1-64 of A-Z a-z 0-9 _ . -",
                        "service_map");
+        }
     }
     return true;
 }
@@ -159,8 +160,7 @@ static void target_create(struct http_req *r)
               : NULL;
     t.service_map_json = map;
     p = api__pending_new(r, target_created, NULL);
-    err = store_forward_target_add(api__app(r)->store, me.id, o.id, &t, api__pending_done, p,
-                                   NULL);
+    err = store_forward_target_add(api__app(r)->store, me.id, o.id, &t, api__pending_done, p, NULL);
     if (err) {
         api__pending_free(p);
         target_created(r, err, 0, NULL);
@@ -182,8 +182,8 @@ static void target_delete(struct http_req *r)
         http_respond_error(r, 404, "not_found", "Not found: check the address or the id.", "id");
         return;
     }
-    API_REP_SUBMIT(r, store_forward_target_delete(api__app(r)->store, me.id, o.id, id,
-                                                  api__pending_done, p_));
+    API_REP_SUBMIT(
+        r, store_forward_target_delete(api__app(r)->store, me.id, o.id, id, api__pending_done, p_));
 }
 
 /* ---- forwarding one report ---- */
@@ -196,7 +196,7 @@ struct fwd_job {
     char name[STORE_FWD_NAME_MAX * 4 + 1];
     char url[STORE_FWD_URL_MAX + 32];
     char note[500 * 4 + 1]; /* staff's own words for the public note, or "" */
-    struct buf form;                          /* the POST body (it holds the api_key) */
+    struct buf form;        /* the POST body (it holds the api_key) */
     /* the outcome, from the pool thread */
     int err;
     long status;
@@ -412,8 +412,8 @@ static void fwd_work(void *arg)
     struct fwd_job *j = arg;
     struct outbound_fetch f;
 
-    j->err = outbound_post_form(j->push->policy, j->url, j->form.data, j->form.len, ANSWER_MAX,
-                                &f, j->why, sizeof(j->why));
+    j->err = outbound_post_form(j->push->policy, j->url, j->form.data, j->form.len, ANSWER_MAX, &f,
+                                j->why, sizeof(j->why));
     j->status = f.status;
     if (!j->err)
         read_answer(j, &f);
@@ -517,8 +517,8 @@ static void forward_one(void *ctx, const struct store_report_forward *f)
 
     clock_rfc3339(f->created_ms, at, sizeof(at));
     json_array_append_new(ctx, json_pack("{s:s, s:s?, s:s?, s:s}", "target", f->target_name,
-                                         "remote_service_request_id", f->remote_id,
-                                         "remote_token", f->remote_token, "at", at));
+                                         "remote_service_request_id", f->remote_id, "remote_token",
+                                         f->remote_token, "at", at));
 }
 
 json_t *api__report_forwards_json(struct http_req *r, int64_t id)

@@ -21,14 +21,14 @@
 #include "core/json.h"
 #include "core/secret.h"
 
-#define PAGE_DEF      50
-#define PAGE_MAX      200
-#define CSV_ROWS_MAX  10000
-#define NEARBY_DEF_M  100.0
-#define NEARBY_MAX_M  1000.0
-#define NEARBY_LIMIT  20
-#define TOKEN_MAX     80
-#define DAY_MS        (86400LL * 1000)
+#define PAGE_DEF     50
+#define PAGE_MAX     200
+#define CSV_ROWS_MAX 10000
+#define NEARBY_DEF_M 100.0
+#define NEARBY_MAX_M 1000.0
+#define NEARBY_LIMIT 20
+#define TOKEN_MAX    80
+#define DAY_MS       (86400LL * 1000)
 
 /* ---- JSON ---- */
 
@@ -218,7 +218,8 @@ void api__reports_queue(struct http_req *r)
     char base[512];
     int err;
 
-    if (!api__rep_org(r, &o) || !api__rep_staff(r, &o, &me) || !api__rep_filters(r, o.id, &q, false))
+    if (!api__rep_org(r, &o) || !api__rep_staff(r, &o, &me) ||
+        !api__rep_filters(r, o.id, &q, false))
         return;
     api__base_url(r, base, sizeof(base));
     c.list = json_array();

@@ -84,14 +84,14 @@ static char *payload_of(int64_t id, sqlite3_stmt *st)
         char name[PUSH_TITLE_MAX * 4 + 8];
 
         store__push_title(col[1] ? col[1] : "", name, sizeof(name));
-        snprintf(title[en], sizeof(title[en]), "%s %lld: %s",
-                 en ? "Report" : "Segnalazione", (long long)id, name);
+        snprintf(title[en], sizeof(title[en]), "%s %lld: %s", en ? "Report" : "Segnalazione",
+                 (long long)id, name);
         body_of(en, col[2], col[3], col[5], col[4], body[en], sizeof(body[en]));
     }
-    v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "report",
-                  "report", ids, "org", col[0] ? col[0] : "", "status", col[2] ? col[2] : "",
-                  "title", title[0], "body", body[0], "title_en", title[1], "body_en", body[1],
-                  "url", url, "tag", tag);
+    v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "report", "report",
+                  ids, "org", col[0] ? col[0] : "", "status", col[2] ? col[2] : "", "title",
+                  title[0], "body", body[0], "title_en", title[1], "body_en", body[1], "url", url,
+                  "tag", tag);
     s = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (s && strlen(s) > PUSH_PAYLOAD_MAX) {
@@ -126,8 +126,7 @@ static int campaign(struct store_tx *tx, int64_t id, const char *payload)
         "INSERT OR IGNORE INTO push_queue (post_id, subscription_id, due_ms)"
         " SELECT ?1, s.id, ?3 FROM report_followers f JOIN push_subscriptions s"
         " ON s.follower_id = f.follower_id WHERE f.report_id = ?2";
-    static const char count[] =
-        "UPDATE push_campaigns SET total = total + ?2 WHERE post_id = ?1";
+    static const char count[] = "UPDATE push_campaigns SET total = total + ?2 WHERE post_id = ?1";
     int64_t key = store__push_report_key(id);
     char topic[PUSH_TOPIC_MAX + 1];
     sqlite3_stmt *st = store__stmt(tx->stmts, up);

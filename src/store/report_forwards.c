@@ -125,8 +125,8 @@ int store_report_forwards(struct store_reader *r, int64_t id, store_report_forwa
 /* ---- writes ---- */
 
 int store__report_forward_record(struct store_tx *tx, int64_t report_id, int64_t target_id,
-                                 const char *name, const char *remote_id,
-                                 const char *remote_token, int64_t user_id)
+                                 const char *name, const char *remote_id, const char *remote_token,
+                                 int64_t user_id)
 {
     static const char sql[] =
         "INSERT INTO report_forwards (report_id, target_id, target_name, remote_id,"

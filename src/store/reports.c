@@ -542,9 +542,10 @@ static int report_update(struct rw *c, struct store_tx *tx)
         rc = store__push_report(tx, c->id);
     if (!rc && (c->set & STORE_RS_MERGE))
         rc = move_followers(c, tx);
-    if (!rc && (c->set & STORE_RS_FORWARD) && c->n[3] > 0)
+    if (!rc && (c->set & STORE_RS_FORWARD) && c->n[3] > 0) {
         rc = store__report_forward_record(tx, c->id, c->n[3], c->s[6], c->s[7], c->s[8],
                                           c->actor_id);
+    }
     if (rc)
         return rc;
     snprintf(target, sizeof(target), "report:%lld", (long long)c->id);

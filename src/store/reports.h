@@ -296,8 +296,8 @@ MUST_CHECK int store_forward_target_get(struct store_reader *r, int64_t org_id, 
  * STORE_FWD_MAX. The id is the target's.
  */
 MUST_CHECK int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
-                                        const struct store_forward_target *t,
-                                        store_done_fn *done, void *ctx, int64_t *id_out);
+                                        const struct store_forward_target *t, store_done_fn *done,
+                                        void *ctx, int64_t *id_out);
 /* Delete target `id` (audited). Past forwards keep its name. -ENOENT if none. */
 MUST_CHECK int store_forward_target_delete(struct store *st, int64_t actor_id, int64_t org_id,
                                            int64_t id, store_done_fn *done, void *ctx);
