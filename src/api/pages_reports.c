@@ -82,6 +82,16 @@ static void duration(struct spage *pg, int64_t s)
     }
 }
 
+/* A cell that names its column, which a phone shows above the value (araldo.css). */
+static void cell(struct spage *pg, const char *cls, const char *column_key)
+{
+    html_tag(pg->h, "<td");
+    if (cls)
+        html_attr(pg->h, "class", cls);
+    html_attr(pg->h, "data-label", web_t(pg->lang, column_key));
+    html_tag(pg->h, ">");
+}
+
 static void row(void *ctx, const struct store_report_stat *s)
 {
     struct spage *pg = ctx;
@@ -92,13 +102,17 @@ static void row(void *ctx, const struct store_report_stat *s)
     pg->rows++;
     html_tag(h, "<tr><th scope=\"row\">");
     html_text(h, s->service_name);
-    html_tag(h, "</th><td class=\"num\">");
+    html_tag(h, "</th>");
+    cell(pg, "num", "page.rstats.col.received");
     html_int(h, s->received);
-    html_tag(h, "</td><td>");
+    html_tag(h, "</td>");
+    cell(pg, NULL, "page.rstats.col.first_answer");
     duration(pg, s->median_first_answer_s);
-    html_tag(h, "</td><td>");
+    html_tag(h, "</td>");
+    cell(pg, NULL, "page.rstats.col.resolution");
     duration(pg, s->median_resolution_s);
-    html_tag(h, "</td><td class=\"num\">");
+    html_tag(h, "</td>");
+    cell(pg, "num", "page.rstats.col.solved");
     if (s->received > 0) {
         snprintf(pct, sizeof(pct), "%lld%%",
                  (long long)((s->resolved * 100 + s->received / 2) / s->received));
@@ -147,7 +161,7 @@ static int table(struct http_req *r, struct spage *pg)
     local_date(pg->org, pg->now_ms, to, sizeof(to));
     snprintf(n, sizeof(n), "%d", pg->days);
     html_tag(h, "<div class=\"table-scroll\" role=\"region\" tabindex=\"0\" "
-                "aria-labelledby=\"rstats-caption\"><table class=\"alert-table rstats-table\">\n"
+                "aria-labelledby=\"rstats-caption\"><table class=\"rstats-table\">\n"
                 "<caption id=\"rstats-caption\">");
     web_tf(h, pg->lang, "page.rstats.caption",
            (const char *const[]){ "n", n, "from", from, "to", to, NULL });

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // /segnalazioni/statistiche/{org} in a real browser with JavaScript off (issue 15): accessible
 // (axe, colour contrast included) on a 360 px phone and a desktop, in Italian and English; on
-// the phone the page itself never scrolls sideways (the table scrolls in its own keyboard-
-// reachable box); screenshots in build/browser/. Its content is tested by
+// the phone nothing scrolls sideways (each service is a block naming each value); screenshots
+// in build/browser/. Its content is tested by
 // tests/api/pages_reports.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,8 +47,11 @@ for (const lang of ['it', 'en']) {
       const ctx = await openContext(browser, w, { lang, viewport });
       const page = await ctx.page(`/segnalazioni/statistiche/valdoro?lang=${lang}`);
       await page.locator('table.rstats-table caption').waitFor();
-      const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      assert.ok(wide <= 0, `the page scrolls sideways by ${wide} px`);
+      const wide = await page.evaluate(() => {
+        const box = document.querySelector('.table-scroll');
+        return Math.max(document.documentElement.scrollWidth - document.documentElement.clientWidth, box.scrollWidth - box.clientWidth);
+      });
+      if (size === 'phone') assert.ok(wide <= 0, `the page or the table scrolls sideways by ${wide} px`);
       await axe(page, `report statistics (${lang}, ${size})`);
       await shot(page, 'report-stats', lang);
       ctx.check();
