@@ -56,6 +56,9 @@ void api__page_frame(struct web_page *p, enum web_lang lang, const struct store_
     }
     snprintf(scratch->privacy, sizeof(scratch->privacy), "/privacy?org=%s", org->slug);
     p->privacy_url = scratch->privacy;
+    snprintf(scratch->report_stats, sizeof(scratch->report_stats), "/segnalazioni/statistiche/%s",
+             org->slug);
+    p->report_stats_url = scratch->report_stats;
     p->a11y_url = org->accessibility_url;
     p->a11y_email = org->accessibility_email;
 }
@@ -546,6 +549,8 @@ static const struct http_route routes[] = {
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/c/{handle}", channel_page, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/privacy", api__page_privacy, 0, NULL },
     { HTTP_M_GET | HTTP_M_HEAD, 0, "/allerta/{slug}", api__page_alerts, 0, NULL },
+    { HTTP_M_GET | HTTP_M_HEAD, 0, "/segnalazioni/statistiche/{slug}", api__page_report_stats, 0,
+      NULL },
 };
 
 API_ROUTE_SET(api_pages_routes, routes);

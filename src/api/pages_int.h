@@ -27,6 +27,7 @@ enum web_lang api__page_lang(struct http_req *r);
 struct api_page_scratch {
     char logo[200];
     char privacy[120];
+    char report_stats[120];
 };
 void api__page_frame(struct web_page *p, enum web_lang lang, const struct store_org *org,
                      struct api_page_scratch *scratch);
@@ -52,6 +53,12 @@ void api__page_invite(struct http_req *r, const struct store_invite *inv,
  * 404 page for an unknown org. Listed in api/pages.c's route set.
  */
 void api__page_alerts(struct http_req *r);
+
+/*
+ * /segnalazioni/statistiche/{slug} (api/pages_reports.c): the org's public report statistics
+ * per service; the HTML 404 page for an unknown org. Listed in api/pages.c's route set.
+ */
+void api__page_report_stats(struct http_req *r);
 
 /* The /privacy page (api/privacy.c), listed in api/pages.c's route set. */
 void api__page_privacy(struct http_req *r);

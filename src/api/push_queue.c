@@ -476,12 +476,18 @@ void api_push_stop(struct api_push *p)
 
 /* ---- metrics ---- */
 
-/* One campaign's lines; an alert's campaign (key -alert id) is labelled alert="<id>". */
+/*
+ * One campaign's lines; an alert's campaign (key -alert id) is labelled alert="<id>", a
+ * report's (key -(STORE_PUSH_REPORT_BASE + id)) report="<id>".
+ */
 static void campaign_line(void *ctx, int64_t post_id, const struct store_push_progress *pr)
 {
     struct buf *out = ctx;
-    const char *label = post_id < 0 ? "alert" : "post";
-    long long id = post_id < 0 ? -(long long)post_id : (long long)post_id;
+    bool report = post_id <= -STORE_PUSH_REPORT_BASE;
+    const char *label = report ? "report" : post_id < 0 ? "alert" : "post";
+    long long id = report        ? -(long long)(post_id + STORE_PUSH_REPORT_BASE)
+                   : post_id < 0 ? -(long long)post_id
+                                 : (long long)post_id;
 
     if (buf_printf(out,
                    "araldo_push_campaign_sent{%s=\"%lld\"} %lld\n"

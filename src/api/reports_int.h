@@ -77,6 +77,12 @@ bool api__rep_id(const char *s, int64_t *out);
 /* A pending write's finish: 204, or 404 / 409 invalid_transition / the errno's status. */
 void api__rep_done(struct http_req *r, int err, int64_t id, void *data);
 
+/*
+ * The queue's filters from the query string (status, service_code, agency, older_than_days,
+ * newer_than_days, bbox, page, page_size, order) into `q`; for the CSV export (`csv`) every
+ * matching row up to its cap. Answers 400 and returns false on a bad one.
+ */
+bool api__rep_filters(struct http_req *r, int64_t org_id, struct store_report_query *q, bool csv);
 /* The queue, the detail, the workflow and the public helpers (api/reports_queue.c). */
 void api__reports_queue(struct http_req *r);
 void api__reports_csv(struct http_req *r);
@@ -88,6 +94,13 @@ void api__report_follow(struct http_req *r);
 void api__reporter_view(struct http_req *r);
 void api__reporter_reopen(struct http_req *r);
 
+/* Forwarding to another body (api/reports_forward.c). */
+void api__report_forward(struct http_req *r);
+void api__forward_targets_list(struct http_req *r);
+void api__forward_target_create(struct http_req *r);
+void api__forward_target_delete(struct http_req *r);
+/* The forwards of report `id` another body accepted (staff view); NULL on a read error. */
+json_t *api__report_forwards_json(struct http_req *r, int64_t id);
 /* Live status of a report (api/reports_stream.c). */
 void api__reporter_stream(struct http_req *r);
 void api__report_stream(struct http_req *r);

@@ -3,7 +3,7 @@
  * Citizen reports, second half (see api/reports.c for who may do what): the staff queue and a
  * report's detail, the workflow PATCH, the CSV export, and the public helpers: open reports
  * nearby (the "È già stato segnalato?" check), statistics, "Anche io", and the reporter's
- * follow link with "Non è risolto".
+ * follow link with "Non è risolto". The CSV export is in api/reports_csv.c.
  */
 #include "api/reports_int.h"
 
@@ -21,15 +21,14 @@
 #include "core/json.h"
 #include "core/secret.h"
 
-#define PAGE_DEF      50
-#define PAGE_MAX      200
-#define CSV_ROWS_MAX  10000
-#define CSV_BYTES_MAX ((size_t)32 * 1024 * 1024)
-#define NEARBY_DEF_M  100.0
-#define NEARBY_MAX_M  1000.0
-#define NEARBY_LIMIT  20
-#define TOKEN_MAX     80
-#define DAY_MS        (86400LL * 1000)
+#define PAGE_DEF     50
+#define PAGE_MAX     200
+#define CSV_ROWS_MAX 10000
+#define NEARBY_DEF_M 100.0
+#define NEARBY_MAX_M 1000.0
+#define NEARBY_LIMIT 20
+#define TOKEN_MAX    80
+#define DAY_MS       (86400LL * 1000)
 
 /* ---- JSON ---- */
 
@@ -132,7 +131,7 @@ static bool query_num(const char *s, double *out)
 }
 
 /* The queue's filters from the query string; answers 400 and returns false on a bad one. */
-static bool filters(struct http_req *r, int64_t org_id, struct store_report_query *q, bool csv)
+bool api__rep_filters(struct http_req *r, int64_t org_id, struct store_report_query *q, bool csv)
 {
     static const char *const statuses[] = {
         "nuova", "presa_in_carico", "in_lavorazione", "risolta", "chiusa", "open", "closed", NULL
@@ -219,7 +218,8 @@ void api__reports_queue(struct http_req *r)
     char base[512];
     int err;
 
-    if (!api__rep_org(r, &o) || !api__rep_staff(r, &o, &me) || !filters(r, o.id, &q, false))
+    if (!api__rep_org(r, &o) || !api__rep_staff(r, &o, &me) ||
+        !api__rep_filters(r, o.id, &q, false))
         return;
     api__base_url(r, base, sizeof(base));
     c.list = json_array();
@@ -310,6 +310,12 @@ void api__report_get(struct http_req *r)
         explicit_bzero(&contact, sizeof(contact));
     }
     json_object_set_new(c.v, "notes", notes);
+    if (!err) {
+        json_t *fw = api__report_forwards_json(r, id);
+
+        err = fw ? 0 : -EIO;
+        json_object_set_new(c.v, "forwards", fw ? fw : json_array());
+    }
     if (err) {
         json_decref(c.v);
         api__errno(r, err, "report get");
@@ -474,153 +480,6 @@ void api__report_patch(struct http_req *r)
     }
 out:
     json_decref(body);
-}
-
-/* ---- CSV export ---- */
-
-/* One CSV cell: quoted when needed; a leading = + - @ is defused (spreadsheet formulas). */
-static int cell(struct buf *b, const char *s, bool last)
-{
-    int err = 0;
-
-    s = s ? s : "";
-    if (strpbrk(s, ",\"\r\n") || (*s && strchr("=+-@\t", *s))) {
-        err = buf_puts(b, "\"");
-        if (!err && *s && strchr("=+-@\t", *s))
-            err = buf_puts(b, "'");
-        for (; *s && !err; s++)
-            err = *s == '"' ? buf_puts(b, "\"\"") : buf_append(b, s, 1);
-        if (!err)
-            err = buf_puts(b, "\"");
-    } else {
-        err = buf_puts(b, s);
-    }
-    return err ? err : buf_puts(b, last ? "\r\n" : ",");
-}
-
-struct csv_ctx {
-    struct http_req *r;
-    struct buf b;
-    bool contact;
-    int64_t rows;
-    int err;
-};
-
-static void csv_one(void *ctx, const struct store_report *p)
-{
-    struct csv_ctx *c = ctx;
-    char id[24], lat[32] = "", lon[32] = "", created[32], first[32] = "", resolved[32] = "";
-    struct store_report_contact k;
-    const char *cols[13];
-    int n = 0;
-
-    if (c->err)
-        return;
-    snprintf(id, sizeof(id), "%lld", (long long)p->id);
-    if (p->has_pos) {
-        snprintf(lat, sizeof(lat), "%.7f", p->lat);
-        snprintf(lon, sizeof(lon), "%.7f", p->lon);
-    }
-    clock_rfc3339(p->created_ms, created, sizeof(created));
-    if (p->first_answer_ms)
-        clock_rfc3339(p->first_answer_ms, first, sizeof(first));
-    if (p->resolved_ms)
-        clock_rfc3339(p->resolved_ms, resolved, sizeof(resolved));
-    cols[n++] = id;
-    cols[n++] = created;
-    cols[n++] = p->service_code;
-    cols[n++] = p->status;
-    cols[n++] = p->close_reason;
-    cols[n++] = p->agency;
-    cols[n++] = p->address;
-    cols[n++] = lat;
-    cols[n++] = lon;
-    cols[n++] = p->text_hidden ? "" : p->description;
-    cols[n++] = first;
-    cols[n++] = resolved;
-    for (int i = 0; i < n && !c->err; i++)
-        c->err = cell(&c->b, cols[i], i == n - 1 && !c->contact);
-    if (c->contact && !c->err) {
-        c->err = store_report_contact(api__reader(c->r), p->id, &k);
-        if (!c->err)
-            c->err = cell(&c->b, k.email, false);
-        if (!c->err)
-            c->err = cell(&c->b, k.phone, false);
-        if (!c->err)
-            c->err = cell(&c->b, k.first_name, false);
-        if (!c->err)
-            c->err = cell(&c->b, k.last_name, true);
-        explicit_bzero(&k, sizeof(k));
-    }
-    c->rows++;
-}
-
-static void csv_audited(struct http_req *r, int err, int64_t id, void *data)
-{
-    struct csv_ctx *c = data;
-
-    (void)id;
-    if (err) {
-        api__errno(r, err, "report export");
-    } else {
-        http_resp_header(r, "Cache-Control", "no-store");
-        http_resp_header(r, "Content-Disposition", "attachment; filename=\"segnalazioni.csv\"");
-        http_respond(r, 200, "text/csv; charset=utf-8", c->b.data ? c->b.data : "", c->b.len);
-    }
-    if (c->b.data)
-        explicit_bzero(c->b.data, c->b.len);
-    buf_release(&c->b);
-    free(c);
-}
-
-void api__reports_csv(struct http_req *r)
-{
-    static const char header[] = "id,created_at,service_code,status,close_reason,agency,address,"
-                                 "lat,long,description,first_answer_at,resolved_at";
-    struct store_report_query q;
-    struct store_org o;
-    struct store_user me;
-    const char *contact = http_req_query(r, "contact");
-    struct api_pending *p;
-    struct csv_ctx *c;
-    char detail[200];
-    int err;
-
-    if (!api__rep_org(r, &o) || !api__rep_staff(r, &o, &me) || !filters(r, o.id, &q, true))
-        return;
-    c = xcalloc(1, sizeof(*c));
-    c->r = r;
-    c->contact = contact && !strcmp(contact, "true");
-    /* Contact data: only an org admin of this org, asking explicitly (and audited). */
-    if (c->contact && !(me.role == STORE_ROLE_ORG_ADMIN && me.org_id == o.id)) {
-        free(c);
-        http_respond_error(r, 403, "forbidden",
-                           "Only this organization's admins may export reporters' contact data.",
-                           "contact");
-        return;
-    }
-    buf_init(&c->b, CSV_BYTES_MAX);
-    err = buf_puts(&c->b, header);
-    if (!err)
-        err = buf_puts(&c->b, c->contact ? ",email,phone,first_name,last_name\r\n" : "\r\n");
-    if (!err)
-        err = store_reports_list(api__reader(r), &q, csv_one, c);
-    if (!err)
-        err = c->err;
-    if (err) {
-        buf_release(&c->b);
-        free(c);
-        api__errno(r, err, "report export");
-        return;
-    }
-    snprintf(detail, sizeof(detail), "{\"rows\":%lld,\"contact\":%s}", (long long)c->rows,
-             c->contact ? "true" : "false");
-    p = api__pending_new(r, csv_audited, c);
-    err = store_report_export_audit(api__app(r)->store, me.id, o.id, detail, api__pending_done, p);
-    if (err) {
-        api__pending_free(p);
-        csv_audited(r, err, 0, c);
-    }
 }
 
 /* ---- public helpers ---- */

@@ -444,13 +444,19 @@ static size_t header_keep(char *buf, size_t size, size_t nitems, void *userdata)
     return n;
 }
 
-int outbound_fetch(const struct outbound_policy *p, const char *url, const char *etag,
-                   const char *last_modified, size_t max_bytes, struct outbound_fetch *out,
-                   char *why, size_t whylen)
+/* What one transfer sends: headers, a POST body (NULL: GET), whose answers it keeps. */
+struct xfer_req {
+    struct curl_slist *hdr;
+    const char *post; /* NULL: a GET */
+    size_t post_len;
+    bool keep_any;          /* keep the body of any status, not only 200 */
+    const char *user_agent; /* NULL: the policy's (outbound_opts) */
+};
+
+static int transfer(const struct outbound_policy *p, const char *url, const struct xfer_req *rq,
+                    size_t max_bytes, struct outbound_fetch *out, char *why, size_t whylen)
 {
     struct fetch_xfer fx = { .f = out };
-    struct curl_slist *hdr = NULL;
-    char line[320];
     CURL *h = NULL;
     CURLcode rc;
     int err;
@@ -472,22 +478,18 @@ int outbound_fetch(const struct outbound_policy *p, const char *url, const char 
     err = outbound_easy_setup(p, h, url, &fx.x);
     if (err)
         goto out;
-    if (etag && *etag && strlen(etag) < 300) {
-        snprintf(line, sizeof(line), "If-None-Match: %s", etag);
-        hdr = curl_slist_append(hdr, line);
-    }
-    if (last_modified && *last_modified && strlen(last_modified) < 280) {
-        snprintf(line, sizeof(line), "If-Modified-Since: %s", last_modified);
-        hdr = curl_slist_append(hdr, line);
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, rq->hdr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_keep);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &fx);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_keep);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &fx);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_USERAGENT, p->user_agent);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, rq->user_agent ? rq->user_agent : p->user_agent);
+    if (rq->post) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->post);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->post_len);
+    }
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     if (fx.x.refused) {
@@ -504,13 +506,51 @@ int outbound_fetch(const struct outbound_policy *p, const char *url, const char 
         err = -EIO;
     }
 out:
-    if (err || out->status != 200) {
+    if (err || (out->status != 200 && !rq->keep_any)) {
         free(out->body);
         out->body = NULL;
         out->len = 0;
     }
-    curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
+    return err;
+}
+
+int outbound_fetch(const struct outbound_policy *p, const char *url, const char *etag,
+                   const char *last_modified, size_t max_bytes, struct outbound_fetch *out,
+                   char *why, size_t whylen)
+{
+    struct xfer_req rq = { 0 };
+    char line[320];
+    int err;
+
+    if (etag && *etag && strlen(etag) < 300) {
+        snprintf(line, sizeof(line), "If-None-Match: %s", etag);
+        rq.hdr = curl_slist_append(rq.hdr, line);
+    }
+    if (last_modified && *last_modified && strlen(last_modified) < 280) {
+        snprintf(line, sizeof(line), "If-Modified-Since: %s", last_modified);
+        rq.hdr = curl_slist_append(rq.hdr, line);
+    }
+    err = transfer(p, url, &rq, max_bytes, out, why, whylen);
+    curl_slist_free_all(rq.hdr);
+    return err;
+}
+
+int outbound_post_form(const struct outbound_policy *p, const char *url, const char *form,
+                       size_t form_len, size_t max_bytes, struct outbound_fetch *out, char *why,
+                       size_t whylen)
+{
+    struct xfer_req rq = { .post = form,
+                           .post_len = form_len,
+                           .keep_any = true,
+                           .user_agent = "araldo (report forwarding)" };
+    int err;
+
+    rq.hdr = curl_slist_append(rq.hdr, "Content-Type: application/x-www-form-urlencoded");
+    rq.hdr = curl_slist_append(rq.hdr, "Accept: application/json");
+    rq.hdr = curl_slist_append(rq.hdr, "Expect:"); /* no 100-continue round trip */
+    err = transfer(p, url, &rq, max_bytes, out, why, whylen);
+    curl_slist_free_all(rq.hdr);
     return err;
 }
 

@@ -125,6 +125,14 @@ struct outbound_fetch {
 MUST_CHECK int outbound_fetch(const struct outbound_policy *p, const char *url, const char *etag,
                               const char *last_modified, size_t max_bytes,
                               struct outbound_fetch *out, char *why, size_t whylen);
+/*
+ * POST the form-encoded `form` (`form_len` bytes) to `url` under policy `p`, with the same rules
+ * and results as outbound_fetch, except that the body of any status is kept (at most
+ * `max_bytes`): an Open311 server explains a refusal in it. BLOCKS: never on an event loop.
+ */
+MUST_CHECK int outbound_post_form(const struct outbound_policy *p, const char *url,
+                                  const char *form, size_t form_len, size_t max_bytes,
+                                  struct outbound_fetch *out, char *why, size_t whylen);
 void outbound_fetch_release(struct outbound_fetch *f);
 
 #endif

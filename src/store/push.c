@@ -37,8 +37,7 @@ static void copy_blob(uint8_t *dst, size_t len, sqlite3_stmt *st, int col)
 
 /* ---- campaigns: the hook in the posts' writes ---- */
 
-/* The post's first line, at most PUSH_TITLE_MAX characters (UTF-8 aware), into `out`. */
-static void title_of(const char *text, char *out, size_t outlen)
+void store__push_title(const char *text, char *out, size_t outlen)
 {
     size_t i = 0;
     size_t chars = 0;
@@ -73,7 +72,7 @@ static char *payload_of(int64_t post_id, const char *handle, const char *name, c
     json_t *v;
     char *s;
 
-    title_of(text, title, sizeof(title));
+    store__push_title(text, title, sizeof(title));
     snprintf(id, sizeof(id), "%lld", (long long)post_id);
     snprintf(url, sizeof(url), "/#/c/%s?post=%lld", handle, (long long)post_id);
     snprintf(tag, sizeof(tag), "post-%lld", (long long)post_id);
@@ -233,8 +232,8 @@ static char *alert_payload_of(json_t *a, const char *tag)
     size_t i, more = 0;
     char *s = NULL;
 
-    title_of(it ? it : "", it_s, sizeof(it_s));
-    title_of(en ? en : "", en_s, sizeof(en_s));
+    store__push_title(it ? it : "", it_s, sizeof(it_s));
+    store__push_title(en ? en : "", en_s, sizeof(en_s));
     snprintf(url, sizeof(url), "/allerta/%s", json_string_value(json_object_get(a, "org")));
     json_array_foreach(areas, i, z) json_array_append(zones, json_object_get(z, "name"));
     v = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:s, s:O, s:s, s:s}", "kind",

@@ -32,6 +32,8 @@
 #define PUSH_TOPIC_MAX         32
 #define PUSH_REPLACE_WINDOW_MS (15LL * 60 * 1000)
 #define PUSH_CLAIM_MAX         4096 /* deliveries per claim */
+/* Campaign keys: a post's id, minus an alert's id, or minus (this + a report's id). */
+#define STORE_PUSH_REPORT_BASE (1LL << 40)
 
 /* ---- subscriptions (follower side) ---- */
 

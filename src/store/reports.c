@@ -537,8 +537,15 @@ static int report_update(struct rw *c, struct store_tx *tx)
         rc = note_add(tx, c->id, c->actor_id, (c->set & STORE_RS_NOTE) ? c->flag : true, status,
                       (c->set & STORE_RS_NOTE) ? c->s[2] : "");
     }
+    /* The followers hear of a new status or public note (before a merge moves them on). */
+    if (!rc && (status || ((c->set & STORE_RS_NOTE) && c->flag)))
+        rc = store__push_report(tx, c->id);
     if (!rc && (c->set & STORE_RS_MERGE))
         rc = move_followers(c, tx);
+    if (!rc && (c->set & STORE_RS_FORWARD) && c->n[3] > 0) {
+        rc = store__report_forward_record(tx, c->id, c->n[3], c->s[6], c->s[7], c->s[8],
+                                          c->actor_id);
+    }
     if (rc)
         return rc;
     snprintf(target, sizeof(target), "report:%lld", (long long)c->id);
@@ -811,7 +818,8 @@ int store_report_update(struct store *st, int64_t actor_id, int64_t org_id, int6
          (!ch->photo_state ||
           (strcmp(ch->photo_state, "approved") != 0 && strcmp(ch->photo_state, "hidden") != 0))) ||
         ((ch->set & STORE_RS_FORWARD) &&
-         (!ch->forwarded_to || !*ch->forwarded_to || !within(ch->forwarded_to, 200))))
+         (!ch->forwarded_to || !*ch->forwarded_to || !within(ch->forwarded_to, 200))) ||
+        !within(ch->forward_remote_id, 200) || !within(ch->forward_remote_token, 200))
         return -EINVAL;
     c = rw_new(RW_REPORT_UPDATE, actor_id, org_id);
     c->id = id;
@@ -824,6 +832,9 @@ int store_report_update(struct store *st, int64_t actor_id, int64_t org_id, int6
         ch->set & STORE_RS_NOTICE ? xstrdup(ch->service_notice ? ch->service_notice : "") : NULL;
     c->s[5] = ch->set & STORE_RS_PHOTO ? xstrdup(ch->photo_state) : NULL;
     c->s[6] = ch->set & STORE_RS_FORWARD ? xstrdup(ch->forwarded_to) : NULL;
+    c->s[7] = dup_opt(ch->forward_remote_id);
+    c->s[8] = dup_opt(ch->forward_remote_token);
+    c->n[3] = ch->set & STORE_RS_FORWARD ? ch->forward_target_id : 0;
     c->flag = ch->note_public;
     c->n[0] = ch->expected_ms;
     c->n[1] = ch->merge_into;

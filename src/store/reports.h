@@ -219,6 +219,9 @@ struct store_report_change {
     bool text_hidden;
     int64_t merge_into;
     const char *forwarded_to;
+    /* with STORE_RS_FORWARD, when sent by Open311 POST: what the other body answered */
+    int64_t forward_target_id; /* 0: recorded by hand (no POST) */
+    const char *forward_remote_id, *forward_remote_token;
 };
 /*
  * Apply a staff change to report `id` of org `org_id`, with a history note, audited as
@@ -263,6 +266,51 @@ typedef void store_report_note_fn(void *ctx, const struct store_report_note *n);
 /* The history of report `id`, oldest first; only public notes when `public_only`. */
 MUST_CHECK int store_report_notes(struct store_reader *r, int64_t id, bool public_only,
                                   store_report_note_fn *each, void *ctx);
+
+/* ---- forwarding to another body (report_forwards.c; migration 016) ---- */
+
+#define STORE_FWD_NAME_MAX 200
+#define STORE_FWD_URL_MAX  2048
+#define STORE_FWD_KEY_MAX  500
+#define STORE_FWD_MAX      50 /* targets per org */
+
+struct store_forward_target {
+    int64_t id;
+    const char *name, *endpoint;      /* endpoint: the body's GeoReport v2 base URL (https) */
+    const char *jurisdiction_id;      /* NULL when that body needs none */
+    const char *api_key;              /* NULL when none; never shown to anyone */
+    const char *service_map_json;     /* {"our code": "their code", ...} */
+    const char *default_service_code; /* their code for a service not in the map, or NULL */
+    int64_t created_ms;
+};
+typedef void store_forward_target_fn(void *ctx, const struct store_forward_target *t);
+/* Org `org_id`'s targets by name (with their api_key: the API must not show it). */
+MUST_CHECK int store_forward_targets_list(struct store_reader *r, int64_t org_id,
+                                          store_forward_target_fn *each, void *ctx);
+/* Target `id` of org `org_id` through `each`; -ENOENT if none. */
+MUST_CHECK int store_forward_target_get(struct store_reader *r, int64_t org_id, int64_t id,
+                                        store_forward_target_fn *each, void *ctx);
+/*
+ * Add a target (audited as "forward_target.create", without its key). -EINVAL (before
+ * queuing) for a value past its limit, -EEXIST for a name the org already uses, -EDQUOT past
+ * STORE_FWD_MAX. The id is the target's.
+ */
+MUST_CHECK int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
+                                        const struct store_forward_target *t, store_done_fn *done,
+                                        void *ctx, int64_t *id_out);
+/* Delete target `id` (audited). Past forwards keep its name. -ENOENT if none. */
+MUST_CHECK int store_forward_target_delete(struct store *st, int64_t actor_id, int64_t org_id,
+                                           int64_t id, store_done_fn *done, void *ctx);
+
+struct store_report_forward {
+    const char *target_name;
+    const char *remote_id, *remote_token; /* NULL when that body gave none */
+    int64_t created_ms;
+};
+typedef void store_report_forward_fn(void *ctx, const struct store_report_forward *f);
+/* The forwards of report `id` that another body accepted, oldest first (staff only). */
+MUST_CHECK int store_report_forwards(struct store_reader *r, int64_t id,
+                                     store_report_forward_fn *each, void *ctx);
 
 /* ---- statistics ---- */
 

@@ -8,6 +8,7 @@
 #define STORE_SHARED_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/compiler.h"
@@ -58,5 +59,28 @@ MUST_CHECK int store__push_post(struct store_tx *tx, int64_t post_id, bool edit)
  * alerts it references are dropped.
  */
 MUST_CHECK int store__push_alert(struct store_tx *tx, int64_t alert_id, const char *alert_json);
+
+/*
+ * Web Push for report `report_id` after a staff change of its status or a public note, in the
+ * report's own transaction (store/push_report.c): its one campaign (key
+ * store__push_report_key(), Topic and tag "report-<id>", Urgency normal) gets the new payload
+ * and a delivery for every subscription of every follower of the report. Nobody subscribed:
+ * nothing is written.
+ */
+MUST_CHECK int store__push_report(struct store_tx *tx, int64_t report_id);
+int64_t store__push_report_key(int64_t report_id);
+
+/*
+ * Record that report `report_id` was forwarded by Open311 POST to target `target_id` (named
+ * `name`), which answered `remote_id` / `remote_token` (either NULL), by staff `user_id`, in
+ * the report's own transaction (store/report_forwards.c).
+ */
+MUST_CHECK int store__report_forward_record(struct store_tx *tx, int64_t report_id,
+                                            int64_t target_id, const char *name,
+                                            const char *remote_id, const char *remote_token,
+                                            int64_t user_id);
+
+/* The first line of `text`, at most PUSH_TITLE_MAX characters (UTF-8 aware), into `out`. */
+void store__push_title(const char *text, char *out, size_t outlen);
 
 #endif

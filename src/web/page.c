@@ -149,7 +149,15 @@ void web_page_close(struct html *h, const struct web_page *p)
     html_attr(h, "href", html_url_ok(p->privacy_url, 0) ? p->privacy_url : "/privacy");
     html_tag(h, ">");
     web_text(h, p->lang, "common.footer.privacy");
-    html_tag(h, "</a></li>\n</ul>\n<p class=\"footer-made\">");
+    html_tag(h, "</a></li>\n");
+    if (html_url_ok(p->report_stats_url, 0)) {
+        html_tag(h, "<li><a class=\"report-stats-link\"");
+        html_attr(h, "href", p->report_stats_url);
+        html_tag(h, ">");
+        web_text(h, p->lang, "common.footer.report_stats");
+        html_tag(h, "</a></li>\n");
+    }
+    html_tag(h, "</ul>\n<p class=\"footer-made\">");
     web_text(h, p->lang, "common.footer.made_with");
     html_tag(h, "</p>\n</div>\n</footer>\n</body>\n</html>\n");
 }

@@ -32,6 +32,7 @@ struct web_page {
     const char *a11y_url;   /* accessibility statement (dichiarazione di accessibilità) */
     const char *a11y_email; /* feedback on accessibility */
     const char *privacy_url;
+    const char *report_stats_url; /* the org's public report statistics (footer link) */
 };
 
 /* Append everything up to and including <main id="main">. */

@@ -180,6 +180,19 @@ const rows = () => [
   ['GET', '/api/v1/orgs/comune-a/reports', [401, 401, 403, 200, 200, 200, 200]],
   ['GET', '/api/v1/orgs/comune-a/reports.csv', [401, 401, 403, 200, 200, 200, 200]],
   ['GET', '/api/v1/orgs/comune-a/reports.csv?contact=true', [401, 401, 403, 403, 403, 200, 403]],
+  ['GET', '/api/v1/orgs/comune-a/reports.csv?group=service', [401, 401, 403, 200, 200, 200, 200]],
+  ['GET', '/api/v1/orgs/comune-a/report-forwards', [401, 401, 403, 200, 200, 200, 200]],
+  ['POST', () => ({ path: '/api/v1/orgs/comune-a/report-forwards', body: { name: w.unique('Ente'), endpoint: 'https://ente.example/open311/v2' } }), [401, 401, 403, 403, 403, 201, 201]],
+  ['DELETE', async () => {
+    const f = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/report-forwards', { as: w.tok.operator, body: { name: w.unique('Ente'), endpoint: 'https://ente.example/open311/v2' } });
+    return { path: `/api/v1/orgs/comune-a/report-forwards/${f.id}` };
+  }, [401, 401, 403, 403, 403, 204, 204]],
+  // A target without a service code for the report: the org's staff reach the check (422)
+  // without anything being sent; nobody else gets that far.
+  ['POST', async () => {
+    const f = await w.ok(201, 'POST', '/api/v1/orgs/comune-a/report-forwards', { as: w.tok.operator, body: { name: w.unique('Ente'), endpoint: 'https://ente.example/open311/v2' } });
+    return { path: `/api/v1/orgs/comune-a/reports/${(await report()).id}/forward`, body: { target: f.id } };
+  }, [401, 401, 403, 422, 422, 422, 422]],
   ['GET', async () => ({ path: `/api/v1/orgs/comune-a/reports/${(await report()).id}` }), [401, 401, 403, 200, 200, 200, 200]],
   ['PATCH', async () => ({ path: `/api/v1/orgs/comune-a/reports/${(await report()).id}`, body: { note: 'Nota' } }), [401, 401, 403, 204, 204, 204, 204]],
   ['GET', '/api/v1/orgs/comune-a/reports/nearby?service_code=altro&lat=43.77&long=11.25', PUBLIC],

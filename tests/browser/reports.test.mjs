@@ -175,8 +175,11 @@ test('staff handle the queue in the console; the reporter sees it live', { skip:
   await page.getByLabel('Categoria').selectOption('verde-albero');
   await page.getByRole('link', { name: new RegExp(`#${a.id} `) }).waitFor();
   await page.waitForFunction(() => document.querySelectorAll('.rep-queue li').length === 2); // the other trees are not listed
-  const csv = await page.getByRole('link', { name: /CSV/ }).getAttribute('href');
+  const csv = await page.getByRole('link', { name: "Scarica l'elenco filtrato (CSV)" }).getAttribute('href');
   assert.match(csv, /reports\.csv\?status=open&service_code=verde-albero$/);
+  const totals = await page.getByRole('link', { name: 'Esporta i totali per servizio (CSV)' }).getAttribute('href');
+  assert.match(totals, /reports\.csv\?status=open&service_code=verde-albero&group=service$/);
+  assert.equal(await page.getByRole('button', { name: 'Esporta con i contatti (CSV)' }).count(), 0, 'contact export: org admins only');
   await axe(page, 'console queue');
   await shot(page, 'admin-reports', 'it');
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // Segnalazioni in the console (docs/ADMIN.md): the queue with its filters (status, service, age,
-// office) and the CSV of what is filtered; one report with its photo, position, the reporter's
+// office, zone) and the CSV of what is filtered (reports; totals per service; with contact data
+// for an org admin who confirms, audited); one report with its photo, position, the reporter's
 // contact (the org's own staff only), the history, and the workflow: status with a public or
-// internal note, assignment to an office, merge into an original, hiding a photo or the text.
+// internal note, assignment to an office, merge into an original, forward to another body,
+// hiding a photo or the text.
 import { html, useState, useEffect } from '../app/lib.js';
 import { t, fmtRelative, currentLang } from '../app/i18n.js';
 import { call } from './api.js';
@@ -22,7 +24,20 @@ function qs(f) {
   if (f.service) s.set('service_code', f.service);
   if (f.age) s.set('older_than_days', f.age);
   if (f.agency) s.set('agency', f.agency);
+  if (f.bbox && BBOX.test(f.bbox)) s.set('bbox', f.bbox.replace(/\s+/g, ''));
   return s.toString();
+}
+// A zone: min lat, min long, max lat, max long (the API's bbox).
+const NUM = '\\s*-?\\d+(?:\\.\\d+)?\\s*';
+const BBOX = new RegExp(`^${NUM},${NUM},${NUM},${NUM}$`);
+// A download of `url` (same origin: the session cookie goes with it).
+function download(url, name) {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
 }
 const stText = (s) => t(`admin.rep.status.${s}`);
 
@@ -48,11 +63,14 @@ export function Queue() {
     try { sessionStorage.setItem(FILTERS, JSON.stringify(f)); } catch { /* fine */ }
     setErr(null);
     call('GET', `${base()}/reports?${qs(f)}`).then((r) => setList(r.reports)).catch((e) => { setErr(e); setList([]); });
-  }, [s.org && s.org.slug, f.status, f.service, f.age, f.agency]);
+  }, [s.org && s.org.slug, f.status, f.service, f.age, f.agency, BBOX.test(f.bbox || '') ? f.bbox : '']);
   if (!s.org) return null;
   const agencies = [...new Set(services.map((v) => v.agency).filter(Boolean))].sort();
   const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
   const q = qs(f);
+  const zoneBad = f.bbox && f.bbox.trim() && !BBOX.test(f.bbox);
+  const admin = s.user && s.user.role === 'org_admin';
+  const csv = (extra) => `${base()}/reports.csv?${[q, extra].filter(Boolean).join('&')}`;
   return html`<section aria-labelledby="h-queue">
     <div class="head-row"><h1 id="h-queue">${t('admin.rep.title')}</h1>
       ${list && html`<span class="count" role="status">${t('admin.rep.count', { n: list.length })}</span>`}</div>
@@ -74,8 +92,15 @@ export function Queue() {
         <select value=${f.agency || ''} onChange=${set('agency')}>
           <option value="">${t('admin.rep.all')}</option>
           ${agencies.map((a) => html`<option value=${a}>${a}</option>`)}</select></label>
+      <label class="field">${t('admin.rep.fZone')}
+        <input value=${f.bbox || ''} inputmode="decimal" aria-describedby="zone-hint" aria-invalid=${zoneBad ? 'true' : 'false'}
+          onChange=${set('bbox')} />
+        <span class="hint" id="zone-hint">${zoneBad ? t('admin.rep.fZoneBad') : t('admin.rep.fZoneHint')}</span></label>
     </form>
-    <p><a class="btn btn-secondary" href=${`${base()}/reports.csv${q ? `?${q}` : ''}`} download="segnalazioni.csv">${t('admin.rep.csv')}</a></p>
+    <p class="row-actions"><a class="btn btn-secondary" href=${csv('')} download="segnalazioni.csv">${t('admin.rep.csv')}</a>
+      <a class="btn btn-secondary" href=${csv('group=service')} download="segnalazioni-totali.csv">${t('admin.rep.csvGroup')}</a>
+      ${admin && html`<${Confirm} label=${t('admin.rep.csvContact')} title=${t('admin.rep.csvContactTitle')} text=${t('admin.rep.csvContactText')}
+        yes=${t('admin.rep.csvContact')} onYes=${() => download(csv('contact=true'), 'segnalazioni-contatti.csv')} />`}</p>
     <${Err} e=${err} />
     ${!list && html`<p class="state" role="status">${t('app.loading')}</p>`}
     ${list && list.length === 0 && html`<p class="state">${t('admin.rep.none')}</p>`}
@@ -165,6 +190,32 @@ function useOrgMap(slug) {
   return m;
 }
 
+// Forward to another body (Open311 POST by the server): the org's targets, a public note.
+function Forward({ r, reload }) {
+  const [targets, setTargets] = useState(null);
+  const [target, setTarget] = useState('');
+  const [note, setNote] = useState('');
+  useEffect(() => {
+    call('GET', `${base()}/report-forwards`).then((x) => { setTargets(x.targets); if (x.targets[0]) setTarget(x.targets[0].id); })
+      .catch(() => setTargets([]));
+  }, [r.id]);
+  if (r.status === 'chiusa' || r.status === 'risolta' || !targets) return null;
+  const chosen = targets.find((x) => x.id === target);
+  return html`<div class="panel"><h2 id="h-fwd">${t('admin.rep.forward')}</h2>
+    ${targets.length === 0 ? html`<p class="hint">${t('admin.rep.forwardNone', { org: C.org.slug })}</p>` : html`
+      <p class="hint">${t('admin.rep.forwardHint')}</p>
+      <label class="field">${t('admin.rep.forwardTarget')}
+        <select value=${target} onChange=${(e) => setTarget(e.target.value)}>
+          ${targets.map((x) => html`<option value=${x.id}>${x.name}</option>`)}</select></label>
+      <label class="field">${t('admin.rep.forwardNote')}
+        <textarea rows="2" maxlength="500" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea></label>
+      <${Confirm} label=${t('admin.rep.forwardBtn')} cls="btn btn-secondary" disabled=${!chosen}
+        title=${t('admin.rep.forwardTitle', { id: r.id, name: chosen ? chosen.name : '' })} text=${t('admin.rep.forwardText')}
+        yes=${t('admin.rep.forwardBtn')}
+        onYes=${async () => { await call('POST', `${base()}/reports/${enc(r.id)}/forward`, note.trim() ? { target, note: note.trim() } : { target }); reload(); }} />`}
+  </div>`;
+}
+
 export function ReportDetail({ id }) {
   const s = useConsole();
   const [r, setR] = useState(null);
@@ -217,6 +268,9 @@ export function ReportDetail({ id }) {
       <div>
         <${Workflow} key=${r.id} r=${r} reload=${load} />
         <${Merge} r=${r} reload=${load} />
+        <${Forward} r=${r} reload=${load} />
+        ${(r.forwards || []).length > 0 && html`<div class="panel"><h2>${t('admin.rep.forwards')}</h2>
+          <ul class="plain-list">${r.forwards.map((x) => html`<li>${t('admin.rep.forwardRemote', { target: x.target, id: x.remote_service_request_id || x.remote_token || '—' })} · ${when(x.at)}</li>`)}</ul></div>`}
         <div class="panel"><h2>${t('admin.rep.contact')}</h2>
           ${c ? html`<dl class="rep-dl">${['first_name', 'last_name', 'email', 'phone'].filter((k) => c[k]).map((k) => html`<dt>${t(`admin.rep.c.${k}`)}</dt><dd>${c[k]}</dd>`)}</dl>
               <p class="hint">${t('admin.rep.contactHint')}</p>`

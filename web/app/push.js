@@ -3,6 +3,7 @@
 // browser can do, turning them on (permission asked only from the tap on "Attiva notifiche")
 // and off, and the per-channel switches. The service worker shows them (sw.js.in).
 import { call, ensureToken, token } from './api.js';
+import { currentLang } from './i18n.js';
 
 const enc = encodeURIComponent;
 
@@ -47,7 +48,7 @@ function kv(fn) {
     };
   });
 }
-const keepToken = (tok) => kv((s) => s.put(tok, 'token'));
+const keepToken = (tok) => kv((s) => { s.put(tok, 'token'); s.put(currentLang(), 'lang'); });
 export const forgetPushToken = () => (self.indexedDB ? kv((s) => s.delete('token')) : Promise.resolve());
 
 export class PushError extends Error {

@@ -351,6 +351,7 @@ function MyReport({ r }) {
 }
 
 export function MyReports() {
+  const s = useStore();
   const list = myReports();
   return html`<section aria-labelledby="h-mine">
     <h1 id="h-mine">${t('app.rep.mine')}</h1>
@@ -358,5 +359,6 @@ export function MyReports() {
     ${list.length === 0
       ? html`<p class="empty">${t('app.rep.none')}</p>`
       : html`<ul class="rep-mine">${list.map((r) => html`<${MyReport} key=${`${r.org}/${r.id}`} r=${r} />`)}</ul>`}
+    ${s.org && html`<p><a href=${`/segnalazioni/statistiche/${enc(s.org.slug)}`}>${t('app.rep.stats')}</a></p>`}
   </section>`;
 }

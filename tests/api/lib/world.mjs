@@ -8,8 +8,8 @@ import { startServer, operatorToken, api } from './server.mjs';
 
 export const ROLES = ['anonymous', 'follower', 'other_org', 'channel_admin', 'channel_owner', 'org_admin', 'operator'];
 
-export async function buildWorld() {
-  const srv = await startServer();
+export async function buildWorld({ sets } = {}) {
+  const srv = await startServer({ sets });
   const w = { srv, tok: {}, ids: {}, n: 0 };
 
   w.call = (method, path, opts) => api(srv.url, method, path, opts);

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Citizen reports forwarded to another body (store/reports.h "forwarding"; migration 016): the
+ * org's forward targets and the record of each forward that body accepted. The targets' API
+ * keys are the Comune's credentials for those bodies: read back only for the forwarder, never
+ * written to the audit log.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "store/reports.h"
+#include "store/shared_int.h"
+#include "store/store_int.h"
+
+static const char *text_or_null(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL
+                                                       : (const char *)sqlite3_column_text(st, col);
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s) {
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+static size_t chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* ---- reads ---- */
+
+#define TARGET_COLS                                                                           \
+    "SELECT id, name, endpoint, jurisdiction_id, api_key, service_map, default_service_code," \
+    " created_ms FROM report_forward_targets"
+
+static int targets_read(struct store_reader *r, sqlite3_stmt *st, store_forward_target_fn *each,
+                        void *ctx, bool one)
+{
+    int rc;
+    bool any = false;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_forward_target t = {
+            .id = sqlite3_column_int64(st, 0),
+            .name = (const char *)sqlite3_column_text(st, 1),
+            .endpoint = (const char *)sqlite3_column_text(st, 2),
+            .jurisdiction_id = text_or_null(st, 3),
+            .api_key = text_or_null(st, 4),
+            .service_map_json = (const char *)sqlite3_column_text(st, 5),
+            .default_service_code = text_or_null(st, 6),
+            .created_ms = sqlite3_column_int64(st, 7),
+        };
+
+        any = true;
+        each(ctx, &t);
+    }
+    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "forward targets");
+    store__stmt_done(st);
+    return !rc && one && !any ? -ENOENT : rc;
+}
+
+int store_forward_targets_list(struct store_reader *r, int64_t org_id,
+                               store_forward_target_fn *each, void *ctx)
+{
+    static const char sql[] = TARGET_COLS " WHERE org_id = ?1 ORDER BY name";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    return targets_read(r, st, each, ctx, false);
+}
+
+int store_forward_target_get(struct store_reader *r, int64_t org_id, int64_t id,
+                             store_forward_target_fn *each, void *ctx)
+{
+    static const char sql[] = TARGET_COLS " WHERE org_id = ?1 AND id = ?2";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_int64(st, 2, id);
+    return targets_read(r, st, each, ctx, true);
+}
+
+int store_report_forwards(struct store_reader *r, int64_t id, store_report_forward_fn *each,
+                          void *ctx)
+{
+    static const char sql[] = "SELECT target_name, remote_id, remote_token, created_ms"
+                              " FROM report_forwards WHERE report_id = ?1 ORDER BY id";
+    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report_forward f = {
+            .target_name = (const char *)sqlite3_column_text(st, 0),
+            .remote_id = text_or_null(st, 1),
+            .remote_token = text_or_null(st, 2),
+            .created_ms = sqlite3_column_int64(st, 3),
+        };
+
+        each(ctx, &f);
+    }
+    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "report forwards");
+    store__stmt_done(st);
+    return rc;
+}
+
+/* ---- writes ---- */
+
+int store__report_forward_record(struct store_tx *tx, int64_t report_id, int64_t target_id,
+                                 const char *name, const char *remote_id, const char *remote_token,
+                                 int64_t user_id)
+{
+    static const char sql[] =
+        "INSERT INTO report_forwards (report_id, target_id, target_name, remote_id,"
+        " remote_token, user_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, 0), ?7)";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, report_id);
+        sqlite3_bind_int64(st, 2, target_id);
+        sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
+        bind_opt(st, 4, remote_id);
+        bind_opt(st, 5, remote_token);
+        sqlite3_bind_int64(st, 6, user_id);
+        sqlite3_bind_int64(st, 7, tx->now_ms);
+    }
+    return store__step_done(tx->db, st, "report_forward");
+}
+
+enum fw_kind { FW_ADD, FW_DELETE };
+
+struct fw {
+    struct store_write w; /* first */
+    enum fw_kind kind;
+    int64_t actor_id, org_id, id;
+    char *s[6]; /* name, endpoint, jurisdiction_id, api_key, service_map, default code */
+};
+
+static void fw_free(struct store_write *w)
+{
+    struct fw *f = container_of(w, struct fw, w);
+
+    if (f->s[3])
+        explicit_bzero(f->s[3], strlen(f->s[3])); /* a credential */
+    for (int i = 0; i < 6; i++)
+        free(f->s[i]);
+    free(f);
+}
+
+static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
+{
+    static const char count[] = "SELECT count(*) FROM report_forward_targets WHERE org_id = ?1";
+    static const char sql[] =
+        "INSERT INTO report_forward_targets (org_id, name, endpoint, jurisdiction_id, api_key,"
+        " service_map, default_service_code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    sqlite3_stmt *st = store__stmt(tx->stmts, count);
+    char target[40];
+    int64_t n = 0;
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, f->org_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    store__stmt_done(st);
+    if (n >= STORE_FWD_MAX)
+        return -EDQUOT;
+    st = store__stmt(tx->stmts, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, f->org_id);
+        for (int i = 0; i < 6; i++)
+            bind_opt(st, i + 2, f->s[i]);
+        sqlite3_bind_int64(st, 8, tx->now_ms);
+    }
+    rc = store__step_done(tx->db, st, "forward_target"); /* unknown org: FK, -ENOENT */
+    if (rc)
+        return rc;
+    *id = sqlite3_last_insert_rowid(tx->db);
+    snprintf(target, sizeof(target), "forward_target:%lld", (long long)*id);
+    return store__audit(tx, f->org_id, f->actor_id, "forward_target.create", target, NULL);
+}
+
+static int fw_delete(struct fw *f, struct store_tx *tx)
+{
+    static const char sql[] = "DELETE FROM report_forward_targets WHERE org_id = ?1 AND id = ?2";
+    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    char target[40];
+    int rc;
+
+    if (st) {
+        sqlite3_bind_int64(st, 1, f->org_id);
+        sqlite3_bind_int64(st, 2, f->id);
+    }
+    rc = store__step_done(tx->db, st, "forward_target_delete");
+    if (rc)
+        return rc;
+    if (sqlite3_changes(tx->db) == 0)
+        return -ENOENT;
+    snprintf(target, sizeof(target), "forward_target:%lld", (long long)f->id);
+    return store__audit(tx, f->org_id, f->actor_id, "forward_target.delete", target, NULL);
+}
+
+static int fw_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    struct fw *f = container_of(w, struct fw, w);
+
+    return f->kind == FW_ADD ? fw_add(f, tx, id) : fw_delete(f, tx);
+}
+
+static const struct store_write_op fw_op = { "forward_target", fw_apply, fw_free };
+
+int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
+                             const struct store_forward_target *t, store_done_fn *done, void *ctx,
+                             int64_t *id_out)
+{
+    struct fw *f;
+
+    if (!t->name || !*t->name || chars(t->name) > STORE_FWD_NAME_MAX || !t->endpoint ||
+        strlen(t->endpoint) > STORE_FWD_URL_MAX || strncmp(t->endpoint, "https://", 8) != 0 ||
+        chars(t->jurisdiction_id) > STORE_FWD_NAME_MAX || chars(t->api_key) > STORE_FWD_KEY_MAX ||
+        (t->default_service_code && !store_service_code_valid(t->default_service_code)) ||
+        (t->service_map_json && strlen(t->service_map_json) > STORE_SVC_ATTRS_MAX))
+        return -EINVAL;
+    f = xcalloc(1, sizeof(*f));
+    f->w.op = &fw_op;
+    f->kind = FW_ADD;
+    f->actor_id = actor_id;
+    f->org_id = org_id;
+    f->s[0] = xstrdup(t->name);
+    f->s[1] = xstrdup(t->endpoint);
+    f->s[2] = t->jurisdiction_id ? xstrdup(t->jurisdiction_id) : NULL;
+    f->s[3] = t->api_key ? xstrdup(t->api_key) : NULL;
+    f->s[4] = xstrdup(t->service_map_json ? t->service_map_json : "{}");
+    f->s[5] = t->default_service_code ? xstrdup(t->default_service_code) : NULL;
+    return store__submit(st, &f->w, done, ctx, id_out);
+}
+
+int store_forward_target_delete(struct store *st, int64_t actor_id, int64_t org_id, int64_t id,
+                                store_done_fn *done, void *ctx)
+{
+    struct fw *f = xcalloc(1, sizeof(*f));
+
+    f->w.op = &fw_op;
+    f->kind = FW_DELETE;
+    f->actor_id = actor_id;
+    f->org_id = org_id;
+    f->id = id;
+    return store__submit(st, &f->w, done, ctx, NULL);
+}
