@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,7 @@ int store_backup(struct store *s, const char *path, store_progress_fn *progress,
                  char *err, size_t errlen)
 {
     sqlite3 *src = NULL, *dst = NULL;
+    struct db *conn = NULL;
     char *tmp = NULL;
     size_t n;
     int fd, ret;
@@ -107,9 +109,10 @@ int store_backup(struct store *s, const char *path, store_progress_fn *progress,
     }
     close(fd);
 
-    ret = store__connect(store__path(s), SQLITE_OPEN_READONLY, &src, err, errlen);
+    ret = store__connect(s, true, &conn, err, errlen);
     if (ret)
         goto out;
+    src = db_sqlite_handle(conn);
     /* BEGIN alone is lazy: the SELECT is what pins the snapshot for the whole copy. */
     if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL)) {
         snprintf(err, errlen, "store: backup: %s", sqlite3_errmsg(src));
@@ -140,7 +143,7 @@ int store_backup(struct store *s, const char *path, store_progress_fn *progress,
         snprintf(err, errlen, "store: backup: cannot write %s: %s", path, strerror(-ret));
 out:
     sqlite3_close(dst);
-    sqlite3_close(src); /* ends the read transaction */
+    db_close(conn); /* ends the read transaction */
     if (ret)
         unlink(tmp); /* harmless after a successful rename: then ret is 0 */
     free(tmp);
@@ -150,13 +153,15 @@ out:
 int store_integrity_check(struct store *s, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3 *db = NULL;
+    struct db *conn = NULL;
     const unsigned char *msg;
+    sqlite3 *db;
     int ret;
 
-    ret = store__connect(store__path(s), SQLITE_OPEN_READONLY, &db, err, errlen);
+    ret = store__connect(s, true, &conn, err, errlen);
     if (ret)
         return ret;
+    db = db_sqlite_handle(conn);
     ret = -EIO;
     if (sqlite3_prepare_v2(db, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
@@ -171,6 +176,6 @@ int store_integrity_check(struct store *s, char *err, size_t errlen)
     ret = 0;
 out:
     sqlite3_finalize(st);
-    sqlite3_close(db);
+    db_close(conn);
     return ret;
 }
