@@ -118,4 +118,12 @@ MUST_CHECK int db_sqlite_open(const char *path, bool readonly, struct db **out, 
 /* The sqlite3 handle of a SQLite connection, for what only SQLite has (backup, PRAGMAs). */
 struct sqlite3 *db_sqlite_handle(struct db *db);
 
+/* ---- PostgreSQL (store/db_pg.c) ---- */
+
+/*
+ * Connect to PostgreSQL with a libpq connection string or URI (`postgresql://...`). 0 with
+ * *out, or -EIO with one line in `err` (libpq's message, which never includes the password).
+ */
+MUST_CHECK int db_pg_open(const char *conninfo, struct db **out, char *err, size_t errlen);
+
 #endif

@@ -85,8 +85,8 @@ static int lite_prepare(struct db *db, const char *sql, size_t len, bool cached,
         rowid = true;
         len -= suffix;
     }
-    rc = sqlite3_prepare_v3(handle(db), sql, (int)len, cached ? SQLITE_PREPARE_PERSISTENT : 0,
-                            &raw, NULL);
+    rc = sqlite3_prepare_v3(handle(db), sql, (int)len, cached ? SQLITE_PREPARE_PERSISTENT : 0, &raw,
+                            NULL);
     if (rc != SQLITE_OK || !raw) {
         sqlite3_finalize(raw);
         return rc == SQLITE_OK ? -EINVAL : map_error(handle(db), rc); /* empty SQL: a bug */

@@ -9,6 +9,10 @@
  * half-migrated. The version is read again inside that transaction: if two processes start at
  * once (`araldo migrate` next to a starting server), the second one sees the first one's work
  * and skips it instead of failing halfway.
+ *
+ * Each engine has its own set with the same numbers and meaning: SQLite's migrations/NNN_*.sql,
+ * PostgreSQL's migrations/pg/NNN_*.sql. On PostgreSQL, where nodes of a cluster start
+ * together, the whole run also holds a session advisory lock (docs/STORE.md).
  */
 #include "store/store_int.h"
 
@@ -19,11 +23,23 @@
 #include "core/log.h"
 #include "store/migrations.h"
 
-static const char sql_bookkeeping[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                      " version INTEGER PRIMARY KEY,"
-                                      " name TEXT NOT NULL,"
-                                      " applied_ms INTEGER NOT NULL"
-                                      ") STRICT";
+static const char sql_bookkeeping[] = DB_SQL("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                             " version INTEGER PRIMARY KEY,"
+                                             " name TEXT NOT NULL,"
+                                             " applied_ms INTEGER NOT NULL"
+                                             ") STRICT",
+                                             "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                             " version bigint PRIMARY KEY,"
+                                             " name text NOT NULL,"
+                                             " applied_ms bigint NOT NULL"
+                                             ")");
+/*
+ * PostgreSQL: nodes starting together each migrate; a session advisory lock (one number,
+ * "araldo" in ASCII) makes them take turns, so the second finds the work done. Held from
+ * before the bookkeeping table is created until every migration is applied.
+ */
+static const char sql_lock[] = "SELECT pg_advisory_lock(97114971081001111)";
+static const char sql_unlock[] = "SELECT pg_advisory_unlock(97114971081001111)";
 static const char sql_version[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
 static const char sql_record[] =
     "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?1, ?2, ?3)";
@@ -138,6 +154,19 @@ static int migrate(struct db *db, const struct store_migration *set, int known, 
 
 int store__migrate(struct db *db, int *version, int *applied, char *err, size_t errlen)
 {
+    int ret;
+
     *applied = 0;
-    return migrate(db, store_migrations, (int)store_migration_count, version, applied, err, errlen);
+    if (db_backend(db) == DB_SQLITE) {
+        return migrate(db, store_migrations, (int)store_migration_count, version, applied, err,
+                       errlen);
+    }
+    if (db_exec(db, sql_lock)) {
+        snprintf(err, errlen, "store: cannot take the migration lock: %s", db_errmsg(db));
+        return -EIO;
+    }
+    ret = migrate(db, store_pg_migrations, (int)store_pg_migration_count, version, applied, err,
+                  errlen);
+    (void)db_exec(db, sql_unlock); /* also released when the session ends */
+    return ret;
 }

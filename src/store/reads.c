@@ -91,9 +91,10 @@ out:
 int store_user_by_email(struct store_reader *r, const char *email, struct store_user *out,
                         char *hash, size_t hashlen)
 {
-    /* NOCASE on the column makes the comparison, and the UNIQUE index serves it. */
+    /* E-mails are stored lower-cased: lower() on the argument makes the comparison on every
+     * engine (ASCII, like SQLite's NOCASE), and the UNIQUE index serves it. */
     static const char sql[] = "SELECT " USER_COLS ", u.password_hash FROM users u"
-                              " WHERE u.email = ?1 AND u.disabled_ms IS NULL";
+                              " WHERE u.email = lower(?1) AND u.disabled_ms IS NULL";
     struct db_stmt *st = db_stmt(r->db, sql);
     const char *ph;
     int err = -EIO;

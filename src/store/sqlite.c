@@ -48,7 +48,8 @@
 #define TAIL_EVERY_MS 250
 
 struct store {
-    char *path; /* DATA_DIR/araldo.db */
+    char *path;         /* DATA_DIR/araldo.db */
+    char *database_url; /* PostgreSQL instead (store_opts), else NULL */
     char *data_dir;
     struct db *db; /* the write connection (and its statements): only the writer thread uses it */
     unsigned batch_max;
@@ -95,6 +96,11 @@ const char *store__path(const struct store *s)
     return s->path;
 }
 
+const char *store__database_url(const struct store *s)
+{
+    return s->database_url;
+}
+
 static int pragma(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
@@ -105,6 +111,9 @@ static int pragma(sqlite3 *db, const char *sql, char *err, size_t errlen)
 
 int store__connect(const struct store *s, bool readonly, struct db **out, char *err, size_t errlen)
 {
+    /* PostgreSQL has no read-only connection mode; readers only ever run SELECTs */
+    if (s->database_url)
+        return db_pg_open(s->database_url, out, err, errlen);
     return db_sqlite_open(s->path, readonly, out, err, errlen);
 }
 
@@ -486,16 +495,26 @@ struct store *store_open(const struct store_opts *opts, char *err, size_t errlen
     snprintf(s->path, n, "%s/araldo.db", opts->data_dir);
     s->batch_max = opts->batch_max ? opts->batch_max : DEFAULT_BATCH_MAX;
     s->queue_max = opts->queue_max ? opts->queue_max : DEFAULT_QUEUE_MAX;
+    s->database_url = opts->database_url ? xstrdup(opts->database_url) : NULL;
 
     if (!sqlite3_threadsafe()) {
         snprintf(err, errlen, "store: SQLite was built without thread support");
         goto fail;
     }
-    ret = prepare_files(opts->data_dir, s->path, err, errlen);
-    if (!ret)
-        ret = store__connect(s, false, &s->db, err, errlen);
-    if (!ret)
-        ret = setup_writer(s->db, err, errlen);
+    if (s->database_url) {
+        /* the data directory still holds media files */
+        ret = mkdir(opts->data_dir, 0700) && errno != EEXIST ? -errno : 0;
+        if (ret)
+            snprintf(err, errlen, "store: cannot create %s: %s", opts->data_dir, strerror(-ret));
+        if (!ret)
+            ret = store__connect(s, false, &s->db, err, errlen);
+    } else {
+        ret = prepare_files(opts->data_dir, s->path, err, errlen);
+        if (!ret)
+            ret = store__connect(s, false, &s->db, err, errlen);
+        if (!ret)
+            ret = setup_writer(s->db, err, errlen);
+    }
     if (!ret)
         ret = store__migrate(s->db, &s->schema_version, &s->migrations_applied, err, errlen);
     if (ret)
@@ -535,6 +554,7 @@ void store_close(struct store *s)
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
+    free(s->database_url);
     free(s->data_dir);
     free(s);
 }

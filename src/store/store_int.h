@@ -59,6 +59,8 @@ MUST_CHECK int store__connect(const struct store *s, bool readonly, struct db **
 MUST_CHECK int store__migrate(struct db *db, int *version, int *applied, char *err, size_t errlen);
 /* DATA_DIR/araldo.db, for the other connections (readers, backup, checks). */
 const char *store__path(const struct store *s);
+/* The PostgreSQL connection string the store runs on (store_opts), or NULL for SQLite. */
+const char *store__database_url(const struct store *s);
 
 /*
  * The events a batch wrote so far, in order (store/events.c): handed to the event sink once the

@@ -91,6 +91,9 @@ int store__tail_init(struct store__tail *t, struct db *db)
     int rc;
 
     memset(t, 0, sizeof(*t));
+    /* PostgreSQL: other nodes' commits will arrive by LISTEN/NOTIFY (issue 16), not this poll */
+    if (db_backend(db) != DB_SQLITE)
+        return 0;
     rc = data_version(db, &t->data_version);
     if (rc)
         return rc;
@@ -159,7 +162,7 @@ void store__tail_catch_up(struct store__tail *t, struct db *db, store_event_sink
     int64_t v = 0;
     int rc;
 
-    if (!sink || data_version(db, &v) || v == t->data_version)
+    if (!sink || db_backend(db) != DB_SQLITE || data_version(db, &v) || v == t->data_version)
         return;
     t->data_version = v;
     st = db_stmt(db, sql);
