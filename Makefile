@@ -121,7 +121,13 @@ $(BUILD)/tests/%.o: tests/%.c
 # relative path since there is no import map (the CSP forbids inline scripts). index.html and
 # sw.js are made from their templates with VERSION, a hash of every file they load: the pages
 # link /v/VERSION/..., which the server caches for a year, and a new VERSION is a new name.
-WEB_VENDOR := web/vendor/preact.mjs web/vendor/hooks.mjs web/vendor/htm.mjs
+# Leaflet (the map, docs/WEB.md "Map") is copied the same way: its ES module without the
+# source-map comment, and its stylesheet, which the map loads only when it is opened.
+# The service worker does not pre-cache it (WEB_LAZY): the map needs the network for its tiles
+# anyway, and 430 KB more at install is too much for every citizen on a weak connection; once
+# opened, it is kept like any versioned file.
+WEB_LAZY := web/vendor/leaflet.mjs web/vendor/leaflet.css
+WEB_VENDOR := web/vendor/preact.mjs web/vendor/hooks.mjs web/vendor/htm.mjs $(WEB_LAZY)
 # $(FONTS): the web fonts the stylesheet loads (web/vendor/fonts/, made by the pages' rules).
 WEB_FILES = $(sort $(wildcard web/app/*.js web/app/*.css web/css/*.css web/i18n/*.json) \
 	$(WEB_VENDOR) $(FONTS))
@@ -138,10 +144,16 @@ web/vendor/hooks.mjs: node_modules/preact/hooks/dist/hooks.mjs
 web/vendor/htm.mjs: node_modules/htm/dist/htm.mjs
 	@mkdir -p $(@D)
 	cp $< $@
+web/vendor/leaflet.mjs: node_modules/leaflet/dist/leaflet-src.esm.js
+	@mkdir -p $(@D)
+	sed '/^\/\/# sourceMappingURL=/d' $< > $@
+web/vendor/leaflet.css: node_modules/leaflet/dist/leaflet.css
+	@mkdir -p $(@D)
+	cp $< $@
 
 web/index.html web/sw.js: web/%: web/app/%.in $(WEB_FILES)
 	@v=$$(cat $(WEB_FILES) | sha256sum | cut -c1-12); \
-	files=$$(for f in $(WEB_FILES); do printf '"/v/%s/%s",' "$$v" "$${f#web/}"; done); \
+	files=$$(for f in $(filter-out $(WEB_LAZY),$(WEB_FILES)); do printf '"/v/%s/%s",' "$$v" "$${f#web/}"; done); \
 	sed -e "s|@VERSION@|$$v|g" -e "s|\"@FILES@\"|$${files%,}|" $< > $@.tmp && mv $@.tmp $@
 	$(call say,WEB,$@)
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The layering rule (DESIGN.md): core depends on nothing of ours; http, store, fanout, push,
-# media, cap, open311 and web (the HTML writer, strings, page frame) depend only on core; api may
+# media, cap, open311 and web (the HTML writer, strings, page frame) depend only on core; tiles (the
+# map tile proxy) on core and push (its outgoing-request rules, outbound.h); api may
 # use all of them; only main.c and cli/ wire modules together. Prints each include that breaks it and fails.
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,8 @@ out=$(
     check cap core
     check web core
     check open311 core
-    check api core http store fanout push media cap web open311
+    check tiles core push
+    check api core http store fanout push media cap web open311 tiles
 )
 [ -z "$out" ] && exit 0
 echo "$out" >&2

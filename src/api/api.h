@@ -55,6 +55,7 @@ struct api_settings {
     unsigned push_inflight_max;       /* deliveries claimed and not yet reported, in total */
     unsigned push_max_tries;          /* attempts before giving up on a delivery */
     unsigned push_retry_base_ms;      /* first retry delay; doubles each time, with jitter */
+    const char *map_attribution;      /* the map's credit (api/tiles.c) */
 };
 
 struct api_app {
@@ -74,6 +75,7 @@ struct api_app {
     struct api_key_rates *key_rates;
     struct api_push *push;       /* Web Push (api/push_queue.c): api_push_start/stop */
     struct api_sources *sources; /* alert-source poller (api/sources_poll.c) */
+    struct tiles *tiles; /* the map tile proxy, or NULL: no map; main.c makes and frees it */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

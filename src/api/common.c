@@ -40,6 +40,7 @@ extern const struct api_route_set api_reports_routes __attribute__((weak));
 extern const struct api_route_set api_push_routes __attribute__((weak));
 extern const struct api_route_set api_console_routes __attribute__((weak));
 extern const struct api_route_set api_sources_routes __attribute__((weak));
+extern const struct api_route_set api_tiles_routes __attribute__((weak));
 
 #define MAX_ROUTES 256
 
@@ -52,7 +53,7 @@ const struct http_route *api_routes(size_t *n)
         &api_followers_routes, &api_posts_routes,   &api_media_routes,    &api_reactions_routes,
         &api_polls_routes,     &api_stream_routes,  &api_pages_routes,    &api_alerts_routes,
         &api_open311_routes,   &api_reports_routes, &api_push_routes,     &api_console_routes,
-        &api_sources_routes,
+        &api_sources_routes,   &api_tiles_routes,
     };
 
     if (!count) {

@@ -13,6 +13,7 @@
 
 #include "api/push_int.h"
 #include "api/sources_int.h"
+#include "api/tiles_int.h"
 #include "core/buf.h"
 #include "fanout/fanout.h"
 
@@ -223,6 +224,8 @@ static void metrics(struct http_req *r)
         err = api__push_metrics(api__app(r), api__reader(r), &out);
     if (!err)
         err = api__sources_metrics(api__app(r), api__reader(r), &out);
+    if (!err)
+        err = api__tiles_metrics(api__app(r), &out);
     if (err) {
         api__errno(r, err, "metrics");
     } else {

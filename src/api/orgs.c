@@ -6,6 +6,7 @@
  */
 #include "api/api_int.h"
 #include "api/counts_int.h"
+#include "api/tiles_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -358,10 +359,13 @@ static void orgs_list(struct http_req *r)
 static void orgs_get(struct http_req *r)
 {
     struct store_org *o = load_org(r);
+    json_t *v;
 
     if (!o)
         return;
-    api__json(r, 200, org_json(o));
+    v = org_json(o);
+    json_object_set_new(v, "map", api__map_json(api__app(r))); /* the web app's map, or null */
+    api__json(r, 200, v);
     free(o);
 }
 

@@ -19,6 +19,7 @@
 #include "fanout/fanout.h"
 #include "http/http.h"
 #include "store/events.h"
+#include "tiles/tiles.h"
 
 /*
  * A new server has no account to sign in with: create an operator with a one-time password and
@@ -218,6 +219,52 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->push_inflight_max = (unsigned)conf->push_inflight_max;
     set->push_max_tries = (unsigned)conf->push_max_tries;
     set->push_retry_base_ms = (unsigned)conf->push_retry_base_ms;
+    set->map_attribution = conf->map_attribution;
+}
+
+/*
+ * The map tile proxy (docs/DEPLOY.md, Map tiles), or NULL when map_tile_url is empty (no map).
+ * Its User-Agent names this deployment, as OpenStreetMap's tile policy asks, so that the tile
+ * server's operators can tell who is asking and reach them. Sets *ok to false (message printed)
+ * when the settings are wrong.
+ */
+static struct tiles *start_tiles(const struct conf *conf, bool *ok)
+{
+    char dir[4096];
+    char ua[600];
+    char err[512];
+    struct tiles *t;
+
+    *ok = true;
+    if (!*conf->map_tile_url)
+        return NULL;
+    snprintf(dir, sizeof(dir), "%s/tiles", conf->data_dir);
+    if (*conf->public_url) {
+        snprintf(ua, sizeof(ua), "araldo/1 map tile proxy (+%.500s)", conf->public_url);
+    } else {
+        snprintf(ua, sizeof(ua), "araldo/1 map tile proxy (+http://%.500s)", conf->listen);
+    }
+    t = tiles_new(
+        &(struct tiles_opts){
+            .url_template = conf->map_tile_url,
+            .dir = dir,
+            .cache_bytes = (uint64_t)conf->map_tile_cache_mb << 20,
+            .max_zoom = (unsigned)conf->map_max_zoom,
+            .min_fresh_s = conf->map_tile_min_fresh_s,
+            .misses_per_minute = (unsigned)conf->map_tile_misses_per_ip_per_minute,
+            .fetchers = (unsigned)conf->map_tile_fetchers,
+            .timeout_ms = conf->map_tile_timeout_s * 1000,
+            .max_tile_bytes = (size_t)conf->map_tile_max_kb << 10,
+            .user_agent = ua,
+            .allow_hosts = conf->push_allow_hosts,
+            .ca_file = conf->push_ca_file,
+        },
+        err, sizeof(err));
+    if (!t) {
+        fprintf(stderr, "araldo: %s\n", err);
+        *ok = false;
+    }
+    return t;
 }
 
 /*
@@ -283,17 +330,22 @@ static void block_signals(sigset_t *sigs)
 }
 
 /*
- * The API's threads: media processing, the live-stream fan-out and Web Push. Returns false
- * (message printed, none left running) if one cannot start.
+ * The API's threads: the map tile proxy, media processing, the live-stream fan-out and Web
+ * Push. Returns false (message printed, none left running) if one cannot start.
  */
 static bool start_app_threads(struct api_app *app, struct store *store,
-                              const struct api_settings *set)
+                              const struct api_settings *set, const struct conf *conf)
 {
     char err[512];
+    bool ok;
 
+    app->tiles = start_tiles(conf, &ok);
+    if (!ok)
+        return false;
     app->media_pool = workpool_new(set->media_workers, 16 * (size_t)set->media_workers);
     if (!app->media_pool) {
         fprintf(stderr, "araldo: cannot start the media processing threads\n");
+        tiles_free(app->tiles);
         return false;
     }
     /* Live streams: every durable event goes from the writer thread to the fan-out hub. */
@@ -304,6 +356,7 @@ static bool start_app_threads(struct api_app *app, struct store *store,
     if (!app->fanout) {
         fprintf(stderr, "araldo: cannot start the live-stream heartbeat thread\n");
         workpool_free(app->media_pool);
+        tiles_free(app->tiles);
         return false;
     }
     store_set_event_sink(store, api_stream_sink, app->fanout);
@@ -313,9 +366,22 @@ static bool start_app_threads(struct api_app *app, struct store *store,
         store_set_event_sink(store, NULL, NULL);
         fanout_free(app->fanout);
         workpool_free(app->media_pool);
+        tiles_free(app->tiles);
         return false;
     }
     return true;
+}
+
+/*
+ * Stop the threads that post answers to the loops: after http_server_stop() (nothing new comes
+ * in) and before http_server_free() (their posts need the loops). Uploads still queued finish
+ * their store writes; a tile fetch in flight ends within map_tile_timeout_s.
+ */
+static void stop_app_threads(struct api_app *app)
+{
+    workpool_free(app->media_pool);
+    api_push_stop(app->push); /* its address checks post to the loops, too */
+    tiles_free(app->tiles);
 }
 
 static const struct cli_opt_help serve_opts[] = {
@@ -383,7 +449,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     }
     api_settings_from_conf(&set, &c->conf, contact);
     api_app_init(&app, store, &set);
-    if (!start_app_threads(&app, store, &set)) {
+    if (!start_app_threads(&app, store, &set, &c->conf)) {
         api_app_release(&app);
         store_close(store);
         return 1;
@@ -399,8 +465,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     srv = http_server_start(&ho, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "araldo: %s\n", err);
-        api_push_stop(app.push);
-        workpool_free(app.media_pool);
+        stop_app_threads(&app);
         api_app_release(&app);
         store_close(store);
         fanout_free(app.fanout);
@@ -418,13 +483,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     api_sources_stop(app.sources); /* a poll in flight ends within alert_source_timeout_s */
     api_jobs_stop(jobs);
     http_server_stop(srv);
-    /*
-     * Uploads still queued finish their store writes before the store closes, and post their
-     * answers to loops that still exist (stopped: the post is refused and the job freed), so
-     * the pool goes after the stop and before the loops are freed.
-     */
-    workpool_free(app.media_pool);
-    api_push_stop(app.push); /* its address checks post to the loops, too */
+    /* Their answers go to loops that still exist (stopped: the post is refused, the job freed). */
+    stop_app_threads(&app);
     http_server_free(srv);
     api_app_release(&app);
     store_close(store);

@@ -169,6 +169,36 @@ static const struct conf_def defs[] = {
     { "push_retry_base_ms", CONF_LONG, FIELD(push_retry_base_ms), "5000", 10, 3600000, NULL,
       "Web Push: the first retry's delay; it doubles each time (with jitter), unless the push "
       "service says Retry-After." },
+    { "map_tile_url", CONF_STR, FIELD(map_tile_url),
+      "https://tile.openstreetmap.org/{z}/{x}/{y}.png", 0, 0, NULL,
+      "Map: the tile server the map's tiles come from, an https URL with `{z}`, `{x}` and `{y}`. "
+      "Browsers never call it: they ask this server (/tiles/{z}/{x}/{y}.png), which fetches each "
+      "tile once and keeps it (docs/DEPLOY.md, Map tiles: OpenStreetMap's usage policy), under "
+      "the rules of every outgoing request (`push_allow_hosts`, `push_ca_file`). Empty: no map; "
+      "citizens give the position by GPS or address." },
+    { "map_attribution", CONF_STR, FIELD(map_attribution), "© OpenStreetMap contributors", 0, 0,
+      NULL, "Map: the credit the tile server's licence asks for, shown on every map." },
+    { "map_max_zoom", CONF_LONG, FIELD(map_max_zoom), "19", 0, 22, NULL,
+      "Map: the highest zoom level offered (OpenStreetMap's tiles go to 19); tiles beyond it get "
+      "400." },
+    { "map_tile_cache_mb", CONF_LONG, FIELD(map_tile_cache_mb), "256", 1, 1048576, NULL,
+      "Map: disk space for cached tiles (under data_dir/tiles) in MiB; past it the least recently "
+      "used tiles are deleted." },
+    { "map_tile_min_fresh_s", CONF_LONG, FIELD(map_tile_min_fresh_s), "604800", 0, 31536000, NULL,
+      "Map: a tile is kept at least this long (or as long as the tile server's cache headers say, "
+      "if longer) before it is revalidated. OpenStreetMap's usage policy asks for 7 days." },
+    { "map_tile_misses_per_ip_per_minute", CONF_LONG, FIELD(map_tile_misses_per_ip_per_minute),
+      "300", 1, 1000000, NULL,
+      "Map: tiles one client address may cause to be fetched from the tile server per minute "
+      "(cached ones do not count); past it 429 with Retry-After, so nobody can use the proxy to "
+      "download tiles in bulk." },
+    { "map_tile_fetchers", CONF_LONG, FIELD(map_tile_fetchers), "2", 1, 16, NULL,
+      "Map: threads fetching tiles from the tile server (one request each at a time); 64 fetches "
+      "per thread may wait, past that 503." },
+    { "map_tile_timeout_s", CONF_LONG, FIELD(map_tile_timeout_s), "20", 1, 600, NULL,
+      "Map: seconds allowed for one request to the tile server; then 502 (or the stale copy)." },
+    { "map_tile_max_kb", CONF_LONG, FIELD(map_tile_max_kb), "512", 16, 16384, NULL,
+      "Map: the largest tile accepted from the tile server, in KiB; a larger one gets 502." },
 };
 
 size_t conf_def_count(void)
@@ -179,6 +209,12 @@ size_t conf_def_count(void)
 const struct conf_def *conf_def_at(size_t i)
 {
     return i < ARRAY_SIZE(defs) ? &defs[i] : NULL;
+}
+
+/* Settings with a default that "" switches off (a feature on by default, such as the map). */
+static bool empty_ok(const struct conf_def *d)
+{
+    return !strcmp(d->name, "map_tile_url");
 }
 
 static const struct conf_def *find(const char *name)
@@ -241,7 +277,7 @@ int conf_set(struct conf *c, const char *name, const char *value, char *err, siz
     switch (d->type) {
     case CONF_STR:
         /* A setting whose default is empty is optional: empty means "not set". */
-        if ((!*value && *d->defval) || strlen(value) > 4096) {
+        if ((!*value && *d->defval && !empty_ok(d)) || strlen(value) > 4096) {
             snprintf(err, errlen, "%s: value must be 1 to 4096 characters", name);
             return -EINVAL;
         }

@@ -68,6 +68,15 @@ struct conf {
     long push_inflight_max;
     long push_max_tries;
     long push_retry_base_ms;
+    char *map_tile_url; /* "" : no map */
+    char *map_attribution;
+    long map_max_zoom;
+    long map_tile_cache_mb;
+    long map_tile_min_fresh_s;
+    long map_tile_misses_per_ip_per_minute;
+    long map_tile_fetchers;
+    long map_tile_timeout_s;
+    long map_tile_max_kb;
 };
 
 enum conf_type { CONF_STR, CONF_LONG, CONF_BOOL, CONF_ENUM };

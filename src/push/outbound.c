@@ -27,6 +27,7 @@ struct outbound_policy {
     char *allow[ALLOW_MAX];
     size_t nallow;
     char *ca_file; /* NULL: the system's */
+    char *user_agent;
     long connect_timeout_ms;
     long timeout_ms;
     size_t max_response_bytes;
@@ -79,6 +80,7 @@ struct outbound_policy *outbound_policy_new(const struct outbound_opts *o, char 
         s += strspn(s, ", \t");
     }
     p->ca_file = o->ca_file && *o->ca_file ? xstrdup(o->ca_file) : NULL;
+    p->user_agent = xstrdup(o->user_agent ? o->user_agent : "araldo (alert sources)");
     p->connect_timeout_ms = o->connect_timeout_ms;
     p->timeout_ms = o->timeout_ms;
     p->max_response_bytes = o->max_response_bytes;
@@ -92,6 +94,7 @@ void outbound_policy_free(struct outbound_policy *p)
     for (size_t i = 0; i < p->nallow; i++)
         free(p->allow[i]);
     free(p->ca_file);
+    free(p->user_agent);
     free(p);
 }
 
@@ -398,7 +401,7 @@ static size_t body_keep(const char *ptr, size_t size, size_t nmemb, void *userda
     return n;
 }
 
-/* ETag and Last-Modified into `f`, each only when it fits whole. */
+/* The validators and caching headers into `f`, each only when it fits whole. */
 static size_t header_keep(char *buf, size_t size, size_t nitems, void *userdata)
 {
     struct fetch_xfer *fx = userdata;
@@ -411,6 +414,14 @@ static size_t header_keep(char *buf, size_t size, size_t nitems, void *userdata)
           sizeof(((struct outbound_fetch *)0)->etag) },
         { "Last-Modified:", offsetof(struct outbound_fetch, last_modified),
           sizeof(((struct outbound_fetch *)0)->last_modified) },
+        { "Content-Type:", offsetof(struct outbound_fetch, content_type),
+          sizeof(((struct outbound_fetch *)0)->content_type) },
+        { "Cache-Control:", offsetof(struct outbound_fetch, cache_control),
+          sizeof(((struct outbound_fetch *)0)->cache_control) },
+        { "Expires:", offsetof(struct outbound_fetch, expires),
+          sizeof(((struct outbound_fetch *)0)->expires) },
+        { "Date:", offsetof(struct outbound_fetch, date),
+          sizeof(((struct outbound_fetch *)0)->date) },
     };
 
     for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -476,7 +487,7 @@ int outbound_fetch(const struct outbound_policy *p, const char *url, const char 
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &fx);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "araldo (alert sources)");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, p->user_agent);
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     if (fx.x.refused) {

@@ -34,6 +34,8 @@ struct outbound_opts {
     long connect_timeout_ms;
     long timeout_ms;           /* the whole request */
     size_t max_response_bytes; /* a bigger response body ends the transfer */
+    /* outbound_fetch's User-Agent (copied), or NULL for "araldo (alert sources)" */
+    const char *user_agent;
 };
 
 struct outbound_policy; /* opaque, immutable */
@@ -102,6 +104,10 @@ struct outbound_fetch {
     size_t len;
     char etag[256]; /* the answer's validators, "" when absent or too long */
     char last_modified[64];
+    char content_type[128]; /* these too: "" when absent or too long */
+    char cache_control[256];
+    char expires[64];
+    char date[64];
     /* members below are private */
     size_t max;
 };

@@ -48,6 +48,8 @@ test('report with a photo and an address, followed live, reopened', { skip: !HAV
   await page.getByRole('button', { name: /Buca nella strada/ }).click();
   await page.getByText('Buca nella strada', { exact: true }).waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.className), 'rep-chosen', 'focus follows the choice');
+  // No map_tile_url on this server (the tests' default): no map, the address and GPS remain.
+  assert.equal(await page.getByRole('button', { name: 'Indica sulla mappa' }).count(), 0);
   await page.getByLabel('Indirizzo o luogo').fill('Via Roma 12, davanti alla farmacia');
   await page.getByLabel('Descrizione (facoltativa)').fill('Buca profonda sul lato destro, pericolosa per le bici.');
   await page.locator('#rep-photo').setInputFiles({ name: 'buca.png', mimeType: 'image/png', buffer: Buffer.from(png(640, 480)) });

@@ -7,6 +7,7 @@ import { html, useState, useEffect } from '../app/lib.js';
 import { t, fmtRelative, currentLang } from '../app/i18n.js';
 import { call } from './api.js';
 import { C, useConsole, Err, Confirm, fmtZoned, tzOf } from './ui.js';
+import { MapView } from '../app/map.js';
 
 const enc = encodeURIComponent;
 const STATUSES = ['nuova', 'presa_in_carico', 'in_lavorazione', 'risolta', 'chiusa'];
@@ -153,10 +154,22 @@ function Merge({ r, reload }) {
       onYes=${async () => { await call('PATCH', `${base()}/reports/${enc(r.id)}`, { duplicate_of: id }); reload(); }} /></div>`;
 }
 
+// The org's map settings (GET /api/v1/orgs/{slug} says `map`; null: no map), once per org.
+const maps = {};
+function useOrgMap(slug) {
+  const [m, setM] = useState(maps[slug]);
+  useEffect(() => {
+    if (!slug || slug in maps) return;
+    call('GET', `/api/v1/orgs/${enc(slug)}`).then((o) => { maps[slug] = o.map || null; setM(maps[slug]); }).catch(() => {});
+  }, [slug]);
+  return m;
+}
+
 export function ReportDetail({ id }) {
   const s = useConsole();
   const [r, setR] = useState(null);
   const [err, setErr] = useState(null);
+  const orgMap = useOrgMap(s.org && s.org.slug);
   const load = () => call('GET', `${base()}/reports/${enc(id)}`).then(setR).catch(setErr);
   useEffect(() => { if (s.org) load(); }, [id, s.org && s.org.slug]);
   if (err) return html`<p><a href="#/segnalazioni">← ${t('admin.rep.title')}</a></p><${Err} e=${err} />`;
@@ -184,6 +197,7 @@ export function ReportDetail({ id }) {
           ${Object.keys(r.attributes || {}).length > 0 && html`<dt>${t('admin.rep.attributes')}</dt>
             <dd>${Object.entries(r.attributes).map(([k, v]) => html`<span class="rep-attr">${k}: ${Array.isArray(v) ? v.join(', ') : v}</span> `)}</dd>`}
         </dl>
+        ${r.lat != null && orgMap && html`<${MapView} map=${orgMap} pos=${{ lat: r.lat, long: r.long }} />`}
         <h3>${t('admin.rep.description')}</h3>
         <p class="rep-desc">${r.description || '—'}</p>
         ${r.description && (r.text_hidden

@@ -8,6 +8,7 @@ import { t } from './i18n.js';
 import { ensureToken, token, call } from './api.js';
 import { useStore } from './state.js';
 import { TimeAgo } from './post.js';
+import { MapPicker } from './map.js';
 
 const MINE = 'araldo.reports'; // [{id, org, token?, name, last?}] — token only for reports filed here
 const enc = encodeURIComponent;
@@ -125,6 +126,7 @@ export function NewReport() {
   const [pos, setPos] = useState(null);
   const [addr, setAddr] = useState('');
   const [geo, setGeo] = useState('');
+  const [showMap, setShowMap] = useState(false);
   const [contact, setContact] = useState({});
   const [err, setErr] = useState('');
   const [busy, setBusy] = useState(false);
@@ -230,7 +232,11 @@ export function NewReport() {
       </fieldset>
 
       <fieldset class="card panel"><legend><span class="step">2</span> ${t('app.rep.where')}</legend>
-        <p><button type="button" class="btn btn-secondary" onClick=${locate}><span aria-hidden="true">📍</span> ${t('app.rep.gps')}</button></p>
+        <p class="rep-where-btns"><button type="button" class="btn btn-secondary" onClick=${locate}><span aria-hidden="true">📍</span> ${t('app.rep.gps')}</button>
+          ${s.org.map && html`<button type="button" class="btn btn-secondary" aria-expanded=${showMap ? 'true' : 'false'}
+            onClick=${() => setShowMap(!showMap)}><span aria-hidden="true">🗺️</span> ${showMap ? t('app.map.hide') : t('app.map.show')}</button>`}</p>
+        ${s.org.map && showMap && html`<${MapPicker} map=${s.org.map} org=${org} pos=${pos}
+          onPick=${(p) => { setPos(p); setGeo(t('app.map.picked')); }} />`}
         <p role="status" class="hint">${geo}${pos && html` <span class="rep-coords">${t('app.rep.coords', { lat: pos.lat, long: pos.long })}</span>
           <button type="button" class="linkish" onClick=${() => { setPos(null); setGeo(''); }}>${t('app.rep.clearPos')}</button>`}</p>
         <label for="rep-addr">${t('app.rep.address')}</label>

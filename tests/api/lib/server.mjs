@@ -23,9 +23,10 @@ export function cli(args, { input = '', data } = {}) {
 export async function startServer({ data, sets = {}, args = [], env = {}, wrap } = {}) {
   const dir = data || tempDir();
   // alert_source_schedule=false: official alert sources (issue 14) are polled only when a test
-  // asks, so their default URLs on the Internet are never called from a test.
+  // asks, so their default URLs on the Internet are never called from a test; map_tile_url empty
+  // (no map) for the same reason: the map tests point it at a local fixture (lib/tilesvc.mjs).
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data', dir, '--set', 'workers=2',
-    '--set', 'alert_source_schedule=false', ...args];
+    '--set', 'alert_source_schedule=false', '--set', 'map_tile_url=', ...args];
   for (const [k, v] of Object.entries(sets)) argv.push('--set', `${k}=${v}`);
   const [cmd, cmdArgs] = wrap ? wrap(BIN, argv) : [BIN, argv];
   const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
