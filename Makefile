@@ -11,7 +11,7 @@ endif
 BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := libuv sqlite3 jansson libcrypto libargon2 vips libqrencode libxml-2.0 libcurl zlib
+PKGS := libuv sqlite3 libpq jansson libcrypto libargon2 vips libqrencode libxml-2.0 libcurl zlib
 
 WARN := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings -Wpointer-arith \
@@ -41,8 +41,10 @@ endif
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+PG_MIGRATIONS := $(sort $(wildcard src/store/migrations/pg/*.sql))
 I18N := web/i18n/it.json web/i18n/en.json
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/i18n.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o \
+	$(BUILD)/gen/pg_migrations.o $(BUILD)/gen/i18n.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -62,6 +64,13 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/pg_migrations.c: $(PG_MIGRATIONS) scripts/embed-sql.sh
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh --name store_pg_migrations $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/pg_migrations.o: $(BUILD)/gen/pg_migrations.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The pages' string catalogues, compiled in (web/i18n.h); the app fetches the same files.
@@ -94,7 +103,7 @@ $(BUILD)/araldo: $(BUILD)/src/main.o $(LIB_OBJ)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/tests/harness.o \
-		$(BUILD)/tests/store_fixture.o $(BUILD)/libaraldo.a
+		$(BUILD)/tests/store_fixture.o $(BUILD)/tests/test_db.o $(BUILD)/libaraldo.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -7,8 +7,8 @@ command -v clang-tidy >/dev/null 2>&1 || {
     echo "check-tidy: clang-tidy is missing (scripts/install-deps.sh installs it)" >&2
     exit 1
 }
-pkg=$(pkg-config --cflags libuv jansson vips) || {
-    echo "check-tidy: pkg-config cannot find libuv, jansson or vips (scripts/install-deps.sh)" >&2
+pkg=$(pkg-config --cflags libuv jansson vips libpq) || {
+    echo "check-tidy: pkg-config cannot find libuv, jansson, vips or libpq (scripts/install-deps.sh)" >&2
     exit 1
 }
 FLAGS="-Isrc -I${BUILD:-build}/gen -D_GNU_SOURCE -std=c17 $pkg"

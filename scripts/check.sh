@@ -22,6 +22,22 @@ for t in $UNIT_BIN; do
     "$t" 2>&1 | tee -a "$log" || status=1
 done
 
+# 2b. The store's unit suites that pass on PostgreSQL too (issue 16; docs/STORE.md), each on
+# a throwaway server that tests/pg/postgres.sh starts and stops. Reported as <suite>_pg.
+for t in store; do
+    tests/pg/postgres.sh run "$BUILD/tests/test_$t" > "$BUILD/pg_$t.log" 2>&1 || status=1
+    line=$(sed -n "s/^$t: \([0-9]* passed, [0-9]* failed\)$/${t}_pg: \1/p" "$BUILD/pg_$t.log")
+    if [ -n "$line" ]; then
+        echo "$line" | tee -a "$log"
+    elif grep -q '^postgres: skipped' "$BUILD/pg_$t.log"; then
+        echo "${t}_pg: skipped, $(sed -n 's/^postgres: skipped, //p' "$BUILD/pg_$t.log")"
+    else
+        cat "$BUILD/pg_$t.log"
+        echo "${t}_pg: 0 passed, 1 failed" | tee -a "$log"
+        status=1
+    fi
+done
+
 # 3. API tests: node's test runner drives the real binary over loopback.
 if ls tests/api/*.test.mjs >/dev/null 2>&1; then
     ARALDO_BIN="$PWD/$BUILD/araldo" node --test --test-concurrency=2 --test-reporter=tap \

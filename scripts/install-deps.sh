@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libuv1-dev libhttp-parser-dev libwslay-dev libsqlite3-dev
-libjansson-dev libssl-dev libargon2-dev libxml2-dev libcurl4-openssl-dev zlib1g-dev nodejs npm curl sqlite3 libxml2-utils libvips-dev libqrencode-dev libvips-tools libimage-exiftool-perl zbar-tools unicode-data clang-format clang-tidy
+libjansson-dev libpq-dev postgresql libssl-dev libargon2-dev libxml2-dev libcurl4-openssl-dev zlib1g-dev nodejs npm curl sqlite3 libxml2-utils libvips-dev libqrencode-dev libvips-tools libimage-exiftool-perl zbar-tools unicode-data clang-format clang-tidy
 nginx caddy chromium fonts-noto-color-emoji tzdata"
 for arg in "$@"; do
     case "$arg" in

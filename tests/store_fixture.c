@@ -9,6 +9,7 @@
 #include "store/channels.h"
 #include "store/orgs.h"
 #include "store/posts.h"
+#include "test_db.h"
 
 int fixture_setup(struct fixture *fx, const char *name)
 {
@@ -25,6 +26,7 @@ int fixture_setup(struct fixture *fx, const char *name)
     clock_set_offset_ms(0);
     snprintf(fx->dir, sizeof(fx->dir), "%s/%s", harness_tmpdir(), name);
     o.data_dir = fx->dir;
+    o.database_url = test_database_url(fx->dir);
     fx->s = store_open(&o, err, sizeof(err));
     if (!fx->s) {
         fprintf(stderr, "  store_open: %s\n", err);

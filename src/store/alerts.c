@@ -22,12 +22,12 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+static void bind_text_or_null(struct db_stmt *st, int i, const char *s)
 {
     if (s) {
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+        db_bind_text(st, i, s);
     } else {
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
     }
 }
 
@@ -42,32 +42,32 @@ struct zone_w {
 
 static int zone_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
-    static const char ins[] = "INSERT INTO alert_zones (org_id, code, name, geocodes, polygon,"
-                              " created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
+    static const char ins[] =
+        "INSERT INTO alert_zones (org_id, code, name, geocodes, polygon,"
+        " created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id";
     static const char upd[] = "UPDATE alert_zones SET name = ?3, geocodes = ?4, polygon = ?5,"
                               " updated_ms = ?6 WHERE org_id = ?1 AND code = ?2";
     static const char del[] = "DELETE FROM alert_zones WHERE org_id = ?1 AND code = ?2";
     struct zone_w *z = container_of(w, struct zone_w, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, z->del ? del : z->create ? ins : upd);
+    struct db_stmt *st = db_stmt(tx->db, z->del ? del : z->create ? ins : upd);
     char target[64];
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, z->org_id);
-        sqlite3_bind_text(st, 2, z->code, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, z->org_id);
+        db_bind_text(st, 2, z->code);
         if (!z->del) {
-            sqlite3_bind_text(st, 3, z->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, z->geocodes ? z->geocodes : "[]", -1, SQLITE_STATIC);
+            db_bind_text(st, 3, z->name);
+            db_bind_text(st, 4, z->geocodes ? z->geocodes : "[]");
             bind_text_or_null(st, 5, z->polygon);
-            sqlite3_bind_int64(st, 6, tx->now_ms);
+            db_bind_i64(st, 6, tx->now_ms);
         }
     }
-    err = store__step_done(tx->db, st, "zone");
-    if (!err && !z->create && sqlite3_changes(tx->db) == 0)
+    err = store__step_id(tx->db, st, "zone", id);
+    if (!err && !z->create && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (err)
         return err;
-    *id = sqlite3_last_insert_rowid(tx->db);
     snprintf(target, sizeof(target), "zone:%s", z->code);
     return store__audit(tx, z->org_id, z->actor_id,
                         z->del      ? "zone.delete"
@@ -141,22 +141,22 @@ static int risk_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
                               " DO UPDATE SET name = ?3, category = ?4";
     static const char del[] = "DELETE FROM alert_risks WHERE org_id = ?1 AND code = ?2";
     struct risk_w *k = container_of(w, struct risk_w, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, k->name ? put : del);
+    struct db_stmt *st = db_stmt(tx->db, k->name ? put : del);
     char target[64];
     int err;
 
     *id = 0;
     if (st) {
-        sqlite3_bind_int64(st, 1, k->org_id);
-        sqlite3_bind_text(st, 2, k->code, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, k->org_id);
+        db_bind_text(st, 2, k->code);
         if (k->name) {
-            sqlite3_bind_text(st, 3, k->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, k->category, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 5, tx->now_ms);
+            db_bind_text(st, 3, k->name);
+            db_bind_text(st, 4, k->category);
+            db_bind_i64(st, 5, tx->now_ms);
         }
     }
     err = store__step_done(tx->db, st, "risk");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (err)
         return err;
@@ -226,22 +226,22 @@ static int set_publishers(struct store_tx *tx, const struct settings_w *p)
     static const char add[] = "INSERT OR IGNORE INTO alert_publishers (org_id, user_id, granted_ms)"
                               " SELECT ?1, id, ?3 FROM users WHERE id = ?2 AND org_id = ?1"
                               " AND role = 3 AND disabled_ms IS NULL";
-    sqlite3_stmt *st = store__stmt(tx->stmts, clear);
+    struct db_stmt *st = db_stmt(tx->db, clear);
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, p->org_id);
+        db_bind_i64(st, 1, p->org_id);
     err = store__step_done(tx->db, st, "publishers");
     for (size_t i = 0; !err && i < p->n; i++) {
-        st = store__stmt(tx->stmts, add);
+        st = db_stmt(tx->db, add);
         if (st) {
-            sqlite3_bind_int64(st, 1, p->org_id);
-            sqlite3_bind_int64(st, 2, p->pubs[i]);
-            sqlite3_bind_int64(st, 3, tx->now_ms);
+            db_bind_i64(st, 1, p->org_id);
+            db_bind_i64(st, 2, p->pubs[i]);
+            db_bind_i64(st, 3, tx->now_ms);
         }
         err = store__step_done(tx->db, st, "publishers");
         /* Not a live staff account of this org (or listed twice: ignored the second time). */
-        if (!err && sqlite3_changes(tx->db) == 0) {
+        if (!err && db_changes(tx->db) == 0) {
             bool twice = false;
 
             for (size_t j = 0; j < i; j++)
@@ -261,15 +261,15 @@ static int settings_apply(struct store_write *w, struct store_tx *tx, int64_t *i
         " two_person_rule = CASE WHEN ?2 < 0 THEN two_person_rule ELSE ?2 END,"
         " import_rules = coalesce(?3, import_rules), updated_ms = ?4";
     struct settings_w *p = container_of(w, struct settings_w, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     *id = p->org_id;
     if (st) {
-        sqlite3_bind_int64(st, 1, p->org_id);
-        sqlite3_bind_int(st, 2, p->two_person);
+        db_bind_i64(st, 1, p->org_id);
+        db_bind_i64(st, 2, p->two_person);
         bind_text_or_null(st, 3, p->rules);
-        sqlite3_bind_int64(st, 4, tx->now_ms);
+        db_bind_i64(st, 4, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "alert_settings");
     if (!err && p->pubs)
@@ -325,10 +325,10 @@ static int alert_events(struct store_tx *tx, int64_t id)
                                 " WHERE a.id = ?1 AND a.status <> 'Test' AND c.id > ?2"
                                 " ORDER BY c.id LIMIT 64";
     char *payload = NULL;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t ch[64];
     int64_t after = 0;
-    int err = store__alert_payload(tx->db, tx->stmts, id, &payload);
+    int err = store__alert_payload(tx->db, id, &payload);
     int rc;
 
     if (err)
@@ -337,17 +337,17 @@ static int alert_events(struct store_tx *tx, int64_t id)
     for (;;) {
         size_t n = 0;
 
-        st = store__stmt(tx->stmts, chans);
+        st = db_stmt(tx->db, chans);
         if (!st) {
             err = -EIO;
             break;
         }
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, after);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            ch[n++] = sqlite3_column_int64(st, 0);
-        store__stmt_done(st);
-        if (rc != SQLITE_DONE) {
+        db_bind_i64(st, 1, id);
+        db_bind_i64(st, 2, after);
+        while ((rc = db_step(st)) == DB_ROW)
+            ch[n++] = db_col_i64(st, 0);
+        db_reset(st);
+        if (rc != DB_DONE) {
             err = store__errno(tx->db, rc, "alert_events");
             break;
         }
@@ -376,15 +376,15 @@ static int publish(struct store_tx *tx, int64_t org_id, int64_t id, const int64_
     int err = 0;
 
     for (size_t i = 0; i < n && !err; i++) {
-        sqlite3_stmt *st = store__stmt(tx->stmts, repl);
+        struct db_stmt *st = db_stmt(tx->db, repl);
 
         if (st) {
-            sqlite3_bind_int64(st, 1, refs[i]);
-            sqlite3_bind_int64(st, 2, org_id);
-            sqlite3_bind_int64(st, 3, id);
+            db_bind_i64(st, 1, refs[i]);
+            db_bind_i64(st, 2, org_id);
+            db_bind_i64(st, 3, id);
         }
         err = store__step_done(tx->db, st, "alert_replace");
-        if (!err && strict && sqlite3_changes(tx->db) == 0)
+        if (!err && strict && db_changes(tx->db) == 0)
             err = -ENOENT;
     }
     return err ? err : alert_events(tx, id);
@@ -401,9 +401,9 @@ static int alert_insert(struct store_tx *tx, const struct store_alert_new *a, in
         "INSERT INTO alerts (org_id, identifier, sender, sent_ms, status, msg_type, risk, level,"
         " phase, onset_ms, expires_ms, doc, refs, state, imported, created_by, created_ms,"
         " published_ms) VALUES (?1, coalesce(?2, ?3 || 'new'), ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-        " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+        " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) RETURNING id";
     static const char ident[] = "UPDATE alerts SET identifier = ?2 || id WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     json_t *refs = json_array();
     char *refs_s;
     int i = 1;
@@ -414,45 +414,44 @@ static int alert_insert(struct store_tx *tx, const struct store_alert_new *a, in
     refs_s = json_dumps(refs, JSON_COMPACT);
     json_decref(refs);
     if (st && refs_s) {
-        sqlite3_bind_int64(st, i++, a->org_id);
+        db_bind_i64(st, i++, a->org_id);
         bind_text_or_null(st, i++, a->identifier);
-        sqlite3_bind_text(st, i++, a->id_prefix ? a->id_prefix : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, i++, a->sender, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, i++, a->sent_ms ? a->sent_ms : tx->now_ms);
-        sqlite3_bind_text(st, i++, a->status, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, i++, a->msg_type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, i++, a->risk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, i++, a->level, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, i++, a->phase, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, i++, a->onset_ms);
-        sqlite3_bind_int64(st, i++, a->expires_ms);
-        sqlite3_bind_text(st, i++, a->doc_json, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, i++, refs_s, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, i++, a->pending ? "pending" : "published", -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, i++, a->imported);
+        db_bind_text(st, i++, a->id_prefix ? a->id_prefix : "");
+        db_bind_text(st, i++, a->sender);
+        db_bind_i64(st, i++, a->sent_ms ? a->sent_ms : tx->now_ms);
+        db_bind_text(st, i++, a->status);
+        db_bind_text(st, i++, a->msg_type);
+        db_bind_text(st, i++, a->risk);
+        db_bind_text(st, i++, a->level);
+        db_bind_text(st, i++, a->phase);
+        db_bind_i64(st, i++, a->onset_ms);
+        db_bind_i64(st, i++, a->expires_ms);
+        db_bind_text(st, i++, a->doc_json);
+        db_bind_text(st, i++, refs_s);
+        db_bind_text(st, i++, a->pending ? "pending" : "published");
+        db_bind_i64(st, i++, a->imported);
         if (a->actor_id > 0) {
-            sqlite3_bind_int64(st, i++, a->actor_id);
+            db_bind_i64(st, i++, a->actor_id);
         } else {
-            sqlite3_bind_null(st, i++);
+            db_bind_null(st, i++);
         }
-        sqlite3_bind_int64(st, i++, tx->now_ms);
+        db_bind_i64(st, i++, tx->now_ms);
         if (a->pending) {
-            sqlite3_bind_null(st, i);
+            db_bind_null(st, i);
         } else {
-            sqlite3_bind_int64(st, i, tx->now_ms);
+            db_bind_i64(st, i, tx->now_ms);
         }
     }
-    err = refs_s ? store__step_done(tx->db, st, "alert_add") : -EIO;
+    err = refs_s ? store__step_id(tx->db, st, "alert_add", id) : -EIO;
     free(refs_s);
     if (err)
         return err;
-    *id = sqlite3_last_insert_rowid(tx->db);
     if (a->identifier)
         return 0;
-    st = store__stmt(tx->stmts, ident);
+    st = db_stmt(tx->db, ident);
     if (st) {
-        sqlite3_bind_int64(st, 1, *id);
-        sqlite3_bind_text(st, 2, a->id_prefix ? a->id_prefix : "", -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, *id);
+        db_bind_text(st, 2, a->id_prefix ? a->id_prefix : "");
     }
     return store__step_done(tx->db, st, "alert_ident");
 }
@@ -543,17 +542,17 @@ static int load_refs(struct store_tx *tx, int64_t id, int64_t *out, size_t *n)
 {
     static const char sql[] =
         "SELECT value FROM alerts, json_each(alerts.refs) WHERE alerts.id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     *n = 0;
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < STORE_ALERT_REFS_MAX)
-        out[(*n)++] = sqlite3_column_int64(st, 0);
-    store__stmt_done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "alert_refs");
+    db_bind_i64(st, 1, id);
+    while ((rc = db_step(st)) == DB_ROW && *n < STORE_ALERT_REFS_MAX)
+        out[(*n)++] = db_col_i64(st, 0);
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(tx->db, rc, "alert_refs");
 }
 
 static int decide_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
@@ -564,7 +563,7 @@ static int decide_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
                               " published_ms = ?3, sent_ms = ?3 WHERE id = ?1";
     static const char wd[] = "UPDATE alerts SET state = 'withdrawn' WHERE id = ?1";
     struct decide_w *d = container_of(w, struct decide_w, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, get);
+    struct db_stmt *st = db_stmt(tx->db, get);
     int64_t refs[STORE_ALERT_REFS_MAX];
     int64_t creator = 0;
     bool pending = false;
@@ -575,26 +574,26 @@ static int decide_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, d->alert_id);
-    sqlite3_bind_int64(st, 2, d->org_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        pending = !strcmp((const char *)sqlite3_column_text(st, 0), "pending");
-        creator = sqlite3_column_int64(st, 1);
+    db_bind_i64(st, 1, d->alert_id);
+    db_bind_i64(st, 2, d->org_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        pending = !strcmp(db_col_text(st, 0), "pending");
+        creator = db_col_i64(st, 1);
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "alert_decide");
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "alert_decide");
     if (!pending)
         return -EALREADY;
     if (d->approve && creator == d->actor_id)
         return -EPERM;
-    st = store__stmt(tx->stmts, d->approve ? pub : wd);
+    st = db_stmt(tx->db, d->approve ? pub : wd);
     if (st) {
-        sqlite3_bind_int64(st, 1, d->alert_id);
+        db_bind_i64(st, 1, d->alert_id);
         if (d->approve) {
-            sqlite3_bind_int64(st, 2, d->actor_id);
-            sqlite3_bind_int64(st, 3, tx->now_ms);
+            db_bind_i64(st, 2, d->actor_id);
+            db_bind_i64(st, 3, tx->now_ms);
         }
     }
     err = store__step_done(tx->db, st, "alert_decide");

@@ -12,6 +12,6 @@
  * The "alert" event's payload for alert `id` (store_alert_json, compact), read through `db`
  * and `stmts` (the writer's, inside its transaction). Caller frees `*out`.
  */
-MUST_CHECK int store__alert_payload(sqlite3 *db, struct stmt_cache *stmts, int64_t id, char **out);
+MUST_CHECK int store__alert_payload(struct db *db, int64_t id, char **out);
 
 #endif

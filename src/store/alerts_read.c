@@ -14,26 +14,26 @@
 #include "store/alerts_int.h"
 #include "store/store_int.h"
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(struct db_stmt *st, int i)
 {
-    const unsigned char *s = sqlite3_column_text(st, i);
+    const char *s = db_col_text(st, i);
 
     return s ? (const char *)s : "";
 }
 
 /* Step `st` (bound) to the end, calling `row(st, ctx)` per row. -ENOENT if `need` and none. */
-static int each_row(sqlite3 *db, sqlite3_stmt *st, bool need, void (*row)(sqlite3_stmt *, void *),
-                    void *ctx, const char *what)
+static int each_row(struct db *db, struct db_stmt *st, bool need,
+                    void (*row)(struct db_stmt *, void *), void *ctx, const char *what)
 {
     unsigned n = 0;
     int rc;
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         row(st, ctx);
         n++;
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_DONE)
+    db_reset(st);
+    if (rc != DB_DONE)
         return store__errno(db, rc, what);
     return need && !n ? -ENOENT : 0;
 }
@@ -45,15 +45,15 @@ struct zone_cb {
     void *ctx;
 };
 
-static void zone_row(sqlite3_stmt *st, void *ctx)
+static void zone_row(struct db_stmt *st, void *ctx)
 {
     struct zone_cb *cb = ctx;
     struct store_zone z = {
-        .id = sqlite3_column_int64(st, 0),
+        .id = db_col_i64(st, 0),
         .code = col_text(st, 1),
         .name = col_text(st, 2),
         .geocodes_json = col_text(st, 3),
-        .polygon = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : col_text(st, 4),
+        .polygon = db_col_is_null(st, 4) ? NULL : col_text(st, 4),
     };
 
     cb->each(cb->ctx, &z);
@@ -64,16 +64,16 @@ int store_zone_list(struct store_reader *r, int64_t org_id, const char *code, st
 {
     static const char sql[] = "SELECT id, code, name, geocodes, polygon FROM alert_zones"
                               " WHERE org_id = ?1 AND (?2 IS NULL OR code = ?2) ORDER BY code";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct zone_cb cb = { each, ctx };
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
+    db_bind_i64(st, 1, org_id);
     if (code) {
-        sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+        db_bind_text(st, 2, code);
     } else {
-        sqlite3_bind_null(st, 2);
+        db_bind_null(st, 2);
     }
     return each_row(r->db, st, code != NULL, zone_row, &cb, "zone_list");
 }
@@ -85,7 +85,7 @@ struct risk_cb {
     void *ctx;
 };
 
-static void risk_row(sqlite3_stmt *st, void *ctx)
+static void risk_row(struct db_stmt *st, void *ctx)
 {
     struct risk_cb *cb = ctx;
 
@@ -96,12 +96,12 @@ int store_risk_list(struct store_reader *r, int64_t org_id, store_risk_fn *each,
 {
     static const char sql[] = "SELECT code, name, category FROM alert_risks WHERE org_id = ?1"
                               " ORDER BY code";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct risk_cb cb = { each, ctx };
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
+    db_bind_i64(st, 1, org_id);
     return each_row(r->db, st, false, risk_row, &cb, "risk_list");
 }
 
@@ -112,11 +112,11 @@ struct pub_cb {
     void *ctx;
 };
 
-static void pub_row(sqlite3_stmt *st, void *ctx)
+static void pub_row(struct db_stmt *st, void *ctx)
 {
     struct pub_cb *cb = ctx;
 
-    cb->each(cb->ctx, sqlite3_column_int64(st, 0));
+    cb->each(cb->ctx, db_col_i64(st, 0));
 }
 
 int store_alert_settings_get(struct store_reader *r, int64_t org_id, store_alert_settings_fn *got,
@@ -127,47 +127,47 @@ int store_alert_settings_get(struct store_reader *r, int64_t org_id, store_alert
     static const char pubs[] = "SELECT p.user_id FROM alert_publishers p JOIN users u"
                                " ON u.id = p.user_id WHERE p.org_id = ?1"
                                " AND u.disabled_ms IS NULL ORDER BY p.user_id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_alert_settings set = { false, "{}" };
     struct pub_cb cb = { each, ctx };
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        set.two_person_rule = sqlite3_column_int(st, 0) != 0;
+    db_bind_i64(st, 1, org_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        set.two_person_rule = db_col_int(st, 0) != 0;
         set.import_rules = col_text(st, 1);
     }
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    if (rc == DB_ROW || rc == DB_DONE)
         got(ctx, &set);
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    db_reset(st);
+    if (rc != DB_ROW && rc != DB_DONE)
         return store__errno(r->db, rc, "alert_settings");
     if (!each)
         return 0;
-    st = store__stmt(&r->stmts, pubs);
+    st = db_stmt(r->db, pubs);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
+    db_bind_i64(st, 1, org_id);
     return each_row(r->db, st, false, pub_row, &cb, "alert_publishers");
 }
 
 int store_alert_publisher(struct store_reader *r, int64_t org_id, int64_t user_id, bool *yes)
 {
     static const char sql[] = "SELECT 1 FROM alert_publishers WHERE org_id = ?1 AND user_id = ?2";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_int64(st, 2, user_id);
-    rc = sqlite3_step(st);
-    *yes = rc == SQLITE_ROW;
-    store__stmt_done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "alert_publisher");
+    db_bind_i64(st, 1, org_id);
+    db_bind_i64(st, 2, user_id);
+    rc = db_step(st);
+    *yes = rc == DB_ROW;
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(r->db, rc, "alert_publisher");
 }
 
 /* ---- alerts ---- */
@@ -183,20 +183,20 @@ struct alert_cb {
     void *ctx;
 };
 
-static void alert_row(sqlite3_stmt *st, void *ctx)
+static void alert_row(struct db_stmt *st, void *ctx)
 {
     struct alert_cb *cb = ctx;
     struct store_alert a = {
-        .id = sqlite3_column_int64(st, 0),
-        .org_id = sqlite3_column_int64(st, 1),
+        .id = db_col_i64(st, 0),
+        .org_id = db_col_i64(st, 1),
         .org = col_text(st, 2),
         .identifier = col_text(st, 3),
         .sender = col_text(st, 4),
-        .sent_ms = sqlite3_column_int64(st, 5),
-        .onset_ms = sqlite3_column_int64(st, 6),
-        .expires_ms = sqlite3_column_int64(st, 7),
-        .created_ms = sqlite3_column_int64(st, 8),
-        .published_ms = sqlite3_column_int64(st, 9),
+        .sent_ms = db_col_i64(st, 5),
+        .onset_ms = db_col_i64(st, 6),
+        .expires_ms = db_col_i64(st, 7),
+        .created_ms = db_col_i64(st, 8),
+        .published_ms = db_col_i64(st, 9),
         .status = col_text(st, 10),
         .msg_type = col_text(st, 11),
         .risk = col_text(st, 12),
@@ -205,29 +205,28 @@ static void alert_row(sqlite3_stmt *st, void *ctx)
         .state = col_text(st, 15),
         .doc_json = col_text(st, 16),
         .refs_json = col_text(st, 17),
-        .replaced_by = sqlite3_column_int64(st, 18),
-        .imported = sqlite3_column_int(st, 19) != 0,
+        .replaced_by = db_col_i64(st, 18),
+        .imported = db_col_int(st, 19) != 0,
     };
 
     cb->each(cb->ctx, &a);
 }
 
-static int alert_by_id(sqlite3 *db, struct stmt_cache *stmts, int64_t id, store_alert_fn *each,
-                       void *ctx)
+static int alert_by_id(struct db *db, int64_t id, store_alert_fn *each, void *ctx)
 {
     static const char sql[] = "SELECT " ALERT_COLS " WHERE a.id = ?1";
-    sqlite3_stmt *st = store__stmt(stmts, sql);
+    struct db_stmt *st = db_stmt(db, sql);
     struct alert_cb cb = { each, ctx };
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
+    db_bind_i64(st, 1, id);
     return each_row(db, st, true, alert_row, &cb, "alert_get");
 }
 
 int store_alert_get(struct store_reader *r, int64_t id, store_alert_fn *each, void *ctx)
 {
-    return alert_by_id(r->db, &r->stmts, id, each, ctx);
+    return alert_by_id(r->db, id, each, ctx);
 }
 
 int store_alert_find(struct store_reader *r, int64_t org_id, const char *sender,
@@ -236,15 +235,15 @@ int store_alert_find(struct store_reader *r, int64_t org_id, const char *sender,
     static const char sql[] = "SELECT " ALERT_COLS " WHERE a.org_id = ?1 AND a.sender = ?2"
                               " AND a.identifier = ?3 AND (?4 < 0 OR a.sent_ms = ?4)"
                               " ORDER BY a.id DESC LIMIT 1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct alert_cb cb = { each, ctx };
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_text(st, 2, sender, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, identifier, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, sent_ms);
+    db_bind_i64(st, 1, org_id);
+    db_bind_text(st, 2, sender);
+    db_bind_text(st, 3, identifier);
+    db_bind_i64(st, 4, sent_ms);
     return each_row(r->db, st, true, alert_row, &cb, "alert_find");
 }
 
@@ -258,20 +257,20 @@ int store_alert_list(struct store_reader *r, const struct store_alert_query *q,
         " AND (?5 IS NULL OR a.risk = ?5) AND (?6 = 0 OR a.expires_ms > ?6)"
         " AND (?7 = 0 OR a.onset_ms < ?7) AND (?8 = 0 OR a.id < ?8)"
         " ORDER BY a.id DESC LIMIT ?9";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct alert_cb cb = { each, ctx };
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, q->org_id);
-    sqlite3_bind_text(st, 2, q->status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, q->state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, q->zone, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, q->risk, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, q->from_ms);
-    sqlite3_bind_int64(st, 7, q->to_ms);
-    sqlite3_bind_int64(st, 8, q->before_id);
-    sqlite3_bind_int(st, 9, (int)(q->limit ? q->limit : 50));
+    db_bind_i64(st, 1, q->org_id);
+    db_bind_text(st, 2, q->status);
+    db_bind_text(st, 3, q->state);
+    db_bind_text(st, 4, q->zone);
+    db_bind_text(st, 5, q->risk);
+    db_bind_i64(st, 6, q->from_ms);
+    db_bind_i64(st, 7, q->to_ms);
+    db_bind_i64(st, 8, q->before_id);
+    db_bind_i64(st, 9, (int)(q->limit ? q->limit : 50));
     return each_row(r->db, st, false, alert_row, &cb, "alert_list");
 }
 
@@ -282,14 +281,14 @@ int store_alert_live(struct store_reader *r, int64_t org_id, const char *status,
                               " AND a.state = 'published' AND a.replaced_by IS NULL"
                               " AND a.msg_type <> 'Cancel' AND a.status = ?2"
                               " ORDER BY a.onset_ms, a.id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct alert_cb cb = { each, ctx };
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now_ms);
+    db_bind_i64(st, 1, org_id);
+    db_bind_text(st, 2, status);
+    db_bind_i64(st, 3, now_ms);
     return each_row(r->db, st, false, alert_row, &cb, "alert_live");
 }
 
@@ -366,10 +365,10 @@ static void payload_one(void *ctx, const struct store_alert *a)
     json_decref(v);
 }
 
-int store__alert_payload(sqlite3 *db, struct stmt_cache *stmts, int64_t id, char **out)
+int store__alert_payload(struct db *db, int64_t id, char **out)
 {
     struct payload p = { NULL };
-    int err = alert_by_id(db, stmts, id, payload_one, &p);
+    int err = alert_by_id(db, id, payload_one, &p);
 
     if (!err && !p.out)
         err = -EIO;

@@ -20,29 +20,29 @@ int store__audit(struct store_tx *tx, int64_t org_id, int64_t user_id, const cha
 {
     static const char sql[] = "INSERT INTO audit_log (org_id, user_id, action, target, detail,"
                               " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     size_t n = action ? strlen(action) : 0;
 
     if (org_id <= 0 || n < 1 || n > AUDIT_ACTION_MAX ||
         (target && strlen(target) > AUDIT_TARGET_MAX))
         return -EINVAL;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
+    db_bind_i64(st, 1, org_id);
     if (user_id > 0) {
-        sqlite3_bind_int64(st, 2, user_id);
+        db_bind_i64(st, 2, user_id);
     } else {
-        sqlite3_bind_null(st, 2);
+        db_bind_null(st, 2);
     }
-    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, target ? target : "", -1, SQLITE_STATIC);
+    db_bind_text(st, 3, action);
+    db_bind_text(st, 4, target ? target : "");
     if (detail_json) {
-        sqlite3_bind_text(st, 5, detail_json, -1, SQLITE_STATIC);
+        db_bind_text(st, 5, detail_json);
     } else {
-        sqlite3_bind_null(st, 5);
+        db_bind_null(st, 5);
     }
-    sqlite3_bind_int64(st, 6, tx->now_ms);
+    db_bind_i64(st, 6, tx->now_ms);
     /* An unknown org or user is a FOREIGN KEY violation: -ENOENT. */
     return store__step_done(tx->db, st, "audit");
 }
@@ -67,31 +67,31 @@ int store_audit_find(struct store_reader *r, int64_t org_id, int64_t before_id, 
                               " AND (?6 = 0 OR a.created_ms >= ?6)"
                               " AND (?7 = 0 OR a.created_ms < ?7)"
                               " ORDER BY a.id DESC LIMIT ?3";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_audit_entry e;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : 0);
-    sqlite3_bind_int64(st, 3, limit);
+    db_bind_i64(st, 1, org_id);
+    db_bind_i64(st, 2, before_id > 0 ? before_id : 0);
+    db_bind_i64(st, 3, limit);
     if (f->action)
-        sqlite3_bind_text(st, 4, f->action, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, f->user_id);
-    sqlite3_bind_int64(st, 6, f->from_ms);
-    sqlite3_bind_int64(st, 7, f->to_ms);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        e.id = sqlite3_column_int64(st, 0);
-        e.created_ms = sqlite3_column_int64(st, 1);
-        e.user_id = sqlite3_column_int64(st, 2);
-        e.actor_email = (const char *)sqlite3_column_text(st, 3);
-        e.action = (const char *)sqlite3_column_text(st, 4);
-        e.target = (const char *)sqlite3_column_text(st, 5);
-        e.detail_json = (const char *)sqlite3_column_text(st, 6); /* NULL stays NULL */
+        db_bind_text(st, 4, f->action);
+    db_bind_i64(st, 5, f->user_id);
+    db_bind_i64(st, 6, f->from_ms);
+    db_bind_i64(st, 7, f->to_ms);
+    while ((rc = db_step(st)) == DB_ROW) {
+        e.id = db_col_i64(st, 0);
+        e.created_ms = db_col_i64(st, 1);
+        e.user_id = db_col_i64(st, 2);
+        e.actor_email = db_col_text(st, 3);
+        e.action = db_col_text(st, 4);
+        e.target = db_col_text(st, 5);
+        e.detail_json = db_col_text(st, 6); /* NULL stays NULL */
         each(ctx, &e);
     }
-    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "audit_list");
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? 0 : store__errno(r->db, rc, "audit_list");
+    db_reset(st);
     return rc;
 }

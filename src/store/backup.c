@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,10 +92,16 @@ int store_backup(struct store *s, const char *path, store_progress_fn *progress,
                  char *err, size_t errlen)
 {
     sqlite3 *src = NULL, *dst = NULL;
+    struct db *conn = NULL;
     char *tmp = NULL;
     size_t n;
     int fd, ret;
 
+    if (store__database_url(s)) {
+        /* PostgreSQL's own tools copy a live database consistently */
+        snprintf(err, errlen, "store: backup: the database is PostgreSQL: use pg_dump");
+        return -ENOTSUP;
+    }
     n = strlen(path) + sizeof(".tmp-XXXXXX");
     tmp = xmalloc(n);
     snprintf(tmp, n, "%s.tmp-XXXXXX", path); /* same directory: rename() stays atomic */
@@ -107,9 +114,10 @@ int store_backup(struct store *s, const char *path, store_progress_fn *progress,
     }
     close(fd);
 
-    ret = store__connect(store__path(s), SQLITE_OPEN_READONLY, &src, err, errlen);
+    ret = store__connect(s, true, &conn, err, errlen);
     if (ret)
         goto out;
+    src = db_sqlite_handle(conn);
     /* BEGIN alone is lazy: the SELECT is what pins the snapshot for the whole copy. */
     if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL)) {
         snprintf(err, errlen, "store: backup: %s", sqlite3_errmsg(src));
@@ -140,7 +148,7 @@ int store_backup(struct store *s, const char *path, store_progress_fn *progress,
         snprintf(err, errlen, "store: backup: cannot write %s: %s", path, strerror(-ret));
 out:
     sqlite3_close(dst);
-    sqlite3_close(src); /* ends the read transaction */
+    db_close(conn); /* ends the read transaction */
     if (ret)
         unlink(tmp); /* harmless after a successful rename: then ret is 0 */
     free(tmp);
@@ -150,13 +158,20 @@ out:
 int store_integrity_check(struct store *s, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3 *db = NULL;
+    struct db *conn = NULL;
     const unsigned char *msg;
+    sqlite3 *db;
     int ret;
 
-    ret = store__connect(store__path(s), SQLITE_OPEN_READONLY, &db, err, errlen);
+    ret = store__connect(s, true, &conn, err, errlen);
     if (ret)
         return ret;
+    db = db_sqlite_handle(conn);
+    if (!db) {
+        /* PostgreSQL checks its pages itself (data checksums, amcheck): reachable is all */
+        db_close(conn);
+        return 0;
+    }
     ret = -EIO;
     if (sqlite3_prepare_v2(db, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
@@ -171,6 +186,6 @@ int store_integrity_check(struct store *s, char *err, size_t errlen)
     ret = 0;
 out:
     sqlite3_finalize(st);
-    sqlite3_close(db);
+    db_close(conn);
     return ret;
 }

@@ -121,53 +121,53 @@ static size_t chars(const char *s)
 
 /* ---- reads: the row helpers are shared (channels_int.h) ---- */
 
-int store__channel_step_row(struct store_reader *r, sqlite3_stmt *st, const char *what)
+int store__channel_step_row(struct store_reader *r, struct db_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
 
-    if (rc == SQLITE_ROW)
+    if (rc == DB_ROW)
         return 1;
-    if (rc == SQLITE_DONE)
+    if (rc == DB_DONE)
         return 0;
     return store__errno(r->db, rc, what);
 }
 
-void store__channel_copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+void store__channel_copy_text(char *dst, size_t dstlen, struct db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = db_col_text(st, col);
 
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
-void store__channel_from_row(sqlite3_stmt *st, int base, struct store_channel *out)
+void store__channel_from_row(struct db_stmt *st, int base, struct store_channel *out)
 {
-    const unsigned char *t;
+    const char *t;
     int i = base;
 
     memset(out, 0, sizeof(*out));
-    out->id = sqlite3_column_int64(st, i++);
-    out->org_id = sqlite3_column_int64(st, i++);
+    out->id = db_col_i64(st, i++);
+    out->org_id = db_col_i64(st, i++);
     store__channel_copy_text(out->handle, sizeof(out->handle), st, i++);
     store__channel_copy_text(out->name, sizeof(out->name), st, i++);
     store__channel_copy_text(out->description, sizeof(out->description), st, i++);
     store__channel_copy_text(out->icon, sizeof(out->icon), st, i++);
     store__channel_copy_text(out->category, sizeof(out->category), st, i++);
     store__channel_copy_text(out->language, sizeof(out->language), st, i++);
-    t = sqlite3_column_text(st, i++);
+    t = db_col_text(st, i++);
     out->listed = t && !strcmp((const char *)t, "listed");
-    out->verified = sqlite3_column_int(st, i++) != 0;
-    t = sqlite3_column_text(st, i++);
+    out->verified = db_col_int(st, i++) != 0;
+    t = db_col_text(st, i++);
     if (store_reaction_policy_parse((const char *)t, &out->reaction_policy))
         out->reaction_policy = STORE_REACT_ANY;
     store__channel_copy_text(out->reactions_json, sizeof(out->reactions_json), st, i++);
-    out->retention_days = sqlite3_column_int(st, i++);
-    out->pinned_post_id = sqlite3_column_int64(st, i++);
-    out->followers_count = sqlite3_column_int64(st, i++);
-    out->posts_count = sqlite3_column_int64(st, i++);
-    out->last_post_ms = sqlite3_column_int64(st, i++);
-    out->last_seq = sqlite3_column_int64(st, i++);
-    out->created_ms = sqlite3_column_int64(st, i++);
-    out->updated_ms = sqlite3_column_int64(st, i++);
+    out->retention_days = db_col_int(st, i++);
+    out->pinned_post_id = db_col_i64(st, i++);
+    out->followers_count = db_col_i64(st, i++);
+    out->posts_count = db_col_i64(st, i++);
+    out->last_post_ms = db_col_i64(st, i++);
+    out->last_seq = db_col_i64(st, i++);
+    out->created_ms = db_col_i64(st, i++);
+    out->updated_ms = db_col_i64(st, i++);
     store__channel_copy_text(out->org_slug, sizeof(out->org_slug), st, i++);
     store__channel_copy_text(out->org_name, sizeof(out->org_name), st, i++);
 }
@@ -176,7 +176,7 @@ int store_channel_get(struct store_reader *r, const char *handle, struct store_c
 {
     /* The column's NOCASE collation makes "News" find "news", through the UNIQUE index. */
     static const char sql[] = "SELECT " CHANNEL_COLS CHANNEL_FROM " WHERE c.handle = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int err = -EIO;
 
     if (!st)
@@ -185,7 +185,7 @@ int store_channel_get(struct store_reader *r, const char *handle, struct store_c
         err = -ENOENT;
         goto out;
     }
-    sqlite3_bind_text(st, 1, handle, -1, SQLITE_STATIC);
+    db_bind_text(st, 1, handle);
     err = store__channel_step_row(r, st, "channel_get");
     if (err == 1) {
         store__channel_from_row(st, 0, out);
@@ -194,19 +194,19 @@ int store_channel_get(struct store_reader *r, const char *handle, struct store_c
         err = -ENOENT;
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
 int store_channel_get_id(struct store_reader *r, int64_t id, struct store_channel *out)
 {
     static const char sql[] = "SELECT " CHANNEL_COLS CHANNEL_FROM " WHERE c.id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, id);
+    db_bind_i64(st, 1, id);
     err = store__channel_step_row(r, st, "channel_get_id");
     if (err == 1) {
         store__channel_from_row(st, 0, out);
@@ -215,7 +215,7 @@ int store_channel_get_id(struct store_reader *r, int64_t id, struct store_channe
         err = -ENOENT;
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -223,37 +223,37 @@ int store_channel_role(struct store_reader *r, int64_t channel_id, int64_t user_
 {
     static const char sql[] = "SELECT role FROM channel_admins"
                               " WHERE channel_id = ?1 AND user_id = ?2";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int err = -EIO;
 
     *role = STORE_CHANNEL_NONE;
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, channel_id);
-    sqlite3_bind_int64(st, 2, user_id);
+    db_bind_i64(st, 1, channel_id);
+    db_bind_i64(st, 2, user_id);
     err = store__channel_step_row(r, st, "channel_role");
     if (err == 1)
-        *role = sqlite3_column_int(st, 0);
+        *role = db_col_int(st, 0);
     if (err >= 0)
         err = 0;
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
 /* ---- write helpers (channels_int.h) ---- */
 
 /* A row-returning step inside a write: 1 row, 0 none, or -errno. */
-int store__channel_tx_row(struct store_tx *tx, sqlite3_stmt *st, const char *what)
+int store__channel_tx_row(struct store_tx *tx, struct db_stmt *st, const char *what)
 {
     int rc;
 
     if (!st)
         return -EIO;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    rc = db_step(st);
+    if (rc == DB_ROW)
         return 1;
-    if (rc == SQLITE_DONE)
+    if (rc == DB_DONE)
         return 0;
     return store__errno(tx->db, rc, what);
 }
@@ -263,20 +263,20 @@ static int channel_audit_target(struct store_tx *tx, int64_t channel_id, int64_t
                                 char *target, size_t targetlen)
 {
     static const char sql[] = "SELECT org_id, handle FROM channels WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, channel_id);
+        db_bind_i64(st, 1, channel_id);
     err = store__channel_tx_row(tx, st, "channel_org");
     if (err == 1) {
-        *org_id = sqlite3_column_int64(st, 0);
-        snprintf(target, targetlen, "channel:%s", (const char *)sqlite3_column_text(st, 1));
+        *org_id = db_col_i64(st, 0);
+        snprintf(target, targetlen, "channel:%s", db_col_text(st, 1));
         err = 0;
     } else if (err == 0) {
         err = -ENOENT;
     }
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -321,10 +321,10 @@ static void channel_write_free(struct store_write *w)
     free(c);
 }
 
-static void bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+static void bind_opt_text(struct db_stmt *st, int i, const char *s)
 {
     if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+        db_bind_text(st, i, s);
 }
 
 bool store_channel_owner_allowed(enum store_role role, int64_t user_org_id, int64_t org_id)
@@ -337,21 +337,21 @@ static int owner_check(struct store_tx *tx, int64_t user_id, int64_t org_id)
 {
     static const char sql[] = "SELECT role, coalesce(org_id, 0) FROM users"
                               " WHERE id = ?1 AND disabled_ms IS NULL";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     bool allowed;
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, user_id);
+        db_bind_i64(st, 1, user_id);
     err = store__channel_tx_row(tx, st, "channel_owner_check");
     if (err == 1) {
-        allowed = store_channel_owner_allowed((enum store_role)sqlite3_column_int(st, 0),
-                                              sqlite3_column_int64(st, 1), org_id);
+        allowed = store_channel_owner_allowed((enum store_role)db_col_int(st, 0), db_col_i64(st, 1),
+                                              org_id);
         err = allowed ? 0 : -EPERM;
     } else if (err == 0) {
         err = -ENOENT;
     }
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -360,41 +360,41 @@ static int channel_create_apply(struct store_write *w, struct store_tx *tx, int6
     static const char ins[] =
         "INSERT INTO channels (org_id, handle, name, description, icon, category, language,"
         " visibility, verified, reaction_policy, reactions, retention_days, created_ms,"
-        " updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)";
+        " updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13) "
+        "RETURNING id";
     static const char owner[] = "INSERT INTO channel_admins (channel_id, user_id, role, added_ms)"
                                 " VALUES (?1, ?2, 2, ?3)";
     struct channel_write *c = container_of(w, struct channel_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t cid;
     int err = owner_check(tx, c->user_id, c->org_id);
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, ins);
+    st = db_stmt(tx->db, ins);
     if (st) {
-        sqlite3_bind_int64(st, 1, c->org_id);
-        sqlite3_bind_text(st, 2, c->handle, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, c->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, c->description ? c->description : "", -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, c->org_id);
+        db_bind_text(st, 2, c->handle);
+        db_bind_text(st, 3, c->name);
+        db_bind_text(st, 4, c->description ? c->description : "");
         bind_opt_text(st, 5, c->icon && *c->icon ? c->icon : NULL);
-        sqlite3_bind_text(st, 6, c->category, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, c->language, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 8, c->visibility, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 9, c->verified > 0);
-        sqlite3_bind_text(st, 10, c->policy, -1, SQLITE_STATIC);
+        db_bind_text(st, 6, c->category);
+        db_bind_text(st, 7, c->language);
+        db_bind_text(st, 8, c->visibility);
+        db_bind_i64(st, 9, c->verified > 0);
+        db_bind_text(st, 10, c->policy);
         bind_opt_text(st, 11, c->reactions);
-        sqlite3_bind_int(st, 12, c->retention);
-        sqlite3_bind_int64(st, 13, tx->now_ms);
+        db_bind_i64(st, 12, c->retention);
+        db_bind_i64(st, 13, tx->now_ms);
     }
-    err = store__step_done(tx->db, st, "channel_create");
+    err = store__step_id(tx->db, st, "channel_create", &cid);
     if (err)
         return err;
-    cid = sqlite3_last_insert_rowid(tx->db);
-    st = store__stmt(tx->stmts, owner);
+    st = db_stmt(tx->db, owner);
     if (st) {
-        sqlite3_bind_int64(st, 1, cid);
-        sqlite3_bind_int64(st, 2, c->user_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, cid);
+        db_bind_i64(st, 2, c->user_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "channel_owner");
     if (!err)
@@ -488,11 +488,11 @@ static int channel_update_apply(struct store_write *w, struct store_tx *tx, int6
         " reactions = CASE WHEN ?9 IS NULL THEN reactions WHEN ?9 = 'set' THEN ?10 ELSE NULL END,"
         " retention_days = coalesce(?11, retention_days), updated_ms = ?12 WHERE id = ?1";
     struct channel_write *c = container_of(w, struct channel_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, c->channel_id);
+        db_bind_i64(st, 1, c->channel_id);
         bind_opt_text(st, 2, c->name);
         bind_opt_text(st, 3, c->description);
         bind_opt_text(st, 4, c->icon);
@@ -500,15 +500,15 @@ static int channel_update_apply(struct store_write *w, struct store_tx *tx, int6
         bind_opt_text(st, 6, c->language);
         bind_opt_text(st, 7, c->visibility);
         if (c->verified >= 0)
-            sqlite3_bind_int(st, 8, c->verified);
+            db_bind_i64(st, 8, c->verified);
         bind_opt_text(st, 9, c->policy);
         bind_opt_text(st, 10, c->reactions);
         if (c->retention)
-            sqlite3_bind_int(st, 11, c->retention);
-        sqlite3_bind_int64(st, 12, tx->now_ms);
+            db_bind_i64(st, 11, c->retention);
+        db_bind_i64(st, 12, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "channel_update");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     /* Before the event: a stream admitted as "listed" ends without hearing of the change. */
     if (!err && c->visibility && !strcmp(c->visibility, "unlisted"))
@@ -551,16 +551,16 @@ static int channel_delete_apply(struct store_write *w, struct store_tx *tx, int6
 {
     static const char sql[] = "DELETE FROM channels WHERE id = ?1";
     struct channel_write *c = container_of(w, struct channel_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int err;
 
     /* Audit first: afterwards the channel's handle and org are gone. */
     err = store__channel_audit(tx, c->channel_id, c->user_id, "channel.delete", NULL);
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st)
-        sqlite3_bind_int64(st, 1, c->channel_id);
+        db_bind_i64(st, 1, c->channel_id);
     err = store__step_done(tx->db, st, "channel_delete");
     if (!err)
         store__access(tx, c->channel_id, STORE_ACCESS_DELETED, 0);

@@ -26,22 +26,22 @@ int store_channel_admins(struct store_reader *r, int64_t channel_id, store_admin
         "SELECT a.user_id, u.email, a.role, a.added_ms"
         " FROM channel_admins a JOIN users u ON u.id = a.user_id"
         " WHERE a.channel_id = ?1 ORDER BY a.role DESC, a.added_ms, a.user_id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_channel_admin a;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, channel_id);
+    db_bind_i64(st, 1, channel_id);
     while ((err = store__channel_step_row(r, st, "channel_admins")) == 1) {
-        a.user_id = sqlite3_column_int64(st, 0);
+        a.user_id = db_col_i64(st, 0);
         store__channel_copy_text(a.email, sizeof(a.email), st, 1);
-        a.role = sqlite3_column_int(st, 2);
-        a.added_ms = sqlite3_column_int64(st, 3);
+        a.role = db_col_int(st, 2);
+        a.added_ms = db_col_i64(st, 3);
         each(ctx, &a);
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -50,29 +50,29 @@ out:
     " i.created_ms, i.expires_ms FROM admin_invitations i"                                 \
     " JOIN channels c ON c.id = i.channel_id JOIN users u ON u.id = i.user_id"
 
-static void invitation_from_row(sqlite3_stmt *st, struct store_invitation *out)
+static void invitation_from_row(struct db_stmt *st, struct store_invitation *out)
 {
     memset(out, 0, sizeof(*out));
-    out->id = sqlite3_column_int64(st, 0);
-    out->channel_id = sqlite3_column_int64(st, 1);
+    out->id = db_col_i64(st, 0);
+    out->channel_id = db_col_i64(st, 1);
     store__channel_copy_text(out->channel_handle, sizeof(out->channel_handle), st, 2);
     store__channel_copy_text(out->channel_name, sizeof(out->channel_name), st, 3);
-    out->user_id = sqlite3_column_int64(st, 4);
+    out->user_id = db_col_i64(st, 4);
     store__channel_copy_text(out->email, sizeof(out->email), st, 5);
-    out->invited_by = sqlite3_column_int64(st, 6);
-    out->created_ms = sqlite3_column_int64(st, 7);
-    out->expires_ms = sqlite3_column_int64(st, 8);
+    out->invited_by = db_col_i64(st, 6);
+    out->created_ms = db_col_i64(st, 7);
+    out->expires_ms = db_col_i64(st, 8);
 }
 
 int store_invitation_get(struct store_reader *r, int64_t id, struct store_invitation *out)
 {
     static const char sql[] = "SELECT " INVITATION_COLS " WHERE i.id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, id);
+    db_bind_i64(st, 1, id);
     err = store__channel_step_row(r, st, "invitation_get");
     if (err == 1) {
         invitation_from_row(st, out);
@@ -81,7 +81,7 @@ int store_invitation_get(struct store_reader *r, int64_t id, struct store_invita
         err = -ENOENT;
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -91,20 +91,20 @@ int store_invitation_list(struct store_reader *r, int64_t user_id, int64_t chann
     static const char sql[] = "SELECT " INVITATION_COLS
                               " WHERE (?1 = 0 OR i.user_id = ?1) AND (?2 = 0 OR i.channel_id = ?2)"
                               " ORDER BY i.id DESC";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_invitation inv;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, user_id);
-    sqlite3_bind_int64(st, 2, channel_id);
+    db_bind_i64(st, 1, user_id);
+    db_bind_i64(st, 2, channel_id);
     while ((err = store__channel_step_row(r, st, "invitation_list")) == 1) {
         invitation_from_row(st, &inv);
         each(ctx, &inv);
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -114,16 +114,16 @@ static int role_of(struct store_tx *tx, int64_t channel_id, int64_t user_id, int
 {
     static const char sql[] = "SELECT role FROM channel_admins"
                               " WHERE channel_id = ?1 AND user_id = ?2";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, channel_id);
-        sqlite3_bind_int64(st, 2, user_id);
+        db_bind_i64(st, 1, channel_id);
+        db_bind_i64(st, 2, user_id);
     }
     err = store__channel_tx_row(tx, st, "channel_role");
-    *role = err == 1 ? sqlite3_column_int(st, 0) : STORE_CHANNEL_NONE;
-    store__stmt_done(st);
+    *role = err == 1 ? db_col_int(st, 0) : STORE_CHANNEL_NONE;
+    db_reset(st);
     return err < 0 ? err : 0;
 }
 
@@ -131,14 +131,14 @@ static int admin_count(struct store_tx *tx, int64_t channel_id, int64_t *n)
 {
     static const char sql[] = "SELECT count(*) FROM channel_admins"
                               " WHERE channel_id = ?1 AND role = 1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, channel_id);
+        db_bind_i64(st, 1, channel_id);
     err = store__channel_tx_row(tx, st, "admin_count");
-    *n = err == 1 ? sqlite3_column_int64(st, 0) : 0;
-    store__stmt_done(st);
+    *n = err == 1 ? db_col_i64(st, 0) : 0;
+    db_reset(st);
     return err < 0 ? err : 0;
 }
 
@@ -177,9 +177,9 @@ static int admin_invite_apply(struct store_write *w, struct store_tx *tx, int64_
                                 " WHERE channel_id = ?1 AND user_id = ?2 AND expires_ms <= ?3";
     static const char ins[] =
         "INSERT INTO admin_invitations (channel_id, user_id, invited_by, created_ms, expires_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)";
+        " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
     struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t n = 0, iid;
     int role, err;
 
@@ -192,27 +192,26 @@ static int admin_invite_apply(struct store_write *w, struct store_tx *tx, int64_
         err = -EMLINK;
     if (err)
         return err;
-    st = store__stmt(tx->stmts, purge);
+    st = db_stmt(tx->db, purge);
     if (st) {
-        sqlite3_bind_int64(st, 1, a->channel_id);
-        sqlite3_bind_int64(st, 2, a->user_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, a->channel_id);
+        db_bind_i64(st, 2, a->user_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "invitation_purge");
     if (err)
         return err;
-    st = store__stmt(tx->stmts, ins);
+    st = db_stmt(tx->db, ins);
     if (st) {
-        sqlite3_bind_int64(st, 1, a->channel_id);
-        sqlite3_bind_int64(st, 2, a->user_id);
-        sqlite3_bind_int64(st, 3, a->by_user);
-        sqlite3_bind_int64(st, 4, tx->now_ms);
-        sqlite3_bind_int64(st, 5, tx->now_ms + (int64_t)CHANNEL_INVITATION_DAYS * 86400000);
+        db_bind_i64(st, 1, a->channel_id);
+        db_bind_i64(st, 2, a->user_id);
+        db_bind_i64(st, 3, a->by_user);
+        db_bind_i64(st, 4, tx->now_ms);
+        db_bind_i64(st, 5, tx->now_ms + (int64_t)CHANNEL_INVITATION_DAYS * 86400000);
     }
-    err = store__step_done(tx->db, st, "invitation_add");
+    err = store__step_id(tx->db, st, "invitation_add", &iid);
     if (err)
         return err;
-    iid = sqlite3_last_insert_rowid(tx->db);
     err = store__channel_audit(tx, a->channel_id, a->by_user, "admin.invite", a->detail);
     if (!err)
         *id = iid;
@@ -238,19 +237,19 @@ static int invitation_accept_apply(struct store_write *w, struct store_tx *tx, i
                               " VALUES (?1, ?2, 1, ?3)";
     static const char del[] = "DELETE FROM admin_invitations WHERE id = ?1";
     struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, get);
+    struct db_stmt *st = db_stmt(tx->db, get);
     int64_t cid = 0, uid = 0, expires = 0, n = 0;
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, a->invitation_id);
+        db_bind_i64(st, 1, a->invitation_id);
     err = store__channel_tx_row(tx, st, "invitation_get");
     if (err == 1) {
-        cid = sqlite3_column_int64(st, 0);
-        uid = sqlite3_column_int64(st, 1);
-        expires = sqlite3_column_int64(st, 2);
+        cid = db_col_i64(st, 0);
+        uid = db_col_i64(st, 1);
+        expires = db_col_i64(st, 2);
     }
-    store__stmt_done(st);
+    db_reset(st);
     if (err < 0)
         return err;
     if (err == 0 || uid != a->user_id)
@@ -262,18 +261,18 @@ static int invitation_accept_apply(struct store_write *w, struct store_tx *tx, i
         err = -EMLINK;
     if (err)
         return err;
-    st = store__stmt(tx->stmts, add);
+    st = db_stmt(tx->db, add);
     if (st) {
-        sqlite3_bind_int64(st, 1, cid);
-        sqlite3_bind_int64(st, 2, uid);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, cid);
+        db_bind_i64(st, 2, uid);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "admin_add");
     if (err)
         return err;
-    st = store__stmt(tx->stmts, del);
+    st = db_stmt(tx->db, del);
     if (st)
-        sqlite3_bind_int64(st, 1, a->invitation_id);
+        db_bind_i64(st, 1, a->invitation_id);
     err = store__step_done(tx->db, st, "invitation_del");
     if (!err)
         err = store__channel_audit(tx, cid, uid, "admin.add", a->detail);
@@ -299,13 +298,13 @@ static int invitation_delete_apply(struct store_write *w, struct store_tx *tx, i
 {
     static const char sql[] = "DELETE FROM admin_invitations WHERE id = ?1";
     struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, a->invitation_id);
+        db_bind_i64(st, 1, a->invitation_id);
     err = store__step_done(tx->db, st, "invitation_delete");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (!err)
         *id = a->invitation_id;
@@ -328,7 +327,7 @@ static int admin_remove_apply(struct store_write *w, struct store_tx *tx, int64_
 {
     static const char sql[] = "DELETE FROM channel_admins WHERE channel_id = ?1 AND user_id = ?2";
     struct admin_write *a = container_of(w, struct admin_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int role, err;
 
     err = role_of(tx, a->channel_id, a->user_id, &role);
@@ -338,10 +337,10 @@ static int admin_remove_apply(struct store_write *w, struct store_tx *tx, int64_
         err = -EBUSY;
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, a->channel_id);
-        sqlite3_bind_int64(st, 2, a->user_id);
+        db_bind_i64(st, 1, a->channel_id);
+        db_bind_i64(st, 2, a->user_id);
     }
     err = store__step_done(tx->db, st, "admin_remove");
     if (!err) {
@@ -385,12 +384,12 @@ static int owner_transfer_apply(struct store_write *w, struct store_tx *tx, int6
         err = -ENOENT;
     /* Demote first: the one-owner index would refuse two owners even for a moment. */
     for (int i = 0; i < 2 && !err; i++) {
-        sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+        struct db_stmt *st = db_stmt(tx->db, sql);
 
         if (st) {
-            sqlite3_bind_int64(st, 1, a->channel_id);
-            sqlite3_bind_int64(st, 2, users[i]);
-            sqlite3_bind_int(st, 3, roles[i]);
+            db_bind_i64(st, 1, a->channel_id);
+            db_bind_i64(st, 2, users[i]);
+            db_bind_i64(st, 3, roles[i]);
         }
         err = store__step_done(tx->db, st, "owner_transfer");
     }

@@ -110,7 +110,7 @@ int store_channel_search(struct store_reader *r, const struct store_dir_query *q
     const char *sqls[] = { popular, newest, active };
     struct store_channel *ch = NULL;
     char fq[DIR_QUERY_MAX];
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     unsigned n = 0;
     int64_t key = 0, id = 0, last_key = 0, last_id = 0;
     int err = -EINVAL;
@@ -121,21 +121,21 @@ int store_channel_search(struct store_reader *r, const struct store_dir_query *q
     if (q->cursor && !cursor_parse(q->cursor, q->sort, &key, &id))
         goto out;
     err = -EIO;
-    st = store__stmt(&r->stmts, sqls[q->sort]);
+    st = db_stmt(r->db, sqls[q->sort]);
     if (!st)
         goto out;
     if (q->q && fts_query(q->q, fq, sizeof(fq)))
-        sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
+        db_bind_text(st, 1, fq);
     if (q->category)
-        sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
+        db_bind_text(st, 2, q->category);
     if (q->org_slug)
-        sqlite3_bind_text(st, 3, q->org_slug, -1, SQLITE_STATIC);
+        db_bind_text(st, 3, q->org_slug);
     if (q->cursor) {
-        sqlite3_bind_int64(st, 4, key);
-        sqlite3_bind_int64(st, 5, id);
+        db_bind_i64(st, 4, key);
+        db_bind_i64(st, 5, id);
     }
     /* One more than asked: whether there is a next page without a second query. */
-    sqlite3_bind_int64(st, 6, (int64_t)q->limit + 1);
+    db_bind_i64(st, 6, (int64_t)q->limit + 1);
     ch = xmalloc(sizeof(*ch));
     while ((err = store__channel_step_row(r, st, "channel_search")) == 1) {
         if (n == q->limit) {
@@ -144,7 +144,7 @@ int store_channel_search(struct store_reader *r, const struct store_dir_query *q
             break;
         }
         store__channel_from_row(st, 0, ch);
-        last_key = sqlite3_column_int64(st, CHANNEL_NCOLS);
+        last_key = db_col_i64(st, CHANNEL_NCOLS);
         last_id = ch->id;
         each(ctx, ch);
         n++;
@@ -153,6 +153,6 @@ int store_channel_search(struct store_reader *r, const struct store_dir_query *q
         err = 0;
 out:
     free(ch);
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }

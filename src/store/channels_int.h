@@ -28,14 +28,14 @@
 bool store__channel_handle_char(char c, bool first);
 
 /* Step a reader's statement: 1 for a row, 0 when done, or -errno. */
-int store__channel_step_row(struct store_reader *r, sqlite3_stmt *st, const char *what);
+int store__channel_step_row(struct store_reader *r, struct db_stmt *st, const char *what);
 /* Column `col` of the current row as text into `dst` ("" for NULL), truncated to fit. */
-void store__channel_copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col);
+void store__channel_copy_text(char *dst, size_t dstlen, struct db_stmt *st, int col);
 /* The CHANNEL_COLS of the current row, starting at column `base`, into `out`. */
-void store__channel_from_row(sqlite3_stmt *st, int base, struct store_channel *out);
+void store__channel_from_row(struct db_stmt *st, int base, struct store_channel *out);
 
 /* A row-returning step inside a write: 1 row, 0 none, or -errno (-EIO for a NULL `st`). */
-int store__channel_tx_row(struct store_tx *tx, sqlite3_stmt *st, const char *what);
+int store__channel_tx_row(struct store_tx *tx, struct db_stmt *st, const char *what);
 /*
  * Append `action` on "channel:<handle>" by `user_id` to the audit log of the channel's org, in
  * the caller's transaction (store__audit). -ENOENT when the channel is gone.

@@ -22,22 +22,22 @@
     "code, channel_id, created_ms, coalesce(expires_ms, 0), coalesce(max_uses, 0), uses," \
     " coalesce(revoked_ms, 0) FROM invites"
 
-static void invite_from_row(sqlite3_stmt *st, struct store_invite *out)
+static void invite_from_row(struct db_stmt *st, struct store_invite *out)
 {
     memset(out, 0, sizeof(*out));
     store__channel_copy_text(out->code, sizeof(out->code), st, 0);
-    out->channel_id = sqlite3_column_int64(st, 1);
-    out->created_ms = sqlite3_column_int64(st, 2);
-    out->expires_ms = sqlite3_column_int64(st, 3);
-    out->max_uses = sqlite3_column_int64(st, 4);
-    out->uses = sqlite3_column_int64(st, 5);
-    out->revoked_ms = sqlite3_column_int64(st, 6);
+    out->channel_id = db_col_i64(st, 1);
+    out->created_ms = db_col_i64(st, 2);
+    out->expires_ms = db_col_i64(st, 3);
+    out->max_uses = db_col_i64(st, 4);
+    out->uses = db_col_i64(st, 5);
+    out->revoked_ms = db_col_i64(st, 6);
 }
 
 int store_invite_get(struct store_reader *r, const char *code, struct store_invite *out)
 {
     static const char sql[] = "SELECT " INVITE_COLS " WHERE code = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int err = -EIO;
 
     if (!st)
@@ -46,7 +46,7 @@ int store_invite_get(struct store_reader *r, const char *code, struct store_invi
         err = -ENOENT;
         goto out;
     }
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    db_bind_text(st, 1, code);
     err = store__channel_step_row(r, st, "invite_get");
     if (err == 1) {
         invite_from_row(st, out);
@@ -55,7 +55,7 @@ int store_invite_get(struct store_reader *r, const char *code, struct store_invi
         err = -ENOENT;
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -74,19 +74,19 @@ int store_invite_list(struct store_reader *r, int64_t channel_id, store_invite_f
 {
     static const char sql[] = "SELECT " INVITE_COLS " WHERE channel_id = ?1"
                               " AND revoked_ms IS NULL ORDER BY created_ms DESC, code";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_invite inv;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, channel_id);
+    db_bind_i64(st, 1, channel_id);
     while ((err = store__channel_step_row(r, st, "invite_list")) == 1) {
         invite_from_row(st, &inv);
         each(ctx, &inv);
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -111,18 +111,18 @@ static int invite_add_apply(struct store_write *w, struct store_tx *tx, int64_t 
     static const char sql[] = "INSERT INTO invites (code, channel_id, created_by, created_ms,"
                               " expires_ms, max_uses) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     struct invite_write *v = container_of(w, struct invite_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_text(st, 1, v->code, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, v->channel_id);
-        sqlite3_bind_int64(st, 3, v->user_id);
-        sqlite3_bind_int64(st, 4, tx->now_ms);
+        db_bind_text(st, 1, v->code);
+        db_bind_i64(st, 2, v->channel_id);
+        db_bind_i64(st, 3, v->user_id);
+        db_bind_i64(st, 4, tx->now_ms);
         if (v->expires_ms)
-            sqlite3_bind_int64(st, 5, v->expires_ms);
+            db_bind_i64(st, 5, v->expires_ms);
         if (v->max_uses)
-            sqlite3_bind_int64(st, 6, v->max_uses);
+            db_bind_i64(st, 6, v->max_uses);
     }
     err = store__step_done(tx->db, st, "invite_add");
     /* The code is a capability: the audit log says an invite was made, not which. */
@@ -171,16 +171,16 @@ static int invite_revoke_apply(struct store_write *w, struct store_tx *tx, int64
     static const char sql[] = "UPDATE invites SET revoked_ms = ?3"
                               " WHERE code = ?1 AND channel_id = ?2 AND revoked_ms IS NULL";
     struct invite_write *v = container_of(w, struct invite_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_text(st, 1, v->code, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, v->channel_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_text(st, 1, v->code);
+        db_bind_i64(st, 2, v->channel_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "invite_revoke");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (!err) {
         store__access(tx, v->channel_id, STORE_ACCESS_INVITE_REVOKED,

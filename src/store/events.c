@@ -97,40 +97,40 @@ int store__event(struct store_tx *tx, int64_t channel_id, const char *kind,
                                " RETURNING last_seq, handle";
     static const char ins[] = "INSERT INTO events (channel_id, seq, kind, payload, created_ms)"
                               " VALUES (?1, ?2, ?3, ?4, ?5)";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t next = 0;
     char handle[64] = "";
     int rc;
 
     if (!kind || !*kind || strlen(kind) > STORE_EVENT_KIND_MAX || !payload_json)
         return -EINVAL;
-    st = store__stmt(tx->stmts, bump);
+    st = db_stmt(tx->db, bump);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, channel_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *h = sqlite3_column_text(st, 1);
+    db_bind_i64(st, 1, channel_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        const char *h = db_col_text(st, 1);
 
-        next = sqlite3_column_int64(st, 0);
+        next = db_col_i64(st, 0);
         if (h)
             memcpy(handle, h, MIN(strlen((const char *)h), sizeof(handle) - 1));
     }
     /* RETURNING: the update is only complete once the statement has run to its end. */
-    while (rc == SQLITE_ROW)
-        rc = sqlite3_step(st);
-    store__stmt_done(st);
-    if (rc != SQLITE_DONE)
+    while (rc == DB_ROW)
+        rc = db_step(st);
+    db_reset(st);
+    if (rc != DB_DONE)
         return store__errno(tx->db, rc, "event seq");
     if (!next)
         return -ENOENT; /* no such channel */
-    st = store__stmt(tx->stmts, ins);
+    st = db_stmt(tx->db, ins);
     if (st) {
-        sqlite3_bind_int64(st, 1, channel_id);
-        sqlite3_bind_int64(st, 2, next);
-        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, payload_json, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, tx->now_ms);
+        db_bind_i64(st, 1, channel_id);
+        db_bind_i64(st, 2, next);
+        db_bind_text(st, 3, kind);
+        db_bind_text(st, 4, payload_json);
+        db_bind_i64(st, 5, tx->now_ms);
     }
     rc = store__step_done(tx->db, st, "event");
     if (!rc && tx->events)
@@ -154,7 +154,7 @@ int store_events_since(struct store_reader *r, int64_t channel_id, int64_t after
         "SELECT c.last_seq, e.seq, e.kind, e.payload, e.created_ms FROM channels c"
         " LEFT JOIN events e ON e.channel_id = c.id AND e.seq > ?2"
         " WHERE c.id = ?1 ORDER BY e.seq LIMIT ?3";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_event ev = { .channel_id = channel_id };
     int64_t last = 0, expect;
     bool found = false;
@@ -165,22 +165,22 @@ int store_events_since(struct store_reader *r, int64_t channel_id, int64_t after
     if (after_seq < 0)
         after_seq = 0;
     expect = after_seq + 1;
-    sqlite3_bind_int64(st, 1, channel_id);
-    sqlite3_bind_int64(st, 2, after_seq);
-    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, channel_id);
+    db_bind_i64(st, 2, after_seq);
+    db_bind_i64(st, 3, limit ? (int64_t)limit : 1);
+    while ((rc = db_step(st)) == DB_ROW) {
         found = true;
-        last = sqlite3_column_int64(st, 0);
+        last = db_col_i64(st, 0);
         if (after_seq > last) {
             err = -ERANGE; /* a position this database never gave out */
             break;
         }
-        if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+        if (db_col_is_null(st, 1)) {
             if (last > after_seq)
                 err = -ERANGE; /* there were events after the position, all purged */
             break;
         }
-        ev.seq = sqlite3_column_int64(st, 1);
+        ev.seq = db_col_i64(st, 1);
         if (ev.seq != expect) {
             err = -ERANGE; /* the events right after the position were purged */
             break;
@@ -188,19 +188,19 @@ int store_events_since(struct store_reader *r, int64_t channel_id, int64_t after
         expect++;
         if (!limit)
             break; /* only checking */
-        ev.kind = (const char *)sqlite3_column_text(st, 2);
-        ev.payload = (const char *)sqlite3_column_text(st, 3);
-        ev.payload_len = (size_t)sqlite3_column_bytes(st, 3);
-        ev.created_ms = sqlite3_column_int64(st, 4);
+        ev.kind = db_col_text(st, 2);
+        ev.payload = db_col_text(st, 3);
+        ev.payload_len = db_col_bytes(st, 3);
+        ev.created_ms = db_col_i64(st, 4);
         if (!ev.kind || !ev.payload) {
             err = -EIO;
             break;
         }
         each(ctx, &ev);
     }
-    if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (!err && rc != DB_ROW && rc != DB_DONE)
         err = store__errno(r->db, rc, "events since");
-    store__stmt_done(st);
+    db_reset(st);
     if (!err && !found)
         err = -ENOENT;
     if (last_seq)

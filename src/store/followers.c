@@ -22,22 +22,22 @@
 int store_follower_exists(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN])
 {
     static const char sql[] = "SELECT 1 FROM followers WHERE hash = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc, err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
         err = 0;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == DB_DONE) {
         err = -ENOENT;
     } else {
         err = store__errno(r->db, rc, "follower_exists");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -46,23 +46,23 @@ int store_follower_follows(struct store_reader *r, const uint8_t hash[SECRET_HAS
 {
     static const char sql[] = "SELECT 1 FROM follows f JOIN followers u ON u.id = f.follower_id"
                               " WHERE u.hash = ?1 AND f.channel_id = ?2";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc, err = -EIO;
 
     *yes = false;
     if (!st)
         goto out;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, channel_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        *yes = rc == SQLITE_ROW;
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    db_bind_i64(st, 2, channel_id);
+    rc = db_step(st);
+    if (rc == DB_ROW || rc == DB_DONE) {
+        *yes = rc == DB_ROW;
         err = 0;
     } else {
         err = store__errno(r->db, rc, "follower_follows");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -88,7 +88,7 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
         "   ORDER BY p2.published_ms DESC, p2.id DESC LIMIT 1)"
         " WHERE u.hash = ?1 ORDER BY f.created_ms DESC, c.id DESC";
     struct store_follow *fl = NULL;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     char(*handles)[40] = NULL;
     size_t n = 0, cap = 0;
     int rc, err;
@@ -102,32 +102,32 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
      * keeps the code simple to reason about. A follower follows a bounded number of channels
      * (they are a Comune's few), so this is small.
      */
-    st = store__stmt(&r->stmts, sql);
+    st = db_stmt(r->db, sql);
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now_ms);
-    sqlite3_bind_int(st, 3, FOLLOW_PREVIEW_CHARS);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *text = sqlite3_column_text(st, 6);
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    db_bind_i64(st, 2, now_ms);
+    db_bind_i64(st, 3, FOLLOW_PREVIEW_CHARS);
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *text = db_col_text(st, 6);
 
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
             handles = xrealloc(handles, cap * sizeof(*handles));
             fl = xrealloc(fl, cap * sizeof(*fl));
         }
-        snprintf(handles[n], sizeof(handles[n]), "%s", (const char *)sqlite3_column_text(st, 0));
-        fl[n].muted = sqlite3_column_int(st, 1) != 0;
-        fl[n].followed_ms = sqlite3_column_int64(st, 2);
-        fl[n].unread = sqlite3_column_int64(st, 3);
-        fl[n].last_id = sqlite3_column_int64(st, 4); /* 0 when NULL: no post */
-        fl[n].last_ms = sqlite3_column_int64(st, 5);
+        snprintf(handles[n], sizeof(handles[n]), "%s", db_col_text(st, 0));
+        fl[n].muted = db_col_int(st, 1) != 0;
+        fl[n].followed_ms = db_col_i64(st, 2);
+        fl[n].unread = db_col_i64(st, 3);
+        fl[n].last_id = db_col_i64(st, 4); /* 0 when NULL: no post */
+        fl[n].last_ms = db_col_i64(st, 5);
         snprintf(fl[n].last_text, sizeof(fl[n].last_text), "%s", text ? (const char *)text : "");
-        fl[n].push = sqlite3_column_int(st, 7) != 0;
+        fl[n].push = db_col_int(st, 7) != 0;
         n++;
     }
-    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "follower_channels");
-    store__stmt_done(st);
+    err = rc == DB_DONE ? 0 : store__errno(r->db, rc, "follower_channels");
+    db_reset(st);
     for (size_t i = 0; i < n && !err; i++) {
         err = store_channel_get(r, handles[i], &fl[i].ch);
         if (err == -ENOENT) {
@@ -178,31 +178,31 @@ static struct follower_write *follower_write_new(const struct store_write_op *op
 int store__follower_id(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN], int64_t *id)
 {
     static const char sql[] = "SELECT id FROM followers WHERE hash = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    store__stmt_done(st);
-    if (rc == SQLITE_ROW)
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        *id = db_col_i64(st, 0);
+    db_reset(st);
+    if (rc == DB_ROW)
         return 0;
-    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "follower_id");
+    return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "follower_id");
 }
 
 static int follower_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     static const char sql[] = "INSERT INTO followers (hash, created_ms) VALUES (?1, ?2)";
     struct follower_write *f = container_of(w, struct follower_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_blob(st, 1, f->hash, SECRET_HASH_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, tx->now_ms);
+        db_bind_blob(st, 1, f->hash, SECRET_HASH_LEN);
+        db_bind_i64(st, 2, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "follower_add");
     if (!err)
@@ -231,31 +231,31 @@ static int invite_use(struct store_tx *tx, const char *code, int64_t channel_id)
                               " uses, coalesce(revoked_ms, 0) FROM invites WHERE code = ?1";
     static const char use[] = "UPDATE invites SET uses = uses + 1 WHERE code = ?1";
     struct store_invite inv = { 0 };
-    sqlite3_stmt *st = store__stmt(tx->stmts, get);
+    struct db_stmt *st = db_stmt(tx->db, get);
     int rc, err;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        inv.channel_id = sqlite3_column_int64(st, 0);
-        inv.expires_ms = sqlite3_column_int64(st, 1);
-        inv.max_uses = sqlite3_column_int64(st, 2);
-        inv.uses = sqlite3_column_int64(st, 3);
-        inv.revoked_ms = sqlite3_column_int64(st, 4);
+    db_bind_text(st, 1, code);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        inv.channel_id = db_col_i64(st, 0);
+        inv.expires_ms = db_col_i64(st, 1);
+        inv.max_uses = db_col_i64(st, 2);
+        inv.uses = db_col_i64(st, 3);
+        inv.revoked_ms = db_col_i64(st, 4);
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "invite_use");
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "invite_use");
     if (inv.channel_id != channel_id)
         return -ENOENT; /* another channel's invite opens nothing here */
     err = store_invite_state(&inv, tx->now_ms);
     if (err)
         return err;
-    st = store__stmt(tx->stmts, use);
+    st = db_stmt(tx->db, use);
     if (st)
-        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        db_bind_text(st, 1, code);
     return store__step_done(tx->db, st, "invite_use");
 }
 
@@ -265,33 +265,33 @@ static int follow_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char ins[] = "INSERT INTO follows (follower_id, channel_id, created_ms)"
                               " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
     struct follower_write *f = container_of(w, struct follower_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid = 0;
     int listed = 0, rc, err;
 
     err = store__follower_id(tx, f->hash, &fid);
     if (err)
         return err;
-    st = store__stmt(tx->stmts, vis);
+    st = db_stmt(tx->db, vis);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, f->channel_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        listed = sqlite3_column_int(st, 0);
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "follow_channel");
-    st = store__stmt(tx->stmts, ins);
+    db_bind_i64(st, 1, f->channel_id);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        listed = db_col_int(st, 0);
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "follow_channel");
+    st = db_stmt(tx->db, ins);
     if (st) {
-        sqlite3_bind_int64(st, 1, fid);
-        sqlite3_bind_int64(st, 2, f->channel_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, fid);
+        db_bind_i64(st, 2, f->channel_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "follow");
     if (err)
         return err;
-    if (sqlite3_changes(tx->db) == 0) {
+    if (db_changes(tx->db) == 0) {
         *id = 0; /* already following: nothing changes, no use of the invite is counted */
         return 0;
     }
@@ -327,24 +327,24 @@ static int unfollow_apply(struct store_write *w, struct store_tx *tx, int64_t *i
 {
     static const char sql[] = "DELETE FROM follows WHERE follower_id = ?1 AND channel_id = ?2";
     struct follower_write *f = container_of(w, struct follower_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid = 0;
     int err = store__follower_id(tx, f->hash, &fid);
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, fid);
-        sqlite3_bind_int64(st, 2, f->channel_id);
+        db_bind_i64(st, 1, fid);
+        db_bind_i64(st, 2, f->channel_id);
     }
     err = store__step_done(tx->db, st, "unfollow");
-    if (!err && sqlite3_changes(tx->db) > 0) {
+    if (!err && db_changes(tx->db) > 0) {
         store__access(tx, f->channel_id, STORE_ACCESS_UNFOLLOWED,
                       store_access_key(f->hash, SECRET_HASH_LEN));
     }
     if (!err)
-        *id = sqlite3_changes(tx->db);
+        *id = db_changes(tx->db);
     return err;
 }
 
@@ -364,20 +364,20 @@ static int mute_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char sql[] = "UPDATE follows SET muted = ?3"
                               " WHERE follower_id = ?1 AND channel_id = ?2";
     struct follower_write *f = container_of(w, struct follower_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid = 0;
     int err = store__follower_id(tx, f->hash, &fid);
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, fid);
-        sqlite3_bind_int64(st, 2, f->channel_id);
-        sqlite3_bind_int(st, 3, f->muted);
+        db_bind_i64(st, 1, fid);
+        db_bind_i64(st, 2, f->channel_id);
+        db_bind_i64(st, 3, f->muted);
     }
     err = store__step_done(tx->db, st, "mute");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (!err)
         *id = f->channel_id;
@@ -415,22 +415,22 @@ static int forget_touched(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LE
                               " ON u.id = r.follower_id WHERE u.hash = ?1"
                               " UNION SELECT v.post_id FROM votes v JOIN followers u"
                               " ON u.id = v.follower_id WHERE u.hash = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     out->len = 0;
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    while ((rc = db_step(st)) == DB_ROW) {
         if (out->len == out->cap) {
             out->cap = out->cap ? out->cap * 2 : 16;
             out->ids = xrealloc(out->ids, out->cap * sizeof(*out->ids));
         }
-        out->ids[out->len++] = sqlite3_column_int64(st, 0);
+        out->ids[out->len++] = db_col_i64(st, 0);
     }
-    store__stmt_done(st);
-    return rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "forget_touched");
+    db_reset(st);
+    return rc == DB_DONE ? 0 : store__errno(tx->db, rc, "forget_touched");
 }
 
 /* "Forget me" unfollows everything: one access marker per channel the follower followed. */
@@ -438,17 +438,17 @@ static int forget_unfollows(struct store_tx *tx, const uint8_t hash[SECRET_HASH_
 {
     static const char sql[] = "SELECT f.channel_id FROM follows f JOIN followers u"
                               " ON u.id = f.follower_id WHERE u.hash = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int64_t key = store_access_key(hash, SECRET_HASH_LEN);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        store__access(tx, sqlite3_column_int64(st, 0), STORE_ACCESS_UNFOLLOWED, key);
-    store__stmt_done(st);
-    return rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "forget_unfollows");
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    while ((rc = db_step(st)) == DB_ROW)
+        store__access(tx, db_col_i64(st, 0), STORE_ACCESS_UNFOLLOWED, key);
+    db_reset(st);
+    return rc == DB_DONE ? 0 : store__errno(tx->db, rc, "forget_unfollows");
 }
 
 static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
@@ -456,7 +456,7 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     /* Everything tied to a follower references followers(id) ON DELETE CASCADE. */
     static const char sql[] = "DELETE FROM followers WHERE hash = ?1";
     struct follower_write *f = container_of(w, struct follower_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int err;
 
     if (f->touched) {
@@ -467,11 +467,11 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     err = forget_unfollows(tx, f->hash);
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st)
-        sqlite3_bind_blob(st, 1, f->hash, SECRET_HASH_LEN, SQLITE_STATIC);
+        db_bind_blob(st, 1, f->hash, SECRET_HASH_LEN);
     err = store__step_done(tx->db, st, "forget");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (!err)
         *id = 0;

@@ -21,7 +21,7 @@ int store_channel_list_org(struct store_reader *r, int64_t org_id, int64_t user_
         "SELECT c.id, coalesce(a.role, 0) FROM channels c"
         " LEFT JOIN channel_admins a ON a.channel_id = c.id AND a.user_id = ?2"
         " WHERE c.org_id = ?1 ORDER BY c.name COLLATE NOCASE, c.id LIMIT ?3";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_channel *ch = NULL;
     int64_t *ids = NULL;
     int *roles = NULL;
@@ -32,19 +32,19 @@ int store_channel_list_org(struct store_reader *r, int64_t org_id, int64_t user_
         goto out;
     ids = xcalloc(max ? max : 1, sizeof(*ids));
     roles = xcalloc(max ? max : 1, sizeof(*roles));
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_int64(st, 2, user_id);
-    sqlite3_bind_int64(st, 3, max);
+    db_bind_i64(st, 1, org_id);
+    db_bind_i64(st, 2, user_id);
+    db_bind_i64(st, 3, max);
     /* Ids first, then each channel: a statement is never left open while another runs. */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
-        ids[n] = sqlite3_column_int64(st, 0);
-        roles[n++] = sqlite3_column_int(st, 1);
+    while ((rc = db_step(st)) == DB_ROW && n < max) {
+        ids[n] = db_col_i64(st, 0);
+        roles[n++] = db_col_int(st, 1);
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    if (rc != DB_ROW && rc != DB_DONE) {
         err = store__errno(r->db, rc, "channel_list_org");
         goto out;
     }
-    store__stmt_done(st);
+    db_reset(st);
     st = NULL;
     ch = xmalloc(sizeof(*ch));
     err = 0;
@@ -58,7 +58,7 @@ int store_channel_list_org(struct store_reader *r, int64_t org_id, int64_t user_
             each(ctx, ch, roles[i]);
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     free(ch);
     free(ids);
     free(roles);
@@ -72,20 +72,20 @@ int store_channel_daily(struct store_reader *r, int64_t channel_id, const char *
         "SELECT day, followers FROM channel_daily WHERE channel_id = ?1 AND day >= coalesce("
         "(SELECT max(day) FROM channel_daily WHERE channel_id = ?1 AND day < ?2), ?2)"
         " ORDER BY day";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
     if (!from_day || strlen(from_day) != 10) {
-        store__stmt_done(st);
+        db_reset(st);
         return -EINVAL;
     }
-    sqlite3_bind_int64(st, 1, channel_id);
-    sqlite3_bind_text(st, 2, from_day, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        each(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "channel_daily");
-    store__stmt_done(st);
+    db_bind_i64(st, 1, channel_id);
+    db_bind_text(st, 2, from_day);
+    while ((rc = db_step(st)) == DB_ROW)
+        each(ctx, db_col_text(st, 0), db_col_i64(st, 1));
+    rc = rc == DB_DONE ? 0 : store__errno(r->db, rc, "channel_daily");
+    db_reset(st);
     return rc;
 }

@@ -9,7 +9,11 @@ struct store_migration {
     const char *sql;
 };
 
+/* SQLite's (migrations/NNN_name.sql) */
 extern const struct store_migration store_migrations[];
 extern const unsigned store_migration_count;
+/* PostgreSQL's (migrations/pg/NNN_name.sql): the same numbers and meaning, its own SQL */
+extern const struct store_migration store_pg_migrations[];
+extern const unsigned store_pg_migration_count;
 
 #endif

@@ -118,12 +118,12 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static void bind_opt(sqlite3_stmt *st, int col, const char *v)
+static void bind_opt(struct db_stmt *st, int col, const char *v)
 {
     if (v) {
-        sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC);
+        db_bind_text(st, col, v);
     } else {
-        sqlite3_bind_null(st, col);
+        db_bind_null(st, col);
     }
 }
 
@@ -182,30 +182,28 @@ static int org_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id
     static const char sql[] = "INSERT INTO orgs (slug, name, istat_code, jurisdiction_id,"
                               " timezone, logo, created_ms, privacy_controller, privacy_dpo,"
                               " accessibility_url, accessibility_email)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
     struct org_write *o = container_of(w, struct org_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[96];
     int err;
 
     if (st) {
-        sqlite3_bind_text(st, 1, o->slug, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, o->name, -1, SQLITE_STATIC);
+        db_bind_text(st, 1, o->slug);
+        db_bind_text(st, 2, o->name);
         bind_opt(st, 3, o->istat_code);
         bind_opt(st, 4, o->jurisdiction_id);
-        sqlite3_bind_text(st, 5, o->timezone ? o->timezone : STORE_ORG_TZ_DEFAULT, -1,
-                          SQLITE_STATIC);
+        db_bind_text(st, 5, o->timezone ? o->timezone : STORE_ORG_TZ_DEFAULT);
         bind_opt(st, 6, o->logo);
-        sqlite3_bind_int64(st, 7, tx->now_ms);
+        db_bind_i64(st, 7, tx->now_ms);
         bind_opt(st, 8, o->privacy_controller);
         bind_opt(st, 9, o->privacy_dpo);
         bind_opt(st, 10, o->accessibility_url);
         bind_opt(st, 11, o->accessibility_email);
     }
-    err = store__step_done(tx->db, st, "org_add");
+    err = store__step_id(tx->db, st, "org_add", id);
     if (err)
         return err;
-    *id = sqlite3_last_insert_rowid(tx->db);
     snprintf(target, sizeof(target), "org:%s", o->slug);
     return store__audit(tx, *id, o->actor_id, "org.create", target, NULL);
 }
@@ -273,47 +271,47 @@ static int org_update_apply(struct store_write *w, struct store_tx *tx, int64_t 
                               " accessibility_email = iif(?18, ?19, accessibility_email)"
                               " WHERE id = ?1 RETURNING slug";
     struct org_write *o = container_of(w, struct org_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[96];
     char detail[256];
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, o->org_id);
-    sqlite3_bind_int(st, 2, !!(o->set & STORE_ORG_F_NAME));
+    db_bind_i64(st, 1, o->org_id);
+    db_bind_i64(st, 2, !!(o->set & STORE_ORG_F_NAME));
     bind_opt(st, 3, o->name);
-    sqlite3_bind_int(st, 4, !!(o->set & STORE_ORG_F_ISTAT));
+    db_bind_i64(st, 4, !!(o->set & STORE_ORG_F_ISTAT));
     bind_opt(st, 5, o->istat_code);
-    sqlite3_bind_int(st, 6, !!(o->set & STORE_ORG_F_JURIS));
+    db_bind_i64(st, 6, !!(o->set & STORE_ORG_F_JURIS));
     bind_opt(st, 7, o->jurisdiction_id);
-    sqlite3_bind_int(st, 8, !!(o->set & STORE_ORG_F_TZ));
+    db_bind_i64(st, 8, !!(o->set & STORE_ORG_F_TZ));
     bind_opt(st, 9, o->timezone);
-    sqlite3_bind_int(st, 10, !!(o->set & STORE_ORG_F_LOGO));
+    db_bind_i64(st, 10, !!(o->set & STORE_ORG_F_LOGO));
     bind_opt(st, 11, o->logo);
-    sqlite3_bind_int(st, 12, !!(o->set & STORE_ORG_F_CONTROLLER));
+    db_bind_i64(st, 12, !!(o->set & STORE_ORG_F_CONTROLLER));
     bind_opt(st, 13, o->privacy_controller);
-    sqlite3_bind_int(st, 14, !!(o->set & STORE_ORG_F_DPO));
+    db_bind_i64(st, 14, !!(o->set & STORE_ORG_F_DPO));
     bind_opt(st, 15, o->privacy_dpo);
-    sqlite3_bind_int(st, 16, !!(o->set & STORE_ORG_F_A11Y_URL));
+    db_bind_i64(st, 16, !!(o->set & STORE_ORG_F_A11Y_URL));
     bind_opt(st, 17, o->accessibility_url);
-    sqlite3_bind_int(st, 18, !!(o->set & STORE_ORG_F_A11Y_EMAIL));
+    db_bind_i64(st, 18, !!(o->set & STORE_ORG_F_A11Y_EMAIL));
     bind_opt(st, 19, o->accessibility_email);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        snprintf(target, sizeof(target), "org:%s", (const char *)sqlite3_column_text(st, 0));
-        rc = sqlite3_step(st);
-    } else if (rc == SQLITE_DONE) {
-        store__stmt_done(st);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        snprintf(target, sizeof(target), "org:%s", db_col_text(st, 0));
+        rc = db_step(st);
+    } else if (rc == DB_DONE) {
+        db_reset(st);
         return -ENOENT;
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != DB_DONE) {
         int err = store__errno(tx->db, rc, "org_update");
 
-        store__stmt_done(st);
+        db_reset(st);
         return err;
     }
-    store__stmt_done(st);
+    db_reset(st);
     *id = o->org_id;
     changed_fields(o->set, detail, sizeof(detail));
     return store__audit(tx, o->org_id, o->actor_id, "org.update", target, detail);
@@ -354,26 +352,26 @@ struct staff_add {
 static int org_exists(struct store_tx *tx, int64_t org_id)
 {
     static const char sql[] = "SELECT 1 FROM orgs WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    rc = sqlite3_step(st);
-    store__stmt_done(st);
-    if (rc == SQLITE_ROW)
+    db_bind_i64(st, 1, org_id);
+    rc = db_step(st);
+    db_reset(st);
+    if (rc == DB_ROW)
         return 0;
-    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "org_exists");
+    return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "org_exists");
 }
 
 static int staff_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     static const char sql[] =
         "INSERT INTO users (email, role, org_id, password_hash, must_change_password,"
-        " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+        " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
     struct staff_add *a = container_of(w, struct staff_add, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     char target[32];
     char detail[EMAIL_MAX * 2 + 64];
     size_t len;
@@ -382,19 +380,18 @@ static int staff_add_apply(struct store_write *w, struct store_tx *tx, int64_t *
     err = org_exists(tx, a->org_id);
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_text(st, 1, a->email, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, (int)a->role);
-        sqlite3_bind_int64(st, 3, a->org_id);
-        sqlite3_bind_text(st, 4, a->password_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 5, a->must_change);
-        sqlite3_bind_int64(st, 6, tx->now_ms);
+        db_bind_text(st, 1, a->email);
+        db_bind_i64(st, 2, (int)a->role);
+        db_bind_i64(st, 3, a->org_id);
+        db_bind_text(st, 4, a->password_hash);
+        db_bind_i64(st, 5, a->must_change);
+        db_bind_i64(st, 6, tx->now_ms);
     }
-    err = store__step_done(tx->db, st, "staff_add");
+    err = store__step_id(tx->db, st, "staff_add", id);
     if (err)
         return err;
-    *id = sqlite3_last_insert_rowid(tx->db);
     snprintf(target, sizeof(target), "user:%lld", (long long)*id);
     /* The e-mail was validated to hold no quote or backslash, so it needs no JSON escaping. */
     len = (size_t)snprintf(detail, sizeof(detail), "{\"email\":\"%s\",\"role\":\"%s\"}", a->email,
@@ -469,11 +466,11 @@ struct user_disable {
 
 static int exec_user(struct store_tx *tx, const char *sql, int64_t user_id, const char *what)
 {
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (st) {
-        sqlite3_bind_int64(st, 1, user_id);
-        sqlite3_bind_int64(st, 2, tx->now_ms);
+        db_bind_i64(st, 1, user_id);
+        db_bind_i64(st, 2, tx->now_ms);
     }
     return store__step_done(tx->db, st, what);
 }
@@ -487,17 +484,17 @@ static int user_disable_apply(struct store_write *w, struct store_tx *tx, int64_
     static const char sql_tokens[] = "UPDATE api_tokens SET revoked_ms = ?2"
                                      " WHERE user_id = ?1 AND revoked_ms IS NULL";
     struct user_disable *d = container_of(w, struct user_disable, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql_user);
+    struct db_stmt *st = db_stmt(tx->db, sql_user);
     char target[32];
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, d->user_id);
-        sqlite3_bind_int64(st, 2, tx->now_ms);
-        sqlite3_bind_int64(st, 3, d->org_id);
+        db_bind_i64(st, 1, d->user_id);
+        db_bind_i64(st, 2, tx->now_ms);
+        db_bind_i64(st, 3, d->org_id);
     }
     err = store__step_done(tx->db, st, "user_disable");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (!err)
         err = exec_user(tx, sql_sessions, d->user_id, "user_disable sessions");
@@ -549,23 +546,23 @@ static int set_password_apply(struct store_write *w, struct store_tx *tx, int64_
     static const char sql_sessions[] = "UPDATE sessions SET ended_ms = ?2"
                                        " WHERE user_id = ?1 AND id <> ?3 AND ended_ms IS NULL";
     struct set_password *p = container_of(w, struct set_password, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql_user);
+    struct db_stmt *st = db_stmt(tx->db, sql_user);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, p->user_id);
-        sqlite3_bind_text(st, 2, p->password_hash, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, p->user_id);
+        db_bind_text(st, 2, p->password_hash);
     }
     err = store__step_done(tx->db, st, "user_set_password");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql_sessions);
+    st = db_stmt(tx->db, sql_sessions);
     if (st) {
-        sqlite3_bind_int64(st, 1, p->user_id);
-        sqlite3_bind_int64(st, 2, tx->now_ms);
-        sqlite3_bind_int64(st, 3, p->keep_session_id);
+        db_bind_i64(st, 1, p->user_id);
+        db_bind_i64(st, 2, tx->now_ms);
+        db_bind_i64(st, 3, p->keep_session_id);
     }
     err = store__step_done(tx->db, st, "user_set_password sessions");
     if (!err)
@@ -614,23 +611,21 @@ static int session_add_apply(struct store_write *w, struct store_tx *tx, int64_t
 {
     static const char sql[] = "INSERT INTO sessions (user_id, hash, created_ms, last_seen_ms,"
                               " expires_ms) SELECT ?1, ?2, ?3, ?3, ?4 FROM users"
-                              " WHERE id = ?1 AND disabled_ms IS NULL";
+                              " WHERE id = ?1 AND disabled_ms IS NULL RETURNING id";
     struct session_add *a = container_of(w, struct session_add, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, a->user_id);
-        sqlite3_bind_blob(st, 2, a->hash, SECRET_HASH_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
-        sqlite3_bind_int64(st, 4, a->expires_ms);
+        db_bind_i64(st, 1, a->user_id);
+        db_bind_blob(st, 2, a->hash, SECRET_HASH_LEN);
+        db_bind_i64(st, 3, tx->now_ms);
+        db_bind_i64(st, 4, a->expires_ms);
     }
-    err = store__step_done(tx->db, st, "session_add");
+    err = store__step_id(tx->db, st, "session_add", id);
     /* Disabled between the password check and now: no session. */
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
-    if (!err)
-        *id = sqlite3_last_insert_rowid(tx->db);
     return err;
 }
 
@@ -669,15 +664,15 @@ static int session_set(struct store_write *w, struct store_tx *tx, int64_t *id, 
                        const char *what)
 {
     struct session_op *o = container_of(w, struct session_op, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, o->session_id);
-        sqlite3_bind_int64(st, 2, tx->now_ms);
+        db_bind_i64(st, 1, o->session_id);
+        db_bind_i64(st, 2, tx->now_ms);
     }
     err = store__step_done(tx->db, st, what);
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (!err)
         *id = o->session_id;
@@ -730,20 +725,20 @@ int store_session_end(struct store *s, int64_t id, store_done_fn *done, void *ct
 
 /* ---- reads ---- */
 
-static int step_row(struct store_reader *r, sqlite3_stmt *st, const char *what)
+static int step_row(struct store_reader *r, struct db_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
 
-    if (rc == SQLITE_ROW)
+    if (rc == DB_ROW)
         return 1;
-    if (rc == SQLITE_DONE)
+    if (rc == DB_DONE)
         return 0;
     return store__errno(r->db, rc, what);
 }
 
-static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+static void copy_text(char *dst, size_t dstlen, struct db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = db_col_text(st, col);
 
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
@@ -752,24 +747,24 @@ static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
     "id, slug, name, istat_code, jurisdiction_id, timezone, logo, created_ms," \
     " privacy_controller, privacy_dpo, accessibility_url, accessibility_email"
 
-static void org_from_row(sqlite3_stmt *st, struct store_org *o)
+static void org_from_row(struct db_stmt *st, struct store_org *o)
 {
     memset(o, 0, sizeof(*o));
-    o->id = sqlite3_column_int64(st, 0);
+    o->id = db_col_i64(st, 0);
     copy_text(o->slug, sizeof(o->slug), st, 1);
     copy_text(o->name, sizeof(o->name), st, 2);
     copy_text(o->istat_code, sizeof(o->istat_code), st, 3);
     copy_text(o->jurisdiction_id, sizeof(o->jurisdiction_id), st, 4);
     copy_text(o->timezone, sizeof(o->timezone), st, 5);
     copy_text(o->logo, sizeof(o->logo), st, 6);
-    o->created_ms = sqlite3_column_int64(st, 7);
+    o->created_ms = db_col_i64(st, 7);
     copy_text(o->privacy_controller, sizeof(o->privacy_controller), st, 8);
     copy_text(o->privacy_dpo, sizeof(o->privacy_dpo), st, 9);
     copy_text(o->accessibility_url, sizeof(o->accessibility_url), st, 10);
     copy_text(o->accessibility_email, sizeof(o->accessibility_email), st, 11);
 }
 
-static int org_one(struct store_reader *r, sqlite3_stmt *st, struct store_org *out)
+static int org_one(struct store_reader *r, struct db_stmt *st, struct store_org *out)
 {
     int err = step_row(r, st, "org_get");
 
@@ -779,32 +774,32 @@ static int org_one(struct store_reader *r, sqlite3_stmt *st, struct store_org *o
     } else if (err == 0) {
         err = -ENOENT;
     }
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
 int store_org_get(struct store_reader *r, const char *slug, struct store_org *out)
 {
     static const char sql[] = "SELECT " ORG_COLS " FROM orgs WHERE slug = ?1";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
 
     if (!store_org_slug_valid(slug))
         return -ENOENT;
-    st = store__stmt(&r->stmts, sql);
+    st = db_stmt(r->db, sql);
     if (!st)
         return -EIO;
-    sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+    db_bind_text(st, 1, slug);
     return org_one(r, st, out);
 }
 
 int store_org_get_id(struct store_reader *r, int64_t id, struct store_org *out)
 {
     static const char sql[] = "SELECT " ORG_COLS " FROM orgs WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
+    db_bind_i64(st, 1, id);
     return org_one(r, st, out);
 }
 
@@ -812,19 +807,19 @@ int store_org_list(struct store_reader *r, int64_t only_id, store_org_fn *each, 
 {
     static const char sql[] = "SELECT " ORG_COLS " FROM orgs"
                               " WHERE ?1 = 0 OR id = ?1 ORDER BY slug";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_org *o;
     int err;
 
     if (!st)
         return -EIO;
     o = xmalloc(sizeof(*o)); /* ~2 KB: off the loop's stack */
-    sqlite3_bind_int64(st, 1, only_id);
+    db_bind_i64(st, 1, only_id);
     while ((err = step_row(r, st, "org_list")) == 1) {
         org_from_row(st, o);
         each(ctx, o);
     }
-    store__stmt_done(st);
+    db_reset(st);
     free(o);
     return err;
 }
@@ -833,28 +828,28 @@ int store_org_list(struct store_reader *r, int64_t only_id, store_org_fn *each, 
     "u.id, u.email, u.role, u.org_id, u.must_change_password, u.created_ms," \
     " coalesce(u.disabled_ms, 0)"
 
-static void user_from_row(sqlite3_stmt *st, struct store_user *out, int64_t *disabled_ms)
+static void user_from_row(struct db_stmt *st, struct store_user *out, int64_t *disabled_ms)
 {
     memset(out, 0, sizeof(*out));
-    out->id = sqlite3_column_int64(st, 0);
+    out->id = db_col_i64(st, 0);
     copy_text(out->email, sizeof(out->email), st, 1);
-    out->role = (enum store_role)sqlite3_column_int(st, 2);
-    out->org_id = sqlite3_column_int64(st, 3);
-    out->must_change_password = sqlite3_column_int(st, 4) != 0;
-    out->created_ms = sqlite3_column_int64(st, 5);
+    out->role = (enum store_role)db_col_int(st, 2);
+    out->org_id = db_col_i64(st, 3);
+    out->must_change_password = db_col_int(st, 4) != 0;
+    out->created_ms = db_col_i64(st, 5);
     if (disabled_ms)
-        *disabled_ms = sqlite3_column_int64(st, 6);
+        *disabled_ms = db_col_i64(st, 6);
 }
 
 int store_user_get(struct store_reader *r, int64_t id, struct store_user *out, int64_t *disabled_ms)
 {
     static const char sql[] = "SELECT " USER_COLS " FROM users u WHERE u.id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int err;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
+    db_bind_i64(st, 1, id);
     err = step_row(r, st, "user_get");
     if (err == 1) {
         user_from_row(st, out, disabled_ms);
@@ -862,7 +857,7 @@ int store_user_get(struct store_reader *r, int64_t id, struct store_user *out, i
     } else if (err == 0) {
         err = -ENOENT;
     }
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -870,19 +865,19 @@ int store_staff_list(struct store_reader *r, int64_t org_id, store_staff_fn *eac
 {
     static const char sql[] = "SELECT " USER_COLS " FROM users u WHERE u.org_id = ?1"
                               " ORDER BY u.id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_user u;
     int64_t disabled_ms;
     int err;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
+    db_bind_i64(st, 1, org_id);
     while ((err = step_row(r, st, "staff_list")) == 1) {
         user_from_row(st, &u, &disabled_ms);
         each(ctx, &u, disabled_ms);
     }
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -894,25 +889,25 @@ int store_session_find(struct store_reader *r, const uint8_t hash[SECRET_HASH_LE
                               " JOIN users u ON u.id = s.user_id"
                               " WHERE s.hash = ?1 AND s.ended_ms IS NULL AND s.expires_ms > ?2"
                               " AND s.last_seen_ms > ?3 AND u.disabled_ms IS NULL";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int err;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now_ms);
-    sqlite3_bind_int64(st, 3, now_ms - idle_ms);
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    db_bind_i64(st, 2, now_ms);
+    db_bind_i64(st, 3, now_ms - idle_ms);
     err = step_row(r, st, "session_find");
     if (err == 1) {
         user_from_row(st, out, NULL);
         if (session_id)
-            *session_id = sqlite3_column_int64(st, 7);
+            *session_id = db_col_i64(st, 7);
         if (last_seen_ms)
-            *last_seen_ms = sqlite3_column_int64(st, 8);
+            *last_seen_ms = db_col_i64(st, 8);
         err = 0;
     } else if (err == 0) {
         err = -ENOENT;
     }
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }

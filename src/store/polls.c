@@ -80,27 +80,27 @@ int store__poll_insert(struct store_tx *tx, int64_t post_id, const struct store_
                                " closes_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
     static const char counts[] = "INSERT INTO poll_counts (post_id, option)"
                                  " SELECT ?1, key FROM json_each(?2)";
-    sqlite3_stmt *st = store__stmt(tx->stmts, poll);
+    struct db_stmt *st = db_stmt(tx->db, poll);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, post_id);
-        sqlite3_bind_text(st, 2, p->question, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, p->options_json, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, p->multiple);
+        db_bind_i64(st, 1, post_id);
+        db_bind_text(st, 2, p->question);
+        db_bind_text(st, 3, p->options_json);
+        db_bind_i64(st, 4, p->multiple);
         if (p->closes_ms) {
-            sqlite3_bind_int64(st, 5, p->closes_ms);
+            db_bind_i64(st, 5, p->closes_ms);
         } else {
-            sqlite3_bind_null(st, 5);
+            db_bind_null(st, 5);
         }
     }
     err = store__step_done(tx->db, st, "poll_create");
     if (err)
         return err;
-    st = store__stmt(tx->stmts, counts);
+    st = db_stmt(tx->db, counts);
     if (st) {
-        sqlite3_bind_int64(st, 1, post_id);
-        sqlite3_bind_text(st, 2, p->options_json, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, post_id);
+        db_bind_text(st, 2, p->options_json);
     }
     return store__step_done(tx->db, st, "poll_counts");
 }
@@ -111,24 +111,24 @@ int store_poll_get(struct store_reader *r, int64_t post_id, struct store_poll_in
 {
     static const char sql[] = "SELECT json_array_length(options), multiple, coalesce(closes_ms, 0)"
                               " FROM polls WHERE post_id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, post_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->n_options = (unsigned)sqlite3_column_int(st, 0);
-        out->multiple = sqlite3_column_int(st, 1) != 0;
-        out->closes_ms = sqlite3_column_int64(st, 2);
+    db_bind_i64(st, 1, post_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        out->n_options = (unsigned)db_col_int(st, 0);
+        out->multiple = db_col_int(st, 1) != 0;
+        out->closes_ms = db_col_i64(st, 2);
         err = 0;
     } else {
-        err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "poll_get");
+        err = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "poll_get");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -174,22 +174,22 @@ static int poll_open(struct store_tx *tx, int64_t post_id, unsigned *n_options, 
     static const char sql[] = "SELECT json_array_length(pl.options), pl.multiple,"
                               " coalesce(pl.closes_ms, 0) FROM polls pl JOIN posts p"
                               " ON p.id = pl.post_id WHERE pl.post_id = ?1 AND p.state = 1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int64_t closes_ms = 0;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, post_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *n_options = (unsigned)sqlite3_column_int(st, 0);
-        *multiple = sqlite3_column_int(st, 1) != 0;
-        closes_ms = sqlite3_column_int64(st, 2);
+    db_bind_i64(st, 1, post_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *n_options = (unsigned)db_col_int(st, 0);
+        *multiple = db_col_int(st, 1) != 0;
+        closes_ms = db_col_i64(st, 2);
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "poll_open");
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "poll_open");
     return closes_ms && closes_ms <= tx->now_ms ? -ETIME : 0;
 }
 
@@ -206,24 +206,24 @@ static int vote_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     unsigned n_options = 0;
     bool multiple = false;
     int64_t follower = 0;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int err = poll_open(tx, v->post_id, &n_options, &multiple);
 
     if (err)
         return err;
     if (v->choices >> n_options || (!multiple && (v->choices & (v->choices - 1))))
         return -EINVAL;
-    st = store__stmt(tx->stmts, v->choices ? put : del);
+    st = db_stmt(tx->db, v->choices ? put : del);
     if (st) {
-        sqlite3_bind_int64(st, 1, v->post_id);
-        sqlite3_bind_blob(st, 2, v->hash, SECRET_HASH_LEN, SQLITE_STATIC);
+        db_bind_i64(st, 1, v->post_id);
+        db_bind_blob(st, 2, v->hash, SECRET_HASH_LEN);
         if (v->choices)
-            sqlite3_bind_int64(st, 3, v->choices);
+            db_bind_i64(st, 3, v->choices);
     }
     err = store__step_done(tx->db, st, v->choices ? "vote_put" : "vote_delete");
     if (err)
         return err;
-    *id = sqlite3_changes(tx->db) > 0 ? v->post_id : 0;
+    *id = db_changes(tx->db) > 0 ? v->post_id : 0;
     /* Nothing changed: the same vote again, or an unknown follower. */
     if (!*id && v->choices)
         err = store__follower_id(tx, v->hash, &follower);

@@ -138,51 +138,51 @@ json_t *store_post_json(const struct store_post *p)
     " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"  \
     " p.created_ms, " POST_COUNTS " FROM posts p JOIN channels c ON c.id = p.channel_id"
 
-static void copy_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+static void copy_text(char *dst, size_t dstlen, struct db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = db_col_text(st, col);
 
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
-static void post_from_row(sqlite3_stmt *st, struct store_post *p)
+static void post_from_row(struct db_stmt *st, struct store_post *p)
 {
-    p->id = sqlite3_column_int64(st, 0);
-    p->channel_id = sqlite3_column_int64(st, 1);
+    p->id = db_col_i64(st, 0);
+    p->channel_id = db_col_i64(st, 1);
     copy_text(p->channel, sizeof(p->channel), st, 2);
     copy_text(p->text, sizeof(p->text), st, 3);
     copy_text(p->media_json, sizeof(p->media_json), st, 4);
-    p->importance = (enum store_importance)sqlite3_column_int(st, 5);
-    p->scheduled = sqlite3_column_int(st, 6) == 0;
-    p->published_ms = sqlite3_column_int64(st, 7);
-    p->edited_ms = sqlite3_column_int64(st, 8);
-    p->views = sqlite3_column_int64(st, 9);
-    p->pinned = sqlite3_column_int(st, 10) != 0;
-    p->created_ms = sqlite3_column_int64(st, 11);
+    p->importance = (enum store_importance)db_col_int(st, 5);
+    p->scheduled = db_col_int(st, 6) == 0;
+    p->published_ms = db_col_i64(st, 7);
+    p->edited_ms = db_col_i64(st, 8);
+    p->views = db_col_i64(st, 9);
+    p->pinned = db_col_int(st, 10) != 0;
+    p->created_ms = db_col_i64(st, 11);
     copy_text(p->reactions_json, sizeof(p->reactions_json), st, 12);
     copy_text(p->poll_json, sizeof(p->poll_json), st, 13);
 }
 
 /* Post `id` through statement cache `c` on `db`: 0, -ENOENT or -EIO. */
-static int post_load(sqlite3 *db, struct stmt_cache *c, int64_t id, struct store_post *out)
+static int post_load(struct db *db, int64_t id, struct store_post *out)
 {
     static const char sql[] = "SELECT " POST_COLS " WHERE p.id = ?1";
-    sqlite3_stmt *st = store__stmt(c, sql);
+    struct db_stmt *st = db_stmt(db, sql);
     int rc;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    db_bind_i64(st, 1, id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
         post_from_row(st, out);
         err = 0;
     } else {
-        err = rc == SQLITE_DONE ? -ENOENT : store__errno(db, rc, "post_load");
+        err = rc == DB_DONE ? -ENOENT : store__errno(db, rc, "post_load");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -190,22 +190,22 @@ out:
 static int channel_org(struct store_tx *tx, int64_t channel_id, int64_t *org_id)
 {
     static const char sql[] = "SELECT org_id FROM channels WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, channel_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *org_id = sqlite3_column_int64(st, 0);
+    db_bind_i64(st, 1, channel_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *org_id = db_col_i64(st, 0);
         err = 0;
     } else {
-        err = rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "channel_org");
+        err = rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "channel_org");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -213,22 +213,22 @@ out:
 static int channel_handle(struct store_tx *tx, int64_t channel_id, char out[40])
 {
     static const char sql[] = "SELECT handle FROM channels WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, channel_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        snprintf(out, 40, "%s", (const char *)sqlite3_column_text(st, 0));
+    db_bind_i64(st, 1, channel_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        snprintf(out, 40, "%s", db_col_text(st, 0));
         err = 0;
     } else {
-        err = rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "channel_handle");
+        err = rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "channel_handle");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -238,7 +238,7 @@ static int post_event(struct store_tx *tx, int64_t post_id, const char *kind)
     struct store_post *p = xmalloc(sizeof(*p));
     char *payload = NULL;
     json_t *v;
-    int err = post_load(tx->db, tx->stmts, post_id, p);
+    int err = post_load(tx->db, post_id, p);
 
     if (err)
         goto out;
@@ -265,15 +265,15 @@ static int publish_side(struct store_tx *tx, int64_t post_id, int64_t channel_id
 {
     static const char sql[] = "UPDATE channels SET last_post_ms ="
                               " max(coalesce(last_post_ms, 0), ?2) WHERE id = ?1";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int err = post_event(tx, post_id, "post.created");
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, channel_id);
-        sqlite3_bind_int64(st, 2, published_ms);
+        db_bind_i64(st, 1, channel_id);
+        db_bind_i64(st, 2, published_ms);
     }
     err = store__step_done(tx->db, st, "post_publish");
     /* An important post's Web Push, in this transaction: exactly for the posts that went out. */
@@ -340,32 +340,32 @@ struct post_create {
 
 static int create_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
-    static const char sql[] = "INSERT INTO posts (channel_id, text, media, importance, state,"
-                              " published_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    static const char sql[] =
+        "INSERT INTO posts (channel_id, text, media, importance, state,"
+        " published_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
     struct post_create *c = container_of(w, struct post_create, w);
     bool now = c->publish_at_ms <= tx->now_ms;
     int64_t published = now ? tx->now_ms : c->publish_at_ms;
     char target[32];
     int64_t org_id = 0;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int err = channel_org(tx, c->channel_id, &org_id);
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, c->channel_id);
-        sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, c->media, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, (int)c->importance);
-        sqlite3_bind_int(st, 5, now);
-        sqlite3_bind_int64(st, 6, published);
-        sqlite3_bind_int64(st, 7, tx->now_ms);
+        db_bind_i64(st, 1, c->channel_id);
+        db_bind_text(st, 2, c->text);
+        db_bind_text(st, 3, c->media);
+        db_bind_i64(st, 4, (int)c->importance);
+        db_bind_i64(st, 5, now);
+        db_bind_i64(st, 6, published);
+        db_bind_i64(st, 7, tx->now_ms);
     }
-    err = store__step_done(tx->db, st, "post_create");
+    err = store__step_id(tx->db, st, "post_create", id);
     if (err)
         return err;
-    *id = sqlite3_last_insert_rowid(tx->db);
     /* Before the event: "post.created" carries the poll. */
     if (c->poll) {
         err = store__poll_insert(tx, *id, c->poll);
@@ -430,16 +430,16 @@ static int edit_history(struct store_tx *tx, const struct post_edit *e)
     static const char sql[] =
         "INSERT INTO post_edits (post_id, editor_id, text, media, importance, edited_ms)"
         " SELECT id, ?2, text, media, importance, ?3 FROM posts WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (st) {
-        sqlite3_bind_int64(st, 1, e->post_id);
+        db_bind_i64(st, 1, e->post_id);
         if (e->user_id > 0) {
-            sqlite3_bind_int64(st, 2, e->user_id);
+            db_bind_i64(st, 2, e->user_id);
         } else {
-            sqlite3_bind_null(st, 2);
+            db_bind_null(st, 2);
         }
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     return store__step_done(tx->db, st, "post_edit_history");
 }
@@ -453,8 +453,8 @@ static int edit_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     struct store_post *p = xmalloc(sizeof(*p));
     char target[32];
     int64_t org_id = 0;
-    sqlite3_stmt *st;
-    int err = post_load(tx->db, tx->stmts, e->post_id, p);
+    struct db_stmt *st;
+    int err = post_load(tx->db, e->post_id, p);
 
     if (err)
         goto out;
@@ -467,14 +467,14 @@ static int edit_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         err = edit_history(tx, e);
     if (err)
         goto out;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, e->post_id);
-        sqlite3_bind_text(st, 2, e->text, -1, SQLITE_STATIC); /* NULL binds NULL */
-        sqlite3_bind_text(st, 3, e->media, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, e->post_id);
+        db_bind_text(st, 2, e->text); /* NULL binds NULL */
+        db_bind_text(st, 3, e->media);
         if (e->has_importance)
-            sqlite3_bind_int(st, 4, (int)e->importance);
-        sqlite3_bind_int64(st, 5, tx->now_ms);
+            db_bind_i64(st, 4, (int)e->importance);
+        db_bind_i64(st, 5, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "post_edit");
     if (err)
@@ -537,16 +537,16 @@ static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     char target[32];
     char payload[48];
     int64_t org_id = 0;
-    sqlite3_stmt *st;
-    int err = post_load(tx->db, tx->stmts, d->post_id, p);
+    struct db_stmt *st;
+    int err = post_load(tx->db, d->post_id, p);
 
     if (!err)
         err = channel_org(tx, p->channel_id, &org_id);
     if (err)
         goto out;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st)
-        sqlite3_bind_int64(st, 1, d->post_id);
+        db_bind_i64(st, 1, d->post_id);
     /* views and edits go by cascade; the pin and posts_count by trigger (004_posts.sql) */
     err = store__step_done(tx->db, st, "post_delete");
     if (err)
@@ -600,30 +600,30 @@ static int pin_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     char handle[40];
     char payload[160];
     int64_t org_id = 0;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int rc;
     int err = channel_org(tx, p->channel_id, &org_id);
 
     if (err)
         return err;
     if (p->post_id) {
-        st = store__stmt(tx->stmts, check);
+        st = db_stmt(tx->db, check);
         if (!st)
             return -EIO;
-        sqlite3_bind_int64(st, 1, p->post_id);
-        sqlite3_bind_int64(st, 2, p->channel_id);
-        rc = sqlite3_step(st);
-        store__stmt_done(st);
-        if (rc != SQLITE_ROW)
-            return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "post_pin");
+        db_bind_i64(st, 1, p->post_id);
+        db_bind_i64(st, 2, p->channel_id);
+        rc = db_step(st);
+        db_reset(st);
+        if (rc != DB_ROW)
+            return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "post_pin");
     }
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, p->channel_id);
+        db_bind_i64(st, 1, p->channel_id);
         if (p->post_id) {
-            sqlite3_bind_int64(st, 2, p->post_id);
+            db_bind_i64(st, 2, p->post_id);
         } else {
-            sqlite3_bind_null(st, 2);
+            db_bind_null(st, 2);
         }
     }
     err = store__step_done(tx->db, st, "post_pin");
@@ -690,25 +690,25 @@ static int views_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
                               " OR EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = ?2"
                               " AND fo.channel_id = p.channel_id))";
     struct views_add *v = container_of(w, struct views_add, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, who);
+    struct db_stmt *st = db_stmt(tx->db, who);
     int64_t follower = 0;
     int rc;
     int err = 0;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, v->hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        follower = sqlite3_column_int64(st, 0);
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "views_who");
+    db_bind_blob(st, 1, v->hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        follower = db_col_i64(st, 0);
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "views_who");
     for (size_t i = 0; i < v->n && !err; i++) {
-        st = store__stmt(tx->stmts, sql);
+        st = db_stmt(tx->db, sql);
         if (st) {
-            sqlite3_bind_int64(st, 1, v->ids[i]);
-            sqlite3_bind_int64(st, 2, follower);
+            db_bind_i64(st, 1, v->ids[i]);
+            db_bind_i64(st, 2, follower);
         }
         err = store__step_done(tx->db, st, "views_add");
     }
@@ -755,13 +755,13 @@ static int publish_one(struct store_tx *tx, int64_t post_id, int64_t channel_id,
                        int64_t published_ms)
 {
     static const char sql[] = "UPDATE posts SET state = 1 WHERE id = ?1 AND state = 0";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[32];
     int64_t org_id = 0;
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, post_id);
+        db_bind_i64(st, 1, post_id);
     err = store__step_done(tx->db, st, "post_publish_due");
     if (!err)
         err = channel_org(tx, channel_id, &org_id);
@@ -779,23 +779,23 @@ static int publish_apply(struct store_write *w, struct store_tx *tx, int64_t *id
                               " ORDER BY published_ms, id LIMIT ?2";
     struct publish_due *d = container_of(w, struct publish_due, w);
     int64_t(*due)[3] = xcalloc(d->batch, sizeof(*due));
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     unsigned n = 0;
-    int rc = SQLITE_ERROR;
+    int rc = -EIO;
     int err = 0;
 
     /* Collected first: the statement must be finished before the rows it reads change. */
     if (st) {
-        sqlite3_bind_int64(st, 1, d->now_ms);
-        sqlite3_bind_int(st, 2, (int)d->batch);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < d->batch) {
+        db_bind_i64(st, 1, d->now_ms);
+        db_bind_i64(st, 2, (int)d->batch);
+        while ((rc = db_step(st)) == DB_ROW && n < d->batch) {
             for (int c = 0; c < 3; c++)
-                due[n][c] = sqlite3_column_int64(st, c);
+                due[n][c] = db_col_i64(st, c);
             n++;
         }
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    db_reset(st);
+    if (rc != DB_DONE && rc != DB_ROW)
         err = st ? store__errno(tx->db, rc, "post_due") : -EIO;
     for (unsigned i = 0; i < n && !err; i++)
         err = publish_one(tx, due[i][0], due[i][1], due[i][2]);
@@ -827,7 +827,7 @@ int store_posts_publish_due(struct store *s, int64_t now_ms, unsigned batch, int
 
 int store_post_get(struct store_reader *r, int64_t id, struct store_post *out)
 {
-    return post_load(r->db, &r->stmts, id, out);
+    return post_load(r->db, id, out);
 }
 
 /* (published_ms, id) of `before_id` in the channel: where the next page starts. */
@@ -835,24 +835,24 @@ static int cursor_of(struct store_reader *r, const struct store_post_query *q, i
 {
     static const char sql[] = "SELECT published_ms FROM posts WHERE id = ?1 AND channel_id = ?2"
                               " AND (state = 1 OR ?3)";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, q->before_id);
-    sqlite3_bind_int64(st, 2, q->channel_id);
-    sqlite3_bind_int(st, 3, q->include_scheduled);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *ms = sqlite3_column_int64(st, 0);
+    db_bind_i64(st, 1, q->before_id);
+    db_bind_i64(st, 2, q->channel_id);
+    db_bind_i64(st, 3, q->include_scheduled);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *ms = db_col_i64(st, 0);
         err = 0;
     } else {
-        err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "post_cursor");
+        err = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "post_cursor");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -864,7 +864,7 @@ int store_post_list(struct store_reader *r, const struct store_post_query *q, st
                               " AND (p.published_ms, p.id) < (?4, ?5)"
                               " ORDER BY p.published_ms DESC, p.id DESC LIMIT ?6";
     struct store_post *p = NULL;
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     int64_t before_ms = INT64_MAX;
     int64_t before_id = INT64_MAX;
     unsigned n = 0;
@@ -882,30 +882,30 @@ int store_post_list(struct store_reader *r, const struct store_post_query *q, st
         before_id = q->before_id;
     }
     err = -EIO;
-    st = store__stmt(&r->stmts, sql);
+    st = db_stmt(r->db, sql);
     if (!st)
         goto out;
     p = xmalloc(sizeof(*p));
-    sqlite3_bind_int64(st, 1, q->channel_id);
-    sqlite3_bind_int(st, 2, q->include_scheduled);
-    sqlite3_bind_int64(st, 3, q->since_ms);
-    sqlite3_bind_int64(st, 4, before_ms);
-    sqlite3_bind_int64(st, 5, before_id);
-    sqlite3_bind_int(st, 6, (int)q->limit + 1); /* one more: is there a next page? */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, q->channel_id);
+    db_bind_i64(st, 2, q->include_scheduled);
+    db_bind_i64(st, 3, q->since_ms);
+    db_bind_i64(st, 4, before_ms);
+    db_bind_i64(st, 5, before_id);
+    db_bind_i64(st, 6, (int)q->limit + 1); /* one more: is there a next page? */
+    while ((rc = db_step(st)) == DB_ROW) {
         if (n == q->limit) {
             if (more)
                 *more = true;
-            rc = SQLITE_DONE;
+            rc = DB_DONE;
             break;
         }
         post_from_row(st, p);
         each(ctx, p);
         n++;
     }
-    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "post_list");
+    err = rc == DB_DONE ? 0 : store__errno(r->db, rc, "post_list");
 out:
-    store__stmt_done(st);
+    db_reset(st);
     free(p);
     return err;
 }
@@ -916,7 +916,7 @@ int store_post_edits(struct store_reader *r, int64_t post_id, store_post_edit_fn
         "SELECT e.id, coalesce(u.email, ''), e.text, e.media, e.importance, e.edited_ms"
         " FROM post_edits e LEFT JOIN users u ON u.id = e.editor_id WHERE e.post_id = ?1"
         " ORDER BY e.id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_post_edit *e = NULL;
     int rc;
     int err = -EIO;
@@ -924,19 +924,19 @@ int store_post_edits(struct store_reader *r, int64_t post_id, store_post_edit_fn
     if (!st)
         goto out;
     e = xmalloc(sizeof(*e));
-    sqlite3_bind_int64(st, 1, post_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        e->id = sqlite3_column_int64(st, 0);
+    db_bind_i64(st, 1, post_id);
+    while ((rc = db_step(st)) == DB_ROW) {
+        e->id = db_col_i64(st, 0);
         copy_text(e->editor_email, sizeof(e->editor_email), st, 1);
         copy_text(e->text, sizeof(e->text), st, 2);
         copy_text(e->media_json, sizeof(e->media_json), st, 3);
-        e->importance = (enum store_importance)sqlite3_column_int(st, 4);
-        e->edited_ms = sqlite3_column_int64(st, 5);
+        e->importance = (enum store_importance)db_col_int(st, 4);
+        e->edited_ms = db_col_i64(st, 5);
         each(ctx, e);
     }
-    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "post_edits");
+    err = rc == DB_DONE ? 0 : store__errno(r->db, rc, "post_edits");
 out:
-    store__stmt_done(st);
+    db_reset(st);
     free(e);
     return err;
 }

@@ -17,18 +17,18 @@
 #include "store/shared_int.h"
 #include "store/store_int.h"
 
-static void copy_col(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+static void copy_col(char *dst, size_t dstlen, struct db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = db_col_text(st, col);
 
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
-static void copy_blob(uint8_t *dst, size_t len, sqlite3_stmt *st, int col)
+static void copy_blob(uint8_t *dst, size_t len, struct db_stmt *st, int col)
 {
-    const void *b = sqlite3_column_blob(st, col);
+    const void *b = db_col_blob(st, col);
 
-    if (b && (size_t)sqlite3_column_bytes(st, col) == len) {
+    if (b && db_col_bytes(st, col) == len) {
         memcpy(dst, b, len);
     } else {
         memset(dst, 0, len);
@@ -57,10 +57,10 @@ void store__push_title(const char *text, char *out, size_t outlen)
 static int campaign_drop(struct store_tx *tx, int64_t post_id)
 {
     static const char sql[] = "DELETE FROM push_campaigns WHERE post_id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (st)
-        sqlite3_bind_int64(st, 1, post_id);
+        db_bind_i64(st, 1, post_id);
     return store__step_done(tx->db, st, "push_campaign_drop");
 }
 
@@ -104,42 +104,42 @@ static int campaign_upsert(struct store_tx *tx, int64_t post_id, int64_t channel
         " ON s.follower_id = f.follower_id WHERE f.channel_id = ?2 AND f.muted = 0 AND f.push = 1";
     static const char count[] = "UPDATE push_campaigns SET total = total + ?2 WHERE post_id = ?1";
     char topic[PUSH_TOPIC_MAX + 1];
-    sqlite3_stmt *st = store__stmt(tx->stmts, up);
+    struct db_stmt *st = db_stmt(tx->db, up);
     int added;
     int err;
 
     /* Topic (RFC 8030 5.4): base64url characters only; the push service replaces by it. */
     snprintf(topic, sizeof(topic), "post-%lld", (long long)post_id);
     if (st) {
-        sqlite3_bind_int64(st, 1, post_id);
-        sqlite3_bind_int64(st, 2, channel_id);
-        sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, topic, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 5, tx->now_ms);
+        db_bind_i64(st, 1, post_id);
+        db_bind_i64(st, 2, channel_id);
+        db_bind_text(st, 3, payload);
+        db_bind_text(st, 4, topic);
+        db_bind_i64(st, 5, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "push_campaign");
     if (!err && edit) {
-        st = store__stmt(tx->stmts, resend);
+        st = db_stmt(tx->db, resend);
         if (st)
-            sqlite3_bind_int64(st, 1, post_id);
+            db_bind_i64(st, 1, post_id);
         err = store__step_done(tx->db, st, "push_resend");
     }
     if (err)
         return err;
-    st = store__stmt(tx->stmts, fill);
+    st = db_stmt(tx->db, fill);
     if (st) {
-        sqlite3_bind_int64(st, 1, post_id);
-        sqlite3_bind_int64(st, 2, channel_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, post_id);
+        db_bind_i64(st, 2, channel_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "push_fill");
     if (err)
         return err;
-    added = sqlite3_changes(tx->db);
-    st = store__stmt(tx->stmts, count);
+    added = db_changes(tx->db);
+    st = db_stmt(tx->db, count);
     if (st) {
-        sqlite3_bind_int64(st, 1, post_id);
-        sqlite3_bind_int(st, 2, added);
+        db_bind_i64(st, 1, post_id);
+        db_bind_i64(st, 2, added);
     }
     return store__step_done(tx->db, st, "push_total");
 }
@@ -149,7 +149,7 @@ int store__push_post(struct store_tx *tx, int64_t post_id, bool edit)
     static const char sql[] =
         "SELECT p.channel_id, p.importance, p.state, p.published_ms, p.text, c.handle, c.name"
         " FROM posts p JOIN channels c ON c.id = p.channel_id WHERE p.id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char handle[40];
     char name[512];
     char *text = NULL;
@@ -161,20 +161,20 @@ int store__push_post(struct store_tx *tx, int64_t post_id, bool edit)
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, post_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        channel_id = sqlite3_column_int64(st, 0);
-        importance = sqlite3_column_int(st, 1);
-        state = sqlite3_column_int(st, 2);
-        published_ms = sqlite3_column_int64(st, 3);
-        text = xstrdup((const char *)sqlite3_column_text(st, 4));
+    db_bind_i64(st, 1, post_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        channel_id = db_col_i64(st, 0);
+        importance = db_col_int(st, 1);
+        state = db_col_int(st, 2);
+        published_ms = db_col_i64(st, 3);
+        text = xstrdup(db_col_text(st, 4));
         copy_col(handle, sizeof(handle), st, 5);
         copy_col(name, sizeof(name), st, 6);
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "push_post");
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "push_post");
     err = 0;
     /* Scheduled posts push when the scheduler publishes them; late edits push nothing. */
     if (state != 1 || (edit && tx->now_ms - published_ms > PUSH_REPLACE_WINDOW_MS))
@@ -270,7 +270,7 @@ static int alert_topic(struct store_tx *tx, int64_t id, json_t *refs, char *out,
 {
     static const char sql[] = "SELECT topic FROM push_campaigns WHERE post_id = ?1";
     int64_t ref = 0;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int rc;
 
     if (json_array_size(refs) > 0)
@@ -278,15 +278,15 @@ static int alert_topic(struct store_tx *tx, int64_t id, json_t *refs, char *out,
     snprintf(out, outlen, "alert-%lld", (long long)(ref > 0 ? ref : id));
     if (ref <= 0)
         return 0;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, -ref);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    db_bind_i64(st, 1, -ref);
+    rc = db_step(st);
+    if (rc == DB_ROW)
         copy_col(out, outlen, st, 0);
-    store__stmt_done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "push_alert_topic");
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(tx->db, rc, "push_alert_topic");
 }
 
 /* Deliveries of the alerts that `refs` replaces, not yet handed to the sender: dropped. */
@@ -300,13 +300,13 @@ static int alert_drop_replaced(struct store_tx *tx, json_t *refs)
     json_array_foreach(refs, i, r)
     {
         int64_t ref = strtoll(str_or(json_string_value(r)), NULL, 10);
-        sqlite3_stmt *st;
+        struct db_stmt *st;
 
         if (ref <= 0 || err)
             continue;
-        st = store__stmt(tx->stmts, sql);
+        st = db_stmt(tx->db, sql);
         if (st)
-            sqlite3_bind_int64(st, 1, -ref);
+            db_bind_i64(st, 1, -ref);
         err = store__step_done(tx->db, st, "push_alert_replace");
     }
     return err;
@@ -330,34 +330,34 @@ static int alert_campaign(struct store_tx *tx, int64_t id, int64_t org_id, const
         " (SELECT f.follower_id FROM follows f JOIN channels c ON c.id = f.channel_id"
         " WHERE c.org_id = ?2)";
     static const char count[] = "UPDATE push_campaigns SET total = ?2 WHERE post_id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, ins);
+    struct db_stmt *st = db_stmt(tx->db, ins);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, -id);
-        sqlite3_bind_int64(st, 2, id);
-        sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, topic, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, urgency, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, expires_ms);
-        sqlite3_bind_int64(st, 7, tx->now_ms);
+        db_bind_i64(st, 1, -id);
+        db_bind_i64(st, 2, id);
+        db_bind_text(st, 3, payload);
+        db_bind_text(st, 4, topic);
+        db_bind_text(st, 5, urgency);
+        db_bind_i64(st, 6, expires_ms);
+        db_bind_i64(st, 7, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "push_alert_campaign");
     if (err)
         return err;
-    st = store__stmt(tx->stmts, fill);
+    st = db_stmt(tx->db, fill);
     if (st) {
-        sqlite3_bind_int64(st, 1, -id);
-        sqlite3_bind_int64(st, 2, org_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, -id);
+        db_bind_i64(st, 2, org_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "push_alert_fill");
     if (err)
         return err;
-    st = store__stmt(tx->stmts, count);
+    st = db_stmt(tx->db, count);
     if (st) {
-        sqlite3_bind_int64(st, 1, -id);
-        sqlite3_bind_int(st, 2, sqlite3_changes(tx->db));
+        db_bind_i64(st, 1, -id);
+        db_bind_i64(st, 2, db_changes(tx->db));
     }
     return store__step_done(tx->db, st, "push_alert_total");
 }
@@ -402,21 +402,21 @@ static int push_alert(struct store_tx *tx, int64_t alert_id, int64_t org_id, int
 int store__push_alert(struct store_tx *tx, int64_t alert_id, const char *alert_json)
 {
     static const char sql[] = "SELECT org_id, expires_ms FROM alerts WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int64_t org_id = 0, expires_ms = 0;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, alert_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        org_id = sqlite3_column_int64(st, 0);
-        expires_ms = sqlite3_column_int64(st, 1);
+    db_bind_i64(st, 1, alert_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        org_id = db_col_i64(st, 0);
+        expires_ms = db_col_i64(st, 1);
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "push_alert");
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "push_alert");
     return push_alert(tx, alert_id, org_id, expires_ms, alert_json);
 }
 
@@ -471,36 +471,36 @@ static int sub_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id
         " follower_id = excluded.follower_id, origin = excluded.origin,"
         " p256dh = excluded.p256dh, auth = excluded.auth";
     struct sub_write *s = container_of(w, struct sub_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid = 0, n = 0, mine = 0;
     int rc;
     int err = store__follower_id(tx, s->hash, &fid);
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, count);
+    st = db_stmt(tx->db, count);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, fid);
-    sqlite3_bind_text(st, 2, s->endpoint, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
-        mine = sqlite3_column_int64(st, 1);
+    db_bind_i64(st, 1, fid);
+    db_bind_text(st, 2, s->endpoint);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        n = db_col_i64(st, 0);
+        mine = db_col_i64(st, 1);
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
+    db_reset(st);
+    if (rc != DB_ROW)
         return store__errno(tx->db, rc, "push_sub_count");
     if (!mine && n >= s->max)
         return -EDQUOT;
-    st = store__stmt(tx->stmts, up);
+    st = db_stmt(tx->db, up);
     if (st) {
-        sqlite3_bind_int64(st, 1, fid);
-        sqlite3_bind_text(st, 2, s->endpoint, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, s->origin, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 4, s->p256dh, PUSH_KEY_LEN, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 5, s->auth, PUSH_AUTH_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, tx->now_ms);
+        db_bind_i64(st, 1, fid);
+        db_bind_text(st, 2, s->endpoint);
+        db_bind_text(st, 3, s->origin);
+        db_bind_blob(st, 4, s->p256dh, PUSH_KEY_LEN);
+        db_bind_blob(st, 5, s->auth, PUSH_AUTH_LEN);
+        db_bind_i64(st, 6, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "push_sub_add");
     *id = mine ? 0 : 1;
@@ -534,19 +534,19 @@ static int sub_delete_apply(struct store_write *w, struct store_tx *tx, int64_t 
     static const char sql[] =
         "DELETE FROM push_subscriptions WHERE follower_id = ?1 AND endpoint = ?2";
     struct sub_write *s = container_of(w, struct sub_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid = 0;
     int err = store__follower_id(tx, s->hash, &fid);
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, fid);
-        sqlite3_bind_text(st, 2, s->endpoint, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, fid);
+        db_bind_text(st, 2, s->endpoint);
     }
     err = store__step_done(tx->db, st, "push_sub_delete");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     *id = 0;
     return err;
@@ -572,20 +572,20 @@ static int channel_set_apply(struct store_write *w, struct store_tx *tx, int64_t
     static const char sql[] = "UPDATE follows SET push = ?3 WHERE follower_id = ?1"
                               " AND channel_id = ?2";
     struct sub_write *s = container_of(w, struct sub_write, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid = 0;
     int err = store__follower_id(tx, s->hash, &fid);
 
     if (err)
         return err;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, fid);
-        sqlite3_bind_int64(st, 2, s->channel_id);
-        sqlite3_bind_int(st, 3, s->on);
+        db_bind_i64(st, 1, fid);
+        db_bind_i64(st, 2, s->channel_id);
+        db_bind_i64(st, 3, s->on);
     }
     err = store__step_done(tx->db, st, "push_channel_set");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     *id = s->channel_id;
     return err;
@@ -615,7 +615,7 @@ int store_push_subs(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
     static const char sql[] = "SELECT s.endpoint, s.created_ms FROM push_subscriptions s"
                               " JOIN followers f ON f.id = s.follower_id WHERE f.hash = ?1"
                               " ORDER BY s.id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_push_sub *sub = NULL;
     int rc;
     int err = -EIO;
@@ -623,15 +623,15 @@ int store_push_subs(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN],
     if (!st)
         goto out;
     sub = xmalloc(sizeof(*sub));
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    while ((rc = db_step(st)) == DB_ROW) {
         copy_col(sub->endpoint, sizeof(sub->endpoint), st, 0);
-        sub->created_ms = sqlite3_column_int64(st, 1);
+        sub->created_ms = db_col_i64(st, 1);
         each(ctx, sub);
     }
-    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "push_subs");
+    err = rc == DB_DONE ? 0 : store__errno(r->db, rc, "push_subs");
 out:
-    store__stmt_done(st);
+    db_reset(st);
     free(sub);
     return err;
 }
@@ -641,23 +641,23 @@ int store_push_channel_get(struct store_reader *r, const uint8_t hash[SECRET_HAS
 {
     static const char sql[] = "SELECT fo.push, fo.muted FROM follows fo JOIN followers f"
                               " ON f.id = fo.follower_id WHERE f.hash = ?1 AND fo.channel_id = ?2";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
     int err;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, channel_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *push = sqlite3_column_int(st, 0) != 0;
-        *muted = sqlite3_column_int(st, 1) != 0;
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    db_bind_i64(st, 2, channel_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *push = db_col_int(st, 0) != 0;
+        *muted = db_col_int(st, 1) != 0;
         err = 0;
     } else {
-        err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "push_channel_get");
+        err = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "push_channel_get");
     }
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -667,32 +667,32 @@ int store_push_channel_get(struct store_reader *r, const uint8_t hash[SECRET_HAS
     "c.post_id, c.total, c.sent, c.failed, (SELECT count(*) FROM push_queue q" \
     " WHERE q.post_id = c.post_id), c.created_ms, c.updated_ms FROM push_campaigns c"
 
-static void progress_from_row(sqlite3_stmt *st, struct store_push_progress *p)
+static void progress_from_row(struct db_stmt *st, struct store_push_progress *p)
 {
     p->exists = true;
-    p->total = sqlite3_column_int64(st, 1);
-    p->sent = sqlite3_column_int64(st, 2);
-    p->failed = sqlite3_column_int64(st, 3);
-    p->remaining = sqlite3_column_int64(st, 4);
-    p->created_ms = sqlite3_column_int64(st, 5);
-    p->updated_ms = sqlite3_column_int64(st, 6);
+    p->total = db_col_i64(st, 1);
+    p->sent = db_col_i64(st, 2);
+    p->failed = db_col_i64(st, 3);
+    p->remaining = db_col_i64(st, 4);
+    p->created_ms = db_col_i64(st, 5);
+    p->updated_ms = db_col_i64(st, 6);
 }
 
 int store_push_progress(struct store_reader *r, int64_t post_id, struct store_push_progress *out)
 {
     static const char sql[] = "SELECT " PROGRESS_COLS " WHERE c.post_id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, post_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    db_bind_i64(st, 1, post_id);
+    rc = db_step(st);
+    if (rc == DB_ROW)
         progress_from_row(st, out);
-    store__stmt_done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "push_progress");
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(r->db, rc, "push_progress");
 }
 
 int store_push_active(struct store_reader *r, unsigned limit, store_push_campaign_fn *each,
@@ -700,37 +700,35 @@ int store_push_active(struct store_reader *r, unsigned limit, store_push_campaig
 {
     static const char sql[] = "SELECT " PROGRESS_COLS " WHERE c.post_id IN (SELECT DISTINCT"
                               " post_id FROM push_queue) ORDER BY c.post_id LIMIT ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_push_progress p;
     int rc;
     int err;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int(st, 1, (int)limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, (int)limit);
+    while ((rc = db_step(st)) == DB_ROW) {
         progress_from_row(st, &p);
-        each(ctx, sqlite3_column_int64(st, 0), &p);
+        each(ctx, db_col_i64(st, 0), &p);
     }
-    err = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "push_active");
-    store__stmt_done(st);
+    err = rc == DB_DONE ? 0 : store__errno(r->db, rc, "push_active");
+    db_reset(st);
     return err;
 }
 
 int store_push_next_due(struct store_reader *r, int64_t *due_ms)
 {
     static const char sql[] = "SELECT min(due_ms) FROM push_queue";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    rc = sqlite3_step(st);
-    *due_ms = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
-                  ? sqlite3_column_int64(st, 0)
-                  : INT64_MAX;
-    store__stmt_done(st);
-    return rc == SQLITE_ROW ? 0 : store__errno(r->db, rc, "push_next_due");
+    rc = db_step(st);
+    *due_ms = rc == DB_ROW && !db_col_is_null(st, 0) ? db_col_i64(st, 0) : INT64_MAX;
+    db_reset(st);
+    return rc == DB_ROW ? 0 : store__errno(r->db, rc, "push_next_due");
 }
 
 /* ---- the sender's queue ---- */
@@ -760,13 +758,13 @@ static int recover_apply(struct store_write *w, struct store_tx *tx, int64_t *id
 {
     static const char sql[] = "UPDATE push_queue SET leased = 0, due_ms = ?1 WHERE leased = 1";
     struct queue_write *q = container_of(w, struct queue_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st)
-        sqlite3_bind_int64(st, 1, tx->now_ms);
+        db_bind_i64(st, 1, tx->now_ms);
     err = store__step_done(tx->db, st, "push_recover");
-    *q->released = err ? 0 : sqlite3_changes(tx->db);
+    *q->released = err ? 0 : db_changes(tx->db);
     *id = 0;
     return err;
 }
@@ -783,13 +781,13 @@ int store_push_recover(struct store *s, int *released)
     return store__submit(s, &q->w, NULL, NULL, NULL);
 }
 
-static void job_from_row(sqlite3_stmt *st, struct store_push_job *j)
+static void job_from_row(struct db_stmt *st, struct store_push_job *j)
 {
-    j->queue_id = sqlite3_column_int64(st, 0);
-    j->post_id = sqlite3_column_int64(st, 1);
-    j->sub_id = sqlite3_column_int64(st, 2);
-    j->tries = sqlite3_column_int(st, 3);
-    j->created_ms = sqlite3_column_int64(st, 4);
+    j->queue_id = db_col_i64(st, 0);
+    j->post_id = db_col_i64(st, 1);
+    j->sub_id = db_col_i64(st, 2);
+    j->tries = db_col_int(st, 3);
+    j->created_ms = db_col_i64(st, 4);
     copy_col(j->endpoint, sizeof(j->endpoint), st, 5);
     copy_col(j->origin, sizeof(j->origin), st, 6);
     copy_blob(j->p256dh, sizeof(j->p256dh), st, 7);
@@ -797,7 +795,7 @@ static void job_from_row(sqlite3_stmt *st, struct store_push_job *j)
     copy_col(j->urgency, sizeof(j->urgency), st, 9);
     copy_col(j->topic, sizeof(j->topic), st, 10);
     copy_col(j->payload, sizeof(j->payload), st, 11);
-    j->expires_ms = sqlite3_column_int64(st, 12);
+    j->expires_ms = db_col_i64(st, 12);
 }
 
 static int claim_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
@@ -811,26 +809,26 @@ static int claim_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         " ORDER BY q.due_ms LIMIT ?3";
     static const char lease[] = "UPDATE push_queue SET leased = 1, due_ms = ?2 WHERE id = ?1";
     struct queue_write *q = container_of(w, struct queue_write, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     size_t n = 0;
-    int rc = SQLITE_ERROR;
+    int rc = -EIO;
     int err = 0;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, tx->now_ms);
-        sqlite3_bind_text(st, 2, q->skip ? q->skip : "[]", -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, (int)q->cap);
-        while (n < q->cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        db_bind_i64(st, 1, tx->now_ms);
+        db_bind_text(st, 2, q->skip ? q->skip : "[]");
+        db_bind_i64(st, 3, (int)q->cap);
+        while (n < q->cap && (rc = db_step(st)) == DB_ROW)
             job_from_row(st, &q->jobs[n++]);
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    db_reset(st);
+    if (rc != DB_DONE && rc != DB_ROW)
         return st ? store__errno(tx->db, rc, "push_claim") : -EIO;
     for (size_t i = 0; i < n && !err; i++) {
-        st = store__stmt(tx->stmts, lease);
+        st = db_stmt(tx->db, lease);
         if (st) {
-            sqlite3_bind_int64(st, 1, q->jobs[i].queue_id);
-            sqlite3_bind_int64(st, 2, tx->now_ms + q->lease_ms);
+            db_bind_i64(st, 1, q->jobs[i].queue_id);
+            db_bind_i64(st, 2, tx->now_ms + q->lease_ms);
         }
         err = store__step_done(tx->db, st, "push_lease");
     }
@@ -862,15 +860,15 @@ int store_push_claim(struct store *s, unsigned cap, const char *skip_origins_jso
 /* Run `sql` binding ?1 = a, ?2 = b; returns the number of rows changed, or a negative errno. */
 static int exec2(struct store_tx *tx, const char *sql, int64_t a, int64_t b)
 {
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, a);
-        sqlite3_bind_int64(st, 2, b);
+        db_bind_i64(st, 1, a);
+        db_bind_i64(st, 2, b);
     }
     err = store__step_done(tx->db, st, "push_result");
-    return err ? err : sqlite3_changes(tx->db);
+    return err ? err : db_changes(tx->db);
 }
 
 static int result_one(struct store_tx *tx, const struct store_push_result *r)

@@ -337,37 +337,37 @@ int store_post_target(struct store_reader *r, int64_t post_id, const uint8_t has
         " coalesce(pl.multiple, 0), coalesce(pl.closes_ms, 0), c.visibility = 'listed'"
         " FROM posts p JOIN channels c ON c.id = p.channel_id"
         " LEFT JOIN polls pl ON pl.post_id = p.id WHERE p.id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
     int err = -EIO;
 
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, post_id);
-    sqlite3_bind_blob(st, 2, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *set = sqlite3_column_text(st, 5);
+    db_bind_i64(st, 1, post_id);
+    db_bind_blob(st, 2, hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        const char *set = db_col_text(st, 5);
 
-        out->channel_id = sqlite3_column_int64(st, 0);
-        out->published = sqlite3_column_int(st, 1) == 1;
-        out->published_ms = sqlite3_column_int64(st, 2);
-        out->retention_days = sqlite3_column_int(st, 3);
-        out->reaction_policy = sqlite3_column_int(st, 4);
+        out->channel_id = db_col_i64(st, 0);
+        out->published = db_col_int(st, 1) == 1;
+        out->published_ms = db_col_i64(st, 2);
+        out->retention_days = db_col_int(st, 3);
+        out->reaction_policy = db_col_int(st, 4);
         snprintf(out->reactions_json, sizeof(out->reactions_json), "%s",
                  set ? (const char *)set : "");
-        out->follows = sqlite3_column_int(st, 6) != 0;
-        out->has_poll = sqlite3_column_int(st, 7) != 0;
-        out->n_options = (unsigned)sqlite3_column_int(st, 8);
-        out->multiple = sqlite3_column_int(st, 9) != 0;
-        out->closes_ms = sqlite3_column_int64(st, 10);
-        out->listed = sqlite3_column_int(st, 11) != 0;
+        out->follows = db_col_int(st, 6) != 0;
+        out->has_poll = db_col_int(st, 7) != 0;
+        out->n_options = (unsigned)db_col_int(st, 8);
+        out->multiple = db_col_int(st, 9) != 0;
+        out->closes_ms = db_col_i64(st, 10);
+        out->listed = db_col_int(st, 11) != 0;
         err = 0;
     } else {
-        err = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "post_target");
+        err = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "post_target");
     }
 out:
-    store__stmt_done(st);
+    db_reset(st);
     return err;
 }
 
@@ -386,18 +386,18 @@ static int has_reaction(struct store_tx *tx, const uint8_t *hash, int64_t post_i
 {
     static const char sql[] = "SELECT 1 FROM reactions r JOIN followers f ON f.id = r.follower_id"
                               " WHERE r.post_id = ?1 AND f.hash = ?2";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, post_id);
-    sqlite3_bind_blob(st, 2, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    store__stmt_done(st);
-    if (rc == SQLITE_ROW)
+    db_bind_i64(st, 1, post_id);
+    db_bind_blob(st, 2, hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    db_reset(st);
+    if (rc == DB_ROW)
         return 0;
-    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "reaction_has");
+    return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "reaction_has");
 }
 
 static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
@@ -413,18 +413,18 @@ static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         " ON CONFLICT (post_id, follower_id) DO UPDATE SET emoji = excluded.emoji"
         " WHERE emoji != excluded.emoji";
     struct reaction_put *p = container_of(w, struct reaction_put, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, p->post_id);
-        sqlite3_bind_blob(st, 2, p->hash, SECRET_HASH_LEN, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, p->emoji, (int)p->len, SQLITE_STATIC);
+        db_bind_i64(st, 1, p->post_id);
+        db_bind_blob(st, 2, p->hash, SECRET_HASH_LEN);
+        db_bind_textn(st, 3, p->emoji, p->len);
     }
     err = store__step_done(tx->db, st, "reaction_put");
     if (err)
         return err;
-    *id = sqlite3_changes(tx->db) > 0 ? p->post_id : 0;
+    *id = db_changes(tx->db) > 0 ? p->post_id : 0;
     return *id ? 0 : has_reaction(tx, p->hash, p->post_id);
 }
 
@@ -467,15 +467,15 @@ static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char sql[] = "DELETE FROM reactions WHERE post_id = ?1"
                               " AND follower_id = (SELECT id FROM followers WHERE hash = ?2)";
     struct reaction_delete *d = container_of(w, struct reaction_delete, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, d->post_id);
-        sqlite3_bind_blob(st, 2, d->hash, SECRET_HASH_LEN, SQLITE_STATIC);
+        db_bind_i64(st, 1, d->post_id);
+        db_bind_blob(st, 2, d->hash, SECRET_HASH_LEN);
     }
     err = store__step_done(tx->db, st, "reaction_delete");
-    *id = !err && sqlite3_changes(tx->db) > 0 ? d->post_id : 0;
+    *id = !err && db_changes(tx->db) > 0 ? d->post_id : 0;
     return err;
 }
 
@@ -517,7 +517,7 @@ static int counts_one(struct store_tx *tx, int64_t post_id, int *wrote)
     static const char sql[] = "SELECT p.channel_id, p.views_count, " STORE_REACTIONS_SQL(
         "p") ", " STORE_POLL_SQL("p") " FROM posts p WHERE p.id = ?1"
                                       " AND p.state = 1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     json_t *reactions = NULL;
     json_t *poll = NULL;
     json_t *ev = NULL;
@@ -531,20 +531,20 @@ static int counts_one(struct store_tx *tx, int64_t post_id, int *wrote)
     *wrote = 0;
     if (!st)
         goto out;
-    sqlite3_bind_int64(st, 1, post_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *r = (const char *)sqlite3_column_text(st, 2);
-        const char *p = (const char *)sqlite3_column_text(st, 3);
+    db_bind_i64(st, 1, post_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        const char *r = db_col_text(st, 2);
+        const char *p = db_col_text(st, 3);
 
-        channel_id = sqlite3_column_int64(st, 0);
-        views = sqlite3_column_int64(st, 1);
+        channel_id = db_col_i64(st, 0);
+        views = db_col_i64(st, 1);
         reactions = r ? json_loads(r, 0, NULL) : NULL;
         poll = p ? store_poll_json(p, tx->now_ms) : NULL;
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW) {
-        err = rc == SQLITE_DONE ? 0 : store__errno(tx->db, rc, "counts_read");
+    db_reset(st);
+    if (rc != DB_ROW) {
+        err = rc == DB_DONE ? 0 : store__errno(tx->db, rc, "counts_read");
         goto out;
     }
     snprintf(id, sizeof(id), "%lld", (long long)post_id);

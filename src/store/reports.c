@@ -66,12 +66,12 @@ static char *dup_opt(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+static void bind_opt(struct db_stmt *st, int i, const char *s)
 {
     if (s) {
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+        db_bind_text(st, i, s);
     } else {
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
     }
 }
 
@@ -101,7 +101,7 @@ bool store_service_code_valid(const char *code)
 static int one_changed(struct store_tx *tx, const char *what)
 {
     (void)what;
-    return sqlite3_changes(tx->db) == 1 ? 0 : -ENOENT;
+    return db_changes(tx->db) == 1 ? 0 : -ENOENT;
 }
 
 /* ---- catalogue ---- */
@@ -118,28 +118,28 @@ static int service_put(struct rw *c, struct store_tx *tx, int64_t *id)
         " first_answer_h = excluded.first_answer_h, resolution_h = excluded.resolution_h,"
         " agency = excluded.agency, ord = excluded.ord, active = excluded.active"
         " RETURNING id";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[96];
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, c->org_id);
+    db_bind_i64(st, 1, c->org_id);
     for (int i = 0; i < 6; i++)
-        sqlite3_bind_text(st, 2 + i, c->s[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, c->n[0]);
-    sqlite3_bind_int64(st, 9, c->n[1]);
-    sqlite3_bind_text(st, 10, c->s[6], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 11, c->n[2]);
-    sqlite3_bind_int(st, 12, c->flag);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
+        db_bind_text(st, 2 + i, c->s[i]);
+    db_bind_i64(st, 8, c->n[0]);
+    db_bind_i64(st, 9, c->n[1]);
+    db_bind_text(st, 10, c->s[6]);
+    db_bind_i64(st, 11, c->n[2]);
+    db_bind_i64(st, 12, c->flag);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *id = db_col_i64(st, 0);
         rc = 0;
     } else {
         rc = store__errno(tx->db, rc, "service_put");
     }
-    store__stmt_done(st);
+    db_reset(st);
     if (rc)
         return rc;
     snprintf(target, sizeof(target), "service:%s", c->s[0]);
@@ -150,13 +150,13 @@ static int service_delete(struct rw *c, struct store_tx *tx)
 {
     static const char sql[] = "UPDATE report_services SET active = 0"
                               " WHERE org_id = ?1 AND code = ?2 AND active = 1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[96];
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, c->org_id);
-        sqlite3_bind_text(st, 2, c->s[0], -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, c->org_id);
+        db_bind_text(st, 2, c->s[0]);
     }
     err = store__step_done(tx->db, st, "service_delete");
     if (!err)
@@ -177,13 +177,13 @@ static int settings_put(struct rw *c, struct store_tx *tx)
         " photos_moderated = excluded.photos_moderated, retention_days ="
         " excluded.retention_days, contact = excluded.contact, key_service ="
         " excluded.key_service";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, c->org_id);
-        sqlite3_bind_int(st, 2, c->flag);
-        sqlite3_bind_int64(st, 3, c->n[0]);
+        db_bind_i64(st, 1, c->org_id);
+        db_bind_i64(st, 2, c->flag);
+        db_bind_i64(st, 3, c->n[0]);
         bind_opt(st, 4, c->s[0]);
         bind_opt(st, 5, c->s[1]);
     }
@@ -194,28 +194,28 @@ static int settings_put(struct rw *c, struct store_tx *tx)
 
 static int key_add(struct rw *c, struct store_tx *tx, int64_t *id)
 {
-    static const char sql[] = "INSERT INTO report_api_keys (org_id, hash, name, rate_per_minute,"
-                              " created_by, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    static const char sql[] =
+        "INSERT INTO report_api_keys (org_id, hash, name, rate_per_minute,"
+        " created_by, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[48];
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, c->org_id);
-        sqlite3_bind_blob(st, 2, c->hash, SECRET_HASH_LEN, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, c->s[0], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, c->n[0]);
+        db_bind_i64(st, 1, c->org_id);
+        db_bind_blob(st, 2, c->hash, SECRET_HASH_LEN);
+        db_bind_text(st, 3, c->s[0]);
+        db_bind_i64(st, 4, c->n[0]);
         if (c->actor_id > 0) {
-            sqlite3_bind_int64(st, 5, c->actor_id);
+            db_bind_i64(st, 5, c->actor_id);
         } else {
-            sqlite3_bind_null(st, 5);
+            db_bind_null(st, 5);
         }
-        sqlite3_bind_int64(st, 6, tx->now_ms);
+        db_bind_i64(st, 6, tx->now_ms);
     }
-    err = store__step_done(tx->db, st, "api_key_add");
+    err = store__step_id(tx->db, st, "api_key_add", id);
     if (err)
         return err;
-    *id = sqlite3_last_insert_rowid(tx->db);
     snprintf(target, sizeof(target), "api_key:%lld", (long long)*id);
     return store__audit(tx, c->org_id, c->actor_id, "api_key.create", target, NULL);
 }
@@ -224,14 +224,14 @@ static int key_revoke(struct rw *c, struct store_tx *tx)
 {
     static const char sql[] = "UPDATE report_api_keys SET revoked_ms = ?3"
                               " WHERE id = ?1 AND org_id = ?2 AND revoked_ms IS NULL";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[48];
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, c->id);
-        sqlite3_bind_int64(st, 2, c->org_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, c->id);
+        db_bind_i64(st, 2, c->org_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "api_key_revoke");
     if (!err)
@@ -257,24 +257,24 @@ static int service_row(struct rw *c, struct store_tx *tx, struct svc_row *out)
         "SELECT s.id, s.resolution_h, s.agency, coalesce(t.photos_moderated, 1)"
         " FROM report_services s LEFT JOIN report_settings t ON t.org_id = s.org_id"
         " WHERE s.org_id = ?1 AND s.code = ?2 AND s.active = 1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, c->org_id);
-    sqlite3_bind_text(st, 2, c->s[0], -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->id = sqlite3_column_int64(st, 0);
-        out->resolution_h = sqlite3_column_int64(st, 1);
-        snprintf(out->agency, sizeof(out->agency), "%s", (const char *)sqlite3_column_text(st, 2));
-        out->moderated = sqlite3_column_int(st, 3) != 0;
+    db_bind_i64(st, 1, c->org_id);
+    db_bind_text(st, 2, c->s[0]);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        out->id = db_col_i64(st, 0);
+        out->resolution_h = db_col_i64(st, 1);
+        snprintf(out->agency, sizeof(out->agency), "%s", db_col_text(st, 2));
+        out->moderated = db_col_int(st, 3) != 0;
         rc = 0;
     } else {
-        rc = rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "report_service");
+        rc = rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "report_service");
     }
-    store__stmt_done(st);
+    db_reset(st);
     return rc;
 }
 
@@ -285,15 +285,15 @@ static int contact_add(struct rw *c, struct store_tx *tx, int64_t id)
         "INSERT INTO report_contacts (report_id, email, phone, first_name, last_name,"
         " device_id, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
     bool any = false;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
 
     for (int i = 8; i < 14; i++)
         any = any || c->s[i];
     if (!any)
         return 0;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, id);
+        db_bind_i64(st, 1, id);
         for (int i = 8; i < 14; i++)
             bind_opt(st, i - 6, c->s[i]);
     }
@@ -305,15 +305,15 @@ static int reporter_follows(struct rw *c, struct store_tx *tx, int64_t id)
 {
     static const char sql[] =
         "INSERT OR IGNORE INTO report_followers (report_id, follower_id) VALUES (?1, ?2)";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid;
 
     if (!c->has_hash2 || store__follower_id(tx, c->hash2, &fid) != 0)
         return 0;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, fid);
+        db_bind_i64(st, 1, id);
+        db_bind_i64(st, 2, fid);
     }
     return store__step_done(tx->db, st, "report_follow");
 }
@@ -326,43 +326,39 @@ static int report_add(struct rw *c, struct store_tx *tx, int64_t *id)
         "INSERT INTO reports (org_id, service_id, description, lat, lon, address, address_id,"
         " attributes, media_url, media_id, photo_state, agency, token_hash, api_key_id,"
         " created_ms, updated_ms, expected_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)";
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16) "
+        "RETURNING id";
     struct svc_row svc = { 0 };
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int rc = service_row(c, tx, &svc);
 
     if (rc)
         return rc;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, c->org_id);
-    sqlite3_bind_int64(st, 2, svc.id);
-    sqlite3_bind_text(st, 3, c->s[1] ? c->s[1] : "", -1, SQLITE_STATIC);
+    db_bind_i64(st, 1, c->org_id);
+    db_bind_i64(st, 2, svc.id);
+    db_bind_text(st, 3, c->s[1] ? c->s[1] : "");
     if (c->has_pos) {
-        sqlite3_bind_double(st, 4, c->lat);
-        sqlite3_bind_double(st, 5, c->lon);
+        db_bind_double(st, 4, c->lat);
+        db_bind_double(st, 5, c->lon);
     }
     bind_opt(st, 6, c->s[2]);
     bind_opt(st, 7, c->s[3]);
-    sqlite3_bind_text(st, 8, c->s[4] ? c->s[4] : "{}", -1, SQLITE_STATIC);
+    db_bind_text(st, 8, c->s[4] ? c->s[4] : "{}");
     bind_opt(st, 9, c->s[5]);
     bind_opt(st, 10, c->s[6]);
-    sqlite3_bind_text(st, 11,
-                      !c->s[5] && !c->s[6] ? "none"
-                      : svc.moderated      ? "pending"
-                                           : "approved",
-                      -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, svc.agency, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 13, c->hash, SECRET_HASH_LEN, SQLITE_STATIC);
+    db_bind_text(st, 11, !c->s[5] && !c->s[6] ? "none" : svc.moderated ? "pending" : "approved");
+    db_bind_text(st, 12, svc.agency);
+    db_bind_blob(st, 13, c->hash, SECRET_HASH_LEN);
     if (c->n[0] > 0)
-        sqlite3_bind_int64(st, 14, c->n[0]);
-    sqlite3_bind_int64(st, 15, tx->now_ms);
-    sqlite3_bind_int64(st, 16, tx->now_ms + svc.resolution_h * 3600 * 1000);
-    rc = store__step_done(tx->db, st, "report_add");
+        db_bind_i64(st, 14, c->n[0]);
+    db_bind_i64(st, 15, tx->now_ms);
+    db_bind_i64(st, 16, tx->now_ms + svc.resolution_h * 3600 * 1000);
+    rc = store__step_id(tx->db, st, "report_add", id);
     if (rc)
         return rc;
-    *id = sqlite3_last_insert_rowid(tx->db);
     rc = contact_add(c, tx, *id);
     return rc ? rc : reporter_follows(c, tx, *id);
 }
@@ -372,16 +368,16 @@ static int note_add(struct store_tx *tx, int64_t report_id, int64_t user_id, boo
 {
     static const char sql[] = "INSERT INTO report_notes (report_id, user_id, public, status, text,"
                               " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (st) {
-        sqlite3_bind_int64(st, 1, report_id);
+        db_bind_i64(st, 1, report_id);
         if (user_id > 0)
-            sqlite3_bind_int64(st, 2, user_id);
-        sqlite3_bind_int(st, 3, pub);
+            db_bind_i64(st, 2, user_id);
+        db_bind_i64(st, 3, pub);
         bind_opt(st, 4, status);
-        sqlite3_bind_text(st, 5, text ? text : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, tx->now_ms);
+        db_bind_text(st, 5, text ? text : "");
+        db_bind_i64(st, 6, tx->now_ms);
     }
     return store__step_done(tx->db, st, "report_note");
 }
@@ -413,18 +409,18 @@ static bool transition_ok(const char *from, const char *to)
 static int current_status(struct rw *c, struct store_tx *tx, char *from, size_t fromlen)
 {
     static const char sql[] = "SELECT status FROM reports WHERE id = ?1 AND org_id = ?2";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_int64(st, 2, c->org_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(from, fromlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "report");
-    store__stmt_done(st);
+    db_bind_i64(st, 1, c->id);
+    db_bind_i64(st, 2, c->org_id);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        snprintf(from, fromlen, "%s", db_col_text(st, 0));
+    rc = rc == DB_ROW ? 0 : rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "report");
+    db_reset(st);
     return rc;
 }
 
@@ -433,19 +429,19 @@ static int merge_target(struct rw *c, struct store_tx *tx)
 {
     static const char sql[] = "SELECT 1 FROM reports WHERE id = ?1 AND org_id = ?2"
                               " AND id <> ?3";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, c->n[1]);
-    sqlite3_bind_int64(st, 2, c->org_id);
-    sqlite3_bind_int64(st, 3, c->id);
-    rc = sqlite3_step(st);
-    store__stmt_done(st);
-    if (rc == SQLITE_ROW)
+    db_bind_i64(st, 1, c->n[1]);
+    db_bind_i64(st, 2, c->org_id);
+    db_bind_i64(st, 3, c->id);
+    rc = db_step(st);
+    db_reset(st);
+    if (rc == DB_ROW)
         return 0;
-    return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "merge target");
+    return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "merge target");
 }
 
 /* The UPDATE itself: `status` (NULL: unchanged) and every field c->set names. */
@@ -471,23 +467,23 @@ static int update_row(struct rw *c, struct store_tx *tx, const char *status, con
         " closed_ms = CASE WHEN ?3 IN ('risolta', 'chiusa') THEN ?2 WHEN ?3 IS NOT NULL THEN"
         "   NULL ELSE closed_ms END"
         " WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_int64(st, 2, tx->now_ms);
+    db_bind_i64(st, 1, c->id);
+    db_bind_i64(st, 2, tx->now_ms);
     bind_opt(st, 3, status);
     bind_opt(st, 4, status && !strcmp(status, "chiusa") ? reason : NULL);
     bind_opt(st, 5, (c->set & STORE_RS_NOTE) && c->flag ? c->s[2] : NULL);
     bind_opt(st, 6, c->set & STORE_RS_AGENCY ? c->s[3] : NULL);
     bind_opt(st, 7, c->set & STORE_RS_NOTICE ? c->s[4] : NULL);
-    sqlite3_bind_int(st, 8, (c->set & STORE_RS_EXPECTED) != 0);
+    db_bind_i64(st, 8, (c->set & STORE_RS_EXPECTED) != 0);
     if (c->n[0] > 0)
-        sqlite3_bind_int64(st, 9, c->n[0]);
+        db_bind_i64(st, 9, c->n[0]);
     bind_opt(st, 10, c->set & STORE_RS_PHOTO ? c->s[5] : NULL);
-    sqlite3_bind_int64(st, 11, c->set & STORE_RS_TEXT ? c->n[2] : -1);
-    sqlite3_bind_int64(st, 12, c->set & STORE_RS_MERGE ? c->n[1] : 0);
+    db_bind_i64(st, 11, c->set & STORE_RS_TEXT ? c->n[2] : -1);
+    db_bind_i64(st, 12, c->set & STORE_RS_MERGE ? c->n[1] : 0);
     bind_opt(st, 13, c->set & STORE_RS_FORWARD ? c->s[6] : NULL);
     return store__step_done(tx->db, st, "report_update");
 }
@@ -497,11 +493,11 @@ static int move_followers(struct rw *c, struct store_tx *tx)
 {
     static const char sql[] = "INSERT OR IGNORE INTO report_followers (report_id, follower_id)"
                               " SELECT ?2, follower_id FROM report_followers WHERE report_id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (st) {
-        sqlite3_bind_int64(st, 1, c->id);
-        sqlite3_bind_int64(st, 2, c->n[1]);
+        db_bind_i64(st, 1, c->id);
+        db_bind_i64(st, 2, c->n[1]);
     }
     return store__step_done(tx->db, st, "report_merge");
 }
@@ -559,30 +555,30 @@ static int reopen(struct rw *c, struct store_tx *tx, int64_t *id)
     static const char sql[] = "UPDATE reports SET status = 'nuova', close_reason = NULL,"
                               " resolved_ms = NULL, closed_ms = NULL, reopened = reopened + 1,"
                               " status_notes = ?2, updated_ms = ?3 WHERE id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, get_sql);
+    struct db_stmt *st = db_stmt(tx->db, get_sql);
     bool ok = false;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, c->hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        ok = !strcmp((const char *)sqlite3_column_text(st, 1), "risolta") &&
-             tx->now_ms - sqlite3_column_int64(st, 2) <= STORE_REPORT_REOPEN_MS;
+    db_bind_blob(st, 1, c->hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *id = db_col_i64(st, 0);
+        ok = !strcmp(db_col_text(st, 1), "risolta") &&
+             tx->now_ms - db_col_i64(st, 2) <= STORE_REPORT_REOPEN_MS;
     }
-    rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "reopen");
-    store__stmt_done(st);
+    rc = rc == DB_ROW ? 0 : rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "reopen");
+    db_reset(st);
     if (rc)
         return rc;
     if (!ok)
         return -EPERM;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, *id);
-        sqlite3_bind_text(st, 2, c->s[0], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, *id);
+        db_bind_text(st, 2, c->s[0]);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     rc = store__step_done(tx->db, st, "reopen");
     return rc ? rc : note_add(tx, *id, 0, true, "nuova", c->s[0]);
@@ -592,16 +588,16 @@ static int follow(struct rw *c, struct store_tx *tx, int64_t *id)
 {
     static const char sql[] =
         "INSERT OR IGNORE INTO report_followers (report_id, follower_id) VALUES (?1, ?2)";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t fid;
     int rc = store__follower_id(tx, c->hash, &fid);
 
     if (rc)
         return rc;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, c->id);
-        sqlite3_bind_int64(st, 2, fid);
+        db_bind_i64(st, 1, c->id);
+        db_bind_i64(st, 2, fid);
     }
     *id = c->id;
     return store__step_done(tx->db, st, "report_follow"); /* unknown report: FK, -ENOENT */
@@ -614,16 +610,16 @@ static int erase(struct rw *c, struct store_tx *tx, int64_t *id)
         "DELETE FROM report_contacts WHERE report_id IN (SELECT r.id FROM reports r"
         " JOIN report_settings s ON s.org_id = r.org_id WHERE r.closed_ms IS NOT NULL"
         " AND r.closed_ms < ?1 - s.retention_days * 86400000 LIMIT ?2)";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, c->n[0]);
-        sqlite3_bind_int64(st, 2, c->n[1]);
+        db_bind_i64(st, 1, c->n[0]);
+        db_bind_i64(st, 2, c->n[1]);
     }
     err = store__step_done(tx->db, st, "report_erase");
     if (!err)
-        *id = sqlite3_changes(tx->db);
+        *id = db_changes(tx->db);
     return err;
 }
 

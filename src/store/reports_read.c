@@ -12,23 +12,22 @@
 #include "core/buf.h"
 #include "store/store_int.h"
 
-static const char *text(sqlite3_stmt *st, int col)
+static const char *text(struct db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = db_col_text(st, col);
 
     return t ? (const char *)t : "";
 }
 
-static const char *text_or_null(sqlite3_stmt *st, int col)
+static const char *text_or_null(struct db_stmt *st, int col)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL
-                                                       : (const char *)sqlite3_column_text(st, col);
+    return db_col_is_null(st, col) ? NULL : db_col_text(st, col);
 }
 
-static int finish(struct store_reader *r, sqlite3_stmt *st, int rc, const char *what)
+static int finish(struct store_reader *r, struct db_stmt *st, int rc, const char *what)
 {
-    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, what);
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? 0 : store__errno(r->db, rc, what);
+    db_reset(st);
     return rc;
 }
 
@@ -38,9 +37,9 @@ static int finish(struct store_reader *r, sqlite3_stmt *st, int rc, const char *
     "id, code, name, description, keywords, group_name, agency, attributes, first_answer_h," \
     " resolution_h, ord, active"
 
-static void service_row(sqlite3_stmt *st, struct store_service *s)
+static void service_row(struct db_stmt *st, struct store_service *s)
 {
-    s->id = sqlite3_column_int64(st, 0);
+    s->id = db_col_i64(st, 0);
     s->code = text(st, 1);
     s->name = text(st, 2);
     s->description = text(st, 3);
@@ -48,10 +47,10 @@ static void service_row(sqlite3_stmt *st, struct store_service *s)
     s->group = text(st, 5);
     s->agency = text(st, 6);
     s->attributes_json = text(st, 7);
-    s->first_answer_h = sqlite3_column_int(st, 8);
-    s->resolution_h = sqlite3_column_int(st, 9);
-    s->ord = sqlite3_column_int(st, 10);
-    s->active = sqlite3_column_int(st, 11) != 0;
+    s->first_answer_h = db_col_int(st, 8);
+    s->resolution_h = db_col_int(st, 9);
+    s->ord = db_col_int(st, 10);
+    s->active = db_col_int(st, 11) != 0;
 }
 
 int store_services_list(struct store_reader *r, int64_t org_id, bool all, store_service_fn *each,
@@ -59,15 +58,15 @@ int store_services_list(struct store_reader *r, int64_t org_id, bool all, store_
 {
     static const char sql[] = "SELECT " SVC_COLS " FROM report_services WHERE org_id = ?1"
                               " AND (?2 OR active = 1) ORDER BY ord, code";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_service s;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_int(st, 2, all);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, org_id);
+    db_bind_i64(st, 2, all);
+    while ((rc = db_step(st)) == DB_ROW) {
         service_row(st, &s);
         each(ctx, &s);
     }
@@ -79,26 +78,26 @@ int store_service_get(struct store_reader *r, int64_t org_id, const char *code,
 {
     static const char sql[] = "SELECT " SVC_COLS " FROM report_services WHERE org_id = ?1"
                               " AND code = ?2";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     struct store_service s;
     int rc;
 
     if (!store_service_code_valid(code))
         return -ENOENT;
-    st = store__stmt(&r->stmts, sql);
+    st = db_stmt(r->db, sql);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    db_bind_i64(st, 1, org_id);
+    db_bind_text(st, 2, code);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
         service_row(st, &s);
         each(ctx, &s);
-        store__stmt_done(st);
+        db_reset(st);
         return 0;
     }
-    rc = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "service_get");
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "service_get");
+    db_reset(st);
     return rc;
 }
 
@@ -109,7 +108,7 @@ int store_report_settings_get(struct store_reader *r, int64_t org_id,
 {
     static const char sql[] = "SELECT photos_moderated, retention_days, contact, key_service"
                               " FROM report_settings WHERE org_id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -117,15 +116,15 @@ int store_report_settings_get(struct store_reader *r, int64_t org_id,
     out->retention_days = 365;
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->photos_moderated = sqlite3_column_int(st, 0) != 0;
-        out->retention_days = sqlite3_column_int(st, 1);
+    db_bind_i64(st, 1, org_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        out->photos_moderated = db_col_int(st, 0) != 0;
+        out->retention_days = db_col_int(st, 1);
         snprintf(out->contact, sizeof(out->contact), "%s", text(st, 2));
         snprintf(out->key_service, sizeof(out->key_service), "%s", text(st, 3));
     }
-    return finish(r, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, "report_settings");
+    return finish(r, st, rc == DB_ROW ? DB_DONE : rc, "report_settings");
 }
 
 int store_api_key_find(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN], int64_t *id,
@@ -133,22 +132,22 @@ int store_api_key_find(struct store_reader *r, const uint8_t hash[SECRET_HASH_LE
 {
     static const char sql[] = "SELECT id, org_id, rate_per_minute FROM report_api_keys"
                               " WHERE hash = ?1 AND revoked_ms IS NULL";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *org_id = sqlite3_column_int64(st, 1);
-        *rate_per_minute = sqlite3_column_int(st, 2);
-        store__stmt_done(st);
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *id = db_col_i64(st, 0);
+        *org_id = db_col_i64(st, 1);
+        *rate_per_minute = db_col_int(st, 2);
+        db_reset(st);
         return 0;
     }
-    rc = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "api_key_find");
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "api_key_find");
+    db_reset(st);
     return rc;
 }
 
@@ -157,19 +156,19 @@ int store_api_keys_list(struct store_reader *r, int64_t org_id, store_api_key_fn
     static const char sql[] = "SELECT id, org_id, name, rate_per_minute, created_ms"
                               " FROM report_api_keys WHERE org_id = ?1 AND revoked_ms IS NULL"
                               " ORDER BY id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_api_key k;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        k.id = sqlite3_column_int64(st, 0);
-        k.org_id = sqlite3_column_int64(st, 1);
+    db_bind_i64(st, 1, org_id);
+    while ((rc = db_step(st)) == DB_ROW) {
+        k.id = db_col_i64(st, 0);
+        k.org_id = db_col_i64(st, 1);
         k.name = text(st, 2);
-        k.rate_per_minute = sqlite3_column_int(st, 3);
-        k.created_ms = sqlite3_column_int64(st, 4);
+        k.rate_per_minute = db_col_int(st, 3);
+        k.created_ms = db_col_i64(st, 4);
         each(ctx, &k);
     }
     return finish(r, st, rc, "api_keys_list");
@@ -185,19 +184,19 @@ int store_api_keys_list(struct store_reader *r, int64_t org_id, store_api_key_fn
     " coalesce(r.first_answer_ms, 0), coalesce(r.resolved_ms, 0), coalesce(r.closed_ms, 0),"  \
     " r.reopened, (SELECT count(*) FROM report_followers f WHERE f.report_id = r.id)"
 
-static void report_row(sqlite3_stmt *st, struct store_report *p)
+static void report_row(struct db_stmt *st, struct store_report *p)
 {
-    p->id = sqlite3_column_int64(st, 0);
-    p->org_id = sqlite3_column_int64(st, 1);
+    p->id = db_col_i64(st, 0);
+    p->org_id = db_col_i64(st, 1);
     p->service_code = text(st, 2);
     p->service_name = text(st, 3);
     p->status = text(st, 4);
     p->close_reason = text_or_null(st, 5);
     p->description = text(st, 6);
-    p->text_hidden = sqlite3_column_int(st, 7) != 0;
-    p->has_pos = sqlite3_column_type(st, 8) != SQLITE_NULL;
-    p->lat = sqlite3_column_double(st, 8);
-    p->lon = sqlite3_column_double(st, 9);
+    p->text_hidden = db_col_int(st, 7) != 0;
+    p->has_pos = !db_col_is_null(st, 8);
+    p->lat = db_col_double(st, 8);
+    p->lon = db_col_double(st, 9);
     p->address = text_or_null(st, 10);
     p->address_id = text_or_null(st, 11);
     p->attributes_json = text(st, 12);
@@ -208,15 +207,15 @@ static void report_row(sqlite3_stmt *st, struct store_report *p)
     p->agency = text(st, 17);
     p->service_notice = text(st, 18);
     p->forwarded_to = text_or_null(st, 19);
-    p->duplicate_of = sqlite3_column_int64(st, 20);
-    p->created_ms = sqlite3_column_int64(st, 21);
-    p->updated_ms = sqlite3_column_int64(st, 22);
-    p->expected_ms = sqlite3_column_int64(st, 23);
-    p->first_answer_ms = sqlite3_column_int64(st, 24);
-    p->resolved_ms = sqlite3_column_int64(st, 25);
-    p->closed_ms = sqlite3_column_int64(st, 26);
-    p->reopened = sqlite3_column_int(st, 27);
-    p->followers = sqlite3_column_int(st, 28);
+    p->duplicate_of = db_col_i64(st, 20);
+    p->created_ms = db_col_i64(st, 21);
+    p->updated_ms = db_col_i64(st, 22);
+    p->expected_ms = db_col_i64(st, 23);
+    p->first_answer_ms = db_col_i64(st, 24);
+    p->resolved_ms = db_col_i64(st, 25);
+    p->closed_ms = db_col_i64(st, 26);
+    p->reopened = db_col_int(st, 27);
+    p->followers = db_col_int(st, 28);
 }
 
 /* The SQL of a list query: only the filters `q` uses; every value is a bound parameter. */
@@ -263,27 +262,27 @@ static int list_sql(const struct store_report_query *q, struct buf *sql)
     return rc;
 }
 
-static void list_bind(sqlite3_stmt *st, const struct store_report_query *q)
+static void list_bind(struct db_stmt *st, const struct store_report_query *q)
 {
-    sqlite3_bind_int64(st, 1, q->org_id);
+    db_bind_i64(st, 1, q->org_id);
     for (size_t k = 0; k < q->nids; k++)
-        sqlite3_bind_int64(st, (int)(20 + k), q->ids[k]);
+        db_bind_i64(st, (int)(20 + k), q->ids[k]);
     if (q->service_code)
-        sqlite3_bind_text(st, 2, q->service_code, -1, SQLITE_STATIC);
+        db_bind_text(st, 2, q->service_code);
     for (size_t k = 0; k < q->ncodes; k++)
-        sqlite3_bind_text(st, (int)(130 + k), q->codes[k], -1, SQLITE_STATIC);
+        db_bind_text(st, (int)(130 + k), q->codes[k]);
     if (q->status)
-        sqlite3_bind_text(st, 3, q->status, -1, SQLITE_STATIC);
+        db_bind_text(st, 3, q->status);
     if (q->agency)
-        sqlite3_bind_text(st, 4, q->agency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, q->from_ms);
-    sqlite3_bind_int64(st, 6, q->to_ms);
-    sqlite3_bind_double(st, 7, q->min_lat);
-    sqlite3_bind_double(st, 8, q->max_lat);
-    sqlite3_bind_double(st, 9, q->min_lon);
-    sqlite3_bind_double(st, 10, q->max_lon);
-    sqlite3_bind_int64(st, 11, q->limit);
-    sqlite3_bind_int64(st, 12, q->offset);
+        db_bind_text(st, 4, q->agency);
+    db_bind_i64(st, 5, q->from_ms);
+    db_bind_i64(st, 6, q->to_ms);
+    db_bind_double(st, 7, q->min_lat);
+    db_bind_double(st, 8, q->max_lat);
+    db_bind_double(st, 9, q->min_lon);
+    db_bind_double(st, 10, q->max_lon);
+    db_bind_i64(st, 11, q->limit);
+    db_bind_i64(st, 12, q->offset);
 }
 
 int store_reports_list(struct store_reader *r, const struct store_report_query *q,
@@ -294,7 +293,7 @@ int store_reports_list(struct store_reader *r, const struct store_report_query *
      * cached; every value is bound, never pasted.
      */
     struct buf sql;
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     struct store_report p;
     int rc;
 
@@ -305,17 +304,17 @@ int store_reports_list(struct store_reader *r, const struct store_report_query *
         buf_release(&sql);
         return -EINVAL;
     }
-    rc = sqlite3_prepare_v2(r->db, sql.data, (int)sql.len, &st, NULL);
+    st = db_prepare(r->db, sql.data, sql.len);
     buf_release(&sql);
-    if (rc != SQLITE_OK)
-        return store__errno(r->db, rc, "reports_list");
+    if (!st)
+        return -EIO; /* logged */
     list_bind(st, q);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         report_row(st, &p);
         each(ctx, &p);
     }
-    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "reports_list");
-    sqlite3_finalize(st);
+    rc = rc == DB_DONE ? 0 : store__errno(r->db, rc, "reports_list");
+    db_finalize(st);
     return rc;
 }
 
@@ -324,60 +323,60 @@ int store_report_get(struct store_reader *r, int64_t org_id, int64_t id, store_r
 {
     static const char sql[] = "SELECT " REPORT_COLS " FROM reports r JOIN report_services s"
                               " ON s.id = r.service_id WHERE r.org_id = ?1 AND r.id = ?2";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_report p;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_int64(st, 2, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    db_bind_i64(st, 1, org_id);
+    db_bind_i64(st, 2, id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
         report_row(st, &p);
         each(ctx, &p);
-        store__stmt_done(st);
+        db_reset(st);
         return 0;
     }
-    rc = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "report_get");
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "report_get");
+    db_reset(st);
     return rc;
 }
 
 int store_report_duplicates(struct store_reader *r, int64_t id, int64_t *out, size_t max, size_t *n)
 {
     static const char sql[] = "SELECT id FROM reports WHERE duplicate_of = ?1 ORDER BY id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     *n = 0;
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-        out[(*n)++] = sqlite3_column_int64(st, 0);
-    return finish(r, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, "report_duplicates");
+    db_bind_i64(st, 1, id);
+    while ((rc = db_step(st)) == DB_ROW && *n < max)
+        out[(*n)++] = db_col_i64(st, 0);
+    return finish(r, st, rc == DB_ROW ? DB_DONE : rc, "report_duplicates");
 }
 
 int store_report_by_token(struct store_reader *r, const uint8_t hash[SECRET_HASH_LEN], int64_t *id,
                           int64_t *org_id)
 {
     static const char sql[] = "SELECT id, org_id FROM reports WHERE token_hash = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_blob(st, 1, hash, SECRET_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *org_id = sqlite3_column_int64(st, 1);
-        store__stmt_done(st);
+    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *id = db_col_i64(st, 0);
+        *org_id = db_col_i64(st, 1);
+        db_reset(st);
         return 0;
     }
-    rc = rc == SQLITE_DONE ? -ENOENT : store__errno(r->db, rc, "report_by_token");
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? -ENOENT : store__errno(r->db, rc, "report_by_token");
+    db_reset(st);
     return rc;
 }
 
@@ -409,20 +408,20 @@ int store_reports_nearby(struct store_reader *r, int64_t org_id, const char *cod
                               " ORDER BY r.id LIMIT 500";
     double dlat = radius_m / 111320.0;
     double dlon = radius_m / (111320.0 * fmax(cos(lat * M_PI / 180.0), 0.01));
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_report p;
     unsigned found = 0;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, lat - dlat);
-    sqlite3_bind_double(st, 4, lat + dlat);
-    sqlite3_bind_double(st, 5, lon - dlon);
-    sqlite3_bind_double(st, 6, lon + dlon);
-    while (found < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, org_id);
+    db_bind_text(st, 2, code);
+    db_bind_double(st, 3, lat - dlat);
+    db_bind_double(st, 4, lat + dlat);
+    db_bind_double(st, 5, lon - dlon);
+    db_bind_double(st, 6, lon + dlon);
+    while (found < limit && (rc = db_step(st)) == DB_ROW) {
         report_row(st, &p);
         if (distance_m(lat, lon, p.lat, p.lon) <= radius_m) {
             each(ctx, &p);
@@ -430,7 +429,7 @@ int store_reports_nearby(struct store_reader *r, int64_t org_id, const char *cod
         }
     }
     if (found >= limit)
-        rc = SQLITE_DONE;
+        rc = DB_DONE;
     return finish(r, st, rc, "reports_nearby");
 }
 
@@ -438,15 +437,15 @@ int store_report_contact(struct store_reader *r, int64_t id, struct store_report
 {
     static const char sql[] = "SELECT email, phone, first_name, last_name, device_id, account_id"
                               " FROM report_contacts WHERE report_id = ?1";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    db_bind_i64(st, 1, id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
         out->any = true;
         snprintf(out->email, sizeof(out->email), "%s", text(st, 0));
         snprintf(out->phone, sizeof(out->phone), "%s", text(st, 1));
@@ -454,7 +453,7 @@ int store_report_contact(struct store_reader *r, int64_t id, struct store_report
         snprintf(out->last_name, sizeof(out->last_name), "%s", text(st, 3));
         snprintf(out->device_id, sizeof(out->device_id), "%s", text(st, 4));
         snprintf(out->account_id, sizeof(out->account_id), "%s", text(st, 5));
-        rc = SQLITE_DONE;
+        rc = DB_DONE;
     }
     return finish(r, st, rc, "report_contact");
 }
@@ -467,22 +466,22 @@ int store_report_notes(struct store_reader *r, int64_t id, bool public_only,
                               " LEFT JOIN users u ON u.id = n.user_id"
                               " WHERE n.report_id = ?1 AND (?2 = 0 OR n.public = 1)"
                               " ORDER BY n.id LIMIT 1000";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     struct store_report_note n;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, public_only);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        n.id = sqlite3_column_int64(st, 0);
-        n.user_id = sqlite3_column_int64(st, 1);
+    db_bind_i64(st, 1, id);
+    db_bind_i64(st, 2, public_only);
+    while ((rc = db_step(st)) == DB_ROW) {
+        n.id = db_col_i64(st, 0);
+        n.user_id = db_col_i64(st, 1);
         n.author_email = text(st, 2);
-        n.public = sqlite3_column_int(st, 3) != 0;
+        n.public = db_col_int(st, 3) != 0;
         n.status = text_or_null(st, 4);
         n.text = text(st, 5);
-        n.created_ms = sqlite3_column_int64(st, 6);
+        n.created_ms = db_col_i64(st, 6);
         each(ctx, &n);
     }
     return finish(r, st, rc, "report_notes");
@@ -513,42 +512,42 @@ int store_report_stats(struct store_reader *r, int64_t org_id, int64_t since_ms,
     static const char sql[] = "SELECT first_answer_ms - created_ms, resolved_ms - created_ms"
                               " FROM reports WHERE service_id = ?1 AND created_ms >= ?2"
                               " AND duplicate_of IS NULL LIMIT 100000";
-    sqlite3_stmt *svc = store__stmt(&r->stmts, svc_sql);
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *svc = db_stmt(r->db, svc_sql);
+    struct db_stmt *st = NULL;
     int64_t *fa = NULL, *res = NULL;
     size_t cap = 0;
     int rc, rc2;
 
     if (!svc)
         return -EIO;
-    sqlite3_bind_int64(svc, 1, org_id);
-    while ((rc = sqlite3_step(svc)) == SQLITE_ROW) {
+    db_bind_i64(svc, 1, org_id);
+    while ((rc = db_step(svc)) == DB_ROW) {
         struct store_report_stat s = { 0 };
         size_t nfa = 0, nres = 0;
 
         s.service_code = text(svc, 1);
         s.service_name = text(svc, 2);
-        st = store__stmt(&r->stmts, sql);
+        st = db_stmt(r->db, sql);
         if (!st) {
-            rc = SQLITE_ERROR;
+            rc = -EIO;
             break;
         }
-        sqlite3_bind_int64(st, 1, sqlite3_column_int64(svc, 0));
-        sqlite3_bind_int64(st, 2, since_ms);
-        while ((rc2 = sqlite3_step(st)) == SQLITE_ROW) {
+        db_bind_i64(st, 1, db_col_i64(svc, 0));
+        db_bind_i64(st, 2, since_ms);
+        while ((rc2 = db_step(st)) == DB_ROW) {
             if ((size_t)s.received == cap) {
                 cap = cap ? cap * 2 : 64;
                 fa = xrealloc(fa, cap * sizeof(*fa));
                 res = xrealloc(res, cap * sizeof(*res));
             }
             s.received++;
-            if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-                fa[nfa++] = sqlite3_column_int64(st, 0);
-            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-                res[nres++] = sqlite3_column_int64(st, 1);
+            if (!db_col_is_null(st, 0))
+                fa[nfa++] = db_col_i64(st, 0);
+            if (!db_col_is_null(st, 1))
+                res[nres++] = db_col_i64(st, 1);
         }
-        store__stmt_done(st);
-        if (rc2 != SQLITE_DONE) {
+        db_reset(st);
+        if (rc2 != DB_DONE) {
             rc = rc2;
             break;
         }

@@ -31,17 +31,17 @@ struct sweep {
 /* Run a DELETE with (now, batch) bound; *n is how many rows it removed itself. */
 static int sweep_step(struct store_tx *tx, const char *sql, const struct sweep *s, int *n)
 {
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, s->now_ms);
-        sqlite3_bind_int64(st, 2, POST_DAY_MS);
-        sqlite3_bind_int(st, 3, (int)s->batch);
+        db_bind_i64(st, 1, s->now_ms);
+        db_bind_i64(st, 2, POST_DAY_MS);
+        db_bind_i64(st, 3, (int)s->batch);
     }
     err = store__step_done(tx->db, st, "retention_sweep");
-    /* sqlite3_changes() counts the statement's own rows, not cascades or triggers */
-    *n = err ? 0 : sqlite3_changes(tx->db);
+    /* db_changes() counts the statement's own rows, not cascades or triggers */
+    *n = err ? 0 : db_changes(tx->db);
     return err;
 }
 

@@ -20,19 +20,18 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+static void bind_text_or_null(struct db_stmt *st, int i, const char *s)
 {
     if (s) {
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+        db_bind_text(st, i, s);
     } else {
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
     }
 }
 
-static const char *col_or_null(sqlite3_stmt *st, int i)
+static const char *col_or_null(struct db_stmt *st, int i)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
-                                                     : (const char *)sqlite3_column_text(st, i);
+    return db_col_is_null(st, i) ? NULL : db_col_text(st, i);
 }
 
 /* ---- sources ---- */
@@ -46,44 +45,44 @@ struct source_w {
 
 static int source_count(struct store_tx *tx, int64_t org_id, int64_t *n)
 {
-    sqlite3_stmt *st =
-        store__stmt(tx->stmts, "SELECT count(*) FROM alert_sources WHERE org_id = ?1");
+    struct db_stmt *st = db_stmt(tx->db, "SELECT count(*) FROM alert_sources WHERE org_id = ?1");
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    rc = sqlite3_step(st);
-    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    store__stmt_done(st);
-    return rc == SQLITE_ROW ? 0 : store__errno(tx->db, rc, "source count");
+    db_bind_i64(st, 1, org_id);
+    rc = db_step(st);
+    *n = rc == DB_ROW ? db_col_i64(st, 0) : 0;
+    db_reset(st);
+    return rc == DB_ROW ? 0 : store__errno(tx->db, rc, "source count");
 }
 
-static void bind_conf(sqlite3_stmt *st, const struct store_source_conf *c)
+static void bind_conf(struct db_stmt *st, const struct store_source_conf *c)
 {
-    sqlite3_bind_text(st, 3, c->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c->url, -1, SQLITE_STATIC);
+    db_bind_text(st, 3, c->kind);
+    db_bind_text(st, 4, c->url);
     bind_text_or_null(st, 5, c->data_url);
-    sqlite3_bind_int64(st, 6, c->interval_s);
-    sqlite3_bind_text(st, 7, c->on_change, -1, SQLITE_STATIC);
+    db_bind_i64(st, 6, c->interval_s);
+    db_bind_text(st, 7, c->on_change);
     bind_text_or_null(st, 8, c->up_to);
-    sqlite3_bind_text(st, 9, c->comune, -1, SQLITE_STATIC);
+    db_bind_text(st, 9, c->comune);
     bind_text_or_null(st, 10, c->zone);
-    sqlite3_bind_int(st, 11, c->official ? 1 : 0);
+    db_bind_i64(st, 11, c->official ? 1 : 0);
 }
 
 static int source_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
-    static const char ins[] = "INSERT INTO alert_sources (org_id, kind, url, data_url, interval_s,"
-                              " on_change, up_to, comune, zone, official, created_ms, updated_ms)"
-                              " VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)";
+    static const char ins[] =
+        "INSERT INTO alert_sources (org_id, kind, url, data_url, interval_s,"
+        " on_change, up_to, comune, zone, official, created_ms, updated_ms)"
+        " VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id";
     static const char upd[] = "UPDATE alert_sources SET kind = ?3, url = ?4, data_url = ?5,"
                               " interval_s = ?6, on_change = ?7, up_to = ?8, comune = ?9,"
                               " zone = ?10, official = ?11, updated_ms = ?12"
                               " WHERE org_id = ?1 AND id = ?2";
     static const char del[] = "DELETE FROM alert_sources WHERE org_id = ?1 AND id = ?2";
     struct source_w *s = container_of(w, struct source_w, w);
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     char target[40];
     int64_t n = 0;
     int err;
@@ -95,21 +94,22 @@ static int source_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         if (n >= STORE_SOURCES_MAX)
             return -EMLINK;
     }
-    st = store__stmt(tx->stmts, s->del ? del : s->id ? upd : ins);
+    st = db_stmt(tx->db, s->del ? del : s->id ? upd : ins);
     if (st) {
-        sqlite3_bind_int64(st, 1, s->org_id);
-        sqlite3_bind_int64(st, 2, s->id);
+        db_bind_i64(st, 1, s->org_id);
+        db_bind_i64(st, 2, s->id);
         if (!s->del) {
             bind_conf(st, &s->c);
-            sqlite3_bind_int64(st, 12, tx->now_ms);
+            db_bind_i64(st, 12, tx->now_ms);
         }
     }
-    err = store__step_done(tx->db, st, "alert_source");
-    if (!err && s->id && sqlite3_changes(tx->db) == 0)
+    err = store__step_id(tx->db, st, "alert_source", id);
+    if (!err && s->id && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (err)
         return err == -EEXIST ? -EINVAL : err;
-    *id = s->id ? s->id : sqlite3_last_insert_rowid(tx->db);
+    if (s->id)
+        *id = s->id;
     snprintf(target, sizeof(target), "alert_source:%lld", (long long)*id);
     return store__audit(tx, s->org_id, s->actor_id,
                         s->del  ? "alert_source.delete"
@@ -196,45 +196,45 @@ int store_source_list(struct store_reader *r, int64_t org_id, int64_t id, store_
         " official, etag, last_modified, last_bulletin, last_error, coalesce(last_ok_ms, 0),"
         " coalesce(last_change_ms, 0), coalesce(last_error_ms, 0), created_ms, updated_ms"
         " FROM alert_sources WHERE (?1 = 0 OR org_id = ?1) AND (?2 = 0 OR id = ?2) ORDER BY id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     unsigned n = 0;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_int64(st, 2, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, org_id);
+    db_bind_i64(st, 2, id);
+    while ((rc = db_step(st)) == DB_ROW) {
         struct store_source src = {
-            .id = sqlite3_column_int64(st, 0),
-            .org_id = sqlite3_column_int64(st, 1),
+            .id = db_col_i64(st, 0),
+            .org_id = db_col_i64(st, 1),
             .conf = {
                 .kind = col_or_null(st, 2),
                 .url = col_or_null(st, 3),
                 .data_url = col_or_null(st, 4),
-                .interval_s = sqlite3_column_int64(st, 5),
+                .interval_s = db_col_i64(st, 5),
                 .on_change = col_or_null(st, 6),
                 .up_to = col_or_null(st, 7),
                 .comune = col_or_null(st, 8),
                 .zone = col_or_null(st, 9),
-                .official = sqlite3_column_int(st, 10) != 0,
+                .official = db_col_int(st, 10) != 0,
             },
             .etag = col_or_null(st, 11),
             .last_modified = col_or_null(st, 12),
             .last_bulletin = col_or_null(st, 13),
             .last_error = col_or_null(st, 14),
-            .last_ok_ms = sqlite3_column_int64(st, 15),
-            .last_change_ms = sqlite3_column_int64(st, 16),
-            .last_error_ms = sqlite3_column_int64(st, 17),
-            .created_ms = sqlite3_column_int64(st, 18),
-            .updated_ms = sqlite3_column_int64(st, 19),
+            .last_ok_ms = db_col_i64(st, 15),
+            .last_change_ms = db_col_i64(st, 16),
+            .last_error_ms = db_col_i64(st, 17),
+            .created_ms = db_col_i64(st, 18),
+            .updated_ms = db_col_i64(st, 19),
         };
 
         each(ctx, &src);
         n++;
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_DONE)
+    db_reset(st);
+    if (rc != DB_DONE)
         return store__errno(r->db, rc, "alert_source list");
     return id && !n ? -ENOENT : 0;
 }
@@ -257,23 +257,23 @@ static int polled_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char bad[] = "UPDATE alert_sources SET last_error = ?7, last_error_ms = ?2"
                               " WHERE id = ?1";
     struct polled_w *p = container_of(w, struct polled_w, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, p->ok ? ok : bad);
+    struct db_stmt *st = db_stmt(tx->db, p->ok ? ok : bad);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, p->id);
-        sqlite3_bind_int64(st, 2, tx->now_ms);
+        db_bind_i64(st, 1, p->id);
+        db_bind_i64(st, 2, tx->now_ms);
         if (p->ok) {
             bind_text_or_null(st, 3, p->etag);
             bind_text_or_null(st, 4, p->last_modified);
             bind_text_or_null(st, 5, p->bulletin);
-            sqlite3_bind_int(st, 6, p->changed ? 1 : 0);
+            db_bind_i64(st, 6, p->changed ? 1 : 0);
         } else {
-            sqlite3_bind_text(st, 7, p->error ? p->error : "error", -1, SQLITE_STATIC);
+            db_bind_text(st, 7, p->error ? p->error : "error");
         }
     }
     err = store__step_done(tx->db, st, "alert_source poll");
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     *id = p->id;
     return err;
@@ -332,18 +332,18 @@ static int template_apply(struct store_write *w, struct store_tx *tx, int64_t *i
     static const char del[] = "DELETE FROM alert_templates WHERE org_id = ?1 AND risk = ?2"
                               " AND level = ?3 AND language = ?4";
     struct template_w *t = container_of(w, struct template_w, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, t->instruction ? put : del);
+    struct db_stmt *st = db_stmt(tx->db, t->instruction ? put : del);
     char target[128];
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, t->org_id);
-        sqlite3_bind_text(st, 2, t->risk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, t->level, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, t->language, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, t->org_id);
+        db_bind_text(st, 2, t->risk);
+        db_bind_text(st, 3, t->level);
+        db_bind_text(st, 4, t->language);
         if (t->instruction) {
-            sqlite3_bind_text(st, 5, t->instruction, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 6, tx->now_ms);
+            db_bind_text(st, 5, t->instruction);
+            db_bind_i64(st, 6, tx->now_ms);
         }
     }
     err = store__step_done(tx->db, st, "alert_template");
@@ -394,14 +394,14 @@ int store_template_list(struct store_reader *r, int64_t org_id, store_template_f
 {
     static const char sql[] = "SELECT risk, level, language, instruction FROM alert_templates"
                               " WHERE org_id = ?1 ORDER BY risk, level, language";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    db_bind_i64(st, 1, org_id);
+    while ((rc = db_step(st)) == DB_ROW)
         each(ctx, col_or_null(st, 0), col_or_null(st, 1), col_or_null(st, 2), col_or_null(st, 3));
-    store__stmt_done(st);
-    return rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "alert_template list");
+    db_reset(st);
+    return rc == DB_DONE ? 0 : store__errno(r->db, rc, "alert_template list");
 }

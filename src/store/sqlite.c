@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,6 @@
 
 #define DEFAULT_BATCH_MAX 256
 #define DEFAULT_QUEUE_MAX 10000
-/* Waits for a lock held by another process (backup, sqlite3 shell, a checkpoint) this long. */
-#define BUSY_TIMEOUT_MS 5000
 /* After a burst the WAL is truncated back to this size at the next checkpoint. */
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
 /* A full disk is said once a minute at most while it lasts: not once per refused write. */
@@ -49,10 +48,10 @@
 #define TAIL_EVERY_MS 250
 
 struct store {
-    char *path; /* DATA_DIR/araldo.db */
+    char *path;         /* DATA_DIR/araldo.db */
+    char *database_url; /* PostgreSQL instead (store_opts), else NULL */
     char *data_dir;
-    sqlite3 *db;             /* the write connection: only the writer thread uses it */
-    struct stmt_cache stmts; /* on db */
+    struct db *db; /* the write connection (and its statements): only the writer thread uses it */
     unsigned batch_max;
     unsigned queue_max;
     int schema_version;
@@ -85,7 +84,7 @@ struct store {
 };
 
 /* The control statements the writer runs around every batch and write (cached like any). */
-static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_begin[] = DB_SQL("BEGIN IMMEDIATE", "BEGIN");
 static const char sql_commit[] = "COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
 static const char sql_savepoint[] = "SAVEPOINT w";
@@ -97,6 +96,11 @@ const char *store__path(const struct store *s)
     return s->path;
 }
 
+const char *store__database_url(const struct store *s)
+{
+    return s->database_url;
+}
+
 static int pragma(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
@@ -105,37 +109,18 @@ static int pragma(sqlite3 *db, const char *sql, char *err, size_t errlen)
     return -EIO;
 }
 
-int store__connect(const char *path, int flags, sqlite3 **out, char *err, size_t errlen)
+int store__connect(const struct store *s, bool readonly, struct db **out, char *err, size_t errlen)
 {
-    sqlite3 *db = NULL;
-    int ret = 0;
-
-    /* NOMUTEX: each connection belongs to one thread at a time, so SQLite's locks are waste. */
-    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "store: cannot open %s: %s", path,
-                 db ? sqlite3_errmsg(db) : "out of memory");
-        ret = -EIO;
-        goto out;
-    }
-    sqlite3_extended_result_codes(db, 1); /* UNIQUE vs FOREIGN KEY decide -EEXIST vs -ENOENT */
-    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    /* Defensive: no writable_schema or other ways of corrupting the file through SQL. The
-     * schema itself is trusted (trusted_schema stays ON): it is ours, written by the embedded
-     * migrations, and its CHECKs use json_valid(), which SQLite 3.40 does not mark innocuous. */
-    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    ret = pragma(db, "PRAGMA foreign_keys = ON", err, errlen);
-out:
-    if (ret) {
-        sqlite3_close(db);
-        db = NULL;
-    }
-    *out = db;
-    return ret;
+    /* PostgreSQL has no read-only connection mode; readers only ever run SELECTs */
+    if (s->database_url)
+        return db_pg_open(s->database_url, out, err, errlen);
+    return db_sqlite_open(s->path, readonly, out, err, errlen);
 }
 
 /* The write connection's extra settings: WAL, full fsync on every commit. */
-static int setup_writer(sqlite3 *db, char *err, size_t errlen)
+static int setup_writer(struct db *conn, char *err, size_t errlen)
 {
+    sqlite3 *db = db_sqlite_handle(conn);
     sqlite3_stmt *st = NULL;
     char sql[64];
     int ret = 0;
@@ -205,7 +190,9 @@ static struct store_write *take_batch(struct store *s, bool *stop)
 
 static int control(struct store *s, const char *sql)
 {
-    return store__step_done(s->db, store__stmt(&s->stmts, sql), sql);
+    int err = db_exec(s->db, sql);
+
+    return err ? store__errno(s->db, err, sql) : 0;
 }
 
 /*
@@ -228,7 +215,7 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
         store__events_rollback(&s->events, mark); /* its events did not happen */
         /* Some errors (I/O, disk full, out of memory) make SQLite roll back the whole
          * transaction: then there is no savepoint to return to, and the batch is lost. */
-        if (sqlite3_get_autocommit(s->db))
+        if (!db_in_tx(s->db))
             return w->err == -ENOSPC ? -ENOSPC : -EIO;
         err = control(s, sql_rollback_to);
         if (err)
@@ -240,7 +227,6 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
 static void run_batch(struct store *s, struct store_write *batch)
 {
     struct store_tx tx = { .db = s->db,
-                           .stmts = &s->stmts,
                            .now_ms = clock_now_ms(),
                            .events = &s->events,
                            .disk_full = atomic_load(&s->disk_full),
@@ -264,7 +250,7 @@ static void run_batch(struct store *s, struct store_write *batch)
     }
     store__events_rollback(&s->events, 0);
     /* Nothing of this batch is durable, so nobody may hear otherwise. */
-    if (!sqlite3_get_autocommit(s->db))
+    if (!!db_in_tx(s->db))
         (void)control(s, sql_rollback);
     for (w = batch; w; w = w->next) {
         w->err = err == -ENOSPC ? -ENOSPC : -EIO;
@@ -365,7 +351,7 @@ static void *writer_main(void *arg)
     while (!stop) {
         batch = take_batch(s, &stop);
         /* Another process's events first: they committed before this batch begins. */
-        store__tail_catch_up(&s->others, s->db, &s->stmts, s->sink, s->sink_ctx);
+        store__tail_catch_up(&s->others, s->db, s->sink, s->sink_ctx);
         if (!batch)
             continue;
         run_batch(s, batch);
@@ -509,22 +495,31 @@ struct store *store_open(const struct store_opts *opts, char *err, size_t errlen
     snprintf(s->path, n, "%s/araldo.db", opts->data_dir);
     s->batch_max = opts->batch_max ? opts->batch_max : DEFAULT_BATCH_MAX;
     s->queue_max = opts->queue_max ? opts->queue_max : DEFAULT_QUEUE_MAX;
+    s->database_url = opts->database_url ? xstrdup(opts->database_url) : NULL;
 
     if (!sqlite3_threadsafe()) {
         snprintf(err, errlen, "store: SQLite was built without thread support");
         goto fail;
     }
-    ret = prepare_files(opts->data_dir, s->path, err, errlen);
-    if (!ret)
-        ret = store__connect(s->path, SQLITE_OPEN_READWRITE, &s->db, err, errlen);
-    if (!ret)
-        ret = setup_writer(s->db, err, errlen);
+    if (s->database_url) {
+        /* the data directory still holds media files */
+        ret = mkdir(opts->data_dir, 0700) && errno != EEXIST ? -errno : 0;
+        if (ret)
+            snprintf(err, errlen, "store: cannot create %s: %s", opts->data_dir, strerror(-ret));
+        if (!ret)
+            ret = store__connect(s, false, &s->db, err, errlen);
+    } else {
+        ret = prepare_files(opts->data_dir, s->path, err, errlen);
+        if (!ret)
+            ret = store__connect(s, false, &s->db, err, errlen);
+        if (!ret)
+            ret = setup_writer(s->db, err, errlen);
+    }
     if (!ret)
         ret = store__migrate(s->db, &s->schema_version, &s->migrations_applied, err, errlen);
     if (ret)
         goto fail;
-    store__stmt_cache_init(&s->stmts, s->db);
-    ret = store__tail_init(&s->others, s->db, &s->stmts);
+    ret = store__tail_init(&s->others, s->db);
     if (ret) {
         snprintf(err, errlen, "store: cannot read the channels' event positions: %s",
                  strerror(-ret));
@@ -553,14 +548,13 @@ void store_close(struct store *s)
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->writer, NULL);
     }
-    store__stmt_cache_release(&s->stmts);
     store__events_release(&s->events);
     store__tail_release(&s->others);
-    if (s->db && sqlite3_close(s->db) != SQLITE_OK)
-        log_warn("store: closing the database: %s", sqlite3_errmsg(s->db));
+    db_close(s->db);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
+    free(s->database_url);
     free(s->data_dir);
     free(s);
 }

@@ -36,6 +36,12 @@ struct store_opts {
     const char *data_dir; /* created (0700) if missing; the database is DATA_DIR/araldo.db */
     unsigned batch_max;   /* most writes per transaction (0: 256) */
     unsigned queue_max;   /* most queued writes; past it writes fail with -ENOBUFS (0: 10000) */
+    /*
+     * NULL: SQLite in data_dir. Else a libpq connection string or postgresql:// URI: the
+     * PostgreSQL backend (issue 16; not yet offered by `serve`, store/db_pg.c). data_dir is
+     * still the directory of media files and the disk-full checks.
+     */
+    const char *database_url;
 };
 
 /*
@@ -63,7 +69,7 @@ int store_migrations_applied(struct store *s);
  * existing file at `path` is replaced atomically; a failed backup leaves it untouched and no
  * temporary file behind. Blocks the calling thread for the whole copy (CLI or a thread of its
  * own, never an event loop); `progress` runs on that thread. Returns 0 or a negative errno with
- * one line in `err`.
+ * one line in `err`. On PostgreSQL: -ENOTSUP ("use pg_dump").
  */
 typedef void store_progress_fn(void *ctx, int done, int total);
 MUST_CHECK int store_backup(struct store *s, const char *path, store_progress_fn *progress,
@@ -72,7 +78,8 @@ MUST_CHECK int store_backup(struct store *s, const char *path, store_progress_fn
 /*
  * Run SQLite's integrity_check on a connection of its own (serving goes on, but it reads the
  * whole file: for `araldo backup --verify`, after a restore, and tests). Returns 0 when the
- * database is sound, or -EIO with the first problem in `err`. Any thread.
+ * database is sound, or -EIO with the first problem in `err`. Any thread. On PostgreSQL, which
+ * checks its own pages, it only connects.
  */
 MUST_CHECK int store_integrity_check(struct store *s, char *err, size_t errlen);
 

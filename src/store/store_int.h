@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * store/ internals, shared by its files and by nobody else: the write queue's typed operations,
- * the prepared-statement cache and SQLite error mapping.
+ * error logging around store/db.h (the statement layer every engine implements).
  *
  * A write is a small struct whose first member is a struct store_write, plus an op table with
  * an apply function. The public function (store_user_add, ...) validates its arguments, copies
@@ -11,58 +11,44 @@
 #ifndef STORE_STORE_INT_H
 #define STORE_STORE_INT_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "core/compiler.h"
 #include "core/secret.h"
+#include "store/db.h"
 #include "store/events.h"
 #include "store/store.h"
 
-/* Statements of one connection, prepared once and looked up by their SQL text's address. */
-struct stmt_cache {
-    /* members are private */
-    sqlite3 *db;
-    struct stmt_slot *slot; /* open addressing, `cap` is a power of two */
-    size_t cap, len;
-};
-
-void store__stmt_cache_init(struct stmt_cache *c, sqlite3 *db);
-/* Finalize every statement. The connection stays open. */
-void store__stmt_cache_release(struct stmt_cache *c);
 /*
- * The prepared statement for `sql`, which must be a string with static storage: the cache is
- * keyed by its address. Returns NULL (and logs) if it cannot be prepared, which is a bug in the
- * SQL. The statement is reset and unbound: callers bind, step, then store__stmt_done().
+ * The error of a step that did not give what the caller wanted: `rc` is db_step()'s return.
+ * A negative errno other than -EIO (-EEXIST, -ENOENT, -ENOSPC: db.h) is returned as is, not
+ * logged; -EIO, or a row or end where none was expected, is -EIO, logged with `what` and the
+ * engine's message (which names columns, never values).
  */
-sqlite3_stmt *store__stmt(struct stmt_cache *c, const char *sql);
-/* Reset and unbind `st` (NULL-safe) so it holds no read snapshot while idle. */
-void store__stmt_done(sqlite3_stmt *st);
-
+int store__errno(struct db *db, int rc, const char *what);
 /*
- * Map a failed SQLite result to our error space: a UNIQUE or PRIMARY KEY violation is
- * -EEXIST, a FOREIGN KEY violation -ENOENT, a full disk (SQLITE_FULL, or an I/O error whose
- * errno is ENOSPC or EDQUOT) -ENOSPC, not logged here; anything else -EIO, logged with `what`
- * and SQLite's message (which names columns, never values).
- */
-int store__errno(sqlite3 *db, int rc, const char *what);
-/*
- * Step `st` (a statement that returns no rows) once, then store__stmt_done() it. Returns 0 or
+ * Step `st` (a statement that returns no rows) once, then db_reset() it. Returns 0 or
  * store__errno()'s mapping; a NULL `st` (could not be prepared) is -EIO.
  */
-MUST_CHECK int store__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
+MUST_CHECK int store__step_done(struct db *db, struct db_stmt *st, const char *what);
+/*
+ * Step `st`, an INSERT ... RETURNING id, once, set `*id` from its row, then db_reset() it.
+ * Returns 0, store__errno()'s mapping, or -EIO for a NULL `st`. An INSERT that inserted nothing
+ * (ON CONFLICT DO NOTHING) returns 0 with `*id` 0.
+ */
+MUST_CHECK int store__step_id(struct db *db, struct db_stmt *st, const char *what, int64_t *id);
 
 /*
  * A reader (store.h): one connection and its statements, used by one thread. Defined here so
  * that each resource's reads (reads.c, orgs.c, ...) can live in its own file.
  */
 struct store_reader {
-    sqlite3 *db;
-    struct stmt_cache stmts;
+    struct db *db; /* with its own cached statements */
 };
 
-/* Open a connection with the settings every connection shares (see sqlite.c). */
-MUST_CHECK int store__connect(const char *path, int flags, sqlite3 **out, char *err, size_t errlen);
+/* Open a connection to the store's database, read-only for readers (see sqlite.c). */
+MUST_CHECK int store__connect(const struct store *s, bool readonly, struct db **out, char *err,
+                              size_t errlen);
 
 /*
  * Bring the schema up to date: apply every migration newer than the database's version, in
@@ -70,9 +56,11 @@ MUST_CHECK int store__connect(const char *path, int flags, sqlite3 **out, char *
  * applied, or a negative errno with one line in `err`; a database newer than this binary is
  * -EPROTO ("upgrade araldo" rather than guessing at an unknown schema).
  */
-MUST_CHECK int store__migrate(sqlite3 *db, int *version, int *applied, char *err, size_t errlen);
+MUST_CHECK int store__migrate(struct db *db, int *version, int *applied, char *err, size_t errlen);
 /* DATA_DIR/araldo.db, for the other connections (readers, backup, checks). */
 const char *store__path(const struct store *s);
+/* The PostgreSQL connection string the store runs on (store_opts), or NULL for SQLite. */
+const char *store__database_url(const struct store *s);
 
 /*
  * The events a batch wrote so far, in order (store/events.c): handed to the event sink once the
@@ -102,21 +90,20 @@ struct store__tail {
     size_t n, cap;
 };
 /* Start after everything already committed. 0 or -errno. Writer thread (or before it starts). */
-MUST_CHECK int store__tail_init(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts);
+MUST_CHECK int store__tail_init(struct store__tail *t, struct db *db);
 /* This process's own events, about to be flushed to the sink: never handed over again. */
 void store__tail_note(struct store__tail *t, const struct store__evlist *l);
 /*
  * If another connection committed since the last look, hand `sink` (NULL: nothing to do) every
  * event of every channel past what it heard, in seq order per channel. Writer thread.
  */
-void store__tail_catch_up(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts,
-                          store_event_sink_fn *sink, void *ctx);
+void store__tail_catch_up(struct store__tail *t, struct db *db, store_event_sink_fn *sink,
+                          void *ctx);
 void store__tail_release(struct store__tail *t);
 
-/* What apply() gets: the writer's connection, its statements, and the batch's clock. */
+/* What apply() gets: the writer's connection (with its statements), and the batch's clock. */
 struct store_tx {
-    sqlite3 *db;
-    struct stmt_cache *stmts;
+    struct db *db;
     int64_t now_ms; /* wall clock taken once per batch: every row of a batch has the same time */
     struct store__evlist *events; /* where store__event collects for the sink (NULL: nowhere) */
     /* the last commit failed for lack of space: a ping must first see room (writes.c) */

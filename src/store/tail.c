@@ -69,39 +69,42 @@ static void set_heard(struct store__tail *t, int64_t channel_id, int64_t seq)
     t->n++;
 }
 
-static int data_version(sqlite3 *db, struct stmt_cache *stmts, int64_t *out)
+static int data_version(struct db *db, int64_t *out)
 {
     static const char sql[] = "PRAGMA data_version";
-    sqlite3_stmt *st = store__stmt(stmts, sql);
+    struct db_stmt *st = db_stmt(db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    store__stmt_done(st);
-    return rc == SQLITE_ROW ? 0 : store__errno(db, rc, "data_version");
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        *out = db_col_i64(st, 0);
+    db_reset(st);
+    return rc == DB_ROW ? 0 : store__errno(db, rc, "data_version");
 }
 
-int store__tail_init(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts)
+int store__tail_init(struct store__tail *t, struct db *db)
 {
     static const char sql[] = "SELECT id, last_seq FROM channels";
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int rc;
 
     memset(t, 0, sizeof(*t));
-    rc = data_version(db, stmts, &t->data_version);
+    /* PostgreSQL: other nodes' commits will arrive by LISTEN/NOTIFY (issue 16), not this poll */
+    if (db_backend(db) != DB_SQLITE)
+        return 0;
+    rc = data_version(db, &t->data_version);
     if (rc)
         return rc;
-    st = store__stmt(stmts, sql);
+    st = db_stmt(db, sql);
     if (!st)
         return -EIO;
     /* What was committed before this process started is history, not news: start after it. */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        set_heard(t, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-    store__stmt_done(st);
-    return rc == SQLITE_DONE ? 0 : store__errno(db, rc, "channels' last seq");
+    while ((rc = db_step(st)) == DB_ROW)
+        set_heard(t, db_col_i64(st, 0), db_col_i64(st, 1));
+    db_reset(st);
+    return rc == DB_DONE ? 0 : store__errno(db, rc, "channels' last seq");
 }
 
 void store__tail_note(struct store__tail *t, const struct store__evlist *l)
@@ -113,28 +116,28 @@ void store__tail_note(struct store__tail *t, const struct store__evlist *l)
 }
 
 /* Hand the sink channel `id`'s events after `after`, in order. Returns the last seq handed. */
-static int64_t hand_over(sqlite3 *db, struct stmt_cache *stmts, int64_t id, const char *handle,
-                         int64_t after, store_event_sink_fn *sink, void *ctx)
+static int64_t hand_over(struct db *db, int64_t id, const char *handle, int64_t after,
+                         store_event_sink_fn *sink, void *ctx)
 {
     static const char sql[] = "SELECT seq, kind, payload, created_ms FROM events"
                               " WHERE channel_id = ?1 AND seq > ?2 ORDER BY seq";
-    sqlite3_stmt *st = store__stmt(stmts, sql);
+    struct db_stmt *st = db_stmt(db, sql);
     int64_t last = after;
     int rc;
 
     if (!st)
         return after;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, after);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, id);
+    db_bind_i64(st, 2, after);
+    while ((rc = db_step(st)) == DB_ROW) {
         struct store_event ev = {
             .channel_id = id,
             .channel = handle,
-            .seq = sqlite3_column_int64(st, 0),
-            .kind = (const char *)sqlite3_column_text(st, 1),
-            .payload = (const char *)sqlite3_column_text(st, 2),
-            .payload_len = (size_t)sqlite3_column_bytes(st, 2),
-            .created_ms = sqlite3_column_int64(st, 3),
+            .seq = db_col_i64(st, 0),
+            .kind = db_col_text(st, 1),
+            .payload = db_col_text(st, 2),
+            .payload_len = db_col_bytes(st, 2),
+            .created_ms = db_col_i64(st, 3),
         };
 
         if (!ev.kind || !ev.payload)
@@ -142,35 +145,35 @@ static int64_t hand_over(sqlite3 *db, struct stmt_cache *stmts, int64_t id, cons
         sink(ctx, &ev, 1);
         last = ev.seq;
     }
-    if (rc != SQLITE_DONE)
-        log_warn("store: reading events another process wrote: %s", sqlite3_errmsg(db));
-    store__stmt_done(st);
+    if (rc != DB_DONE)
+        log_warn("store: reading events another process wrote: %s", db_errmsg(db));
+    db_reset(st);
     return last;
 }
 
-void store__tail_catch_up(struct store__tail *t, sqlite3 *db, struct stmt_cache *stmts,
-                          store_event_sink_fn *sink, void *ctx)
+void store__tail_catch_up(struct store__tail *t, struct db *db, store_event_sink_fn *sink,
+                          void *ctx)
 {
     static const char sql[] = "SELECT id, handle, last_seq FROM channels";
     struct store__tail_seq *todo = NULL;
     char **handles = NULL;
     size_t n = 0, cap = 0;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int64_t v = 0;
     int rc;
 
-    if (!sink || data_version(db, stmts, &v) || v == t->data_version)
+    if (!sink || db_backend(db) != DB_SQLITE || data_version(db, &v) || v == t->data_version)
         return;
     t->data_version = v;
-    st = store__stmt(stmts, sql);
+    st = db_stmt(db, sql);
     if (!st)
         return;
     /* Collect first, hand over after: the sink's work stays out of this statement's step. */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        const char *h = (const char *)sqlite3_column_text(st, 1);
+    while ((rc = db_step(st)) == DB_ROW) {
+        int64_t id = db_col_i64(st, 0);
+        const char *h = db_col_text(st, 1);
 
-        if (sqlite3_column_int64(st, 2) <= heard(t, id) || !h)
+        if (db_col_i64(st, 2) <= heard(t, id) || !h)
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 8;
@@ -180,12 +183,12 @@ void store__tail_catch_up(struct store__tail *t, sqlite3 *db, struct stmt_cache 
         todo[n] = (struct store__tail_seq){ id, heard(t, id) };
         handles[n++] = xstrdup(h);
     }
-    if (rc != SQLITE_DONE)
-        log_warn("store: reading channels another process changed: %s", sqlite3_errmsg(db));
-    store__stmt_done(st);
+    if (rc != DB_DONE)
+        log_warn("store: reading channels another process changed: %s", db_errmsg(db));
+    db_reset(st);
     for (size_t i = 0; i < n; i++) {
         set_heard(t, todo[i].channel_id,
-                  hand_over(db, stmts, todo[i].channel_id, handles[i], todo[i].seq, sink, ctx));
+                  hand_over(db, todo[i].channel_id, handles[i], todo[i].seq, sink, ctx));
         free(handles[i]);
     }
     free(handles);

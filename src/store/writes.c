@@ -54,7 +54,7 @@ static int ping_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     static const char sql[] = "INSERT INTO meta (key, value) VALUES ('ping_ms', ?1)"
                               " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char now[24];
 
     (void)w;
@@ -66,7 +66,7 @@ static int ping_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     /* A real row change, so the commit really reaches the disk: that is what readyz asks. */
     snprintf(now, sizeof(now), "%lld", (long long)tx->now_ms);
     if (st)
-        sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+        db_bind_text(st, 1, now);
     return store__step_done(tx->db, st, "ping");
 }
 
@@ -99,21 +99,19 @@ static int user_add_apply(struct store_write *w, struct store_tx *tx, int64_t *i
 {
     static const char sql[] =
         "INSERT INTO users (email, role, password_hash, must_change_password, created_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)";
+        " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
     struct user_add *u = container_of(w, struct user_add, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_text(st, 1, u->email, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, (int)u->role);
-        sqlite3_bind_text(st, 3, u->password_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, u->must_change);
-        sqlite3_bind_int64(st, 5, tx->now_ms);
+        db_bind_text(st, 1, u->email);
+        db_bind_i64(st, 2, (int)u->role);
+        db_bind_text(st, 3, u->password_hash);
+        db_bind_i64(st, 4, u->must_change);
+        db_bind_i64(st, 5, tx->now_ms);
     }
-    err = store__step_done(tx->db, st, "user_add");
-    if (!err)
-        *id = sqlite3_last_insert_rowid(tx->db);
+    err = store__step_id(tx->db, st, "user_add", id);
     return err;
 }
 
@@ -180,21 +178,19 @@ struct token_add {
 static int token_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     static const char sql[] = "INSERT INTO api_tokens (user_id, name, hash, created_ms)"
-                              " VALUES (?1, ?2, ?3, ?4)";
+                              " VALUES (?1, ?2, ?3, ?4) RETURNING id";
     struct token_add *t = container_of(w, struct token_add, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, t->user_id);
-        sqlite3_bind_text(st, 2, t->name, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 3, t->hash, SECRET_HASH_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, tx->now_ms);
+        db_bind_i64(st, 1, t->user_id);
+        db_bind_text(st, 2, t->name);
+        db_bind_blob(st, 3, t->hash, SECRET_HASH_LEN);
+        db_bind_i64(st, 4, tx->now_ms);
     }
     /* A missing user is a FOREIGN KEY violation, which store__errno() makes -ENOENT. */
-    err = store__step_done(tx->db, st, "token_add");
-    if (!err)
-        *id = sqlite3_last_insert_rowid(tx->db);
+    err = store__step_id(tx->db, st, "token_add", id);
     return err;
 }
 
@@ -240,17 +236,17 @@ static int token_revoke_apply(struct store_write *w, struct store_tx *tx, int64_
     static const char sql[] = "UPDATE api_tokens SET revoked_ms = ?3"
                               " WHERE id = ?1 AND user_id = ?2 AND revoked_ms IS NULL";
     struct token_revoke *t = container_of(w, struct token_revoke, w);
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, t->token_id);
-        sqlite3_bind_int64(st, 2, t->user_id);
-        sqlite3_bind_int64(st, 3, tx->now_ms);
+        db_bind_i64(st, 1, t->token_id);
+        db_bind_i64(st, 2, t->user_id);
+        db_bind_i64(st, 3, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "token_revoke");
     /* Someone else's token, an unknown one and a revoked one look the same from outside. */
-    if (!err && sqlite3_changes(tx->db) == 0)
+    if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
     if (!err)
         *id = t->token_id;
