@@ -68,7 +68,7 @@ static void body_of(bool en, const char *status, const char *reason, const char 
 }
 
 /* Columns: 0 org slug, 1 service name, 2 status, 3 close_reason, 4 status_notes, 5 forwarded_to */
-static char *payload_of(int64_t id, sqlite3_stmt *st)
+static char *payload_of(int64_t id, struct db_stmt *st)
 {
     const char *col[6];
     char ids[24], url[64], tag[40], title[2][560], body[2][1400];
@@ -76,7 +76,7 @@ static char *payload_of(int64_t id, sqlite3_stmt *st)
     char *s;
 
     for (int i = 0; i < 6; i++)
-        col[i] = (const char *)sqlite3_column_text(st, i);
+        col[i] = db_col_text(st, i);
     snprintf(ids, sizeof(ids), "%lld", (long long)id);
     snprintf(url, sizeof(url), "/#/segnalazioni?report=%lld", (long long)id);
     snprintf(tag, sizeof(tag), "report-%lld", (long long)id);
@@ -105,10 +105,10 @@ static char *payload_of(int64_t id, sqlite3_stmt *st)
 static int step_ints(struct store_tx *tx, const char *sql, int n, const int64_t *v,
                      const char *what)
 {
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     for (int i = 0; st && i < n; i++)
-        sqlite3_bind_int64(st, i + 1, v[i]);
+        db_bind_i64(st, i + 1, v[i]);
     return store__step_done(tx->db, st, what);
 }
 
@@ -129,16 +129,16 @@ static int campaign(struct store_tx *tx, int64_t id, const char *payload)
     static const char count[] = "UPDATE push_campaigns SET total = total + ?2 WHERE post_id = ?1";
     int64_t key = store__push_report_key(id);
     char topic[PUSH_TOPIC_MAX + 1];
-    sqlite3_stmt *st = store__stmt(tx->stmts, up);
+    struct db_stmt *st = db_stmt(tx->db, up);
     int err;
 
     snprintf(topic, sizeof(topic), "report-%lld", (long long)id);
     if (st) {
-        sqlite3_bind_int64(st, 1, key);
-        sqlite3_bind_int64(st, 2, id);
-        sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, topic, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 5, tx->now_ms);
+        db_bind_i64(st, 1, key);
+        db_bind_i64(st, 2, id);
+        db_bind_text(st, 3, payload);
+        db_bind_text(st, 4, topic);
+        db_bind_i64(st, 5, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "push_report_campaign");
     if (!err)
@@ -149,7 +149,7 @@ static int campaign(struct store_tx *tx, int64_t id, const char *payload)
         err = step_ints(tx, fill, 3, v, "push_report_fill");
     }
     if (!err) {
-        int64_t v[2] = { key, sqlite3_changes(tx->db) };
+        int64_t v[2] = { key, db_changes(tx->db) };
 
         err = step_ints(tx, count, 2, v, "push_report_total");
     }
@@ -164,22 +164,22 @@ int store__push_report(struct store_tx *tx, int64_t report_id)
         " ON p.follower_id = f.follower_id WHERE f.report_id = r.id)"
         " FROM reports r JOIN orgs o ON o.id = r.org_id JOIN report_services s"
         " ON s.id = r.service_id WHERE r.id = ?1";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char *payload = NULL;
     bool anyone = false;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, report_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        anyone = sqlite3_column_int(st, 6) != 0;
+    db_bind_i64(st, 1, report_id);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        anyone = db_col_int(st, 6) != 0;
         payload = anyone ? payload_of(report_id, st) : NULL;
     }
-    store__stmt_done(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? -ENOENT : store__errno(tx->db, rc, "push_report");
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "push_report");
     /* Nobody to tell (filed by a third-party app, or no subscription): no campaign at all. */
     if (!anyone)
         return 0;

@@ -15,18 +15,17 @@
 #include "store/shared_int.h"
 #include "store/store_int.h"
 
-static const char *text_or_null(sqlite3_stmt *st, int col)
+static const char *text_or_null(struct db_stmt *st, int col)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL
-                                                       : (const char *)sqlite3_column_text(st, col);
+    return db_col_is_null(st, col) ? NULL : db_col_text(st, col);
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+static void bind_opt(struct db_stmt *st, int i, const char *s)
 {
     if (s) {
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+        db_bind_text(st, i, s);
     } else {
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
     }
 }
 
@@ -45,29 +44,29 @@ static size_t chars(const char *s)
     "SELECT id, name, endpoint, jurisdiction_id, api_key, service_map, default_service_code," \
     " created_ms FROM report_forward_targets"
 
-static int targets_read(struct store_reader *r, sqlite3_stmt *st, store_forward_target_fn *each,
+static int targets_read(struct store_reader *r, struct db_stmt *st, store_forward_target_fn *each,
                         void *ctx, bool one)
 {
     int rc;
     bool any = false;
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         struct store_forward_target t = {
-            .id = sqlite3_column_int64(st, 0),
-            .name = (const char *)sqlite3_column_text(st, 1),
-            .endpoint = (const char *)sqlite3_column_text(st, 2),
+            .id = db_col_i64(st, 0),
+            .name = db_col_text(st, 1),
+            .endpoint = db_col_text(st, 2),
             .jurisdiction_id = text_or_null(st, 3),
             .api_key = text_or_null(st, 4),
-            .service_map_json = (const char *)sqlite3_column_text(st, 5),
+            .service_map_json = db_col_text(st, 5),
             .default_service_code = text_or_null(st, 6),
-            .created_ms = sqlite3_column_int64(st, 7),
+            .created_ms = db_col_i64(st, 7),
         };
 
         any = true;
         each(ctx, &t);
     }
-    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "forward targets");
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? 0 : store__errno(r->db, rc, "forward targets");
+    db_reset(st);
     return !rc && one && !any ? -ENOENT : rc;
 }
 
@@ -75,11 +74,11 @@ int store_forward_targets_list(struct store_reader *r, int64_t org_id,
                                store_forward_target_fn *each, void *ctx)
 {
     static const char sql[] = TARGET_COLS " WHERE org_id = ?1 ORDER BY name";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
+    db_bind_i64(st, 1, org_id);
     return targets_read(r, st, each, ctx, false);
 }
 
@@ -87,12 +86,12 @@ int store_forward_target_get(struct store_reader *r, int64_t org_id, int64_t id,
                              store_forward_target_fn *each, void *ctx)
 {
     static const char sql[] = TARGET_COLS " WHERE org_id = ?1 AND id = ?2";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_int64(st, 2, id);
+    db_bind_i64(st, 1, org_id);
+    db_bind_i64(st, 2, id);
     return targets_read(r, st, each, ctx, true);
 }
 
@@ -101,24 +100,24 @@ int store_report_forwards(struct store_reader *r, int64_t id, store_report_forwa
 {
     static const char sql[] = "SELECT target_name, remote_id, remote_token, created_ms"
                               " FROM report_forwards WHERE report_id = ?1 ORDER BY id";
-    sqlite3_stmt *st = store__stmt(&r->stmts, sql);
+    struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_i64(st, 1, id);
+    while ((rc = db_step(st)) == DB_ROW) {
         struct store_report_forward f = {
-            .target_name = (const char *)sqlite3_column_text(st, 0),
+            .target_name = db_col_text(st, 0),
             .remote_id = text_or_null(st, 1),
             .remote_token = text_or_null(st, 2),
-            .created_ms = sqlite3_column_int64(st, 3),
+            .created_ms = db_col_i64(st, 3),
         };
 
         each(ctx, &f);
     }
-    rc = rc == SQLITE_DONE ? 0 : store__errno(r->db, rc, "report forwards");
-    store__stmt_done(st);
+    rc = rc == DB_DONE ? 0 : store__errno(r->db, rc, "report forwards");
+    db_reset(st);
     return rc;
 }
 
@@ -131,16 +130,16 @@ int store__report_forward_record(struct store_tx *tx, int64_t report_id, int64_t
     static const char sql[] =
         "INSERT INTO report_forwards (report_id, target_id, target_name, remote_id,"
         " remote_token, user_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, 0), ?7)";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (st) {
-        sqlite3_bind_int64(st, 1, report_id);
-        sqlite3_bind_int64(st, 2, target_id);
-        sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, report_id);
+        db_bind_i64(st, 2, target_id);
+        db_bind_text(st, 3, name ? name : "");
         bind_opt(st, 4, remote_id);
         bind_opt(st, 5, remote_token);
-        sqlite3_bind_int64(st, 6, user_id);
-        sqlite3_bind_int64(st, 7, tx->now_ms);
+        db_bind_i64(st, 6, user_id);
+        db_bind_i64(st, 7, tx->now_ms);
     }
     return store__step_done(tx->db, st, "report_forward");
 }
@@ -170,31 +169,31 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
     static const char count[] = "SELECT count(*) FROM report_forward_targets WHERE org_id = ?1";
     static const char sql[] =
         "INSERT INTO report_forward_targets (org_id, name, endpoint, jurisdiction_id, api_key,"
-        " service_map, default_service_code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    sqlite3_stmt *st = store__stmt(tx->stmts, count);
+        " service_map, default_service_code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "RETURNING id";
+    struct db_stmt *st = db_stmt(tx->db, count);
     char target[40];
     int64_t n = 0;
     int rc;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, f->org_id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    store__stmt_done(st);
+    db_bind_i64(st, 1, f->org_id);
+    if (db_step(st) == DB_ROW)
+        n = db_col_i64(st, 0);
+    db_reset(st);
     if (n >= STORE_FWD_MAX)
         return -EDQUOT;
-    st = store__stmt(tx->stmts, sql);
+    st = db_stmt(tx->db, sql);
     if (st) {
-        sqlite3_bind_int64(st, 1, f->org_id);
+        db_bind_i64(st, 1, f->org_id);
         for (int i = 0; i < 6; i++)
             bind_opt(st, i + 2, f->s[i]);
-        sqlite3_bind_int64(st, 8, tx->now_ms);
+        db_bind_i64(st, 8, tx->now_ms);
     }
-    rc = store__step_done(tx->db, st, "forward_target"); /* unknown org: FK, -ENOENT */
+    rc = store__step_id(tx->db, st, "forward_target", id); /* unknown org: FK, -ENOENT */
     if (rc)
         return rc;
-    *id = sqlite3_last_insert_rowid(tx->db);
     snprintf(target, sizeof(target), "forward_target:%lld", (long long)*id);
     return store__audit(tx, f->org_id, f->actor_id, "forward_target.create", target, NULL);
 }
@@ -202,18 +201,18 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
 static int fw_delete(struct fw *f, struct store_tx *tx)
 {
     static const char sql[] = "DELETE FROM report_forward_targets WHERE org_id = ?1 AND id = ?2";
-    sqlite3_stmt *st = store__stmt(tx->stmts, sql);
+    struct db_stmt *st = db_stmt(tx->db, sql);
     char target[40];
     int rc;
 
     if (st) {
-        sqlite3_bind_int64(st, 1, f->org_id);
-        sqlite3_bind_int64(st, 2, f->id);
+        db_bind_i64(st, 1, f->org_id);
+        db_bind_i64(st, 2, f->id);
     }
     rc = store__step_done(tx->db, st, "forward_target_delete");
     if (rc)
         return rc;
-    if (sqlite3_changes(tx->db) == 0)
+    if (db_changes(tx->db) == 0)
         return -ENOENT;
     snprintf(target, sizeof(target), "forward_target:%lld", (long long)f->id);
     return store__audit(tx, f->org_id, f->actor_id, "forward_target.delete", target, NULL);
