@@ -39,6 +39,8 @@
 #define DEFAULT_QUEUE_MAX 10000
 /* After a burst the WAL is truncated back to this size at the next checkpoint. */
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
+/* How long opening waits for another process that is switching a new database to WAL. */
+#define WAL_SWITCH_MS 5000
 /* A full disk is said once a minute at most while it lasts: not once per refused write. */
 #define FULL_LOG_EVERY_MS (60LL * 1000)
 /*
@@ -125,14 +127,35 @@ static int setup_writer(struct db *conn, char *err, size_t errlen)
     char sql[64];
     int ret = 0;
 
-    /* journal_mode answers with the mode it ended up in; WAL can be refused (e.g. no mmap). */
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW ||
-        sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
-        snprintf(err, errlen, "store: cannot switch the database to WAL mode: %s",
-                 sqlite3_errmsg(db));
-        ret = -EIO;
-        goto out;
+    /*
+     * journal_mode answers with the mode it ended up in; WAL can be refused (e.g. no mmap).
+     * Switching a new database to WAL needs it to itself, and SQLite does not wait for that
+     * with the busy timeout: another process opening it at the same moment (a second node,
+     * `araldo migrate` beside `serve`) makes it answer BUSY, or an I/O error while the other
+     * one creates the -wal and -shm files. Both pass: try again for up to WAL_SWITCH_MS.
+     */
+    for (int waited = 0;; waited += 10) {
+        int rc;
+
+        if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK) {
+            rc = sqlite3_errcode(db);
+        } else {
+            rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW &&
+                sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0)
+                break;
+        }
+        rc &= 0xff; /* the primary code: connections have extended result codes on */
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED && rc != SQLITE_IOERR) ||
+            waited >= WAL_SWITCH_MS) {
+            snprintf(err, errlen, "store: cannot switch the database to WAL mode: %s",
+                     sqlite3_errmsg(db));
+            ret = -EIO;
+            goto out;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        sqlite3_sleep(10);
     }
     /* FULL, not NORMAL: NORMAL in WAL mode may lose the last commits on power loss, and a
      * write we acknowledged must survive that. Group commit is what pays for it. */
