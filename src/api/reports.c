@@ -546,6 +546,8 @@ static const struct http_route routes[] = {
       0, NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/report-forwards",
       api__forward_target_create, 32768, NULL },
+    { HTTP_M_PATCH, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/report-forwards/{id}",
+      api__forward_target_update, 32768, NULL },
     { HTTP_M_DELETE, 0, "/api/v1/orgs/{slug}/report-forwards/{id}", api__forward_target_delete, 0,
       NULL },
     { HTTP_M_POST, HTTP_ROUTE_JSON, "/api/v1/orgs/{slug}/reports/{id}/forward", api__report_forward,

@@ -170,6 +170,109 @@ out:
     json_decref(body);
 }
 
+static void target_updated(struct http_req *r, int err, int64_t id, void *data)
+{
+    (void)id;
+    (void)data;
+    if (err == -EEXIST) {
+        http_respond_error(r, 409, "name_taken", "A forward target of this org has this name.",
+                           "name");
+    } else if (err == -ENOENT) {
+        http_respond_error(r, 404, "not_found", "Not found: check the address or the id.", "id");
+    } else if (err) {
+        api__errno(r, err, "forward target update");
+    } else {
+        http_respond(r, 204, NULL, NULL, 0);
+    }
+}
+
+/* A clearable string field: absent (false, nothing set), null (set to NULL) or a string. */
+static bool opt_field(struct http_req *r, json_t *body, const char *key, size_t max,
+                      const char **out, unsigned bit, unsigned *set)
+{
+    json_t *v = json_object_get(body, key);
+
+    if (!v)
+        return true;
+    *set |= bit;
+    if (json_is_null(v))
+        return true;
+    return api__string(r, body, key, true, 1, max, out);
+}
+
+static void target_update(struct http_req *r)
+{
+    static const char *const changeable[] = { "name",    "endpoint",    "jurisdiction_id",
+                                              "api_key", "service_map", "default_service_code",
+                                              NULL };
+    static const struct api_immutable imm[] = { { "id", NULL }, { NULL, NULL } };
+    struct store_forward_target t = { 0 };
+    struct store_org o;
+    struct store_user me;
+    struct outbound_url u;
+    struct api_pending *p;
+    json_t *body, *map;
+    char *map_s = NULL;
+    unsigned set = 0;
+    int64_t id;
+    int err;
+
+    if (!api__rep_org(r, &o) || !api__rep_admin(r, &o, &me))
+        return;
+    if (!api__rep_id(http_req_param(r, "id"), &id)) {
+        http_respond_error(r, 404, "not_found", "Not found: check the address or the id.", "id");
+        return;
+    }
+    body = api__patch_body(r, changeable, imm);
+    if (!body)
+        return;
+    map = json_object_get(body, "service_map");
+    if (json_object_get(body, "name")) {
+        set |= STORE_FWD_F_NAME;
+        if (!api__label(r, body, "name", true, 1, STORE_FWD_NAME_MAX, false, &t.name))
+            goto out;
+    }
+    if (json_object_get(body, "endpoint")) {
+        set |= STORE_FWD_F_ENDPOINT;
+        if (!api__string(r, body, "endpoint", true, 9, STORE_FWD_URL_MAX, &t.endpoint))
+            goto out;
+        if (outbound_url_parse(t.endpoint, &u) != 0) {
+            bad(r, "'endpoint' is the body's GeoReport v2 address, an https URL.", "endpoint");
+            goto out;
+        }
+    }
+    if (!opt_field(r, body, "jurisdiction_id", STORE_FWD_NAME_MAX, &t.jurisdiction_id,
+                   STORE_FWD_F_JURIS, &set) ||
+        !opt_field(r, body, "api_key", STORE_FWD_KEY_MAX, &t.api_key, STORE_FWD_F_KEY, &set) ||
+        !opt_field(r, body, "default_service_code", STORE_SVC_CODE_MAX, &t.default_service_code,
+                   STORE_FWD_F_DEFAULT, &set))
+        goto out;
+    if (t.default_service_code && !store_service_code_valid(t.default_service_code)) {
+        bad(r, "'default_service_code' is 1-64 of A-Z a-z 0-9 _ . -", "default_service_code");
+        goto out;
+    }
+    if (map) {
+        if (json_is_null(map) || !map_ok(r, map)) {
+            if (json_is_null(map))
+                bad(r, "'service_map' is an object of at most 200 service codes.", "service_map");
+            goto out;
+        }
+        set |= STORE_FWD_F_MAP;
+        map_s = json_dumps(map, JSON_COMPACT);
+        t.service_map_json = map_s;
+    }
+    p = api__pending_new(r, target_updated, NULL);
+    err = store_forward_target_update(api__app(r)->store, me.id, o.id, id, &t, set,
+                                      api__pending_done, p);
+    if (err) {
+        api__pending_free(p);
+        target_updated(r, err, 0, NULL);
+    }
+out:
+    free(map_s);
+    json_decref(body);
+}
+
 static void target_delete(struct http_req *r)
 {
     struct store_org o;
@@ -545,6 +648,11 @@ void api__forward_targets_list(struct http_req *r)
 void api__forward_target_create(struct http_req *r)
 {
     target_create(r);
+}
+
+void api__forward_target_update(struct http_req *r)
+{
+    target_update(r);
 }
 
 void api__forward_target_delete(struct http_req *r)

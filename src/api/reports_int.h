@@ -98,6 +98,7 @@ void api__reporter_reopen(struct http_req *r);
 void api__report_forward(struct http_req *r);
 void api__forward_targets_list(struct http_req *r);
 void api__forward_target_create(struct http_req *r);
+void api__forward_target_update(struct http_req *r);
 void api__forward_target_delete(struct http_req *r);
 /* The forwards of report `id` another body accepted (staff view); NULL on a read error. */
 json_t *api__report_forwards_json(struct http_req *r, int64_t id);

@@ -144,13 +144,14 @@ int store__report_forward_record(struct store_tx *tx, int64_t report_id, int64_t
     return store__step_done(tx->db, st, "report_forward");
 }
 
-enum fw_kind { FW_ADD, FW_DELETE };
+enum fw_kind { FW_ADD, FW_UPDATE, FW_DELETE };
 
 struct fw {
     struct store_write w; /* first */
     enum fw_kind kind;
     int64_t actor_id, org_id, id;
-    char *s[6]; /* name, endpoint, jurisdiction_id, api_key, service_map, default code */
+    unsigned set; /* FW_UPDATE: STORE_FWD_F_*, in the order of s[] */
+    char *s[6];   /* name, endpoint, jurisdiction_id, api_key, service_map, default code */
 };
 
 static void fw_free(struct store_write *w)
@@ -198,6 +199,50 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
     return store__audit(tx, f->org_id, f->actor_id, "forward_target.create", target, NULL);
 }
 
+static int fw_update(struct fw *f, struct store_tx *tx)
+{
+    /* A field is changed when its bit is set (?9), else kept. */
+    static const char sql[] =
+        "UPDATE report_forward_targets SET"
+        " name = CASE WHEN (?9 & 1) <> 0 THEN ?3 ELSE name END,"
+        " endpoint = CASE WHEN (?9 & 2) <> 0 THEN ?4 ELSE endpoint END,"
+        " jurisdiction_id = CASE WHEN (?9 & 4) <> 0 THEN ?5 ELSE jurisdiction_id END,"
+        " api_key = CASE WHEN (?9 & 8) <> 0 THEN ?6 ELSE api_key END,"
+        " service_map = CASE WHEN (?9 & 16) <> 0 THEN ?7 ELSE service_map END,"
+        " default_service_code = CASE WHEN (?9 & 32) <> 0 THEN ?8 ELSE default_service_code END"
+        " WHERE org_id = ?1 AND id = ?2";
+    static const char *const names[] = { "name",    "endpoint",    "jurisdiction_id",
+                                         "api_key", "service_map", "default_service_code" };
+    struct db_stmt *st = db_stmt(tx->db, sql);
+    char target[40], detail[160];
+    size_t n;
+    int rc;
+
+    if (st) {
+        db_bind_i64(st, 1, f->org_id);
+        db_bind_i64(st, 2, f->id);
+        for (int i = 0; i < 6; i++)
+            bind_opt(st, i + 3, f->s[i]);
+        db_bind_i64(st, 9, f->set);
+    }
+    rc = store__step_done(tx->db, st, "forward_target_update");
+    if (rc)
+        return rc;
+    if (db_changes(tx->db) == 0)
+        return -ENOENT;
+    /* The names of the fields changed, never their values (the key is a credential). */
+    n = (size_t)snprintf(detail, sizeof(detail), "{\"fields\":[");
+    for (int i = 0; i < 6; i++) {
+        if (f->set & (1U << i)) {
+            n += (size_t)snprintf(detail + n, sizeof(detail) - n, "%s\"%s\"",
+                                  detail[n - 1] == '[' ? "" : ",", names[i]);
+        }
+    }
+    snprintf(detail + n, sizeof(detail) - n, "]}");
+    snprintf(target, sizeof(target), "forward_target:%lld", (long long)f->id);
+    return store__audit(tx, f->org_id, f->actor_id, "forward_target.update", target, detail);
+}
+
 static int fw_delete(struct fw *f, struct store_tx *tx)
 {
     static const char sql[] = "DELETE FROM report_forward_targets WHERE org_id = ?1 AND id = ?2";
@@ -222,7 +267,9 @@ static int fw_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     struct fw *f = container_of(w, struct fw, w);
 
-    return f->kind == FW_ADD ? fw_add(f, tx, id) : fw_delete(f, tx);
+    if (f->kind == FW_ADD)
+        return fw_add(f, tx, id);
+    return f->kind == FW_UPDATE ? fw_update(f, tx) : fw_delete(f, tx);
 }
 
 static const struct store_write_op fw_op = { "forward_target", fw_apply, fw_free };
@@ -251,6 +298,40 @@ int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
     f->s[4] = xstrdup(t->service_map_json ? t->service_map_json : "{}");
     f->s[5] = t->default_service_code ? xstrdup(t->default_service_code) : NULL;
     return store__submit(st, &f->w, done, ctx, id_out);
+}
+
+int store_forward_target_update(struct store *st, int64_t actor_id, int64_t org_id, int64_t id,
+                                const struct store_forward_target *t, unsigned set,
+                                store_done_fn *done, void *ctx)
+{
+    struct fw *f;
+
+    if (set == 0 || set >= (1U << 6) ||
+        ((set & STORE_FWD_F_NAME) &&
+         (!t->name || !*t->name || chars(t->name) > STORE_FWD_NAME_MAX)) ||
+        ((set & STORE_FWD_F_ENDPOINT) && (!t->endpoint || strlen(t->endpoint) > STORE_FWD_URL_MAX ||
+                                          strncmp(t->endpoint, "https://", 8) != 0)) ||
+        ((set & STORE_FWD_F_MAP) &&
+         (!t->service_map_json || strlen(t->service_map_json) > STORE_SVC_ATTRS_MAX)) ||
+        chars(t->jurisdiction_id) > STORE_FWD_NAME_MAX || chars(t->api_key) > STORE_FWD_KEY_MAX ||
+        (t->default_service_code && !store_service_code_valid(t->default_service_code)))
+        return -EINVAL;
+    f = xcalloc(1, sizeof(*f));
+    f->w.op = &fw_op;
+    f->kind = FW_UPDATE;
+    f->actor_id = actor_id;
+    f->org_id = org_id;
+    f->id = id;
+    f->set = set;
+    f->s[0] = (set & STORE_FWD_F_NAME) ? xstrdup(t->name) : NULL;
+    f->s[1] = (set & STORE_FWD_F_ENDPOINT) ? xstrdup(t->endpoint) : NULL;
+    f->s[2] = (set & STORE_FWD_F_JURIS) && t->jurisdiction_id ? xstrdup(t->jurisdiction_id) : NULL;
+    f->s[3] = (set & STORE_FWD_F_KEY) && t->api_key ? xstrdup(t->api_key) : NULL;
+    f->s[4] = (set & STORE_FWD_F_MAP) ? xstrdup(t->service_map_json) : NULL;
+    f->s[5] = (set & STORE_FWD_F_DEFAULT) && t->default_service_code
+                  ? xstrdup(t->default_service_code)
+                  : NULL;
+    return store__submit(st, &f->w, done, ctx, NULL);
 }
 
 int store_forward_target_delete(struct store *st, int64_t actor_id, int64_t org_id, int64_t id,

@@ -298,6 +298,23 @@ MUST_CHECK int store_forward_target_get(struct store_reader *r, int64_t org_id, 
 MUST_CHECK int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
                                         const struct store_forward_target *t, store_done_fn *done,
                                         void *ctx, int64_t *id_out);
+/* The fields store_forward_target_update() changes; a set field whose value is NULL is cleared. */
+enum {
+    STORE_FWD_F_NAME = 1 << 0,
+    STORE_FWD_F_ENDPOINT = 1 << 1,
+    STORE_FWD_F_JURIS = 1 << 2,
+    STORE_FWD_F_KEY = 1 << 3,
+    STORE_FWD_F_MAP = 1 << 4,
+    STORE_FWD_F_DEFAULT = 1 << 5,
+};
+/*
+ * Change the fields of target `id` named in `set` (STORE_FWD_F_*) to those of `t` (audited as
+ * "forward_target.update" with the fields' names, never a value). -EINVAL as for add (name and
+ * endpoint cannot be cleared), -EEXIST for a name the org already uses, -ENOENT if none.
+ */
+MUST_CHECK int store_forward_target_update(struct store *st, int64_t actor_id, int64_t org_id,
+                                           int64_t id, const struct store_forward_target *t,
+                                           unsigned set, store_done_fn *done, void *ctx);
 /* Delete target `id` (audited). Past forwards keep its name. -ENOENT if none. */
 MUST_CHECK int store_forward_target_delete(struct store *st, int64_t actor_id, int64_t org_id,
                                            int64_t id, store_done_fn *done, void *ctx);

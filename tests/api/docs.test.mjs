@@ -377,18 +377,86 @@ test('errors are no-store also when the connection answers early or the handler 
 
 // ---- the audit log's actions ----
 
-test('API.md lists every action the audit log records', () => {
-  const actions = new Set();
-  for (const f of readdirSync('src/store').filter((n) => n.endsWith('.c'))) {
-    const src = readFileSync(join('src/store', f), 'utf8');
-    // audit_*() helpers and store__channel_audit() (store/channels_int.h), which name the action
-    for (const call of src.matchAll(/\b(?:audit\w*|store__channel_audit)\(([^;]*)\)\s*;/g)) {
-      for (const [, a] of call[1].matchAll(/"([a-z]+\.[a-z_]+)"/g)) actions.add(a);
+// The arguments of the call whose '(' is at src[open], split at top-level commas.
+function callArgs(src, open) {
+  const args = [];
+  let depth = 0, cur = '', quote = null;
+  for (let i = open; i < src.length; i++) {
+    const c = src[i];
+    if (quote) {
+      cur += c;
+      if (c === '\\') cur += src[++i];
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '"' || c === "'") { quote = c; cur += c; continue; }
+    if (c === '(') { if (depth++ > 0) cur += c; continue; }
+    if (c === ')') {
+      if (--depth === 0) { args.push(cur.trim()); return args; }
+      cur += c;
+      continue;
+    }
+    if (c === ',' && depth === 1) { args.push(cur.trim()); cur = ''; continue; }
+    cur += c;
+  }
+  throw new Error('unbalanced call');
+}
+
+// Every action the C source can write to audit_log. One function writes the rows
+// (store__audit in store/audit.c: the only INSERT INTO audit_log); it and its wrapper
+// store__channel_audit take the action as their 4th argument, which must be string literals
+// (a ternary of them at most), so that this list is the truth.
+function auditActions() {
+  const actions = new Map(); // action -> file
+  const files = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (/\.(c|h|sql)$/.test(e.name)) files.push(join(dir, e.name));
+    }
+  };
+  walk('src');
+  const writers = files.filter((f) => /INSERT\s+INTO\s+audit_log\b/i.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(writers, ['src/store/audit.c'], 'only store__audit() writes audit rows');
+  for (const f of files.filter((n) => n.endsWith('.c'))) {
+    const src = readFileSync(f, 'utf8');
+    for (const m of src.matchAll(/\b(store__audit|store__channel_audit)\s*\(/g)) {
+      const line = src.slice(0, m.index).split('\n').length;
+      const args = callArgs(src, m.index + m[0].length - 1);
+      const before = src.slice(src.lastIndexOf('\n', m.index) + 1, m.index);
+      // the definitions themselves, and the wrapper passing its own parameter on
+      if (/^(int|MUST_CHECK)/.test(before.trim()) || /\bint\s*$/.test(before)) continue;
+      if (f === 'src/store/channels.c' && m[1] === 'store__audit' && args[3] === 'action') continue;
+      const lits = [...args[3].matchAll(/"([^"]*)"/g)].map((x) => x[1]);
+      // "a", or cond ? "a" : "b", or cond ? "a" : cond2 ? "b" : "c"
+      const shape = args[3].replace(/"[^"]*"/g, 'L').replace(/\s+/g, ' ');
+      assert.ok(/^([^?:"]+\? )?L( : ([^?:"]+\? )?L)*$/.test(shape),
+        `${f}:${line}: the audit action must be a literal, not ${args[3]}`);
+      for (const a of lits) {
+        assert.match(a, /^[a-z_]+\.[a-z_]+$/, `${f}:${line}: action ${a}`);
+        actions.set(a, f);
+      }
     }
   }
-  assert.ok(actions.size >= 10, `only ${actions.size} audit actions found`);
+  return actions;
+}
+
+test('API.md lists every action the audit log records, and only those', () => {
+  const actions = auditActions();
+  // the finder itself works: actions of every kind of call are found
+  for (const a of ['org.create', 'channel.create', 'admin.leave', 'zone.update', 'post.unpin',
+    'alert_source.create', 'alert_template.delete', 'service.put', 'report.export',
+    'forward_target.delete']) {
+    assert.ok(actions.has(a), `the source scan missed ${a}`);
+  }
   const section = md.slice(md.indexOf('## Audit log'), md.indexOf('## Channels'));
-  assert.deepEqual([...actions].filter((a) => !section.includes(`\`${a}\``)), []);
+  const rows = section.split('\n').filter((l) => /^\| `[a-z_]+\.[a-z_]+`/.test(l));
+  const documented = new Set(rows.flatMap((l) => [...l.split('|')[1].matchAll(/`([a-z_]+\.[a-z_]+)`/g)].map((m) => m[1])));
+  assert.deepEqual([...actions.keys()].filter((a) => !documented.has(a)).sort(), [],
+    'actions the server records that the Audit log table of API.md does not list');
+  assert.deepEqual([...documented].filter((a) => !actions.has(a)).sort(), [],
+    'actions API.md lists that the server never records');
+  for (const l of rows) assert.equal(l.split('|').length, 6, `four columns: ${l}`);
 });
 
 // ---- settings named in API.md ----

@@ -161,3 +161,45 @@ test('only that org\'s staff forward; unknown targets and reports are 404', asyn
   assert.equal(got.length, 0);
   assert.equal((await forward(id, { target: acque }, w.tok.channel_admin)).status, 200, 'any staff of the org');
 });
+
+test('org admins edit a forward target; the api_key is kept, replaced or cleared, never shown; audited by field names', async () => {
+  const path = '/api/v1/orgs/comune-a/report-forwards';
+  const id = (await w.ok(201, 'POST', path, { as: w.tok.org_admin, body: { name: 'Provincia', endpoint: `${origin}/prov`, api_key: 'chiave-provincia-1', service_map: { 'strade-buche': 'ROAD' } } })).id;
+  const one = async () => (await w.ok(200, 'GET', path, { as: w.tok.org_admin })).targets.find((x) => x.id === id);
+  assert.equal((await w.call('PATCH', `${path}/${id}`, { as: w.tok.channel_owner, body: { name: 'X' } })).status, 403, 'staff do not edit');
+  assert.equal((await w.call('PATCH', `${path}/${id}`, { as: w.tok.other_org, body: { name: 'X' } })).status, 403);
+  for (const [bad, field] of [[{ endpoint: 'http://prov.example/' }, 'endpoint'], [{ name: null }, 'name'], [{ service_map: { 'strade-buche': 'a b' } }, 'service_map'], [{ default_service_code: 'a b' }, 'default_service_code'], [{ api_key: '' }, 'api_key']]) {
+    const r = await w.call('PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: bad });
+    assert.equal(r.status, 400, JSON.stringify(bad));
+    assert.equal(r.data.error.field, field);
+  }
+  assert.equal((await w.call('PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: {} })).data.error.code, 'empty_patch');
+  assert.equal((await w.call('PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: { name: 'Acque SpA' } })).status, 409, 'another target has this name');
+  assert.equal((await w.call('PATCH', `${path}/999999`, { as: w.tok.org_admin, body: { name: 'Y' } })).status, 404);
+  const before = await one();
+  assert.deepEqual(before.service_map, { 'strade-buche': 'ROAD' });
+
+  // A new map and default, the key untouched.
+  await w.ok(204, 'PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: { name: 'Provincia di Prova', service_map: { 'strade-buche': 'ROAD', 'verde-albero': 'TREE' }, default_service_code: 'OTHER' } });
+  let t = await one();
+  assert.equal(t.name, 'Provincia di Prova');
+  assert.deepEqual(t.service_map, { 'strade-buche': 'ROAD', 'verde-albero': 'TREE' });
+  assert.equal(t.default_service_code, 'OTHER');
+  assert.equal(t.has_api_key, true, 'a key not sent is kept');
+  assert.equal(t.endpoint, `${origin}/prov`);
+  // Cleared, then set again; never in any answer.
+  await w.ok(204, 'PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: { api_key: null, default_service_code: null } });
+  t = await one();
+  assert.equal(t.has_api_key, false);
+  assert.equal(t.default_service_code, null);
+  await w.ok(204, 'PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: { api_key: 'chiave-provincia-2' } });
+  assert.equal((await one()).has_api_key, true);
+  const audit = await w.ok(200, 'GET', '/api/v1/orgs/comune-a/audit?action=forward_target.update', { as: w.tok.org_admin });
+  assert.equal(audit.entries.length, 3);
+  assert.deepEqual(audit.entries[0].detail, { fields: ['api_key'] });
+  assert.deepEqual(audit.entries[2].detail, { fields: ['name', 'service_map', 'default_service_code'] });
+  assert.equal(audit.entries[0].target, `forward_target:${id}`);
+  const everything = JSON.stringify([await w.ok(200, 'GET', path, { as: w.tok.org_admin }), await w.ok(200, 'GET', '/api/v1/orgs/comune-a/audit?limit=200', { as: w.tok.org_admin })]);
+  assert.ok(!everything.includes('chiave-provincia'), 'the key is never shown');
+  await w.ok(204, 'DELETE', `${path}/${id}`, { as: w.tok.org_admin });
+});

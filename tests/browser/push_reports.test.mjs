@@ -2,7 +2,8 @@
 // A report's notification in the browser (issue 15; docs/WEB-APP.md "Notifications"): the
 // service worker shows the payload of tests/api/push_reports.test.mjs in the app's language —
 // English when the app was set to English (copied to IndexedDB), else the browser's — once per
-// tag, and a click opens "Le mie segnalazioni". The message is delivered with the devtools
+// tag, and a click opens "Le mie segnalazioni"; a language changed in Impostazioni after
+// notifications were turned on reaches the service worker. The message is delivered with the devtools
 // protocol (Chromium's own push service is unreachable here); the payload is the server's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,3 +89,56 @@ for (const [lang, appLang, [title, body]] of [['it', null, IT], ['en', null, EN]
     await ctx.close();
   });
 }
+
+test('a language changed in Impostazioni after notifications were turned on is the one the notifications use', { skip }, async () => {
+  const ctx = await openContext(browser, w, { lang: 'it' });
+  await ctx.grantPermissions(['notifications'], { origin: w.url });
+  const page = await ctx.page('/#/impostazioni');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const idbLang = () => page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('araldo', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('kv');
+    open.onsuccess = () => {
+      const get = open.result.transaction('kv').objectStore('kv').get('lang');
+      get.onsuccess = () => { open.result.close(); resolve(get.result || null); };
+    };
+  }));
+  // What push.js kept when notifications were turned on, in Italian.
+  await page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('araldo', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('kv');
+    open.onsuccess = () => {
+      const tx = open.result.transaction('kv', 'readwrite');
+      tx.objectStore('kv').put('it', 'lang');
+      tx.oncomplete = () => { open.result.close(); resolve(); };
+    };
+  }));
+  const origin = new URL(w.url).origin;
+  const cdp = await ctx.newCDPSession(page);
+  const regs = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations));
+  await cdp.send('ServiceWorker.enable');
+  await waitFor(() => regs.some((r) => r.scopeURL.startsWith(origin)));
+  const registrationId = regs.find((r) => r.scopeURL.startsWith(origin)).registrationId;
+  const shown = async (tag) => page.evaluate(async (t) => (await (await navigator.serviceWorker.ready).getNotifications({ tag: t }))
+    .map((n) => [n.title, n.body]), tag);
+
+  await page.locator('#h-set').waitFor();
+  await page.getByRole('button', { name: 'English', exact: true }).first().click();
+  await page.locator('#h-set', { hasText: 'Settings' }).waitFor();
+  await until(async () => (await idbLang()) === 'en', 'the copy in IndexedDB follows the change to English');
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: JSON.stringify(payload('8')) });
+  await until(async () => (await shown('report-8')).length > 0, 'the notification of report 8');
+  assert.deepEqual((await shown('report-8'))[0], ['Report 8: Buca nella strada', 'Acknowledged — Sopralluogo lunedì']);
+
+  await page.getByRole('button', { name: 'Italiano', exact: true }).first().click();
+  await page.locator('#h-set', { hasText: 'Impostazioni' }).waitFor();
+  await until(async () => (await idbLang()) === 'it', 'the copy in IndexedDB follows the change back to Italian');
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: JSON.stringify(payload('9')) });
+  await until(async () => (await shown('report-9')).length > 0, 'the notification of report 9');
+  assert.deepEqual((await shown('report-9'))[0], ['Segnalazione 9: Buca nella strada', 'Presa in carico — Sopralluogo lunedì']);
+  ctx.check();
+  await ctx.close();
+});

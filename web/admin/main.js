@@ -11,6 +11,7 @@ import { sendPendingDrafts } from './compose.js';
 import { Staff, Audit, Orgs } from './org.js';
 import { Alerts, loadAlertRight } from './alerts.js';
 import { Queue, ReportDetail } from './reports.js';
+import { ForwardTargets } from './forwards.js';
 import { SourceWarning, refreshWarnings } from './sources.js';
 
 function route() {
@@ -21,6 +22,7 @@ function route() {
   if (parts[0] === 'allerte') return { name: 'alerts', tab: parts[1] || 'stato', query: hsh.split('?')[1] || '' };
   if (parts[0] === 'segnalazioni' && parts[1]) return { name: 'report', id: parts[1] };
   if (parts[0] === 'segnalazioni') return { name: 'reports' };
+  if (parts[0] === 'inoltri') return { name: 'forwards' };
   if (parts[0] === 'personale') return { name: 'staff' };
   if (parts[0] === 'registro') return { name: 'audit' };
   if (parts[0] === 'comuni') return { name: 'orgs' };
@@ -123,7 +125,7 @@ function Nav({ r }) {
   const steward = u.role === 'operator' || u.role === 'org_admin';
   const items = [['home', '#/', 'admin.nav.channels'], ['reports', '#/segnalazioni', 'admin.nav.reports']];
   if (C.alertPublisher) items.push(['alerts', '#/allerte', 'admin.nav.alerts']);
-  if (steward) items.push(['staff', '#/personale', 'admin.nav.staff'], ['audit', '#/registro', 'admin.nav.audit']);
+  if (steward) items.push(['forwards', '#/inoltri', 'admin.nav.forwards'], ['staff', '#/personale', 'admin.nav.staff'], ['audit', '#/registro', 'admin.nav.audit']);
   if (u.role === 'operator') items.push(['orgs', '#/comuni', 'admin.nav.orgs']);
   if (items.length < 2) return null;
   const cur = r.name === 'new' || r.name === 'channel' ? 'home' : r.name === 'report' ? 'reports' : r.name;
@@ -142,7 +144,7 @@ function App() {
     return () => removeEventListener('hashchange', on);
   }, []);
   const other = currentLang() === 'it' ? 'en' : 'it';
-  const titles = { home: 'admin.home.title', new: 'admin.new.title', staff: 'admin.staff.title', audit: 'admin.audit.title', alerts: 'admin.alerts.title', orgs: 'admin.orgs.title', password: 'admin.password.title', reports: 'admin.rep.title' };
+  const titles = { home: 'admin.home.title', new: 'admin.new.title', staff: 'admin.staff.title', audit: 'admin.audit.title', alerts: 'admin.alerts.title', orgs: 'admin.orgs.title', password: 'admin.password.title', reports: 'admin.rep.title', forwards: 'admin.fwd.title' };
   useEffect(keepCurrentInView, [r.name]);
   useEffect(() => { document.title = `${r.name === 'channel' ? r.handle : r.name === 'report' ? `#${r.id}` : t(titles[r.name] || 'admin.signin.title')} · ${t('admin.name')}`; });
   let screen;
@@ -155,6 +157,7 @@ function App() {
   else if (r.name === 'alerts') screen = html`<${Alerts} tab=${r.tab} query=${r.query} />`;
   else if (r.name === 'reports') screen = html`<${Queue} />`;
   else if (r.name === 'report') screen = html`<${ReportDetail} key=${r.id} id=${r.id} />`;
+  else if (r.name === 'forwards') screen = html`<${ForwardTargets} />`;
   else if (r.name === 'staff') screen = html`<${Staff} />`;
   else if (r.name === 'audit') screen = html`<${Audit} />`;
   else if (r.name === 'orgs') screen = html`<${Orgs} />`;

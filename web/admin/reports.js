@@ -202,7 +202,7 @@ function Forward({ r, reload }) {
   if (r.status === 'chiusa' || r.status === 'risolta' || !targets) return null;
   const chosen = targets.find((x) => x.id === target);
   return html`<div class="panel"><h2 id="h-fwd">${t('admin.rep.forward')}</h2>
-    ${targets.length === 0 ? html`<p class="hint">${t('admin.rep.forwardNone', { org: C.org.slug })}</p>` : html`
+    ${targets.length === 0 ? html`<p class="hint">${C.user.role === 'staff' ? t('admin.fwd.noneAsk') : html`${t('admin.fwd.noneYet')} <a href="#/inoltri">${t('admin.fwd.title')}</a>`}</p>` : html`
       <p class="hint">${t('admin.rep.forwardHint')}</p>
       <label class="field">${t('admin.rep.forwardTarget')}
         <select value=${target} onChange=${(e) => setTarget(e.target.value)}>

@@ -5,6 +5,8 @@ export const LANGS = ['it', 'en'];
 const KEY = 'araldo.lang';
 let lang = 'it';
 let cat = {};
+const chosen = []; // called with the language the citizen picked (push.js keeps a copy for the sw)
+export const onLangChosen = (fn) => { chosen.push(fn); };
 
 export function chosenLang() {
   try {
@@ -27,6 +29,7 @@ export async function loadLang(l, remember = false) {
   document.documentElement.lang = l;
   if (remember) {
     try { localStorage.setItem(KEY, l); } catch { /* not remembered */ }
+    await Promise.all(chosen.map((fn) => fn(l)));
   }
 }
 

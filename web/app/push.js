@@ -3,7 +3,7 @@
 // browser can do, turning them on (permission asked only from the tap on "Attiva notifiche")
 // and off, and the per-channel switches. The service worker shows them (sw.js.in).
 import { call, ensureToken, token } from './api.js';
-import { currentLang } from './i18n.js';
+import { currentLang, onLangChosen } from './i18n.js';
 
 const enc = encodeURIComponent;
 
@@ -49,6 +49,9 @@ function kv(fn) {
   });
 }
 const keepToken = (tok) => kv((s) => { s.put(tok, 'token'); s.put(currentLang(), 'lang'); });
+// The service worker writes report notifications in this copy of the app's language: a change
+// in Impostazioni (or the header's switch) after notifications were turned on must reach it.
+onLangChosen((l) => (self.indexedDB ? kv((s) => s.put(l, 'lang')) : undefined));
 export const forgetPushToken = () => (self.indexedDB ? kv((s) => s.delete('token')) : Promise.resolve());
 
 export class PushError extends Error {
