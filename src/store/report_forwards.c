@@ -42,7 +42,7 @@ static size_t chars(const char *s)
 
 #define TARGET_COLS                                                                           \
     "SELECT id, name, endpoint, jurisdiction_id, api_key, service_map, default_service_code," \
-    " created_ms FROM report_forward_targets"
+    " created_ms, kind, email FROM report_forward_targets"
 
 static int targets_read(struct store_reader *r, struct db_stmt *st, store_forward_target_fn *each,
                         void *ctx, bool one)
@@ -54,7 +54,9 @@ static int targets_read(struct store_reader *r, struct db_stmt *st, store_forwar
         struct store_forward_target t = {
             .id = db_col_i64(st, 0),
             .name = db_col_text(st, 1),
-            .endpoint = db_col_text(st, 2),
+            .endpoint = text_or_null(st, 2),
+            .kind = db_col_text(st, 8),
+            .email = text_or_null(st, 9),
             .jurisdiction_id = text_or_null(st, 3),
             .api_key = text_or_null(st, 4),
             .service_map_json = db_col_text(st, 5),
@@ -150,7 +152,8 @@ struct fw {
     struct store_write w; /* first */
     enum fw_kind kind;
     int64_t actor_id, org_id, id;
-    char *s[6]; /* name, endpoint, jurisdiction_id, api_key, service_map, default code */
+    char *s[8]; /* name, endpoint, jurisdiction_id, api_key, service_map, default code, kind,
+                   email */
 };
 
 static void fw_free(struct store_write *w)
@@ -159,7 +162,7 @@ static void fw_free(struct store_write *w)
 
     if (f->s[3])
         explicit_bzero(f->s[3], strlen(f->s[3])); /* a credential */
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         free(f->s[i]);
     free(f);
 }
@@ -169,8 +172,8 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
     static const char count[] = "SELECT count(*) FROM report_forward_targets WHERE org_id = ?1";
     static const char sql[] =
         "INSERT INTO report_forward_targets (org_id, name, endpoint, jurisdiction_id, api_key,"
-        " service_map, default_service_code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-        "RETURNING id";
+        " service_map, default_service_code, kind, email, created_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id";
     struct db_stmt *st = db_stmt(tx->db, count);
     char target[40];
     int64_t n = 0;
@@ -187,9 +190,9 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
     st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_i64(st, 1, f->org_id);
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 8; i++)
             bind_opt(st, i + 2, f->s[i]);
-        db_bind_i64(st, 8, tx->now_ms);
+        db_bind_i64(st, 10, tx->now_ms);
     }
     rc = store__step_id(tx->db, st, "forward_target", id); /* unknown org: FK, -ENOENT */
     if (rc)
@@ -231,10 +234,16 @@ int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
                              const struct store_forward_target *t, store_done_fn *done, void *ctx,
                              int64_t *id_out)
 {
+    bool email = t->kind && !strcmp(t->kind, "email");
     struct fw *f;
 
-    if (!t->name || !*t->name || chars(t->name) > STORE_FWD_NAME_MAX || !t->endpoint ||
-        strlen(t->endpoint) > STORE_FWD_URL_MAX || strncmp(t->endpoint, "https://", 8) != 0 ||
+    if (t->kind && !email && strcmp(t->kind, "open311") != 0)
+        return -EINVAL;
+    if (email ? !t->email || t->endpoint || strlen(t->email) > STORE_FWD_EMAIL_MAX
+              : t->email || !t->endpoint || strlen(t->endpoint) > STORE_FWD_URL_MAX ||
+                    strncmp(t->endpoint, "https://", 8) != 0)
+        return -EINVAL;
+    if (!t->name || !*t->name || chars(t->name) > STORE_FWD_NAME_MAX ||
         chars(t->jurisdiction_id) > STORE_FWD_NAME_MAX || chars(t->api_key) > STORE_FWD_KEY_MAX ||
         (t->default_service_code && !store_service_code_valid(t->default_service_code)) ||
         (t->service_map_json && strlen(t->service_map_json) > STORE_SVC_ATTRS_MAX))
@@ -245,11 +254,13 @@ int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
     f->actor_id = actor_id;
     f->org_id = org_id;
     f->s[0] = xstrdup(t->name);
-    f->s[1] = xstrdup(t->endpoint);
+    f->s[1] = t->endpoint ? xstrdup(t->endpoint) : NULL;
     f->s[2] = t->jurisdiction_id ? xstrdup(t->jurisdiction_id) : NULL;
     f->s[3] = t->api_key ? xstrdup(t->api_key) : NULL;
     f->s[4] = xstrdup(t->service_map_json ? t->service_map_json : "{}");
     f->s[5] = t->default_service_code ? xstrdup(t->default_service_code) : NULL;
+    f->s[6] = xstrdup(email ? "email" : "open311");
+    f->s[7] = t->email ? xstrdup(t->email) : NULL;
     return store__submit(st, &f->w, done, ctx, id_out);
 }
 

@@ -272,11 +272,15 @@ MUST_CHECK int store_report_notes(struct store_reader *r, int64_t id, bool publi
 #define STORE_FWD_NAME_MAX 200
 #define STORE_FWD_URL_MAX  2048
 #define STORE_FWD_KEY_MAX  500
+#define STORE_FWD_EMAIL_MAX 254
 #define STORE_FWD_MAX      50 /* targets per org */
 
 struct store_forward_target {
     int64_t id;
-    const char *name, *endpoint;      /* endpoint: the body's GeoReport v2 base URL (https) */
+    const char *name;
+    const char *kind;     /* "open311" (NULL on add means it) or "email" (migration 017) */
+    const char *endpoint; /* open311: the body's GeoReport v2 base URL (https); email: NULL */
+    const char *email;    /* email: the body's address (mail_address_valid); open311: NULL */
     const char *jurisdiction_id;      /* NULL when that body needs none */
     const char *api_key;              /* NULL when none; never shown to anyone */
     const char *service_map_json;     /* {"our code": "their code", ...} */
