@@ -418,7 +418,7 @@ static void tgt_one(void *ctx, const struct store_forward_target *t)
     struct buf *b = &c->j->form;
     json_t *map = json_loads(t->service_map_json, 0, NULL);
     const char *code = json_string_value(json_object_get(map, c->our_code));
-    size_t n = strlen(t->endpoint);
+    size_t n;
     int err = 0;
 
     snprintf(c->j->name, sizeof(c->j->name), "%s", t->name);
@@ -431,6 +431,7 @@ static void tgt_one(void *ctx, const struct store_forward_target *t)
     }
     if (!code)
         code = t->default_service_code;
+    n = strlen(t->endpoint);
     while (n && t->endpoint[n - 1] == '/')
         n--;
     snprintf(c->j->url, sizeof(c->j->url), "%.*s/requests.json", (int)n, t->endpoint);

@@ -218,7 +218,7 @@ static int compose(struct api_app *app, const struct store_org *o, const struct 
     snprintf(what, sizeof(what), "%s%s%s", kind_it(s->kind), cap ? "" : " per ",
              cap ? "" : s->comune);
     if (recovered) {
-        snprintf(subject, sublen, "Fonte di allerta tornata a funzionare: %.80s - %.120s",
+        snprintf(subject, sublen, "Fonte di allerta tornata a funzionare: %.80s — %.120s",
                  kind_it(s->kind), o->name);
         return buf_printf(
             b,
@@ -231,7 +231,7 @@ static int compose(struct api_app *app, const struct store_org *o, const struct 
             what, (long long)s->id, o->name, ok_it, link, kind_en(s->kind), (long long)s->id,
             o->name, ok_en);
     }
-    snprintf(subject, sublen, "%s: %.80s - %.120s",
+    snprintf(subject, sublen, "%s: %.80s — %.120s",
              s->stale ? "Fonte di allerta non aggiornata" : "Fonte di allerta in errore",
              kind_it(s->kind), o->name);
     err = buf_printf(b, "Buongiorno,\n\nla fonte ufficiale di allerta \"%s\" (n. %lld) di %s ",

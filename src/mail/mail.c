@@ -22,7 +22,7 @@
 #include "push/outbound.h"
 
 #define LINE_MAX_QP 76 /* RFC 2045: encoded lines at most 76 characters */
-#define WORD_BYTES  45 /* bytes per RFC 2047 word: 60 base64 characters, 72 with the frame */
+#define WORD_BYTES  39 /* bytes per RFC 2047 word: 52 base64 characters, 64 with the frame */
 
 struct queued {
     char *to, *subject, *body;
