@@ -131,9 +131,8 @@ static void target_created(struct http_req *r, int err, int64_t id, void *data)
  */
 static bool email_target_ok(struct http_req *r, json_t *body, struct store_forward_target *t)
 {
-    static const char *const open311_only[] = { "endpoint",    "jurisdiction_id",
-                                                "api_key",     "service_map",
-                                                "default_service_code", NULL };
+    static const char *const open311_only[] = { "endpoint",    "jurisdiction_id",      "api_key",
+                                                "service_map", "default_service_code", NULL };
 
     for (size_t i = 0; open311_only[i]; i++) {
         if (json_object_get(body, open311_only[i])) {
@@ -146,9 +145,10 @@ static bool email_target_ok(struct http_req *r, json_t *body, struct store_forwa
     }
     if (!api__string(r, body, "email", true, 3, STORE_FWD_EMAIL_MAX, &t->email))
         return false;
-    if (!mail_address_valid(t->email) || !strchr(strchr(t->email, '@'), '.'))
+    if (!mail_address_valid(t->email) || !strchr(strchr(t->email, '@'), '.')) {
         return bad(r, "'email' is the body's e-mail address, like segnalazioni@acque.example.it.",
                    "email");
+    }
     if (!api__app(r)->mail) {
         http_respond_error(r, 422, "mail_not_configured",
                            "This server sends no e-mail: its operator must set smtp_url (the "
@@ -162,10 +162,14 @@ static bool email_target_ok(struct http_req *r, json_t *body, struct store_forwa
 
 static void target_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "name",        "kind",
-                                           "endpoint",    "email",
-                                           "jurisdiction_id", "api_key",
-                                           "service_map", "default_service_code",
+    static const char *const allowed[] = { "name",
+                                           "kind",
+                                           "endpoint",
+                                           "email",
+                                           "jurisdiction_id",
+                                           "api_key",
+                                           "service_map",
+                                           "default_service_code",
                                            NULL };
     struct store_forward_target t = { 0 };
     struct store_org o;
@@ -315,8 +319,8 @@ static void local_time(const char *tz, int64_t ms, char *out, size_t outlen)
         off = 0;
     t = (time_t)(ms / 1000 + (int64_t)off * 60);
     gmtime_r(&t, &tm);
-    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
-             tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
+             tm.tm_hour, tm.tm_min);
 }
 
 /*
@@ -345,16 +349,17 @@ static int mail_text(struct fwd_job *j, const struct store_report *p, const char
         err = buf_printf(b, "Descrizione: %s\n", p->description);
     if (!err && p->address && *p->address)
         err = buf_printf(b, "Indirizzo: %s\n", p->address);
-    if (!err && p->has_pos)
+    if (!err && p->has_pos) {
         err = buf_printf(b,
                          "Posizione: %.7f, %.7f\nMappa: "
                          "https://www.openstreetmap.org/?mlat=%.7f&mlon=%.7f#map=18/%.7f/%.7f\n",
                          p->lat, p->lon, p->lat, p->lon, p->lat, p->lon);
+    }
     if (!err && *photo)
         err = buf_printf(b, "Foto: %s\n", photo);
     if (!err && *j->note)
         err = buf_printf(b, "Nota del Comune: %s\n", j->note);
-    if (!err)
+    if (!err) {
         err = buf_printf(
             b,
             "Scheda pubblica: %s/open311/v2/requests/%lld.json?jurisdiction_id=%s\n\nI dati "
@@ -362,6 +367,7 @@ static int mail_text(struct fwd_job *j, const struct store_report *p, const char
             "al Comune, citando il numero della segnalazione.\n\n-- \nMessaggio automatico di "
             "araldo per %s.\n",
             base, (long long)p->id, j->org_slug, j->org_name);
+    }
     return err;
 }
 
@@ -515,11 +521,12 @@ static void fwd_done(void *arg)
                  (long long)j->report_id, (long long)j->target_id,
                  j->status ? "refused" : "unreachable");
         if (*j->email) {
-            snprintf(msg, sizeof(msg),
-                     "The e-mail to %.300s could not be sent (%.300s). Nothing was changed: try again "
-                     "later; if it goes on, the server's operator should check the mail relay "
-                     "(smtp_url).",
-                     j->name, j->why);
+            snprintf(
+                msg, sizeof(msg),
+                "The e-mail to %.300s could not be sent (%.300s). Nothing was changed: try again "
+                "later; if it goes on, the server's operator should check the mail relay "
+                "(smtp_url).",
+                j->name, j->why);
             http_respond_error(r, 502, "forward_failed", msg, NULL);
             fwd_free(j);
             return;

@@ -184,8 +184,8 @@ static void local_time(const char *tz, int64_t ms, const char *never, char *out,
         off = 0;
     t = (time_t)(ms / 1000 + (int64_t)off * 60);
     gmtime_r(&t, &tm);
-    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
-             tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
+             tm.tm_hour, tm.tm_min);
 }
 
 static void console_link(struct api_app *app, char *out, size_t outlen)
@@ -193,8 +193,7 @@ static void console_link(struct api_app *app, char *out, size_t outlen)
     if (*app->set.public_url) {
         snprintf(out, outlen, "%s/admin/#/allerte/fonti", app->set.public_url);
     } else if (app->server) {
-        snprintf(out, outlen, "http://%s/admin/#/allerte/fonti",
-                 http_server_address(app->server));
+        snprintf(out, outlen, "http://%s/admin/#/allerte/fonti", http_server_address(app->server));
     } else {
         snprintf(out, outlen, "/admin/#/allerte/fonti");
     }
@@ -242,17 +241,20 @@ static int compose(struct api_app *app, const struct store_org *o, const struct 
                          "più di %ld ore.\n\n",
                          since, app->set.alert_source_stale_hours);
     } else if (!err) {
-        err = buf_printf(b, "non riesce a essere letta: l'ultimo tentativo, il %s (ora "
-                            "locale), non è riuscito.\n\n",
+        err = buf_printf(b,
+                         "non riesce a essere letta: l'ultimo tentativo, il %s (ora "
+                         "locale), non è riuscito.\n\n",
                          err_at);
     }
-    if (!err)
+    if (!err) {
         err = buf_printf(b, "Indirizzo della fonte: %s\nUltima lettura riuscita: %s\n", s->url,
                          ok_it);
-    if (!err && *s->error)
+    }
+    if (!err && *s->error) {
         err = buf_printf(b, "Ultimo errore (%s): %s.\nDettaglio tecnico: %s\n", err_at, e_it,
                          s->error);
-    if (!err)
+    }
+    if (!err) {
         err = buf_printf(
             b,
             "\nFinché la fonte non torna a funzionare, i livelli di allerta non si aggiornano da "
@@ -266,12 +268,12 @@ static int compose(struct api_app *app, const struct store_org *o, const struct 
             link, kind_en(s->kind), (long long)s->id, o->name,
             s->stale ? "has had no successful fetch for too long" : "cannot be read", ok_en,
             *s->error ? " Last error: " : "", *s->error ? e_en : "", *s->error ? "." : "");
+    }
     return err;
 }
 
 /* Tell the org's staff about source `s`: a new episode (`recovered` false) or its end. */
-static void tell(struct api_app *app, struct store_reader *rd, const struct wsrc *s,
-                 bool recovered)
+static void tell(struct api_app *app, struct store_reader *rd, const struct wsrc *s, bool recovered)
 {
     struct rcpt r = { 0 };
     struct store_org o;
@@ -296,12 +298,31 @@ static void tell(struct api_app *app, struct store_reader *rd, const struct wsrc
         log_warn("sources: cannot warn the staff of org %lld about source %lld: %s",
                  (long long)s->org_id, (long long)s->id, strerror(-err));
     } else {
-        log_info("sources: source %lld of org %lld %s; %zu of %zu staff e-mailed",
-                 (long long)s->id, (long long)s->org_id, recovered ? "recovered" : "needs attention",
-                 queued, r.n);
+        log_info("sources: source %lld of org %lld %s; %zu of %zu staff e-mailed", (long long)s->id,
+                 (long long)s->org_id, recovered ? "recovered" : "needs attention", queued, r.n);
     }
     buf_release(&body);
     free(r.to);
+}
+
+/* One source: a new episode or its end is recorded (durably, first), then told. */
+static void step(struct api_app *app, struct store_reader *rd, const struct wsrc *s, int64_t now)
+{
+    bool bad = s->stale || s->failing;
+    int err;
+
+    if (bad == (s->warned_ms != 0))
+        return; /* told already, or healthy and never told */
+    /* Durable first: a restart right after must not send it again. */
+    err = store_source_warned(app->store, s->id, bad ? now : 0, NULL, NULL);
+    if (err == -ENOENT)
+        return; /* deleted meanwhile */
+    if (err) {
+        log_warn("sources: cannot record the warning of source %lld: %s", (long long)s->id,
+                 strerror(-err));
+        return;
+    }
+    tell(app, rd, s, !bad);
 }
 
 void api__sources_warn(struct api_app *app, struct store_reader *rd)
@@ -310,26 +331,9 @@ void api__sources_warn(struct api_app *app, struct store_reader *rd)
 
     if (!app->mail)
         return; /* no relay: the console's banner is the warning */
-    if (store_source_list(rd, 0, 0, wsrc_copy, &l) != 0) {
-        free(l.v);
-        return;
-    }
-    for (size_t i = 0; i < l.n; i++) {
-        const struct wsrc *s = &l.v[i];
-        bool bad = s->stale || s->failing;
-        int err;
-
-        if (bad == (s->warned_ms != 0))
-            continue; /* told already, or healthy and never told */
-        /* Durable first: a restart right after must not send it again. */
-        err = store_source_warned(app->store, s->id, bad ? l.now_ms : 0, NULL, NULL);
-        if (err) {
-            if (err != -ENOENT)
-                log_warn("sources: cannot record the warning of source %lld: %s",
-                         (long long)s->id, strerror(-err));
-            continue;
-        }
-        tell(app, rd, s, !bad);
+    if (store_source_list(rd, 0, 0, wsrc_copy, &l) == 0) {
+        for (size_t i = 0; i < l.n; i++)
+            step(app, rd, &l.v[i], l.now_ms);
     }
     free(l.v);
 }

@@ -98,8 +98,12 @@ static int base64(struct buf *out, const unsigned char *p, size_t n)
     for (size_t i = 0; !err && i < n; i += 3) {
         unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
                      (i + 2 < n ? p[i + 2] : 0);
-        char q[4] = { tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=',
-                      i + 2 < n ? tab[v & 63] : '=' };
+        char q[4] = { tab[v >> 18 & 63], tab[v >> 12 & 63], tab[v >> 6 & 63], tab[v & 63] };
+
+        if (i + 1 >= n)
+            q[2] = '=';
+        if (i + 2 >= n)
+            q[3] = '=';
 
         err = buf_append(out, q, 4);
     }
@@ -206,15 +210,16 @@ int mail_build(const char *from, const struct mail_msg *msg, int64_t now_ms, str
     secret_random(rnd, sizeof(rnd));
     for (size_t i = 0; i < sizeof(rnd); i++)
         snprintf(id + 2 * i, 3, "%02x", rnd[i]);
-    err = buf_printf(out,
-                     "From: araldo <%s>\r\nTo: <%s>\r\nDate: %s\r\nMessage-ID: <%lld.%s@%s>\r\n",
-                     from, msg->to, date, (long long)now_ms, id, strchr(from, '@') + 1);
+    err =
+        buf_printf(out, "From: araldo <%s>\r\nTo: <%s>\r\nDate: %s\r\nMessage-ID: <%lld.%s@%s>\r\n",
+                   from, msg->to, date, (long long)now_ms, id, strchr(from, '@') + 1);
     if (!err)
         err = put_subject(out, msg->subject);
-    if (!err)
+    if (!err) {
         err = buf_puts(out, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
                             "Content-Transfer-Encoding: quoted-printable\r\n"
                             "Auto-Submitted: auto-generated\r\n\r\n");
+    }
     if (!err)
         err = put_body(out, msg->body);
     return err;
@@ -254,7 +259,7 @@ int mail_send(struct mail *m, const struct mail_msg *msg, char *why, size_t whyl
     int err;
 
     snprintf(why, whylen, "%s", "");
-    buf_init(&text, MAIL_BODY_MAX * 2);
+    buf_init(&text, (size_t)MAIL_BODY_MAX * 2);
     err = mail_build(m->from, msg, clock_now_ms(), &text);
     if (err) {
         snprintf(why, whylen, "%s", "the message is not valid (an address or the subject)");
@@ -444,8 +449,8 @@ struct mail *mail_new(const struct mail_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "%s", "mail_from is not an e-mail address");
         return NULL;
     }
-    pol = outbound_policy_new(&(struct outbound_opts){ .allow_hosts = o->allow_hosts }, err,
-                              errlen);
+    pol =
+        outbound_policy_new(&(struct outbound_opts){ .allow_hosts = o->allow_hosts }, err, errlen);
     if (!pol)
         return NULL;
     m = xcalloc(1, sizeof(*m));

@@ -28,9 +28,9 @@
 #include "core/buf.h"
 #include "core/compiler.h"
 
-#define MAIL_ADDR_MAX    254  /* bytes of an address (RFC 5321's path limit less the <>) */
-#define MAIL_SUBJECT_MAX 400  /* bytes of a subject before encoding */
-#define MAIL_BODY_MAX    (64 * 1024)
+#define MAIL_ADDR_MAX    254 /* bytes of an address (RFC 5321's path limit less the <>) */
+#define MAIL_SUBJECT_MAX 400 /* bytes of a subject before encoding */
+#define MAIL_BODY_MAX    ((size_t)64 * 1024)
 #define MAIL_QUEUE_MAX   256 /* messages waiting in mail_queue's queue */
 
 struct mail_opts {

@@ -269,11 +269,11 @@ MUST_CHECK int store_report_notes(struct store_reader *r, int64_t id, bool publi
 
 /* ---- forwarding to another body (report_forwards.c; migration 016) ---- */
 
-#define STORE_FWD_NAME_MAX 200
-#define STORE_FWD_URL_MAX  2048
-#define STORE_FWD_KEY_MAX  500
+#define STORE_FWD_NAME_MAX  200
+#define STORE_FWD_URL_MAX   2048
+#define STORE_FWD_KEY_MAX   500
 #define STORE_FWD_EMAIL_MAX 254
-#define STORE_FWD_MAX      50 /* targets per org */
+#define STORE_FWD_MAX       50 /* targets per org */
 
 struct store_forward_target {
     int64_t id;

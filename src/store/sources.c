@@ -195,7 +195,8 @@ int store_source_list(struct store_reader *r, int64_t org_id, int64_t id, store_
         "SELECT id, org_id, kind, url, data_url, interval_s, on_change, up_to, comune, zone,"
         " official, etag, last_modified, last_bulletin, last_error, coalesce(last_ok_ms, 0),"
         " coalesce(last_change_ms, 0), coalesce(last_error_ms, 0), created_ms, updated_ms,"
-        " coalesce(warned_ms, 0) FROM alert_sources WHERE (?1 = 0 OR org_id = ?1) AND (?2 = 0 OR id = ?2) ORDER BY id";
+        " coalesce(warned_ms, 0) FROM alert_sources WHERE (?1 = 0 OR org_id = ?1) AND (?2 = 0 OR "
+        "id = ?2) ORDER BY id";
     struct db_stmt *st = db_stmt(r->db, sql);
     unsigned n = 0;
     int rc;
@@ -346,8 +347,7 @@ static void warned_free(struct store_write *w)
     free(container_of(w, struct warned_w, w));
 }
 
-static const struct store_write_op warned_op = { "alert_source_warned", warned_apply,
-                                                 warned_free };
+static const struct store_write_op warned_op = { "alert_source_warned", warned_apply, warned_free };
 
 int store_source_warned(struct store *s, int64_t id, int64_t warned_ms, store_done_fn *done,
                         void *ctx)

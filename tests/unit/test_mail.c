@@ -20,8 +20,7 @@ static char *build(const char *to, const char *subject, const char *body, int *e
 
     buf_init(&b, 1 << 20);
     *err = mail_build("araldo@comune.example.it",
-                      &(struct mail_msg){ .to = to, .subject = subject, .body = body }, NOW_MS,
-                      &b);
+                      &(struct mail_msg){ .to = to, .subject = subject, .body = body }, NOW_MS, &b);
     return buf_take(&b, NULL);
 }
 
@@ -124,9 +123,9 @@ TEST(body_is_quoted_printable_with_soft_breaks)
     char *m;
     const char *b;
 
-    snprintf(body, sizeof(body),
-             "Perch\xC3\xA8 = uguale, riga finale con spazio \nriga lunga %s\n",
-             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    snprintf(
+        body, sizeof(body), "Perch\xC3\xA8 = uguale, riga finale con spazio \nriga lunga %s\n",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     m = build("a@b.example.it", "x", body, &err);
     CHECK_INT(err, ==, 0);
     b = strstr(m, "\r\n\r\n") + 4;
