@@ -1,7 +1,8 @@
 #!/bin/sh
 # The layering rule (DESIGN.md): core depends on nothing of ours; http, store, fanout, push,
 # media, cap, open311 and web (the HTML writer, strings, page frame) depend only on core; tiles (the
-# map tile proxy) on core and push (its outgoing-request rules, outbound.h); api may
+# map tile proxy) and mail (outgoing e-mail) on core and push (its outgoing-request rules,
+# outbound.h); api may
 # use all of them; only main.c and cli/ wire modules together. Prints each include that breaks it and fails.
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,8 @@ out=$(
     check web core
     check open311 core
     check tiles core push
-    check api core http store fanout push media cap web open311 tiles
+    check mail core push
+    check api core http store fanout push media cap web open311 tiles mail
 )
 [ -z "$out" ] && exit 0
 echo "$out" >&2

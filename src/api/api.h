@@ -16,6 +16,7 @@
 
 struct ratelimit;
 struct workpool;
+struct mail;
 
 /* The API's settings, from the config table (main.c copies them in). */
 struct api_settings {
@@ -76,6 +77,7 @@ struct api_app {
     struct api_push *push;       /* Web Push (api/push_queue.c): api_push_start/stop */
     struct api_sources *sources; /* alert-source poller (api/sources_poll.c) */
     struct tiles *tiles; /* the map tile proxy, or NULL: no map; main.c makes and frees it */
+    struct mail *mail;   /* outgoing e-mail, or NULL: smtp_url empty; main.c makes and frees it */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

@@ -16,6 +16,7 @@
 #include "api/tiles_int.h"
 #include "core/buf.h"
 #include "fanout/fanout.h"
+#include "mail/mail.h"
 
 #define METRICS_LIMIT ((size_t)64 * 1024)
 
@@ -187,6 +188,24 @@ static int write_stream_metrics(struct api_app *app, struct buf *out)
                       (unsigned long long)fs.delivered, (unsigned long long)fs.cutoffs);
 }
 
+/* Outgoing e-mail: zero when there is no relay (smtp_url empty), so alerts can be written. */
+static int write_mail_metrics(struct api_app *app, struct buf *out)
+{
+    struct mail_stats ms = { 0 };
+
+    if (app->mail)
+        mail_stats(app->mail, &ms);
+    return buf_printf(out,
+                      "# HELP araldo_mail_sent_total E-mails the mail relay accepted.\n"
+                      "# TYPE araldo_mail_sent_total counter\n"
+                      "araldo_mail_sent_total %llu\n"
+                      "# HELP araldo_mail_failed_total E-mails that could not be sent (relay "
+                      "refused or unreachable, queue full).\n"
+                      "# TYPE araldo_mail_failed_total counter\n"
+                      "araldo_mail_failed_total %llu\n",
+                      (unsigned long long)ms.sent, (unsigned long long)ms.failed);
+}
+
 static int write_metrics(struct api_app *app, struct buf *out)
 {
     int err = write_http_metrics(app, out);
@@ -195,6 +214,8 @@ static int write_metrics(struct api_app *app, struct buf *out)
         err = write_store_metrics(app, out);
     if (!err)
         err = write_stream_metrics(app, out);
+    if (!err)
+        err = write_mail_metrics(app, out);
     if (!err) {
         err = buf_printf(out,
                          "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/push_int.h"
 #include "api/reports_int.h"
@@ -24,13 +25,16 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/tz.h"
 #include "core/workpool.h"
+#include "mail/mail.h"
 
 #define FORM_MAX      ((size_t)16 * 1024)
 #define ANSWER_MAX    ((size_t)64 * 1024)
 #define MAP_MAX       200 /* entries of a service map */
 #define REMOTE_ID_MAX 200
 #define WHY_MAX       600
+#define MAIL_TEXT_MAX ((size_t)16 * 1024)
 
 /* ---- targets ---- */
 
@@ -42,10 +46,11 @@ static json_t *target_json(const struct store_forward_target *t)
     snprintf(id, sizeof(id), "%lld", (long long)t->id);
     clock_rfc3339(t->created_ms, at, sizeof(at));
     /* The api_key is the Comune's credential for that body: only whether there is one. */
-    return json_pack("{s:s, s:s, s:s, s:s?, s:b, s:o, s:s?, s:s}", "id", id, "name", t->name,
-                     "endpoint", t->endpoint, "jurisdiction_id", t->jurisdiction_id, "has_api_key",
-                     t->api_key != NULL, "service_map", map ? map : json_object(),
-                     "default_service_code", t->default_service_code, "created_at", at);
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:o, s:s?, s:s}", "id", id, "name",
+                     t->name, "kind", t->kind, "endpoint", t->endpoint, "email", t->email,
+                     "jurisdiction_id", t->jurisdiction_id, "has_api_key", t->api_key != NULL,
+                     "service_map", map ? map : json_object(), "default_service_code",
+                     t->default_service_code, "created_at", at);
 }
 
 static void target_one(void *ctx, const struct store_forward_target *t)
@@ -119,10 +124,52 @@ static void target_created(struct http_req *r, int err, int64_t id, void *data)
     }
 }
 
+/*
+ * A target of kind email: a name and an address, nothing of Open311's. Refused with 422
+ * mail_not_configured when this server has no mail relay (smtp_url), so that nobody sets up a
+ * forward that could never be sent.
+ */
+static bool email_target_ok(struct http_req *r, json_t *body, struct store_forward_target *t)
+{
+    static const char *const open311_only[] = { "endpoint",    "jurisdiction_id",      "api_key",
+                                                "service_map", "default_service_code", NULL };
+
+    for (size_t i = 0; open311_only[i]; i++) {
+        if (json_object_get(body, open311_only[i])) {
+            char msg[160];
+
+            snprintf(msg, sizeof(msg), "'%s' is for targets of kind open311, not email.",
+                     open311_only[i]);
+            return bad(r, msg, open311_only[i]);
+        }
+    }
+    if (!api__string(r, body, "email", true, 3, STORE_FWD_EMAIL_MAX, &t->email))
+        return false;
+    if (!mail_address_valid(t->email) || !strchr(strchr(t->email, '@'), '.')) {
+        return bad(r, "'email' is the body's e-mail address, like segnalazioni@acque.example.it.",
+                   "email");
+    }
+    if (!api__app(r)->mail) {
+        http_respond_error(r, 422, "mail_not_configured",
+                           "This server sends no e-mail: its operator must set smtp_url (the "
+                           "Comune's mail relay; docs/DEPLOY.md, Outgoing e-mail) before a "
+                           "target of kind email can be added.",
+                           "kind");
+        return false;
+    }
+    return true;
+}
+
 static void target_create(struct http_req *r)
 {
-    static const char *const allowed[] = { "name",    "endpoint",    "jurisdiction_id",
-                                           "api_key", "service_map", "default_service_code",
+    static const char *const allowed[] = { "name",
+                                           "kind",
+                                           "endpoint",
+                                           "email",
+                                           "jurisdiction_id",
+                                           "api_key",
+                                           "service_map",
+                                           "default_service_code",
                                            NULL };
     struct store_forward_target t = { 0 };
     struct store_org o;
@@ -139,7 +186,22 @@ static void target_create(struct http_req *r)
     if (!body)
         return;
     if (!api__label(r, body, "name", true, 1, STORE_FWD_NAME_MAX, false, &t.name) ||
-        !api__string(r, body, "endpoint", true, 9, STORE_FWD_URL_MAX, &t.endpoint) ||
+        !api__string(r, body, "kind", false, 1, 16, &t.kind))
+        goto out;
+    if (t.kind && strcmp(t.kind, "open311") != 0 && strcmp(t.kind, "email") != 0) {
+        bad(r, "'kind' is open311 (a GeoReport v2 endpoint) or email (an address).", "kind");
+        goto out;
+    }
+    if (t.kind && !strcmp(t.kind, "email")) {
+        if (!email_target_ok(r, body, &t))
+            goto out;
+        goto add;
+    }
+    if (json_object_get(body, "email")) {
+        bad(r, "'email' is for targets of kind email.", "email");
+        goto out;
+    }
+    if (!api__string(r, body, "endpoint", true, 9, STORE_FWD_URL_MAX, &t.endpoint) ||
         !api__string(r, body, "jurisdiction_id", false, 1, STORE_FWD_NAME_MAX,
                      &t.jurisdiction_id) ||
         !api__string(r, body, "api_key", false, 1, STORE_FWD_KEY_MAX, &t.api_key) ||
@@ -159,6 +221,7 @@ static void target_create(struct http_req *r)
               ? json_dumps(json_object_get(body, "service_map"), JSON_COMPACT)
               : NULL;
     t.service_map_json = map;
+add:
     p = api__pending_new(r, target_created, NULL);
     err = store_forward_target_add(api__app(r)->store, me.id, o.id, &t, api__pending_done, p, NULL);
     if (err) {
@@ -179,6 +242,11 @@ static void target_updated(struct http_req *r, int err, int64_t id, void *data)
                            "name");
     } else if (err == -ENOENT) {
         http_respond_error(r, 404, "not_found", "Not found: check the address or the id.", "id");
+    } else if (err == -EPROTOTYPE) {
+        http_respond_error(r, 400, "invalid_value",
+                           "An e-mail target has only a name and an email address; an open311 "
+                           "target has no email. Create a new target to change its kind.",
+                           NULL);
     } else if (err) {
         api__errno(r, err, "forward target update");
     } else {
@@ -204,7 +272,7 @@ static void target_update(struct http_req *r)
 {
     static const char *const changeable[] = { "name",    "endpoint",    "jurisdiction_id",
                                               "api_key", "service_map", "default_service_code",
-                                              NULL };
+                                              "email",   NULL };
     static const struct api_immutable imm[] = { { "id", NULL }, { NULL, NULL } };
     struct store_forward_target t = { 0 };
     struct store_org o;
@@ -238,6 +306,16 @@ static void target_update(struct http_req *r)
             goto out;
         if (outbound_url_parse(t.endpoint, &u) != 0) {
             bad(r, "'endpoint' is the body's GeoReport v2 address, an https URL.", "endpoint");
+            goto out;
+        }
+    }
+    if (json_object_get(body, "email")) {
+        set |= STORE_FWD_F_EMAIL;
+        if (!api__string(r, body, "email", true, 3, STORE_FWD_EMAIL_MAX, &t.email))
+            goto out;
+        if (!mail_address_valid(t.email) || !strchr(strchr(t.email, '@'), '.')) {
+            bad(r, "'email' is the body's e-mail address, like segnalazioni@acque.example.it.",
+                "email");
             goto out;
         }
     }
@@ -300,6 +378,14 @@ struct fwd_job {
     char url[STORE_FWD_URL_MAX + 32];
     char note[500 * 4 + 1]; /* staff's own words for the public note, or "" */
     struct buf form;        /* the POST body (it holds the api_key) */
+    /* a target of kind email: the address, and the message made from the public fields */
+    struct mail *mail;
+    char email[STORE_FWD_EMAIL_MAX + 1];
+    char subject[MAIL_SUBJECT_MAX];
+    struct buf text;
+    char org_name[STORE_ORG_NAME_MAX * 4 + 1];
+    char org_slug[STORE_ORG_SLUG_MAX + 1];
+    char tz[STORE_ORG_TZ_MAX + 1];
     /* the outcome, from the pool thread */
     int err;
     long status;
@@ -313,6 +399,7 @@ static void fwd_free(struct fwd_job *j)
     if (j->form.data)
         explicit_bzero(j->form.data, j->form.len);
     buf_release(&j->form);
+    buf_release(&j->text);
     free(j);
 }
 
@@ -335,6 +422,69 @@ static int form_add(struct buf *b, const char *k, const char *v)
 
             err = buf_append(b, e, 3);
         }
+    }
+    return err;
+}
+
+/* "04/12/2026 14:30" in time zone `tz`. */
+static void local_time(const char *tz, int64_t ms, char *out, size_t outlen)
+{
+    int off = 0;
+    time_t t;
+    struct tm tm;
+
+    if (tz_offset_min(tz, ms, &off) != 0)
+        off = 0;
+    t = (time_t)(ms / 1000 + (int64_t)off * 60);
+    gmtime_r(&t, &tm);
+    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
+             tm.tm_hour, tm.tm_min);
+}
+
+/*
+ * The e-mail a target of kind email gets: what is public about the report (service,
+ * description unless hidden, address and position with a map link, an approved photo, the
+ * report's number and public address), in Italian. Never the reporter's contact data: the
+ * other body answers through the Comune.
+ */
+static int mail_text(struct fwd_job *j, const struct store_report *p, const char *base,
+                     const char *photo)
+{
+    struct buf *b = &j->text;
+    char at[40];
+    int err;
+
+    local_time(j->tz, p->created_ms, at, sizeof(at));
+    snprintf(j->subject, sizeof(j->subject), "Segnalazione n. %lld inoltrata da %.150s: %.150s",
+             (long long)p->id, j->org_name, p->service_name ? p->service_name : p->service_code);
+    err = buf_printf(b,
+                     "Buongiorno,\n\n%s vi inoltra la segnalazione di un cittadino, che "
+                     "riguarda un servizio di vostra competenza.\n\nSegnalazione n. %lld, "
+                     "ricevuta il %s (ora locale)\nServizio: %s\n",
+                     j->org_name, (long long)p->id, at,
+                     p->service_name ? p->service_name : p->service_code);
+    if (!err && !p->text_hidden && *p->description)
+        err = buf_printf(b, "Descrizione: %s\n", p->description);
+    if (!err && p->address && *p->address)
+        err = buf_printf(b, "Indirizzo: %s\n", p->address);
+    if (!err && p->has_pos) {
+        err = buf_printf(b,
+                         "Posizione: %.7f, %.7f\nMappa: "
+                         "https://www.openstreetmap.org/?mlat=%.7f&mlon=%.7f#map=18/%.7f/%.7f\n",
+                         p->lat, p->lon, p->lat, p->lon, p->lat, p->lon);
+    }
+    if (!err && *photo)
+        err = buf_printf(b, "Foto: %s\n", photo);
+    if (!err && *j->note)
+        err = buf_printf(b, "Nota del Comune: %s\n", j->note);
+    if (!err) {
+        err = buf_printf(
+            b,
+            "Scheda pubblica: %s/open311/v2/requests/%lld.json?jurisdiction_id=%s\n\nI dati "
+            "di contatto del cittadino non vengono inoltrati: per qualsiasi richiesta rivolgetevi "
+            "al Comune, citando il numero della segnalazione.\n\n-- \nMessaggio automatico di "
+            "araldo per %s.\n",
+            base, (long long)p->id, j->org_slug, j->org_name);
     }
     return err;
 }
@@ -373,6 +523,8 @@ static void rep_one(void *ctx, const struct store_report *p)
     api__report_photo_url(p, c->base, photo, sizeof(photo));
     if (!err && *photo)
         err = form_add(b, "media_url", photo);
+    if (!err)
+        err = mail_text(c->j, p, c->base, photo);
     c->err = err;
 }
 
@@ -390,12 +542,20 @@ static void tgt_one(void *ctx, const struct store_forward_target *t)
     struct buf *b = &c->j->form;
     json_t *map = json_loads(t->service_map_json, 0, NULL);
     const char *code = json_string_value(json_object_get(map, c->our_code));
-    size_t n = strlen(t->endpoint);
+    size_t n;
     int err = 0;
 
+    snprintf(c->j->name, sizeof(c->j->name), "%s", t->name);
+    if (!strcmp(t->kind, "email")) {
+        snprintf(c->j->email, sizeof(c->j->email), "%s", t->email ? t->email : "");
+        c->mapped = true; /* no service codes: a person reads it */
+        c->err = 0;
+        json_decref(map);
+        return;
+    }
     if (!code)
         code = t->default_service_code;
-    snprintf(c->j->name, sizeof(c->j->name), "%s", t->name);
+    n = strlen(t->endpoint);
     while (n && t->endpoint[n - 1] == '/')
         n--;
     snprintf(c->j->url, sizeof(c->j->url), "%.*s/requests.json", (int)n, t->endpoint);
@@ -478,6 +638,17 @@ static void fwd_done(void *arg)
         log_warn("reports: forward of report %lld to target %lld failed (%s)",
                  (long long)j->report_id, (long long)j->target_id,
                  j->status ? "refused" : "unreachable");
+        if (*j->email) {
+            snprintf(
+                msg, sizeof(msg),
+                "The e-mail to %.300s could not be sent (%.300s). Nothing was changed: try again "
+                "later; if it goes on, the server's operator should check the mail relay "
+                "(smtp_url).",
+                j->name, j->why);
+            http_respond_error(r, 502, "forward_failed", msg, NULL);
+            fwd_free(j);
+            return;
+        }
         snprintf(msg, sizeof(msg),
                  j->status ? "%s refused the report (%s). Nothing was changed: check this "
                              "target's service codes and api_key with that body, or forward it "
@@ -489,9 +660,9 @@ static void fwd_done(void *arg)
         fwd_free(j);
         return;
     }
-    snprintf(j->public_note, sizeof(j->public_note), "Inoltrata a %s%s%s%s%s%s", j->name,
-             *j->remote_id ? " (numero di pratica " : "", j->remote_id, *j->remote_id ? ")" : "",
-             *j->note ? ". " : ".", j->note);
+    snprintf(j->public_note, sizeof(j->public_note), "Inoltrata a %s%s%s%s%s%s%s", j->name,
+             *j->email ? " per e-mail" : "", *j->remote_id ? " (numero di pratica " : "",
+             j->remote_id, *j->remote_id ? ")" : "", *j->note ? ". " : ".", j->note);
     ch.set = STORE_RS_FORWARD | STORE_RS_NOTE | STORE_RS_AGENCY;
     ch.forwarded_to = j->name;
     ch.agency = j->name;
@@ -515,6 +686,15 @@ static void fwd_work(void *arg)
     struct fwd_job *j = arg;
     struct outbound_fetch f;
 
+    if (*j->email) {
+        j->err = mail_send(j->mail, &(struct mail_msg){ j->email, j->subject, j->text.data },
+                           j->why, sizeof(j->why));
+        if (j->err)
+            log_warn("reports: e-mail forward of report %lld failed", (long long)j->report_id);
+        if (http_loop_post(j->loop, fwd_done, j) != 0)
+            fwd_free(j);
+        return;
+    }
     j->err = outbound_post_form(j->push->policy, j->url, j->form.data, j->form.len, ANSWER_MAX, &f,
                                 j->why, sizeof(j->why));
     j->status = f.status;
@@ -562,6 +742,13 @@ static bool fwd_prepare(struct http_req *r, struct fwd_job *j, const char *base)
         api__errno(r, err == -EMSGSIZE ? -EIO : err, "report forward");
         return false;
     }
+    if (*j->email && !j->mail) {
+        http_respond_error(r, 422, "mail_not_configured",
+                           "This target is an e-mail address and this server sends no e-mail: "
+                           "its operator must set smtp_url (docs/DEPLOY.md, Outgoing e-mail).",
+                           "target");
+        return false;
+    }
     return true;
 }
 
@@ -579,6 +766,11 @@ static void report_forward(struct http_req *r)
         return;
     j = xcalloc(1, sizeof(*j));
     buf_init(&j->form, FORM_MAX);
+    buf_init(&j->text, MAIL_TEXT_MAX);
+    j->mail = api__app(r)->mail;
+    snprintf(j->org_name, sizeof(j->org_name), "%s", o.name);
+    snprintf(j->org_slug, sizeof(j->org_slug), "%s", o.slug);
+    snprintf(j->tz, sizeof(j->tz), "%s", o.timezone);
     if (!api__rep_id(http_req_param(r, "id"), &j->report_id)) {
         http_respond_error(r, 404, "report_not_found", "No such report.", "id");
         goto out;

@@ -52,6 +52,13 @@ char *api__template_text(struct store_reader *rd, int64_t org_id, const char *ri
 /* The sources' health in Prometheus text (every org's; /metrics is for operators). */
 MUST_CHECK int api__sources_metrics(struct api_app *app, struct store_reader *rd, struct buf *out);
 
+/*
+ * E-mail the org's staff about each source that became stale or failing, or recovered, once
+ * per episode (api/sources_warn.c). Nothing without a mail relay. The poller's thread: blocks
+ * on store writes.
+ */
+void api__sources_warn(struct api_app *app, struct store_reader *rd);
+
 /* Ask the poller to poll source `id` now; false when it is not running or its queue is full. */
 bool api__sources_poll_now(struct api_app *app, int64_t id);
 

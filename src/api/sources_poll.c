@@ -635,6 +635,7 @@ static void round_once(struct api_sources *ps)
     for (size_t i = 0; i < l.n; i++)
         src_release(&l.v[i]);
     free(l.v);
+    api__sources_warn(ps->app, ps->rd); /* e-mail staff about sources gone bad or recovered */
 }
 
 static void *run(void *arg)

@@ -18,6 +18,7 @@
 #include "core/workpool.h"
 #include "fanout/fanout.h"
 #include "http/http.h"
+#include "mail/mail.h"
 #include "store/events.h"
 #include "tiles/tiles.h"
 
@@ -223,6 +224,47 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
 }
 
 /*
+ * Outgoing e-mail (docs/DEPLOY.md, Outgoing e-mail), or NULL when smtp_url is empty. The sender
+ * address defaults to araldo@ the public_url's host. Sets *ok to false (message printed, never
+ * the password) when the settings are wrong.
+ */
+static struct mail *start_mail(const struct conf *conf, bool *ok)
+{
+    char from[300];
+    char err[512];
+    struct mail *m;
+
+    *ok = true;
+    if (!*conf->smtp_url)
+        return NULL;
+    if (*conf->mail_from) {
+        snprintf(from, sizeof(from), "%s", conf->mail_from);
+    } else {
+        const char *h = strstr(conf->public_url, "://");
+
+        h = h ? h + 3 : "";
+        snprintf(from, sizeof(from), "araldo@%.*s", (int)strcspn(h, ":/[]"),
+                 *h && *h != '[' ? h : "localhost");
+    }
+    m = mail_new(
+        &(struct mail_opts){
+            .smtp_url = conf->smtp_url,
+            .user = conf->smtp_user,
+            .password = conf->smtp_password,
+            .from = from,
+            .allow_hosts = conf->push_allow_hosts,
+            .ca_file = conf->push_ca_file,
+            .timeout_ms = conf->smtp_timeout_s * 1000,
+        },
+        err, sizeof(err));
+    if (!m) {
+        fprintf(stderr, "araldo: %s\n", err);
+        *ok = false;
+    }
+    return m;
+}
+
+/*
  * The map tile proxy (docs/DEPLOY.md, Map tiles), or NULL when map_tile_url is empty (no map).
  * Its User-Agent names this deployment, as OpenStreetMap's tile policy asks, so that the tile
  * server's operators can tell who is asking and reach them. Sets *ok to false (message printed)
@@ -339,13 +381,19 @@ static bool start_app_threads(struct api_app *app, struct store *store,
     char err[512];
     bool ok;
 
-    app->tiles = start_tiles(conf, &ok);
+    app->mail = start_mail(conf, &ok);
     if (!ok)
         return false;
+    app->tiles = start_tiles(conf, &ok);
+    if (!ok) {
+        mail_free(app->mail);
+        return false;
+    }
     app->media_pool = workpool_new(set->media_workers, 16 * (size_t)set->media_workers);
     if (!app->media_pool) {
         fprintf(stderr, "araldo: cannot start the media processing threads\n");
         tiles_free(app->tiles);
+        mail_free(app->mail);
         return false;
     }
     /* Live streams: every durable event goes from the writer thread to the fan-out hub. */
@@ -357,6 +405,7 @@ static bool start_app_threads(struct api_app *app, struct store *store,
         fprintf(stderr, "araldo: cannot start the live-stream heartbeat thread\n");
         workpool_free(app->media_pool);
         tiles_free(app->tiles);
+        mail_free(app->mail);
         return false;
     }
     store_set_event_sink(store, api_stream_sink, app->fanout);
@@ -367,6 +416,7 @@ static bool start_app_threads(struct api_app *app, struct store *store,
         fanout_free(app->fanout);
         workpool_free(app->media_pool);
         tiles_free(app->tiles);
+        mail_free(app->mail);
         return false;
     }
     return true;
@@ -382,6 +432,8 @@ static void stop_app_threads(struct api_app *app)
     workpool_free(app->media_pool);
     api_push_stop(app->push); /* its address checks post to the loops, too */
     tiles_free(app->tiles);
+    mail_free(app->mail); /* after the pool that forwards reports by e-mail; sends what waits */
+    app->mail = NULL;
 }
 
 static const struct cli_opt_help serve_opts[] = {

@@ -169,6 +169,22 @@ static const struct conf_def defs[] = {
     { "push_retry_base_ms", CONF_LONG, FIELD(push_retry_base_ms), "5000", 10, 3600000, NULL,
       "Web Push: the first retry's delay; it doubles each time (with jitter), unless the push "
       "service says Retry-After." },
+    { "smtp_url", CONF_STR, FIELD(smtp_url), "", 0, 0, NULL,
+      "Mail: the Comune's own mail relay, `smtps://host:465` (TLS from the start) or "
+      "`smtp://host:587` (STARTTLS required; plain SMTP only to a host in `push_allow_hosts`). "
+      "TLS is verified with `push_ca_file`. Empty: no e-mail is sent (stale-source warnings "
+      "stay in the console; forward targets of kind email are refused)." },
+    { "smtp_user", CONF_STR, FIELD(smtp_user), "", 0, 0, NULL,
+      "Mail: the user name for the relay's AUTH; empty: no AUTH." },
+    { "smtp_password", CONF_STR, FIELD(smtp_password), "", 0, 0, NULL,
+      "Mail: the password for the relay's AUTH. Put it in the configuration file (readable by "
+      "araldo only), not on the command line; it is never logged nor shown by the API." },
+    { "mail_from", CONF_STR, FIELD(mail_from), "", 0, 0, NULL,
+      "Mail: the sender address of every message; empty: araldo@ the host of `public_url` "
+      "(araldo@localhost without one)." },
+    { "smtp_timeout_s", CONF_LONG, FIELD(smtp_timeout_s), "30", 1, 600, NULL,
+      "Mail: seconds allowed for sending one message to the relay (connecting included); then "
+      "it fails, is logged and counted (araldo_mail_failed_total)." },
     { "map_tile_url", CONF_STR, FIELD(map_tile_url),
       "https://tile.openstreetmap.org/{z}/{x}/{y}.png", 0, 0, NULL,
       "Map: the tile server the map's tiles come from, an https URL with `{z}`, `{x}` and `{y}`. "

@@ -68,6 +68,11 @@ struct conf {
     long push_inflight_max;
     long push_max_tries;
     long push_retry_base_ms;
+    char *smtp_url;
+    char *smtp_user;
+    char *smtp_password;
+    char *mail_from;
+    long smtp_timeout_s;
     char *map_tile_url; /* "" : no map */
     char *map_attribution;
     long map_max_zoom;

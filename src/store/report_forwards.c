@@ -42,7 +42,7 @@ static size_t chars(const char *s)
 
 #define TARGET_COLS                                                                           \
     "SELECT id, name, endpoint, jurisdiction_id, api_key, service_map, default_service_code," \
-    " created_ms FROM report_forward_targets"
+    " created_ms, kind, email FROM report_forward_targets"
 
 static int targets_read(struct store_reader *r, struct db_stmt *st, store_forward_target_fn *each,
                         void *ctx, bool one)
@@ -54,7 +54,9 @@ static int targets_read(struct store_reader *r, struct db_stmt *st, store_forwar
         struct store_forward_target t = {
             .id = db_col_i64(st, 0),
             .name = db_col_text(st, 1),
-            .endpoint = db_col_text(st, 2),
+            .endpoint = text_or_null(st, 2),
+            .kind = db_col_text(st, 8),
+            .email = text_or_null(st, 9),
             .jurisdiction_id = text_or_null(st, 3),
             .api_key = text_or_null(st, 4),
             .service_map_json = db_col_text(st, 5),
@@ -150,8 +152,9 @@ struct fw {
     struct store_write w; /* first */
     enum fw_kind kind;
     int64_t actor_id, org_id, id;
-    unsigned set; /* FW_UPDATE: STORE_FWD_F_*, in the order of s[] */
-    char *s[6];   /* name, endpoint, jurisdiction_id, api_key, service_map, default code */
+    unsigned set; /* FW_UPDATE: STORE_FWD_F_* */
+    char *s[8];   /* name, endpoint, jurisdiction_id, api_key, service_map, default code, kind,
+                     email */
 };
 
 static void fw_free(struct store_write *w)
@@ -160,7 +163,7 @@ static void fw_free(struct store_write *w)
 
     if (f->s[3])
         explicit_bzero(f->s[3], strlen(f->s[3])); /* a credential */
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         free(f->s[i]);
     free(f);
 }
@@ -170,8 +173,8 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
     static const char count[] = "SELECT count(*) FROM report_forward_targets WHERE org_id = ?1";
     static const char sql[] =
         "INSERT INTO report_forward_targets (org_id, name, endpoint, jurisdiction_id, api_key,"
-        " service_map, default_service_code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-        "RETURNING id";
+        " service_map, default_service_code, kind, email, created_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id";
     struct db_stmt *st = db_stmt(tx->db, count);
     char target[40];
     int64_t n = 0;
@@ -188,9 +191,9 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
     st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_i64(st, 1, f->org_id);
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 8; i++)
             bind_opt(st, i + 2, f->s[i]);
-        db_bind_i64(st, 8, tx->now_ms);
+        db_bind_i64(st, 10, tx->now_ms);
     }
     rc = store__step_id(tx->db, st, "forward_target", id); /* unknown org: FK, -ENOENT */
     if (rc)
@@ -201,6 +204,8 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
 
 static int fw_update(struct fw *f, struct store_tx *tx)
 {
+    static const char kind_sql[] =
+        "SELECT kind = 'email' FROM report_forward_targets WHERE org_id = ?1 AND id = ?2";
     /* A field is changed when its bit is set (?9), else kept. */
     static const char sql[] =
         "UPDATE report_forward_targets SET"
@@ -209,21 +214,39 @@ static int fw_update(struct fw *f, struct store_tx *tx)
         " jurisdiction_id = CASE WHEN (?9 & 4) <> 0 THEN ?5 ELSE jurisdiction_id END,"
         " api_key = CASE WHEN (?9 & 8) <> 0 THEN ?6 ELSE api_key END,"
         " service_map = CASE WHEN (?9 & 16) <> 0 THEN ?7 ELSE service_map END,"
-        " default_service_code = CASE WHEN (?9 & 32) <> 0 THEN ?8 ELSE default_service_code END"
+        " default_service_code = CASE WHEN (?9 & 32) <> 0 THEN ?8 ELSE default_service_code END,"
+        " email = CASE WHEN (?9 & 64) <> 0 THEN ?10 ELSE email END"
         " WHERE org_id = ?1 AND id = ?2";
     static const char *const names[] = { "name",    "endpoint",    "jurisdiction_id",
-                                         "api_key", "service_map", "default_service_code" };
-    struct db_stmt *st = db_stmt(tx->db, sql);
-    char target[40], detail[160];
+                                         "api_key", "service_map", "default_service_code",
+                                         "email" };
+    struct db_stmt *st = db_stmt(tx->db, kind_sql);
+    char target[40], detail[192];
+    bool email;
     size_t n;
     int rc;
 
+    /* An e-mail target has a name and an address; every other field is an Open311 one. */
+    if (!st)
+        return -EIO;
+    db_bind_i64(st, 1, f->org_id);
+    db_bind_i64(st, 2, f->id);
+    rc = db_step(st);
+    email = rc == DB_ROW && db_col_i64(st, 0) != 0;
+    db_reset(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "forward_target_kind");
+    if (email ? (f->set & ~(unsigned)(STORE_FWD_F_NAME | STORE_FWD_F_EMAIL)) != 0
+              : (f->set & STORE_FWD_F_EMAIL) != 0)
+        return -EPROTOTYPE;
+    st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_i64(st, 1, f->org_id);
         db_bind_i64(st, 2, f->id);
         for (int i = 0; i < 6; i++)
             bind_opt(st, i + 3, f->s[i]);
         db_bind_i64(st, 9, f->set);
+        bind_opt(st, 10, f->s[7]);
     }
     rc = store__step_done(tx->db, st, "forward_target_update");
     if (rc)
@@ -232,7 +255,7 @@ static int fw_update(struct fw *f, struct store_tx *tx)
         return -ENOENT;
     /* The names of the fields changed, never their values (the key is a credential). */
     n = (size_t)snprintf(detail, sizeof(detail), "{\"fields\":[");
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         if (f->set & (1U << i)) {
             n += (size_t)snprintf(detail + n, sizeof(detail) - n, "%s\"%s\"",
                                   detail[n - 1] == '[' ? "" : ",", names[i]);
@@ -278,10 +301,16 @@ int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
                              const struct store_forward_target *t, store_done_fn *done, void *ctx,
                              int64_t *id_out)
 {
+    bool email = t->kind && !strcmp(t->kind, "email");
     struct fw *f;
 
-    if (!t->name || !*t->name || chars(t->name) > STORE_FWD_NAME_MAX || !t->endpoint ||
-        strlen(t->endpoint) > STORE_FWD_URL_MAX || strncmp(t->endpoint, "https://", 8) != 0 ||
+    if (t->kind && !email && strcmp(t->kind, "open311") != 0)
+        return -EINVAL;
+    if (email ? !t->email || t->endpoint || strlen(t->email) > STORE_FWD_EMAIL_MAX
+              : t->email || !t->endpoint || strlen(t->endpoint) > STORE_FWD_URL_MAX ||
+                    strncmp(t->endpoint, "https://", 8) != 0)
+        return -EINVAL;
+    if (!t->name || !*t->name || chars(t->name) > STORE_FWD_NAME_MAX ||
         chars(t->jurisdiction_id) > STORE_FWD_NAME_MAX || chars(t->api_key) > STORE_FWD_KEY_MAX ||
         (t->default_service_code && !store_service_code_valid(t->default_service_code)) ||
         (t->service_map_json && strlen(t->service_map_json) > STORE_SVC_ATTRS_MAX))
@@ -292,11 +321,13 @@ int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
     f->actor_id = actor_id;
     f->org_id = org_id;
     f->s[0] = xstrdup(t->name);
-    f->s[1] = xstrdup(t->endpoint);
+    f->s[1] = t->endpoint ? xstrdup(t->endpoint) : NULL;
     f->s[2] = t->jurisdiction_id ? xstrdup(t->jurisdiction_id) : NULL;
     f->s[3] = t->api_key ? xstrdup(t->api_key) : NULL;
     f->s[4] = xstrdup(t->service_map_json ? t->service_map_json : "{}");
     f->s[5] = t->default_service_code ? xstrdup(t->default_service_code) : NULL;
+    f->s[6] = xstrdup(email ? "email" : "open311");
+    f->s[7] = t->email ? xstrdup(t->email) : NULL;
     return store__submit(st, &f->w, done, ctx, id_out);
 }
 
@@ -306,7 +337,7 @@ int store_forward_target_update(struct store *st, int64_t actor_id, int64_t org_
 {
     struct fw *f;
 
-    if (set == 0 || set >= (1U << 6) ||
+    if (set == 0 || set >= (1U << 7) ||
         ((set & STORE_FWD_F_NAME) &&
          (!t->name || !*t->name || chars(t->name) > STORE_FWD_NAME_MAX)) ||
         ((set & STORE_FWD_F_ENDPOINT) && (!t->endpoint || strlen(t->endpoint) > STORE_FWD_URL_MAX ||
@@ -314,7 +345,8 @@ int store_forward_target_update(struct store *st, int64_t actor_id, int64_t org_
         ((set & STORE_FWD_F_MAP) &&
          (!t->service_map_json || strlen(t->service_map_json) > STORE_SVC_ATTRS_MAX)) ||
         chars(t->jurisdiction_id) > STORE_FWD_NAME_MAX || chars(t->api_key) > STORE_FWD_KEY_MAX ||
-        (t->default_service_code && !store_service_code_valid(t->default_service_code)))
+        (t->default_service_code && !store_service_code_valid(t->default_service_code)) ||
+        ((set & STORE_FWD_F_EMAIL) && (!t->email || strlen(t->email) > STORE_FWD_EMAIL_MAX)))
         return -EINVAL;
     f = xcalloc(1, sizeof(*f));
     f->w.op = &fw_op;
@@ -331,6 +363,7 @@ int store_forward_target_update(struct store *st, int64_t actor_id, int64_t org_
     f->s[5] = (set & STORE_FWD_F_DEFAULT) && t->default_service_code
                   ? xstrdup(t->default_service_code)
                   : NULL;
+    f->s[7] = (set & STORE_FWD_F_EMAIL) ? xstrdup(t->email) : NULL;
     return store__submit(st, &f->w, done, ctx, NULL);
 }
 

@@ -269,14 +269,18 @@ MUST_CHECK int store_report_notes(struct store_reader *r, int64_t id, bool publi
 
 /* ---- forwarding to another body (report_forwards.c; migration 016) ---- */
 
-#define STORE_FWD_NAME_MAX 200
-#define STORE_FWD_URL_MAX  2048
-#define STORE_FWD_KEY_MAX  500
-#define STORE_FWD_MAX      50 /* targets per org */
+#define STORE_FWD_NAME_MAX  200
+#define STORE_FWD_URL_MAX   2048
+#define STORE_FWD_KEY_MAX   500
+#define STORE_FWD_EMAIL_MAX 254
+#define STORE_FWD_MAX       50 /* targets per org */
 
 struct store_forward_target {
     int64_t id;
-    const char *name, *endpoint;      /* endpoint: the body's GeoReport v2 base URL (https) */
+    const char *name;
+    const char *kind;     /* "open311" (NULL on add means it) or "email" (migration 017) */
+    const char *endpoint; /* open311: the body's GeoReport v2 base URL (https); email: NULL */
+    const char *email;    /* email: the body's address (mail_address_valid); open311: NULL */
     const char *jurisdiction_id;      /* NULL when that body needs none */
     const char *api_key;              /* NULL when none; never shown to anyone */
     const char *service_map_json;     /* {"our code": "their code", ...} */
@@ -306,11 +310,14 @@ enum {
     STORE_FWD_F_KEY = 1 << 3,
     STORE_FWD_F_MAP = 1 << 4,
     STORE_FWD_F_DEFAULT = 1 << 5,
+    STORE_FWD_F_EMAIL = 1 << 6, /* e-mail targets only */
 };
 /*
  * Change the fields of target `id` named in `set` (STORE_FWD_F_*) to those of `t` (audited as
- * "forward_target.update" with the fields' names, never a value). -EINVAL as for add (name and
- * endpoint cannot be cleared), -EEXIST for a name the org already uses, -ENOENT if none.
+ * "forward_target.update" with the fields' names, never a value). -EINVAL as for add (name,
+ * endpoint and email cannot be cleared), -EPROTOTYPE for a field of the other kind (an e-mail
+ * target has only a name and an address), -EEXIST for a name the org already uses, -ENOENT if
+ * none.
  */
 MUST_CHECK int store_forward_target_update(struct store *st, int64_t actor_id, int64_t org_id,
                                            int64_t id, const struct store_forward_target *t,

@@ -194,8 +194,9 @@ int store_source_list(struct store_reader *r, int64_t org_id, int64_t id, store_
     static const char sql[] =
         "SELECT id, org_id, kind, url, data_url, interval_s, on_change, up_to, comune, zone,"
         " official, etag, last_modified, last_bulletin, last_error, coalesce(last_ok_ms, 0),"
-        " coalesce(last_change_ms, 0), coalesce(last_error_ms, 0), created_ms, updated_ms"
-        " FROM alert_sources WHERE (?1 = 0 OR org_id = ?1) AND (?2 = 0 OR id = ?2) ORDER BY id";
+        " coalesce(last_change_ms, 0), coalesce(last_error_ms, 0), created_ms, updated_ms,"
+        " coalesce(warned_ms, 0) FROM alert_sources WHERE (?1 = 0 OR org_id = ?1) AND (?2 = 0 OR "
+        "id = ?2) ORDER BY id";
     struct db_stmt *st = db_stmt(r->db, sql);
     unsigned n = 0;
     int rc;
@@ -228,6 +229,7 @@ int store_source_list(struct store_reader *r, int64_t org_id, int64_t id, store_
             .last_error_ms = db_col_i64(st, 17),
             .created_ms = db_col_i64(st, 18),
             .updated_ms = db_col_i64(st, 19),
+            .warned_ms = db_col_i64(st, 20),
         };
 
         each(ctx, &src);
@@ -312,6 +314,52 @@ int store_source_polled(struct store *s, int64_t id, const struct store_source_p
     w->etag = dup_or_null(p->etag);
     w->last_modified = dup_or_null(p->last_modified);
     w->bulletin = dup_or_null(p->bulletin);
+    return store__submit(s, &w->w, done, ctx, NULL);
+}
+
+/* ---- the e-mail warning of an episode ---- */
+
+struct warned_w {
+    struct store_write w;
+    int64_t id, warned_ms;
+};
+
+static int warned_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char sql[] = "UPDATE alert_sources SET warned_ms = nullif(?2, 0) WHERE id = ?1";
+    struct warned_w *p = container_of(w, struct warned_w, w);
+    struct db_stmt *st = db_stmt(tx->db, sql);
+    int err;
+
+    if (st) {
+        db_bind_i64(st, 1, p->id);
+        db_bind_i64(st, 2, p->warned_ms);
+    }
+    err = store__step_done(tx->db, st, "alert_source warned");
+    if (!err && db_changes(tx->db) == 0)
+        err = -ENOENT;
+    *id = p->id;
+    return err;
+}
+
+static void warned_free(struct store_write *w)
+{
+    free(container_of(w, struct warned_w, w));
+}
+
+static const struct store_write_op warned_op = { "alert_source_warned", warned_apply, warned_free };
+
+int store_source_warned(struct store *s, int64_t id, int64_t warned_ms, store_done_fn *done,
+                        void *ctx)
+{
+    struct warned_w *w;
+
+    if (id <= 0 || warned_ms < 0)
+        return -EINVAL;
+    w = xcalloc(1, sizeof(*w));
+    w->w.op = &warned_op;
+    w->id = id;
+    w->warned_ms = warned_ms;
     return store__submit(s, &w->w, done, ctx, NULL);
 }
 

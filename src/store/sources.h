@@ -41,6 +41,7 @@ struct store_source {
     const char *etag, *last_modified, *last_bulletin, *last_error; /* NULL when none */
     int64_t last_ok_ms, last_change_ms, last_error_ms;             /* 0 when never */
     int64_t created_ms, updated_ms;
+    int64_t warned_ms; /* when staff were e-mailed about this episode; 0: not (migration 017) */
 };
 
 /*
@@ -74,6 +75,14 @@ struct store_source_poll {
 };
 /* Record a poll of source `id`: ok sets last_ok_ms, an error sets last_error(_ms). */
 MUST_CHECK int store_source_polled(struct store *s, int64_t id, const struct store_source_poll *p,
+                                   store_done_fn *done, void *ctx);
+
+/*
+ * Record that the org's staff were warned by e-mail that source `id` is stale or failing, at
+ * `warned_ms` (0: the source recovered, the next episode warns again). Not audited (the
+ * poller's write). -ENOENT if there is no such source.
+ */
+MUST_CHECK int store_source_warned(struct store *s, int64_t id, int64_t warned_ms,
                                    store_done_fn *done, void *ctx);
 
 /*

@@ -173,6 +173,9 @@ test('org admins edit a forward target; the api_key is kept, replaced or cleared
     assert.equal(r.status, 400, JSON.stringify(bad));
     assert.equal(r.data.error.field, field);
   }
+  const mail = await w.call('PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: { email: 'segnalazioni@prov.example.it' } });
+  assert.equal(mail.status, 400, 'an Open311 target has no e-mail address');
+  assert.equal(mail.data.error.code, 'invalid_value');
   assert.equal((await w.call('PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: {} })).data.error.code, 'empty_patch');
   assert.equal((await w.call('PATCH', `${path}/${id}`, { as: w.tok.org_admin, body: { name: 'Acque SpA' } })).status, 409, 'another target has this name');
   assert.equal((await w.call('PATCH', `${path}/999999`, { as: w.tok.org_admin, body: { name: 'Y' } })).status, 404);

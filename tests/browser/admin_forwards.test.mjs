@@ -102,6 +102,17 @@ test('an org admin adds, edits and deletes a body to forward to; the api_key is 
   await page.getByRole('status').filter({ hasText: 'Ente «Acque Toscane SpA» eliminato.' }).waitFor();
   await item.waitFor({ state: 'detached' });
   assert.equal((await targets()).length, 0);
+
+  // By e-mail: this server has no mail relay (smtp_url), and the form says so, naming it.
+  await page.getByRole('button', { name: 'Aggiungi un ente' }).click();
+  await page.getByLabel("Nome dell'ente").fill('Acque Toscane SpA');
+  await page.getByLabel('Per e-mail').check();
+  assert.equal(await page.getByLabel('Indirizzo Open311 (GeoReport v2)').count(), 0, 'no Open311 fields for an e-mail target');
+  await page.getByLabel("Indirizzo e-mail dell'ente").fill('segnalazioni@acque.example.it');
+  await page.getByRole('button', { name: 'Aggiungi', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'smtp_url' }).waitFor();
+  await axe(page, 'admin forward targets, e-mail kind (it, phone)');
+  assert.equal((await targets()).length, 0, 'nothing saved');
   ctx.check();
   await ctx.close();
 });

@@ -26,6 +26,7 @@ export function useConsole() {
 }
 
 const KNOWN = new Set([
+  'mail_not_configured',
   'network', 'session_expired', 'invalid_credentials', 'too_many_attempts', 'wrong_password', 'same_password',
   'handle_taken', 'handle_reserved', 'invalid_handle', 'alt_required', 'not_channel_admin', 'owner_only', 'forbidden',
   'not_org_staff', 'channel_not_found', 'edit_window_closed', 'too_large', 'unsupported_type', 'image_unreadable',
