@@ -39,15 +39,19 @@ test('offline: cached channels, reconnect, catch up exactly once', { skip: !HAVE
   await page.goto(`${w.url}/#/c/valdoro-meteo`);
   await page.locator('article.post', { hasText: 'Sole per tutta' }).waitFor();
 
-  // Offline, the page says so; reloaded offline, it still shows what it had.
+  // Offline, the page says so; reloaded offline, it still shows what it had, from the cache
+  // ("Ultimo aggiornamento"). A post made meanwhile does not show up. (It is made after the
+  // reload: Chromium applies the offline emulation to a restarted service worker a moment
+  // late, so a post made before could legitimately be fetched by the worker.)
   await ctx.setOffline(true);
   await page.getByText('Sei offline').waitFor();
-  await w.post('valdoro-meteo', 'Pioggia da domani pomeriggio.');
   await page.reload();
   await page.locator('article.post', { hasText: 'Sole per tutta' }).waitFor();
   await page.getByText('Sei offline').waitFor();
   await page.getByText('Ultimo aggiornamento').waitFor();
-  assert.equal(await times(page, 'Pioggia da domani'), 0, 'the cache, not the network');
+  await w.post('valdoro-meteo', 'Pioggia da domani pomeriggio.');
+  await page.waitForTimeout(500); // time for a wrong delivery to show itself
+  assert.equal(await times(page, 'Pioggia da domani'), 0, 'offline: nothing new arrives');
   await shot(page, 'channel-offline', 'it');
   await page.goto(`${w.url}/#/`);
   await page.locator('.chat', { hasText: 'Meteo Valdoro' }).waitFor();
