@@ -34,6 +34,11 @@ CREATE TRIGGER reactions_count AFTER INSERT OR DELETE ON reactions
 CREATE TRIGGER reactions_count_upd AFTER UPDATE OF emoji ON reactions
     FOR EACH ROW WHEN (OLD.emoji IS DISTINCT FROM NEW.emoji) EXECUTE FUNCTION reactions_count();
 
+-- SQLite's json_array_length(text), which the store's reads of a poll use: PostgreSQL's takes
+-- json, so a text overload that casts.
+CREATE FUNCTION json_array_length(t text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT json_array_length(t::json) $$;
+
 CREATE TABLE polls (
     post_id   bigint PRIMARY KEY REFERENCES posts(id) ON DELETE CASCADE,
     question  text NOT NULL CHECK (length(question) BETWEEN 1 AND 255),
