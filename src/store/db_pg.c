@@ -399,11 +399,22 @@ static int pg_step(struct db_stmt *base)
     int err;
 
     if (!st->res) {
-        err = ensure_conn(p);
-        if (!err && st->prepared_gen != p->generation + 1)
-            err = prepare_now(p, st);
-        if (!err)
-            err = execute(p, st);
+        /*
+         * A session lost while idle (the server restarted) shows only at the next use: outside
+         * a transaction nothing is lost with it, so reconnect and run the statement once more
+         * rather than fail one reader's request per connection after every restart.
+         */
+        bool idle = PQtransactionStatus(p->conn) == PQTRANS_IDLE;
+
+        for (int tries = 0; tries < 2; tries++) {
+            err = ensure_conn(p);
+            if (!err && st->prepared_gen != p->generation + 1)
+                err = prepare_now(p, st);
+            if (!err)
+                err = execute(p, st);
+            if (!err || !idle || PQstatus(p->conn) == CONNECTION_OK)
+                break;
+        }
         if (err)
             return err;
     }
