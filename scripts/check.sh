@@ -53,6 +53,24 @@ if ls tests/api/*.test.mjs >/dev/null 2>&1; then
     echo "api: ${pass:-0} passed, ${fail:-1} failed" | tee -a "$log"
 fi
 
+# 3b. The same API suites on PostgreSQL (issue 16): one throwaway server for the run, a database
+# per test data directory (tests/api/lib/server.mjs, ARALDO_TEST_PG). About 2 minutes. The few
+# tests of SQLite-only features (online backup, disk full on data_dir, other processes' writes
+# reaching streams) skip there and say why.
+if ls tests/api/*.test.mjs >/dev/null 2>&1; then
+    tests/pg/postgres.sh run env ARALDO_BIN="$PWD/$BUILD/araldo" node --test \
+        --test-concurrency=2 --test-reporter=tap tests/api/ > "$BUILD/api_pg.tap" 2>&1 || status=1
+    if grep -q '^postgres: skipped' "$BUILD/api_pg.tap"; then
+        echo "api_pg: skipped, $(sed -n 's/^postgres: skipped, //p' "$BUILD/api_pg.tap")"
+    else
+        awk '/^ *not ok / { show = 1 } show { print } show && /^ *\.\.\.$/ { show = 0 }' \
+            "$BUILD/api_pg.tap" | head -n 400
+        pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$BUILD/api_pg.tap" | tail -n1)
+        fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$BUILD/api_pg.tap" | tail -n1)
+        echo "api_pg: ${pass:-0} passed, ${fail:-1} failed" | tee -a "$log"
+    fi
+fi
+
 # 4. Browser tests: Debian's chromium driven by playwright-core against the real server.
 if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
     if [ ! -x "${ARALDO_CHROMIUM:-/usr/bin/chromium}" ]; then

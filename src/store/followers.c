@@ -80,7 +80,7 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
         "   AND p.published_ms >= ?2 - c.retention_days * 86400000"
         "   AND NOT EXISTS (SELECT 1 FROM views v"
         "                   WHERE v.post_id = p.id AND v.follower_id = f.follower_id)),"
-        " lp.id, lp.published_ms, substr(lp.text, 1, ?3), f.push"
+        " lp.id, lp.published_ms, substr(lp.text, 1, CAST(?3 AS integer)), f.push"
         " FROM follows f"
         " JOIN followers u ON u.id = f.follower_id"
         " JOIN channels c ON c.id = f.channel_id"
