@@ -106,3 +106,40 @@ long long test_db_int(const char *dir, const char *sql)
     sqlite3_close(db);
     return n;
 }
+
+int test_db_text(const char *dir, const char *sql, const char *sep, char *out, size_t outlen)
+{
+    char path[1024];
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t off = 0;
+    PGresult *res;
+    PGconn *c;
+    int ret = -1, rc;
+
+    out[0] = '\0';
+    if (test_on_pg()) {
+        c = PQconnectdb(test_database_url(dir));
+        res = PQexec(c, sql);
+        if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+            for (int i = 0; i < PQntuples(res) && off < outlen; i++)
+                off +=
+                    (size_t)snprintf(out + off, outlen - off, "%s%s", PQgetvalue(res, i, 0), sep);
+            ret = 0;
+        }
+        PQclear(res);
+        PQfinish(c);
+        return ret;
+    }
+    snprintf(path, sizeof(path), "%s/araldo.db", dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && off < outlen)
+            off += (size_t)snprintf(out + off, outlen - off, "%s%s",
+                                    (const char *)sqlite3_column_text(st, 0), sep);
+        ret = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ret;
+}

@@ -9,6 +9,7 @@
 #define TESTS_TEST_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * store_opts.database_url for a store in `dir`: NULL for SQLite, else a connection string
@@ -25,5 +26,10 @@ bool test_on_pg(void);
 int test_db_exec(const char *dir, const char *sql);
 /* The first column of the first row of `sql` on that database as an integer (-1: failed). */
 long long test_db_int(const char *dir, const char *sql);
+/*
+ * The first column of every row of `sql` on that database, each followed by `sep`, into `out`
+ * (truncated to `outlen`). 0, or -1 if the query failed.
+ */
+int test_db_text(const char *dir, const char *sql, const char *sep, char *out, size_t outlen);
 
 #endif

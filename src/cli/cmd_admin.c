@@ -66,6 +66,11 @@ int cmd_backup(struct cli *c, int argc, char **argv)
         cli_help(&cmd_backup_help, stderr);
         return 2;
     }
+    if (*c->conf.database_url) {
+        fprintf(stderr, "araldo backup: the database is PostgreSQL (database_url): back it up "
+                        "with pg_dump (docs/DEPLOY.md)\n");
+        return 1;
+    }
     s = cli_open_store(&c->conf);
     if (!s)
         return 1;

@@ -527,7 +527,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     jobs = start_background(&app); /* scheduled posts, retention, alert sources */
     printf("listening on http://%s\n", http_server_address(srv));
     fflush(stdout);
-    log_info("serve: %u workers, data in '%s'", ho.workers, c->conf.data_dir);
+    /* Never the database_url itself: it may hold a password. */
+    log_info("serve: %u workers, data in '%s'%s", ho.workers, c->conf.data_dir,
+             *c->conf.database_url ? ", database on PostgreSQL (database_url)" : "");
 
     while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
         ;

@@ -294,6 +294,7 @@ struct store *cli_open_store(const struct conf *conf)
 {
     struct store_opts so = {
         .data_dir = conf->data_dir,
+        .database_url = *conf->database_url ? conf->database_url : NULL,
         .batch_max = (unsigned)conf->store_batch_max,
         .queue_max = (unsigned)conf->store_queue_max,
     };

@@ -25,6 +25,12 @@ static const struct conf_def defs[] = {
       "port." },
     { "data_dir", CONF_STR, FIELD(data_dir), "./var", 0, 0, NULL,
       "Directory holding the database (araldo.db) and uploaded media; created if missing." },
+    { "database_url", CONF_STR, FIELD(database_url), "", 0, 0, NULL,
+      "PostgreSQL to keep the data in instead of SQLite's data_dir/araldo.db: a "
+      "`postgresql://user@host/db` URI or a libpq connection string (`host=... dbname=...`). "
+      "Empty: SQLite. Media files stay under data_dir either way. A password here is a secret: "
+      "prefer ~/.pgpass or PGPASSWORD. `araldo backup` is SQLite's: use pg_dump with "
+      "PostgreSQL." },
     { "public_url", CONF_STR, FIELD(public_url), "", 0, 0, NULL,
       "The address citizens use, such as https://avvisi.comune.example.it: the base of feed "
       "links and ids, invite links and QR codes. Required when `listen` is not a loopback "

@@ -17,6 +17,7 @@
 struct conf {
     char *listen;
     char *data_dir;
+    char *database_url; /* "" for SQLite in data_dir */
     char *web_root;
     char *public_url; /* "" when not set */
     char *log_level;

@@ -223,9 +223,9 @@ struct settings_w {
 static int set_publishers(struct store_tx *tx, const struct settings_w *p)
 {
     static const char clear[] = "DELETE FROM alert_publishers WHERE org_id = ?1";
-    static const char add[] = "INSERT OR IGNORE INTO alert_publishers (org_id, user_id, granted_ms)"
+    static const char add[] = "INSERT INTO alert_publishers (org_id, user_id, granted_ms)"
                               " SELECT ?1, id, ?3 FROM users WHERE id = ?2 AND org_id = ?1"
-                              " AND role = 3 AND disabled_ms IS NULL";
+                              " AND role = 3 AND disabled_ms IS NULL ON CONFLICT DO NOTHING";
     struct db_stmt *st = db_stmt(tx->db, clear);
     int err;
 
@@ -257,9 +257,10 @@ static int settings_apply(struct store_write *w, struct store_tx *tx, int64_t *i
 {
     static const char sql[] =
         "INSERT INTO alert_settings (org_id, two_person_rule, import_rules, updated_ms)"
-        " VALUES (?1, max(?2, 0), coalesce(?3, '{}'), ?4) ON CONFLICT (org_id) DO UPDATE SET"
-        " two_person_rule = CASE WHEN ?2 < 0 THEN two_person_rule ELSE ?2 END,"
-        " import_rules = coalesce(?3, import_rules), updated_ms = ?4";
+        " VALUES (?1, CASE WHEN ?2 < 0 THEN 0 ELSE ?2 END, coalesce(?3, '{}'), ?4) ON CONFLICT "
+        "(org_id) DO UPDATE SET"
+        " two_person_rule = CASE WHEN ?2 < 0 THEN alert_settings.two_person_rule ELSE ?2 END,"
+        " import_rules = coalesce(?3, alert_settings.import_rules), updated_ms = ?4";
     struct settings_w *p = container_of(w, struct settings_w, w);
     struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
@@ -537,21 +538,32 @@ struct decide_w {
     bool approve;
 };
 
-/* The refs (JSON array of ids) of alert `id` into `out` (at most STORE_ALERT_REFS_MAX). */
+/*
+ * The refs (JSON array of ids) of alert `id` into `out` (at most STORE_ALERT_REFS_MAX), parsed
+ * here rather than by the engine: SQLite's json_each and PostgreSQL's jsonb functions differ.
+ */
 static int load_refs(struct store_tx *tx, int64_t id, int64_t *out, size_t *n)
 {
-    static const char sql[] =
-        "SELECT value FROM alerts, json_each(alerts.refs) WHERE alerts.id = ?1";
+    static const char sql[] = "SELECT refs FROM alerts WHERE id = ?1";
     struct db_stmt *st = db_stmt(tx->db, sql);
+    json_t *refs = NULL, *it;
+    size_t i;
     int rc;
 
     *n = 0;
     if (!st)
         return -EIO;
     db_bind_i64(st, 1, id);
-    while ((rc = db_step(st)) == DB_ROW && *n < STORE_ALERT_REFS_MAX)
-        out[(*n)++] = db_col_i64(st, 0);
+    rc = db_step(st);
+    if (rc == DB_ROW && db_col_text(st, 0))
+        refs = json_loads(db_col_text(st, 0), 0, NULL);
     db_reset(st);
+    json_array_foreach(refs, i, it)
+    {
+        if (*n < STORE_ALERT_REFS_MAX && json_is_integer(it))
+            out[(*n)++] = (int64_t)json_integer_value(it);
+    }
+    json_decref(refs);
     return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(tx->db, rc, "alert_refs");
 }
 

@@ -250,13 +250,18 @@ int store_alert_find(struct store_reader *r, int64_t org_id, const char *sender,
 int store_alert_list(struct store_reader *r, const struct store_alert_query *q,
                      store_alert_fn *each, void *ctx)
 {
-    static const char sql[] =
-        "SELECT " ALERT_COLS " WHERE a.org_id = ?1 AND (?2 IS NULL OR a.status = ?2)"
-        " AND (?3 IS NULL OR a.state = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 FROM"
-        " json_each(a.doc, '$.areas') z WHERE json_extract(z.value, '$.code') = ?4))"
-        " AND (?5 IS NULL OR a.risk = ?5) AND (?6 = 0 OR a.expires_ms > ?6)"
-        " AND (?7 = 0 OR a.onset_ms < ?7) AND (?8 = 0 OR a.id < ?8)"
-        " ORDER BY a.id DESC LIMIT ?9";
+#define ALERT_LIST(AREA_CODE_IS_4)                                                               \
+    "SELECT " ALERT_COLS " WHERE a.org_id = ?1 AND (?2 IS NULL OR a.status = ?2)"                \
+    " AND (?3 IS NULL OR a.state = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 FROM " AREA_CODE_IS_4 \
+    "))"                                                                                         \
+    " AND (?5 IS NULL OR a.risk = ?5) AND (?6 = 0 OR a.expires_ms > ?6)"                         \
+    " AND (?7 = 0 OR a.onset_ms < ?7) AND (?8 = 0 OR a.id < ?8)"                                 \
+    " ORDER BY a.id DESC LIMIT ?9"
+    /* An area of the alert's doc has code ?4: each engine reads JSON its own way. */
+    static const char sql[] = DB_SQL(
+        ALERT_LIST("json_each(a.doc, '$.areas') z WHERE json_extract(z.value, '$.code') = ?4"),
+        ALERT_LIST("jsonb_array_elements(a.doc::jsonb -> 'areas') z WHERE z ->> 'code' = ?4"));
+#undef ALERT_LIST
     struct db_stmt *st = db_stmt(r->db, sql);
     struct alert_cb cb = { each, ctx };
 

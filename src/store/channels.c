@@ -174,8 +174,11 @@ void store__channel_from_row(struct db_stmt *st, int base, struct store_channel 
 
 int store_channel_get(struct store_reader *r, const char *handle, struct store_channel *out)
 {
-    /* The column's NOCASE collation makes "News" find "news", through the UNIQUE index. */
-    static const char sql[] = "SELECT " CHANNEL_COLS CHANNEL_FROM " WHERE c.handle = ?1";
+    /*
+     * Handles are stored lower-cased, so lower() makes "News" find "news" on both engines;
+     * SQLite's NOCASE column still serves it through the UNIQUE index.
+     */
+    static const char sql[] = "SELECT " CHANNEL_COLS CHANNEL_FROM " WHERE c.handle = lower(?1)";
     struct db_stmt *st = db_stmt(r->db, sql);
     int err = -EIO;
 

@@ -66,6 +66,59 @@ static bool fts_query(const char *q, char *out, size_t outlen)
     return true;
 }
 
+static bool word_byte(unsigned char u)
+{
+    return u >= 0x80 || (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z');
+}
+
+/*
+ * The same search as fts_query() for PostgreSQL's to_tsquery() (the SQL folds case and
+ * accents, as the channels' search_doc column does): a term's words in a row ('a' <-> 'b',
+ * FTS5's phrase), terms joined by &, the last word a prefix (:*). Words are runs of ASCII
+ * letters and digits and of non-ASCII bytes, each quoted, so nothing typed is an operator.
+ */
+static bool ts_query(const char *q, char *out, size_t outlen)
+{
+    size_t o = 0, terms = 0, last_end = 0;
+    const char *p = q;
+
+    while (*p && terms < DIR_TERMS_MAX) {
+        bool first = true;
+
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            const char *s;
+
+            while (*p && !word_byte((unsigned char)*p) && *p != ' ' && *p != '\t' && *p != '\n' &&
+                   *p != '\r')
+                p++;
+            s = p;
+            while (*p && word_byte((unsigned char)*p))
+                p++;
+            if (p == s)
+                continue;
+            if (o + (size_t)(p - s) + 12 >= outlen)
+                goto done;
+            if (o)
+                o += (size_t)snprintf(out + o, outlen - o, first ? " & " : " <-> ");
+            out[o++] = '\'';
+            memcpy(out + o, s, (size_t)(p - s));
+            o += (size_t)(p - s);
+            out[o++] = '\'';
+            last_end = o;
+            first = false;
+        }
+        if (!first)
+            terms++;
+    }
+done:
+    if (!terms)
+        return false;
+    memcpy(out + last_end, ":*", 3);
+    return true;
+}
+
 /* A cursor is "<sort letter><key>.<id>": opaque to clients, checked strictly here. */
 static const char sort_letters[] = "pna";
 
@@ -88,25 +141,31 @@ static bool cursor_parse(const char *c, enum store_dir_sort sort, int64_t *key, 
     return true;
 }
 
-#define DIR_WHERE                                                                               \
-    " WHERE c.visibility = 'listed'"                                                            \
-    " AND (?1 IS NULL OR c.id IN (SELECT rowid FROM channels_fts WHERE channels_fts MATCH ?1))" \
+/* ?1 is fts_query()'s text on SQLite, ts_query()'s on PostgreSQL. */
+#define DIR_WHERE_OF(MATCH_1)                                        \
+    " WHERE c.visibility = 'listed' AND (?1 IS NULL OR " MATCH_1 ")" \
     " AND (?2 IS NULL OR c.category = ?2) AND (?3 IS NULL OR o.slug = ?3)"
+#define DIR_SQL(HEAD, TAIL)                                                               \
+    DB_SQL(HEAD DIR_WHERE_OF("c.id IN (SELECT rowid FROM channels_fts WHERE channels_fts" \
+                             " MATCH ?1)") TAIL "",                                       \
+           HEAD DIR_WHERE_OF("c.search_doc @@ to_tsquery('simple', araldo_fold(?1))") TAIL "")
 
 int store_channel_search(struct store_reader *r, const struct store_dir_query *q,
                          store_channel_fn *each, void *ctx, char next[STORE_CURSOR_MAX])
 {
-    static const char popular[] =
-        "SELECT " CHANNEL_COLS ", c.followers_count" CHANNEL_FROM DIR_WHERE
-        " AND (?4 IS NULL OR (c.followers_count, c.id) < (?4, ?5))"
-        " ORDER BY c.followers_count DESC, c.id DESC LIMIT ?6";
-    static const char newest[] = "SELECT " CHANNEL_COLS ", c.created_ms" CHANNEL_FROM DIR_WHERE
-                                 " AND (?4 IS NULL OR (c.created_ms, c.id) < (?4, ?5))"
-                                 " ORDER BY c.created_ms DESC, c.id DESC LIMIT ?6";
+    static const char popular[] = DIR_SQL(
+        "SELECT " CHANNEL_COLS ", c.followers_count" CHANNEL_FROM,
+        " AND (?4 IS NULL OR (c.followers_count, c.id) < (CAST(?4 AS bigint), CAST(?5 AS bigint)))"
+        " ORDER BY c.followers_count DESC, c.id DESC LIMIT ?6");
+    static const char newest[] = DIR_SQL(
+        "SELECT " CHANNEL_COLS ", c.created_ms" CHANNEL_FROM,
+        " AND (?4 IS NULL OR (c.created_ms, c.id) < (CAST(?4 AS bigint), CAST(?5 AS bigint)))"
+        " ORDER BY c.created_ms DESC, c.id DESC LIMIT ?6");
     static const char active[] =
-        "SELECT " CHANNEL_COLS ", coalesce(c.last_post_ms, 0)" CHANNEL_FROM DIR_WHERE
-        " AND (?4 IS NULL OR (coalesce(c.last_post_ms, 0), c.id) < (?4, ?5))"
-        " ORDER BY coalesce(c.last_post_ms, 0) DESC, c.id DESC LIMIT ?6";
+        DIR_SQL("SELECT " CHANNEL_COLS ", coalesce(c.last_post_ms, 0)" CHANNEL_FROM,
+                " AND (?4 IS NULL OR (coalesce(c.last_post_ms, 0), c.id) < (CAST(?4 AS bigint), "
+                "CAST(?5 AS bigint)))"
+                " ORDER BY coalesce(c.last_post_ms, 0) DESC, c.id DESC LIMIT ?6");
     const char *sqls[] = { popular, newest, active };
     struct store_channel *ch = NULL;
     char fq[DIR_QUERY_MAX];
@@ -124,7 +183,8 @@ int store_channel_search(struct store_reader *r, const struct store_dir_query *q
     st = db_stmt(r->db, sqls[q->sort]);
     if (!st)
         goto out;
-    if (q->q && fts_query(q->q, fq, sizeof(fq)))
+    if (q->q && (db_backend(r->db) == DB_PG ? ts_query(q->q, fq, sizeof(fq))
+                                            : fts_query(q->q, fq, sizeof(fq))))
         db_bind_text(st, 1, fq);
     if (q->category)
         db_bind_text(st, 2, q->category);

@@ -29,6 +29,7 @@
 #define INT8OID   20
 #define FLOAT8OID 701
 #define BYTEAOID  17
+#define TEXTOID   25
 
 struct pg {
     struct db base; /* first: db.c knows only this part */
@@ -99,6 +100,8 @@ static int map_result(struct pg *p, const PGresult *res)
         return -ENOSPC;
     return -EIO;
 }
+
+static int run(struct pg *p, const char *sql);
 
 /* A lost connection is reset at its next use; its prepared statements are gone with it. */
 static int ensure_conn(struct pg *p)
@@ -293,21 +296,63 @@ static void pg_bind_null(struct db_stmt *st, int i)
         clear_param(pp);
 }
 
-/* PQprepare on this session, with the types of the values bound now. */
+/*
+ * The parameter PostgreSQL could not give a type (SQLSTATE 42P18 or 42P08, "could not
+ * determine data type of parameter $N"): its index from 0, or -1 for any other failure.
+ */
+static int indeterminate(const PGresult *res, int nparams)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *d;
+    long n;
+
+    if (!state || (strcmp(state, "42P18") != 0 && strcmp(state, "42P08") != 0) || !msg)
+        return -1;
+    d = strrchr(msg, '$');
+    n = d ? strtol(d + 1, NULL, 10) : 0;
+    return n >= 1 && n <= nparams ? (int)n - 1 : -1;
+}
+
+/*
+ * PQprepare on this session, with the types of the values bound now. A parameter seen only
+ * where nothing tells its type (`?4 IS NULL OR ?4 = ''`) and bound NULL or text this first
+ * time is then declared text, which is what such a value is, and the statement prepared
+ * again. Inside a transaction a failed prepare would abort it: a savepoint keeps it usable.
+ */
 static int prepare_now(struct pg *p, struct pg_stmt *st)
 {
     Oid *types = xcalloc((size_t)st->nparams + 1, sizeof(*types));
-    PGresult *res;
-    int err = 0;
+    bool in_tx = PQtransactionStatus(p->conn) == PQTRANS_INTRANS;
+    PGresult *res = NULL;
+    int err = 0, bad;
 
     for (int i = 0; i < st->nparams; i++)
         types[i] = st->params[i].value ? st->params[i].oid : 0;
-    res = PQprepare(p->conn, st->name, st->sql, st->nparams, types);
+    if (in_tx)
+        err = run(p, "SAVEPOINT araldo_prepare");
+    for (int tries = 0; !err && tries <= st->nparams; tries++) {
+        PQclear(res);
+        res = PQprepare(p->conn, st->name, st->sql, st->nparams, types);
+        bad = indeterminate(res, st->nparams);
+        if (bad < 0 || types[bad])
+            break;
+        types[bad] = TEXTOID;
+        if (in_tx)
+            err = run(p, "ROLLBACK TO SAVEPOINT araldo_prepare");
+    }
     free(types);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (!err && PQresultStatus(res) != PGRES_COMMAND_OK) {
         err = map_result(p, res);
-    } else {
+        if (in_tx)
+            (void)run(p, "ROLLBACK TO SAVEPOINT araldo_prepare");
+    } else if (!err) {
         st->prepared_gen = p->generation + 1;
+    }
+    if (in_tx && PQstatus(p->conn) == CONNECTION_OK) {
+        int e = run(p, "RELEASE SAVEPOINT araldo_prepare");
+
+        err = err ? err : e;
     }
     PQclear(res);
     return err;
@@ -354,11 +399,22 @@ static int pg_step(struct db_stmt *base)
     int err;
 
     if (!st->res) {
-        err = ensure_conn(p);
-        if (!err && st->prepared_gen != p->generation + 1)
-            err = prepare_now(p, st);
-        if (!err)
-            err = execute(p, st);
+        /*
+         * A session lost while idle (the server restarted) shows only at the next use: outside
+         * a transaction nothing is lost with it, so reconnect and run the statement once more
+         * rather than fail one reader's request per connection after every restart.
+         */
+        bool idle = PQtransactionStatus(p->conn) == PQTRANS_IDLE;
+
+        for (int tries = 0; tries < 2; tries++) {
+            err = ensure_conn(p);
+            if (!err && st->prepared_gen != p->generation + 1)
+                err = prepare_now(p, st);
+            if (!err)
+                err = execute(p, st);
+            if (!err || !idle || PQstatus(p->conn) == CONNECTION_OK)
+                break;
+        }
         if (err)
             return err;
     }

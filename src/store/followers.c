@@ -76,10 +76,11 @@ int store_follower_channels(struct store_reader *r, const uint8_t hash[SECRET_HA
     static const char sql[] =
         "SELECT c.handle, f.muted, f.created_ms,"
         " (SELECT count(*) FROM posts p WHERE p.channel_id = c.id AND p.state = 1"
-        "   AND p.published_ms >= max(f.created_ms, ?2 - c.retention_days * 86400000)"
+        "   AND p.published_ms >= f.created_ms"
+        "   AND p.published_ms >= ?2 - c.retention_days * 86400000"
         "   AND NOT EXISTS (SELECT 1 FROM views v"
         "                   WHERE v.post_id = p.id AND v.follower_id = f.follower_id)),"
-        " lp.id, lp.published_ms, substr(lp.text, 1, ?3), f.push"
+        " lp.id, lp.published_ms, substr(lp.text, 1, CAST(?3 AS integer)), f.push"
         " FROM follows f"
         " JOIN followers u ON u.id = f.follower_id"
         " JOIN channels c ON c.id = f.channel_id"

@@ -20,7 +20,7 @@ int store_channel_list_org(struct store_reader *r, int64_t org_id, int64_t user_
     static const char sql[] =
         "SELECT c.id, coalesce(a.role, 0) FROM channels c"
         " LEFT JOIN channel_admins a ON a.channel_id = c.id AND a.user_id = ?2"
-        " WHERE c.org_id = ?1 ORDER BY c.name COLLATE NOCASE, c.id LIMIT ?3";
+        " WHERE c.org_id = ?1 ORDER BY lower(c.name), c.id LIMIT ?3";
     struct db_stmt *st = db_stmt(r->db, sql);
     struct store_channel *ch = NULL;
     int64_t *ids = NULL;

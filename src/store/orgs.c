@@ -261,15 +261,17 @@ static void changed_fields(unsigned set, char *out, size_t outlen)
 static int org_update_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     /* ?N is the flag "this field is set", ?N+1 its new value. */
-    static const char sql[] = "UPDATE orgs SET name = iif(?2, ?3, name),"
-                              " istat_code = iif(?4, ?5, istat_code),"
-                              " jurisdiction_id = iif(?6, ?7, jurisdiction_id),"
-                              " timezone = iif(?8, ?9, timezone), logo = iif(?10, ?11, logo),"
-                              " privacy_controller = iif(?12, ?13, privacy_controller),"
-                              " privacy_dpo = iif(?14, ?15, privacy_dpo),"
-                              " accessibility_url = iif(?16, ?17, accessibility_url),"
-                              " accessibility_email = iif(?18, ?19, accessibility_email)"
-                              " WHERE id = ?1 RETURNING slug";
+    static const char sql[] =
+        "UPDATE orgs SET name = CASE WHEN ?2 <> 0 THEN ?3 ELSE name END,"
+        " istat_code = CASE WHEN ?4 <> 0 THEN ?5 ELSE istat_code END,"
+        " jurisdiction_id = CASE WHEN ?6 <> 0 THEN ?7 ELSE jurisdiction_id END,"
+        " timezone = CASE WHEN ?8 <> 0 THEN ?9 ELSE timezone END, logo = CASE WHEN ?10 <> 0 THEN "
+        "?11 ELSE logo END,"
+        " privacy_controller = CASE WHEN ?12 <> 0 THEN ?13 ELSE privacy_controller END,"
+        " privacy_dpo = CASE WHEN ?14 <> 0 THEN ?15 ELSE privacy_dpo END,"
+        " accessibility_url = CASE WHEN ?16 <> 0 THEN ?17 ELSE accessibility_url END,"
+        " accessibility_email = CASE WHEN ?18 <> 0 THEN ?19 ELSE accessibility_email END"
+        " WHERE id = ?1 RETURNING slug";
     struct org_write *o = container_of(w, struct org_write, w);
     struct db_stmt *st = db_stmt(tx->db, sql);
     char target[96];
@@ -681,7 +683,8 @@ static int session_set(struct store_write *w, struct store_tx *tx, int64_t *id, 
 
 static int session_touch_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
-    static const char sql[] = "UPDATE sessions SET last_seen_ms = max(last_seen_ms, ?2)"
+    static const char sql[] = "UPDATE sessions SET last_seen_ms = CASE WHEN last_seen_ms > ?2 THEN "
+                              "last_seen_ms ELSE ?2 END"
                               " WHERE id = ?1 AND ended_ms IS NULL";
 
     return session_set(w, tx, id, sql, "session_touch");

@@ -60,6 +60,7 @@ struct store__poll *store__poll_copy(const struct store_poll_new *p)
     if (!c->options_json)
         abort(); /* only on OOM: the strings are valid UTF-8 (checked by the caller) */
     c->question = xstrdup(p->question);
+    c->n_options = p->n_options;
     c->multiple = p->multiple;
     c->closes_ms = p->closes_ms;
     return c;
@@ -78,8 +79,10 @@ int store__poll_insert(struct store_tx *tx, int64_t post_id, const struct store_
 {
     static const char poll[] = "INSERT INTO polls (post_id, question, options, multiple,"
                                " closes_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
-    static const char counts[] = "INSERT INTO poll_counts (post_id, option)"
-                                 " SELECT ?1, key FROM json_each(?2)";
+    /* One row per option, 0 .. n-1 (column1: both engines' name for a VALUES column). */
+    static const char counts[] =
+        "INSERT INTO poll_counts (post_id, option) SELECT ?1, column1 FROM (VALUES (0), (1),"
+        " (2), (3), (4), (5), (6), (7), (8), (9), (10), (11)) v WHERE column1 < ?2";
     struct db_stmt *st = db_stmt(tx->db, poll);
     int err;
 
@@ -100,7 +103,7 @@ int store__poll_insert(struct store_tx *tx, int64_t post_id, const struct store_
     st = db_stmt(tx->db, counts);
     if (st) {
         db_bind_i64(st, 1, post_id);
-        db_bind_text(st, 2, p->options_json);
+        db_bind_i64(st, 2, (int64_t)p->n_options);
     }
     return store__step_done(tx->db, st, "poll_counts");
 }
@@ -199,7 +202,7 @@ static int vote_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         "INSERT INTO votes (post_id, follower_id, choices) SELECT ?1, f.id, ?3"
         " FROM followers f WHERE f.hash = ?2"
         " ON CONFLICT (post_id, follower_id) DO UPDATE SET choices = excluded.choices"
-        " WHERE choices != excluded.choices";
+        " WHERE votes.choices != excluded.choices";
     static const char del[] = "DELETE FROM votes WHERE post_id = ?1"
                               " AND follower_id = (SELECT id FROM followers WHERE hash = ?2)";
     struct vote *v = container_of(w, struct vote, w);

@@ -121,7 +121,8 @@ json_t *store_post_json(const struct store_post *p)
 /* ---- rows ---- */
 
 /* The post's reaction counts and poll (store/reactions_int.h), read in the same statement. */
-#define POST_COUNTS STORE_REACTIONS_SQL("p") ", " STORE_POLL_SQL("p")
+#define POST_COUNTS    STORE_REACTIONS_SQL("p") ", " STORE_POLL_SQL("p")
+#define POST_COUNTS_PG STORE_REACTIONS_SQL_PG("p") ", " STORE_POLL_SQL_PG("p")
 /*
  * A post's media references joined with their rows, so every reader (REST, stream events)
  * learns what each one is without asking the staff-only media API. A LEFT JOIN keeps the
@@ -132,11 +133,22 @@ json_t *store_post_json(const struct store_post *p)
     " m.mime, 'bytes', m.bytes, 'width', m.width, 'height', m.height)))"               \
     " FROM json_each(p.media) j LEFT JOIN media m"                                     \
     " ON m.public_id = json_extract(j.value, '$.id'))"
-#define POST_COLS                                                                      \
-    "p.id, p.channel_id, c.handle, p.text, " POST_MEDIA_COL ", p.importance, p.state," \
-    " p.published_ms,"                                                                 \
-    " coalesce(p.edited_ms, 0), p.views_count, coalesce(c.pinned_post_id = p.id, 0),"  \
-    " p.created_ms, " POST_COUNTS " FROM posts p JOIN channels c ON c.id = p.channel_id"
+/* The same on PostgreSQL: jsonb's || merges objects, jsonb_strip_nulls drops a missing row. */
+#define POST_MEDIA_COL_PG                                                                      \
+    "(SELECT coalesce(json_agg(j.v || jsonb_strip_nulls(jsonb_build_object('kind', m.kind,"    \
+    " 'mime', m.mime, 'bytes', m.bytes, 'width', m.width, 'height', m.height)) ORDER BY j.k)," \
+    " '[]')::text FROM jsonb_array_elements(p.media::jsonb) WITH ORDINALITY j(v, k)"           \
+    " LEFT JOIN media m ON m.public_id = j.v ->> 'id')"
+/* A post's columns (post_from_row) on each engine: use through POST_SELECT. */
+#define POST_COLS_OF(MEDIA, COUNTS)                                           \
+    "p.id, p.channel_id, c.handle, p.text, " MEDIA ", p.importance, p.state," \
+    " p.published_ms,"                                                        \
+    " coalesce(p.edited_ms, 0), p.views_count,"                               \
+    " CASE WHEN c.pinned_post_id = p.id THEN 1 ELSE 0 END,"                   \
+    " p.created_ms, " COUNTS " FROM posts p JOIN channels c ON c.id = p.channel_id"
+#define POST_SELECT(REST)                                               \
+    DB_SQL("SELECT " POST_COLS_OF(POST_MEDIA_COL, POST_COUNTS) REST "", \
+           "SELECT " POST_COLS_OF(POST_MEDIA_COL_PG, POST_COUNTS_PG) REST "")
 
 static void copy_text(char *dst, size_t dstlen, struct db_stmt *st, int col)
 {
@@ -166,7 +178,7 @@ static void post_from_row(struct db_stmt *st, struct store_post *p)
 /* Post `id` through statement cache `c` on `db`: 0, -ENOENT or -EIO. */
 static int post_load(struct db *db, int64_t id, struct store_post *out)
 {
-    static const char sql[] = "SELECT " POST_COLS " WHERE p.id = ?1";
+    static const char sql[] = POST_SELECT(" WHERE p.id = ?1");
     struct db_stmt *st = db_stmt(db, sql);
     int rc;
     int err = -EIO;
@@ -263,8 +275,8 @@ out:
 static int publish_side(struct store_tx *tx, int64_t post_id, int64_t channel_id,
                         int64_t published_ms)
 {
-    static const char sql[] = "UPDATE channels SET last_post_ms ="
-                              " max(coalesce(last_post_ms, 0), ?2) WHERE id = ?1";
+    static const char sql[] = "UPDATE channels SET last_post_ms = ?2"
+                              " WHERE id = ?1 AND coalesce(last_post_ms, 0) < ?2";
     struct db_stmt *st;
     int err = post_event(tx, post_id, "post.created");
 
@@ -684,11 +696,11 @@ static int views_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
      * views_count follows by trigger, only when the row is new: once per follower. Only posts
      * the follower can read count: a listed channel's, or one of a channel it follows.
      */
-    static const char sql[] = "INSERT OR IGNORE INTO views (post_id, follower_id)"
+    static const char sql[] = "INSERT INTO views (post_id, follower_id)"
                               " SELECT p.id, ?2 FROM posts p JOIN channels c ON c.id = p.channel_id"
                               " WHERE p.id = ?1 AND p.state = 1 AND (c.visibility = 'listed'"
                               " OR EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = ?2"
-                              " AND fo.channel_id = p.channel_id))";
+                              " AND fo.channel_id = p.channel_id)) ON CONFLICT DO NOTHING";
     struct views_add *v = container_of(w, struct views_add, w);
     struct db_stmt *st = db_stmt(tx->db, who);
     int64_t follower = 0;
@@ -834,7 +846,7 @@ int store_post_get(struct store_reader *r, int64_t id, struct store_post *out)
 static int cursor_of(struct store_reader *r, const struct store_post_query *q, int64_t *ms)
 {
     static const char sql[] = "SELECT published_ms FROM posts WHERE id = ?1 AND channel_id = ?2"
-                              " AND (state = 1 OR ?3)";
+                              " AND (state = 1 OR ?3 <> 0)";
     struct db_stmt *st = db_stmt(r->db, sql);
     int rc;
     int err = -EIO;
@@ -859,10 +871,10 @@ out:
 int store_post_list(struct store_reader *r, const struct store_post_query *q, store_post_fn *each,
                     void *ctx, bool *more)
 {
-    static const char sql[] = "SELECT " POST_COLS " WHERE p.channel_id = ?1"
-                              " AND (p.state = 1 OR ?2) AND p.published_ms >= ?3"
-                              " AND (p.published_ms, p.id) < (?4, ?5)"
-                              " ORDER BY p.published_ms DESC, p.id DESC LIMIT ?6";
+    static const char sql[] = POST_SELECT(" WHERE p.channel_id = ?1"
+                                          " AND (p.state = 1 OR ?2 <> 0) AND p.published_ms >= ?3"
+                                          " AND (p.published_ms, p.id) < (?4, ?5)"
+                                          " ORDER BY p.published_ms DESC, p.id DESC LIMIT ?6");
     struct store_post *p = NULL;
     struct db_stmt *st = NULL;
     int64_t before_ms = INT64_MAX;

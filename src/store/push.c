@@ -98,10 +98,10 @@ static int campaign_upsert(struct store_tx *tx, int64_t post_id, int64_t channel
     static const char resend[] =
         "UPDATE push_queue SET resend = 1 WHERE post_id = ?1 AND leased = 1";
     /* Every subscription of every follower with push on for the channel; existing rows stay. */
-    static const char fill[] =
-        "INSERT OR IGNORE INTO push_queue (post_id, subscription_id, due_ms)"
-        " SELECT ?1, s.id, ?3 FROM follows f JOIN push_subscriptions s"
-        " ON s.follower_id = f.follower_id WHERE f.channel_id = ?2 AND f.muted = 0 AND f.push = 1";
+    static const char fill[] = "INSERT INTO push_queue (post_id, subscription_id, due_ms)"
+                               " SELECT ?1, s.id, ?3 FROM follows f JOIN push_subscriptions s"
+                               " ON s.follower_id = f.follower_id WHERE f.channel_id = ?2 AND "
+                               "f.muted = 0 AND f.push = 1 ON CONFLICT DO NOTHING";
     static const char count[] = "UPDATE push_campaigns SET total = total + ?2 WHERE post_id = ?1";
     char topic[PUSH_TOPIC_MAX + 1];
     struct db_stmt *st = db_stmt(tx->db, up);
@@ -325,10 +325,10 @@ static int alert_campaign(struct store_tx *tx, int64_t id, int64_t org_id, const
      * (DISTINCT and the queue's UNIQUE), however many of the org's channels it follows.
      */
     static const char fill[] =
-        "INSERT OR IGNORE INTO push_queue (post_id, subscription_id, due_ms)"
+        "INSERT INTO push_queue (post_id, subscription_id, due_ms)"
         " SELECT DISTINCT ?1, s.id, ?3 FROM push_subscriptions s WHERE s.follower_id IN"
         " (SELECT f.follower_id FROM follows f JOIN channels c ON c.id = f.channel_id"
-        " WHERE c.org_id = ?2)";
+        " WHERE c.org_id = ?2) ON CONFLICT DO NOTHING";
     static const char count[] = "UPDATE push_campaigns SET total = ?2 WHERE post_id = ?1";
     struct db_stmt *st = db_stmt(tx->db, ins);
     int err;
@@ -459,8 +459,9 @@ static struct sub_write *sub_write_new(const struct store_write_op *op,
 
 static int sub_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
-    static const char count[] = "SELECT count(*), coalesce(sum(endpoint = ?2), 0)"
-                                " FROM push_subscriptions WHERE follower_id = ?1";
+    static const char count[] =
+        "SELECT count(*), coalesce(sum(CASE WHEN endpoint = ?2 THEN 1 ELSE 0 END), 0)"
+        " FROM push_subscriptions WHERE follower_id = ?1";
     /*
      * An endpoint is one browser's: whoever presents it (it is a secret) takes it over, e.g. a
      * browser whose app data was cleared and that signed up again.
@@ -800,13 +801,17 @@ static void job_from_row(struct db_stmt *st, struct store_push_job *j)
 
 static int claim_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
-    static const char sql[] =
-        "SELECT q.id, q.post_id, q.subscription_id, q.tries, c.created_ms, s.endpoint, s.origin,"
-        " s.p256dh, s.auth, c.urgency, c.topic, c.payload, c.expires_ms FROM push_queue q"
-        " JOIN push_subscriptions s ON s.id = q.subscription_id"
-        " JOIN push_campaigns c ON c.post_id = q.post_id"
-        " WHERE q.due_ms <= ?1 AND s.origin NOT IN (SELECT value FROM json_each(?2))"
-        " ORDER BY q.due_ms LIMIT ?3";
+#define CLAIM(ORIGINS_OF_2)                                                                   \
+    "SELECT q.id, q.post_id, q.subscription_id, q.tries, c.created_ms, s.endpoint, s.origin," \
+    " s.p256dh, s.auth, c.urgency, c.topic, c.payload, c.expires_ms FROM push_queue q"        \
+    " JOIN push_subscriptions s ON s.id = q.subscription_id"                                  \
+    " JOIN push_campaigns c ON c.post_id = q.post_id"                                         \
+    " WHERE q.due_ms <= ?1 AND s.origin NOT IN (" ORIGINS_OF_2 ")"                            \
+    " ORDER BY q.due_ms LIMIT ?3"
+    /* ?2 is a JSON array of the origins to skip, read by each engine its own way. */
+    static const char sql[] = DB_SQL(CLAIM("SELECT value FROM json_each(?2)"),
+                                     CLAIM("SELECT json_array_elements_text(?2::json)"));
+#undef CLAIM
     static const char lease[] = "UPDATE push_queue SET leased = 1, due_ms = ?2 WHERE id = ?1";
     struct queue_write *q = container_of(w, struct queue_write, w);
     struct db_stmt *st = db_stmt(tx->db, sql);

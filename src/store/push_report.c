@@ -123,9 +123,9 @@ static int campaign(struct store_tx *tx, int64_t id, const char *payload)
     static const char resend[] =
         "UPDATE push_queue SET resend = 1 WHERE post_id = ?1 AND leased = 1";
     static const char fill[] =
-        "INSERT OR IGNORE INTO push_queue (post_id, subscription_id, due_ms)"
+        "INSERT INTO push_queue (post_id, subscription_id, due_ms)"
         " SELECT ?1, s.id, ?3 FROM report_followers f JOIN push_subscriptions s"
-        " ON s.follower_id = f.follower_id WHERE f.report_id = ?2";
+        " ON s.follower_id = f.follower_id WHERE f.report_id = ?2 ON CONFLICT DO NOTHING";
     static const char count[] = "UPDATE push_campaigns SET total = total + ?2 WHERE post_id = ?1";
     int64_t key = store__push_report_key(id);
     char topic[PUSH_TOPIC_MAX + 1];

@@ -411,7 +411,7 @@ static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         "INSERT INTO reactions (post_id, follower_id, emoji) SELECT p.id, f.id, ?3"
         " FROM posts p, followers f WHERE p.id = ?1 AND p.state = 1 AND f.hash = ?2"
         " ON CONFLICT (post_id, follower_id) DO UPDATE SET emoji = excluded.emoji"
-        " WHERE emoji != excluded.emoji";
+        " WHERE reactions.emoji != excluded.emoji";
     struct reaction_put *p = container_of(w, struct reaction_put, w);
     struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
@@ -514,9 +514,11 @@ struct counts_events {
 /* Post `post_id`'s "counts" event, when it is a published post. `*wrote` is set to 1 if so. */
 static int counts_one(struct store_tx *tx, int64_t post_id, int *wrote)
 {
-    static const char sql[] = "SELECT p.channel_id, p.views_count, " STORE_REACTIONS_SQL(
-        "p") ", " STORE_POLL_SQL("p") " FROM posts p WHERE p.id = ?1"
-                                      " AND p.state = 1";
+    static const char sql[] = DB_SQL(
+        "SELECT p.channel_id, p.views_count, " STORE_REACTIONS_SQL("p") ", " STORE_POLL_SQL(
+            "p") " FROM posts p WHERE p.id = ?1 AND p.state = 1",
+        "SELECT p.channel_id, p.views_count, " STORE_REACTIONS_SQL_PG("p") ", " STORE_POLL_SQL_PG(
+            "p") " FROM posts p WHERE p.id = ?1 AND p.state = 1");
     struct db_stmt *st = db_stmt(tx->db, sql);
     json_t *reactions = NULL;
     json_t *poll = NULL;

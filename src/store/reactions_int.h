@@ -22,7 +22,16 @@
 #define STORE_REACTIONS_SQL(P)                                                        \
     "(SELECT coalesce(json_group_object(emoji, n), '{}') FROM (SELECT emoji, n"       \
     " FROM reaction_counts WHERE post_id = " P ".id AND n > 0 ORDER BY n DESC, emoji" \
-    " LIMIT 50))"
+    " LIMIT 50) r)"
+/*
+ * The same on PostgreSQL (use both through DB_SQL), spelled out so the text is SQLite's
+ * compact form: json_object_agg's has spaces, and events carry this text as it is.
+ */
+#define STORE_REACTIONS_SQL_PG(P)                                                     \
+    "(SELECT '{' || coalesce(string_agg(to_json(emoji)::text || ':' || n, ','"        \
+    " ORDER BY n DESC, emoji COLLATE \"C\"), '') || '}' FROM (SELECT emoji, n"        \
+    " FROM reaction_counts WHERE post_id = " P ".id AND n > 0 ORDER BY n DESC, emoji" \
+    " LIMIT 50) r)"
 /*
  * A post's poll as JSON text for store_poll_json() (closes_ms, not yet closes_at/closed, which
  * depend on the reader's clock), or NULL when it has none. json() around the subquery: SQLite
@@ -35,11 +44,21 @@
     " ON c.post_id = pl.post_id AND c.option = o.key ORDER BY o.key))),"               \
     " 'multiple', json(iif(pl.multiple, 'true', 'false')), 'closes_ms', pl.closes_ms," \
     " 'total_voters', pl.voters) FROM polls pl WHERE pl.post_id = " P ".id)"
+/* The same on PostgreSQL (use both through DB_SQL). */
+#define STORE_POLL_SQL_PG(P)                                                       \
+    "(SELECT json_build_object('question', pl.question, 'options', (SELECT"        \
+    " coalesce(json_agg(json_build_object('text', o.t, 'votes', coalesce(c.n, 0))" \
+    " ORDER BY o.k), '[]'::json) FROM json_array_elements_text(pl.options::json)"  \
+    " WITH ORDINALITY o(t, k) LEFT JOIN poll_counts c"                             \
+    " ON c.post_id = pl.post_id AND c.option = o.k - 1),"                          \
+    " 'multiple', pl.multiple <> 0, 'closes_ms', pl.closes_ms,"                    \
+    " 'total_voters', pl.voters)::text FROM polls pl WHERE pl.post_id = " P ".id)"
 
 /* A poll copied for a queued post create (store__poll_copy); free with store__poll_free. */
 struct store__poll {
     char *question;
     char *options_json; /* JSON array of the option texts */
+    unsigned n_options;
     bool multiple;
     int64_t closes_ms;
 };

@@ -303,8 +303,8 @@ static int contact_add(struct rw *c, struct store_tx *tx, int64_t id)
 /* The posting follower (hash2) follows its report. */
 static int reporter_follows(struct rw *c, struct store_tx *tx, int64_t id)
 {
-    static const char sql[] =
-        "INSERT OR IGNORE INTO report_followers (report_id, follower_id) VALUES (?1, ?2)";
+    static const char sql[] = "INSERT INTO report_followers (report_id, follower_id) VALUES (?1, "
+                              "?2) ON CONFLICT DO NOTHING";
     struct db_stmt *st;
     int64_t fid;
 
@@ -454,7 +454,7 @@ static int update_row(struct rw *c, struct store_tx *tx, const char *status, con
         "   ELSE NULL END,"
         " status_notes = CASE WHEN ?5 IS NOT NULL THEN ?5 ELSE status_notes END,"
         " agency = coalesce(?6, agency), service_notice = coalesce(?7, service_notice),"
-        " expected_ms = CASE WHEN ?8 THEN ?9 ELSE expected_ms END,"
+        " expected_ms = CASE WHEN ?8 <> 0 THEN ?9 ELSE expected_ms END,"
         " photo_state = CASE WHEN ?10 IS NOT NULL AND photo_state <> 'none' THEN ?10"
         "   ELSE photo_state END,"
         " text_hidden = CASE WHEN ?11 >= 0 THEN ?11 ELSE text_hidden END,"
@@ -491,8 +491,9 @@ static int update_row(struct rw *c, struct store_tx *tx, const char *status, con
 /* A merged duplicate's followers (its reporter too) follow the original n[1]. */
 static int move_followers(struct rw *c, struct store_tx *tx)
 {
-    static const char sql[] = "INSERT OR IGNORE INTO report_followers (report_id, follower_id)"
-                              " SELECT ?2, follower_id FROM report_followers WHERE report_id = ?1";
+    static const char sql[] =
+        "INSERT INTO report_followers (report_id, follower_id)"
+        " SELECT ?2, follower_id FROM report_followers WHERE report_id = ?1 ON CONFLICT DO NOTHING";
     struct db_stmt *st = db_stmt(tx->db, sql);
 
     if (st) {
@@ -586,8 +587,8 @@ static int reopen(struct rw *c, struct store_tx *tx, int64_t *id)
 
 static int follow(struct rw *c, struct store_tx *tx, int64_t *id)
 {
-    static const char sql[] =
-        "INSERT OR IGNORE INTO report_followers (report_id, follower_id) VALUES (?1, ?2)";
+    static const char sql[] = "INSERT INTO report_followers (report_id, follower_id) VALUES (?1, "
+                              "?2) ON CONFLICT DO NOTHING";
     struct db_stmt *st;
     int64_t fid;
     int rc = store__follower_id(tx, c->hash, &fid);

@@ -57,7 +57,7 @@ int store_services_list(struct store_reader *r, int64_t org_id, bool all, store_
                         void *ctx)
 {
     static const char sql[] = "SELECT " SVC_COLS " FROM report_services WHERE org_id = ?1"
-                              " AND (?2 OR active = 1) ORDER BY ord, code";
+                              " AND (?2 <> 0 OR active = 1) ORDER BY ord, code";
     struct db_stmt *st = db_stmt(r->db, sql);
     struct store_service s;
     int rc;

@@ -255,7 +255,7 @@ static int polled_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char ok[] =
         "UPDATE alert_sources SET last_ok_ms = ?2, etag = ?3, last_modified = ?4,"
         " last_bulletin = coalesce(?5, last_bulletin),"
-        " last_change_ms = CASE WHEN ?6 THEN ?2 ELSE last_change_ms END WHERE id = ?1";
+        " last_change_ms = CASE WHEN ?6 <> 0 THEN ?2 ELSE last_change_ms END WHERE id = ?1";
     static const char bad[] = "UPDATE alert_sources SET last_error = ?7, last_error_ms = ?2"
                               " WHERE id = ?1";
     struct polled_w *p = container_of(w, struct polled_w, w);

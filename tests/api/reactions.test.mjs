@@ -11,7 +11,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { buildWorld } from './lib/world.mjs';
-import { startServer, operatorToken } from './lib/server.mjs';
+import { PG, databaseUrl, startServer, operatorToken } from './lib/server.mjs';
 
 let w;
 before(async () => { w = await buildWorld(); });
@@ -327,9 +327,13 @@ async function mkWorld(srv) {
 }
 
 // The counts events of channel `handle` in the database, as [created_ms, payload] rows.
+// On PostgreSQL (ARALDO_TEST_PG) the same rows come from psql, as JSON too.
 function countsEvents(srv, post) {
-  const r = spawnSync('sqlite3', ['-json', join(srv.data, 'araldo.db'),
-    "SELECT created_ms, payload FROM events WHERE kind = 'counts' ORDER BY seq"], { encoding: 'utf8' });
+  const sql = "SELECT created_ms, payload FROM events WHERE kind = 'counts' ORDER BY seq";
+  const r = PG
+    ? spawnSync('psql', [databaseUrl(srv.data), '-qAtc',
+      `SELECT coalesce(json_agg(e), '[]') FROM (${sql}) e`], { encoding: 'utf8' })
+    : spawnSync('sqlite3', ['-json', join(srv.data, 'araldo.db'), sql], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return (r.stdout.trim() ? JSON.parse(r.stdout) : [])
     .map((e) => ({ ms: e.created_ms, ...JSON.parse(e.payload) }))

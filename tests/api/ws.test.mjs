@@ -295,7 +295,9 @@ test('?channels= says `subscribed` with its starting seq, before any event; with
   await waitFor(() => e.of('subscribed').length === 2, 'subscribed for each channel of ?channels=');
   const start = e.of('subscribed').find((m) => m.channel === h);
   assert.ok(start.seq >= 1);
-  // Then the civil-protection status of the channels' org (issue 13), not numbered.
+  // Then the civil-protection status of the channels' org (issue 13), not numbered: it is read
+  // from the store after the subscriptions, so wait for it (on PostgreSQL it comes later).
+  await waitFor(() => e.msgs.some((m) => m.type === 'alerts.current'), 'alerts.current');
   assert.deepEqual(e.msgs.map((m) => m.type), ['subscribed', 'subscribed', 'alerts.current'], 'nothing before the subscribed messages');
   const id = await post(h, 'dopo');
   await waitFor(() => e.events().length === 1, 'live event');

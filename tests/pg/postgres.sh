@@ -7,6 +7,8 @@
 #   tests/pg/postgres.sh start DIR          start one in DIR (empty or missing); prints the
 #                                           connection string on stdout
 #   tests/pg/postgres.sh stop DIR           stop the one in DIR and remove DIR
+#   tests/pg/postgres.sh pause DIR          stop the one in DIR, keeping its data (an outage)
+#   tests/pg/postgres.sh resume DIR         start it again after pause
 #
 # Skips (exit 0, one line on stderr, "run" does not run CMD) when PostgreSQL's server is not
 # installed: scripts/install-deps.sh installs it. initdb refuses to run as root, which is how CI
@@ -37,6 +39,14 @@ as_owner() {
     fi
 }
 
+serve() {
+    as_owner "$bindir/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+        -o "-c listen_addresses= -k $1 -c max_connections=200" start >/dev/null || {
+        cat "$1/server.log" >&2
+        return 1
+    }
+}
+
 start() {
     dir=$1
     mkdir -p "$dir"
@@ -53,11 +63,7 @@ start() {
     }
     # No TCP (listen_addresses ''), the socket in DIR; fsync stays on: the store's durability
     # tests mean what they say on this engine too.
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses= -k $dir -c max_connections=200" start >/dev/null || {
-        cat "$dir/server.log" >&2
-        return 1
-    }
+    serve "$dir" || return 1
     as_owner "$bindir/createdb" -h "$dir" -U araldo araldo
     echo "host=$dir user=araldo dbname=araldo"
 }
@@ -75,6 +81,12 @@ start)
     ;;
 stop)
     stop "$2"
+    ;;
+pause)
+    as_owner "$bindir/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null
+    ;;
+resume)
+    serve "$2"
     ;;
 run)
     shift

@@ -5,7 +5,6 @@
  * deletion, accent-insensitive search, and gap-free event numbering.
  */
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "store/channels.h"
 #include "store/orgs.h"
 #include "store/store.h"
+#include "test_db.h"
 
 #define PW "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"
 
@@ -35,6 +35,7 @@ static int setup(struct fixture *fx, const char *name)
     memset(fx, 0, sizeof(*fx));
     snprintf(fx->dir, sizeof(fx->dir), "%s/%s", harness_tmpdir(), name);
     o.data_dir = fx->dir;
+    o.database_url = test_database_url(fx->dir);
     fx->s = store_open(&o, err, sizeof(err));
     if (!fx->s) {
         fprintf(stderr, "  %s\n", err);
@@ -412,21 +413,12 @@ TEST(event_seq_gap_free)
     CHECK_INT(ch->last_seq, ==, 1);
     free(ch);
     /* the rows themselves: 1..5 in order, each once */
-    char path[600];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    snprintf(path, sizeof(path), "%s/araldo.db", fx.dir);
-    CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-    CHECK_INT(sqlite3_prepare_v2(db,
-                                 "SELECT group_concat(seq) FROM (SELECT seq FROM events"
-                                 " WHERE channel_id = ?1 AND kind = 'channel.updated'"
-                                 " ORDER BY seq)",
-                                 -1, &st, NULL),
-              ==, SQLITE_OK);
-    sqlite3_bind_int64(st, 1, id);
-    CHECK_INT(sqlite3_step(st), ==, SQLITE_ROW);
-    CHECK_STR((const char *)sqlite3_column_text(st, 0), "1,2,3,4,5");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    char sql[200], seqs[64];
+    snprintf(sql, sizeof(sql),
+             "SELECT seq FROM events WHERE channel_id = %lld AND kind = 'channel.updated'"
+             " ORDER BY seq",
+             (long long)id);
+    CHECK_INT(test_db_text(fx.dir, sql, ",", seqs, sizeof(seqs)), ==, 0);
+    CHECK_STR(seqs, "1,2,3,4,5,");
     teardown(&fx);
 }

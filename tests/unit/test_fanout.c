@@ -20,6 +20,7 @@
 #include "store/orgs.h"
 #include "store/shared_int.h"
 #include "store/store.h"
+#include "test_db.h"
 
 /* ---- a loop without libuv: posts are run when the test says so ---- */
 
@@ -688,6 +689,7 @@ TEST(the_sink_hears_committed_events_only_and_replay_matches)
 
     snprintf(dir, sizeof(dir), "%s/sink", harness_tmpdir());
     so.data_dir = dir;
+    so.database_url = test_database_url(dir);
     s = store_open(&so, err, sizeof(err));
     CHECK(s);
     store_set_event_sink(s, sink, &sl);
@@ -745,6 +747,7 @@ TEST(access_markers_reach_the_sink_in_commit_order_and_are_not_stored)
 
     snprintf(dir, sizeof(dir), "%s/markers", harness_tmpdir());
     so.data_dir = dir;
+    so.database_url = test_database_url(dir);
     s = store_open(&so, err, sizeof(err));
     CHECK(s);
     store_set_event_sink(s, sink, &sl);

@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "store/orgs.h"
 #include "store/store.h"
+#include "test_db.h"
 
 #define PW  "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"
 #define PW2 "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$b3RoZXI"
@@ -25,6 +26,7 @@ static struct store *open_store(void)
 
     snprintf(dir, sizeof(dir), "%s/data", harness_tmpdir());
     o.data_dir = dir;
+    o.database_url = test_database_url(dir);
     s = store_open(&o, err, sizeof(err));
     if (!s)
         fprintf(stderr, "  open_store: %s\n", err);

@@ -7,7 +7,6 @@
  * clock_set_offset_ms(), the scheduler and the sweeper take now_ms.
  */
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "store/posts.h"
 #include "store/store.h"
 #include "store_fixture.h"
+#include "test_db.h"
 
 #define DAY POST_DAY_MS
 
@@ -52,18 +52,7 @@ static int list(struct fixture *fx, int64_t before, unsigned limit, bool admin, 
 /* A count from the database file itself (tests only: what the store keeps inside). */
 static long long count(struct fixture *fx, const char *sql)
 {
-    char path[600];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long n = -1;
-
-    snprintf(path, sizeof(path), "%s/araldo.db", fx->dir);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
+    return test_db_int(fx->dir, sql);
 }
 
 TEST(posts_create_list_cursor)

@@ -5,7 +5,6 @@
  * and "forget me". Times move with clock_set_offset_ms().
  */
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

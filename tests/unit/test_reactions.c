@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "store/reactions.h"
 #include "store/store.h"
 #include "store_fixture.h"
+#include "test_db.h"
 
 static int react(struct fixture *fx, const uint8_t *h, int64_t post_id, const char *e)
 {
@@ -264,25 +264,10 @@ TEST(reactions_exact_under_concurrent_writers)
 /* The payloads of the channel's "counts" events, newest last, joined by '\n'. */
 static int counts_payloads(struct fixture *fx, char *out, size_t outlen)
 {
-    char path[600];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    size_t off = 0;
-    int rc;
-
-    snprintf(path, sizeof(path), "%s/araldo.db", fx->dir);
-    out[0] = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT payload FROM events WHERE kind = 'counts' ORDER BY seq", -1,
-                           &st, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        return -EIO;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && off < outlen)
-        off += (size_t)snprintf(out + off, outlen - off, "%s\n", sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return rc == SQLITE_DONE ? 0 : -EIO;
+    return test_db_text(fx->dir, "SELECT payload FROM events WHERE kind = 'counts' ORDER BY seq",
+                        "\n", out, outlen)
+               ? -EIO
+               : 0;
 }
 
 TEST(counts_events_carry_counts_only)

@@ -5,7 +5,6 @@
  * duplicate search radius, and retention erasing contact data only of long-closed reports.
  */
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "store/reports.h"
 #include "store/store.h"
 #include "store_fixture.h"
+#include "test_db.h"
 
 __attribute__((constructor)) static void quiet(void)
 {
@@ -33,46 +33,41 @@ static void count_one(void *ctx, const struct store_service *s)
 
 TEST(orgs_that_existed_before_the_migration_get_the_default_catalogue)
 {
-    char dir[512], path[600], err[256] = "";
+    const struct store_migration *m = test_on_pg() ? store_pg_migrations : store_migrations;
+    unsigned count = test_on_pg() ? store_pg_migration_count : store_migration_count;
+    char dir[512], err[256] = "";
     struct store_opts o = { 0 };
     struct store_reader *r;
     struct store_report_settings set;
     struct store *s;
-    sqlite3 *db;
     unsigned reports = 0;
     int n = 0;
 
     /* A database as it was before citizen reports: every migration up to the one before. */
-    for (unsigned i = 0; i < store_migration_count; i++) {
-        if (strstr(store_migrations[i].name, "_reports"))
+    for (unsigned i = 0; i < count; i++) {
+        if (strstr(m[i].name, "_reports"))
             reports = i;
     }
     CHECK(reports > 0);
     snprintf(dir, sizeof(dir), "%s/old", harness_tmpdir());
     CHECK_INT(mkdir(dir, 0700), ==, 0);
-    snprintf(path, sizeof(path), "%s/araldo.db", dir);
-    CHECK_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db,
-                           "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT "
-                           "NOT NULL, applied_ms INTEGER NOT NULL) STRICT",
-                           NULL, NULL, NULL),
-              ==, SQLITE_OK);
+    CHECK_INT(test_db_exec(dir, "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, "
+                                "name text NOT NULL, applied_ms bigint NOT NULL)"),
+              ==, 0);
     for (unsigned i = 0; i < reports; i++) {
         char row[200];
 
-        CHECK_INT(sqlite3_exec(db, store_migrations[i].sql, NULL, NULL, NULL), ==, SQLITE_OK);
+        CHECK_INT(test_db_exec(dir, m[i].sql), ==, 0);
         snprintf(row, sizeof(row), "INSERT INTO schema_migrations VALUES (%d, '%s', 0)",
-                 store_migrations[i].version, store_migrations[i].name);
-        CHECK_INT(sqlite3_exec(db, row, NULL, NULL, NULL), ==, SQLITE_OK);
+                 m[i].version, m[i].name);
+        CHECK_INT(test_db_exec(dir, row), ==, 0);
     }
-    CHECK_INT(sqlite3_exec(db,
-                           "INSERT INTO orgs (slug, name, created_ms) VALUES ('vecchio', "
-                           "'Comune Vecchio', 1)",
-                           NULL, NULL, NULL),
-              ==, SQLITE_OK);
-    sqlite3_close(db);
+    CHECK_INT(test_db_exec(dir, "INSERT INTO orgs (slug, name, created_ms) VALUES ('vecchio', "
+                                "'Comune Vecchio', 1)"),
+              ==, 0);
 
     o.data_dir = dir;
+    o.database_url = test_database_url(dir);
     s = store_open(&o, err, sizeof(err));
     CHECK(s);
     r = store_reader_open(s, err, sizeof(err));

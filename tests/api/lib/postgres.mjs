@@ -28,6 +28,15 @@ export async function startPostgres() {
       if (c.status !== 0) throw new Error(`CREATE DATABASE: ${c.stderr}`);
       return `${conninfo} dbname=${name}`;
     },
+    // An outage: the server stops (its data kept) until resume().
+    pause() {
+      const p = spawnSync(SCRIPT, ['pause', dir], { encoding: 'utf8', timeout: 60000 });
+      if (p.status !== 0) throw new Error(`postgres did not stop:\n${p.stderr}`);
+    },
+    resume() {
+      const p = spawnSync(SCRIPT, ['resume', dir], { encoding: 'utf8', timeout: 60000 });
+      if (p.status !== 0) throw new Error(`postgres did not start again:\n${p.stderr}`);
+    },
     stop() {
       spawnSync(SCRIPT, ['stop', dir], { timeout: 60000 });
     },

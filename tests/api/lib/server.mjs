@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // Starts the real araldo binary on 127.0.0.1 with a temporary data directory, and runs its CLI.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,9 +12,31 @@ export function tempDir(prefix = 'araldo-api-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+// The PostgreSQL backend (issue 16): when ARALDO_TEST_PG holds a server's connection string
+// (`tests/pg/postgres.sh run node --test tests/api/` sets it), every data directory gets a
+// database of its own on that server, made on first use, and the server and the CLI are given
+// it as database_url; so a test's CLI commands and its server share one database, as they
+// share the directory on SQLite. Unset: SQLite, nothing changes.
+export const PG = process.env.ARALDO_TEST_PG || '';
+
+export function databaseUrl(dir) {
+  if (!PG) return '';
+  const name = `d${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 20)}`;
+  const r = spawnSync('psql', [PG, '-qc', `CREATE DATABASE ${name}`], { encoding: 'utf8' });
+  if (r.status !== 0 && !/already exists/.test(r.stderr)) {
+    throw new Error(`CREATE DATABASE ${name}: ${r.stderr}`);
+  }
+  return `${PG} dbname=${name}`;
+}
+
+// --set database_url=... for a data directory on PostgreSQL, else nothing.
+export function dbArgs(dir) {
+  return PG && dir ? ['--set', `database_url=${databaseUrl(dir)}`] : [];
+}
+
 // Run a CLI command to completion. Returns { status, stdout, stderr }.
 export function cli(args, { input = '', data } = {}) {
-  const full = data ? [...args, '--data', data] : args;
+  const full = data ? [...args, '--data', data, ...dbArgs(data)] : args;
   const r = spawnSync(BIN, full, { input, encoding: 'utf8', timeout: 30000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -26,7 +49,7 @@ export async function startServer({ data, sets = {}, args = [], env = {}, wrap }
   // asks, so their default URLs on the Internet are never called from a test; map_tile_url empty
   // (no map) for the same reason: the map tests point it at a local fixture (lib/tilesvc.mjs).
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data', dir, '--set', 'workers=2',
-    '--set', 'alert_source_schedule=false', '--set', 'map_tile_url=', ...args];
+    '--set', 'alert_source_schedule=false', '--set', 'map_tile_url=', ...dbArgs(dir), ...args];
   for (const [k, v] of Object.entries(sets)) argv.push('--set', `${k}=${v}`);
   const [cmd, cmdArgs] = wrap ? wrap(BIN, argv) : [BIN, argv];
   const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });

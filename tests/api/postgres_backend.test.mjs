@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// database_url (issue 16): `serve` and every subcommand that opens the store use PostgreSQL
+// when it is set; `backup` sends the operator to pg_dump; /readyz fails while PostgreSQL is
+// unreachable (the load balancer takes the node out) and recovers by itself, and the node's
+// readers reconnect without failing a request.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { BIN, api, startServer, tempDir } from './lib/server.mjs';
+import { startPostgres, SKIP_REASON } from './lib/postgres.mjs';
+
+function run(args, input = '') {
+  return spawnSync(BIN, args, { input, encoding: 'utf8', timeout: 30000 });
+}
+
+test('database_url: the CLI and the server share one PostgreSQL database; readyz follows it', async (t) => {
+  const pg = await startPostgres();
+  if (!pg) return t.skip(SKIP_REASON);
+  const dir = tempDir();
+  const url = pg.database();
+  const db = ['--data', dir, '--set', `database_url=${url}`];
+  let srv = null;
+  try {
+    let r = run(['migrate', ...db]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /schema at version \d+/);
+    r = run(['user', 'add', '--email', 'ops@comune.example.it', '--role', 'operator', ...db],
+      'una-password-lunga\n');
+    assert.equal(r.status, 0, r.stderr);
+    r = run(['token', 'create', '--email', 'ops@comune.example.it', '--name', 'pg', ...db]);
+    assert.equal(r.status, 0, r.stderr);
+    const token = r.stdout.trim();
+    r = run(['backup', `${dir}/copy.db`, ...db]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /pg_dump/);
+    // Nothing went to SQLite: the data directory has no database file.
+    assert.equal(spawnSync('test', ['-e', `${dir}/araldo.db`]).status, 1);
+
+    srv = await startServer({ data: dir, sets: { database_url: url } });
+    assert.doesNotMatch(srv.stderr, /host=|dbname=/); // the URL (maybe a password) is not logged
+    let res = await api(srv.url, 'POST', '/api/v1/orgs', {
+      as: token, body: { slug: 'certaldo', name: 'Comune di Certaldo' },
+    });
+    assert.equal(res.status, 201, res.text);
+    // The org the server wrote is in PostgreSQL, where psql sees it.
+    const q = spawnSync('psql', [url, '-qAtc', "SELECT name FROM orgs WHERE slug = 'certaldo'"],
+      { encoding: 'utf8' });
+    assert.equal(q.stdout.trim(), 'Comune di Certaldo');
+    assert.equal((await api(srv.url, 'GET', '/readyz')).status, 200);
+
+    pg.pause();
+    res = await api(srv.url, 'GET', '/readyz');
+    assert.equal(res.status, 503);
+    assert.equal(res.data.error.code, 'not_ready');
+
+    pg.resume();
+    let ready = false;
+    const t0 = Date.now();
+    while (!ready && Date.now() - t0 < 10000) {
+      ready = (await api(srv.url, 'GET', '/readyz')).status === 200;
+      if (!ready) await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assert.ok(ready, 'readyz did not recover after PostgreSQL came back');
+    // A reader whose session died with the outage reconnects instead of failing the request.
+    res = await api(srv.url, 'GET', '/api/v1/orgs/certaldo');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.data.name, 'Comune di Certaldo');
+  } finally {
+    if (srv) await srv.stop();
+    pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
