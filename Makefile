@@ -175,7 +175,7 @@ run: deps
 
 check: deps
 	@$(MAKE) --no-print-directory $(BUILD)/araldo fonts web $(UNIT_BIN) $(REPLAY_BIN)
-	@BUILD=$(BUILD) FUZZ_NAMES="$(FUZZ_NAMES)" UNIT_BIN="$(UNIT_BIN)" scripts/check.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) FUZZ_NAMES="$(FUZZ_NAMES)" UNIT_BIN="$(UNIT_BIN)" scripts/check.sh
 
 # libFuzzer builds with clang: make fuzz, then build-fuzz/fuzz_http -max_total_time=60 ...
 FUZZ_BUILD := build-fuzz
