@@ -61,7 +61,7 @@ test('the statistics page without JavaScript: one accessible table per service o
   assert.match(html, /^<!doctype html>\n<html lang="it">/);
   assert.equal((html.match(/<script/g) || []).length, 0, 'no script at all: nothing needs JavaScript');
   assert.ok(!/\sstyle=|<style/i.test(html));
-  assert.ok(html.includes('<h1 id="rstats-title">Segnalazioni a Comune di A: tempi di risposta e risultati</h1>'));
+  assert.ok(html.includes('<h1 id="rstats-title">Comune di A — segnalazioni: tempi di risposta e risultati</h1>'));
   // the table: caption with the period, column headers, row headers
   assert.match(html, /<caption id="rstats-caption">Segnalazioni degli ultimi 365 giorni \(dal \d\d\/\d\d\/\d{4} al \d\d\/\d\d\/\d{4}\)<\/caption>/);
   assert.ok(html.includes('<div class="table-scroll" role="region" tabindex="0" aria-labelledby="rstats-caption">'));
