@@ -43,6 +43,11 @@ char *xstrdup(const char *s)
     return xmemdup(s, strlen(s) + 1);
 }
 
+char *xstrdup_opt(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
 char *xstrndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

@@ -17,20 +17,6 @@
 #include "store/shared_int.h"
 #include "store/store_int.h"
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-static void bind_text_or_null(struct db_stmt *st, int i, const char *s)
-{
-    if (s) {
-        db_bind_text(st, i, s);
-    } else {
-        db_bind_null(st, i);
-    }
-}
-
 /* ---- zones ---- */
 
 struct zone_w {
@@ -59,7 +45,7 @@ static int zone_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         if (!z->del) {
             db_bind_text(st, 3, z->name);
             db_bind_text(st, 4, z->geocodes ? z->geocodes : "[]");
-            bind_text_or_null(st, 5, z->polygon);
+            db_bind_text(st, 5, z->polygon);
             db_bind_i64(st, 6, tx->now_ms);
         }
     }
@@ -105,8 +91,8 @@ int store_zone_put(struct store *s, int64_t actor_id, int64_t org_id, const char
     z->create = create;
     z->code = xstrdup(code);
     z->name = xstrdup(name);
-    z->geocodes = dup_or_null(geocodes_json);
-    z->polygon = dup_or_null(polygon);
+    z->geocodes = xstrdup_opt(geocodes_json);
+    z->polygon = xstrdup_opt(polygon);
     return store__submit(s, &z->w, done, ctx, NULL);
 }
 
@@ -269,7 +255,7 @@ static int settings_apply(struct store_write *w, struct store_tx *tx, int64_t *i
     if (st) {
         db_bind_i64(st, 1, p->org_id);
         db_bind_i64(st, 2, p->two_person);
-        bind_text_or_null(st, 3, p->rules);
+        db_bind_text(st, 3, p->rules);
         db_bind_i64(st, 4, tx->now_ms);
     }
     err = store__step_done(tx->db, st, "alert_settings");
@@ -305,7 +291,7 @@ int store_alert_settings_set(struct store *s, int64_t actor_id, int64_t org_id, 
     p->actor_id = actor_id;
     p->org_id = org_id;
     p->two_person = two_person < 0 ? -1 : two_person;
-    p->rules = dup_or_null(import_rules);
+    p->rules = xstrdup_opt(import_rules);
     if (publishers) {
         p->pubs = xcalloc(n ? n : 1, sizeof(*p->pubs));
         memcpy(p->pubs, publishers, n * sizeof(*p->pubs));
@@ -416,7 +402,7 @@ static int alert_insert(struct store_tx *tx, const struct store_alert_new *a, in
     json_decref(refs);
     if (st && refs_s) {
         db_bind_i64(st, i++, a->org_id);
-        bind_text_or_null(st, i++, a->identifier);
+        db_bind_text(st, i++, a->identifier);
         db_bind_text(st, i++, a->id_prefix ? a->id_prefix : "");
         db_bind_text(st, i++, a->sender);
         db_bind_i64(st, i++, a->sent_ms ? a->sent_ms : tx->now_ms);
@@ -514,8 +500,8 @@ int store_alert_add(struct store *s, const struct store_alert_new *a, store_done
     p = xcalloc(1, sizeof(*p));
     p->w.op = &alert_op;
     p->a = *a;
-    p->a.identifier = dup_or_null(a->identifier);
-    p->a.id_prefix = dup_or_null(a->id_prefix);
+    p->a.identifier = xstrdup_opt(a->identifier);
+    p->a.id_prefix = xstrdup_opt(a->id_prefix);
     p->a.sender = xstrdup(a->sender);
     p->a.status = xstrdup(a->status);
     p->a.msg_type = xstrdup(a->msg_type);

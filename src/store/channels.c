@@ -324,12 +324,6 @@ static void channel_write_free(struct store_write *w)
     free(c);
 }
 
-static void bind_opt_text(struct db_stmt *st, int i, const char *s)
-{
-    if (s)
-        db_bind_text(st, i, s);
-}
-
 bool store_channel_owner_allowed(enum store_role role, int64_t user_org_id, int64_t org_id)
 {
     return role == STORE_ROLE_OPERATOR || (org_id && user_org_id == org_id);
@@ -380,13 +374,13 @@ static int channel_create_apply(struct store_write *w, struct store_tx *tx, int6
         db_bind_text(st, 2, c->handle);
         db_bind_text(st, 3, c->name);
         db_bind_text(st, 4, c->description ? c->description : "");
-        bind_opt_text(st, 5, c->icon && *c->icon ? c->icon : NULL);
+        db_bind_text(st, 5, c->icon && *c->icon ? c->icon : NULL);
         db_bind_text(st, 6, c->category);
         db_bind_text(st, 7, c->language);
         db_bind_text(st, 8, c->visibility);
         db_bind_i64(st, 9, c->verified > 0);
         db_bind_text(st, 10, c->policy);
-        bind_opt_text(st, 11, c->reactions);
+        db_bind_text(st, 11, c->reactions);
         db_bind_i64(st, 12, c->retention);
         db_bind_i64(st, 13, tx->now_ms);
     }
@@ -410,11 +404,6 @@ static int channel_create_apply(struct store_write *w, struct store_tx *tx, int6
 static const struct store_write_op channel_create_op = { "channel_create", channel_create_apply,
                                                          channel_write_free };
 
-static char *dup_opt(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 /* Check and copy the fields common to create and update. */
 static int fields_copy(struct channel_write *c, const struct store_channel_fields *f)
 {
@@ -435,11 +424,11 @@ static int fields_copy(struct channel_write *c, const struct store_channel_field
         (!f->reactions_json || f->reactions_json[0] != '[' ||
          strlen(f->reactions_json) >= sizeof(((struct store_channel *)0)->reactions_json)))
         return -EINVAL;
-    c->name = dup_opt(f->name);
-    c->description = dup_opt(f->description);
-    c->icon = dup_opt(f->icon);
-    c->category = dup_opt(f->category);
-    c->language = dup_opt(f->language);
+    c->name = xstrdup_opt(f->name);
+    c->description = xstrdup_opt(f->description);
+    c->icon = xstrdup_opt(f->icon);
+    c->category = xstrdup_opt(f->category);
+    c->language = xstrdup_opt(f->language);
     c->visibility = f->has_listed ? (f->listed ? "listed" : "unlisted") : NULL;
     c->verified = f->has_verified ? f->verified : -1;
     c->policy = f->has_reaction_policy ? store_reaction_policy_name(f->reaction_policy) : NULL;
@@ -496,16 +485,16 @@ static int channel_update_apply(struct store_write *w, struct store_tx *tx, int6
 
     if (st) {
         db_bind_i64(st, 1, c->channel_id);
-        bind_opt_text(st, 2, c->name);
-        bind_opt_text(st, 3, c->description);
-        bind_opt_text(st, 4, c->icon);
-        bind_opt_text(st, 5, c->category);
-        bind_opt_text(st, 6, c->language);
-        bind_opt_text(st, 7, c->visibility);
+        db_bind_text(st, 2, c->name);
+        db_bind_text(st, 3, c->description);
+        db_bind_text(st, 4, c->icon);
+        db_bind_text(st, 5, c->category);
+        db_bind_text(st, 6, c->language);
+        db_bind_text(st, 7, c->visibility);
         if (c->verified >= 0)
             db_bind_i64(st, 8, c->verified);
-        bind_opt_text(st, 9, c->policy);
-        bind_opt_text(st, 10, c->reactions);
+        db_bind_text(st, 9, c->policy);
+        db_bind_text(st, 10, c->reactions);
         if (c->retention)
             db_bind_i64(st, 11, c->retention);
         db_bind_i64(st, 12, tx->now_ms);

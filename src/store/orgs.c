@@ -113,20 +113,6 @@ static int fields_valid(const struct store_org_fields *f, bool adding)
     return 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-static void bind_opt(struct db_stmt *st, int col, const char *v)
-{
-    if (v) {
-        db_bind_text(st, col, v);
-    } else {
-        db_bind_null(st, col);
-    }
-}
-
 /* ---- org_add / org_update ---- */
 
 struct org_write {
@@ -162,18 +148,18 @@ static struct org_write *org_write_new(int64_t actor_id, const struct store_org_
 
     o->actor_id = actor_id;
     o->set = f->set;
-    o->name = (f->set & STORE_ORG_F_NAME) ? dup_or_null(f->name) : NULL;
-    o->istat_code = (f->set & STORE_ORG_F_ISTAT) ? dup_or_null(f->istat_code) : NULL;
-    o->jurisdiction_id = (f->set & STORE_ORG_F_JURIS) ? dup_or_null(f->jurisdiction_id) : NULL;
-    o->timezone = (f->set & STORE_ORG_F_TZ) ? dup_or_null(f->timezone) : NULL;
-    o->logo = (f->set & STORE_ORG_F_LOGO) ? dup_or_null(f->logo) : NULL;
+    o->name = (f->set & STORE_ORG_F_NAME) ? xstrdup_opt(f->name) : NULL;
+    o->istat_code = (f->set & STORE_ORG_F_ISTAT) ? xstrdup_opt(f->istat_code) : NULL;
+    o->jurisdiction_id = (f->set & STORE_ORG_F_JURIS) ? xstrdup_opt(f->jurisdiction_id) : NULL;
+    o->timezone = (f->set & STORE_ORG_F_TZ) ? xstrdup_opt(f->timezone) : NULL;
+    o->logo = (f->set & STORE_ORG_F_LOGO) ? xstrdup_opt(f->logo) : NULL;
     o->privacy_controller =
-        (f->set & STORE_ORG_F_CONTROLLER) ? dup_or_null(f->privacy_controller) : NULL;
-    o->privacy_dpo = (f->set & STORE_ORG_F_DPO) ? dup_or_null(f->privacy_dpo) : NULL;
+        (f->set & STORE_ORG_F_CONTROLLER) ? xstrdup_opt(f->privacy_controller) : NULL;
+    o->privacy_dpo = (f->set & STORE_ORG_F_DPO) ? xstrdup_opt(f->privacy_dpo) : NULL;
     o->accessibility_url =
-        (f->set & STORE_ORG_F_A11Y_URL) ? dup_or_null(f->accessibility_url) : NULL;
+        (f->set & STORE_ORG_F_A11Y_URL) ? xstrdup_opt(f->accessibility_url) : NULL;
     o->accessibility_email =
-        (f->set & STORE_ORG_F_A11Y_EMAIL) ? dup_or_null(f->accessibility_email) : NULL;
+        (f->set & STORE_ORG_F_A11Y_EMAIL) ? xstrdup_opt(f->accessibility_email) : NULL;
     return o;
 }
 
@@ -191,15 +177,15 @@ static int org_add_apply(struct store_write *w, struct store_tx *tx, int64_t *id
     if (st) {
         db_bind_text(st, 1, o->slug);
         db_bind_text(st, 2, o->name);
-        bind_opt(st, 3, o->istat_code);
-        bind_opt(st, 4, o->jurisdiction_id);
+        db_bind_text(st, 3, o->istat_code);
+        db_bind_text(st, 4, o->jurisdiction_id);
         db_bind_text(st, 5, o->timezone ? o->timezone : STORE_ORG_TZ_DEFAULT);
-        bind_opt(st, 6, o->logo);
+        db_bind_text(st, 6, o->logo);
         db_bind_i64(st, 7, tx->now_ms);
-        bind_opt(st, 8, o->privacy_controller);
-        bind_opt(st, 9, o->privacy_dpo);
-        bind_opt(st, 10, o->accessibility_url);
-        bind_opt(st, 11, o->accessibility_email);
+        db_bind_text(st, 8, o->privacy_controller);
+        db_bind_text(st, 9, o->privacy_dpo);
+        db_bind_text(st, 10, o->accessibility_url);
+        db_bind_text(st, 11, o->accessibility_email);
     }
     err = store__step_id(tx->db, st, "org_add", id);
     if (err)
@@ -282,23 +268,23 @@ static int org_update_apply(struct store_write *w, struct store_tx *tx, int64_t 
         return -EIO;
     db_bind_i64(st, 1, o->org_id);
     db_bind_i64(st, 2, !!(o->set & STORE_ORG_F_NAME));
-    bind_opt(st, 3, o->name);
+    db_bind_text(st, 3, o->name);
     db_bind_i64(st, 4, !!(o->set & STORE_ORG_F_ISTAT));
-    bind_opt(st, 5, o->istat_code);
+    db_bind_text(st, 5, o->istat_code);
     db_bind_i64(st, 6, !!(o->set & STORE_ORG_F_JURIS));
-    bind_opt(st, 7, o->jurisdiction_id);
+    db_bind_text(st, 7, o->jurisdiction_id);
     db_bind_i64(st, 8, !!(o->set & STORE_ORG_F_TZ));
-    bind_opt(st, 9, o->timezone);
+    db_bind_text(st, 9, o->timezone);
     db_bind_i64(st, 10, !!(o->set & STORE_ORG_F_LOGO));
-    bind_opt(st, 11, o->logo);
+    db_bind_text(st, 11, o->logo);
     db_bind_i64(st, 12, !!(o->set & STORE_ORG_F_CONTROLLER));
-    bind_opt(st, 13, o->privacy_controller);
+    db_bind_text(st, 13, o->privacy_controller);
     db_bind_i64(st, 14, !!(o->set & STORE_ORG_F_DPO));
-    bind_opt(st, 15, o->privacy_dpo);
+    db_bind_text(st, 15, o->privacy_dpo);
     db_bind_i64(st, 16, !!(o->set & STORE_ORG_F_A11Y_URL));
-    bind_opt(st, 17, o->accessibility_url);
+    db_bind_text(st, 17, o->accessibility_url);
     db_bind_i64(st, 18, !!(o->set & STORE_ORG_F_A11Y_EMAIL));
-    bind_opt(st, 19, o->accessibility_email);
+    db_bind_text(st, 19, o->accessibility_email);
     rc = db_step(st);
     if (rc == DB_ROW) {
         snprintf(target, sizeof(target), "org:%s", db_col_text(st, 0));

@@ -20,15 +20,6 @@ static const char *text_or_null(struct db_stmt *st, int col)
     return db_col_is_null(st, col) ? NULL : db_col_text(st, col);
 }
 
-static void bind_opt(struct db_stmt *st, int i, const char *s)
-{
-    if (s) {
-        db_bind_text(st, i, s);
-    } else {
-        db_bind_null(st, i);
-    }
-}
-
 static size_t chars(const char *s)
 {
     size_t n = 0;
@@ -138,8 +129,8 @@ int store__report_forward_record(struct store_tx *tx, int64_t report_id, int64_t
         db_bind_i64(st, 1, report_id);
         db_bind_i64(st, 2, target_id);
         db_bind_text(st, 3, name ? name : "");
-        bind_opt(st, 4, remote_id);
-        bind_opt(st, 5, remote_token);
+        db_bind_text(st, 4, remote_id);
+        db_bind_text(st, 5, remote_token);
         db_bind_i64(st, 6, user_id);
         db_bind_i64(st, 7, tx->now_ms);
     }
@@ -192,7 +183,7 @@ static int fw_add(struct fw *f, struct store_tx *tx, int64_t *id)
     if (st) {
         db_bind_i64(st, 1, f->org_id);
         for (int i = 0; i < 8; i++)
-            bind_opt(st, i + 2, f->s[i]);
+            db_bind_text(st, i + 2, f->s[i]);
         db_bind_i64(st, 10, tx->now_ms);
     }
     rc = store__step_id(tx->db, st, "forward_target", id); /* unknown org: FK, -ENOENT */
@@ -244,9 +235,9 @@ static int fw_update(struct fw *f, struct store_tx *tx)
         db_bind_i64(st, 1, f->org_id);
         db_bind_i64(st, 2, f->id);
         for (int i = 0; i < 6; i++)
-            bind_opt(st, i + 3, f->s[i]);
+            db_bind_text(st, i + 3, f->s[i]);
         db_bind_i64(st, 9, f->set);
-        bind_opt(st, 10, f->s[7]);
+        db_bind_text(st, 10, f->s[7]);
     }
     rc = store__step_done(tx->db, st, "forward_target_update");
     if (rc)
@@ -321,13 +312,13 @@ int store_forward_target_add(struct store *st, int64_t actor_id, int64_t org_id,
     f->actor_id = actor_id;
     f->org_id = org_id;
     f->s[0] = xstrdup(t->name);
-    f->s[1] = t->endpoint ? xstrdup(t->endpoint) : NULL;
-    f->s[2] = t->jurisdiction_id ? xstrdup(t->jurisdiction_id) : NULL;
-    f->s[3] = t->api_key ? xstrdup(t->api_key) : NULL;
+    f->s[1] = xstrdup_opt(t->endpoint);
+    f->s[2] = xstrdup_opt(t->jurisdiction_id);
+    f->s[3] = xstrdup_opt(t->api_key);
     f->s[4] = xstrdup(t->service_map_json ? t->service_map_json : "{}");
-    f->s[5] = t->default_service_code ? xstrdup(t->default_service_code) : NULL;
+    f->s[5] = xstrdup_opt(t->default_service_code);
     f->s[6] = xstrdup(email ? "email" : "open311");
-    f->s[7] = t->email ? xstrdup(t->email) : NULL;
+    f->s[7] = xstrdup_opt(t->email);
     return store__submit(st, &f->w, done, ctx, id_out);
 }
 

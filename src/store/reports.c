@@ -61,20 +61,6 @@ static void rw_free(struct store_write *w)
     free(c);
 }
 
-static char *dup_opt(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-static void bind_opt(struct db_stmt *st, int i, const char *s)
-{
-    if (s) {
-        db_bind_text(st, i, s);
-    } else {
-        db_bind_null(st, i);
-    }
-}
-
 /* Characters of UTF-8 `s`. */
 static size_t chars(const char *s)
 {
@@ -184,8 +170,8 @@ static int settings_put(struct rw *c, struct store_tx *tx)
         db_bind_i64(st, 1, c->org_id);
         db_bind_i64(st, 2, c->flag);
         db_bind_i64(st, 3, c->n[0]);
-        bind_opt(st, 4, c->s[0]);
-        bind_opt(st, 5, c->s[1]);
+        db_bind_text(st, 4, c->s[0]);
+        db_bind_text(st, 5, c->s[1]);
     }
     err = store__step_done(tx->db, st, "report_settings");
     return err ? err
@@ -295,7 +281,7 @@ static int contact_add(struct rw *c, struct store_tx *tx, int64_t id)
     if (st) {
         db_bind_i64(st, 1, id);
         for (int i = 8; i < 14; i++)
-            bind_opt(st, i - 6, c->s[i]);
+            db_bind_text(st, i - 6, c->s[i]);
     }
     return store__step_done(tx->db, st, "report_contact");
 }
@@ -344,11 +330,11 @@ static int report_add(struct rw *c, struct store_tx *tx, int64_t *id)
         db_bind_double(st, 4, c->lat);
         db_bind_double(st, 5, c->lon);
     }
-    bind_opt(st, 6, c->s[2]);
-    bind_opt(st, 7, c->s[3]);
+    db_bind_text(st, 6, c->s[2]);
+    db_bind_text(st, 7, c->s[3]);
     db_bind_text(st, 8, c->s[4] ? c->s[4] : "{}");
-    bind_opt(st, 9, c->s[5]);
-    bind_opt(st, 10, c->s[6]);
+    db_bind_text(st, 9, c->s[5]);
+    db_bind_text(st, 10, c->s[6]);
     db_bind_text(st, 11, !c->s[5] && !c->s[6] ? "none" : svc.moderated ? "pending" : "approved");
     db_bind_text(st, 12, svc.agency);
     db_bind_blob(st, 13, c->hash, SECRET_HASH_LEN);
@@ -375,7 +361,7 @@ static int note_add(struct store_tx *tx, int64_t report_id, int64_t user_id, boo
         if (user_id > 0)
             db_bind_i64(st, 2, user_id);
         db_bind_i64(st, 3, pub);
-        bind_opt(st, 4, status);
+        db_bind_text(st, 4, status);
         db_bind_text(st, 5, text ? text : "");
         db_bind_i64(st, 6, tx->now_ms);
     }
@@ -473,18 +459,18 @@ static int update_row(struct rw *c, struct store_tx *tx, const char *status, con
         return -EIO;
     db_bind_i64(st, 1, c->id);
     db_bind_i64(st, 2, tx->now_ms);
-    bind_opt(st, 3, status);
-    bind_opt(st, 4, status && !strcmp(status, "chiusa") ? reason : NULL);
-    bind_opt(st, 5, (c->set & STORE_RS_NOTE) && c->flag ? c->s[2] : NULL);
-    bind_opt(st, 6, c->set & STORE_RS_AGENCY ? c->s[3] : NULL);
-    bind_opt(st, 7, c->set & STORE_RS_NOTICE ? c->s[4] : NULL);
+    db_bind_text(st, 3, status);
+    db_bind_text(st, 4, status && !strcmp(status, "chiusa") ? reason : NULL);
+    db_bind_text(st, 5, (c->set & STORE_RS_NOTE) && c->flag ? c->s[2] : NULL);
+    db_bind_text(st, 6, c->set & STORE_RS_AGENCY ? c->s[3] : NULL);
+    db_bind_text(st, 7, c->set & STORE_RS_NOTICE ? c->s[4] : NULL);
     db_bind_i64(st, 8, (c->set & STORE_RS_EXPECTED) != 0);
     if (c->n[0] > 0)
         db_bind_i64(st, 9, c->n[0]);
-    bind_opt(st, 10, c->set & STORE_RS_PHOTO ? c->s[5] : NULL);
+    db_bind_text(st, 10, c->set & STORE_RS_PHOTO ? c->s[5] : NULL);
     db_bind_i64(st, 11, c->set & STORE_RS_TEXT ? c->n[2] : -1);
     db_bind_i64(st, 12, c->set & STORE_RS_MERGE ? c->n[1] : 0);
-    bind_opt(st, 13, c->set & STORE_RS_FORWARD ? c->s[6] : NULL);
+    db_bind_text(st, 13, c->set & STORE_RS_FORWARD ? c->s[6] : NULL);
     return store__step_done(tx->db, st, "report_update");
 }
 
@@ -772,12 +758,12 @@ int store_report_add(struct store *st, const struct store_report_new *n, store_d
     }
     c = rw_new(RW_REPORT_ADD, 0, n->org_id);
     c->s[0] = xstrdup(n->service_code);
-    c->s[1] = dup_opt(n->description);
-    c->s[2] = dup_opt(n->address);
-    c->s[3] = dup_opt(n->address_id);
-    c->s[4] = dup_opt(n->attributes_json);
-    c->s[5] = dup_opt(n->media_url);
-    c->s[6] = dup_opt(n->media_id);
+    c->s[1] = xstrdup_opt(n->description);
+    c->s[2] = xstrdup_opt(n->address);
+    c->s[3] = xstrdup_opt(n->address_id);
+    c->s[4] = xstrdup_opt(n->attributes_json);
+    c->s[5] = xstrdup_opt(n->media_url);
+    c->s[6] = xstrdup_opt(n->media_id);
     for (int i = 0; i < 6; i++)
         c->s[8 + i] = personal[i] && *personal[i] ? xstrdup(personal[i]) : NULL;
     c->has_pos = n->has_pos;
@@ -822,15 +808,15 @@ int store_report_update(struct store *st, int64_t actor_id, int64_t org_id, int6
     c->id = id;
     c->set = ch->set;
     c->s[0] = ch->set & STORE_RS_STATUS ? xstrdup(ch->status) : NULL;
-    c->s[1] = dup_opt(ch->close_reason);
+    c->s[1] = xstrdup_opt(ch->close_reason);
     c->s[2] = ch->set & STORE_RS_NOTE ? xstrdup(ch->note) : NULL;
     c->s[3] = ch->set & STORE_RS_AGENCY ? xstrdup(ch->agency ? ch->agency : "") : NULL;
     c->s[4] =
         ch->set & STORE_RS_NOTICE ? xstrdup(ch->service_notice ? ch->service_notice : "") : NULL;
     c->s[5] = ch->set & STORE_RS_PHOTO ? xstrdup(ch->photo_state) : NULL;
     c->s[6] = ch->set & STORE_RS_FORWARD ? xstrdup(ch->forwarded_to) : NULL;
-    c->s[7] = dup_opt(ch->forward_remote_id);
-    c->s[8] = dup_opt(ch->forward_remote_token);
+    c->s[7] = xstrdup_opt(ch->forward_remote_id);
+    c->s[8] = xstrdup_opt(ch->forward_remote_token);
     c->n[3] = ch->set & STORE_RS_FORWARD ? ch->forward_target_id : 0;
     c->flag = ch->note_public;
     c->n[0] = ch->expected_ms;
@@ -867,7 +853,7 @@ int store_report_export_audit(struct store *st, int64_t actor_id, int64_t org_id
 {
     struct rw *c = rw_new(RW_EXPORT, actor_id, org_id);
 
-    c->s[0] = dup_opt(detail_json);
+    c->s[0] = xstrdup_opt(detail_json);
     return store__submit(st, &c->w, done, ctx, NULL);
 }
 

@@ -15,20 +15,6 @@
 #include "store/shared_int.h"
 #include "store/store_int.h"
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-static void bind_text_or_null(struct db_stmt *st, int i, const char *s)
-{
-    if (s) {
-        db_bind_text(st, i, s);
-    } else {
-        db_bind_null(st, i);
-    }
-}
-
 static const char *col_or_null(struct db_stmt *st, int i)
 {
     return db_col_is_null(st, i) ? NULL : db_col_text(st, i);
@@ -61,12 +47,12 @@ static void bind_conf(struct db_stmt *st, const struct store_source_conf *c)
 {
     db_bind_text(st, 3, c->kind);
     db_bind_text(st, 4, c->url);
-    bind_text_or_null(st, 5, c->data_url);
+    db_bind_text(st, 5, c->data_url);
     db_bind_i64(st, 6, c->interval_s);
     db_bind_text(st, 7, c->on_change);
-    bind_text_or_null(st, 8, c->up_to);
+    db_bind_text(st, 8, c->up_to);
     db_bind_text(st, 9, c->comune);
-    bind_text_or_null(st, 10, c->zone);
+    db_bind_text(st, 10, c->zone);
     db_bind_i64(st, 11, c->official ? 1 : 0);
 }
 
@@ -156,12 +142,12 @@ int store_source_put(struct store *s, int64_t actor_id, int64_t org_id, int64_t 
     w->c = (struct store_source_conf){
         .kind = xstrdup(c->kind),
         .url = xstrdup(c->url),
-        .data_url = dup_or_null(c->data_url),
+        .data_url = xstrdup_opt(c->data_url),
         .interval_s = c->interval_s,
         .on_change = xstrdup(c->on_change),
-        .up_to = dup_or_null(c->up_to),
+        .up_to = xstrdup_opt(c->up_to),
         .comune = xstrdup(c->comune),
-        .zone = dup_or_null(c->zone),
+        .zone = xstrdup_opt(c->zone),
         .official = c->official,
     };
     return store__submit(s, &w->w, done, ctx, NULL);
@@ -266,9 +252,9 @@ static int polled_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         db_bind_i64(st, 1, p->id);
         db_bind_i64(st, 2, tx->now_ms);
         if (p->ok) {
-            bind_text_or_null(st, 3, p->etag);
-            bind_text_or_null(st, 4, p->last_modified);
-            bind_text_or_null(st, 5, p->bulletin);
+            db_bind_text(st, 3, p->etag);
+            db_bind_text(st, 4, p->last_modified);
+            db_bind_text(st, 5, p->bulletin);
             db_bind_i64(st, 6, p->changed ? 1 : 0);
         } else {
             db_bind_text(st, 7, p->error ? p->error : "error");
@@ -311,9 +297,9 @@ int store_source_polled(struct store *s, int64_t id, const struct store_source_p
         w->error = xcalloc(1, n + 1);
         memcpy(w->error, p->error, n);
     }
-    w->etag = dup_or_null(p->etag);
-    w->last_modified = dup_or_null(p->last_modified);
-    w->bulletin = dup_or_null(p->bulletin);
+    w->etag = xstrdup_opt(p->etag);
+    w->last_modified = xstrdup_opt(p->last_modified);
+    w->bulletin = xstrdup_opt(p->bulletin);
     return store__submit(s, &w->w, done, ctx, NULL);
 }
 
@@ -434,7 +420,7 @@ int store_template_put(struct store *s, int64_t actor_id, int64_t org_id, const 
     t->risk = xstrdup(risk);
     t->level = xstrdup(level);
     t->language = xstrdup(language);
-    t->instruction = dup_or_null(instruction);
+    t->instruction = xstrdup_opt(instruction);
     return store__submit(s, &t->w, done, ctx, NULL);
 }
 
