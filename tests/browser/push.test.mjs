@@ -227,6 +227,8 @@ test('the service worker shows a push with the channel\'s name, once per tag, an
   await hl.waitFor();
   const box = await hl.boundingBox();
   assert.ok(box.y < PHONE.height && box.y + box.height > 0, 'the post is on screen');
+  await page.waitForFunction((id) => document.activeElement && document.activeElement.id === id, `p-${post.id}`, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), `p-${post.id}`);
   assert.equal((await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).length)), 0, 'closed on click');
   await shot(page, 'push-opened-post', 'it');

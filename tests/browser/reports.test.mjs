@@ -47,6 +47,9 @@ test('report with a photo and an address, followed live, reopened', { skip: !HAV
   await page.getByLabel('Cerca una categoria').fill('buca');
   await page.getByRole('button', { name: /Buca nella strada/ }).click();
   await page.getByText('Buca nella strada', { exact: true }).waitFor();
+  // Focus moves in an effect after the choice is drawn: wait for it rather than racing it.
+  await page.waitForFunction(() => document.activeElement.className === 'rep-chosen', null, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement.className), 'rep-chosen', 'focus follows the choice');
   // No map_tile_url on this server (the tests' default): no map, the address and GPS remain.
   assert.equal(await page.getByRole('button', { name: 'Indica sulla mappa' }).count(), 0);
