@@ -33,13 +33,6 @@ void api__posts_cache_free(struct posts_cache *c);
 /* Free a loop's cache of rendered channel pages (api/pages.c). NULL-safe. */
 void api__pages_cache_free(struct pages_cache *c);
 
-/*
- * The follower `hash` followed or unfollowed a channel, or is gone: its open SSE streams of
- * its follows pick the change up at once (api/stream.c). Call once the change is durable.
- * Any thread.
- */
-void api__stream_follows_changed(struct api_app *app, const uint8_t hash[SECRET_HASH_LEN]);
-
 /* This loop's side of the live-stream hub, made on first use (api/stream.c). Loop thread. */
 struct fanout_loop *api__stream_loop_hub(struct http_req *r);
 

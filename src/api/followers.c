@@ -34,21 +34,6 @@ static const char *bearer(struct http_req *r)
     return h;
 }
 
-/*
- * A follow, unfollow or "forget me" of this request's follower is durable: its open streams of
- * its follows take the change up (api/stream.c).
- */
-static void follows_changed(struct http_req *r)
-{
-    const char *tok = bearer(r);
-    uint8_t hash[SECRET_HASH_LEN];
-
-    if (!tok)
-        return;
-    secret_sha256(tok, strlen(tok), hash);
-    api__stream_follows_changed(api__app(r), hash);
-}
-
 bool api__follower(struct http_req *r, uint8_t hash[SECRET_HASH_LEN])
 {
     const char *tok = bearer(r);
@@ -157,8 +142,7 @@ static void follow_finish(struct http_req *r, int err, int64_t id, void *data)
     (void)id;
     (void)data;
     switch (err) {
-    case 0:
-        follows_changed(r);
+    case 0: /* its streams of its follows heard of it from the store (STORE_NOTICE_FOLLOWS) */
         http_respond(r, 204, NULL, NULL, 0);
         return;
     case -EACCES:
@@ -253,8 +237,6 @@ static void simple_finish(struct http_req *r, int err, int64_t id, void *data)
     } else if (err) {
         api__errno(r, err, data);
     } else {
-        if (!strcmp(data, "unfollow"))
-            follows_changed(r);
         http_respond(r, 204, NULL, NULL, 0);
     }
 }
@@ -364,7 +346,6 @@ static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
     if (!err) {
         for (size_t i = 0; i < touched->len; i++)
             api__counts_mark(api__app(r)->counts, touched->ids[i]);
-        follows_changed(r); /* its streams end */
     }
     store_post_ids_release(touched);
     free(touched);

@@ -270,22 +270,19 @@ int api__stream_replay(struct stream *st, struct stream_ch *c)
 /* ---- a follower's follows, kept up to date ---- */
 
 /*
- * The hub key under which the streams of follower `hash` hear that its follows changed: a
- * negative number (never a channel id) from the hash, which stays in memory like the hash
- * itself. Two followers sharing a key (one chance in 2^63) would only refresh needlessly.
+ * The hub key under which the streams of a follower hear that its follows changed, from the
+ * follower's access key (store_access_key() of its token hash, which a STORE_NOTICE_FOLLOWS
+ * marker carries): a negative number, never a channel id. Two followers sharing a key (one
+ * chance in 2^63) would only refresh needlessly.
  */
-static int64_t follows_key(const uint8_t hash[SECRET_HASH_LEN])
+static int64_t notice_key(int64_t access_key)
 {
-    uint64_t k;
-
-    memcpy(&k, hash, sizeof(k));
-    return -(int64_t)(k >> 1) - 1;
+    return -access_key - 1;
 }
 
-void api__stream_follows_changed(struct api_app *app, const uint8_t hash[SECRET_HASH_LEN])
+static int64_t follows_key(const uint8_t hash[SECRET_HASH_LEN])
 {
-    if (app->fanout)
-        fanout_notify(app->fanout, follows_key(hash));
+    return notice_key(store_access_key(hash, SECRET_HASH_LEN));
 }
 
 struct follow_list {
@@ -539,7 +536,10 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
 
         /* An access marker (seq 0) goes out in its place among the events (store/events.h). */
         if (!ev[i].seq) {
-            fanout_access(ctx, ev[i].channel_id, ev[i].kind, ev[i].key);
+            if (!strcmp(ev[i].kind, STORE_NOTICE_FOLLOWS))
+                fanout_notify(ctx, notice_key(ev[i].key)); /* a follow, or forget me */
+            else
+                fanout_access(ctx, ev[i].channel_id, ev[i].kind, ev[i].key);
             i++;
             continue;
         }

@@ -48,6 +48,14 @@ struct store_event {
 #define STORE_ACCESS_INVITE_REVOKED "access.invite_revoked"
 #define STORE_ACCESS_ADMIN_REMOVED  "access.admin_removed"
 #define STORE_ACCESS_DELETED        "access.deleted"
+/*
+ * Not an access marker but travelling like one, in commit order: a follower's follows changed
+ * (a follow, or "forget me"; an unfollow says so with its access.unfollowed). `key` is
+ * store_access_key() of the follower's token hash, `channel_id` the channel followed (0 for
+ * "forget me"). The sink turns it into the hub notice the follower's streams listen for
+ * (docs/FANOUT.md, Notices), on every node.
+ */
+#define STORE_NOTICE_FOLLOWS "notice.follows"
 
 /* 64-bit FNV-1a of `n` bytes: an access marker's key (collisions only cost a re-check). */
 static inline int64_t store_access_key(const void *p, size_t n)

@@ -302,8 +302,11 @@ static int follow_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     } else if (!listed) {
         err = -EACCES;
     }
-    if (!err)
+    if (!err) {
         *id = 1;
+        store__access(tx, f->channel_id, STORE_NOTICE_FOLLOWS,
+                      store_access_key(f->hash, SECRET_HASH_LEN));
+    }
     return err;
 }
 
@@ -474,8 +477,11 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     err = store__step_done(tx->db, st, "forget");
     if (!err && db_changes(tx->db) == 0)
         err = -ENOENT;
-    if (!err)
+    if (!err) {
         *id = 0;
+        /* its streams read its follows again, find it gone, and end */
+        store__access(tx, 0, STORE_NOTICE_FOLLOWS, store_access_key(f->hash, SECRET_HASH_LEN));
+    }
     return err;
 }
 

@@ -31,8 +31,8 @@
 #include "store/store_int.h"
 
 /* How often the thread looks at its stop flag while waiting; and how long between reconnects. */
-#define WAIT_MS      200
-#define RETRY_MS     1000
+#define WAIT_MS  200
+#define RETRY_MS 1000
 /* How long starting waits for the first LISTEN (the server should hear its first post). */
 #define FIRST_WAIT_S 10
 
@@ -50,7 +50,7 @@ struct store__listener {
     /* the thread's own */
     struct db *db;
     struct store__tail heard;
-    bool initialized; /* heard holds every channel's position: from now on, all is news */
+    bool initialized;           /* heard holds every channel's position: from now on, all is news */
     int64_t pend_ch, pend_upto; /* a run of one channel's notified events, read in one query */
     size_t pend_n;              /* how many events the run's notifications named */
 
@@ -107,7 +107,7 @@ static void on_notify(void *ctx, const char *payload)
 
         p++;
         if ((tag != 'e' && tag != 'a') || !parse_i64(&p, &ch) || *p++ != '.' ||
-            !parse_i64(&p, &n) || !ch)
+            !parse_i64(&p, &n) || (tag == 'e' && !ch))
             break;
         if (tag == 'e') {
             if (l->pend_ch && l->pend_ch != ch)
@@ -123,8 +123,12 @@ static void on_notify(void *ctx, const char *payload)
         {
             char kind[STORE_EVENT_KIND_MAX + 1];
             size_t k = strcspn(p, " ");
-            struct store_event ev = { .channel_id = ch, .channel = "", .payload = "{}",
-                                      .payload_len = 2, .key = n, .kind = kind };
+            struct store_event ev = { .channel_id = ch,
+                                      .channel = "",
+                                      .payload = "{}",
+                                      .payload_len = 2,
+                                      .key = n,
+                                      .kind = kind };
 
             if (!k || k > STORE_EVENT_KIND_MAX)
                 break;

@@ -53,6 +53,7 @@ function sse(url, path, { token, lastEventId } = {}) {
       r.setEncoding('utf8');
       r.on('data', (d) => {
         buf += d;
+        if (s.status !== 200) s.body = (s.body || '') + d;
         let i;
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const block = buf.slice(0, i);
@@ -145,6 +146,27 @@ test('a post through node A reaches SSE and WebSocket followers on B and C once 
       assert.deepEqual(tail.map((e) => e.type), ['channel.updated', 'post.created']);
       assert.equal(seqOf(tail[1].id), seqOf(tail[0].id) + 1);
     }
+    // A follower whose stream of its follows is on node C follows a second channel through
+    // node A (a load balancer spreads one app's requests): the stream takes it up at once.
+    const more = await api(c.nodes[0].url, 'POST', '/api/v1/channels', {
+      as: op,
+      body: { org: `org-${h}`, handle: 'cluster-more', name: 'Altro canale', category: 'news', language: 'it', visibility: 'listed' },
+    });
+    assert.equal(more.status, 201, more.text);
+    const f = await api(c.nodes[1].url, 'POST', '/api/v1/followers');
+    assert.equal(f.status, 201, f.text);
+    assert.equal((await api(c.nodes[0].url, 'PUT', `/api/v1/channels/${h}/follow`, { as: f.data.token })).status, 204);
+    const mine = sse(c.nodes[2].url, '/api/v1/stream', { token: f.data.token });
+    await waitFor(() => mine.opened, 'the follower\'s stream open', 5000);
+    assert.equal(mine.status, 200, mine.body);
+    assert.equal((await api(c.nodes[0].url, 'PUT', '/api/v1/channels/cluster-more/follow', { as: f.data.token })).status, 204);
+    await waitFor(() => /cluster-more:/.test(mine.lastId), 'the stream\'s cursor naming the new channel', 5000);
+    const pid = await post(c.nodes[1], op, 'cluster-more', 'per chi segue da poco');
+    await waitFor(() => mine.posts().some((e) => JSON.parse(e.data).id === pid), 'the followed channel\'s next post', 5000);
+    // "Forget me" through node B ends that stream on node C.
+    assert.equal((await api(c.nodes[1].url, 'DELETE', '/api/v1/me', { as: f.data.token })).status, 204);
+    await Promise.race([mine.end, sleep(5000)]);
+    assert.ok(mine.ended, 'the forgotten follower\'s stream ended');
     // Each node says it listens, how far behind it was, and what it had to backfill.
     for (const n of c.nodes) {
       const m = (await api(n.url, 'GET', '/metrics', { as: op })).text;
