@@ -536,10 +536,11 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
 
         /* An access marker (seq 0) goes out in its place among the events (store/events.h). */
         if (!ev[i].seq) {
-            if (!strcmp(ev[i].kind, STORE_NOTICE_FOLLOWS))
+            if (!strcmp(ev[i].kind, STORE_NOTICE_FOLLOWS)) {
                 fanout_notify(ctx, notice_key(ev[i].key)); /* a follow, or forget me */
-            else
+            } else {
                 fanout_access(ctx, ev[i].channel_id, ev[i].kind, ev[i].key);
+            }
             i++;
             continue;
         }
