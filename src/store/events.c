@@ -170,14 +170,17 @@ int store__events_notify(const struct store__evlist *l, struct db *db, int64_t n
 
     for (size_t i = 0; i < l->n && !err; i++) {
         const struct store_event *e = &l->ev[i];
+        struct store__notify_item it = { .tag = e->seq > 0 ? 'e' : 'a',
+                                         .channel_id = e->channel_id,
+                                         .n = e->seq > 0 ? e->seq : e->key };
         char one[160];
-        int w = e->seq > 0 ? snprintf(one, sizeof(one), " e%lld.%lld", (long long)e->channel_id,
-                                      (long long)e->seq)
-                           : snprintf(one, sizeof(one), " a%lld.%lld.%s", (long long)e->channel_id,
-                                      (long long)e->key, e->kind);
+        int w;
 
-        if (w < 0 || (size_t)w >= sizeof(one))
-            return -EINVAL; /* kinds are short (STORE_EVENT_KIND_MAX) */
+        if (it.tag == 'a')
+            snprintf(it.kind, sizeof(it.kind), "%s", e->kind); /* kinds are short */
+        w = store__notify_item_format(&it, one, sizeof(one));
+        if (w < 0)
+            return w;
         if (len && len + (size_t)w > NOTIFY_MAX) {
             err = notify(db, buf);
             len = 0;

@@ -53,6 +53,7 @@ struct store__listener {
     bool initialized;           /* heard holds every channel's position: from now on, all is news */
     int64_t pend_ch, pend_upto; /* a run of one channel's notified events, read in one query */
     size_t pend_n;              /* how many events the run's notifications named */
+    int64_t sent_ms;            /* the notification being read: its commit's clock */
 
     _Atomic bool connected;
     _Atomic uint64_t notifications;
@@ -75,79 +76,46 @@ static void flush_run(struct store__listener *l)
     l->pend_n = 0;
 }
 
-static bool parse_i64(const char **p, int64_t *out)
+static void on_item(void *ctx, const struct store__notify_item *it)
 {
-    char *end;
-    long long v;
+    struct store__listener *l = ctx;
+    struct store_event ev = { .channel_id = it->channel_id,
+                              .channel = "",
+                              .payload = "{}",
+                              .payload_len = 2,
+                              .key = it->n,
+                              .kind = it->kind,
+                              .created_ms = l->sent_ms };
 
-    errno = 0;
-    v = strtoll(*p, &end, 10);
-    if (end == *p || errno || v < 0)
-        return false;
-    *out = v;
-    *p = end;
-    return true;
+    if (it->tag == 'e') {
+        if (l->pend_ch && l->pend_ch != it->channel_id)
+            flush_run(l);
+        l->pend_ch = it->channel_id;
+        l->pend_upto = it->n;
+        l->pend_n++;
+        return;
+    }
+    flush_run(l); /* a marker goes out after the events before it */
+    l->sink(l->sink_ctx, &ev, 1);
 }
 
-/* One notification's payload (store_int.h, STORE_NOTIFY_CHANNEL): positions, then markers. */
+/* One notification (store/notify.c): events and markers, in the order they committed. */
 static void on_notify(void *ctx, const char *payload)
 {
     struct store__listener *l = ctx;
-    const char *p = payload;
-    int64_t sent_ms = 0;
+    int64_t now;
+    int err;
 
     atomic_fetch_add_explicit(&l->notifications, 1, memory_order_relaxed);
-    if (*p++ != 't' || !parse_i64(&p, &sent_ms)) {
-        log_warn("store: ignoring a malformed notification on " STORE_NOTIFY_CHANNEL);
+    l->sent_ms = 0;
+    err = store__notify_parse(payload, &l->sent_ms, on_item, l);
+    flush_run(l);
+    if (err) {
+        log_warn("store: ignoring (the rest of) a malformed notification on " STORE_NOTIFY_CHANNEL);
         return;
     }
-    while (*p == ' ') {
-        char tag = *++p;
-        int64_t ch = 0, n = 0;
-
-        p++;
-        if ((tag != 'e' && tag != 'a') || !parse_i64(&p, &ch) || *p++ != '.' ||
-            !parse_i64(&p, &n) || (tag == 'e' && !ch))
-            break;
-        if (tag == 'e') {
-            if (l->pend_ch && l->pend_ch != ch)
-                flush_run(l);
-            l->pend_ch = ch;
-            l->pend_upto = n;
-            l->pend_n++;
-            continue;
-        }
-        /* an access marker: its kind runs to the next space; after the events before it */
-        if (*p++ != '.')
-            break;
-        {
-            char kind[STORE_EVENT_KIND_MAX + 1];
-            size_t k = strcspn(p, " ");
-            struct store_event ev = { .channel_id = ch,
-                                      .channel = "",
-                                      .payload = "{}",
-                                      .payload_len = 2,
-                                      .key = n,
-                                      .kind = kind };
-
-            if (!k || k > STORE_EVENT_KIND_MAX)
-                break;
-            memcpy(kind, p, k);
-            kind[k] = '\0';
-            p += k;
-            flush_run(l);
-            ev.created_ms = sent_ms;
-            l->sink(l->sink_ctx, &ev, 1);
-        }
-    }
-    flush_run(l);
-    if (*p)
-        log_warn("store: ignoring the rest of a malformed notification on " STORE_NOTIFY_CHANNEL);
-    {
-        int64_t now = clock_now_ms();
-
-        histogram_observe(&l->lag, now > sent_ms ? (uint64_t)(now - sent_ms) * 1000 : 0);
-    }
+    now = clock_now_ms();
+    histogram_observe(&l->lag, now > l->sent_ms ? (uint64_t)(now - l->sent_ms) * 1000 : 0);
 }
 
 static void set_started(struct store__listener *l)

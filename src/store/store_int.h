@@ -91,6 +91,23 @@ void store__events_release(struct store__evlist *l);
 /* Send the batch's notifications (nothing for an empty list). Writer thread, before COMMIT. */
 MUST_CHECK int store__events_notify(const struct store__evlist *l, struct db *db, int64_t now_ms);
 
+/* One item of a notification (store/notify.c has the grammar). */
+struct store__notify_item {
+    char tag;                            /* 'e' an event, 'a' a marker */
+    int64_t channel_id;                  /* 0 only for a marker about no one channel */
+    int64_t n;                           /* the event's seq, or the marker's key */
+    char kind[STORE_EVENT_KIND_MAX + 1]; /* the marker's kind */
+};
+typedef void store__notify_fn(void *ctx, const struct store__notify_item *it);
+/* Append ` e...` / ` a...` for `it` to nothing: write it at `out`. Its length, or -ENOBUFS. */
+int store__notify_item_format(const struct store__notify_item *it, char *out, size_t outlen);
+/*
+ * Read `payload`: its commit clock into *sent_ms, then each item in order to `each`. 0, or
+ * -EINVAL at the first malformed byte (the items before it were handed over).
+ */
+MUST_CHECK int store__notify_parse(const char *payload, int64_t *sent_ms, store__notify_fn *each,
+                                   void *ctx);
+
 /*
  * Following what other processes commit (store/tail.c): the record of the last seq the sink
  * heard per channel, kept by the SQLite writer thread or by the PostgreSQL listener thread
