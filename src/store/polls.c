@@ -227,8 +227,10 @@ static int vote_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     if (err)
         return err;
     *id = db_changes(tx->db) > 0 ? v->post_id : 0;
+    if (*id)
+        return store__counts_mark(tx, *id);
     /* Nothing changed: the same vote again, or an unknown follower. */
-    if (!*id && v->choices)
+    if (v->choices)
         err = store__follower_id(tx, v->hash, &follower);
     return err;
 }

@@ -425,7 +425,7 @@ static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     if (err)
         return err;
     *id = db_changes(tx->db) > 0 ? p->post_id : 0;
-    return *id ? 0 : has_reaction(tx, p->hash, p->post_id);
+    return *id ? store__counts_mark(tx, *id) : has_reaction(tx, p->hash, p->post_id);
 }
 
 static void put_free(struct store_write *w)
@@ -476,7 +476,7 @@ static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     }
     err = store__step_done(tx->db, st, "reaction_delete");
     *id = !err && db_changes(tx->db) > 0 ? d->post_id : 0;
-    return err;
+    return *id ? store__counts_mark(tx, *id) : err;
 }
 
 static void delete_free(struct store_write *w)
@@ -601,4 +601,94 @@ int store_counts_events(struct store *s, const int64_t *post_ids, size_t n, stor
     c->n = n;
     memcpy(c->ids, post_ids, n * sizeof(c->ids[0]));
     return store__submit(s, &c->w, done, ctx, written);
+}
+
+/* ---- the cluster's coalescer (store_counts_flush) ---- */
+
+int store__counts_mark(struct store_tx *tx, int64_t post_id)
+{
+    static const char sql[] =
+        "INSERT INTO counts_dirty (post_id) VALUES (?1) ON CONFLICT (post_id) DO NOTHING";
+    struct db_stmt *st = db_stmt(tx->db, sql);
+
+    if (st)
+        db_bind_i64(st, 1, post_id);
+    return store__step_done(tx->db, st, "counts_mark");
+}
+
+int store_counts_pending(struct store_reader *r, bool *any)
+{
+    static const char sql[] = "SELECT 1 FROM counts_dirty LIMIT 1";
+    struct db_stmt *st = db_stmt(r->db, sql);
+    int rc;
+
+    *any = false;
+    if (!st)
+        return -EIO;
+    rc = db_step(st);
+    *any = rc == DB_ROW;
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(r->db, rc, "counts_pending");
+}
+
+struct counts_flush {
+    struct store_write w;
+    int max;
+};
+
+static int flush_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char pick[] = "SELECT post_id FROM counts_dirty ORDER BY post_id LIMIT ?1";
+    static const char done[] = "DELETE FROM counts_dirty WHERE post_id = ?1";
+    struct counts_flush *f = container_of(w, struct counts_flush, w);
+    int64_t *ids = xmalloc((size_t)f->max * sizeof(*ids));
+    struct db_stmt *st = db_stmt(tx->db, pick);
+    int64_t n = 0;
+    int err = -EIO;
+    int rc = DB_DONE;
+
+    if (!st)
+        goto out;
+    db_bind_i64(st, 1, f->max);
+    while (n < f->max && (rc = db_step(st)) == DB_ROW)
+        ids[n++] = db_col_i64(st, 0);
+    db_reset(st);
+    if (rc != DB_ROW && rc != DB_DONE) {
+        err = store__errno(tx->db, rc, "counts_pick");
+        goto out;
+    }
+    err = 0;
+    for (int64_t i = 0; i < n && !err; i++) {
+        int one = 0;
+
+        err = counts_one(tx, ids[i], &one);
+        st = err ? NULL : db_stmt(tx->db, done);
+        if (st)
+            db_bind_i64(st, 1, ids[i]);
+        if (!err)
+            err = store__step_done(tx->db, st, "counts_unmark");
+    }
+    *id = n;
+out:
+    free(ids);
+    return err;
+}
+
+static void flush_free(struct store_write *w)
+{
+    free(container_of(w, struct counts_flush, w));
+}
+
+static const struct store_write_op flush_op = { "counts_flush", flush_apply, flush_free };
+
+int store_counts_flush(struct store *s, int max, int64_t *written)
+{
+    struct counts_flush *f;
+
+    if (max < 1 || max > COUNTS_BATCH_MAX)
+        return -EINVAL;
+    f = xcalloc(1, sizeof(*f));
+    f->w.op = &flush_op;
+    f->max = max;
+    return store__submit(s, &f->w, NULL, NULL, written);
 }

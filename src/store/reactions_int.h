@@ -69,4 +69,10 @@ void store__poll_free(struct store__poll *p); /* NULL-safe */
 MUST_CHECK int store__poll_insert(struct store_tx *tx, int64_t post_id,
                                   const struct store__poll *p);
 
+/*
+ * Mark post `post_id` for a "counts" event, in the caller's transaction (a reaction, a vote):
+ * the node holding the "counts" lease writes it (store_counts_flush). Idempotent.
+ */
+MUST_CHECK int store__counts_mark(struct store_tx *tx, int64_t post_id);
+
 #endif
