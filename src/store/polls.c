@@ -210,8 +210,10 @@ static int vote_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     bool multiple = false;
     int64_t follower = 0;
     struct db_stmt *st;
-    int err = poll_open(tx, v->post_id, &n_options, &multiple);
+    int err = store__counts_lock(tx, v->post_id);
 
+    if (!err)
+        err = poll_open(tx, v->post_id, &n_options, &multiple);
     if (err)
         return err;
     if (v->choices >> n_options || (!multiple && (v->choices & (v->choices - 1))))

@@ -400,6 +400,31 @@ static int has_reaction(struct store_tx *tx, const uint8_t *hash, int64_t post_i
     return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "reaction_has");
 }
 
+/*
+ * PostgreSQL, several nodes: lock the post's row before its counters. A reaction changes up
+ * to two reaction_counts rows (the old emoji's and the new one's) and the post's counts_dirty
+ * mark; two nodes' batches taking those in different orders deadlock, and PostgreSQL then
+ * fails one of the writes. Taking the post first makes every write on one post queue behind
+ * the same lock. FOR NO KEY UPDATE does not block the foreign-key checks of rows that refer
+ * to the post. SQLite has one writer: nothing to order.
+ */
+int store__counts_lock(struct store_tx *tx, int64_t post_id)
+{
+    static const char sql[] = "SELECT id FROM posts WHERE id = ?1 FOR NO KEY UPDATE";
+    struct db_stmt *st;
+    int rc;
+
+    if (db_backend(tx->db) != DB_PG)
+        return 0;
+    st = db_stmt(tx->db, sql);
+    if (!st)
+        return -EIO;
+    db_bind_i64(st, 1, post_id);
+    rc = db_step(st);
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(tx->db, rc, "counts_lock");
+}
+
 static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     /*
@@ -413,9 +438,12 @@ static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         " ON CONFLICT (post_id, follower_id) DO UPDATE SET emoji = excluded.emoji"
         " WHERE reactions.emoji != excluded.emoji";
     struct reaction_put *p = container_of(w, struct reaction_put, w);
-    struct db_stmt *st = db_stmt(tx->db, sql);
-    int err;
+    struct db_stmt *st;
+    int err = store__counts_lock(tx, p->post_id);
 
+    if (err)
+        return err;
+    st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_i64(st, 1, p->post_id);
         db_bind_blob(st, 2, p->hash, SECRET_HASH_LEN);
@@ -467,9 +495,12 @@ static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char sql[] = "DELETE FROM reactions WHERE post_id = ?1"
                               " AND follower_id = (SELECT id FROM followers WHERE hash = ?2)";
     struct reaction_delete *d = container_of(w, struct reaction_delete, w);
-    struct db_stmt *st = db_stmt(tx->db, sql);
-    int err;
+    struct db_stmt *st;
+    int err = store__counts_lock(tx, d->post_id);
 
+    if (err)
+        return err;
+    st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_i64(st, 1, d->post_id);
         db_bind_blob(st, 2, d->hash, SECRET_HASH_LEN);
@@ -661,12 +692,18 @@ static int flush_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     for (int64_t i = 0; i < n && !err; i++) {
         int one = 0;
 
-        err = counts_one(tx, ids[i], &one);
-        st = err ? NULL : db_stmt(tx->db, done);
+        /*
+         * The mark goes first, then the counters are read. On PostgreSQL a reaction that
+         * commits before the DELETE is in the counters read after it; one that commits later
+         * finds the mark being deleted, waits for this transaction, and marks the post anew.
+         * Reading first could delete a mark made between the two and lose that change.
+         */
+        st = db_stmt(tx->db, done);
         if (st)
             db_bind_i64(st, 1, ids[i]);
+        err = store__step_done(tx->db, st, "counts_unmark");
         if (!err)
-            err = store__step_done(tx->db, st, "counts_unmark");
+            err = counts_one(tx, ids[i], &one);
     }
     *id = n;
 out:

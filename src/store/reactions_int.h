@@ -74,5 +74,11 @@ MUST_CHECK int store__poll_insert(struct store_tx *tx, int64_t post_id,
  * the node holding the "counts" lease writes it (store_counts_flush). Idempotent.
  */
 MUST_CHECK int store__counts_mark(struct store_tx *tx, int64_t post_id);
+/*
+ * Before a reaction or vote changes post `post_id`'s counters: on PostgreSQL, lock the post's
+ * row so that writes on one post from several nodes take their locks in one order (no
+ * deadlock). Nothing on SQLite.
+ */
+MUST_CHECK int store__counts_lock(struct store_tx *tx, int64_t post_id);
 
 #endif
