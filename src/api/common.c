@@ -127,8 +127,7 @@ static void node_id(struct api_app *a)
     if (f && fclose(f) != 0)
         ok = false;
     if (!ok)
-        log_warn("api: cannot write '%s': this node's leases wait to expire after a restart",
-                 path);
+        log_warn("api: cannot write '%s': this node's leases wait to expire after a restart", path);
 }
 
 void api_app_init(struct api_app *a, struct store *store, const struct api_settings *set)

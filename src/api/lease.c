@@ -40,9 +40,10 @@ bool api__lease_hold(struct api_app *a, struct api_lease *l)
         return true;
     err = store_lease_take(a->store, l->name, a->node_id, ttl, &until);
     if (err) {
-        if (had)
+        if (had) {
             log_warn("jobs: this node lost the '%s' lease: %s", l->name,
                      err == -EBUSY ? "another node holds it" : strerror(-err));
+        }
         l->until_ms = 0;
         return false;
     }

@@ -59,10 +59,11 @@ static void media_root(struct api_app *a, char *out, size_t outlen)
 {
     const char *m = a->set.media_dir;
 
-    if (m && *m)
+    if (m && *m) {
         snprintf(out, outlen, "%s", m);
-    else
+    } else {
         snprintf(out, outlen, "%s/media", a->set.data_dir ? a->set.data_dir : ".");
+    }
 }
 
 /* ---- upload ---- */

@@ -272,12 +272,13 @@ static void failed_answer(struct http_req *r, int err, int64_t id, void *data)
 
     (void)err; /* not recorded (queue full, say): the local reservation still counts */
     (void)id;
-    if (j->kind == PW_LOGIN)
+    if (j->kind == PW_LOGIN) {
         http_respond_error(r, 401, "invalid_credentials",
                            "Wrong e-mail or password: check them and try again.", NULL);
-    else
+    } else {
         http_respond_error(r, 403, "wrong_password",
                            "The current password is wrong: type it again.", "current_password");
+    }
     job_free(j);
 }
 

@@ -55,6 +55,8 @@ TEST(signin_failures_count_per_key_in_a_window_and_clear)
 {
     struct fixture fx;
     uint8_t k[2][SECRET_HASH_LEN];
+    const uint8_t(*both)[SECRET_HASH_LEN] = (const uint8_t(*)[SECRET_HASH_LEN])k;
+    const uint8_t(*ip)[SECRET_HASH_LEN] = both + 1;
     int64_t fails = 0, since = 0;
     const int64_t window = 60000;
 
@@ -64,12 +66,8 @@ TEST(signin_failures_count_per_key_in_a_window_and_clear)
     CHECK_INT(store_signin_failures(fx.r, k[0], clock_now_ms(), window, &fails, &since), ==, 0);
     CHECK_INT(fails, ==, 0);
     for (int i = 0; i < 3; i++)
-        CHECK_INT(store_signin_fail(fx.s, (const uint8_t(*)[SECRET_HASH_LEN])k, 2, window, NULL,
-                                    NULL),
-                  ==, 0);
-    CHECK_INT(store_signin_fail(fx.s, (const uint8_t(*)[SECRET_HASH_LEN])&k[1], 1, window, NULL,
-                                NULL),
-              ==, 0);
+        CHECK_INT(store_signin_fail(fx.s, both, 2, window, NULL, NULL), ==, 0);
+    CHECK_INT(store_signin_fail(fx.s, ip, 1, window, NULL, NULL), ==, 0);
     CHECK_INT(store_signin_failures(fx.r, k[0], clock_now_ms(), window, &fails, &since), ==, 0);
     CHECK_INT(fails, ==, 3);
     CHECK(since > 0 && since <= clock_now_ms());
@@ -83,13 +81,10 @@ TEST(signin_failures_count_per_key_in_a_window_and_clear)
     clock_set_offset_ms(window + 1000);
     CHECK_INT(store_signin_failures(fx.r, k[1], clock_now_ms(), window, &fails, &since), ==, 0);
     CHECK_INT(fails, ==, 0);
-    CHECK_INT(store_signin_fail(fx.s, (const uint8_t(*)[SECRET_HASH_LEN])&k[1], 1, window, NULL,
-                                NULL),
-              ==, 0);
+    CHECK_INT(store_signin_fail(fx.s, ip, 1, window, NULL, NULL), ==, 0);
     CHECK_INT(store_signin_failures(fx.r, k[1], clock_now_ms(), window, &fails, &since), ==, 0);
     CHECK_INT(fails, ==, 1);
-    CHECK_INT(store_signin_fail(fx.s, (const uint8_t(*)[SECRET_HASH_LEN])k, 3, window, NULL, NULL),
-              ==, -EINVAL);
+    CHECK_INT(store_signin_fail(fx.s, both, 3, window, NULL, NULL), ==, -EINVAL);
     fixture_teardown(&fx);
 }
 
