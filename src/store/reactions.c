@@ -8,8 +8,8 @@
  *
  * A reaction is the hottest write of a flood day (thousands of phones at once), so its apply
  * is one prepared INSERT ... ON CONFLICT that finds the follower and the post itself; no JSON,
- * no event per reaction: the coalescer (api/counts.c) writes one "counts" event per post per
- * second at most, through store_counts_events().
+ * no event per reaction: it marks its post in counts_dirty, and the coalescer (api/counts.c)
+ * writes one "counts" event per marked post per second at most, through store_counts_flush().
  */
 #include "store/reactions.h"
 
