@@ -702,7 +702,8 @@ static int flush_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         if (st)
             db_bind_i64(st, 1, ids[i]);
         err = store__step_done(tx->db, st, "counts_unmark");
-        if (!err)
+        /* No mark left: another node's coalescer took it meanwhile (a lease overlap). */
+        if (!err && db_changes(tx->db) > 0)
             err = counts_one(tx, ids[i], &one);
     }
     *id = n;
