@@ -35,6 +35,7 @@ before(async () => {
 });
 
 after(async () => {
+  // DUMP=1 prints the nodes' logs (which node took which lease, store errors).
   if (process.env.DUMP) for (const x of c?.nodes || []) console.log(x.stderr);
   await c?.stop();
   stopClusterPostgres();
