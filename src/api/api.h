@@ -22,7 +22,7 @@ struct mail;
 struct api_settings {
     unsigned follower_signups_per_ip; /* new followers per client address per 10 minutes */
     const char *public_url;           /* "https://host[:port]", or "" on loopback (api__base_url) */
-    const char *data_dir;             /* uploaded media go under DATA_DIR/media */
+    const char *data_dir;             /* node-local state (vapid.pem, tiles) */
     size_t media_image_max;           /* bytes, per kind of upload */
     size_t media_voice_max;
     size_t media_document_max;
@@ -57,6 +57,8 @@ struct api_settings {
     unsigned push_max_tries;          /* attempts before giving up on a delivery */
     unsigned push_retry_base_ms;      /* first retry delay; doubles each time, with jitter */
     const char *map_attribution;      /* the map's credit (api/tiles.c) */
+    const char *media_dir;            /* uploaded media; "" : DATA_DIR/media */
+    unsigned cluster_lease_s;         /* a dead node's background jobs move after this */
 };
 
 struct api_app {
@@ -78,6 +80,7 @@ struct api_app {
     struct api_sources *sources; /* alert-source poller (api/sources_poll.c) */
     struct tiles *tiles; /* the map tile proxy, or NULL: no map; main.c makes and frees it */
     struct mail *mail;   /* outgoing e-mail, or NULL: smtp_url empty; main.c makes and frees it */
+    char node_id[40];    /* this node in the leases (api/lease.c): DATA_DIR/node_id, not secret */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

@@ -167,4 +167,24 @@ struct api_route_set {
 extern const struct api_route_set api_ops_routes;
 extern const struct api_route_set api_tokens_routes;
 
+/*
+ * A lease on background work that runs once per cluster (api/lease.c; docs/DEPLOY.md,
+ * "Several nodes"): scheduled posts and retention ("jobs"), the counts coalescer ("counts"),
+ * alert-source polling and warnings ("sources"). Owned by the one thread that does the work.
+ * Members private; zero-initialise with the name.
+ */
+struct api_lease {
+    const char *name;
+    int64_t until_ms; /* held until then (this node's clock); 0: not held */
+};
+
+/*
+ * Whether this node holds `l` now, taking or renewing it in the store when a third of its
+ * time has gone (a blocking write: background threads only). A node that cannot reach the
+ * store holds nothing. Logs when this node gains or loses it.
+ */
+bool api__lease_hold(struct api_app *a, struct api_lease *l);
+/* Give `l` up if held (at stop), so another node takes over at once. Blocking. */
+void api__lease_release(struct api_app *a, struct api_lease *l);
+
 #endif

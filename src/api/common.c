@@ -92,11 +92,50 @@ const struct http_route *api_routes(size_t *n)
 #define REPORT_TOKEN_SLOTS 16384
 #define REPORT_IP_SLOTS    8192
 
+/*
+ * This node's name in the cluster's leases (api/lease.c): DATA_DIR/node_id, made once with a
+ * random name. Kept across restarts, so a node restarted after a crash takes its own leases
+ * back at once instead of waiting for them to expire (a single SQLite server's scheduled posts
+ * are not late after a crash). Each node has its own data_dir, so each has its own name; a
+ * data_dir copied to another machine must lose its node_id (docs/DEPLOY.md). Random for this
+ * run if the file cannot be read or made.
+ */
+static void node_id(struct api_app *a)
+{
+    char path[4096];
+    char line[sizeof(a->node_id)] = "";
+    uint8_t node[8];
+    FILE *f;
+    bool ok;
+
+    snprintf(path, sizeof(path), "%s/node_id", a->set.data_dir ? a->set.data_dir : ".");
+    f = fopen(path, "re");
+    if (f) {
+        if (fgets(line, sizeof(line), f))
+            line[strcspn(line, "\r\n")] = '\0';
+        fclose(f);
+    }
+    if (strlen(line) > 5 && !strncmp(line, "node-", 5)) {
+        memcpy(a->node_id, line, strlen(line) + 1);
+        return;
+    }
+    secret_random(node, sizeof(node));
+    memcpy(a->node_id, "node-", 5);
+    secret_hex(node, sizeof(node), a->node_id + 5);
+    f = fopen(path, "wxe");
+    ok = f && fprintf(f, "%s\n", a->node_id) > 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        log_warn("api: cannot write '%s': this node's leases wait to expire after a restart", path);
+}
+
 void api_app_init(struct api_app *a, struct store *store, const struct api_settings *set)
 {
     memset(a, 0, sizeof(*a));
     a->store = store;
     a->set = *set;
+    node_id(a);
     a->follower_signups = ratelimit_new(FOLLOWER_SIGNUP_SLOTS, set->follower_signups_per_ip,
                                         FOLLOWER_SIGNUP_WINDOW_MS);
     /* Reactions and votes share one budget per follower token and one per address. */
@@ -104,7 +143,7 @@ void api_app_init(struct api_app *a, struct store *store, const struct api_setti
         ratelimit_new(REACTION_TOKEN_SLOTS, set->reactions_per_minute, REACTION_WINDOW_MS);
     a->reactions_by_ip =
         ratelimit_new(REACTION_IP_SLOTS, set->reactions_per_ip_per_minute, REACTION_WINDOW_MS);
-    a->counts = api__counts_start(store);
+    a->counts = api__counts_start(a);
     a->reports_by_token =
         ratelimit_new(REPORT_TOKEN_SLOTS, set->reports_per_follower_per_hour, REPORT_WINDOW_MS);
     a->reports_by_ip =

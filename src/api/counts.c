@@ -2,17 +2,25 @@
 /*
  * The counts coalescer. On a flood day thousands of followers react to the same post within
  * seconds; an event per reaction would be thousands of events a second per post, each sent to
- * every subscriber. Instead a reaction or vote only marks its post dirty (a set of post ids
- * under a mutex: O(1), no store work), and this thread, every COUNTS_INTERVAL_MS, takes the
- * whole set and writes one "counts" event per dirty post in one store write, with the
- * counters as they are in that transaction. The events go through the store like any other,
- * so the fan-out delivers them and a stream resuming with Last-Event-ID gets them too.
+ * every subscriber. Instead a reaction or vote only marks its post dirty, in its own
+ * transaction (a row in counts_dirty: store__counts_mark), and this thread, every
+ * COUNTS_INTERVAL_MS, turns the marks into one "counts" event per dirty post in one store
+ * write, with the counters as they are in that transaction, deleting the marks it took. The
+ * events go through the store like any other, so the fan-out delivers them and a stream
+ * resuming with Last-Event-ID gets them too.
+ *
+ * Once per cluster: the marks live in the database, so reactions sent to any node of a cluster
+ * are seen here, and only the node holding the "counts" lease (api/lease.c) writes the events.
+ * So a post gets at most one counts event per interval from the whole cluster, not one per
+ * node. A node that only reads that nothing is marked (one indexed read per interval) neither
+ * takes the lease nor writes.
  *
  * The interval is measured from the end of one flush to the start of the next, so two events
- * for the same post are always at least COUNTS_INTERVAL_MS apart. A mark that arrives during a
- * flush lands in the fresh set and goes out at the next tick: no change is ever lost, it is at
- * most one interval (plus a commit) late. A thread, not a loop timer: the store write blocks
- * until it is durable.
+ * for the same post are at least COUNTS_INTERVAL_MS apart (the lease changing hands, when its
+ * holder died, is the one exception). A mark made during a flush is a new row (or stays,
+ * taken after its event was read) and goes out at the next tick: no change is ever lost, it is
+ * at most one interval (plus a commit) late, and not lost when a node stops: the next holder
+ * writes it. A thread, not a loop timer: the store write blocks until it is durable.
  */
 #include "api/counts_int.h"
 
@@ -23,117 +31,41 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api_int.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "store/reactions.h"
 
-#define DIRTY_MIN_CAP 64
-
-/* Open addressing over post ids (never 0), load at most 1/2. Members private. */
-struct dirty {
-    int64_t *slot;
-    size_t cap, len;
-};
-
 struct api_counts {
-    struct store *store;
+    struct api_app *app;
+    struct store_reader *rd;
+    struct api_lease lease;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool stop;
-    struct dirty set; /* under mu */
 };
 
-static size_t slot_of(int64_t id, size_t cap)
+/* Write the counts events of every marked post, COUNTS_BATCH_MAX per store write. */
+static void flush(struct api_counts *c)
 {
-    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL; /* Fibonacci hashing */
+    int64_t n = 0;
+    bool any = false;
+    int err = store_counts_pending(c->rd, &any);
 
-    return (size_t)(h >> 32) & (cap - 1);
-}
-
-/* Insert without growing; true when `id` was not there yet. */
-static bool dirty_put(struct dirty *d, int64_t id)
-{
-    size_t i = slot_of(id, d->cap);
-
-    while (d->slot[i]) {
-        if (d->slot[i] == id)
-            return false;
-        i = (i + 1) & (d->cap - 1);
-    }
-    d->slot[i] = id;
-    d->len++;
-    return true;
-}
-
-static void dirty_add(struct dirty *d, int64_t id)
-{
-    if (!d->slot) {
-        d->cap = DIRTY_MIN_CAP;
-        d->slot = xcalloc(d->cap, sizeof(*d->slot));
-    }
-    if ((d->len + 1) * 2 > d->cap) {
-        struct dirty bigger = { xcalloc(d->cap * 2, sizeof(*d->slot)), d->cap * 2, 0 };
-
-        for (size_t i = 0; i < d->cap; i++) {
-            if (d->slot[i])
-                (void)dirty_put(&bigger, d->slot[i]);
-        }
-        free(d->slot);
-        *d = bigger;
-    }
-    (void)dirty_put(d, id);
-}
-
-void api__counts_mark(struct api_counts *c, int64_t post_id)
-{
-    if (!c || post_id <= 0)
+    if (err || !any || !api__lease_hold(c->app, &c->lease))
         return;
-    pthread_mutex_lock(&c->mu);
-    dirty_add(&c->set, post_id);
-    pthread_mutex_unlock(&c->mu);
-}
-
-/* One store write with the "counts" events of `n` posts (blocks until durable). */
-static void write_batch(struct api_counts *c, const int64_t *ids, size_t n)
-{
-    int err = store_counts_events(c->store, ids, n, NULL, NULL, NULL);
-
-    if (err == -ENOBUFS) {
-        /* The write queue is full (overload): these posts go out at the next tick. */
-        pthread_mutex_lock(&c->mu);
-        for (size_t k = 0; k < n; k++)
-            dirty_add(&c->set, ids[k]);
-        pthread_mutex_unlock(&c->mu);
-    } else if (err && err != -ESHUTDOWN) {
+    do {
+        err = store_counts_flush(c->app->store, COUNTS_BATCH_MAX, &n);
+    } while (!err && n == COUNTS_BATCH_MAX);
+    /* -ENOBUFS (the write queue is full): the marks stay, and go out at the next tick. */
+    if (err && err != -ENOBUFS && err != -ESHUTDOWN)
         log_warn("counts: writing counts events failed: %s", strerror(-err));
-    }
-}
-
-/* Write one "counts" event per post of `d`, COUNTS_BATCH_MAX posts per store write. */
-static void flush(struct api_counts *c, const struct dirty *d)
-{
-    int64_t *ids = xmalloc(COUNTS_BATCH_MAX * sizeof(*ids));
-    size_t n = 0;
-
-    for (size_t i = 0; i < d->cap; i++) {
-        if (!d->slot[i])
-            continue;
-        ids[n++] = d->slot[i];
-        if (n == COUNTS_BATCH_MAX) {
-            write_batch(c, ids, n);
-            n = 0;
-        }
-    }
-    if (n)
-        write_batch(c, ids, n);
-    free(ids);
 }
 
 static void *run(void *arg)
 {
     struct api_counts *c = arg;
-    struct dirty taken;
     struct timespec ts;
     bool stopping = false;
 
@@ -149,25 +81,30 @@ static void *run(void *arg)
         while (!c->stop && pthread_cond_timedwait(&c->cond, &c->mu, &ts) != ETIMEDOUT)
             ;
         stopping = c->stop;
-        taken = c->set;
-        memset(&c->set, 0, sizeof(c->set));
         pthread_mutex_unlock(&c->mu);
-        if (taken.len)
-            flush(c, &taken);
-        free(taken.slot);
+        flush(c);
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
+    api__lease_release(c->app, &c->lease);
     return NULL;
 }
 
-struct api_counts *api__counts_start(struct store *store)
+struct api_counts *api__counts_start(struct api_app *app)
 {
     struct api_counts *c = xcalloc(1, sizeof(*c));
     pthread_condattr_t ca;
+    char why[256];
     int err;
 
-    c->store = store;
+    c->app = app;
+    c->lease.name = "counts";
+    c->rd = store_reader_open(app->store, why, sizeof(why));
+    if (!c->rd) {
+        log_error("counts: %s", why);
+        free(c);
+        return NULL;
+    }
     pthread_mutex_init(&c->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -178,6 +115,7 @@ struct api_counts *api__counts_start(struct store *store)
         log_error("counts: cannot start the coalescer thread: %s", strerror(err));
         pthread_cond_destroy(&c->cond);
         pthread_mutex_destroy(&c->mu);
+        store_reader_close(c->rd);
         free(c);
         return NULL;
     }
@@ -193,7 +131,7 @@ void api__counts_stop(struct api_counts *c)
     pthread_cond_signal(&c->cond);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL); /* the thread flushes what is left before it exits */
-    free(c->set.slot);
+    store_reader_close(c->rd);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->mu);
     free(c);

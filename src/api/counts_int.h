@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * The counts coalescer (api/counts.c): reactions and votes mark their post dirty after they
- * commit; a thread of its own writes at most one "counts" event per post per
- * COUNTS_INTERVAL_MS through the store (store_counts_events), so a popular post costs one
- * event a second however many followers react. api/ only.
+ * The counts coalescer (api/counts.c): reactions and votes mark their post dirty in their own
+ * transaction; a thread of its own, on the node holding the "counts" lease, writes at most one
+ * "counts" event per post per COUNTS_INTERVAL_MS through the store (store_counts_flush), so a
+ * popular post costs one event a second however many followers react on however many nodes.
+ * api/ only.
  */
 #ifndef API_COUNTS_INT_H
 #define API_COUNTS_INT_H
@@ -17,17 +18,17 @@
 #include "store/reactions.h"
 #include "store/store.h"
 
+struct api_app;
+
 #define COUNTS_INTERVAL_MS 1000 /* DESIGN.md: at most one counts event per post per second */
 
 struct api_counts; /* opaque: one per server */
 
 /*
- * Start the coalescer's thread over `store`. Returns NULL (logged) if the thread cannot start;
- * marks on NULL are then ignored (counts still show in every post read). Main thread.
+ * Start the coalescer's thread over `app`'s store. Returns NULL (logged) if the thread cannot
+ * start; marks then wait in the database for a node that runs one. Main thread.
  */
-struct api_counts *api__counts_start(struct store *store);
-/* Post `post_id`'s counters changed (after the commit). O(1); any thread; NULL-safe. */
-void api__counts_mark(struct api_counts *c, int64_t post_id);
+struct api_counts *api__counts_start(struct api_app *app);
 /*
  * Write the events still due, then stop and join the thread. Call once no more marks can come
  * (the HTTP server has stopped) and before store_close(). NULL-safe. Main thread.
@@ -45,8 +46,7 @@ bool api__interaction_begin(struct http_req *r, uint8_t hash[SECRET_HASH_LEN], i
                             struct store_post_target *t);
 /*
  * The api_finish_fn of a reaction or vote write (`data` unused). On success answers 204 and
- * marks post `id` dirty for the coalescer when something changed (the store reports the post
- * id then, 0 otherwise); maps -ENOENT (404),
+ * (the store marked the post for the coalescer in the same transaction); maps -ENOENT (404),
  * -ETIME (409 poll_closed), -EINVAL (400) and the rest (api__errno).
  */
 void api__interaction_done(struct http_req *r, int err, int64_t id, void *data);

@@ -335,18 +335,14 @@ static void me_channels(struct http_req *r)
 
 /*
  * Forgetting a follower removes its reactions and votes, so the counts of those posts drop.
- * The store lists the posts in the same transaction; once it is durable they are marked for
- * the counts coalescer, exactly as a retracted reaction would be, so streams see the drop.
+ * The store marks those posts for the counts coalescer in the same transaction, exactly as a
+ * retracted reaction would be, so streams see the drop.
  */
 static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
 {
     struct store_post_ids *touched = data;
 
     (void)id;
-    if (!err) {
-        for (size_t i = 0; i < touched->len; i++)
-            api__counts_mark(api__app(r)->counts, touched->ids[i]);
-    }
     store_post_ids_release(touched);
     free(touched);
     /* -ENOENT: forgotten meanwhile by another request; the outcome is the same. */

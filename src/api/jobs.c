@@ -8,8 +8,13 @@
  * A thread of its own, not an event loop timer: its store calls block until the batch is
  * durable, which an event loop must never do. Each call is one small transaction, so the
  * writer interleaves the jobs with everyone else's writes.
+ *
+ * Once per cluster: every node runs this thread, and only the node holding the "jobs" lease
+ * (api/lease.c) publishes and sweeps; when it dies another node takes the lease over after
+ * cluster_lease_s. Publishing stays safe even if two nodes overlapped: the store publishes a
+ * post with an UPDATE that matches it only while it is still scheduled.
  */
-#include "api/api.h"
+#include "api/api_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +38,7 @@
 struct api_jobs {
     struct store *store;
     struct api_app *app;
+    struct api_lease lease;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
@@ -110,10 +116,14 @@ static void *run(void *arg)
     pthread_mutex_lock(&j->mu);
     while (!j->stop) {
         pthread_mutex_unlock(&j->mu);
-        publish_due(j);
-        if (clock_mono_us() >= next_sweep) {
-            sweep(j);
-            next_sweep = clock_mono_us() + JOBS_SWEEP_MS * 1000ULL;
+        if (api__lease_hold(j->app, &j->lease)) {
+            publish_due(j);
+            if (clock_mono_us() >= next_sweep) {
+                sweep(j);
+                next_sweep = clock_mono_us() + JOBS_SWEEP_MS * 1000ULL;
+            }
+        } else {
+            next_sweep = 0; /* sweep as soon as this node takes the lease */
         }
         pthread_mutex_lock(&j->mu);
         if (j->stop)
@@ -128,6 +138,7 @@ static void *run(void *arg)
         pthread_cond_timedwait(&j->cond, &j->mu, &ts);
     }
     pthread_mutex_unlock(&j->mu);
+    api__lease_release(j->app, &j->lease);
     return NULL;
 }
 
@@ -161,6 +172,7 @@ struct api_jobs *api_jobs_start(struct api_app *app)
     test_clock();
     j->store = app->store;
     j->app = app;
+    j->lease.name = "jobs";
     pthread_mutex_init(&j->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -51,9 +51,19 @@
 
 static const char cache_forever[] = "public, max-age=31536000, immutable";
 
+/*
+ * Where media files live: media_dir, which every node of a cluster must share (NFS or the
+ * like: a photo uploaded through one node is served by the others), or DATA_DIR/media.
+ */
 static void media_root(struct api_app *a, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/media", a->set.data_dir ? a->set.data_dir : ".");
+    const char *m = a->set.media_dir;
+
+    if (m && *m) {
+        snprintf(out, outlen, "%s", m);
+    } else {
+        snprintf(out, outlen, "%s/media", a->set.data_dir ? a->set.data_dir : ".");
+    }
 }
 
 /* ---- upload ---- */

@@ -8,6 +8,13 @@
  * failure before any hashing and gets it back when the password was right, so parallel guesses
  * cannot outrun the limit. An unknown e-mail costs the same hash as a wrong password, with the
  * same answer, so the answers do not tell which accounts exist.
+ *
+ * The reservations are this process's (core/ratelimit.h); the failures themselves are also
+ * written to the database (store/cluster.h) before the wrong answer goes out, and read before
+ * each check, so that on several nodes behind a load balancer a guesser spreading attempts
+ * over the nodes meets the same limits. There they count per window of LOGIN_WINDOW_MS from
+ * the first failure. Only guesses in flight at the same moment on different nodes can pass
+ * the limit, each node's reservations bounding its own.
  */
 #include "api/api_int.h"
 
@@ -25,6 +32,7 @@
 #include "core/ratelimit.h"
 #include "core/secret.h"
 #include "core/workpool.h"
+#include "store/cluster.h"
 #include "store/orgs.h"
 
 /* A session lives at most 7 days from sign-in, whatever its use (idle limit: api/auth.c). */
@@ -143,6 +151,33 @@ static void answer_limited(struct http_req *r, int64_t ms)
 }
 
 /*
+ * The failures every node has charged (shared_limited): 429 (returning true) when either key
+ * is at its limit in its window. A store error lets the local limits decide.
+ */
+static bool shared_limited(struct http_req *r, const struct pw_job *j)
+{
+    static const int64_t cap[2] = { LOGIN_FAILS_PER_ACCOUNT, LOGIN_FAILS_PER_IP };
+    uint8_t key[2][SECRET_HASH_LEN];
+    int64_t now = clock_now_ms();
+    int64_t wait = 0;
+
+    secret_sha256(j->acct_key, strlen(j->acct_key), key[0]);
+    secret_sha256(j->ip_key, strlen(j->ip_key), key[1]);
+    for (int i = 0; i < 2; i++) {
+        int64_t fails = 0, since = 0;
+
+        if (store_signin_failures(api__reader(r), key[i], now, LOGIN_WINDOW_MS, &fails, &since) ==
+                0 &&
+            fails >= cap[i] && since + LOGIN_WINDOW_MS - now > wait)
+            wait = since + LOGIN_WINDOW_MS - now;
+    }
+    if (!wait)
+        return false;
+    answer_limited(r, wait);
+    return true;
+}
+
+/*
  * Reserve one failure from each bucket before the password is checked, and answer 429 (returning
  * true) when either is empty. Reserving rather than only checking is what bounds concurrent
  * guesses: 60 wrong passwords sent at once would all pass a check made before any of them is
@@ -162,6 +197,11 @@ static bool limited(struct http_req *r, const struct pw_job *j)
     if (ratelimit_take(by_ip, j->ip_key, strlen(j->ip_key), now, &b) != 0) {
         ratelimit_give(by_account, j->acct_key, strlen(j->acct_key), now);
         answer_limited(r, b);
+        return true;
+    }
+    if (shared_limited(r, j)) {
+        ratelimit_give(by_account, j->acct_key, strlen(j->acct_key), now);
+        ratelimit_give(by_ip, j->ip_key, strlen(j->ip_key), now);
         return true;
     }
     return false;
@@ -222,6 +262,62 @@ static void submit(struct http_req *r, struct pw_job *j)
         job_free(j);
         api__errno(r, -ENOBUFS, "password check");
     }
+}
+
+/* ---- failures every node sees ---- */
+
+static void failed_answer(struct http_req *r, int err, int64_t id, void *data)
+{
+    struct pw_job *j = data;
+
+    (void)err; /* not recorded (queue full, say): the local reservation still counts */
+    (void)id;
+    if (j->kind == PW_LOGIN) {
+        http_respond_error(r, 401, "invalid_credentials",
+                           "Wrong e-mail or password: check them and try again.", NULL);
+    } else {
+        http_respond_error(r, 403, "wrong_password",
+                           "The current password is wrong: type it again.", "current_password");
+    }
+    job_free(j);
+}
+
+/*
+ * A wrong password: charge the failure to the account and the address in the database, then
+ * answer, so that the next attempt sees it on whichever node it reaches. Takes `j`.
+ */
+static void charge_failure(struct http_req *r, struct pw_job *j)
+{
+    uint8_t key[2][SECRET_HASH_LEN];
+    struct api_pending *p;
+    int err;
+
+    secret_sha256(j->acct_key, strlen(j->acct_key), key[0]);
+    secret_sha256(j->ip_key, strlen(j->ip_key), key[1]);
+    p = api__pending_new(r, failed_answer, j);
+    err = store_signin_fail(api__app(r)->store, (const uint8_t(*)[SECRET_HASH_LEN])key, 2,
+                            LOGIN_WINDOW_MS, api__pending_done, p);
+    if (err) {
+        api__pending_free(p);
+        failed_answer(r, err, 0, j);
+    }
+}
+
+static void cleared(void *ctx, int err, int64_t id)
+{
+    (void)ctx;
+    (void)err;
+    (void)id;
+}
+
+/* A right password: the account's failures are forgotten on every node (best effort). */
+static void clear_failures(struct http_req *r, const struct pw_job *j)
+{
+    uint8_t key[SECRET_HASH_LEN];
+
+    secret_sha256(j->acct_key, strlen(j->acct_key), key);
+    if (store_signin_clear(api__app(r)->store, key, cleared, NULL) != 0)
+        log_debug("api: sign-in failures not cleared (store busy)");
 }
 
 /* ---- JSON ---- */
@@ -287,14 +383,13 @@ static void login_checked(struct http_req *r, struct pw_job *j)
     int err;
 
     if (!j->ok) {
-        /* The failure was charged when it was reserved (limited()). */
-        job_free(j);
-        http_respond_error(r, 401, "invalid_credentials",
-                           "Wrong e-mail or password: check them and try again.", NULL);
+        /* Charged here when it was reserved (limited()); now for every node too. */
+        charge_failure(r, j);
         return;
     }
     refund(j);
     ratelimit_reset(by_account, j->acct_key, strlen(j->acct_key));
+    clear_failures(r, j);
     secret_token("as", j->token, sizeof(j->token));
     secret_sha256(j->token, strlen(j->token), hash);
     p = api__pending_new(r, login_created, j);
@@ -442,10 +537,9 @@ static void change_checked(struct http_req *r, struct pw_job *j)
     int err;
 
     if (!j->ok) {
-        /* Charged when reserved (limited()). */
-        http_respond_error(r, 403, "wrong_password",
-                           "The current password is wrong: type it again.", "current_password");
-        goto out;
+        /* Charged here when reserved (limited()); now for every node too. */
+        charge_failure(r, j);
+        return;
     }
     refund(j);
     if (j->hash_err) {

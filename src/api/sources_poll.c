@@ -12,6 +12,11 @@
  * refuses a second one (-EEXIST). The source's last_bulletin is recorded only after every alert
  * of the bulletin is stored, so a restart in the middle of a poll polls again and adds only
  * what is missing.
+ *
+ * Once per cluster: every node runs the thread, and only the node holding the "sources" lease
+ * (api/lease.c) polls on schedule and sends the stale-source warnings (api/sources_warn.c);
+ * another takes over after cluster_lease_s when it dies. A poll staff ask for runs on the node
+ * they asked, lease or not: it is idempotent, as above.
  */
 #include "api/sources_int.h"
 
@@ -50,6 +55,7 @@ struct api_sources {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool stop;
+    struct api_lease lease;
     int64_t now_ids[NOW_QUEUE];
     size_t n_now;
     struct tracked t[MAX_TRACKED];
@@ -619,13 +625,17 @@ static void round_once(struct api_sources *ps)
 {
     struct src_list l = { NULL, 0 };
     int64_t now = clock_now_ms();
+    bool leader = false;
 
     if (store_source_list(ps->rd, 0, 0, src_copy, &l) == 0) {
+        /* No sources, no lease: a cluster without them writes nothing here. */
+        leader = l.n && api__lease_hold(ps->app, &ps->lease);
         for (size_t i = 0; i < l.n; i++) {
             int64_t *next = next_of(ps, l.v[i].id);
             bool now_asked = asked_now(ps, l.v[i].id);
+            bool due = leader && ps->app->set.alert_source_schedule && next && *next <= now;
 
-            if (now_asked || (ps->app->set.alert_source_schedule && next && *next <= now)) {
+            if (now_asked || due) {
                 poll_one(ps, &l.v[i]);
                 if (next)
                     *next = clock_now_ms() + l.v[i].interval_s * 1000;
@@ -635,7 +645,8 @@ static void round_once(struct api_sources *ps)
     for (size_t i = 0; i < l.n; i++)
         src_release(&l.v[i]);
     free(l.v);
-    api__sources_warn(ps->app, ps->rd); /* e-mail staff about sources gone bad or recovered */
+    if (leader)
+        api__sources_warn(ps->app, ps->rd); /* e-mail staff about sources gone bad or recovered */
 }
 
 static void *run(void *arg)
@@ -655,6 +666,7 @@ static void *run(void *arg)
         pthread_cond_timedwait(&ps->cond, &ps->mu, &ts);
     }
     pthread_mutex_unlock(&ps->mu);
+    api__lease_release(ps->app, &ps->lease);
     return NULL;
 }
 
@@ -663,6 +675,7 @@ struct api_sources *api_sources_start(struct api_app *app, char *err, size_t err
     struct api_sources *ps = xcalloc(1, sizeof(*ps));
 
     ps->app = app;
+    ps->lease.name = "sources";
     ps->rd = store_reader_open(app->store, err, errlen);
     ps->policy = outbound_policy_new(
         &(struct outbound_opts){

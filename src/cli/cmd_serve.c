@@ -204,6 +204,8 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->media_max_pixels = (uint64_t)conf->media_max_pixels;
     set->media_workers = (unsigned)conf->media_workers;
     set->media_keep_originals = conf->media_keep_originals;
+    set->media_dir = conf->media_dir;
+    set->cluster_lease_s = (unsigned)conf->cluster_lease_s;
     set->stream_queue_bytes = (size_t)conf->stream_queue_bytes;
     set->stream_heartbeat_s = (unsigned)conf->stream_heartbeat_s;
     set->stream_max_channels = (unsigned)conf->stream_max_channels;

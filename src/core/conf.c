@@ -24,11 +24,12 @@ static const struct conf_def defs[] = {
       "Address and port to listen on (IPv4 `host:port` or `[v6]:port`); port 0 picks a free "
       "port." },
     { "data_dir", CONF_STR, FIELD(data_dir), "./var", 0, 0, NULL,
-      "Directory holding the database (araldo.db) and uploaded media; created if missing." },
+      "Directory holding the database (araldo.db, with SQLite), this node's own files (cached "
+      "map tiles) and, unless media_dir says otherwise, uploaded media; created if missing." },
     { "database_url", CONF_STR, FIELD(database_url), "", 0, 0, NULL,
       "PostgreSQL to keep the data in instead of SQLite's data_dir/araldo.db: a "
       "`postgresql://user@host/db` URI or a libpq connection string (`host=... dbname=...`). "
-      "Empty: SQLite. Media files stay under data_dir either way. A password here is a secret: "
+      "Empty: SQLite. Media files stay under media_dir either way. A password here is a secret: "
       "prefer ~/.pgpass or PGPASSWORD. `araldo backup` is SQLite's: use pg_dump with "
       "PostgreSQL." },
     { "public_url", CONF_STR, FIELD(public_url), "", 0, 0, NULL,
@@ -127,6 +128,15 @@ static const struct conf_def defs[] = {
     { "media_workers", CONF_LONG, FIELD(media_workers), "2", 1, 64, NULL,
       "Threads processing uploaded images off the event loops (each decodes one image at a "
       "time); 16 uploads per thread may wait, past that 503." },
+    { "media_dir", CONF_STR, FIELD(media_dir), "", 0, 0, NULL,
+      "Directory holding uploaded media files; created if missing. Empty: data_dir/media. "
+      "Several nodes on one PostgreSQL database must share it (an NFS mount, say), so that a "
+      "photo uploaded through one node is served by the others; object stores are not "
+      "supported." },
+    { "cluster_lease_s", CONF_LONG, FIELD(cluster_lease_s), "15", 2, 600, NULL,
+      "Background work done once per cluster (scheduled posts, retention, counts events, alert "
+      "sources) runs on the node holding its lease, renewed every third of this many seconds; "
+      "when that node dies another takes over after at most this long." },
     { "media_keep_originals", CONF_BOOL, FIELD(media_keep_originals), "false", 0, 0, NULL,
       "Also keep each uploaded photo as sent, with its metadata (GPS position included); only "
       "the processed sizes are ever served." },

@@ -54,6 +54,8 @@ struct conf {
     long media_max_pixels;
     long media_workers;
     bool media_keep_originals;
+    char *media_dir; /* "" : data_dir/media */
+    long cluster_lease_s;
     long alert_source_stale_hours;
     long alert_source_timeout_s;
     long alert_source_max_bytes;

@@ -437,6 +437,25 @@ static int forget_touched(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LE
     return rc == DB_DONE ? 0 : store__errno(tx->db, rc, "forget_touched");
 }
 
+/*
+ * The posts whose counts drop when the follower's reactions and votes go: marked for a
+ * "counts" event in this transaction (store_counts_flush), as a retracted reaction would be.
+ */
+static int forget_marks(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN])
+{
+    static const char sql[] = "INSERT INTO counts_dirty (post_id) SELECT t.post_id FROM"
+                              " (SELECT r.post_id FROM reactions r JOIN followers u"
+                              " ON u.id = r.follower_id WHERE u.hash = ?1"
+                              " UNION SELECT v.post_id FROM votes v JOIN followers u"
+                              " ON u.id = v.follower_id WHERE u.hash = ?1) t WHERE t.post_id > 0"
+                              " ON CONFLICT (post_id) DO NOTHING";
+    struct db_stmt *st = db_stmt(tx->db, sql);
+
+    if (st)
+        db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
+    return store__step_done(tx->db, st, "forget_marks");
+}
+
 /* "Forget me" unfollows everything: one access marker per channel the follower followed. */
 static int forget_unfollows(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN])
 {
@@ -468,7 +487,9 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         if (err)
             return err;
     }
-    err = forget_unfollows(tx, f->hash);
+    err = forget_marks(tx, f->hash);
+    if (!err)
+        err = forget_unfollows(tx, f->hash);
     if (err)
         return err;
     st = db_stmt(tx->db, sql);

@@ -210,8 +210,10 @@ static int vote_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     bool multiple = false;
     int64_t follower = 0;
     struct db_stmt *st;
-    int err = poll_open(tx, v->post_id, &n_options, &multiple);
+    int err = store__counts_lock(tx, v->post_id);
 
+    if (!err)
+        err = poll_open(tx, v->post_id, &n_options, &multiple);
     if (err)
         return err;
     if (v->choices >> n_options || (!multiple && (v->choices & (v->choices - 1))))
@@ -227,8 +229,10 @@ static int vote_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     if (err)
         return err;
     *id = db_changes(tx->db) > 0 ? v->post_id : 0;
+    if (*id)
+        return store__counts_mark(tx, *id);
     /* Nothing changed: the same vote again, or an unknown follower. */
-    if (!*id && v->choices)
+    if (v->choices)
         err = store__follower_id(tx, v->hash, &follower);
     return err;
 }

@@ -8,8 +8,8 @@
  *
  * A reaction is the hottest write of a flood day (thousands of phones at once), so its apply
  * is one prepared INSERT ... ON CONFLICT that finds the follower and the post itself; no JSON,
- * no event per reaction: the coalescer (api/counts.c) writes one "counts" event per post per
- * second at most, through store_counts_events().
+ * no event per reaction: it marks its post in counts_dirty, and the coalescer (api/counts.c)
+ * writes one "counts" event per marked post per second at most, through store_counts_flush().
  */
 #include "store/reactions.h"
 
@@ -400,6 +400,31 @@ static int has_reaction(struct store_tx *tx, const uint8_t *hash, int64_t post_i
     return rc == DB_DONE ? -ENOENT : store__errno(tx->db, rc, "reaction_has");
 }
 
+/*
+ * PostgreSQL, several nodes: lock the post's row before its counters. A reaction changes up
+ * to two reaction_counts rows (the old emoji's and the new one's) and the post's counts_dirty
+ * mark; two nodes' batches taking those in different orders deadlock, and PostgreSQL then
+ * fails one of the writes. Taking the post first makes every write on one post queue behind
+ * the same lock. FOR NO KEY UPDATE does not block the foreign-key checks of rows that refer
+ * to the post. SQLite has one writer: nothing to order.
+ */
+int store__counts_lock(struct store_tx *tx, int64_t post_id)
+{
+    static const char sql[] = "SELECT id FROM posts WHERE id = ?1 FOR NO KEY UPDATE";
+    struct db_stmt *st;
+    int rc;
+
+    if (db_backend(tx->db) != DB_PG)
+        return 0;
+    st = db_stmt(tx->db, sql);
+    if (!st)
+        return -EIO;
+    db_bind_i64(st, 1, post_id);
+    rc = db_step(st);
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(tx->db, rc, "counts_lock");
+}
+
 static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
     /*
@@ -413,9 +438,12 @@ static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
         " ON CONFLICT (post_id, follower_id) DO UPDATE SET emoji = excluded.emoji"
         " WHERE reactions.emoji != excluded.emoji";
     struct reaction_put *p = container_of(w, struct reaction_put, w);
-    struct db_stmt *st = db_stmt(tx->db, sql);
-    int err;
+    struct db_stmt *st;
+    int err = store__counts_lock(tx, p->post_id);
 
+    if (err)
+        return err;
+    st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_i64(st, 1, p->post_id);
         db_bind_blob(st, 2, p->hash, SECRET_HASH_LEN);
@@ -425,7 +453,7 @@ static int put_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     if (err)
         return err;
     *id = db_changes(tx->db) > 0 ? p->post_id : 0;
-    return *id ? 0 : has_reaction(tx, p->hash, p->post_id);
+    return *id ? store__counts_mark(tx, *id) : has_reaction(tx, p->hash, p->post_id);
 }
 
 static void put_free(struct store_write *w)
@@ -467,16 +495,19 @@ static int delete_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     static const char sql[] = "DELETE FROM reactions WHERE post_id = ?1"
                               " AND follower_id = (SELECT id FROM followers WHERE hash = ?2)";
     struct reaction_delete *d = container_of(w, struct reaction_delete, w);
-    struct db_stmt *st = db_stmt(tx->db, sql);
-    int err;
+    struct db_stmt *st;
+    int err = store__counts_lock(tx, d->post_id);
 
+    if (err)
+        return err;
+    st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_i64(st, 1, d->post_id);
         db_bind_blob(st, 2, d->hash, SECRET_HASH_LEN);
     }
     err = store__step_done(tx->db, st, "reaction_delete");
     *id = !err && db_changes(tx->db) > 0 ? d->post_id : 0;
-    return err;
+    return *id ? store__counts_mark(tx, *id) : err;
 }
 
 static void delete_free(struct store_write *w)
@@ -601,4 +632,101 @@ int store_counts_events(struct store *s, const int64_t *post_ids, size_t n, stor
     c->n = n;
     memcpy(c->ids, post_ids, n * sizeof(c->ids[0]));
     return store__submit(s, &c->w, done, ctx, written);
+}
+
+/* ---- the cluster's coalescer (store_counts_flush) ---- */
+
+int store__counts_mark(struct store_tx *tx, int64_t post_id)
+{
+    static const char sql[] =
+        "INSERT INTO counts_dirty (post_id) VALUES (?1) ON CONFLICT (post_id) DO NOTHING";
+    struct db_stmt *st = db_stmt(tx->db, sql);
+
+    if (st)
+        db_bind_i64(st, 1, post_id);
+    return store__step_done(tx->db, st, "counts_mark");
+}
+
+int store_counts_pending(struct store_reader *r, bool *any)
+{
+    static const char sql[] = "SELECT 1 FROM counts_dirty LIMIT 1";
+    struct db_stmt *st = db_stmt(r->db, sql);
+    int rc;
+
+    *any = false;
+    if (!st)
+        return -EIO;
+    rc = db_step(st);
+    *any = rc == DB_ROW;
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store__errno(r->db, rc, "counts_pending");
+}
+
+struct counts_flush {
+    struct store_write w;
+    int max;
+};
+
+static int flush_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
+{
+    static const char pick[] = "SELECT post_id FROM counts_dirty ORDER BY post_id LIMIT ?1";
+    static const char done[] = "DELETE FROM counts_dirty WHERE post_id = ?1";
+    struct counts_flush *f = container_of(w, struct counts_flush, w);
+    int64_t *ids = xmalloc((size_t)f->max * sizeof(*ids));
+    struct db_stmt *st = db_stmt(tx->db, pick);
+    int64_t n = 0;
+    int err = -EIO;
+    int rc = DB_DONE;
+
+    if (!st)
+        goto out;
+    db_bind_i64(st, 1, f->max);
+    while (n < f->max && (rc = db_step(st)) == DB_ROW)
+        ids[n++] = db_col_i64(st, 0);
+    db_reset(st);
+    if (rc != DB_ROW && rc != DB_DONE) {
+        err = store__errno(tx->db, rc, "counts_pick");
+        goto out;
+    }
+    err = 0;
+    for (int64_t i = 0; i < n && !err; i++) {
+        int one = 0;
+
+        /*
+         * The mark goes first, then the counters are read. On PostgreSQL a reaction that
+         * commits before the DELETE is in the counters read after it; one that commits later
+         * finds the mark being deleted, waits for this transaction, and marks the post anew.
+         * Reading first could delete a mark made between the two and lose that change.
+         */
+        st = db_stmt(tx->db, done);
+        if (st)
+            db_bind_i64(st, 1, ids[i]);
+        err = store__step_done(tx->db, st, "counts_unmark");
+        /* No mark left: another node's coalescer took it meanwhile (a lease overlap). */
+        if (!err && db_changes(tx->db) > 0)
+            err = counts_one(tx, ids[i], &one);
+    }
+    *id = n;
+out:
+    free(ids);
+    return err;
+}
+
+static void flush_free(struct store_write *w)
+{
+    free(container_of(w, struct counts_flush, w));
+}
+
+static const struct store_write_op flush_op = { "counts_flush", flush_apply, flush_free };
+
+int store_counts_flush(struct store *s, int max, int64_t *written)
+{
+    struct counts_flush *f;
+
+    if (max < 1 || max > COUNTS_BATCH_MAX)
+        return -EINVAL;
+    f = xcalloc(1, sizeof(*f));
+    f->w.op = &flush_op;
+    f->max = max;
+    return store__submit(s, &f->w, NULL, NULL, written);
 }

@@ -162,4 +162,16 @@ MUST_CHECK int store_vote_delete(struct store *s, const uint8_t hash[SECRET_HASH
 MUST_CHECK int store_counts_events(struct store *s, const int64_t *post_ids, size_t n,
                                    store_done_fn *done, void *ctx, int64_t *written);
 
+/*
+ * Whether any post is marked for a "counts" event (store/reactions.c marks posts in the
+ * reaction's, vote's or forget's transaction). Any thread with its reader.
+ */
+MUST_CHECK int store_counts_pending(struct store_reader *r, bool *any);
+/*
+ * The coalescer's write: one "counts" event for each of up to `max` (1..COUNTS_BATCH_MAX)
+ * marked posts, and their marks deleted, in one transaction. Blocks until durable; `*written`
+ * is the number of marks taken (events for posts no longer published are skipped).
+ */
+MUST_CHECK int store_counts_flush(struct store *s, int max, int64_t *written);
+
 #endif

@@ -69,4 +69,16 @@ void store__poll_free(struct store__poll *p); /* NULL-safe */
 MUST_CHECK int store__poll_insert(struct store_tx *tx, int64_t post_id,
                                   const struct store__poll *p);
 
+/*
+ * Mark post `post_id` for a "counts" event, in the caller's transaction (a reaction, a vote):
+ * the node holding the "counts" lease writes it (store_counts_flush). Idempotent.
+ */
+MUST_CHECK int store__counts_mark(struct store_tx *tx, int64_t post_id);
+/*
+ * Before a reaction or vote changes post `post_id`'s counters: on PostgreSQL, lock the post's
+ * row so that writes on one post from several nodes take their locks in one order (no
+ * deadlock). Nothing on SQLite.
+ */
+MUST_CHECK int store__counts_lock(struct store_tx *tx, int64_t post_id);
+
 #endif
