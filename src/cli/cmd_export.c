@@ -132,11 +132,10 @@ static int export_file(struct store *s, const char *path, struct sink *out,
     return rc;
 }
 
-
 int cmd_export(struct cli *c, int argc, char **argv)
 {
     struct sink out = { .progress = { "export", isatty(STDERR_FILENO) } };
-    struct store_dump_stats stats;
+    struct store_dump_stats stats = { 0 };
     char err[512] = "";
     const char *path;
     struct store *s;
@@ -157,10 +156,11 @@ int cmd_export(struct cli *c, int argc, char **argv)
     s = cli_open_store(&c->conf);
     if (!s)
         return 1;
-    if (!strcmp(path, "-"))
+    if (!strcmp(path, "-")) {
         rc = export_to(s, dup(STDOUT_FILENO), &out, &stats, err, sizeof(err));
-    else
+    } else {
         rc = export_file(s, path, &out, &stats, err, sizeof(err));
+    }
     store_close(s);
     if (rc) {
         if (out.progress.tty)
@@ -171,9 +171,8 @@ int cmd_export(struct cli *c, int argc, char **argv)
     /* standard error: standard output may be the dump itself */
     fprintf(stderr, "export: wrote '%s': schema %d, %zu tables, %llu rows\n", path, stats.schema,
             stats.tables, (unsigned long long)stats.rows);
-    fprintf(stderr,
-            "export: the dump holds password, token and follower hashes: keep it as secret "
-            "as the database, and delete it once imported\n");
+    fprintf(stderr, "export: the dump holds password, token and follower hashes: keep it as secret "
+                    "as the database, and delete it once imported\n");
     fprintf(stderr,
             "export: media files are not in the dump: copy '%s/media' to the new server's "
             "data directory (docs/DEPLOY.md)\n",
@@ -227,7 +226,7 @@ static int source_read(void *ctx, const char **line, size_t *len)
 int cmd_import(struct cli *c, int argc, char **argv)
 {
     struct source src = { .progress = { "import", isatty(STDERR_FILENO) } };
-    struct store_dump_stats stats;
+    struct store_dump_stats stats = { 0 };
     char err[512] = "";
     const char *path;
     struct store *s;

@@ -62,14 +62,10 @@ static int type_of(const char *decl, enum store_dump_type *t)
         const char *decl;
         enum store_dump_type type;
     } map[] = {
-        { "integer", STORE_DUMP_INTEGER },
-        { "int", STORE_DUMP_INTEGER },
-        { "bigint", STORE_DUMP_INTEGER },
-        { "smallint", STORE_DUMP_INTEGER },
-        { "real", STORE_DUMP_REAL },
-        { "double precision", STORE_DUMP_REAL },
-        { "text", STORE_DUMP_TEXT },
-        { "blob", STORE_DUMP_BLOB },
+        { "integer", STORE_DUMP_INTEGER }, { "int", STORE_DUMP_INTEGER },
+        { "bigint", STORE_DUMP_INTEGER },  { "smallint", STORE_DUMP_INTEGER },
+        { "real", STORE_DUMP_REAL },       { "double precision", STORE_DUMP_REAL },
+        { "text", STORE_DUMP_TEXT },       { "blob", STORE_DUMP_BLOB },
         { "bytea", STORE_DUMP_BLOB },
     };
 
@@ -140,9 +136,10 @@ static int read_columns(struct db *db, struct store__xtable *t, char *err, size_
         if (db_col_int(st, 3) != 0)
             continue; /* generated: the import makes it again */
         if (!name || !store__dump_name_ok(name) || type_of(decl, &c.type)) {
-            snprintf(err, errlen, "store: export: table '%s' has column '%s' of type '%s', which "
-                     "the export format cannot carry", t->name, name ? name : "?",
-                     decl ? decl : "?");
+            snprintf(err, errlen,
+                     "store: export: table '%s' has column '%s' of type '%s', which "
+                     "the export format cannot carry",
+                     t->name, name ? name : "?", decl ? decl : "?");
             ret = -ENOTSUP;
             break;
         }
@@ -216,15 +213,15 @@ static int sort_tables(struct store__xschema *x, char *err, size_t errlen)
             bool ready = !taken[i];
 
             for (size_t d = 0; ready && d < x->t[i].ndeps; d++) {
-                ready = placed(out, n, x->t[i].deps[d]) ||
-                        !store__xschema_find(x, x->t[i].deps[d]);
+                ready = placed(out, n, x->t[i].deps[d]) || !store__xschema_find(x, x->t[i].deps[d]);
             }
             if (ready)
                 pick = i;
         }
         if (pick == x->n) {
-            snprintf(err, errlen, "store: export: the foreign keys between the tables form a "
-                                  "cycle; the export cannot order them");
+            snprintf(err, errlen,
+                     "store: export: the foreign keys between the tables form a "
+                     "cycle; the export cannot order them");
             free(out);
             free(taken);
             return -ENOTSUP;
@@ -253,8 +250,10 @@ int store__xschema_read(struct db *db, struct store__xschema *x, char *err, size
         const char *name = db_col_text(st, 0);
 
         if (!name || !store__dump_name_ok(name)) {
-            snprintf(err, errlen, "store: export: a table is named '%s', which the export "
-                     "format cannot carry", name ? name : "?");
+            snprintf(err, errlen,
+                     "store: export: a table is named '%s', which the export "
+                     "format cannot carry",
+                     name ? name : "?");
             ret = -ENOTSUP;
             break;
         }
@@ -372,8 +371,10 @@ static json_t *row_json(struct exporter *e, const struct store__xtable *t, struc
             break;
         }
         if (!v) {
-            snprintf(e->err, e->errlen, "store: export: table '%s' column '%s' holds a value "
-                     "that is not valid UTF-8 text", t->name, t->cols[i].name);
+            snprintf(e->err, e->errlen,
+                     "store: export: table '%s' column '%s' holds a value "
+                     "that is not valid UTF-8 text",
+                     t->name, t->cols[i].name);
             json_decref(row);
             return NULL;
         }
@@ -422,8 +423,7 @@ static int put_rows(struct exporter *e, const struct store__xtable *t, struct db
             e->progress(e->ctx, t->name, *rows, false);
     }
     if (rc != DB_DONE) {
-        snprintf(e->err, e->errlen, "store: export: reading '%s': %s", t->name,
-                 db_errmsg(e->db));
+        snprintf(e->err, e->errlen, "store: export: reading '%s': %s", t->name, db_errmsg(e->db));
         return -EIO;
     }
     return 0;
@@ -449,8 +449,7 @@ static int put_rows_pg(struct exporter *e, const struct store__xtable *t, const 
     free(declare);
     st = ret == DB_DONE ? db_prepare(e->db, fetch, sizeof(fetch) - 1) : NULL;
     if (!st) {
-        snprintf(e->err, e->errlen, "store: export: reading '%s': %s", t->name,
-                 db_errmsg(e->db));
+        snprintf(e->err, e->errlen, "store: export: reading '%s': %s", t->name, db_errmsg(e->db));
         return -EIO;
     }
     do {
@@ -496,8 +495,7 @@ static int last_id(struct exporter *e, const struct store__xtable *t, int64_t *m
         struct buf b;
 
         buf_init(&b, STORE__XSQL_MAX);
-        store__xsql_add(&b, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s",
-                         seq);
+        store__xsql_add(&b, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s", seq);
         sql = buf_take(&b, NULL);
         st = db_prepare(e->db, sql, strlen(sql));
         rc = st ? db_step(st) : -EIO;
@@ -542,8 +540,8 @@ static int put_table(struct exporter *e, const struct store__xtable *t, uint64_t
             snprintf(e->err, e->errlen, "store: export: %s", db_errmsg(e->db));
     }
     if (!ret && t->id_col >= 0 && last_id(e, t, &max_id) != 0) {
-        snprintf(e->err, e->errlen, "store: export: reading the id counter of '%s': %s",
-                 t->name, db_errmsg(e->db));
+        snprintf(e->err, e->errlen, "store: export: reading the id counter of '%s': %s", t->name,
+                 db_errmsg(e->db));
         ret = -EIO;
     }
     if (ret)
@@ -567,8 +565,8 @@ static int put_header(struct exporter *e, const struct store__xschema *x, int ve
 
     for (size_t i = 0; i < x->n; i++)
         json_array_append_new(tables, json_string(x->t[i].name));
-    return put(e, json_pack("{s:s, s:i, s:i, s:s, s:I, s:o}", "format", "araldo-export",
-                            "version", STORE_EXPORT_FORMAT, "schema", version, "engine",
+    return put(e, json_pack("{s:s, s:i, s:i, s:s, s:I, s:o}", "format", "araldo-export", "version",
+                            STORE_EXPORT_FORMAT, "schema", version, "engine",
                             db_backend(e->db) == DB_PG ? "postgresql" : "sqlite", "created_ms",
                             (json_int_t)clock_now_ms(), "tables", tables));
 }
@@ -578,8 +576,9 @@ int store_export(struct store *s, store_dump_write_fn *write, store_dump_progres
 {
     static const char sql_begin[] =
         DB_SQL("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    struct exporter e = { .write = write, .progress = progress, .ctx = ctx, .err = err,
-                          .errlen = errlen };
+    struct exporter e = {
+        .write = write, .progress = progress, .ctx = ctx, .err = err, .errlen = errlen
+    };
     struct store__xschema x = { 0 };
     uint64_t total = 0;
     int version = 0;
@@ -597,8 +596,7 @@ int store_export(struct store *s, store_dump_write_fn *write, store_dump_progres
     /* the first read pins the snapshot: everything after sees the same database */
     ret = store__xschema_version(e.db, &version);
     if (ret) {
-        snprintf(err, errlen, "store: export: cannot read the schema version: %s",
-                 db_errmsg(e.db));
+        snprintf(err, errlen, "store: export: cannot read the schema version: %s", db_errmsg(e.db));
         goto out;
     }
     ret = store__xschema_read(e.db, &x, err, errlen);
@@ -606,9 +604,10 @@ int store_export(struct store *s, store_dump_write_fn *write, store_dump_progres
         ret = put_header(&e, &x, version);
     for (size_t i = 0; !ret && i < x.n; i++)
         ret = put_table(&e, &x.t[i], &total);
-    if (!ret)
+    if (!ret) {
         ret = put(&e, json_pack("{s:b, s:I, s:I}", "end", 1, "tables", (json_int_t)x.n, "rows",
                                 (json_int_t)total));
+    }
     if (!ret) {
         stats->schema = version;
         stats->tables = x.n;

@@ -80,16 +80,16 @@ enum store_dump_kind {
 /* What one line said. Pointers are the parser's, valid until its next call. */
 struct store_dump_record {
     enum store_dump_kind kind;
-    int schema;                                /* HEADER */
-    const char *engine;                        /* HEADER: "sqlite" or "postgresql" */
-    size_t ntables;                            /* HEADER */
-    const char *const *tables;                 /* HEADER */
-    const char *table;                         /* TABLE, ROW, TABLE_END */
-    size_t ncols;                              /* TABLE, ROW */
-    const struct store_dump_column *cols;      /* TABLE, ROW */
-    const struct store_dump_value *values;     /* ROW: ncols of them */
-    uint64_t rows;                             /* TABLE_END: the table's; END: all rows */
-    int64_t last_id;                           /* TABLE_END: 0 when none */
+    int schema;                            /* HEADER */
+    const char *engine;                    /* HEADER: "sqlite" or "postgresql" */
+    size_t ntables;                        /* HEADER */
+    const char *const *tables;             /* HEADER */
+    const char *table;                     /* TABLE, ROW, TABLE_END */
+    size_t ncols;                          /* TABLE, ROW */
+    const struct store_dump_column *cols;  /* TABLE, ROW */
+    const struct store_dump_value *values; /* ROW: ncols of them */
+    uint64_t rows;                         /* TABLE_END: the table's; END: all rows */
+    int64_t last_id;                       /* TABLE_END: 0 when none */
 };
 
 /*

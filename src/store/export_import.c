@@ -162,8 +162,7 @@ static int check_empty(struct importer *im)
             return -ENOTEMPTY;
         }
         if (rc != DB_DONE) {
-            snprintf(im->err, im->errlen, "store: import: reading '%s': %s", t,
-                     db_errmsg(im->db));
+            snprintf(im->err, im->errlen, "store: import: reading '%s': %s", t, db_errmsg(im->db));
             return -EIO;
         }
     }
@@ -227,8 +226,9 @@ static int triggers(struct importer *im, bool enable)
         rc = run(im,
                  sqlf("ALTER TABLE \"%s\" %s TRIGGER USER", im->x.t[i].name,
                       enable ? "ENABLE" : "DISABLE"),
-                 enable ? "enabling triggers" : "disabling triggers (the database user must own "
-                                                "the tables)");
+                 enable ? "enabling triggers"
+                        : "disabling triggers (the database user must own "
+                          "the tables)");
     }
     return rc;
 }
@@ -271,8 +271,8 @@ static int start_table(struct importer *im, const struct store_dump_record *rec)
         bool found = false;
 
         for (size_t j = 0; j < t->ncols && !found; j++) {
-            found = !strcmp(t->cols[j].name, rec->cols[i].name) &&
-                    t->cols[j].type == rec->cols[i].type;
+            found =
+                !strcmp(t->cols[j].name, rec->cols[i].name) && t->cols[j].type == rec->cols[i].type;
         }
         if (!found)
             goto differs;
@@ -297,8 +297,7 @@ static int start_table(struct importer *im, const struct store_dump_record *rec)
     return 0;
 differs:
     snprintf(im->err, im->errlen,
-             "store: import: the export's columns of '%s' differ from this database's",
-             rec->table);
+             "store: import: the export's columns of '%s' differ from this database's", rec->table);
     return -EPROTO;
 }
 
@@ -389,11 +388,11 @@ static int check_tail(struct importer *im)
 
     if (rc == 0)
         return 0;
-    if (rc > 0 && store_dump_parse(im->parser, line, len, &rec, why, sizeof(why)) != 0)
+    if (rc > 0 && store_dump_parse(im->parser, line, len, &rec, why, sizeof(why)) != 0) {
         snprintf(im->err, im->errlen, "store: import: the export is damaged: %s", why);
-    else
-        snprintf(im->err, im->errlen, "store: import: cannot read the export: %s",
-                 strerror(-rc));
+    } else {
+        snprintf(im->err, im->errlen, "store: import: cannot read the export: %s", strerror(-rc));
+    }
     return rc > 0 ? -EINVAL : rc;
 }
 
@@ -520,8 +519,9 @@ static int header(struct importer *im, struct store_dump_stats *stats)
 int store_import(struct store *s, store_dump_read_fn *read, store_dump_progress_fn *progress,
                  void *ctx, struct store_dump_stats *stats, char *err, size_t errlen)
 {
-    struct importer im = { .read = read, .progress = progress, .ctx = ctx, .err = err,
-                           .errlen = errlen };
+    struct importer im = {
+        .read = read, .progress = progress, .ctx = ctx, .err = err, .errlen = errlen
+    };
     int rc;
 
     memset(stats, 0, sizeof(*stats));

@@ -63,10 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (rc == 0 && (failed || done))
             abort(); /* nothing goes in after a refusal or after the end */
-        if (rc == 0)
+        if (rc == 0) {
             check_record(&rec, &ncols);
-        else if (!err[0])
+        } else if (!err[0]) {
             abort(); /* a refusal says why */
+        }
         failed |= rc != 0;
         done = store_dump_parser_done(p);
         s += len + 1;
