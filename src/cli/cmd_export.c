@@ -30,7 +30,8 @@ static const struct cli_command cmd_export_help = {
     "the server runs: the dump is one consistent snapshot. FILE is written 0600 under a\n"
     "temporary name and renamed; '-' writes to standard output. The dump holds password,\n"
     "token and follower hashes and push subscriptions: keep it as secret as the database.\n"
-    "Media files are not in it: copy data_dir/media yourself (docs/DEPLOY.md).\n",
+    "Media files and the Web Push key are not in it: copy data_dir/media and\n"
+    "data_dir/vapid.pem yourself (docs/DEPLOY.md).\n",
     no_opts,
 };
 
@@ -41,7 +42,8 @@ static const struct cli_command cmd_import_help = {
     "PostgreSQL with database_url; migrations are applied first). All of it or nothing: one\n"
     "transaction. Refused: a database that holds data, a dump of another schema version, a\n"
     "damaged or truncated file. Stop the servers of the new database while it runs. '-' reads\n"
-    "standard input. Media files are not in the dump: copy data_dir/media yourself.\n",
+    "standard input. Media files and the Web Push key are not in the dump: copy\n"
+    "data_dir/media and data_dir/vapid.pem yourself.\n",
     no_opts,
 };
 
@@ -174,9 +176,9 @@ int cmd_export(struct cli *c, int argc, char **argv)
     fprintf(stderr, "export: the dump holds password, token and follower hashes: keep it as secret "
                     "as the database, and delete it once imported\n");
     fprintf(stderr,
-            "export: media files are not in the dump: copy '%s/media' to the new server's "
-            "data directory (docs/DEPLOY.md)\n",
-            c->conf.data_dir);
+            "export: media files are not in the dump, nor the Web Push key: copy '%s/media' "
+            "and '%s/vapid.pem' to the new server's data directory (docs/DEPLOY.md)\n",
+            c->conf.data_dir, c->conf.data_dir);
     return 0;
 }
 
@@ -268,8 +270,9 @@ int cmd_import(struct cli *c, int argc, char **argv)
     }
     printf("import: loaded '%s': schema %d, %zu tables, %llu rows\n", path, stats.schema,
            stats.tables, (unsigned long long)stats.rows);
-    printf("import: media files are not in the dump: copy the old server's media directory "
-           "to '%s/media' (docs/DEPLOY.md)\n",
-           c->conf.data_dir);
+    printf("import: media files are not in the dump, nor the Web Push key: copy the old "
+           "server's media directory to '%s/media' and its vapid.pem to '%s/vapid.pem' "
+           "(docs/DEPLOY.md)\n",
+           c->conf.data_dir, c->conf.data_dir);
     return 0;
 }

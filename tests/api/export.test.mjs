@@ -188,7 +188,7 @@ test('export from a running SQLite server, import into PostgreSQL: everything is
   const ex = run(['export', file], { data: src.data });
   assert.equal(ex.status, 0, ex.stderr);
   assert.match(ex.stderr, /export: wrote .*schema \d+, \d+ tables, \d+ rows/);
-  assert.match(ex.stderr, /media files are not in the dump/);
+  assert.match(ex.stderr, /media files are not in the dump, nor the Web Push key: copy .*vapid\.pem/);
   assert.equal(statSync(file).mode & 0o777, 0o600, 'the dump is a secret');
   w.file = file;
   await src.stop();
@@ -198,7 +198,7 @@ test('export from a running SQLite server, import into PostgreSQL: everything is
   const im = run(['import', file], { data: w.dstDir, url: w.url });
   assert.equal(im.status, 0, im.stderr);
   assert.match(im.stdout, /import: loaded .*\d+ tables, \d+ rows/);
-  assert.match(im.stdout, /media files are not in the dump/);
+  assert.match(im.stdout, /media files are not in the dump, nor the Web Push key: copy .*vapid\.pem/);
 
   // The database holds exactly the dump: exported again (before any server touches it), equal.
   const again = join(dir, 'pg.araldo.gz');
