@@ -8,7 +8,7 @@
 // nothing written. The PostgreSQL parts skip when it is not installed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -46,6 +46,27 @@ function normalize(file) {
     }
   }
   return { header, tables, end: lines.at(-1) };
+}
+
+// The CLI without waiting (to write to the server while it runs).
+function runAsync(args, { data, url = '' }) {
+  const child = spawn(BIN, [...args, '--data', data, '--set', `database_url=${url}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((res) => child.on('exit', (status) => res({ status, stderr })));
+}
+
+// One snapshot: every channel's counters agree with the rows beside them in the dump.
+function checkConsistent(dump) {
+  const rows = (t) => dump.tables[t].rows.map((r) => JSON.parse(r));
+  for (const ch of rows('channels')) {
+    const posts = rows('posts').filter((p) => p.channel_id === ch.id && p.state === 1).length;
+    const follows = rows('follows').filter((f) => f.channel_id === ch.id).length;
+    const seqs = rows('events').filter((e) => e.channel_id === ch.id).map((e) => e.seq);
+    assert.equal(ch.posts_count, posts, `${ch.handle}: posts_count`);
+    assert.equal(ch.followers_count, follows, `${ch.handle}: followers_count`);
+    assert.equal(ch.last_seq, seqs.length ? Math.max(...seqs) : 0, `${ch.handle}: last_seq`);
+  }
 }
 
 async function signIn(url, email, password) {
@@ -184,10 +205,24 @@ const skip = (t) => {
 test('export from a running SQLite server, import into PostgreSQL: everything is there', async (t) => {
   if (skip(t)) return;
   const file = join(dir, 'valdoro.araldo.gz');
-  // while the server runs
+  // while the server runs and writes: one snapshot, whatever commits during it
+  const busy = join(dir, 'busy.araldo.gz');
+  const writes = [];
+  const exporting = runAsync(['export', busy], { data: src.data });
+  for (let i = 0; i < 10; i++) {
+    writes.push(api(src.url, 'POST', `/api/v1/channels/${PC}/posts`, { as: w.op, body: { text: `Durante l'export ${i}` } }));
+    writes.push(api(src.url, 'POST', '/api/v1/followers').then((r) => api(src.url, 'PUT', `/api/v1/channels/${PC}/follow`, { as: r.data.token, body: {} })));
+  }
+  const busyEx = await exporting;
+  await Promise.all(writes);
+  assert.equal(busyEx.status, 0, busyEx.stderr);
+  checkConsistent(normalize(busy));
+  w.before = await view(src.url, { op: w.op, follower: w.follower, invite: w.invite });
+
   const ex = run(['export', file], { data: src.data });
   assert.equal(ex.status, 0, ex.stderr);
   assert.match(ex.stderr, /export: wrote .*schema \d+, \d+ tables, \d+ rows/);
+  checkConsistent(normalize(file));
   assert.match(ex.stderr, /media files are not in the dump, nor the Web Push key: copy .*vapid\.pem/);
   assert.equal(statSync(file).mode & 0o777, 0o600, 'the dump is a secret');
   w.file = file;
@@ -307,6 +342,17 @@ test('refused: a database in use, another schema version, damaged or truncated d
   // nothing was written by any of them: the good dump still goes in
   r = run(['import', w.file], { data: lite });
   assert.equal(r.status, 0, r.stderr);
+});
+
+test('export to standard output, import from standard input (SQLite to SQLite)', () => {
+  const a = tempDir('araldo-export-pipe-');
+  const b = tempDir('araldo-export-pipe-');
+  const ex = spawnSync(BIN, ['export', '-', '--data', a, '--set', 'database_url='], { timeout: 60000 });
+  assert.equal(ex.status, 0, ex.stderr.toString());
+  assert.match(gunzipSync(ex.stdout).toString('utf8').split('\n')[0], /^\{"format":"araldo-export","version":1,/);
+  const im = spawnSync(BIN, ['import', '-', '--data', b, '--set', 'database_url='], { input: ex.stdout, timeout: 60000 });
+  assert.equal(im.status, 0, im.stderr.toString());
+  assert.match(im.stdout.toString(), /import: loaded '-'/);
 });
 
 test('export and import: usage errors', (t) => {
