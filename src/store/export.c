@@ -78,7 +78,7 @@ static int type_of(const char *decl, enum store_dump_type *t)
     return -EINVAL;
 }
 
-static void table_release(struct store__xtable *t)
+void store__xtable_release(struct store__xtable *t)
 {
     for (size_t i = 0; i < t->ncols; i++)
         free(t->cols[i].name);
@@ -92,7 +92,7 @@ static void table_release(struct store__xtable *t)
 void store__xschema_release(struct store__xschema *x)
 {
     for (size_t i = 0; i < x->n; i++)
-        table_release(&x->t[i]);
+        store__xtable_release(&x->t[i]);
     free(x->t);
     x->t = NULL;
     x->n = 0;

@@ -145,11 +145,12 @@ MUST_CHECK int store_export(struct store *s, store_dump_write_fn *write,
  * Load a dump into `s`'s database, which must be empty (only what migrations create): all of it
  * in one transaction, or nothing. Refused: a dump of another schema version (-EPROTO: run the
  * araldo that matches, or migrate the source first), a database that already holds data
- * (-ENOTEMPTY), a table or column set that differs from this schema's, anything the parser
- * refuses or a truncated stream (-EINVAL). Triggers are held off while rows go in (counters and
- * derived rows come from the dump itself); afterwards the search index is rebuilt (SQLite's
- * FTS5; PostgreSQL's tsvector is a generated column) and PostgreSQL's identity counters are moved
- * past the ids loaded. Run it with no server on the database. Blocks (CLI thread).
+ * (-ENOTEMPTY), a table this schema lacks or whose columns differ (-EPROTO), anything the
+ * parser refuses or a truncated stream (-EINVAL). A table of this schema that the dump lacks
+ * (one engine's own) is left as the migrations made it. Triggers are held off while rows go in
+ * (counters and derived rows come from the dump itself); afterwards the search index is rebuilt
+ * (SQLite's FTS5; PostgreSQL's tsvector is a generated column) and PostgreSQL's identity counters
+ * are moved past the ids loaded. Run it with no server on the database. Blocks (CLI thread).
  */
 MUST_CHECK int store_import(struct store *s, store_dump_read_fn *read,
                             store_dump_progress_fn *progress, void *ctx,

@@ -112,7 +112,11 @@ static bool is_seeded(const char *table)
     return false;
 }
 
-/* The dump's tables must be this schema's, no more and no fewer. */
+/*
+ * Every table of the dump must be in this schema (else its rows would be lost). A table of this
+ * schema that the dump lacks belongs to this engine only (the same schema version has the same
+ * tables otherwise): it is left as the migrations made it, and the import works on the dump's.
+ */
 static int check_tables(struct importer *im, const struct store_dump_record *h)
 {
     for (size_t i = 0; i < h->ntables; i++) {
@@ -123,18 +127,20 @@ static int check_tables(struct importer *im, const struct store_dump_record *h)
             return -EPROTO;
         }
     }
+    size_t kept = 0;
+
     for (size_t i = 0; i < im->x.n; i++) {
         bool found = false;
 
         for (size_t j = 0; j < h->ntables && !found; j++)
             found = !strcmp(h->tables[j], im->x.t[i].name);
-        if (!found) {
-            snprintf(im->err, im->errlen,
-                     "store: import: the export lacks table '%s', which this database has",
-                     im->x.t[i].name);
-            return -EPROTO;
+        if (found) {
+            im->x.t[kept++] = im->x.t[i]; /* in the same (dependency) order */
+        } else {
+            store__xtable_release(&im->x.t[i]);
         }
     }
+    im->x.n = kept;
     return 0;
 }
 

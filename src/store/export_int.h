@@ -41,6 +41,7 @@ struct store__xschema {
 MUST_CHECK int store__xschema_read(struct db *db, struct store__xschema *x, char *err,
                                    size_t errlen);
 void store__xschema_release(struct store__xschema *x);
+void store__xtable_release(struct store__xtable *t);
 const struct store__xtable *store__xschema_find(const struct store__xschema *x, const char *name);
 /* [a-z_][a-z0-9_]{0,62}: a name the format carries, safe between double quotes (export_parse.c). */
 bool store__dump_name_ok(const char *s);

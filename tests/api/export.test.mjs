@@ -331,6 +331,11 @@ test('refused: a database in use, another schema version, damaged or truncated d
     ['an empty file', write('e.gz', '', false), /truncated \(it ends before the header\)/],
     ['a bad hex blob', write('h.gz', lines.map((l) => l.replace(/"([0-9a-f]{64})"/, '"zz$1"')).join('\n')), /hex bytes|wrong number|damaged/],
     ['data after the end', write('a.gz', [...lines, lines[0]].join('\n')), /after the end/],
+    ['a table this database lacks', write('x.gz', [
+      JSON.stringify({ ...header, tables: [...header.tables, 'retired'] }), ...lines.slice(1, -1),
+      '{"table":"retired","columns":[["id","integer"]]}', '[1]', '{"table_end":"retired","rows":1}',
+      lines.at(-1).replace(/"tables":(\d+),"rows":(\d+)/, (m, t, r) => `"tables":${Number(t) + 1},"rows":${Number(r) + 1}`),
+    ].join('\n')), /has table 'retired', which this database lacks/],
   ];
   const lite = tempDir('araldo-export-refuse-');
   for (const [what, file, re] of cases) {
@@ -339,7 +344,9 @@ test('refused: a database in use, another schema version, damaged or truncated d
     assert.match(r.stderr, re, what);
     assert.match(r.stderr, /nothing was imported/, what);
   }
-  // nothing was written by any of them: the good dump still goes in
+  // nothing was written by any of them: the good dump still goes in, and a table of this
+  // database's engine only (absent from the dump) is left as it was
+  spawnSync('sqlite3', [join(lite, 'araldo.db'), 'CREATE TABLE engine_only (x INTEGER)']);
   r = run(['import', w.file], { data: lite });
   assert.equal(r.status, 0, r.stderr);
 });
