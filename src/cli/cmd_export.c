@@ -23,8 +23,7 @@ static const struct cli_opt_help no_opts[] = { { CLI_OPT_END, NULL } };
 
 static const struct cli_command cmd_export_help = {
     "export",
-    "usage: araldo export FILE [--data DIR] [--set database_url=...] [OPTIONS]\n"
-    "       araldo export - > FILE\n",
+    "usage: araldo export FILE [--data DIR] [--set database_url=...] [OPTIONS]\n",
     "Write every table of the database (SQLite, or PostgreSQL with database_url) to FILE, a\n"
     "gzip'd dump that 'araldo import' loads into a new database of either engine. Safe while\n"
     "the server runs: the dump is one consistent snapshot. FILE is written 0600 under a\n"
