@@ -15,6 +15,8 @@ static const char usage_main[] =
     "  serve         run the server\n"
     "  migrate       apply pending database migrations and exit\n"
     "  backup FILE   copy the database to FILE (safe while the server runs)\n"
+    "  export FILE   dump every table to FILE, to move to another engine (secret!)\n"
+    "  import FILE   load a dump into a new, empty database (SQLite or PostgreSQL)\n"
     "  user add      create a staff account (password read from standard input)\n"
     "  token create  create an API token for a staff account and print it once\n"
     "  token list    list an account's API tokens;  token revoke: revoke one\n"
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
         rc = cmd_migrate(&c, argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "backup")) {
         rc = cmd_backup(&c, argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "export")) {
+        rc = cmd_export(&c, argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "import")) {
+        rc = cmd_import(&c, argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "user")) {
         rc = cmd_user(&c, argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "token")) {

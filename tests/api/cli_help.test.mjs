@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { cli } from './lib/server.mjs';
 
-const COMMANDS = [['serve'], ['migrate'], ['backup'], ['user', 'add'], ['token', 'create'], ['org', 'add'], ['channel', 'add'], ['post'], ['vapid-keys']];
+const COMMANDS = [['serve'], ['migrate'], ['backup'], ['export'], ['import'], ['user', 'add'], ['token', 'create'], ['org', 'add'], ['channel', 'add'], ['post'], ['vapid-keys']];
 // The help before the subcommand word must be the same help.
 const BARE = [['user'], ['org'], ['channel'], ['token']];
 
