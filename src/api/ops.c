@@ -171,6 +171,10 @@ static int write_store_metrics(struct api_app *app, struct buf *out)
                      "# HELP araldo_store_commits_total Transactions committed.\n"
                      "# TYPE araldo_store_commits_total counter\n"
                      "araldo_store_commits_total %llu\n"
+                     "# HELP araldo_store_deadlocks_total Batch attempts PostgreSQL failed as "
+                     "deadlocked with other nodes' writes (run again).\n"
+                     "# TYPE araldo_store_deadlocks_total counter\n"
+                     "araldo_store_deadlocks_total %llu\n"
                      "# HELP araldo_store_disk_full 1 while writes fail because the disk is "
                      "full.\n"
                      "# TYPE araldo_store_disk_full gauge\n"
@@ -180,8 +184,8 @@ static int write_store_metrics(struct api_app *app, struct buf *out)
                      "# TYPE araldo_store_disk_full_total counter\n"
                      "araldo_store_disk_full_total %llu\n",
                      (unsigned long long)ss.queue_depth, (unsigned long long)ss.writes_total,
-                     (unsigned long long)ss.commits_total, ss.disk_full ? 1 : 0,
-                     (unsigned long long)ss.disk_full_total);
+                     (unsigned long long)ss.commits_total, (unsigned long long)ss.deadlocks_total,
+                     ss.disk_full ? 1 : 0, (unsigned long long)ss.disk_full_total);
     if (!err && ss.commit_latency) {
         err = histogram_write(ss.commit_latency, "araldo_store_commit_duration_seconds",
                               "Time from BEGIN to a durable COMMIT, per batch.", out);

@@ -11,7 +11,8 @@
  * string (one address) and the connection prepares the one for its engine.
  *
  * Errors are negative errno values, mapped the same way on every engine: a UNIQUE or PRIMARY
- * KEY violation is -EEXIST, a FOREIGN KEY violation -ENOENT, a full disk -ENOSPC, anything
+ * KEY violation is -EEXIST, a FOREIGN KEY violation -ENOENT, a full disk -ENOSPC, the
+ * transaction chosen as a deadlock's victim -EDEADLK (PostgreSQL: run it again), anything
  * else -EIO (db_errmsg() then says what, naming columns, never values).
  */
 #ifndef STORE_DB_H

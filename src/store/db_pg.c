@@ -12,8 +12,9 @@
  * - A result is read whole (PQexecPrepared) and its rows handed out one db_step() at a time.
  *   The store's queries are bounded (LIMIT, one channel's page) so this stays small.
  * - Errors by SQLSTATE: 23505 unique_violation -EEXIST, 23503 foreign_key_violation -ENOENT,
- *   53100 disk_full -ENOSPC, anything else -EIO. A lost connection is -EIO, and the next use
- *   resets it (PQreset) and prepares the statements again on the new session.
+ *   53100 disk_full -ENOSPC, 40P01 deadlock_detected and 40001 serialization_failure -EDEADLK
+ *   (the transaction must be run again), anything else -EIO. A lost connection is -EIO, and the
+ * next use resets it (PQreset) and prepares the statements again on the new session.
  */
 #include "store/db.h"
 
@@ -100,6 +101,8 @@ static int map_result(struct pg *p, const PGresult *res)
         return -ENOENT;
     if (!strcmp(state, "53100"))
         return -ENOSPC;
+    if (!strcmp(state, "40P01") || !strcmp(state, "40001"))
+        return -EDEADLK;
     return -EIO;
 }
 

@@ -48,6 +48,8 @@
  * the streams must hear (store/tail.c): the most such a post waits before it is live.
  */
 #define TAIL_EVERY_MS 250
+/* How many times a batch is run when PostgreSQL picks it as a deadlock's victim. */
+#define DEADLOCK_TRIES 5
 
 struct store {
     char *path;         /* DATA_DIR/araldo.db */
@@ -82,6 +84,7 @@ struct store {
 
     _Atomic uint64_t writes_total;
     _Atomic uint64_t commits_total;
+    _Atomic uint64_t deadlocks_total; /* PostgreSQL: batch attempts lost to a deadlock */
     struct histogram commit_latency;
     struct histogram write_latency;
 };
@@ -234,6 +237,8 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
         return err;
     w->id = 0;
     w->err = w->op->apply(w, tx, &w->id);
+    if (w->err == -EDEADLK)
+        return -EDEADLK; /* the whole transaction is the victim: run_batch runs it again */
     if (w->err) {
         w->id = 0;
         store__events_rollback(&s->events, mark); /* its events did not happen */
@@ -248,6 +253,29 @@ static int apply_one(struct store *s, struct store_tx *tx, struct store_write *w
     return control(s, sql_release);
 }
 
+/*
+ * One attempt at the batch's transaction. 0 once it committed; else the transaction is rolled
+ * back and nothing of it happened.
+ */
+static int try_batch(struct store *s, struct store_tx *tx, struct store_write *batch)
+{
+    int err = control(s, sql_begin);
+
+    for (struct store_write *w = batch; w && !err; w = w->next)
+        err = apply_one(s, tx, w);
+    /* PostgreSQL: every node (this one too) hears of the batch once it commits (listen.c). */
+    if (!err && s->database_url)
+        err = store__events_notify(&s->events, s->db, tx->now_ms);
+    if (!err)
+        err = control(s, sql_commit);
+    if (err) {
+        store__events_rollback(&s->events, 0);
+        if (db_in_tx(s->db))
+            (void)control(s, sql_rollback);
+    }
+    return err;
+}
+
 static void run_batch(struct store *s, struct store_write *batch)
 {
     struct store_tx tx = { .db = s->db,
@@ -257,16 +285,17 @@ static void run_batch(struct store *s, struct store_write *batch)
                            .data_dir = s->data_dir };
     uint64_t t0 = clock_mono_us();
     struct store_write *w;
-    int err;
+    int err, attempt = 1;
 
-    err = control(s, sql_begin);
-    for (w = batch; w && !err; w = w->next)
-        err = apply_one(s, &tx, w);
-    /* PostgreSQL: every node (this one too) hears of the batch once it commits (listen.c). */
-    if (!err && s->database_url)
-        err = store__events_notify(&s->events, s->db, tx.now_ms);
-    if (!err)
-        err = control(s, sql_commit);
+    /*
+     * Several nodes (PostgreSQL): two batches that lock the same rows in opposite orders
+     * deadlock, and PostgreSQL fails one of them. Nothing of the victim happened, and the
+     * other has gone on: run it again, a few times, before anyone is told it failed.
+     */
+    while ((err = try_batch(s, &tx, batch)) == -EDEADLK && attempt < DEADLOCK_TRIES) {
+        atomic_fetch_add_explicit(&s->deadlocks_total, 1, memory_order_relaxed);
+        attempt++;
+    }
     if (!err) {
         histogram_observe(&s->commit_latency, clock_mono_us() - t0);
         atomic_fetch_add_explicit(&s->commits_total, 1, memory_order_relaxed);
@@ -279,10 +308,13 @@ static void run_batch(struct store *s, struct store_write *batch)
         store__events_flush(&s->events, s->sink, s->sink_ctx);
         return;
     }
-    store__events_rollback(&s->events, 0);
+    if (err == -EDEADLK) {
+        atomic_fetch_add_explicit(&s->deadlocks_total, 1, memory_order_relaxed);
+        log_warn("store: a batch of writes lost %d deadlocks in a row with other nodes' writes; "
+                 "its writes failed",
+                 attempt);
+    }
     /* Nothing of this batch is durable, so nobody may hear otherwise. */
-    if (!!db_in_tx(s->db))
-        (void)control(s, sql_rollback);
     for (w = batch; w; w = w->next) {
         w->err = err == -ENOSPC ? -ENOSPC : -EIO;
         w->id = 0;
@@ -625,6 +657,7 @@ void store_stats(struct store *s, struct store_stats *out)
     pthread_mutex_unlock(&s->mu);
     out->writes_total = atomic_load_explicit(&s->writes_total, memory_order_relaxed);
     out->commits_total = atomic_load_explicit(&s->commits_total, memory_order_relaxed);
+    out->deadlocks_total = atomic_load_explicit(&s->deadlocks_total, memory_order_relaxed);
     out->disk_full_total = atomic_load_explicit(&s->disk_full_total, memory_order_relaxed);
     out->disk_full = atomic_load(&s->disk_full);
     out->commit_latency = &s->commit_latency;

@@ -87,6 +87,7 @@ struct store_stats {
     uint64_t queue_depth;                   /* writes waiting now */
     uint64_t writes_total;                  /* writes committed or failed since start */
     uint64_t commits_total;                 /* transactions committed */
+    uint64_t deadlocks_total;               /* batch attempts PostgreSQL failed as deadlocked */
     uint64_t disk_full_total;               /* writes refused because the disk was full */
     bool disk_full;                         /* the last commit failed for lack of space */
     const struct histogram *commit_latency; /* BEGIN to COMMIT durable, per batch */

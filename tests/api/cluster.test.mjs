@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { api, sleep, waitFor } from './lib/server.mjs';
 import { SKIP_REASON, startCluster, stopClusterPostgres } from './lib/cluster.mjs';
@@ -20,11 +20,15 @@ after(() => stopClusterPostgres());
 const SETS = { max_connections_per_ip: 5000, follower_signups_per_ip: 5000 };
 
 async function setup(c, handle) {
+  return setupOn(c, c.nodes[1], handle);
+}
+
+// The org `org-<handle>` (made through node 0) and its listed channel `handle` (through `node`).
+async function setupOn(c, node, handle) {
   const op = c.token();
   const org = await api(c.nodes[0].url, 'POST', '/api/v1/orgs', { as: op, body: { slug: `org-${handle}`, name: `Comune ${handle}` } });
   assert.equal(org.status, 201, org.text);
-  // The channel is made through another node than the posts: every node sees the same data.
-  const ch = await api(c.nodes[1].url, 'POST', '/api/v1/channels', {
+  const ch = await api(node.url, 'POST', '/api/v1/channels', {
     as: op,
     body: { org: `org-${handle}`, handle, name: `Canale ${handle}`, category: 'news', language: 'it', visibility: 'listed' },
   });
@@ -301,5 +305,74 @@ test('PostgreSQL restarted during traffic: nodes go unready, recover alone, deli
     if (saved === undefined) delete process.env.ARALDO_TEST_PG;
     else process.env.ARALDO_TEST_PG = saved;
     pg.stop();
+  }
+});
+
+// psql as a second writer, fed one statement at a time: `run(sql)` resolves once it finished.
+function psqlSession(url) {
+  const p = spawn('psql', [url, '-qAt', '-v', 'ON_ERROR_STOP=0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let n = 0;
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  return {
+    async run(sql) {
+      const mark = `done-${++n}`;
+      p.stdin.write(`${sql}\n\\echo ${mark}\n`);
+      await waitFor(() => out.includes(mark), `psql: ${sql}`, 20000);
+      return out;
+    },
+    end() { p.stdin.end(); },
+  };
+}
+
+test('two nodes\' writes deadlocked: PostgreSQL fails one, the writer runs its batch again', async (t) => {
+  const c = await startCluster({ n: 1, sets: SETS });
+  if (!c) return t.skip(SKIP_REASON);
+  try {
+    const [A] = c.nodes;
+    const op = await setupOn(c, A, 'dl-a');
+    for (const h of ['dl-b', 'dl-c']) {
+      const r = await api(A.url, 'POST', '/api/v1/channels', {
+        as: op, body: { org: 'org-dl-a', handle: h, name: h, category: 'news', language: 'it', visibility: 'listed' },
+      });
+      assert.equal(r.status, 201, r.text);
+    }
+    // Another node's transactions, played by psql: one holds dl-c, so the writer waits on it
+    // with a post; meanwhile two posts (to dl-b, then dl-a) queue up as the next batch.
+    const lock = (h) => `UPDATE channels SET last_seq = last_seq WHERE handle = '${h}';`;
+    const one = psqlSession(c.databaseUrl);
+    const two = psqlSession(c.databaseUrl);
+    // The test's own database superuser: it looks for deadlocks only after the writer has (1 s),
+    // so the writer is the one PostgreSQL fails, every time.
+    await two.run("SET deadlock_timeout = '30s';");
+    await one.run(`BEGIN; ${lock('dl-c')}`);
+    const first = post(A, op, 'dl-c', 'in attesa');
+    await sleep(300);
+    const b = post(A, op, 'dl-b', 'primo del lotto');
+    const a = post(A, op, 'dl-a', 'secondo del lotto');
+    await sleep(100);
+    await two.run(`BEGIN; ${lock('dl-a')}`); // the other node holds dl-a ...
+    await one.run('COMMIT;'); // ... the first post goes; the batch locks dl-b, waits for dl-a
+    await first;
+    await sleep(300);
+    // ... and now wants dl-b: a cycle. PostgreSQL fails the transaction that waited longer.
+    const out = await two.run(lock('dl-b'));
+    await two.run('COMMIT;');
+    one.end();
+    two.end();
+    assert.doesNotMatch(out, /deadlock/, 'the other transaction should have won');
+    // Both posts of the batch were saved (201), once each.
+    const ids = [await b, await a];
+    assert.equal(ids.length, 2);
+    const m = (await api(A.url, 'GET', '/metrics', { as: op })).text;
+    assert.match(m, /^araldo_store_deadlocks_total [1-9]/m);
+    for (const h of ['dl-a', 'dl-b']) {
+      const r = await api(A.url, 'GET', `/api/v1/channels/${h}/posts`);
+      assert.equal(r.status, 200);
+      assert.equal(r.data.posts.length, 1, `${h}: the post once`);
+    }
+  } finally {
+    await c.stop();
   }
 });
