@@ -14,6 +14,13 @@
  * - Errors by SQLSTATE: 23505 unique_violation -EEXIST, 23503 foreign_key_violation -ENOENT,
  *   53100 disk_full -ENOSPC, anything else -EIO. A lost connection is -EIO, and the next use
  *   resets it (PQreset) and prepares the statements again on the new session.
+ * - Round trips: BEGIN, SAVEPOINT and RELEASE return nothing the caller reads, so db_exec()
+ *   only notes them, and they travel in one libpq pipeline with the next statement that does
+ *   (a step, COMMIT, ROLLBACK TO). The writer's per-write SAVEPOINT ... RELEASE thus costs no
+ *   round trip of its own: a batch of writes of one statement each is one round trip per write
+ *   plus the COMMIT. Such a statement fails only when the transaction is already lost (it is
+ *   then rolled back whole, and the statement it travelled with fails with -EIO), so an error
+ *   still belongs to the write that made it and rolls back to that write's savepoint only.
  */
 #include "store/db.h"
 
@@ -31,6 +38,9 @@
 #define BYTEAOID  17
 #define TEXTOID   25
 
+/* Control statements noted and not yet sent (more are sent at once, in one pipeline). */
+#define DEFER_MAX 32
+
 struct pg {
     struct db base; /* first: db.c knows only this part */
     PGconn *conn;
@@ -38,6 +48,10 @@ struct pg {
     unsigned next_name;
     int64_t changes;
     char errmsg[512];
+    /* BEGIN, SAVEPOINT, RELEASE noted by db_exec(), sent with the next statement (in order) */
+    const char *deferred[DEFER_MAX];
+    int ndeferred;
+    bool broken; /* the session is out of step with us (a pipeline went wrong): reset it */
 };
 
 struct pg_param {
@@ -103,13 +117,26 @@ static int map_result(struct pg *p, const PGresult *res)
 
 static int run(struct pg *p, const char *sql);
 
+/*
+ * The session is gone: its prepared statements with it, and the control statements noted for
+ * its transaction. Only a transaction not yet begun (the list starts with BEGIN) is still
+ * whole, and runs on the next session as it would have on this one.
+ */
+static void lost(struct pg *p)
+{
+    p->generation++;
+    if (p->ndeferred && strcmp(p->deferred[0], "BEGIN") != 0)
+        p->ndeferred = 0;
+}
+
 /* A lost connection is reset at its next use; its prepared statements are gone with it. */
 static int ensure_conn(struct pg *p)
 {
-    if (PQstatus(p->conn) == CONNECTION_OK)
+    if (PQstatus(p->conn) == CONNECTION_OK && !p->broken)
         return 0;
+    p->broken = false;
     PQreset(p->conn);
-    p->generation++;
+    lost(p);
     if (PQstatus(p->conn) != CONNECTION_OK) {
         set_err(p, PQerrorMessage(p->conn));
         return -EIO;
@@ -358,24 +385,39 @@ static int prepare_now(struct pg *p, struct pg_stmt *st)
     return err;
 }
 
-static int execute(struct pg *p, struct pg_stmt *st)
+/* The bound values as libpq takes them (it copies them into its buffer at once). */
+struct args {
+    const char **values;
+    int *lens;
+    int *formats;
+};
+
+static void args_init(struct args *a, const struct pg_stmt *st)
 {
-    const char **values = xcalloc((size_t)st->nparams + 1, sizeof(*values));
-    int *lens = xcalloc((size_t)st->nparams + 1, sizeof(*lens));
-    int *formats = xcalloc((size_t)st->nparams + 1, sizeof(*formats));
-    ExecStatusType status;
+    a->values = xcalloc((size_t)st->nparams + 1, sizeof(*a->values));
+    a->lens = xcalloc((size_t)st->nparams + 1, sizeof(*a->lens));
+    a->formats = xcalloc((size_t)st->nparams + 1, sizeof(*a->formats));
+    for (int i = 0; i < st->nparams; i++) {
+        a->values[i] = st->params[i].value;
+        a->lens[i] = st->params[i].len;
+        a->formats[i] = st->params[i].format;
+    }
+}
+
+static void args_release(struct args *a)
+{
+    free(a->values);
+    free(a->lens);
+    free(a->formats);
+}
+
+/* A statement's result (owned from here): kept for the steps, or mapped to an error. */
+static int take_result(struct pg *p, struct pg_stmt *st, PGresult *res)
+{
+    ExecStatusType status = PQresultStatus(res);
     int err;
 
-    for (int i = 0; i < st->nparams; i++) {
-        values[i] = st->params[i].value;
-        lens[i] = st->params[i].len;
-        formats[i] = st->params[i].format;
-    }
-    st->res = PQexecPrepared(p->conn, st->name, st->nparams, values, lens, formats, 0);
-    free(values);
-    free(lens);
-    free(formats);
-    status = PQresultStatus(st->res);
+    st->res = res;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
         const char *cmd = PQcmdStatus(st->res);
 
@@ -387,8 +429,123 @@ static int execute(struct pg *p, struct pg_stmt *st)
     }
     err = map_result(p, st->res);
     clear_result(st);
-    if (PQstatus(p->conn) != CONNECTION_OK)
-        p->generation++; /* the statements of that session are gone */
+    return err;
+}
+
+static int execute(struct pg *p, struct pg_stmt *st)
+{
+    struct args a;
+    int err;
+
+    args_init(&a, st);
+    err = take_result(
+        p, st, PQexecPrepared(p->conn, st->name, st->nparams, a.values, a.lens, a.formats, 0));
+    args_release(&a);
+    if (err && PQstatus(p->conn) != CONNECTION_OK)
+        lost(p);
+    return err;
+}
+
+/* A failed BEGIN, SAVEPOINT or RELEASE: the transaction cannot go on, so none of it stays. */
+static int control_failed(struct pg *p, const PGresult *res, const char *sql)
+{
+    char msg[sizeof(p->errmsg) + 32];
+    int err = map_result(p, res);
+
+    snprintf(msg, sizeof(msg), "%.24s: %s", sql, p->errmsg);
+    if (PQtransactionStatus(p->conn) == PQTRANS_INERROR ||
+        PQtransactionStatus(p->conn) == PQTRANS_INTRANS)
+        PQclear(PQexec(p->conn, "ROLLBACK"));
+    set_err(p, msg);
+    return err == -ENOSPC ? -ENOSPC : -EIO;
+}
+
+/*
+ * Send the noted control statements, then `sql` (one more statement without parameters) or
+ * `st` (its prepared statement with the values bound now) or neither, in one pipeline: one
+ * round trip. 0 with st's result in st->res, or -errno. After a failed control statement the
+ * rest did not run (the pipeline is aborted), the transaction is rolled back whole and the
+ * answer is -EIO: as if that statement had been sent alone and failed.
+ */
+static int pipeline(struct pg *p, const char *sql, struct pg_stmt *st)
+{
+    int n = p->ndeferred, total = n + (sql || st ? 1 : 0);
+    const PGresult *failed = NULL;
+    PGresult *ctl_res = NULL, *res;
+    const char *failed_sql = NULL;
+    int err = 0;
+    bool ok = PQenterPipelineMode(p->conn);
+
+    for (int i = 0; ok && i < n; i++)
+        ok = PQsendQueryParams(p->conn, p->deferred[i], 0, NULL, NULL, NULL, NULL, 0);
+    if (ok && sql)
+        ok = PQsendQueryParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (ok && st) {
+        struct args a;
+
+        args_init(&a, st);
+        ok = PQsendQueryPrepared(p->conn, st->name, st->nparams, a.values, a.lens, a.formats, 0);
+        args_release(&a);
+    }
+    if (ok)
+        ok = PQpipelineSync(p->conn);
+    for (int i = 0; ok && i < total; i++) {
+        res = PQgetResult(p->conn); /* each query's results, then a NULL */
+        if (!res || PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            ok = false; /* the connection is lost */
+            break;
+        }
+        if (i < n) {
+            if (!failed && PQresultStatus(res) != PGRES_COMMAND_OK) {
+                failed = ctl_res = res;
+                failed_sql = p->deferred[i];
+                res = NULL;
+            }
+            PQclear(res);
+        } else if (st && !failed) {
+            err = take_result(p, st, res);
+        } else {
+            if (!failed && PQresultStatus(res) != PGRES_COMMAND_OK &&
+                PQresultStatus(res) != PGRES_TUPLES_OK)
+                err = map_result(p, res);
+            PQclear(res);
+        }
+        while ((res = PQgetResult(p->conn)) != NULL) {
+            if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) { /* not expected before the end */
+                PQclear(res);
+                ok = false;
+                break;
+            }
+            PQclear(res);
+        }
+    }
+    if (ok) {
+        res = PQgetResult(p->conn);
+        ok = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+        PQclear(res);
+    }
+    ok = PQexitPipelineMode(p->conn) && ok;
+    if (!ok) {
+        if (st)
+            clear_result(st);
+        set_err(p, PQerrorMessage(p->conn));
+        err = -EIO;
+        if (PQstatus(p->conn) != CONNECTION_OK) {
+            lost(p);
+        } else {
+            p->ndeferred = 0;
+            p->broken = true; /* in a state we did not make: a new session at the next use */
+        }
+    } else {
+        p->ndeferred = 0;
+        if (failed) {
+            if (st)
+                clear_result(st);
+            err = control_failed(p, failed, failed_sql);
+        }
+    }
+    PQclear(ctl_res);
     return err;
 }
 
@@ -401,17 +558,21 @@ static int pg_step(struct db_stmt *base)
     if (!st->res) {
         /*
          * A session lost while idle (the server restarted) shows only at the next use: outside
-         * a transaction nothing is lost with it, so reconnect and run the statement once more
-         * rather than fail one reader's request per connection after every restart.
+         * a transaction nothing is lost with it (a noted BEGIN has not run yet), so reconnect
+         * and run the statement once more rather than fail one reader's request per
+         * connection after every restart.
          */
         bool idle = PQtransactionStatus(p->conn) == PQTRANS_IDLE;
 
         for (int tries = 0; tries < 2; tries++) {
             err = ensure_conn(p);
+            /* what was noted goes first: prepare_now may need a savepoint of its own */
+            if (!err && st->prepared_gen != p->generation + 1 && p->ndeferred)
+                err = pipeline(p, NULL, NULL);
             if (!err && st->prepared_gen != p->generation + 1)
                 err = prepare_now(p, st);
             if (!err)
-                err = execute(p, st);
+                err = p->ndeferred ? pipeline(p, NULL, st) : execute(p, st);
             if (!err || !idle || PQstatus(p->conn) == CONNECTION_OK)
                 break;
         }
@@ -512,29 +673,68 @@ static int run(struct pg *p, const char *sql)
     err = ensure_conn(p);
     if (err)
         return err;
+    if (p->ndeferred)
+        return pipeline(p, sql, NULL);
     res = PQexec(p->conn, sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
         err = map_result(p, res);
     PQclear(res);
     if (err && PQstatus(p->conn) != CONNECTION_OK)
-        p->generation++;
+        lost(p);
     return err;
+}
+
+/* BEGIN, SAVEPOINT x, RELEASE x: nothing to read back, and a failure means the transaction is
+ * lost, which the next statement can tell as well (see pipeline()). */
+static bool deferrable(const char *sql)
+{
+    return !strcmp(sql, "BEGIN") || !strncmp(sql, "SAVEPOINT ", 10) || !strncmp(sql, "RELEASE ", 8);
 }
 
 static int pg_exec(struct db *db, const char *sql)
 {
-    return run(pg_of(db), db__text(db, sql));
+    struct pg *p = pg_of(db);
+    const char *text = db__text(db, sql);
+    int err;
+
+    if (!deferrable(text))
+        return run(p, text);
+    if (p->ndeferred == DEFER_MAX) {
+        err = ensure_conn(p);
+        if (!err)
+            err = pipeline(p, NULL, NULL);
+        if (err)
+            return err;
+    }
+    p->deferred[p->ndeferred++] = text;
+    return 0;
 }
 
 static int pg_exec_script(struct db *db, const char *sql)
 {
-    return run(pg_of(db), sql);
+    struct pg *p = pg_of(db);
+    int err = 0;
+
+    /* several statements cannot join a pipeline: what was noted goes first, alone */
+    if (p->ndeferred) {
+        err = ensure_conn(p);
+        if (!err)
+            err = pipeline(p, NULL, NULL);
+    }
+    if (!err)
+        err = run(p, sql);
+    return err;
 }
 
 static bool pg_in_tx(struct db *db)
 {
-    PGTransactionStatusType t = PQtransactionStatus(pg_of(db)->conn);
+    struct pg *p = pg_of(db);
+    PGTransactionStatusType t = PQtransactionStatus(p->conn);
 
+    for (int i = 0; i < p->ndeferred; i++) {
+        if (!strcmp(p->deferred[i], "BEGIN"))
+            return true; /* noted, not yet sent: the caller's transaction is open */
+    }
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
