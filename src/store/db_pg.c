@@ -63,7 +63,7 @@ static const char *const default_values[] = { "5", "1", "10", "5", "3", "10000" 
  * (enough for a server that is there), then fails (-EIO) and leaves the attempt running for
  * the next call to finish. Readers run on the event loops, which must not stall.
  */
-#define RECONNECT_WAIT_MS 200
+#define RECONNECT_WAIT_MS 50
 /* After an attempt failed, calls fail at once for this long before the next one is made. */
 #define RECONNECT_BACKOFF_MS 1000
 
@@ -224,8 +224,10 @@ static int drive_reset(struct pg *p, PostgresPollingStatusType ps)
             return -EIO;
         }
         pfd.events = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-        if (pfd.fd < 0 || poll(&pfd, 1, (int)left) < 0)
+        if (pfd.fd < 0)
             return reset_failed(p, "no socket");
+        if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+            return reset_failed(p, strerror(errno));
         if (pfd.revents)
             ps = PQresetPoll(p->conn);
     }
