@@ -86,7 +86,7 @@ struct pg {
     int ndeferred;
     bool broken;    /* the session is out of step with us (a pipeline went wrong): reset it */
     bool resetting; /* a reconnection is under way (PQresetStart) */
-    int64_t reset_started_ms, retry_at_ms; /* monotonic */
+    int64_t reset_started_ms, reset_driven_ms, retry_at_ms; /* monotonic */
     int connect_timeout_ms;
     PostgresPollingStatusType reset_ps; /* what the reconnection waits for */
 };
@@ -220,6 +220,7 @@ static int drive_reset(struct pg *p, PostgresPollingStatusType ps)
             return reset_failed(p, "timeout expired");
         if (left <= 0) {
             p->reset_ps = ps;
+            p->reset_driven_ms = now;
             set_err(p, "still connecting to PostgreSQL");
             return -EIO;
         }
@@ -241,6 +242,9 @@ static int drive_reset(struct pg *p, PostgresPollingStatusType ps)
  */
 static int ensure_conn(struct pg *p)
 {
+    /* an attempt nobody took on for a connect timeout (an idle reader) is stale: start again */
+    if (p->resetting && mono_ms() - p->reset_driven_ms >= p->connect_timeout_ms)
+        p->resetting = false;
     if (p->resetting)
         return drive_reset(p, p->reset_ps);
     if (PQstatus(p->conn) == CONNECTION_OK && !p->broken)
@@ -251,7 +255,7 @@ static int ensure_conn(struct pg *p)
     }
     p->broken = false;
     lost(p);
-    p->reset_started_ms = mono_ms();
+    p->reset_started_ms = p->reset_driven_ms = mono_ms();
     if (!PQresetStart(p->conn))
         return reset_failed(p, PQerrorMessage(p->conn));
     p->resetting = true;
