@@ -836,6 +836,10 @@ static int pg_exec(struct db *db, const char *sql)
     const char *text = db__text(db, sql);
     int err;
 
+    if (!strcmp(text, "ROLLBACK") && p->ndeferred && !strcmp(p->deferred[0], "BEGIN")) {
+        p->ndeferred = 0; /* that transaction never reached the server: nothing to undo */
+        return 0;
+    }
     if (!deferrable(text))
         return run(p, text);
     if (p->ndeferred == DEFER_MAX) {

@@ -9,7 +9,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -202,5 +204,67 @@ TEST(a_session_lost_while_idle_costs_no_write)
     CHECK_INT(after.reconnects - before.reconnects, ==, 1);
     CHECK(!after.unreachable);
     CHECK_INT(count(db), ==, 1);
+    db_close(db);
+}
+
+/* Run `sql` on the server's first database (not the test's: that one is being renamed). */
+static int on_server(const char *sql)
+{
+    PGconn *c = PQconnectdb(getenv("ARALDO_TEST_PG"));
+    PGresult *res = PQexec(c, sql);
+    int ret = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+
+    if (!ret)
+        fprintf(stderr, "  %s: %s", sql, PQerrorMessage(c));
+    PQclear(res);
+    PQfinish(c);
+    return ret ? 0 : -1;
+}
+
+TEST(a_batch_that_finds_the_server_gone_leaves_nothing_behind)
+{
+    struct store_db_stats st;
+    const char *dir = harness_tmpdir();
+    struct db *db = open_db(dir);
+    const char *name;
+    char sql[160];
+    int out = 0;
+
+    CHECK(db);
+    if (!test_on_pg()) {
+        db_close(db);
+        return;
+    }
+    name = strrchr(test_database_url(dir), '=') + 1; /* the last dbname= */
+    /* the session ends and its database is gone: reconnecting fails until it is back */
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'", name);
+    CHECK_INT(on_server(sql), ==, 0);
+    usleep(100 * 1000);
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s RENAME TO %s_away", name, name);
+    CHECK_INT(on_server(sql), ==, 0);
+
+    /* the writer's batch, as store/sqlite.c runs it: the write fails, then the batch */
+    CHECK_INT(db_exec(db, sql_begin), ==, 0);
+    CHECK_INT(write_one(db, 1, &out), ==, 1);
+    CHECK_INT(out, ==, -EIO);
+    store_db_stats(&st);
+    CHECK(st.unreachable);
+    CHECK(store_db_unreachable());
+    if (db_in_tx(db))
+        CHECK_INT(db_exec(db, "ROLLBACK"), ==, 0); /* nothing reached the server */
+    CHECK(!db_in_tx(db));
+
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s_away RENAME TO %s", name, name);
+    CHECK_INT(on_server(sql), ==, 0);
+    usleep(1100 * 1000); /* past the back-off after a failed attempt */
+    /* the next batch starts clean: nothing of the failed one is replayed */
+    CHECK_INT(db_exec(db, sql_begin), ==, 0);
+    CHECK_INT(write_one(db, 2, &out), ==, 0);
+    CHECK_INT(out, ==, 0);
+    CHECK_INT(db_exec(db, sql_commit), ==, 0);
+    CHECK_INT(count(db), ==, 1);
+    store_db_stats(&st);
+    CHECK(!st.unreachable);
     db_close(db);
 }
