@@ -25,7 +25,7 @@ done
 # 2b. The store's unit suites again on PostgreSQL (issue 16; docs/STORE.md), all on one
 # throwaway server that tests/pg/postgres.sh starts and stops (each suite's data directories get
 # databases of their own). Reported as <suite>_pg.
-pg_suites="store orgs channels posts polls reactions alerts reports push_store fanout cluster"
+pg_suites="store sql orgs channels posts polls reactions alerts reports push_store fanout cluster"
 tests/pg/postgres.sh run env BUILD="$BUILD" tests/pg/run-suites.sh $pg_suites \
     > "$BUILD/pg.log" 2>&1 || status=1
 for t in $pg_suites; do

@@ -248,6 +248,15 @@ void api__errno(struct http_req *r, int err, const char *what)
                            "The server is busy or restarting: retry in a few seconds.", NULL);
         return;
     default:
+        if (err == -EIO && store_db_unreachable()) {
+            /* Not a bug: the database is down (the store logged it). Another node may serve. */
+            http_resp_header(r, "Retry-After", "5");
+            http_respond_error(r, 503, "database_unavailable",
+                               "The database cannot be reached right now: retry in a few "
+                               "seconds.",
+                               NULL);
+            return;
+        }
         log_error("api: %s failed: %s", what, strerror(-err));
         http_respond_error(r, 500, "internal",
                            "Something went wrong on the server; the error was logged.", NULL);

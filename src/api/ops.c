@@ -199,6 +199,40 @@ static int write_store_metrics(struct api_app *app, struct buf *out)
     return err;
 }
 
+/* The database connections: the writer's and each loop's reader (the node's pool). */
+static int write_db_metrics(struct buf *out)
+{
+    struct store_db_stats ds;
+
+    store_db_stats(&ds);
+    return buf_printf(out,
+                      "# HELP araldo_db_connections Database connections open (the writer's, "
+                      "each event loop's reader, jobs).\n"
+                      "# TYPE araldo_db_connections gauge\n"
+                      "araldo_db_connections %llu\n"
+                      "# HELP araldo_db_connections_busy Connections waiting for PostgreSQL now.\n"
+                      "# TYPE araldo_db_connections_busy gauge\n"
+                      "araldo_db_connections_busy %llu\n"
+                      "# HELP araldo_db_round_trips_total Requests PostgreSQL answered (a "
+                      "pipeline is one).\n"
+                      "# TYPE araldo_db_round_trips_total counter\n"
+                      "araldo_db_round_trips_total %llu\n"
+                      "# HELP araldo_db_reconnects_total PostgreSQL sessions made again after "
+                      "one was lost.\n"
+                      "# TYPE araldo_db_reconnects_total counter\n"
+                      "araldo_db_reconnects_total %llu\n"
+                      "# HELP araldo_db_connect_failures_total Attempts to connect to "
+                      "PostgreSQL that failed.\n"
+                      "# TYPE araldo_db_connect_failures_total counter\n"
+                      "araldo_db_connect_failures_total %llu\n"
+                      "# HELP araldo_db_unreachable 1 while PostgreSQL cannot be reached.\n"
+                      "# TYPE araldo_db_unreachable gauge\n"
+                      "araldo_db_unreachable %d\n",
+                      (unsigned long long)ds.open, (unsigned long long)ds.busy,
+                      (unsigned long long)ds.round_trips, (unsigned long long)ds.reconnects,
+                      (unsigned long long)ds.connect_failures, ds.unreachable ? 1 : 0);
+}
+
 /* Stream subscribers and fan-out traffic (only when the fan-out runs). */
 static int write_stream_metrics(struct api_app *app, struct buf *out)
 {
@@ -249,6 +283,8 @@ static int write_metrics(struct api_app *app, struct buf *out)
 
     if (!err)
         err = write_store_metrics(app, out);
+    if (!err)
+        err = write_db_metrics(out);
     if (!err)
         err = write_stream_metrics(app, out);
     if (!err)

@@ -31,7 +31,11 @@ static const struct conf_def defs[] = {
       "`postgresql://user@host/db` URI or a libpq connection string (`host=... dbname=...`). "
       "Empty: SQLite. Media files stay under media_dir either way. A password here is a secret: "
       "prefer ~/.pgpass or PGPASSWORD. `araldo backup` is SQLite's: use pg_dump with "
-      "PostgreSQL." },
+      "PostgreSQL. Unless the URL says otherwise, connecting gives up after 5 s "
+      "(`connect_timeout=5`), and a silent server ends a TCP connection within seconds "
+      "(`keepalives_idle=10`, `keepalives_interval=5`, `keepalives_count=3`, "
+      "`tcp_user_timeout=10000`); a lost connection is made again in the background, once a "
+      "second at most, while requests answer 503 `database_unavailable`." },
     { "public_url", CONF_STR, FIELD(public_url), "", 0, 0, NULL,
       "The address citizens use, such as https://avvisi.comune.example.it: the base of feed "
       "links and ids, invite links and QR codes. Required when `listen` is not a loopback "

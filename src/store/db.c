@@ -7,17 +7,22 @@
  */
 #include "store/db.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
 #include "store/db_int.h"
+#include "store/store.h"
 
 struct db_slot {
     const char *sql; /* NULL: empty slot */
     struct db_stmt *st;
 };
+
+/* Connections open in this process, either engine (store_db_stats). */
+static _Atomic uint64_t open_connections;
 
 void db__init(struct db *db, const struct db_ops *ops, enum db_backend backend)
 {
@@ -26,6 +31,7 @@ void db__init(struct db *db, const struct db_ops *ops, enum db_backend backend)
     db->slot = NULL;
     db->cap = 0;
     db->len = 0;
+    atomic_fetch_add_explicit(&open_connections, 1, memory_order_relaxed);
 }
 
 const char *db__text(const struct db *db, const char *sql)
@@ -227,4 +233,20 @@ void db_close(struct db *db)
     db->cap = 0;
     db->len = 0;
     db->ops->close(db);
+    atomic_fetch_sub_explicit(&open_connections, 1, memory_order_relaxed);
+}
+
+void store_db_stats(struct store_db_stats *out)
+{
+    *out = (struct store_db_stats){ 0 };
+    db__pg_stats(out);
+    out->open = atomic_load_explicit(&open_connections, memory_order_relaxed);
+}
+
+bool store_db_unreachable(void)
+{
+    struct store_db_stats st = { 0 };
+
+    db__pg_stats(&st);
+    return st.unreachable;
 }

@@ -56,6 +56,10 @@ struct db_stmt {
     struct db *db;
 };
 
+struct store_db_stats;
+/* db_pg.c's counters (the PostgreSQL fields of store_db_stats). Any thread. */
+void db__pg_stats(struct store_db_stats *out);
+
 /* Set up the shared part of a new connection. */
 void db__init(struct db *db, const struct db_ops *ops, enum db_backend backend);
 /* This engine's text of `sql` (plain, or its half of a DB_SQL() pair). */

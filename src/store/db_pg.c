@@ -13,25 +13,67 @@
  *   The store's queries are bounded (LIMIT, one channel's page) so this stays small.
  * - Errors by SQLSTATE: 23505 unique_violation -EEXIST, 23503 foreign_key_violation -ENOENT,
  *   53100 disk_full -ENOSPC, 40P01 deadlock_detected and 40001 serialization_failure -EDEADLK
- *   (the transaction must be run again), anything else -EIO. A lost connection is -EIO, and the
- * next use resets it (PQreset) and prepares the statements again on the new session.
+ *   (the transaction must be run again), anything else -EIO. A lost connection is -EIO, and
+ *   the next use resets it (PQreset) and prepares the statements again on the new session.
+ * - Round trips: BEGIN, SAVEPOINT and RELEASE return nothing the caller reads, so db_exec()
+ *   only notes them, and they travel in one libpq pipeline with the next statement that does
+ *   (a step, COMMIT, ROLLBACK TO). The writer's per-write SAVEPOINT ... RELEASE thus costs no
+ *   round trip of its own: a batch of writes of one statement each is one round trip per write
+ *   plus the COMMIT. Such a statement fails only when the transaction is already lost (it is
+ *   then rolled back whole, and the statement it travelled with fails with -EIO), so an error
+ *   still belongs to the write that made it and rolls back to that write's savepoint only.
  */
 #include "store/db.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "store/db_int.h"
+#include "store/store.h"
 
 #define INT8OID   20
 #define FLOAT8OID 701
 #define BYTEAOID  17
 #define TEXTOID   25
+
+/* Control statements noted and not yet sent (more are sent at once, in one pipeline). */
+#define DEFER_MAX 32
+
+/*
+ * What a connection string leaves unsaid, so that a dead or unreachable server is noticed in
+ * seconds, not minutes (docs/CONFIG.md, database_url, says so; the URL may set each one):
+ * connecting gives up after connect_timeout seconds; an idle TCP connection is probed after
+ * 10 s, every 5 s, given up after 3 probes unanswered; data unacknowledged for 10 s
+ * (tcp_user_timeout) ends the connection. Unix sockets ignore the TCP ones.
+ */
+static const char *const default_keys[] = {
+    "connect_timeout",     "keepalives",       "keepalives_idle",
+    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+};
+static const char *const default_values[] = { "5", "1", "10", "5", "3", "10000" };
+
+/*
+ * Reconnecting does not hold a thread for the whole connect: a call waits this long for it
+ * (enough for a server that is there), then fails (-EIO) and leaves the attempt running for
+ * the next call to finish. Readers run on the event loops, which must not stall.
+ */
+#define RECONNECT_WAIT_MS 50
+/* After an attempt failed, calls fail at once for this long before the next one is made. */
+#define RECONNECT_BACKOFF_MS 1000
+
+/* The process's PostgreSQL connections, for store_db_stats() (/metrics). */
+static _Atomic uint64_t pg_busy;
+static _Atomic uint64_t pg_round_trips;
+static _Atomic uint64_t pg_reconnects;
+static _Atomic uint64_t pg_connect_failures;
+static _Atomic bool pg_down;
 
 struct pg {
     struct db base; /* first: db.c knows only this part */
@@ -41,6 +83,14 @@ struct pg {
     unsigned next_name;
     int64_t changes;
     char errmsg[512];
+    /* BEGIN, SAVEPOINT, RELEASE noted by db_exec(), sent with the next statement (in order) */
+    const char *deferred[DEFER_MAX];
+    int ndeferred;
+    bool broken;    /* the session is out of step with us (a pipeline went wrong): reset it */
+    bool resetting; /* a reconnection is under way (PQresetStart) */
+    int64_t reset_started_ms, reset_driven_ms, retry_at_ms; /* monotonic */
+    int connect_timeout_ms;
+    PostgresPollingStatusType reset_ps; /* what the reconnection waits for */
 };
 
 struct pg_param {
@@ -108,18 +158,113 @@ static int map_result(struct pg *p, const PGresult *res)
 
 static int run(struct pg *p, const char *sql);
 
-/* A lost connection is reset at its next use; its prepared statements are gone with it. */
+/*
+ * The session is gone: its prepared statements with it, and the control statements noted for
+ * its transaction. Only a transaction not yet begun (the list starts with BEGIN) is still
+ * whole, and runs on the next session as it would have on this one.
+ */
+static void lost(struct pg *p)
+{
+    atomic_store(&pg_down, true); /* until a session is made again */
+    p->generation++;
+    if (p->ndeferred && strcmp(p->deferred[0], "BEGIN") != 0)
+        p->ndeferred = 0;
+}
+
+/* Around every wait for the server: the busy gauge and the round-trip count. */
+static void busy_begin(void)
+{
+    atomic_fetch_add_explicit(&pg_busy, 1, memory_order_relaxed);
+}
+
+static void busy_end(void)
+{
+    atomic_fetch_sub_explicit(&pg_busy, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pg_round_trips, 1, memory_order_relaxed);
+}
+
+static int64_t mono_ms(void)
+{
+    return (int64_t)(clock_mono_us() / 1000);
+}
+
+static int reset_failed(struct pg *p, const char *why)
+{
+    char msg[sizeof(p->errmsg)];
+
+    p->resetting = false;
+    p->retry_at_ms = mono_ms() + RECONNECT_BACKOFF_MS;
+    atomic_fetch_add_explicit(&pg_connect_failures, 1, memory_order_relaxed);
+    atomic_store(&pg_down, true);
+    snprintf(msg, sizeof(msg), "cannot reconnect to PostgreSQL: %s", why);
+    set_err(p, msg);
+    return -EIO;
+}
+
+/* Take the reconnection on as far as it goes within RECONNECT_WAIT_MS. */
+static int drive_reset(struct pg *p, PostgresPollingStatusType ps)
+{
+    int64_t until = mono_ms() + RECONNECT_WAIT_MS;
+
+    for (;;) {
+        struct pollfd pfd = { .fd = PQsocket(p->conn) };
+        int64_t now = mono_ms();
+        int64_t left = until - now;
+
+        if (ps == PGRES_POLLING_OK) {
+            p->resetting = false;
+            atomic_fetch_add_explicit(&pg_reconnects, 1, memory_order_relaxed);
+            atomic_store(&pg_down, false);
+            return 0;
+        }
+        if (ps == PGRES_POLLING_FAILED)
+            return reset_failed(p, PQerrorMessage(p->conn));
+        /* libpq's own connect_timeout holds for blocking connects only */
+        if (now - p->reset_started_ms >= p->connect_timeout_ms)
+            return reset_failed(p, "timeout expired");
+        if (left <= 0) {
+            p->reset_ps = ps;
+            p->reset_driven_ms = now;
+            set_err(p, "still connecting to PostgreSQL");
+            return -EIO;
+        }
+        pfd.events = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        if (pfd.fd < 0)
+            return reset_failed(p, "no socket");
+        if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+            return reset_failed(p, strerror(errno));
+        if (pfd.revents)
+            ps = PQresetPoll(p->conn);
+    }
+}
+
+/*
+ * A lost connection is made again at its next use; its prepared statements are gone with it.
+ * The attempt runs in the background of the calls (PQresetStart, PQresetPoll): a call waits
+ * RECONNECT_WAIT_MS for it at most, and after a failed attempt calls fail at once for
+ * RECONNECT_BACKOFF_MS, so nobody waits long on a dead server.
+ */
 static int ensure_conn(struct pg *p)
 {
-    if (PQstatus(p->conn) == CONNECTION_OK)
+    /* an attempt nobody took on for a connect timeout (an idle reader) is stale: start again */
+    if (p->resetting && mono_ms() - p->reset_driven_ms >= p->connect_timeout_ms)
+        p->resetting = false;
+    if (p->resetting)
+        return drive_reset(p, p->reset_ps);
+    if (PQstatus(p->conn) == CONNECTION_OK && !p->broken)
         return 0;
-    PQreset(p->conn);
-    p->generation++;
-    if (PQstatus(p->conn) != CONNECTION_OK) {
-        set_err(p, PQerrorMessage(p->conn));
+    if (mono_ms() < p->retry_at_ms) {
+        set_err(p, "PostgreSQL is unreachable (tried again within a second)");
         return -EIO;
     }
-    return 0;
+    p->broken = false;
+    lost(p);
+    p->reset_started_ms = p->reset_driven_ms = mono_ms();
+    if (!PQresetStart(p->conn))
+        return reset_failed(p, PQerrorMessage(p->conn));
+    p->resetting = true;
+    /* as libpq says: act as if the first poll said "writing" */
+    return drive_reset(p, PGRES_POLLING_WRITING);
 }
 
 /*
@@ -220,7 +365,9 @@ static void pg_finalize(struct db_stmt *base)
     pg_reset(base);
     if (st->prepared_gen == p->generation + 1 && PQstatus(p->conn) == CONNECTION_OK) {
         snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+        busy_begin();
         PQclear(PQexec(p->conn, sql));
+        busy_end();
     }
     free(st->params);
     free(st->sql);
@@ -338,7 +485,9 @@ static int prepare_now(struct pg *p, struct pg_stmt *st)
         err = run(p, "SAVEPOINT araldo_prepare");
     for (int tries = 0; !err && tries <= st->nparams; tries++) {
         PQclear(res);
+        busy_begin();
         res = PQprepare(p->conn, st->name, st->sql, st->nparams, types);
+        busy_end();
         bad = indeterminate(res, st->nparams);
         if (bad < 0 || types[bad])
             break;
@@ -363,24 +512,39 @@ static int prepare_now(struct pg *p, struct pg_stmt *st)
     return err;
 }
 
-static int execute(struct pg *p, struct pg_stmt *st)
+/* The bound values as libpq takes them (it copies them into its buffer at once). */
+struct args {
+    const char **values;
+    int *lens;
+    int *formats;
+};
+
+static void args_init(struct args *a, const struct pg_stmt *st)
 {
-    const char **values = xcalloc((size_t)st->nparams + 1, sizeof(*values));
-    int *lens = xcalloc((size_t)st->nparams + 1, sizeof(*lens));
-    int *formats = xcalloc((size_t)st->nparams + 1, sizeof(*formats));
-    ExecStatusType status;
+    a->values = xcalloc((size_t)st->nparams + 1, sizeof(*a->values));
+    a->lens = xcalloc((size_t)st->nparams + 1, sizeof(*a->lens));
+    a->formats = xcalloc((size_t)st->nparams + 1, sizeof(*a->formats));
+    for (int i = 0; i < st->nparams; i++) {
+        a->values[i] = st->params[i].value;
+        a->lens[i] = st->params[i].len;
+        a->formats[i] = st->params[i].format;
+    }
+}
+
+static void args_release(struct args *a)
+{
+    free(a->values);
+    free(a->lens);
+    free(a->formats);
+}
+
+/* A statement's result (owned from here): kept for the steps, or mapped to an error. */
+static int take_result(struct pg *p, struct pg_stmt *st, PGresult *res)
+{
+    ExecStatusType status = PQresultStatus(res);
     int err;
 
-    for (int i = 0; i < st->nparams; i++) {
-        values[i] = st->params[i].value;
-        lens[i] = st->params[i].len;
-        formats[i] = st->params[i].format;
-    }
-    st->res = PQexecPrepared(p->conn, st->name, st->nparams, values, lens, formats, 0);
-    free(values);
-    free(lens);
-    free(formats);
-    status = PQresultStatus(st->res);
+    st->res = res;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
         const char *cmd = PQcmdStatus(st->res);
 
@@ -392,8 +556,137 @@ static int execute(struct pg *p, struct pg_stmt *st)
     }
     err = map_result(p, st->res);
     clear_result(st);
-    if (PQstatus(p->conn) != CONNECTION_OK)
-        p->generation++; /* the statements of that session are gone */
+    return err;
+}
+
+static int execute(struct pg *p, struct pg_stmt *st)
+{
+    struct args a;
+    int err;
+
+    args_init(&a, st);
+    busy_begin();
+    err = take_result(
+        p, st, PQexecPrepared(p->conn, st->name, st->nparams, a.values, a.lens, a.formats, 0));
+    busy_end();
+    args_release(&a);
+    if (err && PQstatus(p->conn) != CONNECTION_OK)
+        lost(p);
+    return err;
+}
+
+/* A failed BEGIN, SAVEPOINT or RELEASE: the transaction cannot go on, so none of it stays. */
+static int control_failed(struct pg *p, const PGresult *res, const char *sql)
+{
+    char msg[sizeof(p->errmsg) + 32];
+    int err = map_result(p, res);
+
+    snprintf(msg, sizeof(msg), "%.24s: %s", sql, p->errmsg);
+    if (PQtransactionStatus(p->conn) == PQTRANS_INERROR ||
+        PQtransactionStatus(p->conn) == PQTRANS_INTRANS) {
+        busy_begin();
+        PQclear(PQexec(p->conn, "ROLLBACK"));
+        busy_end();
+    }
+    set_err(p, msg);
+    return err == -ENOSPC ? -ENOSPC : -EIO;
+}
+
+/* pipeline()'s first half: into pipeline mode, every query, the sync. false: it failed. */
+static bool send_pipeline(struct pg *p, const char *sql, struct pg_stmt *st)
+{
+    bool ok = PQenterPipelineMode(p->conn);
+
+    for (int i = 0; ok && i < p->ndeferred; i++)
+        ok = PQsendQueryParams(p->conn, p->deferred[i], 0, NULL, NULL, NULL, NULL, 0);
+    if (ok && sql)
+        ok = PQsendQueryParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (ok && st) {
+        struct args a;
+
+        args_init(&a, st);
+        ok = PQsendQueryPrepared(p->conn, st->name, st->nparams, a.values, a.lens, a.formats, 0);
+        args_release(&a);
+    }
+    return ok && PQpipelineSync(p->conn);
+}
+
+/*
+ * Send the noted control statements, then `sql` (one more statement without parameters) or
+ * `st` (its prepared statement with the values bound now) or neither, in one pipeline: one
+ * round trip. 0 with st's result in st->res, or -errno. After a failed control statement the
+ * rest did not run (the pipeline is aborted), the transaction is rolled back whole and the
+ * answer is -EIO: as if that statement had been sent alone and failed.
+ */
+static int pipeline(struct pg *p, const char *sql, struct pg_stmt *st)
+{
+    int n = p->ndeferred, total = n + (sql || st ? 1 : 0);
+    const PGresult *failed = NULL;
+    PGresult *ctl_res = NULL, *res;
+    const char *failed_sql = NULL;
+    int err = 0;
+    bool ok;
+
+    busy_begin();
+    ok = send_pipeline(p, sql, st);
+    for (int i = 0; ok && i < total; i++) {
+        res = PQgetResult(p->conn); /* each query's results, then a NULL */
+        if (!res || PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            ok = false; /* the connection is lost */
+            break;
+        }
+        if (i < n) {
+            if (!failed && PQresultStatus(res) != PGRES_COMMAND_OK) {
+                failed = ctl_res = res;
+                failed_sql = p->deferred[i];
+                res = NULL;
+            }
+            PQclear(res);
+        } else if (st && !failed) {
+            err = take_result(p, st, res);
+        } else {
+            if (!failed && PQresultStatus(res) != PGRES_COMMAND_OK &&
+                PQresultStatus(res) != PGRES_TUPLES_OK)
+                err = map_result(p, res);
+            PQclear(res);
+        }
+        while ((res = PQgetResult(p->conn)) != NULL) {
+            if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) { /* not expected before the end */
+                PQclear(res);
+                ok = false;
+                break;
+            }
+            PQclear(res);
+        }
+    }
+    if (ok) {
+        res = PQgetResult(p->conn);
+        ok = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+        PQclear(res);
+    }
+    ok = PQexitPipelineMode(p->conn) && ok;
+    busy_end();
+    if (!ok) {
+        if (st)
+            clear_result(st);
+        set_err(p, PQerrorMessage(p->conn));
+        err = -EIO;
+        if (PQstatus(p->conn) != CONNECTION_OK) {
+            lost(p);
+        } else {
+            p->ndeferred = 0;
+            p->broken = true; /* in a state we did not make: a new session at the next use */
+        }
+    } else {
+        p->ndeferred = 0;
+        if (failed) {
+            if (st)
+                clear_result(st);
+            err = control_failed(p, failed, failed_sql);
+        }
+    }
+    PQclear(ctl_res);
     return err;
 }
 
@@ -406,17 +699,21 @@ static int pg_step(struct db_stmt *base)
     if (!st->res) {
         /*
          * A session lost while idle (the server restarted) shows only at the next use: outside
-         * a transaction nothing is lost with it, so reconnect and run the statement once more
-         * rather than fail one reader's request per connection after every restart.
+         * a transaction nothing is lost with it (a noted BEGIN has not run yet), so reconnect
+         * and run the statement once more rather than fail one reader's request per
+         * connection after every restart.
          */
         bool idle = PQtransactionStatus(p->conn) == PQTRANS_IDLE;
 
         for (int tries = 0; tries < 2; tries++) {
             err = ensure_conn(p);
+            /* what was noted goes first: prepare_now may need a savepoint of its own */
+            if (!err && st->prepared_gen != p->generation + 1 && p->ndeferred)
+                err = pipeline(p, NULL, NULL);
             if (!err && st->prepared_gen != p->generation + 1)
                 err = prepare_now(p, st);
             if (!err)
-                err = execute(p, st);
+                err = p->ndeferred ? pipeline(p, NULL, st) : execute(p, st);
             if (!err || !idle || PQstatus(p->conn) == CONNECTION_OK)
                 break;
         }
@@ -517,29 +814,74 @@ static int run(struct pg *p, const char *sql)
     err = ensure_conn(p);
     if (err)
         return err;
+    if (p->ndeferred)
+        return pipeline(p, sql, NULL);
+    busy_begin();
     res = PQexec(p->conn, sql);
+    busy_end();
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
         err = map_result(p, res);
     PQclear(res);
     if (err && PQstatus(p->conn) != CONNECTION_OK)
-        p->generation++;
+        lost(p);
     return err;
+}
+
+/* BEGIN, SAVEPOINT x, RELEASE x: nothing to read back, and a failure means the transaction is
+ * lost, which the next statement can tell as well (see pipeline()). */
+static bool deferrable(const char *sql)
+{
+    return !strcmp(sql, "BEGIN") || !strncmp(sql, "SAVEPOINT ", 10) || !strncmp(sql, "RELEASE ", 8);
 }
 
 static int pg_exec(struct db *db, const char *sql)
 {
-    return run(pg_of(db), db__text(db, sql));
+    struct pg *p = pg_of(db);
+    const char *text = db__text(db, sql);
+    int err;
+
+    if (!strcmp(text, "ROLLBACK") && p->ndeferred && !strcmp(p->deferred[0], "BEGIN")) {
+        p->ndeferred = 0; /* that transaction never reached the server: nothing to undo */
+        return 0;
+    }
+    if (!deferrable(text))
+        return run(p, text);
+    if (p->ndeferred == DEFER_MAX) {
+        err = ensure_conn(p);
+        if (!err)
+            err = pipeline(p, NULL, NULL);
+        if (err)
+            return err;
+    }
+    p->deferred[p->ndeferred++] = text;
+    return 0;
 }
 
 static int pg_exec_script(struct db *db, const char *sql)
 {
-    return run(pg_of(db), sql);
+    struct pg *p = pg_of(db);
+    int err = 0;
+
+    /* several statements cannot join a pipeline: what was noted goes first, alone */
+    if (p->ndeferred) {
+        err = ensure_conn(p);
+        if (!err)
+            err = pipeline(p, NULL, NULL);
+    }
+    if (!err)
+        err = run(p, sql);
+    return err;
 }
 
 static bool pg_in_tx(struct db *db)
 {
-    PGTransactionStatusType t = PQtransactionStatus(pg_of(db)->conn);
+    struct pg *p = pg_of(db);
+    PGTransactionStatusType t = PQtransactionStatus(p->conn);
 
+    for (int i = 0; i < p->ndeferred; i++) {
+        if (!strcmp(p->deferred[i], "BEGIN"))
+            return true; /* noted, not yet sent: the caller's transaction is open */
+    }
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
@@ -587,25 +929,65 @@ static void quiet(void *arg, const char *message)
     (void)message;
 }
 
+/* The connect_timeout the connection ended up with, in ms (0 or none: libpq waits forever). */
+static int connect_timeout_ms(PGconn *conn)
+{
+    PQconninfoOption *opts = PQconninfo(conn);
+    long s = 0;
+
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!strcmp(o->keyword, "connect_timeout") && o->val)
+            s = strtol(o->val, NULL, 10);
+    }
+    PQconninfoFree(opts);
+    if (s <= 0 || s > 24L * 3600)
+        return 24 * 3600 * 1000;
+    return (int)(s < 2 ? 2000 : s * 1000); /* libpq's floor: 2 s */
+}
+
 int db_pg_open(const char *conninfo, struct db **out, char *err, size_t errlen)
 {
-    PGconn *conn = PQconnectdb(conninfo);
+    enum { N = sizeof(default_keys) / sizeof(default_keys[0]) };
+    const char *keys[N + 2], *values[N + 2];
+    PGconn *conn;
     struct pg *p;
 
+    /* The defaults first: what the connection string says comes after them, and wins. */
+    for (size_t i = 0; i < N; i++) {
+        keys[i] = default_keys[i];
+        values[i] = default_values[i];
+    }
+    keys[N] = "dbname";
+    values[N] = conninfo;
+    keys[N + 1] = values[N + 1] = NULL;
     *out = NULL;
+    conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
         /* libpq's message names host and database, never the password */
         snprintf(err, errlen, "store: cannot connect to PostgreSQL: %s",
                  conn ? PQerrorMessage(conn) : "out of memory");
         PQfinish(conn);
+        atomic_fetch_add_explicit(&pg_connect_failures, 1, memory_order_relaxed);
+        atomic_store(&pg_down, true);
         return -EIO;
     }
+    atomic_store(&pg_down, false);
     PQsetNoticeProcessor(conn, quiet, NULL);
     p = xcalloc(1, sizeof(*p));
     db__init(&p->base, &pg_ops, DB_PG);
     p->conn = conn;
+    p->connect_timeout_ms = connect_timeout_ms(conn);
     *out = &p->base;
     return 0;
+}
+
+void db__pg_stats(struct store_db_stats *out)
+{
+    out->busy = atomic_load_explicit(&pg_busy, memory_order_relaxed);
+    out->round_trips = atomic_load_explicit(&pg_round_trips, memory_order_relaxed);
+    out->reconnects = atomic_load_explicit(&pg_reconnects, memory_order_relaxed);
+    out->connect_failures = atomic_load_explicit(&pg_connect_failures, memory_order_relaxed);
+    out->unreachable = atomic_load(&pg_down);
 }
 
 /* ---- notifications (the listener thread, store/listen.c) ---- */

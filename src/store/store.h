@@ -100,6 +100,24 @@ struct store_stats {
     const struct histogram *listen_lag;  /* commit to handed to the fan-out (ms resolution) */
 };
 void store_stats(struct store *s, struct store_stats *out);
+
+/*
+ * The database connections of this process (the writer's, one reader per event loop, the
+ * jobs' own): its pool, for /metrics. Counted per process, not per store. Any thread.
+ */
+struct store_db_stats {
+    uint64_t open;             /* connections open now, either engine */
+    uint64_t busy;             /* PostgreSQL: connections waiting for the server now */
+    uint64_t round_trips;      /* PostgreSQL: requests answered (a pipeline is one) */
+    uint64_t reconnects;       /* PostgreSQL: sessions made again after one was lost */
+    uint64_t connect_failures; /* PostgreSQL: attempts to connect that failed */
+    /* PostgreSQL: a session was lost or an attempt to connect failed, and none succeeded since */
+    bool unreachable;
+};
+void store_db_stats(struct store_db_stats *out);
+/* store_db_stats().unreachable: a failed read or write is the database's absence (503), not a
+ * bug (500). Any thread. */
+bool store_db_unreachable(void);
 /*
  * A write outside the database (an uploaded file under DATA_DIR/media) failed for lack of
  * space: counted, logged and shown by readyz like the store's own (store_stats' disk_full),
