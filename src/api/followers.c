@@ -340,11 +340,8 @@ static void me_channels(struct http_req *r)
  */
 static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
 {
-    struct store_post_ids *touched = data;
-
     (void)id;
-    store_post_ids_release(touched);
-    free(touched);
+    (void)data;
     /* -ENOENT: forgotten meanwhile by another request; the outcome is the same. */
     if (err && err != -ENOENT) {
         api__errno(r, err, "forget me");
@@ -356,18 +353,16 @@ static void forget_finish(struct http_req *r, int err, int64_t id, void *data)
 static void me_forget(struct http_req *r)
 {
     uint8_t hash[SECRET_HASH_LEN];
-    struct store_post_ids *touched;
     struct api_pending *p;
     int err;
 
     if (!api__follower(r, hash))
         return;
-    touched = xcalloc(1, sizeof(*touched));
-    p = api__pending_new(r, forget_finish, touched);
-    err = store_follower_forget(api__app(r)->store, hash, touched, api__pending_done, p);
+    p = api__pending_new(r, forget_finish, NULL);
+    err = store_follower_forget(api__app(r)->store, hash, api__pending_done, p);
     if (err) {
         api__pending_free(p);
-        forget_finish(r, err, 0, touched);
+        forget_finish(r, err, 0, NULL);
     }
 }
 

@@ -346,26 +346,11 @@ MUST_CHECK int store_unfollow(struct store *s, const uint8_t hash[SECRET_HASH_LE
 MUST_CHECK int store_follow_mute(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
                                  int64_t channel_id, bool muted, store_done_fn *done, void *ctx);
 /*
- * Post ids a write hands back to its caller (store_follower_forget). The caller embeds it,
- * zeroed, and reads `ids[0..len)` once `done` has reported 0; `cap` is private.
- */
-struct store_post_ids {
-    int64_t *ids;
-    size_t len, cap;
-};
-/* Free the ids and leave `p` empty. NULL-safe. */
-void store_post_ids_release(struct store_post_ids *p);
-
-/*
  * "Forget me": delete the follower and, by cascade, everything tied to it; counts adjust by
- * triggers (see the contract at the top). -ENOENT if unknown. If `touched` is not NULL, the
- * writer fills it, before calling `done`, with each post whose reaction or poll counts this
- * dropped (once each), so that the caller can announce the new counts; it must stay alive
- * until `done` has run, and the caller releases it. If this returns an error, `touched` is
- * left as it was.
+ * triggers (see the contract at the top), and each post whose reaction or poll counts drop is
+ * marked for a "counts" event in the same transaction (store_counts_flush). -ENOENT if unknown.
  */
 MUST_CHECK int store_follower_forget(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
-                                     struct store_post_ids *touched, store_done_fn *done,
-                                     void *ctx);
+                                     store_done_fn *done, void *ctx);
 
 #endif

@@ -153,7 +153,6 @@ struct follower_write {
     bool muted;
     bool has_invite;
     char invite[CHANNEL_INVITE_CODE_MAX + 1];
-    struct store_post_ids *touched; /* forget: the caller's, filled in apply */
 };
 
 static void follower_write_free(struct store_write *w)
@@ -399,44 +398,6 @@ int store_follow_mute(struct store *s, const uint8_t hash[SECRET_HASH_LEN], int6
     return store__submit(s, &f->w, done, ctx, NULL);
 }
 
-void store_post_ids_release(struct store_post_ids *p)
-{
-    if (!p)
-        return;
-    free(p->ids);
-    memset(p, 0, sizeof(*p));
-}
-
-/*
- * The posts whose public counts the follower's reactions and votes feed, read before the
- * cascade removes them. Not capped: it holds at most one id per post the follower reacted to or
- * voted on (one reaction and one vote per post), 8 bytes each, and retention deletes old posts.
- */
-static int forget_touched(struct store_tx *tx, const uint8_t hash[SECRET_HASH_LEN],
-                          struct store_post_ids *out)
-{
-    static const char sql[] = "SELECT r.post_id FROM reactions r JOIN followers u"
-                              " ON u.id = r.follower_id WHERE u.hash = ?1"
-                              " UNION SELECT v.post_id FROM votes v JOIN followers u"
-                              " ON u.id = v.follower_id WHERE u.hash = ?1";
-    struct db_stmt *st = db_stmt(tx->db, sql);
-    int rc;
-
-    out->len = 0;
-    if (!st)
-        return -EIO;
-    db_bind_blob(st, 1, hash, SECRET_HASH_LEN);
-    while ((rc = db_step(st)) == DB_ROW) {
-        if (out->len == out->cap) {
-            out->cap = out->cap ? out->cap * 2 : 16;
-            out->ids = xrealloc(out->ids, out->cap * sizeof(*out->ids));
-        }
-        out->ids[out->len++] = db_col_i64(st, 0);
-    }
-    db_reset(st);
-    return rc == DB_DONE ? 0 : store__errno(tx->db, rc, "forget_touched");
-}
-
 /*
  * The posts whose counts drop when the follower's reactions and votes go: marked for a
  * "counts" event in this transaction (store_counts_flush), as a retracted reaction would be.
@@ -482,11 +443,6 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     struct db_stmt *st;
     int err;
 
-    if (f->touched) {
-        err = forget_touched(tx, f->hash, f->touched);
-        if (err)
-            return err;
-    }
     err = forget_marks(tx, f->hash);
     if (!err)
         err = forget_unfollows(tx, f->hash);
@@ -508,12 +464,10 @@ static int forget_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 
 static const struct store_write_op forget_op = { "forget", forget_apply, follower_write_free };
 
-int store_follower_forget(struct store *s, const uint8_t hash[SECRET_HASH_LEN],
-                          struct store_post_ids *touched, store_done_fn *done, void *ctx)
+int store_follower_forget(struct store *s, const uint8_t hash[SECRET_HASH_LEN], store_done_fn *done,
+                          void *ctx)
 {
     struct follower_write *f = follower_write_new(&forget_op, hash, 0);
-
-    f->touched = touched;
 
     return store__submit(s, &f->w, done, ctx, NULL);
 }

@@ -251,12 +251,12 @@ TEST(followers_count_exact)
     CHECK_INT(store_follower_follows(fx.r, h[1], b, &yes), ==, 0);
     CHECK(yes);
     /* forget me: every follow of that follower goes, and both counts drop */
-    CHECK_INT(store_follower_forget(fx.s, h[1], NULL, NULL, NULL), ==, 0);
+    CHECK_INT(store_follower_forget(fx.s, h[1], NULL, NULL), ==, 0);
     CHECK_INT(followers_of(&fx, "chan-a"), ==, 8);
     CHECK_INT(followers_of(&fx, "chan-b"), ==, 4);
     CHECK_INT(store_follower_exists(fx.r, h[1]), ==, -ENOENT);
     CHECK_INT(store_follow(fx.s, h[1], a, NULL, NULL, NULL), ==, -ENOENT);
-    CHECK_INT(store_follower_forget(fx.s, h[1], NULL, NULL, NULL), ==, -ENOENT);
+    CHECK_INT(store_follower_forget(fx.s, h[1], NULL, NULL), ==, -ENOENT);
     /* mute needs a follow */
     CHECK_INT(store_follow_mute(fx.s, h[2], a, true, NULL, NULL), ==, 0);
     CHECK_INT(store_follow_mute(fx.s, h[2], b, true, NULL, NULL), ==, -ENOENT);

@@ -124,7 +124,7 @@ TEST(counts_marks_become_one_event_per_post_and_go)
     CHECK_INT(store_counts_pending(fx.r, &any), ==, 0);
     CHECK(!any);
     /* "Forget me" marks the posts its reactions counted on. */
-    CHECK_INT(store_follower_forget(fx.s, b, NULL, NULL, NULL), ==, 0);
+    CHECK_INT(store_follower_forget(fx.s, b, NULL, NULL), ==, 0);
     CHECK_INT(test_db_int(fx.dir, "SELECT count(*) FROM counts_dirty"), ==, 2);
     CHECK_INT(store_counts_flush(fx.s, 0, &n), ==, -EINVAL);
     fixture_teardown(&fx);

@@ -252,7 +252,7 @@ TEST(posts_views_once_per_follower)
     CHECK_INT(store_post_get(fx.r, ids[1], p), ==, 0);
     CHECK_INT(p->views, ==, 1);
     /* "forget me" takes the follower's views with it, and the count follows */
-    CHECK_INT(store_follower_forget(fx.s, h1, NULL, NULL, NULL), ==, 0);
+    CHECK_INT(store_follower_forget(fx.s, h1, NULL, NULL), ==, 0);
     CHECK_INT(store_post_get(fx.r, ids[0], p), ==, 0);
     CHECK_INT(p->views, ==, 1);
     CHECK_INT(store_post_get(fx.r, ids[1], p), ==, 0);

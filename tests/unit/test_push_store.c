@@ -177,7 +177,7 @@ TEST(outcomes_gone_retry_and_limits)
     /* The gone subscription is deleted: only one is left. */
     CHECK_INT(subscribe(&fx, h, 3, 2), ==, 0);
     /* "Forget me" takes the subscriptions and their deliveries. */
-    CHECK_INT(store_follower_forget(fx.s, h, NULL, NULL, NULL), ==, 0);
+    CHECK_INT(store_follower_forget(fx.s, h, NULL, NULL), ==, 0);
     CHECK_INT(progress(&fx, post).remaining, ==, 0);
     CHECK_INT(store_push_next_due(fx.r, &due), ==, 0);
     CHECK(due == INT64_MAX);

@@ -140,7 +140,7 @@ TEST(reactions_put_change_remove_keep_counts_exact)
     CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK_STR(got, "{\"" HEART "\":2}"); /* an emoji nobody uses any more is gone */
     /* "forget me" takes the reaction and its count with it */
-    CHECK_INT(store_follower_forget(fx.s, c, NULL, NULL, NULL), ==, 0);
+    CHECK_INT(store_follower_forget(fx.s, c, NULL, NULL), ==, 0);
     CHECK_INT(reactions_of(&fx, id, got, sizeof(got)), ==, 0);
     CHECK_STR(got, "{\"" HEART "\":1}");
     fixture_teardown(&fx);
