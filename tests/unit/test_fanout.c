@@ -603,14 +603,28 @@ struct sink_log {
     char kind[16][32];
 };
 
+/* The writer thread (SQLite) or the listener thread (PostgreSQL) calls it: n is published last. */
 static void sink(void *ctx, const struct store_event *ev, size_t n)
 {
     struct sink_log *sl = ctx;
+    int k = __atomic_load_n(&sl->n, __ATOMIC_RELAXED);
 
-    for (size_t i = 0; i < n && sl->n < 16; i++) {
-        sl->seq[sl->n] = ev[i].seq;
-        snprintf(sl->kind[sl->n++], sizeof(sl->kind[0]), "%s", ev[i].kind);
+    for (size_t i = 0; i < n && k < 16; i++, k++) {
+        sl->seq[k] = ev[i].seq;
+        snprintf(sl->kind[k], sizeof(sl->kind[0]), "%s", ev[i].kind);
     }
+    __atomic_store_n(&sl->n, k, __ATOMIC_RELEASE);
+}
+
+/*
+ * How many entries the sink has heard, once it has heard `want` (or 5 s passed). On SQLite the
+ * sink runs before a write is reported; on PostgreSQL a moment after, from the listener.
+ */
+static int sink_heard(struct sink_log *sl, int want)
+{
+    for (int t = 0; t < 500 && __atomic_load_n(&sl->n, __ATOMIC_ACQUIRE) < want; t++)
+        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+    return __atomic_load_n(&sl->n, __ATOMIC_ACQUIRE);
 }
 
 /* A write that appends an event and then fails or succeeds, as a real one might. */
@@ -702,7 +716,7 @@ TEST(the_sink_hears_committed_events_only_and_replay_matches)
     CHECK_INT(ev_submit(s, ch, "post.created", 0, quiet_done), ==, 0);
     CHECK_INT(ev_submit(s, ch, "post.edited", -EINVAL, quiet_done), ==, 0);
     CHECK_INT(ev_submit(s, ch, "post.deleted", 0, NULL), ==, 0); /* waits: all three are done */
-    CHECK_INT(sl.n, ==, 2);
+    CHECK_INT(sink_heard(&sl, 2), ==, 2);
     CHECK_STR(sl.kind[0], "post.created");
     CHECK_STR(sl.kind[1], "post.deleted");
     CHECK_INT(sl.seq[0], ==, 1);
@@ -757,7 +771,7 @@ TEST(access_markers_reach_the_sink_in_commit_order_and_are_not_stored)
     CHECK_INT(store_org_add(s, op, "comune", &of, NULL, NULL, &org), ==, 0);
     CHECK_INT(store_channel_create(s, org, op, &cf, NULL, NULL, &ch), ==, 0);
     CHECK_INT(store_channel_update(s, ch, op, &unlist, "{}", NULL, NULL), ==, 0);
-    CHECK_INT(sl.n, ==, 2);
+    CHECK_INT(sink_heard(&sl, 2), ==, 2);
     CHECK_STR(sl.kind[0], STORE_ACCESS_UNLISTED); /* before the event that tells of it */
     CHECK_INT(sl.seq[0], ==, 0);
     CHECK_STR(sl.kind[1], "channel.updated");
@@ -769,7 +783,7 @@ TEST(access_markers_reach_the_sink_in_commit_order_and_are_not_stored)
     CHECK_INT(last, ==, 1);
     store_reader_close(rd);
     CHECK_INT(store_channel_delete(s, ch, op, NULL, NULL), ==, 0);
-    CHECK_INT(sl.n, ==, 3);
+    CHECK_INT(sink_heard(&sl, 3), ==, 3);
     CHECK_STR(sl.kind[2], STORE_ACCESS_DELETED);
     store_close(s);
 }
