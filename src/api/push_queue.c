@@ -302,6 +302,13 @@ static size_t claim_and_send(struct queue_state *q)
 
     if (q->outstanding >= p->set.push_inflight_max)
         return 0;
+    /*
+     * At most one origin's share per claim: a node claims again as soon as it has room, so
+     * this costs nothing alone, and with several nodes each takes a share of a campaign
+     * instead of the first to look taking it all (and, dying, leaving it all to a lease's end).
+     */
+    if (room > ORIGIN_BACKLOG * p->set.push_origin_concurrency)
+        room = ORIGIN_BACKLOG * p->set.push_origin_concurrency;
     if (room > PUSH_CLAIM_MAX)
         room = PUSH_CLAIM_MAX;
     err = store_push_next_due(q->reader, &due);
