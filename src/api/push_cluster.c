@@ -77,8 +77,7 @@ static bool hex_name(const char *s)
 }
 
 /* Make DATA_DIR/node-id (written under a temporary name and linked: two starts never mix). */
-static int node_id_make(const char *path, char out[API_PUSH_NODE_LEN + 1], char *err,
-                        size_t errlen)
+static int node_id_make(const char *path, char out[API_PUSH_NODE_LEN + 1], char *err, size_t errlen)
 {
     uint8_t raw[API_PUSH_NODE_LEN / 2];
     char tmp[4200];

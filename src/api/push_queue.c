@@ -458,12 +458,15 @@ int api_push_start(struct api_app *app, char *err, size_t errlen)
         goto fail;
     if (how == API_VAPID_MADE)
         log_info("push: made the VAPID key (kept in the database, shared by every node)");
-    if (how == API_VAPID_IMPORTED)
+    if (how == API_VAPID_IMPORTED) {
         log_info("push: moved the VAPID key of '%s/vapid.pem' into the database",
                  app->set.data_dir);
-    if (differs)
+    }
+    if (differs) {
         log_warn("push: '%s/vapid.pem' is not the key in the database, which every node uses: "
-                 "the file is ignored", app->set.data_dir);
+                 "the file is ignored",
+                 app->set.data_dir);
+    }
     p->policy = outbound_policy_new(
         &(struct outbound_opts){
             .allow_hosts = app->set.push_allow_hosts,

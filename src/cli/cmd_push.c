@@ -52,9 +52,10 @@ int cmd_vapid_keys(struct cli *c, int argc, char **argv)
     }
     printf("%s\n", vapid_public_key(v));
     fprintf(stderr, "vapid-keys: %s\n", said[how]);
-    if (differs)
+    if (differs) {
         fprintf(stderr, "vapid-keys: '%s/vapid.pem' is not the database's key: it is ignored\n",
                 c->conf.data_dir);
+    }
     vapid_free(v);
     return 0;
 }

@@ -26,8 +26,8 @@
 #define CACHE_SLOTS                                                              \
     32 /* origins whose JWT is kept; push services are few (FCM, Mozilla, Apple) \
         */
-#define ORIGIN_MAX 255
-#define JWT_MAX    700
+#define ORIGIN_MAX    255
+#define JWT_MAX       700
 #define VAPID_PEM_MAX 4096 /* a P-256 key in PEM is ~240 bytes */
 
 struct jwt_slot {

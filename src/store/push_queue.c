@@ -172,11 +172,11 @@ static void job_from_row(struct db_stmt *st, struct store_push_job *j)
 /* Lease the claimed rows to the node, in one statement: their ids go as a JSON array. */
 static int lease(struct store_tx *tx, const struct queue_write *q, size_t n)
 {
-    static const char sql[] = DB_SQL(
-        "UPDATE push_queue SET leased = 1, resend = 0, due_ms = ?2, lease_owner = ?3"
-        " WHERE id IN (SELECT value FROM json_each(?1))",
-        "UPDATE push_queue SET leased = 1, resend = 0, due_ms = ?2, lease_owner = ?3"
-        " WHERE id IN (SELECT json_array_elements_text(?1::json)::bigint)");
+    static const char sql[] =
+        DB_SQL("UPDATE push_queue SET leased = 1, resend = 0, due_ms = ?2, lease_owner = ?3"
+               " WHERE id IN (SELECT value FROM json_each(?1))",
+               "UPDATE push_queue SET leased = 1, resend = 0, due_ms = ?2, lease_owner = ?3"
+               " WHERE id IN (SELECT json_array_elements_text(?1::json)::bigint)");
     json_t *ids = json_array();
     struct db_stmt *st;
     char *text;
@@ -244,9 +244,8 @@ static int claim_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 
 static const struct store_write_op claim_op = { "push_claim", claim_apply, queue_write_free };
 
-int store_push_claim(struct store *s, const char *node, unsigned cap,
-                     const char *skip_origins_json, int64_t lease_ms, struct store_push_job *jobs,
-                     size_t *n)
+int store_push_claim(struct store *s, const char *node, unsigned cap, const char *skip_origins_json,
+                     int64_t lease_ms, struct store_push_job *jobs, size_t *n)
 {
     struct queue_write *q;
 
