@@ -34,8 +34,9 @@
 #define DONE_BATCH      1024    /* outcomes written per transaction at most */
 #define PUSH_NICE       5       /* the push threads' nice value: below the HTTP loops */
 
-/* A delivery between claim and outcome. */
+/* A delivery between claim and outcome (on the queue thread's list until its outcome). */
 struct flight {
+    struct flight *prev, *next;
     int64_t queue_id, post_id, sub_id;
     int tries;
     char origin[PUSH_ORIGIN_MAX + 1];
@@ -61,8 +62,20 @@ struct queue_state {
     unsigned outstanding;
     struct store_push_job *jobs;
     struct store_push_result *res;
-    int64_t renewed_ms; /* monotonic: when the leases were last renewed */
+    struct flight *flights; /* sent, outcome not yet written: the leases this node renews */
+    int64_t renewed_ms;     /* monotonic: when the leases were last renewed */
 };
+
+static void flight_unlink(struct queue_state *q, struct flight *f)
+{
+    if (f->prev) {
+        f->prev->next = f->next;
+    } else {
+        q->flights = f->next;
+    }
+    if (f->next)
+        f->next->prev = f->prev;
+}
 
 static struct origin_load *load_of(struct queue_state *q, const char *origin)
 {
@@ -170,6 +183,7 @@ static bool flush_done(struct queue_state *q)
         }
         load_of(q, d->f->origin)->n--;
         q->outstanding--;
+        flight_unlink(q, d->f);
         free(d->f);
         free(d);
         if (n == DONE_BATCH || (!list && n)) {
@@ -260,6 +274,10 @@ static bool send_job(struct queue_state *q, const struct store_push_job *j, int6
     }
     load_of(q, j->origin)->n++;
     q->outstanding++;
+    f->next = q->flights;
+    if (q->flights)
+        q->flights->prev = f;
+    q->flights = f;
     return true;
 }
 
@@ -273,17 +291,27 @@ static int64_t lease_ms(const struct api_push *p)
     return 1000LL * (p->set.push_lease_s >= 3 ? p->set.push_lease_s : 60);
 }
 
-/* Renew this node's leases when a third of their length has passed since the last time. */
+/*
+ * Renew the leases of the deliveries in flight when a third of their length has passed since
+ * the last time. Only those: a delivery whose outcome could not be written stays leased to no
+ * purpose, and its lease must end so that it is sent again (by this node or another).
+ */
 static void renew_leases(struct queue_state *q)
 {
     int64_t now = (int64_t)(clock_mono_us() / 1000);
+    int64_t *ids;
+    size_t n = 0;
     int renewed = 0;
     int err;
 
-    if (!q->outstanding || now - q->renewed_ms < lease_ms(q->p) / 3)
+    if (!q->flights || now - q->renewed_ms < lease_ms(q->p) / 3)
         return;
     q->renewed_ms = now;
-    err = store_push_renew(q->p->store, q->p->node, lease_ms(q->p), &renewed);
+    ids = xmalloc(q->outstanding * sizeof(*ids));
+    for (struct flight *f = q->flights; f && n < q->outstanding; f = f->next)
+        ids[n++] = f->queue_id;
+    err = store_push_renew(q->p->store, q->p->node, ids, n, lease_ms(q->p), &renewed);
+    free(ids);
     if (err && err != -ESHUTDOWN)
         log_warn("push: cannot renew this node's leases: %s", strerror(-err));
 }

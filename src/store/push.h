@@ -132,12 +132,14 @@ MUST_CHECK int store_push_recover(struct store *s, const char *node, int *releas
 MUST_CHECK int store_push_next_due(struct store_reader *r, int64_t *due_ms);
 
 /*
- * Extend every lease `node` holds to the batch's clock + `lease_ms` (a live node renews its
- * leases every third of their length, so a short lease never ends while it sends). Leases that
- * ended and were taken over by another node are not its any more and stay as they are.
- * `*renewed` counts them. Blocking (the push thread).
+ * Extend the leases `node` holds on deliveries `ids[0..n)` (those it is sending) to the batch's
+ * clock + `lease_ms` (a live node renews them every third of their length, so a short lease
+ * never ends while it sends). Leases that ended and were taken over by another node are not
+ * its any more and stay as they are. `*renewed` counts those renewed. Blocking (the push
+ * thread).
  */
-MUST_CHECK int store_push_renew(struct store *s, const char *node, int64_t lease_ms, int *renewed);
+MUST_CHECK int store_push_renew(struct store *s, const char *node, const int64_t *ids, size_t n,
+                                int64_t lease_ms, int *renewed);
 
 /*
  * Claim for `node` up to `cap` (≤ PUSH_CLAIM_MAX) deliveries due at the batch's clock (never

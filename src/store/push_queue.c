@@ -21,6 +21,7 @@
 struct queue_write {
     struct store_write w;
     char *node;
+    char *ids; /* a JSON array of queue ids */
     unsigned cap;
     char *skip;
     int64_t lease_ms;
@@ -43,6 +44,7 @@ static void queue_write_free(struct store_write *w)
         free(q->candidate);
     }
     free(q->node);
+    free(q->ids);
     free(q->skip);
     free(q->res);
     free(q);
@@ -78,6 +80,21 @@ static void copy_blob(uint8_t *dst, size_t len, struct db_stmt *st, int col)
     } else {
         memset(dst, 0, len);
     }
+}
+
+/* The ids as a JSON array, for `IN (SELECT ... json_each(?))` (caller frees). */
+static char *ids_json(const int64_t *ids, size_t n)
+{
+    json_t *a = json_array();
+    char *text;
+
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(ids[i]));
+    text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    if (!text)
+        abort(); /* out of memory: aborts, as xmalloc does */
+    return text;
 }
 
 /* ---- recover: this node's leases after a crash ---- */
@@ -119,8 +136,11 @@ int store_push_recover(struct store *s, const char *node, int *released)
 
 static int renew_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 {
-    static const char sql[] = "UPDATE push_queue SET due_ms = ?1 WHERE lease_owner = ?2"
-                              " AND leased = 1";
+    static const char sql[] =
+        DB_SQL("UPDATE push_queue SET due_ms = ?1 WHERE lease_owner = ?2 AND leased = 1"
+               " AND id IN (SELECT value FROM json_each(?3))",
+               "UPDATE push_queue SET due_ms = ?1 WHERE lease_owner = ?2 AND leased = 1"
+               " AND id IN (SELECT json_array_elements_text(?3::json)::bigint)");
     struct queue_write *q = container_of(w, struct queue_write, w);
     struct db_stmt *st = db_stmt(tx->db, sql);
     int err;
@@ -128,6 +148,7 @@ static int renew_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
     if (st) {
         db_bind_i64(st, 1, tx->now_ms + q->lease_ms);
         db_bind_text(st, 2, q->node);
+        db_bind_text(st, 3, q->ids);
     }
     err = store__step_done(tx->db, st, "push_renew");
     *q->released = err ? 0 : db_changes(tx->db);
@@ -137,14 +158,18 @@ static int renew_apply(struct store_write *w, struct store_tx *tx, int64_t *id)
 
 static const struct store_write_op renew_op = { "push_renew", renew_apply, queue_write_free };
 
-int store_push_renew(struct store *s, const char *node, int64_t lease_ms, int *renewed)
+int store_push_renew(struct store *s, const char *node, const int64_t *ids, size_t n,
+                     int64_t lease_ms, int *renewed)
 {
     struct queue_write *q;
 
     *renewed = 0;
-    if (!node_ok(node) || lease_ms < 1)
+    if (!node_ok(node) || lease_ms < 1 || (n && !ids))
         return -EINVAL;
+    if (!n)
+        return 0;
     q = queue_write_new(&renew_op, node);
+    q->ids = ids_json(ids, n);
     q->lease_ms = lease_ms;
     q->released = renewed;
     return store__submit(s, &q->w, NULL, NULL, NULL);
@@ -177,17 +202,15 @@ static int lease(struct store_tx *tx, const struct queue_write *q, size_t n)
                " WHERE id IN (SELECT value FROM json_each(?1))",
                "UPDATE push_queue SET leased = 1, resend = 0, due_ms = ?2, lease_owner = ?3"
                " WHERE id IN (SELECT json_array_elements_text(?1::json)::bigint)");
-    json_t *ids = json_array();
+    int64_t *ids = xmalloc(n * sizeof(*ids));
     struct db_stmt *st;
     char *text;
     int err;
 
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(ids, json_integer(q->jobs[i].queue_id));
-    text = json_dumps(ids, JSON_COMPACT);
-    json_decref(ids);
-    if (!text)
-        return -ENOMEM;
+        ids[i] = q->jobs[i].queue_id;
+    text = ids_json(ids, n);
+    free(ids);
     st = db_stmt(tx->db, sql);
     if (st) {
         db_bind_text(st, 1, text);

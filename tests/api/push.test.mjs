@@ -364,3 +364,20 @@ test('SSRF: endpoints on non-public addresses are refused with 422', async () =>
   const r = await w.call('POST', '/api/v1/push/subscriptions', { as: token, body: { ...w.ps.subscribe().json, endpoint: `https://localhost:${w.ps.port}/push/x` } });
   assert.equal(r.status, 422);
 });
+
+test('a live node renews the lease of a slow delivery: it is not sent a second time when the first lease ends', async () => {
+  // The push service takes 4.5 s to answer; the lease is 3 s, renewed every second while the
+  // request is in flight (issue 16: short leases so that a dead node's work is taken over soon).
+  const slow = await pushWorld({ delayMs: 4500, sets: { push_lease_s: 3, push_timeout_ms: 10000 } });
+  try {
+    const h = await slow.channel();
+    const { sub } = await slow.subscriber(h);
+    await slow.post(h, 'Allerta gialla: temporali');
+    await slow.ps.waitFor(() => slow.ps.subs.get(sub.id).got.length > 0, 'the notification', 15000);
+    await sleep(2000); // a second claim after the first lease's end would have started by now
+    assert.equal(slow.ps.subs.get(sub.id).attempts.length, 1);
+    assert.equal(slow.ps.subs.get(sub.id).got.length, 1);
+  } finally {
+    await slow.close();
+  }
+});

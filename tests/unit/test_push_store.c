@@ -208,6 +208,7 @@ TEST(leases_belong_to_their_node_and_are_taken_over_when_they_end)
     struct fixture fx;
     uint8_t h[SECRET_HASH_LEN];
     struct store_push_job a0, a1;
+    int64_t ids[2];
     int64_t post;
     int released = -1, renewed = -1;
 
@@ -224,16 +225,21 @@ TEST(leases_belong_to_their_node_and_are_taken_over_when_they_end)
     CHECK_INT(store_push_recover(fx.s, NODE_B, &released), ==, 0);
     CHECK_INT(released, ==, 0);
     CHECK_INT(claim_as(&fx, NODE_B, MINUTE), ==, 0);
-    /* A live A renews its leases: 50 s later, then 100 s after the claim, they still hold. */
+    /* A live A renews the leases it is sending: 50 s later, then 100 s after the claim, they
+     * still hold. */
     clock_set_offset_ms(50 * 1000);
-    CHECK_INT(store_push_renew(fx.s, NODE_A, MINUTE, &renewed), ==, 0);
+    ids[0] = a0.queue_id;
+    ids[1] = a1.queue_id;
+    CHECK_INT(store_push_renew(fx.s, NODE_A, ids, 2, MINUTE, &renewed), ==, 0);
     CHECK_INT(renewed, ==, 2);
+    CHECK_INT(store_push_renew(fx.s, NODE_B, ids, 2, MINUTE, &renewed), ==, 0);
+    CHECK_INT(renewed, ==, 0); /* not B's */
     clock_set_offset_ms(100 * 1000);
     CHECK_INT(claim_as(&fx, NODE_B, MINUTE), ==, 0);
     /* A dies: a minute after its last renewal B takes both over. */
     clock_set_offset_ms(111 * 1000);
     CHECK_INT(claim_as(&fx, NODE_B, MINUTE), ==, 2);
-    CHECK_INT(store_push_renew(fx.s, NODE_A, MINUTE, &renewed), ==, 0);
+    CHECK_INT(store_push_renew(fx.s, NODE_A, ids, 2, MINUTE, &renewed), ==, 0);
     CHECK_INT(renewed, ==, 0); /* not A's any more */
     /* A was only slow: its retry must not release B's lease (a third node would send it). */
     CHECK_INT(outcome_as(&fx, NODE_A, &a0, STORE_PUSH_RETRY, clock_now_ms()), ==, 0);
