@@ -56,6 +56,7 @@ struct api_settings {
     unsigned push_inflight_max;       /* deliveries claimed and not yet reported, in total */
     unsigned push_max_tries;          /* attempts before giving up on a delivery */
     unsigned push_retry_base_ms;      /* first retry delay; doubles each time, with jitter */
+    unsigned push_lease_s;            /* a claimed delivery is this node's this long, renewed */
     const char *map_attribution;      /* the map's credit (api/tiles.c) */
     const char *media_dir;            /* uploaded media; "" : DATA_DIR/media */
     unsigned cluster_lease_s;         /* a dead node's background jobs move after this */

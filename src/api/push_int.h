@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "api/api_int.h"
+#include "api/push_cluster.h"
 #include "core/buf.h"
 #include "push/outbound.h"
 #include "push/sender.h"
@@ -19,8 +20,9 @@ struct push_done; /* a sender result on its way to the queue thread */
 struct api_push {
     struct api_app *app;
     struct store *store;
-    struct api_settings set; /* borrowed strings: app->set's */
-    struct vapid *vapid;
+    struct api_settings set;          /* borrowed strings: app->set's */
+    struct vapid *vapid;              /* the cluster's key (from the database) */
+    char node[API_PUSH_NODE_LEN + 1]; /* this node's name on its leases */
     struct outbound_policy *policy;
     struct push_sender *sender;
     struct workpool *checks; /* address checks (DNS) of new subscriptions, off the loops */

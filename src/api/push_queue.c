@@ -27,7 +27,6 @@
 #include "store/push.h"
 
 #define IDLE_POLL_MS    200     /* an idle queue is looked at this often */
-#define LEASE_MS        600000  /* a claimed delivery is ours this long (then due again) */
 #define RETRY_AFTER_MAX 3600    /* seconds: a longer Retry-After is capped */
 #define BACKOFF_MAX_MS  3600000 /* the longest backoff between two tries */
 #define PAD_TO          64      /* plaintext padded to a multiple of this (hides lengths) */
@@ -35,8 +34,9 @@
 #define DONE_BATCH      1024    /* outcomes written per transaction at most */
 #define PUSH_NICE       5       /* the push threads' nice value: below the HTTP loops */
 
-/* A delivery between claim and outcome. */
+/* A delivery between claim and outcome (on the queue thread's list until its outcome). */
 struct flight {
+    struct flight *prev, *next;
     int64_t queue_id, post_id, sub_id;
     int tries;
     char origin[PUSH_ORIGIN_MAX + 1];
@@ -62,7 +62,20 @@ struct queue_state {
     unsigned outstanding;
     struct store_push_job *jobs;
     struct store_push_result *res;
+    struct flight *flights; /* sent, outcome not yet written: the leases this node renews */
+    int64_t renewed_ms;     /* monotonic: when the leases were last renewed */
 };
+
+static void flight_unlink(struct queue_state *q, struct flight *f)
+{
+    if (f->prev) {
+        f->prev->next = f->next;
+    } else {
+        q->flights = f->next;
+    }
+    if (f->next)
+        f->next->prev = f->prev;
+}
 
 static struct origin_load *load_of(struct queue_state *q, const char *origin)
 {
@@ -170,10 +183,11 @@ static bool flush_done(struct queue_state *q)
         }
         load_of(q, d->f->origin)->n--;
         q->outstanding--;
+        flight_unlink(q, d->f);
         free(d->f);
         free(d);
         if (n == DONE_BATCH || (!list && n)) {
-            err = store_push_results(p->store, q->res, n);
+            err = store_push_results(p->store, p->node, q->res, n);
             if (err && err != -ESHUTDOWN)
                 log_warn("push: cannot record outcomes: %s", strerror(-err));
             n = 0;
@@ -260,7 +274,46 @@ static bool send_job(struct queue_state *q, const struct store_push_job *j, int6
     }
     load_of(q, j->origin)->n++;
     q->outstanding++;
+    f->next = q->flights;
+    if (q->flights)
+        q->flights->prev = f;
+    q->flights = f;
     return true;
+}
+
+/*
+ * A claimed delivery is this node's until its lease ends (push_lease_s), renewed every third
+ * of it while the node runs: only a node that stopped (died, or lost the database) for a whole
+ * lease has its deliveries taken over by another.
+ */
+static int64_t lease_ms(const struct api_push *p)
+{
+    return 1000LL * (p->set.push_lease_s >= 3 ? p->set.push_lease_s : 60);
+}
+
+/*
+ * Renew the leases of the deliveries in flight when a third of their length has passed since
+ * the last time. Only those: a delivery whose outcome could not be written stays leased to no
+ * purpose, and its lease must end so that it is sent again (by this node or another).
+ */
+static void renew_leases(struct queue_state *q)
+{
+    int64_t now = (int64_t)(clock_mono_us() / 1000);
+    int64_t *ids;
+    size_t n = 0;
+    int renewed = 0;
+    int err;
+
+    if (!q->flights || now - q->renewed_ms < lease_ms(q->p) / 3)
+        return;
+    q->renewed_ms = now;
+    ids = xmalloc(q->outstanding * sizeof(*ids));
+    for (struct flight *f = q->flights; f && n < q->outstanding; f = f->next)
+        ids[n++] = f->queue_id;
+    err = store_push_renew(q->p->store, q->p->node, ids, n, lease_ms(q->p), &renewed);
+    free(ids);
+    if (err && err != -ESHUTDOWN)
+        log_warn("push: cannot renew this node's leases: %s", strerror(-err));
 }
 
 /* Claim what is due and send it. Returns how many were claimed. */
@@ -277,13 +330,20 @@ static size_t claim_and_send(struct queue_state *q)
 
     if (q->outstanding >= p->set.push_inflight_max)
         return 0;
+    /*
+     * At most one origin's share per claim: a node claims again as soon as it has room, so
+     * this costs nothing alone, and with several nodes each takes a share of a campaign
+     * instead of the first to look taking it all (and, dying, leaving it all to a lease's end).
+     */
+    if (room > ORIGIN_BACKLOG * p->set.push_origin_concurrency)
+        room = ORIGIN_BACKLOG * p->set.push_origin_concurrency;
     if (room > PUSH_CLAIM_MAX)
         room = PUSH_CLAIM_MAX;
     err = store_push_next_due(q->reader, &due);
     if (err || due > now)
         return 0;
     skip = busy_origins(q);
-    err = store_push_claim(p->store, room, skip, LEASE_MS, q->jobs, &n);
+    err = store_push_claim(p->store, p->node, room, skip, lease_ms(p), q->jobs, &n);
     free(skip);
     if (err) {
         if (err != -ESHUTDOWN)
@@ -301,7 +361,7 @@ static size_t claim_and_send(struct queue_state *q)
     }
     if (failed) {
         atomic_fetch_add(&p->failed, failed);
-        err = store_push_results(p->store, q->res, failed);
+        err = store_push_results(p->store, p->node, q->res, failed);
         if (err && err != -ESHUTDOWN)
             log_warn("push: cannot record outcomes: %s", strerror(-err));
     }
@@ -359,11 +419,13 @@ static void *run(void *arg)
     }
     q.jobs = xcalloc(PUSH_CLAIM_MAX, sizeof(*q.jobs));
     q.res = xcalloc(PUSH_CLAIM_MAX > DONE_BATCH ? PUSH_CLAIM_MAX : DONE_BATCH, sizeof(*q.res));
-    if (store_push_recover(q.p->store, &released) == 0 && released)
+    q.renewed_ms = (int64_t)(clock_mono_us() / 1000);
+    if (store_push_recover(q.p->store, q.p->node, &released) == 0 && released)
         log_info("push: %d notification(s) of an interrupted run are due again", released);
     while (!stopping(q.p)) {
         bool busy = flush_done(&q);
 
+        renew_leases(&q);
         if (claim_and_send(&q) > 0)
             busy = true;
         if (!busy)
@@ -404,8 +466,8 @@ static void push_free(struct api_push *p)
 int api_push_start(struct api_app *app, char *err, size_t errlen)
 {
     struct api_push *p = xcalloc(1, sizeof(*p));
-    char path[4096];
-    bool created = false;
+    enum api_vapid_how how = API_VAPID_SHARED;
+    bool differs = false;
     pthread_condattr_t ca;
     int rc;
 
@@ -417,12 +479,22 @@ int api_push_start(struct api_app *app, char *err, size_t errlen)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->cond, &ca);
     pthread_condattr_destroy(&ca);
-    snprintf(path, sizeof(path), "%s/vapid.pem", app->set.data_dir);
-    p->vapid = vapid_open(path, true, &created, err, errlen);
+    if (api_push_node_id(app->set.data_dir, p->node, err, errlen))
+        goto fail;
+    p->vapid = api_push_vapid_load(p->store, app->set.data_dir, &how, &differs, err, errlen);
     if (!p->vapid)
         goto fail;
-    if (created)
-        log_info("push: made a new VAPID key in '%s'", path);
+    if (how == API_VAPID_MADE)
+        log_info("push: made the VAPID key (kept in the database, shared by every node)");
+    if (how == API_VAPID_IMPORTED) {
+        log_info("push: moved the VAPID key of '%s/vapid.pem' into the database",
+                 app->set.data_dir);
+    }
+    if (differs) {
+        log_warn("push: '%s/vapid.pem' is not the key in the database, which every node uses: "
+                 "the file is ignored",
+                 app->set.data_dir);
+    }
     p->policy = outbound_policy_new(
         &(struct outbound_opts){
             .allow_hosts = app->set.push_allow_hosts,

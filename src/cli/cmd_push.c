@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "api/push_cluster.h"
 #include "push/vapid.h"
 
 static const struct cli_opt_help vapid_opts[] = {
@@ -15,18 +16,22 @@ static const struct cli_opt_help vapid_opts[] = {
 static const struct cli_command cmd_vapid_help = {
     "vapid-keys",
     "usage: araldo vapid-keys [--data DIR] [OPTIONS]\n",
-    "Make the server's Web Push (VAPID, RFC 8292) key pair in DATA_DIR/vapid.pem (mode 0600)\n"
-    "unless it exists, and print the public key (base64url). 'araldo serve' makes it on first\n"
-    "start too; back the file up with the database: a new key makes every browser subscribe\n"
-    "again.\n",
+    "Make the server's Web Push (VAPID, RFC 8292) key pair unless it exists, and print the\n"
+    "public key (base64url). The key is kept in the database, one for every node that shares\n"
+    "it; an older server's DATA_DIR/vapid.pem is moved in on first use. 'araldo serve' does the\n"
+    "same on start. The private key is never printed: back the database up, since a new key\n"
+    "makes every browser subscribe again.\n",
     vapid_opts,
 };
 
 int cmd_vapid_keys(struct cli *c, int argc, char **argv)
 {
-    char path[4096];
+    static const char *const said[] = { "using the database's key", "moved DATA_DIR/vapid.pem in",
+                                        "made a new key" };
     char err[512];
-    bool created = false;
+    enum api_vapid_how how = API_VAPID_SHARED;
+    bool differs = false;
+    struct store *s;
     struct vapid *v;
     int rc = cli_parse(c, argc, argv, &cmd_vapid_help);
 
@@ -36,14 +41,21 @@ int cmd_vapid_keys(struct cli *c, int argc, char **argv)
         fprintf(stderr, "araldo: cannot create '%s'\n", c->conf.data_dir);
         return 1;
     }
-    snprintf(path, sizeof(path), "%s/vapid.pem", c->conf.data_dir);
-    v = vapid_open(path, true, &created, err, sizeof(err));
+    s = cli_open_store(&c->conf);
+    if (!s)
+        return 1;
+    v = api_push_vapid_load(s, c->conf.data_dir, &how, &differs, err, sizeof(err));
+    store_close(s);
     if (!v) {
         fprintf(stderr, "araldo: %s\n", err);
         return 1;
     }
     printf("%s\n", vapid_public_key(v));
-    fprintf(stderr, "vapid-keys: %s '%s'\n", created ? "made" : "using", path);
+    fprintf(stderr, "vapid-keys: %s\n", said[how]);
+    if (differs) {
+        fprintf(stderr, "vapid-keys: '%s/vapid.pem' is not the database's key: it is ignored\n",
+                c->conf.data_dir);
+    }
     vapid_free(v);
     return 0;
 }

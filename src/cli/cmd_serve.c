@@ -222,6 +222,7 @@ static void api_settings_from_conf(struct api_settings *set, const struct conf *
     set->push_inflight_max = (unsigned)conf->push_inflight_max;
     set->push_max_tries = (unsigned)conf->push_max_tries;
     set->push_retry_base_ms = (unsigned)conf->push_retry_base_ms;
+    set->push_lease_s = (unsigned)conf->push_lease_s;
     set->map_attribution = conf->map_attribution;
 }
 

@@ -189,6 +189,11 @@ static const struct conf_def defs[] = {
     { "push_retry_base_ms", CONF_LONG, FIELD(push_retry_base_ms), "5000", 10, 3600000, NULL,
       "Web Push: the first retry's delay; it doubles each time (with jitter), unless the push "
       "service says Retry-After." },
+    { "push_lease_s", CONF_LONG, FIELD(push_lease_s), "60", 3, 3600, NULL,
+      "Web Push: how long a node holds the deliveries it claimed (renewed every third of it "
+      "while it sends); the deliveries of a node that died are sent by another node when its "
+      "lease ends. Shorter: a dead node's work is taken over sooner; it must stay well above a "
+      "pause of the node or the database, or a slow node's deliveries may go out twice." },
     { "smtp_url", CONF_STR, FIELD(smtp_url), "", 0, 0, NULL,
       "Mail: the Comune's own mail relay, `smtps://host:465` (TLS from the start) or "
       "`smtp://host:587` (STARTTLS required; plain SMTP only to a host in `push_allow_hosts`). "

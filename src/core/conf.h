@@ -71,6 +71,7 @@ struct conf {
     long push_inflight_max;
     long push_max_tries;
     long push_retry_base_ms;
+    long push_lease_s;
     char *smtp_url;
     char *smtp_user;
     char *smtp_password;

@@ -26,8 +26,9 @@
 #define CACHE_SLOTS                                                              \
     32 /* origins whose JWT is kept; push services are few (FCM, Mozilla, Apple) \
         */
-#define ORIGIN_MAX 255
-#define JWT_MAX    700
+#define ORIGIN_MAX    255
+#define JWT_MAX       700
+#define VAPID_PEM_MAX 4096 /* a P-256 key in PEM is ~240 bytes */
 
 struct jwt_slot {
     char origin[ORIGIN_MAX + 1];
@@ -149,6 +150,77 @@ struct vapid *vapid_open(const char *path, bool create_missing, bool *created, c
         return create(path, err, errlen);
     }
     return load(path, err, errlen);
+}
+
+struct vapid *vapid_from_pem(const char *pem, char *err, size_t errlen)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    struct vapid *v;
+
+    BIO_free(b);
+    if (!key) {
+        snprintf(err, errlen, "vapid: the stored key is not a PEM private key");
+        return NULL;
+    }
+    v = from_key(key, err, errlen);
+    if (!v)
+        EVP_PKEY_free(key);
+    return v;
+}
+
+char *vapid_new_pem(char *err, size_t errlen)
+{
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    char *pem = NULL;
+    long n;
+
+    if (key && b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1) {
+        n = BIO_get_mem_data(b, &data);
+        if (n > 0 && data) {
+            pem = xmalloc((size_t)n + 1);
+            memcpy(pem, data, (size_t)n);
+            pem[n] = '\0';
+        }
+    }
+    if (!pem)
+        snprintf(err, errlen, "vapid: cannot make a P-256 key");
+    if (data)
+        OPENSSL_cleanse(data, strlen(data));
+    BIO_free(b);
+    EVP_PKEY_free(key);
+    return pem;
+}
+
+int vapid_read_pem(const char *path, char **pem, char *err, size_t errlen)
+{
+    struct vapid *v = load(path, err, errlen); /* checks the mode and that it is a P-256 key */
+    FILE *f;
+    char *buf;
+    size_t n;
+
+    *pem = NULL;
+    if (!v)
+        return access(path, F_OK) != 0 && errno == ENOENT ? -ENOENT : -EINVAL;
+    vapid_free(v);
+    f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "vapid: cannot open '%s': %s", path, strerror(errno));
+        return -errno;
+    }
+    buf = xcalloc(1, VAPID_PEM_MAX + 1);
+    n = fread(buf, 1, VAPID_PEM_MAX + 1, f);
+    fclose(f);
+    if (n == 0 || n > VAPID_PEM_MAX) {
+        snprintf(err, errlen, "vapid: '%s' is not a key file of this server", path);
+        OPENSSL_cleanse(buf, VAPID_PEM_MAX + 1);
+        free(buf);
+        return -EINVAL;
+    }
+    *pem = buf;
+    return 0;
 }
 
 void vapid_free(struct vapid *v)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * VAPID (RFC 8292): the server's P-256 key pair, kept in a PEM file (mode 0600) under the data
- * directory, and the ES256-signed JWT that goes with each push request, cached per push service
- * origin until it is close to expiring (signing costs more than the rest of a request).
+ * VAPID (RFC 8292): the server's P-256 key pair, as PEM text (kept in the database and shared
+ * by every node; a PEM file of mode 0600 before that), and the ES256-signed JWT that goes with
+ * each push request, cached per push service origin until it is close to expiring (signing
+ * costs more than the rest of a request).
  *
  * Threads: vapid_header() may be called from any thread (the cache has its own lock); the rest
  * from the thread that owns the struct.
@@ -33,6 +34,23 @@ struct vapid; /* opaque */
  */
 struct vapid *vapid_open(const char *path, bool create, bool *created, char *err, size_t errlen);
 void vapid_free(struct vapid *v);
+
+/*
+ * The same, from PEM text held elsewhere (the database: several nodes share one key). NULL
+ * with one line in `err` (never the key's text) if it is not a P-256 private key.
+ */
+struct vapid *vapid_from_pem(const char *pem, char *err, size_t errlen);
+/*
+ * A new P-256 key pair as PEM text (caller wipes it with explicit_bzero() and frees it), or
+ * NULL with one line in `err`.
+ */
+char *vapid_new_pem(char *err, size_t errlen);
+/*
+ * The PEM text of the key file `path` into `*pem` (caller wipes and frees), refused like
+ * vapid_open() if group or others may read it. 0, -ENOENT if there is no such file, or another
+ * negative errno with one line in `err`.
+ */
+MUST_CHECK int vapid_read_pem(const char *path, char **pem, char *err, size_t errlen);
 
 /* The public key, base64url without padding (what PushManager.subscribe wants). */
 const char *vapid_public_key(const struct vapid *v);

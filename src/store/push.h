@@ -113,22 +113,44 @@ struct store_push_job {
 };
 
 /*
- * Release every lease (deliveries claimed by a process that died): they are due again now.
- * Once at start, before the first claim. Single node: with several nodes, a lease held by a
- * live node must not be released (a later issue moves this to per-node leases). Blocking.
+ * Several nodes share one queue (docs/PUSH.md "Several nodes"). Each node names itself with a
+ * `node` string (1..STORE_PUSH_NODE_MAX bytes, stable across its restarts): a claimed delivery
+ * is leased to that node until due_ms (the lease's end). A lease that ends unanswered (its node
+ * died) is due again and taken by whichever node claims next.
  */
-MUST_CHECK int store_push_recover(struct store *s, int *released);
+#define STORE_PUSH_NODE_MAX 64
+
+/*
+ * Release the leases of `node` (its deliveries claimed before a crash or kill: due again now)
+ * and those of no node (taken before leases had owners). Leases of other nodes are left to
+ * expire: their node may be alive and sending. Once at start, before the first claim.
+ * Blocking.
+ */
+MUST_CHECK int store_push_recover(struct store *s, const char *node, int *released);
 
 /* The earliest due_ms in the queue (leases included), or INT64_MAX when it is empty. */
 MUST_CHECK int store_push_next_due(struct store_reader *r, int64_t *due_ms);
 
 /*
- * Claim up to `cap` (≤ PUSH_CLAIM_MAX) deliveries due at the batch's clock, oldest first,
- * skipping origins listed in `skip_origins_json` (a JSON array of origins that are busy; NULL:
- * none), leasing each for `lease_ms`. Fills `jobs[0..*n)`. Blocking (the push thread).
+ * Extend the leases `node` holds on deliveries `ids[0..n)` (those it is sending) to the batch's
+ * clock + `lease_ms` (a live node renews them every third of their length, so a short lease
+ * never ends while it sends). Leases that ended and were taken over by another node are not
+ * its any more and stay as they are. `*renewed` counts those renewed. Blocking (the push
+ * thread).
  */
-MUST_CHECK int store_push_claim(struct store *s, unsigned cap, const char *skip_origins_json,
-                                int64_t lease_ms, struct store_push_job *jobs, size_t *n);
+MUST_CHECK int store_push_renew(struct store *s, const char *node, const int64_t *ids, size_t n,
+                                int64_t lease_ms, int *renewed);
+
+/*
+ * Claim for `node` up to `cap` (≤ PUSH_CLAIM_MAX) deliveries due at the batch's clock (never
+ * leased, or their lease over), oldest first, skipping origins listed in `skip_origins_json` (a
+ * JSON array of origins that are busy; NULL: none), leasing each for `lease_ms`. Rows another
+ * node is claiming at the same moment are skipped (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite
+ * has one writer). Fills `jobs[0..*n)`. Blocking (the push thread).
+ */
+MUST_CHECK int store_push_claim(struct store *s, const char *node, unsigned cap,
+                                const char *skip_origins_json, int64_t lease_ms,
+                                struct store_push_job *jobs, size_t *n);
 
 enum store_push_outcome {
     STORE_PUSH_SENT = 0,   /* accepted by the push service: delete the delivery, count sent */
@@ -142,10 +164,28 @@ struct store_push_result {
     int64_t retry_at_ms;
 };
 /*
- * Record `n` outcomes in one transaction. A delivery whose campaign changed while in flight
- * (edited) is sent again instead of deleted. Rows gone meanwhile (post or subscription
- * deleted) are skipped. Blocking (the push thread).
+ * Record `n` outcomes of `node`'s sends in one transaction, each campaign's counts once per
+ * batch. A delivery whose campaign changed while in flight (edited) is sent again instead of
+ * deleted. Rows gone meanwhile (post or subscription deleted, or another node's outcome) are
+ * skipped. A delivery sent, gone or given up is final whoever holds its lease now; a retry
+ * only while `node` still holds the lease (else the node that took it over decides). Blocking
+ * (the push thread).
  */
-MUST_CHECK int store_push_results(struct store *s, const struct store_push_result *res, size_t n);
+MUST_CHECK int store_push_results(struct store *s, const char *node,
+                                  const struct store_push_result *res, size_t n);
+
+/* ---- the cluster's VAPID key (a secret: never in a response, a log or an export) ---- */
+
+#define STORE_PUSH_PEM_MAX 4096
+
+/*
+ * The VAPID private key (PEM) every node signs with: stores `candidate_pem` unless a key is
+ * there already (INSERT ... ON CONFLICT DO NOTHING: nodes starting together agree), then reads
+ * the stored one back into `*pem` (caller wipes it with explicit_bzero() and frees it,
+ * whatever the return: a commit may fail after it was read).
+ * `*stored` tells whether the candidate was the one stored. Blocking (start, CLI).
+ */
+MUST_CHECK int store_push_vapid(struct store *s, const char *candidate_pem, char **pem,
+                                bool *stored);
 
 #endif

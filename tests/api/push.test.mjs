@@ -5,10 +5,11 @@
 // service, campaign progress, and who may call each endpoint.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pushWorld, CONTACT } from './lib/pushworld.mjs';
-import { startServer, sleep } from './lib/server.mjs';
+import { api, cli, startServer, sleep, tempDir } from './lib/server.mjs';
 import { startPushService } from './lib/pushsvc.mjs';
 
 let w;
@@ -17,11 +18,42 @@ after(async () => { await w?.close(); });
 
 const tagsOf = (sub) => w.ps.subs.get(sub.id).got.map((m) => JSON.parse(m.text).tag);
 
-test('the VAPID public key is served and its private half is a 0600 file', async () => {
+test('the VAPID public key is served; the key pair lives in the database, its private half nowhere else', async () => {
   const r = await w.call('GET', '/api/v1/push/key');
   assert.equal(r.status, 200);
   assert.match(r.data.public_key, /^B[A-Za-z0-9_-]{86}$/);
-  assert.equal(statSync(join(w.srv.data, 'vapid.pem')).mode & 0o777, 0o600);
+  // Issue 16: one key for every node sharing the database, so no key file in the data directory.
+  assert.equal(existsSync(join(w.srv.data, 'vapid.pem')), false);
+  // `araldo vapid-keys` reads the same key from the database and prints only its public half.
+  const k = cli(['vapid-keys'], { data: w.srv.data });
+  assert.equal(k.status, 0, k.stderr);
+  assert.equal(k.stdout.trim(), r.data.public_key);
+  assert.doesNotMatch(k.stdout + k.stderr + w.srv.stderr, /PRIVATE KEY/);
+});
+
+test("an older server's vapid.pem is moved into the database on first start: its subscriptions still work", async () => {
+  const data = tempDir('araldo-push-import-');
+  const pem = join(data, 'vapid.pem');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', pem]);
+  chmodSync(pem, 0o600);
+  const der = execFileSync('openssl', ['pkey', '-in', pem, '-pubout', '-outform', 'DER']);
+  const expected = der.subarray(der.length - 65).toString('base64url');
+  const srv = await startServer({ data, sets: w.sets });
+  try {
+    const r = await api(srv.url, 'GET', '/api/v1/push/key');
+    assert.equal(r.data.public_key, expected);
+    assert.match(srv.stderr, /moved the VAPID key/);
+    assert.doesNotMatch(srv.stderr, /PRIVATE KEY/);
+  } finally {
+    await srv.stop();
+  }
+  // The file is left where it was, and read no more: the database's key wins from now on.
+  writeFileSync(pem, execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']), { mode: 0o600 });
+  const k = cli(['vapid-keys'], { data });
+  assert.equal(k.status, 0, k.stderr);
+  assert.equal(k.stdout.trim(), expected);
+  assert.match(k.stderr, /not the database's key/);
+  rmSync(data, { recursive: true, force: true });
 });
 
 test('an important post reaches every subscriber exactly once, payload byte for byte', async () => {
@@ -331,4 +363,21 @@ test('SSRF: endpoints on non-public addresses are refused with 422', async () =>
   const token = await w.follower();
   const r = await w.call('POST', '/api/v1/push/subscriptions', { as: token, body: { ...w.ps.subscribe().json, endpoint: `https://localhost:${w.ps.port}/push/x` } });
   assert.equal(r.status, 422);
+});
+
+test('a live node renews the lease of a slow delivery: it is not sent a second time when the first lease ends', async () => {
+  // The push service takes 4.5 s to answer; the lease is 3 s, renewed every second while the
+  // request is in flight (issue 16: short leases so that a dead node's work is taken over soon).
+  const slow = await pushWorld({ delayMs: 4500, sets: { push_lease_s: 3, push_timeout_ms: 10000 } });
+  try {
+    const h = await slow.channel();
+    const { sub } = await slow.subscriber(h);
+    await slow.post(h, 'Allerta gialla: temporali');
+    await slow.ps.waitFor(() => slow.ps.subs.get(sub.id).got.length > 0, 'the notification', 15000);
+    await sleep(2000); // a second claim after the first lease's end would have started by now
+    assert.equal(slow.ps.subs.get(sub.id).attempts.length, 1);
+    assert.equal(slow.ps.subs.get(sub.id).got.length, 1);
+  } finally {
+    await slow.close();
+  }
 });

@@ -229,6 +229,44 @@ TEST(vapid_key_file_is_private_and_signs_verifiable_jwts)
     CHECK(strstr(err, "chmod 600") != NULL);
 }
 
+/* Issue 16: the key as PEM text, for the database; the old file read as text to import it. */
+TEST(vapid_key_as_pem_text_round_trips_and_old_files_are_read_for_import)
+{
+    char path[512], err[256] = "";
+    char *pem = vapid_new_pem(err, sizeof(err));
+    char *again = NULL;
+    struct vapid *v, *w;
+
+    CHECK(pem != NULL);
+    CHECK(strstr(pem, "PRIVATE KEY") != NULL);
+    v = vapid_from_pem(pem, err, sizeof(err));
+    CHECK(v != NULL);
+    CHECK_INT(strlen(vapid_public_key(v)), ==, VAPID_PUBLIC_B64_LEN);
+    CHECK(vapid_from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", err,
+                         sizeof(err)) == NULL);
+    CHECK(strstr(err, "PRIVATE KEY-----\nAAAA") == NULL); /* the key's text is never echoed */
+    snprintf(path, sizeof(path), "%s/none/vapid.pem", harness_tmpdir());
+    CHECK_INT(vapid_read_pem(path, &again, err, sizeof(err)), ==, -ENOENT);
+    CHECK(again == NULL);
+    /* A file written by an older server: read back as the same key. */
+    snprintf(path, sizeof(path), "%s/old-vapid.pem", harness_tmpdir());
+    w = vapid_open(path, true, NULL, err, sizeof(err));
+    CHECK(w != NULL);
+    CHECK_INT(vapid_read_pem(path, &again, err, sizeof(err)), ==, 0);
+    vapid_free(v);
+    v = again ? vapid_from_pem(again, err, sizeof(err)) : NULL;
+    CHECK(v != NULL);
+    CHECK_STR(vapid_public_key(v), vapid_public_key(w));
+    free(again);
+    again = NULL;
+    CHECK_INT(chmod(path, 0644), ==, 0);
+    CHECK_INT(vapid_read_pem(path, &again, err, sizeof(err)), ==, -EINVAL);
+    CHECK(strstr(err, "chmod 600") != NULL);
+    vapid_free(v);
+    vapid_free(w);
+    free(pem);
+}
+
 static bool pub4(const char *ip)
 {
     struct sockaddr_in a = { .sin_family = AF_INET };
