@@ -81,7 +81,7 @@ struct api_app {
     struct api_sources *sources; /* alert-source poller (api/sources_poll.c) */
     struct tiles *tiles; /* the map tile proxy, or NULL: no map; main.c makes and frees it */
     struct mail *mail;   /* outgoing e-mail, or NULL: smtp_url empty; main.c makes and frees it */
-    char node_id[40];    /* this node in the leases (api/lease.c): DATA_DIR/node_id, not secret */
+    char node_id[40];    /* this node in the leases (api/lease.c, push): DATA_DIR/node-id */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

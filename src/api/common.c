@@ -5,6 +5,7 @@
  */
 #include "api/api_int.h"
 #include "api/counts_int.h"
+#include "api/push_cluster.h"
 #include "api/reports_int.h"
 
 #include <errno.h>
@@ -93,41 +94,24 @@ const struct http_route *api_routes(size_t *n)
 #define REPORT_IP_SLOTS    8192
 
 /*
- * This node's name in the cluster's leases (api/lease.c): DATA_DIR/node_id, made once with a
- * random name. Kept across restarts, so a node restarted after a crash takes its own leases
- * back at once instead of waiting for them to expire (a single SQLite server's scheduled posts
- * are not late after a crash). Each node has its own data_dir, so each has its own name; a
- * data_dir copied to another machine must lose its node_id (docs/DEPLOY.md). Random for this
- * run if the file cannot be read or made.
+ * This node's name in the cluster's leases (api/lease.c, the push queue's): DATA_DIR/node-id,
+ * made once with a random name (api_push_node_id). Kept across restarts, so a node restarted
+ * after a crash takes its own leases back at once instead of waiting for them to expire (a
+ * single SQLite server's scheduled posts are not late after a crash). Each node has its own
+ * data_dir, so each has its own name; a data_dir copied to another machine must lose its
+ * node-id (docs/DEPLOY.md). Random for this run if the file cannot be read or made.
  */
 static void node_id(struct api_app *a)
 {
-    char path[4096];
-    char line[sizeof(a->node_id)] = "";
-    uint8_t node[8];
-    FILE *f;
-    bool ok;
+    char err[256];
+    uint8_t raw[API_PUSH_NODE_LEN / 2];
 
-    snprintf(path, sizeof(path), "%s/node_id", a->set.data_dir ? a->set.data_dir : ".");
-    f = fopen(path, "re");
-    if (f) {
-        if (fgets(line, sizeof(line), f))
-            line[strcspn(line, "\r\n")] = '\0';
-        fclose(f);
-    }
-    if (strlen(line) > 5 && !strncmp(line, "node-", 5)) {
-        memcpy(a->node_id, line, strlen(line) + 1);
+    if (api_push_node_id(a->set.data_dir ? a->set.data_dir : ".", a->node_id, err, sizeof(err)) ==
+        0)
         return;
-    }
-    secret_random(node, sizeof(node));
-    memcpy(a->node_id, "node-", 5);
-    secret_hex(node, sizeof(node), a->node_id + 5);
-    f = fopen(path, "wxe");
-    ok = f && fprintf(f, "%s\n", a->node_id) > 0;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (!ok)
-        log_warn("api: cannot write '%s': this node's leases wait to expire after a restart", path);
+    log_warn("api: %s: this node's leases wait to expire after a restart", err);
+    secret_random(raw, sizeof(raw));
+    secret_hex(raw, sizeof(raw), a->node_id);
 }
 
 void api_app_init(struct api_app *a, struct store *store, const struct api_settings *set)

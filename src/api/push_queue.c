@@ -479,8 +479,8 @@ int api_push_start(struct api_app *app, char *err, size_t errlen)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->cond, &ca);
     pthread_condattr_destroy(&ca);
-    if (api_push_node_id(app->set.data_dir, p->node, err, errlen))
-        goto fail;
+    memcpy(p->node, app->node_id, sizeof(p->node) - 1); /* API_PUSH_NODE_LEN hex characters */
+    p->node[sizeof(p->node) - 1] = '\0';
     p->vapid = api_push_vapid_load(p->store, app->set.data_dir, &how, &differs, err, errlen);
     if (!p->vapid)
         goto fail;

@@ -117,10 +117,10 @@ function publishedOnce(postId) {
   assert.equal(sql(`SELECT total FROM push_campaigns WHERE post_id = ${postId}`), '1', 'queued once for its one subscription');
 }
 
-// The node (index) whose data_dir/node_id holds the lease `name`.
+// The node (index) whose data_dir/node-id holds the lease `name`.
 function holder(name) {
   const owner = sql(`SELECT owner FROM leases WHERE name = '${name}'`);
-  const i = c.dirs.findIndex((d) => existsSync(join(d, 'node_id')) && readFileSync(join(d, 'node_id'), 'utf8').trim() === owner);
+  const i = c.dirs.findIndex((d) => existsSync(join(d, 'node-id')) && readFileSync(join(d, 'node-id'), 'utf8').trim() === owner);
   assert.ok(i >= 0, `lease ${name} is held by one of the nodes (${owner})`);
   return i;
 }

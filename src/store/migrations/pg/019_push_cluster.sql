@@ -1,5 +1,5 @@
--- 018_push_cluster (PostgreSQL): the cluster's VAPID key pair and the owner of each delivery's
--- lease. As ../018_push_cluster.sql; push_vapid.private_pem is a SECRET.
+-- 019_push_cluster (PostgreSQL): the cluster's VAPID key pair and the owner of each delivery's
+-- lease. As ../019_push_cluster.sql; push_vapid.private_pem is a SECRET.
 
 CREATE TABLE push_vapid (
     id          bigint PRIMARY KEY CHECK (id = 1),

@@ -1,4 +1,4 @@
--- 018_push_cluster: Web Push shared by several nodes on one database (issue 16, points 4-5).
+-- 019_push_cluster: Web Push shared by several nodes on one database (issue 16, points 4-5).
 --
 -- push_vapid: the server's VAPID key pair (RFC 8292), one row for the whole cluster, so a
 -- subscription made through one node is pushed by any node. It was DATA_DIR/vapid.pem; the
