@@ -9,7 +9,9 @@
  * It speaks to araldo (GET /api/v1/stream?channels=H, GET /api/v1/ws plus a subscribe message,
  * POST /api/v1/channels/H/posts) and to nginx + Nchan (eventsource / websocket subscriber, a
  * publisher location) with the same code: only the URLs, the WebSocket subscribe message and
- * the publish body differ. A message counts when it carries "bench t=<µs> n=<k> "; anything
+ * the publish body differ. With --sub-ports the subscribers are spread over several servers
+ * (child process i subscribes on the i-th port, round robin) while posts go to --port: the
+ * nodes of one cluster (bench/cluster). A message counts when it carries "bench t=<µs> n=<k> "; anything
  * else (heartbeats, other events) is ignored. It is also a correctness test: the exit status
  * is 1 when any subscriber missed any post or could not subscribe.
  *
@@ -70,6 +72,8 @@ struct opts {
     const char *label;
     pid_t server_pids[16];
     unsigned nserver_pids;
+    int sub_ports[MAX_PROCS]; /* --sub-ports: child i subscribes on sub_ports[i % n] */
+    unsigned nsub_ports;
 };
 
 /* One subscriber. Members are kept small: 19,000 of them live in one process. */
@@ -965,7 +969,8 @@ static void usage(void)
             "         --pub PATH [--token T] [--channel H] [--host 127.0.0.1] [--n 10000]\n"
             "         [--procs 2] [--src-base 2] [--paced 20] [--interval-ms 500] [--burst 20]\n"
             "         [--payload 200] [--timeout 60] [--server-pids PID,PID] [--label X]\n"
-            "         [--alert-zone CODE]   (araldo: --pub is .../alerts, alerts not posts)\n");
+            "         [--alert-zone CODE]   (araldo: --pub is .../alerts, alerts not posts)\n"
+            "         [--sub-ports P,P,P]   (child i subscribes on the i-th port; posts to --port)\n");
     exit(2);
 }
 
@@ -981,7 +986,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
         { "interval-ms", 1, 0, 'i' }, { "burst", 1, 0, 'B' },
         { "payload", 1, 0, 'L' },     { "timeout", 1, 0, 'x' },
         { "server-pids", 1, 0, 'S' }, { "label", 1, 0, 'l' },
-        { "alert-zone", 1, 0, 'z' },  { 0, 0, 0, 0 },
+        { "alert-zone", 1, 0, 'z' },  { "sub-ports", 1, 0, 'Q' },
+        { 0, 0, 0, 0 },
     };
     int ch;
 
@@ -1060,6 +1066,16 @@ static void parse_opts(struct opts *o, int argc, char **argv)
             break;
         case 'z':
             o->alert_zone = optarg;
+            break;
+        case 'Q':
+            for (char *s = optarg; *s && o->nsub_ports < MAX_PROCS;) {
+                long port = strtol(s, &end, 10);
+
+                if (end == s || port <= 0 || port > 65535)
+                    usage();
+                o->sub_ports[o->nsub_ports++] = (int)port;
+                s = *end == ',' ? end + 1 : end;
+            }
             break;
         case 'S':
             for (char *s = optarg; *s && o->nserver_pids < 16;) {
@@ -1151,8 +1167,10 @@ int main(int argc, char **argv)
             snprintf(ip, sizeof(ip), "127.0.0.%u", o.src_base + i);
             ch.src = (struct sockaddr_in){ .sin_family = AF_INET };
             inet_pton(AF_INET, ip, &ch.src.sin_addr);
-            ch.dst =
-                (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)o.port) };
+            ch.dst = (struct sockaddr_in){
+                .sin_family = AF_INET,
+                .sin_port = htons((uint16_t)(o.nsub_ports ? o.sub_ports[i % o.nsub_ports] : o.port))
+            };
             inet_pton(AF_INET, o.host, &ch.dst.sin_addr);
             child_run(&ch);
         }
