@@ -123,6 +123,37 @@ static int write_http_metrics(struct api_app *app, struct buf *out)
     return err;
 }
 
+/* PostgreSQL: how this node hears every node's commits (store/listen.c, FANOUT.md). */
+static int write_listen_metrics(const struct store_stats *ss, struct buf *out)
+{
+    int err = buf_printf(
+        out,
+        "# HELP araldo_store_listening 1 while this node listens for the cluster's commits.\n"
+        "# TYPE araldo_store_listening gauge\n"
+        "araldo_store_listening %d\n"
+        "# HELP araldo_store_listen_notifications_total Commit notifications received.\n"
+        "# TYPE araldo_store_listen_notifications_total counter\n"
+        "araldo_store_listen_notifications_total %llu\n"
+        "# HELP araldo_store_listen_backfilled_total Events read from the table because their "
+        "notification never came.\n"
+        "# TYPE araldo_store_listen_backfilled_total counter\n"
+        "araldo_store_listen_backfilled_total %llu\n"
+        "# HELP araldo_store_listen_reconnects_total Times the listening connection was lost.\n"
+        "# TYPE araldo_store_listen_reconnects_total counter\n"
+        "araldo_store_listen_reconnects_total %llu\n",
+        ss->listening, (unsigned long long)ss->listen_notifications_total,
+        (unsigned long long)ss->listen_backfilled_total,
+        (unsigned long long)ss->listen_reconnects_total);
+
+    if (!err && ss->listen_lag) {
+        err = histogram_write(ss->listen_lag, "araldo_store_listen_lag_seconds",
+                              "Time from a commit (any node's) to its events reaching this "
+                              "node's fan-out.",
+                              out);
+    }
+    return err;
+}
+
 /* The writer thread's queue, writes, commits and their latencies. */
 static int write_store_metrics(struct api_app *app, struct buf *out)
 {
@@ -159,6 +190,8 @@ static int write_store_metrics(struct api_app *app, struct buf *out)
         err = histogram_write(ss.write_latency, "araldo_store_write_duration_seconds",
                               "Time from a write being queued to its outcome.", out);
     }
+    if (!err && ss.listening >= 0)
+        err = write_listen_metrics(&ss, out);
     return err;
 }
 

@@ -126,4 +126,18 @@ struct sqlite3 *db_sqlite_handle(struct db *db);
  */
 MUST_CHECK int db_pg_open(const char *conninfo, struct db **out, char *err, size_t errlen);
 
+/*
+ * LISTEN on `name` (an identifier; static storage). 0, -EIO, or -ENOTSUP on SQLite. What is
+ * listened for lasts as long as this session: db_pg_wait_notify() says when it was lost.
+ */
+MUST_CHECK int db_pg_listen(struct db *db, const char *name);
+/*
+ * Wait up to `timeout_ms` for notifications, then call `each` with each one's payload, in the
+ * order the server sent them. 0 (none is fine), or -EIO when the connection broke or was reset
+ * since db_pg_listen() (a LISTEN does not survive a reconnect): listen again, then look for what
+ * was missed meanwhile.
+ */
+typedef void db_notify_fn(void *ctx, const char *payload);
+MUST_CHECK int db_pg_wait_notify(struct db *db, int timeout_ms, db_notify_fn *each, void *ctx);
+
 #endif

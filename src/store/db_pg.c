@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct pg {
     struct db base; /* first: db.c knows only this part */
     PGconn *conn;
     unsigned generation; /* bumped by every reset: statements prepared before are gone */
+    unsigned listen_gen; /* generation + 1 when db_pg_listen() last succeeded */
     unsigned next_name;
     int64_t changes;
     char errmsg[512];
@@ -601,4 +603,64 @@ int db_pg_open(const char *conninfo, struct db **out, char *err, size_t errlen)
     p->conn = conn;
     *out = &p->base;
     return 0;
+}
+
+/* ---- notifications (the listener thread, store/listen.c) ---- */
+
+int db_pg_listen(struct db *db, const char *name)
+{
+    static const char prefix[] = "LISTEN ";
+    char sql[96];
+    struct pg *p;
+    int err;
+
+    if (db_backend(db) != DB_PG)
+        return -ENOTSUP;
+    p = pg_of(db);
+    if (snprintf(sql, sizeof(sql), "%s%s", prefix, name) >= (int)sizeof(sql))
+        return -EINVAL;
+    err = run(p, sql);
+    if (!err)
+        p->listen_gen = p->generation + 1;
+    return err;
+}
+
+/* Hand over the notifications libpq has already read. Returns how many. */
+static size_t drain(struct pg *p, db_notify_fn *each, void *ctx)
+{
+    PGnotify *n;
+    size_t count = 0;
+
+    while ((n = PQnotifies(p->conn)) != NULL) {
+        each(ctx, n->extra);
+        PQfreemem(n);
+        count++;
+    }
+    return count;
+}
+
+int db_pg_wait_notify(struct db *db, int timeout_ms, db_notify_fn *each, void *ctx)
+{
+    struct pg *p;
+    struct pollfd pfd;
+
+    if (db_backend(db) != DB_PG)
+        return -ENOTSUP;
+    p = pg_of(db);
+    if (p->listen_gen != p->generation + 1 || PQstatus(p->conn) != CONNECTION_OK)
+        return -EIO;
+    /* What a query's answer brought along first; wait for the socket only if there was none. */
+    if (!drain(p, each, ctx)) {
+        pfd = (struct pollfd){ .fd = PQsocket(p->conn), .events = POLLIN };
+        if (pfd.fd < 0)
+            return -EIO;
+        if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+            return -EIO;
+        if (!PQconsumeInput(p->conn)) {
+            set_err(p, PQerrorMessage(p->conn));
+            return -EIO;
+        }
+        (void)drain(p, each, ctx);
+    }
+    return PQstatus(p->conn) == CONNECTION_OK ? 0 : -EIO;
 }

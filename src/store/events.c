@@ -13,6 +13,7 @@
 #include "store/events.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,57 @@ int store__event(struct store_tx *tx, int64_t channel_id, const char *kind,
     if (!rc && seq)
         *seq = next;
     return rc;
+}
+
+/* ---- telling the other nodes (PostgreSQL) ---- */
+
+/* One NOTIFY's payload: PostgreSQL's limit is 8,000 bytes; a batch that needs more sends more. */
+#define NOTIFY_MAX 7900
+
+static int notify(struct db *db, const char *payload)
+{
+    static const char sql[] = "SELECT pg_notify('" STORE_NOTIFY_CHANNEL "', ?1)";
+    struct db_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (!st)
+        return -EIO;
+    db_bind_text(st, 1, payload);
+    rc = db_step(st);
+    while (rc == DB_ROW)
+        rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? 0 : store__errno(db, rc, "notify");
+}
+
+int store__events_notify(const struct store__evlist *l, struct db *db, int64_t now_ms)
+{
+    char buf[NOTIFY_MAX + 160];
+    size_t len = 0;
+    int err = 0;
+
+    for (size_t i = 0; i < l->n && !err; i++) {
+        const struct store_event *e = &l->ev[i];
+        char one[160];
+        int w = e->seq > 0 ? snprintf(one, sizeof(one), " e%lld.%lld", (long long)e->channel_id,
+                                      (long long)e->seq)
+                           : snprintf(one, sizeof(one), " a%lld.%lld.%s", (long long)e->channel_id,
+                                      (long long)e->key, e->kind);
+
+        if (w < 0 || (size_t)w >= sizeof(one))
+            return -EINVAL; /* kinds are short (STORE_EVENT_KIND_MAX) */
+        if (len && len + (size_t)w > NOTIFY_MAX) {
+            err = notify(db, buf);
+            len = 0;
+        }
+        if (!len)
+            len = (size_t)snprintf(buf, sizeof(buf), "t%lld", (long long)now_ms);
+        memcpy(buf + len, one, (size_t)w + 1);
+        len += (size_t)w;
+    }
+    if (len && !err)
+        err = notify(db, buf);
+    return err;
 }
 
 /* ---- replay (reader thread) ---- */

@@ -73,6 +73,7 @@ struct store {
     store_event_sink_fn *sink;
     void *sink_ctx;
     struct store__tail others; /* what other processes commit, for the sink too (writer thread) */
+    struct store__listener *listener; /* PostgreSQL: every node's commits, for the sink */
 
     /* The disk is full: set when a write fails for lack of space, cleared when one commits. */
     _Atomic bool disk_full;
@@ -261,11 +262,18 @@ static void run_batch(struct store *s, struct store_write *batch)
     err = control(s, sql_begin);
     for (w = batch; w && !err; w = w->next)
         err = apply_one(s, &tx, w);
+    /* PostgreSQL: every node (this one too) hears of the batch once it commits (listen.c). */
+    if (!err && s->database_url)
+        err = store__events_notify(&s->events, s->db, tx.now_ms);
     if (!err)
         err = control(s, sql_commit);
     if (!err) {
         histogram_observe(&s->commit_latency, clock_mono_us() - t0);
         atomic_fetch_add_explicit(&s->commits_total, 1, memory_order_relaxed);
+        if (s->database_url) {
+            store__events_rollback(&s->events, 0); /* the listener reads them back */
+            return;
+        }
         /* Durable now: streams may hear of it, before any writer is told it succeeded. */
         store__tail_note(&s->others, &s->events);
         store__events_flush(&s->events, s->sink, s->sink_ctx);
@@ -571,6 +579,7 @@ void store_close(struct store *s)
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->writer, NULL);
     }
+    store__listener_stop(s->listener);
     store__events_release(&s->events);
     store__tail_release(&s->others);
     db_close(s->db);
@@ -585,10 +594,18 @@ void store_close(struct store *s)
 void store_set_event_sink(struct store *s, store_event_sink_fn *sink, void *ctx)
 {
     /* At startup, before writes that matter: the writer reads these without a lock. */
+    store__listener_stop(s->listener);
+    s->listener = NULL;
     pthread_mutex_lock(&s->mu);
     s->sink = sink;
     s->sink_ctx = ctx;
     pthread_mutex_unlock(&s->mu);
+    /* PostgreSQL: the sink hears every node's commits, this one's included, from the listener */
+    if (s->database_url && sink) {
+        s->listener = store__listener_start(s->database_url, sink, ctx);
+        if (!s->listener)
+            log_error("store: cannot start the thread that listens for committed events");
+    }
 }
 
 int store_schema_version(struct store *s)
@@ -612,4 +629,5 @@ void store_stats(struct store *s, struct store_stats *out)
     out->disk_full = atomic_load(&s->disk_full);
     out->commit_latency = &s->commit_latency;
     out->write_latency = &s->write_latency;
+    store__listener_stats(s->listener, out);
 }

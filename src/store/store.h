@@ -91,6 +91,12 @@ struct store_stats {
     bool disk_full;                         /* the last commit failed for lack of space */
     const struct histogram *commit_latency; /* BEGIN to COMMIT durable, per batch */
     const struct histogram *write_latency;  /* queued to reported, per write */
+    /* PostgreSQL: hearing every node's commits (store/listen.c). SQLite: listening is -1. */
+    int listening;                       /* 1 while connected and listening, 0 while not */
+    uint64_t listen_notifications_total; /* notifications received */
+    uint64_t listen_backfilled_total;    /* events read whose notification never came */
+    uint64_t listen_reconnects_total;    /* times the listening connection was lost */
+    const struct histogram *listen_lag;  /* commit to handed to the fan-out (ms resolution) */
 };
 void store_stats(struct store *s, struct store_stats *out);
 /*

@@ -81,8 +81,20 @@ void store__events_flush(struct store__evlist *l, store_event_sink_fn *sink, voi
 void store__events_release(struct store__evlist *l);
 
 /*
- * Following what other processes commit (store/tail.c): the writer thread's record of the last
- * seq the sink heard per channel. Members are private to tail.c.
+ * PostgreSQL: other nodes hear of a batch through NOTIFY on this channel, sent inside the
+ * batch's transaction (so delivered only once it commits, and in commit order). The payload is
+ * `t<commit clock ms>` then, in the batch's order, ` e<channel id>.<seq>` per event and
+ * ` a<channel id>.<key>.<kind>` per access marker: positions, never the event's bytes, which
+ * every node reads from the events table once (store/listen.c).
+ */
+#define STORE_NOTIFY_CHANNEL "araldo_events"
+/* Send the batch's notifications (nothing for an empty list). Writer thread, before COMMIT. */
+MUST_CHECK int store__events_notify(const struct store__evlist *l, struct db *db, int64_t now_ms);
+
+/*
+ * Following what other processes commit (store/tail.c): the record of the last seq the sink
+ * heard per channel, kept by the SQLite writer thread or by the PostgreSQL listener thread
+ * (store/listen.c). Members are private to tail.c.
  */
 struct store__tail {
     int64_t data_version;         /* PRAGMA data_version when last looked */
@@ -94,12 +106,32 @@ MUST_CHECK int store__tail_init(struct store__tail *t, struct db *db);
 /* This process's own events, about to be flushed to the sink: never handed over again. */
 void store__tail_note(struct store__tail *t, const struct store__evlist *l);
 /*
- * If another connection committed since the last look, hand `sink` (NULL: nothing to do) every
- * event of every channel past what it heard, in seq order per channel. Writer thread.
+ * SQLite: if another connection committed since the last look, hand `sink` (NULL: nothing to
+ * do) every event of every channel past what it heard, in seq order per channel. Writer thread.
  */
 void store__tail_catch_up(struct store__tail *t, struct db *db, store_event_sink_fn *sink,
                           void *ctx);
+/*
+ * Hand `sink` channel `id`'s events past what it heard, up to seq `upto` (read from the events
+ * table on `db`, in order), and note them heard. Returns how many. The caller's thread owns `t`.
+ */
+size_t store__tail_hand_over(struct store__tail *t, struct db *db, int64_t id, int64_t upto,
+                             store_event_sink_fn *sink, void *ctx);
+/* Hand over every channel's events past what was heard. Returns how many channels were behind. */
+size_t store__tail_scan(struct store__tail *t, struct db *db, store_event_sink_fn *sink, void *ctx);
 void store__tail_release(struct store__tail *t);
+
+/*
+ * PostgreSQL: the thread that LISTENs for every node's commits and hands their events to the
+ * sink, in commit order (store/listen.c). Started when a sink is set; NULL if no thread could
+ * be made. Starting waits (up to 10 s) for its first LISTEN so the node hears its first post.
+ */
+struct store__listener;
+struct store__listener *store__listener_start(const char *conninfo, store_event_sink_fn *sink,
+                                              void *ctx);
+void store__listener_stop(struct store__listener *l); /* NULL-safe */
+/* Its part of store_stats (NULL: not PostgreSQL, listening = -1). Any thread. */
+void store__listener_stats(struct store__listener *l, struct store_stats *out);
 
 /* What apply() gets: the writer's connection (with its statements), and the batch's clock. */
 struct store_tx {

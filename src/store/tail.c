@@ -91,12 +91,12 @@ int store__tail_init(struct store__tail *t, struct db *db)
     int rc;
 
     memset(t, 0, sizeof(*t));
-    /* PostgreSQL: other nodes' commits will arrive by LISTEN/NOTIFY (issue 16), not this poll */
-    if (db_backend(db) != DB_SQLITE)
-        return 0;
-    rc = data_version(db, &t->data_version);
-    if (rc)
-        return rc;
+    /* PostgreSQL: commits are heard by LISTEN/NOTIFY (store/listen.c), not by this poll */
+    if (db_backend(db) == DB_SQLITE) {
+        rc = data_version(db, &t->data_version);
+        if (rc)
+            return rc;
+    }
     st = db_stmt(db, sql);
     if (!st)
         return -EIO;
@@ -115,24 +115,31 @@ void store__tail_note(struct store__tail *t, const struct store__evlist *l)
     }
 }
 
-/* Hand the sink channel `id`'s events after `after`, in order. Returns the last seq handed. */
-static int64_t hand_over(struct db *db, int64_t id, const char *handle, int64_t after,
-                         store_event_sink_fn *sink, void *ctx)
+/*
+ * Hand the sink channel `id`'s events after `after` and up to `upto`, in order, and note them
+ * heard. Returns how many were handed over.
+ */
+size_t store__tail_hand_over(struct store__tail *t, struct db *db, int64_t id, int64_t upto,
+                             store_event_sink_fn *sink, void *ctx)
 {
-    static const char sql[] = "SELECT seq, kind, payload, created_ms FROM events"
-                              " WHERE channel_id = ?1 AND seq > ?2 ORDER BY seq";
+    static const char sql[] = "SELECT e.seq, e.kind, e.payload, e.created_ms, c.handle"
+                              " FROM events e JOIN channels c ON c.id = e.channel_id"
+                              " WHERE e.channel_id = ?1 AND e.seq > ?2 AND e.seq <= ?3"
+                              " ORDER BY e.seq";
     struct db_stmt *st = db_stmt(db, sql);
-    int64_t last = after;
+    int64_t after = heard(t, id);
+    size_t n = 0;
     int rc;
 
-    if (!st)
-        return after;
+    if (!st || upto <= after)
+        return 0;
     db_bind_i64(st, 1, id);
     db_bind_i64(st, 2, after);
+    db_bind_i64(st, 3, upto);
     while ((rc = db_step(st)) == DB_ROW) {
         struct store_event ev = {
             .channel_id = id,
-            .channel = handle,
+            .channel = db_col_text(st, 4),
             .seq = db_col_i64(st, 0),
             .kind = db_col_text(st, 1),
             .payload = db_col_text(st, 2),
@@ -140,59 +147,58 @@ static int64_t hand_over(struct db *db, int64_t id, const char *handle, int64_t 
             .created_ms = db_col_i64(st, 3),
         };
 
-        if (!ev.kind || !ev.payload)
+        if (!ev.kind || !ev.payload || !ev.channel)
             continue;
         sink(ctx, &ev, 1);
-        last = ev.seq;
+        set_heard(t, id, ev.seq);
+        n++;
     }
     if (rc != DB_DONE)
         log_warn("store: reading events another process wrote: %s", db_errmsg(db));
     db_reset(st);
-    return last;
+    return n;
+}
+
+size_t store__tail_scan(struct store__tail *t, struct db *db, store_event_sink_fn *sink, void *ctx)
+{
+    static const char sql[] = "SELECT id, last_seq FROM channels";
+    struct store__tail_seq *todo = NULL;
+    size_t n = 0, cap = 0, behind = 0;
+    struct db_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (!st)
+        return 0;
+    /* Collect first, hand over after: the sink's work stays out of this statement's step. */
+    while ((rc = db_step(st)) == DB_ROW) {
+        int64_t id = db_col_i64(st, 0), last = db_col_i64(st, 1);
+
+        if (last <= heard(t, id))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            todo = xrealloc(todo, cap * sizeof(*todo));
+        }
+        todo[n++] = (struct store__tail_seq){ id, last };
+    }
+    if (rc != DB_DONE)
+        log_warn("store: reading channels another process changed: %s", db_errmsg(db));
+    db_reset(st);
+    for (size_t i = 0; i < n; i++)
+        behind += store__tail_hand_over(t, db, todo[i].channel_id, todo[i].seq, sink, ctx) > 0;
+    free(todo);
+    return behind;
 }
 
 void store__tail_catch_up(struct store__tail *t, struct db *db, store_event_sink_fn *sink,
                           void *ctx)
 {
-    static const char sql[] = "SELECT id, handle, last_seq FROM channels";
-    struct store__tail_seq *todo = NULL;
-    char **handles = NULL;
-    size_t n = 0, cap = 0;
-    struct db_stmt *st;
     int64_t v = 0;
-    int rc;
 
     if (!sink || db_backend(db) != DB_SQLITE || data_version(db, &v) || v == t->data_version)
         return;
     t->data_version = v;
-    st = db_stmt(db, sql);
-    if (!st)
-        return;
-    /* Collect first, hand over after: the sink's work stays out of this statement's step. */
-    while ((rc = db_step(st)) == DB_ROW) {
-        int64_t id = db_col_i64(st, 0);
-        const char *h = db_col_text(st, 1);
-
-        if (db_col_i64(st, 2) <= heard(t, id) || !h)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 8;
-            todo = xrealloc(todo, cap * sizeof(*todo));
-            handles = xrealloc(handles, cap * sizeof(*handles));
-        }
-        todo[n] = (struct store__tail_seq){ id, heard(t, id) };
-        handles[n++] = xstrdup(h);
-    }
-    if (rc != DB_DONE)
-        log_warn("store: reading channels another process changed: %s", db_errmsg(db));
-    db_reset(st);
-    for (size_t i = 0; i < n; i++) {
-        set_heard(t, todo[i].channel_id,
-                  hand_over(db, todo[i].channel_id, handles[i], todo[i].seq, sink, ctx));
-        free(handles[i]);
-    }
-    free(handles);
-    free(todo);
+    (void)store__tail_scan(t, db, sink, ctx);
 }
 
 void store__tail_release(struct store__tail *t)

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { EventSource } from 'eventsource';
-import { PG, cli, tempDir, startServer, operatorToken, api, sleep, waitFor } from './lib/server.mjs';
+import { cli, tempDir, startServer, operatorToken, api, sleep, waitFor } from './lib/server.mjs';
 
 const EMAIL = 'uff.stampa@comune.example.it';
 
@@ -23,11 +23,9 @@ function post(dir, text) {
   assert.equal(r.status, 0, r.stderr);
 }
 
-// Another process's commits reach the server through SQLite's data_version (store/tail.c);
-// on PostgreSQL that is LISTEN/NOTIFY, issue 16 item 3, not built yet.
-test('a post made with `araldo post` while the server runs reaches open streams live, once', {
-  skip: PG ? 'not yet on PostgreSQL: other processes\' writes need LISTEN/NOTIFY (issue 16)' : false,
-}, async () => {
+// Another process's commits reach the server through SQLite's data_version (store/tail.c), or
+// on PostgreSQL through LISTEN/NOTIFY (store/listen.c), as another node's would.
+test('a post made with `araldo post` while the server runs reaches open streams live, once', async () => {
   const dir = tempDir();
   let srv;
   const streams = [];
