@@ -182,17 +182,27 @@ test('three nodes behind the documented nginx upstream: requests spread, streams
     await new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); });
 
     // A post published on each node (staff straight to the node, as a console behind the
-    // balancer could land anywhere): every stream gets the post of the node it is on.
+    // balancer could land anywhere): every stream, whichever node it is on, gets all three
+    // once each, in order (LISTEN/NOTIFY between the nodes).
     const ids = [];
     for (const [i, n] of nodes.entries()) {
       const p = await api(n.url, 'POST', '/api/v1/channels/allerta/posts', { as: token, body: { text: `dal nodo ${i}` } });
       assert.equal(p.status, 201, p.text);
       ids.push(p.data.id);
     }
+    // The post.created events of a stream, as the list of the posts' ids they carry.
+    const created = (posts) => posts.map((p) => p.id);
+    const sseEvents = (text) => text.split('\n\n').filter((e) => /^event: post\.created$/m.test(e))
+      .map((e) => JSON.parse(/^data: (.*)$/m.exec(e)[1]));
     for (const [i, s] of streams.entries()) {
-      await waitFor(() => ids.some((id) => s.text.includes(id)), `stream ${i}: a post through nginx`, 5000);
+      await waitFor(() => created(sseEvents(s.text)).length >= 3, `stream ${i}: the three posts through nginx`, 10000);
+      await sleep(100);
+      assert.deepEqual(created(sseEvents(s.text)), ids, `stream ${i}: each post once, in order`);
     }
-    await waitFor(() => msgs.some((m) => m.type === 'event' && ids.some((id) => JSON.stringify(m).includes(id))), 'WebSocket: a post through nginx', 5000);
+    const wsEvents = () => msgs.filter((m) => m.type === 'event' && m.event === 'post.created').map((m) => m.data);
+    await waitFor(() => created(wsEvents()).length >= 3, 'WebSocket: the three posts through nginx', 10000);
+    await sleep(100);
+    assert.deepEqual(created(wsEvents()), ids, 'WebSocket: each post once, in order');
 
     // And a post published through the balancer itself.
     const p = await api(ngx.url, 'POST', '/api/v1/channels/allerta/posts', { as: token, body: { text: 'dal bilanciatore' } });
