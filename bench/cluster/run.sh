@@ -119,6 +119,15 @@ start_case() {
     for u in "${URLS[@]}"; do PORTS+=("${u##*:}"); done
 }
 
+# CPU seconds used so far by PostgreSQL (the postmaster and its children: the nodes'
+# connections live for the whole case, so the difference over a case is its PostgreSQL CPU).
+pg_cpu() {
+    local pm
+    pm=$(head -1 "$work/pg/data/postmaster.pid")
+    for p in "$pm" $(pgrep -P "$pm"); do cat "/proc/$p/stat" 2>/dev/null; done |
+        awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); t += $12 + $13 } END { printf "%.2f\n", t / hz }'
+}
+
 setup_channel() { # URL handle: one org, one listed channel
     curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
         -d '{"slug":"bench","name":"Comune di Prova"}' "$1/api/v1/orgs"
@@ -142,12 +151,14 @@ fanout_case() { # sqlite | pg1 | pg3
         procs=2
     fi
     sleep 1 # let the fresh servers settle before their baseline RSS is read
+    local pg0; pg0=$(pg_cpu)
     timeout $((300 + n / 100)) "$CLIENT" --target araldo --proto sse --port "${PORTS[0]}" \
         --sub-ports "$subs" --token "$TOKEN" --channel bench-fanout \
         --sub "/api/v1/stream?channels=bench-fanout" --pub /api/v1/channels/bench-fanout/posts \
         --n "$n" --procs "$procs" --paced "$PACED" --interval-ms "$INTERVAL_MS" --burst "$BURST" \
         --payload "$PAYLOAD" --timeout 90 --server-pids "$(IFS=,; echo "${SPIDS[*]}")" \
         --label "$kind" >> "$OUT" || rc=$?
+    echo "{\"kind\":\"pgcpu\",\"label\":\"$kind\",\"pg_cpu_s\":$(awk -v a="$pg0" -v b="$(pg_cpu)" 'BEGIN { printf "%.2f", b - a }')}" >> "$OUT"
     stop_servers
     return $rc
 }

@@ -11,12 +11,14 @@ const what = {
   pg3: 'three nodes, one PostgreSQL',
 };
 
-const fan = rows.filter((r) => r.kind !== 'api');
+const fan = rows.filter((r) => !r.kind);
+const pgcpu = rows.filter((r) => r.kind === 'pgcpu');
 if (fan.length) {
-  console.log('| case | SSE followers | last follower ms (median / max of the paced posts) | p50 ms | p99 ms | burst deliveries/s | server CPU µs/delivery | RSS/follower B | missed |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of fan) {
-    console.log(`| ${what[r.label] || r.label} | ${fmt(r.n)} | ${fmt(r.last_ms_median, 1)} / ${fmt(r.last_ms_max, 1)} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.deliveries_per_s)} | ${fmt(r.cpu_us_per_delivery, 2)} | ${fmt(r.rss_per_sub_b)} | ${r.missed}${r.failed ? ` (${r.failed} not subscribed)` : ''}${r.dups ? ` (${r.dups} twice)` : ''} |`);
+  console.log('| case | SSE followers | last follower ms (median / max of the paced posts) | p50 ms | p99 ms | burst deliveries/s | araldo CPU µs/delivery | PostgreSQL CPU s (whole case) | RSS/follower B | missed |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [i, r] of fan.entries()) {
+    const pg = pgcpu[i] && pgcpu[i].label === r.label && r.label !== 'sqlite' ? fmt(pgcpu[i].pg_cpu_s, 2) : '–';
+    console.log(`| ${what[r.label] || r.label} | ${fmt(r.n)} | ${fmt(r.last_ms_median, 1)} / ${fmt(r.last_ms_max, 1)} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.deliveries_per_s)} | ${fmt(r.cpu_us_per_delivery, 2)} | ${pg} | ${fmt(r.rss_per_sub_b)} | ${r.missed}${r.failed ? ` (${r.failed} not subscribed)` : ''}${r.dups ? ` (${r.dups} twice)` : ''} |`);
   }
   console.log();
 }
