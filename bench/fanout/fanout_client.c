@@ -11,9 +11,9 @@
  * publisher location) with the same code: only the URLs, the WebSocket subscribe message and
  * the publish body differ. With --sub-ports the subscribers are spread over several servers
  * (child process i subscribes on the i-th port, round robin) while posts go to --port: the
- * nodes of one cluster (bench/cluster). A message counts when it carries "bench t=<µs> n=<k> "; anything
- * else (heartbeats, other events) is ignored. It is also a correctness test: the exit status
- * is 1 when any subscriber missed any post or could not subscribe.
+ * nodes of one cluster (bench/cluster). A message counts when it carries "bench t=<µs> n=<k> ";
+ * anything else (heartbeats, other events) is ignored. It is also a correctness test: the exit
+ * status is 1 when any subscriber missed any post or could not subscribe.
  *
  * Not part of araldo: a standalone program built with gcc -O2 by bench/fanout/run.sh.
  */
@@ -964,30 +964,27 @@ static int print_stats(const struct opts *o, const uint32_t *lat, const int64_t 
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: fanout_client --target araldo|nchan --proto sse|ws --port P --sub PATH\n"
-            "         --pub PATH [--token T] [--channel H] [--host 127.0.0.1] [--n 10000]\n"
-            "         [--procs 2] [--src-base 2] [--paced 20] [--interval-ms 500] [--burst 20]\n"
-            "         [--payload 200] [--timeout 60] [--server-pids PID,PID] [--label X]\n"
-            "         [--alert-zone CODE]   (araldo: --pub is .../alerts, alerts not posts)\n"
-            "         [--sub-ports P,P,P]   (child i subscribes on the i-th port; posts to --port)\n");
+    fprintf(
+        stderr,
+        "usage: fanout_client --target araldo|nchan --proto sse|ws --port P --sub PATH\n"
+        "         --pub PATH [--token T] [--channel H] [--host 127.0.0.1] [--n 10000]\n"
+        "         [--procs 2] [--src-base 2] [--paced 20] [--interval-ms 500] [--burst 20]\n"
+        "         [--payload 200] [--timeout 60] [--server-pids PID,PID] [--label X]\n"
+        "         [--alert-zone CODE]   (araldo: --pub is .../alerts, alerts not posts)\n"
+        "         [--sub-ports P,P,P]   (child i subscribes on the i-th port; posts to --port)\n");
     exit(2);
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
     static const struct option lo[] = {
-        { "target", 1, 0, 'T' },      { "proto", 1, 0, 'P' },
-        { "host", 1, 0, 'h' },        { "port", 1, 0, 'p' },
-        { "sub", 1, 0, 's' },         { "pub", 1, 0, 'u' },
-        { "token", 1, 0, 't' },       { "channel", 1, 0, 'c' },
-        { "n", 1, 0, 'n' },           { "procs", 1, 0, 'j' },
-        { "src-base", 1, 0, 'b' },    { "paced", 1, 0, 'm' },
-        { "interval-ms", 1, 0, 'i' }, { "burst", 1, 0, 'B' },
-        { "payload", 1, 0, 'L' },     { "timeout", 1, 0, 'x' },
-        { "server-pids", 1, 0, 'S' }, { "label", 1, 0, 'l' },
-        { "alert-zone", 1, 0, 'z' },  { "sub-ports", 1, 0, 'Q' },
-        { 0, 0, 0, 0 },
+        { "target", 1, 0, 'T' },      { "proto", 1, 0, 'P' },       { "host", 1, 0, 'h' },
+        { "port", 1, 0, 'p' },        { "sub", 1, 0, 's' },         { "pub", 1, 0, 'u' },
+        { "token", 1, 0, 't' },       { "channel", 1, 0, 'c' },     { "n", 1, 0, 'n' },
+        { "procs", 1, 0, 'j' },       { "src-base", 1, 0, 'b' },    { "paced", 1, 0, 'm' },
+        { "interval-ms", 1, 0, 'i' }, { "burst", 1, 0, 'B' },       { "payload", 1, 0, 'L' },
+        { "timeout", 1, 0, 'x' },     { "server-pids", 1, 0, 'S' }, { "label", 1, 0, 'l' },
+        { "alert-zone", 1, 0, 'z' },  { "sub-ports", 1, 0, 'Q' },   { 0, 0, 0, 0 },
     };
     int ch;
 
