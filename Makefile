@@ -199,6 +199,12 @@ bench-fanout: all
 	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
 	bench/fanout/run.sh
 
+# Three nodes on one PostgreSQL against one SQLite node (issue 16): minutes, heavy, not in bench.
+.PHONY: bench-cluster
+bench-cluster: all
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --bench
+	timeout 2400 bench/cluster/run.sh
+
 # Web Push against an nginx HTTP/2 sink and npm web-push (issue 12): a few minutes.
 .PHONY: bench-push
 bench-push: all

@@ -9,9 +9,11 @@
  * It speaks to araldo (GET /api/v1/stream?channels=H, GET /api/v1/ws plus a subscribe message,
  * POST /api/v1/channels/H/posts) and to nginx + Nchan (eventsource / websocket subscriber, a
  * publisher location) with the same code: only the URLs, the WebSocket subscribe message and
- * the publish body differ. A message counts when it carries "bench t=<µs> n=<k> "; anything
- * else (heartbeats, other events) is ignored. It is also a correctness test: the exit status
- * is 1 when any subscriber missed any post or could not subscribe.
+ * the publish body differ. With --sub-ports the subscribers are spread over several servers
+ * (child process i subscribes on the i-th port, round robin) while posts go to --port: the
+ * nodes of one cluster (bench/cluster). A message counts when it carries "bench t=<µs> n=<k> ";
+ * anything else (heartbeats, other events) is ignored. It is also a correctness test: the exit
+ * status is 1 when any subscriber missed any post or could not subscribe.
  *
  * Not part of araldo: a standalone program built with gcc -O2 by bench/fanout/run.sh.
  */
@@ -70,6 +72,8 @@ struct opts {
     const char *label;
     pid_t server_pids[16];
     unsigned nserver_pids;
+    int sub_ports[MAX_PROCS]; /* --sub-ports: child i subscribes on sub_ports[i % n] */
+    unsigned nsub_ports;
 };
 
 /* One subscriber. Members are kept small: 19,000 of them live in one process. */
@@ -960,28 +964,27 @@ static int print_stats(const struct opts *o, const uint32_t *lat, const int64_t 
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: fanout_client --target araldo|nchan --proto sse|ws --port P --sub PATH\n"
-            "         --pub PATH [--token T] [--channel H] [--host 127.0.0.1] [--n 10000]\n"
-            "         [--procs 2] [--src-base 2] [--paced 20] [--interval-ms 500] [--burst 20]\n"
-            "         [--payload 200] [--timeout 60] [--server-pids PID,PID] [--label X]\n"
-            "         [--alert-zone CODE]   (araldo: --pub is .../alerts, alerts not posts)\n");
+    fprintf(
+        stderr,
+        "usage: fanout_client --target araldo|nchan --proto sse|ws --port P --sub PATH\n"
+        "         --pub PATH [--token T] [--channel H] [--host 127.0.0.1] [--n 10000]\n"
+        "         [--procs 2] [--src-base 2] [--paced 20] [--interval-ms 500] [--burst 20]\n"
+        "         [--payload 200] [--timeout 60] [--server-pids PID,PID] [--label X]\n"
+        "         [--alert-zone CODE]   (araldo: --pub is .../alerts, alerts not posts)\n"
+        "         [--sub-ports P,P,P]   (child i subscribes on the i-th port; posts to --port)\n");
     exit(2);
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
     static const struct option lo[] = {
-        { "target", 1, 0, 'T' },      { "proto", 1, 0, 'P' },
-        { "host", 1, 0, 'h' },        { "port", 1, 0, 'p' },
-        { "sub", 1, 0, 's' },         { "pub", 1, 0, 'u' },
-        { "token", 1, 0, 't' },       { "channel", 1, 0, 'c' },
-        { "n", 1, 0, 'n' },           { "procs", 1, 0, 'j' },
-        { "src-base", 1, 0, 'b' },    { "paced", 1, 0, 'm' },
-        { "interval-ms", 1, 0, 'i' }, { "burst", 1, 0, 'B' },
-        { "payload", 1, 0, 'L' },     { "timeout", 1, 0, 'x' },
-        { "server-pids", 1, 0, 'S' }, { "label", 1, 0, 'l' },
-        { "alert-zone", 1, 0, 'z' },  { 0, 0, 0, 0 },
+        { "target", 1, 0, 'T' },      { "proto", 1, 0, 'P' },       { "host", 1, 0, 'h' },
+        { "port", 1, 0, 'p' },        { "sub", 1, 0, 's' },         { "pub", 1, 0, 'u' },
+        { "token", 1, 0, 't' },       { "channel", 1, 0, 'c' },     { "n", 1, 0, 'n' },
+        { "procs", 1, 0, 'j' },       { "src-base", 1, 0, 'b' },    { "paced", 1, 0, 'm' },
+        { "interval-ms", 1, 0, 'i' }, { "burst", 1, 0, 'B' },       { "payload", 1, 0, 'L' },
+        { "timeout", 1, 0, 'x' },     { "server-pids", 1, 0, 'S' }, { "label", 1, 0, 'l' },
+        { "alert-zone", 1, 0, 'z' },  { "sub-ports", 1, 0, 'Q' },   { 0, 0, 0, 0 },
     };
     int ch;
 
@@ -1060,6 +1063,16 @@ static void parse_opts(struct opts *o, int argc, char **argv)
             break;
         case 'z':
             o->alert_zone = optarg;
+            break;
+        case 'Q':
+            for (char *s = optarg; *s && o->nsub_ports < MAX_PROCS;) {
+                long port = strtol(s, &end, 10);
+
+                if (end == s || port <= 0 || port > 65535)
+                    usage();
+                o->sub_ports[o->nsub_ports++] = (int)port;
+                s = *end == ',' ? end + 1 : end;
+            }
             break;
         case 'S':
             for (char *s = optarg; *s && o->nserver_pids < 16;) {
@@ -1151,8 +1164,10 @@ int main(int argc, char **argv)
             snprintf(ip, sizeof(ip), "127.0.0.%u", o.src_base + i);
             ch.src = (struct sockaddr_in){ .sin_family = AF_INET };
             inet_pton(AF_INET, ip, &ch.src.sin_addr);
-            ch.dst =
-                (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)o.port) };
+            ch.dst = (struct sockaddr_in){
+                .sin_family = AF_INET,
+                .sin_port = htons((uint16_t)(o.nsub_ports ? o.sub_ports[i % o.nsub_ports] : o.port))
+            };
             inet_pton(AF_INET, o.host, &ch.dst.sin_addr);
             child_run(&ch);
         }
