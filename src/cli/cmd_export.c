@@ -28,9 +28,9 @@ static const struct cli_command cmd_export_help = {
     "gzip'd dump that 'araldo import' loads into a new database of either engine. Safe while\n"
     "the server runs: the dump is one consistent snapshot. FILE is written 0600 under a\n"
     "temporary name and renamed; '-' writes to standard output. The dump holds password,\n"
-    "token and follower hashes and push subscriptions: keep it as secret as the database.\n"
-    "Media files and the Web Push key are not in it: copy data_dir/media and\n"
-    "data_dir/vapid.pem yourself (docs/DEPLOY.md).\n",
+    "token and follower hashes, push subscriptions and the Web Push key pair:\n"
+    "keep it as secret as the database. Media files are not in it: copy the media directory\n"
+    "yourself (docs/DEPLOY.md).\n",
     no_opts,
 };
 
@@ -41,10 +41,20 @@ static const struct cli_command cmd_import_help = {
     "PostgreSQL with database_url; migrations are applied first). All of it or nothing: one\n"
     "transaction. Refused: a database that holds data, a dump of another schema version, a\n"
     "damaged or truncated file. Stop the servers of the new database while it runs. '-' reads\n"
-    "standard input. Media files and the Web Push key are not in the dump: copy\n"
-    "data_dir/media and data_dir/vapid.pem yourself.\n",
+    "standard input. Media files are not in the dump: copy the media directory yourself.\n",
     no_opts,
 };
+
+/* Where media files live for this configuration (media_dir, else data_dir/media). */
+static const char *media_dir(const struct cli *c)
+{
+    static char path[4096];
+
+    if (c->conf.media_dir && *c->conf.media_dir)
+        return c->conf.media_dir;
+    snprintf(path, sizeof(path), "%s/media", c->conf.data_dir);
+    return path;
+}
 
 /* ---- progress on a terminal ---- */
 
@@ -172,12 +182,12 @@ int cmd_export(struct cli *c, int argc, char **argv)
     /* standard error: standard output may be the dump itself */
     fprintf(stderr, "export: wrote '%s': schema %d, %zu tables, %llu rows\n", path, stats.schema,
             stats.tables, (unsigned long long)stats.rows);
-    fprintf(stderr, "export: the dump holds password, token and follower hashes: keep it as secret "
-                    "as the database, and delete it once imported\n");
+    fprintf(stderr, "export: the dump holds password, token and follower hashes and the Web Push "
+                    "key: keep it as secret as the database, and delete it once imported\n");
     fprintf(stderr,
-            "export: media files are not in the dump, nor the Web Push key: copy '%s/media' "
-            "and '%s/vapid.pem' to the new server's data directory (docs/DEPLOY.md)\n",
-            c->conf.data_dir, c->conf.data_dir);
+            "export: media files are not in the dump: copy '%s' to the new server's media "
+            "directory (docs/DEPLOY.md)\n",
+            media_dir(c));
     return 0;
 }
 
@@ -269,9 +279,8 @@ int cmd_import(struct cli *c, int argc, char **argv)
     }
     printf("import: loaded '%s': schema %d, %zu tables, %llu rows\n", path, stats.schema,
            stats.tables, (unsigned long long)stats.rows);
-    printf("import: media files are not in the dump, nor the Web Push key: copy the old "
-           "server's media directory to '%s/media' and its vapid.pem to '%s/vapid.pem' "
-           "(docs/DEPLOY.md)\n",
-           c->conf.data_dir, c->conf.data_dir);
+    printf("import: media files are not in the dump: copy the old server's media directory to "
+           "'%s' (docs/DEPLOY.md)\n",
+           media_dir(c));
     return 0;
 }

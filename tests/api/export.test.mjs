@@ -223,9 +223,13 @@ test('export from a running SQLite server, import into PostgreSQL: everything is
   assert.equal(ex.status, 0, ex.stderr);
   assert.match(ex.stderr, /export: wrote .*schema \d+, \d+ tables, \d+ rows/);
   checkConsistent(normalize(file));
-  assert.match(ex.stderr, /media files are not in the dump, nor the Web Push key: copy .*vapid\.pem/);
+  assert.match(ex.stderr, /media files are not in the dump: copy .*media/);
+  assert.match(ex.stderr, /the Web Push key: keep it as secret as the database/);
   assert.equal(statSync(file).mode & 0o777, 0o600, 'the dump is a secret');
   w.file = file;
+  // The Web Push key pair moves with the data (push_vapid): subscriptions stay reachable.
+  w.pushKey = (await api(src.url, 'GET', '/api/v1/push/key')).data;
+  assert.ok(w.pushKey, 'the push key');
   await src.stop();
 
   w.url = pg.database();
@@ -233,7 +237,7 @@ test('export from a running SQLite server, import into PostgreSQL: everything is
   const im = run(['import', file], { data: w.dstDir, url: w.url });
   assert.equal(im.status, 0, im.stderr);
   assert.match(im.stdout, /import: loaded .*\d+ tables, \d+ rows/);
-  assert.match(im.stdout, /media files are not in the dump, nor the Web Push key: copy .*vapid\.pem/);
+  assert.match(im.stdout, /media files are not in the dump: copy .*media/);
 
   // The database holds exactly the dump: exported again (before any server touches it), equal.
   const again = join(dir, 'pg.araldo.gz');
@@ -242,6 +246,7 @@ test('export from a running SQLite server, import into PostgreSQL: everything is
 
   dst = await startServer({ data: w.dstDir, sets: { database_url: w.url } });
   assert.equal(dst.password, null, 'not a first start: the accounts moved');
+  assert.deepEqual((await api(dst.url, 'GET', '/api/v1/push/key')).data, w.pushKey, 'the same push key');
   const moved = await view(dst.url, { op: w.op, follower: w.follower, invite: w.invite });
   assert.deepEqual(moved, w.before);
   assert.ok(moved.news.followers_count >= 1);
@@ -307,7 +312,10 @@ test('refused: a database in use, another schema version, damaged or truncated d
     writeFileSync(f, gz ? gzipSync(text) : text);
     return f;
   };
-  // the PostgreSQL database of the first test holds data: refused, unchanged
+  // the PostgreSQL database of the first test holds data: refused, unchanged (its server
+  // stopped first: a running one takes leases and writes counts on its own)
+  if (dst) await dst.stop();
+  dst = null;
   const before = join(dir, 'busy-before.gz');
   assert.equal(run(['export', before], { data: w.dstDir, url: w.url }).status, 0);
   let r = run(['import', w.file], { data: w.dstDir, url: w.url });
