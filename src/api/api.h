@@ -119,6 +119,14 @@ void api_sources_stop(struct api_sources *s);
 
 struct api_jobs;
 struct api_jobs *api_jobs_start(struct api_app *app);
+
+/*
+ * The thread that publishes citizen reports' changes to their live streams (api/reports_stream.c),
+ * from the event sink's notice.report markers. Start once the server listens (app->server);
+ * false with `err` if it cannot. Stop before the store closes; notices after it are dropped.
+ */
+bool api_report_notices_start(struct api_app *app, char *err, size_t errlen);
+void api_report_notices_stop(void);
 void api_jobs_stop(struct api_jobs *j);
 
 /*

@@ -187,4 +187,11 @@ bool api__lease_hold(struct api_app *a, struct api_lease *l);
 /* Give `l` up if held (at stop), so another node takes over at once. Blocking. */
 void api__lease_release(struct api_app *a, struct api_lease *l);
 
+/*
+ * Report `id` of org `org_id` changed durably (a notice.report marker reached the event sink):
+ * its public view is published, encoded once, to the streams that follow it and to those of its
+ * merged duplicates, by a thread of its own (api_report_notices_start). Any thread; never waits.
+ */
+void api__report_notice(int64_t org_id, int64_t id);
+
 #endif

@@ -616,7 +616,6 @@ static void fwd_recorded(struct http_req *r, int err, int64_t id, void *data)
     if (err) {
         api__rep_done(r, err, 0, NULL);
     } else {
-        api__report_changed(r, j->org_id, j->report_id);
         api__json(r, 200,
                   json_pack("{s:s, s:s, s:s?, s:s?}", "forwarded_to", j->name, "status", "chiusa",
                             "remote_service_request_id", *j->remote_id ? j->remote_id : NULL,

@@ -105,11 +105,6 @@ json_t *api__report_forwards_json(struct http_req *r, int64_t id);
 /* Live status of a report (api/reports_stream.c). */
 void api__reporter_stream(struct http_req *r);
 void api__report_stream(struct http_req *r);
-/*
- * Report `id` of org `org_id` changed durably: publish its public view, encoded once, to the
- * streams that follow it and to those of its merged duplicates. The push hook. Loop thread.
- */
-void api__report_changed(struct http_req *r, int64_t org_id, int64_t id);
 
 /* Queue a store write whose answer is 204 (or its error). */
 #define API_REP_SUBMIT(r, call_with_done)                                  \

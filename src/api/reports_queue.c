@@ -337,21 +337,6 @@ static bool opt_string(struct http_req *r, json_t *body, const char *key, size_t
     return true;
 }
 
-struct changed {
-    int64_t org_id, id;
-};
-
-/* A durable change: the report's streams hear it, then the staff get 204. */
-static void patched(struct http_req *r, int err, int64_t id, void *data)
-{
-    struct changed *c = data;
-
-    if (!err)
-        api__report_changed(r, c->org_id, c->id);
-    api__rep_done(r, err, id, NULL);
-    free(c);
-}
-
 static bool one_of(const char *s, const char *const *list)
 {
     for (; *list; list++) {
@@ -451,7 +436,6 @@ void api__report_patch(struct http_req *r)
                                            NULL };
     struct store_report_change ch = { 0 };
     struct api_pending *p;
-    struct changed *chg;
     struct store_org o;
     struct store_user me;
     json_t *body;
@@ -469,14 +453,12 @@ void api__report_patch(struct http_req *r)
         return;
     if (!change_strings(r, body, &ch) || !change_others(r, body, id, &ch))
         goto out;
-    chg = xmalloc(sizeof(*chg));
-    chg->org_id = o.id;
-    chg->id = id;
-    p = api__pending_new(r, patched, chg);
+    /* once durable, the report's streams hear it from the store (STORE_NOTICE_REPORT) */
+    p = api__pending_new(r, api__rep_done, NULL);
     err = store_report_update(api__app(r)->store, me.id, o.id, id, &ch, api__pending_done, p);
     if (err) {
         api__pending_free(p);
-        patched(r, err, 0, chg);
+        api__rep_done(r, err, 0, NULL);
     }
 out:
     json_decref(body);
@@ -658,12 +640,8 @@ void api__reporter_view(struct http_req *r)
 
 static void reopened(struct http_req *r, int err, int64_t id, void *data)
 {
-    struct changed *c = data;
-
-    if (!err && c)
-        api__report_changed(r, c->org_id, c->id);
-    free(c);
     (void)id;
+    (void)data;
     if (err == -EPERM) {
         http_respond_error(r, 409, "not_reopenable",
                            "Only a report marked solved within the last 14 days can be reopened.",
@@ -683,7 +661,7 @@ void api__reporter_reopen(struct http_req *r)
     const char *tok = http_req_param(r, "token");
     uint8_t hash[SECRET_HASH_LEN];
     const char *note = NULL;
-    struct changed *chg;
+    int64_t report_id = 0, org_id = 0;
     struct api_pending *p;
     json_t *body = NULL;
     size_t len;
@@ -700,20 +678,19 @@ void api__reporter_reopen(struct http_req *r)
         goto out;
     }
     secret_sha256(tok, strlen(tok), hash);
-    chg = xcalloc(1, sizeof(*chg));
-    err = store_report_by_token(api__reader(r), hash, &chg->id, &chg->org_id);
+    err = store_report_by_token(api__reader(r), hash, &report_id, &org_id);
     if (err) {
         explicit_bzero(hash, sizeof(hash));
-        reopened(r, err, 0, chg);
+        reopened(r, err, 0, NULL);
         goto out;
     }
-    p = api__pending_new(r, reopened, chg);
+    p = api__pending_new(r, reopened, NULL);
     err = store_report_reopen(api__app(r)->store, hash, note ? note : "Non è risolto.",
                               api__pending_done, p);
     explicit_bzero(hash, sizeof(hash));
     if (err) {
         api__pending_free(p);
-        reopened(r, err, 0, chg);
+        reopened(r, err, 0, NULL);
     }
 out:
     json_decref(body);

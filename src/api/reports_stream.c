@@ -13,12 +13,14 @@
  * stored or replayed: a stream starts with the report's current state (its own first event)
  * and a reconnecting client simply gets the current state again.
  *
- * The hook for push (issue 15, point 5): api__report_changed() is where a report's followers
- * will also be notified by Web Push once push/ exists.
+ * A change reaches these streams on every node: it commits with a notice.report marker, which
+ * the event sink hands to api__report_notice() (below). Push to the reporter is queued in the
+ * change's own transaction (store/push_report.c).
  */
 #include "api/reports_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,17 +60,16 @@ static void one_public(void *ctx, const struct store_report *p)
 }
 
 /* The event payload for report `id`: {"request": <Open311 view>, "status_detail": status}. */
-static char *payload(struct http_req *r, const struct store_org *o, int64_t id, size_t *len)
+static char *payload(struct store_reader *rd, const char *base, const struct store_org *o,
+                     int64_t id, size_t *len)
 {
-    char base[512];
     const char *tzbase[2] = { o->timezone, base };
     struct one one = { 0 };
     void *ctx[2] = { &one, tzbase };
     json_t *v;
     char *out;
 
-    api__base_url(r, base, sizeof(base));
-    if (store_report_get(api__reader(r), o->id, id, one_public, ctx) != 0)
+    if (store_report_get(rd, o->id, id, one_public, ctx) != 0)
         return NULL;
     v = json_pack("{s:o, s:s}", "request", one.v, "status_detail", one.status);
     out = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(12));
@@ -91,26 +92,149 @@ static void publish(struct api_app *app, int64_t key, const char *data, size_t l
     fanout_publish(app->fanout, &ev, 1);
 }
 
-void api__report_changed(struct http_req *r, int64_t org_id, int64_t id)
+/*
+ * Report `id` of org `org_id` changed: its public view, encoded once, to the streams that
+ * follow it and to those of its merged duplicates (their reporters follow it now).
+ */
+static void report_changed(struct api_app *app, struct store_reader *rd, int64_t org_id, int64_t id)
 {
-    struct api_app *app = api__app(r);
     int64_t dups[DUPS_MAX];
     struct store_org o;
     size_t n = 0, len = 0;
+    char base[512];
     char *data;
 
-    if (!app->fanout || store_org_get_id(api__reader(r), org_id, &o) != 0)
+    if (!app->fanout || !app->server || store_org_get_id(rd, org_id, &o) != 0)
         return;
-    data = payload(r, &o, id, &len);
+    /* as api__base_url(): public_url, else this server's own address */
+    if (app->set.public_url && *app->set.public_url) {
+        snprintf(base, sizeof(base), "%s", app->set.public_url);
+    } else {
+        snprintf(base, sizeof(base), "http://%s", http_server_address(app->server));
+    }
+    data = payload(rd, base, &o, id, &len);
     if (!data)
         return;
     publish(app, report_key(id), data, len);
-    /* The reporters of its merged duplicates follow it too: the same bytes, their keys. */
-    if (store_report_duplicates(api__reader(r), id, dups, DUPS_MAX, &n) == 0) {
+    if (store_report_duplicates(rd, id, dups, DUPS_MAX, &n) == 0) {
         for (size_t i = 0; i < n; i++)
             publish(app, report_key(dups[i]), data, len);
     }
     free(data);
+}
+
+/*
+ * The changes to publish. A report's change commits with a notice.report marker
+ * (store/events.h), which the event sink hands here in commit order — from this node's writer,
+ * or on PostgreSQL from the listener that hears every node's commits — so a reporter's stream
+ * on any node hears a change made through any other. The sink must not wait for the store, so
+ * a thread of its own, with its own reader, builds and publishes each one. One per process,
+ * like the hub it publishes to; a notice that comes while it is not running is dropped (a
+ * stream starts with the current state anyway).
+ */
+struct notice {
+    int64_t org_id, id;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct notice *q;
+    size_t n, cap;
+    bool running, stop;
+    pthread_t thread;
+    struct api_app *app;
+    struct store_reader *rd;
+} notices = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+void api__report_notice(int64_t org_id, int64_t id)
+{
+    pthread_mutex_lock(&notices.mu);
+    for (size_t i = 0; notices.running && i < notices.n; i++) {
+        if (notices.q[i].id == id) { /* already waiting: one publication shows the latest */
+            pthread_mutex_unlock(&notices.mu);
+            return;
+        }
+    }
+    if (notices.running) {
+        if (notices.n == notices.cap) {
+            notices.cap = notices.cap ? 2 * notices.cap : 16;
+            notices.q = xrealloc(notices.q, notices.cap * sizeof(*notices.q));
+        }
+        notices.q[notices.n++] = (struct notice){ org_id, id };
+        pthread_cond_signal(&notices.cond);
+    }
+    pthread_mutex_unlock(&notices.mu);
+}
+
+static void *notices_main(void *arg)
+{
+    struct notice *batch = NULL;
+    size_t n, cap = 0;
+
+    (void)arg;
+    pthread_mutex_lock(&notices.mu);
+    for (;;) {
+        while (!notices.n && !notices.stop)
+            pthread_cond_wait(&notices.cond, &notices.mu);
+        if (notices.stop)
+            break;
+        n = notices.n;
+        if (n > cap) {
+            cap = n;
+            batch = xrealloc(batch, cap * sizeof(*batch));
+        }
+        memcpy(batch, notices.q, n * sizeof(*batch));
+        notices.n = 0;
+        pthread_mutex_unlock(&notices.mu);
+        for (size_t i = 0; i < n; i++)
+            report_changed(notices.app, notices.rd, batch[i].org_id, batch[i].id);
+        pthread_mutex_lock(&notices.mu);
+    }
+    pthread_mutex_unlock(&notices.mu);
+    free(batch);
+    return NULL;
+}
+
+bool api_report_notices_start(struct api_app *app, char *err, size_t errlen)
+{
+    struct store_reader *rd = store_reader_open(app->store, err, errlen);
+
+    if (!rd)
+        return false;
+    pthread_mutex_lock(&notices.mu);
+    notices.app = app;
+    notices.rd = rd;
+    notices.stop = false;
+    notices.running = pthread_create(&notices.thread, NULL, notices_main, NULL) == 0;
+    pthread_mutex_unlock(&notices.mu);
+    if (!notices.running) {
+        store_reader_close(rd);
+        notices.rd = NULL;
+        snprintf(err, errlen, "cannot start the thread that publishes report changes");
+    }
+    return notices.running;
+}
+
+void api_report_notices_stop(void)
+{
+    bool was;
+
+    pthread_mutex_lock(&notices.mu);
+    was = notices.running;
+    notices.running = false;
+    notices.stop = true;
+    notices.n = 0;
+    pthread_cond_signal(&notices.cond);
+    pthread_mutex_unlock(&notices.mu);
+    if (!was)
+        return;
+    pthread_join(notices.thread, NULL);
+    store_reader_close(notices.rd);
+    notices.rd = NULL;
+    free(notices.q);
+    notices.q = NULL;
+    notices.cap = 0;
 }
 
 /* ---- the stream ---- */
@@ -225,7 +349,10 @@ static void stream(struct http_req *r, const struct store_org *o, int64_t id, in
         (void)!fanout_sub_join(rs->sub, report_key(also));
     n = snprintf(head, sizeof(head), "retry: %d\n\n", SSE_RETRY_MS);
     if (!http_stream_write(r, head, (size_t)n)) {
-        data = payload(r, o, also ? also : id, &len);
+        char base[512];
+
+        api__base_url(r, base, sizeof(base));
+        data = payload(api__reader(r), base, o, also ? also : id, &len);
         if (data) {
             struct buf b;
 

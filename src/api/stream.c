@@ -538,6 +538,8 @@ void api_stream_sink(void *ctx, const struct store_event *ev, size_t n)
         if (!ev[i].seq) {
             if (!strcmp(ev[i].kind, STORE_NOTICE_FOLLOWS)) {
                 fanout_notify(ctx, notice_key(ev[i].key)); /* a follow, or forget me */
+            } else if (!strcmp(ev[i].kind, STORE_NOTICE_REPORT)) {
+                api__report_notice(ev[i].channel_id, ev[i].key); /* its org, the report */
             } else {
                 fanout_access(ctx, ev[i].channel_id, ev[i].kind, ev[i].key);
             }

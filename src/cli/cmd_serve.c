@@ -468,6 +468,8 @@ static struct api_jobs *start_background(struct api_app *app)
 
     if (!api_sources_start(app, err, sizeof(err)))
         log_warn("serve: %s; official alert sources are not polled", err);
+    if (!api_report_notices_start(app, err, sizeof(err)))
+        log_warn("serve: %s; report pages are not updated live", err);
     return api_jobs_start(app);
 }
 
@@ -539,6 +541,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     log_info("serve: %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     api_sources_stop(app.sources); /* a poll in flight ends within alert_source_timeout_s */
     api_jobs_stop(jobs);
+    api_report_notices_stop();
     http_server_stop(srv);
     /* Their answers go to loops that still exist (stopped: the post is refused, the job freed). */
     stop_app_threads(&app);

@@ -56,6 +56,12 @@ struct store_event {
  * (docs/FANOUT.md, Notices), on every node.
  */
 #define STORE_NOTICE_FOLLOWS "notice.follows"
+/*
+ * Also travelling like a marker: citizen report `key` of org `channel_id` changed (status, note,
+ * merge, forward, reopening). The sink has the report's public view published to its live
+ * streams (api/reports_stream.c), on every node.
+ */
+#define STORE_NOTICE_REPORT "notice.report"
 
 /* 64-bit FNV-1a of `n` bytes: an access marker's key (collisions only cost a re-check). */
 static inline int64_t store_access_key(const void *p, size_t n)

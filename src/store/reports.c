@@ -531,18 +531,20 @@ static int report_update(struct rw *c, struct store_tx *tx)
     }
     if (rc)
         return rc;
+    store__access(tx, c->org_id, STORE_NOTICE_REPORT, c->id); /* its live streams, every node */
     snprintf(target, sizeof(target), "report:%lld", (long long)c->id);
     return store__audit(tx, c->org_id, c->actor_id, "report.update", target, NULL);
 }
 
 static int reopen(struct rw *c, struct store_tx *tx, int64_t *id)
 {
-    static const char get_sql[] = "SELECT id, status, coalesce(resolved_ms, 0) FROM reports"
-                                  " WHERE token_hash = ?1";
+    static const char get_sql[] = "SELECT id, status, coalesce(resolved_ms, 0), org_id"
+                                  " FROM reports WHERE token_hash = ?1";
     static const char sql[] = "UPDATE reports SET status = 'nuova', close_reason = NULL,"
                               " resolved_ms = NULL, closed_ms = NULL, reopened = reopened + 1,"
                               " status_notes = ?2, updated_ms = ?3 WHERE id = ?1";
     struct db_stmt *st = db_stmt(tx->db, get_sql);
+    int64_t org_id = 0;
     bool ok = false;
     int rc;
 
@@ -552,6 +554,7 @@ static int reopen(struct rw *c, struct store_tx *tx, int64_t *id)
     rc = db_step(st);
     if (rc == DB_ROW) {
         *id = db_col_i64(st, 0);
+        org_id = db_col_i64(st, 3);
         ok = !strcmp(db_col_text(st, 1), "risolta") &&
              tx->now_ms - db_col_i64(st, 2) <= STORE_REPORT_REOPEN_MS;
     }
@@ -568,7 +571,11 @@ static int reopen(struct rw *c, struct store_tx *tx, int64_t *id)
         db_bind_i64(st, 3, tx->now_ms);
     }
     rc = store__step_done(tx->db, st, "reopen");
-    return rc ? rc : note_add(tx, *id, 0, true, "nuova", c->s[0]);
+    if (!rc)
+        rc = note_add(tx, *id, 0, true, "nuova", c->s[0]);
+    if (!rc)
+        store__access(tx, org_id, STORE_NOTICE_REPORT, *id);
+    return rc;
 }
 
 static int follow(struct rw *c, struct store_tx *tx, int64_t *id)

@@ -376,3 +376,36 @@ test('two nodes\' writes deadlocked: PostgreSQL fails one, the writer runs its b
     await c.stop();
   }
 });
+
+test('a citizen report changed through node A reaches its reporter\'s live stream on node B', async (t) => {
+  const c = await startCluster({ n: 2, sets: SETS });
+  if (!c) return t.skip(SKIP_REASON);
+  try {
+    const [A, B] = c.nodes;
+    const op = await setupOn(c, A, 'cl-rep');
+    const f = await api(B.url, 'POST', '/api/v1/followers');
+    assert.equal(f.status, 201, f.text);
+    const r = await fetch(`${B.url}/open311/v2/requests.json?jurisdiction_id=org-cl-rep`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.data.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ service_code: 'strade-buche', lat: '43.5422', long: '11.0344', description: 'Buca in via Roma' }),
+    });
+    const filed = await r.json();
+    assert.equal(r.status, 201, JSON.stringify(filed));
+    const s = sse(B.url, `/api/v1/reports/follow/${filed[0].token}/stream`);
+    await waitFor(() => s.events.some((e) => e.type === 'report'), 'the report\'s current state', 5000);
+    const p = await api(A.url, 'PATCH', `/api/v1/orgs/org-cl-rep/reports/${filed[0].service_request_id}`, {
+      as: op, body: { status: 'presa_in_carico', note: 'Arriviamo', note_public: true },
+    });
+    assert.equal(p.status, 204, p.text);
+    await waitFor(() => s.events.some((e) => e.type === 'report.updated'), 'the change made on node A', 5000);
+    const ev = JSON.parse(s.events.find((e) => e.type === 'report.updated').data);
+    assert.equal(ev.status_detail, 'presa_in_carico');
+    assert.equal(ev.request.status_notes, 'Arriviamo');
+    await sleep(300);
+    assert.equal(s.events.filter((e) => e.type === 'report.updated').length, 1, 'once');
+    s.close();
+  } finally {
+    await c.stop();
+  }
+});
