@@ -348,10 +348,23 @@ test('two nodes\' writes deadlocked: PostgreSQL fails one, the writer runs its b
     await two.run("SET deadlock_timeout = '30s';");
     await one.run(`BEGIN; ${lock('dl-c')}`);
     const first = post(A, op, 'dl-c', 'in attesa');
+    // The writer waits on dl-c; the next two posts queue behind it, in this order (each is sent
+    // once the one before is in the queue: two requests in flight may arrive either way round).
+    const depth = async () => Number(/^araldo_store_queue_depth (\d+)$/m
+      .exec((await api(A.url, 'GET', '/metrics', { as: op })).text)[1]);
+    const queued = async (n) => {
+      const t0 = Date.now();
+      while (await depth() < n) {
+        assert.ok(Date.now() - t0 < 10000, `${n} writes queued`);
+        await sleep(20);
+      }
+    };
     await sleep(300);
+    const d0 = await depth();
     const b = post(A, op, 'dl-b', 'primo del lotto');
+    await queued(d0 + 1);
     const a = post(A, op, 'dl-a', 'secondo del lotto');
-    await sleep(100);
+    await queued(d0 + 2);
     await two.run(`BEGIN; ${lock('dl-a')}`); // the other node holds dl-a ...
     await one.run('COMMIT;'); // ... the first post goes; the batch locks dl-b, waits for dl-a
     await first;
