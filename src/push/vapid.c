@@ -175,7 +175,7 @@ char *vapid_new_pem(char *err, size_t errlen)
     BIO *b = BIO_new(BIO_s_mem());
     char *data = NULL;
     char *pem = NULL;
-    long n;
+    long n = 0;
 
     if (key && b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1) {
         n = BIO_get_mem_data(b, &data);
@@ -187,8 +187,9 @@ char *vapid_new_pem(char *err, size_t errlen)
     }
     if (!pem)
         snprintf(err, errlen, "vapid: cannot make a P-256 key");
-    if (data)
-        OPENSSL_cleanse(data, strlen(data));
+    /* a memory BIO's bytes are not NUL-terminated: wipe exactly the n it holds */
+    if (data && n > 0)
+        OPENSSL_cleanse(data, (size_t)n);
     BIO_free(b);
     EVP_PKEY_free(key);
     return pem;
