@@ -62,6 +62,8 @@ struct api_settings {
     unsigned cluster_lease_s;         /* a dead node's background jobs move after this */
 };
 
+#define API_NODE_ID_LEN 32 /* hex characters of a node's name (api_app.node_id) */
+
 struct api_app {
     struct store *store;
     struct http_server *server; /* set once started; for /metrics */
@@ -81,7 +83,8 @@ struct api_app {
     struct api_sources *sources; /* alert-source poller (api/sources_poll.c) */
     struct tiles *tiles; /* the map tile proxy, or NULL: no map; main.c makes and frees it */
     struct mail *mail;   /* outgoing e-mail, or NULL: smtp_url empty; main.c makes and frees it */
-    char node_id[40];    /* this node in the leases (api/lease.c, push): DATA_DIR/node-id */
+    char node_id[API_NODE_ID_LEN +
+                 1]; /* this node in the leases (lease.c, push): DATA_DIR/node-id */
 };
 
 /* Fill `a` for `store` with the settings `set` (copied). Cannot fail. Main thread. */

@@ -5,13 +5,14 @@
  */
 #include "api/api_int.h"
 #include "api/counts_int.h"
-#include "api/push_cluster.h"
 #include "api/reports_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/format.h"
@@ -93,9 +94,85 @@ const struct http_route *api_routes(size_t *n)
 #define REPORT_TOKEN_SLOTS 16384
 #define REPORT_IP_SLOTS    8192
 
+static bool hex_name(const char *s)
+{
+    if (strlen(s) != API_NODE_ID_LEN)
+        return false;
+    for (; *s; s++) {
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* Make DATA_DIR/node-id (written under a temporary name and linked: two starts never mix). */
+static int node_id_make(const char *path, char out[API_NODE_ID_LEN + 1], char *err, size_t errlen)
+{
+    uint8_t raw[API_NODE_ID_LEN / 2];
+    char tmp[4200];
+    int fd;
+    bool ok;
+
+    secret_random(raw, sizeof(raw));
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "node: cannot create '%s': %s", tmp, strerror(errno));
+        return -1;
+    }
+    ok = write(fd, out, API_NODE_ID_LEN) == API_NODE_ID_LEN && write(fd, "\n", 1) == 1 &&
+         fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    /* link() fails if another process made it first: then that one is the name. */
+    if (ok && link(tmp, path) != 0 && errno != EEXIST)
+        ok = false;
+    (void)unlink(tmp);
+    if (!ok)
+        snprintf(err, errlen, "node: cannot write '%s': %s", path, strerror(errno));
+    return ok ? 0 : -1;
+}
+
+static int node_id_read(const char *data_dir, char out[API_NODE_ID_LEN + 1], char *err,
+                        size_t errlen)
+{
+    char path[4096];
+    char buf[API_NODE_ID_LEN + 2] = "";
+    FILE *f;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/node-id", data_dir) >= sizeof(path)) {
+        snprintf(err, errlen, "node: data directory path too long");
+        return -1;
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        f = fopen(path, "re");
+        if (f) {
+            if (!fgets(buf, sizeof(buf), f))
+                buf[0] = '\0';
+            fclose(f);
+            buf[strcspn(buf, "\n")] = '\0';
+            if (!hex_name(buf)) {
+                snprintf(err, errlen, "node: '%s' does not hold a node name: remove it", path);
+                return -1;
+            }
+            memcpy(out, buf, API_NODE_ID_LEN + 1);
+            return 0;
+        }
+        if (errno != ENOENT) {
+            snprintf(err, errlen, "node: cannot read '%s': %s", path, strerror(errno));
+            return -1;
+        }
+        if (node_id_make(path, out, err, errlen))
+            return -1;
+    }
+    snprintf(err, errlen, "node: cannot read '%s'", path);
+    return -1;
+}
+
 /*
  * This node's name in the cluster's leases (api/lease.c, the push queue's): DATA_DIR/node-id,
- * made once with a random name (api_push_node_id). Kept across restarts, so a node restarted
+ * made once with a random name (node_id_read). Kept across restarts, so a node restarted
  * after a crash takes its own leases back at once instead of waiting for them to expire (a
  * single SQLite server's scheduled posts are not late after a crash). Each node has its own
  * data_dir, so each has its own name; a data_dir copied to another machine must lose its
@@ -103,11 +180,10 @@ const struct http_route *api_routes(size_t *n)
  */
 static void node_id(struct api_app *a)
 {
-    char err[256];
-    uint8_t raw[API_PUSH_NODE_LEN / 2];
+    char err[4608]; /* holds a path */
+    uint8_t raw[API_NODE_ID_LEN / 2];
 
-    if (api_push_node_id(a->set.data_dir ? a->set.data_dir : ".", a->node_id, err, sizeof(err)) ==
-        0)
+    if (node_id_read(a->set.data_dir ? a->set.data_dir : ".", a->node_id, err, sizeof(err)) == 0)
         return;
     log_warn("api: %s: this node's leases wait to expire after a restart", err);
     secret_random(raw, sizeof(raw));

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * Web Push on several nodes sharing one database (docs/PUSH.md "Several nodes"): the VAPID key
- * every node signs with, and the name a node gives its leases. Used by the push queue thread
- * at start and by `araldo vapid-keys`.
+ * every node signs with. Used by the push queue thread at start and by `araldo vapid-keys`.
  */
 #ifndef API_PUSH_CLUSTER_H
 #define API_PUSH_CLUSTER_H
@@ -12,8 +11,6 @@
 
 #include "push/vapid.h"
 #include "store/store.h"
-
-#define API_PUSH_NODE_LEN 32 /* hex characters of a node's name */
 
 enum api_vapid_how {
     API_VAPID_SHARED,   /* the database had it */
@@ -30,13 +27,5 @@ enum api_vapid_how {
  */
 struct vapid *api_push_vapid_load(struct store *s, const char *data_dir, enum api_vapid_how *how,
                                   bool *file_differs, char *err, size_t errlen);
-
-/*
- * This node's name for its leases: random, made once and kept in DATA_DIR/node-id, so a node
- * that restarts finds the leases it held before a crash (two nodes must not share a data
- * directory). `out` gets API_PUSH_NODE_LEN hex characters. 0, or -1 with one line in `err`.
- */
-int api_push_node_id(const char *data_dir, char out[API_PUSH_NODE_LEN + 1], char *err,
-                     size_t errlen);
 
 #endif

@@ -20,9 +20,8 @@ struct push_done; /* a sender result on its way to the queue thread */
 struct api_push {
     struct api_app *app;
     struct store *store;
-    struct api_settings set;          /* borrowed strings: app->set's */
-    struct vapid *vapid;              /* the cluster's key (from the database) */
-    char node[API_PUSH_NODE_LEN + 1]; /* this node's name on its leases */
+    struct api_settings set; /* borrowed strings: app->set's */
+    struct vapid *vapid;     /* the cluster's key (from the database) */
     struct outbound_policy *policy;
     struct push_sender *sender;
     struct workpool *checks; /* address checks (DNS) of new subscriptions, off the loops */

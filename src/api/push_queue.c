@@ -187,7 +187,7 @@ static bool flush_done(struct queue_state *q)
         free(d->f);
         free(d);
         if (n == DONE_BATCH || (!list && n)) {
-            err = store_push_results(p->store, p->node, q->res, n);
+            err = store_push_results(p->store, p->app->node_id, q->res, n);
             if (err && err != -ESHUTDOWN)
                 log_warn("push: cannot record outcomes: %s", strerror(-err));
             n = 0;
@@ -310,7 +310,7 @@ static void renew_leases(struct queue_state *q)
     ids = xmalloc(q->outstanding * sizeof(*ids));
     for (struct flight *f = q->flights; f && n < q->outstanding; f = f->next)
         ids[n++] = f->queue_id;
-    err = store_push_renew(q->p->store, q->p->node, ids, n, lease_ms(q->p), &renewed);
+    err = store_push_renew(q->p->store, q->p->app->node_id, ids, n, lease_ms(q->p), &renewed);
     free(ids);
     if (err && err != -ESHUTDOWN)
         log_warn("push: cannot renew this node's leases: %s", strerror(-err));
@@ -343,7 +343,7 @@ static size_t claim_and_send(struct queue_state *q)
     if (err || due > now)
         return 0;
     skip = busy_origins(q);
-    err = store_push_claim(p->store, p->node, room, skip, lease_ms(p), q->jobs, &n);
+    err = store_push_claim(p->store, p->app->node_id, room, skip, lease_ms(p), q->jobs, &n);
     free(skip);
     if (err) {
         if (err != -ESHUTDOWN)
@@ -361,7 +361,7 @@ static size_t claim_and_send(struct queue_state *q)
     }
     if (failed) {
         atomic_fetch_add(&p->failed, failed);
-        err = store_push_results(p->store, p->node, q->res, failed);
+        err = store_push_results(p->store, p->app->node_id, q->res, failed);
         if (err && err != -ESHUTDOWN)
             log_warn("push: cannot record outcomes: %s", strerror(-err));
     }
@@ -420,7 +420,7 @@ static void *run(void *arg)
     q.jobs = xcalloc(PUSH_CLAIM_MAX, sizeof(*q.jobs));
     q.res = xcalloc(PUSH_CLAIM_MAX > DONE_BATCH ? PUSH_CLAIM_MAX : DONE_BATCH, sizeof(*q.res));
     q.renewed_ms = (int64_t)(clock_mono_us() / 1000);
-    if (store_push_recover(q.p->store, q.p->node, &released) == 0 && released)
+    if (store_push_recover(q.p->store, q.p->app->node_id, &released) == 0 && released)
         log_info("push: %d notification(s) of an interrupted run are due again", released);
     while (!stopping(q.p)) {
         bool busy = flush_done(&q);
@@ -479,8 +479,6 @@ int api_push_start(struct api_app *app, char *err, size_t errlen)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->cond, &ca);
     pthread_condattr_destroy(&ca);
-    memcpy(p->node, app->node_id, sizeof(p->node) - 1); /* API_PUSH_NODE_LEN hex characters */
-    p->node[sizeof(p->node) - 1] = '\0';
     p->vapid = api_push_vapid_load(p->store, app->set.data_dir, &how, &differs, err, errlen);
     if (!p->vapid)
         goto fail;
