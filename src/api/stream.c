@@ -300,7 +300,8 @@ static void collect_follow(void *ctx, const struct store_follow *f)
 
 /*
  * The follower of this SSE stream followed or unfollowed a channel: join the new ones from
- * their current position (like a channel opened without a cursor: what follows is live), leave
+ * where they stood when followed (so what was committed since, before this stream heard of the
+ * follow, is replayed: on PostgreSQL the notice comes a moment after the follow's answer), leave
  * the others, and send the new cursor as an id line. A follower that is gone ("forget me")
  * ends the stream. Call between api__stream_enter() and api__stream_leave().
  */
@@ -335,12 +336,18 @@ void api__stream_refresh_follows(struct stream *st)
         api__stream_drop(st, i);
         changed = true;
     }
-    for (unsigned j = 0; j < fl.n; j++) {
+    for (unsigned j = 0; j < fl.n && !st->closed; j++) {
+        struct stream_ch *c;
+        int64_t from = fl.f[j].ch.last_seq;
+
         if (api__stream_find(st, fl.f[j].ch.id))
             continue;
-        api__stream_add(st, fl.f[j].ch.id, fl.f[j].ch.handle, fl.f[j].ch.last_seq)->why =
-            API_ACCESS_FOLLOWER;
+        if (store_events_seq_before(st->al->reader, fl.f[j].ch.id, fl.f[j].followed_ms, &from))
+            from = fl.f[j].ch.last_seq;
+        c = api__stream_add(st, fl.f[j].ch.id, fl.f[j].ch.handle, MIN(from, fl.f[j].ch.last_seq));
+        c->why = API_ACCESS_FOLLOWER;
         (void)!fanout_sub_join(st->sub, fl.f[j].ch.id);
+        (void)!api__stream_replay(st, c); /* joined first: nothing falls between (FANOUT.md) */
         fl.f[n_new++].ch.org_id = fl.f[j].ch.org_id; /* j >= n_new: reuse the list's front */
         changed = true;
     }

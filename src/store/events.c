@@ -262,3 +262,23 @@ int store_events_since(struct store_reader *r, int64_t channel_id, int64_t after
         *last_seq = last;
     return err;
 }
+
+int store_events_seq_before(struct store_reader *r, int64_t channel_id, int64_t before_ms,
+                            int64_t *seq)
+{
+    static const char sql[] = "SELECT coalesce(max(seq), 0) FROM events"
+                              " WHERE channel_id = ?1 AND created_ms < ?2";
+    struct db_stmt *st = db_stmt(r->db, sql);
+    int rc;
+
+    *seq = 0;
+    if (!st)
+        return -EIO;
+    db_bind_i64(st, 1, channel_id);
+    db_bind_i64(st, 2, before_ms);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        *seq = db_col_i64(st, 0);
+    db_reset(st);
+    return rc == DB_ROW ? 0 : store__errno(r->db, rc, "events seq before");
+}

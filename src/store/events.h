@@ -106,4 +106,13 @@ MUST_CHECK int store_events_since(struct store_reader *r, int64_t channel_id, in
                                   unsigned limit, store_event_fn *each, void *ctx,
                                   int64_t *last_seq);
 
+/*
+ * The position of channel `channel_id` just before `before_ms`: the seq of its last event
+ * written earlier than that (0: none). A stream that takes up a channel its follower just
+ * followed starts there, so an event committed after the follow is never skipped, whenever the
+ * stream hears of the follow. 0 or -EIO. The reader's own thread.
+ */
+MUST_CHECK int store_events_seq_before(struct store_reader *r, int64_t channel_id,
+                                       int64_t before_ms, int64_t *seq);
+
 #endif
